@@ -1,0 +1,23 @@
+# Third-party libraries. Debian ships none of them with a CMake config: use pkg-config.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(LIBELF REQUIRED IMPORTED_TARGET libelf)
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+
+set(MEMLENS_HAVE_VECTORSCAN OFF)
+if(NOT MEMLENS_VECTORSCAN STREQUAL "OFF")
+  if(MEMLENS_VECTORSCAN STREQUAL "ON")
+    pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
+  else()
+    pkg_check_modules(HS QUIET IMPORTED_TARGET libhs)
+  endif()
+  if(HS_FOUND)
+    set(MEMLENS_HAVE_VECTORSCAN ON)
+  endif()
+endif()
+message(STATUS "memlens: Vectorscan ${MEMLENS_HAVE_VECTORSCAN}")
+
+if(BUILD_TESTING)
+  pkg_check_modules(CHECK REQUIRED IMPORTED_TARGET check)
+endif()

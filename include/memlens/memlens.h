@@ -1,0 +1,8 @@
+/* memlens: one header that includes the whole public API. */
+#ifndef MEMLENS_MEMLENS_H
+#define MEMLENS_MEMLENS_H
+
+#include <memlens/common.h>
+#include <memlens/proc.h>
+
+#endif

@@ -1,0 +1,26 @@
+/* Library version and error descriptions. */
+#include <string.h>
+
+#include "internal/internal.h"
+#include <memlens/common.h>
+
+const char *ml_version(void)
+{
+	return MEMLENS_VERSION_STRING;
+}
+
+const char *ml_strerror(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0: return "success";
+	case ESRCH: return "process is gone (exited, exec'd or reaped)";
+	case EACCES: return "permission denied";
+	case EPERM: return "operation not permitted";
+	case EBADMSG: return "malformed or corrupt input";
+	case EOPNOTSUPP: return "not supported by this kernel";
+	case EIO: return "memory not readable";
+	case EFAULT: return "address not mapped";
+	case ENOSPC: return "no space left on device";
+	default: return strerror(err < 0 ? -err : err);
+	}
+}

@@ -1,0 +1,65 @@
+/* Private helpers shared by the library's readers; never installed. */
+#ifndef MEMLENS_INTERNAL_H
+#define MEMLENS_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include <memlens/proc.h>
+
+#define ML_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ML_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define ML_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define ML_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* -errno of the last failed libc call, never 0 (a failing call that left errno 0 is -EIO). */
+static inline int ml_neg_errno(void) { return errno > 0 ? -errno : -EIO; }
+
+/* Frees *p and sets it to NULL. */
+#define ML_FREE(p) do { free(p); (p) = NULL; } while (0)
+
+/*
+ * Whole-file reading. Reads from @fd until EOF into a growing buffer that stays
+ * NUL-terminated. @hint is the first allocation size. Returns 0 or -errno.
+ */
+int ml__read_fd_all(int fd, size_t hint, char **ret, size_t *ret_len);
+
+/*
+ * A growable byte buffer used by parsers and writers.
+ */
+typedef struct ml_buf {
+	char *data;
+	size_t len, cap;
+} ml_buf;
+
+int ml_buf_reserve(ml_buf *b, size_t extra);
+int ml_buf_append(ml_buf *b, const void *p, size_t n);
+void ml_buf_free(ml_buf *b);
+
+/*
+ * Growable array of fixed-size elements: ml__grow(&arr, &cap, n + 1, sizeof *arr)
+ * makes room for at least @need elements. Returns 0 or -ENOMEM; overflow-checked.
+ */
+int ml__grow(void *arrp, size_t *cap, size_t need, size_t elem);
+
+/* ---- Text parsing over [p, end) cursors; none reads past end, none needs NUL. ---- */
+
+/* Parses an unsigned hex/decimal number at *p; advances *p. -EBADMSG if no digit or overflow. */
+int ml__parse_hex(const char **p, const char *end, uint64_t *ret);
+int ml__parse_dec(const char **p, const char *end, uint64_t *ret);
+int ml__parse_sdec(const char **p, const char *end, int64_t *ret);
+/* Skips spaces and tabs. */
+void ml__skip_blank(const char **p, const char *end);
+/* Returns the end of the current line (the '\n' or end). */
+const char *ml__line_end(const char *p, const char *end);
+
+/* ---- The process handle's private side, for readers in lib/. ---- */
+
+/* True if @p is a live procfs handle whose address space is gone (exit or exec). */
+int ml__proc_after_read(const ml_proc *p, int err, size_t nread);
+
+#endif

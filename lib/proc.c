@@ -1,0 +1,403 @@
+/* The process handle: binds a pidfd, a /proc/PID directory fd and an exec sentinel together. */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "internal/internal.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+struct ml_proc {
+	int dirfd;      /* /proc/PID, /proc/PID/task/TID, or a fixture directory */
+	int pidfd;      /* thread-group pidfd, -1 if none */
+	int sentinel;   /* maps fd opened with the handle, -1 if none */
+	pid_t pid;      /* PID or TID; 0 if unknown */
+	bool live;      /* on procfs */
+	bool task;      /* a task/TID handle */
+	bool sentinel_had_data;
+};
+
+enum proc_state { ST_RUNNING, ST_ZOMBIE, ST_GONE, ST_EXECED };
+
+static int sys_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Reads the state letter and pid from the handle's own stat. -ESRCH if the task is gone. */
+static int read_stat_state(const ml_proc *p, char *state, pid_t *pid)
+{
+	int fd = openat(p->dirfd, "stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_neg_errno();
+	char buf[512];
+	ssize_t n;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	int saved = errno;
+	close(fd);
+	if (n < 0)
+		return saved ? -saved : -EIO;
+	if (n == 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	/* "PID (comm) S ...": comm may hold anything, including ") ", so take the last ')' */
+	char *rp = strrchr(buf, ')');
+	if (!rp || rp[1] != ' ' || !rp[2])
+		return -EBADMSG;
+	if (state)
+		*state = rp[2];
+	if (pid)
+		*pid = (pid_t)strtol(buf, NULL, 10);
+	return 0;
+}
+
+static int sentinel_read_eof(const ml_proc *p)
+{
+	char c;
+	ssize_t n;
+	do
+		n = pread(p->sentinel, &c, 1, 0);
+	while (n < 0 && errno == EINTR);
+	/* An error other than EOF (ESRCH, EIO) also means the address space is gone. */
+	return n <= 0;
+}
+
+static enum proc_state proc_state(const ml_proc *p)
+{
+	char st = 'R';
+	int r;
+	bool exited = false;
+
+	if (p->pidfd >= 0 && !p->task) {
+		/* A pidfd polls readable once the thread group has exited (zombie or reaped). */
+		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP)))
+			exited = true;
+	}
+	r = read_stat_state(p, &st, NULL);
+	if (r == -ESRCH || r == -ENOENT)
+		return p->live ? ST_GONE : ST_RUNNING;
+	if (exited || (r == 0 && (st == 'Z' || st == 'X' || st == 'x')))
+		return ST_ZOMBIE;
+	if (p->sentinel >= 0 && p->sentinel_had_data && sentinel_read_eof(p)) {
+		/* The address space the handle was opened on is gone, but the task lives:
+		 * either it exec'd, or it is exiting right now. Both end the handle. */
+		return ST_EXECED;
+	}
+	return ST_RUNNING;
+}
+
+int ml__proc_after_read(const ml_proc *p, int err, size_t nread)
+{
+	if (!p->live)
+		return err;
+	enum proc_state st = proc_state(p);
+	if (st == ST_GONE || st == ST_EXECED)
+		return -ESRCH;
+	if (err < 0)
+		return err;
+	if (nread == 0 && st == ST_ZOMBIE)
+		return -ESRCH;
+	return 0;
+}
+
+static int proc_new(ml_proc **ret)
+{
+	ml_proc *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->dirfd = p->pidfd = p->sentinel = -1;
+	*ret = p;
+	return 0;
+}
+
+static void open_sentinel(ml_proc *p)
+{
+	p->sentinel = openat(p->dirfd, "maps", O_RDONLY | O_CLOEXEC);
+	if (p->sentinel >= 0) {
+		p->sentinel_had_data = !sentinel_read_eof(p);
+	}
+}
+
+/* Reads "Pid:" of our own pidfd: -1 once the process it designates has been reaped. */
+static int pidfd_pid(int pidfd, pid_t *ret)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_neg_errno();
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	char *s = strstr(buf, "\nPid:");
+	if (!s)
+		return -EOPNOTSUPP;
+	*ret = (pid_t)strtol(s + 5, NULL, 10);
+	return 0;
+}
+
+int ml_proc_open(pid_t pid, ml_proc **ret)
+{
+	if (pid <= 0 || !ret)
+		return -EINVAL;
+	ml_proc *p;
+	int r = proc_new(&p);
+	if (r < 0)
+		return r;
+	p->pid = pid;
+	p->live = true;
+
+	p->pidfd = sys_pidfd_open(pid);
+	if (p->pidfd < 0 && errno == ESRCH) {
+		r = -ESRCH;
+		goto fail;
+	}
+	/* EINVAL: pid is a thread, not a group leader. ENOSYS: old kernel. Both: no pidfd. */
+
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	p->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->dirfd < 0) {
+		r = errno == ENOENT ? -ESRCH : ml_neg_errno();
+		goto fail;
+	}
+	if (p->pidfd >= 0) {
+		/* The pidfd was bound before the directory was opened. If the process it names
+		 * still holds @pid now, it held it when the directory was opened, so both
+		 * designate the same process: no PID reuse could have slipped in between. */
+		pid_t now;
+		if (pidfd_pid(p->pidfd, &now) == 0 && now != pid) {
+			r = -ESRCH;
+			goto fail;
+		}
+	}
+	open_sentinel(p);
+	*ret = p;
+	return 0;
+fail:
+	ml_proc_free(p);
+	return r;
+}
+
+int ml_proc_self(ml_proc **ret)
+{
+	return ml_proc_open(getpid(), ret);
+}
+
+int ml_proc_open_at(int dirfd, ml_proc **ret)
+{
+	if (dirfd < 0 || !ret)
+		return -EBADF;
+	struct stat sb;
+	if (fstat(dirfd, &sb) < 0)
+		return ml_neg_errno();
+	if (!S_ISDIR(sb.st_mode))
+		return -ENOTDIR;
+	ml_proc *p;
+	int r = proc_new(&p);
+	if (r < 0)
+		return r;
+	p->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (p->dirfd < 0) {
+		r = ml_neg_errno();
+		ml_proc_free(p);
+		return r;
+	}
+	struct statfs fs;
+	if (fstatfs(p->dirfd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC) {
+		p->live = true;
+		open_sentinel(p);
+	}
+	pid_t pid = 0;
+	if (read_stat_state(p, NULL, &pid) == 0)
+		p->pid = pid;
+	*ret = p;
+	return 0;
+}
+
+int ml_proc_open_path(const char *path, ml_proc **ret)
+{
+	if (!path || !ret)
+		return -EINVAL;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_neg_errno();
+	int r = ml_proc_open_at(fd, ret);
+	close(fd);
+	return r;
+}
+
+int ml_proc_task(const ml_proc *p, pid_t tid, ml_proc **ret)
+{
+	if (!p || tid <= 0 || !ret)
+		return -EINVAL;
+	ml_proc *t;
+	int r = proc_new(&t);
+	if (r < 0)
+		return r;
+	char path[48];
+	snprintf(path, sizeof(path), "task/%d", (int)tid);
+	t->dirfd = openat(p->dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->dirfd < 0) {
+		r = ml_neg_errno();
+		if (r == -ENOENT)
+			r = -ESRCH;
+		goto fail;
+	}
+	t->pid = tid;
+	t->live = p->live;
+	t->task = true;
+	t->sentinel_had_data = p->sentinel_had_data;
+	if (p->pidfd >= 0 && (t->pidfd = fcntl(p->pidfd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		r = ml_neg_errno();
+		goto fail;
+	}
+	if (p->sentinel >= 0 && (t->sentinel = fcntl(p->sentinel, F_DUPFD_CLOEXEC, 3)) < 0) {
+		r = ml_neg_errno();
+		goto fail;
+	}
+	r = ml_proc_check(p);
+	if (r < 0)
+		goto fail;
+	*ret = t;
+	return 0;
+fail:
+	ml_proc_free(t);
+	return r;
+}
+
+int ml_proc_alive(const ml_proc *p)
+{
+	if (!p)
+		return -EINVAL;
+	return proc_state(p) == ST_RUNNING;
+}
+
+int ml_proc_check(const ml_proc *p)
+{
+	if (!p)
+		return -EINVAL;
+	return proc_state(p) == ST_RUNNING ? 0 : -ESRCH;
+}
+
+pid_t ml_proc_pid(const ml_proc *p) { return p ? p->pid : 0; }
+bool ml_proc_is_live(const ml_proc *p) { return p && p->live; }
+int ml_proc_dirfd(const ml_proc *p) { return p ? p->dirfd : -1; }
+int ml_proc_pidfd(const ml_proc *p) { return p ? p->pidfd : -1; }
+
+static bool name_ok(const char *name)
+{
+	if (!name || !*name || name[0] == '/')
+		return false;
+	for (const char *s = name; *s;) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return false;
+		s += n + (e ? 1 : 0);
+	}
+	return true;
+}
+
+int ml_proc_openat(const ml_proc *p, const char *name, int flags)
+{
+	if (!p || !name_ok(name))
+		return -EINVAL;
+	int fd = openat(p->dirfd, name, flags | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	int r = ml_neg_errno();
+	if (p->live && (r == -ENOENT || r == -ESRCH) && proc_state(p) == ST_GONE)
+		r = -ESRCH;
+	return r;
+}
+
+int ml_proc_read_file(const ml_proc *p, const char *name, char **ret, size_t *ret_len)
+{
+	if (!p || !ret || !ret_len)
+		return -EINVAL;
+	int fd = ml_proc_openat(p, name, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	char *buf = NULL;
+	size_t len = 0;
+	int r = ml__read_fd_all(fd, 4096, &buf, &len);
+	close(fd);
+	r = ml__proc_after_read(p, r, len);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int ml_proc_readlink(const ml_proc *p, const char *name, char **ret, size_t *ret_len)
+{
+	if (!p || !ret || !ret_len || !name_ok(name))
+		return -EINVAL;
+	size_t cap = 256;
+	for (;;) {
+		char *buf = malloc(cap);
+		if (!buf)
+			return -ENOMEM;
+		ssize_t n = readlinkat(p->dirfd, name, buf, cap);
+		if (n < 0) {
+			int r = ml_neg_errno();
+			free(buf);
+			if (p->live && (r == -ENOENT || r == -ESRCH) && proc_state(p) == ST_GONE)
+				r = -ESRCH;
+			return r;
+		}
+		if ((size_t)n < cap) {
+			buf[n] = '\0';
+			int r = ml__proc_after_read(p, 0, (size_t)n);
+			if (r < 0) {
+				free(buf);
+				return r;
+			}
+			*ret = buf;
+			*ret_len = (size_t)n;
+			return 0;
+		}
+		free(buf);
+		if (cap > (1u << 20))
+			return -ENAMETOOLONG;
+		cap *= 4;
+	}
+}
+
+void ml_proc_free(ml_proc *p)
+{
+	if (!p)
+		return;
+	close_fd(&p->dirfd);
+	close_fd(&p->pidfd);
+	close_fd(&p->sentinel);
+	free(p);
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The README's demo: installs dependencies, builds, starts a child with known memory and
+# runs memlens on it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+bash scripts/build.sh >/dev/null
+bin=${ML_BUILD_DIR:-build}/tools/memlens
+helper=${ML_BUILD_DIR:-build}/tests/helpers/ml_demo
+
+coproc DEMO { exec "$helper"; }
+read -r ready pidkv <&"${DEMO[0]}"
+pid=${pidkv#pid=}
+trap 'kill "$pid" 2>/dev/null || true' EXIT
+echo "demo child: pid $pid ($ready)"
+has() { "$bin" help | grep -q "^  $1 "; }
+run() { echo; echo "\$ memlens $*"; "$bin" "$@" || echo "(exit status $?)"; }
+
+"$bin" --version
+has maps    && run maps "$pid" --sort rss
+has maps    && run maps "$pid" --rollup
+has pagemap && run pagemap "$pid" --heap
+has info    && run info "$pid"
+has wss     && run wss "$pid" -i 200ms
+has grep    && run grep "$pid" -F 'memlens-demo-secret'
+if has dump; then
+  out=$(mktemp -d)/demo.mlcore
+  run dump "$pid" -o "$out"
+  has core && run core info "$out"
+fi
+exit 0

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of memlens with apt-get, only what is missing.
+# Works on a minimal Debian 12 root (debootstrap minbase: no compiler), as root or via sudo.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config          # toolchain
+  libelf-dev zlib1g-dev libpcre2-dev        # library and tool dependencies
+  check libsubunit-dev                      # unit tests
+  clang                                     # libFuzzer, sanitizers
+  gdb elfutils valgrind binutils            # core checks, leak checks
+  procps psmisc util-linux python3 python3-psutil file  # comparisons: pmap, psutil
+)
+# Vectorscan is optional (grep's many-pattern accelerator) and exists on amd64 only.
+if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
+  pkgs+=(libvectorscan-dev yara)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && { echo "deps: all installed"; exit 0; }
+
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 2; }
+  SUDO=sudo
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the unit-test binaries of build dir $1 under valgrind memcheck (no fork, so leaks
+# in the tested code are seen); any leak or error fails.
+set -euo pipefail
+bdir=${1:-build}
+fail=0
+shopt -s nullglob
+for t in "$bdir"/tests/unit_*; do
+  [ -x "$t" ] || continue
+  if ! CK_FORK=no CK_DEFAULT_TIMEOUT=600 valgrind -q --error-exitcode=99 --leak-check=full \
+       --errors-for-leak-kinds=definite,indirect "$t" >/tmp/vg.$$.log 2>&1; then
+    echo "valgrind: $t failed"; tail -40 /tmp/vg.$$.log; fail=1
+  else
+    echo "valgrind: $(basename "$t") clean"
+  fi
+done
+rm -f /tmp/vg.$$.log
+exit $fail

@@ -1,0 +1,117 @@
+/* A scriptable test child: one command per stdin line, one answer per stdout line.
+ * Commands (numbers accept 0x hex):
+ *   pid                      -> ok pid=N
+ *   exit N                   exits with status N (no answer)
+ *   exec PATH [ARG...]       execv (the new image answers "ready" if it is a helper)
+ *   map SIZE                 anonymous private RW mapping -> ok addr=A
+ *   touch ADDR LEN STRIDE    writes one byte every STRIDE bytes of [ADDR, ADDR+LEN) -> ok
+ *   unmap ADDR LEN           -> ok
+ *   thread                   starts a thread that blocks until "thread_exit" -> ok tid=N
+ *   thread_exit              ends the last started thread and joins it -> ok
+ *   write ADDR STRING        copies STRING (no spaces) to ADDR -> ok */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int thr_pipe[2] = { -1, -1 };
+static pthread_t thr;
+static pid_t thr_tid;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&mu);
+	thr_tid = (pid_t)syscall(SYS_gettid);
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mu);
+	char c;
+	while (read(thr_pipe[0], &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("ready pid=%d\n", (int)getpid());
+	char line[4096];
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *save, *cmd = strtok_r(line, " ", &save);
+		if (!cmd)
+			continue;
+		if (!strcmp(cmd, "pid")) {
+			printf("ok pid=%d\n", (int)getpid());
+		} else if (!strcmp(cmd, "exit")) {
+			char *a = strtok_r(NULL, " ", &save);
+			fflush(stdout);
+			_exit(a ? atoi(a) : 0);
+		} else if (!strcmp(cmd, "exec")) {
+			char *args[64];
+			int n = 0;
+			char *a;
+			while (n < 63 && (a = strtok_r(NULL, " ", &save)))
+				args[n++] = a;
+			args[n] = NULL;
+			if (n == 0) {
+				printf("err no path\n");
+				continue;
+			}
+			execv(args[0], args);
+			printf("err exec %s\n", strerror(errno));
+		} else if (!strcmp(cmd, "map")) {
+			size_t sz = strtoull(strtok_r(NULL, " ", &save), NULL, 0);
+			void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				printf("err mmap %s\n", strerror(errno));
+			else
+				printf("ok addr=%p\n", p);
+		} else if (!strcmp(cmd, "touch")) {
+			char *base = (char *)(uintptr_t)strtoull(strtok_r(NULL, " ", &save), NULL, 0);
+			size_t len = strtoull(strtok_r(NULL, " ", &save), NULL, 0);
+			size_t stride = strtoull(strtok_r(NULL, " ", &save), NULL, 0);
+			for (size_t o = 0; o < len; o += stride ? stride : 4096)
+				base[o] = (char)(o | 1);
+			printf("ok\n");
+		} else if (!strcmp(cmd, "unmap")) {
+			void *base = (void *)(uintptr_t)strtoull(strtok_r(NULL, " ", &save), NULL, 0);
+			size_t len = strtoull(strtok_r(NULL, " ", &save), NULL, 0);
+			printf(munmap(base, len) ? "err munmap\n" : "ok\n");
+		} else if (!strcmp(cmd, "write")) {
+			char *base = (char *)(uintptr_t)strtoull(strtok_r(NULL, " ", &save), NULL, 0);
+			char *s = strtok_r(NULL, " ", &save);
+			memcpy(base, s, strlen(s));
+			printf("ok\n");
+		} else if (!strcmp(cmd, "thread")) {
+			if (pipe(thr_pipe) < 0) {
+				printf("err pipe\n");
+				continue;
+			}
+			thr_tid = 0;
+			pthread_create(&thr, NULL, thread_main, NULL);
+			pthread_mutex_lock(&mu);
+			while (!thr_tid)
+				pthread_cond_wait(&cv, &mu);
+			pthread_mutex_unlock(&mu);
+			printf("ok tid=%d\n", (int)thr_tid);
+		} else if (!strcmp(cmd, "thread_exit")) {
+			close(thr_pipe[1]);
+			pthread_join(thr, NULL);
+			close(thr_pipe[0]);
+			printf("ok\n");
+		} else {
+			printf("err unknown command %s\n", cmd);
+		}
+	}
+	return 0;
+}

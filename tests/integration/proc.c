@@ -1,0 +1,317 @@
+/* ml_proc against real children: identity for life, -ESRCH after exit, reaping, PID reuse, exec. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+
+#include "mltest.h"
+
+static mlt_child *child(void) { return mlt_spawn("ml_child", NULL); }
+
+/* The comm-independent "Pid:" line of a status buffer. */
+static long status_pid(const char *status)
+{
+	const char *s = strstr(status, "\nPid:");
+	return s ? strtol(s + 5, NULL, 10) : -1;
+}
+
+START_TEST(opens_and_reads_live_child)
+{
+	mlt_child *c = child();
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ck_assert_int_eq(ml_proc_pid(p), c->pid);
+	ck_assert(ml_proc_is_live(p));
+	ck_assert_int_eq(ml_proc_alive(p), 1);
+	ck_assert_int_eq(ml_proc_check(p), 0);
+	ck_assert_int_ge(ml_proc_pidfd(p), 0);
+	char *buf;
+	size_t len;
+	ck_assert_int_eq(ml_proc_read_file(p, "status", &buf, &len), 0);
+	ck_assert_uint_eq(len, strlen(buf));
+	ck_assert_int_eq(status_pid(buf), c->pid);
+	free(buf);
+	ck_assert_int_eq(ml_proc_readlink(p, "exe", &buf, &len), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "ml_child"));
+	free(buf);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+START_TEST(rejects_escaping_names_and_bad_args)
+{
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_self(&p), 0);
+	ck_assert_int_eq(ml_proc_openat(p, "../1/status", O_RDONLY), -EINVAL);
+	ck_assert_int_eq(ml_proc_openat(p, "task/../../1/status", O_RDONLY), -EINVAL);
+	ck_assert_int_eq(ml_proc_openat(p, "/etc/passwd", O_RDONLY), -EINVAL);
+	ck_assert_int_eq(ml_proc_openat(p, "", O_RDONLY), -EINVAL);
+	ck_assert_int_eq(ml_proc_openat(p, "no-such-file", O_RDONLY), -ENOENT);
+	int fd = ml_proc_openat(p, "stat", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	close(fd);
+	ml_proc_free(p);
+	ck_assert_int_eq(ml_proc_open(0, &p), -EINVAL);
+	ck_assert_int_eq(ml_proc_open(-5, &p), -EINVAL);
+	ml_proc_free(NULL);
+}
+END_TEST
+
+START_TEST(no_such_process)
+{
+	/* PIDs above pid_max cannot exist. */
+	ml_proc *p = NULL;
+	ck_assert_int_eq(ml_proc_open(0x3ffffff0, &p), -ESRCH);
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
+START_TEST(zombie_reads_empty_as_gone)
+{
+	mlt_child *c = child();
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	int before = ml_proc_openat(p, "maps", O_RDONLY);
+	ck_assert_int_ge(before, 0);
+	mlt_cmd(c, "exit 3");
+	mlt_wait_zombie(c);
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ck_assert_int_eq(ml_proc_check(p), -ESRCH);
+	char *buf = (char *)0x1;
+	size_t len = 99;
+	/* a zombie's maps and cmdline read 0 bytes: that is "gone", not "empty" */
+	ck_assert_int_eq(ml_proc_read_file(p, "maps", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_proc_read_file(p, "cmdline", &buf, &len), -ESRCH);
+	ck_assert_ptr_eq(buf, (char *)0x1); /* outputs untouched on failure */
+	ck_assert_uint_eq(len, 99);
+	/* what a zombie still shows is its own: status says Z */
+	ck_assert_int_eq(ml_proc_read_file(p, "status", &buf, &len), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "State:\tZ"));
+	free(buf);
+	close(before);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+START_TEST(reaped_gives_esrch_everywhere)
+{
+	mlt_child *c = child();
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	mlt_cmd(c, "exit 0");
+	mlt_wait(c);
+	char *buf;
+	size_t len;
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ck_assert_int_eq(ml_proc_read_file(p, "status", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_proc_read_file(p, "maps", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_proc_readlink(p, "exe", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_proc_openat(p, "mem", O_RDONLY), -ESRCH);
+	ml_proc *t;
+	ck_assert_int_eq(ml_proc_task(p, c->pid, &t), -ESRCH);
+	ml_proc_free(p);
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), -ESRCH);
+	mlt_child_free(c);
+}
+END_TEST
+
+static int set_last_pid(pid_t pid)
+{
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%d", (int)pid);
+	int r = write(fd, b, (size_t)n) == n ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+START_TEST(pid_reuse_never_reads_the_new_process)
+{
+	if (access("/proc/sys/kernel/ns_last_pid", W_OK) != 0)
+		mlt_skip("cannot write /proc/sys/kernel/ns_last_pid (needs CAP_SYS_ADMIN/CAP_CHECKPOINT_RESTORE): PID reuse cannot be forced");
+	mlt_child *a = child();
+	pid_t pid = a->pid;
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(pid, &p), 0);
+	mlt_cmd(a, "exit 0");
+	mlt_wait(a);
+	mlt_child *b = NULL;
+	/* Other processes on the machine may take the PID first; retry a few times. */
+	for (int i = 0; i < 20 && !b; i++) {
+		if (set_last_pid(pid - 1) < 0)
+			mlt_skip("writing ns_last_pid failed: %s", strerror(errno));
+		mlt_child *x = child();
+		if (x->pid == pid)
+			b = x;
+		else
+			mlt_child_free(x);
+	}
+	if (!b)
+		mlt_skip("could not get PID %d reused in 20 tries (busy machine)", (int)pid);
+	char *buf;
+	size_t len;
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ck_assert_int_eq(ml_proc_check(p), -ESRCH);
+	ck_assert_int_eq(ml_proc_read_file(p, "status", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_proc_read_file(p, "maps", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_proc_readlink(p, "exe", &buf, &len), -ESRCH);
+	/* a new handle does see the new process */
+	ml_proc *q;
+	ck_assert_int_eq(ml_proc_open(pid, &q), 0);
+	ck_assert_int_eq(ml_proc_alive(q), 1);
+	ml_proc_free(q);
+	ml_proc_free(p);
+	mlt_child_free(b);
+	mlt_child_free(a);
+}
+END_TEST
+
+START_TEST(exec_ends_the_handle)
+{
+	mlt_child *c = child();
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	char *path = mlt_helper_path("ml_child");
+	const char *l = mlt_cmd(c, "exec %s", path);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_msg(!strncmp(l, "ready", 5), "exec failed: %s", l);
+	char *buf;
+	size_t len;
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ck_assert_int_eq(ml_proc_check(p), -ESRCH);
+	ck_assert_int_eq(ml_proc_read_file(p, "status", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_proc_read_file(p, "maps", &buf, &len), -ESRCH);
+	ml_proc *q;
+	ck_assert_int_eq(ml_proc_open(c->pid, &q), 0);
+	ck_assert_int_eq(ml_proc_read_file(q, "maps", &buf, &len), 0);
+	ck_assert_uint_gt(len, 0);
+	free(buf);
+	ml_proc_free(q);
+	free(path);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+START_TEST(task_handles)
+{
+	mlt_child *c = child();
+	pid_t tid = (pid_t)mlt_kv(mlt_cmd_ok(c, "thread"), "tid");
+	ck_assert_int_gt(tid, 0);
+	ck_assert_int_ne(tid, c->pid);
+	ml_proc *p, *t;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ck_assert_int_eq(ml_proc_task(p, tid, &t), 0);
+	ck_assert_int_eq(ml_proc_pid(t), tid);
+	char *buf;
+	size_t len;
+	ck_assert_int_eq(ml_proc_read_file(t, "status", &buf, &len), 0);
+	ck_assert_int_eq(status_pid(buf), tid);
+	free(buf);
+	ck_assert_int_eq(ml_proc_alive(t), 1);
+	mlt_cmd_ok(c, "thread_exit");
+	ck_assert_int_eq(ml_proc_alive(t), 0);
+	ck_assert_int_eq(ml_proc_read_file(t, "status", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_proc_alive(p), 1);
+	ml_proc *t2;
+	ck_assert_int_eq(ml_proc_task(p, tid, &t2), -ESRCH);
+	ml_proc_free(t);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+static void write_file(int dirfd, const char *name, const char *s)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	close(fd);
+}
+
+START_TEST(directory_handles_read_fixtures)
+{
+	char dir[] = "/tmp/memlens-proc-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	write_file(dfd, "stat", "4242 (a) b) c) S 1 4242 4242 0 -1 4194560 0 0 0 0\n");
+	write_file(dfd, "cmdline", "");
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open_at(dfd, &p), 0);
+	ck_assert(!ml_proc_is_live(p));
+	ck_assert_int_eq(ml_proc_pid(p), 4242);
+	ck_assert_int_eq(ml_proc_alive(p), 1);
+	ck_assert_int_eq(ml_proc_pidfd(p), -1);
+	char *buf;
+	size_t len;
+	/* an empty file in a tree is just empty: there is no process to have died */
+	ck_assert_int_eq(ml_proc_read_file(p, "cmdline", &buf, &len), 0);
+	ck_assert_uint_eq(len, 0);
+	free(buf);
+	ck_assert_int_eq(ml_proc_read_file(p, "maps", &buf, &len), -ENOENT);
+	write_file(dfd, "stat", "4242 (a) Z 1 4242 4242 0 -1 4194560 0 0 0 0\n");
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ml_proc_free(p);
+	/* the caller's fd is untouched */
+	ck_assert_int_ge(fcntl(dfd, F_GETFD), 0);
+	ck_assert_int_eq(ml_proc_open_at(-1, &p), -EBADF);
+	int ffd = openat(dfd, "stat", O_RDONLY);
+	ck_assert_int_eq(ml_proc_open_at(ffd, &p), -ENOTDIR);
+	close(ffd);
+	unlinkat(dfd, "stat", 0);
+	unlinkat(dfd, "cmdline", 0);
+	close(dfd);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(open_path_on_procfs_is_live)
+{
+	mlt_child *c = child();
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d", (int)c->pid);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open_path(path, &p), 0);
+	ck_assert(ml_proc_is_live(p));
+	ck_assert_int_eq(ml_proc_pid(p), c->pid);
+	mlt_cmd(c, "exit 0");
+	mlt_wait(c);
+	char *buf;
+	size_t len;
+	ck_assert_int_eq(ml_proc_read_file(p, "status", &buf, &len), -ESRCH);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("proc");
+	TCase *tc = tcase_create("handle");
+	tcase_add_test(tc, opens_and_reads_live_child);
+	tcase_add_test(tc, rejects_escaping_names_and_bad_args);
+	tcase_add_test(tc, no_such_process);
+	tcase_add_test(tc, zombie_reads_empty_as_gone);
+	tcase_add_test(tc, reaped_gives_esrch_everywhere);
+	tcase_add_test(tc, exec_ends_the_handle);
+	tcase_add_test(tc, task_handles);
+	tcase_add_test(tc, directory_handles_read_fixtures);
+	tcase_add_test(tc, open_path_on_procfs_is_live);
+	suite_add_tcase(s, tc);
+	TCase *reuse = tcase_create("pid-reuse");
+	tcase_add_test(reuse, pid_reuse_never_reads_the_new_process);
+	suite_add_tcase(s, reuse);
+	return mlt_run_suite(s);
+}

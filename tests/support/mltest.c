@@ -1,0 +1,231 @@
+/* Test support implementation. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mltest.h"
+
+const char *mlt_fixture_dir(void) { return ML_TEST_FIXTURE_DIR; }
+const char *mlt_helper_dir(void) { return ML_TEST_HELPER_DIR; }
+const char *mlt_memlens_bin(void) { return ML_TEST_MEMLENS_BIN; }
+
+char *mlt_helper_path(const char *name)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s", mlt_helper_dir(), name) < 0)
+		abort();
+	return p;
+}
+
+void mlt_skip(const char *fmt, ...)
+{
+	va_list ap;
+	printf("SKIP: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	exit(MLT_SKIP_CODE);
+}
+
+mlt_child *mlt_spawn(const char *name, const char *const *args)
+{
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		ck_abort_msg("pipe: %s", strerror(errno));
+	char *path = mlt_helper_path(name);
+	size_t n = 0;
+	while (args && args[n])
+		n++;
+	char **argv = calloc(n + 2, sizeof(char *));
+	argv[0] = path;
+	for (size_t i = 0; i < n; i++)
+		argv[i + 1] = (char *)args[i];
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		ck_abort_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execv(path, argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	free(argv);
+	free(path);
+	mlt_child *c = calloc(1, sizeof(*c));
+	c->pid = pid;
+	c->to_child = in[1];
+	c->from_child = out[0];
+	/* Every helper announces itself with one "ready ..." line once set up. */
+	const char *l = mlt_read_line(c);
+	ck_assert_msg(l && !strncmp(l, "ready", 5), "helper %s did not start: %s", name, l ? l : "EOF");
+	return c;
+}
+
+const char *mlt_read_line(mlt_child *c)
+{
+	size_t n = 0;
+	while (n < sizeof(c->line) - 1) {
+		char ch;
+		ssize_t r = read(c->from_child, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return n ? c->line : NULL;
+		if (ch == '\n')
+			break;
+		c->line[n++] = ch;
+	}
+	c->line[n] = '\0';
+	return c->line;
+}
+
+static const char *vcmd(mlt_child *c, const char *fmt, va_list ap)
+{
+	char buf[4096];
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	buf[n++] = '\n';
+	if (write(c->to_child, buf, (size_t)n) != n)
+		return NULL;
+	return mlt_read_line(c);
+}
+
+const char *mlt_cmd(mlt_child *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	const char *r = vcmd(c, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+const char *mlt_cmd_ok(mlt_child *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	const char *r = vcmd(c, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(r && !strncmp(r, "ok", 2), "helper command '%s' failed: %s", fmt, r ? r : "EOF");
+	return r[2] == ' ' ? r + 3 : r + 2;
+}
+
+int mlt_wait(mlt_child *c)
+{
+	if (!c->reaped) {
+		while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
+			;
+		c->reaped = true;
+	}
+	return c->status;
+}
+
+void mlt_wait_zombie(mlt_child *c)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	while (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+}
+
+void mlt_child_free(mlt_child *c)
+{
+	if (!c)
+		return;
+	if (!c->reaped) {
+		kill(c->pid, SIGKILL);
+		mlt_wait(c);
+	}
+	close(c->to_child);
+	close(c->from_child);
+	free(c);
+}
+
+uint64_t mlt_kv(const char *line, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *s = line; s && *s;) {
+		if (!strncmp(s, key, kl) && s[kl] == '=')
+			return strtoull(s + kl + 1, NULL, 0);
+		s = strchr(s, ' ');
+		if (s)
+			s++;
+	}
+	return 0;
+}
+
+long mlt_status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t fl = strlen(field);
+	long v = -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, fl) && line[fl] == ':') {
+			v = strtol(line + fl + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+char *mlt_run(const char *cmdline, int *status)
+{
+	fflush(NULL);
+	FILE *p = popen(cmdline, "r");
+	if (!p)
+		return NULL;
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	size_t n;
+	while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (cap - len < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = '\0';
+	int st = pclose(p);
+	if (status)
+		*status = st;
+	return buf;
+}
+
+int mlt_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_SILENT);
+	int total = srunner_ntests_run(sr), nfail = srunner_ntests_failed(sr);
+	int skipped = 0, failed = 0;
+	TestResult **tr = srunner_failures(sr);
+	for (int i = 0; i < nfail; i++) {
+		const char *msg = tr_msg(tr[i]);
+		/* mlt_skip() in a forked test exits with MLT_SKIP_CODE after printing why */
+		if (msg && strstr(msg, "Early exit with return value 77")) {
+			printf("skipped: %s:%s (reason printed above)\n", tr_tcname(tr[i]), tr_lfile(tr[i]));
+			skipped++;
+			continue;
+		}
+		printf("%s:%d:%s:%s: %s\n", tr_lfile(tr[i]), tr_lno(tr[i]),
+		       tr_rtype(tr[i]) == CK_ERROR ? "E" : "F", tr_tcname(tr[i]), msg ? msg : "");
+		failed++;
+	}
+	free(tr);
+	printf("%d%%: Checks: %d, Failures: %d, Errors: 0\n",
+	       total ? 100 * (total - failed) / total : 100, total, failed);
+	printf("%d passed, %d failed, %d skipped\n", total - failed - skipped, failed, skipped);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

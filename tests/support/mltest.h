@@ -1,0 +1,66 @@
+/* Test support: fixture paths, helper children driven over pipes, skips with a reason. */
+#ifndef MEMLENS_TEST_SUPPORT_H
+#define MEMLENS_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <check.h>
+
+/* CTest treats this exit code as "skipped" (SKIP_RETURN_CODE). */
+#define MLT_SKIP_CODE 77
+
+/* Directory of tests/fixtures in the source tree, and of the built helper programs. */
+const char *mlt_fixture_dir(void);
+const char *mlt_helper_dir(void);
+/* Path of a built helper program: mlt_helper_path("ml_child") (static buffer per call site copy). */
+char *mlt_helper_path(const char *name);
+/* Path of the memlens binary under test. */
+const char *mlt_memlens_bin(void);
+
+/* Prints "SKIP: <reason>" and exits the whole test binary with MLT_SKIP_CODE. */
+void mlt_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * A child process running a helper program. The helper reads one command per line on
+ * its stdin and answers one line on its stdout; mlt_cmd() sends and waits for the answer,
+ * so the test and the child are synchronised by the protocol, never by sleeping.
+ */
+typedef struct mlt_child {
+	pid_t pid;
+	int to_child;   /* write end of the child's stdin */
+	int from_child; /* read end of the child's stdout */
+	char line[4096];
+	bool reaped;
+	int status;
+} mlt_child;
+
+/* Starts helper @name (from mlt_helper_dir) with NULL-terminated @argv (argv[0] filled in). */
+mlt_child *mlt_spawn(const char *name, const char *const *args);
+/* Sends a command line (printf-style) and returns the answer line (without '\n'), or NULL on EOF. */
+const char *mlt_cmd(mlt_child *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reads one more line from the child (NULL on EOF). */
+const char *mlt_read_line(mlt_child *c);
+/* Like mlt_cmd, but fails the test unless the answer starts with "ok"; returns what follows "ok ". */
+const char *mlt_cmd_ok(mlt_child *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Waits for the child to exit (reaps it) and returns its wait status. */
+int mlt_wait(mlt_child *c);
+/* Waits until the child is a zombie without reaping it (waitid WNOWAIT). */
+void mlt_wait_zombie(mlt_child *c);
+/* Kills (SIGKILL) and reaps the child if needed, and frees it. NULL is fine. */
+void mlt_child_free(mlt_child *c);
+
+/* Parses "key=value" from a line of "k1=v1 k2=v2"; 0 if absent. Numbers: 0x hex or decimal. */
+uint64_t mlt_kv(const char *line, const char *key);
+/* Reads /proc/PID/status field (in kB, or the raw number) — the truth the kernel shows. */
+long mlt_status_kb(pid_t pid, const char *field);
+
+/* Runs a command line through /bin/sh, captures stdout (malloc'd, NUL-terminated) and exit status. */
+char *mlt_run(const char *cmdline, int *status);
+
+/* Check's suite runner: runs @s with CK_NORMAL output, returns the process exit code. */
+int mlt_run_suite(Suite *s);
+
+#endif

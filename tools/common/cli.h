@@ -1,0 +1,87 @@
+/* Shared pieces of every subcommand: option tables, exit codes, errors, sizes, numbers. */
+#ifndef MEMLENS_TOOLS_CLI_H
+#define MEMLENS_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum {
+	ML_EXIT_OK = 0,
+	ML_EXIT_PARTIAL = 1, /* partial result, or (grep) no match */
+	ML_EXIT_ERROR = 2,
+	ML_EXIT_USAGE = 64,
+};
+
+/*
+ * One option of a subcommand. The same table generates getopt_long's arguments and the
+ * --help text. @key is the short letter, or a value >= 256 for long-only options.
+ */
+typedef struct ml_opt {
+	const char *lng;
+	int key;
+	int has_arg;         /* 0 none, 1 required (getopt's no_argument/required_argument) */
+	const char *argname; /* shown in --help, e.g. "SIZE" */
+	const char *help;
+} ml_opt;
+
+typedef struct ml_cmd {
+	const char *name;    /* "maps" */
+	const char *usage;   /* "[options] <PID | snapshot>" */
+	const char *summary; /* one paragraph */
+	const ml_opt *opts;  /* terminated by { 0 } */
+	int min_args, max_args; /* positional arguments; max -1 = any */
+} ml_cmd;
+
+#define ML_OPT_END { NULL, 0, 0, NULL, NULL }
+#define ML_OPT_HELP { "help", 'h', 0, NULL, "show this help and exit" }
+
+/*
+ * Parses argv against cmd->opts, calling @fn(key, optarg, ctx) for each option (fn
+ * returns 0, or -1 after printing a usage error). Handles --help (prints, returns 1).
+ * On success returns 0 and sets *first_arg to the index of the first positional argument.
+ * Returns -1 after a usage error was printed (exit with ML_EXIT_USAGE).
+ */
+int ml_cli_parse(const ml_cmd *cmd, int argc, char **argv,
+		 int (*fn)(int key, const char *arg, void *ctx), void *ctx, int *first_arg);
+void ml_cli_help(const ml_cmd *cmd, FILE *f);
+
+/* Prints "memlens CMD: MESSAGE" on stderr and returns ML_EXIT_USAGE. */
+int ml_cli_usage_error(const ml_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "memlens: pid 123: WHAT: CAUSE (HINT)" for library error @err; returns ML_EXIT_ERROR. */
+int ml_cli_pid_error(pid_t pid, const char *what, int err);
+/* Prints "memlens: FILE: WHAT: CAUSE"; returns ML_EXIT_ERROR. */
+int ml_cli_file_error(const char *file, const char *what, int err);
+/* A short hint for an error code in context of a PID (e.g. which privilege), or "". */
+const char *ml_cli_err_hint(int err);
+/* "memlens: " + message on stderr. */
+void ml_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a PID ("1234"); false if @s is not one (then it names a file). */
+bool ml_cli_parse_pid(const char *s, pid_t *ret);
+/* Parses "123", "0x1f", "4K", "2M", "1G", "1.5G" (binary units). false on junk/overflow. */
+bool ml_cli_parse_size(const char *s, uint64_t *ret);
+/* Parses an address (hex with or without 0x). */
+bool ml_cli_parse_addr(const char *s, uint64_t *ret);
+/* Parses "A-B" (hex addresses, end exclusive) into [*lo, *hi). */
+bool ml_cli_parse_range(const char *s, uint64_t *lo, uint64_t *hi);
+/* Parses a duration: "250ms", "1s", "1.5s", "2m", plain numbers are seconds. Nanoseconds out. */
+bool ml_cli_parse_duration(const char *s, uint64_t *ns);
+
+/* Formats @bytes: exact decimal bytes, or human binary units ("1.5M") when @human. */
+const char *ml_cli_fmt_size(char buf[32], uint64_t bytes, bool human);
+/* True when stdout is a terminal (human sizes by default). */
+bool ml_cli_stdout_tty(void);
+
+/* fnmatch-style glob on exact bytes (NUL-free name of @len bytes). */
+bool ml_cli_glob(const char *pattern, const char *name, size_t len);
+
+/* Length of the valid UTF-8 sequence of 2-4 bytes at @s, or 0. */
+size_t ml_cli_utf8_seq(const char *s, size_t len);
+/* Writes @len bytes for a terminal line: printable ASCII and valid UTF-8 as they are; a
+ * newline as \n, a backslash as \\, anything else as \xNN, so nothing is lost or ambiguous. */
+void ml_cli_put_escaped(FILE *f, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,63 @@
+/* memlens: dispatches to one subcommand per file (tools/NAME.c), listed in commands.def. */
+#include <stdio.h>
+#include <string.h>
+
+#include <memlens/memlens.h>
+
+#include "common/cli.h"
+
+#define ML_CMD(name, summary) int cmd_##name(int argc, char **argv);
+#include "commands.def"
+#undef ML_CMD
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *summary;
+} commands[] = {
+#define ML_CMD(name, summary) { #name, cmd_##name, summary },
+#include "commands.def"
+#undef ML_CMD
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: memlens <command> [options] <PID | snapshot-file>\n\n"
+		   "Linux process-memory forensics and pagemap analysis.\n\ncommands:\n");
+	for (size_t i = 0; commands[i].name; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'memlens <command> --help' describes a command.\n"
+		   "exit status: 0 ok, 1 partial result or no match, 2 error, 64 usage error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return ML_EXIT_USAGE;
+	}
+	const char *c = argv[1];
+	if (!strcmp(c, "help") || !strcmp(c, "--help") || !strcmp(c, "-h")) {
+		if (argc > 2) {
+			for (size_t i = 0; commands[i].name; i++)
+				if (!strcmp(argv[2], commands[i].name)) {
+					char *av[] = { argv[2], (char *)"--help", NULL };
+					return commands[i].fn(2, av);
+				}
+			fprintf(stderr, "memlens: unknown command '%s'\n", argv[2]);
+			return ML_EXIT_USAGE;
+		}
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(c, "--version") || !strcmp(c, "version")) {
+		printf("memlens %s\n", ml_version());
+		return 0;
+	}
+	for (size_t i = 0; commands[i].name; i++)
+		if (!strcmp(c, commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "memlens: unknown command '%s' (see 'memlens help')\n", c);
+	return ML_EXIT_USAGE;
+}
