@@ -4,5 +4,7 @@
 
 #include <memlens/common.h>
 #include <memlens/proc.h>
+#include <memlens/maps.h>
+#include <memlens/source.h>
 
 #endif

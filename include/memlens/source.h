@@ -1,0 +1,108 @@
+/* ml_source: a live process or a snapshot file, read the same way. */
+#ifndef MEMLENS_SOURCE_H
+#define MEMLENS_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <memlens/common.h>
+#include <memlens/maps.h>
+#include <memlens/proc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * A source of process memory: a live process (through an ml_proc) or a snapshot file.
+ * Read-only commands take either. All functions taking a `const ml_source *` are safe to
+ * call from several threads at once.
+ */
+typedef struct ml_source ml_source;
+
+typedef enum ml_source_type {
+	ML_SOURCE_LIVE = 1,
+	ML_SOURCE_SNAPSHOT = 2,
+} ml_source_type;
+
+/** The state of a run of pages. */
+typedef enum ml_run_kind {
+	ML_RUN_DATA = 0,     /**< populated: present in RAM (live) or stored bytes (snapshot) */
+	ML_RUN_ZERO,         /**< known to read as zeros (zero page, or stored as zero) */
+	ML_RUN_UNPOPULATED,  /**< never touched: reads as zeros, nothing to read */
+	ML_RUN_SWAPPED,      /**< swapped out (live only; reading it would swap it in) */
+	ML_RUN_EXCLUDED,     /**< left out of a snapshot by filter (coredump_filter, DONTDUMP) */
+	ML_RUN_UNREADABLE,   /**< could not be read ([vvar], I/O error) */
+	ML_RUN_KIND_COUNT
+} ml_run_kind;
+
+/** A run of pages [start, end) in one state. */
+typedef struct ml_run {
+	uint64_t start, end;
+	ml_run_kind kind;
+} ml_run;
+
+/** Opens a live process by PID. @return as ml_proc_open(). */
+ML_API int ml_source_open_pid(pid_t pid, ml_source **ret);
+/** Opens a live process through an existing handle (borrowed: it must outlive the source). */
+ML_API int ml_source_open_proc(const ml_proc *p, ml_source **ret);
+/**
+ * Opens a snapshot file. @return 0; -ENOENT/-EACCES from open(2); -EBADMSG not a valid
+ * snapshot (the message of ml_source_error() names what is wrong).
+ */
+ML_API int ml_source_open_file(const char *path, ml_source **ret);
+/** Opens @spec: a PID if it is all digits, else a snapshot path. */
+ML_API int ml_source_open(const char *spec, ml_source **ret);
+
+ML_API ml_source_type ml_source_get_type(const ml_source *s);
+/** The PID the memory belongs (or belonged, for a snapshot) to. */
+ML_API pid_t ml_source_pid(const ml_source *s);
+/** The live handle (borrowed), or NULL for a snapshot. */
+ML_API const ml_proc *ml_source_proc(const ml_source *s);
+
+/**
+ * The mappings (caller-owned; free with ml_maps_free()). For a snapshot, those captured.
+ * @return 0; -ESRCH; -EACCES; -ENOMEM.
+ */
+ML_API int ml_source_maps(const ml_source *s, ml_maps **ret);
+
+/**
+ * The text of a /proc file of the process, e.g. "smaps", "smaps_rollup", "status",
+ * "cmdline", "limits", "coredump_filter", "auxv". For a snapshot: the copy saved at
+ * capture time. NUL-terminated malloc'd buffer.
+ * @return 0; -ENOENT when the snapshot holds no copy; otherwise as ml_proc_read_file().
+ */
+ML_API int ml_source_read_file(const ml_source *s, const char *name, char **ret, size_t *ret_len);
+
+/** Flags for ml_source_runs(). */
+#define ML_RUNS_SPLIT_ZERO 0x1u /**< report zero-page runs (live: PFN-zero pages) separately */
+
+/**
+ * Streams the page runs of [start, end) into @vec (at most @n). Adjacent runs of one
+ * kind are merged; runs never cross a mapping boundary; unmapped gaps are not reported.
+ * *next is set to where to resume (== @end when done).
+ * @return the number of runs written (0 only when done); -ESRCH; -EACCES; -ENOMEM.
+ */
+ML_API ssize_t ml_source_runs(const ml_source *s, uint64_t start, uint64_t end, unsigned flags,
+			      ml_run *vec, size_t n, uint64_t *next);
+
+/**
+ * Reads [addr, addr+len) into @buf without disturbing the target: populated pages are
+ * read, unpopulated and zero pages are filled with zeros without being faulted in, and
+ * swapped pages are not read (filled with zeros) unless @ML_READ_SWAPPED is given.
+ * @return bytes read (< len when the range runs into an unmapped or unreadable page: the
+ *         readable prefix); -EIO if the first page is unreadable; -EFAULT if @addr is not
+ *         mapped; -ESRCH; -EACCES.
+ */
+#define ML_READ_SWAPPED 0x1u
+ML_API ssize_t ml_source_read(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags);
+
+/** A human-readable description of the last error of this source (e.g. which snapshot chunk is corrupt), or "". */
+ML_API const char *ml_source_error(const ml_source *s);
+
+ML_API void ml_source_free(ml_source *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,27 @@
+/* How a source backend plugs into ml_source (lib/source.c dispatches through these ops). */
+#ifndef MEMLENS_SOURCE_IMPL_H
+#define MEMLENS_SOURCE_IMPL_H
+
+#include <memlens/source.h>
+
+typedef struct ml_source_ops {
+	void (*free)(void *impl);
+	pid_t (*pid)(const void *impl);
+	int (*maps)(const void *impl, ml_maps **ret);
+	int (*read_file)(const void *impl, const char *name, char **ret, size_t *ret_len);
+	ssize_t (*runs)(const void *impl, uint64_t start, uint64_t end, unsigned flags,
+			ml_run *vec, size_t n, uint64_t *next);
+	ssize_t (*read)(const void *impl, uint64_t addr, void *buf, size_t len, unsigned flags);
+	const char *(*error)(const void *impl);
+} ml_source_ops;
+
+/* Wraps a backend into a source (takes ownership of @impl, freeing it on failure). */
+int ml__source_new(ml_source_type type, const ml_source_ops *ops, void *impl,
+		   const ml_proc *proc, ml_source **ret);
+/* The backend object of a source. */
+void *ml__source_impl(const ml_source *s);
+
+/* The snapshot backend (lib/snapshot/source_snapshot.c). */
+int ml__snapshot_source_open(const char *path, ml_source **ret);
+
+#endif
