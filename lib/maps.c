@@ -316,6 +316,114 @@ static int query_walk(int fd, builder *b)
 	return r;
 }
 
+/* ---- names the text cannot tell apart ---- */
+
+/* Replaces a record's name by exact bytes (not unescaped, no suffix stripped). */
+static int set_exact_name(builder *b, rec *x, const char *s, size_t len)
+{
+	int r = ml_buf_reserve(&b->names, len);
+	if (r < 0)
+		return r;
+	x->noff = b->names.len;
+	memcpy(b->names.data + b->names.len, s, len);
+	b->names.data[b->names.len + len] = '\0';
+	b->names.len += len + 1;
+	x->v.name_len = len;
+	x->v.kind = ml__vma_classify(s, len, x->v.deleted, x->v.inode);
+	return 0;
+}
+
+/* Replaces a record's name by the kernel's d_path bytes (suffix stripped into deleted). */
+static int rename_rec(builder *b, rec *x, const char *raw, size_t len)
+{
+	size_t nlen;
+	return ml__vma_name_add(&x->v, raw, len, false, &b->names, &x->noff, &nlen, NULL);
+}
+
+/*
+ * The text shows '\n' as "\012" but leaves backslashes alone, so "\012" in a name is
+ * ambiguous there; map_files/START-END gives the exact bytes (it needs CAP_SYS_ADMIN or
+ * CAP_CHECKPOINT_RESTORE). A " (deleted)" suffix is ambiguous on both paths: a file can
+ * be named "x (deleted)". If the target's root still has that exact path with the
+ * mapping's inode, the suffix is part of the name and the file is not deleted.
+ */
+static int refine_names(const ml_proc *p, builder *b, bool text)
+{
+	int dirfd = ml_proc_dirfd(p);
+	char path[64];
+	char *tmp = NULL;
+	size_t tcap = 0;
+	int r = 0;
+	for (size_t i = 0; i < b->n && r == 0; i++) {
+		rec *x = &b->r[i];
+		if (x->v.kind != ML_VMA_FILE || x->v.inode == 0)
+			continue;
+		if (text && x->escaped) {
+			snprintf(path, sizeof(path), "map_files/%llx-%llx", (unsigned long long)x->v.start,
+				 (unsigned long long)x->v.end);
+			size_t want = x->v.name_len + 64;
+			for (;;) {
+				if (tcap < want) {
+					char *t = realloc(tmp, want);
+					if (!t) {
+						r = -ENOMEM;
+						break;
+					}
+					tmp = t;
+					tcap = want;
+				}
+				ssize_t n = readlinkat(dirfd, path, tmp, tcap);
+				if (n < 0)
+					break;
+				if ((size_t)n < tcap) {
+					r = rename_rec(b, x, tmp, (size_t)n);
+					x->escaped = false;
+					break;
+				}
+				want = tcap * 2;
+			}
+			if (r < 0)
+				break;
+			x->v.name_uncertain = x->escaped;
+		}
+		if (x->v.deleted) {
+			/* "root" + name + suffix, NUL-terminated */
+			size_t need = 4 + x->v.name_len + ML__DELETED_SUFFIX_LEN + 1;
+			if (tcap < need) {
+				char *t = realloc(tmp, need);
+				if (!t) {
+					r = -ENOMEM;
+					break;
+				}
+				tmp = t;
+				tcap = need;
+			}
+			const char *name = b->names.data + x->noff;
+			if (name[0] != '/' || memchr(name, '\0', x->v.name_len))
+				continue;
+			memcpy(tmp, "root", 4);
+			memcpy(tmp + 4, name, x->v.name_len);
+			memcpy(tmp + 4 + x->v.name_len, ML__DELETED_SUFFIX, ML__DELETED_SUFFIX_LEN + 1);
+			struct stat st;
+			if (fstatat(dirfd, tmp, &st, 0) == 0) {
+				if (st.st_ino == x->v.inode) {
+					/* copy out first: the arena may move while the name is re-added */
+					size_t l = x->v.name_len + ML__DELETED_SUFFIX_LEN;
+					memmove(tmp, tmp + 4, l);
+					x->v.deleted = false;
+					r = set_exact_name(b, x, tmp, l);
+					if (r < 0)
+						break;
+				}
+			} else if (errno == EACCES || errno == EPERM) {
+				x->v.name_uncertain = true;
+			}
+		}
+	}
+	free(tmp);
+	return r;
+}
+
 /* ---- reading ---- */
 
 static int read_text(const ml_proc *p, builder *b)
@@ -327,6 +435,8 @@ static int read_text(const ml_proc *p, builder *b)
 		return r;
 	r = parse_into(b, buf, len);
 	free(buf);
+	if (r == 0 && ml_proc_is_live(p))
+		r = refine_names(p, b, true);
 	return r;
 }
 
@@ -340,6 +450,9 @@ static int read_query(const ml_proc *p, builder *b)
 	if (r == -EOPNOTSUPP)
 		return r;
 	r = ml__proc_after_read(p, r, b->n);
+	if (r < 0)
+		return r;
+	r = refine_names(p, b, false);
 	if (r < 0)
 		return r;
 	return add_vsyscall(b);
