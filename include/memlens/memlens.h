@@ -6,5 +6,6 @@
 #include <memlens/proc.h>
 #include <memlens/maps.h>
 #include <memlens/source.h>
+#include <memlens/snapshot.h>
 
 #endif
