@@ -10,5 +10,6 @@
 #include <memlens/mem.h>
 #include <memlens/clear_refs.h>
 #include <memlens/kpage.h>
+#include <memlens/snapshot.h>
 
 #endif
