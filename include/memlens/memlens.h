@@ -8,3 +8,4 @@
 #include <memlens/source.h>
 
 #endif
+#include <memlens/freeze.h>
