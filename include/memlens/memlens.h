@@ -13,3 +13,4 @@
 #include <memlens/snapshot.h>
 
 #endif
+#include <memlens/freeze.h>
