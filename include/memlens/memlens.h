@@ -11,6 +11,7 @@
 #include <memlens/clear_refs.h>
 #include <memlens/kpage.h>
 #include <memlens/snapshot.h>
+#include <memlens/smaps.h>
 
 #endif
 #include <memlens/freeze.h>
