@@ -10,5 +10,7 @@
 #include <memlens/mem.h>
 #include <memlens/clear_refs.h>
 #include <memlens/kpage.h>
+#include <memlens/snapshot.h>
 
 #endif
+#include <memlens/freeze.h>
