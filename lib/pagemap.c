@@ -521,12 +521,6 @@ ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *v
 	ml_scan_opts r = *o;
 	if (o->sz < sizeof(ml_scan_opts))
 		r.force_emulation = false;
-	r.start = ML_PAGE_DOWN(o->start);
-	r.end = o->end ? ML_PAGE_UP(o->end) : ML_USER_VA_END;
-	if (r.end > ML_USER_VA_END)
-		r.end = ML_USER_VA_END;
-	if (r.start > r.end)
-		return -EINVAL;
 	uint64_t any = r.category_inverted | r.category_mask | r.category_anyof_mask | r.return_mask;
 	if (any & ~ML_PAGE_ALL_KNOWN)
 		return -EINVAL;
@@ -536,9 +530,23 @@ ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *v
 		r.return_mask = ML_PAGE_STATE_MASK & avail;
 	if ((any | r.return_mask) & ~avail)
 		return -EOPNOTSUPP;
-	if (r.start == r.end) {
-		*next = r.end;
+	r.start = ML_PAGE_DOWN(o->start);
+	r.end = o->end ? ML_PAGE_UP(o->end) : ML_USER_VA_END;
+	if (o->end && r.end < o->end)
+		r.end = ML_PAGE_DOWN(o->end); /* the last page of the 64-bit space */
+	if (r.start > r.end)
+		return -EINVAL;
+	/* Nothing above the user address space is walked (the [vsyscall] gate page is not
+	 * a VMA): such a range is complete at once. */
+	uint64_t req_end = r.end;
+	if (r.end > ML_USER_VA_END)
+		r.end = ML_USER_VA_END;
+	if (r.start >= r.end) {
+		*next = req_end;
 		return 0;
 	}
-	return emul ? scan_emulated(pm, &r, vec, n, next) : scan_kernel(pm, &r, vec, n, next);
+	ssize_t k = emul ? scan_emulated(pm, &r, vec, n, next) : scan_kernel(pm, &r, vec, n, next);
+	if (k >= 0 && *next >= r.end)
+		*next = req_end;
+	return k;
 }
