@@ -6,5 +6,8 @@
 #include <memlens/proc.h>
 #include <memlens/maps.h>
 #include <memlens/source.h>
+#include <memlens/cgroup.h>
+#include <memlens/ns.h>
+#include <memlens/mountinfo.h>
 
 #endif
