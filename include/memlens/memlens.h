@@ -9,5 +9,6 @@
 #include <memlens/cgroup.h>
 #include <memlens/ns.h>
 #include <memlens/mountinfo.h>
+#include <memlens/net.h>
 
 #endif

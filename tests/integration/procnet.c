@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -392,6 +393,255 @@ START_TEST(cgroup_memory_of_self_is_consistent)
 }
 END_TEST
 
+
+/* ---- net tables ---- */
+
+struct netchild {
+	mlt_child *c;
+	char dir[64];
+	char kv[4096];
+	bool own_netns;
+};
+
+static void netchild_start(struct netchild *n, bool netns)
+{
+	const char *args[] = { "--netns", NULL };
+	n->c = mlt_spawn("ml_netchild", netns ? args : NULL);
+	if (netns && strstr(n->c->line, "err"))
+		mlt_skip("cannot give the child its own network namespace: %s", n->c->line);
+	n->own_netns = netns;
+	snprintf(n->dir, sizeof(n->dir), "/tmp/memlens-net-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(n->dir));
+	const char *r = mlt_cmd_ok(n->c, "sockets %s", n->dir);
+	snprintf(n->kv, sizeof(n->kv), " %s", r);
+}
+
+static uint64_t kv(const struct netchild *n, const char *key)
+{
+	uint64_t v = mlt_kv(n->kv, key);
+	ck_assert_msg(v != 0, "child did not report %s", key);
+	return v;
+}
+
+static void netchild_stop(struct netchild *n)
+{
+	int pid = n->c->pid;
+	mlt_child_free(n->c);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/ml sock %d", n->dir, pid);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ml\nnl %d", n->dir, pid);
+	unlink(path);
+	rmdir(n->dir);
+}
+
+/* True if the child has an fd whose link reads "socket:[ino]". */
+static bool has_socket_fd(pid_t pid, uint64_t ino)
+{
+	char want[64];
+	snprintf(want, sizeof(want), "socket:[%llu]", (unsigned long long)ino);
+	for (int fd = 0; fd < 64; fd++) {
+		char path[64], target[128];
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+		ssize_t l = readlink(path, target, sizeof(target) - 1);
+		if (l < 0)
+			continue;
+		target[l] = '\0';
+		if (!strcmp(target, want))
+			return true;
+	}
+	return false;
+}
+
+static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+static const uint8_t lo6[16] = { [15] = 1 };
+
+static void check_socket_tables(const struct netchild *n, ml_proc *p)
+{
+	pid_t pid = n->c->pid;
+	ml_net_socks *tcp, *tcp6, *udp, *udp6;
+	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_TCP, &tcp), 0);
+	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_TCP6, &tcp6), 0);
+	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_UDP, &udp), 0);
+	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_UDP6, &udp6), 0);
+
+	static const char *const inos[] = {
+		"tcp_listen_ino", "tcp_client_ino", "tcp_accepted_ino", "tcp6_listen_ino", "tcp6_client_ino",
+		"udp_ino", "udp_conn_ino", "udp6_ino", "unix_stream_ino", "unix_dgram_ino",
+		"unix_abstract_ino", "unix_pair0_ino", "unix_pair1_ino",
+	};
+	/* every inode the child reported is one of its fds: the test's truth is consistent */
+	for (size_t i = 0; i < sizeof(inos) / sizeof(inos[0]); i++)
+		ck_assert_msg(has_socket_fd(pid, kv(n, inos[i])), "%s is not an fd of the child", inos[i]);
+
+	const ml_net_sock *k = ml_net_socks_find_inode(tcp, kv(n, "tcp_listen_ino"));
+	ck_assert_ptr_nonnull(k);
+	ck_assert_uint_eq(k->state, ML_TCP_LISTEN);
+	ck_assert_int_eq(k->family, AF_INET);
+	ck_assert(!memcmp(k->local_addr, lo4, 4));
+	ck_assert_uint_eq(k->local_port, kv(n, "tcp_listen_port"));
+	ck_assert_uint_eq(k->uid, geteuid());
+	k = ml_net_socks_find_inode(tcp, kv(n, "tcp_client_ino"));
+	ck_assert_ptr_nonnull(k);
+	ck_assert_uint_eq(k->state, ML_TCP_ESTABLISHED);
+	ck_assert_uint_eq(k->local_port, kv(n, "tcp_client_port"));
+	ck_assert_uint_eq(k->remote_port, kv(n, "tcp_listen_port"));
+	ck_assert(!memcmp(k->remote_addr, lo4, 4));
+	k = ml_net_socks_find_inode(tcp, kv(n, "tcp_accepted_ino"));
+	ck_assert_ptr_nonnull(k);
+	ck_assert_uint_eq(k->state, ML_TCP_ESTABLISHED);
+	ck_assert_uint_eq(k->rx_queue, 1); /* the unread byte */
+	ck_assert_uint_eq(k->remote_port, kv(n, "tcp_client_port"));
+
+	k = ml_net_socks_find_inode(tcp6, kv(n, "tcp6_listen_ino"));
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(k->family, AF_INET6);
+	ck_assert(!memcmp(k->local_addr, lo6, 16));
+	ck_assert_uint_eq(k->state, ML_TCP_LISTEN);
+	ck_assert_uint_eq(k->local_port, kv(n, "tcp6_listen_port"));
+	k = ml_net_socks_find_inode(tcp6, kv(n, "tcp6_client_ino"));
+	ck_assert_ptr_nonnull(k);
+	ck_assert_uint_eq(k->state, ML_TCP_ESTABLISHED);
+	ck_assert_uint_eq(k->remote_port, kv(n, "tcp6_listen_port"));
+	ck_assert(!memcmp(k->remote_addr, lo6, 16));
+
+	k = ml_net_socks_find_inode(udp, kv(n, "udp_ino"));
+	ck_assert_ptr_nonnull(k);
+	ck_assert_uint_eq(k->state, ML_TCP_CLOSE);
+	ck_assert_uint_eq(k->local_port, kv(n, "udp_port"));
+	ck_assert(k->has_drops);
+	k = ml_net_socks_find_inode(udp, kv(n, "udp_conn_ino"));
+	ck_assert_ptr_nonnull(k);
+	ck_assert_uint_eq(k->state, ML_TCP_ESTABLISHED);
+	ck_assert_uint_eq(k->remote_port, kv(n, "udp_port"));
+	k = ml_net_socks_find_inode(udp6, kv(n, "udp6_ino"));
+	ck_assert_ptr_nonnull(k);
+	ck_assert(!memcmp(k->local_addr, lo6, 16));
+	ck_assert_uint_eq(k->local_port, kv(n, "udp6_port"));
+
+	ml_net_unixes *ux;
+	ck_assert_int_eq(ml_net_unix_read(p, &ux), 0);
+	char want[256];
+	const ml_net_unix *u = ml_net_unix_find_inode(ux, kv(n, "unix_stream_ino"));
+	ck_assert_ptr_nonnull(u);
+	snprintf(want, sizeof(want), "%s/ml sock %d", n->dir, (int)pid);
+	ck_assert_str_eq(u->path, want);
+	ck_assert_uint_eq(u->path_len, strlen(want));
+	ck_assert_uint_eq(u->flags & ML_UNIX_ACCEPTCON, ML_UNIX_ACCEPTCON);
+	ck_assert_uint_eq(u->type, SOCK_STREAM);
+	u = ml_net_unix_find_inode(ux, kv(n, "unix_dgram_ino"));
+	ck_assert_ptr_nonnull(u);
+	snprintf(want, sizeof(want), "%s/ml\nnl %d", n->dir, (int)pid);
+	ck_assert_str_eq(u->path, want);
+	ck_assert_uint_eq(u->type, SOCK_DGRAM);
+	u = ml_net_unix_find_inode(ux, kv(n, "unix_abstract_ino"));
+	ck_assert_ptr_nonnull(u);
+	snprintf(want, sizeof(want), "@memlens-abstract-%d", (int)pid);
+	ck_assert_str_eq(u->path, want);
+	ck_assert(u->abstract);
+	u = ml_net_unix_find_inode(ux, kv(n, "unix_pair0_ino"));
+	ck_assert_ptr_nonnull(u);
+	ck_assert_ptr_null(u->path);
+	ck_assert_uint_eq(u->state, 3);
+
+	if (n->own_netns) {
+		/* a fresh namespace holds exactly the child's sockets */
+		ck_assert_uint_eq(ml_net_socks_count(tcp), 3);
+		ck_assert_uint_eq(ml_net_socks_count(tcp6), 3);
+		ck_assert_uint_eq(ml_net_socks_count(udp), 2);
+		ck_assert_uint_eq(ml_net_socks_count(udp6), 1);
+		ck_assert_uint_eq(ml_net_unix_count(ux), 5);
+	}
+	ml_net_unix_free(ux);
+	ml_net_socks_free(tcp);
+	ml_net_socks_free(tcp6);
+	ml_net_socks_free(udp);
+	ml_net_socks_free(udp6);
+}
+
+START_TEST(net_tables_of_a_child)
+{
+	struct netchild n;
+	netchild_start(&n, false);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(n.c->pid, &p), 0);
+	check_socket_tables(&n, p);
+	ml_net_devs *d;
+	ck_assert_int_eq(ml_net_dev_read(p, &d), 0);
+	ck_assert_ptr_nonnull(ml_net_dev_find(d, "lo"));
+	ml_net_dev_free(d);
+	ml_net_snmp *s;
+	int64_t v;
+	ck_assert_int_eq(ml_net_snmp_read(p, &s), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "Tcp", "CurrEstab", &v), 0);
+	ck_assert_int_ge(v, 4); /* at least the child's two pairs */
+	ml_net_snmp_free(s);
+	ck_assert_int_eq(ml_net_snmp6_read(p, &s), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "Ip6", "InReceives", &v), 0);
+	ml_net_snmp_free(s);
+	ml_net_arps *a;
+	ck_assert_int_eq(ml_net_arp_read(p, &a), 0);
+	ml_net_arp_free(a);
+	ml_net_routes *r;
+	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
+	ml_net_route_free(r);
+	/* gone: every table says so */
+	mlt_cmd(n.c, "exit 0");
+	mlt_wait(n.c);
+	ml_net_socks *t;
+	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_TCP, &t), -ESRCH);
+	ml_net_unixes *ux;
+	ck_assert_int_eq(ml_net_unix_read(p, &ux), -ESRCH);
+	ck_assert_int_eq(ml_net_dev_read(p, &d), -ESRCH);
+	ml_proc_free(p);
+	netchild_stop(&n);
+}
+END_TEST
+
+START_TEST(net_tables_follow_the_child_netns)
+{
+	need_root();
+	struct netchild n;
+	netchild_start(&n, true);
+	ml_proc *p, *self;
+	ck_assert_int_eq(ml_proc_open(n.c->pid, &p), 0);
+	check_socket_tables(&n, p);
+	/* our own view does not see the child's sockets, nor the child ours */
+	ck_assert_int_eq(ml_proc_self(&self), 0);
+	ml_net_socks *mine;
+	ck_assert_int_eq(ml_net_socks_read(self, ML_NET_TCP, &mine), 0);
+	ck_assert_ptr_null(ml_net_socks_find_inode(mine, kv(&n, "tcp_listen_ino")));
+	ml_net_socks_free(mine);
+	ml_net_devs *d;
+	ck_assert_int_eq(ml_net_dev_read(p, &d), 0);
+	ck_assert_uint_eq(ml_net_dev_count(d), 1);
+	const ml_net_dev *lo = ml_net_dev_find(d, "lo");
+	ck_assert_ptr_nonnull(lo);
+	ck_assert_uint_gt(lo->rx_packets, 0); /* the handshakes went over it */
+	ck_assert_uint_eq(lo->rx_packets, lo->tx_packets);
+	ml_net_dev_free(d);
+	ml_net_snmp *s;
+	int64_t v;
+	ck_assert_int_eq(ml_net_snmp_read(p, &s), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "Tcp", "CurrEstab", &v), 0);
+	ck_assert_int_eq(v, 4); /* exactly the child's two IPv4 and two IPv6 ends */
+	ck_assert_int_eq(ml_net_snmp_find(s, "Tcp", "PassiveOpens", &v), 0);
+	ck_assert_int_eq(v, 2);
+	ml_net_snmp_free(s);
+	ml_net_routes *r;
+	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
+	ck_assert_uint_eq(ml_net_route_count(r), 0); /* loopback routes live in the local table */
+	ml_net_route_free(r);
+	ml_net_arps *a;
+	ck_assert_int_eq(ml_net_arp_read(p, &a), 0);
+	ck_assert_uint_eq(ml_net_arp_count(a), 0);
+	ml_net_arp_free(a);
+	ml_proc_free(self);
+	ml_proc_free(p);
+	netchild_stop(&n);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("procnet");
@@ -406,5 +656,9 @@ int main(void)
 	tcase_add_test(cg, cgroup_v1_memory_limit);
 	tcase_add_test(cg, cgroup_memory_of_self_is_consistent);
 	suite_add_tcase(s, cg);
+	TCase *net = tcase_create("net");
+	tcase_add_test(net, net_tables_of_a_child);
+	tcase_add_test(net, net_tables_follow_the_child_netns);
+	suite_add_tcase(s, net);
 	return mlt_run_suite(s);
 }
