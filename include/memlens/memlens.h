@@ -6,5 +6,10 @@
 #include <memlens/proc.h>
 #include <memlens/maps.h>
 #include <memlens/source.h>
+#include <memlens/bstr.h>
+#include <memlens/status.h>
+#include <memlens/stat.h>
+#include <memlens/statm.h>
+#include <memlens/cmdline.h>
 
 #endif
