@@ -55,6 +55,8 @@ static int read_strv(const ml_proc *p, const char *name, ml_strv **ret)
 	char *buf;
 	size_t len;
 	int r = ml_proc_read_file(p, name, &buf, &len);
+	if (r == -ESRCH && ml_proc_is_live(p) && ml_proc_alive(p) == 1)
+		return ml_strv_parse("", 0, ret); /* a kernel thread: no address space at all */
 	if (r < 0)
 		return r;
 	r = ml_strv_parse(buf, len, ret);

@@ -16,6 +16,11 @@ typedef struct ml_bstr {
 	size_t len;
 } ml_bstr;
 
+/** A "name: value" pair of a /proc text file, both as exact bytes. */
+typedef struct ml_kv {
+	ml_bstr name, value;
+} ml_kv;
+
 /** True when @b holds exactly the NUL-terminated string @s. */
 ML_API bool ml_bstr_eq(ml_bstr b, const char *s);
 

@@ -44,7 +44,9 @@ ML_API int ml_cmdline_read(const ml_proc *p, ml_strv **ret);
  * Reads /proc/PID/environ: the environment the process was started with, as it stands in
  * its memory (later setenv() calls that moved strings to the heap are not seen). Needs
  * ptrace read access (same user and not undumpable, or CAP_SYS_PTRACE).
- * An empty environment is an empty list; a zombie's gives -ESRCH.
+ * An empty environment is an empty list, and so is a kernel thread's (the kernel
+ * answers ESRCH for a live kernel thread; the reader checks liveness and reports no
+ * environment). A zombie's gives -ESRCH.
  * @return 0; -ESRCH; -EACCES/-EPERM denied; -ENOMEM.
  */
 ML_API int ml_environ_read(const ml_proc *p, ml_strv **ret);

@@ -11,5 +11,13 @@
 #include <memlens/stat.h>
 #include <memlens/statm.h>
 #include <memlens/cmdline.h>
+#include <memlens/procinfo.h>
+#include <memlens/links.h>
+#include <memlens/task.h>
+#include <memlens/fd.h>
+#include <memlens/auxv.h>
+#include <memlens/limits.h>
+#include <memlens/io.h>
+#include <memlens/schedstat.h>
 
 #endif

@@ -40,9 +40,7 @@ typedef enum ml_status_key {
 
 
 /** A "Name:\tvalue" line the parser does not know (a newer kernel's), kept verbatim. */
-typedef struct ml_status_extra {
-	ml_bstr name, value;
-} ml_status_extra;
+typedef ml_kv ml_status_extra;
 
 /**
  * /proc/PID/status. Sizes are in bytes (the kernel's kB x 1024); masks as the kernel's hex

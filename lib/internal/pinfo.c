@@ -1,5 +1,8 @@
 /* Small text helpers shared by the process-information readers. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal/pinfo.h"
 
@@ -80,4 +83,28 @@ char *ml__memdup0(const char *buf, size_t len)
 		memcpy(c, buf, len);
 	c[len] = '\0';
 	return c;
+}
+
+int ml__task_open(const ml_proc *p, pid_t tid, ml_proc **ret)
+{
+	int r = ml_proc_task(p, tid, ret);
+	if (r != -ESRCH || !ml_proc_is_live(p))
+		return r;
+	char name[32];
+	snprintf(name, sizeof(name), "task/%d", (int)tid);
+	int fd = ml_proc_openat(p, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd == -ENOENT ? -ESRCH : fd;
+	ml_proc *t;
+	r = ml_proc_open_at(fd, &t);
+	close(fd);
+	if (r < 0)
+		return r;
+	/* Only a live thread is worth a handle: its own stat must not say zombie or dead. */
+	if (ml_proc_alive(t) != 1) {
+		ml_proc_free(t);
+		return -ESRCH;
+	}
+	*ret = t;
+	return 0;
 }
