@@ -19,5 +19,11 @@
 #include <memlens/limits.h>
 #include <memlens/io.h>
 #include <memlens/schedstat.h>
+#include <memlens/pagemap.h>
+#include <memlens/mem.h>
+#include <memlens/clear_refs.h>
+#include <memlens/kpage.h>
+#include <memlens/snapshot.h>
 
 #endif
+#include <memlens/freeze.h>
