@@ -8,7 +8,7 @@
  *   thread_stop I            ends thread I (joins it) -> ok
  *   comm NAME                prctl(PR_SET_NAME) of the main thread (NAME may be hex: x<hex>) -> ok
  *   rlimit RES SOFT HARD     setrlimit (numbers or "inf") -> ok
- *   cwd PATH                 chdir -> ok
+ *   cwd PATH                 chdir (PATH may be hex: x<hex>) -> ok
  *   open PATH                open read-only -> ok fd=N
  *   seek FD OFF              lseek SEEK_SET -> ok
  *   sockets                  unix socketpair + TCP listener on 127.0.0.1 + UDP socket
@@ -174,7 +174,10 @@ int main(int argc, char **argv)
 			struct rlimit rl = { parse_rlim(a2), parse_rlim(a3) };
 			printf(setrlimit(atoi(a1), &rl) ? "err setrlimit %s\n" : "ok\n", strerror(errno));
 		} else if (!strcmp(cmd, "cwd") && a1) {
-			printf(chdir(a1) ? "err chdir %s\n" : "ok\n", strerror(errno));
+			char path[4096];
+			decode_arg(a1, path, sizeof(path));
+			int r = chdir(path);
+			printf(r ? "err chdir %s\n" : "ok\n", strerror(errno));
 		} else if (!strcmp(cmd, "open") && a1) {
 			int fd = open(a1, O_RDONLY);
 			if (fd < 0)
