@@ -941,7 +941,16 @@ int cmd_info(int argc, char **argv)
 	else
 		print_human(&in);
 	int rc = ML_EXIT_OK;
+	bool zombie = in.status->state == 'Z';
+	if (zombie) {
+		/* Everything tied to the address space is gone: one line says why, not five. */
+		fprintf(stderr, "memlens: pid %d: a zombie (exited; parent %d has not reaped it): "
+				"only what the kernel keeps is shown\n", (int)in.pid, (int)in.status->ppid);
+		rc = ML_EXIT_PARTIAL;
+	}
 	for (size_t i = 0; i < in.nerrs; i++) {
+		if (zombie && in.errs[i].err == -ESRCH)
+			continue;
 		char what[64];
 		snprintf(what, sizeof(what), "cannot read %s", in.errs[i].what);
 		if (in.live)

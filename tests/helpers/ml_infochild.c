@@ -21,6 +21,8 @@
  *   nnp                      prctl(PR_SET_NO_NEW_PRIVS) -> ok
  *   thp_disable              prctl(PR_SET_THP_DISABLE) -> ok
  *   map SIZE                 anonymous RW mapping, touched -> ok addr=A
+ *   zombie                   forks a child that exits at once and is never reaped
+ *                            -> ok pid=N (once it is a zombie)
  *   main_exit                answers ok, then the main thread calls pthread_exit (needs threads)
  *   exit N                   _exit(N) */
 #include <errno.h>
@@ -40,6 +42,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAXT 64
@@ -114,7 +117,13 @@ static void reexec(char **argv)
 	/* Only stdin, stdout and stderr: fds inherited from whoever started us would make the
 	 * fd table depend on the caller. */
 	syscall(SYS_close_range, 3u, ~0u, 0u);
-	execve("/proc/self/exe", nargv, nenv);
+	/* by its real path, so the comm stays "ml_infochild" (not "exe") */
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		execve(self, nargv, nenv);
+	}
 	printf("err reexec %s\n", strerror(errno));
 	exit(1);
 }
@@ -228,6 +237,17 @@ int main(int argc, char **argv)
 			for (size_t o = 0; o < sz; o += 4096)
 				p[o] = 1;
 			printf("ok addr=%p\n", (void *)p);
+		} else if (!strcmp(cmd, "zombie")) {
+			fflush(stdout);
+			pid_t z = fork();
+			if (z == 0)
+				_exit(0);
+			siginfo_t si;
+			/* WNOWAIT: wait until it has exited, but leave it unreaped */
+			if (z < 0 || waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT) < 0)
+				printf("err zombie\n");
+			else
+				printf("ok pid=%d\n", (int)z);
 		} else if (!strcmp(cmd, "main_exit")) {
 			printf("ok\n");
 			fflush(stdout);
