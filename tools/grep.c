@@ -828,8 +828,13 @@ static void scan_unit(worker *w, unit *u)
 	src *s = w->s;
 	const region *r = &s->regions[u->region];
 	size_t O = gp_set_overlap(s->set);
-	uint64_t cs = u->a - r->v.start > 2 * O ? u->a - 2 * O : r->v.start;
-	uint64_t ce = r->v.end - u->b > O ? u->b + O : r->v.end;
+	/* page-aligned (mappings are), so the pagemap walk takes the range as it is */
+	uint64_t cs = u->a - r->v.start > 2 * O ? (u->a - 2 * O) & ~(uint64_t)4095 : r->v.start;
+	uint64_t ce = r->v.end - u->b > O ? (u->b + O + 4095) & ~(uint64_t)4095 : r->v.end;
+	if (cs < r->v.start)
+		cs = r->v.start;
+	if (ce > r->v.end)
+		ce = r->v.end;
 	int e = collect_runs(w, cs, ce);
 	if (e < 0) {
 		note_err(w, e, u->b - u->a);
