@@ -6,5 +6,11 @@
 #include <memlens/proc.h>
 #include <memlens/maps.h>
 #include <memlens/source.h>
+#include <memlens/pagemap.h>
+#include <memlens/mem.h>
+#include <memlens/clear_refs.h>
+#include <memlens/kpage.h>
+#include <memlens/snapshot.h>
 
 #endif
+#include <memlens/freeze.h>
