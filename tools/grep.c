@@ -645,6 +645,8 @@ static void flush_units(src *s)
 		}
 		if (s->printed && (o->quiet || o->list))
 			atomic_store(&s->stop, true);
+		if (u->nhits && u->out)
+			fflush(stdout); /* hits appear as the scan goes, not at its end */
 		free(u->out);
 		free(u->hits);
 		u->out = NULL;

@@ -186,8 +186,8 @@ static int cmd_sparse(size_t size, size_t pop, const char *file)
 	uint8_t *a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (a == MAP_FAILED)
 		return -1;
-	/* 1 MiB populated every (size/pop) MiB */
-	size_t stride = size / pop * MIB;
+	/* POP MiB populated, 1 MiB every size/POP bytes */
+	size_t stride = size / pop;
 	for (size_t off = 0; off + MIB <= size; off += stride) {
 		fill_random(a + off, MIB);
 		plant_ascii("sparse", a + off + MIB / 2);
