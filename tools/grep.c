@@ -375,20 +375,21 @@ static int build_units(src *s)
 			     .name_len = strlen(s->label) };
 		if (stt.st_size > 0 && region_selected(o, &v))
 			s->regions[s->nregions++] = (region){ v, v.start, v.end };
+		nm = s->nregions;
 	} else {
 		for (size_t i = 0; i < nm; i++) {
 			const ml_vma *v = ml_maps_get(s->maps, i);
 			if (!region_selected(o, v))
 				continue;
-			region r = { *v, v->start, v->end };
-			if (o->have_addr) {
-				if (r.lo < o->alo)
-					r.lo = o->alo;
-				if (r.hi > o->ahi)
-					r.hi = o->ahi;
-			}
-			s->regions[s->nregions++] = r;
+			s->regions[s->nregions++] = (region){ *v, v->start, v->end };
 		}
+	}
+	for (size_t i = 0; o->have_addr && i < s->nregions; i++) {
+		region *r = &s->regions[i];
+		if (r->lo < o->alo)
+			r->lo = o->alo;
+		if (r->hi > o->ahi)
+			r->hi = o->ahi;
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < s->nregions; i++)
