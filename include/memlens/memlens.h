@@ -11,6 +11,11 @@
 #include <memlens/clear_refs.h>
 #include <memlens/kpage.h>
 #include <memlens/snapshot.h>
+#include <memlens/smaps.h>
+#include <memlens/cgroup.h>
+#include <memlens/ns.h>
+#include <memlens/mountinfo.h>
+#include <memlens/net.h>
 
 #endif
 #include <memlens/freeze.h>
