@@ -6,5 +6,7 @@
 #include <memlens/proc.h>
 #include <memlens/maps.h>
 #include <memlens/source.h>
+#include <memlens/idle.h>
+#include <memlens/wss.h>
 
 #endif
