@@ -8,5 +8,11 @@
 #include <memlens/source.h>
 #include <memlens/idle.h>
 #include <memlens/wss.h>
+#include <memlens/pagemap.h>
+#include <memlens/mem.h>
+#include <memlens/clear_refs.h>
+#include <memlens/kpage.h>
+#include <memlens/snapshot.h>
 
 #endif
+#include <memlens/freeze.h>
