@@ -452,9 +452,9 @@ static void print_csv(const opts *o, const target *t, long idx, const ml_wss_sam
 
 /* ---- text ---- */
 
-static const char *const text_cols[] = { "PID", "SAMPLE", "T(s)", "WINDOW(s)", "RSS", "PSS", "WSS",
-					 "ANON", "FILE", "THP", "CLEAR(ms)", "READ(ms)", "COMM" };
-static const bool text_right[] = { true, true, true, true, true, true, true, true, true, true, true, true, false };
+static const char *const text_cols[] = { "PID", "SAMPLE", "T(s)", "WINDOW(s)", "EFFECTIVE(s)", "RSS", "PSS",
+					 "WSS", "ANON", "FILE", "THP", "CLEAR(ms)", "READ(ms)", "COMM" };
+static const bool text_right[] = { true, true, true, true, true, true, true, true, true, true, true, true, true, false };
 #define NTEXT (sizeof(text_cols) / sizeof(text_cols[0]))
 
 static void thp_cell(char *buf, size_t len, const opts *o, const ml_wss_sample *s)
@@ -474,21 +474,24 @@ static void text_row(ml_table *tb, const opts *o, const target *t, long idx, con
 	snprintf(c[1], 48, "%ld", idx);
 	snprintf(c[2], 48, "%.3f", (double)(s->read_end - t0) / 1e9);
 	snprintf(c[3], 48, "%.3f", (double)nominal / 1e9);
-	sz(c[4], o, s->tot.rss);
-	sz(c[5], o, s->tot.pss);
-	sz(c[6], o, s->tot.wss);
+	snprintf(c[4], 48, "%.3f-%.3f",
+		 (double)(s->read_start > s->clear_end ? s->read_start - s->clear_end : 0) / 1e9,
+		 (double)(s->read_end - s->clear_start) / 1e9);
+	sz(c[5], o, s->tot.rss);
+	sz(c[6], o, s->tot.pss);
+	sz(c[7], o, s->tot.wss);
 	if (s->scope == ML_WSS_SCOPE_FILE)
-		snprintf(c[7], 48, "-");
-	else
-		sz(c[7], o, s->tot.wss_anon);
-	if (s->scope == ML_WSS_SCOPE_ANON)
 		snprintf(c[8], 48, "-");
 	else
-		sz(c[8], o, s->tot.wss_file);
-	thp_cell(c[9], 48, o, s);
-	snprintf(c[10], 48, "%.1f", ms(s->clear_end - s->clear_start));
-	snprintf(c[11], 48, "%.1f", ms(s->read_end - s->read_start));
-	snprintf(c[12], 72, "%s", t->comm);
+		sz(c[8], o, s->tot.wss_anon);
+	if (s->scope == ML_WSS_SCOPE_ANON)
+		snprintf(c[9], 48, "-");
+	else
+		sz(c[9], o, s->tot.wss_file);
+	thp_cell(c[10], 48, o, s);
+	snprintf(c[11], 48, "%.1f", ms(s->clear_end - s->clear_start));
+	snprintf(c[12], 48, "%.1f", ms(s->read_end - s->read_start));
+	snprintf(c[13], 72, "%s", t->comm);
 	const char *cells[NTEXT];
 	for (size_t i = 0; i < NTEXT; i++)
 		cells[i] = c[i];
@@ -644,6 +647,7 @@ typedef struct emitter {
 	ml_table *tb;
 	size_t rows;
 	uint64_t t0;
+	bool header;
 } emitter;
 
 static void emit(opts *o, emitter *e, target *t, long idx, const ml_wss_sample *s, uint64_t nominal)
@@ -653,6 +657,14 @@ static void emit(opts *o, emitter *e, target *t, long idx, const ml_wss_sample *
 	} else if (o->csv) {
 		print_csv(o, t, idx, s, nominal, e->t0);
 	} else {
+		if (!e->header) {
+			char when[40];
+			iso_time(when, s->clear_realtime_ns);
+			printf("# %s window, backend %s, scope %s, TLB %s after the clear; first clear at %s\n",
+			       mode_names[o->mode], ml_wss_backend_name(s->backend), scope_name(s->scope),
+			       s->flushed ? "flushed" : "NOT flushed", when);
+			e->header = true;
+		}
 		text_row(e->tb, o, t, idx, s, nominal, e->t0);
 		e->rows++;
 		warnings w;
