@@ -454,7 +454,6 @@ static void print_csv(const opts *o, const target *t, long idx, const ml_wss_sam
 
 static const char *const text_cols[] = { "PID", "SAMPLE", "T(s)", "WINDOW(s)", "EFFECTIVE(s)", "RSS", "PSS",
 					 "WSS", "ANON", "FILE", "THP", "CLEAR(ms)", "READ(ms)", "COMM" };
-static const bool text_right[] = { true, true, true, true, true, true, true, true, true, true, true, true, true, false };
 #define NTEXT (sizeof(text_cols) / sizeof(text_cols[0]))
 
 static void thp_cell(char *buf, size_t len, const opts *o, const ml_wss_sample *s)
@@ -466,8 +465,22 @@ static void thp_cell(char *buf, size_t len, const opts *o, const ml_wss_sample *
 		snprintf(buf, len, "%s-%s", sz(a, o, s->tot.wss_huge_min), sz(b, o, s->tot.wss_huge_max));
 }
 
-static void text_row(ml_table *tb, const opts *o, const target *t, long idx, const ml_wss_sample *s,
-		     uint64_t nominal, uint64_t t0)
+/* Rows are printed as each window closes (a series can run until interrupted), so the
+ * columns have fixed widths rather than widths fitted to all rows. */
+static const int text_w[NTEXT] = { 7, 6, 8, 9, 13, 8, 8, 8, 8, 8, 9, 9, 9, 0 };
+
+static void text_line(const char *const *cells)
+{
+	for (size_t i = 0; i < NTEXT; i++) {
+		if (i + 1 < NTEXT)
+			printf("%*s ", text_w[i], cells[i]);
+		else
+			printf("%s\n", cells[i]);
+	}
+}
+
+static void text_row(const opts *o, const target *t, long idx, const ml_wss_sample *s, uint64_t nominal,
+		     uint64_t t0)
 {
 	char c[NTEXT][72];
 	snprintf(c[0], 48, "%d", (int)t->pid);
@@ -495,7 +508,7 @@ static void text_row(ml_table *tb, const opts *o, const target *t, long idx, con
 	const char *cells[NTEXT];
 	for (size_t i = 0; i < NTEXT; i++)
 		cells[i] = c[i];
-	ml_table_add(tb, cells);
+	text_line(cells);
 }
 
 static void print_regions_text(const opts *o, const target *t, const ml_wss_sample *s)
@@ -644,7 +657,6 @@ static int start_all(opts *o)
 }
 
 typedef struct emitter {
-	ml_table *tb;
 	size_t rows;
 	uint64_t t0;
 	bool header;
@@ -663,21 +675,19 @@ static void emit(opts *o, emitter *e, target *t, long idx, const ml_wss_sample *
 			printf("# %s window, backend %s, scope %s, TLB %s after the clear; first clear at %s\n",
 			       mode_names[o->mode], ml_wss_backend_name(s->backend), scope_name(s->scope),
 			       s->flushed ? "flushed" : "NOT flushed", when);
+			text_line(text_cols);
 			e->header = true;
 		}
-		text_row(e->tb, o, t, idx, s, nominal, e->t0);
+		text_row(o, t, idx, s, nominal, e->t0);
 		e->rows++;
 		warnings w;
 		sample_warnings(s, nominal, &w);
 		for (size_t i = 0; i < w.n; i++)
 			fprintf(stderr, "memlens: pid %d sample %ld: %s\n", (int)t->pid, idx, w.w[i]);
 		if (o->regions) {
-			/* a series prints its table at the end; per-region detail follows each sample */
-			ml_table_print(e->tb, stdout);
-			ml_table_free(e->tb);
-			e->tb = ml_table_new(NTEXT, text_cols, text_right);
 			print_regions_text(o, t, s);
 			printf("\n");
+			e->header = false; /* repeat the column header after the detail */
 		}
 	}
 	fflush(stdout);
@@ -714,8 +724,6 @@ static int alive_count(const opts *o)
 static int measure(opts *o)
 {
 	emitter e = { 0 };
-	if (!o->json && !o->csv)
-		e.tb = ml_table_new(NTEXT, text_cols, text_right);
 	if (o->csv)
 		print_csv_header();
 	long count = o->count_set ? o->count : (o->mode == MODE_PROFILE ? 8 : 1);
@@ -740,15 +748,11 @@ static int measure(opts *o)
 			nominal = o->interval << (i < 40 ? i : 40);
 		}
 		sleep_until(origin + nominal);
-		if (interrupted)
-			break;
-		if (!read_all(o, &e, i, nominal))
+		/* interrupted mid-window: still report it (its real length is in the record) */
+		if (!read_all(o, &e, i, nominal) || interrupted)
 			break;
 	}
-	if (e.tb && e.rows && !o->regions)
-		ml_table_print(e.tb, stdout);
-out:
-	ml_table_free(e.tb);
+out:;
 	size_t dead = 0;
 	for (size_t i = 0; i < o->nt; i++)
 		dead += o->t[i].dead;
