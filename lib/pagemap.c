@@ -292,6 +292,15 @@ ssize_t ml_pagemap_read(ml_pagemap *pm, uint64_t vaddr, uint64_t *entries, size_
 	return (ssize_t)got;
 }
 
+int ml__pagemap_same_mm(ml_pagemap *pm, uint64_t addr)
+{
+	uint64_t e;
+	ssize_t r = ml_pagemap_read(pm, addr, &e, 1);
+	if (r < 0)
+		return (int)r;
+	return r == 1 ? 0 : -ESRCH;
+}
+
 /* ---- categories and runs (pure) ---- */
 
 void ml_pagemap_categories(const uint64_t *entries, size_t n, uint64_t base, bool pfn_visible,
