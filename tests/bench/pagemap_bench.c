@@ -4,12 +4,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,7 +41,7 @@ static double median(double *v, int n)
 }
 
 /* The workload: reports the two big regions over the pipe, then waits to be killed. */
-static void workload(int wfd, size_t nmaps)
+static void workload(int wfd, size_t nmaps, bool thp)
 {
 	for (size_t i = 0; i < nmaps; i++) {
 		/* alternating protections keep neighbours from merging into one VMA */
@@ -56,7 +58,8 @@ static void workload(int wfd, size_t nmaps)
 	char *sparse = mmap(NULL, GIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (heap == MAP_FAILED || sparse == MAP_FAILED)
 		_exit(1);
-	madvise(heap, GIB, MADV_NOHUGEPAGE); /* 4 KiB pages: the harder case for page walks */
+	/* 4 KiB pages by default: the harder case for page walks; "thp" asks for huge pages */
+	madvise(heap, GIB, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	madvise(sparse, GIB, MADV_NOHUGEPAGE);
 	for (size_t o = 0; o < GIB; o += PG)
 		heap[o] = (char)(o >> 12 | 1);
@@ -92,12 +95,12 @@ static size_t read_ranges(pid_t pid, range *r, size_t cap)
 
 static uint64_t count_scan(ml_pagemap *pm, bool emulate)
 {
-	static ml_page_region v[4096];
+	static ml_page_region v[32768];
 	ML_OPTS(ml_scan_opts, o, .category_mask = ML_PAGE_PRESENT, .return_mask = ML_PAGE_PRESENT,
 		.force_emulation = emulate);
 	uint64_t pages = 0, next;
 	for (;;) {
-		ssize_t n = ml_pagemap_scan(pm, &o, v, 4096, &next);
+		ssize_t n = ml_pagemap_scan(pm, &o, v, 32768, &next);
 		if (n < 0) {
 			fprintf(stderr, "scan: %s\n", strerror((int)-n));
 			exit(1);
@@ -176,6 +179,22 @@ static uint64_t read_mem_loop(pid_t pid, uint64_t s, uint64_t e, unsigned char *
 	return total;
 }
 
+/* The raw syscall with 1 MiB reads, as a ceiling for the library's reader. */
+static uint64_t read_vm_loop(pid_t pid, uint64_t s, uint64_t e, unsigned char *buf)
+{
+	uint64_t total = 0;
+	for (uint64_t a = s; a < e;) {
+		size_t want = e - a < (1u << 20) ? (size_t)(e - a) : (1u << 20);
+		struct iovec l = { buf, want }, r = { (void *)(uintptr_t)a, want };
+		ssize_t got = process_vm_readv(pid, &l, 1, &r, 1, 0);
+		if (got <= 0)
+			break;
+		total += (uint64_t)got;
+		a += (uint64_t)got;
+	}
+	return total;
+}
+
 static uint64_t present_in(ml_pagemap *pm, uint64_t s, uint64_t e)
 {
 	static ml_page_region v[4096];
@@ -192,18 +211,19 @@ static uint64_t present_in(ml_pagemap *pm, uint64_t s, uint64_t e)
 	return pages;
 }
 
-#define REPS 7
+#define REPS 11
 
 int main(int argc, char **argv)
 {
 	size_t nmaps = argc > 1 ? strtoul(argv[1], NULL, 0) : 2000;
+	bool thp = argc > 2 && !strcmp(argv[2], "thp");
 	int pfd[2];
 	if (pipe(pfd) < 0)
 		return 1;
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(pfd[0]);
-		workload(pfd[1], nmaps);
+		workload(pfd[1], nmaps, thp);
 	}
 	close(pfd[1]);
 	uint64_t reg[2];
@@ -216,21 +236,28 @@ int main(int argc, char **argv)
 	if (ml_proc_open(pid, &p) < 0 || ml_pagemap_open(p, &pm) < 0)
 		return 1;
 	static range r[1 << 16];
-	printf("workload: pid %d, %zu mappings, 1 GiB written heap, 1 GiB sparse (every 16th page)\n", (int)pid,
-	       read_ranges(pid, r, 1 << 16));
+	printf("workload: pid %d, %zu mappings, 1 GiB written heap (%s), 1 GiB sparse (every 16th page)\n", (int)pid,
+	       read_ranges(pid, r, 1 << 16), thp ? "MADV_HUGEPAGE" : "4 KiB pages");
 
 	/* --- counting present pages --- */
-	double t[REPS];
+	/* methods are interleaved round by round so that load from elsewhere hits all alike */
+	double t[REPS], ts[REPS], te[REPS], tp[REPS], tc[REPS];
 	uint64_t c_scan = 0, c_emul = 0, c_pread = 0, c_cat = 0;
-	double m_scan, m_emul, m_pread, m_cat;
-	for (int i = 0; i < REPS; i++) { double a = now(); c_scan = count_scan(pm, false); t[i] = now() - a; }
-	m_scan = median(t, REPS);
-	for (int i = 0; i < REPS; i++) { double a = now(); c_emul = count_scan(pm, true); t[i] = now() - a; }
-	m_emul = median(t, REPS);
-	for (int i = 0; i < REPS; i++) { double a = now(); c_pread = count_pread(pid, 512 << 10); t[i] = now() - a; }
-	m_pread = median(t, REPS);
-	for (int i = 0; i < REPS; i++) { double a = now(); c_cat = count_pread(pid, 128 << 10); t[i] = now() - a; }
-	m_cat = median(t, REPS);
+	for (int i = 0; i < REPS; i++) {
+		double a = now();
+		c_scan = count_scan(pm, false);
+		ts[i] = now() - a;
+		a = now();
+		c_emul = count_scan(pm, true);
+		te[i] = now() - a;
+		a = now();
+		c_pread = count_pread(pid, 512 << 10);
+		tp[i] = now() - a;
+		a = now();
+		c_cat = count_pread(pid, 128 << 10);
+		tc[i] = now() - a;
+	}
+	double m_scan = median(ts, REPS), m_emul = median(te, REPS), m_pread = median(tp, REPS), m_cat = median(tc, REPS);
 	printf("\ncount present pages (median of %d)\n", REPS);
 	printf("  memlens PAGEMAP_SCAN          %8.2f ms  %llu pages\n", m_scan * 1e3, (unsigned long long)c_scan);
 	printf("  memlens plain-read emulation  %8.2f ms  %llu pages\n", m_emul * 1e3, (unsigned long long)c_emul);
@@ -245,12 +272,20 @@ int main(int argc, char **argv)
 	size_t cap = 1u << 20;
 	unsigned char *buf = malloc(cap);
 	uint64_t heap = reg[0], sparse = reg[1];
-	uint64_t b_lib = 0, b_loop = 0, b_sparse = 0;
-	double m_lib, m_loop, m_sparse;
-	for (int i = 0; i < REPS; i++) { double a = now(); b_lib = read_populated(p, heap, heap + GIB, buf, cap); t[i] = now() - a; }
-	m_lib = median(t, REPS);
-	for (int i = 0; i < REPS; i++) { double a = now(); b_loop = read_mem_loop(pid, heap, heap + GIB, buf); t[i] = now() - a; }
-	m_loop = median(t, REPS);
+	uint64_t b_lib = 0, b_loop = 0, b_sparse = 0, b_vm = 0;
+	double tl[REPS], to[REPS], tv[REPS];
+	for (int i = 0; i < REPS; i++) {
+		double a = now();
+		b_lib = read_populated(p, heap, heap + GIB, buf, cap);
+		tl[i] = now() - a;
+		a = now();
+		b_loop = read_mem_loop(pid, heap, heap + GIB, buf);
+		to[i] = now() - a;
+		a = now();
+		b_vm = read_vm_loop(pid, heap, heap + GIB, buf);
+		tv[i] = now() - a;
+	}
+	double m_lib = median(tl, REPS), m_loop = median(to, REPS), m_vm = median(tv, REPS), m_sparse;
 	uint64_t before = present_in(pm, sparse, sparse + GIB);
 	for (int i = 0; i < REPS; i++) { double a = now(); b_sparse = read_populated(p, sparse, sparse + GIB, buf, cap); t[i] = now() - a; }
 	m_sparse = median(t, REPS);
@@ -258,7 +293,10 @@ int main(int argc, char **argv)
 	printf("\nread populated memory (median of %d, 1 MiB buffers)\n", REPS);
 	printf("  dense 1 GiB, memlens populated reader  %8.1f ms  %6.2f GB/s\n", m_lib * 1e3, b_lib / m_lib / 1e9);
 	printf("  dense 1 GiB, pread loop on mem         %8.1f ms  %6.2f GB/s\n", m_loop * 1e3, b_loop / m_loop / 1e9);
-	printf("  ratio memlens/pread bandwidth %.2fx\n", (b_lib / m_lib) / (b_loop / m_loop));
+	printf("  dense 1 GiB, raw process_vm_readv loop %8.1f ms  %6.2f GB/s (no checks: the ceiling)\n", m_vm * 1e3,
+	       b_vm / m_vm / 1e9);
+	printf("  ratio memlens/pread bandwidth %.2fx (raw syscall/pread %.2fx)\n", (b_lib / m_lib) / (b_loop / m_loop),
+	       (b_vm / m_vm) / (b_loop / m_loop));
 	printf("  sparse 1 GiB (64 MiB populated), memlens %8.1f ms (%.3f of the dense time; populated share 0.0625)\n",
 	       m_sparse * 1e3, m_sparse / m_lib);
 	printf("  sparse present pages before/after memlens: %llu/%llu\n", (unsigned long long)before,
