@@ -153,8 +153,12 @@ int ml_populated_open(const ml_proc *p, uint64_t start, uint64_t end, const ml_p
 {
 	if (!p || !ret || start > end || (o && o->sz < sizeof(size_t)))
 		return -EINVAL;
-	unsigned flags = o && o->sz >= offsetof(ml_populated_opts, flags) + sizeof(unsigned) ? o->flags : 0;
-	bool emul = o && o->sz >= sizeof(ml_populated_opts) ? o->force_emulation : false;
+	ml_populated_opts opt;
+	memset(&opt, 0, sizeof(opt));
+	if (o)
+		memcpy(&opt, o, ML_MIN(o->sz, sizeof(opt)));
+	unsigned flags = opt.flags;
+	bool emul = opt.force_emulation;
 	ml_populated *it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
