@@ -19,6 +19,8 @@
 #include <memlens/limits.h>
 #include <memlens/io.h>
 #include <memlens/schedstat.h>
+#include <memlens/idle.h>
+#include <memlens/wss.h>
 #include <memlens/pagemap.h>
 #include <memlens/mem.h>
 #include <memlens/clear_refs.h>
