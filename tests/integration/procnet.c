@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -205,6 +207,50 @@ START_TEST(namespaces_of_a_child_in_its_own_netns)
 	ml_namespaces_free(mine);
 	ml_proc_free(self);
 	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+START_TEST(namespaces_denied_to_another_user)
+{
+	need_root();
+	mlt_child *c = mlt_spawn("ml_netchild", NULL);
+	/* the reader runs as nobody in a fork, so this process can still reap the child */
+	fflush(NULL);
+	pid_t r = fork();
+	ck_assert_int_ge(r, 0);
+	if (r == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(10);
+		ml_proc *p;
+		if (ml_proc_open(c->pid, &p) < 0)
+			_exit(11);
+		ml_namespaces *ns;
+		if (ml_namespaces_read(p, &ns) < 0)
+			_exit(12); /* the rest of the record must still read */
+		const ml_ns *e = ml_namespaces_find(ns, "net");
+		if (!e || (e->err != -EACCES && e->err != -EPERM))
+			_exit(13);
+		for (size_t i = 0; i < ml_namespaces_count(ns); i++)
+			if (ml_namespaces_get(ns, i)->err == 0)
+				_exit(14); /* nothing may be read past the ptrace check */
+		ml_namespaces_free(ns);
+		/* world-readable files still read */
+		ml_cgroups *cg;
+		if (ml_cgroups_read(p, &cg) < 0 || !ml_cgroups_count(cg))
+			_exit(15);
+		ml_cgroups_free(cg);
+		ml_net_socks *t;
+		if (ml_net_socks_read(p, ML_NET_TCP, &t) < 0)
+			_exit(16);
+		ml_net_socks_free(t);
+		ml_proc_free(p);
+		_exit(0);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(r, &st, 0), r);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "unprivileged reader failed at step %d",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	mlt_child_free(c);
 }
 END_TEST
@@ -648,6 +694,7 @@ int main(void)
 	TCase *ns = tcase_create("namespaces");
 	tcase_add_test(ns, namespaces_equal_stat);
 	tcase_add_test(ns, namespaces_of_a_child_in_its_own_netns);
+	tcase_add_test(ns, namespaces_denied_to_another_user);
 	suite_add_tcase(s, ns);
 	TCase *cg = tcase_create("cgroups");
 	tcase_add_unchecked_fixture(cg, NULL, cleanup_cgroups);
