@@ -631,10 +631,22 @@ START_TEST(net_tables_of_a_child)
 	ml_net_routes *r;
 	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
 	ml_net_route_free(r);
-	/* gone: every table says so */
+	/* a zombie has left its network and mount namespaces: gone, not "no such file" */
 	mlt_cmd(n.c, "exit 0");
-	mlt_wait(n.c);
+	mlt_wait_zombie(n.c);
 	ml_net_socks *t;
+	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_TCP, &t), -ESRCH);
+	ml_mountinfo *mi;
+	ck_assert_int_eq(ml_mountinfo_read(p, &mi), -ESRCH);
+	ml_mountstats *ms;
+	ck_assert_int_eq(ml_mountstats_read(p, &ms), -ESRCH);
+	/* its cgroup file still reads */
+	ml_cgroups *cg;
+	ck_assert_int_eq(ml_cgroups_read(p, &cg), 0);
+	ck_assert_ptr_nonnull(ml_cgroups_v2(cg));
+	ml_cgroups_free(cg);
+	/* reaped: every table says gone */
+	mlt_wait(n.c);
 	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_TCP, &t), -ESRCH);
 	ml_net_unixes *ux;
 	ck_assert_int_eq(ml_net_unix_read(p, &ux), -ESRCH);
