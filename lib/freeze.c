@@ -1,0 +1,422 @@
+/* ml_freeze: stops every thread with PTRACE_SEIZE + PTRACE_INTERRUPT and lets them go with PTRACE_DETACH. */
+#include <dirent.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal/internal.h"
+#include <memlens/freeze.h>
+
+/* glibc's <sys/ptrace.h> names these as enum constants; the kernel numbers are fixed. */
+#define ML_PTRACE_SEIZE 0x4206
+#define ML_PTRACE_INTERRUPT 0x4207
+#define ML_PTRACE_GETREGSET 0x4204
+#define ML_PTRACE_GETSIGINFO 0x4202
+#define ML_PTRACE_GETEVENTMSG 0x4201
+#define ML_PTRACE_DETACH 17
+#define ML_PTRACE_O_TRACECLONE 0x8
+#define ML_PTRACE_EVENT_CLONE 3
+#define ML_PTRACE_EVENT_STOP 128
+
+enum thr_state { T_WAITING, T_STOPPED, T_GONE };
+
+typedef struct thr {
+	pid_t tid;
+	enum thr_state state;
+	ml_freeze_stop kind;
+	int sig;
+	bool have_siginfo;
+	siginfo_t si;
+} thr;
+
+struct ml_freeze {
+	pid_t tgid;
+	bool we_are_parent; /* then the leader's exit must be left for our own wait() */
+	bool released;
+	thr *t;
+	size_t n, cap;
+	uint64_t started_ns;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static long pt(int req, pid_t tid, void *addr, void *data)
+{
+	return ptrace((enum __ptrace_request)req, tid, addr, data);
+}
+
+static thr *find(ml_freeze *f, pid_t tid)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->t[i].tid == tid)
+			return &f->t[i];
+	return NULL;
+}
+
+static int add(ml_freeze *f, pid_t tid, ml_freeze_stop kind)
+{
+	if (ml__grow(&f->t, &f->cap, f->n + 1, sizeof(*f->t)) < 0)
+		return -ENOMEM;
+	memset(&f->t[f->n], 0, sizeof(f->t[0]));
+	f->t[f->n].tid = tid;
+	f->t[f->n].state = T_WAITING;
+	f->t[f->n].kind = kind;
+	f->n++;
+	return 0;
+}
+
+/* A field "Name:\tvalue" of a status text as a number; -1 if absent. */
+static long status_field(const char *buf, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *s = buf; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
+		if (!strncmp(s, name, nl) && s[nl] == ':')
+			return strtol(s + nl + 1, NULL, 10);
+	return -1;
+}
+
+/* Why a PTRACE_SEIZE failed with EPERM: someone else traces it, or we may not. */
+static int seize_denied(const ml_proc *p, pid_t tid)
+{
+	char name[32], *buf;
+	size_t len;
+	snprintf(name, sizeof(name), "task/%d/status", (int)tid);
+	if (ml_proc_read_file(p, name, &buf, &len) == 0) {
+		long tracer = status_field(buf, "TracerPid");
+		free(buf);
+		if (tracer > 0 && tracer != getpid())
+			return -EBUSY;
+	}
+	return -EPERM;
+}
+
+static int seize(ml_freeze *f, const ml_proc *p, pid_t tid)
+{
+	if (pt(ML_PTRACE_SEIZE, tid, NULL, (void *)(uintptr_t)ML_PTRACE_O_TRACECLONE) < 0) {
+		int e = errno;
+		if (e == ESRCH)
+			return 0; /* exited between the scan and now */
+		/* A thread auto-attached at clone() is already ours: interrupting it works. */
+		if (e == EPERM && pt(ML_PTRACE_INTERRUPT, tid, NULL, NULL) == 0)
+			return add(f, tid, ML_FREEZE_NEW_THREAD);
+		return e == EPERM ? seize_denied(p, tid) : -e;
+	}
+	int r = add(f, tid, ML_FREEZE_INTERRUPTED);
+	if (r < 0) {
+		pt(ML_PTRACE_DETACH, tid, NULL, NULL);
+		return r;
+	}
+	if (pt(ML_PTRACE_INTERRUPT, tid, NULL, NULL) < 0 && errno != ESRCH)
+		return ml_neg_errno();
+	return 0;
+}
+
+/* Scans task/ and seizes every thread not yet held. Returns how many were new, or -errno. */
+static int scan(ml_freeze *f, const ml_proc *p, int taskfd)
+{
+	if (lseek(taskfd, 0, SEEK_SET) < 0)
+		return ml_neg_errno();
+	int dfd = dup(taskfd);
+	if (dfd < 0)
+		return ml_neg_errno();
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return ml_neg_errno();
+	}
+	rewinddir(d);
+	int fresh = 0, r = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+		if (*end || tid <= 0 || find(f, (pid_t)tid))
+			continue;
+		size_t before = f->n;
+		r = seize(f, p, (pid_t)tid);
+		if (r < 0)
+			break;
+		fresh += f->n > before;
+	}
+	if (!de && errno && r == 0)
+		r = ml_neg_errno();
+	closedir(d);
+	if (r == 0 && fresh == 0 && f->n == 0)
+		return -ESRCH; /* no thread at all: the process is gone */
+	return r < 0 ? r : fresh;
+}
+
+/* Takes one stop or exit of @t if there is one. Returns 1 if @t changed state, 0 if not yet, -errno. */
+static int poll_one(ml_freeze *f, thr *t)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)t->tid, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0) {
+		if (errno == ECHILD) { /* reaped by someone else: gone */
+			t->state = T_GONE;
+			return 1;
+		}
+		return ml_neg_errno();
+	}
+	if (si.si_pid == 0)
+		return 0;
+	if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
+		t->state = T_GONE;
+		/* Our own child's leader is left for our wait(); a thread's exit we must reap. */
+		if (t->tid != f->tgid || !f->we_are_parent) {
+			siginfo_t s2;
+			waitid(P_PID, (id_t)t->tid, &s2, WEXITED | WNOHANG | __WALL);
+		}
+		return 1;
+	}
+	int status;
+	pid_t w = waitpid(t->tid, &status, WNOHANG | __WALL);
+	if (w <= 0)
+		return w < 0 ? ml_neg_errno() : 0;
+	if (!WIFSTOPPED(status)) {
+		t->state = T_GONE;
+		return 1;
+	}
+	int sig = WSTOPSIG(status), event = status >> 16;
+	t->state = T_STOPPED;
+	if (event == ML_PTRACE_EVENT_STOP) {
+		if (sig != SIGTRAP) {
+			t->kind = ML_FREEZE_GROUP_STOPPED;
+			t->sig = sig;
+		}
+	} else if (event == ML_PTRACE_EVENT_CLONE) {
+		unsigned long msg = 0;
+		t->kind = ML_FREEZE_CLONING;
+		if (pt(ML_PTRACE_GETEVENTMSG, t->tid, NULL, &msg) == 0 && msg && !find(f, (pid_t)msg)) {
+			ptrdiff_t idx = t - f->t;
+			if (add(f, (pid_t)msg, ML_FREEZE_NEW_THREAD) < 0)
+				return -ENOMEM;
+			t = &f->t[idx];
+			(void)t;
+		}
+	} else if (event == 0) {
+		t->kind = ML_FREEZE_SIGNAL;
+		t->sig = sig;
+		if (pt(ML_PTRACE_GETSIGINFO, t->tid, NULL, &t->si) == 0)
+			t->have_siginfo = true;
+	}
+	return 1;
+}
+
+/* Waits until no held thread is still on its way to a stop. */
+static int wait_all(ml_freeze *f, uint64_t deadline)
+{
+	unsigned idle = 0;
+	for (;;) {
+		bool pending = false, progress = false;
+		for (size_t i = 0; i < f->n; i++) {
+			if (f->t[i].state != T_WAITING)
+				continue;
+			int r = poll_one(f, &f->t[i]);
+			if (r < 0)
+				return r;
+			if (r > 0)
+				progress = true;
+			else
+				pending = true;
+		}
+		if (!pending && !progress)
+			return 0;
+		if (progress) {
+			idle = 0;
+			continue;
+		}
+		if (now_ns() > deadline)
+			return -ETIMEDOUT;
+		/* Stopping takes a few microseconds unless the thread has to be scheduled first. */
+		if (++idle < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 50000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/* Detaches every stopped thread. Returns true if one had died while held. */
+static bool release_all(ml_freeze *f)
+{
+	bool died = false;
+	for (size_t i = 0; i < f->n; i++) {
+		thr *t = &f->t[i];
+		if (t->state != T_STOPPED)
+			continue;
+		int sig = t->kind == ML_FREEZE_SIGNAL ? t->sig : 0;
+		if (pt(ML_PTRACE_DETACH, t->tid, NULL, (void *)(uintptr_t)sig) < 0 && errno == ESRCH) {
+			died = true;
+			/* Killed while held: no longer in a stop; take its exit so no zombie lingers. */
+			if (t->tid != f->tgid || !f->we_are_parent) {
+				int status;
+				waitpid(t->tid, &status, WNOHANG | __WALL);
+			}
+		}
+		t->state = T_GONE;
+	}
+	/* Threads that never reached their stop stay attached until they do (or we exit). */
+	f->released = true;
+	return died;
+}
+
+static int by_leader_then_tid(const void *a, const void *b, void *tgid)
+{
+	const thr *x = a, *y = b;
+	pid_t g = *(pid_t *)tgid;
+	if ((x->tid == g) != (y->tid == g))
+		return x->tid == g ? -1 : 1;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+int ml_freeze_start(const ml_proc *p, const ml_freeze_opts *o, ml_freeze **ret)
+{
+	if (!p || !ret || !ml_proc_is_live(p) || (o && o->sz < sizeof(size_t)))
+		return -EINVAL;
+	uint64_t timeout = 5000000000ull;
+	unsigned max_rounds = 1000;
+	if (o && o->sz >= offsetof(ml_freeze_opts, timeout_ns) + sizeof(o->timeout_ns) && o->timeout_ns)
+		timeout = o->timeout_ns;
+	if (o && o->sz >= offsetof(ml_freeze_opts, max_rounds) + sizeof(o->max_rounds) && o->max_rounds)
+		max_rounds = o->max_rounds;
+	int r = ml_proc_check(p);
+	if (r < 0)
+		return r;
+
+	ml_freeze *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->tgid = ml_proc_pid(p);
+	char *status;
+	size_t slen;
+	r = ml_proc_read_file(p, "status", &status, &slen);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	long ppid = status_field(status, "PPid"), tracer = status_field(status, "TracerPid");
+	free(status);
+	f->we_are_parent = ppid == getpid();
+	if (tracer > 0 && tracer != getpid()) {
+		free(f);
+		return -EBUSY;
+	}
+	int taskfd = ml_proc_openat(p, "task", O_RDONLY | O_DIRECTORY);
+	if (taskfd < 0) {
+		free(f);
+		return taskfd;
+	}
+
+	f->started_ns = now_ns();
+	uint64_t deadline = f->started_ns + timeout;
+	unsigned round = 0;
+	for (;;) {
+		r = scan(f, p, taskfd);
+		if (r < 0)
+			break;
+		bool fresh = r > 0;
+		size_t before = f->n;
+		r = wait_all(f, deadline);
+		if (r < 0)
+			break;
+		/* A clone seen while waiting may be the only trace of a thread the scan missed. */
+		if (!fresh && f->n == before)
+			break;
+		if (++round >= max_rounds) {
+			r = -EAGAIN;
+			break;
+		}
+	}
+	close(taskfd);
+	if (r >= 0) {
+		size_t live = 0;
+		for (size_t i = 0; i < f->n; i++)
+			live += f->t[i].state == T_STOPPED;
+		if (live == 0 || ml_proc_check(p) < 0)
+			r = -ESRCH;
+	}
+	if (r < 0) {
+		release_all(f);
+		free(f->t);
+		free(f);
+		return r;
+	}
+	/* Keep only the held threads, leader first. */
+	size_t k = 0;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->t[i].state == T_STOPPED)
+			f->t[k++] = f->t[i];
+	f->n = k;
+	qsort_r(f->t, f->n, sizeof(*f->t), by_leader_then_tid, &f->tgid);
+	*ret = f;
+	return 0;
+}
+
+size_t ml_freeze_count(const ml_freeze *f) { return f ? f->n : 0; }
+pid_t ml_freeze_tid(const ml_freeze *f, size_t i) { return f && i < f->n ? f->t[i].tid : 0; }
+ml_freeze_stop ml_freeze_stop_kind(const ml_freeze *f, size_t i)
+{
+	return f && i < f->n ? f->t[i].kind : ML_FREEZE_INTERRUPTED;
+}
+int ml_freeze_signal(const ml_freeze *f, size_t i) { return f && i < f->n ? f->t[i].sig : 0; }
+uint64_t ml_freeze_started_ns(const ml_freeze *f) { return f ? f->started_ns : 0; }
+
+ssize_t ml_freeze_regset(const ml_freeze *f, size_t i, unsigned type, void *buf, size_t len)
+{
+	if (!f || (!buf && len))
+		return -EINVAL;
+	if (i >= f->n)
+		return -ERANGE;
+	if (f->released)
+		return -EINVAL;
+	struct iovec iov = { buf, len };
+	if (pt(ML_PTRACE_GETREGSET, f->t[i].tid, (void *)(uintptr_t)type, &iov) < 0)
+		return errno == EINVAL ? -ENODEV : ml_neg_errno();
+	return (ssize_t)iov.iov_len;
+}
+
+int ml_freeze_siginfo(const ml_freeze *f, size_t i, void *buf, size_t len)
+{
+	if (!f || !buf || len < sizeof(siginfo_t))
+		return -EINVAL;
+	if (i >= f->n)
+		return -ERANGE;
+	if (!f->t[i].have_siginfo)
+		return -ENOENT;
+	memcpy(buf, &f->t[i].si, sizeof(siginfo_t));
+	return 0;
+}
+
+int ml_freeze_release(ml_freeze *f)
+{
+	if (!f)
+		return -EINVAL;
+	if (f->released)
+		return 0;
+	return release_all(f) ? -ESRCH : 0;
+}
+
+void ml_freeze_free(ml_freeze *f)
+{
+	if (!f)
+		return;
+	if (!f->released)
+		release_all(f);
+	free(f->t);
+	free(f);
+}

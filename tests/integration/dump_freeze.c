@@ -1,0 +1,251 @@
+/* ml_freeze against real children: every thread held, new threads caught, no signals seen, dies gently. */
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+#include <memlens/freeze.h>
+
+#include "mltest.h"
+
+/* The state letter of /proc/PID/task/TID/stat. */
+static char task_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return '?';
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' ? rp[2] : '?';
+}
+
+/* TIDs in /proc/PID/task now. */
+static size_t list_tasks(pid_t pid, pid_t *out, size_t max)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	size_t n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && n < max)
+			out[n++] = (pid_t)atoi(de->d_name);
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static bool held(const ml_freeze *f, pid_t tid)
+{
+	for (size_t i = 0; i < ml_freeze_count(f); i++)
+		if (ml_freeze_tid(f, i) == tid)
+			return true;
+	return false;
+}
+
+static void assert_quiet(mlt_child *c)
+{
+	const char *s = mlt_cmd_ok(c, "stats");
+	ck_assert_uint_eq(mlt_kv(s, "eintr"), 0);
+	ck_assert_uint_eq(mlt_kv(s, "cont"), 0);
+}
+
+START_TEST(holds_every_thread_and_reads_registers)
+{
+	mlt_child *c = mlt_spawn("ml_dumpee", NULL);
+	mlt_cmd_ok(c, "threads 5");
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ml_freeze *f;
+	ck_assert_int_eq(ml_freeze_start(p, NULL, &f), 0);
+	ck_assert_uint_eq(ml_freeze_count(f), 6);
+	ck_assert_int_eq(ml_freeze_tid(f, 0), c->pid); /* leader first */
+	pid_t tids[64];
+	size_t n = list_tasks(c->pid, tids, 64);
+	ck_assert_uint_eq(n, 6);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert(held(f, tids[i]));
+		ck_assert_int_eq(task_state(c->pid, tids[i]), 't'); /* ptrace stop, not 'T' (SIGSTOP) */
+	}
+	for (size_t i = 0; i < ml_freeze_count(f); i++) {
+		ck_assert_int_eq(ml_freeze_stop_kind(f, i), ML_FREEZE_INTERRUPTED);
+		struct user_regs_struct regs;
+		ck_assert_int_eq(ml_freeze_regset(f, i, NT_PRSTATUS, &regs, sizeof(regs)), sizeof(regs));
+		ck_assert_uint_ne(regs.rip, 0);
+		ck_assert_uint_ne(regs.rsp, 0);
+		unsigned char fp[512];
+		ck_assert_int_eq(ml_freeze_regset(f, i, NT_FPREGSET, fp, sizeof(fp)), 512);
+		static unsigned char xs[16384];
+		ssize_t xl = ml_freeze_regset(f, i, 0x202 /* NT_X86_XSTATE */, xs, sizeof(xs));
+		ck_assert_int_ge(xl, 576); /* legacy area + header at least */
+	}
+	ck_assert_int_eq(ml_freeze_regset(f, 99, NT_PRSTATUS, tids, sizeof(tids)), -ERANGE);
+	ck_assert_int_eq(ml_freeze_release(f), 0);
+	ck_assert_int_eq(ml_freeze_release(f), 0);
+	ml_freeze_free(f);
+	/* Running again, untouched: it answers, saw no EINTR and no SIGCONT. */
+	assert_quiet(c);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_ne(task_state(c->pid, tids[i]), 't');
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+START_TEST(catches_threads_created_during_freeze)
+{
+	mlt_child *c = mlt_spawn("ml_dumpee", NULL);
+	mlt_cmd_ok(c, "spawn_start");
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	for (int round = 0; round < 5; round++) {
+		ml_freeze *f;
+		ck_assert_int_eq(ml_freeze_start(p, NULL, &f), 0);
+		pid_t tids[1024];
+		size_t n = list_tasks(c->pid, tids, 1024);
+		ck_assert_uint_eq(n, ml_freeze_count(f));
+		for (size_t i = 0; i < n; i++) {
+			ck_assert_msg(held(f, tids[i]), "thread %d not held", (int)tids[i]);
+			ck_assert_int_eq(task_state(c->pid, tids[i]), 't');
+		}
+		/* Frozen means frozen: the thread count does not move. */
+		ck_assert_uint_eq(list_tasks(c->pid, tids, 1024), n);
+		ml_freeze_free(f);
+	}
+	const char *s = mlt_cmd_ok(c, "spawn_stop");
+	ck_assert_uint_gt(mlt_kv(s, "made"), 2);
+	assert_quiet(c);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+/* Forks a holder process that freezes @pid and reports on @fd, then waits to be killed. */
+static pid_t fork_holder(pid_t pid)
+{
+	int pfd[2];
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid_t h = fork();
+	ck_assert_int_ge(h, 0);
+	if (h == 0) {
+		close(pfd[0]);
+		ml_proc *p;
+		ml_freeze *f;
+		int r = ml_proc_open(pid, &p);
+		if (r == 0)
+			r = ml_freeze_start(p, NULL, &f);
+		char c = r == 0 ? 'y' : 'n';
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	char c = 0;
+	ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+	ck_assert_int_eq(c, 'y');
+	return h;
+}
+
+START_TEST(killed_holder_leaves_target_running)
+{
+	mlt_child *c = mlt_spawn("ml_dumpee", NULL);
+	mlt_cmd_ok(c, "threads 3");
+	pid_t h = fork_holder(c->pid);
+	pid_t tids[64];
+	size_t n = list_tasks(c->pid, tids, 64);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(task_state(c->pid, tids[i]), 't');
+	/* A second tracer is refused as busy, not as a permission problem. */
+	ml_proc *p;
+	ml_freeze *f;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ck_assert_int_eq(ml_freeze_start(p, NULL, &f), -EBUSY);
+	ml_proc_free(p);
+
+	kill(h, SIGKILL);
+	int st;
+	ck_assert_int_eq(waitpid(h, &st, 0), h);
+	/* The kernel detached it: the target answers by itself. */
+	mlt_cmd_ok(c, "pid");
+	assert_quiet(c);
+	/* Its parent (us) was told of no stop or continue: no job control happened. */
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	ck_assert_int_eq(waitid(P_PID, (id_t)c->pid, &si, WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT), 0);
+	ck_assert_int_eq(si.si_pid, 0);
+	mlt_child_free(c);
+}
+END_TEST
+
+START_TEST(gone_process_is_esrch)
+{
+	mlt_child *c = mlt_spawn("ml_dumpee", NULL);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	mlt_cmd(c, "exit 0");
+	mlt_wait(c);
+	ml_freeze *f = NULL;
+	ck_assert_int_eq(ml_freeze_start(p, NULL, &f), -ESRCH);
+	ck_assert_ptr_null(f);
+	ml_proc_free(p);
+	mlt_child_free(c);
+	ck_assert_int_eq(ml_freeze_start(NULL, NULL, &f), -EINVAL);
+	ml_freeze_free(NULL);
+}
+END_TEST
+
+START_TEST(group_stopped_target_stays_stopped)
+{
+	mlt_child *c = mlt_spawn("ml_dumpee", NULL);
+	mlt_cmd_ok(c, "threads 2");
+	kill(c->pid, SIGSTOP);
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	ck_assert_int_eq(waitid(P_PID, (id_t)c->pid, &si, WSTOPPED), 0);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ml_freeze *f;
+	ck_assert_int_eq(ml_freeze_start(p, NULL, &f), 0);
+	ck_assert_uint_eq(ml_freeze_count(f), 3);
+	ck_assert_int_eq(ml_freeze_stop_kind(f, 0), ML_FREEZE_GROUP_STOPPED);
+	ck_assert_int_eq(ml_freeze_signal(f, 0), SIGSTOP);
+	ml_freeze_free(f);
+	/* Back in job-control stop after release (detach wakes each thread to re-enter it,
+	 * so it may show 'R' for an instant); SIGCONT then wakes it as usual. */
+	char st = 0;
+	for (int i = 0; i < 200000 && (st = task_state(c->pid, c->pid)) != 'T'; i++)
+		sched_yield();
+	ck_assert_int_eq(st, 'T');
+	kill(c->pid, SIGCONT);
+	mlt_cmd_ok(c, "pid");
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("dump_freeze");
+	TCase *tc = tcase_create("freeze");
+	tcase_add_test(tc, holds_every_thread_and_reads_registers);
+	tcase_add_test(tc, catches_threads_created_during_freeze);
+	tcase_add_test(tc, killed_holder_leaves_target_running);
+	tcase_add_test(tc, gone_process_is_esrch);
+	tcase_add_test(tc, group_stopped_target_stays_stopped);
+	suite_add_tcase(s, tc);
+	return mlt_run_suite(s);
+}
