@@ -4,7 +4,8 @@
  *                   bring its loopback up, so its tables hold only this child's sockets.
  * Commands (one per line; one answer line each):
  *   pid                 -> ok pid=N
- *   sockets DIR         opens every socket; pathname unix sockets are bound in DIR
+ *   sockets DIR         opens every socket (raw ICMP ones only with CAP_NET_RAW);
+ *                       pathname unix sockets are bound in DIR
  *                       -> ok key=value ... (ports, inodes, unix paths' basenames)
  *   exit N              exits with status N (no answer) */
 #include <arpa/inet.h>
@@ -141,6 +142,11 @@ static void open_sockets(const char *dir)
 	CHECK(u6, "udp6 bind");
 	put("udp6_port", (unsigned)port_of(u6));
 	put("udp6_ino", ino(u6));
+	/* raw ICMP sockets need CAP_NET_RAW: reported as 0 where they cannot be made */
+	int r4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	int r6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	put("raw_ino", r4 >= 0 ? ino(r4) : 0);
+	put("raw6_ino", r6 >= 0 ? ino(r6) : 0);
 	/* unix: a listening stream socket with a space in its path, a datagram socket whose
 	 * path holds a newline, an abstract datagram socket, and an unnamed pair */
 	char path[108];

@@ -565,6 +565,25 @@ static void check_socket_tables(const struct netchild *n, ml_proc *p)
 	ck_assert(!memcmp(k->local_addr, lo6, 16));
 	ck_assert_uint_eq(k->local_port, kv(n, "udp6_port"));
 
+	/* raw ICMP sockets exist only where the child had CAP_NET_RAW */
+	if (mlt_kv(n->kv, "raw_ino")) {
+		ml_net_socks *raw, *raw6;
+		ck_assert_int_eq(ml_net_socks_read(p, ML_NET_RAW, &raw), 0);
+		ck_assert_int_eq(ml_net_socks_read(p, ML_NET_RAW6, &raw6), 0);
+		k = ml_net_socks_find_inode(raw, kv(n, "raw_ino"));
+		ck_assert_ptr_nonnull(k);
+		ck_assert_uint_eq(k->local_port, 1);
+		k = ml_net_socks_find_inode(raw6, kv(n, "raw6_ino"));
+		ck_assert_ptr_nonnull(k);
+		ck_assert_uint_eq(k->local_port, 58);
+		if (n->own_netns) {
+			ck_assert_uint_eq(ml_net_socks_count(raw), 1);
+			ck_assert_uint_eq(ml_net_socks_count(raw6), 1);
+		}
+		ml_net_socks_free(raw);
+		ml_net_socks_free(raw6);
+	}
+
 	ml_net_unixes *ux;
 	ck_assert_int_eq(ml_net_unix_read(p, &ux), 0);
 	char want[256];
