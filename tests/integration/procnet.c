@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <grp.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -252,6 +253,75 @@ START_TEST(namespaces_denied_to_another_user)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "unprivileged reader failed at step %d",
 		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	mlt_child_free(c);
+}
+END_TEST
+
+/* ---- mounts ---- */
+
+START_TEST(mountinfo_of_a_child_in_its_own_mount_namespace)
+{
+	need_root();
+	char base[] = "/tmp/memlens-mnt-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	mlt_child *c = mlt_spawn("ml_netchild", NULL);
+	const char *r = mlt_cmd(c, "mount %s", base);
+	if (!r || strncmp(r, "ok", 2))
+		mlt_skip("cannot make a private mount namespace here: %s", r ? r : "EOF");
+	char want[512];
+	snprintf(want, sizeof(want), "%s/a b\tc\nd\\e", base);
+	ml_proc *p, *self;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ck_assert_int_eq(ml_proc_self(&self), 0);
+	ml_mountinfo *mi, *mine;
+	ck_assert_int_eq(ml_mountinfo_read(p, &mi), 0);
+	ck_assert_int_eq(ml_mountinfo_read(self, &mine), 0);
+	const ml_mount *m = ml_mountinfo_find_path(mi, want, strlen(want));
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m->mount_point, want); /* tab, newline and backslash decoded exactly */
+	ck_assert_uint_eq(m->mount_point_len, strlen(want));
+	ck_assert_str_eq(m->source, "src with space");
+	ck_assert_str_eq(m->fs_type, "tmpfs");
+	ck_assert_str_eq(ml_mount_find_opt(m, true, "size")->value, "1024k");
+	ck_assert_str_eq(ml_mount_find_opt(m, true, "mode")->value, "700");
+	ck_assert_ptr_nonnull(ml_mountinfo_find_id(mi, m->parent_id));
+	/* st_dev of the mount point, seen through the child's root, matches MAJ:MIN */
+	char via[700];
+	snprintf(via, sizeof(via), "/proc/%d/root%s", (int)c->pid, want);
+	struct stat sb;
+	ck_assert_int_eq(stat(via, &sb), 0);
+	ck_assert_uint_eq(m->dev_major, major(sb.st_dev));
+	ck_assert_uint_eq(m->dev_minor, minor(sb.st_dev));
+	/* the test's own namespace has no such mount */
+	const ml_mount *o = ml_mountinfo_find_path(mine, want, strlen(want));
+	ck_assert(o == NULL || strcmp(o->mount_point, want) != 0);
+	/* mountstats lists the same mount, decoded the same way */
+	ml_mountstats *ms;
+	ck_assert_int_eq(ml_mountstats_read(p, &ms), 0);
+	ck_assert_uint_eq(ml_mountstats_count(ms), ml_mountinfo_count(mi));
+	bool found = false;
+	for (size_t i = 0; i < ml_mountstats_count(ms); i++) {
+		const ml_mountstats_mount *sm = ml_mountstats_get(ms, i);
+		if (!strcmp(sm->mount_point, want)) {
+			ck_assert_str_eq(sm->device, "src with space");
+			ck_assert_str_eq(sm->fs_type, "tmpfs");
+			found = true;
+		}
+	}
+	ck_assert(found);
+	ml_mountstats_free(ms);
+	ml_namespaces *ns, *myns;
+	ck_assert_int_eq(ml_namespaces_read(p, &ns), 0);
+	ck_assert_int_eq(ml_namespaces_read(self, &myns), 0);
+	ck_assert(!ml_ns_same(ml_namespaces_find(ns, "mnt"), ml_namespaces_find(myns, "mnt")));
+	ml_namespaces_free(ns);
+	ml_namespaces_free(myns);
+	ml_mountinfo_free(mi);
+	ml_mountinfo_free(mine);
+	ml_proc_free(self);
+	ml_proc_free(p);
+	mlt_child_free(c); /* its namespace, and the mount, go with it */
+	ck_assert_int_eq(rmdir(want), 0);
+	ck_assert_int_eq(rmdir(base), 0);
 }
 END_TEST
 
@@ -727,6 +797,9 @@ int main(void)
 	tcase_add_test(ns, namespaces_of_a_child_in_its_own_netns);
 	tcase_add_test(ns, namespaces_denied_to_another_user);
 	suite_add_tcase(s, ns);
+	TCase *mnt = tcase_create("mounts");
+	tcase_add_test(mnt, mountinfo_of_a_child_in_its_own_mount_namespace);
+	suite_add_tcase(s, mnt);
 	TCase *cg = tcase_create("cgroups");
 	tcase_add_unchecked_fixture(cg, NULL, cleanup_cgroups);
 	tcase_add_test(cg, cgroup_v2_path_of_a_moved_child);
