@@ -366,6 +366,13 @@ START_TEST(dev_counters)
 	ck_assert_uint_gt(ml_net_dev_find(t, "lo")->rx_packets, 0);
 	ml_net_dev_free(t);
 	free(buf);
+	/* '|' is allowed in interface names: only the two header lines are skipped for it */
+	static const char bar[] = "Inter-|\n face |bytes\n  a|b: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n";
+	ck_assert_int_eq(ml_net_dev_parse(bar, sizeof(bar) - 1, &t), 0);
+	ck_assert_uint_eq(ml_net_dev_count(t), 1);
+	ck_assert_str_eq(ml_net_dev_get(t, 0)->name, "a|b");
+	ck_assert_uint_eq(ml_net_dev_get(t, 0)->tx_compressed, 16);
+	ml_net_dev_free(t);
 	ck_assert_int_eq(ml_net_dev_parse("  lo: 1 2 3\n", 12, &t), -EBADMSG);
 	ck_assert_int_eq(ml_net_dev_parse(" : 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", 43, &t), -EBADMSG);
 }
