@@ -103,6 +103,9 @@ static int parse_header(const char *p, const char *end, ml__wss_vmas *out)
 	if (p < end && *p != ' ')
 		return -EBADMSG;
 	ml__skip_blank(&p, end);
+	/* the kernel never prints a NUL: a name holding one is not /proc text */
+	if (memchr(p, '\0', (size_t)(end - p)))
+		return -EBADMSG;
 	int r = add_name(out, p, (size_t)(end - p), &v.name_off, &v.name_len);
 	if (r < 0)
 		return r;

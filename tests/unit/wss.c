@@ -167,6 +167,9 @@ START_TEST(rejects_malformed_and_keeps_names)
 	ml__wss_vmas_free(&m);
 	parse_str("1000-2000 rw-p 00000000 00:00 0 x\nno colon here\n", &m, -EBADMSG);
 	ml__wss_vmas_free(&m);
+	static const char nul[] = "1000-2000 rw-p 00000000 00:00 0   a\0b\n";
+	ck_assert_int_eq(ml__wss_smaps_parse(nul, sizeof(nul) - 1, &m), -EBADMSG);
+	ml__wss_vmas_free(&m);
 	/* names: spaces and trailing spaces kept, \012 back to a newline, fake suffixes kept */
 	parse_str("1000-2000 r--s 00000000 08:01 42                         /tmp/a b  \n"
 		  "Referenced:   8 kB\nVmFlags: rd sh\n"
