@@ -398,6 +398,8 @@ static int read_vmas(const ml_proc *p, const char *file, ml__wss_vmas *out)
 	}
 	free(buf);
 	close(fd);
+	if (r == 0)
+		ml__wss_vmas_normalize(out);
 	return ml__proc_after_read(p, r, total);
 }
 

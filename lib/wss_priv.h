@@ -18,6 +18,7 @@ typedef struct ml__wss_vma {
 	ml_vma_kind kind;
 	size_t name_off, name_len; /* into the parse's name storage */
 	uint64_t rss, pss, referenced, anonymous, huge;
+	size_t order; /* position in the text, for ml__wss_vmas_normalize() */
 } ml__wss_vma;
 
 typedef struct ml__wss_vmas {
@@ -34,6 +35,13 @@ typedef struct ml__wss_vmas {
  */
 int ml__wss_smaps_parse(const char *buf, size_t len, ml__wss_vmas *out);
 void ml__wss_vmas_free(ml__wss_vmas *v);
+/*
+ * Makes @m sorted and free of overlaps. The kernel emits mappings in address order, but
+ * under concurrent mmap/munmap a read that spans several read(2)s can list a mapping
+ * twice (or a mapping and the pieces it was split into); of overlapping records the one
+ * that came later in the text wins, so nothing is counted twice.
+ */
+void ml__wss_vmas_normalize(ml__wss_vmas *m);
 /* The kind of a mapping from its name bytes and inode. */
 ml_vma_kind ml__wss_kind(const char *name, size_t len, uint64_t inode);
 /* True for kinds with a backing file (what clear_refs 3 covers, shmem included). */

@@ -188,6 +188,38 @@ int ml__wss_smaps_parse(const char *buf, size_t len, ml__wss_vmas *out)
 	return 0;
 }
 
+static int cmp_start_then_order(const void *a, const void *b)
+{
+	const ml__wss_vma *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void ml__wss_vmas_normalize(ml__wss_vmas *m)
+{
+	bool ok = true;
+	for (size_t i = 1; i < m->n && ok; i++)
+		ok = m->v[i].start >= m->v[i - 1].end;
+	if (ok)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		m->v[i].order = i;
+	qsort(m->v, m->n, sizeof(*m->v), cmp_start_then_order);
+	/* a torn read lists some mappings twice, or a mapping and the pieces it became: of
+	 * overlapping records keep the one read last, which is the most recent */
+	size_t k = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (k && m->v[i].start < m->v[k - 1].end) {
+			if (m->v[i].order > m->v[k - 1].order)
+				m->v[k - 1] = m->v[i];
+			continue;
+		}
+		m->v[k++] = m->v[i];
+	}
+	m->n = k;
+}
+
 void ml__wss_vmas_free(ml__wss_vmas *v)
 {
 	if (!v)

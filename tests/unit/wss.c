@@ -247,6 +247,31 @@ START_TEST(appeared_disappeared_and_thp_bounds)
 }
 END_TEST
 
+START_TEST(torn_reads_count_once)
+{
+	ml__wss_vmas m = { 0 };
+	/* a read torn between B and its re-listing, with C split meanwhile into C1 + C2 */
+	add_vma(&m, 0x1000, 0x2000, "", PG, PG, 0);        /* A */
+	add_vma(&m, 0x3000, 0x5000, "", 2 * PG, 2 * PG, 0); /* B, first read */
+	add_vma(&m, 0x3000, 0x5000, "", 2 * PG, PG, 0);     /* B, read again */
+	add_vma(&m, 0x6000, 0x9000, "", 3 * PG, 3 * PG, 0); /* C */
+	add_vma(&m, 0x6000, 0x7000, "", PG, PG, 0);         /* C1 */
+	add_vma(&m, 0x7000, 0x9000, "", 2 * PG, 0, 0);      /* C2 */
+	ml__wss_vmas_normalize(&m);
+	ck_assert_uint_eq(m.n, 4);
+	uint64_t starts[] = { 0x1000, 0x3000, 0x6000, 0x7000 };
+	uint64_t ref = 0;
+	for (size_t i = 0; i < m.n; i++) {
+		ck_assert_uint_eq(m.v[i].start, starts[i]);
+		if (i)
+			ck_assert_uint_ge(m.v[i].start, m.v[i - 1].end);
+		ref += m.v[i].referenced;
+	}
+	ck_assert_uint_eq(ref, PG + PG + PG + 0); /* the later records */
+	ml__wss_vmas_free(&m);
+}
+END_TEST
+
 /* A bitmap file of @nwords zero words at @path (a mkstemp template). */
 static void bitmap_file(char *path, size_t nwords)
 {
@@ -421,6 +446,7 @@ int main(void)
 	tcase_add_test(t, builds_sample_from_fixture_window);
 	tcase_add_test(t, rejects_malformed_and_keeps_names);
 	tcase_add_test(t, appeared_disappeared_and_thp_bounds);
+	tcase_add_test(t, torn_reads_count_once);
 	tcase_add_test(t, idle_bitmap_on_a_file);
 	tcase_add_test(t, idle_window_on_synthetic_pagemap);
 	tcase_add_test(t, soft_dirty_counts);
