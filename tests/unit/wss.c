@@ -82,7 +82,7 @@ START_TEST(parses_fixture_smaps)
 	ck_assert_uint_eq(kinds[ML_VMA_VSYSCALL], 1);
 	ck_assert_uint_ge(kinds[ML_VMA_FILE], 10);
 	const ml__wss_vma *last = &m.v[m.n - 1];
-	ck_assert_str_eq(m.names + last->name_off, "[vsyscall]");
+	ck_assert_str_eq(m.names.data + last->name_off, "[vsyscall]");
 
 	/* the totals agree with the kernel's own rollup of the same moment */
 	size_t rlen;
@@ -170,7 +170,8 @@ START_TEST(rejects_malformed_and_keeps_names)
 	static const char nul[] = "1000-2000 rw-p 00000000 00:00 0   a\0b\n";
 	ck_assert_int_eq(ml__wss_smaps_parse(nul, sizeof(nul) - 1, &m), -EBADMSG);
 	ml__wss_vmas_free(&m);
-	/* names: spaces and trailing spaces kept, \012 back to a newline, fake suffixes kept */
+	/* names as ml_maps_parse() gives them: spaces and trailing spaces kept, \012 back to a
+	 * newline, " (deleted)" moved into the flag */
 	parse_str("1000-2000 r--s 00000000 08:01 42                         /tmp/a b  \n"
 		  "Referenced:   8 kB\nVmFlags: rd sh\n"
 		  "3000-4000 r--p 00000000 08:01 43   /tmp/x\\012y (deleted)\n"
@@ -178,10 +179,12 @@ START_TEST(rejects_malformed_and_keeps_names)
 		  "7000-8000 rw-p 00000000 00:00 0   [anon:cache]\n"
 		  "8000-9000 rw-s 00000000 00:01 9   /memfd:buf (deleted)\n", &m, 0);
 	ck_assert_uint_eq(m.n, 5);
-	ck_assert_str_eq(m.names + m.v[0].name_off, "/tmp/a b  ");
+	ck_assert_str_eq(m.names.data + m.v[0].name_off, "/tmp/a b  ");
 	ck_assert_uint_eq(m.v[0].referenced, 8 * KB);
 	ck_assert_uint_eq(m.v[0].perms, ML_PERM_READ | ML_PERM_SHARED);
-	ck_assert_str_eq(m.names + m.v[1].name_off, "/tmp/x\ny (deleted)");
+	ck_assert_str_eq(m.names.data + m.v[1].name_off, "/tmp/x\ny");
+	ck_assert(m.v[1].deleted);
+	ck_assert(!m.v[0].deleted);
 	ck_assert_int_eq(m.v[1].kind, ML_VMA_FILE);
 	ck_assert_int_eq(m.v[2].kind, ML_VMA_SHMEM);
 	ck_assert_int_eq(m.v[3].kind, ML_VMA_ANON_NAMED);
@@ -362,9 +365,9 @@ START_TEST(idle_window_on_synthetic_pagemap)
 			present++;
 		}
 	}
-	ck_assert_int_eq(ml__wss_idle_mark_entries(b, e, 512, scratch), (ssize_t)present);
+	ck_assert_int_eq(ml__wss_idle_mark_entries(b, e, 512, 0, scratch), (ssize_t)present);
 	size_t acc = 99;
-	ck_assert_int_eq(ml__wss_idle_count(b, e, 512, scratch, flags, &acc), 0);
+	ck_assert_int_eq(ml__wss_idle_count(b, e, 512, 0, scratch, flags, &acc), 0);
 	ck_assert_uint_eq(acc, 0); /* nothing touched yet */
 	/* touch 40 pages; fault in 3 new ones (frames never marked) */
 	size_t touched = 0;
@@ -376,7 +379,7 @@ START_TEST(idle_window_on_synthetic_pagemap)
 	e[0] = ML__PM_PRESENT | 60000;
 	e[7] = ML__PM_PRESENT | 60001;
 	e[14] = ML__PM_PRESENT | 60002;
-	ck_assert_int_eq(ml__wss_idle_count(b, e, 512, scratch, flags, &acc), 0);
+	ck_assert_int_eq(ml__wss_idle_count(b, e, 512, 0, scratch, flags, &acc), 0);
 	ck_assert_uint_eq(acc, touched + 3);
 	ml_idle_free(b);
 	unlink(path);
@@ -390,9 +393,12 @@ START_TEST(soft_dirty_counts)
 	/* only present pages count: a soft-dirty bit on a swap entry is a page not in RAM */
 	ck_assert_uint_eq(ml__wss_count_soft_dirty(e, 5), 1);
 	uint64_t p[5];
-	ck_assert_uint_eq(ml__wss_present_pfns(e, 5, p), 2);
+	ck_assert_uint_eq(ml__wss_present_pfns(e, 5, 0, p), 2);
 	ck_assert_uint_eq(p[0], 5);
 	ck_assert_uint_eq(p[1], 6);
+	/* the shared zero page is never counted (it can never be marked idle) */
+	ck_assert_uint_eq(ml__wss_present_pfns(e, 5, 6, p), 1);
+	ck_assert_uint_eq(p[0], 5);
 }
 END_TEST
 
