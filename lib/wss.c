@@ -94,14 +94,51 @@ ml_wss_target ml_wss_target_state(const ml_proc *p)
 	return ML_WSS_TARGET_EXECED;
 }
 
-/* 1 soft-dirty works, 0 compiled out, or -errno when it cannot be told (ml_clear_refs_probe()). */
+/*
+ * Where soft-dirty is compiled in, every page of a new mapping reads soft-dirty; where it
+ * is compiled out, bit 55 is never set. A page of our own tells the second case without
+ * the fork of the full probe. Returns 1 set, 0 not set, -errno.
+ */
+static int fresh_page_soft_dirty(void)
+{
+	volatile char *m = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return ml_neg_errno();
+	m[0] = 1;
+	ml_proc *self = NULL;
+	ml_pagemap *pm = NULL;
+	uint64_t e = 0;
+	int r = ml_proc_self(&self);
+	if (r == 0)
+		r = ml_pagemap_open(self, &pm);
+	if (r == 0) {
+		ssize_t n = ml_pagemap_read(pm, (uint64_t)(uintptr_t)m, &e, 1);
+		r = n == 1 ? 0 : n < 0 ? (int)n : -EIO;
+	}
+	ml_pagemap_free(pm);
+	ml_proc_free(self);
+	munmap((void *)m, PAGE_SZ);
+	if (r == 0 && !(e & ML__PM_PRESENT))
+		r = -EIO;
+	return r < 0 ? r : (e & ML__PM_SOFT_DIRTY) ? 1 : 0;
+}
+
+/* 1 soft-dirty works, 0 compiled out, or -errno when it cannot be told. */
 static int soft_dirty(void)
 {
+	static int cached = -1;
+	if (cached >= 0)
+		return cached;
+	if (fresh_page_soft_dirty() == 0)
+		return cached = 0;
+	/* bit 55 is there: make sure clear_refs 4 really clears it (ml_clear_refs_probe()) */
 	ml_soft_dirty_state st;
 	int r = ml_clear_refs_probe(&st);
 	if (r < 0)
 		return r;
-	return st == ML_SOFT_DIRTY_WORKS ? 1 : st == ML_SOFT_DIRTY_ABSENT ? 0 : -EIO;
+	if (st == ML_SOFT_DIRTY_UNKNOWN)
+		return -EIO;
+	return cached = st == ML_SOFT_DIRTY_WORKS ? 1 : 0;
 }
 
 int ml_wss_probe(ml_wss_backend b, const ml_proc *p, ml_wss_probe_info *ret)
