@@ -9,3 +9,4 @@
 
 #endif
 #include <memlens/freeze.h>
+#include <memlens/capture.h>
