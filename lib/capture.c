@@ -281,7 +281,7 @@ static ssize_t scan(cap *c, uint64_t a, uint64_t b, uint64_t *next)
 	uint64_t npg = ML_MIN((b - a) / c->page, (uint64_t)4096);
 	ssize_t got = pread(c->pmfd, c->pme, npg * 8, (off_t)(a / c->page * 8));
 	if (got <= 0)
-		return got < 0 ? ml_neg_errno() : -ESRCH;
+		return got < 0 ? ml_neg_errno() : -EFAULT;
 	npg = (uint64_t)got / 8;
 	ssize_t n = 0;
 	for (uint64_t i = 0; i < npg; i++) {
@@ -310,11 +310,53 @@ static ssize_t scan(cap *c, uint64_t a, uint64_t b, uint64_t *next)
 	return n;
 }
 
+/* Our own [vdso]: the same image as the target's when it has the same size. */
+static bool self_vdso(uint64_t *start, uint64_t *end)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char *buf;
+	size_t len;
+	int r = ml__read_fd_all(fd, 8192, &buf, &len);
+	close(fd);
+	if (r < 0)
+		return false;
+	ml__cvma *v;
+	size_t n;
+	bool found = false;
+	if (ml__smaps_parse(buf, len, &v, &n) == 0) {
+		for (size_t i = 0; i < n && !found; i++)
+			if (v[i].vma.kind == ML_VMA_VDSO) {
+				*start = v[i].vma.start;
+				*end = v[i].vma.end;
+				found = true;
+			}
+		ml__cvmas_free(v, n);
+	}
+	free(buf);
+	return found;
+}
+
 /* The bytes of [a, b) in mapping @v that the target has no page for. */
 static int gap(cap *c, const ml__cvma *v, int *filefd, uint64_t a, uint64_t b)
 {
 	if (a >= b)
 		return 0;
+	if (v->vma.kind == ML_VMA_VDSO) {
+		/* Its pages are mapped on first use, but their bytes are the kernel's vdso image
+		 * (gdb needs them to unwind signal frames): copy ours rather than fault them in. */
+		uint64_t s0, e0;
+		if (self_vdso(&s0, &e0) && e0 - s0 == v->vma.end - v->vma.start) {
+			int r = ml_snapshot_writer_add_data(c->w, a, (const void *)(uintptr_t)(s0 + (a - v->vma.start)),
+							    (size_t)(b - a));
+			if (r < 0)
+				return fail(r, "writing the vdso: %s", ml_snapshot_writer_error(c->w));
+			c->res.bytes_data += b - a;
+			return 0;
+		}
+		return add_run(c, a, b - a, ML_RUN_UNREADABLE);
+	}
 	bool shared = (v->vmflags & ML__VMF_SH) || (v->vma.perms & ML_PERM_SHARED);
 	if (!ml__vma_has_file(&v->vma) && !shared)
 		return add_run(c, a, b - a, ML_RUN_UNPOPULATED);
@@ -333,8 +375,12 @@ static int capture_range(cap *c, const ml__cvma *v, uint64_t start, uint64_t end
 		uint64_t next;
 		ssize_t n = scan(c, pos, end, &next);
 		if (n < 0) {
-			r = n == -ESRCH ? fail(-ESRCH, "the process exited during the capture")
-					: fail((int)n, "scanning pagemap at %#" PRIx64, pos);
+			if (n == -ESRCH || ml_proc_check(c->p) < 0)
+				r = fail(-ESRCH, "the process exited during the capture");
+			else if (n == -ENOMEM)
+				r = fail(-ENOMEM, "scanning pagemap");
+			else /* unmapped meanwhile (--freeze=none), or not walkable: nothing to read */
+				r = add_run(c, pos, end - pos, ML_RUN_UNREADABLE);
 			break;
 		}
 		for (ssize_t i = 0; i < n && r == 0; i++) {

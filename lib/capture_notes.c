@@ -208,7 +208,9 @@ bool ml__vma_has_file(const ml_vma *v)
 
 bool ml__vma_unreadable(const ml__cvma *v)
 {
-	return v->vma.kind == ML_VMA_VVAR || (v->vmflags & (ML__VMF_IO | ML__VMF_PF));
+	/* [vsyscall] is not a VMA to process_vm_readv or mem; the kernel's core has zeros there. */
+	return v->vma.kind == ML_VMA_VVAR || v->vma.kind == ML_VMA_VSYSCALL ||
+	       (v->vmflags & (ML__VMF_IO | ML__VMF_PF));
 }
 
 uint64_t ml__dump_size(const ml__cvma *v, uint64_t filter, unsigned flags, const ml__file_facts *ff)
