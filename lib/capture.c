@@ -17,10 +17,24 @@
 #include <memlens/capture.h>
 #include <memlens/freeze.h>
 
-#if __has_include(<memlens/snapshot.h>)
 #include <memlens/snapshot.h>
 #define ML_HAVE_WRITER 1
-#endif
+
+/* Until the snapshot writer is part of every build, capture links without it and says so
+ * at run time (-EOPNOTSUPP) instead of breaking the library's link. */
+#pragma weak ml_snapshot_writer_open
+#pragma weak ml_snapshot_writer_add_data
+#pragma weak ml_snapshot_writer_add_file
+#pragma weak ml_snapshot_writer_add_note
+#pragma weak ml_snapshot_writer_add_run
+#pragma weak ml_snapshot_writer_commit
+#pragma weak ml_snapshot_writer_error
+#pragma weak ml_snapshot_writer_finish
+#pragma weak ml_snapshot_writer_free
+#pragma weak ml_snapshot_writer_progress
+#pragma weak ml_snapshot_writer_reserve
+#pragma weak ml_snapshot_writer_set_info
+#pragma weak ml_snapshot_writer_set_mappings
 
 static __thread char cap_err[256];
 
@@ -806,6 +820,8 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 	cap_err[0] = '\0';
 	if (!p || !path || !*path || !ml_proc_is_live(p) || (o && o->sz < sizeof(size_t)))
 		return fail(-EINVAL, "bad arguments");
+	if (!ml_snapshot_writer_open)
+		return fail(-EOPNOTSUPP, "this build has no snapshot writer");
 	cap *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
