@@ -1,8 +1,14 @@
 /* ml_source: one interface over a live process and a snapshot file; dispatches to a backend. */
+#include <limits.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "internal/internal.h"
+#include "internal/page_internal.h"
 #include "internal/source_impl.h"
+#include <memlens/mem.h>
+#include <memlens/pagemap.h>
 
 struct ml_source {
 	ml_source_type type;
@@ -80,14 +86,30 @@ void ml_source_free(ml_source *s)
 
 /* ---- the live backend ---- */
 
+/*
+ * Page runs come from PAGEMAP_SCAN (or its emulation), clipped to the mappings, which
+ * are cached while callers walk upwards through the address space: a walk re-reads
+ * them only when it starts again lower. The scan state is shared, so it is locked;
+ * memory is read outside the lock.
+ */
 typedef struct live {
 	const ml_proc *proc;
 	ml_proc *owned;
+	pthread_mutex_t mu;
+	ml_pagemap *pm;
+	uint64_t avail;  /* scan categories available */
+	ml_vrange *vr;
+	size_t nvr;
+	bool vr_valid;
+	uint64_t vr_pos;
 } live;
 
 static void live_free(void *impl)
 {
 	live *l = impl;
+	ml_pagemap_free(l->pm);
+	free(l->vr);
+	pthread_mutex_destroy(&l->mu);
 	ml_proc_free(l->owned);
 	free(l);
 }
@@ -104,17 +126,207 @@ static int live_read_file(const void *impl, const char *name, char **ret, size_t
 	return ml_proc_read_file(((const live *)impl)->proc, name, ret, ret_len);
 }
 
+/* Appends a run, merging with the previous one when contiguous, same kind, same mapping. */
+static bool run_push(ml_run *vec, size_t n, size_t *used, bool may_merge, uint64_t s, uint64_t e,
+		     ml_run_kind k)
+{
+	size_t u = *used;
+	if (may_merge && u && vec[u - 1].end == s && vec[u - 1].kind == k) {
+		vec[u - 1].end = e;
+		return true;
+	}
+	if (u >= n)
+		return false;
+	vec[u] = (ml_run){ s, e, k };
+	*used = u + 1;
+	return true;
+}
+
+static ml_run_kind kind_of(uint64_t c, bool split_zero)
+{
+	if (c & ML_PAGE_GUARD)
+		return ML_RUN_UNREADABLE;
+	if (c & ML_PAGE_PRESENT)
+		return split_zero && (c & ML_PAGE_PFNZERO) ? ML_RUN_ZERO : ML_RUN_DATA;
+	if (c & ML_PAGE_SWAPPED)
+		return ML_RUN_SWAPPED;
+	return ML_RUN_UNPOPULATED;
+}
+
+/* live_runs with l->mu held. */
+static ssize_t runs_locked(live *l, uint64_t start, uint64_t end, unsigned flags, ml_run *vec, size_t n,
+			   uint64_t *next)
+{
+	int r;
+	if (!l->pm) {
+		if ((r = ml_pagemap_open(l->proc, &l->pm)) < 0)
+			return r;
+		l->avail = ml_pagemap_scan_categories(l->pm, !ml_pagemap_has_scan(l->pm));
+	}
+	if (!l->vr_valid || start < l->vr_pos) {
+		ML_FREE(l->vr);
+		l->vr_valid = false;
+		if ((r = ml__vranges_read(l->proc, &l->vr, &l->nvr)) < 0)
+			return r;
+		l->vr_valid = true;
+	}
+	bool split_zero = (flags & ML_RUNS_SPLIT_ZERO) && (l->avail & ML_PAGE_PFNZERO);
+	ML_OPTS(ml_scan_opts, so, .return_mask = (ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_GUARD |
+						  (split_zero ? ML_PAGE_PFNZERO : 0)) & l->avail);
+	ml_page_region reg[256];
+	size_t used = 0;
+	uint64_t pos = ML_PAGE_DOWN(start);
+	end = ML_PAGE_UP(end);
+	for (size_t i = ml__vranges_find(l->vr, l->nvr, pos); i < l->nvr && l->vr[i].start < end; i++) {
+		const ml_vrange *v = &l->vr[i];
+		uint64_t s = ML_MAX(pos, v->start), e = ML_MIN(end, v->end);
+		if (v->flags & ML_VR_UNREADABLE) {
+			if (!run_push(vec, n, &used, false, s, e, ML_RUN_UNREADABLE)) {
+				*next = s;
+				goto out;
+			}
+			continue;
+		}
+		bool first = true;
+		so.start = s;
+		so.end = e;
+		while (so.start < e) {
+			uint64_t nx;
+			ssize_t k = ml_pagemap_scan(l->pm, &so, reg, ML_ARRAY_SIZE(reg), &nx);
+			if (k < 0)
+				return k;
+			for (ssize_t j = 0; j < k; j++) {
+				uint64_t rs = ML_MAX(reg[j].start, s), re = ML_MIN(reg[j].end, e);
+				if (rs >= re)
+					continue;
+				if (!run_push(vec, n, &used, !first, rs, re, kind_of(reg[j].categories, split_zero))) {
+					*next = rs;
+					goto out;
+				}
+				first = false;
+			}
+			if (nx <= so.start)
+				break;
+			so.start = nx;
+		}
+	}
+	*next = end;
+out:
+	l->vr_pos = *next;
+	return (ssize_t)used;
+}
+
 static ssize_t live_runs(const void *impl, uint64_t start, uint64_t end, unsigned flags,
 			 ml_run *vec, size_t n, uint64_t *next)
 {
-	(void)impl; (void)start; (void)end; (void)flags; (void)vec; (void)n; (void)next;
-	return -EOPNOTSUPP; /* filled in with the pagemap readers */
+	live *l = (live *)impl;
+	if (!n)
+		return -EINVAL;
+	pthread_mutex_lock(&l->mu);
+	ssize_t r = runs_locked(l, start, end, flags, vec, n, next);
+	pthread_mutex_unlock(&l->mu);
+	return r;
+}
+
+#define READ_IOV 256
+
+/*
+ * Reads the DATA pieces collected so far with one process_vm_readv. Where it stops
+ * early, the rest is read piece by piece through ml_mem_read() (which also reads
+ * PROT_NONE memory); the first byte still unreadable is reported in *bad_off (offset
+ * from @base). Returns 0 or -errno.
+ */
+static int flush_reads(const live *l, const struct iovec *liov, const struct iovec *riov, size_t *niov,
+		       size_t *bad_off, uint64_t base)
+{
+	size_t n = *niov;
+	*niov = 0;
+	if (!n)
+		return 0;
+	ssize_t got;
+	do
+		got = process_vm_readv(ml_proc_pid(l->proc), liov, n, riov, n, 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0 && errno == ESRCH)
+		return -ESRCH;
+	size_t g = got > 0 ? (size_t)got : 0, off = 0, i = 0;
+	while (i < n && g >= off + riov[i].iov_len)
+		off += riov[i++].iov_len;
+	if (i == n)
+		return ml_proc_check(l->proc);
+	for (size_t have = g - off; i < n; i++, have = 0) {
+		uint64_t a = (uintptr_t)riov[i].iov_base + have;
+		size_t want = riov[i].iov_len - have;
+		ssize_t r = ml_mem_read(l->proc, a, (char *)liov[i].iov_base + have, want);
+		if (r == -ESRCH)
+			return -ESRCH;
+		if (r < 0 || (size_t)r < want) {
+			*bad_off = (size_t)(a + (r > 0 ? (size_t)r : 0) - base);
+			return 0;
+		}
+	}
+	return 0;
 }
 
 static ssize_t live_read(const void *impl, uint64_t addr, void *buf, size_t len, unsigned flags)
 {
-	(void)impl; (void)addr; (void)buf; (void)len; (void)flags;
-	return -EOPNOTSUPP; /* filled in with the populated-only memory reader */
+	live *l = (live *)impl;
+	if (!len)
+		return 0;
+	if (addr + len < addr || len > SSIZE_MAX)
+		return -EINVAL;
+	uint64_t end = addr + len, pos = addr;
+	ml_run runs[128];
+	struct iovec liov[READ_IOV], riov[READ_IOV];
+	size_t niov = 0, bad = SIZE_MAX;
+	bool gap = false;
+	int r;
+	while (pos < end && bad == SIZE_MAX && !gap) {
+		uint64_t next;
+		pthread_mutex_lock(&l->mu);
+		ssize_t k = runs_locked(l, pos, end, ML_RUNS_SPLIT_ZERO, runs, ML_ARRAY_SIZE(runs), &next);
+		pthread_mutex_unlock(&l->mu);
+		if (k < 0)
+			return k;
+		for (ssize_t j = 0; j < k && bad == SIZE_MAX; j++) {
+			uint64_t s = ML_MAX(runs[j].start, pos), e = ML_MIN(runs[j].end, end);
+			if (s > pos) { /* an unmapped gap ends the readable prefix */
+				gap = true;
+				break;
+			}
+			if (runs[j].kind == ML_RUN_UNREADABLE) {
+				bad = (size_t)(s - addr);
+				break;
+			}
+			char *dst = (char *)buf + (s - addr);
+			if (runs[j].kind == ML_RUN_DATA || (runs[j].kind == ML_RUN_SWAPPED && (flags & ML_READ_SWAPPED))) {
+				if (niov == READ_IOV && (r = flush_reads(l, liov, riov, &niov, &bad, addr)) < 0)
+					return r;
+				if (bad != SIZE_MAX)
+					break;
+				liov[niov] = (struct iovec){ dst, (size_t)(e - s) };
+				riov[niov] = (struct iovec){ (void *)(uintptr_t)s, (size_t)(e - s) };
+				niov++;
+			} else {
+				memset(dst, 0, (size_t)(e - s));
+			}
+			pos = e;
+		}
+		if (pos < ML_MIN(next, end))
+			gap = true; /* nothing mapped between the last run and where the walk resumes */
+	}
+	size_t bad2 = SIZE_MAX;
+	if ((r = flush_reads(l, liov, riov, &niov, &bad2, addr)) < 0)
+		return r;
+	if (bad2 < bad)
+		bad = bad2;
+	size_t good = (size_t)(pos - addr);
+	if (bad != SIZE_MAX && bad < good)
+		good = bad;
+	if (good)
+		return (ssize_t)good;
+	/* nothing readable at addr: a mapping whose pages cannot be read, or no mapping */
+	return bad == 0 ? -EIO : -EFAULT;
 }
 
 static const ml_source_ops live_ops = {
@@ -133,6 +345,7 @@ int ml_source_open_proc(const ml_proc *p, ml_source **ret)
 	live *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	pthread_mutex_init(&l->mu, NULL);
 	l->proc = p;
 	return ml__source_new(ML_SOURCE_LIVE, &live_ops, l, p, ret);
 }
@@ -150,6 +363,7 @@ int ml_source_open_pid(pid_t pid, ml_source **ret)
 		ml_proc_free(p);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&l->mu, NULL);
 	l->proc = l->owned = p;
 	return ml__source_new(ML_SOURCE_LIVE, &live_ops, l, p, ret);
 }

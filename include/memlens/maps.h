@@ -44,13 +44,43 @@ typedef struct ml_vma {
 	ml_vma_kind kind;
 	/** The name as exact bytes, NUL-terminated (name_len excludes the NUL; a name can't
 	 *  contain NUL). Text-path names have the kernel's "\012" turned back into '\n'; a
-	 *  trailing " (deleted)" is removed from the name and reported in @deleted. */
+	 *  trailing " (deleted)" is removed from the name and reported in @deleted.
+	 *  See "Names" below for how both paths agree. */
 	const char *name;
 	size_t name_len;
 	bool deleted;             /**< the backing file was unlinked */
 	uint8_t build_id_len;     /**< 0 when unknown (text path, or no build ID) */
 	uint8_t build_id[32];     /**< ELF build ID of a file mapping (PROCMAP_QUERY) */
+	/** The name could not be verified (see "Names"): it is the most likely reading of
+	 *  ambiguous text, e.g. "\012" taken as a newline without access to map_files. */
+	bool name_uncertain;
 } ml_vma;
+
+/*
+ * Names: how the text path and the PROCMAP_QUERY path agree.
+ *
+ * Both paths give the kernel's d_path() bytes for file mappings and the same bracketed
+ * names ("[heap]", "[vvar_vclock]", "[anon:x]") for special ones; records from the two
+ * paths on the same process are identical except for build IDs (ioctl only).
+ *
+ * - Newlines: the text shows '\n' as the four bytes "\012" and leaves backslashes alone,
+ *   so a literal "\012" in a name looks the same. The text path decodes every "\012" to
+ *   '\n'; on a live process it then replaces such a name by the exact bytes read from
+ *   /proc/PID/map_files/START-END (needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE) and
+ *   sets @name_uncertain when it cannot. The ioctl gives exact bytes already. Fixture text
+ *   (ml_maps_parse) is always decoded.
+ * - " (deleted)": the kernel appends it to unlinked files on both paths, and a file can
+ *   really be named "x (deleted)". Both paths strip one trailing " (deleted)" into
+ *   @deleted; on a live process, when the target's root (/proc/PID/root) still holds
+ *   the unstripped path with the mapping's inode, the suffix is put back into the name
+ *   and @deleted is false. If that check is denied, @name_uncertain is set.
+ *   Shared anonymous memory is "/dev/zero" (deleted, ML_VMA_SHMEM), memfd "/memfd:NAME"
+ *   (deleted, ML_VMA_MEMFD), System V segments "/SYSVkkkkkkkk" (deleted, ML_VMA_SYSV);
+ *   these names are never checked against the file system.
+ * - Leading blanks: the text pads the name column; a name never starts with a blank
+ *   (paths start with '/', special names with '['), so all blanks before it are
+ *   padding. Trailing blanks are part of the name.
+ */
 
 /** An array of mappings sorted by start address, no duplicates. */
 typedef struct ml_maps ml_maps;

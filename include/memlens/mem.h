@@ -28,9 +28,9 @@ typedef enum ml_mem_method {
  * A read that runs into an unreadable page returns the readable prefix: the first
  * unreadable address is then exactly addr + return value (a page boundary, unless the
  * range started mid-page).
- * @return bytes read (0 only for len 0); -EIO the first page is unreadable ([vvar],
- *         a file mapping past EOF, memfd_secret, an I/O error); -EFAULT @addr is not
- *         mapped (or [vsyscall]); -ESRCH gone; -EACCES/-EPERM denied (needs ptrace
+ * @return bytes read (0 only for len 0); -EIO the first page is mapped but unreadable
+ *         ([vvar], [vsyscall], a file mapping past EOF, memfd_secret, an I/O error);
+ *         -EFAULT @addr is not mapped; -ESRCH gone; -EACCES/-EPERM denied (needs ptrace
  *         access: CAP_SYS_PTRACE or same uid and ptrace_scope); -EINVAL.
  */
 ML_API ssize_t ml_mem_read(const ml_proc *p, uint64_t addr, void *buf, size_t len);
@@ -67,15 +67,23 @@ typedef struct ml_populated ml_populated;
 ML_API int ml_populated_open(const ml_proc *p, uint64_t start, uint64_t end,
 			     const ml_populated_opts *o, ml_populated **ret);
 
+/** A piece of memory: @len bytes at @addr. */
+typedef struct ml_mem_span {
+	uint64_t addr;
+	uint64_t len;
+} ml_mem_span;
+
 /**
- * Reads the next chunk of populated memory into @buf (at most @cap bytes; at least one
- * page, 4096, is required) and sets *ret_addr to its address. A chunk is one contiguous
- * run of populated pages (or the part of it that fits). Pages that turn out unreadable
- * (unmapped meanwhile, [vvar]-like, I/O error) are skipped and counted in
- * ml_populated_skipped().
- * @return bytes in @buf (> 0), 0 at the end; -ESRCH gone; -EINVAL @cap < 4096; -ENOMEM.
+ * Reads the next populated memory into @buf (at most @cap bytes; @cap >= 4096) as up to
+ * @nspans spans: spans[i] describes the next spans[i].len bytes of @buf, in address
+ * order, each a run of populated pages (or the part of it that fits). Many small runs
+ * are read with one system call. Pages that turn out unreadable (unmapped meanwhile,
+ * secret memory, I/O error) are skipped and counted in ml_populated_skipped().
+ * @return bytes in @buf (> 0) with *ret_nspans set; 0 at the end; -ESRCH gone;
+ *         -EINVAL @cap < 4096 or @nspans 0; -ENOMEM.
  */
-ML_API ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, uint64_t *ret_addr);
+ML_API ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *spans,
+				 size_t nspans, size_t *ret_nspans);
 
 /** Bytes of populated pages skipped because they could not be read. */
 ML_API uint64_t ml_populated_skipped(const ml_populated *it);

@@ -6,11 +6,31 @@
 #include <memlens/proc.h>
 #include <memlens/maps.h>
 #include <memlens/source.h>
+#include <memlens/bstr.h>
+#include <memlens/status.h>
+#include <memlens/stat.h>
+#include <memlens/statm.h>
+#include <memlens/cmdline.h>
+#include <memlens/procinfo.h>
+#include <memlens/links.h>
+#include <memlens/task.h>
+#include <memlens/fd.h>
+#include <memlens/auxv.h>
+#include <memlens/limits.h>
+#include <memlens/io.h>
+#include <memlens/schedstat.h>
+#include <memlens/idle.h>
+#include <memlens/wss.h>
 #include <memlens/pagemap.h>
 #include <memlens/mem.h>
 #include <memlens/clear_refs.h>
 #include <memlens/kpage.h>
 #include <memlens/snapshot.h>
+#include <memlens/smaps.h>
+#include <memlens/cgroup.h>
+#include <memlens/ns.h>
+#include <memlens/mountinfo.h>
+#include <memlens/net.h>
 
 #endif
 #include <memlens/freeze.h>

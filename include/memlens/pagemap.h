@@ -91,16 +91,23 @@ ML_API ssize_t ml_pagemap_read(ml_pagemap *pm, uint64_t vaddr, uint64_t *entries
 ML_API bool ml_pagemap_pfn_visible(const ml_pagemap *pm);
 
 /**
- * The PFN of the shared zero page (the page a read fault on untouched anonymous memory
- * maps), learned once per process by faulting one page of our own.
+ * The PFN of the shared zero page (what a read fault on untouched anonymous memory
+ * maps), learned once per calling process by read-faulting one page of its own.
+ * x86-64 has exactly one 4 KiB zero page.
  * @return 0 and *ret; -EPERM when PFNs are not visible to this process; -ENOENT.
  */
 ML_API int ml_pagemap_zero_pfn(uint64_t *ret);
 
 /**
- * True if the PFN @pfn is the zero page or a frame of the huge zero page (both as
- * learned by ml_pagemap_zero_pfn()'s probe; false whenever PFNs are not visible).
+ * The first PFN of the huge zero page (512 frames mapped by a read fault on untouched
+ * THP-enabled memory), learned with the same probe (the probing process keeps the huge
+ * zero page alive, so its PFN is stable for the process's life).
+ * @return 0 and *ret; -EPERM PFNs not visible; -ENOENT no huge zero page (THP off,
+ *         use_zero_page 0, or the kernel did not map it).
  */
+ML_API int ml_pagemap_huge_zero_pfn(uint64_t *ret);
+
+/** True if @pfn is the zero page or a frame of the huge zero page (false when unknown). */
 ML_API bool ml_pagemap_pfn_is_zero(uint64_t pfn);
 
 /* ---- PAGEMAP_SCAN: runs of pages by category ---- */
@@ -116,6 +123,9 @@ ML_API bool ml_pagemap_pfn_is_zero(uint64_t pfn);
 #define ML_PAGE_SOFT_DIRTY (UINT64_C(1) << 7) /**< soft-dirty */
 #define ML_PAGE_GUARD      (UINT64_C(1) << 8) /**< guard page (Linux 6.15+) */
 #define ML_PAGE_ALL_KNOWN  (UINT64_C(0x1ff))  /**< every category this header names */
+/** The categories that describe page state without userfaultfd (the default return mask). */
+#define ML_PAGE_STATE_MASK (ML_PAGE_FILE | ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_PFNZERO | \
+			    ML_PAGE_HUGE | ML_PAGE_SOFT_DIRTY | ML_PAGE_GUARD)
 
 /**
  * One run of pages [start, end) sharing the same categories (masked by the return mask).
@@ -138,7 +148,7 @@ typedef struct ml_scan_opts {
 	uint64_t category_inverted;   /**< categories to test inverted */
 	uint64_t category_mask;       /**< all of these must be set (after inversion) */
 	uint64_t category_anyof_mask; /**< at least one of these must be set (0 = no test) */
-	uint64_t return_mask;         /**< categories reported in ml_page_region; 0 = all known */
+	uint64_t return_mask;         /**< categories reported in ml_page_region; 0 = ML_PAGE_STATE_MASK & what the path computes */
 	uint64_t max_pages;           /**< stop after this many pages reported (0 = no limit) */
 	bool force_emulation;         /**< use plain pagemap reads even where the ioctl exists */
 } ml_scan_opts;
@@ -176,13 +186,18 @@ ML_API ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_re
 
 /**
  * The emulation's core, pure: computes the categories of @n consecutive pages from
- * their pagemap entries, as PAGEMAP_SCAN would for a page-table-mapped range. @base is
- * the virtual address of entries[0] (page-aligned), used for the 2 MiB alignment test of
- * HUGE. @pfn_visible tells whether PFN bits are real (else PFNZERO and HUGE are never set).
- * Writes one category mask per page into @cats.
+ * their pagemap entries, as PAGEMAP_SCAN would for pages of one mapping. @base is the
+ * virtual address of entries[0] (page-aligned), used for the 2 MiB alignment of HUGE.
+ * @zero_pfn and @huge_zero_pfn (first of 512) identify zero pages; 0 = unknown. With
+ * @pfn_visible false, PFNZERO and HUGE are never set. HUGE is inferred for a 2 MiB-aligned
+ * block of 512 present pages with equal flags whose PFNs are consecutive from a 512-aligned
+ * PFN (a PMD mapping looks like that; a fully PTE-mapped THP is indistinguishable).
+ * WRITTEN and WPALLOWED are never set (plain entries cannot tell them). Writes one
+ * category mask per page into @cats.
  */
 ML_API void ml_pagemap_categories(const uint64_t *entries, size_t n, uint64_t base,
-				  bool pfn_visible, uint64_t *cats);
+				  bool pfn_visible, uint64_t zero_pfn, uint64_t huge_zero_pfn,
+				  uint64_t *cats);
 
 /**
  * Pure run builder used by the emulation (and its fuzzer): applies the filter of @o to

@@ -1,0 +1,87 @@
+/* Mapping bounds for the page-level readers, from /proc/PID/maps. */
+#include <string.h>
+
+#include "internal/internal.h"
+#include "internal/page_internal.h"
+
+static unsigned name_flags(const char *name, size_t len)
+{
+	static const char secret[] = "/secretmem";
+	if ((len == 6 && !memcmp(name, "[vvar]", 6)) || (len == 13 && !memcmp(name, "[vvar_vclock]", 13)) ||
+	    (len == 10 && !memcmp(name, "[vsyscall]", 10)))
+		return ML_VR_NOSCAN | ML_VR_UNREADABLE;
+	if (len >= sizeof(secret) - 1 && !memcmp(name, secret, sizeof(secret) - 1))
+		return ML_VR_UNREADABLE;
+	return 0;
+}
+
+/* The maps text, parsed for bounds and names only. */
+static int vranges_text(const ml_proc *p, ml_vrange **ret, size_t *ret_n)
+{
+	char *buf;
+	size_t len;
+	int r = ml_proc_read_file(p, "maps", &buf, &len);
+	if (r < 0)
+		return r;
+	ml_vrange *v = NULL;
+	size_t n = 0, cap = 0;
+	const char *s = buf, *end = buf + len;
+	while (s < end) {
+		const char *le = ml__line_end(s, end);
+		uint64_t a, b;
+		const char *q = s;
+		if (ml__parse_hex(&q, le, &a) < 0 || q >= le || *q++ != '-' || ml__parse_hex(&q, le, &b) < 0) {
+			r = -EBADMSG;
+			goto fail;
+		}
+		/* the name starts after five fields: perms offset dev inode */
+		for (int f = 0; f < 4 && q < le; f++) {
+			ml__skip_blank(&q, le);
+			while (q < le && *q != ' ' && *q != '\t')
+				q++;
+		}
+		ml__skip_blank(&q, le);
+		/* a torn read can repeat a mapping: keep addresses strictly increasing */
+		if (n && a < v[n - 1].end) {
+			s = le < end ? le + 1 : le;
+			continue;
+		}
+		if ((r = ml__grow(&v, &cap, n + 1, sizeof(*v))) < 0)
+			goto fail;
+		v[n].start = a;
+		v[n].end = b;
+		v[n].flags = name_flags(q, (size_t)(le - q));
+		n++;
+		s = le < end ? le + 1 : le;
+	}
+	free(buf);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+fail:
+	free(buf);
+	free(v);
+	return r;
+}
+
+/*
+ * Bounds and names are all the page readers need, so the maps text is parsed here
+ * directly; it costs the kernel about what PROCMAP_QUERY does for this much.
+ */
+int ml__vranges_read(const ml_proc *p, ml_vrange **ret, size_t *ret_n)
+{
+	return vranges_text(p, ret, ret_n);
+}
+
+size_t ml__vranges_find(const ml_vrange *v, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}

@@ -1,0 +1,313 @@
+/* mem: reading another process's memory, and reading only its populated pages. */
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal/internal.h"
+#include "internal/page_internal.h"
+#include <memlens/mem.h>
+#include <memlens/pagemap.h>
+
+/* At most this many iovecs per process_vm_readv (the kernel's UIO_MAXIOV). */
+#define ML_IOV_MAX 1024
+
+/* 1 if @addr lies in a mapping of @p, 0 if not, -errno if the mappings are unreadable. */
+static int addr_mapped(const ml_proc *p, uint64_t addr)
+{
+	ml_vrange *v;
+	size_t n;
+	int r = ml__vranges_read(p, &v, &n);
+	if (r < 0)
+		return r;
+	size_t i = ml__vranges_find(v, n, addr);
+	r = i < n && v[i].start <= addr;
+	free(v);
+	return r;
+}
+
+/* The error of a read whose first byte failed: unmapped is -EFAULT, mapped is -EIO. */
+static int first_byte_error(const ml_proc *p, uint64_t addr, int err)
+{
+	int r = ml__proc_after_read(p, 0, 1);
+	if (r < 0)
+		return r;
+	if (err == -EACCES || err == -EPERM || err == -ESRCH || err == -ENOMEM)
+		return err;
+	int m = addr_mapped(p, addr);
+	if (m == 0)
+		return -EFAULT;
+	return -EIO;
+}
+
+/* process_vm_readv of many pieces; bytes read, or -errno when nothing could be read. */
+static ssize_t vm_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n)
+{
+	ssize_t r;
+	do
+		r = process_vm_readv(pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? ml_neg_errno() : r;
+}
+
+/* pread of /proc/PID/mem until done or the first failure; bytes, or -errno if none. */
+static ssize_t procfs_read(int fd, uint64_t addr, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		if (addr + got > (uint64_t)INT64_MAX)
+			return got ? (ssize_t)got : -EFAULT;
+		ssize_t r = pread(fd, (char *)buf + got, len - got, (off_t)(addr + got));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (got)
+				break;
+			/* a huge offset (the [vsyscall] page) is EINVAL to pread */
+			return errno == EINVAL ? -EFAULT : ml_neg_errno();
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t ml_mem_read_ex(const ml_proc *p, uint64_t addr, void *buf, size_t len, ml_mem_method how)
+{
+	if (!p || (!buf && len) || how > ML_MEM_PROCFS || len > SSIZE_MAX || addr + len < addr)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	bool live = ml_proc_is_live(p);
+	size_t done = 0;
+	int err = 0;
+	if (how != ML_MEM_PROCFS && live) {
+		struct iovec l = { buf, len }, rm = { (void *)(uintptr_t)addr, len };
+		ssize_t r = vm_readv(ml_proc_pid(p), &l, &rm, 1);
+		if (r >= 0) {
+			done = (size_t)r;
+		} else {
+			err = (int)r;
+			if (err == -ESRCH)
+				return -ESRCH;
+			if (how == ML_MEM_VM_READV)
+				return first_byte_error(p, addr, err);
+		}
+		if (done == len || how == ML_MEM_VM_READV) {
+			int c = ml_proc_check(p);
+			if (c < 0)
+				return c;
+			return done ? (ssize_t)done : first_byte_error(p, addr, -EFAULT);
+		}
+	}
+	/* /proc/PID/mem reads what process_vm_readv cannot: PROT_NONE memory, or all of it
+	 * where the syscall is refused. Its fd is bound to the address space, not the PID. */
+	int fd = ml_proc_openat(p, "mem", O_RDONLY);
+	if (fd < 0) {
+		if (done) {
+			int c = ml_proc_check(p);
+			return c < 0 ? c : (ssize_t)done;
+		}
+		return fd == -ENOENT || fd == -ESRCH ? ml__proc_after_read(p, fd, 0) : fd;
+	}
+	ssize_t r = procfs_read(fd, addr + done, (char *)buf + done, len - done);
+	close(fd);
+	if (r > 0)
+		done += (size_t)r;
+	if (live) {
+		int c = ml_proc_check(p);
+		if (c < 0)
+			return c;
+	}
+	if (done)
+		return (ssize_t)done;
+	return first_byte_error(p, addr, r < 0 ? (int)r : -EIO);
+}
+
+ssize_t ml_mem_read(const ml_proc *p, uint64_t addr, void *buf, size_t len)
+{
+	return ml_mem_read_ex(p, addr, buf, len, ML_MEM_AUTO);
+}
+
+/* ---- populated-only reading ---- */
+
+#define POP_RUNS 512
+
+struct ml_populated {
+	const ml_proc *proc;
+	ml_pagemap *pm;
+	ml_scan_opts so;
+	uint64_t scan_pos;   /* where the next scan starts */
+	bool scan_done;
+	ml_page_region runs[POP_RUNS];
+	size_t nruns, ri;
+	uint64_t rpos;       /* next address to read within runs[ri] */
+	uint64_t skipped;
+	struct iovec liov[ML_IOV_MAX], riov[ML_IOV_MAX];
+};
+
+int ml_populated_open(const ml_proc *p, uint64_t start, uint64_t end, const ml_populated_opts *o,
+		      ml_populated **ret)
+{
+	if (!p || !ret || start > end || (o && o->sz < sizeof(size_t)))
+		return -EINVAL;
+	unsigned flags = o && o->sz >= offsetof(ml_populated_opts, flags) + sizeof(unsigned) ? o->flags : 0;
+	bool emul = o && o->sz >= sizeof(ml_populated_opts) ? o->force_emulation : false;
+	ml_populated *it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	int r = ml_pagemap_open(p, &it->pm);
+	if (r < 0) {
+		free(it);
+		return r;
+	}
+	it->proc = p;
+	uint64_t avail = ml_pagemap_scan_categories(it->pm, emul || !ml_pagemap_has_scan(it->pm));
+	it->so.sz = sizeof(it->so);
+	it->so.start = ML_PAGE_DOWN(start);
+	it->so.end = end ? ML_PAGE_UP(end) : 0;
+	it->so.force_emulation = emul;
+	it->so.return_mask = ML_PAGE_PRESENT;
+	it->so.category_anyof_mask = ML_PAGE_PRESENT | (flags & ML_POP_SWAPPED ? ML_PAGE_SWAPPED : 0);
+	/* zero pages and guard pages hold nothing to read */
+	uint64_t skip = ((flags & ML_POP_ZERO) ? 0 : ML_PAGE_PFNZERO) | ML_PAGE_GUARD;
+	skip &= avail;
+	it->so.category_inverted = skip;
+	it->so.category_mask = skip;
+	it->scan_pos = it->so.start;
+	if (it->so.end && it->so.start >= it->so.end)
+		it->scan_done = true;
+	*ret = it;
+	return 0;
+}
+
+uint64_t ml_populated_skipped(const ml_populated *it) { return it ? it->skipped : 0; }
+
+void ml_populated_free(ml_populated *it)
+{
+	if (!it)
+		return;
+	ml_pagemap_free(it->pm);
+	free(it);
+}
+
+/* Makes runs[ri] available; 0 when there is none left, -errno. */
+static int pop_refill(ml_populated *it)
+{
+	while (it->ri >= it->nruns) {
+		if (it->scan_done)
+			return 0;
+		ml_scan_opts so = it->so;
+		so.start = it->scan_pos;
+		uint64_t next;
+		ssize_t r = ml_pagemap_scan(it->pm, &so, it->runs, POP_RUNS, &next);
+		if (r < 0)
+			return (int)r;
+		it->nruns = (size_t)r;
+		it->ri = 0;
+		it->rpos = r ? it->runs[0].start : 0;
+		uint64_t end = so.end ? so.end : ML_USER_VA_END;
+		if (next >= end || (r == 0 && next <= it->scan_pos))
+			it->scan_done = true;
+		it->scan_pos = next;
+	}
+	return 1;
+}
+
+ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *spans, size_t nspans,
+			  size_t *ret_nspans)
+{
+	if (!it || !buf || cap < ML_PAGE_SZ || !spans || !nspans || !ret_nspans)
+		return -EINVAL;
+	if (cap > SSIZE_MAX)
+		cap = SSIZE_MAX;
+	if (nspans > ML_IOV_MAX)
+		nspans = ML_IOV_MAX;
+	for (;;) {
+		size_t ns = 0, bytes = 0;
+		while (ns < nspans && bytes < cap) {
+			int r = pop_refill(it);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				break;
+			ml_page_region *run = &it->runs[it->ri];
+			uint64_t a = ML_MAX(it->rpos, run->start);
+			uint64_t take = ML_MIN(run->end - a, (uint64_t)(cap - bytes));
+			if (ns && spans[ns - 1].addr + spans[ns - 1].len == a)
+				spans[ns - 1].len += take;
+			else
+				spans[ns++] = (ml_mem_span){ a, take };
+			bytes += (size_t)take;
+			if (a + take >= run->end) {
+				it->ri++;
+				if (it->ri < it->nruns)
+					it->rpos = it->runs[it->ri].start;
+			} else {
+				it->rpos = a + take;
+			}
+		}
+		if (!ns)
+			return 0;
+		size_t off = 0;
+		for (size_t i = 0; i < ns; i++) {
+			it->liov[i] = (struct iovec){ (char *)buf + off, (size_t)spans[i].len };
+			it->riov[i] = (struct iovec){ (void *)(uintptr_t)spans[i].addr, (size_t)spans[i].len };
+			off += (size_t)spans[i].len;
+		}
+		ssize_t got = ml_proc_is_live(it->proc) ? vm_readv(ml_proc_pid(it->proc), it->liov, it->riov, ns) : 0;
+		if (got == -ESRCH)
+			return -ESRCH;
+		if (got < 0)
+			got = 0;
+		if ((size_t)got < bytes) {
+			/* Some page failed: keep what was read, read the rest piecewise (through
+			 * /proc/PID/mem where needed), drop pages that stay unreadable. */
+			size_t w = 0, out = 0;
+			off = 0;
+			for (size_t i = 0; i < ns; i++) {
+				uint64_t a = spans[i].addr, l = spans[i].len;
+				size_t have = (size_t)got > off ? ML_MIN((size_t)got - off, (size_t)l) : 0;
+				off += (size_t)l;
+				if (have) {
+					if (w != off - l)
+						memmove((char *)buf + w, (char *)buf + off - l, have);
+					spans[out++] = (ml_mem_span){ a, have };
+					w += have;
+				}
+				uint64_t pos = a + have, e = a + l;
+				while (pos < e) {
+					ssize_t r = ml_mem_read(it->proc, pos, (char *)buf + w, (size_t)(e - pos));
+					if (r == -ESRCH)
+						return r;
+					size_t g = r > 0 ? (size_t)r : 0;
+					if (g) {
+						if (out && spans[out - 1].addr + spans[out - 1].len == pos)
+							spans[out - 1].len += g;
+						else
+							spans[out++] = (ml_mem_span){ pos, g };
+						w += g;
+						pos += g;
+					}
+					if (pos < e) {
+						uint64_t skip = ML_PAGE_DOWN(pos) + ML_PAGE_SZ - pos;
+						it->skipped += skip;
+						pos += skip;
+					}
+				}
+			}
+			ns = out;
+			bytes = w;
+			if (!ns)
+				continue; /* everything in this batch was unreadable: go on */
+		} else {
+			int c = ml_proc_check(it->proc);
+			if (c < 0)
+				return c;
+		}
+		*ret_nspans = ns;
+		return (ssize_t)bytes;
+	}
+}

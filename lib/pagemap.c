@@ -1,0 +1,552 @@
+/* pagemap: 8-byte page entries, PAGEMAP_SCAN page runs, and their emulation on plain reads. */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal/internal.h"
+#include "internal/page_internal.h"
+#include <memlens/pagemap.h>
+
+/* The 6.7+ UAPI, declared here because the system headers may predate it. */
+struct ml__pm_scan_arg {
+	uint64_t size;
+	uint64_t flags;
+	uint64_t start;
+	uint64_t end;
+	uint64_t walk_end;
+	uint64_t vec;
+	uint64_t vec_len;
+	uint64_t max_pages;
+	uint64_t category_inverted;
+	uint64_t category_mask;
+	uint64_t category_anyof_mask;
+	uint64_t return_mask;
+};
+#define ML__PAGEMAP_SCAN _IOWR('f', 16, struct ml__pm_scan_arg)
+
+_Static_assert(sizeof(struct ml__pm_scan_arg) == 96, "pm_scan_arg is 96 bytes");
+_Static_assert(sizeof(ml_page_region) == 24, "page_region is 24 bytes");
+
+/* Entries per emulation chunk: 512 KiB of entries, a multiple of 512 (one PMD). */
+#define EMUL_CHUNK (UINT64_C(64) << 10)
+
+struct ml_pagemap {
+	const ml_proc *proc;
+	int fd;
+	bool pfn_visible;
+	bool has_scan;
+	uint64_t scan_cats;  /* categories the kernel accepts */
+	/* emulation state: the mappings, kept while a walk proceeds upwards */
+	ml_vrange *vr;
+	size_t nvr;
+	bool vr_valid;
+	uint64_t vr_pos;
+	uint64_t *ebuf, *cbuf;
+};
+
+/* ---- capabilities and the zero page ---- */
+
+static bool have_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return geteuid() == 0;
+	return (d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1u;
+}
+
+static struct {
+	pthread_once_t once;
+	int err;
+	uint64_t zero;
+	uint64_t huge_zero; /* 0: none */
+} zp = { .once = PTHREAD_ONCE_INIT };
+
+static uint64_t self_entry(int fd, const volatile char *addr)
+{
+	uint64_t e = 0;
+	if (pread(fd, &e, sizeof(e), (off_t)((uintptr_t)addr >> ML_PAGE_SHIFT) * 8) != (ssize_t)sizeof(e))
+		return 0;
+	return e;
+}
+
+static bool read_sys_flag(const char *path)
+{
+	char c = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, &c, 1);
+	close(fd);
+	return n == 1 && c == '1';
+}
+
+/* A PFN's kpageflags entry; -1 when unreadable. */
+static int64_t kflags_of(uint64_t pfn)
+{
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	uint64_t f;
+	ssize_t n = pread(fd, &f, sizeof(f), (off_t)(pfn * 8));
+	close(fd);
+	return n == (ssize_t)sizeof(f) ? (int64_t)f : -1;
+}
+
+/*
+ * Learns the zero page PFNs by read-faulting memory of our own. The huge zero page,
+ * once mapped by a process, stays referenced until that process exits, so the PFN we
+ * learn stays valid for our life.
+ */
+static void zero_probe(void)
+{
+	zp.err = -ENOENT;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		zp.err = ml_neg_errno();
+		return;
+	}
+	volatile char *pg = mmap(NULL, ML_PAGE_SZ, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pg != MAP_FAILED) {
+		(void)pg[0];
+		uint64_t e = self_entry(fd, pg);
+		munmap((void *)pg, ML_PAGE_SZ);
+		if (!ml_pme_present(e)) {
+			zp.err = -ENOENT;
+		} else if (!ml_pme_pfn(e)) {
+			zp.err = -EPERM;
+		} else {
+			zp.zero = ml_pme_pfn(e);
+			zp.err = 0;
+		}
+	}
+	size_t hsz = (size_t)ML_HPAGE_PAGES * ML_PAGE_SZ;
+	char *big = zp.err == 0 ? mmap(NULL, 2 * hsz, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
+	if (big != MAP_FAILED) {
+		volatile char *h = (volatile char *)(((uintptr_t)big + hsz - 1) & ~(uintptr_t)(hsz - 1));
+		if (madvise((void *)h, hsz, MADV_HUGEPAGE) == 0) {
+			(void)h[0];
+			uint64_t e = self_entry(fd, h);
+			uint64_t pfn = ml_pme_pfn(e);
+			uint64_t e2 = self_entry(fd, h + ML_PAGE_SZ);
+			/* a PMD-mapped frame: aligned and followed by its next frame */
+			if (pfn && pfn != zp.zero && !(pfn % ML_HPAGE_PAGES) && ml_pme_pfn(e2) == pfn + 1) {
+				int64_t kf = kflags_of(pfn);
+				bool zero = kf >= 0 ? ((uint64_t)kf >> 24) & 1u
+						    : read_sys_flag("/sys/kernel/mm/transparent_hugepage/use_zero_page");
+				if (zero)
+					zp.huge_zero = pfn;
+			}
+		}
+		munmap(big, 2 * hsz);
+	}
+	close(fd);
+}
+
+int ml_pagemap_zero_pfn(uint64_t *ret)
+{
+	if (!ret)
+		return -EINVAL;
+	pthread_once(&zp.once, zero_probe);
+	if (zp.err < 0)
+		return zp.err;
+	*ret = zp.zero;
+	return 0;
+}
+
+int ml_pagemap_huge_zero_pfn(uint64_t *ret)
+{
+	if (!ret)
+		return -EINVAL;
+	pthread_once(&zp.once, zero_probe);
+	if (zp.err < 0)
+		return zp.err;
+	if (!zp.huge_zero)
+		return -ENOENT;
+	*ret = zp.huge_zero;
+	return 0;
+}
+
+bool ml_pagemap_pfn_is_zero(uint64_t pfn)
+{
+	pthread_once(&zp.once, zero_probe);
+	if (zp.err < 0 || !pfn)
+		return false;
+	return pfn == zp.zero || (zp.huge_zero && pfn >= zp.huge_zero && pfn < zp.huge_zero + ML_HPAGE_PAGES);
+}
+
+/* ---- open, read ---- */
+
+static int scan_ioctl(int fd, struct ml__pm_scan_arg *a)
+{
+	int r;
+	do
+		r = ioctl(fd, ML__PAGEMAP_SCAN, a);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? ml_neg_errno() : r;
+}
+
+/* What the kernel's PAGEMAP_SCAN accepts; the same for every pagemap, so probed once. */
+static struct {
+	pthread_once_t once;
+	bool has_scan;
+	uint64_t cats;
+} sp = { .once = PTHREAD_ONCE_INIT };
+
+/* Which category bits the kernel knows: an unknown bit in any mask gives EINVAL. */
+static void probe_scan(void)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ml_page_region v[1];
+	struct ml__pm_scan_arg a = {
+		.size = sizeof(a), .start = 0, .end = ML_PAGE_SZ,
+		.vec = (uintptr_t)v, .vec_len = 1, .return_mask = ML_PAGE_PRESENT,
+	};
+	if (scan_ioctl(fd, &a) >= 0) {
+		sp.has_scan = true;
+		for (unsigned b = 0; b < 64; b++) {
+			a.return_mask = UINT64_C(1) << b;
+			if (scan_ioctl(fd, &a) >= 0)
+				sp.cats |= UINT64_C(1) << b;
+		}
+	}
+	close(fd);
+}
+
+int ml_pagemap_open(const ml_proc *p, ml_pagemap **ret)
+{
+	if (!p || !ret)
+		return -EINVAL;
+	ml_pagemap *pm = calloc(1, sizeof(*pm));
+	if (!pm)
+		return -ENOMEM;
+	pm->proc = p;
+	pm->fd = ml_proc_openat(p, "pagemap", O_RDONLY);
+	if (pm->fd < 0) {
+		int r = pm->fd;
+		free(pm);
+		return r;
+	}
+	pm->pfn_visible = ml_proc_is_live(p) && have_cap_sys_admin();
+	if (ml_proc_is_live(p)) {
+		pthread_once(&sp.once, probe_scan);
+		pm->has_scan = sp.has_scan;
+		pm->scan_cats = sp.cats;
+	}
+	*ret = pm;
+	return 0;
+}
+
+const ml_proc *ml_pagemap_proc(const ml_pagemap *pm) { return pm ? pm->proc : NULL; }
+bool ml_pagemap_pfn_visible(const ml_pagemap *pm) { return pm && pm->pfn_visible; }
+bool ml_pagemap_has_scan(const ml_pagemap *pm) { return pm && pm->has_scan; }
+
+void ml_pagemap_free(ml_pagemap *pm)
+{
+	if (!pm)
+		return;
+	if (pm->fd >= 0)
+		close(pm->fd);
+	free(pm->vr);
+	free(pm->ebuf);
+	free(pm->cbuf);
+	free(pm);
+}
+
+ssize_t ml_pagemap_read(ml_pagemap *pm, uint64_t vaddr, uint64_t *entries, size_t n)
+{
+	if (!pm || (!entries && n) || n > SSIZE_MAX / 8)
+		return -EINVAL;
+	uint64_t page = vaddr >> ML_PAGE_SHIFT;
+	if (page > (uint64_t)INT64_MAX / 8)
+		return 0;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(pm->fd, (char *)entries + got * 8, (n - got) * 8, (off_t)((page + got) * 8));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return ml__proc_after_read(pm->proc, ml_neg_errno(), 0);
+		}
+		if (r == 0)
+			break;
+		if (r % 8)
+			return -EIO; /* the kernel only hands out whole entries */
+		got += (size_t)r / 8;
+	}
+	if (got < n) {
+		/* EOF: the end of the address space, or the process is gone */
+		int r = ml__proc_after_read(pm->proc, 0, got);
+		if (r < 0)
+			return r;
+	}
+	return (ssize_t)got;
+}
+
+/* ---- categories and runs (pure) ---- */
+
+void ml_pagemap_categories(const uint64_t *entries, size_t n, uint64_t base, bool pfn_visible,
+			   uint64_t zero_pfn, uint64_t huge_zero_pfn, uint64_t *cats)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t e = entries[i], c = 0;
+		if (e & ML_PME_PRESENT) {
+			uint64_t pfn = e & ML_PME_PFN_MASK;
+			bool zero = pfn_visible && pfn &&
+				    ((zero_pfn && pfn == zero_pfn) ||
+				     (huge_zero_pfn && pfn >= huge_zero_pfn && pfn - huge_zero_pfn < ML_HPAGE_PAGES));
+			c |= ML_PAGE_PRESENT;
+			if (zero)
+				c |= ML_PAGE_PFNZERO;
+			/* pagemap marks the huge zero page as a file page; the scan does not */
+			else if (e & ML_PME_FILE)
+				c |= ML_PAGE_FILE;
+			if (e & ML_PME_SOFT_DIRTY)
+				c |= ML_PAGE_SOFT_DIRTY;
+		} else if (e & ML_PME_SWAPPED) {
+			c |= ML_PAGE_SWAPPED;
+			if (e & ML_PME_GUARD)
+				c |= ML_PAGE_GUARD;
+			if (e & ML_PME_FILE)
+				c |= ML_PAGE_FILE;
+			if (e & ML_PME_SOFT_DIRTY)
+				c |= ML_PAGE_SOFT_DIRTY;
+		}
+		cats[i] = c;
+	}
+	if (!pfn_visible)
+		return;
+	/* PMD mappings: 512 present pages at a 2 MiB boundary, one aligned physical block */
+	const uint64_t flagbits = ~ML_PME_PFN_MASK;
+	uint64_t first = (ML_HPAGE_PAGES - ((base >> ML_PAGE_SHIFT) % ML_HPAGE_PAGES)) % ML_HPAGE_PAGES;
+	for (size_t i = (size_t)first; i + ML_HPAGE_PAGES <= n; i += ML_HPAGE_PAGES) {
+		uint64_t e0 = entries[i], pfn0 = e0 & ML_PME_PFN_MASK;
+		if (!(e0 & ML_PME_PRESENT) || !pfn0 || pfn0 % ML_HPAGE_PAGES)
+			continue;
+		size_t j = 1;
+		for (; j < ML_HPAGE_PAGES; j++) {
+			uint64_t e = entries[i + j];
+			if ((e & flagbits) != (e0 & flagbits) || (e & ML_PME_PFN_MASK) != pfn0 + j)
+				break;
+		}
+		if (j == ML_HPAGE_PAGES)
+			for (j = 0; j < ML_HPAGE_PAGES; j++)
+				cats[i + j] |= ML_PAGE_HUGE;
+	}
+}
+
+size_t ml_pagemap_build_runs(const ml_scan_opts *o, uint64_t base, const uint64_t *cats, size_t n,
+			     ml_page_region *vec, size_t vec_n, size_t *vec_used, uint64_t *pages_done)
+{
+	size_t u = *vec_used;
+	uint64_t done = *pages_done;
+	size_t i = 0;
+	for (; i < n; i++) {
+		if (o->max_pages && done >= o->max_pages)
+			break;
+		uint64_t c = cats[i], t = c ^ o->category_inverted;
+		if ((t & o->category_mask) != o->category_mask)
+			continue;
+		if (o->category_anyof_mask && !(t & o->category_anyof_mask))
+			continue;
+		uint64_t rc = c & o->return_mask, addr = base + (uint64_t)i * ML_PAGE_SZ;
+		if (u && vec[u - 1].end == addr && vec[u - 1].categories == rc) {
+			vec[u - 1].end += ML_PAGE_SZ;
+		} else {
+			if (u >= vec_n)
+				break;
+			vec[u].start = addr;
+			vec[u].end = addr + ML_PAGE_SZ;
+			vec[u].categories = rc;
+			u++;
+		}
+		done++;
+	}
+	*vec_used = u;
+	*pages_done = done;
+	return i;
+}
+
+const char *ml_page_category_name(uint64_t bit)
+{
+	switch (bit) {
+	case ML_PAGE_WPALLOWED: return "wp-allowed";
+	case ML_PAGE_WRITTEN: return "written";
+	case ML_PAGE_FILE: return "file";
+	case ML_PAGE_PRESENT: return "present";
+	case ML_PAGE_SWAPPED: return "swapped";
+	case ML_PAGE_PFNZERO: return "pfn-zero";
+	case ML_PAGE_HUGE: return "huge";
+	case ML_PAGE_SOFT_DIRTY: return "soft-dirty";
+	case ML_PAGE_GUARD: return "guard";
+	default: return NULL;
+	}
+}
+
+/* ---- scan ---- */
+
+uint64_t ml_pagemap_scan_categories(const ml_pagemap *pm, bool emulated)
+{
+	if (!pm)
+		return 0;
+	if (!emulated)
+		return pm->has_scan ? pm->scan_cats & ML_PAGE_ALL_KNOWN : 0;
+	uint64_t c = ML_PAGE_FILE | ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_SOFT_DIRTY | ML_PAGE_GUARD;
+	uint64_t z;
+	if (pm->pfn_visible && ml_pagemap_zero_pfn(&z) == 0)
+		c |= ML_PAGE_PFNZERO | ML_PAGE_HUGE;
+	return c;
+}
+
+static ssize_t scan_kernel(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *vec, size_t n,
+			   uint64_t *next)
+{
+	struct ml__pm_scan_arg a = {
+		.size = sizeof(a), .start = o->start, .end = o->end,
+		.vec = (uintptr_t)vec, .vec_len = n, .max_pages = o->max_pages,
+		.category_inverted = o->category_inverted, .category_mask = o->category_mask,
+		.category_anyof_mask = o->category_anyof_mask, .return_mask = o->return_mask,
+	};
+	int r = scan_ioctl(pm->fd, &a);
+	if (r < 0)
+		return ml__proc_after_read(pm->proc, r, 0);
+	if (r == 0) {
+		int e = ml__proc_after_read(pm->proc, 0, 0);
+		if (e < 0)
+			return e;
+	}
+	size_t got = (size_t)r;
+	uint64_t pages = 0;
+	for (size_t i = 0; i < got; i++)
+		pages += (vec[i].end - vec[i].start) >> ML_PAGE_SHIFT;
+	/*
+	 * walk_end is only trustworthy when the call stopped for lack of room (or at
+	 * max_pages): a walk that overflowed the kernel's own buffer yet returned fewer
+	 * regions than asked may report a stale walk_end although it is complete.
+	 */
+	if (got < n && !(o->max_pages && pages >= o->max_pages)) {
+		*next = o->end;
+	} else {
+		uint64_t w = a.walk_end;
+		if (got && vec[got - 1].end > w)
+			w = vec[got - 1].end;
+		*next = w > o->end ? o->end : w;
+	}
+	return (ssize_t)got;
+}
+
+static ssize_t scan_emulated(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *vec, size_t n,
+			     uint64_t *next)
+{
+	uint64_t zero = 0, hzero = 0;
+	if (pm->pfn_visible) {
+		(void)ml_pagemap_zero_pfn(&zero);
+		(void)ml_pagemap_huge_zero_pfn(&hzero);
+	}
+	if (!pm->vr_valid || o->start < pm->vr_pos) {
+		free(pm->vr);
+		pm->vr = NULL;
+		pm->vr_valid = false;
+		int r = ml__vranges_read(pm->proc, &pm->vr, &pm->nvr);
+		if (r < 0)
+			return r;
+		pm->vr_valid = true;
+	}
+	if (!pm->ebuf) {
+		pm->ebuf = malloc(EMUL_CHUNK * 8);
+		pm->cbuf = malloc(EMUL_CHUNK * 8);
+		if (!pm->ebuf || !pm->cbuf) {
+			ML_FREE(pm->ebuf);
+			ML_FREE(pm->cbuf);
+			return -ENOMEM;
+		}
+	}
+	const uint64_t hsz = (uint64_t)ML_HPAGE_PAGES * ML_PAGE_SZ;
+	size_t used = 0;
+	uint64_t done = 0;
+	for (size_t i = ml__vranges_find(pm->vr, pm->nvr, o->start); i < pm->nvr && pm->vr[i].start < o->end; i++) {
+		const ml_vrange *v = &pm->vr[i];
+		if (v->flags & ML_VR_NOSCAN)
+			continue;
+		uint64_t s = ML_MAX(o->start, v->start), e = ML_MIN(o->end, v->end);
+		uint64_t addr = s;
+		while (addr < e) {
+			/* read from the 2 MiB boundary below (within the mapping) so HUGE sees whole blocks */
+			uint64_t cs = ML_MAX(v->start, addr & ~(hsz - 1));
+			uint64_t ce = (cs + EMUL_CHUNK * ML_PAGE_SZ) & ~(hsz - 1);
+			if (ce > v->end)
+				ce = v->end;
+			size_t cnt = (size_t)((ce - cs) >> ML_PAGE_SHIFT);
+			ssize_t got = ml_pagemap_read(pm, cs, pm->ebuf, cnt);
+			if (got < 0)
+				return got;
+			if ((size_t)got < cnt)
+				memset(pm->ebuf + got, 0, (cnt - (size_t)got) * 8);
+			ml_pagemap_categories(pm->ebuf, cnt, cs, pm->pfn_visible, zero, hzero, pm->cbuf);
+			size_t off = (size_t)((addr - cs) >> ML_PAGE_SHIFT);
+			size_t m = (size_t)((ML_MIN(ce, e) - addr) >> ML_PAGE_SHIFT);
+			size_t c = ml_pagemap_build_runs(o, addr, pm->cbuf + off, m, vec, n, &used, &done);
+			if (c < m) {
+				*next = addr + (uint64_t)c * ML_PAGE_SZ;
+				pm->vr_pos = *next;
+				return (ssize_t)used;
+			}
+			addr += (uint64_t)m * ML_PAGE_SZ;
+		}
+	}
+	*next = o->end;
+	pm->vr_pos = o->end;
+	if (!used) {
+		int r = ml__proc_after_read(pm->proc, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	return (ssize_t)used;
+}
+
+ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *vec, size_t n,
+			uint64_t *next)
+{
+	if (!pm || !o || o->sz < offsetof(ml_scan_opts, force_emulation) || !vec || !n || !next)
+		return -EINVAL;
+	ml_scan_opts r = *o;
+	if (o->sz < sizeof(ml_scan_opts))
+		r.force_emulation = false;
+	uint64_t any = r.category_inverted | r.category_mask | r.category_anyof_mask | r.return_mask;
+	if (any & ~ML_PAGE_ALL_KNOWN)
+		return -EINVAL;
+	bool emul = r.force_emulation || !pm->has_scan;
+	uint64_t avail = ml_pagemap_scan_categories(pm, emul);
+	if (!r.return_mask)
+		r.return_mask = ML_PAGE_STATE_MASK & avail;
+	if ((any | r.return_mask) & ~avail)
+		return -EOPNOTSUPP;
+	r.start = ML_PAGE_DOWN(o->start);
+	r.end = o->end ? ML_PAGE_UP(o->end) : ML_USER_VA_END;
+	if (o->end && r.end < o->end)
+		r.end = ML_PAGE_DOWN(o->end); /* the last page of the 64-bit space */
+	if (r.start > r.end)
+		return -EINVAL;
+	/* Nothing above the user address space is walked (the [vsyscall] gate page is not
+	 * a VMA): such a range is complete at once. */
+	uint64_t req_end = r.end;
+	if (r.end > ML_USER_VA_END)
+		r.end = ML_USER_VA_END;
+	if (r.start >= r.end) {
+		*next = req_end;
+		return 0;
+	}
+	ssize_t k = emul ? scan_emulated(pm, &r, vec, n, next) : scan_kernel(pm, &r, vec, n, next);
+	if (k >= 0 && *next >= r.end)
+		*next = req_end;
+	return k;
+}

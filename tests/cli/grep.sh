@@ -1,0 +1,114 @@
+#!/bin/bash
+# memlens grep golden tests on raw memory images: output formats, options, exit codes.
+set -u
+M=${MEMLENS:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+
+# A 3 MiB image: xorshift bytes with strings planted (one across the 1 MiB window boundary).
+python3 - "$T/mem.bin" <<'PY'
+import sys
+x = 0x9e3779b97f4a7c15
+out = bytearray()
+while len(out) < 3 << 20:
+    x ^= (x << 13) & 0xffffffffffffffff; x ^= x >> 7; x ^= (x << 17) & 0xffffffffffffffff
+    out += x.to_bytes(8, 'little')
+def put(off, b): out[off:off + len(b)] = b
+put(0x100, b'\x00password=hunter2\x00')
+put(0xffff8, b'\x00ACROSS-BOUNDARY\x00')
+put(0x2000, b'\x00' + 'Secret'.encode('utf-16le') + b'\x00\x00')
+put(0x3000, b'\x00sEcReT\x00')
+put(0x4000, bytes.fromhex('004d45aa4c150303032d00'))
+put(0x200000, b'\x00mail bob@example.com now\x00')
+put((3 << 20) - 13, b'\x00END-OF-IMAGE')
+open(sys.argv[1], 'wb').write(out)
+PY
+IMG=$T/mem.bin
+cd "$T"
+IMG=mem.bin
+
+# check NAME EXPECTED-EXIT EXPECTED-STDOUT -- ARGS...
+check() {
+	local name=$1 want_rc=$2 want_out=$3
+	shift 4
+	local out rc
+	out=$("$M" grep "$@" 2>"$T/err")
+	rc=$?
+	# the JSON summary holds timings: compare the match lines only
+	[[ $name == *json* ]] && out=$(head -1 <<<"$out")
+	if [ "$rc" != "$want_rc" ] || [ "$out" != "$want_out" ]; then
+		echo "FAIL $name: exit $rc (want $want_rc)"
+		diff <(printf '%s\n' "$want_out") <(printf '%s\n' "$out")
+		cat "$T/err"
+		fail=1
+	else
+		echo "ok   $name"
+	fi
+}
+
+for eng in portable vectorscan; do
+	if [ $eng = vectorscan ] && ! "$M" grep --engine vectorscan -q x --raw /dev/null 2>/dev/null && [ $? = 2 ]; then
+		echo "note: built without Vectorscan: the vectorscan runs are not done"
+		continue
+	fi
+	E="--engine $eng --raw --base 0x10000"
+	check "$eng literal" 0 "mem.bin:0x10101:mem.bin+0x101:password=: password=hunter2" -- $E password= $IMG
+	check "$eng -o" 0 "mem.bin:0x10101:mem.bin+0x101:password=: password=" -- $E -o password= $IMG
+	check "$eng window boundary" 0 "mem.bin:0x10fff9:mem.bin+0xffff9:ACROSS-BOUNDARY: ACROSS-BOUNDARY" -- $E ACROSS-BOUNDARY $IMG
+	check "$eng image end" 0 "mem.bin:0x30fff4:mem.bin+0x2ffff4:END-OF-IMAGE: END-OF-IMAGE" -- $E -o END-OF-IMAGE $IMG
+	check "$eng utf16" 0 "mem.bin:0x12001:mem.bin+0x2001:Secret(utf16le): Secret" -- $E --encoding utf16le Secret $IMG
+	check "$eng -i both" 0 "mem.bin:0x12001:mem.bin+0x2001:secret(utf16le): Secret
+mem.bin:0x13001:mem.bin+0x3001:secret: sEcReT" -- $E -i --encoding both -o secret $IMG
+	check "$eng case" 1 "" -- $E secret $IMG
+	check "$eng hex" 0 'mem.bin:0x14001:mem.bin+0x4001:4d 45 ?? 4c ?5 [0-8] 2d: ME\xaaL\x15\x03\x03\x03-' -- $E -o -x '4d 45 ?? 4c ?5 [0-8] 2d' $IMG
+	check "$eng regex" 0 "mem.bin:0x210006:mem.bin+0x200006:[a-z]+@[a-z]+\\\\.com: bob@example.com" -- $E -o -E '[a-z]+@[a-z]+\.com' $IMG
+	check "$eng count" 0 "mem.bin:password=:1
+mem.bin:nothere:0
+mem.bin:4d 45 ?? 4c ?5:1" -- $E -c -e password= -e nothere -x '4d 45 ?? 4c ?5' $IMG
+	check "$eng list" 0 "mem.bin" -- $E -l -e nothere -e hunter $IMG
+	check "$eng quiet" 0 "" -- $E -q hunter $IMG
+	check "$eng max" 0 "mem.bin:0x10101:mem.bin+0x101:password=: password=hunter2" -- $E -m 1 -e password= -e ACROSS $IMG
+	check "$eng context" 0 "mem.bin:0x13001:mem.bin+0x3001:sEcReT: sEcReT
+  0000000000012ff0:                                        64 e1 86  |             d..|
+  0000000000013000: 00 73 45 63 52 65 54 00 a1 41 09                 |.sEcReT..A.     |" -- $E -C 4 sEcReT $IMG
+	check "$eng redact" 0 "mem.bin:0x1010a:mem.bin+0x10a:#1: [redacted length=7 sha256/64=f52fbd32b2b3b86f]" -- $E --redact hunter2 $IMG
+	check "$eng json" 0 '{"schema":"memlens.grep/1","type":"match","source":"mem.bin","address":"0x13001","length":6,"pattern_index":0,"pattern":"sEcReT","pattern_kind":"literal","encoding":"ascii","region":{"start":"0x10000","end":"0x310000","name":"mem.bin","kind":"anon","perms":"r--p","offset":12289},"text":"sEcReT"}' -- $E --json -m 1 sEcReT $IMG
+	check "$eng addr filter" 1 "" -- $E --addr 0x20000-0x30000 password $IMG
+	check "$eng addr filter hit" 0 "mem.bin:0x10101:mem.bin+0x101:password=: password=hunter2" -- $E --addr 0x10000-0x10200 password= $IMG
+done
+
+# JSON: the summary line follows the hits
+out=$("$M" grep --raw --json nothere "$IMG")
+rc=$?
+case "$out" in
+*'"type":"summary"'*'"matches":0'*'"bytes_scanned":3145728'*) [ $rc = 1 ] && echo "ok   json summary" || { echo "FAIL json summary rc $rc"; fail=1; } ;;
+*) echo "FAIL json summary: $out"; fail=1 ;;
+esac
+
+# usage errors: one line on stderr, exit 64
+for args in "--raw" "-x 4 --raw $IMG" "-x '[2] 41' --raw $IMG" "-x '41 [2-1] 42' --raw $IMG" "-x '41 [0-]' --raw $IMG" \
+	"-E -e a* --raw $IMG" "-E -e '(' --raw $IMG" "--encoding ebcdic x --raw $IMG" "--redact -C 4 x --raw $IMG" \
+	"--perm rwz x --raw $IMG" "--kind nosuch x --raw $IMG" "-j 0 x --raw $IMG" "x"; do
+	eval "\"$M\" grep $args" >/dev/null 2>"$T/err"
+	rc=$?
+	if [ $rc != 64 ] || [ "$(wc -l < "$T/err")" != 1 ]; then
+		echo "FAIL usage '$args': exit $rc"; cat "$T/err"; fail=1
+	else
+		echo "ok   usage '$args': $(cat "$T/err")"
+	fi
+done
+
+# errors: exit 2, naming the file or PID
+"$M" grep x /nonexistent.mlcore 2>"$T/err"; rc=$?
+if [ $rc = 2 ] && grep -q '/nonexistent.mlcore' "$T/err"; then echo "ok   missing snapshot"; else echo "FAIL missing snapshot: $rc"; cat "$T/err"; fail=1; fi
+"$M" grep x 1073741800 2>"$T/err"; rc=$?
+if [ $rc = 2 ] && grep -q 'pid 1073741800' "$T/err"; then echo "ok   no such pid"; else echo "FAIL no such pid: $rc"; cat "$T/err"; fail=1; fi
+"$M" grep --raw x /nonexistent.bin 2>"$T/err"; rc=$?
+if [ $rc = 2 ]; then echo "ok   missing raw file"; else echo "FAIL missing raw file: $rc"; fail=1; fi
+# an error on one source and a match on another: 2, like grep
+"$M" grep --raw hunter2 "$IMG" /nonexistent.bin >/dev/null 2>&1; rc=$?
+if [ $rc = 2 ]; then echo "ok   error wins over match"; else echo "FAIL error+match: $rc"; fail=1; fi
+"$M" grep --help | grep -q -- '--encoding' && echo "ok   help" || { echo "FAIL help"; fail=1; }
+
+exit $fail

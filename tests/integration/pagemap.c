@@ -1,0 +1,468 @@
+/* pagemap and PAGEMAP_SCAN against a child whose pages are in known states; scan vs emulation. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+
+#include "mltest.h"
+
+#define PG 4096u
+
+static mlt_child *pages_child(void) { return mlt_spawn("ml_pages", NULL); }
+
+static uint64_t cmd_addr(mlt_child *c, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static uint64_t cmd_addr(mlt_child *c, const char *key, const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	const char *r = mlt_cmd_ok(c, "%s", cmd);
+	uint64_t a = mlt_kv(r, key);
+	ck_assert_uint_ne(a, 0);
+	return a;
+}
+
+/* Plain pread of the child's pagemap, independent of the library. */
+static void raw_entries(pid_t pid, uint64_t addr, uint64_t *e, size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, e, n * 8, (off_t)(addr / PG * 8)), (ssize_t)(n * 8));
+	close(fd);
+}
+
+static size_t raw_present(pid_t pid, uint64_t addr, size_t n)
+{
+	uint64_t *e = malloc(n * 8);
+	raw_entries(pid, addr, e, n);
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += (e[i] >> 63) & 1;
+	free(e);
+	return c;
+}
+
+typedef struct fixture {
+	mlt_child *c;
+	ml_proc *p;
+	ml_pagemap *pm;
+} fixture;
+
+static fixture open_child(void)
+{
+	fixture f = { .c = pages_child() };
+	ck_assert_int_eq(ml_proc_open(f.c->pid, &f.p), 0);
+	ck_assert_int_eq(ml_pagemap_open(f.p, &f.pm), 0);
+	return f;
+}
+
+static void close_child(fixture *f)
+{
+	ml_pagemap_free(f->pm);
+	ml_proc_free(f->p);
+	mlt_child_free(f->c);
+}
+
+START_TEST(entries_match_known_page_states)
+{
+	fixture f = open_child();
+	uint64_t an = cmd_addr(f.c, "addr", "anon 8");
+	mlt_cmd_ok(f.c, "write 0x%llx 2", (unsigned long long)an);
+	mlt_cmd_ok(f.c, "readf 0x%llx 2", (unsigned long long)(an + 2 * PG));
+	uint64_t sh = cmd_addr(f.c, "addr", "shared 2");
+	uint64_t pn = cmd_addr(f.c, "addr", "protnone 2");
+	char path[] = "/tmp/ml_pages_file_XXXXXX";
+	int tfd = mkstemp(path);
+	ck_assert_int_ge(tfd, 0);
+	close(tfd);
+	uint64_t fl = cmd_addr(f.c, "addr", "file %s 64", path);
+	unlink(path);
+
+	uint64_t e[8];
+	ck_assert_int_eq(ml_pagemap_read(f.pm, an, e, 8), 8);
+	uint64_t raw[8];
+	raw_entries(f.c->pid, an, raw, 8);
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(e[i] & ~ML_PME_EXCLUSIVE, raw[i] & ~ML_PME_EXCLUSIVE);
+	/* written: present, exclusive, anonymous */
+	for (int i = 0; i < 2; i++) {
+		ck_assert(ml_pme_present(e[i]));
+		ck_assert(ml_pme_exclusive(e[i]));
+		ck_assert(!ml_pme_file(e[i]));
+		ck_assert(!ml_pme_swapped(e[i]));
+		ck_assert(!ml_pme_guard(e[i]));
+		ck_assert_uint_eq(ml_pme_swap_type(e[i]), 0);
+	}
+	/* read-faulted: present, the zero page */
+	for (int i = 2; i < 4; i++) {
+		ck_assert(ml_pme_present(e[i]));
+		ck_assert(!ml_pme_file(e[i]));
+	}
+	/* untouched */
+	for (int i = 4; i < 8; i++) {
+		ck_assert_uint_eq(e[i], 0);
+		ck_assert(!ml_pme_present(e[i]));
+		ck_assert_uint_eq(ml_pme_pfn(e[i]), 0);
+	}
+	if (ml_pagemap_pfn_visible(f.pm)) {
+		uint64_t z;
+		ck_assert_int_eq(ml_pagemap_zero_pfn(&z), 0);
+		ck_assert_uint_ne(ml_pme_pfn(e[0]), 0);
+		ck_assert_uint_ne(ml_pme_pfn(e[0]), z);
+		ck_assert_uint_ne(ml_pme_pfn(e[0]), ml_pme_pfn(e[1]));
+		ck_assert_uint_eq(ml_pme_pfn(e[2]), z);
+		ck_assert_uint_eq(ml_pme_pfn(e[3]), z);
+		ck_assert(ml_pagemap_pfn_is_zero(z));
+		ck_assert(!ml_pagemap_pfn_is_zero(ml_pme_pfn(e[0])));
+	}
+	/* shared anonymous: present and "file" (shmem) */
+	ck_assert_int_eq(ml_pagemap_read(f.pm, sh, e, 2), 2);
+	ck_assert(ml_pme_present(e[0]) && ml_pme_file(e[0]));
+	/* PROT_NONE after writing: still present */
+	ck_assert_int_eq(ml_pagemap_read(f.pm, pn, e, 2), 2);
+	ck_assert(ml_pme_present(e[0]) && ml_pme_present(e[1]));
+	/* file: the first half was read (page cache, file bit); the last pages lie beyond
+	 * the kernel's 16-page fault-around window and stay unmapped */
+	ck_assert_int_eq(ml_pagemap_read(f.pm, fl, e, 2), 2);
+	ck_assert(ml_pme_present(e[0]) && ml_pme_file(e[0]));
+	ck_assert(ml_pme_present(e[1]) && ml_pme_file(e[1]));
+	ck_assert_int_eq(ml_pagemap_read(f.pm, fl + 56 * PG, e, 8), 8);
+	for (int i = 0; i < 8; i++)
+		ck_assert(!ml_pme_present(e[i]));
+	close_child(&f);
+}
+END_TEST
+
+START_TEST(guard_pages_decode_as_guard_not_swap)
+{
+	fixture f = open_child();
+	const char *r = mlt_cmd(f.c, "guard 4");
+	if (strncmp(r, "ok", 2)) {
+		close_child(&f);
+		mlt_skip("MADV_GUARD_INSTALL unavailable: %s", r);
+	}
+	uint64_t g = mlt_kv(r, "addr"), e[4];
+	ck_assert_int_eq(ml_pagemap_read(f.pm, g, e, 4), 4);
+	for (int i = 0; i < 4; i++) {
+		ck_assert(ml_pme_guard(e[i]));
+		ck_assert(e[i] & ML_PME_SWAPPED);
+		ck_assert(!ml_pme_swapped(e[i]));
+		ck_assert(!ml_pme_present(e[i]));
+		ck_assert_uint_eq(ml_pme_swap_offset(e[i]), 0);
+	}
+	if (ml_pagemap_has_scan(f.pm) && (ml_pagemap_scan_categories(f.pm, false) & ML_PAGE_GUARD)) {
+		ML_OPTS(ml_scan_opts, o, .start = g, .end = g + 4 * PG);
+		ml_page_region v[4];
+		uint64_t next;
+		ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, v, 4, &next), 1);
+		ck_assert_uint_eq(v[0].categories, ML_PAGE_GUARD | ML_PAGE_SWAPPED);
+		o.force_emulation = true;
+		ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, v, 4, &next), 1);
+		ck_assert_uint_eq(v[0].categories, ML_PAGE_GUARD | ML_PAGE_SWAPPED);
+	}
+	close_child(&f);
+}
+END_TEST
+
+START_TEST(thp_and_huge_zero_page)
+{
+	fixture f = open_child();
+	uint64_t t = cmd_addr(f.c, "addr", "thp");
+	if (!ml_pagemap_has_scan(f.pm) || !ml_pagemap_pfn_visible(f.pm)) {
+		close_child(&f);
+		mlt_skip("needs PAGEMAP_SCAN and visible PFNs (root)");
+	}
+	ML_OPTS(ml_scan_opts, o, .start = t, .end = t + (4u << 20));
+	ml_page_region v[8];
+	uint64_t next;
+	ssize_t n = ml_pagemap_scan(f.pm, &o, v, 8, &next);
+	ck_assert_uint_eq(next, t + (4u << 20));
+	if (n != 2 || !(v[0].categories & ML_PAGE_HUGE)) {
+		close_child(&f);
+		mlt_skip("the kernel did not give this child a THP (%zd runs)", n);
+	}
+	ck_assert_uint_eq(v[0].start, t);
+	ck_assert_uint_eq(v[0].end, t + (2u << 20));
+	ck_assert_uint_eq(v[0].categories, ML_PAGE_PRESENT | ML_PAGE_HUGE);
+	ck_assert_uint_eq(v[1].end, t + (4u << 20));
+	/* the huge zero page: pagemap says "file", the scan (and we) say zero */
+	ck_assert_uint_eq(v[1].categories, ML_PAGE_PRESENT | ML_PAGE_HUGE | ML_PAGE_PFNZERO);
+	uint64_t hz, e;
+	ck_assert_int_eq(ml_pagemap_huge_zero_pfn(&hz), 0);
+	ck_assert_int_eq(ml_pagemap_read(f.pm, t + (2u << 20), &e, 1), 1);
+	ck_assert_uint_eq(ml_pme_pfn(e), hz);
+	o.force_emulation = true;
+	ml_page_region w[8];
+	ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, w, 8, &next), 2);
+	ck_assert_mem_eq(v, w, 2 * sizeof(v[0]));
+	close_child(&f);
+}
+END_TEST
+
+/* Collects every run of the child's address space with @o, coalescing across calls. */
+static size_t collect(ml_pagemap *pm, ml_scan_opts *o, ml_page_region *out, size_t cap, size_t vec_n)
+{
+	ml_page_region *v = malloc(vec_n * sizeof(*v));
+	size_t used = 0;
+	uint64_t end = o->end;
+	uint64_t start = o->start;
+	for (;;) {
+		uint64_t next;
+		ssize_t n = ml_pagemap_scan(pm, o, v, vec_n, &next);
+		ck_assert_int_ge(n, 0);
+		for (ssize_t i = 0; i < n; i++) {
+			if (used && out[used - 1].end == v[i].start && out[used - 1].categories == v[i].categories) {
+				out[used - 1].end = v[i].end;
+			} else {
+				ck_assert_uint_lt(used, cap);
+				ck_assert(!used || out[used - 1].end <= v[i].start);
+				out[used++] = v[i];
+			}
+		}
+		if (next >= (end ? end : 0x7ffffffff000ull))
+			break;
+		ck_assert_uint_gt(next, o->start);
+		o->start = next;
+	}
+	o->start = start;
+	free(v);
+	return used;
+}
+
+static void compare_paths(ml_pagemap *pm, ml_scan_opts *o, size_t vec_n)
+{
+	size_t cap = 1 << 16;
+	ml_page_region *a = malloc(cap * sizeof(*a)), *b = malloc(cap * sizeof(*b));
+	o->force_emulation = false;
+	size_t na = collect(pm, o, a, cap, vec_n);
+	o->force_emulation = true;
+	size_t nb = collect(pm, o, b, cap, vec_n);
+	o->force_emulation = false;
+	ck_assert_uint_gt(na, 0);
+	for (size_t i = 0; i < na && i < nb; i++) {
+		if (a[i].start != b[i].start || a[i].end != b[i].end || a[i].categories != b[i].categories)
+			ck_abort_msg("run %zu differs: scan [%llx,%llx) %llx, emulation [%llx,%llx) %llx", i,
+				     (unsigned long long)a[i].start, (unsigned long long)a[i].end,
+				     (unsigned long long)a[i].categories, (unsigned long long)b[i].start,
+				     (unsigned long long)b[i].end, (unsigned long long)b[i].categories);
+	}
+	ck_assert_uint_eq(na, nb);
+	free(a);
+	free(b);
+}
+
+START_TEST(scan_and_emulation_agree)
+{
+	fixture f = open_child();
+	if (!ml_pagemap_has_scan(f.pm)) {
+		close_child(&f);
+		mlt_skip("no PAGEMAP_SCAN on this kernel: nothing to compare the emulation with");
+	}
+	uint64_t an = cmd_addr(f.c, "addr", "anon 64");
+	mlt_cmd_ok(f.c, "write 0x%llx 8", (unsigned long long)an);
+	mlt_cmd_ok(f.c, "readf 0x%llx 8", (unsigned long long)(an + 16 * PG));
+	cmd_addr(f.c, "addr", "thp");
+	cmd_addr(f.c, "addr", "shared 3");
+	cmd_addr(f.c, "addr", "protnone 2");
+	cmd_addr(f.c, "addr", "alt 300");
+	cmd_addr(f.c, "first", "many 50");
+	(void)mlt_cmd(f.c, "guard 2");
+	char path[] = "/tmp/ml_pages_file_XXXXXX";
+	int tfd = mkstemp(path);
+	close(tfd);
+	cmd_addr(f.c, "addr", "file %s 6", path);
+	unlink(path);
+
+	uint64_t emul = ml_pagemap_scan_categories(f.pm, true);
+	ML_OPTS(ml_scan_opts, o, .return_mask = ML_PAGE_STATE_MASK & emul);
+	compare_paths(f.pm, &o, 4096); /* whole address space, everything */
+	compare_paths(f.pm, &o, 3);    /* the same through a tiny vector */
+	o.category_mask = ML_PAGE_PRESENT;
+	compare_paths(f.pm, &o, 100);
+	o.category_mask = 0;
+	o.category_anyof_mask = ML_PAGE_PRESENT | ML_PAGE_SWAPPED;
+	o.return_mask = ML_PAGE_PRESENT;
+	compare_paths(f.pm, &o, 7);
+	if (emul & ML_PAGE_PFNZERO) {
+		o.category_inverted = o.category_mask = ML_PAGE_PFNZERO;
+		compare_paths(f.pm, &o, 50);
+	}
+	/* emulation-unknowable categories are refused, not guessed */
+	ML_OPTS(ml_scan_opts, w, .return_mask = ML_PAGE_WRITTEN, .force_emulation = true);
+	ml_page_region v[4];
+	uint64_t next;
+	ck_assert_int_eq(ml_pagemap_scan(f.pm, &w, v, 4, &next), -EOPNOTSUPP);
+	w.return_mask = UINT64_C(1) << 40;
+	ck_assert_int_eq(ml_pagemap_scan(f.pm, &w, v, 4, &next), -EINVAL);
+	close_child(&f);
+}
+END_TEST
+
+/* The kernel's own struct, to show the stale walk_end happens on this kernel. */
+struct raw_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages, inv, mask, anyof, ret;
+};
+
+START_TEST(stale_walk_end_is_handled)
+{
+	fixture f = open_child();
+	if (!ml_pagemap_has_scan(f.pm)) {
+		close_child(&f);
+		mlt_skip("no PAGEMAP_SCAN on this kernel");
+	}
+	const size_t N = 8192;
+	uint64_t a = cmd_addr(f.c, "addr", "alt %zu", N);
+	size_t truth = raw_present(f.c->pid, a, N);
+	ck_assert_uint_eq(truth, N / 2);
+
+	/* the raw ioctl: more regions than the kernel buffers, fewer than the vector holds */
+	size_t cap = 3 * N;
+	ml_page_region *v = malloc(cap * sizeof(*v));
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)f.c->pid);
+	int fd = open(path, O_RDONLY);
+	struct raw_scan_arg ra = { .size = sizeof(ra), .start = a, .end = a + N * PG, .vec = (uintptr_t)v,
+				   .vec_len = cap, .ret = ML_PAGE_PRESENT };
+	int r = ioctl(fd, _IOWR('f', 16, struct raw_scan_arg), &ra);
+	close(fd);
+	ck_assert_int_eq(r, (int)N);
+	ck_assert_uint_eq(v[r - 1].end, a + N * PG);
+	int stale = ra.walk_end < v[r - 1].end;
+
+	/* through the library, with vectors of many sizes: always the plain-read count */
+	size_t sizes[] = { 1, 2, 7, 511, 512, 513, 4095, N, cap };
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		for (int em = 0; em < 2; em++) {
+			ML_OPTS(ml_scan_opts, o, .start = a, .end = a + N * PG, .return_mask = ML_PAGE_PRESENT,
+				.force_emulation = em);
+			size_t present = 0, pages = 0;
+			uint64_t pos = a;
+			while (pos < o.end) {
+				uint64_t next;
+				o.start = pos;
+				ssize_t n = ml_pagemap_scan(f.pm, &o, v, sizes[s], &next);
+				ck_assert_int_ge(n, 0);
+				for (ssize_t i = 0; i < n; i++) {
+					ck_assert_uint_ge(v[i].start, pos);
+					uint64_t np = (v[i].end - v[i].start) / PG;
+					pages += np;
+					if (v[i].categories & ML_PAGE_PRESENT)
+						present += np;
+				}
+				ck_assert_uint_gt(next, pos);
+				pos = next;
+			}
+			ck_assert_uint_eq(present, truth);
+			ck_assert_uint_eq(pages, N);
+		}
+	}
+	/* present-only filter, large vector */
+	ML_OPTS(ml_scan_opts, o, .start = a, .end = a + N * PG, .category_mask = ML_PAGE_PRESENT,
+		.return_mask = ML_PAGE_PRESENT);
+	uint64_t next;
+	ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, v, cap, &next), (ssize_t)(N / 2));
+	ck_assert_uint_eq(next, a + N * PG);
+	free(v);
+	close_child(&f);
+	if (!stale)
+		fprintf(stderr, "note: this kernel reported an exact walk_end this time\n");
+}
+END_TEST
+
+START_TEST(max_pages_stops_and_resumes)
+{
+	fixture f = open_child();
+	uint64_t a = cmd_addr(f.c, "addr", "anon 100");
+	mlt_cmd_ok(f.c, "write 0x%llx 100", (unsigned long long)a);
+	for (int em = 0; em < 2; em++) {
+		if (!em && !ml_pagemap_has_scan(f.pm))
+			continue;
+		ML_OPTS(ml_scan_opts, o, .start = a, .end = a + 100 * PG, .max_pages = 30,
+			.return_mask = ML_PAGE_PRESENT, .force_emulation = em);
+		ml_page_region v[8];
+		uint64_t next, total = 0;
+		int calls = 0;
+		while (o.start < o.end) {
+			ssize_t n = ml_pagemap_scan(f.pm, &o, v, 8, &next);
+			ck_assert_int_ge(n, 0);
+			uint64_t got = 0;
+			for (ssize_t i = 0; i < n; i++)
+				got += (v[i].end - v[i].start) / PG;
+			ck_assert_uint_le(got, 30);
+			total += got;
+			o.start = next;
+			calls++;
+		}
+		ck_assert_uint_eq(total, 100);
+		ck_assert_int_ge(calls, 4);
+	}
+	close_child(&f);
+}
+END_TEST
+
+START_TEST(pfns_visible_as_root_and_bad_args)
+{
+	fixture f = open_child();
+	ck_assert_int_eq(ml_pagemap_pfn_visible(f.pm), geteuid() == 0);
+	ck_assert_ptr_eq(ml_pagemap_proc(f.pm), f.p);
+	uint64_t e;
+	ck_assert_int_eq(ml_pagemap_read(NULL, 0, &e, 1), -EINVAL);
+	ck_assert_int_eq(ml_pagemap_read(f.pm, 0, NULL, 1), -EINVAL);
+	ml_page_region v[1];
+	uint64_t next;
+	ML_OPTS(ml_scan_opts, o, .start = 0x2000, .end = 0x1000);
+	ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, v, 1, &next), -EINVAL);
+	o.end = 0x3000;
+	ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, v, 0, &next), -EINVAL);
+	ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, v, 1, &next), 0);
+	ck_assert_uint_eq(next, 0x3000);
+	close_child(&f);
+}
+END_TEST
+
+START_TEST(gone_process_gives_esrch)
+{
+	fixture f = open_child();
+	uint64_t a = cmd_addr(f.c, "addr", "anon 4");
+	mlt_cmd_ok(f.c, "write 0x%llx 4", (unsigned long long)a);
+	kill(f.c->pid, SIGKILL);
+	mlt_wait(f.c);
+	uint64_t e[4];
+	ck_assert_int_eq(ml_pagemap_read(f.pm, a, e, 4), -ESRCH);
+	ML_OPTS(ml_scan_opts, o, .start = a, .end = a + 4 * PG);
+	ml_page_region v[4];
+	uint64_t next;
+	ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, v, 4, &next), -ESRCH);
+	o.force_emulation = true;
+	ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, v, 4, &next), -ESRCH);
+	close_child(&f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pagemap");
+	TCase *tc = tcase_create("pagemap");
+	tcase_add_test(tc, entries_match_known_page_states);
+	tcase_add_test(tc, guard_pages_decode_as_guard_not_swap);
+	tcase_add_test(tc, thp_and_huge_zero_page);
+	tcase_add_test(tc, scan_and_emulation_agree);
+	tcase_add_test(tc, stale_walk_end_is_handled);
+	tcase_add_test(tc, max_pages_stops_and_resumes);
+	tcase_add_test(tc, pfns_visible_as_root_and_bad_args);
+	tcase_add_test(tc, gone_process_gives_esrch);
+	suite_add_tcase(s, tc);
+	return mlt_run_suite(s);
+}

@@ -1,0 +1,176 @@
+/* Unit tests of the smaps and smaps_rollup parsers: typed fields, extras, VmFlags, fixtures. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <memlens/memlens.h>
+
+#include "mltest.h"
+
+static const char one[] =
+	"7f764f5cd000-7f764f5f3000 r--p 00000000 fe:01 332835                     /usr/lib/libc.so.6\n"
+	"Size:                152 kB\n"
+	"KernelPageSize:        4 kB\n"
+	"MMUPageSize:           4 kB\n"
+	"Rss:                 148 kB\n"
+	"Pss:                   5 kB\n"
+	"Pss_Dirty:             0 kB\n"
+	"Shared_Clean:        148 kB\n"
+	"Shared_Dirty:          0 kB\n"
+	"Private_Clean:         0 kB\n"
+	"Private_Dirty:         0 kB\n"
+	"Referenced:          148 kB\n"
+	"Anonymous:             0 kB\n"
+	"KSM:                   0 kB\n"
+	"LazyFree:              0 kB\n"
+	"AnonHugePages:         0 kB\n"
+	"ShmemPmdMapped:        0 kB\n"
+	"FilePmdMapped:         0 kB\n"
+	"Shared_Hugetlb:        0 kB\n"
+	"Private_Hugetlb:       0 kB\n"
+	"Swap:                  0 kB\n"
+	"SwapPss:               0 kB\n"
+	"Locked:                0 kB\n"
+	"THPeligible:           0\n"
+	"ProtectionKey:         0\n"
+	"VmFlags: rd mr mw me sd zz \n"
+	"55cdaf513000-55cdaf534000 rw-p 00000000 00:00 0                          [heap]\n"
+	"Size:                132 kB\n"
+	"Rss:                   8 kB\n"
+	"Pss:                   8 kB\n"
+	"Private_Dirty:         8 kB\n"
+	"Anonymous:             8 kB\n"
+	"Future_Field:         12 kB\n"
+	"Odd_Field:     some text \n"
+	"THPeligible:           1\n"
+	"VmFlags: rd wr mr mw me ac\n";
+
+START_TEST(typed_fields_in_bytes)
+{
+	ml_smaps *s;
+	ck_assert_int_eq(ml_smaps_parse(one, sizeof(one) - 1, &s), 0);
+	ck_assert_uint_eq(ml_smaps_count(s), 2);
+	/* the text was out of address order: records come back sorted */
+	const ml_smaps_vma *a = ml_smaps_get(s, 1);
+	ck_assert_str_eq(a->vma.name, "/usr/lib/libc.so.6");
+	ck_assert_int_eq(a->vma.kind, ML_VMA_FILE);
+	ck_assert_uint_eq(a->f.size, 152 * 1024);
+	ck_assert_uint_eq(a->f.v[ML_SMAPS_SIZE], 152 * 1024);
+	ck_assert_uint_eq(a->f.rss, 148 * 1024);
+	ck_assert_uint_eq(a->f.pss, 5 * 1024);
+	ck_assert_uint_eq(a->f.shared_clean, 148 * 1024);
+	ck_assert_uint_eq(a->f.referenced, 148 * 1024);
+	ck_assert_uint_eq(a->f.kernel_page_size, 4096);
+	ck_assert(a->f.present & (1ull << ML_SMAPS_LOCKED));
+	ck_assert(!(a->f.present & (1ull << ML_SMAPS_PSS_ANON)));
+	ck_assert_int_eq(a->thp_eligible, 0);
+	ck_assert_int_eq(a->protection_key, 0);
+	ck_assert(a->has_vm_flags);
+	ck_assert_str_eq(a->vm_flags_raw, "rd mr mw me sd zz");
+	ck_assert_uint_eq(a->vm_flags, ML_VMF_RD | ML_VMF_MR | ML_VMF_MW | ML_VMF_ME | ML_VMF_SD | ML_VMF_UNKNOWN);
+	ck_assert_uint_eq(a->n_extra, 0);
+	const ml_smaps_vma *h = ml_smaps_get(s, 0);
+	ck_assert_int_eq(h->vma.kind, ML_VMA_HEAP);
+	ck_assert_uint_eq(h->f.anonymous, 8192);
+	ck_assert_int_eq(h->thp_eligible, 1);
+	ck_assert_int_eq(h->protection_key, -1);
+	ck_assert_uint_eq(h->vm_flags, ML_VMF_RD | ML_VMF_WR | ML_VMF_MR | ML_VMF_MW | ML_VMF_ME | ML_VMF_AC);
+	ck_assert_uint_eq(h->n_extra, 2);
+	ck_assert_str_eq(h->extra[0].key, "Future_Field");
+	ck_assert(h->extra[0].numeric);
+	ck_assert_uint_eq(h->extra[0].bytes, 12 * 1024);
+	ck_assert_str_eq(h->extra[1].key, "Odd_Field");
+	ck_assert_str_eq(h->extra[1].value, "some text");
+	ck_assert(!h->extra[1].numeric);
+	ck_assert_ptr_eq(ml_smaps_find(s, 0x55cdaf513000 + 5), h);
+	ck_assert_ptr_null(ml_smaps_find(s, 0x1000));
+	ml_smaps_fields t;
+	ml_smaps_total(s, &t);
+	ck_assert_uint_eq(t.rss, 156 * 1024);
+	ck_assert_uint_eq(ml_smaps_uss(&h->f), 8192);
+	ml_smaps_free(s);
+}
+END_TEST
+
+START_TEST(names_and_helpers)
+{
+	ck_assert_str_eq(ml_smaps_field_name(ML_SMAPS_PSS_DIRTY), "Pss_Dirty");
+	ck_assert_str_eq(ml_smaps_field_name(ML_SMAPS_ANON_HUGE_PAGES), "AnonHugePages");
+	ck_assert_ptr_null(ml_smaps_field_name(ML_SMAPS_NFIELDS));
+	ck_assert_str_eq(ml_vmflag_name(ML_VMF_DD), "dd");
+	ck_assert_str_eq(ml_vmflag_name(ML_VMF_DP), "dp");
+	ck_assert_ptr_null(ml_vmflag_name(ML_VMF_RD | ML_VMF_WR));
+	ck_assert_ptr_null(ml_vmflag_name(ML_VMF_UNKNOWN));
+	for (unsigned i = 0; i < ML_SMAPS_NFIELDS; i++)
+		ck_assert_ptr_nonnull(ml_smaps_field_name((ml_smaps_field)i));
+}
+END_TEST
+
+START_TEST(malformed)
+{
+	ml_smaps *s = NULL;
+	const char *t = "Rss: 4 kB\n";
+	ck_assert_int_eq(ml_smaps_parse(t, strlen(t), &s), -EBADMSG);
+	t = "1000-2000 r--p 00000000 00:00 0\nRss: 99999999999999999999 kB\nxyz\n";
+	ck_assert_int_eq(ml_smaps_parse(t, strlen(t), &s), -EBADMSG);
+	ck_assert_ptr_null(s);
+	/* an overflowing value is kept as text, not wrapped */
+	t = "1000-2000 r--p 00000000 00:00 0\nRss: 99999999999999999999 kB\n";
+	ck_assert_int_eq(ml_smaps_parse(t, strlen(t), &s), 0);
+	ck_assert_uint_eq(ml_smaps_get(s, 0)->f.rss, 0);
+	ck_assert(!(ml_smaps_get(s, 0)->f.present & (1ull << ML_SMAPS_RSS)));
+	ck_assert_uint_eq(ml_smaps_get(s, 0)->n_extra, 1);
+	ml_smaps_free(s);
+	ck_assert_int_eq(ml_smaps_parse("", 0, &s), 0);
+	ck_assert_uint_eq(ml_smaps_count(s), 0);
+	ml_smaps_free(s);
+	ml_smaps_free(NULL);
+}
+END_TEST
+
+START_TEST(rollup)
+{
+	const char *t = "55cd9d1f0000-7ffec5027000 ---p 00000000 00:00 0                          [rollup]\n"
+			"Rss:                1516 kB\n"
+			"Pss:                 278 kB\n"
+			"Pss_Dirty:            80 kB\n"
+			"Pss_Anon:             76 kB\n"
+			"Pss_File:            202 kB\n"
+			"Pss_Shmem:             0 kB\n"
+			"Private_Clean:         8 kB\n"
+			"Private_Dirty:        80 kB\n"
+			"Swap:                  4 kB\n"
+			"NewThing:              1 kB\n";
+	ml_smaps_rollup *r;
+	ck_assert_int_eq(ml_smaps_rollup_parse(t, strlen(t), &r), 0);
+	ck_assert_uint_eq(r->start, 0x55cd9d1f0000);
+	ck_assert_uint_eq(r->end, 0x7ffec5027000);
+	ck_assert_uint_eq(r->f.rss, 1516 * 1024);
+	ck_assert_uint_eq(r->f.pss_file, 202 * 1024);
+	ck_assert_uint_eq(r->f.swap, 4096);
+	ck_assert_uint_eq(ml_smaps_uss(&r->f), 88 * 1024);
+	ck_assert_uint_eq(r->n_extra, 1);
+	ck_assert_str_eq(r->extra[0].key, "NewThing");
+	ml_smaps_rollup_free(r);
+	/* two headers is not a rollup */
+	t = "1000-2000 ---p 00000000 00:00 0 [rollup]\n1000-2000 ---p 00000000 00:00 0 [rollup]\n";
+	ck_assert_int_eq(ml_smaps_rollup_parse(t, strlen(t), &r), -EBADMSG);
+	ck_assert_int_eq(ml_smaps_rollup_parse("", 0, &r), 0);
+	ck_assert_uint_eq(r->f.present, 0);
+	ml_smaps_rollup_free(r);
+	ml_smaps_rollup_free(NULL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("smaps");
+	TCase *tc = tcase_create("parse");
+	tcase_add_test(tc, typed_fields_in_bytes);
+	tcase_add_test(tc, names_and_helpers);
+	tcase_add_test(tc, malformed);
+	tcase_add_test(tc, rollup);
+	suite_add_tcase(s, tc);
+	return mlt_run_suite(s);
+}
