@@ -414,8 +414,11 @@ typedef struct ml_snapshot_expand_opts {
 	void *progress_ctx;
 	/** gzip level for ml_snapshot_export_gzip(), 1-9; 0 = 6. */
 	int level;
-	/** Uncompressed bytes per gzip member for export; 0 = 4 MiB. */
+	/** Uncompressed bytes per gzip member for export; 0 = 4 MiB (at most 256 MiB). */
 	uint64_t member_size;
+	/** Check the SHA-256 of what was written against the manifest's (when it has one):
+	 *  a mismatch is -EBADMSG, and ml_snapshot_expand_path() then publishes nothing. */
+	bool verify;
 } ml_snapshot_expand_opts;
 
 /**

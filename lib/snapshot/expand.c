@@ -59,6 +59,25 @@ static int fd_finish(snap_sink *k)
 	return 0;
 }
 
+/* Finishes the digest: into @ret when asked, and against the manifest with opts.verify. */
+static int digest_done(const ml_snapshot *s, snap_sha256 *h, bool verify, uint8_t *ret)
+{
+	uint8_t d[32], want[32];
+	snap_sha256_final(h, d);
+	if (ret)
+		memcpy(ret, d, 32);
+	if (verify && ml_snapshot_sha256(s, want) == 0 && memcmp(d, want, 32)) {
+		char a[65], b[65];
+		snap_sha256_hex(d, a);
+		snap_sha256_hex(want, b);
+		char msg[200];
+		snprintf(msg, sizeof(msg), "the expanded core's SHA-256 %s differs from the manifest's %s", a, b);
+		snap_reader_set_error(s, msg);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 static int expand_err(const ml_snapshot *s, int r, const char *err)
 {
 	if (r == -EBADMSG && *err)
@@ -90,7 +109,8 @@ int ml_snapshot_expand(const ml_snapshot *s, int fd, const ml_snapshot_expand_op
 		f.sparse = true;
 	}
 	snap_sha256 h;
-	if (ret_sha256) {
+	bool hash = ret_sha256 || o.verify;
+	if (hash) {
 		snap_sha256_init(&h);
 		f.k.sha = &h;
 	}
@@ -98,9 +118,7 @@ int ml_snapshot_expand(const ml_snapshot *s, int fd, const ml_snapshot_expand_op
 	int r = snap_expand(snap_reader_core(s), &f.k, err, sizeof(err));
 	if (r < 0)
 		return expand_err(s, r, err);
-	if (ret_sha256)
-		snap_sha256_final(&h, ret_sha256);
-	return 0;
+	return hash ? digest_done(s, &h, o.verify, ret_sha256) : 0;
 }
 
 /* ---- gzip export: independent members, each saying its own size in an extra field ---- */
@@ -244,7 +262,8 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 	int r = ml_buf_reserve(&g.m, GZ_HDR + 65536);
 	g.m.len = GZ_HDR;
 	snap_sha256 h;
-	if (ret_sha256) {
+	bool hash = ret_sha256 || o.verify;
+	if (hash) {
 		snap_sha256_init(&h);
 		g.k.sha = &h;
 	}
@@ -255,9 +274,7 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 	ml_buf_free(&g.m);
 	if (r < 0)
 		return expand_err(s, r, err);
-	if (ret_sha256)
-		snap_sha256_final(&h, ret_sha256);
-	return 0;
+	return hash ? digest_done(s, &h, o.verify, ret_sha256) : 0;
 }
 
 int ml_snapshot_expand_path(const ml_snapshot *s, const char *path, bool gzip, bool overwrite,

@@ -781,7 +781,7 @@ static int chunk_copy(const ml_snapshot *s, size_t i, uint64_t off, void *dst, s
 		return -ENOMEM;
 	}
 	char err[256];
-	int r = snap_chunk_load(&s->core, i, buf, scratch, err, sizeof(err));
+	int r = snap_chunk_load(&s->core, i, buf, scratch, false, err, sizeof(err));
 	if (r == 0)
 		memcpy(dst, buf + off, n);
 	pthread_mutex_lock(&m->mu);
@@ -932,7 +932,7 @@ int ml_snapshot_verify(const ml_snapshot *s, unsigned flags, size_t *bad_ret)
 	for (size_t i = 0; i < s->nent && r == 0; i++) {
 		if (s->ent[i].kind != SK_DATA)
 			continue;
-		r = snap_chunk_load(&s->core, i, out, scratch, err, sizeof(err));
+		r = snap_chunk_load(&s->core, i, out, scratch, true, err, sizeof(err));
 		if (r < 0) {
 			serr(s, "%s", r == -EBADMSG ? err : ml_strerror(r));
 			if (bad_ret)

@@ -20,9 +20,10 @@
 #define SNAP_DATA_START 4096u     /* the writer's data segment starts here */
 #define SNAP_MAX_HEAD (1u << 20)  /* readers refuse a larger header area */
 
-#define SNAP_NT_MANIFEST 1u       /* owner "MEMLENS": JSON manifest */
-#define SNAP_NT_MAPPINGS 2u       /* binary mapping table */
-#define SNAP_NT_PROCFILE 3u       /* NUL-terminated file name, then the bytes */
+/* owner "MEMLENS"; numbers away from the core note types readers decode by number */
+#define SNAP_NT_MANIFEST 0x4d4c0001u /* JSON manifest */
+#define SNAP_NT_MAPPINGS 0x4d4c0002u /* binary mapping table */
+#define SNAP_NT_PROCFILE 0x4d4c0003u /* NUL-terminated file name, then the bytes */
 
 #define SNAP_IDX_MAGIC "MLCINDEX"
 #define SNAP_IDX_HDR_SIZE 80u
@@ -96,9 +97,10 @@ int snap_note_append(ml_buf *b, const char *name, uint32_t type, const void *des
 uint64_t snap_core_size(const snap_core *c);
 
 /* Reads and inflates data entry @i into @out (entry len bytes), checking sizes and CRC.
- * @scratch holds at least chunk_size bytes (for compressed input). -EBADMSG with @err
- * filled when the chunk is corrupt; -EIO on a read error. */
-int snap_chunk_load(const snap_core *c, size_t i, uint8_t *out, uint8_t *scratch,
+ * @scratch holds at least chunk_size bytes (for compressed input). @strict also checks
+ * the zlib stream's own header and Adler-32 (verify does; reads rely on the CRC-32).
+ * -EBADMSG with @err filled when the chunk is corrupt; -EIO on a read error. */
+int snap_chunk_load(const snap_core *c, size_t i, uint8_t *out, uint8_t *scratch, bool strict,
 		    char *err, size_t errlen);
 
 /* Where expanded bytes go. */

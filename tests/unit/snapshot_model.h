@@ -181,7 +181,7 @@ static inline void *sm_feed_thread(void *arg)
 /* Fake canonical notes in the kernel's order for @nthreads threads. */
 static inline void sm_add_notes(ml_snapshot_writer *w, int nthreads, pid_t pid)
 {
-	uint8_t prstatus[336], fp[512], xstate[2688], prpsinfo[136], siginfo[128], auxv[32], file[64];
+	uint8_t prstatus[336], fp[512], xstate[2688], prpsinfo[136], siginfo[128], auxv[32], file[64 + 16];
 	for (int t = 0; t < nthreads; t++) {
 		memset(prstatus, 0, sizeof(prstatus));
 		int32_t tid = pid + t;
@@ -195,13 +195,15 @@ static inline void sm_add_notes(ml_snapshot_writer *w, int nthreads, pid_t pid)
 			memset(siginfo, 0, sizeof(siginfo));
 			uint64_t av[4] = { AT_PAGESZ, 4096, AT_NULL, 0 };
 			memcpy(auxv, av, sizeof(av));
-			uint64_t fh[2] = { 0, 4096 };
+			/* NT_FILE: count, page size, (start, end, file page) per file, then the names */
+			uint64_t fh[5] = { 1, 4096, 0x555500000000ull, 0x555500001000ull, 0 };
 			memset(file, 0, sizeof(file));
 			memcpy(file, fh, sizeof(fh));
+			memcpy(file + sizeof(fh), "/usr/bin/synthetic", 19);
 			ml_snapshot_writer_add_note(w, "CORE", NT_PRPSINFO, prpsinfo, sizeof(prpsinfo));
 			ml_snapshot_writer_add_note(w, "CORE", NT_SIGINFO, siginfo, sizeof(siginfo));
 			ml_snapshot_writer_add_note(w, "CORE", NT_AUXV, auxv, sizeof(auxv));
-			ml_snapshot_writer_add_note(w, "CORE", NT_FILE, file, 16);
+			ml_snapshot_writer_add_note(w, "CORE", NT_FILE, file, sizeof(fh) + 19);
 		}
 		ml_snapshot_writer_add_note(w, "CORE", NT_FPREGSET, fp, sizeof(fp));
 		ml_snapshot_writer_add_note(w, "LINUX", NT_X86_XSTATE, xstate, sizeof(xstate));
