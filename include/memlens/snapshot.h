@@ -92,9 +92,14 @@ typedef struct ml_snapshot_writer_opts {
 	 *  refused). Without it an existing output gives -EEXIST. */
 	bool overwrite;
 	/** Do not compute the SHA-256 of the expanded core. Computing it costs a pass over
-	 *  the expanded size at finish (zero and unpopulated ranges are hashed as zeros,
-	 *  roughly 1.5 GB/s with SHA-NI, 0.3 GB/s without), after the target is released. */
+	 *  the expanded size at finish, after the target is released: zero, unpopulated and
+	 *  excluded ranges are hashed as the zeros they expand to (about 1.5 GB/s with
+	 *  SHA-NI, 0.3 GB/s without), data is re-read from the file. */
 	bool no_sha256;
+	/** Compute the SHA-256 only when the expanded core is at most this many bytes (a
+	 *  process with terabytes of reserved address space expands to a sparse core of
+	 *  that size); 0 = 1 GiB, UINT64_MAX = always. The manifest then has no digest. */
+	uint64_t sha256_max;
 } ml_snapshot_writer_opts;
 
 /** Describes the capture, for the manifest. Strings may be NULL (left out). */

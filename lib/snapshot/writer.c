@@ -992,7 +992,8 @@ static int finish_mlcore(ml_snapshot_writer *w)
 	uint64_t expanded = snap_core_size(&c);
 	uint8_t sha[32];
 	int r = 0;
-	if (!w->o.no_sha256) {
+	bool do_sha = !w->o.no_sha256 && expanded <= (w->o.sha256_max ? w->o.sha256_max : (uint64_t)1 << 30);
+	if (do_sha) {
 		snap_sha256 h;
 		snap_sha256_init(&h);
 		snap_sink k = { .write = hash_sink_write, .zeros = hash_sink_zeros, .sha = &h };
@@ -1023,7 +1024,7 @@ static int finish_mlcore(ml_snapshot_writer *w)
 	}
 	if (r == 0) {
 		tmp.len = 0;
-		r = build_manifest(w, w->o.no_sha256 ? NULL : sha, expanded, &tmp);
+		r = build_manifest(w, do_sha ? sha : NULL, expanded, &tmp);
 	}
 	if (r == 0)
 		r = snap_note_append(&notes, ML_SNAPSHOT_NOTE_OWNER, SNAP_NT_MANIFEST, tmp.data, tmp.len);
