@@ -383,7 +383,7 @@ static int core_verify(int argc, char **argv)
 	ml_snapshot *s = NULL;
 	r = ml_snapshot_open(path, &s, &msg);
 	size_t bad = SIZE_MAX;
-	bool sha = false;
+	bool sha = false, opened = r == 0;
 	if (r == 0) {
 		uint8_t d[32];
 		sha = !a.quick && ml_snapshot_sha256(s, d) == 0;
@@ -416,7 +416,8 @@ static int core_verify(int argc, char **argv)
 		       sha ? ", expanded core matches the manifest's SHA-256" :
 		       a.quick ? "" : " (no SHA-256 recorded)");
 	} else {
-		fprintf(stderr, "memlens: %s: %s: %s\n", path, r == -EBADMSG ? "corrupt" : "cannot verify",
+		fprintf(stderr, "memlens: %s: %s: %s\n", path,
+			r != -EBADMSG ? "cannot verify" : opened ? "corrupt" : "not a valid snapshot",
 			msg ? msg : ml_strerror(r));
 	}
 	free(msg);
