@@ -5,9 +5,6 @@
 #include "internal/source_impl.h"
 #include "snapshot/snap.h"
 
-/* Where the maps parser is not linked in yet, ml_source_maps() says so instead of failing to link. */
-extern __typeof__(ml_maps_parse) ml_maps_parse __attribute__((weak));
-
 typedef struct snap_src {
 	ml_snapshot *s;
 } snap_src;
@@ -53,8 +50,6 @@ static int synth_maps(const ml_snapshot *s, ml_buf *b)
 static int ss_maps(const void *impl, ml_maps **ret)
 {
 	const ml_snapshot *s = ((const snap_src *)impl)->s;
-	if (!ml_maps_parse)
-		return -EOPNOTSUPP;
 	char *buf;
 	size_t len;
 	int r = ml_snapshot_read_file(s, "maps", &buf, &len);
