@@ -466,6 +466,11 @@ START_TEST(cgroup_v1_memory_limit)
 	ck_assert_int_eq(mem->current.err, 0);
 	ck_assert_int_eq(mem->high.err, -ENOENT);
 	ck_assert_int_eq(mem->swap_max.err, -ENOENT);
+	/* a new cgroup has hit nothing yet */
+	ck_assert_int_eq(mem->events_max.err, 0);
+	ck_assert_uint_eq(mem->events_max.value, 0);
+	ck_assert_int_eq(mem->events_oom_kill.err, 0);
+	ck_assert_uint_eq(mem->events_oom_kill.value, 0);
 	/* ours is the tightest limit unless an ancestor is tighter still */
 	ck_assert_int_eq(mem->effective_max.err, 0);
 	ck_assert_uint_le(mem->effective_max.value, 200ull << 20);
