@@ -725,6 +725,14 @@ START_TEST(net_tables_of_a_child)
 	ml_net_routes *r;
 	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
 	ml_net_route_free(r);
+	/* a task handle reads task/TID/net: the same namespace for a single-threaded child */
+	ml_proc *task;
+	ck_assert_int_eq(ml_proc_task(p, n.c->pid, &task), 0);
+	ml_net_socks *tt;
+	ck_assert_int_eq(ml_net_socks_read(task, ML_NET_TCP, &tt), 0);
+	ck_assert_ptr_nonnull(ml_net_socks_find_inode(tt, kv(&n, "tcp_listen_ino")));
+	ml_net_socks_free(tt);
+	ml_proc_free(task);
 	/* a zombie has left its network and mount namespaces: gone, not "no such file" */
 	mlt_cmd(n.c, "exit 0");
 	mlt_wait_zombie(n.c);
