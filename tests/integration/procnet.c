@@ -788,6 +788,23 @@ START_TEST(net_tables_follow_the_child_netns)
 	ck_assert_int_eq(ml_net_snmp_find(s, "Tcp", "PassiveOpens", &v), 0);
 	ck_assert_int_eq(v, 2);
 	ml_net_snmp_free(s);
+	/* sockets in use are counted per namespace: exactly the child's */
+	ck_assert_int_eq(ml_net_sockstat_read(p, &s), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "TCP", "inuse", &v), 0);
+	ck_assert_int_eq(v, 3);
+	ck_assert_int_eq(ml_net_snmp_find(s, "UDP", "inuse", &v), 0);
+	ck_assert_int_eq(v, 2);
+	ml_net_snmp_free(s);
+	ck_assert_int_eq(ml_net_sockstat6_read(p, &s), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "TCP6", "inuse", &v), 0);
+	ck_assert_int_eq(v, 3);
+	ck_assert_int_eq(ml_net_snmp_find(s, "UDP6", "inuse", &v), 0);
+	ck_assert_int_eq(v, 1);
+	ml_net_snmp_free(s);
+	ck_assert_int_eq(ml_net_netstat_read(p, &s), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "TcpExt", "ListenOverflows", &v), 0);
+	ck_assert_int_eq(v, 0);
+	ml_net_snmp_free(s);
 	ml_net_routes *r;
 	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
 	ck_assert_uint_eq(ml_net_route_count(r), 0); /* loopback routes live in the local table */
