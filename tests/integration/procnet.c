@@ -478,6 +478,18 @@ START_TEST(cgroup_v1_memory_limit)
 		ck_assert_str_eq(mem->effective_dir, dir);
 	ml_cgroup_memory_free(mem);
 
+	/* without a preference: v1 too, unless the v2 cgroup has memory files of its own */
+	ck_assert_int_eq(ml_cgroup_memory_read(p, NULL, &mem), 0);
+	if (mem->version == 1) {
+		ck_assert_str_eq(mem->dir, dir);
+		ck_assert_uint_eq(mem->max.value, 200ull << 20);
+	} else {
+		char f2[4300];
+		snprintf(f2, sizeof(f2), "%s/memory.current", mem->dir);
+		ck_assert_int_eq(access(f2, F_OK), 0);
+	}
+	ml_cgroup_memory_free(mem);
+
 	/* the parent (our own cgroup) shows through when the child leaves: no stale reads */
 	mlt_child_free(c);
 	remove_cgroup(dir);
