@@ -124,10 +124,10 @@ static void cleanup_cgroups(void)
 	}
 }
 
-static void need_root(void)
+static void need_root(const char *why)
 {
 	if (geteuid() != 0)
-		mlt_skip("not root: creating cgroups and network namespaces needs root");
+		mlt_skip("not root: %s needs root", why);
 }
 
 /* ---- namespaces ---- */
@@ -189,7 +189,7 @@ END_TEST
 
 START_TEST(namespaces_of_a_child_in_its_own_netns)
 {
-	need_root();
+	need_root("creating a network namespace");
 	const char *args[] = { "--netns", NULL };
 	mlt_child *c = mlt_spawn("ml_netchild", args);
 	if (strstr(c->line, "err"))
@@ -214,7 +214,7 @@ END_TEST
 
 START_TEST(namespaces_denied_to_another_user)
 {
-	need_root();
+	need_root("reading as another user (dropping to nobody)");
 	mlt_child *c = mlt_spawn("ml_netchild", NULL);
 	/* the reader runs as nobody in a fork, so this process can still reap the child */
 	fflush(NULL);
@@ -260,7 +260,7 @@ END_TEST
 
 START_TEST(mountinfo_of_a_child_in_its_own_mount_namespace)
 {
-	need_root();
+	need_root("mounting in a private mount namespace");
 	char base[] = "/tmp/memlens-mnt-XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(base));
 	mlt_child *c = mlt_spawn("ml_netchild", NULL);
@@ -329,7 +329,7 @@ END_TEST
 
 START_TEST(cgroup_v2_path_of_a_moved_child)
 {
-	need_root();
+	need_root("creating a cgroup and moving a process into it");
 	struct cg_here h;
 	if (!find_own_cgroup(true, NULL, &h))
 		mlt_skip("no cgroup v2 hierarchy mounted in this view");
@@ -385,7 +385,7 @@ END_TEST
 
 START_TEST(cgroup_v2_memory_max)
 {
-	need_root();
+	need_root("creating a cgroup and moving a process into it");
 	struct cg_here h;
 	if (!find_own_cgroup(true, NULL, &h))
 		mlt_skip("no cgroup v2 hierarchy mounted in this view");
@@ -432,7 +432,7 @@ END_TEST
 
 START_TEST(cgroup_v1_memory_limit)
 {
-	need_root();
+	need_root("creating a cgroup and moving a process into it");
 	struct cg_here h;
 	if (!find_own_cgroup(false, "memory", &h))
 		mlt_skip("no cgroup v1 memory hierarchy here (pure v2 machine): covered by the v2 test");
@@ -772,7 +772,7 @@ END_TEST
 
 START_TEST(net_tables_follow_the_child_netns)
 {
-	need_root();
+	need_root("creating a network namespace");
 	struct netchild n;
 	netchild_start(&n, true);
 	ml_proc *p, *self;
