@@ -29,7 +29,7 @@ enum {
 
 static const ml_opt grep_opts[] = {
 	{ "regexp", 'e', 1, "PATTERN", "search for PATTERN (repeatable; literal unless -E)" },
-	{ "file", 'f', 1, "FILE", "read patterns from FILE, one per line" },
+	{ "pattern-file", 'f', 1, "FILE", "read patterns from FILE, one per line" },
 	{ "hex", 'x', 1, "HEX", "search for a hex byte pattern: '4d 45 ?? 4c ?5 [0-8] 2d' (repeatable)" },
 	{ "fixed-strings", 'F', 0, NULL, "patterns are literal strings (the default)" },
 	{ "extended-regexp", 'E', 0, NULL, "patterns are PCRE2 regular expressions" },
@@ -42,7 +42,7 @@ static const ml_opt grep_opts[] = {
 	{ "heap", O_HEAP, 0, NULL, "only [heap]" },
 	{ "stack", O_STACK, 0, NULL, "only [stack]" },
 	{ "anon", O_ANON, 0, NULL, "only anonymous mappings" },
-	{ "file-backed", O_FILE, 0, NULL, "only file-backed mappings" },
+	{ "file", O_FILE, 0, NULL, "only file-backed mappings" },
 	{ "kind", O_KIND, 1, "KIND,...", "only mappings of these kinds (anon, file, heap, stack, shmem, ...)" },
 	{ "perm", O_PERM, 1, "PERMS", "only mappings whose permissions match, e.g. rw? or r-x" },
 	{ "name", O_NAME, 1, "GLOB", "only mappings whose name matches GLOB" },

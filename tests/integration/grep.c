@@ -293,8 +293,8 @@ START_TEST(heap_chunk_and_filters)
 	out = grep(&code, "--stack -o -i --encoding both ZqXsecretNeedle %s", pidstr);
 	assert_hits(out, "ascii utf16 mixed", "stack", "--stack");
 	free(out);
-	out = grep(&code, "--file-backed -o ZqXsecretNeedle %s", pidstr);
-	assert_hits(out, "ascii", "file", "--file-backed");
+	out = grep(&code, "--file -o ZqXsecretNeedle %s", pidstr);
+	assert_hits(out, "ascii", "file", "--file");
 	free(out);
 	out = grep(&code, "--anon -o ZqXsecretNeedle %s", pidstr);
 	assert_hits(out, "ascii", "anon ro", "--anon");
