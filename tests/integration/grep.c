@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,6 +171,11 @@ START_TEST(every_ascii_needle_once)
 		assert_hits(out, "ascii", NULL, engines[e]);
 		free(out);
 	}
+	/* bounded memory whatever the target size: the largest child memlens so far */
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	ck_assert_msg(ru.ru_maxrss < 64 * 1024, "memlens grep used %ld kB", ru.ru_maxrss);
+	printf("memlens grep max RSS over a %lu MiB target: %ld kB\n", fixture_mib, ru.ru_maxrss);
 }
 END_TEST
 
@@ -310,6 +316,19 @@ START_TEST(heap_chunk_and_filters)
 	free(out);
 	out = grep(&code, "--addr %" PRIx64 "-%" PRIx64 " -o ZqXsecretNeedle %s", file_map, file_map + (2 << 20), pidstr);
 	assert_hits(out, "ascii", "file", "--addr");
+	free(out);
+	/* --all: every process (heaps only, to stay quick on a busy machine) */
+	out = grep(&code, "--all --heap -l ZqXsecretNeedle 2>/dev/null");
+	ck_assert_int_eq(code, 0);
+	char me[32];
+	snprintf(me, sizeof(me), "\n%s\n", pidstr);
+	char *nl = malloc(strlen(out) + 2);
+	sprintf(nl, "\n%s", out);
+	ck_assert_msg(strstr(nl, me), "--all did not list pid %s: %s", pidstr, out);
+	free(nl);
+	free(out);
+	out = grep(&code, "-p %s,%s -c ZqXsecretNeedle", pidstr, pidstr);
+	ck_assert_int_eq(code, 0);
 	free(out);
 	out = grep(&code, "--heap NoSuchNeedleAnywhere %s", pidstr);
 	ck_assert_int_eq(code, 1);
