@@ -1,0 +1,56 @@
+/* task: the threads of a process, iterated lazily from /proc/PID/task/. */
+#ifndef MEMLENS_TASK_H
+#define MEMLENS_TASK_H
+
+#include <sys/types.h>
+#include <memlens/common.h>
+#include <memlens/proc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * An iterator over the threads of a process. It is lazy: it reads the task/ directory as
+ * it goes, so a thread created after the iteration started may or may not be seen, and a
+ * thread that exits before the iterator reaches it is skipped (or, for ml_tasks_next_tid,
+ * may still be listed: opening it then gives -ESRCH). Collect quickly for a consistent
+ * picture.
+ */
+typedef struct ml_tasks ml_tasks;
+
+/**
+ * Starts iterating the threads of process handle @p (not of a task handle: a task has
+ * no task/ directory of its own).
+ * @return 0; -ESRCH gone; -ENOTDIR/-ENOENT @p is a task handle; -EACCES; -ENOMEM.
+ */
+ML_API int ml_tasks_open(const ml_proc *p, ml_tasks **ret);
+
+/** The next TID. @return 1 and *ret; 0 at the end; -errno on a directory read error. */
+ML_API int ml_tasks_next_tid(ml_tasks *it, pid_t *ret);
+
+/**
+ * The next thread that can be opened, as a task handle (caller frees it with
+ * ml_proc_free()). Threads that exit before they are opened are skipped.
+ * @return 1 and *ret; 0 at the end; -ESRCH the process itself is gone; -errno.
+ */
+ML_API int ml_tasks_next(ml_tasks *it, ml_proc **ret);
+
+ML_API void ml_tasks_free(ml_tasks *it);
+
+/**
+ * A handle on thread @tid of @p (task/TID), with the same readers as a process handle.
+ * Unlike ml_proc_task(), this also works after the thread-group leader has exited while
+ * other threads run (the leader then reads as a zombie): the handle is then bound to the
+ * task/TID directory alone.
+ * @return 0; -ESRCH no such live thread or process gone; -EINVAL.
+ */
+ML_API int ml_task_from_tid(const ml_proc *p, pid_t tid, ml_proc **ret);
+
+/** The main thread (TID == PID) of process handle @p. @return as ml_task_from_tid(). */
+ML_API int ml_task_main_thread(const ml_proc *p, ml_proc **ret);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

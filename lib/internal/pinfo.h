@@ -1,0 +1,30 @@
+/* Private helpers of the process-information readers (status, stat, limits, fdinfo...). */
+#ifndef MEMLENS_PINFO_H
+#define MEMLENS_PINFO_H
+
+#include <memlens/bstr.h>
+
+#include "internal/internal.h"
+
+/* Trims spaces and tabs at both ends of [*p, *e). */
+void ml__trim(const char **p, const char **e);
+/* Parses an octal number at *p. -EBADMSG if none or overflow. */
+int ml__parse_oct(const char **p, const char *end, uint64_t *ret);
+/* Parses a whole field [p, e) (blanks around allowed) as one number. */
+int ml__field_dec(const char *p, const char *e, uint64_t *ret);
+int ml__field_sdec(const char *p, const char *e, int64_t *ret);
+int ml__field_hex(const char *p, const char *e, uint64_t *ret);
+/* Reads file @name of @p and runs a caller-storage parser over it. */
+int ml__read_parse(const ml_proc *p, const char *name,
+		   int (*parse)(const char *buf, size_t len, void *ret), void *ret);
+/* Memory of exactly @len bytes plus a NUL copied from @buf (NULL on ENOMEM). */
+char *ml__memdup0(const char *buf, size_t len);
+
+/*
+ * Opens task/TID of @p like ml_proc_task(), and also when the thread-group leader has
+ * exited while other threads live (ml_proc_task() refuses then: the leader reads as a
+ * zombie). The fallback handle is bound to the task/TID directory only.
+ */
+int ml__task_open(const ml_proc *p, pid_t tid, ml_proc **ret);
+
+#endif

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# memlens info: exit codes, messages, and the JSON fields against a child with known values.
+set -uo pipefail
+fail() { echo "FAIL: $*"; exit 1; }
+py=/usr/bin/python3
+[ -x "$py" ] || { echo "SKIP: /usr/bin/python3 is needed to check the JSON"; exit 77; }
+
+out=$("$MEMLENS" info --help) || fail "--help exit $?"
+grep -q '^usage: memlens info' <<<"$out" || fail "--help text"
+"$MEMLENS" info >/dev/null 2>&1; [ $? -eq 64 ] || fail "no argument must be a usage error"
+"$MEMLENS" info --bogus 1 >/dev/null 2>&1; [ $? -eq 64 ] || fail "unknown option must be a usage error"
+err=$("$MEMLENS" info 1073741800 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] || fail "missing pid exit $rc"
+grep -q 'pid 1073741800' <<<"$err" || fail "error must name the pid: $err"
+"$MEMLENS" info /nonexistent/snapshot >/dev/null 2>&1; [ $? -eq 2 ] || fail "missing snapshot must exit 2"
+
+tmp=$(mktemp -d)
+TMPDIR=$tmp
+coproc CH { exec "$ML_HELPERS/ml_infochild"; }
+read -r ready pidkv <&"${CH[0]}"
+pid=${pidkv#pid=}
+trap 'kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+say() { echo "$*" >&"${CH[1]}"; read -r ans <&"${CH[0]}"; [[ $ans == ok* ]] || fail "helper: $* -> $ans"; }
+say threads 3
+say rlimit 9 1073741824 2147483648
+say rlimit 8 65536 65536
+say oom_adj 123
+say coredump 0x23
+say cwd /usr
+say map 8388608
+
+"$MEMLENS" info "$pid" > "$TMPDIR/info.txt" 2>&1 || fail "info exit $? ($(cat "$TMPDIR/info.txt"))"
+grep -q "^pid  *$pid  ml_infochild" "$TMPDIR/info.txt" || fail "first line: $(head -1 "$TMPDIR/info.txt")"
+grep -q "^command .*'arg with space' '' 'x) (y'" "$TMPDIR/info.txt" || fail "command line quoting"
+grep -q '^threads  *4$' "$TMPDIR/info.txt" || fail "threads"
+grep -q 'address space  *1073741824 (hard 2147483648)' "$TMPDIR/info.txt" || fail "RLIMIT_AS in exact bytes when not a terminal"
+grep -q 'adj 123' "$TMPDIR/info.txt" || fail "oom adj"
+grep -q 'filter 0x23: anon-private anon-shared hugetlb-private' "$TMPDIR/info.txt" || fail "coredump filter"
+
+"$MEMLENS" info --json "$pid" > "$TMPDIR/info.json" || fail "json exit $?"
+"$py" - "$TMPDIR/info.json" "$pid" <<'PY' || fail "json content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+pid = int(sys.argv[2])
+def check(cond, what):
+    if not cond:
+        print("json mismatch:", what); sys.exit(1)
+check(d["schema"] == "memlens.info/1", "schema")
+check(d["pid"] == pid and d["source"] == "live", "pid/source")
+check(d["cmdline"][1:] == ["arg with space", "", "x) (y", "\\xff\\xfe"], "cmdline %r" % d["cmdline"])
+check(d["cwd"]["path"] == "/usr", "cwd")
+check(d["exe"]["path"].endswith("/ml_infochild") and not d["exe"]["deleted"], "exe")
+check(d["status"]["threads"] == 4 and len(d["threads"]) == 4, "threads")
+check(sorted(t["name"] for t in d["threads"])[1:] == ["mlw-0", "mlw-1", "mlw-2"], "thread names")
+check(d["status"]["vm_rss"] >= 8 << 20, "rss")
+check(d["status"]["vm_hwm"] >= d["status"]["vm_rss"], "hwm")
+check(d["limits"]["as"] == {"soft": 1 << 30, "hard": 2 << 30, "units": "bytes"}, "as")
+check(d["limits"]["memlock"]["soft"] == 65536, "memlock")
+check(d["limits"]["cpu"]["soft"] is None, "unlimited is null")
+check(d["oom_score_adj"] == 123 and d["oom_score"] >= 123, "oom")
+check(d["coredump_filter"]["mask"] == 0x23, "coredump")
+check(d["fd_count"] == 3 + 2 * 3, "fd count %r" % d["fd_count"])  # stdio + a pipe per thread
+check(d["errors"] == {}, "errors %r" % d["errors"])
+r = d["rollup"]
+check(r is not None and r["rss"] >= 8 << 20 and 0 < r["uss"] <= r["pss"] <= r["rss"], "rollup %r" % r)
+check(r["pss_anon"] + r["pss_file"] + r["pss_shmem"] <= r["pss"] + 4096, "pss split")
+check("mnt" in d["namespaces"] and d["namespaces"]["mnt"]["same_as_reader"], "namespaces")
+PY
+
+# A kernel thread: no command line, no executable, no address space; still exit 0.
+if grep -q '^Kthread:.1' /proc/2/status 2>/dev/null; then
+	"$MEMLENS" info 2 > "$TMPDIR/k.txt" 2>&1 || fail "kernel thread exit $? ($(cat "$TMPDIR/k.txt"))"
+	grep -q 'kernel thread' "$TMPDIR/k.txt" || fail "kernel thread not said"
+	grep -q 'no filter (no address space)' "$TMPDIR/k.txt" || fail "kernel thread coredump_filter"
+fi
+
+# The memory cgroup and its limit, where a v1 memory or v2 cgroup can be made here.
+cg=""
+own1=$(awk -F: '$2=="memory"{print $3}' /proc/self/cgroup)
+own2=$(awk -F: '$1=="0"{print $3}' /proc/self/cgroup)
+if [ -n "$own1" ] && [ -d "/sys/fs/cgroup/memory$own1" ] && mkdir "/sys/fs/cgroup/memory$own1/ml-info-cli-$$" 2>/dev/null; then
+	cg=/sys/fs/cgroup/memory$own1/ml-info-cli-$$
+	echo $((256 << 20)) > "$cg/memory.limit_in_bytes"
+elif [ -f /sys/fs/cgroup/cgroup.controllers ] && mkdir "/sys/fs/cgroup$own2/ml-info-cli-$$" 2>/dev/null; then
+	cg=/sys/fs/cgroup$own2/ml-info-cli-$$
+	echo $((256 << 20)) > "$cg/memory.max" 2>/dev/null || { rmdir "$cg"; cg=""; }
+fi
+if [ -n "$cg" ] && echo "$pid" > "$cg/cgroup.procs" 2>/dev/null; then
+	say map 4194304 # charged to the new cgroup (v1 does not move old charges)
+	"$MEMLENS" info --json "$pid" > "$TMPDIR/cg.json" || fail "json exit $?"
+	"$py" - "$TMPDIR/cg.json" "ml-info-cli-$$" <<'PY' || fail "cgroup json"
+import json, sys
+c = json.load(open(sys.argv[1]))["cgroup"]
+if not (c["path"].endswith("/" + sys.argv[2]) and c["memory_max"] == 256 << 20 and c["memory_current"] > 0):
+    print("cgroup mismatch:", c); sys.exit(1)
+PY
+	echo "$pid" > "$(dirname "$cg")/cgroup.procs"
+	rmdir "$cg"
+else
+	[ -n "$cg" ] && rmdir "$cg"
+	echo "note: no writable memory cgroup here; the cgroup limit check was not run"
+fi
+
+# A zombie: what it still shows, exit 1 for what it no longer has.
+say zombie
+zpid=${ans#ok pid=}
+"$MEMLENS" info "$zpid" > "$TMPDIR/z.txt" 2> "$TMPDIR/z.err"; rc=$?
+[ $rc -eq 1 ] || fail "zombie exit $rc"
+grep -q 'state Z' "$TMPDIR/z.txt" || fail "zombie state: $(cat "$TMPDIR/z.txt")"
+grep -q "pid $zpid: a zombie (exited; parent $pid has not reaped it)" "$TMPDIR/z.err" || fail "zombie message: $(cat "$TMPDIR/z.err")"
+[ "$(wc -l < "$TMPDIR/z.err")" -eq 1 ] || fail "one line for a zombie: $(cat "$TMPDIR/z.err")"
+echo "ok"
