@@ -18,7 +18,7 @@
 #include "common/json.h"
 #include "grep/grep.h"
 
-#define WINDOW (1u << 20)      /* bytes searched per window (fits in L2 with its context) */
+#define WINDOW (4u << 20)      /* bytes read and searched per window: fewer, larger reads */
 #define SLICE (64ull << 20)    /* work unit: regions are split at multiples of this address */
 #define RUNS_BATCH 256
 
@@ -314,6 +314,11 @@ typedef struct src {
 	size_t prod_region;
 	uint64_t prod_pos;
 	pthread_cond_t cv;      /* a ring slot was freed */
+	/* Each worker and the unit maker read a live process through their own ml_source on
+	 * the shared handle: each then walks addresses forward only, which keeps the source's
+	 * cached view of the mappings valid instead of making it re-read them at every call. */
+	const ml_source *prod_via;
+	ml_source *prod_own;
 	atomic_bool stop;
 	atomic_bool gone;
 	pthread_mutex_t mu;     /* printing, stats, heap walks */
@@ -327,7 +332,8 @@ typedef struct src {
 	size_t nheaps;
 } src;
 
-static ssize_t src_read(const src *s, uint64_t addr, void *buf, size_t len)
+/* Reads through @via (a worker's own view of the source) or the raw image. */
+static ssize_t src_read(const src *s, const ml_source *via, uint64_t addr, void *buf, size_t len)
 {
 	if (!s->s) {
 		if (addr < s->o->base)
@@ -335,12 +341,13 @@ static ssize_t src_read(const src *s, uint64_t addr, void *buf, size_t len)
 		ssize_t r = pread(s->raw_fd, buf, len, (off_t)(addr - s->o->base));
 		return r < 0 ? -errno : r;
 	}
-	return ml_source_read(s->s, addr, buf, len, s->o->swapped ? ML_READ_SWAPPED : 0);
+	return ml_source_read(via, addr, buf, len, s->o->swapped ? ML_READ_SWAPPED : 0);
 }
 
 static long heap_rd(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	return (long)src_read(ctx, addr, buf, len);
+	const src *s = ctx;
+	return (long)src_read(s, s->s, addr, buf, len);
 }
 
 static bool region_selected(const gopts *o, const ml_vma *v)
@@ -669,6 +676,8 @@ static int unit_add_hit(unit *u, uint32_t user)
 
 typedef struct worker {
 	src *s;
+	const ml_source *via;   /* the source as this worker reads it */
+	ml_source *own;
 	gp_scratch *sc;
 	uint8_t *buf;
 	size_t cap;
@@ -707,7 +716,7 @@ static int collect_runs(worker *w, uint64_t a, uint64_t b)
 			w->capruns = cap;
 		}
 		uint64_t next = b;
-		ssize_t n = ml_source_runs(s->s, at, b, 0, w->runs + w->nruns, RUNS_BATCH, &next);
+		ssize_t n = ml_source_runs(w->via, at, b, 0, w->runs + w->nruns, RUNS_BATCH, &next);
 		if (n < 0)
 			return (int)n;
 		if (n == 0 || next <= at)
@@ -736,7 +745,7 @@ static int fill(worker *w, size_t r0, size_t r1, uint64_t x, uint64_t y, uint8_t
 		} else {
 			size_t want = (size_t)(e - x), got = 0;
 			while (got < want) {
-				ssize_t n = src_read(w->s, x + got, dst + got, want - got);
+				ssize_t n = src_read(w->s, w->via, x + got, dst + got, want - got);
 				if (n <= 0)
 					return n < 0 ? (int)n : -EIO;
 				got += (size_t)n;
@@ -884,7 +893,7 @@ static bool next_unit_locked(src *s, unit *u)
 			uint64_t from = s->prod_pos & ~(uint64_t)4095, next = r->hi;
 			if (from < r->v.start)
 				from = r->v.start;
-			ssize_t n = ml_source_runs(s->s, from, r->hi, 0, runs, RUNS_BATCH, &next);
+			ssize_t n = ml_source_runs(s->prod_via, from, r->hi, 0, runs, RUNS_BATCH, &next);
 			if (n < 0 && n == -ESRCH) {
 				atomic_store(&s->gone, true);
 				return false;
@@ -979,6 +988,10 @@ static void *worker_main(void *arg)
 static int run_workers(src *s, unsigned jobs)
 {
 	size_t O = gp_set_overlap(s->set);
+	s->prod_via = s->s;
+	if (s->s && ml_source_get_type(s->s) == ML_SOURCE_LIVE &&
+	    ml_source_open_proc(ml_source_proc(s->s), &s->prod_own) == 0)
+		s->prod_via = s->prod_own;
 	s->nring = 4 * (size_t)jobs + 4;
 	s->ring = calloc(s->nring, sizeof(unit));
 	if (!s->ring)
@@ -1000,6 +1013,10 @@ static int run_workers(src *s, unsigned jobs)
 		w->capruns = 4 * RUNS_BATCH;
 		w->runs = malloc(w->capruns * sizeof(ml_run));
 		w->sc = gp_scratch_new(s->set);
+		w->via = s->s;
+		if (s->s && ml_source_get_type(s->s) == ML_SOURCE_LIVE &&
+		    ml_source_open_proc(ml_source_proc(s->s), &w->own) == 0)
+			w->via = w->own;
 		if (!w->buf || !w->runs || !w->sc) {
 			rc = -ENOMEM;
 			break;
@@ -1027,6 +1044,7 @@ static int run_workers(src *s, unsigned jobs)
 		free(w->buf);
 		free(w->runs);
 		gp_scratch_free(w->sc);
+		ml_source_free(w->own);
 	}
 	free(ws);
 	free(th);
@@ -1205,6 +1223,7 @@ out:
 	free(s->regions);
 	free(s->counts);
 	ml_maps_free(s->maps);
+	ml_source_free(s->prod_own);
 	ml_source_free(s->s);
 	if (s->raw_fd >= 0)
 		close(s->raw_fd);

@@ -11,8 +11,8 @@ cd "$T"
 python3 - <<'PY'
 import random, re
 random.seed(2024)
-n = 5 << 20
-buf = bytearray(random.getrandbits(8) for _ in range(n))
+n = 9 << 20
+buf = bytearray(random.randbytes(n))
 words = [b'needle', b'NeedleX', b'aaaa', b'token=', b'ab']
 def plant(off, b):
     buf[off:off + len(b)] = b
@@ -23,7 +23,7 @@ for i in range(3000):
     if random.random() < 0.3:
         w = b''.join(bytes([c, 0]) for c in w)
     if random.random() < 0.5:
-        off = random.randrange(1, 5) * (1 << 20) - random.randrange(0, 2 * len(w) + 1)  # across window edges
+        off = random.randrange(1, 9) * (1 << 20) - random.randrange(0, 2 * len(w) + 1)  # across 1 MiB edges (windows are 4 MiB)
     else:
         off = random.randrange(0, n - 64)
     plant(off, w)
