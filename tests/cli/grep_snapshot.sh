@@ -29,7 +29,7 @@ for eng in portable vectorscan; do
 	"$M" grep --engine $eng -q x --raw /dev/null 2>/dev/null
 	[ $? = 2 ] && continue
 	for a in "-i --encoding both ZqXsecretNeedle" "-E '[a-z0-9._%+-]+@needle-mail\\.org'" \
-		"-x '5a 71 58 ?3 65 [1] 72'" "--heap --json -m 3 ZqXsecretNeedle"; do
+		"-x '5a 71 58 ?3 65 [1] 72'" "--heap --json -i --encoding both --where ZqXsecretNeedle"; do
 		# the label (PID or file) and the summary (timings, page states) may differ
 		live=$(eval "\"$M\" grep --engine $eng $a $PID" 2>&1 | grep -v '"type":"summary"' |
 			sed -e "s/^$PID:/SRC:/" -e 's/"source":"[^"]*",\("pid":[0-9]*,\)\?//')
