@@ -29,7 +29,7 @@ enum {
 
 static const ml_opt grep_opts[] = {
 	{ "regexp", 'e', 1, "PATTERN", "search for PATTERN (repeatable; literal unless -E)" },
-	{ "file", 'f', 1, "FILE", "read patterns from FILE, one per line" },
+	{ "pattern-file", 'f', 1, "FILE", "read patterns from FILE, one per line" },
 	{ "hex", 'x', 1, "HEX", "search for a hex byte pattern: '4d 45 ?? 4c ?5 [0-8] 2d' (repeatable)" },
 	{ "fixed-strings", 'F', 0, NULL, "patterns are literal strings (the default)" },
 	{ "extended-regexp", 'E', 0, NULL, "patterns are PCRE2 regular expressions" },
@@ -42,7 +42,7 @@ static const ml_opt grep_opts[] = {
 	{ "heap", O_HEAP, 0, NULL, "only [heap]" },
 	{ "stack", O_STACK, 0, NULL, "only [stack]" },
 	{ "anon", O_ANON, 0, NULL, "only anonymous mappings" },
-	{ "file-backed", O_FILE, 0, NULL, "only file-backed mappings" },
+	{ "file", O_FILE, 0, NULL, "only file-backed mappings" },
 	{ "kind", O_KIND, 1, "KIND,...", "only mappings of these kinds (anon, file, heap, stack, shmem, ...)" },
 	{ "perm", O_PERM, 1, "PERMS", "only mappings whose permissions match, e.g. rw? or r-x" },
 	{ "name", O_NAME, 1, "GLOB", "only mappings whose name matches GLOB" },
@@ -305,9 +305,15 @@ typedef struct src {
 	region *regions;
 	size_t nregions;
 	ml_maps *maps;
-	unit *units;
-	size_t nunits;
-	atomic_size_t next_unit;
+	/* Units are made as they are claimed, walking the regions' page runs in address order,
+	 * so a huge sparse reservation costs one page-table walk and no memory; only units
+	 * waiting to be printed hold a slot in the ring. */
+	unit *ring;
+	size_t nring;
+	size_t produced;        /* units handed out so far */
+	size_t prod_region;
+	uint64_t prod_pos;
+	pthread_cond_t cv;      /* a ring slot was freed */
 	atomic_bool stop;
 	atomic_bool gone;
 	pthread_mutex_t mu;     /* printing, stats, heap walks */
@@ -390,22 +396,6 @@ static int build_units(src *s)
 			r->lo = o->alo;
 		if (r->hi > o->ahi)
 			r->hi = o->ahi;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < s->nregions; i++)
-		n += (size_t)((s->regions[i].hi - 1) / SLICE - s->regions[i].lo / SLICE + 1);
-	s->units = calloc(n ? n : 1, sizeof(unit));
-	if (!s->units)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->nregions; i++) {
-		uint64_t a = s->regions[i].lo;
-		while (a < s->regions[i].hi) {
-			uint64_t b = (a / SLICE + 1) * SLICE;
-			if (b > s->regions[i].hi)
-				b = s->regions[i].hi;
-			s->units[s->nunits++] = (unit){ .region = i, .a = a, .b = b };
-			a = b;
-		}
 	}
 	return 0;
 }
@@ -630,8 +620,9 @@ static void format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const 
 static void flush_units(src *s)
 {
 	const gopts *o = s->o;
-	while (s->next_print < s->nunits && s->units[s->next_print].done) {
-		unit *u = &s->units[s->next_print++];
+	while (s->next_print < s->produced && s->ring[s->next_print % s->nring].done) {
+		unit *u = &s->ring[s->next_print++ % s->nring];
+		u->done = false;
 		size_t from = 0;
 		for (size_t i = 0; i < u->nhits; i++) {
 			if (o->max && s->printed >= o->max) {
@@ -873,15 +864,100 @@ static void scan_unit(worker *w, unit *u)
 	}
 }
 
+static bool readable(const src *s, ml_run_kind k);
+
+/* The next unit: the next 64 MiB slice (at absolute multiples) holding a readable run. Called
+ * with s->mu held. False when there is none left. */
+static bool next_unit_locked(src *s, unit *u)
+{
+	while (s->prod_region < s->nregions) {
+		const region *r = &s->regions[s->prod_region];
+		if (s->prod_pos < r->lo)
+			s->prod_pos = r->lo;
+		if (s->prod_pos >= r->hi) {
+			s->prod_region++;
+			continue;
+		}
+		uint64_t first = s->prod_pos; /* where readable memory may start */
+		if (s->s) {
+			ml_run runs[RUNS_BATCH];
+			uint64_t from = s->prod_pos & ~(uint64_t)4095, next = r->hi;
+			if (from < r->v.start)
+				from = r->v.start;
+			ssize_t n = ml_source_runs(s->s, from, r->hi, 0, runs, RUNS_BATCH, &next);
+			if (n < 0 && n == -ESRCH) {
+				atomic_store(&s->gone, true);
+				return false;
+			}
+			if (n == 0) {
+				s->prod_pos = r->hi;
+				continue;
+			}
+			if (n > 0) {
+				ssize_t i = 0;
+				while (i < n && (!readable(s, runs[i].kind) || runs[i].end <= s->prod_pos))
+					i++;
+				uint64_t upto = i == n ? (next > s->prod_pos ? next : r->hi) : runs[i].start;
+				if (i < n && runs[i].start > first)
+					first = runs[i].start;
+				/* what is skipped before the unit is accounted here; the worker does the rest */
+				uint64_t ustart = i == n ? upto : (first / SLICE * SLICE > r->lo ? first / SLICE * SLICE : r->lo);
+				if (ustart > upto)
+					ustart = upto;
+				for (ssize_t k = 0; k < i; k++) {
+					uint64_t x = runs[k].start > s->prod_pos ? runs[k].start : s->prod_pos;
+					uint64_t y = runs[k].end < ustart ? runs[k].end : ustart;
+					if (x < y && !readable(s, runs[k].kind))
+						s->st.skipped[runs[k].kind] += y - x;
+				}
+				if (i == n) { /* nothing readable in this batch: go on after it */
+					s->prod_pos = upto;
+					continue;
+				}
+			}
+			/* an error: hand the slice out anyway; the worker meets it and accounts for it */
+		}
+		uint64_t j = first / SLICE;
+		uint64_t a = j * SLICE > r->lo ? j * SLICE : r->lo;
+		uint64_t b = (j + 1) * SLICE < r->hi ? (j + 1) * SLICE : r->hi;
+		if (a < s->prod_pos)
+			a = s->prod_pos;
+		*u = (unit){ .region = s->prod_region, .a = a, .b = b };
+		s->prod_pos = b;
+		return true;
+	}
+	return false;
+}
+
+/* Claims the next unit (its ring slot), waiting while the ring is full of unprinted units. */
+static unit *claim_unit(src *s)
+{
+	unit *u = NULL;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		if (atomic_load(&s->stop) || atomic_load(&s->gone))
+			break;
+		if (s->produced - s->next_print >= s->nring) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		unit nu;
+		if (!next_unit_locked(s, &nu))
+			break;
+		u = &s->ring[s->produced++ % s->nring];
+		*u = nu;
+		break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return u;
+}
+
 static void *worker_main(void *arg)
 {
 	worker *w = arg;
 	src *s = w->s;
-	for (;;) {
-		size_t k = atomic_fetch_add(&s->next_unit, 1);
-		if (k >= s->nunits)
-			break;
-		unit *u = &s->units[k];
+	unit *u;
+	while ((u = claim_unit(s))) {
 		if (!atomic_load(&s->stop) && !atomic_load(&s->gone))
 			scan_unit(w, u);
 		if (u->f) {
@@ -891,16 +967,22 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&s->mu);
 		u->done = true;
 		flush_units(s);
+		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 	}
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_broadcast(&s->cv); /* others may wait for slots that will never come */
+	pthread_mutex_unlock(&s->mu);
 	return NULL;
 }
 
 static int run_workers(src *s, unsigned jobs)
 {
 	size_t O = gp_set_overlap(s->set);
-	if (jobs > s->nunits)
-		jobs = s->nunits ? (unsigned)s->nunits : 1;
+	s->nring = 4 * (size_t)jobs + 4;
+	s->ring = calloc(s->nring, sizeof(unit));
+	if (!s->ring)
+		return -ENOMEM;
 	worker *ws = calloc(jobs, sizeof(*ws));
 	pthread_t *th = calloc(jobs, sizeof(*th));
 	int rc = 0;
@@ -1050,6 +1132,7 @@ static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_
 	s->set = set;
 	s->raw_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
 	char pidbuf[24];
 	int rc = ML_EXIT_ERROR, r;
 	struct timespec t0, t1;
@@ -1114,11 +1197,11 @@ out:
 	fflush(stdout);
 	for (size_t i = 0; i < s->nheaps; i++)
 		gp_heap_free(s->heaps[i].h);
-	for (size_t i = 0; i < s->nunits; i++) {
-		free(s->units[i].out);
-		free(s->units[i].hits);
+	for (size_t i = 0; s->ring && i < s->nring; i++) {
+		free(s->ring[i].out);
+		free(s->ring[i].hits);
 	}
-	free(s->units);
+	free(s->ring);
 	free(s->regions);
 	free(s->counts);
 	ml_maps_free(s->maps);
@@ -1126,6 +1209,7 @@ out:
 	if (s->raw_fd >= 0)
 		close(s->raw_fd);
 	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
 	free(s);
 	return rc;
 }
