@@ -95,10 +95,23 @@ expect_rc 0 "cumulative" "$M" wss --csv -C -n 2 -i 30ms "$CP"
 
 # several processes over the same window; the text table
 expect_rc 0 "two pids" "$M" wss --json -p "$CP,$$" -i 50ms
-json "L=[json.loads(l) for l in sys.stdin]; assert sorted(l['pid'] for l in L)==sorted([$CP,$$])" <"$OUT/out" || fail "-p"
+json "
+L=[json.loads(l) for l in sys.stdin]; assert sorted(l['pid'] for l in L)==sorted([$CP,$$])
+# the same window: every process is cleared before any is read
+assert max(l['window']['clear_end_ns'] for l in L) <= min(l['window']['read_start_ns'] for l in L)
+" <"$OUT/out" || fail "-p"
 expect_rc 0 "text" "$M" wss --bytes -i 50ms "$CP"
 grep -q '^# oneshot window, backend referenced' "$OUT/out" || fail "text header"
 grep -q "^ *$CP " "$OUT/out" || fail "text row"
+
+# file-only: no anonymous WSS
+expect_rc 0 "file-only" "$M" wss --json --file-only -i 20ms "$CP"
+json "d=json.load(sys.stdin); assert d['scope']=='file' and d['wss_anon']==0 and d['wss']==d['wss_file'], d" <"$OUT/out" || fail "--file-only"
+
+# a window shorter than the walk is called out (128 MiB more to walk, 1 ms window)
+echo "map 32768 nothp" >&"${CAL[1]}"; read -r -u "${CAL[0]}" line
+expect_rc 0 "short window" "$M" wss -i 1ms "$CP"
+grep -q "shorter than the measurement walk" "$OUT/err" || fail "no warning for a window shorter than the walk: $(cat "$OUT/err")"
 
 # without the flush the output says so
 expect_rc 0 "no flush" "$M" wss --json --no-flush -i 20ms "$CP"
