@@ -108,10 +108,20 @@ grep -q "^ *$CP " "$OUT/out" || fail "text row"
 expect_rc 0 "file-only" "$M" wss --json --file-only -i 20ms "$CP"
 json "d=json.load(sys.stdin); assert d['scope']=='file' and d['wss_anon']==0 and d['wss']==d['wss_file'], d" <"$OUT/out" || fail "--file-only"
 
-# a window shorter than the walk is called out (128 MiB more to walk, 1 ms window)
+# a window shorter than the walk is called out, and only then (128 MiB more to walk, 1 ms
+# windows: usually shorter than the walk, but scheduling decides, so the rule is checked)
 echo "map 32768 nothp" >&"${CAL[1]}"; read -r -u "${CAL[0]}" line
-expect_rc 0 "short window" "$M" wss -i 1ms "$CP"
-grep -q "shorter than the measurement walk" "$OUT/err" || fail "no warning for a window shorter than the walk: $(cat "$OUT/err")"
+expect_rc 0 "short window" "$M" wss --json -n 5 -i 1ms "$CP"
+json "
+for l in sys.stdin:
+    d=json.loads(l); walk=d['cost']['clear_ns']+d['cost']['read_ns']
+    warned=any('shorter than the measurement walk' in w for w in d['warnings'])
+    assert warned == (walk > d['window']['effective_min_ns']), d
+" <"$OUT/out" || fail "short-window warning rule"
+expect_rc 0 "short window text" "$M" wss -n 3 -i 1ms "$CP"
+if ! grep -q "shorter than the measurement walk" "$OUT/err"; then
+	echo "note: no window of 1 ms came out shorter than the walk this time" >&2
+fi
 
 # without the flush the output says so
 expect_rc 0 "no flush" "$M" wss --json --no-flush -i 20ms "$CP"
