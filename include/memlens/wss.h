@@ -112,7 +112,7 @@ typedef struct ml_wss_region {
 typedef struct ml_wss_totals {
 	uint64_t rss, pss;
 	uint64_t wss;             /**< all measured mappings */
-	uint64_t wss_anon;        /**< mappings without a file: heap, stack, anon, named anon */
+	uint64_t wss_anon;        /**< mappings without a file: heap, stacks, anon, named anon, vdso */
 	uint64_t wss_file;        /**< file-backed mappings, shmem included */
 	uint64_t wss_shmem;       /**< the shmem/SysV/memfd part of wss_file */
 	uint64_t wss_huge_min, wss_huge_max; /**< THP share of wss (exact when equal) */
@@ -156,8 +156,11 @@ ML_API int ml_wss_restart(ml_wss *w);
 /**
  * Reads what was accessed since the window opened. The window stays open: reading again
  * later gives the cumulative working set since the same clear.
+ * For REFERENCED this is one read of smaps (streamed); for IDLE and SOFT_DIRTY also a
+ * pagemap walk of every mapping in scope. read_start/read_end in the sample bracket it.
  * @return 0; -ESRCH the target exited, exec'd or became a zombie (ml_wss_target_state()
- *         says which); -EACCES; -ENOMEM.
+ *         says which); -EACCES/-EPERM; -EBADMSG smaps text that does not parse; -EIO;
+ *         -ENOMEM.
  */
 ML_API int ml_wss_read(ml_wss *w, ml_wss_sample **ret);
 
