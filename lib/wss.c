@@ -443,11 +443,17 @@ int ml_wss_start(const ml_proc *p, const ml_wss_opts *o, ml_wss **ret)
 	ml_wss_backend b = opt.backend;
 	ml_wss_probe_info pi;
 	if (b == ML_WSS_AUTO) {
-		for (b = ML_WSS_REFERENCED; b < ML_WSS_BACKEND_COUNT; b++)
+		/* a backend the kernel has but this caller may not use says why (permission,
+		 * a gone target) better than "not supported" does */
+		int why = -EOPNOTSUPP;
+		for (b = ML_WSS_REFERENCED; b < ML_WSS_BACKEND_COUNT; b++) {
 			if (ml_wss_probe(b, p, &pi) == 0 && pi.status == 0)
 				break;
+			if (why == -EOPNOTSUPP && pi.status != -EOPNOTSUPP)
+				why = pi.status;
+		}
 		if (b == ML_WSS_BACKEND_COUNT)
-			return ml_proc_check(p) < 0 ? -ESRCH : -EOPNOTSUPP;
+			return ml_proc_check(p) < 0 ? -ESRCH : why;
 	} else {
 		ml_wss_probe(b, p, &pi);
 		if (pi.status < 0)

@@ -145,8 +145,9 @@ typedef struct ml_wss ml_wss;
  * Opens a window on @p now: records the mappings, clears the access state of the pages
  * in scope (and flushes, see ml_wss_flush), recording how long that took. @p must outlive
  * the window. A zombie target is refused (clear_refs would silently do nothing).
- * @return 0; -EOPNOTSUPP backend unavailable; -ESRCH target gone or a zombie (see
- *         ml_wss_target_state()); -EACCES/-EPERM; -EINVAL; -ENOMEM.
+ * @return 0; -EOPNOTSUPP backend unavailable (AUTO: none is); -ESRCH target gone or a
+ *         zombie (see ml_wss_target_state()); -EACCES/-EPERM not allowed (AUTO: the best
+ *         backend the kernel has is not allowed to this caller); -EINVAL; -ENOMEM.
  */
 ML_API int ml_wss_start(const ml_proc *p, const ml_wss_opts *o, ml_wss **ret);
 

@@ -131,6 +131,20 @@ json "d=json.load(sys.stdin); assert d['tlb_flushed'] is False and d['undercount
 expect_rc 0 "reset-peak" "$M" wss --reset-peak "$CP"
 grep -q "peak RSS (VmHWM) reset" "$OUT/out" || fail "reset-peak output"
 
+# another user: refused with the reason; the same user measures its own process
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+	expect_rc 2 "other user's process" "${NOBODY[@]}" "$M" wss -i 10ms "$CP"
+	grep -q "pid $CP: .*permission denied" "$OUT/err" || fail "no permission reason: $(cat "$OUT/err")"
+	"${NOBODY[@]}" bash -c '
+		coproc C { exec "$1/ml_wsscal"; }
+		read -r line <&"${C[0]}"
+		"$2" wss --json -i 10ms "$C_PID"; rc=$?
+		echo "exit 0" >&"${C[1]}"; wait "$C_PID"
+		exit $rc' _ "$H" "$M" >"$OUT/out" 2>"$OUT/err" || fail "unprivileged own process: $(cat "$OUT/err")"
+	json "d=json.load(sys.stdin); assert d['backend']=='referenced' and d['rss']>0" <"$OUT/out" || fail "unprivileged json"
+fi
+
 echo "stop" >&"${CAL[1]}"; read -r -u "${CAL[0]}" line
 echo "exit 0" >&"${CAL[1]}"
 wait "$CP" 2>/dev/null
