@@ -58,6 +58,10 @@ typedef struct ml_wss_opts {
 	ml_wss_backend backend;
 	ml_wss_scope scope;
 	ml_wss_flush flush;
+	/** IDLE only: a file laid out like the kernel's bitmap to use instead of it (a replay,
+	 *  a test). The kernel never clears its bits, so only what the caller clears there
+	 *  (and pages new since the window opened) counts as accessed. NULL: the kernel's. */
+	const char *idle_bitmap_path;
 } ml_wss_opts;
 
 /** Availability of one backend, from ml_wss_probe(). */
