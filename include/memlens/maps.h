@@ -88,9 +88,13 @@ typedef struct ml_maps ml_maps;
 
 /** Where ml_maps_read() got its records. */
 typedef enum ml_maps_source {
-	ML_MAPS_AUTO = 0,        /**< PROCMAP_QUERY where the kernel has it, else text */
-	ML_MAPS_TEXT,            /**< parse /proc/PID/maps */
-	ML_MAPS_PROCMAP_QUERY,   /**< only the ioctl (-EOPNOTSUPP without it) */
+	/** The default. On a live process: the text for the layout, then PROCMAP_QUERY on
+	 *  each file-backed mapping for its exact name and build ID (one ioctl per VMA over
+	 *  the whole address space costs about twice the text here; see docs/benchmarks.md).
+	 *  The records equal ML_MAPS_PROCMAP_QUERY's; without the ioctl, those of the text. */
+	ML_MAPS_AUTO = 0,
+	ML_MAPS_TEXT,            /**< parse /proc/PID/maps only (no build IDs) */
+	ML_MAPS_PROCMAP_QUERY,   /**< only the ioctl, one call per VMA (-EOPNOTSUPP without it) */
 } ml_maps_source;
 
 /**
@@ -114,7 +118,8 @@ ML_API size_t ml_maps_count(const ml_maps *m);
 ML_API const ml_vma *ml_maps_get(const ml_maps *m, size_t i);
 /** The mapping containing @addr (binary search), or NULL. */
 ML_API const ml_vma *ml_maps_find(const ml_maps *m, uint64_t addr);
-/** The source the records came from (ML_MAPS_TEXT or ML_MAPS_PROCMAP_QUERY). */
+/** The source the records came from: ML_MAPS_PROCMAP_QUERY when the ioctl supplied names
+ *  and build IDs (fully, or for the file mappings under ML_MAPS_AUTO), else ML_MAPS_TEXT. */
 ML_API ml_maps_source ml_maps_origin(const ml_maps *m);
 /** A short name of a kind: "anon", "file", "heap", "stack", ... */
 ML_API const char *ml_vma_kind_name(ml_vma_kind k);

@@ -133,6 +133,12 @@ START_TEST(both_paths_agree_on_odd_names)
 	check_sorted(q);
 	assert_same(t, q);
 	assert_same(a, q);
+	/* the default reader gets the same build IDs as a full ioctl walk */
+	for (size_t i = 0; i < ml_maps_count(q); i++) {
+		const ml_vma *x = ml_maps_get(a, i), *y = ml_maps_get(q, i);
+		ck_assert_uint_eq(x->build_id_len, y->build_id_len);
+		ck_assert(memcmp(x->build_id, y->build_id, x->build_id_len) == 0);
+	}
 
 	for (size_t i = 0; i < nfiles; i++) {
 		for (int path = 0; path < 2; path++) {
