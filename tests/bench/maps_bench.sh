@@ -21,14 +21,17 @@ cmd touch "$heap" 0x40000000 4096
 cmd map 0x40000000 rw; sparse=${ans#*addr=}
 cmd touch "$sparse" 0x40000000 0x100000
 
-echo "# pid $pid, $(nproc) cpus, $(uname -r), runs=$runs, $(date -u +%FT%TZ)"
+echo "# pid $pid, $(nproc) cpus, $(uname -r), runs=$runs, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# name                         wall_us     cpu_us   (medians)"
 "$tmp/maps_bench" "$pid" "$runs" "$build/tools/memlens"
 # psutil: in-process call, median over the same number of runs
 /usr/bin/python3 - "$pid" "$runs" <<'PY'
 import psutil, statistics, sys, time
 p = psutil.Process(int(sys.argv[1]))
-t = []
+t, c = [], []
 for _ in range(int(sys.argv[2])):
-    t0 = time.perf_counter(); p.memory_maps(grouped=False); t.append((time.perf_counter() - t0) * 1e6)
-print("%-28s %10.1f" % ("psutil_memory_maps", statistics.median(t)))
+    t0, c0 = time.perf_counter(), time.process_time()
+    p.memory_maps(grouped=False)
+    t.append((time.perf_counter() - t0) * 1e6); c.append((time.process_time() - c0) * 1e6)
+print("%-28s %10.1f %10.1f" % ("psutil_memory_maps", statistics.median(t), statistics.median(c)))
 PY
