@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <memlens/memlens.h>
@@ -398,6 +400,62 @@ START_TEST(source_gives_the_same_maps)
 }
 END_TEST
 
+/* An unprivileged owner gets exact names from both live readers; parsed text alone is
+ * marked uncertain. */
+START_TEST(unprivileged_names)
+{
+	if (getuid() != 0)
+		mlt_skip("needs root to switch to an unprivileged user");
+	char dir[] = "/tmp/ml_mapsunpriv_XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	chmod(dir, 0777);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(10);
+		char path[128];
+		snprintf(path, sizeof(path), "%s/a\\012b", dir); /* a literal backslash */
+		int fd = open(path, O_RDWR | O_CREAT, 0600);
+		if (fd < 0 || ftruncate(fd, 4096) < 0)
+			_exit(11);
+		void *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED)
+			_exit(12);
+		ml_proc *p;
+		ml_maps *t, *a;
+		if (ml_proc_self(&p) || ml_maps_read(p, ML_MAPS_TEXT, &t) || ml_maps_read(p, ML_MAPS_AUTO, &a))
+			_exit(13);
+		const ml_vma *vt = ml_maps_find(t, (uintptr_t)m), *va = ml_maps_find(a, (uintptr_t)m);
+		size_t dl = strlen(dir);
+		/* both exact: the text path reads map_files/ (allowed to the owner on this
+		 * kernel), the default one asks PROCMAP_QUERY */
+		if (!vt || vt->name_uncertain || vt->name_len != dl + 7 || memcmp(vt->name + dl, "/a\\012b", 7))
+			_exit(14);
+		bool query = ml_maps_origin(a) == ML_MAPS_PROCMAP_QUERY;
+		if (query && (!va || va->name_uncertain || va->name_len != dl + 7 || memcmp(va->name + dl, "/a\\012b", 7)))
+			_exit(15);
+		/* and pure text, with nothing to check against, can only guess and says so */
+		char *txt;
+		size_t tl;
+		ml_maps *pt;
+		if (ml_proc_read_file(p, "maps", &txt, &tl) || ml_maps_parse(txt, tl, &pt))
+			_exit(17);
+		const ml_vma *vp = ml_maps_find(pt, (uintptr_t)m);
+		if (!vp || !vp->name_uncertain || vp->name_len != dl + 4 || memcmp(vp->name + dl, "/a\nb", 4))
+			_exit(18);
+		unlink(path);
+		_exit(query ? 0 : 16);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	rmdir(dir);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 16)
+		mlt_skip("PROCMAP_QUERY is not available on this kernel");
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "unprivileged child failed: status 0x%x", st);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("maps");
@@ -409,6 +467,7 @@ int main(void)
 	tcase_add_test(tc, gone_processes_give_esrch);
 	tcase_add_test(tc, kernel_thread_has_empty_maps);
 	tcase_add_test(tc, source_gives_the_same_maps);
+	tcase_add_test(tc, unprivileged_names);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
