@@ -47,6 +47,22 @@ static int prot_of(const char *s)
 	return PROT_NONE;
 }
 
+/* An anonymous private mapping between two PROT_NONE guard pages of its own, so it never
+ * merges with a neighbour (a sanitizer runtime's memory, say) and keeps its exact size. */
+static void *map_guarded(size_t size, int prot, size_t align)
+{
+	size_t total = size + 2 * 4096 + align;
+	char *raw = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return MAP_FAILED;
+	char *p = raw + 4096;
+	if (align)
+		p = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (prot != PROT_NONE && mprotect(p, size, prot) < 0)
+		return MAP_FAILED;
+	return p;
+}
+
 static void touch(char *p, size_t len, size_t stride)
 {
 	for (size_t o = 0; o < len; o += stride ? stride : 4096)
@@ -114,7 +130,7 @@ int main(void)
 		if (!strcmp(cmd, "exit")) {
 			_exit(a1 ? atoi(a1) : 0);
 		} else if (!strcmp(cmd, "map") && a2) {
-			void *p = mmap(NULL, strtoull(a1, NULL, 0), prot_of(a2), MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			void *p = map_guarded(strtoull(a1, NULL, 0), prot_of(a2), 0);
 			if (p == MAP_FAILED)
 				printf("err mmap %s\n", strerror(errno));
 			else
@@ -190,15 +206,11 @@ int main(void)
 			printf("ok addr=%p\n", (void *)p);
 		} else if (!strcmp(cmd, "thp") && a1) {
 			size_t sz = strtoull(a1, NULL, 0), align = 2u << 20;
-			char *raw = mmap(NULL, sz + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (raw == MAP_FAILED) {
+			char *p = map_guarded(sz, PROT_READ | PROT_WRITE, align);
+			if (p == MAP_FAILED) {
 				printf("err mmap %s\n", strerror(errno));
 				continue;
 			}
-			char *p = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
-			if (p > raw)
-				munmap(raw, (size_t)(p - raw));
-			munmap(p + sz, (size_t)(raw + sz + align - (p + sz)));
 			madvise(p, sz, MADV_HUGEPAGE);
 			touch(p, sz, 4096);
 			printf("ok addr=%p\n", (void *)p);
