@@ -175,6 +175,14 @@ m=$(awk '$1=="Rss" {print $2}' "$tmp/r")
 "$MEMLENS" maps "$pid" --rollup --json | $PY -c 'import json,sys; d=json.load(sys.stdin); r=d["rollup"]; assert r["uss"] == r["private_clean"] + r["private_dirty"] + r["private_hugetlb"]' \
   || fail "--rollup --json"
 
+# human sizes on a terminal, exact bytes with --bytes (script(1) provides the terminal)
+if command -v script >/dev/null; then
+  script -qc "$MEMLENS maps $pid --addr $anon-$(printf %x $((0x$anon + 1)))" /dev/null | tr -d '\r' >"$tmp/tty"
+  grep -q "^$anon-.* 8.0M .* 3.0M " "$tmp/tty" || fail "no human sizes on a terminal: $(cat "$tmp/tty")"
+  script -qc "$MEMLENS maps $pid --bytes --addr $anon-$(printf %x $((0x$anon + 1)))" /dev/null | tr -d '\r' >"$tmp/tty"
+  grep -q "^$anon-.* 8388608 3145728 " "$tmp/tty" || fail "--bytes on a terminal: $(cat "$tmp/tty")"
+fi
+
 # --- permission denied: an unprivileged user against a root-owned child ---
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
   setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMLENS" maps "$pid" >"$tmp/out" 2>"$tmp/err"; rc=$?
