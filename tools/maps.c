@@ -182,6 +182,20 @@ static bool shown(const args *a, const ml_vma *v)
 /* The name as a terminal shows it: escaped so nothing is lost, with the kernel's suffix. */
 static char *display_name(const ml_vma *v)
 {
+	/* the common case, plain printable ASCII, needs no escaping */
+	bool plain = true;
+	for (size_t i = 0; i < v->name_len && plain; i++)
+		plain = v->name[i] >= 0x20 && v->name[i] < 0x7f && v->name[i] != '\\';
+	if (plain) {
+		size_t n = v->name_len, extra = v->deleted ? 10 : 0;
+		char *s = malloc(n + extra + 1);
+		if (!s)
+			return NULL;
+		memcpy(s, v->name, n);
+		memcpy(s + n, " (deleted)", extra);
+		s[n + extra] = '\0';
+		return s;
+	}
 	char *s = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&s, &n);
