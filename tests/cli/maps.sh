@@ -183,6 +183,25 @@ if command -v script >/dev/null; then
   grep -q "^$anon-.* 8388608 3145728 " "$tmp/tty" || fail "--bytes on a terminal: $(cat "$tmp/tty")"
 fi
 
+# while the child maps and unmaps in a loop, every run still succeeds with consistent rows
+cmd churn
+for i in $(seq 1 20); do
+  "$MEMLENS" maps "$pid" >"$tmp/churn" 2>"$tmp/err" || fail "maps during churn exit $?: $(cat "$tmp/err")"
+  rows=$(grep -c '^[0-9a-f]\+-' "$tmp/churn")
+  grep -q "^total .* $rows mappings\$" "$tmp/churn" || fail "totals row does not count the rows"
+  $PY -c '
+import re, sys
+prev = 0
+for l in open(sys.argv[1]):
+    m = re.match(r"([0-9a-f]+)-([0-9a-f]+) ", l)
+    if m:
+        s, e = int(m[1], 16), int(m[2], 16)
+        assert s >= prev and e > s, l
+        prev = e' "$tmp/churn" \
+    || fail "rows out of order or overlapping during churn"
+done
+cmd stop
+
 # --- permission denied: an unprivileged user against a root-owned child ---
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
   setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMLENS" maps "$pid" >"$tmp/out" 2>"$tmp/err"; rc=$?
