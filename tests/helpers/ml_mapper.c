@@ -16,7 +16,8 @@
  *                                -> ok first=A last=B
  *   stable K                     K separate mappings kept for the whole run -> ok a0=.. a1=..
  *   churn                        starts a thread that maps, splits (mprotect) and unmaps in a
- *                                loop -> ok
+ *                                loop, and flips page protections inside the last fill region
+ *                                -> ok
  *   stop                         stops it -> ok rounds=N
  *   exit N                       exits */
 #include <errno.h>
@@ -33,6 +34,8 @@
 #include <unistd.h>
 
 static volatile int churn_run;
+static char *fill_base;
+static long fill_n;
 static pthread_t churn_thr;
 static unsigned long churn_rounds;
 
@@ -88,6 +91,19 @@ static void *churn_main(void *arg)
 				/* split it so the VMA tree keeps changing shape */
 				if (lens[i] > 4096)
 					mprotect(p, 4096, PROT_READ);
+			}
+		}
+		/* flip the protection of one page of the fill region: its neighbours merge
+		 * into one VMA or split again, anywhere in the address range, so a reader's
+		 * page-sized reads of maps see VMAs change under them */
+		if (fill_n > 2) {
+			long k = 1 + (long)((seed >> 4) % (unsigned long)(fill_n - 2));
+			static unsigned char flipped[1 << 16];
+			int base = k % 2 ? PROT_READ | PROT_WRITE : PROT_READ;
+			int other = k % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
+			if (k < (long)sizeof(flipped)) {
+				mprotect(fill_base + k * 4096, 4096, flipped[k] ? base : other);
+				flipped[k] ^= 1;
 			}
 		}
 		churn_rounds++;
@@ -227,6 +243,8 @@ int main(void)
 				mprotect(base + i * 4096, 4096, PROT_READ | PROT_WRITE);
 			first = base;
 			last = base + (n - 1) * 4096;
+			fill_base = base;
+			fill_n = n;
 			printf("ok first=%p last=%p\n", first, last);
 		} else if (!strcmp(cmd, "stable") && a1) {
 			long k = strtol(a1, NULL, 0);

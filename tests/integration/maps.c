@@ -222,7 +222,7 @@ START_TEST(torn_reads_keep_invariants)
 		ml_maps_source how = round % 2 ? ML_MAPS_TEXT : ML_MAPS_AUTO;
 		ck_assert_int_eq(ml_maps_read(p, how, &m), 0);
 		check_sorted(m);
-		ck_assert_uint_ge(ml_maps_count(m), 3000);
+		ck_assert_uint_ge(ml_maps_count(m), 16 + 100); /* fill pages merge while flipped */
 		for (int i = 0; i < 16; i++) {
 			const ml_vma *v = ml_maps_find(m, stable[i]);
 			ck_assert_ptr_nonnull(v);
@@ -244,6 +244,26 @@ START_TEST(torn_reads_keep_invariants)
 			ml_smaps_free(s);
 		}
 	}
+	/* how often did the raw text come back torn (out of order or overlapping)? The
+	 * kernel decides; the count is printed, the invariants above are the test */
+	int torn = 0;
+	for (int round = 0; round < 50; round++) {
+		char *txt;
+		size_t len;
+		ck_assert_int_eq(ml_proc_read_file(p, "maps", &txt, &len), 0);
+		uint64_t prev = 0;
+		bool bad = false;
+		for (const char *l = txt; l && l < txt + len; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+			unsigned long long s0, e0;
+			if (sscanf(l, "%llx-%llx", &s0, &e0) == 2) {
+				bad |= s0 < prev;
+				prev = e0;
+			}
+		}
+		torn += bad;
+		free(txt);
+	}
+	printf("torn raw reads while churning: %d of 50\n", torn);
 	const char *rounds = mlt_cmd_ok(c, "stop");
 	ck_assert_uint_gt(mlt_kv(rounds, "rounds"), 0);
 	ml_proc_free(p);
