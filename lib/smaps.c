@@ -483,6 +483,14 @@ const ml_smaps_vma *ml_smaps_find(const ml_smaps *s, uint64_t addr)
 	return NULL;
 }
 
+const ml_smaps_vma *ml_smaps_match(const ml_smaps *s, const ml_vma *v)
+{
+	if (!v)
+		return NULL;
+	const ml_smaps_vma *x = ml_smaps_find(s, v->start);
+	return x && x->vma.start == v->start && x->vma.end == v->end ? x : NULL;
+}
+
 void ml_smaps_total(const ml_smaps *s, ml_smaps_fields *ret)
 {
 	if (!ret)

@@ -541,11 +541,8 @@ int cmd_maps(int argc, char **argv)
 		const ml_vma *v = ml_maps_get(m, i);
 		if (!shown(&a, v))
 			continue;
-		const ml_smaps_vma *s = ml_smaps_find(sm, v->start);
 		/* maps and smaps are two reads: join only records describing the same range */
-		if (s && (s->vma.start != v->start || s->vma.end != v->end))
-			s = NULL;
-		rows[nr++] = (row){ v, s };
+		rows[nr++] = (row){ v, ml_smaps_match(sm, v) };
 	}
 	g_sort = a.sort;
 	if (a.sort != SORT_ADDR)

@@ -28,8 +28,8 @@ int main(int argc, char **argv)
 	uint64_t rss = 0;
 	for (size_t i = 0; i < ml_maps_count(m); i++) {
 		const ml_vma *v = ml_maps_get(m, i);
-		/* maps and smaps are separate reads: join on the mapping's start address */
-		const ml_smaps_vma *sv = ml_smaps_find(s, v->start);
+		/* maps and smaps are separate reads: join on the exact range */
+		const ml_smaps_vma *sv = ml_smaps_match(s, v);
 		char perms[5];
 		printf("%012llx-%012llx %s %-10s %8llu %8llu %s%s\n", (unsigned long long)v->start,
 		       (unsigned long long)v->end, ml_vma_perms_str(v->perms, perms), ml_vma_kind_name(v->kind),

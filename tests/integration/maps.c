@@ -313,8 +313,9 @@ START_TEST(smaps_accounts_what_the_child_did)
 	ck_assert_uint_eq(ml_maps_count(m), ml_smaps_count(s));
 	for (size_t i = 0; i < ml_maps_count(m); i++) {
 		const ml_vma *x = ml_maps_get(m, i);
-		const ml_smaps_vma *y = ml_smaps_find(s, x->start);
+		const ml_smaps_vma *y = ml_smaps_match(s, x);
 		ck_assert_ptr_nonnull(y);
+		ck_assert_ptr_eq(y, ml_smaps_find(s, x->start));
 		ck_assert_uint_eq(y->vma.end, x->end);
 		ck_assert_uint_eq(y->f.size, x->end - x->start);
 		ck_assert_int_eq(y->vma.kind, x->kind);
