@@ -191,11 +191,10 @@ int ml_maps_parse(const char *buf, size_t len, ml_maps **ret)
 		return -EINVAL;
 	builder b = {0};
 	int r = parse_into(&b, buf, len);
-	if (r < 0) {
-		builder_free(&b);
-		return r;
-	}
-	return builder_finish(&b, ML_MAPS_TEXT, ret);
+	if (r == 0)
+		r = builder_finish(&b, ML_MAPS_TEXT, ret);
+	builder_free(&b); /* empty after a successful finish */
+	return r;
 }
 
 /* ---- [vsyscall] ---- */
@@ -609,11 +608,10 @@ int ml_maps_read(const ml_proc *p, ml_maps_source how, ml_maps **ret)
 	} else {
 		r = read_text(p, &b);
 	}
-	if (r < 0) {
-		builder_free(&b);
-		return r;
-	}
-	return builder_finish(&b, origin, ret);
+	if (r == 0)
+		r = builder_finish(&b, origin, ret);
+	builder_free(&b); /* empty after a successful finish */
+	return r;
 }
 
 size_t ml_maps_count(const ml_maps *m) { return m ? m->n : 0; }
