@@ -91,7 +91,8 @@ typedef enum ml_maps_source {
 	/** The default. On a live process: the text for the layout, then PROCMAP_QUERY on
 	 *  each file-backed mapping for its exact name and build ID (one ioctl per VMA over
 	 *  the whole address space costs about twice the text here; see docs/benchmarks.md).
-	 *  The records equal ML_MAPS_PROCMAP_QUERY's; without the ioctl, those of the text. */
+	 *  The records equal ML_MAPS_PROCMAP_QUERY's (a mapping that changed between the two
+	 *  reads keeps the text's record); without the ioctl, those of the text. */
 	ML_MAPS_AUTO = 0,
 	ML_MAPS_TEXT,            /**< parse /proc/PID/maps only (no build IDs) */
 	ML_MAPS_PROCMAP_QUERY,   /**< only the ioctl, one call per VMA (-EOPNOTSUPP without it) */
@@ -101,8 +102,11 @@ typedef enum ml_maps_source {
  * Reads the mappings of @p. Records are sorted and deduplicated (the text can be torn
  * by concurrent mmap/munmap; the kernel returns about a page per read). The
  * `[vsyscall]` gate mapping, which PROCMAP_QUERY does not return, is included either way.
- * @return 0; -ESRCH gone (or a zombie, whose maps read empty); -EACCES/-EPERM denied;
- *         -EOPNOTSUPP (ML_MAPS_PROCMAP_QUERY only) no ioctl; -ENOMEM.
+ * A kernel thread (no address space) reads as zero mappings.
+ * @return 0; -ESRCH gone (or a zombie, whose maps read empty); -EACCES/-EPERM denied
+ *         (needs PTRACE_MODE_READ: the same user, or CAP_SYS_PTRACE);
+ *         -EOPNOTSUPP (ML_MAPS_PROCMAP_QUERY only) no ioctl; -EBADMSG malformed text
+ *         (a directory handle on a damaged tree); -EINVAL; -ENOMEM.
  */
 ML_API int ml_maps_read(const ml_proc *p, ml_maps_source how, ml_maps **ret);
 
