@@ -82,20 +82,48 @@ static void run(char *const argv[])
 	}
 }
 
-#define MEASURE(label, runs, body)                                                  \
-	do {                                                                        \
-		double *t_ = calloc((size_t)(runs), sizeof(double));                \
-		double *c_ = calloc((size_t)(runs), sizeof(double));                \
-		for (int i_ = 0; i_ < (runs); i_++) {                               \
-			double t0_ = now_us(), c0_ = cpu_us();                      \
-			body;                                                       \
-			t_[i_] = now_us() - t0_;                                    \
-			c_[i_] = cpu_us() - c0_;                                    \
-		}                                                                   \
-		printf("%-28s %10.1f %10.1f\n", label, median(t_, runs), median(c_, runs)); \
-		free(t_);                                                           \
-		free(c_);                                                           \
-	} while (0)
+/* The measurements, run round-robin (one of each per round) so that all of them see the
+ * same machine: on a shared, loaded machine conditions drift between blocks of runs. */
+enum task {
+	T_READ_MAPS, T_MAPS_AUTO, T_MAPS_QUERY, T_MAPS_TEXT, T_READ_SMAPS, T_SMAPS_READ, T_SMAPS_PARSE,
+	T_READ_ROLLUP, T_ROLLUP_READ, T_CMD_CAT_MAPS, T_CMD_CAT_SMAPS, T_CMD_MEMLENS, T_CMD_MEMLENS_ROLLUP,
+	T_CMD_PMAP, T_COUNT
+};
+static const char *const task_names[T_COUNT] = {
+	"read_maps_text", "ml_maps_read_auto", "ml_maps_read_procmap_query", "ml_maps_read_text",
+	"read_smaps_text", "ml_smaps_read", "ml_smaps_parse_only", "read_smaps_rollup_text",
+	"ml_smaps_rollup_read", "cmd_cat_maps", "cmd_cat_smaps", "cmd_memlens_maps",
+	"cmd_memlens_maps_rollup", "cmd_pmap_X",
+};
+
+static ml_proc *g_p;
+static char g_maps[64], g_smaps[64], g_rollup[64], g_pid[16];
+static const char *g_memlens;
+static char *g_text;
+static size_t g_len;
+
+static void run_task(int t)
+{
+	ml_maps *m;
+	ml_smaps *s;
+	ml_smaps_rollup *r;
+	switch (t) {
+	case T_READ_MAPS: slurp(g_maps); break;
+	case T_MAPS_AUTO: ml_maps_read(g_p, ML_MAPS_AUTO, &m); ml_maps_free(m); break;
+	case T_MAPS_QUERY: ml_maps_read(g_p, ML_MAPS_PROCMAP_QUERY, &m); ml_maps_free(m); break;
+	case T_MAPS_TEXT: ml_maps_read(g_p, ML_MAPS_TEXT, &m); ml_maps_free(m); break;
+	case T_READ_SMAPS: slurp(g_smaps); break;
+	case T_SMAPS_READ: ml_smaps_read(g_p, &s); ml_smaps_free(s); break;
+	case T_SMAPS_PARSE: ml_smaps_parse(g_text, g_len, &s); ml_smaps_free(s); break;
+	case T_READ_ROLLUP: slurp(g_rollup); break;
+	case T_ROLLUP_READ: ml_smaps_rollup_read(g_p, &r); ml_smaps_rollup_free(r); break;
+	case T_CMD_CAT_MAPS: run((char *const[]){ "cat", g_maps, NULL }); break;
+	case T_CMD_CAT_SMAPS: run((char *const[]){ "cat", g_smaps, NULL }); break;
+	case T_CMD_MEMLENS: run((char *const[]){ (char *)g_memlens, "maps", g_pid, NULL }); break;
+	case T_CMD_MEMLENS_ROLLUP: run((char *const[]){ (char *)g_memlens, "maps", "--rollup", g_pid, NULL }); break;
+	case T_CMD_PMAP: run((char *const[]){ "pmap", "-X", g_pid, NULL }); break;
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -106,8 +134,7 @@ int main(int argc, char **argv)
 	pid_t pid = atoi(argv[1]);
 	int runs = atoi(argv[2]);
 	const char *memlens = argv[3];
-	char path[64], spid[16];
-	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	char path[64];
 	ml_proc *p;
 	if (ml_proc_open(pid, &p) < 0) {
 		fprintf(stderr, "cannot open %d\n", (int)pid);
@@ -120,44 +147,28 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
 	printf("%-28s %10zu\n", "smaps_bytes", slurp(path));
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	MEASURE("read_maps_text", runs, slurp(path));
-	MEASURE("ml_maps_read_auto", runs, { ml_maps_read(p, ML_MAPS_AUTO, &m); ml_maps_free(m); });
-	MEASURE("ml_maps_read_procmap_query", runs, { ml_maps_read(p, ML_MAPS_PROCMAP_QUERY, &m); ml_maps_free(m); });
-	MEASURE("ml_maps_read_text", runs, { ml_maps_read(p, ML_MAPS_TEXT, &m); ml_maps_free(m); });
-	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
-	MEASURE("read_smaps_text", runs, slurp(path));
-	MEASURE("ml_smaps_read", runs, {
-		ml_smaps *s;
-		ml_smaps_read(p, &s);
-		ml_smaps_free(s);
-	});
-	/* the parser alone, over one copy of the text */
-	char *buf;
-	size_t len;
-	ml_proc_read_file(p, "smaps", &buf, &len);
-	MEASURE("ml_smaps_parse_only", runs, {
-		ml_smaps *s;
-		ml_smaps_parse(buf, len, &s);
-		ml_smaps_free(s);
-	});
-	free(buf);
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	MEASURE("read_smaps_rollup_text", runs, slurp(path));
-	MEASURE("ml_smaps_rollup_read", runs, {
-		ml_smaps_rollup *r;
-		ml_smaps_rollup_read(p, &r);
-		ml_smaps_rollup_free(r);
-	});
-
-	char mpath[64], spath[64];
-	snprintf(mpath, sizeof(mpath), "/proc/%d/maps", (int)pid);
-	snprintf(spath, sizeof(spath), "/proc/%d/smaps", (int)pid);
-	MEASURE("cmd_cat_maps", runs, run((char *const[]){ "cat", mpath, NULL }));
-	MEASURE("cmd_cat_smaps", runs, run((char *const[]){ "cat", spath, NULL }));
-	MEASURE("cmd_memlens_maps", runs, run((char *const[]){ (char *)memlens, "maps", spid, NULL }));
-	MEASURE("cmd_memlens_maps_rollup", runs, run((char *const[]){ (char *)memlens, "maps", "--rollup", spid, NULL }));
-	MEASURE("cmd_pmap_X", runs, run((char *const[]){ "pmap", "-X", spid, NULL }));
+	snprintf(g_maps, sizeof(g_maps), "/proc/%d/maps", (int)pid);
+	snprintf(g_smaps, sizeof(g_smaps), "/proc/%d/smaps", (int)pid);
+	snprintf(g_rollup, sizeof(g_rollup), "/proc/%d/smaps_rollup", (int)pid);
+	snprintf(g_pid, sizeof(g_pid), "%d", (int)pid);
+	g_p = p;
+	g_memlens = memlens;
+	ml_proc_read_file(p, "smaps", &g_text, &g_len);
+	double *wall = calloc((size_t)runs * T_COUNT, sizeof(double));
+	double *cpu = calloc((size_t)runs * T_COUNT, sizeof(double));
+	for (int i = 0; i < runs; i++)
+		for (int t = 0; t < T_COUNT; t++) {
+			double t0 = now_us(), c0 = cpu_us();
+			run_task(t);
+			wall[t * runs + i] = now_us() - t0;
+			cpu[t * runs + i] = cpu_us() - c0;
+		}
+	for (int t = 0; t < T_COUNT; t++)
+		printf("%-28s %10.1f %10.1f\n", task_names[t], median(wall + t * runs, runs),
+		       median(cpu + t * runs, runs));
+	free(wall);
+	free(cpu);
+	free(g_text);
 	ml_proc_free(p);
 	return 0;
 }
