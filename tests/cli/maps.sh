@@ -202,6 +202,21 @@ for l in open(sys.argv[1]):
 done
 cmd stop
 
+# --- a snapshot reads like the live process ---
+if "$MEMLENS" dump -q -o "$tmp/snap.mlcore" "$pid" 2>"$tmp/err"; then
+  "$MEMLENS" maps "$pid" >"$tmp/live" || fail "live maps exit $?"
+  "$MEMLENS" maps "$tmp/snap.mlcore" >"$tmp/snapout" || fail "snapshot maps exit $?: $(cat "$tmp/snapout")"
+  # the layout columns and names are the same; Rss/Pss are the moment's, compare Size
+  cut -c1-80 "$tmp/live" | awk '{print $1, $2, $3, $4, $5, $6}' >"$tmp/a"
+  cut -c1-80 "$tmp/snapout" | awk '{print $1, $2, $3, $4, $5, $6}' >"$tmp/b"
+  diff "$tmp/a" "$tmp/b" >/dev/null || fail "snapshot rows differ from live: $(diff "$tmp/a" "$tmp/b" | head -5)"
+  diff <(awk '{print $NF}' "$tmp/live") <(awk '{print $NF}' "$tmp/snapout") >/dev/null || fail "snapshot names differ"
+  "$MEMLENS" maps "$tmp/snap.mlcore" --rollup --json | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["source"] == "snapshot" and d["rollup"]["rss"] > 0' \
+    || fail "snapshot --rollup"
+else
+  echo "note: memlens dump failed ($(head -1 "$tmp/err")): snapshot comparison not run"
+fi
+
 # --- permission denied: an unprivileged user against a root-owned child ---
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
   setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMLENS" maps "$pid" >"$tmp/out" 2>"$tmp/err"; rc=$?
