@@ -99,6 +99,11 @@ START_TEST(runs_by_kind)
 		ck_assert(v[1].start == a + 4 * PG && v[1].end == a + 8 * PG && v[1].kind == ML_RUN_ZERO);
 		ck_assert(v[2].start == a + 8 * PG && v[2].end == a + 16 * PG && v[2].kind == ML_RUN_UNPOPULATED);
 	}
+	/* an unaligned end is reported back exactly */
+	n = ml_source_runs(s, a + 5, a + 16 * PG - 7, 0, v, 16, &next);
+	ck_assert_uint_eq(next, a + 16 * PG - 7);
+	ck_assert_uint_eq(v[0].start, a + 5);
+	ck_assert_uint_eq(v[n - 1].end, a + 16 * PG - 7);
 	/* without the flag zero pages are populated data */
 	n = ml_source_runs(s, a, a + 16 * PG, 0, v, 16, &next);
 	ck_assert_int_eq(n, 2);
