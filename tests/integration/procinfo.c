@@ -456,6 +456,15 @@ START_TEST(zombie_links_and_fds)
 	ck_assert_int_eq(ml_exe_read(p, &lk), -ESRCH);
 	ck_assert_int_eq(ml_cwd_read(p, &lk), -ESRCH);
 	ck_assert_int_eq(ml_fd_count(p), -ESRCH);
+	ml_fds *it;
+	int r = ml_fds_open(p, &it);
+	if (r == 0) {
+		ml_fd f;
+		ck_assert_int_eq(ml_fds_next(it, &f), -ESRCH);
+		ml_fds_free(it);
+	} else {
+		ck_assert_int_eq(r, -ESRCH);
+	}
 	ml_strv *v;
 	ck_assert_int_eq(ml_environ_read(p, &v), -ESRCH);
 	ml_auxv *a;
@@ -529,6 +538,34 @@ START_TEST(permission_gated_files)
 }
 END_TEST
 
+START_TEST(exec_ends_every_reader)
+{
+	mlt_child *c = mlt_spawn("ml_child", NULL);
+	ml_proc *p = open_child(c);
+	char *self = mlt_helper_path("ml_child");
+	const char *l = mlt_cmd(c, "exec %s", self);
+	ck_assert_ptr_nonnull(l);
+	ck_assert(!strncmp(l, "ready", 5)); /* the new image runs */
+	free(self);
+	ml_proc *t;
+	ml_link *lk;
+	ml_status *s;
+	ml_tasks *it;
+	ck_assert_int_eq(ml_task_from_tid(p, c->pid, &t), -ESRCH);
+	ck_assert_int_eq(ml_task_main_thread(p, &t), -ESRCH);
+	ck_assert_int_eq(ml_cwd_read(p, &lk), -ESRCH);
+	ck_assert_int_eq(ml_exe_read(p, &lk), -ESRCH);
+	ck_assert_int_eq(ml_status_read(p, &s), -ESRCH);
+	ck_assert_int_eq(ml_fd_count(p), -ESRCH);
+	if (ml_tasks_open(p, &it) == 0) {
+		ck_assert_int_eq(ml_tasks_next(it, &t), -ESRCH);
+		ml_tasks_free(it);
+	}
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("procinfo");
@@ -545,6 +582,7 @@ int main(void)
 	tcase_add_test(tc, reaped_is_esrch_everywhere);
 	tcase_add_test(tc, zombie_links_and_fds);
 	tcase_add_test(tc, permission_gated_files);
+	tcase_add_test(tc, exec_ends_every_reader);
 	suite_add_tcase(su, tc);
 	return mlt_run_suite(su);
 }
