@@ -76,6 +76,7 @@ static int builder_add(builder *b, const ml_vma *v, const char *raw, size_t len,
 	r = ml__vma_name_add(&x->v, raw, len, unescape, &b->names, &x->noff, &nlen, &x->escaped);
 	if (r < 0)
 		return r;
+	x->v.name_uncertain = x->escaped;
 	x->seq = b->n++;
 	return 0;
 }

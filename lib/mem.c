@@ -153,8 +153,12 @@ int ml_populated_open(const ml_proc *p, uint64_t start, uint64_t end, const ml_p
 {
 	if (!p || !ret || start > end || (o && o->sz < sizeof(size_t)))
 		return -EINVAL;
-	unsigned flags = o && o->sz >= offsetof(ml_populated_opts, flags) + sizeof(unsigned) ? o->flags : 0;
-	bool emul = o && o->sz >= sizeof(ml_populated_opts) ? o->force_emulation : false;
+	ml_populated_opts opt;
+	memset(&opt, 0, sizeof(opt));
+	if (o)
+		memcpy(&opt, o, ML_MIN(o->sz, sizeof(opt)));
+	unsigned flags = opt.flags;
+	bool emul = opt.force_emulation;
 	ml_populated *it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
@@ -225,10 +229,11 @@ ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *
 		cap = SSIZE_MAX;
 	if (nspans > ML_IOV_MAX)
 		nspans = ML_IOV_MAX;
+	int r;
 	for (;;) {
 		size_t ns = 0, bytes = 0;
 		while (ns < nspans && bytes < cap) {
-			int r = pop_refill(it);
+			r = pop_refill(it);
 			if (r < 0)
 				return r;
 			if (r == 0)
@@ -279,10 +284,10 @@ ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *
 				}
 				uint64_t pos = a + have, e = a + l;
 				while (pos < e) {
-					ssize_t r = ml_mem_read(it->proc, pos, (char *)buf + w, (size_t)(e - pos));
-					if (r == -ESRCH)
-						return r;
-					size_t g = r > 0 ? (size_t)r : 0;
+					ssize_t rr = ml_mem_read(it->proc, pos, (char *)buf + w, (size_t)(e - pos));
+					if (rr == -ESRCH)
+						return rr;
+					size_t g = rr > 0 ? (size_t)rr : 0;
 					if (g) {
 						if (out && spans[out - 1].addr + spans[out - 1].len == pos)
 							spans[out - 1].len += g;
@@ -302,10 +307,8 @@ ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *
 			bytes = w;
 			if (!ns)
 				continue; /* everything in this batch was unreadable: go on */
-		} else {
-			int c = ml_proc_check(it->proc);
-			if (c < 0)
-				return c;
+		} else if ((r = ml__pagemap_same_mm(it->pm, spans[0].addr)) < 0) {
+			return r;
 		}
 		*ret_nspans = ns;
 		return (ssize_t)bytes;

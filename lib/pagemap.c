@@ -292,6 +292,15 @@ ssize_t ml_pagemap_read(ml_pagemap *pm, uint64_t vaddr, uint64_t *entries, size_
 	return (ssize_t)got;
 }
 
+int ml__pagemap_same_mm(ml_pagemap *pm, uint64_t addr)
+{
+	uint64_t e;
+	ssize_t r = ml_pagemap_read(pm, addr, &e, 1);
+	if (r < 0)
+		return (int)r;
+	return r == 1 ? 0 : -ESRCH;
+}
+
 /* ---- categories and runs (pure) ---- */
 
 void ml_pagemap_categories(const uint64_t *entries, size_t n, uint64_t base, bool pfn_visible,
@@ -518,9 +527,10 @@ ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *v
 {
 	if (!pm || !o || o->sz < offsetof(ml_scan_opts, force_emulation) || !vec || !n || !next)
 		return -EINVAL;
-	ml_scan_opts r = *o;
-	if (o->sz < sizeof(ml_scan_opts))
-		r.force_emulation = false;
+	/* copy only what the caller's version of the struct holds; newer fields stay 0 */
+	ml_scan_opts r;
+	memset(&r, 0, sizeof(r));
+	memcpy(&r, o, ML_MIN(o->sz, sizeof(r)));
 	uint64_t any = r.category_inverted | r.category_mask | r.category_anyof_mask | r.return_mask;
 	if (any & ~ML_PAGE_ALL_KNOWN)
 		return -EINVAL;

@@ -234,9 +234,11 @@ static int start_record(parser *ps, const ml__vma_line *l)
 	x->s.thp_eligible = -1;
 	x->s.protection_key = -1;
 	size_t nlen;
-	r = ml__vma_name_add(&x->s.vma, l->name, l->name_len, true, &ps->arena, &x->noff, &nlen, NULL);
+	bool escaped;
+	r = ml__vma_name_add(&x->s.vma, l->name, l->name_len, true, &ps->arena, &x->noff, &nlen, &escaped);
 	if (r < 0)
 		return r;
+	x->s.vma.name_uncertain = escaped;
 	x->floff = SIZE_MAX;
 	x->x_first = ps->nx;
 	x->seq = ps->n;

@@ -253,7 +253,7 @@ static int flush_reads(const live *l, const struct iovec *liov, const struct iov
 	while (i < n && g >= off + riov[i].iov_len)
 		off += riov[i++].iov_len;
 	if (i == n)
-		return ml_proc_check(l->proc);
+		return ml__pagemap_same_mm(l->pm, (uintptr_t)riov[0].iov_base);
 	for (size_t have = g - off; i < n; i++, have = 0) {
 		uint64_t a = (uintptr_t)riov[i].iov_base + have;
 		size_t want = riov[i].iov_len - have;

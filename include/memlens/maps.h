@@ -67,8 +67,9 @@ typedef struct ml_vma {
  *   so a literal "\012" in a name looks the same. The text path decodes every "\012" to
  *   '\n'; on a live process it then replaces such a name by the exact bytes read from
  *   /proc/PID/map_files/START-END (needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE) and
- *   sets @name_uncertain when it cannot. The ioctl gives exact bytes already. Fixture text
- *   (ml_maps_parse) is always decoded.
+ *   sets @name_uncertain when it cannot. The ioctl gives exact bytes already. Pure text
+ *   (ml_maps_parse, ml_smaps_parse, fixtures) is decoded and such names are marked
+ *   @name_uncertain.
  * - " (deleted)": the kernel appends it to unlinked files on both paths, and a file can
  *   really be named "x (deleted)". Both paths strip one trailing " (deleted)" into
  *   @deleted; on a live process, when the target's root (/proc/PID/root) still holds

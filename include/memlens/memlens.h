@@ -34,3 +34,4 @@
 
 #endif
 #include <memlens/freeze.h>
+#include <memlens/capture.h>

@@ -33,4 +33,12 @@ int ml__vranges_read(const ml_proc *p, ml_vrange **ret, size_t *ret_n);
 /* Index of the first range with end > @addr (== n when none). */
 size_t ml__vranges_find(const ml_vrange *v, size_t n, uint64_t addr);
 
+/*
+ * process_vm_readv goes by PID; after it, this tells whether the address space read was
+ * the one @pm was opened on: a pagemap fd is bound to its mm and reads nothing once that
+ * is gone (exit or exec; a reused PID needs an exit first). One 8-byte pread, where
+ * ml_proc_check() opens and parses files. 0 same, -ESRCH gone.
+ */
+int ml__pagemap_same_mm(ml_pagemap *pm, uint64_t addr);
+
 #endif

@@ -1,8 +1,9 @@
-/* Mapping bounds for the page-level readers, from /proc/PID/maps. */
+/* Mapping bounds and readability for the page-level readers, from ml_maps_read(). */
 #include <string.h>
 
 #include "internal/internal.h"
 #include "internal/page_internal.h"
+#include <memlens/maps.h>
 
 static unsigned name_flags(const char *name, size_t len)
 {
@@ -64,13 +65,32 @@ fail:
 	return r;
 }
 
-/*
- * Bounds and names are all the page readers need, so the maps text is parsed here
- * directly; it costs the kernel about what PROCMAP_QUERY does for this much.
- */
 int ml__vranges_read(const ml_proc *p, ml_vrange **ret, size_t *ret_n)
 {
-	return vranges_text(p, ret, ret_n);
+	ml_maps *m;
+	int r = ml_maps_read(p, ML_MAPS_AUTO, &m);
+	if (r == -EOPNOTSUPP || r == -EBADMSG)
+		return vranges_text(p, ret, ret_n); /* a reader that cannot classify: bounds suffice */
+	if (r < 0)
+		return r;
+	size_t n = ml_maps_count(m);
+	ml_vrange *v = calloc(n ? n : 1, sizeof(*v));
+	if (!v) {
+		ml_maps_free(m);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const ml_vma *vma = ml_maps_get(m, i);
+		v[i].start = vma->start;
+		v[i].end = vma->end;
+		v[i].flags = name_flags(vma->name ? vma->name : "", vma->name ? vma->name_len : 0);
+		if (vma->kind == ML_VMA_VVAR || vma->kind == ML_VMA_VSYSCALL)
+			v[i].flags |= ML_VR_NOSCAN | ML_VR_UNREADABLE;
+	}
+	ml_maps_free(m);
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }
 
 size_t ml__vranges_find(const ml_vrange *v, size_t n, uint64_t addr)

@@ -273,6 +273,36 @@ START_TEST(populated_reader_zero_pages_and_prot_none)
 }
 END_TEST
 
+
+START_TEST(exec_in_the_target_ends_reading)
+{
+	mlt_child *c = mlt_spawn("ml_child", NULL);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	uint64_t a = mlt_kv(mlt_cmd_ok(c, "map 0x100000"), "addr");
+	mlt_cmd_ok(c, "touch 0x%llx 0x100000 4096", (unsigned long long)a);
+	ml_populated *it;
+	ck_assert_int_eq(ml_populated_open(p, a, a + 0x100000, NULL, &it), 0);
+	ml_source *s;
+	ck_assert_int_eq(ml_source_open_proc(p, &s), 0);
+	unsigned char buf[8192];
+	ck_assert_int_eq(ml_source_read(s, a, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	/* the new image maps memory at other addresses; whatever it has, it is not ours */
+	const char *r = mlt_cmd(c, "exec %s", mlt_helper_path("ml_child"));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(strncmp(r, "ready", 5), 0);
+	ml_mem_span sp[4];
+	size_t ns;
+	ck_assert_int_eq(ml_populated_next(it, buf, sizeof(buf), sp, 4, &ns), -ESRCH);
+	ck_assert_int_eq(ml_source_read(s, a, buf, sizeof(buf), 0), -ESRCH);
+	ck_assert_int_eq(ml_mem_read(p, a, buf, 16), -ESRCH);
+	ml_source_free(s);
+	ml_populated_free(it);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mem");
@@ -281,6 +311,7 @@ int main(void)
 	tcase_add_test(tc, short_reads_stop_at_the_first_unreadable_page);
 	tcase_add_test(tc, prot_none_and_secret_memory);
 	tcase_add_test(tc, gone_process);
+	tcase_add_test(tc, exec_in_the_target_ends_reading);
 	tcase_add_test(tc, populated_reader_never_faults_pages_in);
 	tcase_add_test(tc, populated_reader_zero_pages_and_prot_none);
 	suite_add_tcase(s, tc);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <memlens/memlens.h>
@@ -451,6 +453,112 @@ START_TEST(gone_process_gives_esrch)
 }
 END_TEST
 
+
+START_TEST(kpageflags_of_known_pages)
+{
+	if (geteuid() != 0)
+		mlt_skip("kpageflags needs root");
+	fixture f = open_child();
+	uint64_t a = cmd_addr(f.c, "addr", "anon 8");
+	mlt_cmd_ok(f.c, "write 0x%llx 4", (unsigned long long)a);
+	mlt_cmd_ok(f.c, "readf 0x%llx 4", (unsigned long long)(a + 4 * PG));
+	uint64_t t = cmd_addr(f.c, "addr", "thp");
+	ml_kpage *k;
+	ck_assert_int_eq(ml_kpage_open(ML_KPAGE_FLAGS | ML_KPAGE_COUNT | ML_KPAGE_CGROUP, &k), 0);
+	uint64_t e[8], pfn[8], fl[8], cnt[8];
+	ck_assert_int_eq(ml_pagemap_read(f.pm, a, e, 8), 8);
+	for (int i = 0; i < 8; i++)
+		pfn[i] = ml_pme_pfn(e[i]);
+	ck_assert_int_eq(ml_kpage_lookup(k, ML_KPAGE_FLAGS, pfn, 8, fl), 0);
+	ck_assert_int_eq(ml_kpage_lookup(k, ML_KPAGE_COUNT, pfn, 8, cnt), 0);
+	for (int i = 0; i < 4; i++) {
+		ck_assert(fl[i] & ML_KPF(ML_KPF_ANON));
+		ck_assert(!(fl[i] & ML_KPF(ML_KPF_ZERO_PAGE)));
+		ck_assert_uint_eq(cnt[i], 1);
+		/* the batched lookup equals a single read */
+		uint64_t one;
+		ck_assert_int_eq(ml_kpage_flags(k, pfn[i], &one, 1), 1);
+		ck_assert_uint_eq(one & ~(ML_KPF(ML_KPF_REFERENCED) | ML_KPF(ML_KPF_ACTIVE) | ML_KPF(ML_KPF_LRU)),
+				  fl[i] & ~(ML_KPF(ML_KPF_REFERENCED) | ML_KPF(ML_KPF_ACTIVE) | ML_KPF(ML_KPF_LRU)));
+	}
+	for (int i = 4; i < 8; i++) {
+		if (ml_pme_present(e[i])) /* the zero page */
+			ck_assert(fl[i] & ML_KPF(ML_KPF_ZERO_PAGE));
+		else
+			ck_assert_uint_eq(fl[i], 0); /* PFN 0: not looked up */
+	}
+	uint64_t cg;
+	ssize_t r = ml_kpage_cgroup(k, pfn[0], &cg, 1);
+	ck_assert(r == 1 || r == -ENOENT);
+	/* the THP: head and tail frames */
+	ck_assert_int_eq(ml_pagemap_read(f.pm, t, e, 2), 2);
+	if (ml_pme_present(e[0]) && ml_pme_pfn(e[1]) == ml_pme_pfn(e[0]) + 1) {
+		uint64_t p2[2] = { ml_pme_pfn(e[0]), ml_pme_pfn(e[1]) };
+		ck_assert_int_eq(ml_kpage_lookup(k, ML_KPAGE_FLAGS, p2, 2, fl), 0);
+		ck_assert(fl[0] & ML_KPF(ML_KPF_THP));
+		ck_assert(fl[0] & ML_KPF(ML_KPF_COMPOUND_HEAD));
+		ck_assert(fl[1] & ML_KPF(ML_KPF_COMPOUND_TAIL));
+	}
+	/* past the end of physical memory: nothing */
+	ck_assert_int_eq(ml_kpage_flags(k, UINT64_C(1) << 50, fl, 1), 0);
+	ck_assert_int_eq(ml_kpage_lookup(k, 0x8, pfn, 1, fl), -EINVAL);
+	ml_kpage_free(k);
+	close_child(&f);
+
+	/* an unprivileged user is told so */
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(100);
+		ml_kpage *k2;
+		int rr = ml_kpage_open(ML_KPAGE_FLAGS, &k2);
+		_exit(rr == -EACCES ? 0 : rr == -EPERM ? 1 : 2);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) <= 1);
+}
+END_TEST
+
+START_TEST(pfns_hidden_without_cap_sys_admin)
+{
+	if (geteuid() != 0)
+		mlt_skip("needs root to drop to another user");
+	mlt_child *c = pages_child();
+	uint64_t a = cmd_addr(c, "addr", "anon 2");
+	mlt_cmd_ok(c, "write 0x%llx 2", (unsigned long long)a);
+	/* the child's pagemap, opened by a process without privileges of the same uid would be
+	 * denied; we keep uid 0 but drop CAP_SYS_ADMIN from every set */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct { uint32_t version; int pid; } h = { 0x20080522, 0 };
+		struct { uint32_t eff, perm, inh; } d[2];
+		if (syscall(SYS_capget, &h, d))
+			_exit(100);
+		for (int i = 0; i < 2; i++)
+			d[i].eff &= ~(i == 0 ? (1u << 21) : 0), d[i].perm &= ~(i == 0 ? (1u << 21) : 0);
+		if (syscall(SYS_capset, &h, d))
+			_exit(101);
+		ml_proc *p;
+		ml_pagemap *pm;
+		if (ml_proc_open(c->pid, &p) || ml_pagemap_open(p, &pm))
+			_exit(102);
+		uint64_t e[2];
+		if (ml_pagemap_read(pm, a, e, 2) != 2)
+			_exit(103);
+		int ok = !ml_pagemap_pfn_visible(pm) && ml_pme_present(e[0]) && ml_pme_pfn(e[0]) == 0;
+		/* the emulation then cannot tell zero pages or PMD mappings */
+		uint64_t cats = ml_pagemap_scan_categories(pm, true);
+		ok = ok && !(cats & (ML_PAGE_PFNZERO | ML_PAGE_HUGE));
+		_exit(ok ? 0 : 104);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", WEXITSTATUS(st));
+	mlt_child_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pagemap");
@@ -463,6 +571,8 @@ int main(void)
 	tcase_add_test(tc, max_pages_stops_and_resumes);
 	tcase_add_test(tc, pfns_visible_as_root_and_bad_args);
 	tcase_add_test(tc, gone_process_gives_esrch);
+	tcase_add_test(tc, kpageflags_of_known_pages);
+	tcase_add_test(tc, pfns_hidden_without_cap_sys_admin);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

@@ -192,6 +192,103 @@ START_TEST(kind_names)
 }
 END_TEST
 
+static ml_proc *fixture(const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/proc/%s", mlt_fixture_dir(), name);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open_path(path, &p), 0);
+	return p;
+}
+
+static const ml_vma *by_suffix(const ml_maps *m, const char *suffix, size_t n)
+{
+	for (size_t i = 0; i < ml_maps_count(m); i++) {
+		const ml_vma *v = ml_maps_get(m, i);
+		if (v->name_len >= n && memcmp(v->name + v->name_len - n, suffix, n) == 0)
+			return v;
+	}
+	return NULL;
+}
+#define BY_SUFFIX(m, lit) by_suffix(m, lit, sizeof(lit) - 1)
+
+START_TEST(fixture_odd_names)
+{
+	ml_proc *p = fixture("maps-names");
+	ml_maps *m;
+	ck_assert_int_eq(ml_maps_read(p, ML_MAPS_AUTO, &m), 0);
+	ck_assert_int_eq(ml_maps_origin(m), ML_MAPS_TEXT); /* no ioctl on a plain file */
+	ck_assert_uint_eq(ml_maps_count(m), 34);
+	ml_maps *q;
+	ck_assert_int_eq(ml_maps_read(p, ML_MAPS_PROCMAP_QUERY, &q), -EOPNOTSUPP);
+	const ml_vma *v = BY_SUFFIX(m, "/sp ace  ");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(v->start, 0x7fbb5ab9f000);
+	ck_assert_uint_eq(v->inode, 10955825);
+	v = BY_SUFFIX(m, "/new\nline");
+	ck_assert_ptr_nonnull(v);
+	ck_assert(v->name_uncertain); /* text alone cannot tell \012 from a newline */
+	ck_assert_ptr_nonnull(BY_SUFFIX(m, "/bad\xff\xfe"));
+	/* a literal backslash sequence reads as a newline from text alone */
+	v = BY_SUFFIX(m, "/back\nslash");
+	ck_assert_ptr_nonnull(v);
+	ck_assert(v->name_uncertain);
+	/* from text alone, a trailing " (deleted)" means deleted (the live reader checks) */
+	v = BY_SUFFIX(m, "/real");
+	ck_assert(v && v->deleted);
+	v = BY_SUFFIX(m, "/gone");
+	ck_assert(v && v->deleted && v->inode == 10955950);
+	v = BY_SUFFIX(m, "/gone (deleted)");
+	ck_assert(v && v->deleted && v->inode == 10955953);
+	v = ml_maps_find(m, 0x7fbb5a99d000);
+	ck_assert_str_eq(v->name, "/dev/zero");
+	ck_assert_int_eq(v->kind, ML_VMA_SHMEM);
+	ck_assert_int_eq(ml_maps_find(m, 0x7fbb5a98d000)->kind, ML_VMA_MEMFD);
+	ck_assert_str_eq(ml_maps_find(m, 0x7fbb5a98d000)->name, "/memfd:fx_buf");
+	ck_assert_int_eq(ml_maps_find(m, 0x7fbb5a97d000)->kind, ML_VMA_SYSV);
+	unsigned kinds = 0;
+	for (size_t i = 0; i < ml_maps_count(m); i++)
+		kinds |= 1u << ml_maps_get(m, i)->kind;
+	ck_assert_uint_eq(kinds & (1u << ML_VMA_HEAP | 1u << ML_VMA_STACK | 1u << ML_VMA_VDSO |
+				   1u << ML_VMA_VVAR | 1u << ML_VMA_VSYSCALL | 1u << ML_VMA_ANON),
+			  1u << ML_VMA_HEAP | 1u << ML_VMA_STACK | 1u << ML_VMA_VDSO | 1u << ML_VMA_VVAR |
+				  1u << ML_VMA_VSYSCALL | 1u << ML_VMA_ANON);
+	ml_maps_free(m);
+	ml_proc_free(p);
+}
+END_TEST
+
+START_TEST(fixture_anon_named)
+{
+	ml_proc *p = fixture("maps-anon-named");
+	ml_maps *m;
+	ck_assert_int_eq(ml_maps_read(p, ML_MAPS_TEXT, &m), 0);
+	const ml_vma *v = ml_maps_find(m, 0x7fbb5a9b1000);
+	ck_assert_str_eq(v->name, "[anon:ml heap arena]");
+	ck_assert_int_eq(v->kind, ML_VMA_ANON_NAMED);
+	ck_assert_str_eq(ml_maps_find(m, 0x7fbb5ab89000)->name, "[anon:x]");
+	v = ml_maps_find(m, 0x7fbb5a99d000);
+	ck_assert_str_eq(v->name, "[anon_shmem:ml shm]");
+	ck_assert_int_eq(v->kind, ML_VMA_SHMEM);
+	ck_assert_uint_eq(v->inode, 163);
+	ml_maps_free(m);
+	ml_proc_free(p);
+}
+END_TEST
+
+START_TEST(fixture_kernel_thread)
+{
+	ml_proc *p = fixture("maps-kthread");
+	ml_maps *m;
+	ck_assert_int_eq(ml_maps_read(p, ML_MAPS_AUTO, &m), 0);
+	ck_assert_uint_eq(ml_maps_count(m), 0);
+	ck_assert_ptr_null(ml_maps_get(m, 0));
+	ck_assert_ptr_null(ml_maps_find(m, 0));
+	ml_maps_free(m);
+	ml_proc_free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("maps");
@@ -203,6 +300,9 @@ int main(void)
 	tcase_add_test(tc, malformed_lines_fail);
 	tcase_add_test(tc, never_reads_past_len);
 	tcase_add_test(tc, kind_names);
+	tcase_add_test(tc, fixture_odd_names);
+	tcase_add_test(tc, fixture_anon_named);
+	tcase_add_test(tc, fixture_kernel_thread);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

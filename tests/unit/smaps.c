@@ -163,6 +163,98 @@ START_TEST(rollup)
 }
 END_TEST
 
+static ml_proc *fixture(const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/proc/%s", mlt_fixture_dir(), name);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open_path(path, &p), 0);
+	return p;
+}
+
+START_TEST(fixture_thp_heap)
+{
+	ml_proc *p = fixture("maps-thp");
+	ml_smaps *s;
+	ck_assert_int_eq(ml_smaps_read(p, &s), 0);
+	/* the 32 MiB MADV_HUGEPAGE region, every page written: all of it in huge pages */
+	const ml_smaps_vma *v = ml_smaps_find(s, 0x7f45ee600000);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(v->f.size, 32u << 20);
+	ck_assert_uint_eq(v->f.rss, 32u << 20);
+	ck_assert_uint_eq(v->f.anon_huge_pages, 32u << 20);
+	ck_assert_uint_eq(v->f.anonymous, 32u << 20);
+	ck_assert_int_eq(v->thp_eligible, 1);
+	ck_assert(v->vm_flags & ML_VMF_HG);
+	/* the 4 MiB region with its first 2 MiB written */
+	v = ml_smaps_find(s, 0x7f45ee200000);
+	ck_assert_uint_eq(v->f.size, 4u << 20);
+	ck_assert_uint_eq(v->f.rss, 2u << 20);
+	ck_assert_uint_eq(v->f.private_dirty, 2u << 20);
+	ck_assert(!(v->vm_flags & ML_VMF_HG));
+	/* every record has every documented per-mapping field, and nothing unknown */
+	uint64_t rollup_only = 1ull << ML_SMAPS_PSS_ANON | 1ull << ML_SMAPS_PSS_FILE | 1ull << ML_SMAPS_PSS_SHMEM;
+	for (size_t i = 0; i < ml_smaps_count(s); i++) {
+		const ml_smaps_vma *x = ml_smaps_get(s, i);
+		ck_assert_uint_eq(x->f.present, ((1ull << ML_SMAPS_NFIELDS) - 1) & ~rollup_only);
+		ck_assert_uint_eq(x->n_extra, 0);
+		ck_assert(x->has_vm_flags);
+		ck_assert(!(x->vm_flags & ML_VMF_UNKNOWN));
+		ck_assert_int_ge(x->thp_eligible, 0);
+	}
+	/* the sum of per-mapping Rss is the rollup's (captured from an idle process) */
+	ml_smaps_rollup *r;
+	ck_assert_int_eq(ml_smaps_rollup_read(p, &r), 0);
+	ml_smaps_fields t;
+	ml_smaps_total(s, &t);
+	ck_assert_uint_eq(t.rss, r->f.rss);
+	ck_assert_uint_eq(t.anon_huge_pages, r->f.anon_huge_pages);
+	ck_assert_uint_eq(t.anonymous, r->f.anonymous);
+	ck_assert_uint_eq(r->f.anon_huge_pages, 32u << 20);
+	ck_assert_uint_eq(r->f.present, (1ull << ML_SMAPS_NFIELDS) - 1 - (1ull << ML_SMAPS_SIZE) -
+					    (1ull << ML_SMAPS_KERNEL_PAGE_SIZE) - (1ull << ML_SMAPS_MMU_PAGE_SIZE));
+	ck_assert_uint_eq(r->start, ml_smaps_get(s, 0)->vma.start);
+	ml_smaps_rollup_free(r);
+	/* smaps and maps of the same capture describe the same mappings */
+	ml_maps *m;
+	ck_assert_int_eq(ml_maps_read(p, ML_MAPS_AUTO, &m), 0);
+	ck_assert_uint_eq(ml_maps_count(m), ml_smaps_count(s));
+	for (size_t i = 0; i < ml_maps_count(m); i++) {
+		ck_assert_uint_eq(ml_maps_get(m, i)->start, ml_smaps_get(s, i)->vma.start);
+		ck_assert_uint_eq(ml_maps_get(m, i)->end, ml_smaps_get(s, i)->vma.end);
+		ck_assert_str_eq(ml_maps_get(m, i)->name, ml_smaps_get(s, i)->vma.name);
+	}
+	ml_maps_free(m);
+	ml_smaps_free(s);
+	ml_proc_free(p);
+}
+END_TEST
+
+START_TEST(fixture_names_and_kthread)
+{
+	ml_proc *p = fixture("maps-names");
+	ml_smaps *s;
+	ck_assert_int_eq(ml_smaps_read(p, &s), 0);
+	ck_assert_uint_eq(ml_smaps_count(s), 34);
+	const ml_smaps_vma *v = ml_smaps_find(s, 0x7fbb5a99d000);
+	ck_assert_int_eq(v->vma.kind, ML_VMA_SHMEM);
+	ck_assert_uint_eq(v->f.rss, 0x10000);
+	ck_assert(v->vm_flags & ML_VMF_SH && v->vm_flags & ML_VMF_MS);
+	ml_smaps_free(s);
+	ml_proc_free(p);
+
+	p = fixture("maps-kthread");
+	ck_assert_int_eq(ml_smaps_read(p, &s), 0);
+	ck_assert_uint_eq(ml_smaps_count(s), 0);
+	ml_smaps_free(s);
+	ml_smaps_rollup *r = NULL;
+	/* the kernel gave ESRCH for a kernel thread's smaps_rollup: the tree has no copy */
+	ck_assert_int_eq(ml_smaps_rollup_read(p, &r), -EOPNOTSUPP);
+	ck_assert_ptr_null(r);
+	ml_proc_free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("smaps");
@@ -171,6 +263,8 @@ int main(void)
 	tcase_add_test(tc, names_and_helpers);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, rollup);
+	tcase_add_test(tc, fixture_thp_heap);
+	tcase_add_test(tc, fixture_names_and_kthread);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

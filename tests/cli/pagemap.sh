@@ -1,0 +1,120 @@
+# memlens pagemap: per-mapping counts agree with smaps (Rss, AnonHugePages, Swap); scan and
+# plain-read paths print the same; --addr run listing; exit codes.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+command -v python3 >/dev/null || { echo "SKIP: python3 needed to check the output"; exit 77; }
+
+coproc CH { exec "$ML_HELPERS/ml_pages"; }
+tmp=$(mktemp -d)
+trap 'kill $CH_PID 2>/dev/null; rm -rf "$tmp"' EXIT
+read -r line <&"${CH[0]}"
+PID=${line#ready pid=}
+cmd() { echo "$*" >&"${CH[1]}"; read -r reply <&"${CH[0]}"; case $reply in ok*) return 0;; *) return 1;; esac; }
+kv() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$reply"; }
+
+cmd anon 16 || fail anon; A=$(kv addr)
+cmd write "$A" 4 || fail write
+cmd readf "$(printf '0x%x' $((A + 4 * 4096)))" 4 || fail readf
+cmd thp || fail thp
+cmd shared 8 || fail shared
+cmd protnone 3 || fail protnone
+cmd file "$tmp/f" 64 || fail file
+cmd alt 200 || fail alt
+cmd guard 2 || echo "note: no MADV_GUARD_INSTALL here"
+
+"$MEMLENS" pagemap --json "$PID" >"$tmp/j" || fail "pagemap exit $?"
+python3 - "$tmp/j" "/proc/$PID/smaps" <<'EOF' || fail "counts disagree with smaps"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "memlens.pagemap/1", d["schema"]
+smaps, cur = {}, None
+for line in open(sys.argv[2]):
+    f = line.split()
+    if "-" in f[0] and not f[0].endswith(":"):
+        a, b = f[0].split("-")
+        cur = smaps.setdefault((int(a, 16), int(b, 16)), {})
+    elif f[0].endswith(":") and len(f) >= 2 and f[1].isdigit():
+        cur[f[0][:-1]] = int(f[1]) * 1024
+checked = 0
+for m in d["mappings"]:
+    key = (int(m["start"], 16), int(m["end"], 16))
+    if key not in smaps:
+        continue  # [vsyscall] is not in smaps
+    s = smaps[key]
+    rss = m["present"] - m["zero"]
+    assert rss == s["Rss"], (m, s["Rss"])
+    thp_anon = m["thp"] if m["kind"] not in ("file", "shmem", "memfd", "sysv") else 0
+    assert thp_anon == s.get("AnonHugePages", 0), (m, s.get("AnonHugePages"))
+    assert m["swapped"] == s.get("Swap", 0), m
+    assert m["present"] <= m["mapped"] and m["file"] <= m["present"] + m["swapped"], m
+    checked += 1
+assert checked >= 10, checked
+t = d["totals"]
+assert t["present"] == sum(m["present"] for m in d["mappings"])
+EOF
+
+# the known regions, as the child made them
+python3 - "$tmp/j" "$A" <<'EOF' || fail "known page states"
+import json, sys
+d = json.load(open(sys.argv[1])); a = int(sys.argv[2], 16)
+m = [m for m in d["mappings"] if int(m["start"], 16) <= a < int(m["end"], 16)][0]
+assert m["present"] >= 8 * 4096, m
+if d["pfn_visible"]:
+    assert m["zero"] >= 4 * 4096, m
+    thp = [m for m in d["mappings"] if m["thp"] >= 2 << 20]
+    assert thp, "no THP mapping seen"
+    assert thp[0]["zero"] == 2 << 20, thp[0]   # the read-faulted half: huge zero page
+shared = [m for m in d["mappings"] if m["kind"] == "shmem" and m["present"] == 8 * 4096]
+assert shared and shared[0]["file"] == 8 * 4096, shared
+EOF
+
+# the plain-read path prints the same document
+"$MEMLENS" pagemap --json --emulate "$PID" >"$tmp/e" || fail "--emulate exit $?"
+python3 - "$tmp/j" "$tmp/e" <<'EOF' || fail "PAGEMAP_SCAN and plain reads disagree"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for x in (a, b):
+    x.pop("method")
+    for m in x["mappings"] + [x["totals"]]:
+        for k in ("lru", "active", "referenced", "idle", "dirty"):  # kernel LRU state moves on its own
+            m.pop(k, None)
+assert a == b
+EOF
+
+# the table: one row per mapping plus totals; --populated drops empty ones
+"$MEMLENS" pagemap --bytes "$PID" >"$tmp/t" || fail "table exit"
+head -1 "$tmp/t" | grep -q "PRESENT" || fail "table header"
+tail -1 "$tmp/t" | grep -q "^total" || fail "totals row"
+rows=$(grep -c '^[0-9a-f]\{12\}-' "$tmp/t")
+prow=$("$MEMLENS" pagemap --populated "$PID" | grep -c '^[0-9a-f]\{12\}-')
+[ "$prow" -lt "$rows" ] || fail "--populated kept every mapping"
+
+# --addr: run-length listing of the 16-page region: written, zero, untouched
+END=$(printf '0x%x' $((A + 16 * 4096)))
+"$MEMLENS" pagemap --addr "$A-$END" --json "$PID" >"$tmp/r" || fail "--addr exit"
+python3 - "$tmp/r" "$A" <<'EOF' || fail "--addr runs"
+import json, sys
+d = json.load(open(sys.argv[1])); a = int(sys.argv[2], 16)
+runs = d["runs"]
+assert sum(r["pages"] for r in runs) == 16
+assert int(runs[0]["start"], 16) == a and int(runs[-1]["end"], 16) == a + 16 * 4096
+last = runs[-1]
+assert last["pages"] == 8 and last["flags"] == [], last
+written = [r for r in runs if "exclusive" in r["flags"]]
+assert sum(r["pages"] for r in written) == 4, runs
+if d["pfn_visible"]:
+    zero = [r for r in runs if "zero_pfn" in r["flags"]]
+    assert len(zero) == 1 and zero[0]["pages"] == 4, runs
+    if d["kpageflags"]:
+        assert all("anonymous" in r["flags"] for r in written), written
+        assert "zero_page" in zero[0]["flags"], zero
+EOF
+"$MEMLENS" pagemap --addr "$A-$END" "$PID" | grep -q "^START" || fail "--addr table"
+
+# usage and errors
+"$MEMLENS" pagemap --help | grep -q -- "--addr" || fail "--help"
+"$MEMLENS" pagemap 2>/dev/null; [ $? = 64 ] || fail "missing PID is not a usage error"
+"$MEMLENS" pagemap --addr zz "$PID" 2>/dev/null; [ $? = 64 ] || fail "bad range is not a usage error"
+"$MEMLENS" pagemap 999999999 2>"$tmp/err"; [ $? = 2 ] || fail "no such process"
+grep -q "pid 999999999" "$tmp/err" || fail "error names the pid"
+echo ok

@@ -1,0 +1,552 @@
+/* memlens maps: one row per mapping with its smaps accounting, sorted and filtered, with totals. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <memlens/memlens.h>
+
+#include "common/cli.h"
+#include "common/json.h"
+#include "common/table.h"
+
+enum {
+	OPT_SORT = 256,
+	OPT_KIND,
+	OPT_PERM,
+	OPT_ADDR,
+	OPT_NAME,
+	OPT_ROLLUP,
+	OPT_JSON,
+	OPT_BYTES,
+};
+
+static const ml_opt opts[] = {
+	{ "extended", 'x', 0, NULL, "show every smaps field, THPeligible, ProtectionKey and VmFlags" },
+	{ "sort", OPT_SORT, 1, "KEY", "order rows by rss, pss, swap or size (largest first) or addr" },
+	{ "kind", OPT_KIND, 1, "KINDS", "only these kinds (comma list): anon file heap stack vdso vvar "
+					"vsyscall anon-named shmem sysv memfd other" },
+	{ "perm", OPT_PERM, 1, "PERMS", "only mappings with all these permissions: r w x, s (shared) or p (private)" },
+	{ "addr", OPT_ADDR, 1, "A-B", "only mappings overlapping the hex range [A, B)" },
+	{ "name", OPT_NAME, 1, "GLOB", "only mappings whose name matches GLOB" },
+	{ "rollup", OPT_ROLLUP, 0, NULL, "print the whole-process totals of smaps_rollup instead" },
+	{ "json", OPT_JSON, 0, NULL, "write one JSON document (schema memlens.maps/1)" },
+	{ "bytes", OPT_BYTES, 0, NULL, "exact sizes in bytes (the default when not on a terminal)" },
+	ML_OPT_HELP,
+	ML_OPT_END,
+};
+
+static const ml_cmd cmd = {
+	.name = "maps",
+	.usage = "[options] <PID | snapshot>",
+	.summary = "List the mappings of a process (or a snapshot) with their size, resident, proportional, "
+		   "dirty and swapped memory from smaps, and a totals row; like pmap -X.",
+	.opts = opts,
+	.min_args = 1,
+	.max_args = 1,
+};
+
+typedef enum { SORT_ADDR, SORT_RSS, SORT_PSS, SORT_SWAP, SORT_SIZE } sort_key;
+
+typedef struct args {
+	bool extended, rollup, json, bytes;
+	sort_key sort;
+	unsigned kinds; /* bit per ml_vma_kind; 0 = all */
+	uint32_t perm_need, perm_not;
+	bool have_addr;
+	uint64_t addr_lo, addr_hi;
+	const char *name_glob;
+} args;
+
+static int on_opt(int key, const char *arg, void *ctx)
+{
+	args *a = ctx;
+	switch (key) {
+	case 'x':
+		a->extended = true;
+		return 0;
+	case OPT_SORT:
+		if (!strcmp(arg, "rss"))
+			a->sort = SORT_RSS;
+		else if (!strcmp(arg, "pss"))
+			a->sort = SORT_PSS;
+		else if (!strcmp(arg, "swap"))
+			a->sort = SORT_SWAP;
+		else if (!strcmp(arg, "size"))
+			a->sort = SORT_SIZE;
+		else if (!strcmp(arg, "addr"))
+			a->sort = SORT_ADDR;
+		else
+			return ml_cli_usage_error(&cmd, "--sort: unknown key '%s' (rss, pss, swap, size, addr)", arg), -1;
+		return 0;
+	case OPT_KIND: {
+		char *dup = strdup(arg), *save = NULL;
+		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			int k;
+			for (k = 0; k < ML_VMA_KIND_COUNT; k++)
+				if (!strcmp(t, ml_vma_kind_name((ml_vma_kind)k)))
+					break;
+			if (k == ML_VMA_KIND_COUNT) {
+				ml_cli_usage_error(&cmd, "--kind: unknown kind '%s'", t);
+				free(dup);
+				return -1;
+			}
+			a->kinds |= 1u << k;
+		}
+		free(dup);
+		return 0;
+	}
+	case OPT_PERM:
+		for (const char *c = arg; *c; c++) {
+			switch (*c) {
+			case 'r': a->perm_need |= ML_PERM_READ; break;
+			case 'w': a->perm_need |= ML_PERM_WRITE; break;
+			case 'x': a->perm_need |= ML_PERM_EXEC; break;
+			case 's': a->perm_need |= ML_PERM_SHARED; break;
+			case 'p': a->perm_not |= ML_PERM_SHARED; break;
+			case '-': break;
+			default:
+				return ml_cli_usage_error(&cmd, "--perm: unknown permission '%c' (r, w, x, s, p)", *c), -1;
+			}
+		}
+		return 0;
+	case OPT_ADDR:
+		if (!ml_cli_parse_range(arg, &a->addr_lo, &a->addr_hi) || a->addr_hi <= a->addr_lo)
+			return ml_cli_usage_error(&cmd, "--addr: expected a hex range A-B with A < B, got '%s'", arg), -1;
+		a->have_addr = true;
+		return 0;
+	case OPT_NAME:
+		a->name_glob = arg;
+		return 0;
+	case OPT_ROLLUP:
+		a->rollup = true;
+		return 0;
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	case OPT_BYTES:
+		a->bytes = true;
+		return 0;
+	}
+	return -1;
+}
+
+/* snake_case JSON keys of the smaps fields, in ml_smaps_field order */
+static const char *const json_keys[ML_SMAPS_NFIELDS] = {
+	"size", "kernel_page_size", "mmu_page_size", "rss", "pss", "pss_dirty", "pss_anon", "pss_file",
+	"pss_shmem", "shared_clean", "shared_dirty", "private_clean", "private_dirty", "referenced",
+	"anonymous", "ksm", "lazyfree", "anon_huge_pages", "shmem_pmd_mapped", "file_pmd_mapped",
+	"shared_hugetlb", "private_hugetlb", "swap", "swap_pss", "locked",
+};
+
+/* A shown row: a mapping and, when smaps had it, its accounting. */
+typedef struct row {
+	const ml_vma *v;
+	const ml_smaps_vma *s;
+} row;
+
+static uint64_t field(const row *r, ml_smaps_field f) { return r->s ? r->s->f.v[f] : 0; }
+static uint64_t dirty(const row *r) { return field(r, ML_SMAPS_SHARED_DIRTY) + field(r, ML_SMAPS_PRIVATE_DIRTY); }
+
+static sort_key g_sort;
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const row *a = pa, *b = pb;
+	uint64_t x = 0, y = 0;
+	switch (g_sort) {
+	case SORT_RSS: x = field(a, ML_SMAPS_RSS); y = field(b, ML_SMAPS_RSS); break;
+	case SORT_PSS: x = field(a, ML_SMAPS_PSS); y = field(b, ML_SMAPS_PSS); break;
+	case SORT_SWAP: x = field(a, ML_SMAPS_SWAP); y = field(b, ML_SMAPS_SWAP); break;
+	case SORT_SIZE: x = a->v->end - a->v->start; y = b->v->end - b->v->start; break;
+	case SORT_ADDR: break;
+	}
+	if (x != y)
+		return x > y ? -1 : 1;
+	return a->v->start < b->v->start ? -1 : a->v->start > b->v->start;
+}
+
+static bool shown(const args *a, const ml_vma *v)
+{
+	if (a->kinds && !(a->kinds & (1u << v->kind)))
+		return false;
+	if ((v->perms & a->perm_need) != a->perm_need || (v->perms & a->perm_not))
+		return false;
+	if (a->have_addr && (v->end <= a->addr_lo || v->start >= a->addr_hi))
+		return false;
+	if (a->name_glob && !ml_cli_glob(a->name_glob, v->name, v->name_len))
+		return false;
+	return true;
+}
+
+/* The name as a terminal shows it: escaped so nothing is lost, with the kernel's suffix. */
+static char *display_name(const ml_vma *v)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+	if (!f)
+		return NULL;
+	ml_cli_put_escaped(f, v->name, v->name_len);
+	if (v->deleted)
+		fputs(" (deleted)", f);
+	fclose(f);
+	return s;
+}
+
+static void json_fields(ml_json *j, const ml_smaps_fields *f)
+{
+	for (unsigned k = 0; k < ML_SMAPS_NFIELDS; k++)
+		if (f->present & (1ull << k))
+			ML_JSON_KU64(j, json_keys[k], f->v[k]);
+}
+
+static void json_extras(ml_json *j, const ml_smaps_extra *x, size_t n)
+{
+	if (!n)
+		return;
+	ml_json_key(j, "extra");
+	ml_json_obj_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		ml_json_key(j, x[i].key);
+		if (x[i].numeric)
+			ml_json_u64(j, x[i].bytes);
+		else
+			ml_json_str(j, x[i].value, x[i].value_len);
+	}
+	ml_json_obj_end(j);
+}
+
+static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *spec)
+{
+	ml_smaps_rollup *r = NULL;
+	int err;
+	const ml_proc *p = ml_source_proc(src);
+	if (p) {
+		err = ml_smaps_rollup_read(p, &r);
+	} else {
+		char *buf;
+		size_t len;
+		err = ml_source_read_file(src, "smaps_rollup", &buf, &len);
+		if (err == 0) {
+			err = ml_smaps_rollup_parse(buf, len, &r);
+			free(buf);
+		}
+	}
+	if (err < 0) {
+		if (p && err == -ESRCH)
+			return ml_cli_pid_error(pid, "process exited while its smaps_rollup was being read", err);
+		return p ? ml_cli_pid_error(pid, "cannot read smaps_rollup", err)
+			 : ml_cli_file_error(spec, "cannot read smaps_rollup", err);
+	}
+	if (a->json) {
+		ml_json j;
+		ml_json_init(&j, stdout);
+		ml_json_obj_begin(&j);
+		ML_JSON_KSTR(&j, "schema", "memlens.maps/1");
+		ML_JSON_KI64(&j, "pid", pid);
+		ML_JSON_KSTR(&j, "source", p ? "live" : "snapshot");
+		ml_json_key(&j, "rollup");
+		ml_json_obj_begin(&j);
+		ML_JSON_KADDR(&j, "start", r->start);
+		ML_JSON_KADDR(&j, "end", r->end);
+		json_fields(&j, &r->f);
+		ML_JSON_KU64(&j, "uss", ml_smaps_uss(&r->f));
+		json_extras(&j, r->extra, r->n_extra);
+		ml_json_obj_end(&j);
+		ml_json_obj_end(&j);
+		fputc('\n', stdout);
+	} else {
+		bool human = !a->bytes && ml_cli_stdout_tty();
+		static const char *const hdr[] = { "Field", "Value" };
+		static const bool right[] = { false, true };
+		ml_table *t = ml_table_new(2, hdr, right);
+		char b[32], range[80];
+		snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)r->start, (unsigned long long)r->end);
+		ml_table_add(t, (const char *const[]){ "Range", range });
+		for (unsigned k = 0; k < ML_SMAPS_NFIELDS; k++)
+			if (r->f.present & (1ull << k))
+				ml_table_add(t, (const char *const[]){ ml_smaps_field_name((ml_smaps_field)k),
+								       ml_cli_fmt_size(b, r->f.v[k], human) });
+		ml_table_add(t, (const char *const[]){ "USS", ml_cli_fmt_size(b, ml_smaps_uss(&r->f), human) });
+		for (size_t i = 0; i < r->n_extra; i++)
+			ml_table_add(t, (const char *const[]){ r->extra[i].key,
+							       r->extra[i].numeric ? ml_cli_fmt_size(b, r->extra[i].bytes, human)
+										   : r->extra[i].value });
+		ml_table_print(t, stdout);
+		ml_table_free(t);
+	}
+	ml_smaps_rollup_free(r);
+	return ML_EXIT_OK;
+}
+
+static void fmt_hex(char *b, size_t n, uint64_t v) { snprintf(b, n, "%llx", (unsigned long long)v); }
+
+static int print_table(const args *a, row *rows, size_t n, const ml_smaps *sm)
+{
+	bool human = !a->bytes && ml_cli_stdout_tty();
+	/* columns: the maps fields, then the smaps fields, then the name last */
+	const char *hdr[48];
+	bool right[48];
+	int fcol[48]; /* smaps field index per column, or -1 */
+	size_t nc = 0;
+	static const char *const fixed[] = { "Address", "Perm", "Offset", "Device", "Inode" };
+	for (size_t i = 0; i < 5; i++) {
+		hdr[nc] = fixed[i];
+		right[nc] = i >= 2;
+		fcol[nc++] = -1;
+	}
+	uint64_t present = 0;
+	for (size_t i = 0; sm && i < ml_smaps_count(sm); i++)
+		present |= ml_smaps_get(sm, i)->f.present;
+	enum { C_DIRTY = 100, C_THP, C_PKEY, C_FLAGS };
+	if (a->extended) {
+		for (unsigned k = 0; k < ML_SMAPS_NFIELDS; k++)
+			if (present & (1ull << k)) {
+				hdr[nc] = ml_smaps_field_name((ml_smaps_field)k);
+				right[nc] = true;
+				fcol[nc++] = (int)k;
+			}
+		hdr[nc] = "THP";
+		right[nc] = true;
+		fcol[nc++] = C_THP;
+		hdr[nc] = "PKey";
+		right[nc] = true;
+		fcol[nc++] = C_PKEY;
+		hdr[nc] = "VmFlags";
+		right[nc] = false;
+		fcol[nc++] = C_FLAGS;
+	} else {
+		static const struct { const char *h; int f; } cols[] = {
+			{ "Size", ML_SMAPS_SIZE }, { "Rss", ML_SMAPS_RSS }, { "Pss", ML_SMAPS_PSS },
+			{ "Dirty", C_DIRTY },      { "Swap", ML_SMAPS_SWAP },
+		};
+		for (size_t i = 0; i < 5; i++) {
+			hdr[nc] = cols[i].h;
+			right[nc] = true;
+			fcol[nc++] = cols[i].f;
+		}
+	}
+	hdr[nc] = "Name";
+	right[nc] = false;
+	fcol[nc++] = -1;
+	ml_table *t = ml_table_new(nc, hdr, right);
+	if (!t)
+		return -ENOMEM;
+	uint64_t tot[48] = { 0 };
+	char cells[48][64];
+	const char *cp[48];
+	for (size_t i = 0; i < n; i++) {
+		const ml_vma *v = rows[i].v;
+		const ml_smaps_vma *s = rows[i].s;
+		char pb[5];
+		snprintf(cells[0], 64, "%llx-%llx", (unsigned long long)v->start, (unsigned long long)v->end);
+		snprintf(cells[1], 64, "%s", ml_vma_perms_str(v->perms, pb));
+		fmt_hex(cells[2], 64, v->offset);
+		snprintf(cells[3], 64, "%02x:%02x", v->dev_major, v->dev_minor);
+		snprintf(cells[4], 64, "%llu", (unsigned long long)v->inode);
+		char *flags = NULL;
+		for (size_t c = 5; c < nc - 1; c++) {
+			int f = fcol[c];
+			uint64_t val;
+			if (f == C_THP || f == C_PKEY) {
+				int iv = !s ? -1 : f == C_THP ? s->thp_eligible : s->protection_key;
+				snprintf(cells[c], 64, iv < 0 ? "-" : "%d", iv);
+				continue;
+			}
+			if (f == C_FLAGS) {
+				cells[c][0] = '\0';
+				flags = s ? strdup(s->vm_flags_raw) : NULL;
+				continue;
+			}
+			if (f == ML_SMAPS_SIZE && !s)
+				val = v->end - v->start;
+			else if (!s) {
+				snprintf(cells[c], 64, "-");
+				continue;
+			} else
+				val = f == C_DIRTY ? dirty(&rows[i]) : s->f.v[f];
+			tot[c] += val;
+			ml_cli_fmt_size(cells[c], val, human);
+		}
+		for (size_t c = 0; c < nc - 1; c++)
+			cp[c] = fcol[c] == C_FLAGS ? flags : cells[c];
+		char *name = display_name(v);
+		cp[nc - 1] = name ? name : "";
+		ml_table_add(t, cp);
+		free(name);
+		free(flags);
+	}
+	ml_table_rule(t);
+	for (size_t c = 0; c < nc; c++) {
+		cells[c][0] = '\0';
+		cp[c] = cells[c];
+		int f = fcol[c];
+		if (c >= 5 && c < nc - 1 && f != C_THP && f != C_PKEY && f != C_FLAGS &&
+		    f != ML_SMAPS_KERNEL_PAGE_SIZE && f != ML_SMAPS_MMU_PAGE_SIZE)
+			ml_cli_fmt_size(cells[c], tot[c], human);
+	}
+	snprintf(cells[0], 64, "total");
+	snprintf(cells[nc - 1], 64, "%zu mapping%s", n, n == 1 ? "" : "s");
+	ml_table_add(t, cp);
+	ml_table_print(t, stdout);
+	ml_table_free(t);
+	return 0;
+}
+
+static void print_json(row *rows, size_t n, pid_t pid, bool live, const ml_maps *m)
+{
+	ml_json j;
+	ml_json_init(&j, stdout);
+	ml_json_obj_begin(&j);
+	ML_JSON_KSTR(&j, "schema", "memlens.maps/1");
+	ML_JSON_KI64(&j, "pid", pid);
+	ML_JSON_KSTR(&j, "source", live ? "live" : "snapshot");
+	ML_JSON_KSTR(&j, "maps_origin", ml_maps_origin(m) == ML_MAPS_PROCMAP_QUERY ? "procmap_query" : "text");
+	ml_json_key(&j, "mappings");
+	ml_json_arr_begin(&j);
+	ml_smaps_fields tot;
+	memset(&tot, 0, sizeof(tot));
+	for (size_t i = 0; i < n; i++) {
+		const ml_vma *v = rows[i].v;
+		const ml_smaps_vma *s = rows[i].s;
+		char pb[5];
+		ml_json_obj_begin(&j);
+		ML_JSON_KADDR(&j, "start", v->start);
+		ML_JSON_KADDR(&j, "end", v->end);
+		ML_JSON_KSTR(&j, "perms", ml_vma_perms_str(v->perms, pb));
+		ML_JSON_KU64(&j, "offset", v->offset);
+		char dev[24];
+		snprintf(dev, sizeof(dev), "%02x:%02x", v->dev_major, v->dev_minor);
+		ML_JSON_KSTR(&j, "dev", dev);
+		ML_JSON_KU64(&j, "inode", v->inode);
+		ML_JSON_KSTR(&j, "kind", ml_vma_kind_name(v->kind));
+		ml_json_key(&j, "name");
+		ml_json_str(&j, v->name, v->name_len);
+		ML_JSON_KBOOL(&j, "deleted", v->deleted);
+		if (v->name_uncertain)
+			ML_JSON_KBOOL(&j, "name_uncertain", true);
+		if (v->build_id_len) {
+			char hx[65];
+			for (unsigned b = 0; b < v->build_id_len; b++)
+				snprintf(hx + 2 * b, 3, "%02x", v->build_id[b]);
+			ML_JSON_KSTR(&j, "build_id", hx);
+		}
+		if (s) {
+			json_fields(&j, &s->f);
+			if (s->thp_eligible >= 0)
+				ML_JSON_KI64(&j, "thp_eligible", s->thp_eligible);
+			if (s->protection_key >= 0)
+				ML_JSON_KI64(&j, "protection_key", s->protection_key);
+			if (s->has_vm_flags) {
+				ml_json_key(&j, "vm_flags");
+				ml_json_str(&j, s->vm_flags_raw, s->vm_flags_raw_len);
+			}
+			json_extras(&j, s->extra, s->n_extra);
+			for (unsigned k = 0; k < ML_SMAPS_NFIELDS; k++)
+				tot.v[k] += s->f.v[k];
+			tot.present |= s->f.present;
+		}
+		ml_json_obj_end(&j);
+	}
+	ml_json_arr_end(&j);
+	ml_json_key(&j, "totals");
+	ml_json_obj_begin(&j);
+	ML_JSON_KU64(&j, "mappings", n);
+	tot.present &= ~((1ull << ML_SMAPS_KERNEL_PAGE_SIZE) | (1ull << ML_SMAPS_MMU_PAGE_SIZE));
+	json_fields(&j, &tot);
+	ml_json_obj_end(&j);
+	ml_json_obj_end(&j);
+	fputc('\n', stdout);
+}
+
+int cmd_maps(int argc, char **argv);
+int cmd_maps(int argc, char **argv)
+{
+	args a = { 0 };
+	int first;
+	int pr = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	if (pr != 0)
+		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	const char *spec = argv[first];
+	pid_t pid = 0;
+	bool is_pid = ml_cli_parse_pid(spec, &pid);
+	ml_source *src;
+	int err = ml_source_open(spec, &src);
+	if (err < 0)
+		return is_pid ? ml_cli_pid_error(pid, "cannot open process", err)
+			      : ml_cli_file_error(spec, "cannot open snapshot", err);
+	pid = ml_source_pid(src);
+	bool live = ml_source_get_type(src) == ML_SOURCE_LIVE;
+	if (a.rollup) {
+		int rc = print_rollup(&a, src, pid, spec);
+		ml_source_free(src);
+		return rc;
+	}
+	ml_maps *m = NULL;
+	err = ml_source_maps(src, &m);
+	if (err < 0) {
+		int rc = !live ? ml_cli_file_error(spec, "cannot read mappings", err)
+		       : err == -ESRCH ? ml_cli_pid_error(pid, "process exited while its mappings were being read", err)
+				       : ml_cli_pid_error(pid, "cannot read mappings", err);
+		ml_source_free(src);
+		return rc;
+	}
+	int rc = ML_EXIT_OK;
+	ml_smaps *sm = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	err = ml_source_read_file(src, "smaps", &buf, &len);
+	if (err == 0) {
+		err = ml_smaps_parse(buf, len, &sm);
+		free(buf);
+	}
+	if (err < 0) {
+		if (live && err == -ESRCH) {
+			rc = ml_cli_pid_error(pid, "process exited while its smaps was being read", err);
+			ml_maps_free(m);
+			ml_source_free(src);
+			return rc;
+		}
+		/* the mappings alone are still worth showing; say what is missing */
+		if (live)
+			ml_cli_pid_error(pid, "cannot read smaps (sizes only)", err);
+		else
+			ml_cli_file_error(spec, "no smaps in this snapshot (sizes only)", err);
+		rc = ML_EXIT_PARTIAL;
+	}
+	size_t n = ml_maps_count(m), nr = 0;
+	row *rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows) {
+		ml_smaps_free(sm);
+		ml_maps_free(m);
+		ml_source_free(src);
+		return ml_cli_pid_error(pid, "listing mappings", -ENOMEM);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const ml_vma *v = ml_maps_get(m, i);
+		if (!shown(&a, v))
+			continue;
+		const ml_smaps_vma *s = ml_smaps_find(sm, v->start);
+		/* maps and smaps are two reads: join only records describing the same range */
+		if (s && (s->vma.start != v->start || s->vma.end != v->end))
+			s = NULL;
+		rows[nr++] = (row){ v, s };
+	}
+	g_sort = a.sort;
+	if (a.sort != SORT_ADDR)
+		qsort(rows, nr, sizeof(*rows), row_cmp);
+	if (a.json)
+		print_json(rows, nr, pid, live, m);
+	else if (print_table(&a, rows, nr, sm) < 0)
+		rc = ML_EXIT_ERROR;
+	if (fflush(stdout) != 0)
+		rc = ML_EXIT_ERROR;
+	free(rows);
+	ml_smaps_free(sm);
+	ml_maps_free(m);
+	ml_source_free(src);
+	if (rc == ML_EXIT_OK && nr == 0 && (a.kinds || a.perm_need || a.perm_not || a.have_addr || a.name_glob))
+		return ML_EXIT_PARTIAL; /* a filter matched nothing */
+	return rc;
+}
