@@ -87,6 +87,8 @@ typedef struct info {
 	bool have_limits;
 	ml_coredump_filter cdf;
 	bool have_cdf;
+	ml_ksm_stat ksm;
+	bool have_ksm;
 	int oom_score, oom_adj;
 	bool have_oom_score, have_oom_adj;
 	/* smaps_rollup */
@@ -214,6 +216,21 @@ static void read_oom(info *in, const ml_source *s)
 			in->have_oom_adj = true;
 		}
 	}
+}
+
+static void read_ksm(info *in, const ml_source *s)
+{
+	char *b;
+	size_t n;
+	int r = source_text(s, "ksm_stat", &b, &n);
+	if (r == 0) {
+		r = ml_ksm_stat_parse(b, n, &in->ksm);
+		free(b);
+	}
+	if (r == 0)
+		in->have_ksm = in->ksm.present != 0;
+	else if (r != -ENOENT)
+		note_err(in, "ksm_stat", r);
 }
 
 /* Live only: links, owner, descriptors, threads. */
@@ -526,6 +543,12 @@ static void print_human(const info *in)
 	else if (in->have_rollup)
 		printf("             PSS %s  USS %s  swap PSS %s\n", sz(b1, in->pss), sz(b5, in->uss),
 		       sz(b6, in->swap_pss));
+	if (in->have_ksm && (in->ksm.merging_pages || in->ksm.zero_pages || in->ksm.mergeable || in->ksm.merge_any))
+		printf("             KSM %s merged, %s to the zero page, profit %s%s\n",
+		       sz(b1, in->ksm.merging_pages * ml_statm_page_size()),
+		       sz(b2, in->ksm.zero_pages * ml_statm_page_size()),
+		       in->ksm.process_profit < 0 ? "-" : "",
+		       sz(b3, (uint64_t)(in->ksm.process_profit < 0 ? -in->ksm.process_profit : in->ksm.process_profit)));
 	if (s && ml_status_has(s, ML_STATUS_THP_ENABLED))
 		printf("             THP %s\n", s->thp_enabled ? "allowed" : "disabled for this process (prctl)");
 	if (in->have_limits) {
@@ -886,6 +909,20 @@ static void print_json(const info *in, bool threads)
 	} else {
 		ml_json_null(j);
 	}
+	ml_json_key(j, "ksm");
+	if (in->have_ksm) {
+		uint64_t ps = ml_statm_page_size();
+		ml_json_obj_begin(j);
+		ML_JSON_KU64(j, "rmap_items", in->ksm.rmap_items);
+		ML_JSON_KU64(j, "merging_bytes", in->ksm.merging_pages * ps);
+		ML_JSON_KU64(j, "zero_page_bytes", in->ksm.zero_pages * ps);
+		ML_JSON_KI64(j, "process_profit", in->ksm.process_profit);
+		ML_JSON_KBOOL(j, "merge_any", in->ksm.merge_any);
+		ML_JSON_KBOOL(j, "mergeable", in->ksm.mergeable);
+		ml_json_obj_end(j);
+	} else {
+		ml_json_null(j);
+	}
 	ml_json_key(j, "oom_score");
 	in->have_oom_score ? ml_json_i64(j, in->oom_score) : ml_json_null(j);
 	ml_json_key(j, "oom_score_adj");
@@ -977,6 +1014,7 @@ int cmd_info(int argc, char **argv)
 	read_limits(&in, s);
 	read_coredump(&in, s);
 	read_oom(&in, s);
+	read_ksm(&in, s);
 	read_cgroup(&in, s);
 	if (in.live)
 		read_namespaces(&in);

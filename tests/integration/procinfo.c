@@ -225,6 +225,16 @@ START_TEST(values_the_child_set)
 	ml_schedstat ss;
 	ck_assert_int_eq(ml_schedstat_read(p, &ss), 0);
 	ck_assert_uint_gt(ss.run_ns, 0);
+	ml_ksm_stat k;
+	int kr = ml_ksm_stat_read(p, &k);
+	if (kr == 0) { /* -ENOENT: a kernel without KSM */
+		ck_assert(!k.mergeable);
+		mlt_cmd_ok(c, "mergeable 1048576");
+		ck_assert_int_eq(ml_ksm_stat_read(p, &k), 0);
+		ck_assert(k.mergeable); /* MADV_MERGEABLE marks the address space */
+	} else {
+		ck_assert_int_eq(kr, -ENOENT);
+	}
 	ml_proc_free(p);
 	mlt_child_free(c);
 }
