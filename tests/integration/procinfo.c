@@ -167,7 +167,8 @@ END_TEST
 START_TEST(values_the_child_set)
 {
 	mlt_child *c = child();
-	mlt_cmd_ok(c, "rlimit 9 1073741824 2147483648"); /* RLIMIT_AS */
+	/* RLIMIT_AS: large enough for sanitizer builds, which reserve terabytes of shadow */
+	mlt_cmd_ok(c, "rlimit 9 70368744177664 140737488355328");
 	mlt_cmd_ok(c, "rlimit 8 65536 131072");          /* RLIMIT_MEMLOCK */
 	mlt_cmd_ok(c, "rlimit 4 0 inf");                 /* RLIMIT_CORE */
 	mlt_cmd_ok(c, "oom_adj 321");
@@ -177,8 +178,8 @@ START_TEST(values_the_child_set)
 	ml_proc *p = open_child(c);
 	ml_limits l;
 	ck_assert_int_eq(ml_limits_read(p, &l), 0);
-	ck_assert_uint_eq(l.lim[9].soft, 1u << 30);
-	ck_assert_uint_eq(l.lim[9].hard, 2u << 30);
+	ck_assert_uint_eq(l.lim[9].soft, 64ull << 40);
+	ck_assert_uint_eq(l.lim[9].hard, 128ull << 40);
 	ck_assert_uint_eq(l.lim[8].soft, 65536);
 	ck_assert_uint_eq(l.lim[8].hard, 131072);
 	ck_assert_uint_eq(l.lim[4].soft, 0);
