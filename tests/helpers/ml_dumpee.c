@@ -84,7 +84,7 @@ __attribute__((noinline)) void dumpee_park_sleep(void)
 {
 	for (;;) {
 		struct timespec ts = { 3600, 0 };
-		if (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		if (nanosleep(&ts, NULL) < 0 && errno == EINTR)
 			eintr_count++;
 	}
 	__asm__ volatile("" ::: "memory");
