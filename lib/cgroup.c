@@ -95,19 +95,16 @@ int ml_cgroups_parse(const char *buf, size_t len, ml_cgroups **ret)
 	char *p = cg->store, *end = cg->store + len;
 	while (p < end) {
 		char *le = (char *)ml__line_end(p, end);
+		if (le == p) { /* the kernel prints no empty lines; skip them */
+			p = le + 1;
+			continue;
+		}
 		if (!is_record_start(p, le)) {
 			/* continuation of the previous path, or garbage before any record */
 			if (cg->n == 0) {
-				if (le == p) { /* leading empty line */
-					p = le + 1;
-					continue;
-				}
 				r = -EBADMSG;
 				goto fail;
 			}
-			/* A trailing newline at the very end of the file is not a continuation. */
-			if (le == end && le == p)
-				break;
 			if ((r = add_path_copy(cg, &cg->v[cg->n - 1], p, (size_t)(le - p))) < 0)
 				goto fail;
 			p = le + 1;

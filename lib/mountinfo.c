@@ -5,6 +5,7 @@
 
 #include "internal/escape.h"
 #include "internal/internal.h"
+#include "internal/nettext.h"
 
 /*
  * Storage: the input is copied twice. In the raw plane fields keep their escapes and
@@ -226,7 +227,7 @@ int ml_mountinfo_read(const ml_proc *p, ml_mountinfo **ret)
 		return -EINVAL;
 	char *buf;
 	size_t len;
-	int r = ml_proc_read_file(p, "mountinfo", &buf, &len);
+	int r = ml__dead_is_gone(p, ml_proc_read_file(p, "mountinfo", &buf, &len));
 	if (r < 0)
 		return r;
 	r = ml_mountinfo_parse(buf, len, ret);

@@ -5,6 +5,7 @@
 
 #include "internal/escape.h"
 #include "internal/internal.h"
+#include "internal/nettext.h"
 
 struct pend_mount { size_t field0, nfield, op0, nop; };
 struct pend_nums { size_t num0, nnum; };
@@ -251,7 +252,7 @@ int ml_mountstats_read(const ml_proc *p, ml_mountstats **ret)
 		return -EINVAL;
 	char *buf;
 	size_t len;
-	int r = ml_proc_read_file(p, "mountstats", &buf, &len);
+	int r = ml__dead_is_gone(p, ml_proc_read_file(p, "mountstats", &buf, &len));
 	if (r < 0)
 		return r;
 	r = ml_mountstats_parse(buf, len, ret);

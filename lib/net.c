@@ -31,7 +31,7 @@ int ml__net_read(const ml_proc *p, const char *name, char **buf, size_t *len)
 {
 	if (!p)
 		return -EINVAL;
-	return ml_proc_read_file(p, name, buf, len);
+	return ml__dead_is_gone(p, ml_proc_read_file(p, name, buf, len));
 }
 
 /* ---- inet sockets ---- */

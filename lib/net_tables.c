@@ -295,11 +295,12 @@ int ml_net_dev_parse(const char *buf, size_t len, ml_net_devs **ret)
 	}
 	int r = 0;
 	char *p = t->store, *end = t->store + len;
-	while (p < end) {
+	for (size_t line = 0; p < end; line++) {
 		char *le = (char *)ml__line_end(p, end);
 		char *colon = memchr(p, ':', (size_t)(le - p));
-		/* the two header lines have '|' before any ':' ("Inter-|", " face |bytes") */
-		char *bar = memchr(p, '|', (size_t)(le - p));
+		/* the two header lines have '|' before any ':' ("Inter-|", " face |bytes");
+		 * later lines are interfaces, whose names may hold '|' themselves */
+		char *bar = line < 2 ? memchr(p, '|', (size_t)(le - p)) : NULL;
 		if (ml__blank_line(p, le) || (bar && (!colon || bar < colon))) {
 			p = le + 1;
 			continue;

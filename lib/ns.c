@@ -26,6 +26,8 @@ int ml_ns_parse_link(const char *buf, size_t len, size_t *ret_type_len, uint64_t
 {
 	if ((!buf && len) || !ret_type_len || !ret_inode)
 		return -EINVAL;
+	if (len == 0)
+		return -EBADMSG;
 	const char *colon = memchr(buf, ':', len);
 	if (!colon || colon == buf || len - (size_t)(colon - buf) < 4)
 		return -EBADMSG;
@@ -120,29 +122,33 @@ int ml_namespaces_read(const ml_proc *p, ml_namespaces **ret)
 		return -ENOMEM;
 	int r;
 	int dfd = ml_proc_openat(p, "ns", O_RDONLY | O_DIRECTORY);
-	if (dfd < 0) {
+	ml_ns *e;
+	if (dfd == -EACCES || dfd == -EPERM) {
+		/* The directory is mode 0511: others may not list it but may still try each
+		 * link (which the ptrace check then decides). Fall back to the known names. */
+	} else if (dfd < 0) {
 		r = dfd;
 		goto fail;
+	} else {
+		DIR *d = fdopendir(dfd);
+		if (!d) {
+			r = ml_neg_errno();
+			close(dfd);
+			goto fail;
+		}
+		struct dirent *de;
+		r = 0;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			if ((r = add(ns, de->d_name, &e)) < 0)
+				break;
+		}
+		closedir(d);
+		if (r < 0)
+			goto fail;
 	}
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		r = ml_neg_errno();
-		close(dfd);
-		goto fail;
-	}
-	struct dirent *de;
-	ml_ns *e;
-	r = 0;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if ((r = add(ns, de->d_name, &e)) < 0)
-			break;
-	}
-	closedir(d);
-	if (r < 0)
-		goto fail;
+	size_t listed = ns->n;
 	for (size_t k = 0; k < ML_ARRAY_SIZE(known); k++) {
 		bool have = false;
 		for (size_t i = 0; i < ns->n && !have; i++)
@@ -150,8 +156,10 @@ int ml_namespaces_read(const ml_proc *p, ml_namespaces **ret)
 		if (!have) {
 			if ((r = add(ns, known[k], &e)) < 0)
 				goto fail;
-			e->err = -ENOENT;
-			e->type = e->name;
+			if (listed || dfd >= 0) {
+				e->err = -ENOENT;
+				e->type = e->name;
+			}
 		}
 	}
 	size_t nread = 0;

@@ -95,10 +95,10 @@ typedef struct info {
 	/* cgroup */
 	char *cgroup_path;
 	int cgroup_version;
-	bool have_cg_max, have_cg_current;
-	uint64_t cg_max, cg_current;
+	bool have_cg_max, have_cg_current, have_cg_eff, have_cg_peak;
+	uint64_t cg_max, cg_current, cg_eff, cg_peak;
 	/* namespaces: name and inode of ns/ links */
-	struct { const char *name; uint64_t ino; bool same_as_self; } ns[MAX_NS];
+	struct { char name[24]; uint64_t ino; bool same_as_self; } ns[MAX_NS];
 	size_t nns;
 	/* what could not be read: field name and error */
 	struct info_err { const char *what; int err; } errs[MAX_ERRS];
@@ -265,118 +265,125 @@ static void read_live(info *in, bool want_threads)
 	ml_tasks_free(it);
 }
 
-/* The memory cgroup from the process's cgroup file, and its limit where the caller can see it. */
+/* The memory cgroup from the process's cgroup file (live or saved), and on a live process
+ * its limit and usage where the caller can see the cgroup filesystem. */
 static void read_cgroup(info *in, const ml_source *s)
 {
 	char *b;
 	size_t n;
 	int r = source_text(s, "cgroup", &b, &n);
+	ml_cgroups *cgs = NULL;
+	if (r == 0) {
+		r = ml_cgroups_parse(b, n, &cgs);
+		free(b);
+	}
 	if (r < 0) {
 		if (r != -ENOENT || in->live)
 			note_err(in, "cgroup", r);
 		return;
 	}
-	/* Prefer the v1 memory hierarchy when the process has one, else the unified one. */
-	char *v1 = NULL, *v2 = NULL;
-	for (char *line = b, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		char *c1 = strchr(line, ':');
-		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		if (!c2)
-			continue;
-		*c1 = *c2 = '\0';
-		const char *ctl = c1 + 1;
-		if (!strcmp(line, "0") && !*ctl)
-			v2 = c2 + 1;
-		for (const char *t = ctl; *t;) {
-			size_t k = strcspn(t, ",");
-			if (k == 6 && !strncmp(t, "memory", 6))
-				v1 = c2 + 1;
-			t += k + (t[k] == ',');
-		}
+	/* v1's memory hierarchy where the process has one, else the unified hierarchy */
+	const ml_cgroup *cg = ml_cgroups_v1(cgs, "memory");
+	if (!cg)
+		cg = ml_cgroups_v2(cgs);
+	if (cg) {
+		in->cgroup_path = strdup(cg->path);
+		in->cgroup_version = cg->v2 ? 2 : 1;
 	}
-	const char *path = v1 ? v1 : v2;
-	if (path) {
-		in->cgroup_path = strdup(path);
-		in->cgroup_version = v1 ? 1 : 2;
-	}
-	free(b);
-	if (!in->cgroup_path || !in->live)
-		return;
-	/* Where the caller mounted the hierarchy: a cgroup path is relative to the caller's
-	 * cgroup namespace, the usual mount points hold its root. */
-	static const char *const v1roots[] = { "/sys/fs/cgroup/memory", NULL };
-	static const char *const v2roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup", NULL };
-	const char *const *roots = in->cgroup_version == 1 ? v1roots : v2roots;
-	const char *maxf = in->cgroup_version == 1 ? "memory.limit_in_bytes" : "memory.max";
-	const char *curf = in->cgroup_version == 1 ? "memory.usage_in_bytes" : "memory.current";
-	for (size_t i = 0; roots[i]; i++) {
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s%s", roots[i], in->cgroup_path);
-		const char *files[2] = { maxf, curf };
-		for (int k = 0; k < 2; k++) {
-			char path2[4200], val[64];
-			snprintf(path2, sizeof(path2), "%s/%s", dir, files[k]);
-			int fd = open(path2, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			ssize_t got = read(fd, val, sizeof(val) - 1);
-			close(fd);
-			if (got <= 0)
-				continue;
-			val[got] = '\0';
-			uint64_t v = strncmp(val, "max", 3) ? strtoull(val, NULL, 10) : UINT64_MAX;
-			/* v1 shows "no limit" as LONG_MAX rounded down to a page */
-			if (v >= (UINT64_MAX >> 1) - 4096)
-				v = UINT64_MAX;
-			if (k == 0) {
-				in->cg_max = v;
+	if (in->live && cg) {
+		ML_OPTS(ml_cgroup_memory_opts, o, .cgroups = cgs);
+		ml_cgroup_memory *m;
+		r = ml_cgroup_memory_read(in->proc, &o, &m);
+		if (r == 0) {
+			in->cgroup_version = m->version;
+			free(in->cgroup_path);
+			in->cgroup_path = strndup(m->path, m->path_len);
+			if (m->max.err == 0) {
 				in->have_cg_max = true;
-			} else {
-				in->cg_current = v;
-				in->have_cg_current = true;
+				in->cg_max = m->max.value;
 			}
+			if (m->effective_max.err == 0) {
+				in->have_cg_eff = true;
+				in->cg_eff = m->effective_max.value;
+			}
+			if (m->current.err == 0) {
+				in->have_cg_current = true;
+				in->cg_current = m->current.value;
+			}
+			if (m->peak.err == 0) {
+				in->have_cg_peak = true;
+				in->cg_peak = m->peak.value;
+			}
+			ml_cgroup_memory_free(m);
+		} else if (r != -ENOENT) {
+			note_err(in, "cgroup memory", r);
 		}
-		if (in->have_cg_max || in->have_cg_current)
-			break;
 	}
+	ml_cgroups_free(cgs);
 }
 
 static void read_namespaces(info *in)
 {
-	static const char *const names[] = { "mnt", "pid", "net", "user", "uts", "ipc", "cgroup", "time" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && in->nns < MAX_NS; i++) {
-		char link[32];
-		snprintf(link, sizeof(link), "ns/%s", names[i]);
-		char *t;
-		size_t n;
-		if (ml_proc_readlink(in->proc, link, &t, &n) < 0)
+	ml_namespaces *ns, *mine = NULL;
+	int r = ml_namespaces_read(in->proc, &ns);
+	if (r < 0) {
+		note_err(in, "namespaces", r);
+		return;
+	}
+	ml_proc *self;
+	if (ml_proc_self(&self) == 0) {
+		if (ml_namespaces_read(self, &mine) < 0)
+			mine = NULL;
+		ml_proc_free(self);
+	}
+	for (size_t i = 0; i < ml_namespaces_count(ns) && in->nns < MAX_NS; i++) {
+		const ml_ns *n = ml_namespaces_get(ns, i);
+		/* the *_for_children links repeat the process's own in the usual case */
+		if (n->err || strstr(n->name, "_for_children"))
 			continue;
-		const char *lb = strchr(t, '[');
-		uint64_t ino = lb ? strtoull(lb + 1, NULL, 10) : 0;
-		free(t);
-		char mine[64], self[64];
-		snprintf(mine, sizeof(mine), "/proc/self/ns/%s", names[i]);
-		ssize_t k = readlink(mine, self, sizeof(self) - 1);
-		bool same = false;
-		if (k > 0) {
-			self[k] = '\0';
-			const char *sl = strchr(self, '[');
-			same = sl && strtoull(sl + 1, NULL, 10) == ino;
-		}
-		in->ns[in->nns].name = names[i];
-		in->ns[in->nns].ino = ino;
-		in->ns[in->nns].same_as_self = same;
+		const ml_ns *o = mine ? ml_namespaces_find(mine, n->name) : NULL;
+		snprintf(in->ns[in->nns].name, sizeof(in->ns[0].name), "%s", n->name);
+		in->ns[in->nns].ino = n->inode;
+		in->ns[in->nns].same_as_self = o && ml_ns_same(n, o);
 		in->nns++;
 	}
+	ml_namespaces_free(mine);
+	ml_namespaces_free(ns);
 }
 
 static void read_rollup(info *in, const ml_source *s)
 {
-	(void)in;
-	(void)s;
+	ml_smaps_rollup *ru = NULL;
+	int r;
+	if (in->live) {
+		r = ml_smaps_rollup_read(in->proc, &ru);
+	} else {
+		char *b;
+		size_t n;
+		r = source_text(s, "smaps_rollup", &b, &n);
+		if (r == 0) {
+			r = ml_smaps_rollup_parse(b, n, &ru);
+			free(b);
+		}
+	}
+	if (r < 0) {
+		if (r != -ENOENT || in->live)
+			note_err(in, "smaps_rollup", r);
+		return;
+	}
+	/* a kernel thread's rollup is empty: nothing to show */
+	if (ru->f.present) {
+		in->have_rollup = true;
+		in->rollup_rss = ru->f.rss;
+		in->pss = ru->f.pss;
+		in->pss_anon = ru->f.pss_anon;
+		in->pss_file = ru->f.pss_file;
+		in->pss_shmem = ru->f.pss_shmem;
+		in->uss = ml_smaps_uss(&ru->f);
+		in->rollup_swap = ru->f.swap;
+		in->swap_pss = ru->f.swap_pss;
+	}
+	ml_smaps_rollup_free(ru);
 }
 
 static void info_free(info *in)
@@ -532,9 +539,14 @@ static void print_human(const info *in)
 		ml_cli_put_escaped(stdout, in->cgroup_path, strlen(in->cgroup_path));
 		printf(" (v%d)", in->cgroup_version);
 		if (in->have_cg_max)
-			printf("  memory limit %s", in->cg_max == UINT64_MAX ? "none" : sz(b1, in->cg_max));
+			printf("  memory limit %s", in->cg_max == ML_CGROUP_UNLIMITED ? "none" : sz(b1, in->cg_max));
+		if (in->have_cg_eff && in->cg_eff != ML_CGROUP_UNLIMITED &&
+		    (!in->have_cg_max || in->cg_eff != in->cg_max))
+			printf(" (bound by a parent: %s)", sz(b3, in->cg_eff));
 		if (in->have_cg_current)
 			printf("  usage %s", sz(b2, in->cg_current));
+		if (in->have_cg_peak)
+			printf(" (peak %s)", sz(b4, in->cg_peak));
 		putchar('\n');
 	}
 	if (in->nns) {
@@ -853,13 +865,20 @@ static void print_json(const info *in, bool threads)
 		ML_JSON_KSTR(j, "path", in->cgroup_path);
 		ML_JSON_KI64(j, "version", in->cgroup_version);
 		ml_json_key(j, "memory_max");
-		if (in->have_cg_max && in->cg_max != UINT64_MAX)
+		if (in->have_cg_max && in->cg_max != ML_CGROUP_UNLIMITED)
 			ml_json_u64(j, in->cg_max);
 		else
 			ml_json_null(j);
 		ML_JSON_KBOOL(j, "memory_max_known", in->have_cg_max);
+		ml_json_key(j, "memory_effective_max");
+		if (in->have_cg_eff && in->cg_eff != ML_CGROUP_UNLIMITED)
+			ml_json_u64(j, in->cg_eff);
+		else
+			ml_json_null(j);
 		ml_json_key(j, "memory_current");
 		in->have_cg_current ? ml_json_u64(j, in->cg_current) : ml_json_null(j);
+		ml_json_key(j, "memory_peak");
+		in->have_cg_peak ? ml_json_u64(j, in->cg_peak) : ml_json_null(j);
 		ml_json_obj_end(j);
 	} else {
 		ml_json_null(j);

@@ -111,7 +111,8 @@ typedef struct ml_cgroup_memory {
 	 * level has a readable limit file.
 	 */
 	ml_cgroup_value effective_max;
-	/** Directory (NUL-terminated, inside the mount) whose limit is @effective_max. */
+	/** Directory (NUL-terminated, inside the mount) whose limit is @effective_max;
+	 *  NULL when effective_max.err is not 0. */
 	const char *effective_dir;
 } ml_cgroup_memory;
 

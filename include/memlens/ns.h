@@ -40,8 +40,10 @@ typedef struct ml_namespaces ml_namespaces;
  * plus an -ENOENT entry for each known type the directory lacks, so that
  * ml_namespaces_find() answers for every known name. Each link is read with
  * readlinkat() and stat'ed with fstatat() relative to the handle's directory.
- * @return 0; -ESRCH gone (exited and reaped, exec'd, or nothing readable); -EACCES when
- *         the ns directory itself cannot be listed; -ENOMEM; -EINVAL.
+ * When the caller may not list ns/ (it is mode 0511: other users), the known names are
+ * tried one by one, so each entry carries its own -EACCES/-EPERM instead of the call failing.
+ * @return 0; -ESRCH gone (exited and reaped, exec'd, or nothing readable); -ENOENT no ns
+ *         directory (not a process directory); -ENOMEM; -EINVAL.
  */
 ML_API int ml_namespaces_read(const ml_proc *p, ml_namespaces **ret);
 

@@ -1,8 +1,9 @@
-/* Private helpers shared by the net table parsers. */
+/* Private helpers shared by the net table, mountinfo and mountstats readers. */
 #ifndef MEMLENS_INTERNAL_NETTEXT_H
 #define MEMLENS_INTERNAL_NETTEXT_H
 
 #include <stdbool.h>
+#include <errno.h>
 #include <stddef.h>
 
 #include <memlens/proc.h>
@@ -20,6 +21,17 @@ static inline bool ml__blank_line(const char *p, const char *end)
 		if (*p != ' ' && *p != '\t' && *p != '\r')
 			return false;
 	return true;
+}
+
+/*
+ * A zombie has given up its namespaces: opening its net/ files gives ENOENT and its
+ * mountinfo EINVAL. Those mean "gone", like every other read of a dead process.
+ */
+static inline int ml__dead_is_gone(const ml_proc *p, int r)
+{
+	if ((r == -ENOENT || r == -EINVAL) && ml_proc_is_live(p) && ml_proc_alive(p) == 0)
+		return -ESRCH;
+	return r;
 }
 
 #endif

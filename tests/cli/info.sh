@@ -61,8 +61,45 @@ check(d["oom_score_adj"] == 123 and d["oom_score"] >= 123, "oom")
 check(d["coredump_filter"]["mask"] == 0x23, "coredump")
 check(d["fd_count"] == 3 + 2 * 3, "fd count %r" % d["fd_count"])  # stdio + a pipe per thread
 check(d["errors"] == {}, "errors %r" % d["errors"])
+r = d["rollup"]
+check(r is not None and r["rss"] >= 8 << 20 and 0 < r["uss"] <= r["pss"] <= r["rss"], "rollup %r" % r)
+check(r["pss_anon"] + r["pss_file"] + r["pss_shmem"] <= r["pss"] + 4096, "pss split")
 check("mnt" in d["namespaces"] and d["namespaces"]["mnt"]["same_as_reader"], "namespaces")
 PY
+
+# A kernel thread: no command line, no executable, no address space; still exit 0.
+if grep -q '^Kthread:.1' /proc/2/status 2>/dev/null; then
+	"$MEMLENS" info 2 > "$TMPDIR/k.txt" 2>&1 || fail "kernel thread exit $? ($(cat "$TMPDIR/k.txt"))"
+	grep -q 'kernel thread' "$TMPDIR/k.txt" || fail "kernel thread not said"
+	grep -q 'no filter (no address space)' "$TMPDIR/k.txt" || fail "kernel thread coredump_filter"
+fi
+
+# The memory cgroup and its limit, where a v1 memory or v2 cgroup can be made here.
+cg=""
+own1=$(awk -F: '$2=="memory"{print $3}' /proc/self/cgroup)
+own2=$(awk -F: '$1=="0"{print $3}' /proc/self/cgroup)
+if [ -n "$own1" ] && [ -d "/sys/fs/cgroup/memory$own1" ] && mkdir "/sys/fs/cgroup/memory$own1/ml-info-cli-$$" 2>/dev/null; then
+	cg=/sys/fs/cgroup/memory$own1/ml-info-cli-$$
+	echo $((256 << 20)) > "$cg/memory.limit_in_bytes"
+elif [ -f /sys/fs/cgroup/cgroup.controllers ] && mkdir "/sys/fs/cgroup$own2/ml-info-cli-$$" 2>/dev/null; then
+	cg=/sys/fs/cgroup$own2/ml-info-cli-$$
+	echo $((256 << 20)) > "$cg/memory.max" 2>/dev/null || { rmdir "$cg"; cg=""; }
+fi
+if [ -n "$cg" ] && echo "$pid" > "$cg/cgroup.procs" 2>/dev/null; then
+	say map 4194304 # charged to the new cgroup (v1 does not move old charges)
+	"$MEMLENS" info --json "$pid" > "$TMPDIR/cg.json" || fail "json exit $?"
+	"$py" - "$TMPDIR/cg.json" "ml-info-cli-$$" <<'PY' || fail "cgroup json"
+import json, sys
+c = json.load(open(sys.argv[1]))["cgroup"]
+if not (c["path"].endswith("/" + sys.argv[2]) and c["memory_max"] == 256 << 20 and c["memory_current"] > 0):
+    print("cgroup mismatch:", c); sys.exit(1)
+PY
+	echo "$pid" > "$(dirname "$cg")/cgroup.procs"
+	rmdir "$cg"
+else
+	[ -n "$cg" ] && rmdir "$cg"
+	echo "note: no writable memory cgroup here; the cgroup limit check was not run"
+fi
 
 # A zombie: what it still shows, exit 1 for what it no longer has.
 say zombie

@@ -4,8 +4,12 @@
  *                   bring its loopback up, so its tables hold only this child's sockets.
  * Commands (one per line; one answer line each):
  *   pid                 -> ok pid=N
- *   sockets DIR         opens every socket; pathname unix sockets are bound in DIR
+ *   sockets DIR         opens every socket (raw ICMP ones only with CAP_NET_RAW);
+ *                       pathname unix sockets are bound in DIR
  *                       -> ok key=value ... (ports, inodes, unix paths' basenames)
+ *   mount BASE          enters a private mount namespace and mounts a tmpfs with source
+ *                       "src with space" (size=1m,mode=0700) on BASE/"a b<TAB>c<NL>d\e",
+ *                       which it creates (needs CAP_SYS_ADMIN) -> ok
  *   exit N              exits with status N (no answer) */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -141,6 +146,11 @@ static void open_sockets(const char *dir)
 	CHECK(u6, "udp6 bind");
 	put("udp6_port", (unsigned)port_of(u6));
 	put("udp6_ino", ino(u6));
+	/* raw ICMP sockets need CAP_NET_RAW: reported as 0 where they cannot be made */
+	int r4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	int r6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	put("raw_ino", r4 >= 0 ? ino(r4) : 0);
+	put("raw6_ino", r6 >= 0 ? ino(r6) : 0);
 	/* unix: a listening stream socket with a space in its path, a datagram socket whose
 	 * path holds a newline, an abstract datagram socket, and an unnamed pair */
 	char path[108];
@@ -206,6 +216,14 @@ int main(int argc, char **argv)
 		} else if (!strcmp(cmd, "sockets")) {
 			char *dir = strtok_r(NULL, "", &save);
 			open_sockets(dir ? dir : "/tmp");
+		} else if (!strcmp(cmd, "mount")) {
+			char *base = strtok_r(NULL, "", &save), dir[512];
+			snprintf(dir, sizeof(dir), "%s/a b\tc\nd\\e", base ? base : "/tmp");
+			if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+			    mkdir(dir, 0755) < 0 || mount("src with space", dir, "tmpfs", 0, "size=1m,mode=0700") < 0)
+				printf("err mount %s\n", strerror(errno));
+			else
+				printf("ok\n");
 		} else if (!strcmp(cmd, "exit")) {
 			char *a = strtok_r(NULL, " ", &save);
 			fflush(stdout);

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,6 +209,119 @@ START_TEST(namespaces_of_a_child_in_its_own_netns)
 	ml_proc_free(self);
 	ml_proc_free(p);
 	mlt_child_free(c);
+}
+END_TEST
+
+START_TEST(namespaces_denied_to_another_user)
+{
+	need_root();
+	mlt_child *c = mlt_spawn("ml_netchild", NULL);
+	/* the reader runs as nobody in a fork, so this process can still reap the child */
+	fflush(NULL);
+	pid_t r = fork();
+	ck_assert_int_ge(r, 0);
+	if (r == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(10);
+		ml_proc *p;
+		if (ml_proc_open(c->pid, &p) < 0)
+			_exit(11);
+		ml_namespaces *ns;
+		if (ml_namespaces_read(p, &ns) < 0)
+			_exit(12); /* the rest of the record must still read */
+		const ml_ns *e = ml_namespaces_find(ns, "net");
+		if (!e || (e->err != -EACCES && e->err != -EPERM))
+			_exit(13);
+		for (size_t i = 0; i < ml_namespaces_count(ns); i++)
+			if (ml_namespaces_get(ns, i)->err == 0)
+				_exit(14); /* nothing may be read past the ptrace check */
+		ml_namespaces_free(ns);
+		/* world-readable files still read */
+		ml_cgroups *cg;
+		if (ml_cgroups_read(p, &cg) < 0 || !ml_cgroups_count(cg))
+			_exit(15);
+		ml_cgroups_free(cg);
+		ml_net_socks *t;
+		if (ml_net_socks_read(p, ML_NET_TCP, &t) < 0)
+			_exit(16);
+		ml_net_socks_free(t);
+		ml_proc_free(p);
+		_exit(0);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(r, &st, 0), r);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "unprivileged reader failed at step %d",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	mlt_child_free(c);
+}
+END_TEST
+
+/* ---- mounts ---- */
+
+START_TEST(mountinfo_of_a_child_in_its_own_mount_namespace)
+{
+	need_root();
+	char base[] = "/tmp/memlens-mnt-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	mlt_child *c = mlt_spawn("ml_netchild", NULL);
+	const char *r = mlt_cmd(c, "mount %s", base);
+	if (!r || strncmp(r, "ok", 2))
+		mlt_skip("cannot make a private mount namespace here: %s", r ? r : "EOF");
+	char want[512];
+	snprintf(want, sizeof(want), "%s/a b\tc\nd\\e", base);
+	ml_proc *p, *self;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ck_assert_int_eq(ml_proc_self(&self), 0);
+	ml_mountinfo *mi, *mine;
+	ck_assert_int_eq(ml_mountinfo_read(p, &mi), 0);
+	ck_assert_int_eq(ml_mountinfo_read(self, &mine), 0);
+	const ml_mount *m = ml_mountinfo_find_path(mi, want, strlen(want));
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m->mount_point, want); /* tab, newline and backslash decoded exactly */
+	ck_assert_uint_eq(m->mount_point_len, strlen(want));
+	ck_assert_str_eq(m->source, "src with space");
+	ck_assert_str_eq(m->fs_type, "tmpfs");
+	ck_assert_str_eq(ml_mount_find_opt(m, true, "size")->value, "1024k");
+	ck_assert_str_eq(ml_mount_find_opt(m, true, "mode")->value, "700");
+	ck_assert_ptr_nonnull(ml_mountinfo_find_id(mi, m->parent_id));
+	/* st_dev of the mount point, seen through the child's root, matches MAJ:MIN */
+	char via[700];
+	snprintf(via, sizeof(via), "/proc/%d/root%s", (int)c->pid, want);
+	struct stat sb;
+	ck_assert_int_eq(stat(via, &sb), 0);
+	ck_assert_uint_eq(m->dev_major, major(sb.st_dev));
+	ck_assert_uint_eq(m->dev_minor, minor(sb.st_dev));
+	/* the test's own namespace has no such mount */
+	const ml_mount *o = ml_mountinfo_find_path(mine, want, strlen(want));
+	ck_assert(o == NULL || strcmp(o->mount_point, want) != 0);
+	/* mountstats lists the same mount, decoded the same way */
+	ml_mountstats *ms;
+	ck_assert_int_eq(ml_mountstats_read(p, &ms), 0);
+	ck_assert_uint_eq(ml_mountstats_count(ms), ml_mountinfo_count(mi));
+	bool found = false;
+	for (size_t i = 0; i < ml_mountstats_count(ms); i++) {
+		const ml_mountstats_mount *sm = ml_mountstats_get(ms, i);
+		if (!strcmp(sm->mount_point, want)) {
+			ck_assert_str_eq(sm->device, "src with space");
+			ck_assert_str_eq(sm->fs_type, "tmpfs");
+			found = true;
+		}
+	}
+	ck_assert(found);
+	ml_mountstats_free(ms);
+	ml_namespaces *ns, *myns;
+	ck_assert_int_eq(ml_namespaces_read(p, &ns), 0);
+	ck_assert_int_eq(ml_namespaces_read(self, &myns), 0);
+	ck_assert(!ml_ns_same(ml_namespaces_find(ns, "mnt"), ml_namespaces_find(myns, "mnt")));
+	ml_namespaces_free(ns);
+	ml_namespaces_free(myns);
+	ml_mountinfo_free(mi);
+	ml_mountinfo_free(mine);
+	ml_proc_free(self);
+	ml_proc_free(p);
+	mlt_child_free(c); /* its namespace, and the mount, go with it */
+	ck_assert_int_eq(rmdir(want), 0);
+	ck_assert_int_eq(rmdir(base), 0);
 }
 END_TEST
 
@@ -519,6 +635,25 @@ static void check_socket_tables(const struct netchild *n, ml_proc *p)
 	ck_assert(!memcmp(k->local_addr, lo6, 16));
 	ck_assert_uint_eq(k->local_port, kv(n, "udp6_port"));
 
+	/* raw ICMP sockets exist only where the child had CAP_NET_RAW */
+	if (mlt_kv(n->kv, "raw_ino")) {
+		ml_net_socks *raw, *raw6;
+		ck_assert_int_eq(ml_net_socks_read(p, ML_NET_RAW, &raw), 0);
+		ck_assert_int_eq(ml_net_socks_read(p, ML_NET_RAW6, &raw6), 0);
+		k = ml_net_socks_find_inode(raw, kv(n, "raw_ino"));
+		ck_assert_ptr_nonnull(k);
+		ck_assert_uint_eq(k->local_port, 1);
+		k = ml_net_socks_find_inode(raw6, kv(n, "raw6_ino"));
+		ck_assert_ptr_nonnull(k);
+		ck_assert_uint_eq(k->local_port, 58);
+		if (n->own_netns) {
+			ck_assert_uint_eq(ml_net_socks_count(raw), 1);
+			ck_assert_uint_eq(ml_net_socks_count(raw6), 1);
+		}
+		ml_net_socks_free(raw);
+		ml_net_socks_free(raw6);
+	}
+
 	ml_net_unixes *ux;
 	ck_assert_int_eq(ml_net_unix_read(p, &ux), 0);
 	char want[256];
@@ -585,10 +720,22 @@ START_TEST(net_tables_of_a_child)
 	ml_net_routes *r;
 	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
 	ml_net_route_free(r);
-	/* gone: every table says so */
+	/* a zombie has left its network and mount namespaces: gone, not "no such file" */
 	mlt_cmd(n.c, "exit 0");
-	mlt_wait(n.c);
+	mlt_wait_zombie(n.c);
 	ml_net_socks *t;
+	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_TCP, &t), -ESRCH);
+	ml_mountinfo *mi;
+	ck_assert_int_eq(ml_mountinfo_read(p, &mi), -ESRCH);
+	ml_mountstats *ms;
+	ck_assert_int_eq(ml_mountstats_read(p, &ms), -ESRCH);
+	/* its cgroup file still reads */
+	ml_cgroups *cg;
+	ck_assert_int_eq(ml_cgroups_read(p, &cg), 0);
+	ck_assert_ptr_nonnull(ml_cgroups_v2(cg));
+	ml_cgroups_free(cg);
+	/* reaped: every table says gone */
+	mlt_wait(n.c);
 	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_TCP, &t), -ESRCH);
 	ml_net_unixes *ux;
 	ck_assert_int_eq(ml_net_unix_read(p, &ux), -ESRCH);
@@ -648,7 +795,11 @@ int main(void)
 	TCase *ns = tcase_create("namespaces");
 	tcase_add_test(ns, namespaces_equal_stat);
 	tcase_add_test(ns, namespaces_of_a_child_in_its_own_netns);
+	tcase_add_test(ns, namespaces_denied_to_another_user);
 	suite_add_tcase(s, ns);
+	TCase *mnt = tcase_create("mounts");
+	tcase_add_test(mnt, mountinfo_of_a_child_in_its_own_mount_namespace);
+	suite_add_tcase(s, mnt);
 	TCase *cg = tcase_create("cgroups");
 	tcase_add_unchecked_fixture(cg, NULL, cleanup_cgroups);
 	tcase_add_test(cg, cgroup_v2_path_of_a_moved_child);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memlens/memlens.h>
@@ -273,6 +274,111 @@ START_TEST(reads_through_a_fixture_handle)
 }
 END_TEST
 
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void rm_tree(const char *root)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(memory_values_from_a_tree)
+{
+	/* a directory laid out like a cgroup2 mount: /a has a 1 GiB limit, /a/b "max" */
+	char root[] = "/tmp/memlens-cg-XXXXXX", dir[256], a[256], mounts[512];
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	snprintf(a, sizeof(a), "%s/a", root);
+	snprintf(dir, sizeof(dir), "%s/a/b c", root);
+	ck_assert_int_eq(mkdir(a, 0755), 0);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	put(root, "memory.stat", "");
+	put(a, "memory.max", "1073741824\n");
+	put(dir, "memory.max", "max\n");
+	put(dir, "memory.high", "805306368\n");
+	put(dir, "memory.current", "12345678\n");
+	put(dir, "memory.swap.max", "0\n");
+	put(dir, "memory.peak", "garbage\n");
+	int n = snprintf(mounts, sizeof(mounts), "9 1 0:99 / %s rw - cgroup2 cgroup2 rw\n", root);
+	ml_mountinfo *mi;
+	ck_assert_int_eq(ml_mountinfo_parse(mounts, (size_t)n, &mi), 0);
+	ml_cgroups *cg = parse("0::/a/b c\n");
+	ml_proc *self;
+	ck_assert_int_eq(ml_proc_self(&self), 0);
+	ML_OPTS(ml_cgroup_memory_opts, o, .mounts = mi, .cgroups = cg);
+	ml_cgroup_memory *m;
+	ck_assert_int_eq(ml_cgroup_memory_read(self, &o, &m), 0);
+	ck_assert_int_eq(m->version, 2);
+	ck_assert_str_eq(m->dir, dir);
+	ck_assert_str_eq(m->path, "/a/b c");
+	ck_assert_int_eq(m->max.err, 0);
+	ck_assert_uint_eq(m->max.value, ML_CGROUP_UNLIMITED);
+	ck_assert_uint_eq(m->high.value, 805306368);
+	ck_assert_uint_eq(m->current.value, 12345678);
+	ck_assert_int_eq(m->swap_max.err, 0);
+	ck_assert_uint_eq(m->swap_max.value, 0);
+	ck_assert_int_eq(m->peak.err, -EBADMSG);
+	ck_assert_int_eq(m->low.err, -ENOENT);
+	ck_assert_int_eq(m->soft_limit.err, -ENOENT); /* a v1-only file */
+	/* the parent's limit binds */
+	ck_assert_int_eq(m->effective_max.err, 0);
+	ck_assert_uint_eq(m->effective_max.value, 1073741824);
+	ck_assert_str_eq(m->effective_dir, a);
+	ml_cgroup_memory_free(m);
+	ml_cgroups_free(cg);
+	ml_mountinfo_free(mi);
+
+	/* the same tree as a v1 memory hierarchy: v1 names, v1's "unlimited" */
+	put(dir, "memory.limit_in_bytes", "9223372036854771712\n");
+	put(dir, "memory.usage_in_bytes", "4096\n");
+	put(dir, "memory.memsw.limit_in_bytes", "2147483648\n");
+	put(a, "memory.limit_in_bytes", "536870912\n");
+	n = snprintf(mounts, sizeof(mounts), "9 1 0:99 / %s rw - cgroup cgroup rw,memory\n", root);
+	ck_assert_int_eq(ml_mountinfo_parse(mounts, (size_t)n, &mi), 0);
+	cg = parse("5:memory:/a/b c\n0::/\n");
+	o.mounts = mi;
+	o.cgroups = cg;
+	o.prefer_v1 = true; /* the v2 line could resolve through the /sys/fs/cgroup fallback */
+	ck_assert_int_eq(ml_cgroup_memory_read(self, &o, &m), 0);
+	ck_assert_int_eq(m->version, 1);
+	ck_assert_uint_eq(m->max.value, ML_CGROUP_UNLIMITED);
+	ck_assert_uint_eq(m->current.value, 4096);
+	ck_assert_uint_eq(m->memsw_max.value, 2147483648u);
+	ck_assert_int_eq(m->high.err, -ENOENT);
+	ck_assert_uint_eq(m->effective_max.value, 536870912);
+	ck_assert_str_eq(m->effective_dir, a);
+	ml_cgroup_memory_free(m);
+	ml_cgroups_free(cg);
+	ml_mountinfo_free(mi);
+
+	/* no mount serves the cgroup: -ENOENT, nothing returned */
+	cg = parse("0::/a\n");
+	ck_assert_int_eq(ml_mountinfo_parse("", 0, &mi), 0);
+	o.mounts = mi;
+	o.cgroups = cg;
+	m = (ml_cgroup_memory *)0x1;
+	int r = ml_cgroup_memory_read(self, &o, &m);
+	/* the fallback to /sys/fs/cgroup applies only where that is cgroup2 */
+	if (r == 0)
+		ml_cgroup_memory_free(m);
+	else
+		ck_assert_int_eq(r, -ENOENT);
+	ml_cgroups_free(cg);
+	ml_mountinfo_free(mi);
+	ck_assert_int_eq(ml_cgroup_memory_read(NULL, NULL, &m), -EINVAL);
+	ml_proc_free(self);
+	rm_tree(root);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cgroup");
@@ -286,6 +392,7 @@ int main(void)
 	tcase_add_test(tc, dir_with_mount_roots);
 	tcase_add_test(tc, value_files);
 	tcase_add_test(tc, reads_through_a_fixture_handle);
+	tcase_add_test(tc, memory_values_from_a_tree);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
