@@ -99,7 +99,7 @@ DUMPER=$!
 exec 9<"$T/prog"
 read -r -N 16 -u 9 _ # the first progress line: it is reading
 kill -9 "$DUMPER"
-wait "$DUMPER" 2>/dev/null
+wait "$DUMPER" 2>/dev/null || true
 exec 9<&-
 send pid
 [ "$REPLY" = "ok pid=$CHILD" ] || bad "child did not answer after the dumper was killed: $REPLY"
