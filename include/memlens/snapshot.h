@@ -92,9 +92,14 @@ typedef struct ml_snapshot_writer_opts {
 	 *  refused). Without it an existing output gives -EEXIST. */
 	bool overwrite;
 	/** Do not compute the SHA-256 of the expanded core. Computing it costs a pass over
-	 *  the expanded size at finish (zero and unpopulated ranges are hashed as zeros,
-	 *  roughly 1.5 GB/s with SHA-NI, 0.3 GB/s without), after the target is released. */
+	 *  the expanded size at finish, after the target is released: zero, unpopulated and
+	 *  excluded ranges are hashed as the zeros they expand to (about 1.5 GB/s with
+	 *  SHA-NI, 0.3 GB/s without), data is re-read from the file. */
 	bool no_sha256;
+	/** Compute the SHA-256 only when the expanded core is at most this many bytes (a
+	 *  process with terabytes of reserved address space expands to a sparse core of
+	 *  that size); 0 = 1 GiB, UINT64_MAX = always. The manifest then has no digest. */
+	uint64_t sha256_max;
 } ml_snapshot_writer_opts;
 
 /** Describes the capture, for the manifest. Strings may be NULL (left out). */
@@ -191,8 +196,8 @@ ML_API int ml_snapshot_writer_set_mappings(ml_snapshot_writer *w, const ml_snaps
  * consecutive calls at adjacent addresses into one chunk). Blocks while the buffer
  * budget is used up. All-zero chunks are stored as ML_RUN_ZERO, incompressible ones raw.
  * Thread-safe: several threads may add different ranges at once, in any order.
- * @return 0; -EINVAL (outside a dumped range, overlapping earlier data, before
- *         set_mappings); -ENOMEM; -ENOSPC/-EIO (a worker failed to write: the writer
+ * @return 0; -EINVAL (outside a dumped range, before set_mappings; overlaps with
+ *         other data or runs are found by ml_snapshot_writer_finish()); -ENOMEM; -ENOSPC/-EIO (a worker failed to write: the writer
  *         is then dead, every call returns the error).
  */
 ML_API int ml_snapshot_writer_add_data(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len);
@@ -319,6 +324,17 @@ ML_API uint64_t ml_snapshot_expanded_size(const ml_snapshot *s);
 /** The JSON manifest (borrowed, NUL-terminated; *len set when @len is not NULL). */
 ML_API const char *ml_snapshot_manifest(const ml_snapshot *s, size_t *len);
 /**
+ * A field of the manifest as text (borrowed): a string's bytes, or a number / true / false
+ * / null as written. Nested objects are reached with dots: "bytes.data", "extra.KEY".
+ * Keys written by this version: schema, format_version, tool, kernel, machine, page_size,
+ * pid, comm, exe, exe_build_id, capture_time_ns, capture_time, freeze, stop_ns, smeared,
+ * coredump_filter, threads, mappings, codec, level, chunk_size, bytes.{data,zero,
+ * unpopulated,excluded,unreadable}, stored_bytes, chunks, raw_chunks, expanded_size,
+ * expanded_sha256, extra.*. @return NULL when absent.
+ */
+ML_API const char *ml_snapshot_field(const ml_snapshot *s, const char *key);
+
+/**
  * The SHA-256 of the expanded core recorded in the manifest, into @ret.
  * @return 0; -ENOENT not recorded.
  */
@@ -403,8 +419,11 @@ typedef struct ml_snapshot_expand_opts {
 	void *progress_ctx;
 	/** gzip level for ml_snapshot_export_gzip(), 1-9; 0 = 6. */
 	int level;
-	/** Uncompressed bytes per gzip member for export; 0 = 4 MiB. */
+	/** Uncompressed bytes per gzip member for export; 0 = 4 MiB (at most 256 MiB). */
 	uint64_t member_size;
+	/** Check the SHA-256 of what was written against the manifest's (when it has one):
+	 *  a mismatch is -EBADMSG, and ml_snapshot_expand_path() then publishes nothing. */
+	bool verify;
 } ml_snapshot_expand_opts;
 
 /**

@@ -1,10 +1,114 @@
-/* The snapshot backend of ml_source (replaced by the snapshot reader). */
+/* The snapshot backend of ml_source: mappings, saved /proc files, page runs and memory from an mlcore file. */
+#include <stdio.h>
+
 #include "internal/internal.h"
 #include "internal/source_impl.h"
+#include "snapshot/snap.h"
+
+typedef struct snap_src {
+	ml_snapshot *s;
+} snap_src;
+
+static void ss_free(void *impl)
+{
+	snap_src *x = impl;
+	ml_snapshot_free(x->s);
+	free(x);
+}
+
+static pid_t ss_pid(const void *impl) { return ml_snapshot_pid(((const snap_src *)impl)->s); }
+
+/* maps text in the kernel's layout, for snapshots saved without a copy of the maps file */
+static int synth_maps(const ml_snapshot *s, ml_buf *b)
+{
+	for (size_t i = 0; i < ml_snapshot_vma_count(s); i++) {
+		const ml_vma *v = &ml_snapshot_vma_get(s, i)->vma;
+		char perms[5] = { (v->perms & ML_PERM_READ) ? 'r' : '-', (v->perms & ML_PERM_WRITE) ? 'w' : '-',
+				  (v->perms & ML_PERM_EXEC) ? 'x' : '-', (v->perms & ML_PERM_SHARED) ? 's' : 'p', 0 };
+		char line[160];
+		int n = snprintf(line, sizeof(line), "%08llx-%08llx %s %08llx %02x:%02x %llu",
+				 (unsigned long long)v->start, (unsigned long long)v->end, perms,
+				 (unsigned long long)v->offset, v->dev_major, v->dev_minor,
+				 (unsigned long long)v->inode);
+		int r = ml_buf_append(b, line, (size_t)n);
+		if (r == 0 && v->name_len) {
+			static const char pad[80] = "                                                                               ";
+			r = ml_buf_append(b, pad, n < 73 ? (size_t)(73 - n) : 1);
+			for (size_t k = 0; k < v->name_len && r == 0; k++)
+				r = v->name[k] == '\n' ? ml_buf_append(b, "\\012", 4) : ml_buf_append(b, &v->name[k], 1);
+			if (r == 0 && v->deleted)
+				r = ml_buf_append(b, " (deleted)", 10);
+		}
+		if (r == 0)
+			r = ml_buf_append(b, "\n", 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int ss_maps(const void *impl, ml_maps **ret)
+{
+	const ml_snapshot *s = ((const snap_src *)impl)->s;
+	char *buf;
+	size_t len;
+	int r = ml_snapshot_read_file(s, "maps", &buf, &len);
+	if (r == -ENOENT) {
+		ml_buf b = {0};
+		r = synth_maps(s, &b);
+		if (r < 0) {
+			ml_buf_free(&b);
+			return r;
+		}
+		r = ml_maps_parse(b.data ? b.data : "", b.len, ret);
+		ml_buf_free(&b);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	r = ml_maps_parse(buf, len, ret);
+	free(buf);
+	return r;
+}
+
+static int ss_read_file(const void *impl, const char *name, char **ret, size_t *ret_len)
+{
+	return ml_snapshot_read_file(((const snap_src *)impl)->s, name, ret, ret_len);
+}
+
+static ssize_t ss_runs(const void *impl, uint64_t start, uint64_t end, unsigned flags,
+		       ml_run *vec, size_t n, uint64_t *next)
+{
+	return ml_snapshot_runs(((const snap_src *)impl)->s, start, end, flags, vec, n, next);
+}
+
+static ssize_t ss_read(const void *impl, uint64_t addr, void *buf, size_t len, unsigned flags)
+{
+	(void)flags; /* nothing is swapped in a snapshot */
+	return ml_snapshot_read(((const snap_src *)impl)->s, addr, buf, len);
+}
+
+static const char *ss_error(const void *impl) { return ml_snapshot_error(((const snap_src *)impl)->s); }
+
+static const ml_source_ops snapshot_ops = {
+	.free = ss_free,
+	.pid = ss_pid,
+	.maps = ss_maps,
+	.read_file = ss_read_file,
+	.runs = ss_runs,
+	.read = ss_read,
+	.error = ss_error,
+};
 
 int ml__snapshot_source_open(const char *path, ml_source **ret)
 {
-	(void)path;
-	(void)ret;
-	return -EOPNOTSUPP;
+	snap_src *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	int r = ml_snapshot_open(path, &x->s, NULL);
+	if (r < 0) {
+		free(x);
+		return r;
+	}
+	return ml__source_new(ML_SOURCE_SNAPSHOT, &snapshot_ops, x, NULL, ret);
 }

@@ -1,0 +1,203 @@
+/* Output files that appear complete or not at all: O_TMPFILE (or a hidden temporary), fsync, link/rename. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "snapshot/snap.h"
+
+static int split_path(const char *path, char **dir, char **base)
+{
+	const char *slash = strrchr(path, '/');
+	const char *b = slash ? slash + 1 : path;
+	if (!*b || !strcmp(b, ".") || !strcmp(b, ".."))
+		return -EISDIR;
+	*base = strdup(b);
+	if (slash == path)
+		*dir = strdup("/");
+	else if (slash)
+		*dir = strndup(path, (size_t)(slash - path));
+	else
+		*dir = strdup(".");
+	if (!*base || !*dir) {
+		free(*base);
+		free(*dir);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Refuses what must not be replaced: a symlink always, anything unless @overwrite. */
+static int check_target(int dirfd, const char *base, bool overwrite)
+{
+	struct stat st;
+	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : ml_neg_errno();
+	if (S_ISLNK(st.st_mode))
+		return -ELOOP;
+	if (!overwrite)
+		return -EEXIST;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	return 0;
+}
+
+static char *temp_name(const char *base)
+{
+	static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40) ^
+		     (uint64_t)(uintptr_t)&ts;
+	size_t bl = strlen(base);
+	if (bl > 200)
+		bl = 200;
+	char *t = malloc(bl + 16);
+	if (!t)
+		return NULL;
+	t[0] = '.';
+	memcpy(t + 1, base, bl);
+	t[bl + 1] = '.';
+	for (int i = 0; i < 8; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		t[bl + 2 + i] = al[(x >> 33) % (sizeof(al) - 1)];
+	}
+	memcpy(t + bl + 10, ".tmp", 5);
+	return t;
+}
+
+int snap_out_open(snap_out *o, const char *path, bool overwrite)
+{
+	memset(o, 0, sizeof(*o));
+	o->fd = o->dirfd = -1;
+	o->overwrite = overwrite;
+	char *dir = NULL;
+	int r = split_path(path, &dir, &o->base);
+	if (r < 0)
+		return r;
+	o->path = strdup(path);
+	if (!o->path) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (o->dirfd < 0) {
+		r = ml_neg_errno();
+		goto fail;
+	}
+	r = check_target(o->dirfd, o->base, overwrite);
+	if (r < 0)
+		goto fail;
+	o->fd = openat(o->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (o->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == ENOENT)) {
+		for (int tries = 0; tries < 100 && o->fd < 0; tries++) {
+			free(o->tmpname);
+			o->tmpname = temp_name(o->base);
+			if (!o->tmpname) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			o->fd = openat(o->dirfd, o->tmpname,
+				       O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
+			if (o->fd < 0 && errno != EEXIST)
+				break;
+		}
+		if (o->fd < 0) {
+			ML_FREE(o->tmpname);
+		}
+	}
+	if (o->fd < 0) {
+		r = ml_neg_errno();
+		goto fail;
+	}
+	if (fchmod(o->fd, 0600) < 0) {
+		r = ml_neg_errno();
+		goto fail;
+	}
+	free(dir);
+	return 0;
+fail:
+	free(dir);
+	snap_out_discard(o);
+	return r;
+}
+
+static int link_tmpfile(snap_out *o, const char *name)
+{
+	if (linkat(o->fd, "", o->dirfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != EPERM && errno != ENOENT && errno != EINVAL)
+		return ml_neg_errno();
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
+	if (linkat(AT_FDCWD, proc, o->dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	return ml_neg_errno();
+}
+
+int snap_out_publish(snap_out *o)
+{
+	if (fsync(o->fd) < 0)
+		return ml_neg_errno();
+	int r = check_target(o->dirfd, o->base, o->overwrite);
+	if (r < 0)
+		return r;
+	if (!o->tmpname) {
+		if (!o->overwrite) {
+			r = link_tmpfile(o, o->base);
+			if (r < 0)
+				return r;
+		} else {
+			/* link under a hidden name, then rename over the target atomically */
+			for (int tries = 0; tries < 100; tries++) {
+				o->tmpname = temp_name(o->base);
+				if (!o->tmpname)
+					return -ENOMEM;
+				r = link_tmpfile(o, o->tmpname);
+				if (r != -EEXIST)
+					break;
+				ML_FREE(o->tmpname);
+			}
+			if (r < 0) {
+				ML_FREE(o->tmpname);
+				return r;
+			}
+		}
+	}
+	if (o->tmpname) {
+		if (o->overwrite) {
+			if (renameat(o->dirfd, o->tmpname, o->dirfd, o->base) < 0)
+				return ml_neg_errno();
+		} else {
+			if (linkat(o->dirfd, o->tmpname, o->dirfd, o->base, 0) < 0)
+				return ml_neg_errno();
+			unlinkat(o->dirfd, o->tmpname, 0);
+		}
+		ML_FREE(o->tmpname);
+	}
+	o->published = true;
+	if (fsync(o->dirfd) < 0)
+		return ml_neg_errno();
+	int fd = o->fd;
+	o->fd = -1;
+	if (close(fd) < 0 && errno != EINTR)
+		return ml_neg_errno();
+	return 0;
+}
+
+void snap_out_discard(snap_out *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	if (o->tmpname && o->dirfd >= 0)
+		unlinkat(o->dirfd, o->tmpname, 0);
+	if (o->dirfd >= 0)
+		close(o->dirfd);
+	free(o->tmpname);
+	free(o->path);
+	free(o->base);
+	memset(o, 0, sizeof(*o));
+	o->fd = o->dirfd = -1;
+}

@@ -1,0 +1,946 @@
+/* Snapshot format: SHA-256, manifest JSON, writer/reader round trips, expand, gzip export, refusals. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+
+#include "mltest.h"
+#include "snapshot/snap.h"
+#include "snapshot_model.h"
+
+static char tmpdir[256];
+
+static void mk_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/mlsnapXXXXXX", t && *t ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void rm_tmpdir(void)
+{
+	char cmd[320];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	int st;
+	free(mlt_run(cmd, &st));
+}
+
+static char *tpath(const char *name)
+{
+	static char buf[4][400];
+	static int k;
+	char *b = buf[k++ & 3];
+	snprintf(b, 400, "%s/%s", tmpdir, name);
+	return b;
+}
+
+static size_t dir_entries(void)
+{
+	DIR *d = opendir(tmpdir);
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* ---------------------------------------------------------------- SHA-256 */
+
+static void hex(const uint8_t *d, char *out)
+{
+	snap_sha256_hex(d, out);
+}
+
+static void sha_vectors(void)
+{
+	static const struct { const char *msg; const char *hex; } v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+		{ "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+		  "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1" },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snap_sha256 c;
+		uint8_t d[32];
+		char h[65];
+		snap_sha256_init(&c);
+		snap_sha256_update(&c, v[i].msg, strlen(v[i].msg));
+		snap_sha256_final(&c, d);
+		hex(d, h);
+		ck_assert_str_eq(h, v[i].hex);
+	}
+	/* one million 'a', fed in uneven pieces */
+	char *a = malloc(1000000);
+	memset(a, 'a', 1000000);
+	snap_sha256 c;
+	uint8_t d[32];
+	char h[65];
+	snap_sha256_init(&c);
+	size_t off = 0, step = 1;
+	while (off < 1000000) {
+		size_t n = step < 1000000 - off ? step : 1000000 - off;
+		snap_sha256_update(&c, a + off, n);
+		off += n;
+		step = step * 3 + 1;
+		if (step > 70000)
+			step = 7;
+	}
+	snap_sha256_final(&c, d);
+	hex(d, h);
+	ck_assert_str_eq(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(a);
+
+	/* random lengths against sha256sum */
+	uint64_t s = 99;
+	uint8_t *buf = malloc(70000);
+	for (size_t i = 0; i < 70000; i++)
+		buf[i] = (uint8_t)sm_rand(&s);
+	const size_t lens[] = { 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 65537, 70000 };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		int fd = open(tpath("sha.bin"), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+		ck_assert_int_eq(write(fd, buf, lens[i]), (ssize_t)lens[i]);
+		close(fd);
+		snap_sha256_init(&c);
+		snap_sha256_update(&c, buf, lens[i]);
+		snap_sha256_final(&c, d);
+		hex(d, h);
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "sha256sum '%s'", tpath("sha.bin"));
+		int st;
+		char *out = mlt_run(cmd, &st);
+		ck_assert_int_eq(st, 0);
+		ck_assert_msg(!strncmp(out, h, 64), "length %zu: %s vs %.64s", lens[i], h, out);
+		free(out);
+	}
+	free(buf);
+}
+
+START_TEST(sha256_known_vectors)
+{
+	mk_tmpdir();
+	sha_vectors();
+	rm_tmpdir();
+}
+END_TEST
+
+START_TEST(sha256_portable_rounds)
+{
+	/* each test runs in its own process: the choice is made at first use */
+	setenv("MEMLENS_NO_SHANI", "1", 1);
+	mk_tmpdir();
+	sha_vectors();
+	rm_tmpdir();
+}
+END_TEST
+
+/* ---------------------------------------------------------------- JSON */
+
+START_TEST(manifest_json_parser)
+{
+	const char *j = "{\"a\":\"x\\u00e9\\n\\\"\",\"n\":-12,\"o\":{\"p\":1,\"q\":[1,{\"r\":2}],\"s\":true},"
+			"\"t\":null, \"u\" : \"\\ud83d\\ude00\"}";
+	snap_kv *kv;
+	size_t n;
+	ck_assert_int_eq(snap_json_parse(j, strlen(j), &kv, &n), 0);
+	ck_assert_str_eq(snap_kv_get(kv, n, "a")->val, "x\xc3\xa9\n\"");
+	ck_assert_str_eq(snap_kv_get(kv, n, "n")->val, "-12");
+	ck_assert_str_eq(snap_kv_get(kv, n, "o.p")->val, "1");
+	ck_assert_str_eq(snap_kv_get(kv, n, "o.s")->val, "true");
+	ck_assert_ptr_null(snap_kv_get(kv, n, "r"));
+	ck_assert_ptr_null(snap_kv_get(kv, n, "o.q.r"));
+	ck_assert_str_eq(snap_kv_get(kv, n, "t")->val, "null");
+	ck_assert_str_eq(snap_kv_get(kv, n, "u")->val, "\xf0\x9f\x98\x80");
+	snap_kv_free(kv, n);
+	const char *badj[] = { "", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1]", "{\"a\":\"\\ud800\"}",
+			       "{\"a\":1} x", "{\"a\":\"\x01\"}", "{\"a\":tru}" };
+	for (size_t i = 0; i < sizeof(badj) / sizeof(badj[0]); i++)
+		ck_assert_int_eq(snap_json_parse(badj[i], strlen(badj[i]), &kv, &n), -EBADMSG);
+	/* strings with invalid UTF-8 round-trip through the writer's escaping as text */
+	ml_buf b = {0};
+	ck_assert_int_eq(snap_json_str(&b, "a\xff\"\n", 4), 0);
+	ck_assert_str_eq(b.data, "\"a\\\\xff\\\"\\u000a\"");
+	ml_buf_free(&b);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- round trip */
+
+/* The model's byte at @addr: -1 unmapped, -2 unreadable, else the value. */
+static int model_byte(const sm_model *m, uint64_t addr)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const sm_vma *v = &m->v[i];
+		if (addr < v->start || addr >= v->end)
+			continue;
+		uint8_t k = v->kind[(addr - v->start) / SM_PAGE];
+		if (k == SMK_UNREAD)
+			return -2;
+		if (addr >= v->start + v->dump)
+			return 0;
+		return v->bytes[addr - v->start];
+	}
+	return -1;
+}
+
+static void check_reads(const ml_snapshot *s, const sm_model *m)
+{
+	uint8_t *buf = malloc(70 * SM_PAGE * 4);
+	for (size_t i = 0; i < m->n; i++) {
+		const sm_vma *v = &m->v[i];
+		for (uint64_t a = v->start; a < v->end; a += SM_PAGE) {
+			uint8_t k = v->kind[(a - v->start) / SM_PAGE];
+			ssize_t r = ml_snapshot_read(s, a, buf, SM_PAGE);
+			if (k == SMK_UNREAD) {
+				ck_assert_int_eq(r, -EIO);
+				continue;
+			}
+			ck_assert_int_eq(r, SM_PAGE);
+			if (a < v->start + v->dump)
+				ck_assert(!memcmp(buf, v->bytes + (a - v->start), SM_PAGE));
+			else
+				ck_assert(snap_is_zero(buf, SM_PAGE));
+		}
+		/* a read of the whole mapping stops at the first unreadable page or at the end */
+		size_t len = (size_t)(v->end - v->start);
+		uint8_t *all = malloc(len + SM_PAGE);
+		ssize_t r = ml_snapshot_read(s, v->start, all, len + SM_PAGE);
+		size_t expect = 0;
+		while (expect < len && v->kind[expect / SM_PAGE] != SMK_UNREAD)
+			expect += SM_PAGE;
+		if (expect == 0)
+			ck_assert_int_eq(r, -EIO);
+		else if (expect < len)
+			ck_assert_int_eq(r, (ssize_t)expect);
+		else /* runs on into the next mapping only when adjacent */
+			ck_assert_int_ge(r, (ssize_t)len);
+		free(all);
+	}
+	/* unmapped */
+	ck_assert_int_eq(ml_snapshot_read(s, 0x1000, buf, 1), -EFAULT);
+	free(buf);
+}
+
+static void check_runs(const ml_snapshot *s, const sm_model *m)
+{
+	ml_run vec[7];
+	uint64_t start = m->v[0].start, end = m->v[m->n - 1].end, next = start;
+	uint64_t covered = 0, total = 0;
+	ml_run prev = {0, 0, 0};
+	for (size_t i = 0; i < m->n; i++)
+		total += m->v[i].end - m->v[i].start;
+	for (;;) {
+		ssize_t n = ml_snapshot_runs(s, next, end, ML_RUNS_SPLIT_ZERO, vec, 7, &next);
+		ck_assert_int_ge(n, 0);
+		if (n == 0)
+			break;
+		for (ssize_t k = 0; k < n; k++) {
+			ck_assert(vec[k].start < vec[k].end);
+			ck_assert(vec[k].start >= prev.end);
+			covered += vec[k].end - vec[k].start;
+			for (uint64_t a = vec[k].start; a < vec[k].end; a += SM_PAGE) {
+				int b = model_byte(m, a);
+				ck_assert_int_ne(b, -1);
+				const sm_vma *v = NULL;
+				for (size_t i = 0; i < m->n; i++)
+					if (a >= m->v[i].start && a < m->v[i].end)
+						v = &m->v[i];
+				uint8_t mk = v->kind[(a - v->start) / SM_PAGE];
+				ml_run_kind want = sm_run_kind(mk);
+				if (want == ML_RUN_DATA || want == ML_RUN_ZERO) {
+					ck_assert(vec[k].kind == ML_RUN_DATA || vec[k].kind == ML_RUN_ZERO);
+					if (vec[k].kind == ML_RUN_ZERO && a < v->start + v->dump)
+						ck_assert(snap_is_zero(v->bytes + (a - v->start), SM_PAGE));
+				} else {
+					ck_assert_int_eq(vec[k].kind, want);
+				}
+			}
+			prev = vec[k];
+		}
+		if (next == end)
+			break;
+	}
+	ck_assert_uint_eq(covered, total);
+	/* without the flag zero ranges count as data */
+	next = start;
+	ssize_t n;
+	while ((n = ml_snapshot_runs(s, next, end, 0, vec, 7, &next)) > 0)
+		for (ssize_t k = 0; k < n; k++)
+			ck_assert_int_ne(vec[k].kind, ML_RUN_ZERO);
+}
+
+static uint8_t *map_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	struct stat st;
+	fstat(fd, &st);
+	*len = (size_t)st.st_size;
+	uint8_t *p = mmap(NULL, *len ? *len : 1, PROT_READ, MAP_PRIVATE, fd, 0);
+	ck_assert(p != MAP_FAILED);
+	close(fd);
+	return p;
+}
+
+/* Checks the expanded core against the model through libelf: PT_NOTE first, then one
+ * PT_LOAD per mapping with the model's bytes at p_offset + (addr - p_vaddr). */
+static void check_core(const char *core, const sm_model *m, const ml_snapshot *s)
+{
+	int fd = open(core, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	ck_assert_ptr_nonnull(e);
+	GElf_Ehdr eh;
+	ck_assert_ptr_nonnull(gelf_getehdr(e, &eh));
+	ck_assert_int_eq(eh.e_type, ET_CORE);
+	size_t phnum;
+	ck_assert_int_eq(elf_getphdrnum(e, &phnum), 0);
+	ck_assert_uint_eq(phnum, m->n + 1);
+	GElf_Phdr ph;
+	gelf_getphdr(e, 0, &ph);
+	ck_assert_int_eq(ph.p_type, PT_NOTE);
+	/* the notes are the canonical ones, in order */
+	Elf_Data *nd = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+	ck_assert_ptr_nonnull(nd);
+	size_t off = 0, idx = 0, no, dof;
+	GElf_Nhdr nh;
+	while ((off = gelf_getnote(nd, off, &nh, &no, &dof)) > 0) {
+		ml_snapshot_note sn;
+		ck_assert_int_eq(ml_snapshot_note_get(s, idx++, &sn), 0);
+		ck_assert_uint_eq(sn.type, nh.n_type);
+		ck_assert_str_eq(sn.name, (const char *)nd->d_buf + no);
+		ck_assert_uint_eq(sn.len, nh.n_descsz);
+	}
+	ck_assert_uint_eq(idx, ml_snapshot_note_count(s));
+	ck_assert_uint_eq(idx, 2 * 3 + 4);
+	size_t clen;
+	uint8_t *c = map_file(core, &clen);
+	uint64_t prev_end = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const sm_vma *v = &m->v[i];
+		gelf_getphdr(e, (int)i + 1, &ph);
+		ck_assert_int_eq(ph.p_type, PT_LOAD);
+		ck_assert_uint_eq(ph.p_vaddr, v->start);
+		ck_assert_uint_eq(ph.p_memsz, v->end - v->start);
+		ck_assert_uint_eq(ph.p_filesz, v->dump);
+		ck_assert_uint_eq(ph.p_offset % 4096, 0);
+		ck_assert_uint_ge(ph.p_offset, prev_end);
+		ck_assert_uint_eq(ph.p_flags & PF_W, (v->perms & ML_PERM_WRITE) ? PF_W : 0);
+		prev_end = ph.p_offset + ph.p_filesz;
+		ck_assert_uint_le(prev_end, clen);
+		for (uint64_t p = 0; p < v->dump; p += SM_PAGE) {
+			const uint8_t *got = c + ph.p_offset + p;
+			if (v->kind[p / SM_PAGE] == SMK_UNREAD)
+				ck_assert(snap_is_zero(got, SM_PAGE));
+			else
+				ck_assert_msg(!memcmp(got, v->bytes + p, SM_PAGE), "mapping %zu page %llu", i,
+					      (unsigned long long)(p / SM_PAGE));
+		}
+	}
+	ck_assert_uint_eq(clen, ml_snapshot_expanded_size(s));
+	munmap(c, clen ? clen : 1);
+	elf_end(e);
+	close(fd);
+}
+
+/* The mapping holding @addr (binary search), or NULL. */
+static const sm_vma *model_find(const sm_model *m, uint64_t addr)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (m->v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo < m->n && m->v[lo].start <= addr) ? &m->v[lo] : NULL;
+}
+
+/* 10^5 random (addr, len) reads agree with the expanded core: each byte read is compared
+ * with the core file at p_offset + (addr - p_vaddr) of its mapping (zeros past p_filesz),
+ * and a short read must stop at an unreadable or unmapped byte. */
+static void random_reads(const ml_snapshot *s, const sm_model *m, const char *core, unsigned nreads)
+{
+	size_t clen;
+	uint8_t *c = map_file(core, &clen);
+	uint8_t *buf = malloc(1 << 20);
+	uint64_t rs = 12345;
+	uint64_t *off = calloc(m->n, sizeof(*off));
+	int fd = open(core, O_RDONLY);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	for (size_t i = 0; i < m->n; i++) {
+		GElf_Phdr ph;
+		gelf_getphdr(e, (int)i + 1, &ph);
+		off[i] = ph.p_offset;
+	}
+	unsigned short_reads = 0;
+	for (unsigned t = 0; t < nreads; t++) {
+		const sm_vma *v = &m->v[sm_rand(&rs) % m->n];
+		uint64_t a = v->start + sm_rand(&rs) % (v->end - v->start);
+		size_t len = (sm_rand(&rs) & 63) == 0 ? (size_t)(sm_rand(&rs) % (1 << 20)) : (size_t)(sm_rand(&rs) % 9000);
+		ssize_t r = ml_snapshot_read(s, a, buf, len);
+		if (r < 0) {
+			ck_assert_int_eq(r, -EIO);
+			ck_assert_int_eq(model_byte(m, a), -2);
+			continue;
+		}
+		ck_assert_uint_le((size_t)r, len);
+		for (ssize_t k = 0; k < r;) {
+			uint64_t x = a + (uint64_t)k;
+			const sm_vma *w = model_find(m, x);
+			ck_assert_ptr_nonnull(w);
+			size_t n = (size_t)ML_MIN((uint64_t)(r - k), w->end - x);
+			uint64_t in_dump = x < w->start + w->dump ? ML_MIN((uint64_t)n, w->start + w->dump - x) : 0;
+			if (in_dump)
+				ck_assert(!memcmp(buf + k, c + off[w - m->v] + (x - w->start), in_dump));
+			ck_assert(snap_is_zero(buf + k + in_dump, n - in_dump));
+			k += (ssize_t)n;
+		}
+		if ((size_t)r < len) {
+			int b = model_byte(m, a + (uint64_t)r);
+			ck_assert(b == -1 || b == -2);
+			short_reads++;
+		}
+	}
+	ck_assert_uint_gt(short_reads, 0);
+	elf_end(e);
+	close(fd);
+	free(off);
+	free(buf);
+	munmap(c, clen ? clen : 1);
+}
+
+static bool files_equal(const char *a, const char *b)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", a, b);
+	int st;
+	free(mlt_run(cmd, &st));
+	return st == 0;
+}
+
+START_TEST(round_trip_synthetic)
+{
+	mk_tmpdir();
+	sm_model m;
+	sm_build(&m, 1, 40, 200);
+	ML_OPTS(ml_snapshot_writer_opts, o, .threads = 2, .max_buffer = 1 << 20);
+	ck_assert_int_eq(sm_write(&m, tpath("a.mlcore"), &o, 2), 0);
+	struct stat st;
+	ck_assert_int_eq(lstat(tpath("a.mlcore"), &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_uint_eq(dir_entries(), 1); /* no temporary left beside it */
+
+	ml_snapshot *s;
+	char *msg = NULL;
+	ck_assert_int_eq(ml_snapshot_open(tpath("a.mlcore"), &s, &msg), 0);
+	ck_assert_uint_eq(ml_snapshot_vma_count(s), m.n);
+	ck_assert_int_eq(ml_snapshot_pid(s), 4242);
+	ck_assert_uint_eq(ml_snapshot_thread_count(s), 2);
+	ck_assert_uint_eq(ml_snapshot_chunk_size(s), ML_SNAPSHOT_CHUNK_DEFAULT);
+	ck_assert_str_eq(ml_snapshot_field(s, "comm"), "synthetic");
+	ck_assert_str_eq(ml_snapshot_field(s, "freeze"), "ptrace");
+	ck_assert_str_eq(ml_snapshot_field(s, "capture_time"), "2025-11-28T14:26:40.123Z");
+	char *f;
+	size_t fl;
+	ck_assert_int_eq(ml_snapshot_read_file(s, "status", &f, &fl), 0);
+	ck_assert_str_eq(f, "Name:\tsynthetic\nPid:\t4242\n");
+	free(f);
+	ck_assert_int_eq(ml_snapshot_read_file(s, "limits", &f, &fl), -ENOENT);
+
+	/* per-kind totals agree with the model */
+	ml_snapshot_stats t;
+	ck_assert_int_eq(ml_snapshot_stats_get(s, SIZE_MAX, &t), 0);
+	uint64_t want[ML_RUN_KIND_COUNT] = {0};
+	for (size_t i = 0; i < m.n; i++)
+		for (uint64_t p = 0; p < (m.v[i].end - m.v[i].start) / SM_PAGE; p++) {
+			ml_run_kind k = sm_run_kind(m.v[i].kind[p]);
+			want[k == ML_RUN_ZERO ? ML_RUN_DATA : k] += SM_PAGE;
+		}
+	ck_assert_uint_eq(t.bytes[ML_RUN_DATA] + t.bytes[ML_RUN_ZERO], want[ML_RUN_DATA]);
+	ck_assert_uint_eq(t.bytes[ML_RUN_UNPOPULATED], want[ML_RUN_UNPOPULATED]);
+	ck_assert_uint_eq(t.bytes[ML_RUN_UNREADABLE], want[ML_RUN_UNREADABLE]);
+	ck_assert_uint_eq(t.bytes[ML_RUN_EXCLUDED], want[ML_RUN_EXCLUDED]);
+	ck_assert_uint_gt(t.chunks, 0);
+	ck_assert_uint_gt(t.raw_chunks, 0); /* random pages do not compress */
+	ck_assert_uint_lt(t.raw_chunks, t.chunks);
+	char num[32];
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)t.bytes[ML_RUN_UNPOPULATED]);
+	ck_assert_str_eq(ml_snapshot_field(s, "bytes.unpopulated"), num);
+
+	check_reads(s, &m);
+	check_runs(s, &m);
+	ck_assert_int_eq(ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL), 0);
+
+	/* expand: twice, identical; matches the model; SHA-256 as recorded */
+	uint8_t d1[32], d2[32], rec[32];
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("a.core"), false, false, NULL, d1), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("b.core"), false, false, NULL, d2), 0);
+	ck_assert(files_equal(tpath("a.core"), tpath("b.core")));
+	ck_assert_int_eq(ml_snapshot_sha256(s, rec), 0);
+	ck_assert(!memcmp(d1, rec, 32));
+	char h[65], cmd[600];
+	snap_sha256_hex(rec, h);
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", tpath("a.core"));
+	int stt;
+	char *out = mlt_run(cmd, &stt);
+	ck_assert(!strncmp(out, h, 64));
+	free(out);
+	check_core(tpath("a.core"), &m, s);
+	random_reads(s, &m, tpath("a.core"), 100000);
+
+	/* the expanded file is sparse where the snapshot has no data */
+	ck_assert_int_eq(stat(tpath("a.core"), &st), 0);
+	ck_assert_int_lt((long long)st.st_blocks * 512, (long long)st.st_size);
+
+	/* gzip export: zcat gives the expanded core */
+	ML_OPTS(ml_snapshot_expand_opts, xo, .member_size = 100000);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("a.core.gz"), true, false, &xo, NULL), 0);
+	snprintf(cmd, sizeof(cmd), "gzip -t '%s' && zcat '%s' | cmp -s - '%s'", tpath("a.core.gz"),
+		 tpath("a.core.gz"), tpath("a.core"));
+	free(mlt_run(cmd, &stt));
+	ck_assert_int_eq(stt, 0);
+
+	/* to a pipe: real zeros, same bytes */
+	int pfd[2];
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		_exit(ml_snapshot_expand(s, pfd[1], NULL, NULL) == 0 ? 0 : 1);
+	}
+	close(pfd[1]);
+	size_t clen;
+	uint8_t *c = map_file(tpath("a.core"), &clen);
+	size_t got = 0;
+	uint8_t buf[65536];
+	ssize_t n;
+	bool same = true;
+	while ((n = read(pfd[0], buf, sizeof(buf))) > 0) {
+		if (got + (size_t)n > clen || memcmp(buf, c + got, (size_t)n))
+			same = false;
+		got += (size_t)n;
+	}
+	close(pfd[0]);
+	int ws;
+	waitpid(pid, &ws, 0);
+	ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	ck_assert(same);
+	ck_assert_uint_eq(got, clen);
+	munmap(c, clen);
+
+	ml_snapshot_free(s);
+	free(msg);
+	sm_free(&m);
+	rm_tmpdir();
+}
+END_TEST
+
+START_TEST(elf_format_is_the_expanded_core)
+{
+	mk_tmpdir();
+	sm_model m;
+	sm_build(&m, 7, 25, 150);
+	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 64 << 10, .level = 6, .threads = 1);
+	ck_assert_int_eq(sm_write(&m, tpath("x.mlcore"), &o, 3), 0);
+	ML_OPTS(ml_snapshot_writer_opts, e, .format = ML_SNAPSHOT_FORMAT_ELF, .threads = 2);
+	ck_assert_int_eq(sm_write(&m, tpath("direct.core"), &e, 2), 0);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("x.mlcore"), &s, NULL), 0);
+	ck_assert_uint_eq(ml_snapshot_chunk_size(s), 64 << 10);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("x.core"), false, false, NULL, NULL), 0);
+	ck_assert(files_equal(tpath("x.core"), tpath("direct.core")));
+	check_core(tpath("direct.core"), &m, s);
+	ml_snapshot_free(s);
+	sm_free(&m);
+	rm_tmpdir();
+}
+END_TEST
+
+START_TEST(big_chunks_and_threads)
+{
+	mk_tmpdir();
+	sm_model m;
+	sm_build(&m, 3, 12, 2000);
+	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 4 << 20, .level = 9, .threads = 3, .no_sha256 = true);
+	ck_assert_int_eq(sm_write(&m, tpath("b.mlcore"), &o, 4), 0);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("b.mlcore"), &s, NULL), 0);
+	uint8_t d[32];
+	ck_assert_int_eq(ml_snapshot_sha256(s, d), -ENOENT);
+	ck_assert_ptr_null(ml_snapshot_field(s, "expanded_sha256"));
+	check_reads(s, &m);
+	for (size_t i = 0; i < ml_snapshot_entry_count(s); i++) {
+		ml_snapshot_entry e;
+		ck_assert_int_eq(ml_snapshot_entry_get(s, i, &e), 0);
+		if (e.kind == ML_RUN_DATA)
+			ck_assert_uint_le(e.len, 4 << 20);
+	}
+	ck_assert_int_eq(ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL), 0);
+	ml_snapshot_free(s);
+	sm_free(&m);
+	rm_tmpdir();
+}
+END_TEST
+
+/* ---------------------------------------------------------------- concurrency */
+
+typedef struct rd_ctx {
+	const ml_snapshot *s;
+	const sm_model *m;
+	uint64_t seed;
+	int bad;
+} rd_ctx;
+
+static void *reader_thread(void *arg)
+{
+	rd_ctx *c = arg;
+	uint8_t *buf = malloc(300000);
+	for (int t = 0; t < 3000; t++) {
+		const sm_vma *v = &c->m->v[sm_rand(&c->seed) % c->m->n];
+		uint64_t a = v->start + sm_rand(&c->seed) % (v->end - v->start);
+		size_t len = (size_t)(sm_rand(&c->seed) % 300000);
+		ssize_t r = ml_snapshot_read(c->s, a, buf, len);
+		if (r < 0) {
+			if (model_byte(c->m, a) != -2)
+				c->bad++;
+			continue;
+		}
+		for (ssize_t k = 0; k < r; k += 97) {
+			int b = model_byte(c->m, a + (uint64_t)k);
+			if (b < 0 || buf[k] != b)
+				c->bad++;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+START_TEST(reads_from_several_threads)
+{
+	mk_tmpdir();
+	sm_model m;
+	sm_build(&m, 11, 20, 300);
+	ck_assert_int_eq(sm_write(&m, tpath("t.mlcore"), NULL, 1), 0);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("t.mlcore"), &s, NULL), 0);
+	pthread_t th[4];
+	rd_ctx c[4];
+	for (int i = 0; i < 4; i++) {
+		c[i] = (rd_ctx){ s, &m, 100 + (uint64_t)i, 0 };
+		pthread_create(&th[i], NULL, reader_thread, &c[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(c[i].bad, 0);
+	}
+	ml_snapshot_free(s);
+	sm_free(&m);
+	rm_tmpdir();
+}
+END_TEST
+
+/* ---------------------------------------------------------------- writer refusals */
+
+static ml_snapshot_writer *small_writer(const char *path, int *err)
+{
+	ml_snapshot_writer *w = NULL;
+	*err = ml_snapshot_writer_open(path, NULL, &w);
+	if (*err < 0)
+		return NULL;
+	ml_snapshot_vma v[2];
+	memset(v, 0, sizeof(v));
+	v[0].vma.start = 0x10000;
+	v[0].vma.end = 0x30000;
+	v[0].vma.perms = ML_PERM_READ | ML_PERM_WRITE;
+	v[1].vma.start = 0x30000;
+	v[1].vma.end = 0x32000;
+	v[1].flags = ML_SNAPSHOT_VMA_EXCLUDED;
+	*err = ml_snapshot_writer_set_mappings(w, v, 2);
+	return w;
+}
+
+START_TEST(writer_refuses_and_leaves_nothing)
+{
+	mk_tmpdir();
+	int err;
+	uint8_t page[4096];
+	memset(page, 0xab, sizeof(page));
+
+	/* gap: finish fails, names the range, nothing left */
+	ml_snapshot_writer *w = small_writer(tpath("gap.mlcore"), &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_data(w, 0x10000, page, sizeof(page)), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(ml_snapshot_writer_error(w), "0x11000-0x30000"));
+	ml_snapshot_writer_free(w);
+	ck_assert_uint_eq(dir_entries(), 0);
+
+	/* overlap */
+	w = small_writer(tpath("ov.mlcore"), &err);
+	ck_assert_int_eq(ml_snapshot_writer_add_run(w, 0x10000, 0x20000, ML_RUN_UNPOPULATED), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_data(w, 0x12000, page, sizeof(page)), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(ml_snapshot_writer_error(w), "overlap"));
+	ml_snapshot_writer_free(w);
+	ck_assert_uint_eq(dir_entries(), 0);
+
+	/* misuse is refused call by call */
+	w = small_writer(tpath("mis.mlcore"), &err);
+	ck_assert_int_eq(ml_snapshot_writer_add_data(w, 0x30000, page, 16), -EINVAL);   /* excluded mapping */
+	ck_assert_int_eq(ml_snapshot_writer_add_data(w, 0x2f000, page, 8192), -EINVAL); /* crosses the end */
+	ck_assert_int_eq(ml_snapshot_writer_add_run(w, 0x10000, 4096, ML_RUN_SWAPPED), -EINVAL);
+	ck_assert_int_eq(ml_snapshot_writer_add_run(w, 0x10000, 4096, ML_RUN_DATA), -EINVAL);
+	ck_assert_int_eq(ml_snapshot_writer_add_note(w, "CORE", 1, page, 4), -EINVAL); /* after mappings */
+	ck_assert_int_eq(ml_snapshot_writer_add_file(w, "maps", "x", 1), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_file(w, "maps", "x", 1), -EEXIST);
+	ck_assert_int_eq(ml_snapshot_writer_commit(w, 0x10000, 1), -EINVAL); /* nothing lent */
+	/* abandoned: nothing left */
+	ck_assert_int_eq(ml_snapshot_writer_add_data(w, 0x10000, page, sizeof(page)), 0);
+	ml_snapshot_writer_free(w);
+	ck_assert_uint_eq(dir_entries(), 0);
+
+	/* a complete one */
+	w = small_writer(tpath("ok.mlcore"), &err);
+	ck_assert_int_eq(ml_snapshot_writer_add_data(w, 0x10000, page, sizeof(page)), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_run(w, 0x11000, 0x1f000, ML_RUN_ZERO), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	ck_assert_uint_eq(dir_entries(), 1);
+
+	/* existing output refused without overwrite, replaced with it */
+	ck_assert_ptr_null(small_writer(tpath("ok.mlcore"), &err));
+	ck_assert_int_eq(err, -EEXIST);
+	ML_OPTS(ml_snapshot_writer_opts, ow, .overwrite = true);
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("ok.mlcore"), &ow, &w), 0);
+	ml_snapshot_vma v = { .vma = { .start = 0x1000, .end = 0x2000 } };
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, &v, 1), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_run(w, 0x1000, 0x1000, ML_RUN_UNPOPULATED), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("ok.mlcore"), &s, NULL), 0);
+	ck_assert_uint_eq(ml_snapshot_vma_count(s), 1);
+	ml_snapshot_free(s);
+
+	/* a symlink is refused even with overwrite, and its target untouched */
+	ck_assert_int_eq(symlink(tpath("victim"), tpath("link.mlcore")), 0);
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("link.mlcore"), NULL, &w), -ELOOP);
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("link.mlcore"), &ow, &w), -ELOOP);
+	ck_assert_int_eq(access(tpath("victim"), F_OK), -1);
+	/* a missing directory */
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("nodir/x.mlcore"), NULL, &w), -ENOENT);
+	/* bad options */
+	ML_OPTS(ml_snapshot_writer_opts, bo, .chunk_size = 1000);
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("y.mlcore"), &bo, &w), -EINVAL);
+	bo.chunk_size = 8 << 20;
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("y.mlcore"), &bo, &w), -EINVAL);
+	/* mappings out of order */
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("z.mlcore"), NULL, &w), 0);
+	ml_snapshot_vma vv[2] = { { .vma = { .start = 0x5000, .end = 0x6000 } }, { .vma = { .start = 0x1000, .end = 0x2000 } } };
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, vv, 2), -EINVAL);
+	ml_snapshot_writer_free(w);
+	rm_tmpdir();
+}
+END_TEST
+
+/* ---------------------------------------------------------------- source */
+
+START_TEST(source_over_snapshot)
+{
+	mk_tmpdir();
+	sm_model m;
+	sm_build(&m, 5, 10, 50);
+	ck_assert_int_eq(sm_write(&m, tpath("s.mlcore"), NULL, 1), 0);
+	ml_source *src;
+	ck_assert_int_eq(ml_source_open(tpath("s.mlcore"), &src), 0);
+	ck_assert_int_eq(ml_source_get_type(src), ML_SOURCE_SNAPSHOT);
+	ck_assert_int_eq(ml_source_pid(src), 4242);
+	ck_assert_ptr_null(ml_source_proc(src));
+	char *f;
+	size_t fl;
+	ck_assert_int_eq(ml_source_read_file(src, "status", &f, &fl), 0);
+	ck_assert_uint_eq(fl, 26);
+	free(f);
+	ck_assert_int_eq(ml_source_read_file(src, "environ", &f, &fl), -ENOENT);
+	/* reads and runs match the reader's */
+	const sm_vma *v = &m.v[1];
+	uint8_t a[8192], b[8192];
+	ssize_t r = ml_source_read(src, v->start, a, sizeof(a), 0);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("s.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_read(s, v->start, b, sizeof(b)), r);
+	if (r > 0)
+		ck_assert(!memcmp(a, b, (size_t)r));
+	ml_run r1[64], r2[64];
+	uint64_t n1, n2;
+	ssize_t k1 = ml_source_runs(src, m.v[0].start, m.v[m.n - 1].end, 0, r1, 64, &n1);
+	ssize_t k2 = ml_snapshot_runs(s, m.v[0].start, m.v[m.n - 1].end, 0, r2, 64, &n2);
+	ck_assert_int_eq(k1, k2);
+	ck_assert_uint_eq(n1, n2);
+	ck_assert(!memcmp(r1, r2, (size_t)k1 * sizeof(ml_run)));
+	ck_assert_int_eq(ml_source_read(src, 0x10, a, 1, 0), -EFAULT);
+	ck_assert_str_eq(ml_source_error(src), "0x10 is not in a captured mapping");
+	/* maps come from the saved maps text */
+	ml_maps *maps;
+	ck_assert_int_eq(ml_source_maps(src, &maps), 0);
+	ck_assert_uint_eq(ml_maps_count(maps), m.n);
+	for (size_t i = 0; i < m.n; i++) {
+		ck_assert_uint_eq(ml_maps_get(maps, i)->start, m.v[i].start);
+		ck_assert_uint_eq(ml_maps_get(maps, i)->end, m.v[i].end);
+		ck_assert_str_eq(ml_maps_get(maps, i)->name, m.v[i].name);
+	}
+	ml_maps_free(maps);
+	ml_snapshot_free(s);
+	ml_source_free(src);
+	/* not a snapshot */
+	ck_assert_int_eq(ml_source_open("/etc/passwd", &src), -EBADMSG);
+	ck_assert_int_eq(ml_source_open(tpath("nope"), &src), -ENOENT);
+	sm_free(&m);
+	rm_tmpdir();
+}
+END_TEST
+
+/* More mappings than e_phnum can count: PN_XNUM and a section header, as the kernel writes. */
+START_TEST(many_mappings_use_pn_xnum)
+{
+	mk_tmpdir();
+	size_t n = 70000;
+	ml_snapshot_vma *v = calloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		v[i].vma.start = 0x10000000ull + i * 0x2000;
+		v[i].vma.end = v[i].vma.start + 0x1000;
+		v[i].vma.perms = ML_PERM_READ;
+		v[i].flags = (i % 3) ? ML_SNAPSHOT_VMA_EXCLUDED : 0;
+	}
+	uint8_t page[4096];
+	memset(page, 0x5a, sizeof(page));
+	for (int fmt = 0; fmt < 2; fmt++) {
+		ML_OPTS(ml_snapshot_writer_opts, o, .format = fmt ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE);
+		ml_snapshot_writer *w;
+		page[0] = 0x5a;
+		ck_assert_int_eq(ml_snapshot_writer_open(tpath(fmt ? "direct.core" : "many.mlcore"), &o, &w), 0);
+		ck_assert_int_eq(ml_snapshot_writer_add_note(w, "CORE", NT_PRSTATUS, page, 336), 0);
+		ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, v, n), 0);
+		for (size_t i = 0; i < n; i += 3) {
+			page[0] = (uint8_t)i;
+			ck_assert_int_eq(ml_snapshot_writer_add_data(w, v[i].vma.start, page, sizeof(page)), 0);
+		}
+		ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+		ml_snapshot_writer_free(w);
+	}
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("many.mlcore"), &s, NULL), 0);
+	ck_assert_uint_eq(ml_snapshot_vma_count(s), n);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("many.core"), false, false, NULL, NULL), 0);
+	ck_assert(files_equal(tpath("many.core"), tpath("direct.core")));
+	int fd = open(tpath("many.core"), O_RDONLY);
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	GElf_Ehdr eh;
+	gelf_getehdr(e, &eh);
+	ck_assert_uint_eq(eh.e_phnum, PN_XNUM);
+	ck_assert_uint_eq(eh.e_shnum, 1);
+	size_t phnum;
+	ck_assert_int_eq(elf_getphdrnum(e, &phnum), 0);
+	ck_assert_uint_eq(phnum, n + 1);
+	GElf_Phdr ph;
+	gelf_getphdr(e, (int)n, &ph); /* the last mapping: excluded */
+	ck_assert_uint_eq(ph.p_vaddr, v[n - 1].vma.start);
+	ck_assert_uint_eq(ph.p_filesz, (n - 1) % 3 ? 0 : 4096);
+	gelf_getphdr(e, 1 + 69999 / 3 * 3, &ph);
+	uint8_t b[2];
+	ck_assert_int_eq(pread(fd, b, 2, (off_t)ph.p_offset), 2);
+	ck_assert_uint_eq(b[0], (uint8_t)(69999 / 3 * 3));
+	ck_assert_uint_eq(b[1], 0x5a);
+	elf_end(e);
+	close(fd);
+	ml_snapshot_free(s);
+	free(v);
+	rm_tmpdir();
+}
+END_TEST
+
+/* Without a saved maps file the source still lists the mappings, from the mapping table. */
+START_TEST(maps_without_a_saved_maps_file)
+{
+	mk_tmpdir();
+	ml_snapshot_writer *w;
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("nomaps.mlcore"), NULL, &w), 0);
+	ml_snapshot_vma v[3];
+	memset(v, 0, sizeof(v));
+	const char *names[3] = { "/usr/lib/with space (deleted)", "", "/tmp/new\nline" };
+	for (int i = 0; i < 3; i++) {
+		v[i].vma.start = 0x400000 + (uint64_t)i * 0x10000;
+		v[i].vma.end = v[i].vma.start + 0x3000;
+		v[i].vma.perms = ML_PERM_READ | (i == 1 ? ML_PERM_WRITE | ML_PERM_SHARED : 0);
+		v[i].vma.offset = (uint64_t)i * 0x1000;
+		v[i].vma.inode = 1000 + (uint64_t)i;
+		v[i].vma.dev_major = 8;
+		v[i].vma.dev_minor = 1;
+		v[i].vma.name = names[i];
+		v[i].vma.name_len = strlen(v[i].vma.name);
+		v[i].vma.deleted = i == 0;
+		v[i].flags = ML_SNAPSHOT_VMA_EXCLUDED;
+	}
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, v, 3), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	ml_source *src;
+	ck_assert_int_eq(ml_source_open(tpath("nomaps.mlcore"), &src), 0);
+	ml_maps *m;
+	ck_assert_int_eq(ml_source_maps(src, &m), 0);
+	ck_assert_uint_eq(ml_maps_count(m), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const ml_vma *x = ml_maps_get(m, i);
+		ck_assert_uint_eq(x->start, v[i].vma.start);
+		ck_assert_uint_eq(x->end, v[i].vma.end);
+		ck_assert_uint_eq(x->perms, v[i].vma.perms);
+		ck_assert_uint_eq(x->inode, v[i].vma.inode);
+		ck_assert_uint_eq(x->offset, v[i].vma.offset);
+		ck_assert_uint_eq(x->name_len, v[i].vma.name_len);
+		ck_assert(!memcmp(x->name, v[i].vma.name, x->name_len));
+	}
+	ck_assert(ml_maps_get(m, 0)->deleted);
+	ml_maps_free(m);
+	ml_source_free(src);
+	rm_tmpdir();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("snapshot");
+	TCase *tc = tcase_create("pieces");
+	tcase_add_test(tc, sha256_known_vectors);
+	tcase_add_test(tc, sha256_portable_rounds);
+	tcase_add_test(tc, manifest_json_parser);
+	suite_add_tcase(s, tc);
+	TCase *rt = tcase_create("round-trip");
+	tcase_set_timeout(rt, 300);
+	tcase_add_test(rt, round_trip_synthetic);
+	tcase_add_test(rt, elf_format_is_the_expanded_core);
+	tcase_add_test(rt, big_chunks_and_threads);
+	tcase_add_test(rt, reads_from_several_threads);
+	tcase_add_test(rt, writer_refuses_and_leaves_nothing);
+	tcase_add_test(rt, source_over_snapshot);
+	tcase_add_test(rt, many_mappings_use_pn_xnum);
+	tcase_add_test(rt, maps_without_a_saved_maps_file);
+	suite_add_tcase(s, rt);
+	return mlt_run_suite(s);
+}

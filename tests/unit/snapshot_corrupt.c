@@ -1,0 +1,450 @@
+/* Snapshot reader against damaged files: truncation, bit flips everywhere, crafted index/notes with valid checksums. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <memlens/memlens.h>
+
+#include "mltest.h"
+#include "snapshot/snap.h"
+#include "snapshot_model.h"
+
+static char dir[256];
+static uint8_t *good;
+static size_t good_len;
+static sm_model model;
+
+static char *path(const char *n)
+{
+	static char b[2][400];
+	static int k;
+	char *p = b[k++ & 1];
+	snprintf(p, 400, "%s/%s", dir, n);
+	return p;
+}
+
+static void setup(void)
+{
+	/* thousands of small files are written: tmpfs when there is one */
+	snprintf(dir, sizeof(dir), "%s/mlsnapcXXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	sm_build(&model, 21, 12, 24);
+	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 64 << 10, .threads = 1);
+	ck_assert_int_eq(sm_write(&model, path("good.mlcore"), &o, 1), 0);
+	int fd = open(path("good.mlcore"), O_RDONLY);
+	struct stat st;
+	fstat(fd, &st);
+	good_len = (size_t)st.st_size;
+	good = malloc(good_len);
+	ck_assert_int_eq(read(fd, good, good_len), (ssize_t)good_len);
+	close(fd);
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	int st;
+	free(mlt_run(cmd, &st));
+	free(good);
+	sm_free(&model);
+}
+
+static void put_file(const char *name, const uint8_t *p, size_t n)
+{
+	int fd = open(path(name), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, p, n), (ssize_t)n);
+	close(fd);
+}
+
+/* Opens @p (n bytes) as a snapshot; 0 if it opened and verified, else the error; *msg the message. */
+static int try_bytes(const uint8_t *p, size_t n, char **msg)
+{
+	put_file("t.mlcore", p, n);
+	ml_snapshot *s;
+	*msg = NULL;
+	int r = ml_snapshot_open(path("t.mlcore"), &s, msg);
+	if (r < 0) {
+		ck_assert_ptr_nonnull(*msg);
+		ck_assert_uint_gt(strlen(*msg), 5);
+		return r;
+	}
+	r = ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL);
+	if (r < 0)
+		*msg = strdup(ml_snapshot_error(s));
+	ml_snapshot_free(s);
+	return r;
+}
+
+/* The segments of the good file. */
+typedef struct segs {
+	uint64_t note_off, note_len, data_off, data_len, idx_off, idx_len;
+} segs;
+
+static segs find_segs(const uint8_t *p)
+{
+	segs s = {0};
+	Elf64_Ehdr eh;
+	memcpy(&eh, p, sizeof(eh));
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, p + eh.e_phoff + (size_t)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_NOTE) { s.note_off = ph.p_offset; s.note_len = ph.p_filesz; }
+		if (ph.p_type == SNAP_PT_DATA) { s.data_off = ph.p_offset; s.data_len = ph.p_filesz; }
+		if (ph.p_type == SNAP_PT_INDEX) { s.idx_off = ph.p_offset; s.idx_len = ph.p_filesz; }
+	}
+	return s;
+}
+
+/* Recomputes the index and note checksums after a deliberate edit, so the structural
+ * checks behind them are what is tested. */
+static void fix_crcs(uint8_t *p, const segs *s)
+{
+	uint8_t *h = p + s->idx_off;
+	put32(h + 48, (uint32_t)crc32(0L, h + SNAP_IDX_HDR_SIZE, (uInt)(s->idx_len - SNAP_IDX_HDR_SIZE)));
+	put32(h + 52, (uint32_t)crc32(0L, p + s->note_off, (uInt)s->note_len));
+	put32(h + 76, (uint32_t)crc32(0L, h, 76));
+}
+
+START_TEST(good_file_is_good)
+{
+	char *msg;
+	ck_assert_int_eq(try_bytes(good, good_len, &msg), 0);
+	free(msg);
+}
+END_TEST
+
+START_TEST(truncated_anywhere)
+{
+	size_t step = good_len / 400 + 1;
+	for (size_t n = 0; n < good_len; n += (n < 300 || good_len - n < 300) ? 1 : step) {
+		char *msg;
+		int r = try_bytes(good, n, &msg);
+		ck_assert_msg(r == -EBADMSG, "truncated to %zu bytes: %d", n, r);
+		free(msg);
+	}
+}
+END_TEST
+
+START_TEST(every_flipped_bit_is_caught)
+{
+	/* a flip anywhere: the header area is covered by a checksum in the index header,
+	 * data by chunk CRCs, notes and index by their checksums, padding must be zero */
+	uint8_t *p = malloc(good_len);
+	uint64_t rs = 5;
+	unsigned n = 0;
+	for (size_t off = 0; off < good_len; off += 1 + (off > 5000 ? sm_rand(&rs) % 40 : 0)) {
+		memcpy(p, good, good_len);
+		p[off] ^= (uint8_t)(1u << (sm_rand(&rs) % 8));
+		char *msg;
+		int r = try_bytes(p, good_len, &msg);
+		ck_assert_msg(r == -EBADMSG, "flip at offset %zu not caught (%d)", off, r);
+		free(msg);
+		n++;
+	}
+	ck_assert_uint_gt(n, 5000);
+	/* trailing garbage */
+	uint8_t *q = malloc(good_len + 3);
+	memcpy(q, good, good_len);
+	memcpy(q + good_len, "abc", 3);
+	char *msg;
+	ck_assert_int_eq(try_bytes(q, good_len + 3, &msg), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(msg, "trailing"));
+	free(msg);
+	free(q);
+	free(p);
+}
+END_TEST
+
+START_TEST(data_corruption_names_the_chunk)
+{
+	segs sg = find_segs(good);
+	uint8_t *p = malloc(good_len);
+	memcpy(p, good, good_len);
+	/* the first stored chunk */
+	const uint8_t *e = good + sg.idx_off + SNAP_IDX_HDR_SIZE;
+	size_t n = (size_t)(sg.idx_len - SNAP_IDX_HDR_SIZE) / SNAP_IDX_ENT_SIZE, ci = SIZE_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (e[i * SNAP_IDX_ENT_SIZE + 32] == SK_DATA) {
+			ci = i;
+			break;
+		}
+	ck_assert_uint_ne(ci, SIZE_MAX);
+	const uint8_t *ce = e + ci * SNAP_IDX_ENT_SIZE;
+	uint64_t addr = get64(ce), off = get64(ce + 16);
+	uint32_t csize = get32(ce + 24);
+	p[off + csize / 2] ^= 0x40;
+	put_file("d.mlcore", p, good_len);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(path("d.mlcore"), &s, NULL), 0); /* opens: data is checked on use */
+	size_t bad;
+	ck_assert_int_eq(ml_snapshot_verify(s, 0, &bad), -EBADMSG);
+	ck_assert_uint_eq(bad, ci);
+	char want[64];
+	snprintf(want, sizeof(want), "chunk %zu (0x%llx", ci, (unsigned long long)addr);
+	ck_assert_msg(strstr(ml_snapshot_error(s), want), "%s", ml_snapshot_error(s));
+	uint8_t buf[4096];
+	ck_assert_int_eq(ml_snapshot_read(s, addr, buf, sizeof(buf)), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(ml_snapshot_error(s), want));
+	/* expand refuses and leaves nothing */
+	ck_assert_int_eq(ml_snapshot_expand_path(s, path("d.core"), false, false, NULL, NULL), -EBADMSG);
+	ck_assert_int_eq(access(path("d.core"), F_OK), -1);
+	ml_snapshot_free(s);
+	free(p);
+}
+END_TEST
+
+/* An edit of index entry @i (with checksums fixed) must fail open with @want in the message. */
+typedef void (*edit_fn)(uint8_t *ent, size_t n, uint8_t *idxhdr);
+
+static void expect_index_edit(edit_fn fn, const char *want)
+{
+	segs sg = find_segs(good);
+	uint8_t *p = malloc(good_len);
+	memcpy(p, good, good_len);
+	uint8_t *h = p + sg.idx_off;
+	size_t n = (size_t)(sg.idx_len - SNAP_IDX_HDR_SIZE) / SNAP_IDX_ENT_SIZE;
+	fn(h + SNAP_IDX_HDR_SIZE, n, h);
+	fix_crcs(p, &sg);
+	char *msg;
+	int r = try_bytes(p, good_len, &msg);
+	ck_assert_int_eq(r, -EBADMSG);
+	ck_assert_msg(strstr(msg, want), "wanted \"%s\" in \"%s\"", want, msg);
+	free(msg);
+	free(p);
+}
+
+static size_t first_kind(uint8_t *e, size_t n, int kind)
+{
+	for (size_t i = 0; i < n; i++)
+		if (e[i * SNAP_IDX_ENT_SIZE + 32] == kind)
+			return i;
+	ck_abort_msg("no entry of kind %d", kind);
+	return 0;
+}
+
+/* The first entry storing no bytes, at least 8 KiB long. */
+static size_t first_nodata(uint8_t *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (e[i * SNAP_IDX_ENT_SIZE + 32] != SK_DATA && get64(e + i * SNAP_IDX_ENT_SIZE + 8) >= 8192)
+			return i;
+	ck_abort_msg("no entry without data");
+	return 0;
+}
+
+static void ed_swap(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)h;
+	uint8_t t[SNAP_IDX_ENT_SIZE];
+	size_t i = n / 2;
+	memcpy(t, e + i * SNAP_IDX_ENT_SIZE, SNAP_IDX_ENT_SIZE);
+	memcpy(e + i * SNAP_IDX_ENT_SIZE, e + (i + 1) * SNAP_IDX_ENT_SIZE, SNAP_IDX_ENT_SIZE);
+	memcpy(e + (i + 1) * SNAP_IDX_ENT_SIZE, t, SNAP_IDX_ENT_SIZE);
+}
+static void ed_overlap(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)h;
+	size_t i = n / 2;
+	put64(e + (i + 1) * SNAP_IDX_ENT_SIZE, get64(e + (i + 1) * SNAP_IDX_ENT_SIZE) - 4096);
+}
+static void ed_gap(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)h;
+	size_t i = first_nodata(e, n);
+	put64(e + i * SNAP_IDX_ENT_SIZE + 8, get64(e + i * SNAP_IDX_ENT_SIZE + 8) - 4096);
+}
+static void ed_absurd_len(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)h;
+	put64(e + (n - 1) * SNAP_IDX_ENT_SIZE + 8, 1ull << 62);
+}
+static void ed_data_offset(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)h;
+	put64(e + first_kind(e, n, SK_DATA) * SNAP_IDX_ENT_SIZE + 16, 1ull << 40);
+}
+static void ed_csize(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)h;
+	put32(e + first_kind(e, n, SK_DATA) * SNAP_IDX_ENT_SIZE + 24, 0xfffffff0u);
+}
+static void ed_kind(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)h;
+	e[(n / 3) * SNAP_IDX_ENT_SIZE + 32] = 9;
+}
+static void ed_nodata_offset(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)h;
+	put64(e + first_nodata(e, n) * SNAP_IDX_ENT_SIZE + 16, 4096);
+}
+static void ed_count(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)e;
+	(void)n;
+	put64(h + 24, 0x7fffffffffffffffull);
+}
+static void ed_chunk(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)e;
+	(void)n;
+	put32(h + 20, 3);
+}
+static void ed_version(uint8_t *e, size_t n, uint8_t *h)
+{
+	(void)e;
+	(void)n;
+	put32(h + 8, 99);
+}
+
+START_TEST(crafted_index_entries)
+{
+	expect_index_edit(ed_swap, "index entry");
+	expect_index_edit(ed_overlap, "overlaps or precedes");
+	expect_index_edit(ed_gap, "undescribed");
+	expect_index_edit(ed_absurd_len, "crosses its mapping's end");
+	expect_index_edit(ed_data_offset, "bad chunk");
+	expect_index_edit(ed_csize, "bad chunk");
+	expect_index_edit(ed_kind, "unknown kind");
+	expect_index_edit(ed_nodata_offset, "with stored bytes");
+	expect_index_edit(ed_count, "claims");
+	expect_index_edit(ed_chunk, "absurd chunk size");
+	expect_index_edit(ed_version, "version 99 is not supported");
+}
+END_TEST
+
+/* Finds the first note of owner MEMLENS and @type; returns the offset of its descriptor. */
+static size_t find_note(const uint8_t *p, const segs *sg, uint32_t type, uint32_t *len)
+{
+	size_t off = sg->note_off, end = sg->note_off + sg->note_len;
+	while (off + 12 <= end) {
+		uint32_t nn = get32(p + off), dn = get32(p + off + 4), t = get32(p + off + 8);
+		size_t desc = off + 12 + align_up(nn, 4);
+		if (t == type && !strcmp((const char *)p + off + 12, "MEMLENS")) {
+			*len = dn;
+			return desc;
+		}
+		off = desc + align_up(dn, 4);
+	}
+	ck_abort_msg("note %x not found", type);
+	return 0;
+}
+
+START_TEST(crafted_notes)
+{
+	segs sg = find_segs(good);
+	uint8_t *p = malloc(good_len);
+	char *msg;
+	uint32_t len;
+	/* absurd mapping count */
+	memcpy(p, good, good_len);
+	size_t d = find_note(p, &sg, SNAP_NT_MAPPINGS, &len);
+	put64(p + d + 8, 1ull << 40);
+	fix_crcs(p, &sg);
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "claims"), "%s", msg);
+	free(msg);
+	/* mappings out of order */
+	memcpy(p, good, good_len);
+	d = find_note(p, &sg, SNAP_NT_MAPPINGS, &len);
+	uint64_t size0 = get64(p + d + SNAP_MAP_HDR_SIZE + 8) - get64(p + d + SNAP_MAP_HDR_SIZE);
+	put64(p + d + SNAP_MAP_HDR_SIZE, 0x7fff00000000ull);
+	put64(p + d + SNAP_MAP_HDR_SIZE + 8, 0x7fff00000000ull + size0);
+	fix_crcs(p, &sg);
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "mapping 1"), "%s", msg);
+	free(msg);
+	/* name length past the note */
+	memcpy(p, good, good_len);
+	d = find_note(p, &sg, SNAP_NT_MAPPINGS, &len);
+	put32(p + d + SNAP_MAP_HDR_SIZE + 60, 0xffffff00u);
+	fix_crcs(p, &sg);
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "name past the end"), "%s", msg);
+	free(msg);
+	/* manifest that is not JSON */
+	memcpy(p, good, good_len);
+	d = find_note(p, &sg, SNAP_NT_MANIFEST, &len);
+	p[d] = '[';
+	fix_crcs(p, &sg);
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "manifest"), "%s", msg);
+	free(msg);
+	/* a note size running past the segment */
+	memcpy(p, good, good_len);
+	put32(p + sg.note_off + 4, 0x7ffffff0u);
+	fix_crcs(p, &sg);
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "malformed"), "%s", msg);
+	free(msg);
+	free(p);
+}
+END_TEST
+
+START_TEST(crafted_headers)
+{
+	segs sg = find_segs(good);
+	uint8_t *p = malloc(good_len);
+	char *msg;
+	/* a segment past the end of the file: reported as truncation, whatever the checksums */
+	memcpy(p, good, good_len);
+	Elf64_Ehdr eh;
+	memcpy(&eh, p, sizeof(eh));
+	Elf64_Phdr ph;
+	memcpy(&ph, p + eh.e_phoff + sizeof(ph), sizeof(ph));
+	ph.p_filesz = 1ull << 50;
+	memcpy(p + eh.e_phoff + sizeof(ph), &ph, sizeof(ph));
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "past the end of the file"), "%s", msg);
+	free(msg);
+	/* thousands of program headers */
+	memcpy(p, good, good_len);
+	put16(p + offsetof(Elf64_Ehdr, e_phnum), 0xffff);
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	free(msg);
+	/* not a core */
+	memcpy(p, good, good_len);
+	put16(p + offsetof(Elf64_Ehdr, e_type), ET_EXEC);
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "not a core"), "%s", msg);
+	free(msg);
+	/* the machine changed with checksums intact except the header area's */
+	memcpy(p, good, good_len);
+	put16(p + offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
+	fix_crcs(p, &sg);
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "header area checksum"), "%s", msg);
+	free(msg);
+	/* a plain core, and other files */
+	ck_assert_int_eq(try_bytes((const uint8_t *)"hello", 5, &msg), -EBADMSG);
+	free(msg);
+	ck_assert_int_eq(try_bytes(good, 64, &msg), -EBADMSG);
+	free(msg);
+	free(p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("snapshot_corrupt");
+	TCase *tc = tcase_create("corrupt");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, good_file_is_good);
+	tcase_add_test(tc, truncated_anywhere);
+	tcase_add_test(tc, every_flipped_bit_is_caught);
+	tcase_add_test(tc, data_corruption_names_the_chunk);
+	tcase_add_test(tc, crafted_index_entries);
+	tcase_add_test(tc, crafted_notes);
+	tcase_add_test(tc, crafted_headers);
+	suite_add_tcase(s, tc);
+	return mlt_run_suite(s);
+}

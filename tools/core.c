@@ -1,0 +1,532 @@
+/* memlens core: look into, check, expand and export snapshot files (info, verify, expand, export). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+
+#include "common/cli.h"
+#include "common/json.h"
+#include "common/table.h"
+
+int cmd_core(int argc, char **argv);
+
+enum { OPT_JSON = 256, OPT_BYTES, OPT_NO_MAPPINGS, OPT_QUICK, OPT_NO_SPARSE, OPT_NO_VERIFY, OPT_LEVEL,
+       OPT_MEMBER, OPT_FORCE };
+
+typedef struct args {
+	bool json, bytes, no_mappings, quick, no_sparse, no_verify, force, human;
+	const char *out;
+	int level;
+	uint64_t member;
+	const struct ml_cmd *cmd;
+} args;
+
+static const ml_opt info_opts[] = {
+	{ "json", OPT_JSON, 0, NULL, "one JSON document (schema memlens.core.info/1), manifest included" },
+	{ "bytes", OPT_BYTES, 0, NULL, "exact byte counts instead of human sizes" },
+	{ "no-mappings", OPT_NO_MAPPINGS, 0, NULL, "leave out the per-mapping table" },
+	ML_OPT_HELP,
+	ML_OPT_END,
+};
+
+static const ml_opt verify_opts[] = {
+	{ "quick", OPT_QUICK, 0, NULL, "check the index and every chunk's CRC, not the expanded core's SHA-256" },
+	{ "json", OPT_JSON, 0, NULL, "one JSON document (schema memlens.core.verify/1)" },
+	ML_OPT_HELP,
+	ML_OPT_END,
+};
+
+static const ml_opt expand_opts[] = {
+	{ "output", 'o', 1, "CORE", "the ELF core to write ('-' for stdout); required" },
+	{ "force", 'f', 0, NULL, "replace an existing output file (never a symlink)" },
+	{ "no-sparse", OPT_NO_SPARSE, 0, NULL, "write zeros instead of leaving holes" },
+	{ "no-verify", OPT_NO_VERIFY, 0, NULL, "do not check the result against the manifest's SHA-256" },
+	ML_OPT_HELP,
+	ML_OPT_END,
+};
+
+static const ml_opt export_opts[] = {
+	{ "output", 'o', 1, "FILE.gz", "the gzip file to write ('-' for stdout); required" },
+	{ "force", 'f', 0, NULL, "replace an existing output file (never a symlink)" },
+	{ "level", OPT_LEVEL, 1, "N", "gzip level 1-9 (default 6)" },
+	{ "member-size", OPT_MEMBER, 1, "SIZE", "uncompressed bytes per gzip member (default 4M)" },
+	{ "no-verify", OPT_NO_VERIFY, 0, NULL, "do not check the core against the manifest's SHA-256" },
+	ML_OPT_HELP,
+	ML_OPT_END,
+};
+
+static const ml_cmd info_cmd = {
+	.name = "core info",
+	.usage = "[options] SNAPSHOT",
+	.summary = "Shows what a snapshot holds: the process and how it was captured (manifest), the "
+		   "threads, the saved /proc files, how much memory of each kind it describes (data, "
+		   "zero, unpopulated, excluded, unreadable), how well it compressed, and the mappings.",
+	.opts = info_opts, .min_args = 1, .max_args = 1,
+};
+
+static const ml_cmd verify_cmd = {
+	.name = "core verify",
+	.usage = "[options] SNAPSHOT",
+	.summary = "Checks a snapshot: headers and index (checksums, order, bounds), every chunk's "
+		   "zlib stream and CRC, and the SHA-256 of the expanded core against the manifest. "
+		   "Exit 0 when intact, 2 when not (the first bad chunk is named).",
+	.opts = verify_opts, .min_args = 1, .max_args = 1,
+};
+
+static const ml_cmd expand_cmd = {
+	.name = "core expand",
+	.usage = "[options] SNAPSHOT -o CORE",
+	.summary = "Writes the plain ELF core the snapshot stands for, in the kernel's layout (notes, "
+		   "one PT_LOAD per mapping, excluded mappings with no file bytes), for gdb and "
+		   "elfutils. Ranges without data are holes in a sparse file, or zeros on a pipe. "
+		   "The same snapshot always expands to the same bytes; the file is created mode 0600 "
+		   "and appears only once complete and checked.",
+	.opts = expand_opts, .min_args = 1, .max_args = 1,
+};
+
+static const ml_cmd export_cmd = {
+	.name = "core export",
+	.usage = "[options] SNAPSHOT -o FILE.gz",
+	.summary = "Writes the expanded ELF core as a standard gzip file (zcat FILE.gz > core gives the "
+		   "same bytes as 'memlens core expand'), for people without memlens. It is made of "
+		   "independent gzip members, each naming its own size in an extra field, so it stays "
+		   "seekable.",
+	.opts = export_opts, .min_args = 1, .max_args = 1,
+};
+
+static int on_opt(int key, const char *arg, void *ctx)
+{
+	args *a = ctx;
+	switch (key) {
+	case OPT_JSON: a->json = true; break;
+	case OPT_BYTES: a->bytes = true; break;
+	case OPT_NO_MAPPINGS: a->no_mappings = true; break;
+	case OPT_QUICK: a->quick = true; break;
+	case OPT_NO_SPARSE: a->no_sparse = true; break;
+	case OPT_NO_VERIFY: a->no_verify = true; break;
+	case 'f': a->force = true; break;
+	case 'o': a->out = arg; break;
+	case OPT_LEVEL: {
+		char *end;
+		long l = strtol(arg, &end, 10);
+		if (*end || l < 1 || l > 9) {
+			ml_cli_usage_error(a->cmd, "bad level '%s' (1-9)", arg);
+			return -1;
+		}
+		a->level = (int)l;
+		break;
+	}
+	case OPT_MEMBER:
+		if (!ml_cli_parse_size(arg, &a->member) || a->member < 4096 || a->member > (256u << 20)) {
+			ml_cli_usage_error(a->cmd, "bad member size '%s' (4K to 256M)", arg);
+			return -1;
+		}
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+static int open_snapshot(const char *path, ml_snapshot **ret)
+{
+	char *msg = NULL;
+	int r = ml_snapshot_open(path, ret, &msg);
+	if (r < 0) {
+		if (r == -EBADMSG)
+			fprintf(stderr, "memlens: %s: not a valid snapshot: %s\n", path, msg ? msg : ml_strerror(r));
+		else
+			ml_cli_file_error(path, "cannot open snapshot", r);
+		free(msg);
+		return ML_EXIT_ERROR;
+	}
+	return 0;
+}
+
+static const char *sz(char buf[32], uint64_t v, const args *a)
+{
+	return ml_cli_fmt_size(buf, v, a->human);
+}
+
+static const char *field(const ml_snapshot *s, const char *k)
+{
+	const char *v = ml_snapshot_field(s, k);
+	return v ? v : "";
+}
+
+static void ratio_str(char *buf, size_t n, uint64_t num, uint64_t den)
+{
+	if (!den)
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%.2f:1", (double)num / (double)den);
+}
+
+/* ---- info ---- */
+
+static void info_text(const ml_snapshot *s, const char *path, const args *a)
+{
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
+	ml_snapshot_stats t;
+	ml_snapshot_stats_get(s, SIZE_MAX, &t);
+	printf("snapshot   %s (format %u, %s on disk)\n", path, ml_snapshot_version(s),
+	       sz(b1, ml_snapshot_file_size(s), a));
+	printf("process    pid %d", (int)ml_snapshot_pid(s));
+	if (*field(s, "comm")) {
+		fputs(" (", stdout);
+		ml_cli_put_escaped(stdout, field(s, "comm"), strlen(field(s, "comm")));
+		fputc(')', stdout);
+	}
+	if (*field(s, "exe")) {
+		fputc(' ', stdout);
+		ml_cli_put_escaped(stdout, field(s, "exe"), strlen(field(s, "exe")));
+	}
+	putchar('\n');
+	if (*field(s, "exe_build_id"))
+		printf("build id   %s\n", field(s, "exe_build_id"));
+	printf("captured   %s by %s, kernel %s %s\n", *field(s, "capture_time") ? field(s, "capture_time") : "(time unknown)",
+	       field(s, "tool"), field(s, "kernel"), field(s, "machine"));
+	if (*field(s, "freeze")) {
+		double ms = strtod(field(s, "stop_ns"), NULL) / 1e6;
+		printf("freeze     %s, target stopped %.3f ms%s\n", field(s, "freeze"), ms,
+		       !strcmp(field(s, "smeared"), "true") ? " (smeared: memory read while it ran)" : "");
+	}
+	if (*field(s, "coredump_filter"))
+		printf("filter     coredump_filter %s\n", field(s, "coredump_filter"));
+	printf("threads    %zu\n", ml_snapshot_thread_count(s));
+	printf("memory     data %s, zero %s, unpopulated %s, excluded %s, unreadable %s\n",
+	       sz(b1, t.bytes[ML_RUN_DATA], a), sz(b2, t.bytes[ML_RUN_ZERO], a),
+	       sz(b3, t.bytes[ML_RUN_UNPOPULATED], a), sz(b4, t.bytes[ML_RUN_EXCLUDED], a),
+	       sz(b5, t.bytes[ML_RUN_UNREADABLE], a));
+	char r1[32], r2[32];
+	ratio_str(r1, sizeof(r1), t.bytes[ML_RUN_DATA], t.stored);
+	ratio_str(r2, sizeof(r2), ml_snapshot_expanded_size(s), ml_snapshot_file_size(s));
+	printf("stored     %s in %llu chunks (%llu raw), %s level %s, %s chunks\n", sz(b1, t.stored, a),
+	       (unsigned long long)t.chunks, (unsigned long long)t.raw_chunks, field(s, "codec"), field(s, "level"),
+	       sz(b2, ml_snapshot_chunk_size(s), a));
+	printf("ratio      %s of data, %s of the expanded core\n", r1, r2);
+	uint8_t d[32];
+	char hex[65] = "not recorded";
+	if (ml_snapshot_sha256(s, d) == 0)
+		for (int i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	printf("expanded   %s ELF core, SHA-256 %s\n", sz(b1, ml_snapshot_expanded_size(s), a), hex);
+	printf("notes      %zu core notes;", ml_snapshot_note_count(s));
+	size_t nf = ml_snapshot_file_count(s);
+	printf(" saved /proc files:%s", nf ? "" : " none");
+	for (size_t i = 0; i < nf; i++)
+		printf(" %s", ml_snapshot_file_name(s, i));
+	putchar('\n');
+	if (a->no_mappings)
+		return;
+	putchar('\n');
+	static const char *const hdr[] = { "START", "END", "PERM", "SIZE", "DATA", "ZERO", "UNPOP", "EXCL",
+					   "UNREAD", "STORED", "NAME" };
+	static const bool right[] = { false, false, false, true, true, true, true, true, true, true, false };
+	ml_table *tb = ml_table_new(11, hdr, right);
+	for (size_t i = 0; i < ml_snapshot_vma_count(s); i++) {
+		const ml_snapshot_vma *v = ml_snapshot_vma_get(s, i);
+		ml_snapshot_stats vs;
+		ml_snapshot_stats_get(s, i, &vs);
+		char c[11][48];
+		snprintf(c[0], sizeof(c[0]), "%012llx", (unsigned long long)v->vma.start);
+		snprintf(c[1], sizeof(c[1]), "%012llx", (unsigned long long)v->vma.end);
+		snprintf(c[2], sizeof(c[2]), "%c%c%c%c", (v->vma.perms & ML_PERM_READ) ? 'r' : '-',
+			 (v->vma.perms & ML_PERM_WRITE) ? 'w' : '-', (v->vma.perms & ML_PERM_EXEC) ? 'x' : '-',
+			 (v->vma.perms & ML_PERM_SHARED) ? 's' : 'p');
+		sz(c[3], v->vma.end - v->vma.start, a);
+		sz(c[4], vs.bytes[ML_RUN_DATA], a);
+		sz(c[5], vs.bytes[ML_RUN_ZERO], a);
+		sz(c[6], vs.bytes[ML_RUN_UNPOPULATED], a);
+		sz(c[7], vs.bytes[ML_RUN_EXCLUDED], a);
+		sz(c[8], vs.bytes[ML_RUN_UNREADABLE], a);
+		sz(c[9], vs.stored, a);
+		/* names can hold any byte: escape them for the terminal */
+		char *name = NULL;
+		size_t nl = 0;
+		FILE *mf = open_memstream(&name, &nl);
+		if (mf) {
+			ml_cli_put_escaped(mf, v->vma.name, v->vma.name_len);
+			if (v->vma.deleted)
+				fputs(" (deleted)", mf);
+			fclose(mf);
+		}
+		const char *cells[11] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], name ? name : "" };
+		ml_table_add(tb, cells);
+		free(name);
+	}
+	ml_table_print(tb, stdout);
+	ml_table_free(tb);
+}
+
+static void json_kinds(ml_json *j, const ml_snapshot_stats *t)
+{
+	ml_json_obj_begin(j);
+	ML_JSON_KU64(j, "data", t->bytes[ML_RUN_DATA]);
+	ML_JSON_KU64(j, "zero", t->bytes[ML_RUN_ZERO]);
+	ML_JSON_KU64(j, "unpopulated", t->bytes[ML_RUN_UNPOPULATED]);
+	ML_JSON_KU64(j, "excluded", t->bytes[ML_RUN_EXCLUDED]);
+	ML_JSON_KU64(j, "unreadable", t->bytes[ML_RUN_UNREADABLE]);
+	ML_JSON_KU64(j, "stored", t->stored);
+	ML_JSON_KU64(j, "chunks", t->chunks);
+	ML_JSON_KU64(j, "raw_chunks", t->raw_chunks);
+	ml_json_obj_end(j);
+}
+
+static void info_json(const ml_snapshot *s, const char *path, const args *a)
+{
+	ml_json j;
+	ml_json_init(&j, stdout);
+	ml_json_obj_begin(&j);
+	ML_JSON_KSTR(&j, "schema", "memlens.core.info/1");
+	ML_JSON_KSTR(&j, "file", path);
+	ML_JSON_KU64(&j, "format_version", ml_snapshot_version(s));
+	ML_JSON_KU64(&j, "file_size", ml_snapshot_file_size(s));
+	ML_JSON_KU64(&j, "expanded_size", ml_snapshot_expanded_size(s));
+	ML_JSON_KU64(&j, "chunk_size", ml_snapshot_chunk_size(s));
+	ML_JSON_KI64(&j, "pid", ml_snapshot_pid(s));
+	ML_JSON_KU64(&j, "threads", ml_snapshot_thread_count(s));
+	ml_snapshot_stats t;
+	ml_snapshot_stats_get(s, SIZE_MAX, &t);
+	ml_json_key(&j, "bytes");
+	json_kinds(&j, &t);
+	ml_json_key(&j, "ratio");
+	ml_json_double(&j, t.stored ? (double)t.bytes[ML_RUN_DATA] / (double)t.stored : 0);
+	ml_json_key(&j, "files");
+	ml_json_arr_begin(&j);
+	for (size_t i = 0; i < ml_snapshot_file_count(s); i++)
+		ml_json_cstr(&j, ml_snapshot_file_name(s, i));
+	ml_json_arr_end(&j);
+	ml_json_key(&j, "notes");
+	ml_json_arr_begin(&j);
+	for (size_t i = 0; i < ml_snapshot_note_count(s); i++) {
+		ml_snapshot_note n;
+		ml_snapshot_note_get(s, i, &n);
+		ml_json_obj_begin(&j);
+		ML_JSON_KSTR(&j, "owner", n.name);
+		ML_JSON_KU64(&j, "type", n.type);
+		ML_JSON_KU64(&j, "size", n.len);
+		ml_json_obj_end(&j);
+	}
+	ml_json_arr_end(&j);
+	/* the manifest as the file holds it (the reader checked it is JSON) */
+	size_t ml;
+	const char *man = ml_snapshot_manifest(s, &ml);
+	ml_json_key(&j, "manifest");
+	fwrite(man, 1, ml, stdout);
+	j.after_key = false;
+	if (!a->no_mappings) {
+		ml_json_key(&j, "mappings");
+		ml_json_arr_begin(&j);
+		for (size_t i = 0; i < ml_snapshot_vma_count(s); i++) {
+			const ml_snapshot_vma *v = ml_snapshot_vma_get(s, i);
+			ml_snapshot_stats vs;
+			ml_snapshot_stats_get(s, i, &vs);
+			char perms[5] = { (v->vma.perms & ML_PERM_READ) ? 'r' : '-', (v->vma.perms & ML_PERM_WRITE) ? 'w' : '-',
+					  (v->vma.perms & ML_PERM_EXEC) ? 'x' : '-', (v->vma.perms & ML_PERM_SHARED) ? 's' : 'p', 0 };
+			ml_json_obj_begin(&j);
+			ML_JSON_KADDR(&j, "start", v->vma.start);
+			ML_JSON_KADDR(&j, "end", v->vma.end);
+			ML_JSON_KSTR(&j, "perms", perms);
+			ML_JSON_KU64(&j, "dump_size", v->dump_size);
+			ML_JSON_KBOOL(&j, "excluded", (v->flags & ML_SNAPSHOT_VMA_EXCLUDED) != 0);
+			ML_JSON_KSTR(&j, "kind", ml_vma_kind_name(v->vma.kind));
+			ml_json_key(&j, "name");
+			ml_json_str(&j, v->vma.name, v->vma.name_len);
+			ML_JSON_KBOOL(&j, "deleted", v->vma.deleted);
+			ml_json_key(&j, "bytes");
+			json_kinds(&j, &vs);
+			ml_json_obj_end(&j);
+		}
+		ml_json_arr_end(&j);
+	}
+	ml_json_obj_end(&j);
+	putchar('\n');
+}
+
+static int core_info(int argc, char **argv)
+{
+	args a = { .cmd = &info_cmd };
+	int first;
+	int r = ml_cli_parse(&info_cmd, argc, argv, on_opt, &a, &first);
+	if (r)
+		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	a.human = !a.bytes && ml_cli_stdout_tty();
+	ml_snapshot *s;
+	if ((r = open_snapshot(argv[first], &s)))
+		return r;
+	if (a.json)
+		info_json(s, argv[first], &a);
+	else
+		info_text(s, argv[first], &a);
+	ml_snapshot_free(s);
+	return fflush(stdout) == 0 ? ML_EXIT_OK : ML_EXIT_ERROR;
+}
+
+/* ---- verify ---- */
+
+static int core_verify(int argc, char **argv)
+{
+	args a = { .cmd = &verify_cmd };
+	int first;
+	int r = ml_cli_parse(&verify_cmd, argc, argv, on_opt, &a, &first);
+	if (r)
+		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	const char *path = argv[first];
+	char *msg = NULL;
+	ml_snapshot *s = NULL;
+	r = ml_snapshot_open(path, &s, &msg);
+	size_t bad = SIZE_MAX;
+	bool sha = false, opened = r == 0;
+	if (r == 0) {
+		uint8_t d[32];
+		sha = !a.quick && ml_snapshot_sha256(s, d) == 0;
+		r = ml_snapshot_verify(s, a.quick ? 0 : ML_SNAPSHOT_VERIFY_SHA256, &bad);
+		if (r < 0)
+			msg = strdup(*ml_snapshot_error(s) ? ml_snapshot_error(s) : ml_strerror(r));
+	}
+	if (a.json) {
+		ml_json j;
+		ml_json_init(&j, stdout);
+		ml_json_obj_begin(&j);
+		ML_JSON_KSTR(&j, "schema", "memlens.core.verify/1");
+		ML_JSON_KSTR(&j, "file", path);
+		ML_JSON_KBOOL(&j, "ok", r == 0);
+		if (r == 0) {
+			ML_JSON_KU64(&j, "entries", ml_snapshot_entry_count(s));
+			ML_JSON_KBOOL(&j, "sha256_checked", sha);
+		} else {
+			ML_JSON_KSTR(&j, "error", msg ? msg : ml_strerror(r));
+			if (bad != SIZE_MAX)
+				ML_JSON_KU64(&j, "bad_entry", bad);
+		}
+		ml_json_obj_end(&j);
+		putchar('\n');
+	} else if (r == 0) {
+		ml_snapshot_stats t;
+		ml_snapshot_stats_get(s, SIZE_MAX, &t);
+		printf("%s: ok: index of %zu entries, %llu chunks checked%s\n", path, ml_snapshot_entry_count(s),
+		       (unsigned long long)t.chunks,
+		       sha ? ", expanded core matches the manifest's SHA-256" :
+		       a.quick ? "" : " (no SHA-256 recorded)");
+	} else {
+		fprintf(stderr, "memlens: %s: %s: %s\n", path,
+			r != -EBADMSG ? "cannot verify" : opened ? "corrupt" : "not a valid snapshot",
+			msg ? msg : ml_strerror(r));
+	}
+	free(msg);
+	ml_snapshot_free(s);
+	return r == 0 ? ML_EXIT_OK : ML_EXIT_ERROR;
+}
+
+/* ---- expand / export ---- */
+
+typedef struct prog {
+	bool on;
+	time_t last;
+} prog;
+
+static int progress(void *ctx, uint64_t done, uint64_t total)
+{
+	prog *p = ctx;
+	time_t now = time(NULL);
+	if (p->on && (now != p->last || done == total)) {
+		p->last = now;
+		char b1[32], b2[32];
+		fprintf(stderr, "\r%s / %s (%.0f%%)   ", ml_cli_fmt_size(b1, done, true), ml_cli_fmt_size(b2, total, true),
+			total ? 100.0 * (double)done / (double)total : 100.0);
+		if (done == total)
+			fputc('\n', stderr);
+	}
+	return 0;
+}
+
+static int core_write(int argc, char **argv, bool gzip)
+{
+	const ml_cmd *cmd = gzip ? &export_cmd : &expand_cmd;
+	args a = { .cmd = cmd };
+	int first;
+	int r = ml_cli_parse(cmd, argc, argv, on_opt, &a, &first);
+	if (r)
+		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	if (!a.out)
+		return ml_cli_usage_error(cmd, "no output given (-o FILE, or -o - for stdout)");
+	bool to_stdout = !strcmp(a.out, "-");
+	if (to_stdout && isatty(STDOUT_FILENO))
+		return ml_cli_usage_error(cmd, "refusing to write a core to a terminal");
+	const char *path = argv[first];
+	ml_snapshot *s;
+	if ((r = open_snapshot(path, &s)))
+		return r;
+	prog p = { .on = isatty(STDERR_FILENO) };
+	ML_OPTS(ml_snapshot_expand_opts, o, .no_sparse = a.no_sparse, .progress = progress, .progress_ctx = &p,
+		.level = a.level, .member_size = a.member, .verify = !a.no_verify);
+	uint8_t d[32];
+	if (to_stdout)
+		r = gzip ? ml_snapshot_export_gzip(s, STDOUT_FILENO, &o, d) : ml_snapshot_expand(s, STDOUT_FILENO, &o, d);
+	else
+		r = ml_snapshot_expand_path(s, a.out, gzip, a.force, &o, d);
+	int rc = ML_EXIT_OK;
+	if (r < 0) {
+		const char *e = ml_snapshot_error(s);
+		if (r == -EEXIST)
+			fprintf(stderr, "memlens: %s: exists (use --force to replace it)\n", a.out);
+		else if (r == -ELOOP)
+			fprintf(stderr, "memlens: %s: is a symbolic link: refusing to write through it\n", a.out);
+		else if (r == -EBADMSG)
+			fprintf(stderr, "memlens: %s: corrupt snapshot: %s%s\n", path, *e ? e : ml_strerror(r),
+				to_stdout ? " (the output written so far is not valid)" : "; nothing was written");
+		else
+			fprintf(stderr, "memlens: %s: cannot write: %s\n", to_stdout ? "stdout" : a.out, ml_strerror(r));
+		rc = ML_EXIT_ERROR;
+	} else if (!to_stdout && isatty(STDERR_FILENO)) {
+		char hex[65];
+		for (int i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", d[i]);
+		fprintf(stderr, "memlens: wrote %s (core SHA-256 %s)\n", a.out, hex);
+	}
+	ml_snapshot_free(s);
+	return rc;
+}
+
+/* ---- dispatch ---- */
+
+static void core_usage(FILE *f)
+{
+	fprintf(f, "usage: memlens core <info|verify|expand|export> [options] SNAPSHOT\n\n"
+		   "Snapshot files (.mlcore, written by 'memlens dump'):\n"
+		   "  info     what the snapshot holds: manifest, threads, memory by kind, mappings\n"
+		   "  verify   check every checksum and the index (exit 0 intact, 2 corrupt)\n"
+		   "  expand   write the plain ELF core for gdb (-o CORE, or -o - for stdout)\n"
+		   "  export   write the ELF core as gzip (-o FILE.gz), readable with zcat\n\n"
+		   "'memlens core <command> --help' describes a command.\n");
+}
+
+int cmd_core(int argc, char **argv)
+{
+	if (argc < 2) {
+		core_usage(stderr);
+		return ML_EXIT_USAGE;
+	}
+	const char *sub = argv[1];
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+		core_usage(stdout);
+		return ML_EXIT_OK;
+	}
+	if (!strcmp(sub, "info"))
+		return core_info(argc - 1, argv + 1);
+	if (!strcmp(sub, "verify"))
+		return core_verify(argc - 1, argv + 1);
+	if (!strcmp(sub, "expand"))
+		return core_write(argc - 1, argv + 1, false);
+	if (!strcmp(sub, "export"))
+		return core_write(argc - 1, argv + 1, true);
+	fprintf(stderr, "memlens core: unknown command '%s' (see 'memlens core --help')\n", sub);
+	return ML_EXIT_USAGE;
+}
