@@ -251,10 +251,24 @@ static int wait_all(ml_freeze *f, uint64_t deadline)
 	}
 }
 
+/* Reaps a held thread that died (SIGKILL ends a ptrace stop): until its tracer waits for
+ * it, it stays a zombie and its process can never be reaped. */
+static void reap_dead(ml_freeze *f, pid_t tid)
+{
+	if (tid == f->tgid && f->we_are_parent)
+		return; /* our own child: its exit is for our caller's wait() */
+	int status;
+	for (;;) {
+		pid_t w = waitpid(tid, &status, __WALL);
+		if (w < 0 ? errno != EINTR : (WIFEXITED(status) || WIFSIGNALED(status)))
+			break;
+	}
+}
+
 /* Detaches every stopped thread. Returns true if one had died while held. */
 static bool release_all(ml_freeze *f)
 {
-	bool died = false;
+	bool died = false, leader_dead = false;
 	for (size_t i = 0; i < f->n; i++) {
 		thr *t = &f->t[i];
 		if (t->state != T_STOPPED)
@@ -262,14 +276,16 @@ static bool release_all(ml_freeze *f)
 		int sig = t->kind == ML_FREEZE_SIGNAL ? t->sig : 0;
 		if (pt(ML_PTRACE_DETACH, t->tid, NULL, (void *)(uintptr_t)sig) < 0 && errno == ESRCH) {
 			died = true;
-			/* Killed while held: no longer in a stop; take its exit so no zombie lingers. */
-			if (t->tid != f->tgid || !f->we_are_parent) {
-				int status;
-				waitpid(t->tid, &status, WNOHANG | __WALL);
-			}
+			/* The leader can only be reaped after the other threads: do it last. */
+			if (t->tid == f->tgid)
+				leader_dead = true;
+			else
+				reap_dead(f, t->tid);
 		}
 		t->state = T_GONE;
 	}
+	if (leader_dead)
+		reap_dead(f, f->tgid);
 	/* Threads that never reached their stop stay attached until they do (or we exit). */
 	f->released = true;
 	return died;

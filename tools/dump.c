@@ -1,5 +1,6 @@
 /* memlens dump: capture a live process into a snapshot file (or a plain ELF core). */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static const ml_opt opts[] = {
 	{ "include-dontdump", OPT_DONTDUMP, 0, NULL, "also capture mappings marked MADV_DONTDUMP" },
 	{ "read-swapped", OPT_SWAPPED, 0, NULL, "read swapped-out pages (swaps them in); default: recorded as excluded" },
 	{ "force", OPT_FORCE, 0, NULL, "replace an existing output file (never through a symlink)" },
-	{ "max-buffer", OPT_MAXBUF, 1, "SIZE", "memory for data waiting to be compressed (default 512M): the target is released once all is read or buffered" },
+	{ "max-buffer", OPT_MAXBUF, 1, "SIZE", "memory for data waiting to be compressed (default: a quarter of MemAvailable, 64M-4G): the target is released once all is read or buffered" },
 	{ "chunk-size", OPT_CHUNK, 1, "SIZE", "compression chunk size, 64K-4M (default 256K)" },
 	{ "level", OPT_LEVEL, 1, "N", "zlib level 1-9 (default 1)" },
 	{ "threads", OPT_THREADS, 1, "N", "compression threads (default: online CPUs)" },
@@ -181,13 +182,35 @@ static void default_name(char *buf, size_t len, pid_t pid, bool elf)
 
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
 
+/* A quarter of the memory available now, between 64 MiB and 4 GiB: enough to hold all the
+ * data of most targets, so they run again as soon as their memory is read, not once it is
+ * compressed. */
+static uint64_t default_max_buffer(void)
+{
+	uint64_t avail = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+	if (f) {
+		char line[256];
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &avail) == 1)
+				break;
+		fclose(f);
+	}
+	uint64_t b = avail * 1024 / 4;
+	if (b < (64ull << 20))
+		b = 64ull << 20;
+	if (b > (4ull << 30))
+		b = 4ull << 30;
+	return b;
+}
+
 int cmd_dump(int argc, char **argv);
 int cmd_dump(int argc, char **argv)
 {
 	dump_args a;
 	memset(&a, 0, sizeof(a));
 	a.co.sz = sizeof(a.co);
-	a.co.max_buffer = 512ull << 20;
+	a.co.max_buffer = default_max_buffer();
 	int first;
 	int r = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
 	if (r)

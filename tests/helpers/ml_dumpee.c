@@ -7,6 +7,7 @@
  *   stats                  -> ok eintr=N cont=N threads=N
  *   sum                    FNV-1a of every populated test byte -> ok sum=HEX
  *   map_touch SIZE STRIDE  private anon mapping, one byte written every STRIDE bytes -> ok addr=A
+ *   map_fill SIZE          private anon mapping filled with heap-like words -> ok addr=A
  *   crash DIR              chdir DIR, unlimited core size, abort() (the kernel writes DIR/core)
  *   pid                    -> ok pid=N
  *   exit N                 _exit(N) */
@@ -84,7 +85,7 @@ __attribute__((noinline)) void dumpee_park_sleep(void)
 {
 	for (;;) {
 		struct timespec ts = { 3600, 0 };
-		if (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		if (nanosleep(&ts, NULL) < 0 && errno == EINTR)
 			eintr_count++;
 	}
 	__asm__ volatile("" ::: "memory");
@@ -297,6 +298,26 @@ int main(void)
 			}
 			for (size_t o = 0; o < sz; o += stride ? stride : PAGE)
 				p[o] = (char)((o >> 12) * 7 + 1);
+			printf("ok addr=%p\n", (void *)p);
+		} else if (!strcmp(cmd, "map_fill")) {
+			/* Heap-like contents: pointers, counters and text, compressible about 3-5x. */
+			size_t sz = strtoull(a1 ? a1 : "0", NULL, 0);
+			uint64_t *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED) {
+				printf("err mmap %s\n", strerror(errno));
+				continue;
+			}
+			uint64_t x = 0x9e3779b97f4a7c15ull;
+			for (size_t i = 0; i < sz / 8; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				switch (i & 7) {
+				case 0: case 1: p[i] = 0x00007f0000000000ull | (x & 0xffffff8ull); break;
+				case 2: p[i] = i; break;
+				case 3: p[i] = 0; break;
+				case 4: memcpy(&p[i], "obj-name", 8); break;
+				default: p[i] = x & 0xffff; break;
+				}
+			}
 			printf("ok addr=%p\n", (void *)p);
 		} else if (!strcmp(cmd, "crash")) {
 			struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };

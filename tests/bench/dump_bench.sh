@@ -1,0 +1,113 @@
+#!/bin/bash
+# memlens dump against gdb's gcore, side by side in one run: wall time, target stop time,
+# output size, and the target's page-table growth, on three targets:
+#   heap1g   a 1 GiB mapping filled with heap-like data (every page written)
+#   sparse4g a 4 GiB mapping with 64 touched pages
+#   python   a python3 process holding a large heap of dicts and strings
+# Usage: tests/bench/dump_bench.sh BUILD_DIR [OUTDIR]   (run as root; takes about a minute)
+set -eu
+B=$(cd "${1:?build dir}" && pwd)
+OUT=${2:-/tmp/ml-dump-bench}
+M=$B/tools/memlens
+H=$B/tests/helpers
+mkdir -p "$OUT"
+rm -f "$OUT"/*
+ROUNDS=${ROUNDS:-3}
+
+# Samples /proc/PID/task/*/stat every 0.2 ms and prints how long any thread was stopped
+# ('t' or 'T'), i.e. the stop time the target really saw, measured the same way for both tools.
+monitor() {
+	python3 - "$1" "$2" <<'PY'
+import os, sys, time
+pid, stopfile = int(sys.argv[1]), sys.argv[2]
+first = last = None
+while not os.path.exists(stopfile):
+    now = time.monotonic()
+    stopped = False
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{t}/stat") as f:
+                s = f.read()
+            if s[s.rindex(')') + 2] in "tT":
+                stopped = True
+                break
+    except OSError:
+        pass
+    if stopped:
+        first = first or now
+        last = now
+    time.sleep(0.0002)
+print("%.1f" % ((last - first) * 1000 if first else 0.0))
+PY
+}
+
+pte() { awk '/^VmPTE/{print $2}' "/proc/$1/status"; }
+rss() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
+ms() { python3 -c "import sys; print('%.1f' % ((float(sys.argv[2]) - float(sys.argv[1])) * 1000))" "$1" "$2"; }
+now() { date +%s.%N; }
+
+# run_one TOOL PID LABEL: one capture, prints a result line
+run_one() {
+	local tool=$1 pid=$2 label=$3 stopf=$OUT/.stop.$$ out mon t0 t1 wall stop pte0 pte1 rss0 rss1 size disk
+	rm -f "$stopf"
+	monitor "$pid" "$stopf" >"$OUT/.mon" &
+	mon=$!
+	pte0=$(pte "$pid"); rss0=$(rss "$pid")
+	t0=$(now)
+	if [ "$tool" = memlens ]; then
+		out=$OUT/$label.mlcore
+		"$M" dump "$pid" -o "$out" --force --json >"$OUT/.json"
+	else
+		out=$OUT/$label.gcore
+		gcore -o "$OUT/$label.gcore" "$pid" >/dev/null 2>&1
+		mv "$OUT/$label.gcore.$pid" "$out"
+	fi
+	t1=$(now)
+	touch "$stopf"; wait $mon
+	stop=$(cat "$OUT/.mon")
+	pte1=$(pte "$pid"); rss1=$(rss "$pid")
+	size=$(stat -c %s "$out"); disk=$(( $(stat -c %b "$out") * 512 ))
+	local self=""
+	[ "$tool" = memlens ] && self=$(python3 -c "import json; print('%.1f' % (json.load(open('$OUT/.json'))['stop_ns'] / 1e6))")
+	printf "%-9s %-8s wall %8s ms  stopped %8s ms %s size %12s  on-disk %12s  VmPTE +%s kB  VmRSS +%s kB\n" \
+		"$label" "$tool" "$(ms "$t0" "$t1")" "$stop" "${self:+(self-reported $self ms)}" "$size" "$disk" \
+		$((pte1 - pte0)) $((rss1 - rss0))
+	rm -f "$out"
+}
+
+start_child() {
+	coproc CH { exec "$H/ml_dumpee"; }
+	read -r l <&"${CH[0]}"
+	CPID=${l#*pid=}
+}
+cmd() { echo "$*" >&"${CH[1]}"; read -r REPLY <&"${CH[0]}"; }
+stop_child() { echo "exit 0" >&"${CH[1]}"; wait "$CPID" 2>/dev/null || true; }
+
+echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores; machine shared with other work"
+echo "# memlens $("$M" --version | cut -d' ' -f2), $(gdb --version | head -1)"
+
+start_child
+cmd map_fill 0x40000000
+cmd threads 3
+for r in $(seq "$ROUNDS"); do run_one memlens "$CPID" heap1g; run_one gcore "$CPID" heap1g; done
+stop_child
+
+start_child
+cmd map_touch 0x100000000 0x4000000
+for r in $(seq "$ROUNDS"); do run_one memlens "$CPID" sparse4g; done
+run_one gcore "$CPID" sparse4g
+stop_child
+
+coproc PY { exec python3 -c '
+import sys
+data = [{"id": i, "name": "user-%d" % i, "tags": ["a%d" % (i % 97), "b"], "score": i * 0.5} for i in range(600000)]
+blob = ["x" * (i % 200) + str(i) for i in range(300000)]
+print("ready", flush=True)
+sys.stdin.readline()
+'; }
+read -r l <&"${PY[0]}"
+PPID_=$PY_PID
+for r in $(seq "$ROUNDS"); do run_one memlens "$PPID_" python; done
+run_one gcore "$PPID_" python
+echo >&"${PY[1]}"
+wait "$PPID_" 2>/dev/null || true

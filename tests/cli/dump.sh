@@ -1,0 +1,130 @@
+#!/bin/bash
+# memlens dump from the command line: output rules, error messages and exit codes, a killed dumper, a full disk.
+set -u
+M=${MEMLENS:?}
+H=${ML_HELPERS:?}
+T=$(mktemp -d)
+fail=0
+CHILD=
+cleanup() {
+	[ -n "$CHILD" ] && kill -9 "$CHILD" 2>/dev/null
+	umount "$T/small" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+bad() { echo "FAIL: $*"; fail=1; }
+
+# The test child, driven over two pipes like the C suites do.
+mkfifo "$T/in" "$T/out"
+"$H/ml_dumpee" <"$T/in" >"$T/out" &
+CHILD=$!
+exec 7>"$T/in" 8<"$T/out"
+read -r ready <&8
+send() { echo "$*" >&7; read -r REPLY <&8; }
+send setup
+send threads 2
+
+# Without the snapshot writer in this build nothing can be captured.
+out=$("$M" dump "$CHILD" -o "$T/probe.mlcore" 2>&1)
+if [ $? -ne 0 ] && grep -q "no snapshot writer" <<<"$out"; then
+	echo "SKIP: this build has no snapshot writer yet"
+	exit 77
+fi
+[ -f "$T/probe.mlcore" ] || bad "first dump wrote nothing: $out"
+grep -q "threads" <<<"$out" || bad "no summary line: $out"
+[ "$(stat -c %a "$T/probe.mlcore")" = 600 ] || bad "mode is not 0600"
+
+# Output exists: refused (exit 2), untouched; --force replaces it.
+before=$(stat -c %Y.%i "$T/probe.mlcore")
+out=$("$M" dump "$CHILD" -o "$T/probe.mlcore" 2>&1); rc=$?
+[ $rc -eq 2 ] || bad "existing output: exit $rc"
+grep -q "already exists (use --force" <<<"$out" || bad "existing output message: $out"
+[ "$(stat -c %Y.%i "$T/probe.mlcore")" = "$before" ] || bad "existing output was touched"
+"$M" dump "$CHILD" -o "$T/probe.mlcore" --force -q || bad "--force failed"
+
+# Output is a symlink: refused even with --force, its target never created.
+ln -s "$T/victim" "$T/link.mlcore"
+out=$("$M" dump "$CHILD" -o "$T/link.mlcore" --force 2>&1); rc=$?
+[ $rc -eq 2 ] || bad "symlink output: exit $rc"
+grep -q "symbolic link" <<<"$out" || bad "symlink message: $out"
+[ -e "$T/victim" ] && bad "wrote through the symlink"
+
+# No such process.
+out=$("$M" dump 1073741800 -o "$T/none.mlcore" 2>&1); rc=$?
+[ $rc -eq 2 ] || bad "no such process: exit $rc"
+grep -q "pid 1073741800: .*no such process" <<<"$out" || bad "no such process message: $out"
+[ -e "$T/none.mlcore" ] && bad "file left for a missing process"
+
+# Usage errors.
+"$M" dump 2>/dev/null; [ $? -eq 64 ] || bad "no PID: not a usage error"
+"$M" dump --freeze=sigstop "$CHILD" 2>/dev/null; [ $? -eq 64 ] || bad "bad --freeze: not a usage error"
+"$M" dump some-file.mlcore 2>/dev/null; [ $? -eq 64 ] || bad "file argument: not a usage error"
+
+# JSON summary and the default name.
+(cd "$T" && "$M" dump "$CHILD" --json >"$T/sum.json") || bad "json dump failed"
+python3 - "$T/sum.json" "$CHILD" "$T" <<'PY' || bad "json summary"
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "memlens.dump/1", d
+assert d["pid"] == int(sys.argv[2])
+assert d["threads"] == 3 and d["freeze"] == "ptrace" and not d["smeared"], d
+assert d["bytes_data"] > 0 and d["file_size"] > 0 and d["stop_ns"] > 0, d
+name = d["file"]
+assert name.startswith("memlens-%s-" % sys.argv[2]) and name.endswith(".mlcore"), name
+assert os.path.exists(os.path.join(sys.argv[3], name))
+PY
+
+# --freeze=none says it is smeared.
+"$M" dump "$CHILD" --freeze=none -o "$T/smear.mlcore" >"$T/smear.txt" || bad "--freeze=none failed"
+grep -q "smeared" "$T/smear.txt" || bad "--freeze=none summary does not say smeared"
+
+# Permission: an unprivileged user may not capture root's process, and is told why.
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	mkdir "$T/pub" && chmod 1777 "$T/pub"
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+		"$M" dump "$CHILD" -o "$T/pub/x.mlcore" 2>&1); rc=$?
+	[ $rc -eq 2 ] || bad "unprivileged dump: exit $rc ($out)"
+	grep -q "CAP_SYS_PTRACE" <<<"$out" || bad "permission message does not name the privilege: $out"
+	[ -z "$(ls -A "$T/pub")" ] || bad "unprivileged dump left a file"
+else
+	echo "note: not root or no setpriv: permission case not run"
+fi
+
+# memlens killed while it holds the target: the child runs on; nothing that looks complete is left.
+send map_touch 0x20000000 4096
+mkdir "$T/kill"
+mkfifo "$T/prog"
+"$M" dump "$CHILD" -o "$T/kill/k.mlcore" --progress 2>"$T/prog" >/dev/null &
+DUMPER=$!
+exec 9<"$T/prog"
+read -r -N 16 -u 9 _ # the first progress line: it is reading
+kill -9 "$DUMPER"
+wait "$DUMPER" 2>/dev/null || true
+exec 9<&-
+send pid
+[ "$REPLY" = "ok pid=$CHILD" ] || bad "child did not answer after the dumper was killed: $REPLY"
+state=$(awk '{print $3}' "/proc/$CHILD/stat")
+[ "$state" != t ] && [ "$state" != T ] || bad "child left stopped ($state)"
+[ -z "$(ls -A "$T/kill")" ] || bad "killed dump left: $(ls -A "$T/kill")"
+send stats
+grep -q "eintr=0 cont=0" <<<"$REPLY" || bad "child saw EINTR or SIGCONT: $REPLY"
+
+# A full disk: a clean error, nothing left behind (needs a private mount).
+mkdir "$T/small"
+if mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null; then
+	out=$("$M" dump "$CHILD" --format=elf -o "$T/small/full.core" 2>&1); rc=$?
+	[ $rc -eq 2 ] || bad "full disk: exit $rc ($out)"
+	grep -qi "no space" <<<"$out" || bad "full disk message: $out"
+	[ -z "$(ls -A "$T/small")" ] || bad "full disk left: $(ls -A "$T/small")"
+	send pid
+	[ "$REPLY" = "ok pid=$CHILD" ] || bad "child did not survive the full-disk dump"
+	umount "$T/small"
+else
+	echo "note: cannot mount a small tmpfs here: full-disk case not run"
+fi
+
+send "exit 0"
+wait "$CHILD" 2>/dev/null
+CHILD=
+[ $fail -eq 0 ] && echo "dump CLI: all checks passed"
+exit $fail
