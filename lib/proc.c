@@ -83,29 +83,63 @@ static int sentinel_read_eof(const ml_proc *p)
 	return n <= 0;
 }
 
-static enum proc_state proc_state(const ml_proc *p)
+static enum proc_state exec_state(const ml_proc *p)
 {
-	char st = 'R';
-	int r;
-	bool exited = false;
-
-	if (p->pidfd >= 0 && !p->task) {
-		/* A pidfd polls readable once the thread group has exited (zombie or reaped). */
-		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
-		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP)))
-			exited = true;
-	}
-	r = read_stat_state(p, &st, NULL);
-	if (r == -ESRCH || r == -ENOENT)
-		return p->live ? ST_GONE : ST_RUNNING;
-	if (exited || (r == 0 && (st == 'Z' || st == 'X' || st == 'x')))
-		return ST_ZOMBIE;
 	if (p->sentinel >= 0 && p->sentinel_had_data && sentinel_read_eof(p)) {
 		/* The address space the handle was opened on is gone, but the task lives:
 		 * either it exec'd, or it is exiting right now. Both end the handle. */
 		return ST_EXECED;
 	}
 	return ST_RUNNING;
+}
+
+/* "Threads:" of the handle's status: the group's thread count (a zombie leader whose
+ * other threads still run counts them). 0 if unreadable. */
+static unsigned long status_threads(const ml_proc *p)
+{
+	int fd = openat(p->dirfd, "status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char *buf = NULL;
+	size_t len = 0;
+	unsigned long n = 0;
+	if (ml__read_fd_all(fd, 2048, &buf, &len) == 0) {
+		const char *t = strstr(buf, "\nThreads:");
+		if (t)
+			n = strtoul(t + 9, NULL, 10);
+	}
+	free(buf);
+	close(fd);
+	return n;
+}
+
+static enum proc_state proc_state(const ml_proc *p)
+{
+	char st = 'R';
+	int r;
+
+	if (p->pidfd >= 0 && !p->task) {
+		/* A pidfd polls readable once the whole thread group has exited (zombie or
+		 * reaped), and it pins the process's identity. While it is not readable the
+		 * group runs, even if its leader thread has exited (the leader then shows
+		 * state Z while the other threads run the image): only an exec can have
+		 * ended the handle, so the common case costs a poll and one sentinel read. */
+		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+		bool exited = poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP));
+		if (!exited)
+			return exec_state(p);
+		r = read_stat_state(p, &st, NULL);
+		return r == -ESRCH || r == -ENOENT ? ST_GONE : ST_ZOMBIE;
+	}
+	r = read_stat_state(p, &st, NULL);
+	if (r == -ESRCH || r == -ENOENT)
+		return p->live ? ST_GONE : ST_RUNNING;
+	if (r == 0 && (st == 'Z' || st == 'X' || st == 'x')) {
+		/* Without a pidfd, a zombie leader with live threads shows in the count. */
+		if (!p->live || p->task || status_threads(p) <= 1)
+			return ST_ZOMBIE;
+	}
+	return exec_state(p);
 }
 
 int ml__proc_after_read(const ml_proc *p, int err, size_t nread)
@@ -283,6 +317,11 @@ int ml_proc_task(const ml_proc *p, pid_t tid, ml_proc **ret)
 	r = ml_proc_check(p);
 	if (r < 0)
 		goto fail;
+	/* a thread that has exited (a leader in state Z while others run) is gone as a task */
+	if (proc_state(t) != ST_RUNNING) {
+		r = -ESRCH;
+		goto fail;
+	}
 	*ret = t;
 	return 0;
 fail:

@@ -9,7 +9,7 @@ pkgs=(
   check libsubunit-dev                      # unit tests
   clang                                     # libFuzzer, sanitizers
   gdb elfutils valgrind binutils            # core checks, leak checks
-  procps psmisc util-linux python3 python3-psutil file  # comparisons: pmap, psutil
+  procps psmisc util-linux bsdutils bc python3 python3-psutil file  # comparisons, CLI tests
 )
 # Vectorscan is optional (grep's many-pattern accelerator) and exists on amd64 only.
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then

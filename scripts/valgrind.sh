@@ -7,11 +7,12 @@ fail=0
 shopt -s nullglob
 for t in "$bdir"/tests/unit_*; do
   [ -x "$t" ] || continue
+  t0=$(date +%s)
   if ! CK_FORK=no CK_DEFAULT_TIMEOUT=600 valgrind -q --error-exitcode=99 --leak-check=full \
        --errors-for-leak-kinds=definite,indirect "$t" >/tmp/vg.$$.log 2>&1; then
     echo "valgrind: $t failed"; tail -40 /tmp/vg.$$.log; fail=1
   else
-    echo "valgrind: $(basename "$t") clean"
+    echo "valgrind: $(basename "$t") clean ($(( $(date +%s) - t0 )) s)"
   fi
 done
 rm -f /tmp/vg.$$.log

@@ -89,30 +89,7 @@ char *ml__memdup0(const char *buf, size_t len)
 
 int ml__task_open(const ml_proc *p, pid_t tid, ml_proc **ret)
 {
-	int r = ml_proc_task(p, tid, ret);
-	if (r != -ESRCH || !ml_proc_is_live(p))
-		return r;
-	/* ml_proc_task() refuses for an exec'd process too, and then task/TID belongs to the
-	 * new image: fall back only when the leader's own stat still reads (no exec, not
-	 * reaped) and says it is a zombie while the thread group lives on. */
-	ml_stat st;
-	if (ml_stat_read(p, &st) < 0 || st.state != 'Z' || st.num_threads < 1)
-		return -ESRCH;
-	char name[32];
-	snprintf(name, sizeof(name), "task/%d", (int)tid);
-	int fd = ml_proc_openat(p, name, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd == -ENOENT ? -ESRCH : fd;
-	ml_proc *t;
-	r = ml_proc_open_at(fd, &t);
-	close(fd);
-	if (r < 0)
-		return r;
-	/* Only a live thread is worth a handle: its own stat must not say zombie or dead. */
-	if (ml_proc_alive(t) != 1) {
-		ml_proc_free(t);
-		return -ESRCH;
-	}
-	*ret = t;
-	return 0;
+	/* ml_proc_task() keeps a handle valid while the leader has exited but the group
+	 * runs, and refuses a thread that has itself exited or a process that exec'd. */
+	return ml_proc_task(p, tid, ret);
 }

@@ -8,7 +8,9 @@
  *   unmap ADDR LEN           -> ok
  *   thread                   starts a thread that blocks until "thread_exit" -> ok tid=N
  *   thread_exit              ends the last started thread and joins it -> ok
- *   write ADDR STRING        copies STRING (no spaces) to ADDR -> ok */
+ *   write ADDR STRING        copies STRING (no spaces) to ADDR -> ok
+ *   leader_exit              a new thread takes over this loop, the main thread exits
+ *                            -> ok tid=N (from the new thread) */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -38,12 +40,27 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+static void *serve(void *arg);
+
+static void *serve_thread(void *arg)
+{
+	printf("ok tid=%d\n", (int)syscall(SYS_gettid));
+	return serve(arg);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("ready pid=%d\n", (int)getpid());
+	serve(NULL);
+	return 0;
+}
+
+static void *serve(void *arg)
+{
+	(void)arg;
 	char line[4096];
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -104,6 +121,10 @@ int main(int argc, char **argv)
 				pthread_cond_wait(&cv, &mu);
 			pthread_mutex_unlock(&mu);
 			printf("ok tid=%d\n", (int)thr_tid);
+		} else if (!strcmp(cmd, "leader_exit")) {
+			pthread_t t;
+			pthread_create(&t, NULL, serve_thread, NULL);
+			pthread_exit(NULL);
 		} else if (!strcmp(cmd, "thread_exit")) {
 			close(thr_pipe[1]);
 			pthread_join(thr, NULL);
@@ -113,5 +134,5 @@ int main(int argc, char **argv)
 			printf("err unknown command %s\n", cmd);
 		}
 	}
-	return 0;
+	exit(0);
 }

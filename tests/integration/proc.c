@@ -233,6 +233,41 @@ START_TEST(task_handles)
 }
 END_TEST
 
+START_TEST(leader_exit_keeps_the_process_alive)
+{
+	mlt_child *c = child();
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	pid_t tid = (pid_t)mlt_kv(mlt_cmd_ok(c, "leader_exit"), "tid");
+	ck_assert_int_gt(tid, 0);
+	/* the leader is a zombie now, but the group runs: the handle stays valid */
+	char *buf;
+	size_t len;
+	ck_assert_int_eq(ml_proc_read_file(p, "status", &buf, &len), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "State:\tZ"));
+	free(buf);
+	ck_assert_int_eq(ml_proc_alive(p), 1);
+	ck_assert_int_eq(ml_proc_check(p), 0);
+	ml_proc *t;
+	ck_assert_int_eq(ml_proc_task(p, tid, &t), 0);
+	ck_assert_int_eq(ml_proc_read_file(t, "status", &buf, &len), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "State:\tS"));
+	free(buf);
+	/* the exited leader is gone as a thread */
+	ml_proc *leader;
+	ck_assert_int_eq(ml_proc_task(p, c->pid, &leader), -ESRCH);
+	/* the surviving thread still answers, then the whole group exits */
+	ck_assert_int_eq((pid_t)mlt_kv(mlt_cmd_ok(c, "pid"), "pid"), c->pid);
+	mlt_cmd(c, "exit 0");
+	mlt_wait(c);
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ck_assert_int_eq(ml_proc_read_file(t, "status", &buf, &len), -ESRCH);
+	ml_proc_free(t);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
 static void write_file(int dirfd, const char *name, const char *s)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -307,6 +342,7 @@ int main(void)
 	tcase_add_test(tc, reaped_gives_esrch_everywhere);
 	tcase_add_test(tc, exec_ends_the_handle);
 	tcase_add_test(tc, task_handles);
+	tcase_add_test(tc, leader_exit_keeps_the_process_alive);
 	tcase_add_test(tc, directory_handles_read_fixtures);
 	tcase_add_test(tc, open_path_on_procfs_is_live);
 	suite_add_tcase(s, tc);

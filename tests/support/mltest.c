@@ -91,6 +91,7 @@ const char *mlt_read_line(mlt_child *c)
 	return c->line;
 }
 
+__attribute__((format(printf, 2, 0)))
 static const char *vcmd(mlt_child *c, const char *fmt, va_list ap)
 {
 	char buf[4096];
