@@ -99,7 +99,7 @@ typedef struct ml_capture_result {
  *   -EBUSY already traced (a debugger is attached);
  *   -EEXIST @path exists and !overwrite; -ELOOP @path is a symbolic link;
  *   -ENOSPC/-EDQUOT/-EIO writing; -ETIMEDOUT a thread would not stop;
- *   -ECANCELED the progress callback cancelled; -EOPNOTSUPP no snapshot writer in this build;
+ *   -ECANCELED the progress callback cancelled;
  *   -EINVAL; -ENOMEM.
  */
 ML_API int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o,
