@@ -71,7 +71,7 @@ typedef struct ml_capture_result {
 	size_t threads;        /**< threads captured */
 	size_t mappings;       /**< mappings listed */
 	uint64_t bytes_mapped; /**< size of all mappings */
-	uint64_t bytes_data;   /**< bytes read and stored */
+	uint64_t bytes_data;   /**< bytes read (the writer stores all-zero chunks of them as zero ranges) */
 	uint64_t bytes_zero;   /**< bytes known to be zero (zero page, all-zero chunks, file holes) */
 	uint64_t bytes_unpopulated; /**< bytes never touched (nothing read) */
 	uint64_t bytes_excluded;    /**< bytes left out by coredump_filter / DONTDUMP / swap */
