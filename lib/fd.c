@@ -115,6 +115,7 @@ ssize_t ml_fd_count(const ml_proc *p)
 struct ml_fds {
 	const ml_proc *p;
 	DIR *dir;
+	size_t seen;
 	char *link;
 	size_t cap;
 };
@@ -173,8 +174,10 @@ int ml_fds_next(ml_fds *it, ml_fd *ret)
 		errno = 0;
 		struct dirent *e = readdir(it->dir);
 		if (!e) {
+			/* a zombie's fd/ lists nothing: gone, not "no descriptors" */
 			int r = errno ? -errno : 0;
-			return ml__proc_after_read(it->p, r, 1) < 0 ? -ESRCH : r;
+			int c = ml__proc_after_read(it->p, r, it->seen);
+			return c == -ESRCH ? -ESRCH : r;
 		}
 		char *end;
 		long fd = strtol(e->d_name, &end, 10);
@@ -185,6 +188,7 @@ int ml_fds_next(ml_fds *it, ml_fd *ret)
 			continue; /* closed since the directory was read */
 		if (n < 0)
 			return ml__proc_after_read(it->p, (int)n, 0);
+		it->seen++;
 		ml_fd f = { .fd = (int)fd };
 		ml_fd_parse_target(it->link, (size_t)n, &f);
 		*ret = f;

@@ -43,85 +43,109 @@ struct ml_maps {
 	ml_maps_source origin;
 };
 
-/* Records while they are collected: names live in one arena that may move, so they are
- * kept as offsets; @seq is the order of reading, which decides which of two
- * overlapping records (a torn read) is the newer. */
-typedef struct rec {
-	ml_vma v;
-	size_t noff;
-	size_t seq;
-	bool escaped;
-} rec;
-
+/*
+ * Records while they are collected. Names live in one arena that may move, so until
+ * builder_finish() each record's name pointer holds the name's offset in the arena
+ * (NOFF); name_uncertain doubles as "an \012 was decoded". The array becomes the
+ * ml_maps array as is, without a copy.
+ */
 typedef struct builder {
-	rec *r;
+	ml_vma *v;
 	size_t n, cap;
 	ml_buf names;
 } builder;
 
+#define NOFF(x) ((size_t)(uintptr_t)(x)->name)
+#define SET_NOFF(x, off) ((x)->name = (const char *)(uintptr_t)(off))
+
 static void builder_free(builder *b)
 {
-	free(b->r);
+	free(b->v);
 	ml_buf_free(&b->names);
 }
 
 static int builder_add(builder *b, const ml_vma *v, const char *raw, size_t len, bool unescape)
 {
-	int r = ml__grow(&b->r, &b->cap, b->n + 1, sizeof(*b->r));
+	if (ML_UNLIKELY(b->n == b->cap)) {
+		int r = ml__grow(&b->v, &b->cap, b->n + 1, sizeof(*b->v));
+		if (r < 0)
+			return r;
+	}
+	ml_vma *x = &b->v[b->n];
+	*x = *v;
+	size_t off, nlen;
+	bool escaped;
+	int r = ml__vma_name_add(x, raw, len, unescape, &b->names, &off, &nlen, &escaped);
 	if (r < 0)
 		return r;
-	rec *x = &b->r[b->n];
-	x->v = *v;
-	size_t nlen;
-	r = ml__vma_name_add(&x->v, raw, len, unescape, &b->names, &x->noff, &nlen, &x->escaped);
-	if (r < 0)
-		return r;
-	x->v.name_uncertain = x->escaped;
-	x->seq = b->n++;
+	SET_NOFF(x, off);
+	x->name_uncertain = escaped;
+	b->n++;
 	return 0;
 }
 
-static int rec_cmp(const void *a, const void *b)
+typedef struct ord {
+	uint64_t start;
+	size_t seq;
+} ord;
+
+static int ord_cmp(const void *a, const void *b)
 {
-	const rec *x = a, *y = b;
-	if (x->v.start != y->v.start)
-		return x->v.start < y->v.start ? -1 : 1;
-	if (x->seq != y->seq)
-		return x->seq < y->seq ? -1 : 1;
-	return 0;
+	const ord *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* Sorts by address and resolves what a torn read leaves behind: exact duplicates and
  * stale records overlapping a newer one (the one read later wins). */
-static void builder_normalize(builder *b)
+static int builder_normalize(builder *b)
 {
 	bool sorted = true;
 	for (size_t i = 1; i < b->n && sorted; i++)
-		if (b->r[i].v.start < b->r[i - 1].v.end)
+		if (b->v[i].start < b->v[i - 1].end)
 			sorted = false;
 	if (sorted)
-		return;
-	qsort(b->r, b->n, sizeof(*b->r), rec_cmp);
+		return 0;
+	ord *o = malloc(b->n * sizeof(*o));
+	ml_vma *nv = malloc(b->n * sizeof(*nv));
+	if (!o || !nv) {
+		free(o);
+		free(nv);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		o[i] = (ord){ b->v[i].start, i };
+	qsort(o, b->n, sizeof(*o), ord_cmp);
 	size_t out = 0;
 	for (size_t i = 0; i < b->n; i++) {
-		rec *x = &b->r[i];
+		const ml_vma *x = &b->v[o[i].seq];
 		bool keep = true;
-		while (out > 0 && b->r[out - 1].v.end > x->v.start) {
-			if (b->r[out - 1].seq > x->seq) {
+		while (out > 0 && nv[out - 1].end > x->start) {
+			if (o[out - 1].seq > o[i].seq) {
 				keep = false;
 				break;
 			}
 			out--;
 		}
-		if (keep)
-			b->r[out++] = *x;
+		if (keep) {
+			o[out] = o[i]; /* o[0..out) now follows nv */
+			nv[out++] = *x;
+		}
 	}
+	free(o);
+	free(b->v);
+	b->v = nv;
 	b->n = out;
+	b->cap = b->n;
+	return 0;
 }
 
 static int builder_finish(builder *b, ml_maps_source origin, ml_maps **ret)
 {
-	builder_normalize(b);
+	int r = builder_normalize(b);
+	if (r < 0)
+		return r;
 	ml_maps *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -129,21 +153,13 @@ static int builder_finish(builder *b, ml_maps_source origin, ml_maps **ret)
 		free(m);
 		return -ENOMEM;
 	}
-	m->v = malloc((b->n ? b->n : 1) * sizeof(*m->v));
-	if (!m->v) {
-		free(m);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < b->n; i++) {
-		m->v[i] = b->r[i].v;
-		m->v[i].name = b->names.data + b->r[i].noff;
-	}
+	for (size_t i = 0; i < b->n; i++)
+		b->v[i].name = b->names.data + NOFF(&b->v[i]);
+	m->v = b->v;
 	m->n = b->n;
 	m->names = b->names.data;
-	b->names.data = NULL;
-	b->names.len = b->names.cap = 0;
 	m->origin = origin;
-	builder_free(b);
+	*b = (builder){ 0 };
 	*ret = m;
 	return 0;
 }
@@ -175,11 +191,10 @@ int ml_maps_parse(const char *buf, size_t len, ml_maps **ret)
 		return -EINVAL;
 	builder b = {0};
 	int r = parse_into(&b, buf, len);
-	if (r < 0) {
-		builder_free(&b);
-		return r;
-	}
-	return builder_finish(&b, ML_MAPS_TEXT, ret);
+	if (r == 0)
+		r = builder_finish(&b, ML_MAPS_TEXT, ret);
+	builder_free(&b); /* empty after a successful finish */
+	return r;
 }
 
 /* ---- [vsyscall] ---- */
@@ -237,10 +252,10 @@ static int add_vsyscall(builder *b)
 	/* A 32-bit (compat) process has no gate mapping, and nothing above 4 GiB. */
 	bool wide = false;
 	for (size_t i = 0; i < b->n; i++)
-		if (b->r[i].v.end > (1ull << 32) || b->r[i].v.start >= vsys_start)
+		if (b->v[i].end > (1ull << 32) || b->v[i].start >= vsys_start)
 			wide = true;
 	for (size_t i = 0; i < b->n; i++)
-		if (b->r[i].v.start < vsys_end && b->r[i].v.end > vsys_start)
+		if (b->v[i].start < vsys_end && b->v[i].end > vsys_start)
 			return 0;
 	if (!wide)
 		return 0;
@@ -250,6 +265,37 @@ static int add_vsyscall(builder *b)
 
 /* ---- PROCMAP_QUERY ---- */
 
+/* One PROCMAP_QUERY call. @bid NULL: no build ID wanted. @return 0 or -errno. */
+static int query_one(int fd, uint64_t addr, uint64_t flags, char **name, size_t *ncap, uint8_t *bid,
+		     struct ml__procmap_query *q)
+{
+	for (;;) {
+		memset(q, 0, sizeof(*q));
+		q->size = sizeof(*q);
+		q->query_flags = flags;
+		q->query_addr = addr;
+		q->vma_name_addr = (uint64_t)(uintptr_t)*name;
+		q->vma_name_size = (uint32_t)*ncap;
+		/* the kernel wants build-ID address and size both zero or both set */
+		q->build_id_addr = bid ? (uint64_t)(uintptr_t)bid : 0;
+		q->build_id_size = bid ? 64 : 0;
+		if (ioctl(fd, ML__PROCMAP_QUERY, q) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == ENAMETOOLONG && *ncap < (1u << 20)) {
+			char *n2 = realloc(*name, *ncap * 4);
+			if (!n2)
+				return -ENOMEM;
+			*name = n2;
+			*ncap *= 4;
+			continue;
+		}
+		return ml_neg_errno();
+	}
+}
+
+/* Walks every VMA with PROCMAP_QUERY, one record per VMA. */
 static int query_walk(int fd, builder *b)
 {
 	size_t ncap = 4096 + 64;
@@ -261,36 +307,21 @@ static int query_walk(int fd, builder *b)
 	int r = 0;
 	for (;;) {
 		struct ml__procmap_query q;
-		memset(&q, 0, sizeof(q));
-		q.size = sizeof(q);
-		q.query_flags = ML__PMQ_COVERING_OR_NEXT_VMA;
-		q.query_addr = addr;
-		q.vma_name_addr = (uint64_t)(uintptr_t)name;
-		q.vma_name_size = (uint32_t)ncap;
-		q.build_id_addr = (uint64_t)(uintptr_t)bid;
-		q.build_id_size = sizeof(bid);
-		if (ioctl(fd, ML__PROCMAP_QUERY, &q) < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOENT)
-				break;
-			if (errno == ENAMETOOLONG && ncap < (1u << 20)) {
-				char *n2 = realloc(name, ncap * 4);
-				if (!n2) {
-					r = -ENOMEM;
-					break;
-				}
-				name = n2;
-				ncap *= 4;
-				continue;
-			}
-			r = (errno == ENOTTY || errno == EINVAL) && b->n == 0 ? -EOPNOTSUPP : ml_neg_errno();
+		r = query_one(fd, addr, ML__PMQ_COVERING_OR_NEXT_VMA, &name, &ncap, bid, &q);
+		if (r == -ENOENT) {
+			r = 0;
+			break;
+		}
+		if (r < 0) {
+			if ((r == -ENOTTY || r == -EINVAL) && b->n == 0)
+				r = -EOPNOTSUPP;
 			break;
 		}
 		if (q.vma_end <= addr || q.vma_end <= q.vma_start) {
 			r = -EIO; /* the kernel went backwards: never loop */
 			break;
 		}
+		addr = q.vma_end;
 		ml_vma v;
 		memset(&v, 0, sizeof(v));
 		v.start = q.vma_start;
@@ -308,10 +339,66 @@ static int query_walk(int fd, builder *b)
 			v.build_id_len = (uint8_t)q.build_id_size;
 		}
 		size_t nlen = q.vma_name_size ? strnlen(name, ML_MIN(q.vma_name_size, ncap)) : 0;
-		r = builder_add(b, &v, name, nlen, false);
-		if (r < 0)
+		if ((r = builder_add(b, &v, name, nlen, false)) < 0)
 			break;
-		addr = q.vma_end;
+	}
+	free(name);
+	return r;
+}
+
+static int rename_rec(builder *b, ml_vma *x, const char *raw, size_t len);
+
+/*
+ * For each file-backed record of @b (read from the text a moment ago), asks PROCMAP_QUERY
+ * about exactly that address: exact name bytes and the build ID. Looking addresses up
+ * directly is much cheaper than letting the kernel walk past every anonymous VMA, and a
+ * build ID is fetched once per run of segments of one file (the kernel reads it from the
+ * ELF notes in the page cache each time).
+ */
+static int query_join(int fd, builder *b)
+{
+	size_t ncap = 4096 + 64;
+	char *name = malloc(ncap);
+	if (!name)
+		return -ENOMEM;
+	uint8_t bid[64];
+	uint8_t last_bid[32];
+	uint32_t last_len = 0, last_maj = 0, last_min = 0;
+	uint64_t last_ino = 0;
+	size_t got = 0;
+	int r = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		ml_vma *x = &b->v[i];
+		if (x->inode == 0 || x->kind == ML_VMA_VSYSCALL)
+			continue;
+		bool same = x->inode == last_ino && x->dev_major == last_maj && x->dev_minor == last_min;
+		struct ml__procmap_query q;
+		r = query_one(fd, x->start, 0, &name, &ncap, same ? NULL : bid, &q);
+		if (r == -ENOENT) {
+			r = 0; /* unmapped since the text was read */
+			continue;
+		}
+		if (r < 0) {
+			if ((r == -ENOTTY || r == -EINVAL) && got == 0)
+				r = -EOPNOTSUPP;
+			break;
+		}
+		got++;
+		if (q.vma_start != x->start || q.vma_end != x->end || q.inode != x->inode)
+			continue; /* changed since the text was read: keep the text's record */
+		if (!same) {
+			last_ino = q.inode;
+			last_maj = q.dev_major;
+			last_min = q.dev_minor;
+			last_len = q.build_id_size <= sizeof(last_bid) ? q.build_id_size : 0;
+			memcpy(last_bid, bid, last_len);
+		}
+		memcpy(x->build_id, last_bid, last_len);
+		x->build_id_len = (uint8_t)last_len;
+		size_t nlen = q.vma_name_size ? strnlen(name, ML_MIN(q.vma_name_size, ncap)) : 0;
+		if ((r = rename_rec(b, x, name, nlen)) < 0)
+			break;
+		x->name_uncertain = false;
 	}
 	free(name);
 	return r;
@@ -320,25 +407,40 @@ static int query_walk(int fd, builder *b)
 /* ---- names the text cannot tell apart ---- */
 
 /* Replaces a record's name by exact bytes (not unescaped, no suffix stripped). */
-static int set_exact_name(builder *b, rec *x, const char *s, size_t len)
+static int set_exact_name(builder *b, ml_vma *x, const char *s, size_t len)
 {
 	int r = ml_buf_reserve(&b->names, len);
 	if (r < 0)
 		return r;
-	x->noff = b->names.len;
+	SET_NOFF(x, b->names.len);
 	memcpy(b->names.data + b->names.len, s, len);
 	b->names.data[b->names.len + len] = '\0';
 	b->names.len += len + 1;
-	x->v.name_len = len;
-	x->v.kind = ml__vma_classify(s, len, x->v.deleted, x->v.inode);
+	x->name_len = len;
+	x->kind = ml__vma_classify(s, len, x->deleted, x->inode);
 	return 0;
 }
 
 /* Replaces a record's name by the kernel's d_path bytes (suffix stripped into deleted). */
-static int rename_rec(builder *b, rec *x, const char *raw, size_t len)
+static int rename_rec(builder *b, ml_vma *x, const char *raw, size_t len)
 {
-	size_t nlen;
-	return ml__vma_name_add(&x->v, raw, len, false, &b->names, &x->noff, &nlen, NULL);
+	size_t off, nlen;
+	int r = ml__vma_name_add(x, raw, len, false, &b->names, &off, &nlen, NULL);
+	if (r == 0)
+		SET_NOFF(x, off);
+	return r;
+}
+
+static int grow_tmp(char **tmp, size_t *tcap, size_t want)
+{
+	if (*tcap >= want)
+		return 0;
+	char *t = realloc(*tmp, want);
+	if (!t)
+		return -ENOMEM;
+	*tmp = t;
+	*tcap = want;
+	return 0;
 }
 
 /*
@@ -356,68 +458,50 @@ static int refine_names(const ml_proc *p, builder *b, bool text)
 	size_t tcap = 0;
 	int r = 0;
 	for (size_t i = 0; i < b->n && r == 0; i++) {
-		rec *x = &b->r[i];
-		if (x->v.kind != ML_VMA_FILE || x->v.inode == 0)
+		ml_vma *x = &b->v[i];
+		if (x->kind != ML_VMA_FILE || x->inode == 0)
 			continue;
-		if (text && x->escaped) {
-			snprintf(path, sizeof(path), "map_files/%llx-%llx", (unsigned long long)x->v.start,
-				 (unsigned long long)x->v.end);
-			size_t want = x->v.name_len + 64;
+		if (text && x->name_uncertain) {
+			snprintf(path, sizeof(path), "map_files/%llx-%llx", (unsigned long long)x->start,
+				 (unsigned long long)x->end);
+			size_t want = x->name_len + 64;
 			for (;;) {
-				if (tcap < want) {
-					char *t = realloc(tmp, want);
-					if (!t) {
-						r = -ENOMEM;
-						break;
-					}
-					tmp = t;
-					tcap = want;
-				}
+				if ((r = grow_tmp(&tmp, &tcap, want)) < 0)
+					break;
 				ssize_t n = readlinkat(dirfd, path, tmp, tcap);
 				if (n < 0)
-					break;
+					break; /* no privilege: keep the decoded name, still uncertain */
 				if ((size_t)n < tcap) {
 					r = rename_rec(b, x, tmp, (size_t)n);
-					x->escaped = false;
+					x->name_uncertain = false;
 					break;
 				}
 				want = tcap * 2;
 			}
 			if (r < 0)
 				break;
-			x->v.name_uncertain = x->escaped;
 		}
-		if (x->v.deleted) {
+		if (x->deleted) {
 			/* "root" + name + suffix, NUL-terminated */
-			size_t need = 4 + x->v.name_len + ML__DELETED_SUFFIX_LEN + 1;
-			if (tcap < need) {
-				char *t = realloc(tmp, need);
-				if (!t) {
-					r = -ENOMEM;
-					break;
-				}
-				tmp = t;
-				tcap = need;
-			}
-			const char *name = b->names.data + x->noff;
-			if (name[0] != '/' || memchr(name, '\0', x->v.name_len))
+			if ((r = grow_tmp(&tmp, &tcap, 4 + x->name_len + ML__DELETED_SUFFIX_LEN + 1)) < 0)
+				break;
+			const char *name = b->names.data + NOFF(x);
+			if (name[0] != '/')
 				continue;
 			memcpy(tmp, "root", 4);
-			memcpy(tmp + 4, name, x->v.name_len);
-			memcpy(tmp + 4 + x->v.name_len, ML__DELETED_SUFFIX, ML__DELETED_SUFFIX_LEN + 1);
+			memcpy(tmp + 4, name, x->name_len);
+			memcpy(tmp + 4 + x->name_len, ML__DELETED_SUFFIX, ML__DELETED_SUFFIX_LEN + 1);
 			struct stat st;
 			if (fstatat(dirfd, tmp, &st, 0) == 0) {
-				if (st.st_ino == x->v.inode) {
+				if (st.st_ino == x->inode) {
 					/* copy out first: the arena may move while the name is re-added */
-					size_t l = x->v.name_len + ML__DELETED_SUFFIX_LEN;
+					size_t l = x->name_len + ML__DELETED_SUFFIX_LEN;
 					memmove(tmp, tmp + 4, l);
-					x->v.deleted = false;
+					x->deleted = false;
 					r = set_exact_name(b, x, tmp, l);
-					if (r < 0)
-						break;
 				}
 			} else if (errno == EACCES || errno == EPERM) {
-				x->v.name_uncertain = true;
+				x->name_uncertain = true;
 			}
 		}
 	}
@@ -427,18 +511,55 @@ static int refine_names(const ml_proc *p, builder *b, bool text)
 
 /* ---- reading ---- */
 
-static int read_text(const ml_proc *p, builder *b)
+static int read_text_raw(const ml_proc *p, builder *b)
 {
-	char *buf;
-	size_t len;
-	int r = ml_proc_read_file(p, "maps", &buf, &len);
-	if (r < 0)
+	char *buf = NULL;
+	size_t len = 0;
+	int fd = ml_proc_openat(p, "maps", O_RDONLY);
+	if (fd < 0)
+		return fd;
+	/* a line is ~75 bytes: start big enough for a few thousand mappings */
+	int r = ml__read_fd_all(fd, 256 << 10, &buf, &len);
+	close(fd);
+	r = ml__proc_after_read(p, r, len);
+	if (r < 0) {
+		free(buf);
 		return r;
+	}
 	r = parse_into(b, buf, len);
 	free(buf);
+	return r;
+}
+
+static int read_text(const ml_proc *p, builder *b)
+{
+	int r = read_text_raw(p, b);
 	if (r == 0 && ml_proc_is_live(p))
 		r = refine_names(p, b, true);
 	return r;
+}
+
+/*
+ * The default on a live process: the text gives the layout (one read() per ~4 KiB, far
+ * cheaper than one ioctl per VMA), then PROCMAP_QUERY walks only the file-backed VMAs for
+ * their exact names and build IDs. The records equal a full ioctl walk's.
+ */
+static int read_hybrid(const ml_proc *p, builder *b, bool *used_query)
+{
+	int r = read_text_raw(p, b);
+	if (r == 0)
+		r = builder_normalize(b);
+	if (r < 0)
+		return r;
+	int fd = ml_proc_openat(p, "maps", O_RDONLY);
+	if (fd >= 0) {
+		int jr = query_join(fd, b);
+		close(fd);
+		if (jr == -ENOMEM)
+			return jr;
+		*used_query = jr == 0;
+	}
+	return refine_names(p, b, true);
 }
 
 static int read_query(const ml_proc *p, builder *b)
@@ -466,13 +587,18 @@ int ml_maps_read(const ml_proc *p, ml_maps_source how, ml_maps **ret)
 	builder b = {0};
 	int r;
 	ml_maps_source origin = ML_MAPS_TEXT;
-	if (how != ML_MAPS_TEXT && ml_proc_is_live(p)) {
+	if (how == ML_MAPS_AUTO && ml_proc_is_live(p)) {
+		bool used = false;
+		r = read_hybrid(p, &b, &used);
+		if (used)
+			origin = ML_MAPS_PROCMAP_QUERY;
+	} else if (how == ML_MAPS_PROCMAP_QUERY && ml_proc_is_live(p)) {
 		r = read_query(p, &b);
 		if (r == 0)
 			origin = ML_MAPS_PROCMAP_QUERY;
 		/* A kernel thread has no mm: the ioctl says ESRCH where the text is simply
 		 * empty; the text read tells that apart from a zombie. */
-		if ((r == -EOPNOTSUPP && how == ML_MAPS_AUTO) || (r == -ESRCH && b.n == 0)) {
+		if (r == -ESRCH && b.n == 0) {
 			builder_free(&b);
 			memset(&b, 0, sizeof(b));
 			r = read_text(p, &b);
@@ -482,11 +608,10 @@ int ml_maps_read(const ml_proc *p, ml_maps_source how, ml_maps **ret)
 	} else {
 		r = read_text(p, &b);
 	}
-	if (r < 0) {
-		builder_free(&b);
-		return r;
-	}
-	return builder_finish(&b, origin, ret);
+	if (r == 0)
+		r = builder_finish(&b, origin, ret);
+	builder_free(&b); /* empty after a successful finish */
+	return r;
 }
 
 size_t ml_maps_count(const ml_maps *m) { return m ? m->n : 0; }

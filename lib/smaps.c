@@ -1,4 +1,5 @@
 /* smaps and smaps_rollup: a hand-written single-pass parser (no sscanf) and the readers. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -443,12 +444,17 @@ int ml_smaps_read(const ml_proc *p, ml_smaps **ret)
 {
 	if (!p || !ret)
 		return -EINVAL;
-	char *buf;
-	size_t len;
-	int r = ml_proc_read_file(p, "smaps", &buf, &len);
-	if (r < 0)
-		return r;
-	r = ml_smaps_parse(buf, len, ret);
+	char *buf = NULL;
+	size_t len = 0;
+	int fd = ml_proc_openat(p, "smaps", O_RDONLY);
+	if (fd < 0)
+		return fd;
+	/* ~1 KiB of text per mapping: start large to avoid regrowing a multi-MiB buffer */
+	int r = ml__read_fd_all(fd, 256 << 10, &buf, &len);
+	close(fd);
+	r = ml__proc_after_read(p, r, len);
+	if (r == 0)
+		r = ml_smaps_parse(buf, len, ret);
 	free(buf);
 	return r;
 }
@@ -475,6 +481,14 @@ const ml_smaps_vma *ml_smaps_find(const ml_smaps *s, uint64_t addr)
 	if (lo < s->n && s->v[lo].vma.start <= addr && addr < s->v[lo].vma.end)
 		return &s->v[lo];
 	return NULL;
+}
+
+const ml_smaps_vma *ml_smaps_match(const ml_smaps *s, const ml_vma *v)
+{
+	if (!v)
+		return NULL;
+	const ml_smaps_vma *x = ml_smaps_find(s, v->start);
+	return x && x->vma.start == v->start && x->vma.end == v->end ? x : NULL;
 }
 
 void ml_smaps_total(const ml_smaps *s, ml_smaps_fields *ret)

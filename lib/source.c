@@ -176,7 +176,12 @@ static ssize_t runs_locked(live *l, uint64_t start, uint64_t end, unsigned flags
 	ml_page_region reg[256];
 	size_t used = 0;
 	uint64_t pos = ML_PAGE_DOWN(start);
-	end = ML_PAGE_UP(end);
+	uint64_t req_end = end;
+	if (start >= end) {
+		*next = end;
+		return 0;
+	}
+	end = end > UINT64_MAX - ML_PAGE_SZ ? ML_PAGE_DOWN(end) : ML_PAGE_UP(end); /* no wrap at the top */
 	for (size_t i = ml__vranges_find(l->vr, l->nvr, pos); i < l->nvr && l->vr[i].start < end; i++) {
 		const ml_vrange *v = &l->vr[i];
 		uint64_t s = ML_MAX(pos, v->start), e = ML_MIN(end, v->end);
@@ -210,9 +215,14 @@ static ssize_t runs_locked(live *l, uint64_t start, uint64_t end, unsigned flags
 			so.start = nx;
 		}
 	}
-	*next = end;
+	*next = req_end; /* exactly what the caller asked for, however aligned */
 out:
 	l->vr_pos = *next;
+	/* pages are the unit, but the runs stay inside the caller's range */
+	if (used && vec[0].start < start)
+		vec[0].start = start;
+	if (used && vec[used - 1].end > req_end)
+		vec[used - 1].end = req_end;
 	return (ssize_t)used;
 }
 

@@ -88,7 +88,6 @@ static const keydef keys[ML_STATUS_KEY_COUNT] = {
 typedef struct status_impl {
 	ml_status pub;
 	char *text;          /* copy of the input; name/value bytes point into it */
-	char *name;          /* unescaped Name, NUL-terminated */
 	gid_t *groups;
 	pid_t *ns[4];
 	size_t ns_len[4];
@@ -114,7 +113,6 @@ void ml_status_free(ml_status *s)
 		return;
 	status_impl *im = (status_impl *)s;
 	free(im->text);
-	free(im->name);
 	free(im->groups);
 	for (int i = 0; i < 4; i++)
 		free(im->ns[i]);
@@ -132,12 +130,12 @@ static int lookup(const char *k, size_t klen, int hint)
 	return -1;
 }
 
-/* The kernel escapes the comm in status: '\n' as "\n" and '\\' as "\\". */
+/* The kernel escapes the comm in status: '\n' as "\n" and '\\' as "\\". Unescaping only
+ * shrinks, so it is done in place in the record's own copy of the text, and the line's
+ * end ('\n' or the copy's final NUL) leaves room for the terminator. */
 static int parse_name(status_impl *im, const char *p, const char *e)
 {
-	char *n = malloc((size_t)(e - p) + 1);
-	if (!n)
-		return -ENOMEM;
+	char *n = im->text + (p - im->text);
 	size_t o = 0;
 	for (const char *s = p; s < e; s++) {
 		if (*s == '\\' && s + 1 < e && (s[1] == 'n' || s[1] == '\\')) {
@@ -148,8 +146,6 @@ static int parse_name(status_impl *im, const char *p, const char *e)
 		}
 	}
 	n[o] = '\0';
-	free(im->name);
-	im->name = n;
 	im->pub.name = n;
 	im->pub.name_len = o;
 	return 0;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <memlens/stat.h>
 #include <memlens/task.h>
 
 #include "internal/pinfo.h"
@@ -10,6 +11,7 @@
 struct ml_tasks {
 	const ml_proc *p;
 	DIR *dir;
+	size_t yielded;
 };
 
 int ml_tasks_open(const ml_proc *p, ml_tasks **ret)
@@ -64,21 +66,24 @@ int ml_tasks_next(ml_tasks *it, ml_proc **ret)
 	for (;;) {
 		pid_t tid;
 		int r = ml_tasks_next_tid(it, &tid);
+		if (r == 0 && !it->yielded && ml_proc_is_live(it->p) && ml_proc_alive(it->p) == 0)
+			return -ESRCH; /* not one live thread: the process is gone */
 		if (r <= 0)
 			return r;
 		ml_proc *t;
 		r = ml__task_open(it->p, tid, &t);
 		if (r == -ESRCH || r == -ENOENT) {
-			/* The thread went away; if the whole process did, say so. */
-			int still = ml_proc_openat(it->p, "task", O_RDONLY | O_DIRECTORY);
-			if (still == -ESRCH)
+			/* The thread went away. If the process did (reaped, or exec'd: its task/
+			 * now lists the new image's threads), say so; the process's own stat still
+			 * reads while only its leader has exited. */
+			ml_stat st;
+			if (ml_proc_is_live(it->p) && ml_stat_read(it->p, &st) == -ESRCH)
 				return -ESRCH;
-			if (still >= 0)
-				close(still);
 			continue;
 		}
 		if (r < 0)
 			return r;
+		it->yielded++;
 		*ret = t;
 		return 1;
 	}

@@ -87,10 +87,12 @@ typedef struct info {
 	bool have_limits;
 	ml_coredump_filter cdf;
 	bool have_cdf;
+	ml_ksm_stat ksm;
+	bool have_ksm;
 	int oom_score, oom_adj;
 	bool have_oom_score, have_oom_adj;
 	/* smaps_rollup */
-	bool have_rollup;
+	bool have_rollup, have_pss_split;
 	uint64_t pss, pss_anon, pss_file, pss_shmem, uss, swap_pss, rollup_rss, rollup_swap;
 	/* cgroup */
 	char *cgroup_path;
@@ -214,6 +216,21 @@ static void read_oom(info *in, const ml_source *s)
 			in->have_oom_adj = true;
 		}
 	}
+}
+
+static void read_ksm(info *in, const ml_source *s)
+{
+	char *b;
+	size_t n;
+	int r = source_text(s, "ksm_stat", &b, &n);
+	if (r == 0) {
+		r = ml_ksm_stat_parse(b, n, &in->ksm);
+		free(b);
+	}
+	if (r == 0)
+		in->have_ksm = in->ksm.present != 0;
+	else if (r != -ENOENT)
+		note_err(in, "ksm_stat", r);
 }
 
 /* Live only: links, owner, descriptors, threads. */
@@ -351,9 +368,28 @@ static void read_namespaces(info *in)
 	ml_namespaces_free(ns);
 }
 
+/* The totals of a snapshot that saved smaps but not smaps_rollup: the same sums. */
+static int rollup_from_smaps(const ml_source *s, ml_smaps_fields *ret)
+{
+	char *b;
+	size_t n;
+	int r = source_text(s, "smaps", &b, &n);
+	if (r < 0)
+		return r;
+	ml_smaps *sm;
+	r = ml_smaps_parse(b, n, &sm);
+	free(b);
+	if (r < 0)
+		return r;
+	ml_smaps_total(sm, ret);
+	ml_smaps_free(sm);
+	return 0;
+}
+
 static void read_rollup(info *in, const ml_source *s)
 {
 	ml_smaps_rollup *ru = NULL;
+	ml_smaps_fields f;
 	int r;
 	if (in->live) {
 		r = ml_smaps_rollup_read(in->proc, &ru);
@@ -366,24 +402,31 @@ static void read_rollup(info *in, const ml_source *s)
 			free(b);
 		}
 	}
+	if (r == 0) {
+		f = ru->f;
+		ml_smaps_rollup_free(ru);
+	} else if (r == -ENOENT && !in->live) {
+		r = rollup_from_smaps(s, &f);
+	}
 	if (r < 0) {
 		if (r != -ENOENT || in->live)
 			note_err(in, "smaps_rollup", r);
 		return;
 	}
 	/* a kernel thread's rollup is empty: nothing to show */
-	if (ru->f.present) {
-		in->have_rollup = true;
-		in->rollup_rss = ru->f.rss;
-		in->pss = ru->f.pss;
-		in->pss_anon = ru->f.pss_anon;
-		in->pss_file = ru->f.pss_file;
-		in->pss_shmem = ru->f.pss_shmem;
-		in->uss = ml_smaps_uss(&ru->f);
-		in->rollup_swap = ru->f.swap;
-		in->swap_pss = ru->f.swap_pss;
-	}
-	ml_smaps_rollup_free(ru);
+	if (!f.present)
+		return;
+	in->have_rollup = true;
+	in->rollup_rss = f.rss;
+	in->pss = f.pss;
+	/* per-mapping smaps has no Pss_Anon/File/Shmem: only a real rollup splits PSS */
+	in->have_pss_split = (f.present >> ML_SMAPS_PSS_ANON) & 1;
+	in->pss_anon = f.pss_anon;
+	in->pss_file = f.pss_file;
+	in->pss_shmem = f.pss_shmem;
+	in->uss = ml_smaps_uss(&f);
+	in->rollup_swap = f.swap;
+	in->swap_pss = f.swap_pss;
 }
 
 static void info_free(info *in)
@@ -493,10 +536,19 @@ static void print_human(const info *in)
 		       sz(b1, s->vm_size), sz(b2, s->vm_peak), sz(b3, s->vm_swap), sz(b4, s->vm_lck),
 		       sz(b5, s->vm_pte));
 	}
-	if (in->have_rollup)
+	if (in->have_rollup && in->have_pss_split)
 		printf("             PSS %s (anon %s, file %s, shmem %s)  USS %s  swap PSS %s\n", sz(b1, in->pss),
 		       sz(b2, in->pss_anon), sz(b3, in->pss_file), sz(b4, in->pss_shmem), sz(b5, in->uss),
 		       sz(b6, in->swap_pss));
+	else if (in->have_rollup)
+		printf("             PSS %s  USS %s  swap PSS %s\n", sz(b1, in->pss), sz(b5, in->uss),
+		       sz(b6, in->swap_pss));
+	if (in->have_ksm && (in->ksm.merging_pages || in->ksm.zero_pages || in->ksm.mergeable || in->ksm.merge_any))
+		printf("             KSM %s merged, %s to the zero page, profit %s%s\n",
+		       sz(b1, in->ksm.merging_pages * ml_statm_page_size()),
+		       sz(b2, in->ksm.zero_pages * ml_statm_page_size()),
+		       in->ksm.process_profit < 0 ? "-" : "",
+		       sz(b3, (uint64_t)(in->ksm.process_profit < 0 ? -in->ksm.process_profit : in->ksm.process_profit)));
 	if (s && ml_status_has(s, ML_STATUS_THP_ENABLED))
 		printf("             THP %s\n", s->thp_enabled ? "allowed" : "disabled for this process (prctl)");
 	if (in->have_limits) {
@@ -809,9 +861,11 @@ static void print_json(const info *in, bool threads)
 		ml_json_obj_begin(j);
 		ML_JSON_KU64(j, "rss", in->rollup_rss);
 		ML_JSON_KU64(j, "pss", in->pss);
-		ML_JSON_KU64(j, "pss_anon", in->pss_anon);
-		ML_JSON_KU64(j, "pss_file", in->pss_file);
-		ML_JSON_KU64(j, "pss_shmem", in->pss_shmem);
+		if (in->have_pss_split) {
+			ML_JSON_KU64(j, "pss_anon", in->pss_anon);
+			ML_JSON_KU64(j, "pss_file", in->pss_file);
+			ML_JSON_KU64(j, "pss_shmem", in->pss_shmem);
+		}
 		ML_JSON_KU64(j, "uss", in->uss);
 		ML_JSON_KU64(j, "swap", in->rollup_swap);
 		ML_JSON_KU64(j, "swap_pss", in->swap_pss);
@@ -851,6 +905,20 @@ static void print_json(const info *in, bool threads)
 				ml_json_cstr(j, n ? n : other);
 			}
 		ml_json_arr_end(j);
+		ml_json_obj_end(j);
+	} else {
+		ml_json_null(j);
+	}
+	ml_json_key(j, "ksm");
+	if (in->have_ksm) {
+		uint64_t ps = ml_statm_page_size();
+		ml_json_obj_begin(j);
+		ML_JSON_KU64(j, "rmap_items", in->ksm.rmap_items);
+		ML_JSON_KU64(j, "merging_bytes", in->ksm.merging_pages * ps);
+		ML_JSON_KU64(j, "zero_page_bytes", in->ksm.zero_pages * ps);
+		ML_JSON_KI64(j, "process_profit", in->ksm.process_profit);
+		ML_JSON_KBOOL(j, "merge_any", in->ksm.merge_any);
+		ML_JSON_KBOOL(j, "mergeable", in->ksm.mergeable);
 		ml_json_obj_end(j);
 	} else {
 		ml_json_null(j);
@@ -946,6 +1014,7 @@ int cmd_info(int argc, char **argv)
 	read_limits(&in, s);
 	read_coredump(&in, s);
 	read_oom(&in, s);
+	read_ksm(&in, s);
 	read_cgroup(&in, s);
 	if (in.live)
 		read_namespaces(&in);

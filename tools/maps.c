@@ -182,6 +182,20 @@ static bool shown(const args *a, const ml_vma *v)
 /* The name as a terminal shows it: escaped so nothing is lost, with the kernel's suffix. */
 static char *display_name(const ml_vma *v)
 {
+	/* the common case, plain printable ASCII, needs no escaping */
+	bool plain = true;
+	for (size_t i = 0; i < v->name_len && plain; i++)
+		plain = v->name[i] >= 0x20 && v->name[i] < 0x7f && v->name[i] != '\\';
+	if (plain) {
+		size_t n = v->name_len, extra = v->deleted ? 10 : 0;
+		char *s = malloc(n + extra + 1);
+		if (!s)
+			return NULL;
+		memcpy(s, v->name, n);
+		memcpy(s + n, " (deleted)", extra);
+		s[n + extra] = '\0';
+		return s;
+	}
 	char *s = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&s, &n);
@@ -221,6 +235,7 @@ static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *sp
 {
 	ml_smaps_rollup *r = NULL;
 	int err;
+	bool summed = false;
 	const ml_proc *p = ml_source_proc(src);
 	if (p) {
 		err = ml_smaps_rollup_read(p, &r);
@@ -231,6 +246,25 @@ static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *sp
 		if (err == 0) {
 			err = ml_smaps_rollup_parse(buf, len, &r);
 			free(buf);
+		} else if (err == -ENOENT && ml_source_read_file(src, "smaps", &buf, &len) == 0) {
+			/* no copy of smaps_rollup: it is the sum of smaps, less the Pss split
+			 * (Pss_Anon/File/Shmem) that only the kernel's rollup computes */
+			ml_smaps *sm = NULL;
+			err = ml_smaps_parse(buf, len, &sm);
+			free(buf);
+			if (err == 0)
+				err = ml_smaps_rollup_parse("", 0, &r);
+			if (err == 0) {
+				ml_smaps_total(sm, &r->f);
+				r->f.present &= ~((1ull << ML_SMAPS_SIZE) | (1ull << ML_SMAPS_KERNEL_PAGE_SIZE) |
+						  (1ull << ML_SMAPS_MMU_PAGE_SIZE));
+				if (ml_smaps_count(sm)) {
+					r->start = ml_smaps_get(sm, 0)->vma.start;
+					r->end = ml_smaps_get(sm, ml_smaps_count(sm) - 1)->vma.end;
+				}
+				summed = true;
+			}
+			ml_smaps_free(sm);
 		}
 	}
 	if (err < 0) {
@@ -246,6 +280,8 @@ static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *sp
 		ML_JSON_KSTR(&j, "schema", "memlens.maps/1");
 		ML_JSON_KI64(&j, "pid", pid);
 		ML_JSON_KSTR(&j, "source", p ? "live" : "snapshot");
+		if (summed)
+			ML_JSON_KBOOL(&j, "summed_from_smaps", true);
 		ml_json_key(&j, "rollup");
 		ml_json_obj_begin(&j);
 		ML_JSON_KADDR(&j, "start", r->start);
@@ -275,6 +311,8 @@ static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *sp
 										   : r->extra[i].value });
 		ml_table_print(t, stdout);
 		ml_table_free(t);
+		if (summed)
+			printf("(summed from the snapshot's smaps: it holds no smaps_rollup)\n");
 	}
 	ml_smaps_rollup_free(r);
 	return ML_EXIT_OK;
@@ -527,11 +565,8 @@ int cmd_maps(int argc, char **argv)
 		const ml_vma *v = ml_maps_get(m, i);
 		if (!shown(&a, v))
 			continue;
-		const ml_smaps_vma *s = ml_smaps_find(sm, v->start);
 		/* maps and smaps are two reads: join only records describing the same range */
-		if (s && (s->vma.start != v->start || s->vma.end != v->end))
-			s = NULL;
-		rows[nr++] = (row){ v, s };
+		rows[nr++] = (row){ v, ml_smaps_match(sm, v) };
 	}
 	g_sort = a.sort;
 	if (a.sort != SORT_ADDR)

@@ -66,8 +66,8 @@ typedef struct ml_vma {
  * - Newlines: the text shows '\n' as the four bytes "\012" and leaves backslashes alone,
  *   so a literal "\012" in a name looks the same. The text path decodes every "\012" to
  *   '\n'; on a live process it then replaces such a name by the exact bytes read from
- *   /proc/PID/map_files/START-END (needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE) and
- *   sets @name_uncertain when it cannot. The ioctl gives exact bytes already. Pure text
+ *   /proc/PID/map_files/START-END (readable by whoever may read the maps on current
+ *   kernels; older ones required CAP_SYS_ADMIN) and sets @name_uncertain when it cannot. The ioctl gives exact bytes already. Pure text
  *   (ml_maps_parse, ml_smaps_parse, fixtures) is decoded and such names are marked
  *   @name_uncertain.
  * - " (deleted)": the kernel appends it to unlinked files on both paths, and a file can
@@ -88,17 +88,25 @@ typedef struct ml_maps ml_maps;
 
 /** Where ml_maps_read() got its records. */
 typedef enum ml_maps_source {
-	ML_MAPS_AUTO = 0,        /**< PROCMAP_QUERY where the kernel has it, else text */
-	ML_MAPS_TEXT,            /**< parse /proc/PID/maps */
-	ML_MAPS_PROCMAP_QUERY,   /**< only the ioctl (-EOPNOTSUPP without it) */
+	/** The default. On a live process: the text for the layout, then PROCMAP_QUERY on
+	 *  each file-backed mapping for its exact name and build ID (one ioctl per VMA over
+	 *  the whole address space costs about twice the text here; see docs/benchmarks.md).
+	 *  The records equal ML_MAPS_PROCMAP_QUERY's (a mapping that changed between the two
+	 *  reads keeps the text's record); without the ioctl, those of the text. */
+	ML_MAPS_AUTO = 0,
+	ML_MAPS_TEXT,            /**< parse /proc/PID/maps only (no build IDs) */
+	ML_MAPS_PROCMAP_QUERY,   /**< only the ioctl, one call per VMA (-EOPNOTSUPP without it) */
 } ml_maps_source;
 
 /**
  * Reads the mappings of @p. Records are sorted and deduplicated (the text can be torn
  * by concurrent mmap/munmap; the kernel returns about a page per read). The
  * `[vsyscall]` gate mapping, which PROCMAP_QUERY does not return, is included either way.
- * @return 0; -ESRCH gone (or a zombie, whose maps read empty); -EACCES/-EPERM denied;
- *         -EOPNOTSUPP (ML_MAPS_PROCMAP_QUERY only) no ioctl; -ENOMEM.
+ * A kernel thread (no address space) reads as zero mappings.
+ * @return 0; -ESRCH gone (or a zombie, whose maps read empty); -EACCES/-EPERM denied
+ *         (needs PTRACE_MODE_READ: the same user, or CAP_SYS_PTRACE);
+ *         -EOPNOTSUPP (ML_MAPS_PROCMAP_QUERY only) no ioctl; -EBADMSG malformed text
+ *         (a directory handle on a damaged tree); -EINVAL; -ENOMEM.
  */
 ML_API int ml_maps_read(const ml_proc *p, ml_maps_source how, ml_maps **ret);
 
@@ -114,7 +122,8 @@ ML_API size_t ml_maps_count(const ml_maps *m);
 ML_API const ml_vma *ml_maps_get(const ml_maps *m, size_t i);
 /** The mapping containing @addr (binary search), or NULL. */
 ML_API const ml_vma *ml_maps_find(const ml_maps *m, uint64_t addr);
-/** The source the records came from (ML_MAPS_TEXT or ML_MAPS_PROCMAP_QUERY). */
+/** The source the records came from: ML_MAPS_PROCMAP_QUERY when the ioctl supplied names
+ *  and build IDs (fully, or for the file mappings under ML_MAPS_AUTO), else ML_MAPS_TEXT. */
 ML_API ml_maps_source ml_maps_origin(const ml_maps *m);
 /** A short name of a kind: "anon", "file", "heap", "stack", ... */
 ML_API const char *ml_vma_kind_name(ml_vma_kind k);

@@ -162,6 +162,12 @@ ML_API size_t ml_smaps_count(const ml_smaps *s);
 ML_API const ml_smaps_vma *ml_smaps_get(const ml_smaps *s, size_t i);
 /** The mapping containing @addr (binary search), or NULL. Join with ml_maps by `vma->start`. */
 ML_API const ml_smaps_vma *ml_smaps_find(const ml_smaps *s, uint64_t addr);
+/**
+ * The record describing exactly the mapping @v (same start and end), or NULL: the join of
+ * an ml_maps record with its accounting. maps and smaps are separate reads, so a mapping
+ * that changed in between has no match rather than a wrong one.
+ */
+ML_API const ml_smaps_vma *ml_smaps_match(const ml_smaps *s, const ml_vma *v);
 /** The sum of every mapping's fields (present = union of the mappings'). */
 ML_API void ml_smaps_total(const ml_smaps *s, ml_smaps_fields *ret);
 ML_API void ml_smaps_free(ml_smaps *s);

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <memlens/stat.h>
+
 #include "internal/pinfo.h"
 
 bool ml_bstr_eq(ml_bstr b, const char *s)
@@ -90,6 +92,12 @@ int ml__task_open(const ml_proc *p, pid_t tid, ml_proc **ret)
 	int r = ml_proc_task(p, tid, ret);
 	if (r != -ESRCH || !ml_proc_is_live(p))
 		return r;
+	/* ml_proc_task() refuses for an exec'd process too, and then task/TID belongs to the
+	 * new image: fall back only when the leader's own stat still reads (no exec, not
+	 * reaped) and says it is a zombie while the thread group lives on. */
+	ml_stat st;
+	if (ml_stat_read(p, &st) < 0 || st.state != 'Z' || st.num_threads < 1)
+		return -ESRCH;
 	char name[32];
 	snprintf(name, sizeof(name), "task/%d", (int)tid);
 	int fd = ml_proc_openat(p, name, O_RDONLY | O_DIRECTORY);

@@ -23,6 +23,7 @@
  *   map SIZE                 anonymous RW mapping, touched -> ok addr=A
  *   zombie                   forks a child that exits at once and is never reaped
  *                            -> ok pid=N (once it is a zombie)
+ *   mergeable SIZE           anonymous mapping marked MADV_MERGEABLE (KSM) -> ok addr=A
  *   main_exit                answers ok, then the main thread calls pthread_exit (needs threads)
  *   exit N                   _exit(N) */
 #include <errno.h>
@@ -236,6 +237,14 @@ int main(int argc, char **argv)
 			}
 			for (size_t o = 0; o < sz; o += 4096)
 				p[o] = 1;
+			printf("ok addr=%p\n", (void *)p);
+		} else if (!strcmp(cmd, "mergeable") && a1) {
+			size_t sz = strtoull(a1, NULL, 0);
+			char *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED || madvise(p, sz, MADV_MERGEABLE) < 0) {
+				printf("err madvise %s\n", strerror(errno));
+				continue;
+			}
 			printf("ok addr=%p\n", (void *)p);
 		} else if (!strcmp(cmd, "zombie")) {
 			fflush(stdout);

@@ -16,7 +16,8 @@
  *                                -> ok first=A last=B
  *   stable K                     K separate mappings kept for the whole run -> ok a0=.. a1=..
  *   churn                        starts a thread that maps, splits (mprotect) and unmaps in a
- *                                loop -> ok
+ *                                loop, and flips page protections inside the last fill region
+ *                                -> ok
  *   stop                         stops it -> ok rounds=N
  *   exit N                       exits */
 #include <errno.h>
@@ -33,6 +34,8 @@
 #include <unistd.h>
 
 static volatile int churn_run;
+static char *fill_base;
+static long fill_n;
 static pthread_t churn_thr;
 static unsigned long churn_rounds;
 
@@ -45,6 +48,22 @@ static int prot_of(const char *s)
 	if (!strcmp(s, "rx"))
 		return PROT_READ | PROT_EXEC;
 	return PROT_NONE;
+}
+
+/* An anonymous private mapping between two PROT_NONE guard pages of its own, so it never
+ * merges with a neighbour (a sanitizer runtime's memory, say) and keeps its exact size. */
+static void *map_guarded(size_t size, int prot, size_t align)
+{
+	size_t total = size + 2 * 4096 + align;
+	char *raw = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return MAP_FAILED;
+	char *p = raw + 4096;
+	if (align)
+		p = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (prot != PROT_NONE && mprotect(p, size, prot) < 0)
+		return MAP_FAILED;
+	return p;
 }
 
 static void touch(char *p, size_t len, size_t stride)
@@ -72,6 +91,19 @@ static void *churn_main(void *arg)
 				/* split it so the VMA tree keeps changing shape */
 				if (lens[i] > 4096)
 					mprotect(p, 4096, PROT_READ);
+			}
+		}
+		/* flip the protection of one page of the fill region: its neighbours merge
+		 * into one VMA or split again, anywhere in the address range, so a reader's
+		 * page-sized reads of maps see VMAs change under them */
+		if (fill_n > 2) {
+			long k = 1 + (long)((seed >> 4) % (unsigned long)(fill_n - 2));
+			static unsigned char flipped[1 << 16];
+			int base = k % 2 ? PROT_READ | PROT_WRITE : PROT_READ;
+			int other = k % 2 ? PROT_READ : PROT_READ | PROT_WRITE;
+			if (k < (long)sizeof(flipped)) {
+				mprotect(fill_base + k * 4096, 4096, flipped[k] ? base : other);
+				flipped[k] ^= 1;
 			}
 		}
 		churn_rounds++;
@@ -114,7 +146,7 @@ int main(void)
 		if (!strcmp(cmd, "exit")) {
 			_exit(a1 ? atoi(a1) : 0);
 		} else if (!strcmp(cmd, "map") && a2) {
-			void *p = mmap(NULL, strtoull(a1, NULL, 0), prot_of(a2), MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			void *p = map_guarded(strtoull(a1, NULL, 0), prot_of(a2), 0);
 			if (p == MAP_FAILED)
 				printf("err mmap %s\n", strerror(errno));
 			else
@@ -190,15 +222,11 @@ int main(void)
 			printf("ok addr=%p\n", (void *)p);
 		} else if (!strcmp(cmd, "thp") && a1) {
 			size_t sz = strtoull(a1, NULL, 0), align = 2u << 20;
-			char *raw = mmap(NULL, sz + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			if (raw == MAP_FAILED) {
+			char *p = map_guarded(sz, PROT_READ | PROT_WRITE, align);
+			if (p == MAP_FAILED) {
 				printf("err mmap %s\n", strerror(errno));
 				continue;
 			}
-			char *p = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
-			if (p > raw)
-				munmap(raw, (size_t)(p - raw));
-			munmap(p + sz, (size_t)(raw + sz + align - (p + sz)));
 			madvise(p, sz, MADV_HUGEPAGE);
 			touch(p, sz, 4096);
 			printf("ok addr=%p\n", (void *)p);
@@ -215,6 +243,8 @@ int main(void)
 				mprotect(base + i * 4096, 4096, PROT_READ | PROT_WRITE);
 			first = base;
 			last = base + (n - 1) * 4096;
+			fill_base = base;
+			fill_n = n;
 			printf("ok first=%p last=%p\n", first, last);
 		} else if (!strcmp(cmd, "stable") && a1) {
 			long k = strtol(a1, NULL, 0);

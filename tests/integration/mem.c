@@ -288,7 +288,9 @@ START_TEST(exec_in_the_target_ends_reading)
 	unsigned char buf[8192];
 	ck_assert_int_eq(ml_source_read(s, a, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
 	/* the new image maps memory at other addresses; whatever it has, it is not ours */
-	const char *r = mlt_cmd(c, "exec %s", mlt_helper_path("ml_child"));
+	char *path = mlt_helper_path("ml_child");
+	const char *r = mlt_cmd(c, "exec %s", path);
+	free(path);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(strncmp(r, "ready", 5), 0);
 	ml_mem_span sp[4];

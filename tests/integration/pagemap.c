@@ -252,7 +252,6 @@ static void compare_paths(ml_pagemap *pm, ml_scan_opts *o, size_t vec_n)
 	o->force_emulation = true;
 	size_t nb = collect(pm, o, b, cap, vec_n);
 	o->force_emulation = false;
-	ck_assert_uint_gt(na, 0);
 	for (size_t i = 0; i < na && i < nb; i++) {
 		if (a[i].start != b[i].start || a[i].end != b[i].end || a[i].categories != b[i].categories)
 			ck_abort_msg("run %zu differs: scan [%llx,%llx) %llx, emulation [%llx,%llx) %llx", i,
@@ -288,18 +287,40 @@ START_TEST(scan_and_emulation_agree)
 	unlink(path);
 
 	uint64_t emul = ml_pagemap_scan_categories(f.pm, true);
-	ML_OPTS(ml_scan_opts, o, .return_mask = ML_PAGE_STATE_MASK & emul);
-	compare_paths(f.pm, &o, 4096); /* whole address space, everything */
-	compare_paths(f.pm, &o, 3);    /* the same through a tiny vector */
-	o.category_mask = ML_PAGE_PRESENT;
-	compare_paths(f.pm, &o, 100);
-	o.category_mask = 0;
-	o.category_anyof_mask = ML_PAGE_PRESENT | ML_PAGE_SWAPPED;
-	o.return_mask = ML_PAGE_PRESENT;
-	compare_paths(f.pm, &o, 7);
-	if (emul & ML_PAGE_PFNZERO) {
-		o.category_inverted = o.category_mask = ML_PAGE_PFNZERO;
-		compare_paths(f.pm, &o, 50);
+	/* The whole address space, in stretches of adjacent mappings; reservations of more
+	 * than 4 GiB (a sanitizer's shadow memory) are left out: the emulation would read
+	 * 8 bytes for each of their billions of pages. */
+	uint64_t gs[256], ge[256];
+	size_t ng = 0;
+	char mp[64], line[1024];
+	snprintf(mp, sizeof(mp), "/proc/%d/maps", (int)f.c->pid);
+	FILE *mf = fopen(mp, "r");
+	ck_assert_ptr_nonnull(mf);
+	while (fgets(line, sizeof(line), mf)) {
+		unsigned long long s0, e0;
+		if (sscanf(line, "%llx-%llx", &s0, &e0) != 2 || e0 - s0 > (4ull << 30) || s0 >= 0x7ffffffff000ull)
+			continue;
+		if (ng && ge[ng - 1] == s0)
+			ge[ng - 1] = e0;
+		else if (ng < 256)
+			gs[ng] = s0, ge[ng++] = e0;
+	}
+	fclose(mf);
+	ck_assert_uint_gt(ng, 5);
+	for (size_t g = 0; g < ng; g++) {
+		ML_OPTS(ml_scan_opts, o, .start = gs[g], .end = ge[g], .return_mask = ML_PAGE_STATE_MASK & emul);
+		compare_paths(f.pm, &o, 4096); /* everything */
+		compare_paths(f.pm, &o, 3);    /* the same through a tiny vector */
+		o.category_mask = ML_PAGE_PRESENT;
+		compare_paths(f.pm, &o, 100);
+		o.category_mask = 0;
+		o.category_anyof_mask = ML_PAGE_PRESENT | ML_PAGE_SWAPPED;
+		o.return_mask = ML_PAGE_PRESENT;
+		compare_paths(f.pm, &o, 7);
+		if (emul & ML_PAGE_PFNZERO) {
+			o.category_inverted = o.category_mask = ML_PAGE_PFNZERO;
+			compare_paths(f.pm, &o, 50);
+		}
 	}
 	/* emulation-unknowable categories are refused, not guessed */
 	ML_OPTS(ml_scan_opts, w, .return_mask = ML_PAGE_WRITTEN, .force_emulation = true);

@@ -167,7 +167,8 @@ END_TEST
 START_TEST(values_the_child_set)
 {
 	mlt_child *c = child();
-	mlt_cmd_ok(c, "rlimit 9 1073741824 2147483648"); /* RLIMIT_AS */
+	/* RLIMIT_AS: large enough for sanitizer builds, which reserve terabytes of shadow */
+	mlt_cmd_ok(c, "rlimit 9 70368744177664 140737488355328");
 	mlt_cmd_ok(c, "rlimit 8 65536 131072");          /* RLIMIT_MEMLOCK */
 	mlt_cmd_ok(c, "rlimit 4 0 inf");                 /* RLIMIT_CORE */
 	mlt_cmd_ok(c, "oom_adj 321");
@@ -177,8 +178,8 @@ START_TEST(values_the_child_set)
 	ml_proc *p = open_child(c);
 	ml_limits l;
 	ck_assert_int_eq(ml_limits_read(p, &l), 0);
-	ck_assert_uint_eq(l.lim[9].soft, 1u << 30);
-	ck_assert_uint_eq(l.lim[9].hard, 2u << 30);
+	ck_assert_uint_eq(l.lim[9].soft, 64ull << 40);
+	ck_assert_uint_eq(l.lim[9].hard, 128ull << 40);
 	ck_assert_uint_eq(l.lim[8].soft, 65536);
 	ck_assert_uint_eq(l.lim[8].hard, 131072);
 	ck_assert_uint_eq(l.lim[4].soft, 0);
@@ -225,6 +226,16 @@ START_TEST(values_the_child_set)
 	ml_schedstat ss;
 	ck_assert_int_eq(ml_schedstat_read(p, &ss), 0);
 	ck_assert_uint_gt(ss.run_ns, 0);
+	ml_ksm_stat k;
+	int kr = ml_ksm_stat_read(p, &k);
+	if (kr == 0) { /* -ENOENT: a kernel without KSM */
+		ck_assert(!k.mergeable);
+		mlt_cmd_ok(c, "mergeable 1048576");
+		ck_assert_int_eq(ml_ksm_stat_read(p, &k), 0);
+		ck_assert(k.mergeable); /* MADV_MERGEABLE marks the address space */
+	} else {
+		ck_assert_int_eq(kr, -ENOENT);
+	}
 	ml_proc_free(p);
 	mlt_child_free(c);
 }
@@ -456,6 +467,15 @@ START_TEST(zombie_links_and_fds)
 	ck_assert_int_eq(ml_exe_read(p, &lk), -ESRCH);
 	ck_assert_int_eq(ml_cwd_read(p, &lk), -ESRCH);
 	ck_assert_int_eq(ml_fd_count(p), -ESRCH);
+	ml_fds *it;
+	int r = ml_fds_open(p, &it);
+	if (r == 0) {
+		ml_fd f;
+		ck_assert_int_eq(ml_fds_next(it, &f), -ESRCH);
+		ml_fds_free(it);
+	} else {
+		ck_assert_int_eq(r, -ESRCH);
+	}
 	ml_strv *v;
 	ck_assert_int_eq(ml_environ_read(p, &v), -ESRCH);
 	ml_auxv *a;
@@ -529,6 +549,34 @@ START_TEST(permission_gated_files)
 }
 END_TEST
 
+START_TEST(exec_ends_every_reader)
+{
+	mlt_child *c = mlt_spawn("ml_child", NULL);
+	ml_proc *p = open_child(c);
+	char *self = mlt_helper_path("ml_child");
+	const char *l = mlt_cmd(c, "exec %s", self);
+	ck_assert_ptr_nonnull(l);
+	ck_assert(!strncmp(l, "ready", 5)); /* the new image runs */
+	free(self);
+	ml_proc *t;
+	ml_link *lk;
+	ml_status *s;
+	ml_tasks *it;
+	ck_assert_int_eq(ml_task_from_tid(p, c->pid, &t), -ESRCH);
+	ck_assert_int_eq(ml_task_main_thread(p, &t), -ESRCH);
+	ck_assert_int_eq(ml_cwd_read(p, &lk), -ESRCH);
+	ck_assert_int_eq(ml_exe_read(p, &lk), -ESRCH);
+	ck_assert_int_eq(ml_status_read(p, &s), -ESRCH);
+	ck_assert_int_eq(ml_fd_count(p), -ESRCH);
+	if (ml_tasks_open(p, &it) == 0) {
+		ck_assert_int_eq(ml_tasks_next(it, &t), -ESRCH);
+		ml_tasks_free(it);
+	}
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("procinfo");
@@ -545,6 +593,7 @@ int main(void)
 	tcase_add_test(tc, reaped_is_esrch_everywhere);
 	tcase_add_test(tc, zombie_links_and_fds);
 	tcase_add_test(tc, permission_gated_files);
+	tcase_add_test(tc, exec_ends_every_reader);
 	suite_add_tcase(su, tc);
 	return mlt_run_suite(su);
 }

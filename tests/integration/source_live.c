@@ -99,6 +99,11 @@ START_TEST(runs_by_kind)
 		ck_assert(v[1].start == a + 4 * PG && v[1].end == a + 8 * PG && v[1].kind == ML_RUN_ZERO);
 		ck_assert(v[2].start == a + 8 * PG && v[2].end == a + 16 * PG && v[2].kind == ML_RUN_UNPOPULATED);
 	}
+	/* an unaligned end is reported back exactly */
+	n = ml_source_runs(s, a + 5, a + 16 * PG - 7, 0, v, 16, &next);
+	ck_assert_uint_eq(next, a + 16 * PG - 7);
+	ck_assert_uint_eq(v[0].start, a + 5);
+	ck_assert_uint_eq(v[n - 1].end, a + 16 * PG - 7);
 	/* without the flag zero pages are populated data */
 	n = ml_source_runs(s, a, a + 16 * PG, 0, v, 16, &next);
 	ck_assert_int_eq(n, 2);
@@ -119,6 +124,12 @@ START_TEST(runs_by_kind)
 		ck_assert(v[0].start == vs && v[0].end == ve && v[0].kind == ML_RUN_UNREADABLE);
 		ck_assert_uint_eq(v[1].start, ve);
 	}
+	/* the whole 64-bit space: every mapping, ending with the [vsyscall] page if any */
+	ml_run all[512];
+	n = ml_source_runs(s, 0, UINT64_MAX, 0, all, 512, &next);
+	ck_assert_int_gt(n, 3);
+	for (ssize_t i = 1; i < n; i++)
+		ck_assert_uint_ge(all[i].start, all[i - 1].end);
 	/* two adjacent mappings of one kind stay two runs */
 	uint64_t m = cmd_addr(c, "first", "many 4");
 	n = ml_source_runs(s, m, m + 4 * PG, 0, v, 16, &next);

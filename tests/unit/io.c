@@ -1,4 +1,4 @@
-/* ml_io and ml_schedstat against fixtures and malformed text. */
+/* ml_io against fixtures and malformed text. */
 #include <errno.h>
 
 #include "info_fixture.h"
@@ -16,10 +16,6 @@ START_TEST(fixtures)
 	ck_assert_uint_eq(io.syscr, fx_kv(raw, "syscr"));
 	ck_assert_uint_eq(io.cancelled_write_bytes, fx_kv(raw, "cancelled_write_bytes"));
 	free(raw);
-	ml_schedstat ss;
-	ck_assert_int_eq(ml_schedstat_read(p, &ss), 0);
-	ck_assert_uint_gt(ss.run_ns, 0);
-	ck_assert_uint_gt(ss.timeslices, 0);
 	ml_proc_free(p);
 	p = fx_open("info-kthread");
 	ck_assert_int_eq(ml_io_read(p, &io), 0);
@@ -36,11 +32,6 @@ START_TEST(malformed)
 	ck_assert_uint_eq(io.present, 1);
 	ck_assert_int_eq(ml_io_parse("rchar: x\n", 9, &io), -EBADMSG);
 	ck_assert_int_eq(ml_io_parse("garbage\n", 8, &io), -EBADMSG);
-	ml_schedstat ss;
-	ck_assert_int_eq(ml_schedstat_parse("1 2 3\n", 6, &ss), 0);
-	ck_assert_uint_eq(ss.wait_ns, 2);
-	ck_assert_int_eq(ml_schedstat_parse("1 2\n", 4, &ss), -EBADMSG);
-	ck_assert_int_eq(ml_schedstat_parse("1 2 3 4\n", 8, &ss), -EBADMSG);
 }
 END_TEST
 

@@ -85,6 +85,11 @@ START_TEST(typed_fields_in_bytes)
 	ck_assert(!h->extra[1].numeric);
 	ck_assert_ptr_eq(ml_smaps_find(s, 0x55cdaf513000 + 5), h);
 	ck_assert_ptr_null(ml_smaps_find(s, 0x1000));
+	ml_vma probe = h->vma;
+	ck_assert_ptr_eq(ml_smaps_match(s, &probe), h);
+	probe.end += 4096; /* a different range at the same start is not the same mapping */
+	ck_assert_ptr_null(ml_smaps_match(s, &probe));
+	ck_assert_ptr_null(ml_smaps_match(s, NULL));
 	ml_smaps_fields t;
 	ml_smaps_total(s, &t);
 	ck_assert_uint_eq(t.rss, 156 * 1024);
