@@ -21,23 +21,7 @@
 #include <memlens/freeze.h>
 
 #include <memlens/snapshot.h>
-#define ML_HAVE_WRITER 1
 
-/* Until the snapshot writer is part of every build, capture links without it and says so
- * at run time (-EOPNOTSUPP) instead of breaking the library's link. */
-#pragma weak ml_snapshot_writer_open
-#pragma weak ml_snapshot_writer_add_data
-#pragma weak ml_snapshot_writer_add_file
-#pragma weak ml_snapshot_writer_add_note
-#pragma weak ml_snapshot_writer_add_run
-#pragma weak ml_snapshot_writer_commit
-#pragma weak ml_snapshot_writer_error
-#pragma weak ml_snapshot_writer_finish
-#pragma weak ml_snapshot_writer_free
-#pragma weak ml_snapshot_writer_progress
-#pragma weak ml_snapshot_writer_reserve
-#pragma weak ml_snapshot_writer_set_info
-#pragma weak ml_snapshot_writer_set_mappings
 
 static __thread char cap_err[256];
 
@@ -55,16 +39,6 @@ static int fail(int err, const char *fmt, ...)
 	return err;
 }
 
-#ifndef ML_HAVE_WRITER
-
-int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_capture_result *ret)
-{
-	(void)p; (void)path; (void)o; (void)ret;
-	cap_err[0] = '\0';
-	return fail(-EOPNOTSUPP, "this build has no snapshot writer");
-}
-
-#else
 
 static uint64_t mono_ns(void)
 {
@@ -847,8 +821,6 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 	cap_err[0] = '\0';
 	if (!p || !path || !*path || !ml_proc_is_live(p) || (o && o->sz < sizeof(size_t)))
 		return fail(-EINVAL, "bad arguments");
-	if (!ml_snapshot_writer_open)
-		return fail(-EOPNOTSUPP, "this build has no snapshot writer");
 	cap *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -877,5 +849,3 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 	free(c);
 	return r;
 }
-
-#endif

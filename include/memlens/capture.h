@@ -71,7 +71,7 @@ typedef struct ml_capture_result {
 	size_t threads;        /**< threads captured */
 	size_t mappings;       /**< mappings listed */
 	uint64_t bytes_mapped; /**< size of all mappings */
-	uint64_t bytes_data;   /**< bytes read and stored */
+	uint64_t bytes_data;   /**< bytes read (the writer stores all-zero chunks of them as zero ranges) */
 	uint64_t bytes_zero;   /**< bytes known to be zero (zero page, all-zero chunks, file holes) */
 	uint64_t bytes_unpopulated; /**< bytes never touched (nothing read) */
 	uint64_t bytes_excluded;    /**< bytes left out by coredump_filter / DONTDUMP / swap */
@@ -99,7 +99,7 @@ typedef struct ml_capture_result {
  *   -EBUSY already traced (a debugger is attached);
  *   -EEXIST @path exists and !overwrite; -ELOOP @path is a symbolic link;
  *   -ENOSPC/-EDQUOT/-EIO writing; -ETIMEDOUT a thread would not stop;
- *   -ECANCELED the progress callback cancelled; -EOPNOTSUPP no snapshot writer in this build;
+ *   -ECANCELED the progress callback cancelled;
  *   -EINVAL; -ENOMEM.
  */
 ML_API int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o,

@@ -17,32 +17,12 @@
 #include <memlens/memlens.h>
 #include <memlens/capture.h>
 #include <memlens/snapshot.h>
-#define HAVE_SNAPSHOT 1
-/* Linked with or without the snapshot reader: without it the suite skips. */
-#pragma weak ml_snapshot_open
-#pragma weak ml_snapshot_entry_count
-#pragma weak ml_snapshot_entry_get
-#pragma weak ml_snapshot_expand_path
-#pragma weak ml_snapshot_free
-#pragma weak ml_snapshot_manifest
-#pragma weak ml_snapshot_read
-#pragma weak ml_snapshot_thread_count
-#pragma weak ml_snapshot_vma_find
-#pragma weak ml_snapshot_note_count
-#pragma weak ml_snapshot_note_get
 
 #include "mltest.h"
 
 #define ML_TEST_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ML_TEST_MAX(a, b) ((a) > (b) ? (a) : (b))
 
-#ifndef HAVE_SNAPSHOT
-int main(void)
-{
-	printf("SKIP: this build has no snapshot writer yet, so nothing can be captured\n");
-	return MLT_SKIP_CODE;
-}
-#else
 
 static char tmpdir[256];
 
@@ -372,7 +352,16 @@ START_TEST(bytes_equal_and_nothing_disturbed)
 	}
 	ck_assert(dontdump_excluded);
 	ck_assert(sparse_unpop);
-	ck_assert_uint_eq(compared, res.bytes_data);
+	/* Data read but found all zero is stored as zero ranges: the rest is what was stored. */
+	uint64_t zero = 0;
+	for (size_t i = 0; i < ne; i++) {
+		ml_snapshot_entry e;
+		ck_assert_int_eq(ml_snapshot_entry_get(s, i, &e), 0);
+		if (e.kind == ML_RUN_ZERO)
+			zero += e.len;
+	}
+	ck_assert_uint_le(compared, res.bytes_data);
+	ck_assert_uint_ge(compared + zero, res.bytes_data);
 	ck_assert_uint_ge(compared, 4u << 20); /* the THP region at least */
 	/* The test regions read back through the snapshot. */
 	ck_assert_int_eq(ml_snapshot_read(s, R.heap_str, a, 32), 32);
@@ -661,10 +650,6 @@ END_TEST
 
 int main(void)
 {
-	if (!ml_snapshot_open || !ml_snapshot_expand_path) {
-		printf("SKIP: this build has no snapshot reader/writer yet, so nothing can be captured\n");
-		return MLT_SKIP_CODE;
-	}
 	Suite *s = suite_create("dump_capture");
 	TCase *tc = tcase_create("capture");
 	tcase_set_timeout(tc, 120);
@@ -677,4 +662,3 @@ int main(void)
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
-#endif
