@@ -11,6 +11,7 @@
 struct ml_idle {
 	int fd;
 	bool writable;
+	bool kernel; /* the kernel's file: a write sets the 1 bits and ignores the 0 bits */
 };
 
 /* Words per pread/pwrite: 512 words cover 32768 frames (128 MiB of memory). */
@@ -39,6 +40,7 @@ static int idle_open(const char *path, bool kernel, ml_idle **ret)
 	}
 	b->fd = fd;
 	b->writable = writable;
+	b->kernel = kernel;
 	*ret = b;
 	return 0;
 }
@@ -98,6 +100,27 @@ ssize_t ml_idle_read(const ml_idle *b, uint64_t pfn, uint64_t *words, size_t nwo
 	return (ssize_t)done;
 }
 
+/* A plain file gets the kernel's semantics: 1 bits are ORed in, 0 bits change nothing. */
+static ssize_t file_mark(ml_idle *b, off_t off, const uint64_t *words, size_t nwords)
+{
+	uint64_t buf[IDLE_BATCH];
+	for (size_t done = 0; done < nwords;) {
+		size_t k = ML_MIN(nwords - done, (size_t)IDLE_BATCH);
+		off_t o = off + (off_t)(done * 8);
+		ssize_t n = pread(b->fd, buf, k * 8, o);
+		if (n < 0)
+			return ml_neg_errno();
+		if ((size_t)n < k * 8)
+			memset((char *)buf + n, 0, k * 8 - (size_t)n);
+		for (size_t i = 0; i < k; i++)
+			buf[i] |= words[done + i];
+		if (pwrite(b->fd, buf, k * 8, o) != (ssize_t)(k * 8))
+			return -EIO;
+		done += k;
+	}
+	return (ssize_t)nwords;
+}
+
 ssize_t ml_idle_mark(ml_idle *b, uint64_t pfn, const uint64_t *words, size_t nwords)
 {
 	if (!b || (!words && nwords) || pfn / 64 > (uint64_t)INT64_MAX / 8)
@@ -106,6 +129,8 @@ ssize_t ml_idle_mark(ml_idle *b, uint64_t pfn, const uint64_t *words, size_t nwo
 		return -EBADF;
 	size_t done = 0;
 	off_t off = (off_t)(pfn / 64 * 8);
+	if (!b->kernel)
+		return file_mark(b, off, words, nwords);
 	while (done < nwords) {
 		ssize_t n = pwrite(b->fd, words + done, (nwords - done) * 8, off + (off_t)(done * 8));
 		if (n < 0) {

@@ -443,12 +443,18 @@ int ml_wss_start(const ml_proc *p, const ml_wss_opts *o, ml_wss **ret)
 	ml_wss_backend b = opt.backend;
 	ml_wss_probe_info pi;
 	if (b == ML_WSS_AUTO) {
-		for (b = ML_WSS_REFERENCED; b < ML_WSS_BACKEND_COUNT; b++)
+		/* a backend the kernel has but this caller may not use says why (permission,
+		 * a gone target) better than "not supported" does */
+		int why = -EOPNOTSUPP;
+		for (b = ML_WSS_REFERENCED; b < ML_WSS_BACKEND_COUNT; b++) {
 			if (ml_wss_probe(b, p, &pi) == 0 && pi.status == 0)
 				break;
+			if (why == -EOPNOTSUPP && pi.status != -EOPNOTSUPP)
+				why = pi.status;
+		}
 		if (b == ML_WSS_BACKEND_COUNT)
-			return ml_proc_check(p) < 0 ? -ESRCH : -EOPNOTSUPP;
-	} else {
+			return ml_proc_check(p) < 0 ? -ESRCH : why;
+	} else if (!(b == ML_WSS_IDLE && opt.idle_bitmap_path)) {
 		ml_wss_probe(b, p, &pi);
 		if (pi.status < 0)
 			return pi.status;
@@ -462,8 +468,13 @@ int ml_wss_start(const ml_proc *p, const ml_wss_opts *o, ml_wss **ret)
 	w->flush_opt = opt.flush;
 	int r = 0;
 	if (b == ML_WSS_IDLE) {
-		r = ml_idle_open(&w->idle);
-		if (r == 0 && ml_pagemap_zero_pfn(&w->zero_pfn) < 0)
+		r = opt.idle_bitmap_path ? ml_idle_open_path(opt.idle_bitmap_path, &w->idle)
+					 : ml_idle_open(&w->idle);
+		/* without PFNs there is nothing to mark */
+		int z = r == 0 ? ml_pagemap_zero_pfn(&w->zero_pfn) : 0;
+		if (z == -EPERM)
+			r = -EACCES;
+		else if (z < 0)
 			w->zero_pfn = 0;
 	}
 	if (r == 0)

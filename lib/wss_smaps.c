@@ -1,4 +1,10 @@
 /* wss: the pure side of a working-set sample: smaps parsing for the fields it needs, region and total arithmetic. */
+/*
+ * Why not ml_smaps_read(): a window reads smaps once per sample, of processes that can
+ * hold 100k mappings (100+ MB of text). This reader streams the text in chunks and keeps
+ * six numbers per mapping; header lines still go through the shared maps-line parser and
+ * naming rules (lib/vma_text.c), so names and kinds match `memlens maps` exactly.
+ */
 #include <stdlib.h>
 #include <string.h>
 

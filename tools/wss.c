@@ -19,7 +19,7 @@ enum {
 
 static const ml_opt wss_opts[] = {
 	{ "interval", 'i', 1, "DUR", "window length: 250ms, 1s, 1.5s, 2m (default 1s)" },
-	{ "count", 'n', 1, "N", "samples (-C, -P: reads); 0 = until interrupted (default 1; -P 8)" },
+	{ "count", 'n', 1, "N", "windows (-C, -P: reads); 0 = until interrupted (default 1; -C 0; -P 8)" },
 	{ "cumulative", 'C', 0, NULL, "one clear, then read every interval: growth since the clear" },
 	{ "profile", 'P', 0, NULL, "one clear, reads after 1, 2, 4, 8... intervals: WSS vs window" },
 	{ "pids", 'p', 1, "PID,PID", "measure several processes over the same window" },
@@ -729,7 +729,7 @@ static int measure(opts *o)
 	emitter e = { 0 };
 	if (o->csv)
 		print_csv_header();
-	long count = o->count_set ? o->count : (o->mode == MODE_PROFILE ? 8 : 1);
+	long count = o->count_set ? o->count : o->mode == MODE_PROFILE ? 8 : o->mode == MODE_CUMULATIVE ? 0 : 1;
 	int rc = ML_EXIT_OK;
 	e.t0 = mono_ns();
 	if (start_all(o) < 0) {

@@ -40,7 +40,8 @@ ML_API int ml_idle_open(ml_idle **ret);
 
 /**
  * Opens any file laid out like the bitmap (a fixture, a saved copy) at @path, read-write
- * if possible, else read-only (then ml_idle_mark() gives -EBADF).
+ * if possible, else read-only (then ml_idle_mark() gives -EBADF). Marking such a file
+ * behaves like marking the kernel's: 1 bits are set, 0 bits leave a frame as it was.
  * @return 0; open(2)'s -errno; -EINVAL; -ENOMEM.
  */
 ML_API int ml_idle_open_path(const char *path, ml_idle **ret);

@@ -58,6 +58,10 @@ typedef struct ml_wss_opts {
 	ml_wss_backend backend;
 	ml_wss_scope scope;
 	ml_wss_flush flush;
+	/** IDLE only: a file laid out like the kernel's bitmap to use instead of it (a replay,
+	 *  a test). The kernel never clears its bits, so only what the caller clears there
+	 *  (and pages new since the window opened) counts as accessed. NULL: the kernel's. */
+	const char *idle_bitmap_path;
 } ml_wss_opts;
 
 /** Availability of one backend, from ml_wss_probe(). */
@@ -112,7 +116,7 @@ typedef struct ml_wss_region {
 typedef struct ml_wss_totals {
 	uint64_t rss, pss;
 	uint64_t wss;             /**< all measured mappings */
-	uint64_t wss_anon;        /**< mappings without a file: heap, stack, anon, named anon */
+	uint64_t wss_anon;        /**< mappings without a file: heap, stacks, anon, named anon, vdso */
 	uint64_t wss_file;        /**< file-backed mappings, shmem included */
 	uint64_t wss_shmem;       /**< the shmem/SysV/memfd part of wss_file */
 	uint64_t wss_huge_min, wss_huge_max; /**< THP share of wss (exact when equal) */
@@ -145,8 +149,9 @@ typedef struct ml_wss ml_wss;
  * Opens a window on @p now: records the mappings, clears the access state of the pages
  * in scope (and flushes, see ml_wss_flush), recording how long that took. @p must outlive
  * the window. A zombie target is refused (clear_refs would silently do nothing).
- * @return 0; -EOPNOTSUPP backend unavailable; -ESRCH target gone or a zombie (see
- *         ml_wss_target_state()); -EACCES/-EPERM; -EINVAL; -ENOMEM.
+ * @return 0; -EOPNOTSUPP backend unavailable (AUTO: none is); -ESRCH target gone or a
+ *         zombie (see ml_wss_target_state()); -EACCES/-EPERM not allowed (AUTO: the best
+ *         backend the kernel has is not allowed to this caller); -EINVAL; -ENOMEM.
  */
 ML_API int ml_wss_start(const ml_proc *p, const ml_wss_opts *o, ml_wss **ret);
 
@@ -156,8 +161,11 @@ ML_API int ml_wss_restart(ml_wss *w);
 /**
  * Reads what was accessed since the window opened. The window stays open: reading again
  * later gives the cumulative working set since the same clear.
+ * For REFERENCED this is one read of smaps (streamed); for IDLE and SOFT_DIRTY also a
+ * pagemap walk of every mapping in scope. read_start/read_end in the sample bracket it.
  * @return 0; -ESRCH the target exited, exec'd or became a zombie (ml_wss_target_state()
- *         says which); -EACCES; -ENOMEM.
+ *         says which); -EACCES/-EPERM; -EBADMSG smaps text that does not parse; -EIO;
+ *         -ENOMEM.
  */
 ML_API int ml_wss_read(ml_wss *w, ml_wss_sample **ret);
 

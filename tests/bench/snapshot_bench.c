@@ -5,6 +5,7 @@
  *      build/lib/libmemlens.a -lelf -lz -lpthread -o build/snapshot_bench
  * Commands:
  *   gen OUT [SEED [NVMA [MAXPAGES [CHUNK]]]]  synthetic snapshot with every kind of range
+ *   gen-sparse OUT GIB                        one GIB GiB mapping, 1 MiB of it data (SHA-256 forced)
  *   capture PID OUT [LEVEL [CHUNK [THREADS]]] snapshot of a live process (all readable memory;
  *                                             the process keeps running), with timing
  *   reads SNAPSHOT [N [SIZE]]                 random reads inside data ranges: p50/p99/max latency
@@ -31,6 +32,13 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static double cpu_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int die(const char *what, int r)
 {
 	fprintf(stderr, "%s: %s\n", what, ml_strerror(r));
@@ -51,6 +59,34 @@ static int cmd_gen(int argc, char **argv)
 	int r = sm_write(&m, argv[2], &o, 1);
 	sm_free(&m);
 	return r < 0 ? die("gen", r) : 0;
+}
+
+/* one mapping of GIB GiB, never touched but for its first MiB */
+static int cmd_gen_sparse(int argc, char **argv)
+{
+	if (argc < 4)
+		return 2;
+	uint64_t size = strtoull(argv[3], NULL, 0) << 30;
+	ML_OPTS(ml_snapshot_writer_opts, o, .overwrite = true, .sha256_max = UINT64_MAX);
+	ml_snapshot_writer *w;
+	int r = ml_snapshot_writer_open(argv[2], &o, &w);
+	if (r < 0)
+		return die("open", r);
+	ml_snapshot_vma v = { .vma = { .start = 0x7f0000000000ull, .end = 0x7f0000000000ull + size,
+				       .perms = ML_PERM_READ | ML_PERM_WRITE } };
+	ml_snapshot_writer_set_mappings(w, &v, 1);
+	uint8_t *mb = malloc(1 << 20);
+	for (size_t i = 0; i < (1u << 20); i++)
+		mb[i] = (uint8_t)sm_words[i % (sizeof(sm_words) - 1)];
+	ml_snapshot_writer_add_data(w, v.vma.start, mb, 1 << 20);
+	ml_snapshot_writer_add_run(w, v.vma.start + (1 << 20), size - (1 << 20), ML_RUN_UNPOPULATED);
+	double t0 = now();
+	r = ml_snapshot_writer_finish(w);
+	printf("finish (with the SHA-256 of the %llu GiB expanded core): %.3f s\n",
+	       (unsigned long long)(size >> 30), now() - t0);
+	ml_snapshot_writer_free(w);
+	free(mb);
+	return r < 0 ? die("finish", r) : 0;
 }
 
 /* ---- capture of a live process: maps text, then every readable mapping ---- */
@@ -181,23 +217,27 @@ static int cmd_reads(int argc, char **argv)
 	}
 	if (!nd)
 		return die("no data chunks", -ENOENT);
-	double *lat = malloc(nreads * sizeof(*lat));
+	double *lat = malloc(nreads * sizeof(*lat)), *cpu = malloc(nreads * sizeof(*cpu));
 	uint8_t *buf = malloc(size);
 	uint64_t x = 88172645463325252ull;
 	for (unsigned i = 0; i < nreads; i++) {
 		ml_snapshot_entry e;
 		ml_snapshot_entry_get(s, data[sm_rand(&x) % nd], &e);
 		uint64_t a = e.addr + (sm_rand(&x) % (e.len - size + 1)) / 4096 * 4096;
-		double t0 = now();
+		double t0 = now(), c0 = cpu_now();
 		ssize_t k = ml_snapshot_read(s, a, buf, size);
 		lat[i] = now() - t0;
+		cpu[i] = cpu_now() - c0;
 		if (k != (ssize_t)size)
 			return die("read", (int)k);
 	}
 	qsort(lat, nreads, sizeof(*lat), cmp_d);
-	printf("%u random %zu-byte reads over %zu data chunks of %u KiB: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+	qsort(cpu, nreads, sizeof(*cpu), cmp_d);
+	printf("%u random %zu-byte reads over %zu data chunks of %u KiB: wall p50 %.3f ms, p99 %.3f ms, max %.3f ms; "
+	       "CPU p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
 	       nreads, size, nd, ml_snapshot_chunk_size(s) >> 10, lat[nreads / 2] * 1e3,
-	       lat[(size_t)(nreads * 0.99)] * 1e3, lat[nreads - 1] * 1e3);
+	       lat[(size_t)(nreads * 0.99)] * 1e3, lat[nreads - 1] * 1e3, cpu[nreads / 2] * 1e3,
+	       cpu[(size_t)(nreads * 0.99)] * 1e3, cpu[nreads - 1] * 1e3);
 	ml_snapshot_free(s);
 	return 0;
 }
@@ -231,6 +271,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (!strcmp(argv[1], "gen"))
 		return cmd_gen(argc, argv);
+	if (!strcmp(argv[1], "gen-sparse"))
+		return cmd_gen_sparse(argc, argv);
 	if (!strcmp(argv[1], "capture"))
 		return cmd_capture(argc, argv);
 	if (!strcmp(argv[1], "reads"))

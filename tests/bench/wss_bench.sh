@@ -25,7 +25,7 @@ rate() { echo rate >&"${T[1]}"; read -r -u "${T[0]}" l; echo "$l"; }
 pps() { awk '{ split($2, p, "="); split($3, n, "="); printf "%.0f", p[2] / (n[2] / 1e9) }' <<<"$1"; }
 # pages per second of the target thread's own CPU time (what the measurement costs it, net of
 # the time it simply did not get a CPU on this shared machine)
-ppc() { awk '{ split($2, p, "="); split($4, n, "="); printf "%.0f", n[2] > 0 ? p[2] / (n[2] / 1e9) : 0 }' <<<"$1"; }
+ppc() { awk '{ split($2, p, "="); split($4, n, "="); printf "%.0f", (n[2] > 0 ? p[2] / (n[2] / 1e9) : 0) }' <<<"$1"; }
 
 printf "| heap | tool | clear + read, ms (median of %d) | clear, ms | read, ms | whole command minus window, ms | target write rate lost during the command: per wall second / per CPU second | target's longest stall, ms |\n" "$REPS"
 printf "|---|---|---|---|---|---|---|---|\n"

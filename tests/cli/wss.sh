@@ -95,10 +95,33 @@ expect_rc 0 "cumulative" "$M" wss --csv -C -n 2 -i 30ms "$CP"
 
 # several processes over the same window; the text table
 expect_rc 0 "two pids" "$M" wss --json -p "$CP,$$" -i 50ms
-json "L=[json.loads(l) for l in sys.stdin]; assert sorted(l['pid'] for l in L)==sorted([$CP,$$])" <"$OUT/out" || fail "-p"
+json "
+L=[json.loads(l) for l in sys.stdin]; assert sorted(l['pid'] for l in L)==sorted([$CP,$$])
+# the same window: every process is cleared before any is read
+assert max(l['window']['clear_end_ns'] for l in L) <= min(l['window']['read_start_ns'] for l in L)
+" <"$OUT/out" || fail "-p"
 expect_rc 0 "text" "$M" wss --bytes -i 50ms "$CP"
 grep -q '^# oneshot window, backend referenced' "$OUT/out" || fail "text header"
 grep -q "^ *$CP " "$OUT/out" || fail "text row"
+
+# file-only: no anonymous WSS
+expect_rc 0 "file-only" "$M" wss --json --file-only -i 20ms "$CP"
+json "d=json.load(sys.stdin); assert d['scope']=='file' and d['wss_anon']==0 and d['wss']==d['wss_file'], d" <"$OUT/out" || fail "--file-only"
+
+# a window shorter than the walk is called out, and only then (128 MiB more to walk, 1 ms
+# windows: usually shorter than the walk, but scheduling decides, so the rule is checked)
+echo "map 32768 nothp" >&"${CAL[1]}"; read -r -u "${CAL[0]}" line
+expect_rc 0 "short window" "$M" wss --json -n 5 -i 1ms "$CP"
+json "
+for l in sys.stdin:
+    d=json.loads(l); walk=d['cost']['clear_ns']+d['cost']['read_ns']
+    warned=any('shorter than the measurement walk' in w for w in d['warnings'])
+    assert warned == (walk > d['window']['effective_min_ns']), d
+" <"$OUT/out" || fail "short-window warning rule"
+expect_rc 0 "short window text" "$M" wss -n 3 -i 1ms "$CP"
+if ! grep -q "shorter than the measurement walk" "$OUT/err"; then
+	echo "note: no window of 1 ms came out shorter than the walk this time" >&2
+fi
 
 # without the flush the output says so
 expect_rc 0 "no flush" "$M" wss --json --no-flush -i 20ms "$CP"
@@ -107,6 +130,20 @@ json "d=json.load(sys.stdin); assert d['tlb_flushed'] is False and d['undercount
 # peak reset
 expect_rc 0 "reset-peak" "$M" wss --reset-peak "$CP"
 grep -q "peak RSS (VmHWM) reset" "$OUT/out" || fail "reset-peak output"
+
+# another user: refused with the reason; the same user measures its own process
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+	expect_rc 2 "other user's process" "${NOBODY[@]}" "$M" wss -i 10ms "$CP"
+	grep -q "pid $CP: .*permission denied" "$OUT/err" || fail "no permission reason: $(cat "$OUT/err")"
+	"${NOBODY[@]}" bash -c '
+		coproc C { exec "$1/ml_wsscal"; }
+		read -r line <&"${C[0]}"
+		"$2" wss --json -i 10ms "$C_PID"; rc=$?
+		echo "exit 0" >&"${C[1]}"; wait "$C_PID"
+		exit $rc' _ "$H" "$M" >"$OUT/out" 2>"$OUT/err" || fail "unprivileged own process: $(cat "$OUT/err")"
+	json "d=json.load(sys.stdin); assert d['backend']=='referenced' and d['rss']>0" <"$OUT/out" || fail "unprivileged json"
+fi
 
 echo "stop" >&"${CAL[1]}"; read -r -u "${CAL[0]}" line
 echo "exit 0" >&"${CAL[1]}"

@@ -816,6 +816,113 @@ START_TEST(source_over_snapshot)
 }
 END_TEST
 
+/* More mappings than e_phnum can count: PN_XNUM and a section header, as the kernel writes. */
+START_TEST(many_mappings_use_pn_xnum)
+{
+	mk_tmpdir();
+	size_t n = 70000;
+	ml_snapshot_vma *v = calloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		v[i].vma.start = 0x10000000ull + i * 0x2000;
+		v[i].vma.end = v[i].vma.start + 0x1000;
+		v[i].vma.perms = ML_PERM_READ;
+		v[i].flags = (i % 3) ? ML_SNAPSHOT_VMA_EXCLUDED : 0;
+	}
+	uint8_t page[4096];
+	memset(page, 0x5a, sizeof(page));
+	for (int fmt = 0; fmt < 2; fmt++) {
+		ML_OPTS(ml_snapshot_writer_opts, o, .format = fmt ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE);
+		ml_snapshot_writer *w;
+		page[0] = 0x5a;
+		ck_assert_int_eq(ml_snapshot_writer_open(tpath(fmt ? "direct.core" : "many.mlcore"), &o, &w), 0);
+		ck_assert_int_eq(ml_snapshot_writer_add_note(w, "CORE", NT_PRSTATUS, page, 336), 0);
+		ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, v, n), 0);
+		for (size_t i = 0; i < n; i += 3) {
+			page[0] = (uint8_t)i;
+			ck_assert_int_eq(ml_snapshot_writer_add_data(w, v[i].vma.start, page, sizeof(page)), 0);
+		}
+		ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+		ml_snapshot_writer_free(w);
+	}
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("many.mlcore"), &s, NULL), 0);
+	ck_assert_uint_eq(ml_snapshot_vma_count(s), n);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("many.core"), false, false, NULL, NULL), 0);
+	ck_assert(files_equal(tpath("many.core"), tpath("direct.core")));
+	int fd = open(tpath("many.core"), O_RDONLY);
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	GElf_Ehdr eh;
+	gelf_getehdr(e, &eh);
+	ck_assert_uint_eq(eh.e_phnum, PN_XNUM);
+	ck_assert_uint_eq(eh.e_shnum, 1);
+	size_t phnum;
+	ck_assert_int_eq(elf_getphdrnum(e, &phnum), 0);
+	ck_assert_uint_eq(phnum, n + 1);
+	GElf_Phdr ph;
+	gelf_getphdr(e, (int)n, &ph); /* the last mapping: excluded */
+	ck_assert_uint_eq(ph.p_vaddr, v[n - 1].vma.start);
+	ck_assert_uint_eq(ph.p_filesz, (n - 1) % 3 ? 0 : 4096);
+	gelf_getphdr(e, 1 + 69999 / 3 * 3, &ph);
+	uint8_t b[2];
+	ck_assert_int_eq(pread(fd, b, 2, (off_t)ph.p_offset), 2);
+	ck_assert_uint_eq(b[0], (uint8_t)(69999 / 3 * 3));
+	ck_assert_uint_eq(b[1], 0x5a);
+	elf_end(e);
+	close(fd);
+	ml_snapshot_free(s);
+	free(v);
+	rm_tmpdir();
+}
+END_TEST
+
+/* Without a saved maps file the source still lists the mappings, from the mapping table. */
+START_TEST(maps_without_a_saved_maps_file)
+{
+	mk_tmpdir();
+	ml_snapshot_writer *w;
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("nomaps.mlcore"), NULL, &w), 0);
+	ml_snapshot_vma v[3];
+	memset(v, 0, sizeof(v));
+	const char *names[3] = { "/usr/lib/with space (deleted)", "", "/tmp/new\nline" };
+	for (int i = 0; i < 3; i++) {
+		v[i].vma.start = 0x400000 + (uint64_t)i * 0x10000;
+		v[i].vma.end = v[i].vma.start + 0x3000;
+		v[i].vma.perms = ML_PERM_READ | (i == 1 ? ML_PERM_WRITE | ML_PERM_SHARED : 0);
+		v[i].vma.offset = (uint64_t)i * 0x1000;
+		v[i].vma.inode = 1000 + (uint64_t)i;
+		v[i].vma.dev_major = 8;
+		v[i].vma.dev_minor = 1;
+		v[i].vma.name = names[i];
+		v[i].vma.name_len = strlen(v[i].vma.name);
+		v[i].vma.deleted = i == 0;
+		v[i].flags = ML_SNAPSHOT_VMA_EXCLUDED;
+	}
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, v, 3), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	ml_source *src;
+	ck_assert_int_eq(ml_source_open(tpath("nomaps.mlcore"), &src), 0);
+	ml_maps *m;
+	ck_assert_int_eq(ml_source_maps(src, &m), 0);
+	ck_assert_uint_eq(ml_maps_count(m), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const ml_vma *x = ml_maps_get(m, i);
+		ck_assert_uint_eq(x->start, v[i].vma.start);
+		ck_assert_uint_eq(x->end, v[i].vma.end);
+		ck_assert_uint_eq(x->perms, v[i].vma.perms);
+		ck_assert_uint_eq(x->inode, v[i].vma.inode);
+		ck_assert_uint_eq(x->offset, v[i].vma.offset);
+		ck_assert_uint_eq(x->name_len, v[i].vma.name_len);
+		ck_assert(!memcmp(x->name, v[i].vma.name, x->name_len));
+	}
+	ck_assert(ml_maps_get(m, 0)->deleted);
+	ml_maps_free(m);
+	ml_source_free(src);
+	rm_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot");
@@ -832,6 +939,8 @@ int main(void)
 	tcase_add_test(rt, reads_from_several_threads);
 	tcase_add_test(rt, writer_refuses_and_leaves_nothing);
 	tcase_add_test(rt, source_over_snapshot);
+	tcase_add_test(rt, many_mappings_use_pn_xnum);
+	tcase_add_test(rt, maps_without_a_saved_maps_file);
 	suite_add_tcase(s, rt);
 	return mlt_run_suite(s);
 }

@@ -317,6 +317,11 @@ START_TEST(idle_bitmap_on_a_file)
 	ck_assert_uint_eq(word_at(path, 2), 1ull << 2);
 	ck_assert_uint_eq(word_at(path, 3125), 1ull << 0);
 	ck_assert_uint_eq(word_at(path, 0), 0);
+	/* like the kernel's file: a later write adds its 1 bits, its 0 bits change nothing */
+	uint64_t more[] = { 66 };
+	ck_assert_int_eq(ml_idle_mark_pfns(b, more, 1), 1);
+	ck_assert_uint_eq(word_at(path, 1), (1ull << 0) | (1ull << 1) | (1ull << 2) | (1ull << 63));
+	access_frame(path, 66);
 	uint64_t words[4];
 	ck_assert_int_eq(ml_idle_read(b, 64, words, 4), 4);
 	ck_assert_uint_eq(words[0], word_at(path, 1));

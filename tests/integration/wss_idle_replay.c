@@ -1,0 +1,99 @@
+/* The idle backend's live path (pagemap walk, PFN batching, marking, counting) on a real child, against a bitmap file. */
+#include <sys/stat.h>
+
+#include "wss_common.h"
+
+#define NWORDS (1u << 20) /* 64 M frames: 256 GiB of RAM */
+
+static uint64_t word(int fd, uint64_t pfn)
+{
+	uint64_t v = 0;
+	ck_assert_int_eq(pread(fd, &v, 8, (off_t)(pfn / 64 * 8)), 8);
+	return v;
+}
+
+/* What the kernel does to a marked frame that is accessed: its bit reads 0 again. */
+static void access_frame(int fd, uint64_t pfn)
+{
+	uint64_t v = word(fd, pfn) & ~(1ull << (pfn % 64));
+	ck_assert_int_eq(pwrite(fd, &v, 8, (off_t)(pfn / 64 * 8)), 8);
+}
+
+/* PFNs of the @n pages at @addr of the child. */
+static void child_pfns(cal *k, uint64_t addr, uint64_t n, uint64_t *pfns)
+{
+	ml_pagemap *pm;
+	ck_assert_int_eq(ml_pagemap_open(k->p, &pm), 0);
+	ck_assert_int_eq(ml_pagemap_read(pm, addr, pfns, n), (ssize_t)n);
+	for (uint64_t i = 0; i < n; i++) {
+		ck_assert(pfns[i] & ML_PME_PRESENT);
+		pfns[i] &= ML_PME_PFN_MASK;
+		ck_assert_uint_ne(pfns[i], 0);
+	}
+	ml_pagemap_free(pm);
+}
+
+START_TEST(idle_window_against_a_bitmap_file)
+{
+	char path[] = "/tmp/ml_wss_bitmapXXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)NWORDS * 8), 0); /* sparse */
+	cal k = cal_new();
+	uint64_t a_old, a_new;
+	const uint64_t N = 1024, NEW = 100, ACC = 30;
+	cal_map(&k, N, "nothp", &a_old);
+	uint64_t *pfns = calloc(N, sizeof(*pfns));
+	child_pfns(&k, a_old, N, pfns);
+	for (uint64_t i = 0; i < N; i++)
+		ck_assert_uint_lt(pfns[i] / 64, NWORDS);
+
+	ML_OPTS(ml_wss_opts, o, .backend = ML_WSS_IDLE, .idle_bitmap_path = path);
+	ml_wss *w = NULL;
+	int r = ml_wss_start(k.p, &o, &w);
+	ck_assert_msg(r == 0, "ml_wss_start: %s", ml_strerror(r));
+	ck_assert_int_eq(ml_wss_backend_of(w), ML_WSS_IDLE);
+	/* every present frame of the region was marked idle */
+	for (uint64_t i = 0; i < N; i++)
+		ck_assert_msg(word(fd, pfns[i]) >> (pfns[i] % 64) & 1, "frame %llu not marked",
+			      (unsigned long long)pfns[i]);
+
+	/* in the window: a new region of NEW pages; ACC old frames "accessed" */
+	cal_map(&k, NEW, "nothp", &a_new);
+	for (uint64_t i = 0; i < ACC; i++)
+		access_frame(fd, pfns[i * 7]);
+	ml_wss_sample *s = close_window(w);
+	const ml_wss_region *ro = region_at(s, a_old), *rn = region_at(s, a_new);
+	ck_assert_ptr_nonnull(ro);
+	ck_assert_ptr_nonnull(rn);
+	/* the new region may have merged with the old one (same flags, adjacent) */
+	if (ro == rn) {
+		ck_assert_uint_eq(ro->wss, (ACC + NEW) * PG);
+	} else {
+		ck_assert_uint_eq(ro->wss, ACC * PG);
+		ck_assert_uint_eq(rn->wss, NEW * PG);
+	}
+	ck_assert_uint_ge(s->pages_scanned, N + NEW);
+	ck_assert(!s->writes_only);
+	ck_assert_int_eq(s->backend, ML_WSS_IDLE);
+	ml_wss_sample_free(s);
+	ml_wss_free(w);
+	free(pfns);
+	cal_free(&k);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
+int main(void)
+{
+	uint64_t z;
+	if (ml_pagemap_zero_pfn(&z) < 0)
+		mlt_skip("pagemap shows no PFNs here (needs CAP_SYS_ADMIN)");
+	Suite *s = suite_create("wss_idle_replay");
+	TCase *t = tcase_create("idle");
+	tcase_set_timeout(t, 600);
+	tcase_add_test(t, idle_window_against_a_bitmap_file);
+	suite_add_tcase(s, t);
+	return mlt_run_suite(s);
+}
