@@ -19,6 +19,7 @@
 #include "grep/grep.h"
 
 #define WINDOW (4u << 20)      /* bytes read and searched per window: fewer, larger reads */
+#define SUBWINDOW (256u << 10) /* bytes searched per engine call within a window */
 #define SLICE (64ull << 20)    /* work unit: regions are split at multiples of this address */
 #define RUNS_BATCH 256
 
@@ -284,6 +285,7 @@ static int err_slot(int err)
 }
 
 typedef struct unit {
+	size_t idx;             /* order of the unit among all units of the source */
 	size_t region;
 	uint64_t a, b;
 	/* output, filled by a worker, printed in order */
@@ -624,33 +626,63 @@ static void format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const 
 }
 
 /* Prints finished units in address order; called with s->mu held. */
-static void flush_units(src *s)
+/* Prints (or just counts) the hits a unit holds and empties it; called with s->mu held,
+ * when the unit is the next to print. */
+static void print_unit_hits(src *s, unit *u)
 {
 	const gopts *o = s->o;
+	size_t from = 0;
+	for (size_t i = 0; i < u->nhits; i++) {
+		if (o->max && s->printed >= o->max) {
+			atomic_store(&s->stop, true);
+			break;
+		}
+		s->printed++;
+		s->counts[u->hits[i].user]++;
+		if (u->out && !o->count && !o->list && !o->quiet)
+			fwrite(u->out + from, 1, u->hits[i].end - from, stdout);
+		from = u->hits[i].end;
+	}
+	if (s->printed && (o->quiet || o->list))
+		atomic_store(&s->stop, true);
+	if (u->nhits && u->out)
+		fflush(stdout); /* hits appear as the scan goes, not at its end */
+	free(u->out);
+	free(u->hits);
+	u->out = NULL;
+	u->hits = NULL;
+	u->outlen = u->nhits = u->caphits = 0;
+}
+
+/* Prints finished units in address order; called with s->mu held. */
+static void flush_units(src *s)
+{
 	while (s->next_print < s->produced && s->ring[s->next_print % s->nring].done) {
 		unit *u = &s->ring[s->next_print++ % s->nring];
 		u->done = false;
-		size_t from = 0;
-		for (size_t i = 0; i < u->nhits; i++) {
-			if (o->max && s->printed >= o->max) {
-				atomic_store(&s->stop, true);
-				break;
-			}
-			s->printed++;
-			s->counts[u->hits[i].user]++;
-			if (u->out && !o->count && !o->list && !o->quiet)
-				fwrite(u->out + from, 1, u->hits[i].end - from, stdout);
-			from = u->hits[i].end;
-		}
-		if (s->printed && (o->quiet || o->list))
-			atomic_store(&s->stop, true);
-		if (u->nhits && u->out)
-			fflush(stdout); /* hits appear as the scan goes, not at its end */
-		free(u->out);
-		free(u->hits);
-		u->out = NULL;
-		u->hits = NULL;
+		print_unit_hits(s, u);
 	}
+}
+
+/*
+ * A unit whose pending output grows large (a pattern matching everywhere) waits until it is
+ * the next to print, then prints what it has and goes on: memory stays bounded whatever the
+ * number of hits.
+ */
+#define SPILL_BYTES (8u << 20)
+#define SPILL_HITS (256u << 10)
+static void spill_unit(src *s, unit *u)
+{
+	if (u->f) {
+		fclose(u->f);
+		u->f = NULL;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (s->next_print != u->idx && !atomic_load(&s->stop) && !atomic_load(&s->gone))
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->next_print == u->idx)
+		print_unit_hits(s, u);
+	pthread_mutex_unlock(&s->mu);
 }
 
 static int unit_add_hit(unit *u, uint32_t user)
@@ -773,6 +805,8 @@ static int emit_hits(worker *w, unit *u, const region *r, const gp_hit *hits, si
 			format_hit(s, u->f, r, &hits[i], buf, len, base);
 		if (unit_add_hit(u, (uint32_t)gp_set_pat(s->set, hits[i].pat)->user) < 0)
 			return -ENOMEM;
+		if (u->outlen > SPILL_BYTES || u->nhits > SPILL_HITS)
+			spill_unit(s, u);
 		if (o->max && u->nhits >= o->max)
 			return 1; /* no unit prints more than -m hits */
 		if (o->quiet || o->list)
@@ -811,15 +845,22 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 		}
 		have_lo = bs;
 		have_hi = be;
-		const gp_hit *hits;
-		size_t nh;
-		int e = gp_scan(s->set, w->sc, w->buf, (size_t)(be - bs), bs, (size_t)(scan_lo - bs),
-				(size_t)(rlo - bs), (size_t)(hi - bs), &hits, &nh);
-		if (e < 0)
-			return e;
-		w->st.scanned += hi - rlo;
-		if (nh && emit_hits(w, u, r, hits, nh, w->buf, (size_t)(be - bs), bs) > 0)
-			return 1;
+		/* searched in sub-windows, so that the hits held at once stay few even when a
+		 * pattern matches at every byte */
+		for (uint64_t slo = rlo, sscan = scan_lo; slo < hi;) {
+			uint64_t shi = hi - slo > SUBWINDOW ? slo + SUBWINDOW : hi;
+			uint64_t send = be - shi > O ? shi + O : be;
+			const gp_hit *hits;
+			size_t nh;
+			int e = gp_scan(s->set, w->sc, w->buf, (size_t)(send - bs), bs, (size_t)(sscan - bs),
+					(size_t)(slo - bs), (size_t)(shi - bs), &hits, &nh);
+			if (e < 0)
+				return e;
+			w->st.scanned += shi - slo;
+			if (nh && emit_hits(w, u, r, hits, nh, w->buf, (size_t)(send - bs), bs) > 0)
+				return 1;
+			slo = sscan = shi;
+		}
 		rlo = scan_lo = hi;
 		bs = rlo - ss > O ? rlo - O : ss;
 	}
@@ -953,6 +994,7 @@ static unit *claim_unit(src *s)
 		unit nu;
 		if (!next_unit_locked(s, &nu))
 			break;
+		nu.idx = s->produced;
 		u = &s->ring[s->produced++ % s->nring];
 		*u = nu;
 		break;
@@ -1107,7 +1149,7 @@ static void print_summary(src *s, double secs)
 		ml_json_obj_end(&j);
 		ml_json_line_end(&j);
 	}
-	if (o->count) {
+	if (o->count && !o->json) { /* with --json the counts are in the summary */
 		for (size_t i = 0; i < gp_set_users(s->set); i++) {
 			const gp_user *u = gp_set_user(s->set, i);
 			printf("%s:", s->label);
@@ -1118,7 +1160,7 @@ static void print_summary(src *s, double secs)
 			printf(":%" PRIu64 "\n", s->counts[i]);
 		}
 	}
-	if (o->list && s->printed)
+	if (o->list && s->printed && !o->json)
 		printf("%s\n", s->label);
 	if (atomic_load(&s->gone))
 		fprintf(stderr, "memlens grep: %s: the process exited during the scan: partial result\n", s->label);
