@@ -13,6 +13,7 @@
  *                            -> ok tid=N (from the new thread) */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +43,29 @@ static void *thread_main(void *arg)
 
 static void *serve(void *arg);
 
+static pthread_t leader;
+
+/* True once the exited leader's task shows state Z (it stays so while others run). */
+static int leader_is_zombie(void)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && rp[2] == 'Z';
+}
+
 static void *serve_thread(void *arg)
 {
+	/* Answer only once the leader has really exited, so the test sees that state. */
+	pthread_join(leader, NULL);
+	while (!leader_is_zombie())
+		sched_yield();
 	printf("ok tid=%d\n", (int)syscall(SYS_gettid));
 	return serve(arg);
 }
@@ -123,6 +145,7 @@ static void *serve(void *arg)
 			printf("ok tid=%d\n", (int)thr_tid);
 		} else if (!strcmp(cmd, "leader_exit")) {
 			pthread_t t;
+			leader = pthread_self();
 			pthread_create(&t, NULL, serve_thread, NULL);
 			pthread_exit(NULL);
 		} else if (!strcmp(cmd, "thread_exit")) {
