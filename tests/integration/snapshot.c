@@ -24,7 +24,9 @@ static int capture(const ml_source *live, const char *path, const ml_snapshot_wr
 	ml_snapshot_vma *v = calloc(n, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		v[i].vma = *ml_maps_get(maps, i);
-		if (v[i].vma.kind == ML_VMA_VVAR || v[i].vma.kind == ML_VMA_VSYSCALL)
+		/* like VM_DONTDUMP: a sanitizer's terabytes of shadow are not dumped */
+		if (v[i].vma.kind == ML_VMA_VVAR || v[i].vma.kind == ML_VMA_VSYSCALL ||
+		    v[i].vma.end - v[i].vma.start > (1ull << 32))
 			v[i].flags = ML_SNAPSHOT_VMA_EXCLUDED;
 	}
 	ml_snapshot_writer *w;
