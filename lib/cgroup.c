@@ -1,6 +1,7 @@
 /* /proc/PID/cgroup (v1 and v2 lines) and the memory limits of the process's cgroup. */
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -293,6 +294,25 @@ int ml_cgroup_value_parse(const char *buf, size_t len, uint64_t *ret)
 	return ml__tok_dec(buf, buf + len, ret);
 }
 
+int ml_cgroup_keyed_parse(const char *buf, size_t len, const char *key, uint64_t *ret)
+{
+	if ((!buf && len) || !key || !ret)
+		return -EINVAL;
+	size_t kl = strlen(key);
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		const char *le = ml__line_end(p, end);
+		if ((size_t)(le - p) > kl && !memcmp(p, key, kl) && p[kl] == ' ') {
+			const char *v = p + kl;
+			while (v < le && *v == ' ')
+				v++;
+			return ml__tok_dec(v, le, ret);
+		}
+		p = le + 1;
+	}
+	return -ENOENT;
+}
+
 struct ml_cgroup_memory_priv {
 	ml_cgroup_memory pub;
 	char *dir, *path, *effective_dir;
@@ -306,12 +326,37 @@ static uint64_t v1_unlimited_floor(void)
 	return (uint64_t)INT64_MAX - (uint64_t)(ps - 1);
 }
 
-/* Reads one value file @name in directory fd @dfd. */
+/* Reads "KEY VALUE" from the keyed file @name ("memory.events:oom_kill" style spec). */
+static ml_cgroup_value read_keyed(int dfd, const char *spec)
+{
+	ml_cgroup_value v = { .err = -ENOENT };
+	const char *colon = strchr(spec, ':');
+	char name[64];
+	snprintf(name, sizeof(name), "%.*s", (int)(colon - spec), spec);
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		v.err = ml_neg_errno();
+		return v;
+	}
+	char *buf;
+	size_t len;
+	v.err = ml__read_fd_all(fd, 1024, &buf, &len);
+	close(fd);
+	if (v.err == 0) {
+		v.err = ml_cgroup_keyed_parse(buf, len, colon + 1, &v.value);
+		free(buf);
+	}
+	return v;
+}
+
+/* Reads one value file @name in directory fd @dfd; "file:key" names a keyed file's entry. */
 static ml_cgroup_value read_value(int dfd, const char *name, int version)
 {
 	ml_cgroup_value v = { .err = -ENOENT };
 	if (!name)
 		return v;
+	if (strchr(name, ':'))
+		return read_keyed(dfd, name);
 	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		v.err = ml_neg_errno();
@@ -353,6 +398,9 @@ static const struct field_map fields[] = {
 	FIELD(swap_current, "memory.swap.current", NULL),
 	FIELD(soft_limit, NULL, "memory.soft_limit_in_bytes"),
 	FIELD(memsw_max, NULL, "memory.memsw.limit_in_bytes"),
+	FIELD(events_max, "memory.events:max", "memory.failcnt"),
+	FIELD(events_oom, "memory.events:oom", NULL),
+	FIELD(events_oom_kill, "memory.events:oom_kill", "memory.oom_control:oom_kill"),
 };
 
 static bool v2_has_memory(const char *dir)

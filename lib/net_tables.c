@@ -1,4 +1,4 @@
-/* Other tables of a process's network namespace: net/arp, net/route, net/dev, net/snmp, net/snmp6. */
+/* Other tables of a process's network namespace: net/arp, route, dev, snmp, snmp6, netstat, sockstat(6). */
 #include <string.h>
 
 #include <memlens/net.h>
@@ -537,7 +537,57 @@ int ml_net_snmp6_parse(const char *buf, size_t len, ml_net_snmp **ret)
 	return 0;
 }
 
-static int snmp_read(const ml_proc *p, const char *name, bool six, ml_net_snmp **ret)
+int ml_net_sockstat_parse(const char *buf, size_t len, ml_net_snmp **ret)
+{
+	if ((!buf && len) || !ret)
+		return -EINVAL;
+	ml_net_snmp *s = calloc(1, sizeof(*s));
+	if (!s || !(s->store = own_copy(buf, len))) {
+		ml_net_snmp_free(s);
+		return -ENOMEM;
+	}
+	int r = 0;
+	char *p = s->store, *end = s->store + len;
+	while (p < end && r == 0) {
+		char *le = (char *)ml__line_end(p, end);
+		const char *ts[MAXW], *te[MAXW];
+		size_t nw = ml__split_ws(p, le, ts, te, MAXW);
+		if (nw == 0) {
+			p = le + 1;
+			continue;
+		}
+		/* "TCP: inuse 1 orphan 0 ...": a protocol, then name/value pairs */
+		if (nw == MAXW || nw % 2 == 0 || te[0] - ts[0] < 2 || te[0][-1] != ':') {
+			r = -EBADMSG;
+			break;
+		}
+		int64_t vals[MAXW];
+		for (size_t i = 2; i < nw && r == 0; i += 2)
+			if (ml__tok_sdec(ts[i], te[i], &vals[i]) < 0)
+				r = -EBADMSG;
+		if (r < 0)
+			break;
+		*(char *)(te[0] - 1) = '\0';
+		if ((r = snmp_proto(s, ts[0], false)) < 0)
+			break;
+		for (size_t i = 1; i < nw && r == 0; i += 2) {
+			*(char *)te[i] = '\0';
+			r = snmp_counter(s, ts[i], vals[i + 1]);
+		}
+		p = le + 1;
+	}
+	if (r < 0) {
+		ml_net_snmp_free(s);
+		return r;
+	}
+	snmp_fixup(s);
+	*ret = s;
+	return 0;
+}
+
+enum snmp_fmt { FMT_PAIRS, FMT_LINES, FMT_SOCKSTAT };
+
+static int snmp_read(const ml_proc *p, const char *name, enum snmp_fmt fmt, ml_net_snmp **ret)
 {
 	if (!p || !ret)
 		return -EINVAL;
@@ -546,13 +596,18 @@ static int snmp_read(const ml_proc *p, const char *name, bool six, ml_net_snmp *
 	int r = ml__net_read(p, name, &buf, &len);
 	if (r < 0)
 		return r;
-	r = six ? ml_net_snmp6_parse(buf, len, ret) : ml_net_snmp_parse(buf, len, ret);
+	r = fmt == FMT_LINES ? ml_net_snmp6_parse(buf, len, ret)
+	    : fmt == FMT_SOCKSTAT ? ml_net_sockstat_parse(buf, len, ret)
+	    : ml_net_snmp_parse(buf, len, ret);
 	free(buf);
 	return r;
 }
 
-int ml_net_snmp_read(const ml_proc *p, ml_net_snmp **ret) { return snmp_read(p, "net/snmp", false, ret); }
-int ml_net_snmp6_read(const ml_proc *p, ml_net_snmp **ret) { return snmp_read(p, "net/snmp6", true, ret); }
+int ml_net_snmp_read(const ml_proc *p, ml_net_snmp **ret) { return snmp_read(p, "net/snmp", FMT_PAIRS, ret); }
+int ml_net_snmp6_read(const ml_proc *p, ml_net_snmp **ret) { return snmp_read(p, "net/snmp6", FMT_LINES, ret); }
+int ml_net_netstat_read(const ml_proc *p, ml_net_snmp **ret) { return snmp_read(p, "net/netstat", FMT_PAIRS, ret); }
+int ml_net_sockstat_read(const ml_proc *p, ml_net_snmp **ret) { return snmp_read(p, "net/sockstat", FMT_SOCKSTAT, ret); }
+int ml_net_sockstat6_read(const ml_proc *p, ml_net_snmp **ret) { return snmp_read(p, "net/sockstat6", FMT_SOCKSTAT, ret); }
 
 size_t ml_net_snmp_count(const ml_net_snmp *s) { return s ? s->n : 0; }
 const ml_snmp_proto *ml_net_snmp_get(const ml_net_snmp *s, size_t i) { return s && i < s->n ? &s->v[i] : NULL; }

@@ -9,7 +9,9 @@
 
 #include "internal/internal.h"
 #include "wss_priv.h"
+#include <memlens/clear_refs.h>
 #include <memlens/idle.h>
+#include <memlens/pagemap.h>
 #include <memlens/wss.h>
 
 struct ml_wss {
@@ -22,6 +24,7 @@ struct ml_wss {
 	uint64_t clear_start, clear_end;
 	int64_t clear_rt;
 	ml_idle *idle;
+	uint64_t zero_pfn;
 	uint64_t pages_scanned;
 };
 
@@ -91,48 +94,51 @@ ml_wss_target ml_wss_target_state(const ml_proc *p)
 	return ML_WSS_TARGET_EXECED;
 }
 
-/* Reads this process's pagemap entry for @addr. */
-static int self_pagemap(const void *addr, uint64_t *ret)
-{
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ml_neg_errno();
-	uint64_t e;
-	ssize_t n = pread(fd, &e, sizeof(e), (off_t)((uintptr_t)addr / PAGE_SZ * 8));
-	int r = n == (ssize_t)sizeof(e) ? 0 : n < 0 ? ml_neg_errno() : -EIO;
-	close(fd);
-	if (r == 0)
-		*ret = e;
-	return r;
-}
-
-/* Writes a fresh page of our own and returns its pagemap entry. */
-static int probe_page(uint64_t *ret)
+/*
+ * Where soft-dirty is compiled in, every page of a new mapping reads soft-dirty; where it
+ * is compiled out, bit 55 is never set. A page of our own tells the second case without
+ * the fork of the full probe. Returns 1 set, 0 not set, -errno.
+ */
+static int fresh_page_soft_dirty(void)
 {
 	volatile char *m = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return ml_neg_errno();
 	m[0] = 1;
-	int r = self_pagemap((const void *)m, ret);
+	ml_proc *self = NULL;
+	ml_pagemap *pm = NULL;
+	uint64_t e = 0;
+	int r = ml_proc_self(&self);
+	if (r == 0)
+		r = ml_pagemap_open(self, &pm);
+	if (r == 0) {
+		ssize_t n = ml_pagemap_read(pm, (uint64_t)(uintptr_t)m, &e, 1);
+		r = n == 1 ? 0 : n < 0 ? (int)n : -EIO;
+	}
+	ml_pagemap_free(pm);
+	ml_proc_free(self);
 	munmap((void *)m, PAGE_SZ);
-	return r;
+	if (r == 0 && !(e & ML__PM_PRESENT))
+		r = -EIO;
+	return r < 0 ? r : (e & ML__PM_SOFT_DIRTY) ? 1 : 0;
 }
 
-int ml_wss_soft_dirty_probe(void)
+/* 1 soft-dirty works, 0 compiled out, or -errno when it cannot be told. */
+static int soft_dirty(void)
 {
 	static int cached = -1;
 	if (cached >= 0)
 		return cached;
-	uint64_t e;
-	int r = probe_page(&e);
+	if (fresh_page_soft_dirty() == 0)
+		return cached = 0;
+	/* bit 55 is there: make sure clear_refs 4 really clears it (ml_clear_refs_probe()) */
+	ml_soft_dirty_state st;
+	int r = ml_clear_refs_probe(&st);
 	if (r < 0)
 		return r;
-	/* where soft-dirty is compiled in, a new mapping's pages are all soft-dirty; where it
-	 * is compiled out, bit 55 is never set */
-	if (!(e & ML__PM_PRESENT))
+	if (st == ML_SOFT_DIRTY_UNKNOWN)
 		return -EIO;
-	cached = (e & ML__PM_SOFT_DIRTY) ? 1 : 0;
-	return cached;
+	return cached = st == ML_SOFT_DIRTY_WORKS ? 1 : 0;
 }
 
 int ml_wss_probe(ml_wss_backend b, const ml_proc *p, ml_wss_probe_info *ret)
@@ -168,24 +174,25 @@ int ml_wss_probe(ml_wss_backend b, const ml_proc *p, ml_wss_probe_info *ret)
 			r.reason = ip.reason;
 			break;
 		}
-		uint64_t e;
-		int pr = probe_page(&e);
-		if (pr < 0 || !(e & ML__PM_PFN_MASK)) {
-			r.status = pr < 0 ? pr : -EACCES;
-			r.reason = "pagemap shows no PFNs: needs CAP_SYS_ADMIN";
+		uint64_t z;
+		int pr = ml_pagemap_zero_pfn(&z);
+		if (pr < 0) {
+			r.status = pr == -EPERM ? -EACCES : pr;
+			r.reason = pr == -EPERM ? "pagemap shows no PFNs: needs CAP_SYS_ADMIN"
+						: "cannot read this process's pagemap";
 		}
 		break;
 	}
 	case ML_WSS_SOFT_DIRTY: {
-		int sd = ml_wss_soft_dirty_probe();
+		int sd = soft_dirty();
 		r.reason = "clear_refs 4 + pagemap bit 55: writes only, per page";
 		if (sd < 0) {
 			r.status = sd;
-			r.reason = "cannot read /proc/self/pagemap to probe soft-dirty";
+			r.reason = "cannot probe soft-dirty: a probe child's pagemap or clear_refs is unreadable";
 		} else if (sd == 0) {
 			r.status = -EOPNOTSUPP;
-			r.reason = "kernel built without CONFIG_MEM_SOFT_DIRTY: a freshly written page "
-				   "shows no pagemap bit 55 (clear_refs 4 is accepted and ignored)";
+			r.reason = "kernel built without CONFIG_MEM_SOFT_DIRTY: a written page shows no "
+				   "pagemap bit 55 (clear_refs 4 is accepted and ignored)";
 		}
 		break;
 	}
@@ -196,43 +203,19 @@ int ml_wss_probe(ml_wss_backend b, const ml_proc *p, ml_wss_probe_info *ret)
 	return 0;
 }
 
-/* Writes @val to the target's clear_refs through @fd (opened once per clear). */
-static int write_clear(int fd, const char *val)
+/* Clears, then flushes right after when asked (see ml_wss_flush). */
+static int clear_refs(const ml_proc *p, ml_clear_refs_what what, bool flush)
 {
-	ssize_t n;
-	do
-		n = write(fd, val, strlen(val));
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? ml_neg_errno() : 0;
-}
-
-static int clear_refs(const ml_proc *p, const char *v1, const char *v2)
-{
-	int fd = ml_proc_openat(p, "clear_refs", O_WRONLY);
-	if (fd < 0)
-		return fd;
-	int r = write_clear(fd, v1);
-	if (r == 0 && v2)
-		r = write_clear(fd, v2);
-	close(fd);
-	/* a zombie's clear_refs accepts the write and does nothing: only a check tells */
-	int s = ml_proc_check(p);
-	return s < 0 ? s : r;
-}
-
-int ml_wss_reset_peak(const ml_proc *p)
-{
-	if (!p)
-		return -EINVAL;
-	if (ml_proc_check(p) < 0)
-		return -ESRCH;
-	return clear_refs(p, "5", NULL);
+	int r = ml_clear_refs_write(p, what);
+	if (r == 0 && flush)
+		r = ml_clear_refs_write(p, ML_CLEAR_REFS_SOFT_DIRTY);
+	return r;
 }
 
 static bool pm_skip(ml_vma_kind k)
 {
-	/* special mappings with no struct pages to track */
-	return k == ML_VMA_VVAR || k == ML_VMA_VSYSCALL;
+	/* special mappings: no LRU pages, so nothing the idle bitmap or soft-dirty can track */
+	return k == ML_VMA_VVAR || k == ML_VMA_VSYSCALL || k == ML_VMA_VDSO;
 }
 
 /*
@@ -244,13 +227,14 @@ typedef int (*pm_fn)(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, 
 
 static int pm_walk(ml_wss *w, ml__wss_vmas *m, pm_fn fn)
 {
-	int fd = ml_proc_openat(w->p, "pagemap", O_RDONLY);
-	if (fd < 0)
-		return fd;
+	ml_pagemap *pm;
+	int r = ml_pagemap_open(w->p, &pm);
+	if (r < 0)
+		return r;
 	uint64_t *e = malloc(PM_BATCH * sizeof(*e));
 	uint64_t *scratch = malloc(PM_BATCH * sizeof(*scratch));
 	uint8_t *flags = malloc(PM_BATCH);
-	int r = (e && scratch && flags) ? 0 : -ENOMEM;
+	r = (e && scratch && flags) ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < m->n; i++) {
 		ml__wss_vma *v = &m->v[i];
 		if (pm_skip(v->kind) || !ml__wss_scope_covers(w->scope, ml__wss_kind_file_backed(v->kind)))
@@ -258,39 +242,40 @@ static int pm_walk(ml_wss *w, ml__wss_vmas *m, pm_fn fn)
 		uint64_t pages = 0;
 		for (uint64_t a = v->start; r == 0 && a < v->end;) {
 			size_t want = (size_t)ML_MIN((v->end - a) / PAGE_SZ, (uint64_t)PM_BATCH);
-			ssize_t n = pread(fd, e, want * 8, (off_t)(a / PAGE_SZ * 8));
+			ssize_t n = ml_pagemap_read(pm, a, e, want);
 			if (n < 0) {
-				r = ml_neg_errno();
+				r = (int)n;
 				break;
 			}
 			if (n == 0)
-				break; /* the address space is gone: the check below says so */
-			size_t got = (size_t)n / 8, c = 0;
-			w->pages_scanned += got;
-			r = fn(w, e, got, scratch, flags, &c);
+				break;
+			size_t c = 0;
+			w->pages_scanned += (size_t)n;
+			r = fn(w, e, (size_t)n, scratch, flags, &c);
 			pages += c;
-			a += (uint64_t)got * PAGE_SZ;
+			a += (uint64_t)n * PAGE_SZ;
 		}
 		v->referenced = pages * PAGE_SZ;
 	}
-	close(fd);
+	ml_pagemap_free(pm);
 	free(e);
 	free(scratch);
 	free(flags);
-	return ml__proc_after_read(w->p, r, 1);
+	return r;
 }
 
-ssize_t ml__wss_idle_mark_entries(ml_idle *b, const uint64_t *e, size_t n, uint64_t *scratch)
+ssize_t ml__wss_idle_mark_entries(ml_idle *b, const uint64_t *e, size_t n, uint64_t zero_pfn,
+				  uint64_t *scratch)
 {
-	size_t k = ml__wss_present_pfns(e, n, scratch);
+	size_t k = ml__wss_present_pfns(e, n, zero_pfn, scratch);
 	ssize_t r = ml_idle_mark_pfns(b, scratch, k);
 	return r < 0 ? r : (ssize_t)k;
 }
 
-int ml__wss_idle_count(const ml_idle *b, const uint64_t *e, size_t n, uint64_t *scratch,
-		       uint8_t *flags, size_t *ret)
+int ml__wss_idle_count(const ml_idle *b, const uint64_t *e, size_t n, uint64_t zero_pfn,
+		       uint64_t *scratch, uint8_t *flags, size_t *ret)
 {
-	size_t k = ml__wss_present_pfns(e, n, scratch);
+	size_t k = ml__wss_present_pfns(e, n, zero_pfn, scratch);
 	/* sorting loses which entry a frame came from; only the count matters */
 	for (size_t i = 1; i < k; i++)
 		if (scratch[i] < scratch[i - 1]) {
@@ -320,19 +305,21 @@ size_t ml__wss_count_soft_dirty(const uint64_t *e, size_t n)
 	return c;
 }
 
-size_t ml__wss_present_pfns(const uint64_t *e, size_t n, uint64_t *pfns)
+size_t ml__wss_present_pfns(const uint64_t *e, size_t n, uint64_t zero_pfn, uint64_t *pfns)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if ((e[i] & (ML__PM_PRESENT | ML__PM_SWAP)) == ML__PM_PRESENT && (e[i] & ML__PM_PFN_MASK))
-			pfns[k++] = e[i] & ML__PM_PFN_MASK;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pfn = e[i] & ML__PM_PFN_MASK;
+		if ((e[i] & (ML__PM_PRESENT | ML__PM_SWAP)) == ML__PM_PRESENT && pfn && pfn != zero_pfn)
+			pfns[k++] = pfn;
+	}
 	return k;
 }
 
 static int mark_fn(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, uint8_t *flags, size_t *count)
 {
 	(void)flags;
-	ssize_t r = ml__wss_idle_mark_entries(w->idle, e, n, scratch);
+	ssize_t r = ml__wss_idle_mark_entries(w->idle, e, n, w->zero_pfn, scratch);
 	if (r < 0)
 		return (int)r;
 	*count = (size_t)r;
@@ -341,7 +328,7 @@ static int mark_fn(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, ui
 
 static int idle_fn(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, uint8_t *flags, size_t *count)
 {
-	return ml__wss_idle_count(w->idle, e, n, scratch, flags, count);
+	return ml__wss_idle_count(w->idle, e, n, w->zero_pfn, scratch, flags, count);
 }
 
 static int sd_fn(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, uint8_t *flags, size_t *count)
@@ -398,6 +385,8 @@ static int read_vmas(const ml_proc *p, const char *file, ml__wss_vmas *out)
 	}
 	free(buf);
 	close(fd);
+	if (r == 0)
+		ml__wss_vmas_normalize(out);
 	return ml__proc_after_read(p, r, total);
 }
 
@@ -409,27 +398,27 @@ static int do_clear(ml_wss *w)
 	int r = read_vmas(w->p, "maps", &w->before);
 	if (r < 0)
 		return r;
-	int sd = ml_wss_soft_dirty_probe();
-	bool can_flush = sd == 0 && w->flush_opt == ML_WSS_FLUSH_AUTO;
-	static const char *const scope_val[] = { "1", "2", "3" };
+	bool can_flush = soft_dirty() == 0 && w->flush_opt == ML_WSS_FLUSH_AUTO;
+	static const ml_clear_refs_what scope_val[] = { ML_CLEAR_REFS_ALL, ML_CLEAR_REFS_ANON,
+							 ML_CLEAR_REFS_FILE };
 	w->pages_scanned = 0;
 	w->clear_rt = (int64_t)now_ns(CLOCK_REALTIME);
 	w->clear_start = now_ns(CLOCK_MONOTONIC);
 	switch (w->backend) {
 	case ML_WSS_REFERENCED:
-		r = clear_refs(w->p, scope_val[w->scope], can_flush ? "4" : NULL);
+		r = clear_refs(w->p, scope_val[w->scope], can_flush);
 		w->flushed = can_flush;
 		break;
 	case ML_WSS_SOFT_DIRTY:
 		/* clearing soft-dirty flushes the TLB itself */
-		r = clear_refs(w->p, "4", NULL);
+		r = clear_refs(w->p, ML_CLEAR_REFS_SOFT_DIRTY, false);
 		w->flushed = true;
 		break;
 	case ML_WSS_IDLE:
 		r = pm_walk(w, &w->before, mark_fn);
 		/* marking idle clears accessed bits without a flush either */
 		if (r == 0 && can_flush)
-			r = clear_refs(w->p, "4", NULL);
+			r = clear_refs(w->p, ML_CLEAR_REFS_SOFT_DIRTY, false);
 		w->flushed = can_flush;
 		break;
 	default:
@@ -472,8 +461,11 @@ int ml_wss_start(const ml_proc *p, const ml_wss_opts *o, ml_wss **ret)
 	w->scope = opt.scope;
 	w->flush_opt = opt.flush;
 	int r = 0;
-	if (b == ML_WSS_IDLE)
+	if (b == ML_WSS_IDLE) {
 		r = ml_idle_open(&w->idle);
+		if (r == 0 && ml_pagemap_zero_pfn(&w->zero_pfn) < 0)
+			w->zero_pfn = 0;
+	}
 	if (r == 0)
 		r = do_clear(w);
 	if (r < 0) {

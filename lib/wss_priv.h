@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include "internal/internal.h"
+
 #include <memlens/idle.h>
 #include <memlens/wss.h>
 
@@ -16,26 +18,33 @@ typedef struct ml__wss_vma {
 	uint64_t start, end, offset, inode;
 	uint32_t perms;
 	ml_vma_kind kind;
+	bool deleted;              /* " (deleted)" was stripped from the name */
 	size_t name_off, name_len; /* into the parse's name storage */
 	uint64_t rss, pss, referenced, anonymous, huge;
+	size_t order; /* position in the text, for ml__wss_vmas_normalize() */
 } ml__wss_vma;
 
 typedef struct ml__wss_vmas {
 	ml__wss_vma *v;
 	size_t n, cap;
-	char *names;        /* NUL-separated exact name bytes */
-	size_t names_len, names_cap;
+	ml_buf names;       /* NUL-separated exact name bytes */
 } ml__wss_vmas;
 
 /*
  * Parses smaps text (or maps text, whose lines are smaps's header lines) from @buf of @len
- * bytes, appending to @out. Sizes are in bytes. Unknown keys are ignored; a key line before
+ * bytes, appending to @out. Header lines are parsed and named exactly as ml_maps_parse()
+ * does (lib/vma_text.c): "\012" decoded, " (deleted)" stripped into @deleted, same kinds. Sizes are in bytes. Unknown keys are ignored; a key line before
  * any header, or a malformed header, is -EBADMSG. Never reads past @len.
  */
 int ml__wss_smaps_parse(const char *buf, size_t len, ml__wss_vmas *out);
 void ml__wss_vmas_free(ml__wss_vmas *v);
-/* The kind of a mapping from its name bytes and inode. */
-ml_vma_kind ml__wss_kind(const char *name, size_t len, uint64_t inode);
+/*
+ * Makes @m sorted and free of overlaps. The kernel emits mappings in address order, but
+ * under concurrent mmap/munmap a read that spans several read(2)s can list a mapping
+ * twice (or a mapping and the pieces it was split into); of overlapping records the one
+ * that came later in the text wins, so nothing is counted twice.
+ */
+void ml__wss_vmas_normalize(ml__wss_vmas *m);
 /* True for kinds with a backing file (what clear_refs 3 covers, shmem included). */
 bool ml__wss_kind_file_backed(ml_vma_kind k);
 /* True if scope @s clears a mapping of that file-backedness. */
@@ -65,19 +74,24 @@ int ml__wss_build(ml_wss_sample *s, const ml__wss_vmas *before, const ml__wss_vm
 
 /* Present pages among @n pagemap entries with soft-dirty set. */
 size_t ml__wss_count_soft_dirty(const uint64_t *e, size_t n);
-/* Writes the PFNs of present pages among @n entries to @pfns; returns how many. */
-size_t ml__wss_present_pfns(const uint64_t *e, size_t n, uint64_t *pfns);
+/*
+ * Writes the PFNs of present pages among @n entries to @pfns, except @zero_pfn (the shared
+ * zero page, which is never on an LRU list and so can never be marked idle; 0 = unknown);
+ * returns how many.
+ */
+size_t ml__wss_present_pfns(const uint64_t *e, size_t n, uint64_t zero_pfn, uint64_t *pfns);
 /*
  * Marks idle the frames of the present pages among @n entries (@scratch holds @n PFNs).
  * Returns the number of frames marked or -errno.
  */
-ssize_t ml__wss_idle_mark_entries(ml_idle *b, const uint64_t *e, size_t n, uint64_t *scratch);
+ssize_t ml__wss_idle_mark_entries(ml_idle *b, const uint64_t *e, size_t n, uint64_t zero_pfn,
+				  uint64_t *scratch);
 /*
  * Counts the present pages among @n entries whose frame is no longer idle (accessed, or
  * new since the marking: a frame never marked reads 0). @scratch holds @n PFNs, @flags @n
  * bytes. Returns 0 and *ret, or -errno.
  */
-int ml__wss_idle_count(const ml_idle *b, const uint64_t *e, size_t n, uint64_t *scratch,
-		       uint8_t *flags, size_t *ret);
+int ml__wss_idle_count(const ml_idle *b, const uint64_t *e, size_t n, uint64_t zero_pfn,
+		       uint64_t *scratch, uint8_t *flags, size_t *ret);
 
 #endif

@@ -3,65 +3,10 @@
 #include <string.h>
 
 #include "internal/internal.h"
+#include "internal/vma_text.h"
 #include "wss_priv.h"
 
 static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
-static int add_name(ml__wss_vmas *out, const char *s, size_t len, size_t *off, size_t *nlen)
-{
-	int r = ml__grow(&out->names, &out->names_cap, out->names_len + len + 1, 1);
-	if (r < 0)
-		return r;
-	char *d = out->names + out->names_len;
-	size_t k = 0;
-	for (size_t i = 0; i < len; i++) {
-		/* the kernel escapes only '\n', as "\012" */
-		if (s[i] == '\\' && i + 4 <= len && !memcmp(s + i, "\\012", 4)) {
-			d[k++] = '\n';
-			i += 3;
-		} else {
-			d[k++] = s[i];
-		}
-	}
-	d[k] = '\0';
-	*off = out->names_len;
-	*nlen = k;
-	out->names_len += k + 1;
-	return 0;
-}
-
-ml_vma_kind ml__wss_kind(const char *name, size_t len, uint64_t inode)
-{
-#define IS(lit) (len == sizeof(lit) - 1 && !memcmp(name, lit, len))
-#define STARTS(lit) (len >= sizeof(lit) - 1 && !memcmp(name, lit, sizeof(lit) - 1))
-	if (len == 0)
-		return ML_VMA_ANON;
-	if (IS("[heap]"))
-		return ML_VMA_HEAP;
-	if (IS("[stack]") || STARTS("[stack:"))
-		return ML_VMA_STACK;
-	if (IS("[vdso]"))
-		return ML_VMA_VDSO;
-	if (IS("[vvar]") || IS("[vvar_vclock]"))
-		return ML_VMA_VVAR;
-	if (IS("[vsyscall]"))
-		return ML_VMA_VSYSCALL;
-	if (STARTS("[anon:"))
-		return ML_VMA_ANON_NAMED;
-	if (STARTS("[anon_shmem:"))
-		return ML_VMA_SHMEM;
-	if (name[0] == '[')
-		return ML_VMA_OTHER;
-	if (inode && IS("/dev/zero (deleted)"))
-		return ML_VMA_SHMEM;
-	if (inode && STARTS("/SYSV"))
-		return ML_VMA_SYSV;
-	if (inode && STARTS("/memfd:"))
-		return ML_VMA_MEMFD;
-	return ML_VMA_FILE;
-#undef IS
-#undef STARTS
-}
 
 bool ml__wss_kind_file_backed(ml_vma_kind k)
 {
@@ -77,36 +22,27 @@ bool ml__wss_scope_covers(ml_wss_scope s, bool file_backed)
 	}
 }
 
+/* A header line, parsed and named by the same rules as ml_maps_parse(). */
 static int parse_header(const char *p, const char *end, ml__wss_vmas *out)
 {
-	ml__wss_vma v = { 0 };
-	uint64_t x;
-	if (ml__parse_hex(&p, end, &v.start) < 0 || p == end || *p++ != '-' ||
-	    ml__parse_hex(&p, end, &v.end) < 0 || v.end < v.start || p == end || *p++ != ' ')
-		return -EBADMSG;
-	if (end - p < 5 || p[4] != ' ')
-		return -EBADMSG;
-	static const char want[4] = { 'r', 'w', 'x', 's' };
-	static const uint32_t bit[4] = { ML_PERM_READ, ML_PERM_WRITE, ML_PERM_EXEC, ML_PERM_SHARED };
-	for (int i = 0; i < 4; i++) {
-		if (p[i] == want[i])
-			v.perms |= bit[i];
-		else if (p[i] != '-' && !(i == 3 && p[i] == 'p'))
-			return -EBADMSG;
-	}
-	p += 5;
-	if (ml__parse_hex(&p, end, &v.offset) < 0 || p == end || *p++ != ' ' ||
-	    ml__parse_hex(&p, end, &x) < 0 || p == end || *p++ != ':' ||
-	    ml__parse_hex(&p, end, &x) < 0 || p == end || *p++ != ' ' ||
-	    ml__parse_dec(&p, end, &v.inode) < 0)
-		return -EBADMSG;
-	if (p < end && *p != ' ')
-		return -EBADMSG;
-	ml__skip_blank(&p, end);
-	int r = add_name(out, p, (size_t)(end - p), &v.name_off, &v.name_len);
+	ml__vma_line l;
+	int r = ml__vma_line_parse(p, end, &l);
 	if (r < 0)
 		return r;
-	v.kind = ml__wss_kind(out->names + v.name_off, v.name_len, v.inode);
+	/* the kernel never prints a NUL: a name holding one is not /proc text */
+	if (l.name_len && memchr(l.name, '\0', l.name_len))
+		return -EBADMSG;
+	ml__wss_vma v = { 0 };
+	v.start = l.v.start;
+	v.end = l.v.end;
+	v.offset = l.v.offset;
+	v.inode = l.v.inode;
+	v.perms = l.v.perms;
+	if ((r = ml__vma_name_add(&l.v, l.name, l.name_len, true, &out->names, &v.name_off, &v.name_len,
+				  NULL)) < 0)
+		return r;
+	v.kind = l.v.kind;
+	v.deleted = l.v.deleted;
 	if ((r = ml__grow(&out->v, &out->cap, out->n + 1, sizeof(*out->v))) < 0)
 		return r;
 	out->v[out->n++] = v;
@@ -185,12 +121,44 @@ int ml__wss_smaps_parse(const char *buf, size_t len, ml__wss_vmas *out)
 	return 0;
 }
 
+static int cmp_start_then_order(const void *a, const void *b)
+{
+	const ml__wss_vma *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void ml__wss_vmas_normalize(ml__wss_vmas *m)
+{
+	bool ok = true;
+	for (size_t i = 1; i < m->n && ok; i++)
+		ok = m->v[i].start >= m->v[i - 1].end;
+	if (ok)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		m->v[i].order = i;
+	qsort(m->v, m->n, sizeof(*m->v), cmp_start_then_order);
+	/* a torn read lists some mappings twice, or a mapping and the pieces it became: of
+	 * overlapping records keep the one read last, which is the most recent */
+	size_t k = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (k && m->v[i].start < m->v[k - 1].end) {
+			if (m->v[i].order > m->v[k - 1].order)
+				m->v[k - 1] = m->v[i];
+			continue;
+		}
+		m->v[k++] = m->v[i];
+	}
+	m->n = k;
+}
+
 void ml__wss_vmas_free(ml__wss_vmas *v)
 {
 	if (!v)
 		return;
 	free(v->v);
-	free(v->names);
+	ml_buf_free(&v->names);
 	*v = (ml__wss_vmas){ 0 };
 }
 
@@ -233,14 +201,14 @@ int ml__wss_build(ml_wss_sample *s, const ml__wss_vmas *before, const ml__wss_vm
 	bool diff = before && before->n && sorted(before) && sorted(after);
 	size_t n = after->n;
 	ml_wss_region *rg = n ? calloc(n, sizeof(*rg)) : NULL;
-	char *names = after->names_len ? malloc(after->names_len) : NULL;
-	if ((n && !rg) || (after->names_len && !names)) {
+	char *names = after->names.len ? malloc(after->names.len) : NULL;
+	if ((n && !rg) || (after->names.len && !names)) {
 		free(rg);
 		free(names);
 		return -ENOMEM;
 	}
 	if (names)
-		memcpy(names, after->names, after->names_len);
+		memcpy(names, after->names.data, after->names.len);
 	ml_wss_totals t = { 0 };
 	for (size_t i = 0; i < n; i++) {
 		const ml__wss_vma *v = &after->v[i];
@@ -251,6 +219,7 @@ int ml__wss_build(ml_wss_sample *s, const ml__wss_vmas *before, const ml__wss_vm
 		r->kind = v->kind;
 		r->name = names ? names + v->name_off : "";
 		r->name_len = v->name_len;
+		r->deleted = v->deleted;
 		r->file_backed = ml__wss_kind_file_backed(v->kind);
 		r->measured = ml__wss_scope_covers(s->scope, r->file_backed);
 		r->appeared = diff && uncovered(before, v->start, v->end) > 0;

@@ -18,7 +18,7 @@
 #include "common/json.h"
 #include "grep/grep.h"
 
-#define WINDOW (1u << 20)      /* bytes searched per window (fits in L2 with its context) */
+#define WINDOW (4u << 20)      /* bytes read and searched per window: fewer, larger reads */
 #define SLICE (64ull << 20)    /* work unit: regions are split at multiples of this address */
 #define RUNS_BATCH 256
 
@@ -29,7 +29,7 @@ enum {
 
 static const ml_opt grep_opts[] = {
 	{ "regexp", 'e', 1, "PATTERN", "search for PATTERN (repeatable; literal unless -E)" },
-	{ "file", 'f', 1, "FILE", "read patterns from FILE, one per line" },
+	{ "pattern-file", 'f', 1, "FILE", "read patterns from FILE, one per line" },
 	{ "hex", 'x', 1, "HEX", "search for a hex byte pattern: '4d 45 ?? 4c ?5 [0-8] 2d' (repeatable)" },
 	{ "fixed-strings", 'F', 0, NULL, "patterns are literal strings (the default)" },
 	{ "extended-regexp", 'E', 0, NULL, "patterns are PCRE2 regular expressions" },
@@ -42,7 +42,7 @@ static const ml_opt grep_opts[] = {
 	{ "heap", O_HEAP, 0, NULL, "only [heap]" },
 	{ "stack", O_STACK, 0, NULL, "only [stack]" },
 	{ "anon", O_ANON, 0, NULL, "only anonymous mappings" },
-	{ "file-backed", O_FILE, 0, NULL, "only file-backed mappings" },
+	{ "file", O_FILE, 0, NULL, "only file-backed mappings" },
 	{ "kind", O_KIND, 1, "KIND,...", "only mappings of these kinds (anon, file, heap, stack, shmem, ...)" },
 	{ "perm", O_PERM, 1, "PERMS", "only mappings whose permissions match, e.g. rw? or r-x" },
 	{ "name", O_NAME, 1, "GLOB", "only mappings whose name matches GLOB" },
@@ -305,9 +305,20 @@ typedef struct src {
 	region *regions;
 	size_t nregions;
 	ml_maps *maps;
-	unit *units;
-	size_t nunits;
-	atomic_size_t next_unit;
+	/* Units are made as they are claimed, walking the regions' page runs in address order,
+	 * so a huge sparse reservation costs one page-table walk and no memory; only units
+	 * waiting to be printed hold a slot in the ring. */
+	unit *ring;
+	size_t nring;
+	size_t produced;        /* units handed out so far */
+	size_t prod_region;
+	uint64_t prod_pos;
+	pthread_cond_t cv;      /* a ring slot was freed */
+	/* Each worker and the unit maker read a live process through their own ml_source on
+	 * the shared handle: each then walks addresses forward only, which keeps the source's
+	 * cached view of the mappings valid instead of making it re-read them at every call. */
+	const ml_source *prod_via;
+	ml_source *prod_own;
 	atomic_bool stop;
 	atomic_bool gone;
 	pthread_mutex_t mu;     /* printing, stats, heap walks */
@@ -321,7 +332,8 @@ typedef struct src {
 	size_t nheaps;
 } src;
 
-static ssize_t src_read(const src *s, uint64_t addr, void *buf, size_t len)
+/* Reads through @via (a worker's own view of the source) or the raw image. */
+static ssize_t src_read(const src *s, const ml_source *via, uint64_t addr, void *buf, size_t len)
 {
 	if (!s->s) {
 		if (addr < s->o->base)
@@ -329,12 +341,13 @@ static ssize_t src_read(const src *s, uint64_t addr, void *buf, size_t len)
 		ssize_t r = pread(s->raw_fd, buf, len, (off_t)(addr - s->o->base));
 		return r < 0 ? -errno : r;
 	}
-	return ml_source_read(s->s, addr, buf, len, s->o->swapped ? ML_READ_SWAPPED : 0);
+	return ml_source_read(via, addr, buf, len, s->o->swapped ? ML_READ_SWAPPED : 0);
 }
 
 static long heap_rd(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	return (long)src_read(ctx, addr, buf, len);
+	const src *s = ctx;
+	return (long)src_read(s, s->s, addr, buf, len);
 }
 
 static bool region_selected(const gopts *o, const ml_vma *v)
@@ -390,22 +403,6 @@ static int build_units(src *s)
 			r->lo = o->alo;
 		if (r->hi > o->ahi)
 			r->hi = o->ahi;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < s->nregions; i++)
-		n += (size_t)((s->regions[i].hi - 1) / SLICE - s->regions[i].lo / SLICE + 1);
-	s->units = calloc(n ? n : 1, sizeof(unit));
-	if (!s->units)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->nregions; i++) {
-		uint64_t a = s->regions[i].lo;
-		while (a < s->regions[i].hi) {
-			uint64_t b = (a / SLICE + 1) * SLICE;
-			if (b > s->regions[i].hi)
-				b = s->regions[i].hi;
-			s->units[s->nunits++] = (unit){ .region = i, .a = a, .b = b };
-			a = b;
-		}
 	}
 	return 0;
 }
@@ -630,8 +627,9 @@ static void format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const 
 static void flush_units(src *s)
 {
 	const gopts *o = s->o;
-	while (s->next_print < s->nunits && s->units[s->next_print].done) {
-		unit *u = &s->units[s->next_print++];
+	while (s->next_print < s->produced && s->ring[s->next_print % s->nring].done) {
+		unit *u = &s->ring[s->next_print++ % s->nring];
+		u->done = false;
 		size_t from = 0;
 		for (size_t i = 0; i < u->nhits; i++) {
 			if (o->max && s->printed >= o->max) {
@@ -678,6 +676,8 @@ static int unit_add_hit(unit *u, uint32_t user)
 
 typedef struct worker {
 	src *s;
+	const ml_source *via;   /* the source as this worker reads it */
+	ml_source *own;
 	gp_scratch *sc;
 	uint8_t *buf;
 	size_t cap;
@@ -716,7 +716,7 @@ static int collect_runs(worker *w, uint64_t a, uint64_t b)
 			w->capruns = cap;
 		}
 		uint64_t next = b;
-		ssize_t n = ml_source_runs(s->s, at, b, 0, w->runs + w->nruns, RUNS_BATCH, &next);
+		ssize_t n = ml_source_runs(w->via, at, b, 0, w->runs + w->nruns, RUNS_BATCH, &next);
 		if (n < 0)
 			return (int)n;
 		if (n == 0 || next <= at)
@@ -745,7 +745,7 @@ static int fill(worker *w, size_t r0, size_t r1, uint64_t x, uint64_t y, uint8_t
 		} else {
 			size_t want = (size_t)(e - x), got = 0;
 			while (got < want) {
-				ssize_t n = src_read(w->s, x + got, dst + got, want - got);
+				ssize_t n = src_read(w->s, w->via, x + got, dst + got, want - got);
 				if (n <= 0)
 					return n < 0 ? (int)n : -EIO;
 				got += (size_t)n;
@@ -873,15 +873,100 @@ static void scan_unit(worker *w, unit *u)
 	}
 }
 
+static bool readable(const src *s, ml_run_kind k);
+
+/* The next unit: the next 64 MiB slice (at absolute multiples) holding a readable run. Called
+ * with s->mu held. False when there is none left. */
+static bool next_unit_locked(src *s, unit *u)
+{
+	while (s->prod_region < s->nregions) {
+		const region *r = &s->regions[s->prod_region];
+		if (s->prod_pos < r->lo)
+			s->prod_pos = r->lo;
+		if (s->prod_pos >= r->hi) {
+			s->prod_region++;
+			continue;
+		}
+		uint64_t first = s->prod_pos; /* where readable memory may start */
+		if (s->s) {
+			ml_run runs[RUNS_BATCH];
+			uint64_t from = s->prod_pos & ~(uint64_t)4095, next = r->hi;
+			if (from < r->v.start)
+				from = r->v.start;
+			ssize_t n = ml_source_runs(s->prod_via, from, r->hi, 0, runs, RUNS_BATCH, &next);
+			if (n < 0 && n == -ESRCH) {
+				atomic_store(&s->gone, true);
+				return false;
+			}
+			if (n == 0) {
+				s->prod_pos = r->hi;
+				continue;
+			}
+			if (n > 0) {
+				ssize_t i = 0;
+				while (i < n && (!readable(s, runs[i].kind) || runs[i].end <= s->prod_pos))
+					i++;
+				uint64_t upto = i == n ? (next > s->prod_pos ? next : r->hi) : runs[i].start;
+				if (i < n && runs[i].start > first)
+					first = runs[i].start;
+				/* what is skipped before the unit is accounted here; the worker does the rest */
+				uint64_t ustart = i == n ? upto : (first / SLICE * SLICE > r->lo ? first / SLICE * SLICE : r->lo);
+				if (ustart > upto)
+					ustart = upto;
+				for (ssize_t k = 0; k < i; k++) {
+					uint64_t x = runs[k].start > s->prod_pos ? runs[k].start : s->prod_pos;
+					uint64_t y = runs[k].end < ustart ? runs[k].end : ustart;
+					if (x < y && !readable(s, runs[k].kind))
+						s->st.skipped[runs[k].kind] += y - x;
+				}
+				if (i == n) { /* nothing readable in this batch: go on after it */
+					s->prod_pos = upto;
+					continue;
+				}
+			}
+			/* an error: hand the slice out anyway; the worker meets it and accounts for it */
+		}
+		uint64_t j = first / SLICE;
+		uint64_t a = j * SLICE > r->lo ? j * SLICE : r->lo;
+		uint64_t b = (j + 1) * SLICE < r->hi ? (j + 1) * SLICE : r->hi;
+		if (a < s->prod_pos)
+			a = s->prod_pos;
+		*u = (unit){ .region = s->prod_region, .a = a, .b = b };
+		s->prod_pos = b;
+		return true;
+	}
+	return false;
+}
+
+/* Claims the next unit (its ring slot), waiting while the ring is full of unprinted units. */
+static unit *claim_unit(src *s)
+{
+	unit *u = NULL;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		if (atomic_load(&s->stop) || atomic_load(&s->gone))
+			break;
+		if (s->produced - s->next_print >= s->nring) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		unit nu;
+		if (!next_unit_locked(s, &nu))
+			break;
+		u = &s->ring[s->produced++ % s->nring];
+		*u = nu;
+		break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return u;
+}
+
 static void *worker_main(void *arg)
 {
 	worker *w = arg;
 	src *s = w->s;
-	for (;;) {
-		size_t k = atomic_fetch_add(&s->next_unit, 1);
-		if (k >= s->nunits)
-			break;
-		unit *u = &s->units[k];
+	unit *u;
+	while ((u = claim_unit(s))) {
 		if (!atomic_load(&s->stop) && !atomic_load(&s->gone))
 			scan_unit(w, u);
 		if (u->f) {
@@ -891,16 +976,26 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&s->mu);
 		u->done = true;
 		flush_units(s);
+		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 	}
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_broadcast(&s->cv); /* others may wait for slots that will never come */
+	pthread_mutex_unlock(&s->mu);
 	return NULL;
 }
 
 static int run_workers(src *s, unsigned jobs)
 {
 	size_t O = gp_set_overlap(s->set);
-	if (jobs > s->nunits)
-		jobs = s->nunits ? (unsigned)s->nunits : 1;
+	s->prod_via = s->s;
+	if (s->s && ml_source_get_type(s->s) == ML_SOURCE_LIVE &&
+	    ml_source_open_proc(ml_source_proc(s->s), &s->prod_own) == 0)
+		s->prod_via = s->prod_own;
+	s->nring = 4 * (size_t)jobs + 4;
+	s->ring = calloc(s->nring, sizeof(unit));
+	if (!s->ring)
+		return -ENOMEM;
 	worker *ws = calloc(jobs, sizeof(*ws));
 	pthread_t *th = calloc(jobs, sizeof(*th));
 	int rc = 0;
@@ -918,6 +1013,10 @@ static int run_workers(src *s, unsigned jobs)
 		w->capruns = 4 * RUNS_BATCH;
 		w->runs = malloc(w->capruns * sizeof(ml_run));
 		w->sc = gp_scratch_new(s->set);
+		w->via = s->s;
+		if (s->s && ml_source_get_type(s->s) == ML_SOURCE_LIVE &&
+		    ml_source_open_proc(ml_source_proc(s->s), &w->own) == 0)
+			w->via = w->own;
 		if (!w->buf || !w->runs || !w->sc) {
 			rc = -ENOMEM;
 			break;
@@ -945,6 +1044,7 @@ static int run_workers(src *s, unsigned jobs)
 		free(w->buf);
 		free(w->runs);
 		gp_scratch_free(w->sc);
+		ml_source_free(w->own);
 	}
 	free(ws);
 	free(th);
@@ -1050,6 +1150,7 @@ static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_
 	s->set = set;
 	s->raw_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
 	char pidbuf[24];
 	int rc = ML_EXIT_ERROR, r;
 	struct timespec t0, t1;
@@ -1114,18 +1215,20 @@ out:
 	fflush(stdout);
 	for (size_t i = 0; i < s->nheaps; i++)
 		gp_heap_free(s->heaps[i].h);
-	for (size_t i = 0; i < s->nunits; i++) {
-		free(s->units[i].out);
-		free(s->units[i].hits);
+	for (size_t i = 0; s->ring && i < s->nring; i++) {
+		free(s->ring[i].out);
+		free(s->ring[i].hits);
 	}
-	free(s->units);
+	free(s->ring);
 	free(s->regions);
 	free(s->counts);
 	ml_maps_free(s->maps);
+	ml_source_free(s->prod_own);
 	ml_source_free(s->s);
 	if (s->raw_fd >= 0)
 		close(s->raw_fd);
 	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
 	free(s);
 	return rc;
 }

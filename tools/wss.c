@@ -326,6 +326,7 @@ static void json_region(ml_json *j, const ml_wss_region *r)
 	ML_JSON_KSTR(j, "kind", kind_group(r->kind));
 	ml_json_key(j, "name");
 	ml_json_str(j, r->name, r->name_len);
+	ML_JSON_KBOOL(j, "deleted", r->deleted);
 	ML_JSON_KBOOL(j, "file_backed", r->file_backed);
 	ML_JSON_KBOOL(j, "measured", r->measured);
 	ML_JSON_KBOOL(j, "appeared", r->appeared);
@@ -556,6 +557,8 @@ static void print_regions_text(const opts *o, const target *t, const ml_wss_samp
 				k += (size_t)snprintf(name + k, sizeof(name) - k, "\\x%02x", ch);
 		}
 		name[k] = '\0';
+		if (r->deleted && k + 11 < sizeof(name))
+			memcpy(name + k, " (deleted)", 11);
 		const char *cells[8] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6], name };
 		ml_table_add(tb, cells);
 	}
@@ -772,12 +775,13 @@ static int do_probe(const opts *o, ml_proc *p)
 		if (pi[b].status == 0 && best == ML_WSS_AUTO)
 			best = (ml_wss_backend)b;
 	}
-	int sd = ml_wss_soft_dirty_probe();
+	ml_soft_dirty_state sds = ML_SOFT_DIRTY_UNKNOWN;
+	int sd = ml_clear_refs_probe(&sds) < 0 ? -1 : sds == ML_SOFT_DIRTY_ABSENT ? 0 : sds == ML_SOFT_DIRTY_WORKS ? 1 : -1;
 	const char *flush = sd == 0 ? "yes: soft-dirty is compiled out, so clear_refs 4 after the clear flushes "
 				      "the TLB with no other effect"
 			  : sd == 1 ? "no: soft-dirty is compiled in and clear_refs 4 would wipe its state; "
 				      "accesses right after a clear may be missed"
-				    : "unknown: /proc/self/pagemap unreadable";
+				    : "unknown: soft-dirty could not be probed";
 	if (o->json) {
 		ml_json j;
 		ml_json_init(&j, stdout);
@@ -842,7 +846,7 @@ static long status_kb(ml_proc *p, const char *key)
 static int do_reset_peak(const opts *o, target *t)
 {
 	long before = status_kb(t->p, "VmHWM");
-	int r = ml_wss_reset_peak(t->p);
+	int r = ml_clear_refs_write(t->p, ML_CLEAR_REFS_PEAK_RSS);
 	if (r < 0) {
 		target_lost(t, "cannot reset the peak RSS", r);
 		return ML_EXIT_ERROR;

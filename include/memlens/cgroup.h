@@ -105,6 +105,12 @@ typedef struct ml_cgroup_memory {
 	ml_cgroup_value swap_current; /**< v2 memory.swap.current; v1 -ENOENT */
 	ml_cgroup_value soft_limit; /**< v1 memory.soft_limit_in_bytes; v2 -ENOENT */
 	ml_cgroup_value memsw_max;  /**< v1 memory.memsw.limit_in_bytes (memory + swap); v2 -ENOENT */
+	/* Event counts since the cgroup was created (not bytes): */
+	ml_cgroup_value events_max; /**< times usage hit the limit: v2 memory.events "max"; v1 memory.failcnt */
+	ml_cgroup_value events_oom; /**< v2 memory.events "oom" (allocations that hit the limit and
+	                                 failed to reclaim); v1 -ENOENT */
+	ml_cgroup_value events_oom_kill; /**< processes the OOM killer killed in this cgroup:
+	                                      v2 memory.events "oom_kill"; v1 memory.oom_control "oom_kill" */
 	/**
 	 * The limit that binds the process: the smallest @max of this cgroup and its
 	 * ancestors up to the root of the mount (limits are hierarchical). -ENOENT when no
@@ -151,6 +157,13 @@ ML_API void ml_cgroup_memory_free(ml_cgroup_memory *m);
  * @return 0; -EBADMSG; -EINVAL.
  */
 ML_API int ml_cgroup_value_parse(const char *buf, size_t len, uint64_t *ret);
+
+/**
+ * Finds the line "@key VALUE" in a flat keyed cgroup file (memory.events,
+ * memory.oom_control, memory.stat: one "name number" per line) and parses VALUE.
+ * @return 0; -ENOENT no such key; -EBADMSG its value is not a number; -EINVAL.
+ */
+ML_API int ml_cgroup_keyed_parse(const char *buf, size_t len, const char *key, uint64_t *ret);
 
 #ifdef __cplusplus
 }

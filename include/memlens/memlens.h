@@ -1,6 +1,5 @@
-/* memlens: one header that includes the whole public API. */
-#ifndef MEMLENS_MEMLENS_H
-#define MEMLENS_MEMLENS_H
+/* memlens: one header that includes the whole public API. Every header it includes has its
+ * own guard, so this one needs none: lines are only ever added, in any order. */
 
 #include <memlens/common.h>
 #include <memlens/proc.h>
@@ -31,6 +30,5 @@
 #include <memlens/ns.h>
 #include <memlens/mountinfo.h>
 #include <memlens/net.h>
-
-#endif
 #include <memlens/freeze.h>
+#include <memlens/capture.h>

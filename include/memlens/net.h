@@ -187,7 +187,7 @@ typedef struct ml_snmp_counter {
 	int64_t value;              /**< can be negative (Tcp MaxConn is -1) */
 } ml_snmp_counter;
 
-/** The counters of one protocol ("Ip", "Tcp", "Udp", "Ip6", "Icmp6", ...). */
+/** The counters of one protocol ("Ip", "Tcp", "Udp", "Ip6", "Icmp6", "TcpExt", "TCP", ...). */
 typedef struct ml_snmp_proto {
 	const char *name;
 	const ml_snmp_counter *counters;
@@ -207,6 +207,19 @@ ML_API int ml_net_snmp_parse(const char *buf, size_t len, ml_net_snmp **ret);
 ML_API int ml_net_snmp6_parse(const char *buf, size_t len, ml_net_snmp **ret);
 ML_API size_t ml_net_snmp_count(const ml_net_snmp *s);
 ML_API const ml_snmp_proto *ml_net_snmp_get(const ml_net_snmp *s, size_t i);
+/** Reads net/netstat (the TcpExt and IpExt counters, same layout as net/snmp). */
+ML_API int ml_net_netstat_read(const ml_proc *p, ml_net_snmp **ret);
+/**
+ * Reads net/sockstat: socket counts per protocol ("TCP" inuse/orphan/tw/alloc/mem, "UDP",
+ * "RAW", "FRAG", and "sockets" used). "mem" counts pages (the protocol's memory
+ * accounting), "FRAG memory" bytes. "sockets used", "inuse" and "tw" count the network
+ * namespace's sockets; "orphan", "alloc" and "mem" are system-wide.
+ */
+ML_API int ml_net_sockstat_read(const ml_proc *p, ml_net_snmp **ret);
+/** Reads net/sockstat6 ("TCP6: inuse N", ...). */
+ML_API int ml_net_sockstat6_read(const ml_proc *p, ml_net_snmp **ret);
+/** Parses sockstat text: "PROTO: name value name value ..." per line. */
+ML_API int ml_net_sockstat_parse(const char *buf, size_t len, ml_net_snmp **ret);
 /**
  * Looks up counter @name of protocol @proto ("Tcp", "CurrEstab").
  * @return 0 and *ret; -ENOENT no such counter; -EINVAL.

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <memlens/clear_refs.h>
 #include <memlens/common.h>
 #include <memlens/maps.h>
 #include <memlens/proc.h>
@@ -70,17 +71,11 @@ typedef struct ml_wss_probe_info {
  * Probes backend @b (not AUTO) on this kernel: for REFERENCED that clear_refs and smaps
  * exist (and, with @p, that @p's clear_refs can be opened for writing); for IDLE that the
  * bitmap exists and is writable and pagemap shows PFNs; for SOFT_DIRTY that a page this
- * process writes shows bit 55 in its own pagemap. @p may be NULL.
+ * process writes shows bit 55 in its pagemap and loses it on clear_refs 4
+ * (ml_clear_refs_probe()). @p may be NULL.
  * @return 0 (the verdict is in *ret); -EINVAL.
  */
 ML_API int ml_wss_probe(ml_wss_backend b, const ml_proc *p, ml_wss_probe_info *ret);
-
-/**
- * Whether soft-dirty tracking is compiled into this kernel, tested on a page of this
- * process (writes it, reads bit 55 of its pagemap entry).
- * @return 1 present, 0 absent, or -errno if pagemap cannot be read.
- */
-ML_API int ml_wss_soft_dirty_probe(void);
 
 /** "referenced", "idle", "soft-dirty" ("auto" for AUTO). */
 ML_API const char *ml_wss_backend_name(ml_wss_backend b);
@@ -100,8 +95,9 @@ typedef struct ml_wss_region {
 	uint64_t start, end;
 	uint32_t perms;           /**< ML_PERM_* */
 	ml_vma_kind kind;
-	const char *name;         /**< exact bytes, NUL-terminated (borrowed from the sample) */
+	const char *name;         /**< exact bytes, NUL-terminated (borrowed from the sample), as ml_maps names it */
 	size_t name_len;
+	bool deleted;             /**< the backing file was unlinked (" (deleted)" removed from name) */
 	bool file_backed;         /**< has a backing file (shmem counts): clear_refs 3 covers it */
 	bool measured;            /**< false when the window's scope did not clear it (no WSS) */
 	bool appeared;            /**< some of its range was not mapped when the window opened */
@@ -177,12 +173,6 @@ ML_API const char *ml_wss_target_name(ml_wss_target t);
 ML_API void ml_wss_sample_free(ml_wss_sample *s);
 /** Frees a window (NULL is fine). Does not undo the clear (it cannot be undone). */
 ML_API void ml_wss_free(ml_wss *w);
-
-/**
- * Resets the target's peak RSS (VmHWM) to its current RSS (clear_refs 5).
- * @return 0; -ESRCH; -EACCES/-EPERM.
- */
-ML_API int ml_wss_reset_peak(const ml_proc *p);
 
 #ifdef __cplusplus
 }

@@ -24,12 +24,15 @@ static inline bool ml__blank_line(const char *p, const char *end)
 }
 
 /*
- * A zombie has given up its namespaces: opening its net/ files gives ENOENT and its
- * mountinfo EINVAL. Those mean "gone", like every other read of a dead process.
+ * A zombie has given up its namespaces: opening its net/ files gives ENOENT, its
+ * mountinfo EINVAL, and files that were owned by its user now belong to root (no mm left
+ * to take the owner from), so other users get EACCES. There is nothing behind any of
+ * them any more: that is "gone", like every other read of a dead process.
  */
 static inline int ml__dead_is_gone(const ml_proc *p, int r)
 {
-	if ((r == -ENOENT || r == -EINVAL) && ml_proc_is_live(p) && ml_proc_alive(p) == 0)
+	if ((r == -ENOENT || r == -EINVAL || r == -EACCES || r == -EPERM) && ml_proc_is_live(p) &&
+	    ml_proc_alive(p) == 0)
 		return -ESRCH;
 	return r;
 }

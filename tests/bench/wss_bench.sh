@@ -3,6 +3,8 @@
 # smaps parse in Perl) and against the floor (cat smaps + the clear alone), on touched
 # heaps of the given sizes, and the target's write-rate slowdown while each runs.
 # Usage: tests/bench/wss_bench.sh BUILD_DIR [GIB...]   (default sizes: 1 8; needs root)
+# SWEEP=0: the target only holds its heap (times the measurement alone, no slowdown columns).
+# REPS=N: repetitions (default 9).
 set -eu
 B=${1:?usage: wss_bench.sh BUILD_DIR [GIB...]}; shift
 SIZES=${*:-1 8}
@@ -23,12 +25,16 @@ rate() { echo rate >&"${T[1]}"; read -r -u "${T[0]}" l; echo "$l"; }
 pps() { awk '{ split($2, p, "="); split($3, n, "="); printf "%.0f", p[2] / (n[2] / 1e9) }' <<<"$1"; }
 # pages per second of the target thread's own CPU time (what the measurement costs it, net of
 # the time it simply did not get a CPU on this shared machine)
-ppc() { awk '{ split($2, p, "="); split($4, n, "="); printf "%.0f", p[2] / (n[2] / 1e9) }' <<<"$1"; }
+ppc() { awk '{ split($2, p, "="); split($4, n, "="); printf "%.0f", n[2] > 0 ? p[2] / (n[2] / 1e9) : 0 }' <<<"$1"; }
 
 printf "| heap | tool | clear + read, ms (median of %d) | clear, ms | read, ms | whole command minus window, ms | target write rate lost during the command: per wall second / per CPU second | target's longest stall, ms |\n" "$REPS"
 printf "|---|---|---|---|---|---|---|---|\n"
 for G in $SIZES; do
-	coproc T { exec "$TMP/target" "$G"; }
+	if [ "${SWEEP:-1}" = 0 ]; then
+		coproc T { exec "$TMP/target" "$G" idle; }
+	else
+		coproc T { exec "$TMP/target" "$G"; }
+	fi
 	TP=$T_PID
 	read -r -u "${T[0]}" line
 	rate >/dev/null; sleep 2; l=$(rate); BASE=$(pps "$l"); BASEC=$(ppc "$l")
@@ -60,8 +66,8 @@ for G in $SIZES; do
 			sed 's/.*max_stall_ns=\([0-9]*\).*/\1/' <<<"$rl" | awk '{ printf "%.1f\n", $1 / 1e6 }' >>"$F.stall"
 			echo "$clr" >>"$F.clr"; echo "$rd" >>"$F.rd"
 			awk -v a="$clr" -v b="$rd" 'BEGIN { printf "%.1f\n", a + b }' >>"$F.tot"
-			awk -v a="$(pps "$rl")" -v b="$BASE" 'BEGIN { printf "%.1f\n", (1 - a / b) * 100 }' >>"$F.slow"
-			awk -v a="$(ppc "$rl")" -v b="$BASEC" 'BEGIN { printf "%.1f\n", (1 - a / b) * 100 }' >>"$F.slowc"
+			awk -v a="$(pps "$rl")" -v b="$BASE" 'BEGIN { if (b > 0) printf "%.1f\n", (1 - a / b) * 100; else print "-" }' >>"$F.slow"
+			awk -v a="$(ppc "$rl")" -v b="$BASEC" 'BEGIN { if (b > 0) printf "%.1f\n", (1 - a / b) * 100; else print "-" }' >>"$F.slowc"
 		done
 	done
 	for tool in memlens wsspl floor; do

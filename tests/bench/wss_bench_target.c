@@ -1,4 +1,4 @@
-/* Benchmark target for memlens wss: a touched heap of N GiB (4 KiB pages) and a thread writing it page by page, reporting its rate. */
+/* Benchmark target for memlens wss: a touched heap of N GiB (4 KiB pages) and a thread writing it page by page, reporting its rate (or no thread: "idle"). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
@@ -52,6 +52,8 @@ static void *sweep(void *a)
 int main(int argc, char **argv)
 {
 	double gib = argc > 1 ? atof(argv[1]) : 1;
+	/* "idle": no writing thread, to time the measurement alone */
+	bool idle = argc > 2 && !strcmp(argv[2], "idle");
 	len = (size_t)(gib * (1ull << 30)) & ~(size_t)4095;
 	heap = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (heap == MAP_FAILED || madvise(heap, len, MADV_NOHUGEPAGE)) {
@@ -61,8 +63,9 @@ int main(int argc, char **argv)
 	for (size_t o = 0; o < len; o += 4096)
 		heap[o] = 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	pthread_t t;
-	pthread_create(&t, NULL, sweep, NULL);
+	pthread_t t = pthread_self();
+	if (!idle)
+		pthread_create(&t, NULL, sweep, NULL);
 	clockid_t cpu;
 	pthread_getcpuclockid(t, &cpu);
 	printf("ready pid=%d\n", (int)getpid());
@@ -84,7 +87,8 @@ int main(int argc, char **argv)
 		}
 	}
 	atomic_store(&run, false);
-	pthread_join(t, NULL);
+	if (!idle)
+		pthread_join(t, NULL);
 	munmap(heap, len);
 	return 0;
 }

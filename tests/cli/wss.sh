@@ -112,10 +112,13 @@ echo "stop" >&"${CAL[1]}"; read -r -u "${CAL[0]}" line
 echo "exit 0" >&"${CAL[1]}"
 wait "$CP" 2>/dev/null
 
-# a target that exits during the window
-sleep 0.3 &
-SP=$!
-expect_rc 2 "target exits" "$M" wss -i 2s "$SP"
-grep -q "exited" "$OUT/err" || fail "exit during the window not reported: $(cat "$OUT/err")"
-wait "$SP" 2>/dev/null
+# a zombie is refused, with the reason (exit and exec during a window: tests/integration/wss.c)
+perl -e '$| = 1; my $c = fork(); if (!$c) { exit 0 } print "$c\n"; sleep 30' >"$OUT/zpid" &
+PP=$!
+until [ -s "$OUT/zpid" ]; do :; done
+ZP=$(cat "$OUT/zpid")
+until grep -q '^[0-9]* ([^)]*) Z' "/proc/$ZP/stat" 2>/dev/null; do :; done
+expect_rc 2 "zombie target" "$M" wss -i 10ms "$ZP"
+grep -q "pid $ZP: .*zombie" "$OUT/err" || fail "zombie not reported: $(cat "$OUT/err")"
+kill "$PP"; wait "$PP" 2>/dev/null
 echo "ok"

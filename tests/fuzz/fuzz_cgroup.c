@@ -43,6 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t v;
 	if (ml_cgroup_value_parse(buf, size, &v) == 0)
 		sink += v;
+	if (ml_cgroup_keyed_parse(buf, size, "oom_kill", &v) == 0)
+		sink += v;
 	size_t tl;
 	if (ml_ns_parse_link(buf, size, &tl, &v) == 0 && tl >= size)
 		__builtin_trap();

@@ -1,4 +1,4 @@
-/* Fuzz target: the net table parsers; the first byte picks the table (mod 7). */
+/* Fuzz target: the net table parsers; the first byte picks the table (mod 8). */
 #include <stdint.h>
 #include <string.h>
 
@@ -80,10 +80,12 @@ static void devs(const char *b, size_t n)
 	ml_net_dev_free(t);
 }
 
-static void snmp(const char *b, size_t n, bool six)
+static void snmp(const char *b, size_t n, int fmt)
 {
 	ml_net_snmp *s;
-	if ((six ? ml_net_snmp6_parse(b, n, &s) : ml_net_snmp_parse(b, n, &s)) != 0)
+	int r = fmt == 0 ? ml_net_snmp_parse(b, n, &s) : fmt == 1 ? ml_net_snmp6_parse(b, n, &s)
+	      : ml_net_sockstat_parse(b, n, &s);
+	if (r != 0)
 		return;
 	for (size_t i = 0; i < ml_net_snmp_count(s); i++) {
 		const ml_snmp_proto *p = ml_net_snmp_get(s, i);
@@ -106,14 +108,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const char *b = (const char *)data + 1;
 	size_t n = size - 1;
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0: socks(b, n); break;
 	case 1: unixes(b, n); break;
 	case 2: arps(b, n); break;
 	case 3: routes(b, n); break;
 	case 4: devs(b, n); break;
-	case 5: snmp(b, n, false); break;
-	default: snmp(b, n, true); break;
+	case 5: snmp(b, n, 0); break;
+	case 6: snmp(b, n, 1); break;
+	default: snmp(b, n, 2); break;
 	}
 	return 0;
 }

@@ -121,6 +121,23 @@ static pid_t start_parked(int kind)
 	pthread_attr_destroy(&at);
 	while (!atomic_load(&ready))
 		sched_yield();
+	/* Answer only once the thread sits in its blocking call, so that nothing of ours
+	 * still runs when the test looks at memory (read 0, futex 202, clock_nanosleep 230). */
+	static const long want[3] = { 0, 202, 230 };
+	char path[64], buf[64];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	for (;;) {
+		FILE *f = fopen(path, "r");
+		long nr = -2;
+		if (f) {
+			if (fgets(buf, sizeof(buf), f))
+				nr = strtol(buf, NULL, 10);
+			fclose(f);
+		}
+		if (nr == want[kind % 3])
+			break;
+		sched_yield();
+	}
 	return tid;
 }
 
@@ -156,7 +173,9 @@ static void cmd_setup(void)
 	strcpy(R.sparse + SPARSE_SIZE - PAGE, "sparse-last");
 
 	R.dontdump = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	fill(R.dontdump, 4 * PAGE, "DONTDUMP-CANARY-");
+	/* The canary: a pattern made from the PID, written in place, so it exists nowhere else. */
+	for (size_t i = 0; i < 4 * PAGE; i++)
+		R.dontdump[i] = (char)(0xa5 ^ (i * 13) ^ (unsigned)pid);
 	madvise(R.dontdump, 4 * PAGE, MADV_DONTDUMP);
 
 	R.shared = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -34,6 +34,8 @@ static const uint8_t DOMAIN_X[] = { '@' ^ KEY, 'n' ^ KEY, 'e' ^ KEY, 'e' ^ KEY, 
 	'g' ^ KEY };
 #define NLEN sizeof(NEEDLE_X)
 
+extern void *__libc_malloc(size_t size);
+
 static FILE *out;
 static uint8_t *stack_area; /* in main's frame */
 static unsigned long count;
@@ -142,8 +144,9 @@ static int cmd_fill(size_t size, const char *file)
 		}
 	}
 	plant_all("anon", a + 5 * MIB + 100, 64 * 1024);
-	/* the heap: a small allocation comes from the main arena */
-	uint8_t *h = malloc(8192);
+	/* the heap: a small allocation comes from glibc's main arena (__libc_malloc, so that a
+	 * sanitizer's allocator, which intercepts malloc, does not take it elsewhere) */
+	uint8_t *h = __libc_malloc(8192);
 	fill_random(h, 8192);
 	plant_all("heap", h, 8192);
 	/* a file mapping, populated by reading it */
@@ -168,6 +171,7 @@ static int cmd_fill(size_t size, const char *file)
 	(void)sink;
 	fprintf(out, "ascii file 0x%lx %zu\n", (unsigned long)(uintptr_t)(fm + MIB + 100), NLEN);
 	count++;
+	explicit_bzero(fb, 2 * MIB); /* a freed copy would stay in a sanitizer's quarantine */
 	free(fb);
 	if (mprotect(a + rw, ro, PROT_READ) < 0)
 		return -1;

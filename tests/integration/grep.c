@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,8 +56,13 @@ static void load_needles(const char *path)
 static void setup(void)
 {
 	const char *mib = getenv("ML_GREP_FIXTURE_MIB");
-	if (mib)
+	if (mib) {
 		fixture_mib = strtoul(mib, NULL, 10);
+	} else if (getenv("ASAN_OPTIONS")) {
+		/* the sanitizer build searches several times slower: keep the suite in seconds */
+		fixture_mib = 96;
+		printf("note: sanitizer build: %lu MiB fixture instead of 256 MiB\n", fixture_mib);
+	}
 	child = mlt_spawn("ml_needles", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)child->pid);
 	snprintf(nfile, sizeof(nfile), "/tmp/ml_grep_needles.%d", (int)getpid());
@@ -170,6 +176,11 @@ START_TEST(every_ascii_needle_once)
 		assert_hits(out, "ascii", NULL, engines[e]);
 		free(out);
 	}
+	/* bounded memory whatever the target size: the largest child memlens so far */
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	ck_assert_msg(ru.ru_maxrss < 64 * 1024, "memlens grep used %ld kB", ru.ru_maxrss);
+	printf("memlens grep max RSS over a %lu MiB target: %ld kB\n", fixture_mib, ru.ru_maxrss);
 }
 END_TEST
 
@@ -293,8 +304,8 @@ START_TEST(heap_chunk_and_filters)
 	out = grep(&code, "--stack -o -i --encoding both ZqXsecretNeedle %s", pidstr);
 	assert_hits(out, "ascii utf16 mixed", "stack", "--stack");
 	free(out);
-	out = grep(&code, "--file-backed -o ZqXsecretNeedle %s", pidstr);
-	assert_hits(out, "ascii", "file", "--file-backed");
+	out = grep(&code, "--file -o ZqXsecretNeedle %s", pidstr);
+	assert_hits(out, "ascii", "file", "--file");
 	free(out);
 	out = grep(&code, "--anon -o ZqXsecretNeedle %s", pidstr);
 	assert_hits(out, "ascii", "anon ro", "--anon");
@@ -310,6 +321,19 @@ START_TEST(heap_chunk_and_filters)
 	free(out);
 	out = grep(&code, "--addr %" PRIx64 "-%" PRIx64 " -o ZqXsecretNeedle %s", file_map, file_map + (2 << 20), pidstr);
 	assert_hits(out, "ascii", "file", "--addr");
+	free(out);
+	/* --all: every process (heaps only, to stay quick on a busy machine) */
+	out = grep(&code, "--all --heap -l ZqXsecretNeedle 2>/dev/null");
+	ck_assert_int_eq(code, 0);
+	char me[32];
+	snprintf(me, sizeof(me), "\n%s\n", pidstr);
+	char *nl = malloc(strlen(out) + 2);
+	sprintf(nl, "\n%s", out);
+	ck_assert_msg(strstr(nl, me), "--all did not list pid %s: %s", pidstr, out);
+	free(nl);
+	free(out);
+	out = grep(&code, "-p %s,%s -c ZqXsecretNeedle", pidstr, pidstr);
+	ck_assert_int_eq(code, 0);
 	free(out);
 	out = grep(&code, "--heap NoSuchNeedleAnywhere %s", pidstr);
 	ck_assert_int_eq(code, 1);

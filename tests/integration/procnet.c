@@ -124,10 +124,10 @@ static void cleanup_cgroups(void)
 	}
 }
 
-static void need_root(void)
+static void need_root(const char *why)
 {
 	if (geteuid() != 0)
-		mlt_skip("not root: creating cgroups and network namespaces needs root");
+		mlt_skip("not root: %s needs root", why);
 }
 
 /* ---- namespaces ---- */
@@ -189,7 +189,7 @@ END_TEST
 
 START_TEST(namespaces_of_a_child_in_its_own_netns)
 {
-	need_root();
+	need_root("creating a network namespace");
 	const char *args[] = { "--netns", NULL };
 	mlt_child *c = mlt_spawn("ml_netchild", args);
 	if (strstr(c->line, "err"))
@@ -214,7 +214,7 @@ END_TEST
 
 START_TEST(namespaces_denied_to_another_user)
 {
-	need_root();
+	need_root("reading as another user (dropping to nobody)");
 	mlt_child *c = mlt_spawn("ml_netchild", NULL);
 	/* the reader runs as nobody in a fork, so this process can still reap the child */
 	fflush(NULL);
@@ -260,7 +260,7 @@ END_TEST
 
 START_TEST(mountinfo_of_a_child_in_its_own_mount_namespace)
 {
-	need_root();
+	need_root("mounting in a private mount namespace");
 	char base[] = "/tmp/memlens-mnt-XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(base));
 	mlt_child *c = mlt_spawn("ml_netchild", NULL);
@@ -329,7 +329,7 @@ END_TEST
 
 START_TEST(cgroup_v2_path_of_a_moved_child)
 {
-	need_root();
+	need_root("creating a cgroup and moving a process into it");
 	struct cg_here h;
 	if (!find_own_cgroup(true, NULL, &h))
 		mlt_skip("no cgroup v2 hierarchy mounted in this view");
@@ -385,7 +385,7 @@ END_TEST
 
 START_TEST(cgroup_v2_memory_max)
 {
-	need_root();
+	need_root("creating a cgroup and moving a process into it");
 	struct cg_here h;
 	if (!find_own_cgroup(true, NULL, &h))
 		mlt_skip("no cgroup v2 hierarchy mounted in this view");
@@ -432,7 +432,7 @@ END_TEST
 
 START_TEST(cgroup_v1_memory_limit)
 {
-	need_root();
+	need_root("creating a cgroup and moving a process into it");
 	struct cg_here h;
 	if (!find_own_cgroup(false, "memory", &h))
 		mlt_skip("no cgroup v1 memory hierarchy here (pure v2 machine): covered by the v2 test");
@@ -466,11 +466,28 @@ START_TEST(cgroup_v1_memory_limit)
 	ck_assert_int_eq(mem->current.err, 0);
 	ck_assert_int_eq(mem->high.err, -ENOENT);
 	ck_assert_int_eq(mem->swap_max.err, -ENOENT);
+	/* a new cgroup has hit nothing yet */
+	ck_assert_int_eq(mem->events_max.err, 0);
+	ck_assert_uint_eq(mem->events_max.value, 0);
+	ck_assert_int_eq(mem->events_oom_kill.err, 0);
+	ck_assert_uint_eq(mem->events_oom_kill.value, 0);
 	/* ours is the tightest limit unless an ancestor is tighter still */
 	ck_assert_int_eq(mem->effective_max.err, 0);
 	ck_assert_uint_le(mem->effective_max.value, 200ull << 20);
 	if (mem->effective_max.value == 200ull << 20)
 		ck_assert_str_eq(mem->effective_dir, dir);
+	ml_cgroup_memory_free(mem);
+
+	/* without a preference: v1 too, unless the v2 cgroup has memory files of its own */
+	ck_assert_int_eq(ml_cgroup_memory_read(p, NULL, &mem), 0);
+	if (mem->version == 1) {
+		ck_assert_str_eq(mem->dir, dir);
+		ck_assert_uint_eq(mem->max.value, 200ull << 20);
+	} else {
+		char f2[4300];
+		snprintf(f2, sizeof(f2), "%s/memory.current", mem->dir);
+		ck_assert_int_eq(access(f2, F_OK), 0);
+	}
 	ml_cgroup_memory_free(mem);
 
 	/* the parent (our own cgroup) shows through when the child leaves: no stale reads */
@@ -720,6 +737,14 @@ START_TEST(net_tables_of_a_child)
 	ml_net_routes *r;
 	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
 	ml_net_route_free(r);
+	/* a task handle reads task/TID/net: the same namespace for a single-threaded child */
+	ml_proc *task;
+	ck_assert_int_eq(ml_proc_task(p, n.c->pid, &task), 0);
+	ml_net_socks *tt;
+	ck_assert_int_eq(ml_net_socks_read(task, ML_NET_TCP, &tt), 0);
+	ck_assert_ptr_nonnull(ml_net_socks_find_inode(tt, kv(&n, "tcp_listen_ino")));
+	ml_net_socks_free(tt);
+	ml_proc_free(task);
 	/* a zombie has left its network and mount namespaces: gone, not "no such file" */
 	mlt_cmd(n.c, "exit 0");
 	mlt_wait_zombie(n.c);
@@ -747,7 +772,7 @@ END_TEST
 
 START_TEST(net_tables_follow_the_child_netns)
 {
-	need_root();
+	need_root("creating a network namespace");
 	struct netchild n;
 	netchild_start(&n, true);
 	ml_proc *p, *self;
@@ -774,6 +799,23 @@ START_TEST(net_tables_follow_the_child_netns)
 	ck_assert_int_eq(v, 4); /* exactly the child's two IPv4 and two IPv6 ends */
 	ck_assert_int_eq(ml_net_snmp_find(s, "Tcp", "PassiveOpens", &v), 0);
 	ck_assert_int_eq(v, 2);
+	ml_net_snmp_free(s);
+	/* sockets in use are counted per namespace: exactly the child's */
+	ck_assert_int_eq(ml_net_sockstat_read(p, &s), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "TCP", "inuse", &v), 0);
+	ck_assert_int_eq(v, 3);
+	ck_assert_int_eq(ml_net_snmp_find(s, "UDP", "inuse", &v), 0);
+	ck_assert_int_eq(v, 2);
+	ml_net_snmp_free(s);
+	ck_assert_int_eq(ml_net_sockstat6_read(p, &s), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "TCP6", "inuse", &v), 0);
+	ck_assert_int_eq(v, 3);
+	ck_assert_int_eq(ml_net_snmp_find(s, "UDP6", "inuse", &v), 0);
+	ck_assert_int_eq(v, 1);
+	ml_net_snmp_free(s);
+	ck_assert_int_eq(ml_net_netstat_read(p, &s), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "TcpExt", "ListenOverflows", &v), 0);
+	ck_assert_int_eq(v, 0);
 	ml_net_snmp_free(s);
 	ml_net_routes *r;
 	ck_assert_int_eq(ml_net_route_read(p, &r), 0);

@@ -258,9 +258,9 @@ START_TEST(probe_and_peak_reset)
 	ck_assert_int_eq(pi.status, 0);
 	ck_assert_int_eq(ml_wss_probe(ML_WSS_AUTO, NULL, &pi), -EINVAL);
 	ck_assert_int_eq(ml_wss_probe(ML_WSS_SOFT_DIRTY, NULL, &pi), 0);
-	int sd = ml_wss_soft_dirty_probe();
-	ck_assert_int_ge(sd, 0);
-	ck_assert_int_eq(pi.status == 0, sd == 1);
+	ml_soft_dirty_state sd;
+	ck_assert_int_eq(ml_clear_refs_probe(&sd), 0);
+	ck_assert_int_eq(pi.status == 0, sd == ML_SOFT_DIRTY_WORKS);
 	ck_assert_ptr_nonnull(pi.reason);
 	ck_assert_int_eq(ml_wss_probe(ML_WSS_IDLE, NULL, &pi), 0);
 	if (access("/sys/kernel/mm/page_idle/bitmap", F_OK) < 0)
@@ -275,7 +275,7 @@ START_TEST(probe_and_peak_reset)
 	int id = cal_map(&k, 8192, "nothp", &addr);
 	mlt_cmd_ok(k.c, "unmap %d", id);
 	long hwm = mlt_status_kb(k.c->pid, "VmHWM");
-	ck_assert_int_eq(ml_wss_reset_peak(k.p), 0);
+	ck_assert_int_eq(ml_clear_refs_write(k.p, ML_CLEAR_REFS_PEAK_RSS), 0);
 	long hwm2 = mlt_status_kb(k.c->pid, "VmHWM");
 	ck_assert_int_ge(hwm, 32768);
 	ck_assert_int_lt(hwm2, hwm - 30000);

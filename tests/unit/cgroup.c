@@ -259,6 +259,30 @@ START_TEST(value_files)
 }
 END_TEST
 
+START_TEST(keyed_files)
+{
+	static const char ev[] = "low 0\nhigh 3\nmax 7\noom 2\noom_kill 1\n";
+	uint64_t v = 99;
+	ck_assert_int_eq(ml_cgroup_keyed_parse(ev, sizeof(ev) - 1, "oom", &v), 0);
+	ck_assert_uint_eq(v, 2); /* not oom_kill's */
+	ck_assert_int_eq(ml_cgroup_keyed_parse(ev, sizeof(ev) - 1, "oom_kill", &v), 0);
+	ck_assert_uint_eq(v, 1);
+	ck_assert_int_eq(ml_cgroup_keyed_parse(ev, sizeof(ev) - 1, "max", &v), 0);
+	ck_assert_uint_eq(v, 7);
+	v = 99;
+	ck_assert_int_eq(ml_cgroup_keyed_parse(ev, sizeof(ev) - 1, "oom_group_kill", &v), -ENOENT);
+	ck_assert_int_eq(ml_cgroup_keyed_parse(ev, sizeof(ev) - 1, "lo", &v), -ENOENT);
+	ck_assert_int_eq(ml_cgroup_keyed_parse("a x\n", 4, "a", &v), -EBADMSG);
+	ck_assert_int_eq(ml_cgroup_keyed_parse("a \n", 3, "a", &v), -EBADMSG);
+	ck_assert_uint_eq(v, 99);
+	/* the last line need not end with a newline; the length bounds the search */
+	ck_assert_int_eq(ml_cgroup_keyed_parse("a 1\nb 22", 7, "b", &v), 0);
+	ck_assert_uint_eq(v, 2);
+	ck_assert_int_eq(ml_cgroup_keyed_parse(NULL, 0, "a", &v), -ENOENT);
+	ck_assert_int_eq(ml_cgroup_keyed_parse("a 1", 3, NULL, &v), -EINVAL);
+}
+END_TEST
+
 START_TEST(reads_through_a_fixture_handle)
 {
 	char path[4096];
@@ -307,6 +331,7 @@ START_TEST(memory_values_from_a_tree)
 	put(dir, "memory.current", "12345678\n");
 	put(dir, "memory.swap.max", "0\n");
 	put(dir, "memory.peak", "garbage\n");
+	put(dir, "memory.events", "low 0\nhigh 3\nmax 7\noom 2\noom_kill 1\noom_group_kill 0\n");
 	int n = snprintf(mounts, sizeof(mounts), "9 1 0:99 / %s rw - cgroup2 cgroup2 rw\n", root);
 	ml_mountinfo *mi;
 	ck_assert_int_eq(ml_mountinfo_parse(mounts, (size_t)n, &mi), 0);
@@ -328,6 +353,10 @@ START_TEST(memory_values_from_a_tree)
 	ck_assert_int_eq(m->peak.err, -EBADMSG);
 	ck_assert_int_eq(m->low.err, -ENOENT);
 	ck_assert_int_eq(m->soft_limit.err, -ENOENT); /* a v1-only file */
+	ck_assert_int_eq(m->events_max.err, 0);
+	ck_assert_uint_eq(m->events_max.value, 7);
+	ck_assert_uint_eq(m->events_oom.value, 2);
+	ck_assert_uint_eq(m->events_oom_kill.value, 1);
 	/* the parent's limit binds */
 	ck_assert_int_eq(m->effective_max.err, 0);
 	ck_assert_uint_eq(m->effective_max.value, 1073741824);
@@ -341,6 +370,8 @@ START_TEST(memory_values_from_a_tree)
 	put(dir, "memory.usage_in_bytes", "4096\n");
 	put(dir, "memory.memsw.limit_in_bytes", "2147483648\n");
 	put(a, "memory.limit_in_bytes", "536870912\n");
+	put(dir, "memory.failcnt", "9\n");
+	put(dir, "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n");
 	n = snprintf(mounts, sizeof(mounts), "9 1 0:99 / %s rw - cgroup cgroup rw,memory\n", root);
 	ck_assert_int_eq(ml_mountinfo_parse(mounts, (size_t)n, &mi), 0);
 	cg = parse("5:memory:/a/b c\n0::/\n");
@@ -353,6 +384,9 @@ START_TEST(memory_values_from_a_tree)
 	ck_assert_uint_eq(m->current.value, 4096);
 	ck_assert_uint_eq(m->memsw_max.value, 2147483648u);
 	ck_assert_int_eq(m->high.err, -ENOENT);
+	ck_assert_uint_eq(m->events_max.value, 9);
+	ck_assert_uint_eq(m->events_oom_kill.value, 4);
+	ck_assert_int_eq(m->events_oom.err, -ENOENT);
 	ck_assert_uint_eq(m->effective_max.value, 536870912);
 	ck_assert_str_eq(m->effective_dir, a);
 	ml_cgroup_memory_free(m);
@@ -391,6 +425,7 @@ int main(void)
 	tcase_add_test(tc, dir_from_fixture_mounts);
 	tcase_add_test(tc, dir_with_mount_roots);
 	tcase_add_test(tc, value_files);
+	tcase_add_test(tc, keyed_files);
 	tcase_add_test(tc, reads_through_a_fixture_handle);
 	tcase_add_test(tc, memory_values_from_a_tree);
 	suite_add_tcase(s, tc);

@@ -450,6 +450,63 @@ START_TEST(snmp6_lines)
 }
 END_TEST
 
+START_TEST(netstat_and_sockstat)
+{
+	size_t len;
+	char *buf = slurp("net/netstat", &len);
+	ml_net_snmp *s;
+	ck_assert_int_eq(ml_net_snmp_parse(buf, len, &s), 0);
+	int64_t v = -5;
+	ck_assert_int_eq(ml_net_snmp_find(s, "TcpExt", "ListenOverflows", &v), 0);
+	ck_assert_int_ge(v, 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "IpExt", "InOctets", &v), 0);
+	ck_assert_int_gt(v, 0);
+	/* cross-check every TcpExt counter with an independent reading of its two lines */
+	char *names = strstr(buf, "TcpExt:"), *vals = strstr(names + 1, "TcpExt:");
+	ck_assert(names && vals);
+	char *nl = strchr(names, '\n');
+	*nl = '\0';
+	char *q = vals + 7, *save, nonzero = 0;
+	for (char *w = strtok_r(names + 7, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		long long want = strtoll(q, &q, 10);
+		ck_assert_int_eq(ml_net_snmp_find(s, "TcpExt", w, &v), 0);
+		ck_assert_msg(v == want, "TcpExt %s: %lld, want %lld", w, (long long)v, want);
+		nonzero |= want != 0;
+	}
+	ck_assert(nonzero);
+	ml_net_snmp_free(s);
+	free(buf);
+
+	buf = slurp("net/sockstat", &len);
+	ck_assert_int_eq(ml_net_sockstat_parse(buf, len, &s), 0);
+	size_t lines = 0;
+	for (char *c = buf; *c; c++)
+		lines += *c == '\n';
+	ck_assert_uint_eq(ml_net_snmp_count(s), lines);
+	free(buf);
+	ck_assert_int_eq(ml_net_snmp_find(s, "sockets", "used", &v), 0);
+	ck_assert_int_gt(v, 0);
+	/* the child's own sockets were in use while this was captured */
+	ck_assert_int_eq(ml_net_snmp_find(s, "TCP", "inuse", &v), 0);
+	ck_assert_int_ge(v, 3);
+	ck_assert_int_eq(ml_net_snmp_find(s, "UDP", "inuse", &v), 0);
+	ck_assert_int_ge(v, 2);
+	ck_assert_int_eq(ml_net_snmp_find(s, "TCP", "mem", &v), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "FRAG", "memory", &v), 0);
+	ck_assert_uint_eq(ml_net_snmp_get(s, 1)->ncounters, 5); /* TCP: inuse orphan tw alloc mem */
+	ml_net_snmp_free(s);
+	buf = slurp("net/sockstat6", &len);
+	ck_assert_int_eq(ml_net_sockstat_parse(buf, len, &s), 0);
+	free(buf);
+	ck_assert_int_eq(ml_net_snmp_find(s, "TCP6", "inuse", &v), 0);
+	ck_assert_int_ge(v, 3);
+	ml_net_snmp_free(s);
+	static const char *const bad[] = { "TCP inuse 1\n", "TCP: inuse\n", "TCP: inuse x\n", "TCP: inuse 1 2\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(ml_net_sockstat_parse(bad[i], strlen(bad[i]), &s) == -EBADMSG, "accepted %s", bad[i]);
+}
+END_TEST
+
 START_TEST(readers_through_a_fixture_handle)
 {
 	char path[4096];
@@ -481,6 +538,12 @@ START_TEST(readers_through_a_fixture_handle)
 	ml_net_snmp_free(s);
 	ck_assert_int_eq(ml_net_snmp6_read(p, &s), 0);
 	ml_net_snmp_free(s);
+	ck_assert_int_eq(ml_net_netstat_read(p, &s), 0);
+	ml_net_snmp_free(s);
+	ck_assert_int_eq(ml_net_sockstat_read(p, &s), 0);
+	ml_net_snmp_free(s);
+	ck_assert_int_eq(ml_net_sockstat6_read(p, &s), 0);
+	ml_net_snmp_free(s);
 	ck_assert_int_eq(ml_net_snmp_read(NULL, &s), -EINVAL);
 	ml_proc_free(p);
 }
@@ -501,6 +564,7 @@ int main(void)
 	tcase_add_test(tc, dev_counters);
 	tcase_add_test(tc, snmp_pairs);
 	tcase_add_test(tc, snmp6_lines);
+	tcase_add_test(tc, netstat_and_sockstat);
 	tcase_add_test(tc, readers_through_a_fixture_handle);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);

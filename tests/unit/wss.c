@@ -82,7 +82,7 @@ START_TEST(parses_fixture_smaps)
 	ck_assert_uint_eq(kinds[ML_VMA_VSYSCALL], 1);
 	ck_assert_uint_ge(kinds[ML_VMA_FILE], 10);
 	const ml__wss_vma *last = &m.v[m.n - 1];
-	ck_assert_str_eq(m.names + last->name_off, "[vsyscall]");
+	ck_assert_str_eq(m.names.data + last->name_off, "[vsyscall]");
 
 	/* the totals agree with the kernel's own rollup of the same moment */
 	size_t rlen;
@@ -167,7 +167,11 @@ START_TEST(rejects_malformed_and_keeps_names)
 	ml__wss_vmas_free(&m);
 	parse_str("1000-2000 rw-p 00000000 00:00 0 x\nno colon here\n", &m, -EBADMSG);
 	ml__wss_vmas_free(&m);
-	/* names: spaces and trailing spaces kept, \012 back to a newline, fake suffixes kept */
+	static const char nul[] = "1000-2000 rw-p 00000000 00:00 0   a\0b\n";
+	ck_assert_int_eq(ml__wss_smaps_parse(nul, sizeof(nul) - 1, &m), -EBADMSG);
+	ml__wss_vmas_free(&m);
+	/* names as ml_maps_parse() gives them: spaces and trailing spaces kept, \012 back to a
+	 * newline, " (deleted)" moved into the flag */
 	parse_str("1000-2000 r--s 00000000 08:01 42                         /tmp/a b  \n"
 		  "Referenced:   8 kB\nVmFlags: rd sh\n"
 		  "3000-4000 r--p 00000000 08:01 43   /tmp/x\\012y (deleted)\n"
@@ -175,10 +179,12 @@ START_TEST(rejects_malformed_and_keeps_names)
 		  "7000-8000 rw-p 00000000 00:00 0   [anon:cache]\n"
 		  "8000-9000 rw-s 00000000 00:01 9   /memfd:buf (deleted)\n", &m, 0);
 	ck_assert_uint_eq(m.n, 5);
-	ck_assert_str_eq(m.names + m.v[0].name_off, "/tmp/a b  ");
+	ck_assert_str_eq(m.names.data + m.v[0].name_off, "/tmp/a b  ");
 	ck_assert_uint_eq(m.v[0].referenced, 8 * KB);
 	ck_assert_uint_eq(m.v[0].perms, ML_PERM_READ | ML_PERM_SHARED);
-	ck_assert_str_eq(m.names + m.v[1].name_off, "/tmp/x\ny (deleted)");
+	ck_assert_str_eq(m.names.data + m.v[1].name_off, "/tmp/x\ny");
+	ck_assert(m.v[1].deleted);
+	ck_assert(!m.v[0].deleted);
 	ck_assert_int_eq(m.v[1].kind, ML_VMA_FILE);
 	ck_assert_int_eq(m.v[2].kind, ML_VMA_SHMEM);
 	ck_assert_int_eq(m.v[3].kind, ML_VMA_ANON_NAMED);
@@ -241,6 +247,31 @@ START_TEST(appeared_disappeared_and_thp_bounds)
 	ml_wss_sample_free(s);
 	ml__wss_vmas_free(&before);
 	ml__wss_vmas_free(&after);
+}
+END_TEST
+
+START_TEST(torn_reads_count_once)
+{
+	ml__wss_vmas m = { 0 };
+	/* a read torn between B and its re-listing, with C split meanwhile into C1 + C2 */
+	add_vma(&m, 0x1000, 0x2000, "", PG, PG, 0);        /* A */
+	add_vma(&m, 0x3000, 0x5000, "", 2 * PG, 2 * PG, 0); /* B, first read */
+	add_vma(&m, 0x3000, 0x5000, "", 2 * PG, PG, 0);     /* B, read again */
+	add_vma(&m, 0x6000, 0x9000, "", 3 * PG, 3 * PG, 0); /* C */
+	add_vma(&m, 0x6000, 0x7000, "", PG, PG, 0);         /* C1 */
+	add_vma(&m, 0x7000, 0x9000, "", 2 * PG, 0, 0);      /* C2 */
+	ml__wss_vmas_normalize(&m);
+	ck_assert_uint_eq(m.n, 4);
+	uint64_t starts[] = { 0x1000, 0x3000, 0x6000, 0x7000 };
+	uint64_t ref = 0;
+	for (size_t i = 0; i < m.n; i++) {
+		ck_assert_uint_eq(m.v[i].start, starts[i]);
+		if (i)
+			ck_assert_uint_ge(m.v[i].start, m.v[i - 1].end);
+		ref += m.v[i].referenced;
+	}
+	ck_assert_uint_eq(ref, PG + PG + PG + 0); /* the later records */
+	ml__wss_vmas_free(&m);
 }
 END_TEST
 
@@ -334,9 +365,9 @@ START_TEST(idle_window_on_synthetic_pagemap)
 			present++;
 		}
 	}
-	ck_assert_int_eq(ml__wss_idle_mark_entries(b, e, 512, scratch), (ssize_t)present);
+	ck_assert_int_eq(ml__wss_idle_mark_entries(b, e, 512, 0, scratch), (ssize_t)present);
 	size_t acc = 99;
-	ck_assert_int_eq(ml__wss_idle_count(b, e, 512, scratch, flags, &acc), 0);
+	ck_assert_int_eq(ml__wss_idle_count(b, e, 512, 0, scratch, flags, &acc), 0);
 	ck_assert_uint_eq(acc, 0); /* nothing touched yet */
 	/* touch 40 pages; fault in 3 new ones (frames never marked) */
 	size_t touched = 0;
@@ -348,7 +379,7 @@ START_TEST(idle_window_on_synthetic_pagemap)
 	e[0] = ML__PM_PRESENT | 60000;
 	e[7] = ML__PM_PRESENT | 60001;
 	e[14] = ML__PM_PRESENT | 60002;
-	ck_assert_int_eq(ml__wss_idle_count(b, e, 512, scratch, flags, &acc), 0);
+	ck_assert_int_eq(ml__wss_idle_count(b, e, 512, 0, scratch, flags, &acc), 0);
 	ck_assert_uint_eq(acc, touched + 3);
 	ml_idle_free(b);
 	unlink(path);
@@ -362,9 +393,12 @@ START_TEST(soft_dirty_counts)
 	/* only present pages count: a soft-dirty bit on a swap entry is a page not in RAM */
 	ck_assert_uint_eq(ml__wss_count_soft_dirty(e, 5), 1);
 	uint64_t p[5];
-	ck_assert_uint_eq(ml__wss_present_pfns(e, 5, p), 2);
+	ck_assert_uint_eq(ml__wss_present_pfns(e, 5, 0, p), 2);
 	ck_assert_uint_eq(p[0], 5);
 	ck_assert_uint_eq(p[1], 6);
+	/* the shared zero page is never counted (it can never be marked idle) */
+	ck_assert_uint_eq(ml__wss_present_pfns(e, 5, 6, p), 1);
+	ck_assert_uint_eq(p[0], 5);
 }
 END_TEST
 
@@ -418,6 +452,7 @@ int main(void)
 	tcase_add_test(t, builds_sample_from_fixture_window);
 	tcase_add_test(t, rejects_malformed_and_keeps_names);
 	tcase_add_test(t, appeared_disappeared_and_thp_bounds);
+	tcase_add_test(t, torn_reads_count_once);
 	tcase_add_test(t, idle_bitmap_on_a_file);
 	tcase_add_test(t, idle_window_on_synthetic_pagemap);
 	tcase_add_test(t, soft_dirty_counts);

@@ -601,7 +601,8 @@ static int vs_scan(gp_scratch *sc, uint64_t base, size_t scan_lo)
 		return -ENOMEM;
 	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
 		return -EIO;
-	qsort(sc->raw, sc->nraw, sizeof(*sc->raw), cmp_raw);
+	if (sc->nraw > 1)
+		qsort(sc->raw, sc->nraw, sizeof(*sc->raw), cmp_raw);
 	for (size_t i = 0; i < sc->nraw; i++)
 		sc->raw[i].end += from;
 	size_t i = 0;
@@ -709,7 +710,8 @@ int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, uin
 		if (r < 0)
 			return r;
 	}
-	qsort(sc->hits, sc->nhits, sizeof(*sc->hits), cmp_hit);
+	if (sc->nhits > 1)
+		qsort(sc->hits, sc->nhits, sizeof(*sc->hits), cmp_hit);
 	*hits = sc->hits;
 	*nhits = sc->nhits;
 	return 0;

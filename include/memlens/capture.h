@@ -1,0 +1,114 @@
+/* ml_capture: a live process into a snapshot file (or plain ELF core), frozen briefly and read without faulting anything in. */
+#ifndef MEMLENS_CAPTURE_H
+#define MEMLENS_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <memlens/common.h>
+#include <memlens/proc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How the target is held still while its memory is read. */
+typedef enum ml_capture_freeze {
+	/** PTRACE_SEIZE + PTRACE_INTERRUPT every thread (see ml_freeze_start()); registers
+	 *  are read; released as soon as the memory has been read. */
+	ML_CAPTURE_FREEZE_PTRACE = 0,
+	/** Not stopped at all: memory is read while the process runs, so the snapshot may
+	 *  mix moments ("smeared", said in its manifest); no registers (zeroed NT_PRSTATUS). */
+	ML_CAPTURE_FREEZE_NONE = 1,
+} ml_capture_freeze;
+
+/** Counters handed to the progress callback. */
+typedef struct ml_capture_progress {
+	uint64_t bytes_total;   /**< bytes of the mappings' dumped parts */
+	uint64_t bytes_scanned; /**< of those, examined so far */
+	uint64_t bytes_read;    /**< data bytes read from the target */
+	uint64_t bytes_done;    /**< data bytes compressed/written by the snapshot writer */
+	uint64_t bytes_stored;  /**< bytes written to the file so far */
+	bool released;          /**< the target runs again */
+} ml_capture_progress;
+
+/** Called now and then from the capturing thread; return nonzero to cancel (-ECANCELED). */
+typedef int (*ml_capture_progress_fn)(void *ctx, const ml_capture_progress *p);
+
+/** Options of ml_capture(); zero fields mean the default. */
+typedef struct ml_capture_opts {
+	size_t sz;
+	ml_capture_freeze freeze;
+	/** Write the plain kernel-layout ELF core instead of a compressed snapshot. */
+	bool elf;
+	/** Replace an existing output (atomically; a symlink is still refused). */
+	bool overwrite;
+	/** Use @filter instead of the process's /proc/PID/coredump_filter. */
+	bool has_filter;
+	uint64_t filter;
+	/** Also capture mappings marked MADV_DONTDUMP (VmFlags "dd"). */
+	bool include_dontdump;
+	/** Read swapped-out pages (this swaps them in); by default they are recorded as excluded. */
+	bool read_swapped;
+	/** Snapshot writer settings (see ml_snapshot_writer_opts): chunk size, zlib level,
+	 *  worker threads, and how much captured memory may wait for compression before
+	 *  reading blocks: the larger, the sooner the target is released. */
+	uint32_t chunk_size;
+	int level;
+	unsigned threads;
+	uint64_t max_buffer;
+	/** How long to wait for every thread to stop (ns); 0 = 5 s. */
+	uint64_t freeze_timeout_ns;
+	ml_capture_progress_fn progress;
+	void *progress_ctx;
+} ml_capture_opts;
+
+/** What a capture did. */
+typedef struct ml_capture_result {
+	uint64_t stop_ns;      /**< how long the target was held (0 with ML_CAPTURE_FREEZE_NONE) */
+	uint64_t total_ns;     /**< wall time of the whole capture */
+	uint64_t read_ns;      /**< time spent examining and reading memory */
+	size_t threads;        /**< threads captured */
+	size_t mappings;       /**< mappings listed */
+	uint64_t bytes_mapped; /**< size of all mappings */
+	uint64_t bytes_data;   /**< bytes read and stored */
+	uint64_t bytes_zero;   /**< bytes known to be zero (zero page, all-zero chunks, file holes) */
+	uint64_t bytes_unpopulated; /**< bytes never touched (nothing read) */
+	uint64_t bytes_excluded;    /**< bytes left out by coredump_filter / DONTDUMP / swap */
+	uint64_t bytes_unreadable;  /**< bytes that could not be read */
+	uint64_t file_size;    /**< size of the output file */
+	uint64_t disk_bytes;   /**< space it takes on disk (less than file_size when sparse) */
+	uint64_t filter;       /**< coredump_filter applied */
+	bool smeared;          /**< read while the target ran */
+} ml_capture_result;
+
+/**
+ * Captures the live process @p into @path: freezes it (per @o->freeze), reads its
+ * mappings (smaps), registers (NT_PRSTATUS, NT_FPREGSET, NT_X86_XSTATE per thread),
+ * NT_PRPSINFO, NT_SIGINFO, NT_AUXV and NT_FILE in the kernel's layouts and order, picks
+ * mappings as the kernel's core dump would (coredump_filter, VM_DONTDUMP), reads only
+ * populated pages (PAGEMAP_SCAN; pages of file and shared mappings that are not mapped
+ * in the target are read from the file through /proc/PID/map_files, never faulted in),
+ * releases the target as soon as everything is read, and publishes the file atomically
+ * (mode 0600; nothing is left at @path on failure).
+ * @param o options or NULL; @param ret result or NULL.
+ * @return 0;
+ *   -ESRCH the process does not exist or exited during the capture;
+ *   -EPERM/-EACCES not allowed (ptrace access: same uid and kernel.yama.ptrace_scope,
+ *    or CAP_SYS_PTRACE);
+ *   -EBUSY already traced (a debugger is attached);
+ *   -EEXIST @path exists and !overwrite; -ELOOP @path is a symbolic link;
+ *   -ENOSPC/-EDQUOT/-EIO writing; -ETIMEDOUT a thread would not stop;
+ *   -ECANCELED the progress callback cancelled; -EOPNOTSUPP no snapshot writer in this build;
+ *   -EINVAL; -ENOMEM.
+ */
+ML_API int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o,
+		      ml_capture_result *ret);
+
+/** Words for the last step ml_capture() failed in, in this thread ("reading smaps"), or "". */
+ML_API const char *ml_capture_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

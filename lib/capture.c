@@ -1,0 +1,854 @@
+/* ml_capture: freeze, list and pick mappings, build the core notes, read populated pages into the snapshot writer, release. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal/internal.h"
+#include "internal/capture_impl.h"
+#include <memlens/capture.h>
+#include <memlens/freeze.h>
+
+#include <memlens/snapshot.h>
+#define ML_HAVE_WRITER 1
+
+/* Until the snapshot writer is part of every build, capture links without it and says so
+ * at run time (-EOPNOTSUPP) instead of breaking the library's link. */
+#pragma weak ml_snapshot_writer_open
+#pragma weak ml_snapshot_writer_add_data
+#pragma weak ml_snapshot_writer_add_file
+#pragma weak ml_snapshot_writer_add_note
+#pragma weak ml_snapshot_writer_add_run
+#pragma weak ml_snapshot_writer_commit
+#pragma weak ml_snapshot_writer_error
+#pragma weak ml_snapshot_writer_finish
+#pragma weak ml_snapshot_writer_free
+#pragma weak ml_snapshot_writer_progress
+#pragma weak ml_snapshot_writer_reserve
+#pragma weak ml_snapshot_writer_set_info
+#pragma weak ml_snapshot_writer_set_mappings
+
+static __thread char cap_err[256];
+
+const char *ml_capture_error(void) { return cap_err; }
+
+static int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int err, const char *fmt, ...)
+{
+	if (!cap_err[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(cap_err, sizeof(cap_err), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+#ifndef ML_HAVE_WRITER
+
+int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_capture_result *ret)
+{
+	(void)p; (void)path; (void)o; (void)ret;
+	cap_err[0] = '\0';
+	return fail(-EOPNOTSUPP, "this build has no snapshot writer");
+}
+
+#else
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- PAGEMAP_SCAN, declared here: the system headers predate it ---- */
+
+struct cap_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+struct cap_region {
+	uint64_t start, end, categories;
+};
+#define CAP_PAGEMAP_SCAN _IOWR('f', 16, struct cap_pm_scan_arg)
+#define CAP_PRESENT (1ull << 3)
+#define CAP_SWAPPED (1ull << 4)
+#define CAP_PFNZERO (1ull << 5)
+#define CAP_NREG 512
+
+typedef struct cap {
+	const ml_proc *p;
+	pid_t pid;
+	ml_capture_opts o;
+	ml_snapshot_writer *w;
+	ml_freeze *fz;
+	ml__cvma *v;
+	size_t nv;
+	int pmfd, memfd;
+	bool scan_broken;
+	uint64_t page;
+	ml_capture_result res;
+	ml_capture_progress prog;
+	uint64_t next_prog;
+	struct cap_region reg[CAP_NREG];
+	uint64_t *pme; /* emulation buffer */
+} cap;
+
+static int progress(cap *c, bool force)
+{
+	if (!c->o.progress)
+		return 0;
+	if (!force && c->prog.bytes_scanned < c->next_prog)
+		return 0;
+	c->next_prog = c->prog.bytes_scanned + (32u << 20);
+	ml_snapshot_progress sp;
+	if (ml_snapshot_writer_progress(c->w, &sp) == 0) {
+		c->prog.bytes_done = sp.bytes_done;
+		c->prog.bytes_stored = sp.bytes_stored;
+	}
+	if (c->o.progress(c->o.progress_ctx, &c->prog))
+		return fail(-ECANCELED, "cancelled");
+	return 0;
+}
+
+static int add_run(cap *c, uint64_t a, uint64_t len, ml_run_kind k)
+{
+	if (!len)
+		return 0;
+	int r = ml_snapshot_writer_add_run(c->w, a, len, k);
+	if (r < 0)
+		return fail(r, "recording %#" PRIx64 "-%#" PRIx64 ": %s", a, a + len,
+			    ml_snapshot_writer_error(c->w));
+	switch (k) {
+	case ML_RUN_ZERO: c->res.bytes_zero += len; break;
+	case ML_RUN_UNPOPULATED: c->res.bytes_unpopulated += len; break;
+	case ML_RUN_EXCLUDED: c->res.bytes_excluded += len; break;
+	default: c->res.bytes_unreadable += len; break;
+	}
+	return 0;
+}
+
+/* Reads [a, b) of present memory of the target into the writer's buffers. */
+static int read_live(cap *c, uint64_t a, uint64_t b)
+{
+	while (a < b) {
+		void *buf;
+		size_t got;
+		int r = ml_snapshot_writer_reserve(c->w, a, (size_t)ML_MIN(b - a, (uint64_t)SIZE_MAX), &buf, &got);
+		if (r < 0)
+			return fail(r, "buffering %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
+		struct iovec l = { buf, got }, rv = { (void *)(uintptr_t)a, got };
+		ssize_t n = process_vm_readv(c->pid, &l, 1, &rv, 1, 0);
+		if (n < 0 && errno == ESRCH) {
+			ml_snapshot_writer_commit(c->w, a, 0);
+			return fail(-ESRCH, "the process exited during the capture");
+		}
+		size_t k = n > 0 ? (size_t)n : 0;
+		if (k < got && c->memfd >= 0) {
+			/* PROT_NONE pages that are present: /proc/PID/mem reads them (FOLL_FORCE). */
+			while (k < got) {
+				ssize_t m = pread(c->memfd, (char *)buf + k, got - k, (off_t)(a + k));
+				if (m <= 0)
+					break;
+				k += (size_t)m;
+			}
+		}
+		k &= ~(size_t)(c->page - 1);
+		r = ml_snapshot_writer_commit(c->w, a, k);
+		if (r < 0)
+			return fail(r, "writing %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
+		c->res.bytes_data += k;
+		c->prog.bytes_read += k;
+		a += k;
+		if (k < got) {
+			if (ml_proc_check(c->p) < 0)
+				return fail(-ESRCH, "the process exited during the capture");
+			/* One page could not be read (unmapped meanwhile, I/O error): say so, go on. */
+			r = add_run(c, a, c->page, ML_RUN_UNREADABLE);
+			if (r < 0)
+				return r;
+			a += c->page;
+		}
+	}
+	return 0;
+}
+
+/* An fd on the file behind mapping @v, without touching the target: map_files, or the path if it is the same file. */
+static int open_backing(cap *c, const ml__cvma *v)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64, v->vma.start, v->vma.end);
+	int fd = ml_proc_openat(c->p, name, O_RDONLY);
+	if (fd >= 0)
+		return fd;
+	if (!ml__vma_has_file(&v->vma) || v->vma.deleted)
+		return -ENOENT;
+	fd = open(v->vma.name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return ml_neg_errno();
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != v->vma.inode ||
+	    major(st.st_dev) != v->vma.dev_major || minor(st.st_dev) != v->vma.dev_minor) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+/* Pages of a file or shared mapping that the target has not mapped: their bytes are the file's. */
+static int read_file_range(cap *c, const ml__cvma *v, int fd, uint64_t a, uint64_t b)
+{
+	if (fd < 0)
+		return add_run(c, a, b - a, ML_RUN_UNREADABLE);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return add_run(c, a, b - a, ML_RUN_UNREADABLE);
+	uint64_t fsize = ((uint64_t)st.st_size + c->page - 1) & ~(c->page - 1);
+	/* Beyond the end of the file the target would get SIGBUS: nothing to read. */
+	uint64_t eof_addr = fsize > v->vma.offset ? v->vma.start + (fsize - v->vma.offset) : v->vma.start;
+	uint64_t lim = ML_MIN(b, ML_MAX(eof_addr, a));
+	while (a < lim) {
+		off_t off = (off_t)(v->vma.offset + (a - v->vma.start));
+		off_t d = lseek(fd, off, SEEK_DATA);
+		uint64_t da = d < 0 ? lim : ML_MIN(lim, v->vma.start + ((uint64_t)d - v->vma.offset));
+		if (d < 0 && errno != ENXIO)
+			da = a; /* no SEEK_DATA: treat all as data */
+		da &= ~(c->page - 1);
+		if (da > a) {
+			int r = add_run(c, a, da - a, ML_RUN_ZERO);
+			if (r < 0)
+				return r;
+			a = da;
+			continue;
+		}
+		off_t h = lseek(fd, off, SEEK_HOLE);
+		uint64_t ha = h < 0 ? lim : ML_MIN(lim, v->vma.start + ((uint64_t)h - v->vma.offset));
+		ha = (ha + c->page - 1) & ~(c->page - 1);
+		if (ha <= a)
+			ha = ML_MIN(lim, a + c->page);
+		while (a < ha) {
+			void *buf;
+			size_t got;
+			int r = ml_snapshot_writer_reserve(c->w, a, (size_t)(ha - a), &buf, &got);
+			if (r < 0)
+				return fail(r, "buffering %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
+			size_t k = 0;
+			while (k < got) {
+				ssize_t m = pread(fd, (char *)buf + k, got - k,
+						  (off_t)(v->vma.offset + (a + k - v->vma.start)));
+				if (m <= 0)
+					break;
+				k += (size_t)m;
+			}
+			if (k < got) /* the file shrank: the tail of the page reads as zeros, like a mapping */
+				memset((char *)buf + k, 0, got - k);
+			r = ml_snapshot_writer_commit(c->w, a, got);
+			if (r < 0)
+				return fail(r, "writing %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
+			c->res.bytes_data += got;
+			a += got;
+		}
+	}
+	if (lim < b)
+		return add_run(c, lim, b - lim, ML_RUN_UNREADABLE);
+	return 0;
+}
+
+/* Fills c->reg with the present or swapped runs of [a, b); *next is where to resume. */
+static ssize_t scan(cap *c, uint64_t a, uint64_t b, uint64_t *next)
+{
+	if (!c->scan_broken) {
+		struct cap_pm_scan_arg arg;
+		memset(&arg, 0, sizeof(arg));
+		arg.size = sizeof(arg);
+		arg.start = a;
+		arg.end = b;
+		arg.vec = (uint64_t)(uintptr_t)c->reg;
+		arg.vec_len = CAP_NREG;
+		arg.category_anyof_mask = CAP_PRESENT | CAP_SWAPPED;
+		arg.return_mask = CAP_PRESENT | CAP_SWAPPED | CAP_PFNZERO;
+		int n = ioctl(c->pmfd, CAP_PAGEMAP_SCAN, &arg);
+		if (n >= 0) {
+			/* walk_end may be stale unless the vector came back full. */
+			if (n < CAP_NREG)
+				*next = b;
+			else
+				*next = ML_MAX(arg.walk_end, c->reg[n - 1].end);
+			return n;
+		}
+		if (errno == ESRCH)
+			return -ESRCH;
+		c->scan_broken = true; /* before Linux 6.7: plain entries below */
+	}
+	/* Emulation on 8-byte entries, 4096 pages at a time. */
+	if (!c->pme && !(c->pme = malloc(4096 * sizeof(uint64_t))))
+		return -ENOMEM;
+	uint64_t npg = ML_MIN((b - a) / c->page, (uint64_t)4096);
+	ssize_t got = pread(c->pmfd, c->pme, npg * 8, (off_t)(a / c->page * 8));
+	if (got <= 0)
+		return got < 0 ? ml_neg_errno() : -EFAULT;
+	npg = (uint64_t)got / 8;
+	ssize_t n = 0;
+	for (uint64_t i = 0; i < npg; i++) {
+		uint64_t e = c->pme[i], cat = 0;
+		if (e >> 63)
+			cat = CAP_PRESENT;
+		else if ((e >> 62) & 1)
+			cat = CAP_SWAPPED;
+		if (!cat)
+			continue;
+		uint64_t addr = a + i * c->page;
+		if (n > 0 && c->reg[n - 1].end == addr && c->reg[n - 1].categories == cat) {
+			c->reg[n - 1].end += c->page;
+		} else {
+			if (n == CAP_NREG) {
+				*next = addr;
+				return n;
+			}
+			c->reg[n].start = addr;
+			c->reg[n].end = addr + c->page;
+			c->reg[n].categories = cat;
+			n++;
+		}
+	}
+	*next = a + npg * c->page;
+	return n;
+}
+
+/* Our own [vdso]: the same image as the target's when it has the same size. */
+static bool self_vdso(uint64_t *start, uint64_t *end)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char *buf;
+	size_t len;
+	int r = ml__read_fd_all(fd, 8192, &buf, &len);
+	close(fd);
+	if (r < 0)
+		return false;
+	ml__cvma *v;
+	size_t n;
+	bool found = false;
+	if (ml__smaps_parse(buf, len, &v, &n) == 0) {
+		for (size_t i = 0; i < n && !found; i++)
+			if (v[i].vma.kind == ML_VMA_VDSO) {
+				*start = v[i].vma.start;
+				*end = v[i].vma.end;
+				found = true;
+			}
+		ml__cvmas_free(v, n);
+	}
+	free(buf);
+	return found;
+}
+
+/* The bytes of [a, b) in mapping @v that the target has no page for. */
+static int gap(cap *c, const ml__cvma *v, int *filefd, uint64_t a, uint64_t b)
+{
+	if (a >= b)
+		return 0;
+	if (v->vma.kind == ML_VMA_VDSO) {
+		/* Its pages are mapped on first use, but their bytes are the kernel's vdso image
+		 * (gdb needs them to unwind signal frames): copy ours rather than fault them in. */
+		uint64_t s0, e0;
+		if (self_vdso(&s0, &e0) && e0 - s0 == v->vma.end - v->vma.start) {
+			int r = ml_snapshot_writer_add_data(c->w, a, (const void *)(uintptr_t)(s0 + (a - v->vma.start)),
+							    (size_t)(b - a));
+			if (r < 0)
+				return fail(r, "writing the vdso: %s", ml_snapshot_writer_error(c->w));
+			c->res.bytes_data += b - a;
+			return 0;
+		}
+		return add_run(c, a, b - a, ML_RUN_UNREADABLE);
+	}
+	bool shared = (v->vmflags & ML__VMF_SH) || (v->vma.perms & ML_PERM_SHARED);
+	if (!ml__vma_has_file(&v->vma) && !shared)
+		return add_run(c, a, b - a, ML_RUN_UNPOPULATED);
+	if (*filefd == -2)
+		*filefd = open_backing(c, v);
+	return read_file_range(c, v, *filefd, a, b);
+}
+
+static int capture_range(cap *c, const ml__cvma *v, uint64_t start, uint64_t end)
+{
+	if (ml__vma_unreadable(v))
+		return add_run(c, start, end - start, ML_RUN_UNREADABLE);
+	int filefd = -2, r = 0;
+	uint64_t pos = start;
+	while (pos < end && r == 0) {
+		uint64_t next;
+		ssize_t n = scan(c, pos, end, &next);
+		if (n < 0) {
+			if (n == -ESRCH || ml_proc_check(c->p) < 0)
+				r = fail(-ESRCH, "the process exited during the capture");
+			else if (n == -ENOMEM)
+				r = fail(-ENOMEM, "scanning pagemap");
+			else /* unmapped meanwhile (--freeze=none), or not walkable: nothing to read */
+				r = add_run(c, pos, end - pos, ML_RUN_UNREADABLE);
+			break;
+		}
+		for (ssize_t i = 0; i < n && r == 0; i++) {
+			struct cap_region *g = &c->reg[i];
+			uint64_t rs = ML_MAX(g->start, pos), re = ML_MIN(g->end, end);
+			if (rs >= re)
+				continue;
+			r = gap(c, v, &filefd, pos, rs);
+			if (r < 0)
+				break;
+			if (g->categories & CAP_PRESENT) {
+				if (g->categories & CAP_PFNZERO)
+					r = add_run(c, rs, re - rs, ML_RUN_ZERO);
+				else
+					r = read_live(c, rs, re);
+			} else if (c->o.read_swapped) {
+				r = read_live(c, rs, re);
+			} else {
+				r = add_run(c, rs, re - rs, ML_RUN_EXCLUDED);
+			}
+			pos = re;
+		}
+		if (r < 0)
+			break;
+		if (next > pos) {
+			r = gap(c, v, &filefd, pos, ML_MIN(next, end));
+			pos = ML_MIN(next, end);
+		}
+		if (r == 0)
+			r = progress(c, false);
+	}
+	if (filefd >= 0)
+		close(filefd);
+	return r;
+}
+
+/* ---- notes ---- */
+
+static int read_num_file(const ml_proc *p, const char *name, char **buf, size_t *len)
+{
+	int r = ml_proc_read_file(p, name, buf, len);
+	return r;
+}
+
+static int thread_info(cap *c, pid_t tid, bool leader, ml__thread_info *ti)
+{
+	char name[64], *st = NULL, *stat = NULL;
+	size_t sl, tl;
+	memset(ti, 0, sizeof(*ti));
+	ti->tid = tid;
+	snprintf(name, sizeof(name), "task/%d/status", (int)tid);
+	int r = read_num_file(c->p, name, &st, &sl);
+	if (r < 0)
+		return r;
+	/* The leader's times are the whole group's, as the kernel writes them. */
+	if (leader)
+		snprintf(name, sizeof(name), "stat");
+	else
+		snprintf(name, sizeof(name), "task/%d/stat", (int)tid);
+	r = read_num_file(c->p, name, &stat, &tl);
+	if (r < 0) {
+		free(st);
+		return r;
+	}
+	uint64_t u;
+	if (ml__status_num(st, sl, "SigPnd", true, &u) == 0)
+		ti->sigpend = u;
+	if (ml__status_num(st, sl, "SigBlk", true, &u) == 0)
+		ti->sighold = u;
+	if (ml__status_num(st, sl, "PPid", false, &u) == 0)
+		ti->ppid = (pid_t)u;
+	int64_t f;
+	long tck = sysconf(_SC_CLK_TCK);
+	uint64_t us_per_tick = tck > 0 ? 1000000u / (uint64_t)tck : 10000u;
+	if (ml__stat_field(stat, tl, 5, &f) == 0) ti->pgrp = (pid_t)f;
+	if (ml__stat_field(stat, tl, 6, &f) == 0) ti->sid = (pid_t)f;
+	if (ml__stat_field(stat, tl, 14, &f) == 0) ti->utime_us = (uint64_t)f * us_per_tick;
+	if (ml__stat_field(stat, tl, 15, &f) == 0) ti->stime_us = (uint64_t)f * us_per_tick;
+	if (ml__stat_field(stat, tl, 16, &f) == 0) ti->cutime_us = (uint64_t)f * us_per_tick;
+	if (ml__stat_field(stat, tl, 17, &f) == 0) ti->cstime_us = (uint64_t)f * us_per_tick;
+	free(st);
+	free(stat);
+	return 0;
+}
+
+static int add_note(cap *c, const char *name, uint32_t type, const void *d, size_t len)
+{
+	int r = ml_snapshot_writer_add_note(c->w, name, type, d, len);
+	return r < 0 ? fail(r, "adding a note: %s", ml_snapshot_writer_error(c->w)) : 0;
+}
+
+/* TIDs of the process from task/ (used when it is not frozen). */
+static int list_tids(const ml_proc *p, pid_t **ret, size_t *ret_n)
+{
+	int fd = ml_proc_openat(p, "task", O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return ml_neg_errno();
+	}
+	pid_t *t = NULL;
+	size_t n = 0, tcap = 0;
+	struct dirent *de;
+	pid_t leader = ml_proc_pid(p);
+	while ((de = readdir(d))) {
+		char *e;
+		long tid = strtol(de->d_name, &e, 10);
+		if (*e || tid <= 0)
+			continue;
+		if (ml__grow(&t, &tcap, n + 1, sizeof(*t)) < 0) {
+			closedir(d);
+			free(t);
+			return -ENOMEM;
+		}
+		t[n++] = (pid_t)tid;
+		if (tid == leader && n > 1) { /* leader first */
+			t[n - 1] = t[0];
+			t[0] = (pid_t)tid;
+		}
+	}
+	closedir(d);
+	*ret = t;
+	*ret_n = n;
+	return 0;
+}
+
+static int build_notes(cap *c, const char *cmdline, size_t cmdline_len, const char *comm,
+		       size_t comm_len, const char *auxv, size_t auxv_len, const char *status, size_t status_len)
+{
+	pid_t *tids = NULL;
+	size_t nt;
+	int r;
+	if (c->fz) {
+		nt = ml_freeze_count(c->fz);
+		tids = malloc(nt * sizeof(*tids));
+		if (!tids)
+			return -ENOMEM;
+		for (size_t i = 0; i < nt; i++)
+			tids[i] = ml_freeze_tid(c->fz, i);
+	} else if ((r = list_tids(c->p, &tids, &nt)) < 0) {
+		return fail(r, "listing threads");
+	}
+	c->res.threads = nt;
+	unsigned char *xs = malloc(65536), *nfile = NULL;
+	if (!xs) {
+		free(tids);
+		return -ENOMEM;
+	}
+	size_t nfile_len = 0;
+	r = ml__note_file(c->v, c->nv, c->page, &nfile, &nfile_len);
+	for (size_t i = 0; i < nt && r == 0; i++) {
+		ml__thread_info ti;
+		r = thread_info(c, tids[i], i == 0, &ti);
+		if (r < 0) {
+			r = fail(r == -ENOENT ? -ESRCH : r, "reading thread %d", (int)tids[i]);
+			break;
+		}
+		unsigned char regs[216], fp[512], ps[ML__PRSTATUS_SIZE];
+		memset(regs, 0, sizeof(regs));
+		ssize_t fpl = -1, xl = -1;
+		if (c->fz) {
+			ssize_t g = ml_freeze_regset(c->fz, i, ML__NT_PRSTATUS, regs, sizeof(regs));
+			if (g < 0) {
+				r = fail(g == -ESRCH ? -ESRCH : (int)g, "reading the registers of thread %d", (int)tids[i]);
+				break;
+			}
+			fpl = ml_freeze_regset(c->fz, i, ML__NT_FPREGSET, fp, sizeof(fp));
+			xl = ml_freeze_regset(c->fz, i, ML__NT_X86_XSTATE, xs, 65536);
+		}
+		ml__note_prstatus(&ti, regs, sizeof(regs), fpl == 512, ps);
+		r = add_note(c, "CORE", ML__NT_PRSTATUS, ps, sizeof(ps));
+		if (r == 0 && i == 0) {
+			ml__proc_info pi;
+			memset(&pi, 0, sizeof(pi));
+			pi.pid = c->pid;
+			pi.ppid = ti.ppid;
+			pi.pgrp = ti.pgrp;
+			pi.sid = ti.sid;
+			pi.comm = comm;
+			pi.comm_len = comm_len;
+			pi.cmdline = cmdline;
+			pi.cmdline_len = cmdline_len;
+			uint64_t u;
+			if (ml__status_num(status, status_len, "Uid", false, &u) == 0) pi.uid = (uint32_t)u;
+			if (ml__status_num(status, status_len, "Gid", false, &u) == 0) pi.gid = (uint32_t)u;
+			char *stat;
+			size_t sl;
+			pi.state = 'S';
+			if (ml_proc_read_file(c->p, "stat", &stat, &sl) == 0) {
+				int64_t f;
+				if (ml__stat_field(stat, sl, 3, &f) == 0) pi.state = (char)f;
+				if (ml__stat_field(stat, sl, 9, &f) == 0) pi.flags = (uint64_t)f;
+				if (ml__stat_field(stat, sl, 19, &f) == 0) pi.nice = (int)f;
+				free(stat);
+			}
+			if (c->fz) /* it shows as traced now; it was running before we came */
+				pi.state = ml_freeze_stop_kind(c->fz, 0) == ML_FREEZE_GROUP_STOPPED ? 'T' : 'S';
+			unsigned char psi[ML__PRPSINFO_SIZE], si[ML__SIGINFO_SIZE];
+			ml__note_prpsinfo(&pi, psi);
+			memset(si, 0, sizeof(si));
+			if (c->fz)
+				ml_freeze_siginfo(c->fz, 0, si, sizeof(si));
+			r = add_note(c, "CORE", ML__NT_PRPSINFO, psi, sizeof(psi));
+			if (r == 0)
+				r = add_note(c, "CORE", ML__NT_SIGINFO, si, sizeof(si));
+			if (r == 0)
+				r = add_note(c, "CORE", ML__NT_AUXV, auxv, auxv_len);
+			if (r == 0)
+				r = add_note(c, "CORE", ML__NT_FILE, nfile, nfile_len);
+		}
+		if (r == 0 && fpl == 512)
+			r = add_note(c, "CORE", ML__NT_FPREGSET, fp, 512);
+		if (r == 0 && xl > 0)
+			r = add_note(c, "LINUX", ML__NT_X86_XSTATE, xs, (size_t)xl);
+	}
+	free(nfile);
+	free(xs);
+	free(tids);
+	return r;
+}
+
+/* exec bit and ELF magic of a file mapping, for the ELF_HEADERS rule. */
+static void file_facts(cap *c, const ml__cvma *v, ml__file_facts *ff)
+{
+	memset(ff, 0, sizeof(*ff));
+	int fd = open_backing(c, v);
+	if (fd < 0)
+		return;
+	struct stat st;
+	unsigned char mag[4];
+	if (fstat(fd, &st) == 0) {
+		ff->known = true;
+		ff->exec = (st.st_mode & 0111) != 0;
+		ff->elf_magic = pread(fd, mag, 4, 0) == 4 && !memcmp(mag, "\177ELF", 4);
+	}
+	close(fd);
+}
+
+static int save_file(cap *c, const char *name, const char *buf, size_t len)
+{
+	int r = ml_snapshot_writer_add_file(c->w, name, buf, len);
+	return r < 0 ? fail(r, "saving %s: %s", name, ml_snapshot_writer_error(c->w)) : 0;
+}
+
+static int run(cap *c, const char *path)
+{
+	uint64_t t0 = mono_ns();
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	char *cmdline = NULL, *comm = NULL, *auxv = NULL, *limits = NULL, *cdf = NULL, *status = NULL,
+	     *exe = NULL, *smaps = NULL, *maps = NULL;
+	size_t cmdline_len = 0, comm_len = 0, auxv_len = 0, limits_len = 0, cdf_len = 0, status_len = 0,
+	       exe_len = 0, smaps_len = 0;
+	ml_snapshot_vma *sv = NULL;
+	int r;
+
+	/* What does not change while it runs is read before it is stopped. */
+	if ((r = ml_proc_read_file(c->p, "status", &status, &status_len)) < 0) {
+		fail(r, "reading status");
+		goto out;
+	}
+	if ((r = ml_proc_read_file(c->p, "auxv", &auxv, &auxv_len)) < 0) {
+		fail(r, "reading auxv");
+		goto out;
+	}
+	ml_proc_read_file(c->p, "cmdline", &cmdline, &cmdline_len);
+	ml_proc_read_file(c->p, "comm", &comm, &comm_len);
+	if (comm && comm_len && comm[comm_len - 1] == '\n')
+		comm[--comm_len] = '\0';
+	ml_proc_read_file(c->p, "limits", &limits, &limits_len);
+	ml_proc_read_file(c->p, "coredump_filter", &cdf, &cdf_len);
+	ml_proc_readlink(c->p, "exe", &exe, &exe_len);
+	c->res.filter = c->o.has_filter ? c->o.filter : (cdf ? strtoull(cdf, NULL, 16) : 0x33);
+
+	ML_OPTS(ml_snapshot_writer_opts, wo, .format = c->o.elf ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE,
+		.chunk_size = c->o.chunk_size, .level = c->o.level, .threads = c->o.threads,
+		.max_buffer = c->o.max_buffer, .overwrite = c->o.overwrite);
+	if ((r = ml_snapshot_writer_open(path, &wo, &c->w)) < 0) {
+		fail(r, "creating the output");
+		goto out;
+	}
+	int pmfd = ml_proc_openat(c->p, "pagemap", O_RDONLY);
+	if (pmfd < 0) {
+		r = fail(pmfd, "opening pagemap");
+		goto out;
+	}
+	c->pmfd = pmfd;
+	c->memfd = ml_proc_openat(c->p, "mem", O_RDONLY);
+
+	if (c->o.freeze == ML_CAPTURE_FREEZE_PTRACE) {
+		ML_OPTS(ml_freeze_opts, fo, .timeout_ns = c->o.freeze_timeout_ns);
+		if ((r = ml_freeze_start(c->p, &fo, &c->fz)) < 0) {
+			fail(r, "freezing the threads");
+			goto out;
+		}
+	} else {
+		c->res.smeared = true;
+	}
+	uint64_t t_stop = c->fz ? ml_freeze_started_ns(c->fz) : 0;
+
+	if ((r = ml_proc_read_file(c->p, "smaps", &smaps, &smaps_len)) < 0) {
+		fail(r, "reading smaps");
+		goto out;
+	}
+	if ((r = ml__smaps_parse(smaps, smaps_len, &c->v, &c->nv)) < 0) {
+		fail(r, "parsing smaps");
+		goto out;
+	}
+	c->res.mappings = c->nv;
+	if ((r = build_notes(c, cmdline ? cmdline : "", cmdline_len, comm ? comm : "", comm_len,
+			     auxv, auxv_len, status, status_len)) < 0)
+		goto out;
+
+	/* The maps text is the header lines of smaps: the very same listing. */
+	size_t maps_len = 0;
+	for (size_t i = 0; i < c->nv; i++)
+		maps_len += c->v[i].line_len;
+	if (!(maps = malloc(maps_len + 1))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	maps_len = 0;
+	for (size_t i = 0; i < c->nv; i++) {
+		memcpy(maps + maps_len, smaps + c->v[i].line_off, c->v[i].line_len);
+		maps_len += c->v[i].line_len;
+	}
+	if ((r = save_file(c, "maps", maps, maps_len)) < 0 || (r = save_file(c, "smaps", smaps, smaps_len)) < 0 ||
+	    (r = save_file(c, "status", status, status_len)) < 0 || (r = save_file(c, "auxv", auxv, auxv_len)) < 0)
+		goto out;
+	if ((cmdline && (r = save_file(c, "cmdline", cmdline, cmdline_len)) < 0) ||
+	    (limits && (r = save_file(c, "limits", limits, limits_len)) < 0) ||
+	    (cdf && (r = save_file(c, "coredump_filter", cdf, cdf_len)) < 0))
+		goto out;
+
+	ML_OPTS(ml_snapshot_info, info, .pid = c->pid, .comm = comm, .exe = exe,
+		.capture_time_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec,
+		.freeze = c->fz ? "ptrace" : "none", .smeared = c->res.smeared,
+		.page_size = (uint32_t)c->page, .coredump_filter = c->res.filter, .has_coredump_filter = true);
+	if ((r = ml_snapshot_writer_set_info(c->w, &info)) < 0) {
+		fail(r, "describing the capture");
+		goto out;
+	}
+
+	sv = calloc(c->nv ? c->nv : 1, sizeof(*sv));
+	if (!sv) {
+		r = -ENOMEM;
+		goto out;
+	}
+	unsigned sel = c->o.include_dontdump ? ML__SEL_INCLUDE_DONTDUMP : 0;
+	for (size_t i = 0; i < c->nv; i++) {
+		const ml__cvma *v = &c->v[i];
+		ml__file_facts ff;
+		memset(&ff, 0, sizeof(ff));
+		if (v->vma.offset == 0 && ml__vma_has_file(&v->vma) && (c->res.filter & ML__CDF_ELF_HEADERS))
+			file_facts(c, v, &ff);
+		uint64_t whole = v->vma.end - v->vma.start, ds = ml__dump_size(v, c->res.filter, sel, &ff);
+		sv[i].vma = v->vma;
+		sv[i].dump_size = ds;
+		sv[i].flags = ds == 0 ? ML_SNAPSHOT_VMA_EXCLUDED : ds < whole ? ML_SNAPSHOT_VMA_DUMP_SIZE : 0;
+		c->res.bytes_mapped += whole;
+		c->res.bytes_excluded += whole - ds;
+		c->prog.bytes_total += ds;
+	}
+	if ((r = ml_snapshot_writer_set_mappings(c->w, sv, c->nv)) < 0) {
+		fail(r, "writing the mapping table: %s", ml_snapshot_writer_error(c->w));
+		goto out;
+	}
+	uint64_t t_read = mono_ns();
+	for (size_t i = 0; i < c->nv && r == 0; i++) {
+		if (sv[i].dump_size)
+			r = capture_range(c, &c->v[i], c->v[i].vma.start, c->v[i].vma.start + sv[i].dump_size);
+		c->prog.bytes_scanned += sv[i].dump_size;
+	}
+	if (r < 0)
+		goto out;
+	c->res.read_ns = mono_ns() - t_read;
+	if (c->fz) {
+		/* Everything is read (or buffered): let it run while compression finishes. */
+		int rr = ml_freeze_release(c->fz);
+		c->res.stop_ns = mono_ns() - t_stop;
+		if (rr == -ESRCH || ml_proc_check(c->p) < 0) {
+			r = fail(-ESRCH, "the process exited during the capture");
+			goto out;
+		}
+	}
+	c->prog.released = true;
+	if ((r = progress(c, true)) < 0)
+		goto out;
+	info.stop_ns = c->res.stop_ns;
+	ml_snapshot_writer_set_info(c->w, &info);
+	if ((r = ml_snapshot_writer_finish(c->w)) < 0) {
+		fail(r, "finishing the output: %s", ml_snapshot_writer_error(c->w));
+		goto out;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		c->res.file_size = (uint64_t)st.st_size;
+		c->res.disk_bytes = (uint64_t)st.st_blocks * 512;
+	}
+	c->res.total_ns = mono_ns() - t0;
+out:
+	if (c->fz) {
+		ml_freeze_free(c->fz);
+		c->fz = NULL;
+	}
+	free(sv);
+	free(cmdline);
+	free(comm);
+	free(auxv);
+	free(limits);
+	free(cdf);
+	free(status);
+	free(exe);
+	free(smaps);
+	free(maps);
+	return r;
+}
+
+int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_capture_result *ret)
+{
+	cap_err[0] = '\0';
+	if (!p || !path || !*path || !ml_proc_is_live(p) || (o && o->sz < sizeof(size_t)))
+		return fail(-EINVAL, "bad arguments");
+	if (!ml_snapshot_writer_open)
+		return fail(-EOPNOTSUPP, "this build has no snapshot writer");
+	cap *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	if (o)
+		memcpy(&c->o, o, ML_MIN(o->sz, sizeof(c->o)));
+	c->o.sz = sizeof(c->o);
+	c->p = p;
+	c->pid = ml_proc_pid(p);
+	c->pmfd = c->memfd = -1;
+	long pg = sysconf(_SC_PAGESIZE);
+	c->page = pg > 0 ? (uint64_t)pg : 4096;
+	int r = run(c, path);
+	if (r == -ENOENT && ml_proc_check(p) < 0)
+		r = -ESRCH;
+	if (r < 0 && r != -ESRCH && ml_proc_check(p) < 0)
+		r = fail(-ESRCH, "the process exited during the capture");
+	ml_snapshot_writer_free(c->w); /* after a failure this removes the unfinished file */
+	if (c->pmfd >= 0)
+		close(c->pmfd);
+	if (c->memfd >= 0)
+		close(c->memfd);
+	ml__cvmas_free(c->v, c->nv);
+	free(c->pme);
+	if (r == 0 && ret)
+		*ret = c->res;
+	free(c);
+	return r;
+}
+
+#endif

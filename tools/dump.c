@@ -1,0 +1,311 @@
+/* memlens dump: capture a live process into a snapshot file (or a plain ELF core). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+#include <memlens/capture.h>
+
+#include "common/cli.h"
+#include "common/json.h"
+
+enum {
+	OPT_FREEZE = 256, OPT_FORMAT, OPT_FILTER, OPT_DONTDUMP, OPT_SWAPPED, OPT_FORCE, OPT_MAXBUF,
+	OPT_CHUNK, OPT_LEVEL, OPT_THREADS, OPT_TIMEOUT, OPT_JSON, OPT_BYTES, OPT_PROGRESS,
+};
+
+static const ml_opt opts[] = {
+	{ "output", 'o', 1, "FILE", "write to FILE (default memlens-PID-TIME.mlcore, or .core with --format=elf)" },
+	{ "freeze", OPT_FREEZE, 1, "MODE", "ptrace (default: every thread held with PTRACE_SEIZE, no SIGSTOP) or none (read while it runs; marked smeared)" },
+	{ "format", OPT_FORMAT, 1, "FMT", "mlcore (default: compressed, seekable) or elf (the plain core gdb loads)" },
+	{ "filter", OPT_FILTER, 1, "HEX", "coredump_filter bits to apply instead of the process's own" },
+	{ "include-dontdump", OPT_DONTDUMP, 0, NULL, "also capture mappings marked MADV_DONTDUMP" },
+	{ "read-swapped", OPT_SWAPPED, 0, NULL, "read swapped-out pages (swaps them in); default: recorded as excluded" },
+	{ "force", OPT_FORCE, 0, NULL, "replace an existing output file (never through a symlink)" },
+	{ "max-buffer", OPT_MAXBUF, 1, "SIZE", "memory for data waiting to be compressed (default 512M): the target is released once all is read or buffered" },
+	{ "chunk-size", OPT_CHUNK, 1, "SIZE", "compression chunk size, 64K-4M (default 256K)" },
+	{ "level", OPT_LEVEL, 1, "N", "zlib level 1-9 (default 1)" },
+	{ "threads", OPT_THREADS, 1, "N", "compression threads (default: online CPUs)" },
+	{ "timeout", OPT_TIMEOUT, 1, "DURATION", "how long to wait for every thread to stop (default 5s)" },
+	{ "progress", OPT_PROGRESS, 0, NULL, "show progress on stderr even when it is not a terminal" },
+	{ "json", OPT_JSON, 0, NULL, "print the summary as JSON (schema memlens.dump/1)" },
+	{ "bytes", OPT_BYTES, 0, NULL, "exact byte counts in the summary" },
+	{ "quiet", 'q', 0, NULL, "no summary, no progress" },
+	ML_OPT_HELP,
+	ML_OPT_END,
+};
+
+static const ml_cmd cmd = {
+	"dump", "[options] <PID>",
+	"Captures the memory, registers and mappings of a running process into a snapshot file, "
+	"like gcore but without SIGSTOP, reading only pages that exist (nothing is faulted in), "
+	"honouring coredump_filter and MADV_DONTDUMP, and releasing the process as soon as its "
+	"memory has been read. 'memlens core expand' turns the snapshot into the ELF core gdb loads.",
+	opts, 1, 1,
+};
+
+typedef struct dump_args {
+	const char *output;
+	ml_capture_opts co;
+	bool json, bytes, quiet, progress;
+} dump_args;
+
+static int on_opt(int key, const char *arg, void *ctx)
+{
+	dump_args *a = ctx;
+	uint64_t v;
+	switch (key) {
+	case 'o':
+		a->output = arg;
+		break;
+	case OPT_FREEZE:
+		if (!strcmp(arg, "ptrace"))
+			a->co.freeze = ML_CAPTURE_FREEZE_PTRACE;
+		else if (!strcmp(arg, "none"))
+			a->co.freeze = ML_CAPTURE_FREEZE_NONE;
+		else
+			return ml_cli_usage_error(&cmd, "--freeze must be ptrace or none, not '%s'", arg), -1;
+		break;
+	case OPT_FORMAT:
+		if (!strcmp(arg, "mlcore"))
+			a->co.elf = false;
+		else if (!strcmp(arg, "elf"))
+			a->co.elf = true;
+		else
+			return ml_cli_usage_error(&cmd, "--format must be mlcore or elf, not '%s'", arg), -1;
+		break;
+	case OPT_FILTER: {
+		char *e;
+		errno = 0;
+		v = strtoull(arg, &e, 16);
+		if (!*arg || *e || errno || v > 0x1ff)
+			return ml_cli_usage_error(&cmd, "--filter takes hex coredump_filter bits (0-1ff), not '%s'", arg), -1;
+		a->co.has_filter = true;
+		a->co.filter = v;
+		break;
+	}
+	case OPT_DONTDUMP:
+		a->co.include_dontdump = true;
+		break;
+	case OPT_SWAPPED:
+		a->co.read_swapped = true;
+		break;
+	case OPT_FORCE:
+		a->co.overwrite = true;
+		break;
+	case OPT_MAXBUF:
+		if (!ml_cli_parse_size(arg, &v) || v == 0)
+			return ml_cli_usage_error(&cmd, "bad --max-buffer '%s'", arg), -1;
+		a->co.max_buffer = v;
+		break;
+	case OPT_CHUNK:
+		if (!ml_cli_parse_size(arg, &v) || v < (64u << 10) || v > (4u << 20) || v % 4096)
+			return ml_cli_usage_error(&cmd, "--chunk-size must be a multiple of 4K in 64K-4M, not '%s'", arg), -1;
+		a->co.chunk_size = (uint32_t)v;
+		break;
+	case OPT_LEVEL:
+		if (!ml_cli_parse_size(arg, &v) || v < 1 || v > 9)
+			return ml_cli_usage_error(&cmd, "--level must be 1-9, not '%s'", arg), -1;
+		a->co.level = (int)v;
+		break;
+	case OPT_THREADS:
+		if (!ml_cli_parse_size(arg, &v) || v < 1 || v > 64)
+			return ml_cli_usage_error(&cmd, "--threads must be 1-64, not '%s'", arg), -1;
+		a->co.threads = (unsigned)v;
+		break;
+	case OPT_TIMEOUT:
+		if (!ml_cli_parse_duration(arg, &v) || v == 0)
+			return ml_cli_usage_error(&cmd, "bad --timeout '%s'", arg), -1;
+		a->co.freeze_timeout_ns = v;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_BYTES:
+		a->bytes = true;
+		break;
+	case OPT_PROGRESS:
+		a->progress = true;
+		break;
+	case 'q':
+		a->quiet = true;
+		break;
+	}
+	return 0;
+}
+
+typedef struct prog_ctx {
+	bool human;
+	bool shown;
+	struct timespec start;
+} prog_ctx;
+
+static double since(const struct timespec *t)
+{
+	struct timespec n;
+	clock_gettime(CLOCK_MONOTONIC, &n);
+	return (double)(n.tv_sec - t->tv_sec) + (double)(n.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static int on_progress(void *ctx, const ml_capture_progress *p)
+{
+	prog_ctx *pc = ctx;
+	char a[32], b[32], d[32], e[32];
+	double el = since(&pc->start), frac = p->bytes_total ? (double)p->bytes_scanned / (double)p->bytes_total : 1;
+	double ratio = p->bytes_stored ? (double)p->bytes_done / (double)p->bytes_stored : 0;
+	fprintf(stderr, "\rmemlens dump: scanned %s/%s, read %s, written %s, ratio %.1fx, %s ",
+		ml_cli_fmt_size(a, p->bytes_scanned, true), ml_cli_fmt_size(b, p->bytes_total, true),
+		ml_cli_fmt_size(d, p->bytes_read, true), ml_cli_fmt_size(e, p->bytes_stored, true), ratio,
+		p->released ? "released" : "holding");
+	if (frac > 0.01 && frac < 1)
+		fprintf(stderr, "ETA %.1fs ", el / frac - el);
+	fflush(stderr);
+	pc->shown = true;
+	return 0;
+}
+
+static void default_name(char *buf, size_t len, pid_t pid, bool elf)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char ts[32];
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(buf, len, "memlens-%d-%s.%s", (int)pid, ts, elf ? "core" : "mlcore");
+}
+
+static double ms(uint64_t ns) { return (double)ns / 1e6; }
+
+int cmd_dump(int argc, char **argv);
+int cmd_dump(int argc, char **argv)
+{
+	dump_args a;
+	memset(&a, 0, sizeof(a));
+	a.co.sz = sizeof(a.co);
+	a.co.max_buffer = 512ull << 20;
+	int first;
+	int r = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	if (r)
+		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	pid_t pid;
+	if (!ml_cli_parse_pid(argv[first], &pid))
+		return ml_cli_usage_error(&cmd, "'%s' is not a PID (dump captures a running process)", argv[first]);
+
+	char namebuf[128];
+	const char *out = a.output;
+	if (!out) {
+		default_name(namebuf, sizeof(namebuf), pid, a.co.elf);
+		out = namebuf;
+	}
+	/* Refuse early, before the process is touched. */
+	struct stat st;
+	if (lstat(out, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			fprintf(stderr, "memlens: %s: is a symbolic link; refusing to write through it\n", out);
+			return ML_EXIT_ERROR;
+		}
+		if (!a.co.overwrite) {
+			fprintf(stderr, "memlens: %s: already exists (use --force to replace it)\n", out);
+			return ML_EXIT_ERROR;
+		}
+	}
+
+	ml_proc *p;
+	r = ml_proc_open(pid, &p);
+	if (r < 0)
+		return ml_cli_pid_error(pid, "cannot open the process", r);
+
+	prog_ctx pc = { .human = true };
+	clock_gettime(CLOCK_MONOTONIC, &pc.start);
+	if (!a.quiet && !a.json && (a.progress || isatty(STDERR_FILENO))) {
+		a.co.progress = on_progress;
+		a.co.progress_ctx = &pc;
+	}
+	ml_capture_result res;
+	r = ml_capture(p, out, &a.co, &res);
+	if (pc.shown)
+		fputc('\n', stderr);
+	ml_proc_free(p);
+	if (r < 0) {
+		const char *step = ml_capture_error();
+		switch (-r) {
+		case ESRCH:
+			fprintf(stderr, "memlens: pid %d: %s: no such process, or it exited during the dump; no file written\n",
+				(int)pid, *step ? step : "capture");
+			break;
+		case EPERM:
+		case EACCES:
+			return ml_cli_pid_error(pid, *step ? step : "cannot capture", r);
+		case EBUSY:
+			fprintf(stderr, "memlens: pid %d: already traced by another process (a debugger?); detach it first\n", (int)pid);
+			break;
+		case EEXIST:
+			fprintf(stderr, "memlens: %s: already exists (use --force to replace it)\n", out);
+			break;
+		case ELOOP:
+			fprintf(stderr, "memlens: %s: is a symbolic link; refusing to write through it\n", out);
+			break;
+		case ETIMEDOUT:
+			fprintf(stderr, "memlens: pid %d: a thread did not stop in time (uninterruptible sleep?); try --timeout or --freeze=none\n", (int)pid);
+			break;
+		case ENOSPC:
+		case EDQUOT:
+			fprintf(stderr, "memlens: %s: %s: no space left on the device; nothing was written\n", out, step);
+			break;
+		default:
+			fprintf(stderr, "memlens: pid %d: %s: %s\n", (int)pid, *step ? step : "capture", ml_strerror(r));
+			break;
+		}
+		return ML_EXIT_ERROR;
+	}
+
+	uint64_t dumped = res.bytes_data + res.bytes_zero + res.bytes_unpopulated + res.bytes_unreadable;
+	double ratio = res.file_size ? (double)(res.bytes_mapped - res.bytes_excluded) / (double)res.file_size : 0;
+	if (a.json) {
+		ml_json j;
+		ml_json_init(&j, stdout);
+		ml_json_obj_begin(&j);
+		ML_JSON_KSTR(&j, "schema", "memlens.dump/1");
+		ML_JSON_KI64(&j, "pid", pid);
+		ml_json_key(&j, "file");
+		ml_json_str(&j, out, strlen(out));
+		ML_JSON_KSTR(&j, "format", a.co.elf ? "elf" : "mlcore");
+		ML_JSON_KSTR(&j, "freeze", a.co.freeze == ML_CAPTURE_FREEZE_NONE ? "none" : "ptrace");
+		ML_JSON_KBOOL(&j, "smeared", res.smeared);
+		ML_JSON_KU64(&j, "stop_ns", res.stop_ns);
+		ML_JSON_KU64(&j, "read_ns", res.read_ns);
+		ML_JSON_KU64(&j, "total_ns", res.total_ns);
+		ML_JSON_KU64(&j, "threads", res.threads);
+		ML_JSON_KU64(&j, "mappings", res.mappings);
+		ML_JSON_KU64(&j, "coredump_filter", res.filter);
+		ML_JSON_KU64(&j, "bytes_mapped", res.bytes_mapped);
+		ML_JSON_KU64(&j, "bytes_dumped", dumped);
+		ML_JSON_KU64(&j, "bytes_data", res.bytes_data);
+		ML_JSON_KU64(&j, "bytes_zero", res.bytes_zero);
+		ML_JSON_KU64(&j, "bytes_unpopulated", res.bytes_unpopulated);
+		ML_JSON_KU64(&j, "bytes_excluded", res.bytes_excluded);
+		ML_JSON_KU64(&j, "bytes_unreadable", res.bytes_unreadable);
+		ML_JSON_KU64(&j, "file_size", res.file_size);
+		ML_JSON_KU64(&j, "disk_bytes", res.disk_bytes);
+		ml_json_key(&j, "ratio");
+		ml_json_double(&j, ratio);
+		ml_json_obj_end(&j);
+		fputc('\n', stdout);
+	} else if (!a.quiet) {
+		bool human = !a.bytes;
+		char s1[32], s2[32], s3[32], s4[32];
+		printf("%s: pid %d, %zu threads, %zu mappings; %s captured (%s data, %s zero/unpopulated), "
+		       "%s on disk (%.1fx); target stopped %.1f ms%s, total %.1f ms\n",
+		       out, (int)pid, res.threads, res.mappings, ml_cli_fmt_size(s1, dumped, human),
+		       ml_cli_fmt_size(s2, res.bytes_data, human),
+		       ml_cli_fmt_size(s3, res.bytes_zero + res.bytes_unpopulated, human),
+		       ml_cli_fmt_size(s4, res.file_size, human), ratio, ms(res.stop_ns),
+		       res.smeared ? " (not stopped: smeared)" : "", ms(res.total_ns));
+	}
+	return ML_EXIT_OK;
+}
