@@ -1,6 +1,7 @@
 /* Snapshots of real children: a capture through ml_source reads back the same as the live process; disk full. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,10 @@ END_TEST
 START_TEST(disk_full_is_reported_and_leaves_nothing)
 {
 	mkdir_tmp();
+	/* in a mount namespace of this test process alone: the tmpfs goes away with it,
+	 * even when an assertion ends the test early */
+	if (unshare(CLONE_NEWNS) == 0)
+		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	if (mount("tmpfs", dir, "tmpfs", 0, "size=1m,mode=0700") < 0) {
 		int e = errno;
 		rm_tmp();
