@@ -467,11 +467,14 @@ static int core_write(int argc, char **argv, bool gzip)
 	prog p = { .on = isatty(STDERR_FILENO) };
 	ML_OPTS(ml_snapshot_expand_opts, o, .no_sparse = a.no_sparse, .progress = progress, .progress_ctx = &p,
 		.level = a.level, .member_size = a.member, .verify = !a.no_verify);
+	/* the digest is computed only where the manifest has one to check it against: hashing
+	 * costs a pass over the whole expanded size, which can be terabytes of holes */
 	uint8_t d[32];
+	bool have_sha = !a.no_verify && ml_snapshot_sha256(s, d) == 0;
 	if (to_stdout)
-		r = gzip ? ml_snapshot_export_gzip(s, STDOUT_FILENO, &o, d) : ml_snapshot_expand(s, STDOUT_FILENO, &o, d);
+		r = gzip ? ml_snapshot_export_gzip(s, STDOUT_FILENO, &o, NULL) : ml_snapshot_expand(s, STDOUT_FILENO, &o, NULL);
 	else
-		r = ml_snapshot_expand_path(s, a.out, gzip, a.force, &o, d);
+		r = ml_snapshot_expand_path(s, a.out, gzip, a.force, &o, NULL);
 	int rc = ML_EXIT_OK;
 	if (r < 0) {
 		const char *e = ml_snapshot_error(s);
@@ -486,10 +489,8 @@ static int core_write(int argc, char **argv, bool gzip)
 			fprintf(stderr, "memlens: %s: cannot write: %s\n", to_stdout ? "stdout" : a.out, ml_strerror(r));
 		rc = ML_EXIT_ERROR;
 	} else if (!to_stdout && isatty(STDERR_FILENO)) {
-		char hex[65];
-		for (int i = 0; i < 32; i++)
-			snprintf(hex + 2 * i, 3, "%02x", d[i]);
-		fprintf(stderr, "memlens: wrote %s (core SHA-256 %s)\n", a.out, hex);
+		fprintf(stderr, "memlens: wrote %s%s\n", a.out,
+			have_sha ? " (its SHA-256 matches the manifest)" : "");
 	}
 	ml_snapshot_free(s);
 	return rc;

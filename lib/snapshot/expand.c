@@ -109,7 +109,8 @@ int ml_snapshot_expand(const ml_snapshot *s, int fd, const ml_snapshot_expand_op
 		f.sparse = true;
 	}
 	snap_sha256 h;
-	bool hash = ret_sha256 || o.verify;
+	uint8_t want[32];
+	bool hash = ret_sha256 || (o.verify && ml_snapshot_sha256(s, want) == 0);
 	if (hash) {
 		snap_sha256_init(&h);
 		f.k.sha = &h;
@@ -262,7 +263,8 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 	int r = ml_buf_reserve(&g.m, GZ_HDR + 65536);
 	g.m.len = GZ_HDR;
 	snap_sha256 h;
-	bool hash = ret_sha256 || o.verify;
+	uint8_t want[32];
+	bool hash = ret_sha256 || (o.verify && ml_snapshot_sha256(s, want) == 0);
 	if (hash) {
 		snap_sha256_init(&h);
 		g.k.sha = &h;

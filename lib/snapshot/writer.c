@@ -765,7 +765,8 @@ static int cmp_entry(const void *a, const void *b)
  * undumped rest excluded, adjacent non-data entries of one kind merged. */
 static int settle_entries(ml_snapshot_writer *w)
 {
-	qsort(w->ent, w->nent, sizeof(*w->ent), cmp_entry);
+	if (w->nent > 1)
+		qsort(w->ent, w->nent, sizeof(*w->ent), cmp_entry);
 	snap_entry *out = NULL;
 	size_t n = 0, cap = 0, j = 0;
 	int r = 0;
