@@ -19,13 +19,18 @@ run() { echo; echo "\$ memlens $*"; "$bin" "$@" || echo "(exit status $?)"; }
 "$bin" --version
 has maps    && run maps "$pid" --sort rss
 has maps    && run maps "$pid" --rollup
-has pagemap && run pagemap "$pid" --heap
+has pagemap && run pagemap "$pid" --populated
 has info    && run info "$pid"
 has wss     && run wss "$pid" -i 200ms
-has grep    && run grep "$pid" -F 'memlens-demo-secret'
+has grep    && run grep -F 'memlens-demo-secret' "$pid"
 if has dump; then
   out=$(mktemp -d)/demo.mlcore
   run dump "$pid" -o "$out"
   has core && run core info "$out"
+  has grep && run grep -F 'memlens-demo-secret' "$out"
+  has core && run core expand "$out" -o "${out%.mlcore}.core" && command -v gdb >/dev/null &&
+    run_gdb() { echo; echo "\$ gdb -batch -ex 'info threads' $helper ${out%.mlcore}.core";
+                gdb -batch -ex 'info threads' "$helper" "${out%.mlcore}.core" 2>&1 | tail -n 4; } && run_gdb
+  rm -rf "$(dirname "$out")"
 fi
 exit 0
