@@ -173,6 +173,12 @@ int snap_pread_all(int fd, void *p, size_t n, uint64_t off);
 /* True when all @n bytes are zero. */
 bool snap_is_zero(const void *p, size_t n);
 
+/* ---- gzip export as a source (gzsource.c) ---- */
+
+/* Opens a `memlens core export` file on @fd (taken over, closed on failure) as a source.
+ * -EBADMSG with *ret_msg (malloc'd, may be NULL) saying what is wrong. */
+int snap_gz_source_open_fd(int fd, ml_source **ret, char **ret_msg);
+
 void snap_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,5 +1,7 @@
 /* The snapshot backend of ml_source: mappings, saved /proc files, page runs and memory from an mlcore file. */
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "internal/internal.h"
 #include "internal/source_impl.h"
@@ -102,6 +104,14 @@ static const ml_source_ops snapshot_ops = {
 
 int ml__snapshot_source_open(const char *path, ml_source **ret)
 {
+	/* a gzip export of the expanded core is told apart by the gzip magic */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_neg_errno();
+	uint8_t magic[2];
+	if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+		return snap_gz_source_open_fd(fd, ret, NULL);
+	close(fd);
 	snap_src *x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;

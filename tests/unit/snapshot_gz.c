@@ -1,0 +1,395 @@
+/* The gzip export as a source: random reads, runs and maps against the snapshot it came from; corrupt and truncated exports. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <memlens/memlens.h>
+
+#include "mltest.h"
+#include "snapshot/snap.h"
+#include "snapshot_model.h"
+
+static char tmpdir[256];
+
+static void mk_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/mlsnapgzXXXXXX", t && *t ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void rm_tmpdir(void)
+{
+	char cmd[320];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	int st;
+	free(mlt_run(cmd, &st));
+}
+
+static char *tpath(const char *name)
+{
+	static char buf[4][400];
+	static int k;
+	char *b = buf[k++ & 3];
+	snprintf(b, 400, "%s/%s", tmpdir, name);
+	return b;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	uint8_t *b = malloc((size_t)st.st_size + 1);
+	ck_assert_int_eq(snap_pread_all(fd, b, (size_t)st.st_size, 0), 0);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return b;
+}
+
+static void spill(const char *path, const uint8_t *b, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(snap_write_all(fd, b, len), 0);
+	close(fd);
+}
+
+/* What a read of the expanded core gives: the model's bytes, zeros for everything not
+ * stored (an unreadable page included: the core holds zeros there), stopping at a gap. */
+static size_t model_read(const sm_model *m, uint64_t addr, uint8_t *out, size_t len)
+{
+	size_t done = 0;
+	for (size_t i = 0; i < m->n && done < len; i++) {
+		const sm_vma *v = &m->v[i];
+		uint64_t cur = addr + done;
+		if (cur < v->start || cur >= v->end) {
+			if (done && cur < v->start)
+				break;
+			continue;
+		}
+		size_t t = (size_t)ML_MIN((uint64_t)(len - done), v->end - cur);
+		for (size_t j = 0; j < t; j++) {
+			uint64_t o = cur - v->start + j;
+			out[done + j] = o < v->dump ? v->bytes[o] : 0;
+		}
+		done += t;
+	}
+	return done;
+}
+
+static void export_model(const sm_model *m, const char *mlcore, const char *gz, uint64_t member)
+{
+	ML_OPTS(ml_snapshot_writer_opts, o, .threads = 2, .max_buffer = 1 << 20);
+	ck_assert_int_eq(sm_write(m, mlcore, &o, 2), 0);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(mlcore, &s, NULL), 0);
+	ML_OPTS(ml_snapshot_expand_opts, xo, .member_size = member, .level = 1);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, gz, true, false, &xo, NULL), 0);
+	ml_snapshot_free(s);
+}
+
+static void check_source(const sm_model *m, const char *mlcore, const char *gz, unsigned nreads)
+{
+	ml_source *z, *o;
+	ck_assert_int_eq(ml_source_open(gz, &z), 0);
+	ck_assert_int_eq(ml_source_open(mlcore, &o), 0);
+	ck_assert_int_eq(ml_source_get_type(z), ML_SOURCE_SNAPSHOT);
+	ck_assert_int_eq(ml_source_pid(z), 4242);
+
+	/* maps: every mapping with its bounds and permissions */
+	ml_maps *mp;
+	ck_assert_int_eq(ml_source_maps(z, &mp), 0);
+	ck_assert_uint_eq(ml_maps_count(mp), m->n);
+	for (size_t i = 0; i < m->n; i++) {
+		const ml_vma *x = ml_maps_get(mp, i);
+		ck_assert_uint_eq(x->start, m->v[i].start);
+		ck_assert_uint_eq(x->end, m->v[i].end);
+		ck_assert_uint_eq(x->perms & ~ML_PERM_SHARED, m->v[i].perms);
+	}
+	ml_maps_free(mp);
+	char *f;
+	size_t fl;
+	ck_assert_int_eq(ml_source_read_file(z, "status", &f, &fl), -ENOENT);
+	ck_assert_int_eq(ml_source_read_file(z, "auxv", &f, &fl), 0);
+	ck_assert_uint_eq(fl, 32);
+	ck_assert_uint_eq(get64((uint8_t *)f), AT_PAGESZ);
+	free(f);
+
+	/* runs, a few at a time: stored part data, the rest excluded, as the snapshot's */
+	uint64_t lo = m->v[0].start, hi = m->v[m->n - 1].end;
+	size_t np = (size_t)((hi - lo) / SM_PAGE);
+	int8_t *kz = malloc(np), *ko = malloc(np);
+	memset(kz, -1, np);
+	memset(ko, -1, np);
+	ml_run vec[3];
+	for (int pass = 0; pass < 2; pass++) {
+		int8_t *k = pass ? ko : kz;
+		uint64_t next = lo;
+		ssize_t n;
+		while ((n = ml_source_runs(pass ? o : z, next, hi, 0, vec, 3, &next)) > 0)
+			for (ssize_t r = 0; r < n; r++)
+				for (uint64_t a = vec[r].start; a < vec[r].end; a += SM_PAGE) {
+					ml_run_kind kk = vec[r].kind;
+					if (pass && kk != ML_RUN_EXCLUDED)
+						kk = ML_RUN_DATA;
+					k[(a - lo) / SM_PAGE] = (int8_t)kk;
+				}
+		ck_assert_int_eq(n, 0);
+		ck_assert_uint_eq(next, hi);
+	}
+	for (size_t i = 0; i < m->n; i++)
+		for (uint64_t a = m->v[i].start; a < m->v[i].end; a += SM_PAGE) {
+			size_t p = (size_t)((a - lo) / SM_PAGE);
+			bool stored = a - m->v[i].start < m->v[i].dump;
+			ck_assert_int_eq(kz[p], stored ? ML_RUN_DATA : ML_RUN_EXCLUDED);
+			/* the snapshot says excluded past the dumped size, too */
+			if (!stored)
+				ck_assert_int_eq(ko[p], ML_RUN_EXCLUDED);
+		}
+	free(kz);
+	free(ko);
+
+	/* random reads: the model's bytes; the snapshot's where it reads them */
+	uint64_t s = 77;
+	uint8_t *a = malloc(1 << 20), *b = malloc(1 << 20), *c = malloc(1 << 20);
+	for (unsigned k = 0; k < nreads; k++) {
+		const sm_vma *v = &m->v[sm_rand(&s) % m->n];
+		uint64_t addr = v->start + sm_rand(&s) % (v->end - v->start);
+		size_t len = (sm_rand(&s) & 3) ? 1 + sm_rand(&s) % 9000 : 1 + sm_rand(&s) % (1 << 20);
+		ssize_t got = ml_source_read(z, addr, a, len, 0);
+		size_t want = model_read(m, addr, b, len);
+		ck_assert_msg(got == (ssize_t)want, "read 0x%llx+%zu: %zd, want %zu (%s)", (unsigned long long)addr,
+			      len, got, want, ml_source_error(z));
+		ck_assert_msg(!memcmp(a, b, want), "read 0x%llx+%zu differs", (unsigned long long)addr, len);
+		ssize_t orig = ml_source_read(o, addr, c, len, 0);
+		if (orig > 0)
+			ck_assert(!memcmp(a, c, (size_t)orig));
+	}
+	/* outside every mapping */
+	ck_assert_int_eq(ml_source_read(z, 0x1000, a, 16, 0), -EFAULT);
+	ck_assert_int_eq(ml_source_read(z, hi, a, 16, 0), -EFAULT);
+	ck_assert_str_ne(ml_source_error(z), "");
+	free(a);
+	free(b);
+	free(c);
+	ml_source_free(z);
+	ml_source_free(o);
+}
+
+START_TEST(gz_source_reads_like_the_snapshot)
+{
+	mk_tmpdir();
+	sm_model m;
+	sm_build(&m, 11, 40, 200);
+	/* members that do not line up with pages or mappings, and the default size */
+	export_model(&m, tpath("a.mlcore"), tpath("a.core.gz"), 100000);
+	check_source(&m, tpath("a.mlcore"), tpath("a.core.gz"), 20000);
+	ML_OPTS(ml_snapshot_expand_opts, xo, .level = 1);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("a.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("b.core.gz"), true, false, &xo, NULL), 0);
+	ml_snapshot_free(s);
+	check_source(&m, tpath("a.mlcore"), tpath("b.core.gz"), 2000);
+	sm_free(&m);
+	rm_tmpdir();
+}
+END_TEST
+
+/* the file offsets of the members, from their headers */
+static size_t members(const uint8_t *g, size_t len, size_t *off, size_t max)
+{
+	size_t n = 0;
+	for (size_t p = 0; p + 24 <= len && n < max; p += get32(g + p + 16))
+		off[n++] = p;
+	return n;
+}
+
+/* Writes @core as an export would: members of 50000 bytes, each with its size field. */
+static void pack(const uint8_t *core, size_t len, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	uint8_t *out = malloc(200000);
+	for (size_t pos = 0; pos < len; pos += 50000) {
+		size_t n = ML_MIN((size_t)50000, len - pos);
+		z_stream z;
+		memset(&z, 0, sizeof(z));
+		ck_assert_int_eq(deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+		z.next_in = (Bytef *)(uintptr_t)(core + pos);
+		z.avail_in = (uInt)n;
+		z.next_out = out + 24;
+		z.avail_out = 200000 - 32;
+		ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+		size_t csz = 24 + z.total_out + 8;
+		deflateEnd(&z);
+		memset(out, 0, 24);
+		out[0] = 0x1f, out[1] = 0x8b, out[2] = 8, out[3] = 4, out[9] = 3;
+		put16(out + 10, 12);
+		out[12] = 'M', out[13] = 'L';
+		put16(out + 14, 8);
+		put32(out + 16, (uint32_t)csz);
+		put32(out + 20, (uint32_t)n);
+		put32(out + csz - 8, (uint32_t)crc32(0L, core + pos, (uInt)n));
+		put32(out + csz - 4, (uint32_t)n);
+		ck_assert_int_eq(snap_write_all(fd, out, csz), 0);
+	}
+	free(out);
+	close(fd);
+}
+
+static int open_msg(const char *path, ml_source **ret, char **msg)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	*msg = NULL;
+	return snap_gz_source_open_fd(fd, ret, msg);
+}
+
+START_TEST(gz_source_corruption)
+{
+	mk_tmpdir();
+	sm_model m;
+	sm_build(&m, 5, 20, 100);
+	export_model(&m, tpath("a.mlcore"), tpath("a.core.gz"), 65536);
+	size_t len;
+	uint8_t *g = slurp(tpath("a.core.gz"), &len), *x = malloc(len);
+	size_t off[4096];
+	size_t nm = members(g, len, off, 4096);
+	ck_assert_uint_gt(nm, 8);
+	ml_source *src;
+	char *msg;
+
+	/* truncated anywhere: refused at open, saying so */
+	size_t cuts[] = { 0, 1, 10, 23, 30, off[1], off[nm / 2] + 7, len - 8, len - 1 };
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		spill(tpath("t.gz"), g, cuts[i]);
+		int r = open_msg(tpath("t.gz"), &src, &msg);
+		ck_assert_msg(r == -EBADMSG, "cut at %zu: %d", cuts[i], r);
+		ck_assert_ptr_nonnull(msg);
+		ck_assert_msg(strlen(msg) > 5, "cut at %zu: message '%s'", cuts[i], msg);
+		free(msg);
+		ck_assert_int_eq(ml_source_open(tpath("t.gz"), &src), -EBADMSG);
+	}
+
+	/* a member's size field, uncompressed size, trailer length: refused at open */
+	const size_t fields[] = { 16, 17, 19, 20, 22, 23, 3, 10, 12 };
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		memcpy(x, g, len);
+		x[off[3] + fields[i]] ^= 0x40;
+		spill(tpath("h.gz"), x, len);
+		ck_assert_int_eq(open_msg(tpath("h.gz"), &src, &msg), -EBADMSG);
+		ck_assert_msg(strstr(msg, "member 3"), "field %zu: '%s'", fields[i], msg);
+		free(msg);
+	}
+
+	/* flipped bits: in a member's CRC, in the middle of its data (a bit of a stored,
+	 * incompressible member always changes the output; in Huffman codes it may not), at
+	 * its end. The reads touching that member fail, naming it; every other read is
+	 * still right; nothing wrong is ever returned. */
+	size_t big = 1;
+	for (size_t k = 1; k < nm; k++)
+		if (get32(g + off[k] + 16) > get32(g + off[big] + 16))
+			big = k;
+	for (size_t k = 1; k < nm; k += nm / 5 + 1)
+		for (int where = 0; where < 3; where++) {
+			size_t kk = where == 1 ? big : k;
+			size_t csz = get32(g + off[kk] + 16);
+			size_t at = where == 0 ? csz - 6 : where == 1 ? 24 + (csz - 32) / 2 : csz - 9;
+			memcpy(x, g, len);
+			x[off[kk] + at] ^= 0x10;
+			spill(tpath("d.gz"), x, len);
+			ck_assert_int_eq(open_msg(tpath("d.gz"), &src, &msg), 0);
+			free(msg);
+			unsigned bad = 0;
+			uint8_t a[SM_PAGE], b[SM_PAGE];
+			char want[64];
+			snprintf(want, sizeof(want), "gzip member %zu at offset %zu", kk, off[kk]);
+			for (size_t i = 0; i < m.n; i++)
+				for (uint64_t p = m.v[i].start; p < m.v[i].end; p += SM_PAGE) {
+					ssize_t r = ml_source_read(src, p, a, SM_PAGE, 0);
+					if (r == -EBADMSG) {
+						ck_assert_msg(strstr(ml_source_error(src), want), "'%s'", ml_source_error(src));
+						bad++;
+						continue;
+					}
+					ck_assert_int_eq(r, SM_PAGE);
+					model_read(&m, p, b, SM_PAGE);
+					ck_assert(!memcmp(a, b, SM_PAGE));
+				}
+			if (where != 2)
+				ck_assert_msg(bad > 0, "member %zu (offset %zu) corrupt at %zu, no read failed", kk, off[kk], at);
+			ml_source_free(src);
+		}
+
+	/* the core inside made invalid (repacked as a well-formed export): refused at open */
+	char cmd[1200];
+	int st;
+	snprintf(cmd, sizeof(cmd), "zcat '%s' > '%s'", tpath("a.core.gz"), tpath("a.core"));
+	free(mlt_run(cmd, &st));
+	ck_assert_int_eq(st, 0);
+	size_t clen;
+	uint8_t *core = slurp(tpath("a.core"), &clen);
+	pack(core, clen, tpath("re.gz"));
+	ck_assert_int_eq(open_msg(tpath("re.gz"), &src, &msg), 0); /* the repacking itself is faithful */
+	free(msg);
+	uint8_t q[16];
+	ck_assert_int_eq(ml_source_read(src, m.v[0].start, q, 16, 0), 16);
+	ml_source_free(src);
+	struct { size_t at; uint64_t val; int width; const char *says; } bad[] = {
+		{ 16, ET_EXEC, 2, "not a 64-bit little-endian ELF core" },
+		{ 32, 65, 8, "program header table" },                          /* e_phoff */
+		{ 56, 0, 2, "program header table" },                           /* e_phnum */
+		{ 64, PT_LOAD, 4, "PT_NOTE" },                                   /* first phdr type */
+		{ 64 + 56 + 16, 0x555500000001ull, 8, "PT_LOAD 1" },            /* unaligned vaddr */
+		{ 64 + 112 + 16, 0x1000, 8, "PT_LOAD 2" },                       /* out of order */
+		{ 64 + 56 + 8, 1ull << 62, 8, "PT_LOAD 1" },                     /* data past the end */
+		{ 64 + 56 + 32, 1ull << 40, 8, "PT_LOAD 1" },                    /* filesz > memsz */
+		{ 64 + 32, 1ull << 40, 8, "PT_NOTE" },                           /* notes past the end */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *c2 = malloc(clen);
+		memcpy(c2, core, clen);
+		memcpy(c2 + bad[i].at, &bad[i].val, (size_t)bad[i].width);
+		pack(c2, clen, tpath("re.gz"));
+		free(c2);
+		ck_assert_int_eq(open_msg(tpath("re.gz"), &src, &msg), -EBADMSG);
+		ck_assert_msg(strstr(msg, bad[i].says), "case %zu: '%s'", i, msg);
+		free(msg);
+	}
+	free(core);
+
+	/* a plain gzip of the core (no size fields): refused with a hint */
+	snprintf(cmd, sizeof(cmd), "gzip -c '%s' > '%s'", tpath("a.core"), tpath("plain.gz"));
+	free(mlt_run(cmd, &st));
+	ck_assert_int_eq(st, 0);
+	ck_assert_int_eq(open_msg(tpath("plain.gz"), &src, &msg), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(msg, "memlens core export"));
+	free(msg);
+
+	/* an empty file after the magic check: not a gzip export */
+	spill(tpath("e.gz"), (const uint8_t *)"\x1f\x8b", 2);
+	ck_assert_int_eq(ml_source_open(tpath("e.gz"), &src), -EBADMSG);
+	free(g);
+	free(x);
+	sm_free(&m);
+	rm_tmpdir();
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("snapshot_gz");
+	TCase *tc = tcase_create("gz");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, gz_source_reads_like_the_snapshot);
+	tcase_add_test(tc, gz_source_corruption);
+	suite_add_tcase(s, tc);
+	return mlt_run_suite(s);
+}
