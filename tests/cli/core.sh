@@ -96,6 +96,54 @@ gzip -t "$T/a.core.gz" || fail "gzip -t"
 zcat "$T/a.core.gz" | cmp -s - "$T/a.core" || fail "zcat of the export is not the core"
 "$MEMLENS" core export "$F" -o - | zcat | cmp -s - "$T/a.core" || fail "export to a pipe"
 
+# ---- the export opens as a source: reads equal the snapshot's, maps and pagemap list it
+ranges="555500000000-55550000a000 555500019000-55550001e000 555500020000-555500027000
+	555500029000-555500031000 555500032000-55550003b000 555500001234-555500005678 555500032fff-555500033001"
+same=0
+for r in $ranges; do
+	"$MEMLENS" read --raw "$F" "$r" >"$T/want" 2>/dev/null || continue
+	expect_rc 0 "$MEMLENS" read --raw "$T/a.core.gz" "$r"
+	cmp -s "$T/out" "$T/want" || fail "read $r of the export differs from the snapshot's"
+	same=$((same + 1))
+done
+[ "$same" -ge 6 ] || fail "only $same ranges compared"
+expect_rc 0 "$MEMLENS" read "$T/a.core.gz" 0x555500000100 64
+"$MEMLENS" read "$F" 0x555500000100 64 | cmp -s - "$T/out" || fail "hexdump of the export differs"
+# an unreadable range is zeros in the core (the kernel's layout has no other way to say it)
+expect_rc 0 "$MEMLENS" read --raw "$T/a.core.gz" 55550000c000-55550000d000
+head -c 4096 /dev/zero | cmp -s - "$T/out" || fail "unreadable range of the export"
+expect_rc 2 "$MEMLENS" read "$T/a.core.gz" 0x1000 16
+# maps: the six mappings (no smaps in a core: exit 1, saying so)
+expect_rc 1 "$MEMLENS" maps "$T/a.core.gz"
+[ "$(grep -c '^5555' "$T/out")" = 6 ] || fail "maps of the export: 6 mappings"
+grep -q '^555500032000-55550003b000 rwxp' "$T/out" || fail "maps of the export: bounds and permissions"
+grep -q 'no smaps' "$T/err" || fail "maps of the export: says what it cannot show"
+expect_rc 0 "$MEMLENS" pagemap "$T/a.core.gz"
+[ "$(grep -c '^5555' "$T/out")" = 6 ] || fail "pagemap of the export"
+# damaged: a flipped byte inside the second member's data, and a truncated copy
+python3 - "$T/a.core.gz" "$T/bad.gz" "$T/short.gz" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+m1 = struct.unpack_from('<I', d, 16)[0]
+open(sys.argv[3], 'wb').write(d[:len(d) - 3])
+big, best, p = 0, 0, 0
+while p < len(d):          # the largest member: stored data, a flip always shows
+	n = struct.unpack_from('<I', d, p + 16)[0]
+	if n > best: big, best = p, n
+	p += n
+d[big + 24 + (best - 32) // 2] ^= 0x10
+open(sys.argv[2], 'wb').write(d)
+PY
+bad=0
+for r in $ranges; do
+	"$MEMLENS" read --raw "$T/bad.gz" "$r" >/dev/null 2>"$T/err"
+	rc=$?
+	[ $rc = 0 ] || [ $rc = 2 ] || fail "read of a damaged export: exit $rc"
+	[ $rc = 2 ] && bad=$((bad + 1))
+done
+[ "$bad" -ge 1 ] || fail "a damaged export read without error"
+expect_rc 2 "$MEMLENS" maps "$T/short.gz"
+
 # ---- usage
 expect_rc 64 "$MEMLENS" core
 expect_rc 64 "$MEMLENS" core frobnicate "$F"
