@@ -1,0 +1,110 @@
+/* Fuzz target: a gzip export opened as a source (member table, inflate, the ELF core inside: headers, notes, NT_FILE). */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include <memlens/memlens.h>
+
+#include "snapshot/snap.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/*
+ * Inputs whose last byte is odd are an expanded core rather than a gzip file: they are
+ * packed into well-formed members first (size from the byte before), so mutations reach
+ * the ELF header, program header and note checks behind the gzip layer.
+ */
+static void pack(int fd, const uint8_t *core, size_t len, size_t member)
+{
+	uint8_t *out = malloc(member + member / 100 + 1024);
+	if (!out)
+		return;
+	for (size_t pos = 0; pos < len; pos += member) {
+		size_t n = ML_MIN(member, len - pos);
+		z_stream z;
+		memset(&z, 0, sizeof(z));
+		if (deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			break;
+		z.next_in = (Bytef *)(uintptr_t)(core + pos);
+		z.avail_in = (uInt)n;
+		z.next_out = out + 24;
+		z.avail_out = (uInt)(member + member / 100 + 1024 - 32);
+		int zr = deflate(&z, Z_FINISH);
+		size_t csz = 24 + z.total_out + 8;
+		deflateEnd(&z);
+		if (zr != Z_STREAM_END)
+			break;
+		memset(out, 0, 24);
+		out[0] = 0x1f, out[1] = 0x8b, out[2] = 8, out[3] = 4, out[9] = 3;
+		put16(out + 10, 12);
+		out[12] = 'M', out[13] = 'L';
+		put16(out + 14, 8);
+		put32(out + 16, (uint32_t)csz);
+		put32(out + 20, (uint32_t)n);
+		put32(out + csz - 8, (uint32_t)crc32(0L, core + pos, (uInt)n));
+		put32(out + csz - 4, (uint32_t)n);
+		if (snap_write_all(fd, out, csz) < 0)
+			break;
+	}
+	free(out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("fuzz_snapshot_gz", MFD_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (size >= 2 && (data[size - 1] & 1))
+		pack(fd, data, size - 2, 256 + (size_t)data[size - 2] * 97);
+	else
+		(void)snap_write_all(fd, data, size);
+	ml_source *s;
+	char *msg = NULL;
+	if (snap_gz_source_open_fd(fd, &s, &msg) < 0) {
+		if (!msg || !*msg)
+			abort(); /* every refusal says why */
+		free(msg);
+		return 0;
+	}
+	free(msg);
+	(void)ml_source_pid(s);
+	char *f;
+	size_t fl;
+	if (ml_source_read_file(s, "auxv", &f, &fl) == 0)
+		free(f);
+	ml_maps *m;
+	if (ml_source_maps(s, &m) == 0) {
+		size_t n = ml_maps_count(m);
+		uint8_t *buf = malloc(1 << 16);
+		for (size_t i = 0; i < n && i < 64 && buf; i++) {
+			const ml_vma *v = ml_maps_get(m, i);
+			ssize_t r = ml_source_read(s, v->start, buf, 1 << 16, 0);
+			if (r > (ssize_t)(1 << 16))
+				abort();
+			(void)ml_source_read(s, v->end - 1, buf, 2, 0);
+			(void)ml_source_read(s, v->start + (v->end - v->start) / 2, buf, 4097, 0);
+		}
+		free(buf);
+		if (n) {
+			ml_run vec[3];
+			uint64_t start = ml_maps_get(m, 0)->start, end = ml_maps_get(m, n - 1)->end, next = start;
+			for (int guard = 0; guard < 10000; guard++) {
+				ssize_t k = ml_source_runs(s, next, end, 0, vec, 3, &next);
+				if (k <= 0 || next >= end)
+					break;
+				for (ssize_t j = 0; j < k; j++)
+					if (vec[j].start >= vec[j].end || vec[j].end > end)
+						abort();
+			}
+		}
+		ml_maps_free(m);
+	}
+	ml_source_free(s);
+	return 0;
+}
