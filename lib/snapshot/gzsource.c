@@ -263,6 +263,20 @@ static int scan_members(gz_src *g, uint64_t fsize)
 	return 0;
 }
 
+/* the first load ending after @addr */
+static size_t load_after(const gz_src *g, uint64_t addr)
+{
+	size_t lo = 0, hi = g->nld;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->ld[mid].vaddr + g->ld[mid].memsz <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The canonical notes: pid, auxv, and the file names of NT_FILE put on the loads. */
 static int scan_notes(gz_src *g)
 {
@@ -320,20 +334,22 @@ static int scan_notes(gz_src *g)
 			}
 			const uint8_t *e = nt_file + 16 + i * 24;
 			uint64_t s = get64(e), en = get64(e + 8), pg = get64(e + 16);
-			for (size_t j = 0; j < g->nld; j++)
-				if (g->ld[j].vaddr == s && g->ld[j].vaddr + g->ld[j].memsz == en) {
-					g->ld[j].name = nm;
-					g->ld[j].pgoff = pg <= UINT64_MAX / psz ? pg * psz : 0;
-				}
+			size_t j = load_after(g, s);
+			if (j < g->nld && g->ld[j].vaddr == s && g->ld[j].vaddr + g->ld[j].memsz == en) {
+				g->ld[j].name = nm;
+				g->ld[j].pgoff = pg <= UINT64_MAX / psz ? pg * psz : 0;
+			}
 			nm = z + 1;
 		}
 	}
 	/* the vDSO is the mapping at AT_SYSINFO_EHDR */
 	for (size_t i = 0; i + 16 <= g->auxv_len; i += 16)
-		if (get64(g->auxv + i) == AT_SYSINFO_EHDR)
-			for (size_t j = 0; j < g->nld; j++)
-				if (g->ld[j].vaddr == get64(g->auxv + i + 8) && !g->ld[j].name)
-					g->ld[j].name = "[vdso]";
+		if (get64(g->auxv + i) == AT_SYSINFO_EHDR) {
+			size_t j = load_after(g, get64(g->auxv + i + 8));
+			if (j < g->nld && g->ld[j].vaddr == get64(g->auxv + i + 8) && !g->ld[j].name)
+				g->ld[j].name = "[vdso]";
+			break;
+		}
 	return 0;
 }
 
@@ -500,20 +516,6 @@ static int gs_read_file(const void *impl, const char *name, char **ret, size_t *
 	if (ret_len)
 		*ret_len = g->auxv_len;
 	return 0;
-}
-
-/* the first load ending after @addr */
-static size_t load_after(const gz_src *g, uint64_t addr)
-{
-	size_t lo = 0, hi = g->nld;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (g->ld[mid].vaddr + g->ld[mid].memsz <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 static ssize_t gs_runs(const void *impl, uint64_t start, uint64_t end, unsigned flags,

@@ -383,6 +383,90 @@ START_TEST(gz_source_corruption)
 }
 END_TEST
 
+/* Names from NT_FILE (with file offsets) and the vDSO from the auxiliary vector; a
+ * partly dumped mapping's tail is excluded. */
+START_TEST(gz_source_names_from_core_notes)
+{
+	mk_tmpdir();
+	ml_snapshot_writer *w;
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("n.mlcore"), NULL, &w), 0);
+	uint8_t prstatus[336] = {0};
+	int32_t pid = 31337;
+	memcpy(prstatus + 32, &pid, 4);
+	uint64_t auxv[6] = { AT_PAGESZ, 4096, AT_SYSINFO_EHDR, 0x7fff0000, AT_NULL, 0 };
+	uint8_t file[16 + 2 * 24 + 64] = {0};
+	uint64_t fh[8] = { 2, 4096, 0x400000, 0x402000, 2, 0x600000, 0x601000, 0 };
+	memcpy(file, fh, sizeof(fh));
+	memcpy(file + sizeof(fh), "/usr/bin/app\0/lib/libc.so.6", 28);
+	ck_assert_int_eq(ml_snapshot_writer_add_note(w, "CORE", NT_PRSTATUS, prstatus, sizeof(prstatus)), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_note(w, "CORE", NT_AUXV, auxv, sizeof(auxv)), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_note(w, "CORE", NT_FILE, file, sizeof(fh) + 28), 0);
+	ml_snapshot_vma v[4];
+	memset(v, 0, sizeof(v));
+	const uint64_t b[4][2] = { { 0x400000, 0x402000 }, { 0x600000, 0x601000 }, { 0x601000, 0x604000 },
+				   { 0x7fff0000, 0x7fff1000 } };
+	for (int i = 0; i < 4; i++) {
+		v[i].vma.start = b[i][0];
+		v[i].vma.end = b[i][1];
+		v[i].vma.perms = ML_PERM_READ | (i == 0 || i == 3 ? ML_PERM_EXEC : ML_PERM_WRITE);
+	}
+	v[2].flags = ML_SNAPSHOT_VMA_DUMP_SIZE;
+	v[2].dump_size = 0x1000;
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, v, 4), 0);
+	uint8_t page[0x2000];
+	for (int i = 0; i < 4; i++) {
+		uint64_t n = i == 2 ? 0x1000 : b[i][1] - b[i][0];
+		memset(page, 'a' + i, sizeof(page));
+		ck_assert_int_eq(ml_snapshot_writer_add_data(w, b[i][0], page, n), 0);
+	}
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	ml_snapshot *sn;
+	ck_assert_int_eq(ml_snapshot_open(tpath("n.mlcore"), &sn, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(sn, tpath("n.gz"), true, false, NULL, NULL), 0);
+	ml_snapshot_free(sn);
+
+	ml_source *z;
+	char *msg = NULL;
+	int fd = open(tpath("n.gz"), O_RDONLY | O_CLOEXEC);
+	ck_assert_msg(snap_gz_source_open_fd(fd, &z, &msg) == 0, "%s", msg ? msg : "");
+	free(msg);
+	ck_assert_int_eq(ml_source_pid(z), 31337);
+	ml_maps *m;
+	ck_assert_int_eq(ml_source_maps(z, &m), 0);
+	ck_assert_uint_eq(ml_maps_count(m), 4);
+	const char *names[4] = { "/usr/bin/app", "/lib/libc.so.6", "", "[vdso]" };
+	const uint64_t offs[4] = { 0x2000, 0, 0, 0 };
+	for (size_t i = 0; i < 4; i++) {
+		const ml_vma *x = ml_maps_get(m, i);
+		ck_assert_uint_eq(x->start, b[i][0]);
+		ck_assert_uint_eq(x->offset, offs[i]);
+		ck_assert_uint_eq(x->name_len, strlen(names[i]));
+		ck_assert(!memcmp(x->name, names[i], x->name_len));
+	}
+	ck_assert_int_eq(ml_maps_get(m, 3)->kind, ML_VMA_VDSO);
+	ml_maps_free(m);
+	ml_run r[8];
+	uint64_t next;
+	ck_assert_int_eq(ml_source_runs(z, 0x600800, 0x604000, 0, r, 8, &next), 3);
+	ck_assert_uint_eq(next, 0x604000);
+	ck_assert(r[0].start == 0x600800 && r[0].end == 0x601000 && r[0].kind == ML_RUN_DATA);
+	ck_assert(r[1].start == 0x601000 && r[1].end == 0x602000 && r[1].kind == ML_RUN_DATA);
+	ck_assert(r[2].start == 0x602000 && r[2].end == 0x604000 && r[2].kind == ML_RUN_EXCLUDED);
+	/* one read across three adjacent mappings: data, data, then the excluded zeros */
+	uint8_t got[0x3000];
+	ck_assert_int_eq(ml_source_read(z, 0x600ff0, got, sizeof(got), 0), 0x3000);
+	ck_assert_uint_eq(got[0], 'b');
+	ck_assert_uint_eq(got[0x10], 'c');
+	ck_assert_uint_eq(got[0x100f], 'c');
+	ck_assert_uint_eq(got[0x1010], 0);
+	ck_assert_uint_eq(got[0x2fef], 0);
+	ck_assert_int_eq(ml_source_read(z, 0x603ff0, got, 64, 0), 16); /* stops at the gap */
+	ml_source_free(z);
+	rm_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_gz");
@@ -390,6 +474,7 @@ int main(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, gz_source_reads_like_the_snapshot);
 	tcase_add_test(tc, gz_source_corruption);
+	tcase_add_test(tc, gz_source_names_from_core_notes);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
