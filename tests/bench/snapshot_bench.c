@@ -10,6 +10,9 @@
  *                                             the process keeps running), with timing
  *   reads SNAPSHOT [N [SIZE]]                 random reads inside data ranges: p50/p99/max latency
  *   expand SNAPSHOT OUT                       expand to a sparse ELF core, with timing
+ *   source-reads SNAPSHOT SOURCE [N [SIZE]]   the same random reads (addresses from SNAPSHOT's
+ *                                             data ranges) through ml_source_open(SOURCE): the
+ *                                             snapshot itself or its gzip export
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -265,6 +268,52 @@ static int cmd_expand(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_source_reads(int argc, char **argv)
+{
+	if (argc < 4)
+		return 2;
+	unsigned nreads = argc > 4 ? (unsigned)atoi(argv[4]) : 2000;
+	size_t size = argc > 5 ? strtoul(argv[5], NULL, 0) : 4096;
+	ml_snapshot *s;
+	int r = ml_snapshot_open(argv[2], &s, NULL);
+	if (r < 0)
+		return die("open", r);
+	ml_source *src;
+	if ((r = ml_source_open(argv[3], &src)) < 0)
+		return die("open source", r);
+	size_t ne = ml_snapshot_entry_count(s);
+	size_t *data = malloc(ne * sizeof(*data)), nd = 0;
+	for (size_t i = 0; i < ne; i++) {
+		ml_snapshot_entry e;
+		ml_snapshot_entry_get(s, i, &e);
+		if (e.kind == ML_RUN_DATA && e.len >= size)
+			data[nd++] = i;
+	}
+	if (!nd)
+		return die("no data chunks", -ENOENT);
+	double *lat = malloc(nreads * sizeof(*lat)), t00 = now();
+	uint8_t *buf = malloc(size);
+	uint64_t x = 88172645463325252ull;
+	for (unsigned i = 0; i < nreads; i++) {
+		ml_snapshot_entry e;
+		ml_snapshot_entry_get(s, data[sm_rand(&x) % nd], &e);
+		uint64_t a = e.addr + (sm_rand(&x) % (e.len - size + 1)) / 4096 * 4096;
+		double t0 = now();
+		ssize_t k = ml_source_read(src, a, buf, size, 0);
+		lat[i] = now() - t0;
+		if (k != (ssize_t)size)
+			return die("read", (int)k);
+	}
+	double total = now() - t00;
+	qsort(lat, nreads, sizeof(*lat), cmp_d);
+	printf("%s: %u random %zu-byte reads: p50 %.3f ms, p99 %.3f ms, max %.3f ms, %.0f reads/s\n", argv[3],
+	       nreads, size, lat[nreads / 2] * 1e3, lat[(size_t)(nreads * 0.99)] * 1e3, lat[nreads - 1] * 1e3,
+	       nreads / total);
+	ml_source_free(src);
+	ml_snapshot_free(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -279,6 +328,8 @@ int main(int argc, char **argv)
 		return cmd_reads(argc, argv);
 	if (!strcmp(argv[1], "expand"))
 		return cmd_expand(argc, argv);
+	if (!strcmp(argv[1], "source-reads"))
+		return cmd_source_reads(argc, argv);
 	fprintf(stderr, "unknown command %s\n", argv[1]);
 	return 2;
 }
