@@ -24,6 +24,27 @@ char *mlt_helper_path(const char *name)
 	return p;
 }
 
+char *mlt_read_fixture(const char *rel, size_t *len)
+{
+	char *path;
+	if (asprintf(&path, "%s/proc/%s", mlt_fixture_dir(), rel) < 0)
+		abort();
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "fixture %s missing", path);
+	free(path);
+	size_t cap = 1 << 16, n = 0, got;
+	char *buf = malloc(cap);
+	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (cap - n < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
 void mlt_skip(const char *fmt, ...)
 {
 	va_list ap;

@@ -17,6 +17,9 @@ const char *mlt_fixture_dir(void);
 const char *mlt_helper_dir(void);
 /* Path of a built helper program: mlt_helper_path("ml_child") (static buffer per call site copy). */
 char *mlt_helper_path(const char *name);
+/* Reads tests/fixtures/proc/@rel whole (any size) into a NUL-terminated malloc'd buffer;
+ * fails the test if it is missing. */
+char *mlt_read_fixture(const char *rel, size_t *len);
 /* Path of the memlens binary under test. */
 const char *mlt_memlens_bin(void);
 
