@@ -354,26 +354,7 @@ int ml_net_unix_parse(const char *buf, size_t len, ml_net_unixes **ret)
 	return 0;
 }
 
-int ml_net_unix_read(const ml_proc *p, ml_net_unixes **ret)
-{
-	if (!p || !ret)
-		return -EINVAL;
-	char *buf;
-	size_t len;
-	int r = ml__net_read(p, "net/unix", &buf, &len);
-	if (r < 0)
-		return r;
-	r = ml_net_unix_parse(buf, len, ret);
-	free(buf);
-	return r;
-}
-
-size_t ml_net_unix_count(const ml_net_unixes *t) { return t ? t->n : 0; }
-
-const ml_net_unix *ml_net_unix_get(const ml_net_unixes *t, size_t i)
-{
-	return t && i < t->n ? &t->v[i] : NULL;
-}
+ML__NET_TABLE_ACCESSORS(ml_net_unix, ml_net_unixes, ml_net_unix, "net/unix")
 
 const ml_net_unix *ml_net_unix_find_inode(const ml_net_unixes *t, uint64_t inode)
 {

@@ -134,22 +134,7 @@ int ml_net_arp_parse(const char *buf, size_t len, ml_net_arps **ret)
 	return 0;
 }
 
-int ml_net_arp_read(const ml_proc *p, ml_net_arps **ret)
-{
-	if (!p || !ret)
-		return -EINVAL;
-	char *buf;
-	size_t len;
-	int r = ml__net_read(p, "net/arp", &buf, &len);
-	if (r < 0)
-		return r;
-	r = ml_net_arp_parse(buf, len, ret);
-	free(buf);
-	return r;
-}
-
-size_t ml_net_arp_count(const ml_net_arps *t) { return t ? t->n : 0; }
-const ml_net_arp *ml_net_arp_get(const ml_net_arps *t, size_t i) { return t && i < t->n ? &t->v[i] : NULL; }
+ML__NET_TABLE_ACCESSORS(ml_net_arp, ml_net_arps, ml_net_arp, "net/arp")
 
 void ml_net_arp_free(ml_net_arps *t)
 {
@@ -250,22 +235,7 @@ int ml_net_route_parse(const char *buf, size_t len, ml_net_routes **ret)
 	return 0;
 }
 
-int ml_net_route_read(const ml_proc *p, ml_net_routes **ret)
-{
-	if (!p || !ret)
-		return -EINVAL;
-	char *buf;
-	size_t len;
-	int r = ml__net_read(p, "net/route", &buf, &len);
-	if (r < 0)
-		return r;
-	r = ml_net_route_parse(buf, len, ret);
-	free(buf);
-	return r;
-}
-
-size_t ml_net_route_count(const ml_net_routes *t) { return t ? t->n : 0; }
-const ml_net_route *ml_net_route_get(const ml_net_routes *t, size_t i) { return t && i < t->n ? &t->v[i] : NULL; }
+ML__NET_TABLE_ACCESSORS(ml_net_route, ml_net_routes, ml_net_route, "net/route")
 
 void ml_net_route_free(ml_net_routes *t)
 {
@@ -344,22 +314,7 @@ int ml_net_dev_parse(const char *buf, size_t len, ml_net_devs **ret)
 	return 0;
 }
 
-int ml_net_dev_read(const ml_proc *p, ml_net_devs **ret)
-{
-	if (!p || !ret)
-		return -EINVAL;
-	char *buf;
-	size_t len;
-	int r = ml__net_read(p, "net/dev", &buf, &len);
-	if (r < 0)
-		return r;
-	r = ml_net_dev_parse(buf, len, ret);
-	free(buf);
-	return r;
-}
-
-size_t ml_net_dev_count(const ml_net_devs *t) { return t ? t->n : 0; }
-const ml_net_dev *ml_net_dev_get(const ml_net_devs *t, size_t i) { return t && i < t->n ? &t->v[i] : NULL; }
+ML__NET_TABLE_ACCESSORS(ml_net_dev, ml_net_devs, ml_net_dev, "net/dev")
 
 const ml_net_dev *ml_net_dev_find(const ml_net_devs *t, const char *name)
 {

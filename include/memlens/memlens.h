@@ -32,3 +32,4 @@
 #include <memlens/net.h>
 #include <memlens/freeze.h>
 #include <memlens/capture.h>
+#include <memlens/digest.h>

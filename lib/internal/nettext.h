@@ -37,4 +37,30 @@ static inline int ml__dead_is_gone(const ml_proc *p, int r)
 	return r;
 }
 
+
+/*
+ * The accessors every record table of the net readers shares, defined once: read (the file
+ * through the handle, then the pure parser prefix##_parse), count and get. @table_t has
+ * fields v (records) and n.
+ */
+#define ML__NET_TABLE_ACCESSORS(prefix, table_t, rec_t, file)                  \
+	int prefix##_read(const ml_proc *p, table_t **ret)                     \
+	{                                                                       \
+		if (!p || !ret)                                                 \
+			return -EINVAL;                                         \
+		char *buf;                                                      \
+		size_t len;                                                     \
+		int r = ml__net_read(p, file, &buf, &len);                      \
+		if (r < 0)                                                      \
+			return r;                                               \
+		r = prefix##_parse(buf, len, ret);                              \
+		free(buf);                                                      \
+		return r;                                                       \
+	}                                                                       \
+	size_t prefix##_count(const table_t *t) { return t ? t->n : 0; }        \
+	const rec_t *prefix##_get(const table_t *t, size_t i)                   \
+	{                                                                       \
+		return t && i < t->n ? &t->v[i] : NULL;                         \
+	}
+
 #endif

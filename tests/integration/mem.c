@@ -20,69 +20,12 @@ static unsigned char pattern(uint64_t x)
 	return b ? b : 1;
 }
 
-static uint64_t cmd_addr(mlt_child *c, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static uint64_t cmd_addr(mlt_child *c, const char *key, const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	const char *r = mlt_cmd_ok(c, "%s", cmd);
-	uint64_t a = mlt_kv(r, key);
-	ck_assert_uint_ne(a, 0);
-	return a;
-}
-
-/* Present pages of [a, a+n pages), counted with plain pagemap reads (not the library). */
-static size_t raw_present(pid_t pid, uint64_t a, size_t n)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
-	int fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	size_t c = 0, chunk = 65536;
-	uint64_t *e = malloc(chunk * 8);
-	for (size_t i = 0; i < n; i += chunk) {
-		size_t k = n - i < chunk ? n - i : chunk;
-		ck_assert_int_eq(pread(fd, e, k * 8, (off_t)((a / PG + i) * 8)), (ssize_t)(k * 8));
-		for (size_t j = 0; j < k; j++)
-			c += (e[j] >> 63) & 1;
-	}
-	free(e);
-	close(fd);
-	return c;
-}
-
-/* [start, end) of the first mapping whose maps line contains @name, via /proc text. */
-static bool find_mapping(pid_t pid, const char *name, uint64_t *start, uint64_t *end)
-{
-	char path[64], line[512];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	FILE *f = fopen(path, "r");
-	bool found = false;
-	while (f && fgets(line, sizeof(line), f)) {
-		if (strstr(line, name)) {
-			unsigned long long a, b;
-			sscanf(line, "%llx-%llx", &a, &b);
-			*start = a;
-			*end = b;
-			found = true;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return found;
-}
-
 START_TEST(reads_written_memory_exactly)
 {
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
 	ml_proc *p;
 	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
-	uint64_t a = cmd_addr(c, "addr", "anon 16");
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 16");
 	mlt_cmd_ok(c, "write 0x%llx 16", (unsigned long long)a);
 	unsigned char *buf = malloc(16 * PG);
 	for (int how = ML_MEM_AUTO; how <= ML_MEM_PROCFS; how++) {
@@ -106,7 +49,7 @@ START_TEST(short_reads_stop_at_the_first_unreadable_page)
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
 	ml_proc *p;
 	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
-	uint64_t a = cmd_addr(c, "addr", "anon 8");
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 8");
 	mlt_cmd_ok(c, "write 0x%llx 8", (unsigned long long)a);
 	mlt_cmd_ok(c, "unmap 0x%llx 4", (unsigned long long)(a + 4 * PG));
 	unsigned char buf[8 * PG];
@@ -118,11 +61,11 @@ START_TEST(short_reads_stop_at_the_first_unreadable_page)
 		ck_assert_int_eq(ml_mem_read_ex(p, a + 4 * PG, buf, PG, how), -EFAULT);
 	}
 	uint64_t vs, ve;
-	if (find_mapping(c->pid, "[vvar]", &vs, &ve)) {
+	if (mlt_find_mapping(c->pid, "[vvar]", &vs, &ve)) {
 		ck_assert_int_eq(ml_mem_read(p, vs, buf, 64), -EIO);
 		ck_assert_int_eq(ml_mem_read_ex(p, vs, buf, 64, ML_MEM_VM_READV), -EIO);
 	}
-	if (find_mapping(c->pid, "[vsyscall]", &vs, &ve))
+	if (mlt_find_mapping(c->pid, "[vsyscall]", &vs, &ve))
 		ck_assert_int_eq(ml_mem_read(p, vs, buf, 64), -EIO);
 	ml_proc_free(p);
 	mlt_child_free(c);
@@ -134,7 +77,7 @@ START_TEST(prot_none_and_secret_memory)
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
 	ml_proc *p;
 	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
-	uint64_t a = cmd_addr(c, "addr", "protnone 2");
+	uint64_t a = mlt_cmd_u64(c, "addr", "protnone 2");
 	unsigned char buf[2 * PG];
 	/* process_vm_readv refuses PROT_NONE; the fallback reads it like a debugger */
 	ck_assert_int_lt(ml_mem_read_ex(p, a, buf, sizeof(buf), ML_MEM_VM_READV), 0);
@@ -157,7 +100,7 @@ START_TEST(gone_process)
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
 	ml_proc *p;
 	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
-	uint64_t a = cmd_addr(c, "addr", "anon 1");
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 1");
 	kill(c->pid, SIGKILL);
 	mlt_wait(c);
 	unsigned char buf[16];
@@ -210,9 +153,9 @@ START_TEST(populated_reader_never_faults_pages_in)
 	ml_proc *p;
 	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
 	const size_t N = 262144; /* 1 GiB */
-	uint64_t a = cmd_addr(c, "addr", "anon %zu", N);
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon %zu", N);
 	mlt_cmd_ok(c, "write1 0x%llx %zu 16", (unsigned long long)a, N);
-	size_t present0 = raw_present(c->pid, a, N);
+	size_t present0 = mlt_present_pages(c->pid, a, N);
 	long pte0 = mlt_status_kb(c->pid, "VmPTE"), rss0 = mlt_status_kb(c->pid, "VmRSS");
 	ck_assert_uint_eq(present0, N / 16);
 	for (int em = 0; em < 2; em++) {
@@ -220,7 +163,7 @@ START_TEST(populated_reader_never_faults_pages_in)
 		uint64_t bytes = read_populated(p, a, (uint64_t)N * PG, 0, em, &pages);
 		ck_assert_uint_eq(bytes, (uint64_t)N / 16 * PG);
 		ck_assert_uint_eq(pages, N / 16);
-		ck_assert_uint_eq(raw_present(c->pid, a, N), present0);
+		ck_assert_uint_eq(mlt_present_pages(c->pid, a, N), present0);
 		ck_assert_int_eq(mlt_status_kb(c->pid, "VmPTE"), pte0);
 		ck_assert_int_eq(mlt_status_kb(c->pid, "VmRSS"), rss0);
 	}
@@ -234,7 +177,7 @@ START_TEST(populated_reader_zero_pages_and_prot_none)
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
 	ml_proc *p;
 	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
-	uint64_t a = cmd_addr(c, "addr", "anon 32");
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 32");
 	mlt_cmd_ok(c, "write 0x%llx 4", (unsigned long long)a);
 	mlt_cmd_ok(c, "readf 0x%llx 4", (unsigned long long)(a + 8 * PG));
 	ml_pagemap *pm;
@@ -262,7 +205,7 @@ START_TEST(populated_reader_zero_pages_and_prot_none)
 	ck_assert_int_eq(ml_populated_next(it, buf, sizeof(buf), sp, 8, &ns), 0);
 	ml_populated_free(it);
 	/* present PROT_NONE pages: read through the fallback */
-	uint64_t pn = cmd_addr(c, "addr", "protnone 3");
+	uint64_t pn = mlt_cmd_u64(c, "addr", "protnone 3");
 	ck_assert_int_eq(ml_populated_open(p, pn, pn + 3 * PG, NULL, &it), 0);
 	ck_assert_int_eq(ml_populated_next(it, buf, sizeof(buf), sp, 8, &ns), 3 * PG);
 	ck_assert_uint_eq(buf[PG + 1], pattern(pn + PG + 1));

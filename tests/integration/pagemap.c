@@ -19,21 +19,6 @@
 
 static mlt_child *pages_child(void) { return mlt_spawn("ml_pages", NULL); }
 
-static uint64_t cmd_addr(mlt_child *c, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static uint64_t cmd_addr(mlt_child *c, const char *key, const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	const char *r = mlt_cmd_ok(c, "%s", cmd);
-	uint64_t a = mlt_kv(r, key);
-	ck_assert_uint_ne(a, 0);
-	return a;
-}
-
 /* Plain pread of the child's pagemap, independent of the library. */
 static void raw_entries(pid_t pid, uint64_t addr, uint64_t *e, size_t n)
 {
@@ -43,17 +28,6 @@ static void raw_entries(pid_t pid, uint64_t addr, uint64_t *e, size_t n)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(pread(fd, e, n * 8, (off_t)(addr / PG * 8)), (ssize_t)(n * 8));
 	close(fd);
-}
-
-static size_t raw_present(pid_t pid, uint64_t addr, size_t n)
-{
-	uint64_t *e = malloc(n * 8);
-	raw_entries(pid, addr, e, n);
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		c += (e[i] >> 63) & 1;
-	free(e);
-	return c;
 }
 
 typedef struct fixture {
@@ -80,16 +54,16 @@ static void close_child(fixture *f)
 START_TEST(entries_match_known_page_states)
 {
 	fixture f = open_child();
-	uint64_t an = cmd_addr(f.c, "addr", "anon 8");
+	uint64_t an = mlt_cmd_u64(f.c, "addr", "anon 8");
 	mlt_cmd_ok(f.c, "write 0x%llx 2", (unsigned long long)an);
 	mlt_cmd_ok(f.c, "readf 0x%llx 2", (unsigned long long)(an + 2 * PG));
-	uint64_t sh = cmd_addr(f.c, "addr", "shared 2");
-	uint64_t pn = cmd_addr(f.c, "addr", "protnone 2");
+	uint64_t sh = mlt_cmd_u64(f.c, "addr", "shared 2");
+	uint64_t pn = mlt_cmd_u64(f.c, "addr", "protnone 2");
 	char path[] = "/tmp/ml_pages_file_XXXXXX";
 	int tfd = mkstemp(path);
 	ck_assert_int_ge(tfd, 0);
 	close(tfd);
-	uint64_t fl = cmd_addr(f.c, "addr", "file %s 64", path);
+	uint64_t fl = mlt_cmd_u64(f.c, "addr", "file %s 64", path);
 	unlink(path);
 
 	uint64_t e[8];
@@ -181,7 +155,7 @@ END_TEST
 START_TEST(thp_and_huge_zero_page)
 {
 	fixture f = open_child();
-	uint64_t t = cmd_addr(f.c, "addr", "thp");
+	uint64_t t = mlt_cmd_u64(f.c, "addr", "thp");
 	if (!ml_pagemap_has_scan(f.pm) || !ml_pagemap_pfn_visible(f.pm)) {
 		close_child(&f);
 		mlt_skip("needs PAGEMAP_SCAN and visible PFNs (root)");
@@ -271,19 +245,19 @@ START_TEST(scan_and_emulation_agree)
 		close_child(&f);
 		mlt_skip("no PAGEMAP_SCAN on this kernel: nothing to compare the emulation with");
 	}
-	uint64_t an = cmd_addr(f.c, "addr", "anon 64");
+	uint64_t an = mlt_cmd_u64(f.c, "addr", "anon 64");
 	mlt_cmd_ok(f.c, "write 0x%llx 8", (unsigned long long)an);
 	mlt_cmd_ok(f.c, "readf 0x%llx 8", (unsigned long long)(an + 16 * PG));
-	cmd_addr(f.c, "addr", "thp");
-	cmd_addr(f.c, "addr", "shared 3");
-	cmd_addr(f.c, "addr", "protnone 2");
-	cmd_addr(f.c, "addr", "alt 300");
-	cmd_addr(f.c, "first", "many 50");
+	mlt_cmd_u64(f.c, "addr", "thp");
+	mlt_cmd_u64(f.c, "addr", "shared 3");
+	mlt_cmd_u64(f.c, "addr", "protnone 2");
+	mlt_cmd_u64(f.c, "addr", "alt 300");
+	mlt_cmd_u64(f.c, "first", "many 50");
 	(void)mlt_cmd(f.c, "guard 2");
 	char path[] = "/tmp/ml_pages_file_XXXXXX";
 	int tfd = mkstemp(path);
 	close(tfd);
-	cmd_addr(f.c, "addr", "file %s 6", path);
+	mlt_cmd_u64(f.c, "addr", "file %s 6", path);
 	unlink(path);
 
 	uint64_t emul = ml_pagemap_scan_categories(f.pm, true);
@@ -346,8 +320,8 @@ START_TEST(stale_walk_end_is_handled)
 		mlt_skip("no PAGEMAP_SCAN on this kernel");
 	}
 	const size_t N = 8192;
-	uint64_t a = cmd_addr(f.c, "addr", "alt %zu", N);
-	size_t truth = raw_present(f.c->pid, a, N);
+	uint64_t a = mlt_cmd_u64(f.c, "addr", "alt %zu", N);
+	size_t truth = mlt_present_pages(f.c->pid, a, N);
 	ck_assert_uint_eq(truth, N / 2);
 
 	/* the raw ioctl: more regions than the kernel buffers, fewer than the vector holds */
@@ -407,7 +381,7 @@ END_TEST
 START_TEST(max_pages_stops_and_resumes)
 {
 	fixture f = open_child();
-	uint64_t a = cmd_addr(f.c, "addr", "anon 100");
+	uint64_t a = mlt_cmd_u64(f.c, "addr", "anon 100");
 	mlt_cmd_ok(f.c, "write 0x%llx 100", (unsigned long long)a);
 	for (int em = 0; em < 2; em++) {
 		if (!em && !ml_pagemap_has_scan(f.pm))
@@ -458,7 +432,7 @@ END_TEST
 START_TEST(gone_process_gives_esrch)
 {
 	fixture f = open_child();
-	uint64_t a = cmd_addr(f.c, "addr", "anon 4");
+	uint64_t a = mlt_cmd_u64(f.c, "addr", "anon 4");
 	mlt_cmd_ok(f.c, "write 0x%llx 4", (unsigned long long)a);
 	kill(f.c->pid, SIGKILL);
 	mlt_wait(f.c);
@@ -480,10 +454,10 @@ START_TEST(kpageflags_of_known_pages)
 	if (geteuid() != 0)
 		mlt_skip("kpageflags needs root");
 	fixture f = open_child();
-	uint64_t a = cmd_addr(f.c, "addr", "anon 8");
+	uint64_t a = mlt_cmd_u64(f.c, "addr", "anon 8");
 	mlt_cmd_ok(f.c, "write 0x%llx 4", (unsigned long long)a);
 	mlt_cmd_ok(f.c, "readf 0x%llx 4", (unsigned long long)(a + 4 * PG));
-	uint64_t t = cmd_addr(f.c, "addr", "thp");
+	uint64_t t = mlt_cmd_u64(f.c, "addr", "thp");
 	ml_kpage *k;
 	ck_assert_int_eq(ml_kpage_open(ML_KPAGE_FLAGS | ML_KPAGE_COUNT | ML_KPAGE_CGROUP, &k), 0);
 	uint64_t e[8], pfn[8], fl[8], cnt[8];
@@ -546,7 +520,7 @@ START_TEST(pfns_hidden_without_cap_sys_admin)
 	if (geteuid() != 0)
 		mlt_skip("needs root to drop to another user");
 	mlt_child *c = pages_child();
-	uint64_t a = cmd_addr(c, "addr", "anon 2");
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 2");
 	mlt_cmd_ok(c, "write 0x%llx 2", (unsigned long long)a);
 	/* the child's pagemap, opened by a process without privileges of the same uid would be
 	 * denied; we keep uid 0 but drop CAP_SYS_ADMIN from every set */

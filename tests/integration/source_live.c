@@ -20,61 +20,6 @@ static unsigned char pattern(uint64_t x)
 	return b ? b : 1;
 }
 
-static uint64_t cmd_addr(mlt_child *c, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static uint64_t cmd_addr(mlt_child *c, const char *key, const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	const char *r = mlt_cmd_ok(c, "%s", cmd);
-	uint64_t a = mlt_kv(r, key);
-	ck_assert_uint_ne(a, 0);
-	return a;
-}
-
-static size_t raw_present(pid_t pid, uint64_t a, size_t n)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
-	int fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	size_t c = 0, chunk = 65536;
-	uint64_t *e = malloc(chunk * 8);
-	for (size_t i = 0; i < n; i += chunk) {
-		size_t k = n - i < chunk ? n - i : chunk;
-		ck_assert_int_eq(pread(fd, e, k * 8, (off_t)((a / PG + i) * 8)), (ssize_t)(k * 8));
-		for (size_t j = 0; j < k; j++)
-			c += (e[j] >> 63) & 1;
-	}
-	free(e);
-	close(fd);
-	return c;
-}
-
-static bool find_mapping(pid_t pid, const char *name, uint64_t *start, uint64_t *end)
-{
-	char path[64], line[512];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	FILE *f = fopen(path, "r");
-	bool found = false;
-	while (f && fgets(line, sizeof(line), f)) {
-		if (strstr(line, name)) {
-			unsigned long long a, b;
-			sscanf(line, "%llx-%llx", &a, &b);
-			*start = a;
-			*end = b;
-			found = true;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return found;
-}
-
 START_TEST(runs_by_kind)
 {
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
@@ -82,7 +27,7 @@ START_TEST(runs_by_kind)
 	ck_assert_int_eq(ml_source_open_pid(c->pid, &s), 0);
 	ck_assert_int_eq(ml_source_get_type(s), ML_SOURCE_LIVE);
 	ck_assert_int_eq(ml_source_pid(s), c->pid);
-	uint64_t a = cmd_addr(c, "addr", "anon 16");
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 16");
 	mlt_cmd_ok(c, "write 0x%llx 4", (unsigned long long)a);
 	mlt_cmd_ok(c, "readf 0x%llx 4", (unsigned long long)(a + 4 * PG));
 	ml_run v[16];
@@ -118,7 +63,7 @@ START_TEST(runs_by_kind)
 	ck_assert_uint_eq(next, a + 16 * PG);
 	/* [vvar] is mapped but unreadable; runs never cross mappings */
 	uint64_t vs, ve;
-	if (find_mapping(c->pid, "[vvar]", &vs, &ve)) {
+	if (mlt_find_mapping(c->pid, "[vvar]", &vs, &ve)) {
 		n = ml_source_runs(s, vs, ve + PG, 0, v, 16, &next);
 		ck_assert_int_ge(n, 2);
 		ck_assert(v[0].start == vs && v[0].end == ve && v[0].kind == ML_RUN_UNREADABLE);
@@ -131,7 +76,7 @@ START_TEST(runs_by_kind)
 	for (ssize_t i = 1; i < n; i++)
 		ck_assert_uint_ge(all[i].start, all[i - 1].end);
 	/* two adjacent mappings of one kind stay two runs */
-	uint64_t m = cmd_addr(c, "first", "many 4");
+	uint64_t m = mlt_cmd_u64(c, "first", "many 4");
 	n = ml_source_runs(s, m, m + 4 * PG, 0, v, 16, &next);
 	ck_assert_int_eq(n, 4);
 	ml_source_free(s);
@@ -145,10 +90,10 @@ START_TEST(read_fills_unpopulated_with_zeros_without_faulting)
 	ml_source *s;
 	ck_assert_int_eq(ml_source_open_pid(c->pid, &s), 0);
 	const size_t N = 262144; /* 1 GiB, every 16th page written */
-	uint64_t a = cmd_addr(c, "addr", "anon %zu", N);
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon %zu", N);
 	mlt_cmd_ok(c, "write1 0x%llx %zu 16", (unsigned long long)a, N);
 	mlt_cmd_ok(c, "readf 0x%llx 1", (unsigned long long)(a + PG)); /* one zero page too */
-	size_t present0 = raw_present(c->pid, a, N);
+	size_t present0 = mlt_present_pages(c->pid, a, N);
 	long pte0 = mlt_status_kb(c->pid, "VmPTE");
 	ck_assert_uint_eq(present0, N / 16 + 1);
 	size_t chunk = 8u << 20;
@@ -163,7 +108,7 @@ START_TEST(read_fills_unpopulated_with_zeros_without_faulting)
 			ck_assert_uint_eq(buf[pg * PG + 1], 0);
 		}
 	}
-	ck_assert_uint_eq(raw_present(c->pid, a, N), present0);
+	ck_assert_uint_eq(mlt_present_pages(c->pid, a, N), present0);
 	ck_assert_int_eq(mlt_status_kb(c->pid, "VmPTE"), pte0);
 	free(buf);
 	ml_source_free(s);
@@ -176,7 +121,7 @@ START_TEST(read_prefix_and_errors)
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
 	ml_source *s;
 	ck_assert_int_eq(ml_source_open_pid(c->pid, &s), 0);
-	uint64_t a = cmd_addr(c, "addr", "anon 8");
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 8");
 	mlt_cmd_ok(c, "write 0x%llx 8", (unsigned long long)a);
 	mlt_cmd_ok(c, "unmap 0x%llx 2", (unsigned long long)(a + 4 * PG));
 	unsigned char buf[8 * PG];
@@ -186,10 +131,10 @@ START_TEST(read_prefix_and_errors)
 	ck_assert_int_eq(ml_source_read(s, a + 6 * PG + 5, buf, 16, 0), 16);
 	ck_assert_uint_eq(buf[0], pattern(a + 6 * PG + 5));
 	uint64_t vs, ve;
-	if (find_mapping(c->pid, "[vvar]", &vs, &ve))
+	if (mlt_find_mapping(c->pid, "[vvar]", &vs, &ve))
 		ck_assert_int_eq(ml_source_read(s, vs, buf, 16, 0), -EIO);
 	/* PROT_NONE but present: read like a debugger would */
-	uint64_t pn = cmd_addr(c, "addr", "protnone 2");
+	uint64_t pn = mlt_cmd_u64(c, "addr", "protnone 2");
 	ck_assert_int_eq(ml_source_read(s, pn, buf, 2 * PG, 0), 2 * PG);
 	ck_assert_uint_eq(buf[PG + 9], pattern(pn + PG + 9));
 	const char *r = mlt_cmd(c, "secret");
@@ -205,7 +150,7 @@ START_TEST(gone_process)
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
 	ml_source *s;
 	ck_assert_int_eq(ml_source_open_pid(c->pid, &s), 0);
-	uint64_t a = cmd_addr(c, "addr", "anon 1");
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 1");
 	kill(c->pid, SIGKILL);
 	mlt_wait(c);
 	unsigned char buf[16];

@@ -24,6 +24,27 @@ char *mlt_helper_path(const char *name)
 	return p;
 }
 
+char *mlt_read_fixture(const char *rel, size_t *len)
+{
+	char *path;
+	if (asprintf(&path, "%s/proc/%s", mlt_fixture_dir(), rel) < 0)
+		abort();
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "fixture %s missing", path);
+	free(path);
+	size_t cap = 1 << 16, n = 0, got;
+	char *buf = malloc(cap);
+	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (cap - n < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
 void mlt_skip(const char *fmt, ...)
 {
 	va_list ap;
@@ -119,6 +140,57 @@ const char *mlt_cmd_ok(mlt_child *c, const char *fmt, ...)
 	va_end(ap);
 	ck_assert_msg(r && !strncmp(r, "ok", 2), "helper command '%s' failed: %s", fmt, r ? r : "EOF");
 	return r[2] == ' ' ? r + 3 : r + 2;
+}
+
+uint64_t mlt_cmd_u64(mlt_child *c, const char *key, const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	uint64_t v = mlt_kv(mlt_cmd_ok(c, "%s", cmd), key);
+	ck_assert_uint_ne(v, 0);
+	return v;
+}
+
+size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	size_t count = 0, chunk = 65536;
+	uint64_t *e = malloc(chunk * 8);
+	for (size_t i = 0; i < npages; i += chunk) {
+		size_t k = npages - i < chunk ? npages - i : chunk;
+		ck_assert_int_eq(pread(fd, e, k * 8, (off_t)((addr / 4096 + i) * 8)), (ssize_t)(k * 8));
+		for (size_t j = 0; j < k; j++)
+			count += (e[j] >> 63) & 1;
+	}
+	free(e);
+	close(fd);
+	return count;
+}
+
+bool mlt_find_mapping(pid_t pid, const char *name, uint64_t *start, uint64_t *end)
+{
+	char path[64], line[4096];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	bool found = false;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		if (strstr(line, name) && sscanf(line, "%llx-%llx", &a, &b) == 2) {
+			*start = a;
+			*end = b;
+			found = true;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
 }
 
 int mlt_wait(mlt_child *c)

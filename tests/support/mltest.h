@@ -17,6 +17,9 @@ const char *mlt_fixture_dir(void);
 const char *mlt_helper_dir(void);
 /* Path of a built helper program: mlt_helper_path("ml_child") (static buffer per call site copy). */
 char *mlt_helper_path(const char *name);
+/* Reads tests/fixtures/proc/@rel whole (any size) into a NUL-terminated malloc'd buffer;
+ * fails the test if it is missing. */
+char *mlt_read_fixture(const char *rel, size_t *len);
 /* Path of the memlens binary under test. */
 const char *mlt_memlens_bin(void);
 
@@ -45,6 +48,13 @@ const char *mlt_cmd(mlt_child *c, const char *fmt, ...) __attribute__((format(pr
 const char *mlt_read_line(mlt_child *c);
 /* Like mlt_cmd, but fails the test unless the answer starts with "ok"; returns what follows "ok ". */
 const char *mlt_cmd_ok(mlt_child *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends a command (printf-style), requires "ok", and returns the nonzero number @key=... of the answer. */
+uint64_t mlt_cmd_u64(mlt_child *c, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Present pages of [addr, addr + npages pages) of @pid, counted with plain pagemap reads
+ * (an oracle independent of the library). */
+size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages);
+/* [start, end) of the first mapping of @pid whose maps line contains @name (from /proc text). */
+bool mlt_find_mapping(pid_t pid, const char *name, uint64_t *start, uint64_t *end);
 /* Waits for the child to exit (reaps it) and returns its wait status. */
 int mlt_wait(mlt_child *c);
 /* Waits until the child is a zombie without reaping it (waitid WNOWAIT). */

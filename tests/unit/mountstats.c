@@ -10,16 +10,7 @@
 
 static char *slurp(const char *rel, size_t *len)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/proc/%s", mlt_fixture_dir(), rel);
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "fixture %s missing", path);
-	char *buf = malloc(1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	return mlt_read_fixture(rel, len);
 }
 
 START_TEST(fixture_device_lines)

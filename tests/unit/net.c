@@ -12,16 +12,9 @@
 
 static char *slurp(const char *rel, size_t *len)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/proc/net-child/%s", mlt_fixture_dir(), rel);
-	FILE *f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "fixture %s missing", path);
-	char *buf = malloc(1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	char path[512];
+	snprintf(path, sizeof(path), "net-child/%s", rel);
+	return mlt_read_fixture(path, len);
 }
 
 /* What the child reported about its sockets when the fixture was captured. */

@@ -162,7 +162,4 @@ gp_heap *gp_heap_walk(uint64_t start, uint64_t end, gp_read_fn rd, void *ctx);
 bool gp_heap_find(const gp_heap *h, uint64_t addr, gp_read_fn rd, void *ctx, gp_chunk *ret);
 void gp_heap_free(gp_heap *h);
 
-/* ---- hashing for --redact ---- */
-void gp_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
-
 #endif
