@@ -679,9 +679,10 @@ static void stage_alloc(cap *c, const char *status, size_t status_len, uint64_t 
 	uint64_t rss_kb;
 	if (ml__status_num(status, status_len, "VmRSS", false, &rss_kb) < 0)
 		return;
-	uint64_t want = ML_MIN(rss_kb * 1024 + STAGE_SLACK, budget);
-	want = (want + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1);
-	if (want > SIZE_MAX / 2 || want < STAGE_SLACK)
+	/* A little more than the resident set, for what it touches while being stopped. */
+	uint64_t rss = rss_kb * 1024, want = ML_MIN(rss + ML_MIN(rss / 8, (uint64_t)STAGE_SLACK) + (2u << 20), budget);
+	want &= ~(uint64_t)((2u << 20) - 1);
+	if (want > SIZE_MAX / 2 || want == 0)
 		return;
 	void *m = mmap(NULL, (size_t)want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
