@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -78,6 +79,15 @@ typedef struct cap {
 	uint64_t next_prog;
 	struct cap_region reg[CAP_NREG];
 	uint64_t *pme; /* emulation buffer */
+	/* Staging area: memory read while the target is held lands here (faulted in before
+	 * the freeze), and goes to the writer only after the release. */
+	unsigned char *stage;
+	size_t stage_cap, stage_used, stage_freed;
+	struct stage_seg {
+		uint64_t addr;
+		size_t off, len, vma;
+	} *seg;
+	size_t nseg, capseg, cur_vma;
 } cap;
 
 static int progress(cap *c, bool force)
@@ -114,19 +124,42 @@ static int add_run(cap *c, uint64_t a, uint64_t len, ml_run_kind k)
 	return 0;
 }
 
-/* Reads [a, b) of present memory of the target into the writer's buffers. */
+/* Records that stage bytes [off, off+len) hold the target's [addr, addr+len). */
+static int stage_note(cap *c, uint64_t addr, size_t off, size_t len)
+{
+	struct stage_seg *l = c->nseg ? &c->seg[c->nseg - 1] : NULL;
+	if (l && l->vma == c->cur_vma && l->addr + l->len == addr && l->off + l->len == off) {
+		l->len += len;
+		return 0;
+	}
+	if (ml__grow(&c->seg, &c->capseg, c->nseg + 1, sizeof(*c->seg)) < 0)
+		return fail(-ENOMEM, "out of memory");
+	c->seg[c->nseg++] = (struct stage_seg){ addr, off, len, c->cur_vma };
+	return 0;
+}
+
+/* Reads [a, b) of present memory of the target: into the staging area while it has room
+ * (a plain copy into memory that is already there), else into the writer's buffers. */
 static int read_live(cap *c, uint64_t a, uint64_t b)
 {
 	while (a < b) {
 		void *buf;
 		size_t got;
-		int r = ml_snapshot_writer_reserve(c->w, a, (size_t)ML_MIN(b - a, (uint64_t)SIZE_MAX), &buf, &got);
+		bool staged = c->stage_cap - c->stage_used >= c->page;
+		int r = 0;
+		if (staged) {
+			buf = c->stage + c->stage_used;
+			got = (size_t)ML_MIN(b - a, (uint64_t)(c->stage_cap - c->stage_used));
+		} else {
+			r = ml_snapshot_writer_reserve(c->w, a, (size_t)ML_MIN(b - a, (uint64_t)SIZE_MAX), &buf, &got);
+		}
 		if (r < 0)
 			return fail(r, "buffering %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
 		struct iovec l = { buf, got }, rv = { (void *)(uintptr_t)a, got };
 		ssize_t n = process_vm_readv(c->pid, &l, 1, &rv, 1, 0);
 		if (n < 0 && errno == ESRCH) {
-			ml_snapshot_writer_commit(c->w, a, 0);
+			if (!staged)
+				ml_snapshot_writer_commit(c->w, a, 0);
 			return fail(-ESRCH, "the process exited during the capture");
 		}
 		size_t k = n > 0 ? (size_t)n : 0;
@@ -140,9 +173,13 @@ static int read_live(cap *c, uint64_t a, uint64_t b)
 			}
 		}
 		k &= ~(size_t)(c->page - 1);
-		r = ml_snapshot_writer_commit(c->w, a, k);
-		if (r < 0)
+		if (staged) {
+			if (k && (r = stage_note(c, a, c->stage_used, k)) < 0)
+				return r;
+			c->stage_used += k;
+		} else if ((r = ml_snapshot_writer_commit(c->w, a, k)) < 0) {
 			return fail(r, "writing %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
+		}
 		c->res.bytes_data += k;
 		c->prog.bytes_read += k;
 		a += k;
@@ -631,6 +668,68 @@ static bool can_raise_priority(void)
 	return (d[0].effective >> CAP_SYS_NICE) & 1;
 }
 
+#define STAGE_SLACK (16u << 20)
+#define STAGE_FEED (8u << 20)
+
+/* Sets up the staging area before the target is stopped: as large as its resident set
+ * (every page that can be read from it) within @budget, and faulted in now, so that
+ * reading while it is held is a copy at memory speed, not a page fault per page. */
+static void stage_alloc(cap *c, const char *status, size_t status_len, uint64_t budget)
+{
+	uint64_t rss_kb;
+	if (ml__status_num(status, status_len, "VmRSS", false, &rss_kb) < 0)
+		return;
+	/* A little more than the resident set, for what it touches while being stopped. */
+	uint64_t rss = rss_kb * 1024, want = ML_MIN(rss + ML_MIN(rss / 8, (uint64_t)STAGE_SLACK) + (2u << 20), budget);
+	want &= ~(uint64_t)((2u << 20) - 1);
+	if (want > SIZE_MAX / 2 || want == 0)
+		return;
+	void *m = mmap(NULL, (size_t)want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	/* Huge pages where the system allows them: 512 times fewer faults to populate. */
+	madvise(m, (size_t)want, MADV_HUGEPAGE);
+	if (madvise(m, (size_t)want, MADV_POPULATE_WRITE) < 0)
+		for (size_t o = 0; o < want; o += c->page) /* before Linux 5.14 */
+			((volatile unsigned char *)m)[o] = 0;
+	c->stage = m;
+	c->stage_cap = (size_t)want;
+}
+
+/* Unmaps the staging area up to @upto (rounded down to a page), as it has been handed on. */
+static void stage_release(cap *c, size_t upto)
+{
+	upto &= ~(size_t)(c->page - 1);
+	if (c->stage && upto > c->stage_freed) {
+		munmap(c->stage + c->stage_freed, upto - c->stage_freed);
+		c->stage_freed = upto;
+	}
+}
+
+/* After the release: hands what was staged to the writer, freeing it as it goes. */
+static int stage_feed(cap *c)
+{
+	size_t since = 0;
+	for (size_t i = 0; i < c->nseg; i++) {
+		const struct stage_seg *g = &c->seg[i];
+		for (size_t d = 0; d < g->len;) {
+			size_t n = ML_MIN(g->len - d, (size_t)STAGE_FEED);
+			int r = ml_snapshot_writer_add_data(c->w, g->addr + d, c->stage + g->off + d, n);
+			if (r < 0)
+				return fail(r, "writing %#" PRIx64 ": %s", g->addr + d, ml_snapshot_writer_error(c->w));
+			d += n;
+			stage_release(c, g->off + d);
+			if ((since += n) >= (64u << 20)) {
+				since = 0;
+				if ((r = progress(c, true)) < 0)
+					return r;
+			}
+		}
+	}
+	stage_release(c, c->stage_cap);
+	return 0;
+}
+
 static int run(cap *c, const char *path)
 {
 	uint64_t t0 = mono_ns();
@@ -661,9 +760,16 @@ static int run(cap *c, const char *path)
 	ml_proc_readlink(c->p, "exe", &exe, &exe_len);
 	c->res.filter = c->o.has_filter ? c->o.filter : (cdf ? strtoull(cdf, NULL, 16) : 0x33);
 
+	/* The buffer budget is shared: the staging area takes what the target's resident set
+	 * needs, the writer keeps the rest (at least 32 MiB) for what comes after. */
+	uint64_t budget = c->o.max_buffer ? c->o.max_buffer : (64u << 20), wbudget = budget;
+	if (c->o.freeze == ML_CAPTURE_FREEZE_PTRACE) {
+		stage_alloc(c, status, status_len, budget);
+		wbudget = ML_MAX(budget - ML_MIN(budget, (uint64_t)c->stage_cap), (uint64_t)(32u << 20));
+	}
 	ML_OPTS(ml_snapshot_writer_opts, wo, .format = c->o.elf ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE,
 		.chunk_size = c->o.chunk_size, .level = c->o.level, .threads = c->o.threads,
-		.max_buffer = c->o.max_buffer, .overwrite = c->o.overwrite);
+		.max_buffer = wbudget, .overwrite = c->o.overwrite);
 	/* The writer's compression threads inherit our nice value: start them 5 lower in
 	 * priority, so that while the target is held, reading it wins the CPU over
 	 * compressing what was already read. Only where our own priority can be put back. */
@@ -767,6 +873,7 @@ static int run(cap *c, const char *path)
 	}
 	uint64_t t_read = mono_ns();
 	for (size_t i = 0; i < c->nv && r == 0; i++) {
+		c->cur_vma = i;
 		if (sv[i].dump_size)
 			r = capture_range(c, &c->v[i], c->v[i].vma.start, c->v[i].vma.start + sv[i].dump_size);
 		c->prog.bytes_scanned += sv[i].dump_size;
@@ -784,7 +891,7 @@ static int run(cap *c, const char *path)
 		}
 	}
 	c->prog.released = true;
-	if ((r = progress(c, true)) < 0)
+	if ((r = progress(c, true)) < 0 || (r = stage_feed(c)) < 0)
 		goto out;
 	info.stop_ns = c->res.stop_ns;
 	ml_snapshot_writer_set_info(c->w, &info);
@@ -844,6 +951,8 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 		close(c->memfd);
 	ml__cvmas_free(c->v, c->nv);
 	free(c->pme);
+	stage_release(c, c->stage_cap);
+	free(c->seg);
 	if (r == 0 && ret)
 		*ret = c->res;
 	free(c);

@@ -87,17 +87,23 @@ static long status_field(const char *buf, const char *name)
 	return -1;
 }
 
-/* Why a PTRACE_SEIZE failed with EPERM: someone else traces it, or we may not. */
-static int seize_denied(const ml_proc *p, pid_t tid)
+/* Why a PTRACE_SEIZE failed with EPERM: someone else traces it, or we may not; or it is
+ * ours (attached at clone()) but already exiting, so that interrupting it failed too. */
+static int seize_denied(ml_freeze *f, const ml_proc *p, pid_t tid)
 {
 	char name[32], *buf;
 	size_t len;
 	snprintf(name, sizeof(name), "task/%d/status", (int)tid);
-	if (ml_proc_read_file(p, name, &buf, &len) == 0) {
+	int r = ml_proc_read_file(p, name, &buf, &len);
+	if (r == 0) {
 		long tracer = status_field(buf, "TracerPid");
 		free(buf);
-		if (tracer > 0 && tracer != getpid())
+		if (tracer == getpid()) /* its exit is ours to wait for, like any held thread's */
+			return add(f, tid, ML_FREEZE_NEW_THREAD);
+		if (tracer > 0)
 			return -EBUSY;
+	} else if (r == -ENOENT || r == -ESRCH) {
+		return 0; /* exited meanwhile */
 	}
 	return -EPERM;
 }
@@ -111,7 +117,7 @@ static int seize(ml_freeze *f, const ml_proc *p, pid_t tid)
 		/* A thread auto-attached at clone() is already ours: interrupting it works. */
 		if (e == EPERM && pt(ML_PTRACE_INTERRUPT, tid, NULL, NULL) == 0)
 			return add(f, tid, ML_FREEZE_NEW_THREAD);
-		return e == EPERM ? seize_denied(p, tid) : -e;
+		return e == EPERM ? seize_denied(f, p, tid) : -e;
 	}
 	int r = add(f, tid, ML_FREEZE_INTERRUPTED);
 	if (r < 0) {

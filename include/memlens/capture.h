@@ -52,7 +52,11 @@ typedef struct ml_capture_opts {
 	bool read_swapped;
 	/** Snapshot writer settings (see ml_snapshot_writer_opts): chunk size, zlib level,
 	 *  worker threads, and how much captured memory may wait for compression before
-	 *  reading blocks: the larger, the sooner the target is released. */
+	 *  reading blocks: the larger, the sooner the target is released. With
+	 *  ML_CAPTURE_FREEZE_PTRACE a staging area of about the target's VmRSS (within
+	 *  this budget) is mapped and faulted in before the freeze, read into while the
+	 *  target is held, and handed to the writer after the release; the writer keeps
+	 *  the rest (at least 32 MiB). */
 	uint32_t chunk_size;
 	int level;
 	unsigned threads;
