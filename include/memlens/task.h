@@ -39,10 +39,9 @@ ML_API int ml_tasks_next(ml_tasks *it, ml_proc **ret);
 ML_API void ml_tasks_free(ml_tasks *it);
 
 /**
- * A handle on thread @tid of @p (task/TID), with the same readers as a process handle.
- * Unlike ml_proc_task(), this also works after the thread-group leader has exited while
- * other threads run (the leader then reads as a zombie): the handle is then bound to the
- * task/TID directory alone.
+ * A handle on thread @tid of @p (task/TID), with the same readers as a process handle
+ * (ml_proc_task()). It works while the thread lives, also after the thread-group leader
+ * has exited while other threads run; a thread that has exited gives -ESRCH.
  * @return 0; -ESRCH no such live thread or process gone; -EINVAL.
  */
 ML_API int ml_task_from_tid(const ml_proc *p, pid_t tid, ml_proc **ret);

@@ -20,11 +20,7 @@ int ml__read_parse(const ml_proc *p, const char *name,
 /* Memory of exactly @len bytes plus a NUL copied from @buf (NULL on ENOMEM). */
 char *ml__memdup0(const char *buf, size_t len);
 
-/*
- * Opens task/TID of @p like ml_proc_task(), and also when the thread-group leader has
- * exited while other threads live (ml_proc_task() refuses then: the leader reads as a
- * zombie). The fallback handle is bound to the task/TID directory only.
- */
+/* Opens task/TID of @p (ml_proc_task(), which also covers a group whose leader exited). */
 int ml__task_open(const ml_proc *p, pid_t tid, ml_proc **ret);
 
 #endif
