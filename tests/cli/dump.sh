@@ -80,9 +80,12 @@ grep -q "smeared" "$T/smear.txt" || bad "--freeze=none summary does not say smea
 
 # Permission: an unprivileged user may not capture root's process, and is told why.
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	. "$ML_SOURCE_DIR/tests/support/cli.sh"
+	ml_nobody_stage || bad "cannot stage memlens for an unprivileged user"
 	mkdir "$T/pub" && chmod 1777 "$T/pub"
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-		"$M" dump "$CHILD" -o "$T/pub/x.mlcore" 2>&1); rc=$?
+		"${NB_MEMLENS[@]}" dump "$CHILD" -o "$T/pub/x.mlcore" 2>&1); rc=$?
+	ml_nobody_clean
 	[ $rc -eq 2 ] || bad "unprivileged dump: exit $rc ($out)"
 	grep -q "CAP_SYS_PTRACE" <<<"$out" || bad "permission message does not name the privilege: $out"
 	[ -z "$(ls -A "$T/pub")" ] || bad "unprivileged dump left a file"

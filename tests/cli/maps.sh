@@ -176,7 +176,11 @@ m=$(awk '$1=="Rss" {print $2}' "$tmp/r")
   || fail "--rollup --json"
 
 # human sizes on a terminal, exact bytes with --bytes (script(1) provides the terminal)
-if command -v script >/dev/null; then
+if ! command -v script >/dev/null; then
+  echo "note: no script(1): terminal output check not run"
+elif ! script -qc true /dev/null >/dev/null 2>&1; then
+  echo "note: no pseudo-terminal can be made here ($(script -qc true /dev/null 2>&1 | head -n1)): terminal output check not run"
+else
   script -qc "$MEMLENS maps $pid --addr $anon-$(printf %x $((0x$anon + 1)))" /dev/null | tr -d '\r' >"$tmp/tty"
   grep -q "^$anon-.* 8.0M .* 3.0M " "$tmp/tty" || fail "no human sizes on a terminal: $(cat "$tmp/tty")"
   script -qc "$MEMLENS maps $pid --bytes --addr $anon-$(printf %x $((0x$anon + 1)))" /dev/null | tr -d '\r' >"$tmp/tty"
@@ -219,7 +223,10 @@ fi
 
 # --- permission denied: an unprivileged user against a root-owned child ---
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-  setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMLENS" maps "$pid" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  . "$ML_SOURCE_DIR/tests/support/cli.sh"
+  ml_nobody_stage || fail "cannot stage memlens for an unprivileged user"
+  setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" maps "$pid" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  ml_nobody_clean
   [ $rc -eq 2 ] || fail "unprivileged exit $rc: $(cat "$tmp/err")"
   grep -q "pid $pid" "$tmp/err" && grep -qi "permission denied" "$tmp/err" && grep -q "CAP_SYS_PTRACE" "$tmp/err" \
     || fail "unclear permission error: $(cat "$tmp/err")"

@@ -133,16 +133,19 @@ grep -q "peak RSS (VmHWM) reset" "$OUT/out" || fail "reset-peak output"
 
 # another user: refused with the reason; the same user measures its own process
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	. "$ML_SOURCE_DIR/tests/support/cli.sh"
+	ml_nobody_stage ml_wsscal || fail "cannot stage memlens for an unprivileged user"
 	NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
-	expect_rc 2 "other user's process" "${NOBODY[@]}" "$M" wss -i 10ms "$CP"
+	expect_rc 2 "other user's process" "${NOBODY[@]}" "${NB_MEMLENS[@]}" wss -i 10ms "$CP"
 	grep -q "pid $CP: .*permission denied" "$OUT/err" || fail "no permission reason: $(cat "$OUT/err")"
 	"${NOBODY[@]}" bash -c '
 		coproc C { exec "$1/ml_wsscal"; }
 		read -r line <&"${C[0]}"
-		"$2" wss --json -i 10ms "$C_PID"; rc=$?
+		LD_LIBRARY_PATH="$1" "$1/memlens" wss --json -i 10ms "$C_PID"; rc=$?
 		echo "exit 0" >&"${C[1]}"; wait "$C_PID"
-		exit $rc' _ "$H" "$M" >"$OUT/out" 2>"$OUT/err" || fail "unprivileged own process: $(cat "$OUT/err")"
+		exit $rc' _ "$NB_DIR" >"$OUT/out" 2>"$OUT/err" || fail "unprivileged own process: $(cat "$OUT/err")"
 	json "d=json.load(sys.stdin); assert d['backend']=='referenced' and d['rss']>0" <"$OUT/out" || fail "unprivileged json"
+	ml_nobody_clean
 fi
 
 echo "stop" >&"${CAL[1]}"; read -r -u "${CAL[0]}" line

@@ -280,7 +280,8 @@ START_TEST(scan_and_emulation_agree)
 			gs[ng] = s0, ge[ng++] = e0;
 	}
 	fclose(mf);
-	ck_assert_uint_gt(ng, 5);
+	/* several separate stretches (how many depends on the layout): not a vacuous walk */
+	ck_assert_uint_ge(ng, 3);
 	for (size_t g = 0; g < ng; g++) {
 		ML_OPTS(ml_scan_opts, o, .start = gs[g], .end = ge[g], .return_mask = ML_PAGE_STATE_MASK & emul);
 		compare_paths(f.pm, &o, 4096); /* everything */
