@@ -15,6 +15,17 @@
 
 #define MAXW 40
 
+/* These tables own their records and the copy of the input their names point into. */
+#define TABLE_FREE(prefix, table_t)        \
+	void prefix##_free(table_t *t)     \
+	{                                  \
+		if (!t)                    \
+			return;            \
+		free(t->v);                \
+		free(t->store);            \
+		free(t);                   \
+	}
+
 static char *own_copy(const char *buf, size_t len)
 {
 	char *c = malloc(len + 1);
@@ -136,14 +147,7 @@ int ml_net_arp_parse(const char *buf, size_t len, ml_net_arps **ret)
 
 ML__NET_TABLE_ACCESSORS(ml_net_arp, ml_net_arps, ml_net_arp, "net/arp")
 
-void ml_net_arp_free(ml_net_arps *t)
-{
-	if (!t)
-		return;
-	free(t->v);
-	free(t->store);
-	free(t);
-}
+TABLE_FREE(ml_net_arp, ml_net_arps)
 
 /* ---- route ---- */
 
@@ -237,14 +241,7 @@ int ml_net_route_parse(const char *buf, size_t len, ml_net_routes **ret)
 
 ML__NET_TABLE_ACCESSORS(ml_net_route, ml_net_routes, ml_net_route, "net/route")
 
-void ml_net_route_free(ml_net_routes *t)
-{
-	if (!t)
-		return;
-	free(t->v);
-	free(t->store);
-	free(t);
-}
+TABLE_FREE(ml_net_route, ml_net_routes)
 
 /* ---- dev ---- */
 
@@ -324,14 +321,7 @@ const ml_net_dev *ml_net_dev_find(const ml_net_devs *t, const char *name)
 	return NULL;
 }
 
-void ml_net_dev_free(ml_net_devs *t)
-{
-	if (!t)
-		return;
-	free(t->v);
-	free(t->store);
-	free(t);
-}
+TABLE_FREE(ml_net_dev, ml_net_devs)
 
 /* ---- snmp, snmp6 ---- */
 
