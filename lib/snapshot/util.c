@@ -334,6 +334,25 @@ static int jadd(jp *j, const char *key, size_t klen, char *val, size_t vlen, boo
 
 static int jvalue(jp *j, const char *prefix, size_t plen);
 
+/* After a member or element: 1 if a ',' follows (another comes), 0 at @close (the
+ * container ends), -EBADMSG otherwise. */
+static int jnext(jp *j, char close)
+{
+	jskip(j);
+	if (j->p >= j->end)
+		return -EBADMSG;
+	if (*j->p == ',') {
+		j->p++;
+		return 1;
+	}
+	if (*j->p == close) {
+		j->p++;
+		j->depth--;
+		return 0;
+	}
+	return -EBADMSG;
+}
+
 static int jobject(jp *j, const char *prefix, size_t plen)
 {
 	if (++j->depth > 16)
@@ -372,19 +391,8 @@ static int jobject(jp *j, const char *prefix, size_t plen)
 		ml_buf_free(&key);
 		if (r < 0)
 			return r;
-		jskip(j);
-		if (j->p >= j->end)
-			return -EBADMSG;
-		if (*j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (*j->p == '}') {
-			j->p++;
-			j->depth--;
-			return 0;
-		}
-		return -EBADMSG;
+		if ((r = jnext(j, '}')) <= 0)
+			return r;
 	}
 }
 
@@ -404,19 +412,8 @@ static int jarray(jp *j)
 		int r = jvalue(j, NULL, 0);
 		if (r < 0)
 			return r;
-		jskip(j);
-		if (j->p >= j->end)
-			return -EBADMSG;
-		if (*j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (*j->p == ']') {
-			j->p++;
-			j->depth--;
-			return 0;
-		}
-		return -EBADMSG;
+		if ((r = jnext(j, ']')) <= 0)
+			return r;
 	}
 }
 
