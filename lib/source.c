@@ -382,11 +382,13 @@ int ml_source_open_file(const char *path, ml_source **ret)
 {
 	if (!path || !ret)
 		return -EINVAL;
-	return ml__snapshot_source_open(path, ret);
+	return ml__snapshot_source_open(path, ret, NULL);
 }
 
-int ml_source_open(const char *spec, ml_source **ret)
+int ml_source_open_msg(const char *spec, ml_source **ret, char **err_msg)
 {
+	if (err_msg)
+		*err_msg = NULL;
 	if (!spec || !*spec || !ret)
 		return -EINVAL;
 	bool digits = true;
@@ -399,5 +401,10 @@ int ml_source_open(const char *spec, ml_source **ret)
 			return -ESRCH;
 		return ml_source_open_pid((pid_t)pid, ret);
 	}
-	return ml_source_open_file(spec, ret);
+	return ml__snapshot_source_open(spec, ret, err_msg);
+}
+
+int ml_source_open(const char *spec, ml_source **ret)
+{
+	return ml_source_open_msg(spec, ret, NULL);
 }

@@ -986,12 +986,9 @@ int cmd_info(int argc, char **argv)
 	human = a.human;
 	const char *spec = argv[first];
 	ml_source *s;
-	int r = ml_source_open(spec, &s);
-	pid_t pid;
-	bool is_pid = ml_cli_parse_pid(spec, &pid);
-	if (r < 0)
-		return is_pid ? ml_cli_pid_error(pid, "cannot open process", r)
-			      : ml_cli_file_error(spec, "cannot open snapshot", r);
+	int r = ml_cli_source_open(spec, &s);
+	if (r)
+		return r;
 	info in;
 	memset(&in, 0, sizeof(in));
 	in.pid = ml_source_pid(s);
@@ -1003,7 +1000,7 @@ int cmd_info(int argc, char **argv)
 	if (!in.status) {
 		int err = in.nerrs ? in.errs[0].err : -EIO;
 		ml_source_free(s);
-		return is_pid ? ml_cli_pid_error(in.pid, "cannot read status", err)
+		return in.live ? ml_cli_pid_error(in.pid, "cannot read status", err)
 			      : ml_cli_file_error(spec, "cannot read the saved status", err);
 	}
 	read_stat(&in, s);
@@ -1022,7 +1019,7 @@ int cmd_info(int argc, char **argv)
 	if (in.live && ml_proc_check(in.proc) == -ESRCH && in.status->state != 'Z') {
 		info_free(&in);
 		ml_source_free(s);
-		return ml_cli_pid_error(pid, "process exited while being read", -ESRCH);
+		return ml_cli_pid_error(in.pid, "process exited while being read", -ESRCH);
 	}
 	if (a.json)
 		print_json(&in, !a.no_threads);

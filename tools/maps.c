@@ -507,13 +507,11 @@ int cmd_maps(int argc, char **argv)
 	if (pr != 0)
 		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
 	const char *spec = argv[first];
-	pid_t pid = 0;
-	bool is_pid = ml_cli_parse_pid(spec, &pid);
+	pid_t pid;
 	ml_source *src;
-	int err = ml_source_open(spec, &src);
-	if (err < 0)
-		return is_pid ? ml_cli_pid_error(pid, "cannot open process", err)
-			      : ml_cli_file_error(spec, "cannot open snapshot", err);
+	int err = ml_cli_source_open(spec, &src);
+	if (err)
+		return err;
 	pid = ml_source_pid(src);
 	bool live = ml_source_get_type(src) == ML_SOURCE_LIVE;
 	if (a.rollup) {

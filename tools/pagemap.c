@@ -494,11 +494,10 @@ int cmd_pagemap(int argc, char **argv)
 		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
 	const char *spec = argv[first];
 	pid_t pid = 0;
-	bool is_pid = ml_cli_parse_pid(spec, &pid);
-	r = ml_source_open(spec, &c.src);
-	if (r < 0)
-		return is_pid ? ml_cli_pid_error(pid, "cannot open process", r)
-			      : ml_cli_file_error(spec, "cannot open snapshot", r);
+	r = ml_cli_source_open(spec, &c.src);
+	if (r)
+		return r;
+	pid = ml_source_pid(c.src);
 	c.proc = ml_source_proc(c.src);
 	int rc;
 	if (c.proc) {

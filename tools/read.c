@@ -133,10 +133,9 @@ int cmd_read(int argc, char **argv)
 	pid_t pid = 0;
 	bool is_pid = ml_cli_parse_pid(spec, &pid);
 	ml_source *s;
-	r = ml_source_open(spec, &s);
-	if (r < 0)
-		return is_pid ? ml_cli_pid_error(pid, "cannot open process", r)
-			      : ml_cli_file_error(spec, "cannot open snapshot", r);
+	r = ml_cli_source_open(spec, &s);
+	if (r)
+		return r;
 	unsigned char *buf = malloc(CHUNK);
 	if (!buf) {
 		ml_source_free(s);

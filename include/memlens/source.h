@@ -47,12 +47,19 @@ ML_API int ml_source_open_pid(pid_t pid, ml_source **ret);
 /** Opens a live process through an existing handle (borrowed: it must outlive the source). */
 ML_API int ml_source_open_proc(const ml_proc *p, ml_source **ret);
 /**
- * Opens a snapshot file. @return 0; -ENOENT/-EACCES from open(2); -EBADMSG not a valid
- * snapshot (the message of ml_source_error() names what is wrong).
+ * Opens a snapshot file (or a gzip export of an expanded core). @return 0; -ENOENT/-EACCES
+ * from open(2); -EBADMSG not a valid snapshot (ml_source_open_msg() says what is wrong).
  */
 ML_API int ml_source_open_file(const char *path, ml_source **ret);
 /** Opens @spec: a PID if it is all digits, else a snapshot path. */
 ML_API int ml_source_open(const char *spec, ml_source **ret);
+/**
+ * As ml_source_open(), and on failure sets *@err_msg (if @err_msg is not NULL) to a
+ * malloc'd sentence naming what is wrong with a snapshot file (for example which segment
+ * runs past the end of a truncated file), or to NULL where the errno says it all (no such
+ * process, no such file, permission). The caller frees it; on success it is NULL.
+ */
+ML_API int ml_source_open_msg(const char *spec, ml_source **ret, char **err_msg);
 
 ML_API ml_source_type ml_source_get_type(const ml_source *s);
 /** The PID the memory belongs (or belonged, for a snapshot) to. */

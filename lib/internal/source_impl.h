@@ -22,6 +22,6 @@ int ml__source_new(ml_source_type type, const ml_source_ops *ops, void *impl,
 void *ml__source_impl(const ml_source *s);
 
 /* The snapshot backend (lib/snapshot/source_snapshot.c). */
-int ml__snapshot_source_open(const char *path, ml_source **ret);
+int ml__snapshot_source_open(const char *path, ml_source **ret, char **err_msg);
 
 #endif

@@ -102,7 +102,7 @@ static const ml_source_ops snapshot_ops = {
 	.error = ss_error,
 };
 
-int ml__snapshot_source_open(const char *path, ml_source **ret)
+int ml__snapshot_source_open(const char *path, ml_source **ret, char **err_msg)
 {
 	/* a gzip export of the expanded core is told apart by the gzip magic */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -110,12 +110,12 @@ int ml__snapshot_source_open(const char *path, ml_source **ret)
 		return ml_neg_errno();
 	uint8_t magic[2];
 	if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
-		return snap_gz_source_open_fd(fd, ret, NULL);
+		return snap_gz_source_open_fd(fd, ret, err_msg);
 	close(fd);
 	snap_src *x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
-	int r = ml_snapshot_open(path, &x->s, NULL);
+	int r = ml_snapshot_open(path, &x->s, err_msg);
 	if (r < 0) {
 		free(x);
 		return r;

@@ -49,6 +49,15 @@ expect_rc 2 "$MEMLENS" core verify "$T/short.mlcore"
 grep -q 'not a valid snapshot' "$T/err" || fail "truncated file"
 expect_rc 2 "$MEMLENS" core info /etc/passwd
 grep -q 'not a valid snapshot' "$T/err" || fail "not a snapshot"
+# every command that takes a source says what is wrong with a bad snapshot, naming the file
+for c in maps info pagemap "read --raw"; do
+	expect_rc 2 "$MEMLENS" $c "$T/short.mlcore" $([ "$c" = "read --raw" ] && echo 0x1000 16)
+	grep -q "^memlens: $T/short.mlcore: not a valid snapshot: .*trunc" "$T/err" \
+		|| fail "$c on a truncated snapshot: $(cat "$T/err")"
+	expect_rc 2 "$MEMLENS" $c /etc/passwd $([ "$c" = "read --raw" ] && echo 0x1000 16)
+	grep -q "^memlens: /etc/passwd: not a valid snapshot: not an ELF file" "$T/err" \
+		|| fail "$c on a non-snapshot: $(cat "$T/err")"
+done
 
 # ---- expand: deterministic, sparse, what readelf and elfutils expect
 expect_rc 0 "$MEMLENS" core expand "$F" -o "$T/a.core"

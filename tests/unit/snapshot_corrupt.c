@@ -432,6 +432,32 @@ START_TEST(crafted_headers)
 }
 END_TEST
 
+/* A source opened from a damaged file says why, through ml_source_open_msg(). */
+START_TEST(source_open_says_why)
+{
+	ml_source *src = NULL;
+	char *msg = (char *)"unset";
+	put_file("short.mlcore", good, good_len / 2);
+	ck_assert_int_eq(ml_source_open_msg(path("short.mlcore"), &src, &msg), -EBADMSG);
+	ck_assert_ptr_null(src);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_msg(strstr(msg, "past the end") || strstr(msg, "truncated"), "message: %s", msg);
+	free(msg);
+	put_file("text.mlcore", (const uint8_t *)"hello\n", 6);
+	ck_assert_int_eq(ml_source_open_msg(path("text.mlcore"), &src, &msg), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(msg, "not an ELF file"));
+	free(msg);
+	msg = (char *)"unset";
+	ck_assert_int_eq(ml_source_open_msg(path("none.mlcore"), &src, &msg), -ENOENT);
+	ck_assert_ptr_null(msg); /* the errno says it all */
+	msg = (char *)"unset";
+	ck_assert_int_eq(ml_source_open_msg(path("good.mlcore"), &src, &msg), 0);
+	ck_assert_ptr_null(msg);
+	ck_assert_int_eq(ml_source_get_type(src), ML_SOURCE_SNAPSHOT);
+	ml_source_free(src);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_corrupt");
@@ -445,6 +471,7 @@ int main(void)
 	tcase_add_test(tc, crafted_index_entries);
 	tcase_add_test(tc, crafted_notes);
 	tcase_add_test(tc, crafted_headers);
+	tcase_add_test(tc, source_open_says_why);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

@@ -170,6 +170,23 @@ int ml_cli_file_error(const char *file, const char *what, int err)
 	return ML_EXIT_ERROR;
 }
 
+int ml_cli_source_open(const char *spec, ml_source **ret)
+{
+	char *msg = NULL;
+	int r = ml_source_open_msg(spec, ret, &msg);
+	if (r == 0)
+		return 0;
+	pid_t pid;
+	if (ml_cli_parse_pid(spec, &pid))
+		ml_cli_pid_error(pid, "cannot open process", r);
+	else if (r == -EBADMSG && msg)
+		fprintf(stderr, "memlens: %s: not a valid snapshot: %s\n", spec, msg);
+	else
+		ml_cli_file_error(spec, "cannot open snapshot", r);
+	free(msg);
+	return ML_EXIT_ERROR;
+}
+
 void ml_cli_warn(const char *fmt, ...)
 {
 	va_list ap;

@@ -54,6 +54,13 @@ int ml_cli_usage_error(const ml_cmd *cmd, const char *fmt, ...) __attribute__((f
 int ml_cli_pid_error(pid_t pid, const char *what, int err);
 /* Prints "memlens: FILE: WHAT: CAUSE"; returns ML_EXIT_ERROR. */
 int ml_cli_file_error(const char *file, const char *what, int err);
+/*
+ * Opens a source named on the command line (a PID or a snapshot path) and on failure
+ * prints why, naming the PID or the file (for a snapshot, the reader's own sentence).
+ * Returns 0, or ML_EXIT_ERROR after printing.
+ */
+struct ml_source;
+int ml_cli_source_open(const char *spec, struct ml_source **ret);
 /* A short hint for an error code in context of a PID (e.g. which privilege), or "". */
 const char *ml_cli_err_hint(int err);
 /* "memlens: " + message on stderr. */
