@@ -769,7 +769,7 @@ static int run(cap *c, const char *path)
 	}
 	ML_OPTS(ml_snapshot_writer_opts, wo, .format = c->o.elf ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE,
 		.chunk_size = c->o.chunk_size, .level = c->o.level, .threads = c->o.threads,
-		.max_buffer = wbudget, .overwrite = c->o.overwrite);
+		.max_buffer = wbudget, .overwrite = c->o.overwrite, .codec = (ml_snapshot_codec)c->o.codec);
 	/* The writer's compression threads inherit our nice value: start them 5 lower in
 	 * priority, so that while the target is held, reading it wins the CPU over
 	 * compressing what was already read. Only where our own priority can be put back. */

@@ -50,7 +50,7 @@ typedef struct ml_capture_opts {
 	bool include_dontdump;
 	/** Read swapped-out pages (this swaps them in); by default they are recorded as excluded. */
 	bool read_swapped;
-	/** Snapshot writer settings (see ml_snapshot_writer_opts): chunk size, zlib level,
+	/** Snapshot writer settings (see ml_snapshot_writer_opts): chunk size, level of @codec,
 	 *  worker threads, and how much captured memory may wait for compression before
 	 *  reading blocks: the larger, the sooner the target is released. With
 	 *  ML_CAPTURE_FREEZE_PTRACE a staging area of about the target's VmRSS (within
@@ -65,6 +65,9 @@ typedef struct ml_capture_opts {
 	uint64_t freeze_timeout_ns;
 	ml_capture_progress_fn progress;
 	void *progress_ctx;
+	/** Chunk codec (an ml_snapshot_codec value: ML_SNAPSHOT_CODEC_LZ4, _ZSTD or _ZLIB);
+	 *  0 = LZ4. */
+	int codec;
 } ml_capture_opts;
 
 /** What a capture did. */

@@ -6,7 +6,10 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <lz4.h>
+#include <lz4hc.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "snapshot/snap.h"
 
@@ -94,8 +97,73 @@ static void set_err(ml_snapshot_writer *w, int err, const char *fmt, ...)
 typedef struct worker_ctx {
 	z_stream z;
 	bool zinit;
+	ZSTD_CCtx *zc;
+	void *lz4hc;        /* LZ4 HC state (levels 3-12) */
 	uint8_t *obuf;
 } worker_ctx;
+
+static int worker_init(const ml_snapshot_writer *w, worker_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	if (w->o.format != ML_SNAPSHOT_FORMAT_MLCORE)
+		return 0;
+	if (!(x->obuf = malloc(w->o.chunk_size)))
+		return -ENOMEM;
+	switch ((int)w->o.codec) {
+	case SC_ZLIB:
+		x->zinit = deflateInit(&x->z, w->o.level) == Z_OK;
+		return x->zinit ? 0 : -ENOMEM;
+	case SC_ZSTD:
+		if (!(x->zc = ZSTD_createCCtx()))
+			return -ENOMEM;
+		/* one frame per chunk: its size in the header, no checksum (the index has a CRC) */
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(x->zc, ZSTD_c_compressionLevel, w->o.level)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(x->zc, ZSTD_c_contentSizeFlag, 1)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(x->zc, ZSTD_c_checksumFlag, 0)))
+			return -EINVAL;
+		return 0;
+	default:
+		if (w->o.level >= 3 && !(x->lz4hc = malloc((size_t)LZ4_sizeofStateHC())))
+			return -ENOMEM;
+		return 0;
+	}
+}
+
+static void worker_fini(worker_ctx *x)
+{
+	if (x->zinit)
+		deflateEnd(&x->z);
+	ZSTD_freeCCtx(x->zc);
+	free(x->lz4hc);
+	free(x->obuf);
+}
+
+/* Compresses @len bytes of @src into x->obuf; returns the stored size, or 0 when the
+ * result would not be smaller than the input (the chunk is then stored raw). */
+static size_t compress_chunk(const ml_snapshot_writer *w, worker_ctx *x, const uint8_t *src, size_t len)
+{
+	size_t cap = len - 1;
+	switch ((int)w->o.codec) {
+	case SC_ZLIB:
+		if (deflateReset(&x->z) != Z_OK)
+			return 0;
+		x->z.next_in = (Bytef *)(uintptr_t)src;
+		x->z.avail_in = (uInt)len;
+		x->z.next_out = x->obuf;
+		x->z.avail_out = (uInt)cap;
+		return deflate(&x->z, Z_FINISH) == Z_STREAM_END ? x->z.total_out : 0;
+	case SC_ZSTD: {
+		size_t n = ZSTD_compress2(x->zc, x->obuf, cap, src, len);
+		return ZSTD_isError(n) ? 0 : n;
+	}
+	default: {
+		int n = x->lz4hc ? LZ4_compress_HC_extStateHC(x->lz4hc, (const char *)src, (char *)x->obuf, (int)len,
+							       (int)cap, w->o.level)
+				 : LZ4_compress_default((const char *)src, (char *)x->obuf, (int)len, (int)cap);
+		return n > 0 ? (size_t)n : 0;
+	}
+	}
+}
 
 static int add_entry_locked(ml_snapshot_writer *w, const snap_entry *e)
 {
@@ -122,16 +190,11 @@ static int process(ml_snapshot_writer *w, worker_ctx *x, chunk *c, snap_entry *e
 	const uint8_t *src = c->buf;
 	size_t n = c->len;
 	e->codec = SC_RAW;
-	if (deflateReset(&x->z) == Z_OK) {
-		x->z.next_in = c->buf;
-		x->z.avail_in = (uInt)c->len;
-		x->z.next_out = x->obuf;
-		x->z.avail_out = (uInt)(c->len - 1); /* stored raw unless it shrinks */
-		if (deflate(&x->z, Z_FINISH) == Z_STREAM_END) {
-			src = x->obuf;
-			n = x->z.total_out;
-			e->codec = SC_ZLIB;
-		}
+	size_t z = compress_chunk(w, x, c->buf, c->len); /* stored raw unless it shrinks */
+	if (z > 0 && z < c->len) {
+		src = x->obuf;
+		n = z;
+		e->codec = (uint8_t)w->o.codec;
 	}
 	pthread_mutex_lock(&w->mu);
 	uint64_t off = w->data_end;
@@ -145,12 +208,10 @@ static int process(ml_snapshot_writer *w, worker_ctx *x, chunk *c, snap_entry *e
 static void *worker(void *arg)
 {
 	ml_snapshot_writer *w = arg;
-	worker_ctx x = {0};
-	x.obuf = malloc(w->o.chunk_size);
-	if (w->o.format == ML_SNAPSHOT_FORMAT_MLCORE)
-		x.zinit = deflateInit(&x.z, w->o.level) == Z_OK;
+	worker_ctx x;
+	int ir = worker_init(w, &x);
 	pthread_mutex_lock(&w->mu);
-	if (!x.obuf || (w->o.format == ML_SNAPSHOT_FORMAT_MLCORE && !x.zinit))
+	if (ir < 0)
 		set_err(w, -ENOMEM, "out of memory starting a compression worker");
 	for (;;) {
 		while (!w->q_head && !w->stop)
@@ -192,9 +253,7 @@ static void *worker(void *arg)
 			pthread_cond_broadcast(&w->cv_idle);
 	}
 	pthread_mutex_unlock(&w->mu);
-	if (x.zinit)
-		deflateEnd(&x.z);
-	free(x.obuf);
+	worker_fini(&x);
 	return NULL;
 }
 
@@ -493,9 +552,13 @@ int ml_snapshot_writer_open(const char *path, const ml_snapshot_writer_opts *opt
 		o.chunk_size = ML_SNAPSHOT_CHUNK_DEFAULT;
 	if (o.chunk_size < ML_SNAPSHOT_CHUNK_MIN || o.chunk_size > ML_SNAPSHOT_CHUNK_MAX || o.chunk_size % 4096)
 		return -EINVAL;
+	if (!o.codec)
+		o.codec = ML_SNAPSHOT_CODEC_LZ4;
 	if (!o.level)
 		o.level = 1;
-	if (o.level < 1 || o.level > 9)
+	int maxlevel = o.codec == ML_SNAPSHOT_CODEC_ZLIB ? 9 : o.codec == ML_SNAPSHOT_CODEC_LZ4 ? LZ4HC_CLEVEL_MAX
+		     : o.codec == ML_SNAPSHOT_CODEC_ZSTD ? ZSTD_maxCLevel() : 0;
+	if (o.level < 1 || o.level > maxlevel)
 		return -EINVAL;
 	if (o.format != ML_SNAPSHOT_FORMAT_MLCORE && o.format != ML_SNAPSHOT_FORMAT_ELF)
 		return -EINVAL;
@@ -948,7 +1011,7 @@ static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint6
 	}
 	J(jnum(b, &f, "threads", (int64_t)w->nprstatus, false));
 	J(jnum(b, &f, "mappings", (int64_t)w->nvma, false));
-	J(jstr(b, &f, "codec", "zlib"));
+	J(jstr(b, &f, "codec", ml_snapshot_codec_name(w->o.codec)));
 	J(jnum(b, &f, "level", w->o.level, false));
 	J(jnum(b, &f, "chunk_size", w->o.chunk_size, false));
 	uint64_t by[SK_COUNT] = {0};

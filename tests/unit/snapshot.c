@@ -551,18 +551,46 @@ START_TEST(round_trip_synthetic)
 }
 END_TEST
 
+/* Every codec at a low and a high level: the same expanded core, chunk by chunk. */
+static const struct { ml_snapshot_codec codec; int level; const char *name, *level_text; } codec_cases[] = {
+	{ ML_SNAPSHOT_CODEC_ZLIB, 6, "zlib", "6" },
+	{ ML_SNAPSHOT_CODEC_NONE, 0, "lz4", "1" },
+	{ ML_SNAPSHOT_CODEC_LZ4, 9, "lz4", "9" },
+	{ ML_SNAPSHOT_CODEC_ZSTD, 1, "zstd", "1" },
+	{ ML_SNAPSHOT_CODEC_ZSTD, 19, "zstd", "19" },
+};
+
 START_TEST(elf_format_is_the_expanded_core)
 {
 	mk_tmpdir();
 	sm_model m;
 	sm_build(&m, 7, 25, 150);
-	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 64 << 10, .level = 6, .threads = 1);
+	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 64 << 10, .level = codec_cases[_i].level, .threads = 1,
+		.codec = codec_cases[_i].codec);
 	ck_assert_int_eq(sm_write(&m, tpath("x.mlcore"), &o, 3), 0);
 	ML_OPTS(ml_snapshot_writer_opts, e, .format = ML_SNAPSHOT_FORMAT_ELF, .threads = 2);
 	ck_assert_int_eq(sm_write(&m, tpath("direct.core"), &e, 2), 0);
 	ml_snapshot *s;
 	ck_assert_int_eq(ml_snapshot_open(tpath("x.mlcore"), &s, NULL), 0);
 	ck_assert_uint_eq(ml_snapshot_chunk_size(s), 64 << 10);
+	ck_assert_str_eq(ml_snapshot_field(s, "codec"), codec_cases[_i].name);
+	ck_assert_str_eq(ml_snapshot_field(s, "level"), codec_cases[_i].level_text);
+	/* text pages compress with the codec asked for, random pages are stored raw */
+	size_t coded = 0, raw = 0;
+	for (size_t i = 0; i < ml_snapshot_entry_count(s); i++) {
+		ml_snapshot_entry en;
+		ck_assert_int_eq(ml_snapshot_entry_get(s, i, &en), 0);
+		if (en.kind != ML_RUN_DATA)
+			continue;
+		ck_assert_str_eq(ml_snapshot_codec_name(en.codec) ,
+				 en.codec == ML_SNAPSHOT_CODEC_RAW ? "raw" : codec_cases[_i].name);
+		coded += en.codec != ML_SNAPSHOT_CODEC_RAW;
+		raw += en.codec == ML_SNAPSHOT_CODEC_RAW;
+	}
+	ck_assert_uint_gt(coded, 0);
+	ck_assert_uint_gt(raw, 0);
+	ck_assert_int_eq(ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL), 0);
+	check_reads(s, &m);
 	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("x.core"), false, false, NULL, NULL), 0);
 	ck_assert(files_equal(tpath("x.core"), tpath("direct.core")));
 	check_core(tpath("direct.core"), &m, s);
@@ -750,6 +778,16 @@ START_TEST(writer_refuses_and_leaves_nothing)
 	ck_assert_int_eq(ml_snapshot_writer_open(tpath("y.mlcore"), &bo, &w), -EINVAL);
 	bo.chunk_size = 8 << 20;
 	ck_assert_int_eq(ml_snapshot_writer_open(tpath("y.mlcore"), &bo, &w), -EINVAL);
+	/* levels beyond each codec's range, and codecs a writer does not make */
+	static const struct { ml_snapshot_codec c; int level; } badc[] = {
+		{ ML_SNAPSHOT_CODEC_ZLIB, 10 }, { ML_SNAPSHOT_CODEC_LZ4, 13 }, { ML_SNAPSHOT_CODEC_ZSTD, 23 },
+		{ ML_SNAPSHOT_CODEC_ZSTD, -1 }, { ML_SNAPSHOT_CODEC_RAW, 1 }, { (ml_snapshot_codec)5, 1 },
+	};
+	for (size_t i = 0; i < sizeof(badc) / sizeof(badc[0]); i++) {
+		ML_OPTS(ml_snapshot_writer_opts, co, .codec = badc[i].c, .level = badc[i].level);
+		ck_assert_int_eq(ml_snapshot_writer_open(tpath("y.mlcore"), &co, &w), -EINVAL);
+	}
+	ck_assert_int_eq(access(tpath("y.mlcore"), F_OK), -1);
 	/* mappings out of order */
 	ck_assert_int_eq(ml_snapshot_writer_open(tpath("z.mlcore"), NULL, &w), 0);
 	ml_snapshot_vma vv[2] = { { .vma = { .start = 0x5000, .end = 0x6000 } }, { .vma = { .start = 0x1000, .end = 0x2000 } } };
@@ -938,7 +976,7 @@ int main(void)
 	TCase *rt = tcase_create("round-trip");
 	tcase_set_timeout(rt, 300);
 	tcase_add_test(rt, round_trip_synthetic);
-	tcase_add_test(rt, elf_format_is_the_expanded_core);
+	tcase_add_loop_test(rt, elf_format_is_the_expanded_core, 0, (int)(sizeof(codec_cases) / sizeof(codec_cases[0])));
 	tcase_add_test(rt, big_chunks_and_threads);
 	tcase_add_test(rt, reads_from_several_threads);
 	tcase_add_test(rt, writer_refuses_and_leaves_nothing);
