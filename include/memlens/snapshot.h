@@ -221,6 +221,27 @@ ML_API int ml_snapshot_writer_set_mappings(ml_snapshot_writer *w, const ml_snaps
  */
 ML_API int ml_snapshot_writer_add_data(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len);
 
+/** Hands back bytes given with ml_snapshot_writer_add_data_ref(): @len bytes at @buf,
+ *  the memory at @addr, are no longer needed. */
+typedef void (*ml_snapshot_release_fn)(void *ctx, uint64_t addr, const void *buf, size_t len);
+
+/**
+ * Adds captured memory without copying it: @len bytes at @addr, read from @buf where
+ * they stay the caller's. The range must lie in the dumped part of one mapping. The
+ * writer cuts it into pieces of at most the chunk size (each its own chunk; they do not
+ * join other data), queues them for the workers, which compress (or, for the ELF
+ * format, write) straight from @buf, and calls @release(@ctx, ...) once for each piece
+ * when it is done with it: from a worker thread, in any order, possibly before this
+ * call returns, and also for pieces dropped when the writer fails or is freed. Until
+ * then the piece must stay readable and unchanged. Does not wait for the buffer budget
+ * (it uses none). Thread-safe.
+ * @return 0; -EINVAL (as ml_snapshot_writer_add_data(), or no @buf/@release/@len);
+ *         -ENOMEM; the writer's error. On failure nothing was taken: @release is not
+ *         called.
+ */
+ML_API int ml_snapshot_writer_add_data_ref(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len,
+					   ml_snapshot_release_fn release, void *ctx);
+
 /**
  * Zero-copy variant of add_data: lends a buffer for memory starting at @addr, of up to
  * @want bytes (*ret_len, > 0, may be less: at most the rest of the current chunk and of

@@ -1,4 +1,5 @@
 /* The snapshot writer: chunks captured memory into bounded buffers, compresses on workers, publishes atomically. */
+#include <fcntl.h>
 #include <gelf.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,9 +15,13 @@
 #include "snapshot/snap.h"
 
 #define NSLOT 64
+#define WRITEBACK_STEP (32u << 20)
 
 typedef struct chunk {
 	uint8_t *buf;
+	const uint8_t *ref;         /* caller-owned bytes (add_data_ref), else NULL */
+	ml_snapshot_release_fn release;
+	void *release_ctx;
 	uint64_t addr;
 	size_t len;
 	size_t lease;       /* bytes lent by reserve(), 0 when not lent */
@@ -75,6 +80,7 @@ struct ml_snapshot_writer {
 	uint64_t data_end;          /* next free offset of the data segment (mlcore) */
 
 	ml_snapshot_progress prog;
+	uint64_t written, kicked;   /* bytes written to the file; when writeback was last started */
 	uint64_t raw_chunks, data_chunks;
 	bool finished;
 };
@@ -177,20 +183,21 @@ static int add_entry_locked(ml_snapshot_writer *w, const snap_entry *e)
 static int process(ml_snapshot_writer *w, worker_ctx *x, chunk *c, snap_entry *e)
 {
 	*e = (snap_entry){ .addr = c->addr, .len = c->len, .vma = c->vma };
-	if (snap_is_zero(c->buf, c->len)) {
+	const uint8_t *data = c->ref ? c->ref : c->buf;
+	if (snap_is_zero(data, c->len)) {
 		e->kind = SK_ZERO;
 		return 0;
 	}
 	e->kind = SK_DATA;
 	if (w->o.format == ML_SNAPSHOT_FORMAT_ELF) {
 		const ml_snapshot_vma *v = &w->vmas[c->vma];
-		return snap_pwrite_all(w->out.fd, c->buf, c->len, w->vma_off[c->vma] + (c->addr - v->vma.start));
+		return snap_pwrite_all(w->out.fd, data, c->len, w->vma_off[c->vma] + (c->addr - v->vma.start));
 	}
-	e->crc = (uint32_t)crc32(0L, c->buf, (uInt)c->len);
-	const uint8_t *src = c->buf;
+	e->crc = (uint32_t)crc32(0L, data, (uInt)c->len);
+	const uint8_t *src = data;
 	size_t n = c->len;
 	e->codec = SC_RAW;
-	size_t z = compress_chunk(w, x, c->buf, c->len); /* stored raw unless it shrinks */
+	size_t z = compress_chunk(w, x, data, c->len); /* stored raw unless it shrinks */
 	if (z > 0 && z < c->len) {
 		src = x->obuf;
 		n = z;
@@ -234,6 +241,17 @@ static void *worker(void *arg)
 				r = add_entry_locked(w, &e);
 			if (r == -ENOMEM)
 				set_err(w, r, "out of memory for the index");
+			if (r == 0 && e.kind == SK_DATA) {
+				/* Start writeback as the file grows, so that the fsync at the end
+				 * finds most of it on disk already: the disk works while we compress. */
+				w->written += w->o.format == ML_SNAPSHOT_FORMAT_ELF ? c->len : e.csize;
+				if (w->written - w->kicked >= WRITEBACK_STEP) {
+					w->kicked = w->written;
+					pthread_mutex_unlock(&w->mu);
+					sync_file_range(w->out.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+					pthread_mutex_lock(&w->mu);
+				}
+			}
 			if (r == 0) {
 				w->prog.bytes_done += c->len;
 				w->prog.buffered -= c->len;
@@ -245,10 +263,18 @@ static void *worker(void *arg)
 				}
 			}
 		}
-		c->next = w->freelist;
-		w->freelist = c;
+		if (c->ref) {
+			/* the caller's bytes: hand them back (outside the lock), drop the descriptor */
+			pthread_mutex_unlock(&w->mu);
+			c->release(c->release_ctx, c->addr, c->ref, c->len);
+			free(c);
+			pthread_mutex_lock(&w->mu);
+		} else {
+			c->next = w->freelist;
+			w->freelist = c;
+			pthread_cond_broadcast(&w->cv_free);
+		}
 		w->busy--;
-		pthread_cond_broadcast(&w->cv_free);
 		if (!w->busy)
 			pthread_cond_broadcast(&w->cv_idle);
 	}
@@ -486,6 +512,58 @@ int ml_snapshot_writer_commit(ml_snapshot_writer *w, uint64_t addr, size_t len)
 			 (unsigned long long)addr, len);
 	pthread_mutex_unlock(&w->mu);
 	return r;
+}
+
+int ml_snapshot_writer_add_data_ref(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len,
+				    ml_snapshot_release_fn release, void *ctx)
+{
+	if (!w || !buf || !len || !release)
+		return -EINVAL;
+	pthread_mutex_lock(&w->mu);
+	uint32_t vi;
+	int r = w->err ? w->err : data_range(w, addr, len, &vi);
+	if (r < 0) {
+		pthread_mutex_unlock(&w->mu);
+		return r;
+	}
+	/* every descriptor first: once one is queued, the call cannot fail */
+	size_t n = (len + w->o.chunk_size - 1) / w->o.chunk_size;
+	chunk *head = NULL, *last = NULL;
+	for (size_t i = 0; i < n; i++) {
+		chunk *c = calloc(1, sizeof(*c));
+		if (!c) {
+			while (head) {
+				chunk *x = head;
+				head = x->next;
+				free(x);
+			}
+			pthread_mutex_unlock(&w->mu);
+			return -ENOMEM;
+		}
+		size_t off = i * (size_t)w->o.chunk_size;
+		c->ref = (const uint8_t *)buf + off;
+		c->addr = addr + off;
+		c->len = ML_MIN(len - off, (size_t)w->o.chunk_size);
+		c->vma = vi;
+		c->release = release;
+		c->release_ctx = ctx;
+		if (last)
+			last->next = c;
+		else
+			head = c;
+		last = c;
+	}
+	if (w->q_tail)
+		w->q_tail->next = head;
+	else
+		w->q_head = head;
+	w->q_tail = last;
+	w->busy += n;
+	w->prog.bytes_in += len;
+	w->prog.buffered += len;
+	pthread_cond_broadcast(&w->cv_work);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
 }
 
 int ml_snapshot_writer_add_run(ml_snapshot_writer *w, uint64_t addr, uint64_t len, ml_run_kind kind)
@@ -1269,8 +1347,13 @@ void ml_snapshot_writer_free(ml_snapshot_writer *w)
 		}
 	for (chunk *c = w->q_head; c;) {
 		chunk *n = c->next;
-		c->next = w->freelist;
-		w->freelist = c;
+		if (c->ref) {
+			c->release(c->release_ctx, c->addr, c->ref, c->len);
+			free(c);
+		} else {
+			c->next = w->freelist;
+			w->freelist = c;
+		}
 		c = n;
 	}
 	while (w->freelist) {
