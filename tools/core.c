@@ -74,7 +74,7 @@ static const ml_cmd verify_cmd = {
 	.name = "core verify",
 	.usage = "[options] SNAPSHOT",
 	.summary = "Checks a snapshot: headers and index (checksums, order, bounds), every chunk's "
-		   "zlib stream and CRC, and the SHA-256 of the expanded core against the manifest. "
+		   "compressed data (zlib, LZ4 or zstd) and CRC, and the SHA-256 of the expanded core against the manifest. "
 		   "Exit 0 when intact, 2 when not (the first bad chunk is named).",
 	.opts = verify_opts, .min_args = 1, .max_args = 1,
 };

@@ -50,13 +50,15 @@ typedef struct ml_capture_opts {
 	bool include_dontdump;
 	/** Read swapped-out pages (this swaps them in); by default they are recorded as excluded. */
 	bool read_swapped;
-	/** Snapshot writer settings (see ml_snapshot_writer_opts): chunk size, zlib level,
+	/** Snapshot writer settings (see ml_snapshot_writer_opts): chunk size, level of @codec,
 	 *  worker threads, and how much captured memory may wait for compression before
 	 *  reading blocks: the larger, the sooner the target is released. With
 	 *  ML_CAPTURE_FREEZE_PTRACE a staging area of about the target's VmRSS (within
-	 *  this budget) is mapped and faulted in before the freeze, read into while the
-	 *  target is held, and handed to the writer after the release; the writer keeps
-	 *  the rest (at least 32 MiB). */
+	 *  this budget) is mapped and faulted in before the freeze (on every core), read
+	 *  into while the target is held, and compressed (or written) by the writer
+	 *  straight from there (ml_snapshot_writer_add_data_ref()), each 2 MiB freed as
+	 *  soon as it is done; the writer keeps the rest of the budget (at least 32 MiB)
+	 *  for what is not staged. */
 	uint32_t chunk_size;
 	int level;
 	unsigned threads;
@@ -65,6 +67,9 @@ typedef struct ml_capture_opts {
 	uint64_t freeze_timeout_ns;
 	ml_capture_progress_fn progress;
 	void *progress_ctx;
+	/** Chunk codec (an ml_snapshot_codec value: ML_SNAPSHOT_CODEC_LZ4, _ZSTD or _ZLIB);
+	 *  0 = LZ4. */
+	int codec;
 } ml_capture_opts;
 
 /** What a capture did. */

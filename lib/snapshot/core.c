@@ -3,7 +3,9 @@
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <lz4.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "snapshot/snap.h"
 
@@ -80,6 +82,51 @@ static int emit_zeros(snap_sink *k, uint64_t n)
 	return r;
 }
 
+/* Decodes the @e->csize stored bytes at @in into exactly @e->len bytes at @out: every
+ * codec must consume all of its input and produce all of the length, nothing more. */
+static bool chunk_decode(const snap_entry *e, uint8_t *out, const uint8_t *in, bool strict)
+{
+	switch (e->codec) {
+	case SC_ZLIB:
+		if (strict) {
+			uLongf dlen = (uLongf)e->len;
+			uLong slen = e->csize;
+			int z = uncompress2(out, &dlen, in, &slen);
+			return z == Z_OK && dlen == e->len && slen == e->csize;
+		} else {
+			/* the CRC-32 checks the result: skip zlib's own Adler-32 pass */
+			bool ok = e->csize > 6 && (in[0] & 0x0f) == 8 && (in[0] >> 4) <= 7 &&
+				  ((in[0] << 8) | in[1]) % 31 == 0 && !(in[1] & 0x20);
+			z_stream z;
+			memset(&z, 0, sizeof(z));
+			if (!ok || inflateInit2(&z, -15) != Z_OK)
+				return false;
+			z.next_in = (Bytef *)(uintptr_t)(in + 2);
+			z.avail_in = e->csize - 6;
+			z.next_out = out;
+			z.avail_out = (uInt)e->len;
+			int zr = inflate(&z, Z_FINISH);
+			ok = zr == Z_STREAM_END && z.avail_out == 0 && z.avail_in == 0;
+			inflateEnd(&z);
+			return ok;
+		}
+	case SC_LZ4:
+		/* a block decoder fails unless the input ends exactly with its last sequence */
+		return LZ4_decompress_safe((const char *)in, (char *)out, (int)e->csize, (int)e->len) == (int)e->len;
+	case SC_ZSTD: {
+		/* exactly one frame (not a skippable one), declaring the chunk's length */
+		if (e->csize < 4 || get32(in) != ZSTD_MAGICNUMBER ||
+		    ZSTD_findFrameCompressedSize(in, e->csize) != e->csize ||
+		    ZSTD_getFrameContentSize(in, e->csize) != e->len)
+			return false;
+		size_t n = ZSTD_decompress(out, e->len, in, e->csize);
+		return !ZSTD_isError(n) && n == e->len;
+	}
+	default:
+		return false;
+	}
+}
+
 int snap_chunk_load(const snap_core *c, size_t i, uint8_t *out, uint8_t *scratch, bool strict,
 		    char *err, size_t errlen)
 {
@@ -93,38 +140,11 @@ int snap_chunk_load(const snap_core *c, size_t i, uint8_t *out, uint8_t *scratch
 		r = snap_pread_all(c->fd, out, e->len, e->offset);
 	} else {
 		r = snap_pread_all(c->fd, scratch, e->csize, e->offset);
-		if (r == 0) {
-			bool ok;
-			if (strict) {
-				uLongf dlen = (uLongf)e->len;
-				uLong slen = e->csize;
-				int z = uncompress2(out, &dlen, scratch, &slen);
-				ok = z == Z_OK && dlen == e->len && slen == e->csize;
-			} else {
-				/* the CRC-32 checks the result: skip zlib's own Adler-32 pass */
-				ok = e->csize > 6 && (scratch[0] & 0x0f) == 8 && (scratch[0] >> 4) <= 7 &&
-				     ((scratch[0] << 8) | scratch[1]) % 31 == 0 && !(scratch[1] & 0x20);
-				z_stream z;
-				memset(&z, 0, sizeof(z));
-				if (ok && inflateInit2(&z, -15) == Z_OK) {
-					z.next_in = scratch + 2;
-					z.avail_in = e->csize - 6;
-					z.next_out = out;
-					z.avail_out = (uInt)e->len;
-					int zr = inflate(&z, Z_FINISH);
-					ok = zr == Z_STREAM_END && z.avail_out == 0 && z.avail_in == 0;
-					inflateEnd(&z);
-				} else {
-					ok = false;
-				}
-			}
-			if (!ok) {
-				snap_fmt(err, errlen,
-					 "chunk %zu (0x%llx-0x%llx, file offset %llu): corrupt zlib stream",
-					 i, (unsigned long long)e->addr, (unsigned long long)(e->addr + e->len),
-					 (unsigned long long)e->offset);
-				return -EBADMSG;
-			}
+		if (r == 0 && !chunk_decode(e, out, scratch, strict)) {
+			snap_fmt(err, errlen, "chunk %zu (0x%llx-0x%llx, file offset %llu): corrupt %s data",
+				 i, (unsigned long long)e->addr, (unsigned long long)(e->addr + e->len),
+				 (unsigned long long)e->offset, ml_snapshot_codec_name((ml_snapshot_codec)e->codec));
+			return -EBADMSG;
 		}
 	}
 	if (r == -EBADMSG) {

@@ -337,7 +337,8 @@ static int check_entries(vctx *v, uint64_t data_off, uint64_t data_size)
 		if (e->kind == SK_DATA) {
 			bool ok = e->len <= s->chunk_size &&
 				  ((e->codec == SC_RAW && e->csize == e->len) ||
-				   (e->codec == SC_ZLIB && e->csize > 0 && e->csize < e->len)) &&
+				   ((e->codec == SC_ZLIB || e->codec == SC_LZ4 || e->codec == SC_ZSTD) &&
+				    e->csize > 0 && e->csize < e->len)) &&
 				  e->offset >= data_off && range_ok(e->offset - data_off, e->csize, data_size);
 			if (!ok)
 				return bad(v, "index entry %zu (0x%llx): bad chunk (length %llu, codec %u, stored %u bytes at offset %llu)",

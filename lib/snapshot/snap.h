@@ -34,7 +34,7 @@
 
 /* kind codes stored in index entries */
 enum { SK_DATA = 0, SK_ZERO = 1, SK_UNPOPULATED = 2, SK_EXCLUDED = 3, SK_UNREADABLE = 4, SK_COUNT };
-enum { SC_NONE = 0, SC_ZLIB = 1, SC_RAW = 2 };
+enum { SC_NONE = 0, SC_ZLIB = 1, SC_RAW = 2, SC_LZ4 = 3, SC_ZSTD = 4, SC_COUNT };
 
 #define SNAP_CORE_ALIGN 4096u     /* ELF_EXEC_PAGESIZE: data alignment of the expanded core */
 #define SNAP_MAX_NOTE   (1u << 30)
@@ -98,7 +98,7 @@ uint64_t snap_core_size(const snap_core *c);
 
 /* Reads and inflates data entry @i into @out (entry len bytes), checking sizes and CRC.
  * @scratch holds at least chunk_size bytes (for compressed input). @strict also checks
- * the zlib stream's own header and Adler-32 (verify does; reads rely on the CRC-32).
+ * the zlib stream's own Adler-32 (verify does; reads rely on the CRC-32).
  * -EBADMSG with @err filled when the chunk is corrupt; -EIO on a read error. */
 int snap_chunk_load(const snap_core *c, size_t i, uint8_t *out, uint8_t *scratch, bool strict,
 		    char *err, size_t errlen);

@@ -41,6 +41,18 @@ const char *ml_snapshot_kind_name(ml_run_kind k)
 	}
 }
 
+const char *ml_snapshot_codec_name(ml_snapshot_codec c)
+{
+	switch (c) {
+	case ML_SNAPSHOT_CODEC_NONE: return "none";
+	case ML_SNAPSHOT_CODEC_ZLIB: return "zlib";
+	case ML_SNAPSHOT_CODEC_RAW: return "raw";
+	case ML_SNAPSHOT_CODEC_LZ4: return "lz4";
+	case ML_SNAPSHOT_CODEC_ZSTD: return "zstd";
+	default: return "?";
+	}
+}
+
 void snap_fmt(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;

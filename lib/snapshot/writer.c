@@ -1,4 +1,5 @@
 /* The snapshot writer: chunks captured memory into bounded buffers, compresses on workers, publishes atomically. */
+#include <fcntl.h>
 #include <gelf.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -6,14 +7,21 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <lz4.h>
+#include <lz4hc.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "snapshot/snap.h"
 
 #define NSLOT 64
+#define WRITEBACK_STEP (32u << 20)
 
 typedef struct chunk {
 	uint8_t *buf;
+	const uint8_t *ref;         /* caller-owned bytes (add_data_ref), else NULL */
+	ml_snapshot_release_fn release;
+	void *release_ctx;
 	uint64_t addr;
 	size_t len;
 	size_t lease;       /* bytes lent by reserve(), 0 when not lent */
@@ -72,6 +80,7 @@ struct ml_snapshot_writer {
 	uint64_t data_end;          /* next free offset of the data segment (mlcore) */
 
 	ml_snapshot_progress prog;
+	uint64_t written, kicked;   /* bytes written to the file; when writeback was last started */
 	uint64_t raw_chunks, data_chunks;
 	bool finished;
 };
@@ -94,8 +103,73 @@ static void set_err(ml_snapshot_writer *w, int err, const char *fmt, ...)
 typedef struct worker_ctx {
 	z_stream z;
 	bool zinit;
+	ZSTD_CCtx *zc;
+	void *lz4hc;        /* LZ4 HC state (levels 3-12) */
 	uint8_t *obuf;
 } worker_ctx;
+
+static int worker_init(const ml_snapshot_writer *w, worker_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	if (w->o.format != ML_SNAPSHOT_FORMAT_MLCORE)
+		return 0;
+	if (!(x->obuf = malloc(w->o.chunk_size)))
+		return -ENOMEM;
+	switch ((int)w->o.codec) {
+	case SC_ZLIB:
+		x->zinit = deflateInit(&x->z, w->o.level) == Z_OK;
+		return x->zinit ? 0 : -ENOMEM;
+	case SC_ZSTD:
+		if (!(x->zc = ZSTD_createCCtx()))
+			return -ENOMEM;
+		/* one frame per chunk: its size in the header, no checksum (the index has a CRC) */
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(x->zc, ZSTD_c_compressionLevel, w->o.level)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(x->zc, ZSTD_c_contentSizeFlag, 1)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(x->zc, ZSTD_c_checksumFlag, 0)))
+			return -EINVAL;
+		return 0;
+	default:
+		if (w->o.level >= 3 && !(x->lz4hc = malloc((size_t)LZ4_sizeofStateHC())))
+			return -ENOMEM;
+		return 0;
+	}
+}
+
+static void worker_fini(worker_ctx *x)
+{
+	if (x->zinit)
+		deflateEnd(&x->z);
+	ZSTD_freeCCtx(x->zc);
+	free(x->lz4hc);
+	free(x->obuf);
+}
+
+/* Compresses @len bytes of @src into x->obuf; returns the stored size, or 0 when the
+ * result would not be smaller than the input (the chunk is then stored raw). */
+static size_t compress_chunk(const ml_snapshot_writer *w, worker_ctx *x, const uint8_t *src, size_t len)
+{
+	size_t cap = len - 1;
+	switch ((int)w->o.codec) {
+	case SC_ZLIB:
+		if (deflateReset(&x->z) != Z_OK)
+			return 0;
+		x->z.next_in = (Bytef *)(uintptr_t)src;
+		x->z.avail_in = (uInt)len;
+		x->z.next_out = x->obuf;
+		x->z.avail_out = (uInt)cap;
+		return deflate(&x->z, Z_FINISH) == Z_STREAM_END ? x->z.total_out : 0;
+	case SC_ZSTD: {
+		size_t n = ZSTD_compress2(x->zc, x->obuf, cap, src, len);
+		return ZSTD_isError(n) ? 0 : n;
+	}
+	default: {
+		int n = x->lz4hc ? LZ4_compress_HC_extStateHC(x->lz4hc, (const char *)src, (char *)x->obuf, (int)len,
+							       (int)cap, w->o.level)
+				 : LZ4_compress_default((const char *)src, (char *)x->obuf, (int)len, (int)cap);
+		return n > 0 ? (size_t)n : 0;
+	}
+	}
+}
 
 static int add_entry_locked(ml_snapshot_writer *w, const snap_entry *e)
 {
@@ -109,29 +183,25 @@ static int add_entry_locked(ml_snapshot_writer *w, const snap_entry *e)
 static int process(ml_snapshot_writer *w, worker_ctx *x, chunk *c, snap_entry *e)
 {
 	*e = (snap_entry){ .addr = c->addr, .len = c->len, .vma = c->vma };
-	if (snap_is_zero(c->buf, c->len)) {
+	const uint8_t *data = c->ref ? c->ref : c->buf;
+	if (snap_is_zero(data, c->len)) {
 		e->kind = SK_ZERO;
 		return 0;
 	}
 	e->kind = SK_DATA;
 	if (w->o.format == ML_SNAPSHOT_FORMAT_ELF) {
 		const ml_snapshot_vma *v = &w->vmas[c->vma];
-		return snap_pwrite_all(w->out.fd, c->buf, c->len, w->vma_off[c->vma] + (c->addr - v->vma.start));
+		return snap_pwrite_all(w->out.fd, data, c->len, w->vma_off[c->vma] + (c->addr - v->vma.start));
 	}
-	e->crc = (uint32_t)crc32(0L, c->buf, (uInt)c->len);
-	const uint8_t *src = c->buf;
+	e->crc = (uint32_t)crc32(0L, data, (uInt)c->len);
+	const uint8_t *src = data;
 	size_t n = c->len;
 	e->codec = SC_RAW;
-	if (deflateReset(&x->z) == Z_OK) {
-		x->z.next_in = c->buf;
-		x->z.avail_in = (uInt)c->len;
-		x->z.next_out = x->obuf;
-		x->z.avail_out = (uInt)(c->len - 1); /* stored raw unless it shrinks */
-		if (deflate(&x->z, Z_FINISH) == Z_STREAM_END) {
-			src = x->obuf;
-			n = x->z.total_out;
-			e->codec = SC_ZLIB;
-		}
+	size_t z = compress_chunk(w, x, data, c->len); /* stored raw unless it shrinks */
+	if (z > 0 && z < c->len) {
+		src = x->obuf;
+		n = z;
+		e->codec = (uint8_t)w->o.codec;
 	}
 	pthread_mutex_lock(&w->mu);
 	uint64_t off = w->data_end;
@@ -145,12 +215,10 @@ static int process(ml_snapshot_writer *w, worker_ctx *x, chunk *c, snap_entry *e
 static void *worker(void *arg)
 {
 	ml_snapshot_writer *w = arg;
-	worker_ctx x = {0};
-	x.obuf = malloc(w->o.chunk_size);
-	if (w->o.format == ML_SNAPSHOT_FORMAT_MLCORE)
-		x.zinit = deflateInit(&x.z, w->o.level) == Z_OK;
+	worker_ctx x;
+	int ir = worker_init(w, &x);
 	pthread_mutex_lock(&w->mu);
-	if (!x.obuf || (w->o.format == ML_SNAPSHOT_FORMAT_MLCORE && !x.zinit))
+	if (ir < 0)
 		set_err(w, -ENOMEM, "out of memory starting a compression worker");
 	for (;;) {
 		while (!w->q_head && !w->stop)
@@ -173,6 +241,17 @@ static void *worker(void *arg)
 				r = add_entry_locked(w, &e);
 			if (r == -ENOMEM)
 				set_err(w, r, "out of memory for the index");
+			if (r == 0 && e.kind == SK_DATA) {
+				/* Start writeback as the file grows, so that the fsync at the end
+				 * finds most of it on disk already: the disk works while we compress. */
+				w->written += w->o.format == ML_SNAPSHOT_FORMAT_ELF ? c->len : e.csize;
+				if (w->written - w->kicked >= WRITEBACK_STEP) {
+					w->kicked = w->written;
+					pthread_mutex_unlock(&w->mu);
+					sync_file_range(w->out.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+					pthread_mutex_lock(&w->mu);
+				}
+			}
 			if (r == 0) {
 				w->prog.bytes_done += c->len;
 				w->prog.buffered -= c->len;
@@ -184,17 +263,23 @@ static void *worker(void *arg)
 				}
 			}
 		}
-		c->next = w->freelist;
-		w->freelist = c;
+		if (c->ref) {
+			/* the caller's bytes: hand them back (outside the lock), drop the descriptor */
+			pthread_mutex_unlock(&w->mu);
+			c->release(c->release_ctx, c->addr, c->ref, c->len);
+			free(c);
+			pthread_mutex_lock(&w->mu);
+		} else {
+			c->next = w->freelist;
+			w->freelist = c;
+			pthread_cond_broadcast(&w->cv_free);
+		}
 		w->busy--;
-		pthread_cond_broadcast(&w->cv_free);
 		if (!w->busy)
 			pthread_cond_broadcast(&w->cv_idle);
 	}
 	pthread_mutex_unlock(&w->mu);
-	if (x.zinit)
-		deflateEnd(&x.z);
-	free(x.obuf);
+	worker_fini(&x);
 	return NULL;
 }
 
@@ -429,6 +514,58 @@ int ml_snapshot_writer_commit(ml_snapshot_writer *w, uint64_t addr, size_t len)
 	return r;
 }
 
+int ml_snapshot_writer_add_data_ref(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len,
+				    ml_snapshot_release_fn release, void *ctx)
+{
+	if (!w || !buf || !len || !release)
+		return -EINVAL;
+	pthread_mutex_lock(&w->mu);
+	uint32_t vi;
+	int r = w->err ? w->err : data_range(w, addr, len, &vi);
+	if (r < 0) {
+		pthread_mutex_unlock(&w->mu);
+		return r;
+	}
+	/* every descriptor first: once one is queued, the call cannot fail */
+	size_t n = (len + w->o.chunk_size - 1) / w->o.chunk_size;
+	chunk *head = NULL, *last = NULL;
+	for (size_t i = 0; i < n; i++) {
+		chunk *c = calloc(1, sizeof(*c));
+		if (!c) {
+			while (head) {
+				chunk *x = head;
+				head = x->next;
+				free(x);
+			}
+			pthread_mutex_unlock(&w->mu);
+			return -ENOMEM;
+		}
+		size_t off = i * (size_t)w->o.chunk_size;
+		c->ref = (const uint8_t *)buf + off;
+		c->addr = addr + off;
+		c->len = ML_MIN(len - off, (size_t)w->o.chunk_size);
+		c->vma = vi;
+		c->release = release;
+		c->release_ctx = ctx;
+		if (last)
+			last->next = c;
+		else
+			head = c;
+		last = c;
+	}
+	if (w->q_tail)
+		w->q_tail->next = head;
+	else
+		w->q_head = head;
+	w->q_tail = last;
+	w->busy += n;
+	w->prog.bytes_in += len;
+	w->prog.buffered += len;
+	pthread_cond_broadcast(&w->cv_work);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
 int ml_snapshot_writer_add_run(ml_snapshot_writer *w, uint64_t addr, uint64_t len, ml_run_kind kind)
 {
 	if (!w)
@@ -493,9 +630,13 @@ int ml_snapshot_writer_open(const char *path, const ml_snapshot_writer_opts *opt
 		o.chunk_size = ML_SNAPSHOT_CHUNK_DEFAULT;
 	if (o.chunk_size < ML_SNAPSHOT_CHUNK_MIN || o.chunk_size > ML_SNAPSHOT_CHUNK_MAX || o.chunk_size % 4096)
 		return -EINVAL;
+	if (!o.codec)
+		o.codec = ML_SNAPSHOT_CODEC_LZ4;
 	if (!o.level)
 		o.level = 1;
-	if (o.level < 1 || o.level > 9)
+	int maxlevel = o.codec == ML_SNAPSHOT_CODEC_ZLIB ? 9 : o.codec == ML_SNAPSHOT_CODEC_LZ4 ? LZ4HC_CLEVEL_MAX
+		     : o.codec == ML_SNAPSHOT_CODEC_ZSTD ? ZSTD_maxCLevel() : 0;
+	if (o.level < 1 || o.level > maxlevel)
 		return -EINVAL;
 	if (o.format != ML_SNAPSHOT_FORMAT_MLCORE && o.format != ML_SNAPSHOT_FORMAT_ELF)
 		return -EINVAL;
@@ -948,7 +1089,7 @@ static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint6
 	}
 	J(jnum(b, &f, "threads", (int64_t)w->nprstatus, false));
 	J(jnum(b, &f, "mappings", (int64_t)w->nvma, false));
-	J(jstr(b, &f, "codec", "zlib"));
+	J(jstr(b, &f, "codec", ml_snapshot_codec_name(w->o.codec)));
 	J(jnum(b, &f, "level", w->o.level, false));
 	J(jnum(b, &f, "chunk_size", w->o.chunk_size, false));
 	uint64_t by[SK_COUNT] = {0};
@@ -1206,8 +1347,13 @@ void ml_snapshot_writer_free(ml_snapshot_writer *w)
 		}
 	for (chunk *c = w->q_head; c;) {
 		chunk *n = c->next;
-		c->next = w->freelist;
-		w->freelist = c;
+		if (c->ref) {
+			c->release(c->release_ctx, c->addr, c->ref, c->len);
+			free(c);
+		} else {
+			c->next = w->freelist;
+			w->freelist = c;
+		}
 		c = n;
 	}
 	while (w->freelist) {

@@ -5,6 +5,8 @@
 #   sparse4g a 4 GiB mapping with 64 touched pages
 #   python   a python3 process holding a large heap of dicts and strings
 # Usage: tests/bench/dump_bench.sh BUILD_DIR [OUTDIR]   (run as root; takes about a minute)
+# Environment: ROUNDS (default 3) captures per target; DUMP_ARGS extra options for memlens dump
+# (e.g. "--format=elf" or "--codec=zstd"); TARGETS (default "heap1g sparse4g python").
 set -eu
 B=$(cd "${1:?build dir}" && pwd)
 OUT=${2:-/tmp/ml-dump-bench}
@@ -13,6 +15,9 @@ H=$B/tests/helpers
 mkdir -p "$OUT"
 rm -f "$OUT"/*
 ROUNDS=${ROUNDS:-3}
+DUMP_ARGS=${DUMP_ARGS:-}
+TARGETS=${TARGETS:-heap1g sparse4g python}
+want() { case " $TARGETS " in *" $1 "*) return 0;; esac; return 1; }
 
 # Samples /proc/PID/task/*/stat every 0.2 ms and prints how long any thread was stopped
 # ('t' or 'T'), i.e. the stop time the target really saw, measured the same way for both tools.
@@ -56,7 +61,9 @@ run_one() {
 	t0=$(now)
 	if [ "$tool" = memlens ]; then
 		out=$OUT/$label.mlcore
-		"$M" dump "$pid" -o "$out" --force --json >"$OUT/.json"
+		local TIMEFORMAT='%U %S'
+		# shellcheck disable=SC2086
+		{ time "$M" dump "$pid" -o "$out" --force --json $DUMP_ARGS >"$OUT/.json" 2>/dev/null; } 2>"$OUT/.time"
 	else
 		out=$OUT/$label.gcore
 		gcore -o "$OUT/$label.gcore" "$pid" >/dev/null 2>&1
@@ -67,10 +74,13 @@ run_one() {
 	stop=$(cat "$OUT/.mon")
 	pte1=$(pte "$pid"); rss1=$(rss "$pid")
 	size=$(stat -c %s "$out"); disk=$(( $(stat -c %b "$out") * 512 ))
-	local self=""
-	[ "$tool" = memlens ] && self=$(python3 -c "import json; print('%.1f' % (json.load(open('$OUT/.json'))['stop_ns'] / 1e6))")
-	printf "%-9s %-8s wall %8s ms  stopped %8s ms %s size %12s  on-disk %12s  VmPTE +%s kB  VmRSS +%s kB\n" \
-		"$label" "$tool" "$(ms "$t0" "$t1")" "$stop" "${self:+(self-reported $self ms)}" "$size" "$disk" \
+	local self="" cpu=""
+	if [ "$tool" = memlens ]; then
+		self=$(python3 -c "import json; print('%.1f' % (json.load(open('$OUT/.json'))['stop_ns'] / 1e6))")
+		cpu=$(awk '{printf "%.0f", ($1 + $2) * 1000}' "$OUT/.time")
+	fi
+	printf "%-9s %-8s wall %8s ms %s stopped %8s ms %s size %12s  on-disk %12s  VmPTE +%s kB  VmRSS +%s kB\n" \
+		"$label" "$tool" "$(ms "$t0" "$t1")" "${cpu:+(cpu $cpu ms)}" "$stop" "${self:+(self-reported $self ms)}" "$size" "$disk" \
 		$((pte1 - pte0)) $((rss1 - rss0))
 	rm -f "$out"
 }
@@ -84,19 +94,25 @@ cmd() { echo "$*" >&"${CH[1]}"; read -r REPLY <&"${CH[0]}"; }
 stop_child() { echo "exit 0" >&"${CH[1]}"; wait "$CPID" 2>/dev/null || true; }
 
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores; machine shared with other work"
-echo "# memlens $("$M" --version | cut -d' ' -f2), $(gdb --version | head -1)"
+echo "# memlens $("$M" --version | cut -d' ' -f2)${DUMP_ARGS:+ ($DUMP_ARGS)}, $(gdb --version | head -1); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+if want heap1g; then
 start_child
 cmd map_fill 0x40000000
 cmd threads 3
 for r in $(seq "$ROUNDS"); do run_one memlens "$CPID" heap1g; run_one gcore "$CPID" heap1g; done
 stop_child
+fi
 
+if want sparse4g; then
 start_child
 cmd map_touch 0x100000000 0x4000000
 for r in $(seq "$ROUNDS"); do run_one memlens "$CPID" sparse4g; done
 run_one gcore "$CPID" sparse4g
 stop_child
+fi
+
+want python || { echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"; exit 0; }
 
 coproc PY { exec python3 -c '
 import sys
@@ -111,3 +127,4 @@ for r in $(seq "$ROUNDS"); do run_one memlens "$PPID_" python; done
 run_one gcore "$PPID_" python
 echo >&"${PY[1]}"
 wait "$PPID_" 2>/dev/null || true
+echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

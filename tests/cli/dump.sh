@@ -59,6 +59,21 @@ grep -q "pid 1073741800: .*no such process" <<<"$out" || bad "no such process me
 "$M" dump 2>/dev/null; [ $? -eq 64 ] || bad "no PID: not a usage error"
 "$M" dump --freeze=sigstop "$CHILD" 2>/dev/null; [ $? -eq 64 ] || bad "bad --freeze: not a usage error"
 "$M" dump some-file.mlcore 2>/dev/null; [ $? -eq 64 ] || bad "file argument: not a usage error"
+"$M" dump --codec=lzma "$CHILD" 2>/dev/null; [ $? -eq 64 ] || bad "bad --codec: not a usage error"
+out=$("$M" dump --codec=zlib --level=10 "$CHILD" -o "$T/lvl.mlcore" 2>&1); rc=$?
+[ $rc -eq 64 ] && grep -q "1-9 with --codec=zlib" <<<"$out" || bad "zlib level 10: exit $rc: $out"
+"$M" dump --level=13 "$CHILD" -o "$T/lvl.mlcore" 2>/dev/null; [ $? -eq 64 ] || bad "lz4 level 13: not a usage error"
+"$M" dump --codec=zstd --level=23 "$CHILD" -o "$T/lvl.mlcore" 2>/dev/null; [ $? -eq 64 ] || bad "zstd level 23: not a usage error"
+[ -e "$T/lvl.mlcore" ] && bad "file left after a usage error"
+
+# Each codec: the manifest names it, the summary too, and every codec gives the same memory.
+for c in lz4 zstd zlib; do
+	"$M" dump "$CHILD" --codec=$c --level=2 -o "$T/codec-$c.mlcore" --json >"$T/codec-$c.json" || bad "--codec=$c failed"
+	grep -q "\"codec\":\"$c\"" "$T/codec-$c.json" || bad "--codec=$c: summary: $(cat "$T/codec-$c.json")"
+	info=$("$M" core info "$T/codec-$c.mlcore") || bad "core info of a $c snapshot failed"
+	grep -q "$c" <<<"$info" || bad "core info does not name $c: $info"
+	"$M" core verify "$T/codec-$c.mlcore" >/dev/null || bad "core verify of a $c snapshot failed"
+done
 
 # JSON summary and the default name.
 (cd "$T" && "$M" dump "$CHILD" --json >"$T/sum.json") || bad "json dump failed"

@@ -82,15 +82,23 @@ static void wait_idle(pid_t pid)
 	ck_abort_msg("child %d never went back to reading its commands", (int)pid);
 }
 
-static int capture(pid_t pid, const char *path, bool elf, ml_capture_result *res)
+static int capture_codec(pid_t pid, const char *path, bool elf, int codec, ml_capture_result *res)
 {
 	ml_proc *p;
 	ck_assert_int_eq(ml_proc_open(pid, &p), 0);
-	ML_OPTS(ml_capture_opts, o, .elf = elf);
+	ML_OPTS(ml_capture_opts, o, .elf = elf, .codec = codec);
 	int r = ml_capture(p, path, &o, res);
 	ml_proc_free(p);
 	return r;
 }
+
+static int capture(pid_t pid, const char *path, bool elf, ml_capture_result *res)
+{
+	return capture_codec(pid, path, elf, 0, res);
+}
+
+/* The codecs the byte-equality test runs with (the default first). */
+static const int codecs[] = { 0, ML_SNAPSHOT_CODEC_ZSTD, ML_SNAPSHOT_CODEC_ZLIB };
 
 static char *run(int *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static char *run(int *st, const char *fmt, ...)
@@ -283,7 +291,8 @@ START_TEST(bytes_equal_and_nothing_disturbed)
 	wait_idle(c->pid);
 
 	ml_capture_result res;
-	ck_assert_int_eq(capture(c->pid, snap, false, &res), 0);
+	int codec = codecs[_i];
+	ck_assert_int_eq(capture_codec(c->pid, snap, false, codec, &res), 0);
 
 	ck_assert_uint_eq(present_pages(c->pid, R.sparse, R.sparse + R.sparse_size, &fp), 3);
 	ck_assert_int_eq(rollup_rss(c->pid), rss0);
@@ -299,6 +308,9 @@ START_TEST(bytes_equal_and_nothing_disturbed)
 	/* Every stored byte equals the child's memory now (it is idle: threads parked). */
 	ml_snapshot *s;
 	ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+	ml_snapshot_codec want_codec = codec ? (ml_snapshot_codec)codec : ML_SNAPSHOT_CODEC_LZ4;
+	ck_assert_str_eq(ml_snapshot_field(s, "codec"), ml_snapshot_codec_name(want_codec));
+	size_t coded = 0;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->pid);
 	int memfd = open(path, O_RDONLY);
@@ -331,6 +343,9 @@ START_TEST(bytes_equal_and_nothing_disturbed)
 		}
 		if (e.kind != ML_RUN_DATA)
 			continue;
+		ck_assert_msg(e.codec == want_codec || e.codec == ML_SNAPSHOT_CODEC_RAW, "chunk %zu has codec %s",
+			      i, ml_snapshot_codec_name(e.codec));
+		coded += e.codec == want_codec;
 		for (uint64_t off = 0; off < e.len; off += 4u << 20) {
 			size_t n = (size_t)ML_TEST_MIN(e.len - off, (uint64_t)(4u << 20));
 			ck_assert_int_eq(ml_snapshot_read(s, e.addr + off, a, n), (ssize_t)n);
@@ -352,6 +367,8 @@ START_TEST(bytes_equal_and_nothing_disturbed)
 	}
 	ck_assert(dontdump_excluded);
 	ck_assert(sparse_unpop);
+	ck_assert_uint_gt(coded, 10);
+	ck_assert_int_eq(ml_snapshot_verify(s, 0, NULL), 0);
 	/* Data read but found all zero is stored as zero ranges: the rest is what was stored. */
 	uint64_t zero = 0;
 	for (size_t i = 0; i < ne; i++) {
@@ -654,7 +671,7 @@ int main(void)
 	TCase *tc = tcase_create("capture");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, gdb_round_trip);
-	tcase_add_test(tc, bytes_equal_and_nothing_disturbed);
+	tcase_add_loop_test(tc, bytes_equal_and_nothing_disturbed, 0, (int)(sizeof(codecs) / sizeof(codecs[0])));
 	tcase_add_test(tc, kernel_core_agrees);
 	tcase_add_test(tc, target_exits_mid_dump);
 	tcase_add_test(tc, threads_created_during_capture);

@@ -551,18 +551,46 @@ START_TEST(round_trip_synthetic)
 }
 END_TEST
 
+/* Every codec at a low and a high level: the same expanded core, chunk by chunk. */
+static const struct { ml_snapshot_codec codec; int level; const char *name, *level_text; } codec_cases[] = {
+	{ ML_SNAPSHOT_CODEC_ZLIB, 6, "zlib", "6" },
+	{ ML_SNAPSHOT_CODEC_NONE, 0, "lz4", "1" },
+	{ ML_SNAPSHOT_CODEC_LZ4, 9, "lz4", "9" },
+	{ ML_SNAPSHOT_CODEC_ZSTD, 1, "zstd", "1" },
+	{ ML_SNAPSHOT_CODEC_ZSTD, 19, "zstd", "19" },
+};
+
 START_TEST(elf_format_is_the_expanded_core)
 {
 	mk_tmpdir();
 	sm_model m;
 	sm_build(&m, 7, 25, 150);
-	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 64 << 10, .level = 6, .threads = 1);
+	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 64 << 10, .level = codec_cases[_i].level, .threads = 1,
+		.codec = codec_cases[_i].codec);
 	ck_assert_int_eq(sm_write(&m, tpath("x.mlcore"), &o, 3), 0);
 	ML_OPTS(ml_snapshot_writer_opts, e, .format = ML_SNAPSHOT_FORMAT_ELF, .threads = 2);
 	ck_assert_int_eq(sm_write(&m, tpath("direct.core"), &e, 2), 0);
 	ml_snapshot *s;
 	ck_assert_int_eq(ml_snapshot_open(tpath("x.mlcore"), &s, NULL), 0);
 	ck_assert_uint_eq(ml_snapshot_chunk_size(s), 64 << 10);
+	ck_assert_str_eq(ml_snapshot_field(s, "codec"), codec_cases[_i].name);
+	ck_assert_str_eq(ml_snapshot_field(s, "level"), codec_cases[_i].level_text);
+	/* text pages compress with the codec asked for, random pages are stored raw */
+	size_t coded = 0, raw = 0;
+	for (size_t i = 0; i < ml_snapshot_entry_count(s); i++) {
+		ml_snapshot_entry en;
+		ck_assert_int_eq(ml_snapshot_entry_get(s, i, &en), 0);
+		if (en.kind != ML_RUN_DATA)
+			continue;
+		ck_assert_str_eq(ml_snapshot_codec_name(en.codec) ,
+				 en.codec == ML_SNAPSHOT_CODEC_RAW ? "raw" : codec_cases[_i].name);
+		coded += en.codec != ML_SNAPSHOT_CODEC_RAW;
+		raw += en.codec == ML_SNAPSHOT_CODEC_RAW;
+	}
+	ck_assert_uint_gt(coded, 0);
+	ck_assert_uint_gt(raw, 0);
+	ck_assert_int_eq(ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL), 0);
+	check_reads(s, &m);
 	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("x.core"), false, false, NULL, NULL), 0);
 	ck_assert(files_equal(tpath("x.core"), tpath("direct.core")));
 	check_core(tpath("direct.core"), &m, s);
@@ -675,6 +703,81 @@ static ml_snapshot_writer *small_writer(const char *path, int *err)
 	return w;
 }
 
+typedef struct ref_count {
+	pthread_mutex_t mu;
+	size_t calls, bytes;
+	const uint8_t *base;
+	size_t len;
+	bool outside;
+} ref_count;
+
+static void ref_release(void *ctx, uint64_t addr, const void *buf, size_t len)
+{
+	ref_count *k = ctx;
+	pthread_mutex_lock(&k->mu);
+	k->calls++;
+	k->bytes += len;
+	const uint8_t *b = buf;
+	if (b < k->base || b + len > k->base + k->len || addr != 0x700000000000ull + (uint64_t)(b - k->base))
+		k->outside = true;
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* Data lent by reference: compressed (or written) from the caller's memory, every piece
+ * handed back exactly once, also when the writer is dropped without finishing. */
+START_TEST(data_by_reference)
+{
+	mk_tmpdir();
+	size_t len = (1u << 20) + 4096;
+	uint8_t *mem = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		mem[i] = (uint8_t)(i % 251 < 40 ? 0 : "memlens lends bytes "[i % 20]);
+	memset(mem + (512u << 10), 0, 256u << 10); /* one all-zero piece */
+	ml_snapshot_vma v = { .vma = { .start = 0x700000000000ull, .end = 0x700000000000ull + len, .perms = 3 } };
+	for (int fmt = 0; fmt < 2; fmt++) {
+		ref_count k = { .mu = PTHREAD_MUTEX_INITIALIZER, .base = mem, .len = len };
+		ML_OPTS(ml_snapshot_writer_opts, o, .threads = 2, .format = fmt ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE);
+		ml_snapshot_writer *w;
+		const char *out = tpath(fmt ? "r.core" : "r.mlcore");
+		ck_assert_int_eq(ml_snapshot_writer_open(out, &o, &w), 0);
+		ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, &v, 1), 0);
+		ck_assert_int_eq(ml_snapshot_writer_add_data_ref(w, v.vma.start, mem, len, NULL, &k), -EINVAL);
+		ck_assert_int_eq(ml_snapshot_writer_add_data_ref(w, v.vma.start + 4096, mem, len, ref_release, &k), -EINVAL);
+		ck_assert_int_eq(ml_snapshot_writer_add_data_ref(w, v.vma.start, mem, len, ref_release, &k), 0);
+		ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+		ml_snapshot_writer_free(w);
+		ck_assert_uint_eq(k.calls, 5); /* four chunks of 256 KiB and one page */
+		ck_assert_uint_eq(k.bytes, len);
+		ck_assert(!k.outside);
+		if (!fmt) {
+			ml_snapshot *s;
+			ck_assert_int_eq(ml_snapshot_open(out, &s, NULL), 0);
+			uint8_t *back = malloc(len);
+			ck_assert_int_eq(ml_snapshot_read(s, v.vma.start, back, len), (ssize_t)len);
+			ck_assert_int_eq(memcmp(back, mem, len), 0);
+			ml_snapshot_stats t;
+			ck_assert_int_eq(ml_snapshot_stats_get(s, SIZE_MAX, &t), 0);
+			ck_assert_uint_eq(t.bytes[ML_RUN_ZERO], 256u << 10);
+			ck_assert_int_eq(ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL), 0);
+			free(back);
+			ml_snapshot_free(s);
+		}
+	}
+	/* dropped: every piece still comes back, nothing is published */
+	ref_count k = { .mu = PTHREAD_MUTEX_INITIALIZER, .base = mem, .len = len };
+	ml_snapshot_writer *w;
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("drop.mlcore"), NULL, &w), 0);
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, &v, 1), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_data_ref(w, v.vma.start, mem, len, ref_release, &k), 0);
+	ml_snapshot_writer_free(w);
+	ck_assert_uint_eq(k.bytes, len);
+	ck_assert_uint_eq(k.calls, 5);
+	ck_assert_int_eq(access(tpath("drop.mlcore"), F_OK), -1);
+	free(mem);
+	rm_tmpdir();
+}
+END_TEST
+
 START_TEST(writer_refuses_and_leaves_nothing)
 {
 	mk_tmpdir();
@@ -750,6 +853,16 @@ START_TEST(writer_refuses_and_leaves_nothing)
 	ck_assert_int_eq(ml_snapshot_writer_open(tpath("y.mlcore"), &bo, &w), -EINVAL);
 	bo.chunk_size = 8 << 20;
 	ck_assert_int_eq(ml_snapshot_writer_open(tpath("y.mlcore"), &bo, &w), -EINVAL);
+	/* levels beyond each codec's range, and codecs a writer does not make */
+	static const struct { ml_snapshot_codec c; int level; } badc[] = {
+		{ ML_SNAPSHOT_CODEC_ZLIB, 10 }, { ML_SNAPSHOT_CODEC_LZ4, 13 }, { ML_SNAPSHOT_CODEC_ZSTD, 23 },
+		{ ML_SNAPSHOT_CODEC_ZSTD, -1 }, { ML_SNAPSHOT_CODEC_RAW, 1 }, { (ml_snapshot_codec)5, 1 },
+	};
+	for (size_t i = 0; i < sizeof(badc) / sizeof(badc[0]); i++) {
+		ML_OPTS(ml_snapshot_writer_opts, co, .codec = badc[i].c, .level = badc[i].level);
+		ck_assert_int_eq(ml_snapshot_writer_open(tpath("y.mlcore"), &co, &w), -EINVAL);
+	}
+	ck_assert_int_eq(access(tpath("y.mlcore"), F_OK), -1);
 	/* mappings out of order */
 	ck_assert_int_eq(ml_snapshot_writer_open(tpath("z.mlcore"), NULL, &w), 0);
 	ml_snapshot_vma vv[2] = { { .vma = { .start = 0x5000, .end = 0x6000 } }, { .vma = { .start = 0x1000, .end = 0x2000 } } };
@@ -938,8 +1051,9 @@ int main(void)
 	TCase *rt = tcase_create("round-trip");
 	tcase_set_timeout(rt, 300);
 	tcase_add_test(rt, round_trip_synthetic);
-	tcase_add_test(rt, elf_format_is_the_expanded_core);
+	tcase_add_loop_test(rt, elf_format_is_the_expanded_core, 0, (int)(sizeof(codec_cases) / sizeof(codec_cases[0])));
 	tcase_add_test(rt, big_chunks_and_threads);
+	tcase_add_test(rt, data_by_reference);
 	tcase_add_test(rt, reads_from_several_threads);
 	tcase_add_test(rt, writer_refuses_and_leaves_nothing);
 	tcase_add_test(rt, source_over_snapshot);
