@@ -26,6 +26,8 @@ typedef struct chunk {
 	uint64_t addr;
 	size_t len;
 	size_t lease;       /* bytes lent by reserve(), 0 when not lent */
+	uint64_t kick_off;  /* with !len and !buf: start writeback of kick_len file bytes from here */
+	uint64_t kick_len;
 	uint32_t vma;
 	bool leased;
 	struct chunk *next;
@@ -85,6 +87,7 @@ struct ml_snapshot_writer {
 	} *map_vma;
 	size_t map_n;
 	bool map_stale;             /* set_mappings() laid it out differently: dropped */
+	uint64_t kick_lo, kick_hi;  /* file bytes written through the mapping since the last kick */
 
 	snap_entry *ent;
 	size_t nent, capent;
@@ -242,6 +245,18 @@ static void *worker(void *arg)
 			w->q_tail = NULL;
 		int r = w->err;
 		snap_entry e;
+		if (c->kick_len) {
+			/* writeback of what was read into the mapped file: the disk works while the
+			 * reading goes on (never ahead of it, over pages still to be filled) */
+			pthread_mutex_unlock(&w->mu);
+			if (!r)
+				sync_file_range(w->out.fd, (off64_t)c->kick_off, (off64_t)c->kick_len, SYNC_FILE_RANGE_WRITE);
+			free(c);
+			pthread_mutex_lock(&w->mu);
+			if (!--w->busy)
+				pthread_cond_broadcast(&w->cv_idle);
+			continue;
+		}
 		if (!r) {
 			pthread_mutex_unlock(&w->mu);
 			r = process(w, &x, c, &e);
@@ -987,6 +1002,23 @@ int ml_snapshot_writer_add_mapped(ml_snapshot_writer *w, uint64_t addr, size_t l
 		w->prog.bytes_done += len;
 		w->prog.bytes_stored += len;
 		w->data_chunks++;
+		uint64_t off = w->map_vma[vi].off + (addr - w->map_vma[vi].start);
+		if (w->kick_hi != off) /* not where the last one ended: kick what is pending first */
+			w->kick_lo = off;
+		w->kick_hi = off + len;
+		chunk *k;
+		if (w->kick_hi - w->kick_lo >= WRITEBACK_STEP && (k = calloc(1, sizeof(*k)))) {
+			k->kick_off = w->kick_lo;
+			k->kick_len = w->kick_hi - w->kick_lo;
+			w->kick_lo = w->kick_hi;
+			if (w->q_tail)
+				w->q_tail->next = k;
+			else
+				w->q_head = k;
+			w->q_tail = k;
+			w->busy++;
+			pthread_cond_signal(&w->cv_work);
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
 	return r;
@@ -1514,7 +1546,9 @@ void ml_snapshot_writer_free(ml_snapshot_writer *w)
 		}
 	for (chunk *c = w->q_head; c;) {
 		chunk *n = c->next;
-		if (c->ref) {
+		if (c->kick_len) {
+			free(c);
+		} else if (c->ref) {
 			c->release(c->release_ctx, c->addr, c->ref, c->len);
 			free(c);
 		} else {
