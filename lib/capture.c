@@ -14,9 +14,6 @@
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <pthread.h>
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -97,13 +94,6 @@ typedef struct cap {
 		size_t off, len, vma;
 	} *seg;
 	size_t nseg, capseg, cur_vma;
-	/* --format=elf: ranges of the target whose place in the output file was mapped and
-	 * faulted in before the freeze (ml_snapshot_writer_map_file()); read straight there. */
-	struct mrange {
-		uint64_t start, end;
-	} *mr;
-	size_t nmr, capmr, mr_cur;
-	uint64_t plain_until; /* below this, read the other way (a mapped read fell short) */
 } cap;
 
 #define STAGE_BLOCK (2u << 20)
@@ -184,59 +174,27 @@ static int stage_note(cap *c, uint64_t addr, size_t off, size_t len)
 	return 0;
 }
 
-/* Where [a, b) may be read into the mapped output file: sets *lim to the end of what the
- * answer holds for. */
-static bool mapped_at(cap *c, uint64_t a, uint64_t b, uint64_t *lim)
-{
-	*lim = b;
-	if (a < c->plain_until) {
-		*lim = ML_MIN(b, c->plain_until);
-		return false;
-	}
-	while (c->mr_cur < c->nmr && c->mr[c->mr_cur].end <= a)
-		c->mr_cur++;
-	if (c->mr_cur == c->nmr)
-		return false;
-	const struct mrange *m = &c->mr[c->mr_cur];
-	if (m->start > a) {
-		*lim = ML_MIN(b, m->start);
-		return false;
-	}
-	*lim = ML_MIN(b, m->end);
-	return true;
-}
-
-/* Reads [a, b) of present memory of the target: into the output file's pages where they
- * were mapped and faulted in before the freeze, else into the staging area while it has
- * room (a plain copy into memory that is already there), else into the writer's buffers. */
+/* Reads [a, b) of present memory of the target: into the staging area while it has room
+ * (a plain copy into memory that is already there), else into the writer's buffers. */
 static int read_live(cap *c, uint64_t a, uint64_t b)
 {
 	while (a < b) {
-		void *buf = NULL;
+		void *buf;
 		size_t got;
-		uint64_t lim;
-		bool mapped = mapped_at(c, a, b, &lim);
-		bool staged = !mapped && c->stage_cap - c->stage_used >= c->page;
+		bool staged = c->stage_cap - c->stage_used >= c->page;
 		int r = 0;
-		if (mapped) {
-			got = (size_t)(lim - a);
-			r = ml_snapshot_writer_map_addr(c->w, a, got, &buf);
-			if (r < 0) { /* laid out otherwise once frozen (-ESTALE): read the other way */
-				c->nmr = 0;
-				continue;
-			}
-		} else if (staged) {
+		if (staged) {
 			buf = c->stage + c->stage_used;
-			got = (size_t)ML_MIN(lim - a, (uint64_t)(c->stage_cap - c->stage_used));
+			got = (size_t)ML_MIN(b - a, (uint64_t)(c->stage_cap - c->stage_used));
 		} else {
-			r = ml_snapshot_writer_reserve(c->w, a, (size_t)ML_MIN(lim - a, (uint64_t)SIZE_MAX), &buf, &got);
+			r = ml_snapshot_writer_reserve(c->w, a, (size_t)ML_MIN(b - a, (uint64_t)SIZE_MAX), &buf, &got);
 		}
 		if (r < 0)
 			return fail(r, "buffering %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
 		struct iovec l = { buf, got }, rv = { (void *)(uintptr_t)a, got };
 		ssize_t n = process_vm_readv(c->pid, &l, 1, &rv, 1, 0);
 		if (n < 0 && errno == ESRCH) {
-			if (!staged && !mapped)
+			if (!staged)
 				ml_snapshot_writer_commit(c->w, a, 0);
 			return fail(-ESRCH, "the process exited during the capture");
 		}
@@ -250,22 +208,8 @@ static int read_live(cap *c, uint64_t a, uint64_t b)
 				k += (size_t)m;
 			}
 		}
-		size_t raw = k;
 		k &= ~(size_t)(c->page - 1);
-		if (mapped) {
-			if (raw > k) /* the file must hold zeros where nothing is recorded */
-				memset((char *)buf + k, 0, raw - k);
-			if (k && (r = ml_snapshot_writer_add_mapped(c->w, a, k)) < 0)
-				return fail(r, "writing %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
-			if (k < got) {
-				/* a fault on our side of the copy looks the same: try the page the other way */
-				c->plain_until = a + k + c->page;
-				c->res.bytes_data += k;
-				c->prog.bytes_read += k;
-				a += k;
-				continue;
-			}
-		} else if (staged) {
+		if (staged) {
 			if (k && (r = stage_note(c, a, c->stage_used, k)) < 0)
 				return r;
 			c->stage_used += k;
@@ -741,171 +685,6 @@ static void file_facts(cap *c, const ml__cvma *v, ml__file_facts *ff)
 	close(fd);
 }
 
-/* One piece of memory to fault in before the freeze. */
-typedef struct pop_item {
-	unsigned char *p;
-	size_t len;
-	uint64_t addr; /* the target's, for mapped file pieces */
-	int r;
-} pop_item;
-
-typedef struct pop_pool {
-	pop_item *it;
-	size_t n, next; /* next: atomic */
-} pop_pool;
-
-static void *populate(void *arg)
-{
-	pop_pool *pp = arg;
-	size_t i;
-	while ((i = __atomic_fetch_add(&pp->next, 1, __ATOMIC_RELAXED)) < pp->n)
-		pp->it[i].r = madvise(pp->it[i].p, pp->it[i].len, MADV_POPULATE_WRITE) < 0 ? ml_neg_errno() : 0;
-	return NULL;
-}
-
-/* Faults in every item (MADV_POPULATE_WRITE), on every core: zeroing fresh pages is most
- * of that cost. Each item's r says how it went (-EINVAL before Linux 5.14, -EFAULT where
- * a file system could not allocate). */
-static void populate_all(pop_item *it, size_t n)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nt = (size_t)ML_MAX(1, ML_MIN(ncpu, 8L));
-	pop_pool pp = { it, n, 0 };
-	pthread_t th[8];
-	bool started[8] = { false };
-	for (size_t i = 1; i < nt && i < n; i++)
-		started[i] = pthread_create(&th[i], NULL, populate, &pp) == 0;
-	populate(&pp);
-	for (size_t i = 1; i < nt; i++)
-		if (started[i])
-			pthread_join(th[i], NULL);
-}
-
-#define POP_PIECE (32u << 20)
-
-/* Cuts [p, p+len) (the target's @addr on) into pieces for populate_all(), appended to *it. */
-static int pop_add(pop_item **it, size_t *n, size_t *capn, unsigned char *p, uint64_t addr, size_t len)
-{
-	for (size_t o = 0; o < len; o += POP_PIECE) {
-		if (ml__grow(it, capn, *n + 1, sizeof(**it)) < 0)
-			return -ENOMEM;
-		(*it)[(*n)++] = (pop_item){ p + o, ML_MIN((size_t)POP_PIECE, len - o), addr + o, 0 };
-	}
-	return 0;
-}
-
-/* The mapping table of the snapshot: what the kernel's core dump would take of each. */
-static void select_vmas(cap *c, const ml__cvma *v, size_t n, ml_snapshot_vma *sv)
-{
-	unsigned sel = c->o.include_dontdump ? ML__SEL_INCLUDE_DONTDUMP : 0;
-	for (size_t i = 0; i < n; i++) {
-		ml__file_facts ff;
-		memset(&ff, 0, sizeof(ff));
-		if (v[i].vma.offset == 0 && ml__vma_has_file(&v[i].vma) && (c->res.filter & ML__CDF_ELF_HEADERS))
-			file_facts(c, &v[i], &ff);
-		uint64_t whole = v[i].vma.end - v[i].vma.start, ds = ml__dump_size(&v[i], c->res.filter, sel, &ff);
-		sv[i].vma = v[i].vma;
-		sv[i].dump_size = ds;
-		sv[i].flags = ds == 0 ? ML_SNAPSHOT_VMA_EXCLUDED : ds < whole ? ML_SNAPSHOT_VMA_DUMP_SIZE : 0;
-	}
-}
-
-/* Size of the NT_X86_XSTATE regset: what CPUID says the enabled features take. */
-static size_t xstate_size(void)
-{
-#if defined(__x86_64__)
-	unsigned a, b, cc, d;
-	if (__get_cpuid_max(0, NULL) >= 0xd) {
-		__cpuid_count(0xd, 0, a, b, cc, d);
-		return b;
-	}
-#endif
-	return 0;
-}
-
-/* How many bytes build_notes() will add for @nt threads, NT_AUXV of @auxv_len and the
- * mappings @v: so the output can be laid out before the freeze. */
-static size_t notes_size(cap *c, size_t nt, size_t auxv_len, const ml__cvma *v, size_t n)
-{
-	unsigned char *nfile = NULL;
-	size_t nfile_len = 0, xs = xstate_size();
-	if (ml__note_file(v, n, c->page, &nfile, &nfile_len) < 0)
-		return 0;
-	free(nfile);
-	size_t per = ml_snapshot_note_size("CORE", ML__PRSTATUS_SIZE) + ml_snapshot_note_size("CORE", 512) +
-		     (xs ? ml_snapshot_note_size("LINUX", xs) : 0);
-	return nt * per + ml_snapshot_note_size("CORE", ML__PRPSINFO_SIZE) +
-	       ml_snapshot_note_size("CORE", ML__SIGINFO_SIZE) + ml_snapshot_note_size("CORE", auxv_len) +
-	       ml_snapshot_note_size("CORE", nfile_len);
-}
-
-/* --format=elf, before the freeze: lays the core out as the target looks now, maps the
- * file, and faults in the file pages its present memory will go to, on every core (the
- * page cache, and the file system's blocks, are allocated now, not while it is held).
- * Pages that are not present stay holes. Where anything here fails (a file system that
- * cannot map files, a full one) those ranges are read the usual way; the layout is
- * checked again once the target is frozen (ml_snapshot_writer_set_mappings()).
- * @return whether anything was mapped. */
-static bool premap(cap *c, size_t auxv_len)
-{
-	char *smaps = NULL;
-	size_t len = 0, nv = 0, nt = 0, n = 0, capn = 0;
-	ml__cvma *v = NULL;
-	ml_snapshot_vma *sv = NULL;
-	pid_t *tids = NULL;
-	pop_item *it = NULL;
-	bool any = false;
-	if (ml_proc_read_file(c->p, "smaps", &smaps, &len) < 0 || ml__smaps_parse(smaps, len, &v, &nv) < 0 ||
-	    list_tids(c->p, &tids, &nt) < 0 || !(sv = calloc(nv ? nv : 1, sizeof(*sv))))
-		goto out;
-	select_vmas(c, v, nv, sv);
-	if (ml_snapshot_writer_map_file(c->w, sv, nv, notes_size(c, nt, auxv_len, v, nv)) < 0)
-		goto out;
-	for (size_t i = 0; i < nv; i++) {
-		uint64_t pos = v[i].vma.start, end = pos + sv[i].dump_size;
-		if (!sv[i].dump_size || ml__vma_unreadable(&v[i]))
-			continue;
-		while (pos < end) {
-			uint64_t next;
-			ssize_t k = scan(c, pos, end, &next);
-			if (k < 0)
-				break;
-			for (ssize_t j = 0; j < k; j++) {
-				const struct cap_region *g = &c->reg[j];
-				uint64_t rs = ML_MAX(g->start, pos), re = ML_MIN(g->end, end);
-				bool data = (g->categories & CAP_PRESENT) ? !(g->categories & CAP_PFNZERO)
-									 : c->o.read_swapped;
-				void *p;
-				if (rs < re && data && ml_snapshot_writer_map_addr(c->w, rs, (size_t)(re - rs), &p) == 0 &&
-				    pop_add(&it, &n, &capn, p, rs, (size_t)(re - rs)) < 0)
-					goto out;
-			}
-			pos = ML_MAX(next, pos + c->page);
-		}
-	}
-	populate_all(it, n);
-	for (size_t i = 0; i < n; i++) {
-		if (it[i].r < 0)
-			continue;
-		struct mrange *l = c->nmr ? &c->mr[c->nmr - 1] : NULL;
-		if (l && l->end == it[i].addr) {
-			l->end += it[i].len;
-			continue;
-		}
-		if (ml__grow(&c->mr, &c->capmr, c->nmr + 1, sizeof(*c->mr)) < 0)
-			break;
-		c->mr[c->nmr++] = (struct mrange){ it[i].addr, it[i].addr + it[i].len };
-	}
-	any = c->nmr > 0;
-out:
-	free(it);
-	free(tids);
-	free(sv);
-	ml__cvmas_free(v, nv);
-	free(smaps);
-	return any;
-}
-
 static int save_file(cap *c, const char *name, const char *buf, size_t len)
 {
 	int r = ml_snapshot_writer_add_file(c->w, name, buf, len);
@@ -927,15 +706,17 @@ static bool can_raise_priority(void)
 
 #define STAGE_SLACK (16u << 20)
 
-/* How big the staging area would be: a little more than the resident set, for what it
- * touches while being stopped, within @budget; 0 if unknown. */
-static uint64_t stage_want(const char *status, size_t status_len, uint64_t budget)
+typedef struct populate_arg {
+	unsigned char *p;
+	size_t len;
+	int r;
+} populate_arg;
+
+static void *populate(void *arg)
 {
-	uint64_t rss_kb;
-	if (ml__status_num(status, status_len, "VmRSS", false, &rss_kb) < 0)
-		return 0;
-	uint64_t rss = rss_kb * 1024, want = ML_MIN(rss + ML_MIN(rss / 8, (uint64_t)STAGE_SLACK) + STAGE_BLOCK, budget);
-	return want & ~(uint64_t)(STAGE_BLOCK - 1);
+	populate_arg *a = arg;
+	a->r = madvise(a->p, a->len, MADV_POPULATE_WRITE);
+	return NULL;
 }
 
 /* Sets up the staging area before the target is stopped: as large as its resident set
@@ -944,7 +725,12 @@ static uint64_t stage_want(const char *status, size_t status_len, uint64_t budge
  * fault per page. Zeroing fresh pages is most of that cost: it runs on every core. */
 static void stage_alloc(cap *c, const char *status, size_t status_len, uint64_t budget)
 {
-	uint64_t want = stage_want(status, status_len, budget);
+	uint64_t rss_kb;
+	if (ml__status_num(status, status_len, "VmRSS", false, &rss_kb) < 0)
+		return;
+	/* A little more than the resident set, for what it touches while being stopped. */
+	uint64_t rss = rss_kb * 1024, want = ML_MIN(rss + ML_MIN(rss / 8, (uint64_t)STAGE_SLACK) + STAGE_BLOCK, budget);
+	want &= ~(uint64_t)(STAGE_BLOCK - 1);
 	if (want > SIZE_MAX / 2 || want == 0)
 		return;
 	size_t len = (size_t)want;
@@ -963,20 +749,25 @@ static void stage_alloc(cap *c, const char *status, size_t status_len, uint64_t 
 	}
 	/* Huge pages where the system allows them: 512 times fewer faults to populate. */
 	madvise(m, len, MADV_HUGEPAGE);
-	pop_item *it = NULL;
-	size_t n = 0, capn = 0;
-	if (pop_add(&it, &n, &capn, m, 0, len) < 0) {
-		free(it);
-		munmap(m, len);
-		ML_FREE(c->blk);
-		return;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = (size_t)ML_MAX(1, ML_MIN(ncpu, 8L)), per = (c->nblk + nt - 1) / nt * STAGE_BLOCK;
+	populate_arg pa[8];
+	pthread_t th[8];
+	bool started[8] = { false };
+	for (size_t i = 0; i < nt; i++) {
+		size_t o = ML_MIN(i * per, len);
+		pa[i] = (populate_arg){ m + o, ML_MIN(per, len - o), 0 };
+		started[i] = i > 0 && pa[i].len && pthread_create(&th[i], NULL, populate, &pa[i]) == 0;
 	}
-	populate_all(it, n);
-	for (size_t i = 0; i < n; i++)
-		if (it[i].r < 0) /* before Linux 5.14 */
-			for (size_t o = 0; o < it[i].len; o += c->page)
-				((volatile unsigned char *)it[i].p)[o] = 0;
-	free(it);
+	for (size_t i = 0; i < nt; i++) {
+		if (!started[i] && pa[i].len)
+			populate(&pa[i]);
+		else if (started[i])
+			pthread_join(th[i], NULL);
+		if (pa[i].r < 0) /* before Linux 5.14 */
+			for (size_t o = 0; o < pa[i].len; o += c->page)
+				((volatile unsigned char *)pa[i].p)[o] = 0;
+	}
 	c->stage = m;
 	c->stage_cap = len;
 }
@@ -1034,13 +825,10 @@ static int run(cap *c, const char *path)
 	/* The buffer budget is shared: the staging area takes what the target's resident set
 	 * needs, the writer keeps the rest (at least 32 MiB) for what comes after. */
 	uint64_t budget = c->o.max_buffer ? c->o.max_buffer : (64u << 20), wbudget = budget;
-	bool hold = c->o.freeze == ML_CAPTURE_FREEZE_PTRACE;
-	if (hold && !c->o.elf)
+	if (c->o.freeze == ML_CAPTURE_FREEZE_PTRACE) {
 		stage_alloc(c, status, status_len, budget);
-	if (hold) /* (the ELF format stages only where the file cannot be mapped: below) */
-		wbudget = ML_MAX(budget - ML_MIN(budget, c->o.elf ? stage_want(status, status_len, budget)
-							       : (uint64_t)c->stage_cap),
-				 (uint64_t)(32u << 20));
+		wbudget = ML_MAX(budget - ML_MIN(budget, (uint64_t)c->stage_cap), (uint64_t)(32u << 20));
+	}
 	ML_OPTS(ml_snapshot_writer_opts, wo, .format = c->o.elf ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE,
 		.chunk_size = c->o.chunk_size, .level = c->o.level, .threads = c->o.threads,
 		.max_buffer = wbudget, .overwrite = c->o.overwrite, .codec = (ml_snapshot_codec)c->o.codec);
@@ -1066,9 +854,6 @@ static int run(cap *c, const char *path)
 	}
 	c->pmfd = pmfd;
 	c->memfd = ml_proc_openat(c->p, "mem", O_RDONLY);
-	/* The raw core is read straight into the file's pages where they can be mapped. */
-	if (hold && c->o.elf && !premap(c, auxv_len))
-		stage_alloc(c, status, status_len, budget);
 
 	if (c->o.freeze == ML_CAPTURE_FREEZE_PTRACE) {
 		ML_OPTS(ml_freeze_opts, fo, .timeout_ns = c->o.freeze_timeout_ns);
@@ -1129,12 +914,20 @@ static int run(cap *c, const char *path)
 		r = -ENOMEM;
 		goto out;
 	}
-	select_vmas(c, c->v, c->nv, sv);
+	unsigned sel = c->o.include_dontdump ? ML__SEL_INCLUDE_DONTDUMP : 0;
 	for (size_t i = 0; i < c->nv; i++) {
-		uint64_t whole = c->v[i].vma.end - c->v[i].vma.start;
+		const ml__cvma *v = &c->v[i];
+		ml__file_facts ff;
+		memset(&ff, 0, sizeof(ff));
+		if (v->vma.offset == 0 && ml__vma_has_file(&v->vma) && (c->res.filter & ML__CDF_ELF_HEADERS))
+			file_facts(c, v, &ff);
+		uint64_t whole = v->vma.end - v->vma.start, ds = ml__dump_size(v, c->res.filter, sel, &ff);
+		sv[i].vma = v->vma;
+		sv[i].dump_size = ds;
+		sv[i].flags = ds == 0 ? ML_SNAPSHOT_VMA_EXCLUDED : ds < whole ? ML_SNAPSHOT_VMA_DUMP_SIZE : 0;
 		c->res.bytes_mapped += whole;
-		c->res.bytes_excluded += whole - sv[i].dump_size;
-		c->prog.bytes_total += sv[i].dump_size;
+		c->res.bytes_excluded += whole - ds;
+		c->prog.bytes_total += ds;
 	}
 	if ((r = ml_snapshot_writer_set_mappings(c->w, sv, c->nv)) < 0) {
 		fail(r, "writing the mapping table: %s", ml_snapshot_writer_error(c->w));
@@ -1224,7 +1017,6 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 		munmap(c->stage, c->stage_cap); /* the writer is gone: nothing refers to it */
 	free(c->blk);
 	free(c->seg);
-	free(c->mr);
 	if (r == 0 && ret)
 		*ret = c->res;
 	free(c);

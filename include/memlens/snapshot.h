@@ -209,44 +209,6 @@ ML_API int ml_snapshot_writer_set_field(ml_snapshot_writer *w, const char *key, 
  */
 ML_API int ml_snapshot_writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n);
 
-/** Bytes one note takes in the notes segment: owner @name, @desc_len bytes of description. */
-ML_API size_t ml_snapshot_note_size(const char *name, size_t desc_len);
-
-/**
- * ML_SNAPSHOT_FORMAT_ELF only, before ml_snapshot_writer_set_mappings(): lays the core
- * out for the mapping table @v (@n entries, as set_mappings() is expected to get them)
- * and notes of @notes_len bytes in all (the sum of ml_snapshot_note_size() over the
- * notes that will be added), sizes the file to it (sparse: nothing is allocated) and maps
- * its data area shared, so that memory can be read straight into the file's pages:
- * ml_snapshot_writer_map_addr() says where, ml_snapshot_writer_add_mapped() records what
- * was put there. Pages can be faulted in ahead (MADV_POPULATE_WRITE), which is where a
- * full file system shows. set_mappings() keeps the mapping if the notes and mappings it
- * gets give the same layout; otherwise it drops it and all written through it (map_addr()
- * then fails with -ESTALE) and the writer goes on as without it. Data may still be added
- * the other ways. Not thread-safe.
- * @return 0; -EOPNOTSUPP not the ELF format, or the file system cannot map files;
- *         -EINVAL (as set_mappings(), called twice or after set_mappings());
- *         -EFBIG; -ENOSPC/-EIO sizing the file; -ENOMEM.
- */
-ML_API int ml_snapshot_writer_map_file(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n,
-				       size_t notes_len);
-
-/**
- * Where the bytes of the memory [addr, addr+len) go in the file mapped by
- * ml_snapshot_writer_map_file() (one mapping's dumped part). Write them there, then
- * record them with ml_snapshot_writer_add_mapped(). Thread-safe.
- * @return 0; -ESTALE set_mappings() laid the file out differently (the mapping is gone);
- *         -EOPNOTSUPP nothing is mapped; -EINVAL the range is not in one dumped part.
- */
-ML_API int ml_snapshot_writer_map_addr(ml_snapshot_writer *w, uint64_t addr, size_t len, void **ret);
-
-/**
- * Records that the memory [addr, addr+len) was written at ml_snapshot_writer_map_addr()
- * (after set_mappings(); any length within one dumped part). Thread-safe.
- * @return 0; -ESTALE/-EOPNOTSUPP as map_addr(); -EINVAL; -ENOMEM; the writer's error.
- */
-ML_API int ml_snapshot_writer_add_mapped(ml_snapshot_writer *w, uint64_t addr, size_t len);
-
 /**
  * Adds captured memory: @len bytes at @addr, copied from @buf. The range must lie in the
  * dumped part of one mapping (but any length: the writer cuts it into chunks, and joins

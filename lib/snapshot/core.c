@@ -50,13 +50,6 @@ uint64_t snap_core_size(const snap_core *c)
 	return l.size;
 }
 
-uint64_t snap_core_data_off(const snap_core *c)
-{
-	layout l;
-	compute_layout(c, &l);
-	return l.data_off;
-}
-
 static int emit(snap_sink *k, const void *p, size_t n)
 {
 	if (!n)

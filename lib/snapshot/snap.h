@@ -95,7 +95,6 @@ int snap_note_append(ml_buf *b, const char *name, uint32_t type, const void *des
 
 /* Size of the expanded core, and the offset of its data area. */
 uint64_t snap_core_size(const snap_core *c);
-uint64_t snap_core_data_off(const snap_core *c);
 
 /* Reads and inflates data entry @i into @out (entry len bytes), checking sizes and CRC.
  * @scratch holds at least chunk_size bytes (for compressed input). @strict also checks

@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,8 +25,6 @@ typedef struct chunk {
 	uint64_t addr;
 	size_t len;
 	size_t lease;       /* bytes lent by reserve(), 0 when not lent */
-	uint64_t kick_off;  /* with !len and !buf: start writeback of kick_len file bytes from here */
-	uint64_t kick_len;
 	uint32_t vma;
 	bool leased;
 	struct chunk *next;
@@ -77,17 +74,6 @@ struct ml_snapshot_writer {
 	bool have_maps;
 	uint64_t *vma_off;          /* ELF format: file offset of each mapping's data */
 	uint64_t elf_data_end;      /* ELF format: end of the data area */
-	/* ELF format, ml_snapshot_writer_map_file(): the data area mapped shared, as laid
-	 * out for the mappings it was given (start, end, dump size, file offset each). */
-	uint8_t *map;
-	size_t map_len;
-	uint64_t map_off;           /* file offset of map[0] */
-	struct map_vma {
-		uint64_t start, end, dump_size, off;
-	} *map_vma;
-	size_t map_n;
-	bool map_stale;             /* set_mappings() laid it out differently: dropped */
-	uint64_t kick_lo, kick_hi;  /* file bytes written through the mapping since the last kick */
 
 	snap_entry *ent;
 	size_t nent, capent;
@@ -245,18 +231,6 @@ static void *worker(void *arg)
 			w->q_tail = NULL;
 		int r = w->err;
 		snap_entry e;
-		if (c->kick_len) {
-			/* writeback of what was read into the mapped file: the disk works while the
-			 * reading goes on (never ahead of it, over pages still to be filled) */
-			pthread_mutex_unlock(&w->mu);
-			if (!r)
-				sync_file_range(w->out.fd, (off64_t)c->kick_off, (off64_t)c->kick_len, SYNC_FILE_RANGE_WRITE);
-			free(c);
-			pthread_mutex_lock(&w->mu);
-			if (!--w->busy)
-				pthread_cond_broadcast(&w->cv_idle);
-			continue;
-		}
 		if (!r) {
 			pthread_mutex_unlock(&w->mu);
 			r = process(w, &x, c, &e);
@@ -852,25 +826,14 @@ static int pw_zeros(snap_sink *k, uint64_t n)
 	return 0;
 }
 
-static uint64_t page_size(void)
+int ml_snapshot_writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n)
 {
+	if (!w || (!v && n) || w->have_maps || n > SNAP_MAX_VMAS)
+		return -EINVAL;
+	if (w->err)
+		return w->err;
 	long ps = sysconf(_SC_PAGESIZE);
-	return ps > 0 ? (uint64_t)ps : 4096;
-}
-
-/* The dumped size of mapping @v as the writer keeps it. */
-static uint64_t eff_dump_size(const ml_snapshot_vma *v)
-{
-	if (v->flags & ML_SNAPSHOT_VMA_EXCLUDED)
-		return 0;
-	if (!(v->flags & ML_SNAPSHOT_VMA_DUMP_SIZE))
-		return v->vma.end - v->vma.start;
-	return v->dump_size;
-}
-
-static int check_vmas(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n)
-{
-	uint64_t page = page_size();
+	uint64_t page = ps > 0 ? (uint64_t)ps : 4096;
 	for (size_t i = 0; i < n; i++) {
 		const ml_vma *m = &v[i].vma;
 		uint64_t size = m->end - m->start;
@@ -886,160 +849,17 @@ static int check_vmas(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n)
 			return -EINVAL;
 		}
 	}
-	return 0;
-}
-
-size_t ml_snapshot_note_size(const char *name, size_t desc_len)
-{
-	size_t nlen = name ? strlen(name) + 1 : 1;
-	return 12 + ((nlen + 3) & ~(size_t)3) + ((desc_len + 3) & ~(size_t)3);
-}
-
-static void unmap_file(ml_snapshot_writer *w)
-{
-	if (w->map)
-		munmap(w->map, w->map_len);
-	w->map = NULL;
-	w->map_len = 0;
-}
-
-int ml_snapshot_writer_map_file(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n, size_t notes_len)
-{
-	if (!w || (!v && n) || w->have_maps || w->map_vma || n > SNAP_MAX_VMAS || notes_len > SNAP_MAX_NOTE)
-		return -EINVAL;
-	if (w->o.format != ML_SNAPSHOT_FORMAT_ELF || SNAP_CORE_ALIGN % page_size())
-		return -EOPNOTSUPP;
-	if (w->err)
-		return w->err;
-	int r = check_vmas(w, v, n);
-	if (r < 0)
-		return r;
-	/* The layout set_mappings() will compute: the notes' bytes do not matter, only their length. */
-	ml_snapshot_vma *tv = calloc(n ? n : 1, sizeof(*tv));
-	w->map_vma = calloc(n ? n : 1, sizeof(*w->map_vma));
-	if (!tv || !w->map_vma) {
-		free(tv);
-		ML_FREE(w->map_vma);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		tv[i] = v[i];
-		tv[i].dump_size = eff_dump_size(&v[i]);
-	}
-	snap_core c = { .fd = -1, .notes_len = notes_len, .vmas = tv, .nvma = n };
-	uint64_t off = snap_core_data_off(&c), size = snap_core_size(&c);
-	w->map_off = off;
-	for (size_t i = 0; i < n; i++) {
-		w->map_vma[i] = (struct map_vma){ v[i].vma.start, v[i].vma.end, tv[i].dump_size, off };
-		off += tv[i].dump_size;
-	}
-	w->map_n = n;
-	free(tv);
-	if (off - w->map_off > SIZE_MAX / 2)
-		return -EFBIG;
-	w->map_len = (size_t)(off - w->map_off);
-	if (ftruncate(w->out.fd, (off_t)size) < 0)
-		return ml_neg_errno();
-	if (w->map_len) {
-		void *m = mmap(NULL, w->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, w->out.fd, (off_t)w->map_off);
-		if (m == MAP_FAILED) {
-			r = errno == ENODEV || errno == EACCES ? -EOPNOTSUPP : ml_neg_errno();
-			w->map_len = 0;
-			w->map_stale = true;
-			ftruncate(w->out.fd, 0);
-			return r;
-		}
-		w->map = m;
-	}
-	return 0;
-}
-
-/* The mapped-file slot of [addr, addr+len), or -1. */
-static ssize_t map_find(const ml_snapshot_writer *w, uint64_t addr, uint64_t len)
-{
-	size_t lo = 0, hi = w->map_n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (w->map_vma[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < w->map_n && w->map_vma[lo].start <= addr && addr + len >= addr &&
-	    addr + len <= w->map_vma[lo].start + w->map_vma[lo].dump_size)
-		return (ssize_t)lo;
-	return -1;
-}
-
-int ml_snapshot_writer_map_addr(ml_snapshot_writer *w, uint64_t addr, size_t len, void **ret)
-{
-	if (!w || !ret || !len)
-		return -EINVAL;
-	if (w->map_stale)
-		return -ESTALE;
-	if (!w->map)
-		return -EOPNOTSUPP;
-	ssize_t i = map_find(w, addr, len);
-	if (i < 0)
-		return -EINVAL;
-	*ret = w->map + (w->map_vma[i].off - w->map_off) + (addr - w->map_vma[i].start);
-	return 0;
-}
-
-int ml_snapshot_writer_add_mapped(ml_snapshot_writer *w, uint64_t addr, size_t len)
-{
-	if (!w || !len)
-		return -EINVAL;
-	pthread_mutex_lock(&w->mu);
-	uint32_t vi;
-	int r = w->err ? w->err : w->map_stale ? -ESTALE : !w->map ? -EOPNOTSUPP : data_range(w, addr, len, &vi);
-	if (r == 0) {
-		snap_entry e = { .addr = addr, .len = len, .kind = SK_DATA, .vma = vi };
-		r = add_entry_locked(w, &e);
-	}
-	if (r == 0) {
-		w->prog.bytes_in += len;
-		w->prog.bytes_done += len;
-		w->prog.bytes_stored += len;
-		w->data_chunks++;
-		uint64_t off = w->map_vma[vi].off + (addr - w->map_vma[vi].start);
-		if (w->kick_hi != off) /* not where the last one ended: kick what is pending first */
-			w->kick_lo = off;
-		w->kick_hi = off + len;
-		chunk *k;
-		if (w->kick_hi - w->kick_lo >= WRITEBACK_STEP && (k = calloc(1, sizeof(*k)))) {
-			k->kick_off = w->kick_lo;
-			k->kick_len = w->kick_hi - w->kick_lo;
-			w->kick_lo = w->kick_hi;
-			if (w->q_tail)
-				w->q_tail->next = k;
-			else
-				w->q_head = k;
-			w->q_tail = k;
-			w->busy++;
-			pthread_cond_signal(&w->cv_work);
-		}
-	}
-	pthread_mutex_unlock(&w->mu);
-	return r;
-}
-
-int ml_snapshot_writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n)
-{
-	if (!w || (!v && n) || w->have_maps || n > SNAP_MAX_VMAS)
-		return -EINVAL;
-	if (w->err)
-		return w->err;
-	int r = check_vmas(w, v, n);
-	if (r < 0)
-		return r;
 	w->vmas = calloc(n ? n : 1, sizeof(*w->vmas));
 	if (!w->vmas)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		ml_snapshot_vma *d = &w->vmas[i];
 		*d = v[i];
-		d->dump_size = eff_dump_size(&v[i]);
+		uint64_t size = d->vma.end - d->vma.start;
+		if (d->flags & ML_SNAPSHOT_VMA_EXCLUDED)
+			d->dump_size = 0;
+		else if (!(d->flags & ML_SNAPSHOT_VMA_DUMP_SIZE))
+			d->dump_size = size;
 		char *name = malloc(d->vma.name_len + 1);
 		if (!name) {
 			w->nvma = i;
@@ -1059,32 +879,16 @@ int ml_snapshot_writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma
 		core_model(w, &c);
 		fd_sink s = { .k = { .write = pw_write, .zeros = pw_zeros }, .fd = w->out.fd };
 		uint64_t off;
-		r = snap_core_head(&c, &s.k, &off);
+		int r = snap_core_head(&c, &s.k, &off);
 		if (r < 0) {
 			set_err(w, r, "writing the core headers failed: %s", ml_strerror(r));
 			return r;
 		}
-		/* A file mapped by map_file() stays only if it was laid out the same way. */
-		uint64_t data_off = off;
-		bool same = w->map && w->map_n == n && w->map_off == off;
 		for (size_t i = 0; i < n; i++) {
 			w->vma_off[i] = off;
-			if (same && (w->map_vma[i].start != w->vmas[i].vma.start || w->map_vma[i].end != w->vmas[i].vma.end ||
-				     w->map_vma[i].dump_size != w->vmas[i].dump_size || w->map_vma[i].off != off))
-				same = false;
 			off += w->vmas[i].dump_size;
 		}
 		w->elf_data_end = off;
-		if (w->map && !same) {
-			/* what was populated is dropped with the pages; the headers stay */
-			unmap_file(w);
-			w->map_stale = true;
-			if (ftruncate(w->out.fd, (off_t)data_off) < 0) {
-				r = ml_neg_errno();
-				set_err(w, r, "truncating %s failed: %s", w->out.path, ml_strerror(r));
-				return r;
-			}
-		}
 	}
 	w->have_maps = true;
 	return 0;
@@ -1509,7 +1313,6 @@ int ml_snapshot_writer_finish(ml_snapshot_writer *w)
 	w->nthr = 0;
 	if (r < 0)
 		return r;
-	unmap_file(w); /* its pages stay dirty in the page cache: the fsync below writes them */
 	r = settle_entries(w);
 	if (r == 0)
 		r = w->o.format == ML_SNAPSHOT_FORMAT_ELF ? finish_elf(w) : finish_mlcore(w);
@@ -1536,8 +1339,6 @@ void ml_snapshot_writer_free(ml_snapshot_writer *w)
 	pthread_mutex_unlock(&w->mu);
 	for (unsigned i = 0; i < w->nthr; i++)
 		pthread_join(w->thr[i], NULL);
-	unmap_file(w);
-	free(w->map_vma);
 	snap_out_discard(&w->out); /* removes the temporary unless it was published */
 	for (size_t i = 0; i < NSLOT; i++)
 		if (w->open[i]) {
@@ -1546,9 +1347,7 @@ void ml_snapshot_writer_free(ml_snapshot_writer *w)
 		}
 	for (chunk *c = w->q_head; c;) {
 		chunk *n = c->next;
-		if (c->kick_len) {
-			free(c);
-		} else if (c->ref) {
+		if (c->ref) {
 			c->release(c->release_ctx, c->addr, c->ref, c->len);
 			free(c);
 		} else {

@@ -778,97 +778,6 @@ START_TEST(data_by_reference)
 }
 END_TEST
 
-/* Writes the test's two mappings the usual way (@mapped false) or through the mapped file
- * (@mapped true; @notes_len what map_file() is told). Page 16-31 of the first is a hole. */
-static int write_mapped(const char *out, const uint8_t *mem, const ml_snapshot_vma *v, bool mapped,
-			size_t notes_len, int *ret_addr)
-{
-	ML_OPTS(ml_snapshot_writer_opts, o, .threads = 2, .format = ML_SNAPSHOT_FORMAT_ELF);
-	ml_snapshot_writer *w;
-	ck_assert_int_eq(ml_snapshot_writer_open(out, &o, &w), 0);
-	static const char desc[] = "a note of 23 bytes long";
-	ck_assert_int_eq(ml_snapshot_writer_add_note(w, "CORE", 6, desc, sizeof(desc)), 0);
-	if (mapped)
-		ck_assert_int_eq(ml_snapshot_writer_map_file(w, v, 2, notes_len), 0);
-	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, v, 2), 0);
-	uint64_t a = v[0].vma.start;
-	void *p = NULL;
-	*ret_addr = mapped ? ml_snapshot_writer_map_addr(w, a, 16 * 4096, &p) : -EOPNOTSUPP;
-	if (*ret_addr == 0) {
-		memcpy(p, mem, 16 * 4096);
-		ck_assert_int_eq(ml_snapshot_writer_add_mapped(w, a, 16 * 4096), 0);
-		/* the rest of it in two pieces, and the second mapping the usual way */
-		ck_assert_int_eq(ml_snapshot_writer_map_addr(w, a + 32 * 4096, 32 * 4096, &p), 0);
-		memcpy(p, mem + 32 * 4096, 32 * 4096);
-		ck_assert_int_eq(ml_snapshot_writer_add_mapped(w, a + 32 * 4096, 8 * 4096), 0);
-		ck_assert_int_eq(ml_snapshot_writer_add_mapped(w, a + 40 * 4096, 24 * 4096), 0);
-		/* misuse: across the end of the dumped part, of the second mapping */
-		ck_assert_int_eq(ml_snapshot_writer_map_addr(w, v[1].vma.start, 5 * 4096, &p), -EINVAL);
-		ck_assert_int_eq(ml_snapshot_writer_add_mapped(w, a + 60 * 4096, 8 * 4096), -EINVAL);
-	} else {
-		if (mapped)
-			ck_assert_int_eq(ml_snapshot_writer_add_mapped(w, a, 4096), *ret_addr);
-		ck_assert_int_eq(ml_snapshot_writer_add_data(w, a, mem, 16 * 4096), 0);
-		ck_assert_int_eq(ml_snapshot_writer_add_data(w, a + 32 * 4096, mem + 32 * 4096, 32 * 4096), 0);
-	}
-	ck_assert_int_eq(ml_snapshot_writer_add_run(w, a + 16 * 4096, 16 * 4096, ML_RUN_UNPOPULATED), 0);
-	ck_assert_int_eq(ml_snapshot_writer_add_data(w, v[1].vma.start, mem + 64 * 4096, 4 * 4096), 0);
-	int r = ml_snapshot_writer_finish(w);
-	ml_snapshot_writer_free(w);
-	return r;
-}
-
-START_TEST(data_into_the_mapped_file)
-{
-	mk_tmpdir();
-	uint8_t *mem = malloc(68 * 4096);
-	for (size_t i = 0; i < 68 * 4096; i++)
-		mem[i] = (uint8_t)("straight into the file "[i % 23] + i / 4096);
-	ml_snapshot_vma v[2] = {
-		{ .vma = { .start = 0x10000000, .end = 0x10000000 + 64 * 4096, .perms = 3 } },
-		{ .vma = { .start = 0x20000000, .end = 0x20000000 + 32 * 4096, .perms = 5 },
-		  .dump_size = 4 * 4096, .flags = ML_SNAPSHOT_VMA_DUMP_SIZE },
-	};
-	int ar;
-	ck_assert_int_eq(write_mapped(tpath("plain.core"), mem, v, false, 0, &ar), 0);
-	size_t notes = ml_snapshot_note_size("CORE", 24);
-	ck_assert_uint_eq(notes, 12 + 8 + 24);
-	ck_assert_int_eq(write_mapped(tpath("mapped.core"), mem, v, true, notes, &ar), 0);
-	ck_assert_int_eq(ar, 0);
-	ck_assert(files_equal(tpath("plain.core"), tpath("mapped.core")));
-	/* the unpopulated pages were never touched through the mapping: still a hole */
-	int fd = open(tpath("mapped.core"), O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	off_t hole = 4096 + 16 * 4096; /* the data starts at 4 KiB: headers and the note fit in one page */
-	ck_assert_int_ge(lseek(fd, hole, SEEK_DATA), hole + 16 * 4096);
-	close(fd);
-	/* told a size of notes that lays the file out otherwise: dropped once the real
-	 * layout is known, and the output is the same */
-	ck_assert_int_eq(write_mapped(tpath("stale.core"), mem, v, true, notes + 4096, &ar), 0);
-	ck_assert_int_eq(ar, -ESTALE);
-	ck_assert(files_equal(tpath("plain.core"), tpath("stale.core")));
-	/* only for the ELF format, once, before set_mappings; a failed writer leaves nothing */
-	ml_snapshot_writer *w;
-	ck_assert_int_eq(ml_snapshot_writer_open(tpath("x.mlcore"), NULL, &w), 0);
-	ck_assert_int_eq(ml_snapshot_writer_map_file(w, v, 2, notes), -EOPNOTSUPP);
-	ml_snapshot_writer_free(w);
-	ML_OPTS(ml_snapshot_writer_opts, o, .format = ML_SNAPSHOT_FORMAT_ELF);
-	ck_assert_int_eq(ml_snapshot_writer_open(tpath("drop.core"), &o, &w), 0);
-	ck_assert_int_eq(ml_snapshot_writer_map_file(w, v, 2, 0), 0);
-	ck_assert_int_eq(ml_snapshot_writer_map_file(w, v, 2, 0), -EINVAL);
-	void *p;
-	ck_assert_int_eq(ml_snapshot_writer_map_addr(w, v[0].vma.start, 4096, &p), 0);
-	memset(p, 1, 4096);
-	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, v, 2), 0);
-	ck_assert_int_eq(ml_snapshot_writer_map_file(w, v, 2, 0), -EINVAL);
-	ck_assert_int_eq(ml_snapshot_writer_add_mapped(w, v[0].vma.start, 4096), 0);
-	ml_snapshot_writer_free(w);
-	ck_assert_int_eq(access(tpath("drop.core"), F_OK), -1);
-	free(mem);
-	rm_tmpdir();
-}
-END_TEST
-
 START_TEST(writer_refuses_and_leaves_nothing)
 {
 	mk_tmpdir();
@@ -1145,7 +1054,6 @@ int main(void)
 	tcase_add_loop_test(rt, elf_format_is_the_expanded_core, 0, (int)(sizeof(codec_cases) / sizeof(codec_cases[0])));
 	tcase_add_test(rt, big_chunks_and_threads);
 	tcase_add_test(rt, data_by_reference);
-	tcase_add_test(rt, data_into_the_mapped_file);
 	tcase_add_test(rt, reads_from_several_threads);
 	tcase_add_test(rt, writer_refuses_and_leaves_nothing);
 	tcase_add_test(rt, source_over_snapshot);
