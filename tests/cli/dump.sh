@@ -130,6 +130,8 @@ grep -q "eintr=0 cont=0" <<<"$REPLY" || bad "child saw EINTR or SIGCONT: $REPLY"
 # A full disk: a clean error, nothing left behind (needs a private mount).
 mkdir "$T/small"
 if mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null; then
+	# 4 MiB of data, so that the data itself, not only the headers, hits the limit
+	send "map_fill 0x400000"
 	out=$("$M" dump "$CHILD" --format=elf -o "$T/small/full.core" 2>&1); rc=$?
 	[ $rc -eq 2 ] || bad "full disk: exit $rc ($out)"
 	grep -qi "no space" <<<"$out" || bad "full disk message: $out"
