@@ -279,6 +279,8 @@ static int parse_lines(parser *ps, const char *buf, size_t len)
 				return -EBADMSG;
 			if ((r = start_record(ps, &l)) < 0)
 				return r;
+			ps->r[ps->n - 1].s.line_off = (size_t)(p - buf);
+			ps->r[ps->n - 1].s.line_len = (size_t)(eol - p) + (eol < end);
 			guess = 0;
 			p = eol + 1;
 			continue;

@@ -134,6 +134,9 @@ typedef struct ml_smaps_vma {
 	bool has_vm_flags;       /**< a VmFlags line was present */
 	const ml_smaps_extra *extra; /**< unknown keys, in text order (borrowed) */
 	size_t n_extra;
+	/** Where the header line (with its '\n', if any) is in the text parsed: joined in
+	 *  record order, these lines are the maps text of the same moment. */
+	size_t line_off, line_len;
 } ml_smaps_vma;
 
 /** All mappings of an smaps file, sorted by start address, no duplicates. */

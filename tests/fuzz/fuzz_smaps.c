@@ -18,6 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (v->vma.start < prev_end || v->vma.name[v->vma.name_len] != '\0' ||
 		    v->vm_flags_raw[v->vm_flags_raw_len] != '\0')
 			abort();
+		/* the header line lies in the input and is one line, ending at its '\n' or the end */
+		if (v->line_len == 0 || v->line_off > size || v->line_len > size - v->line_off ||
+		    memchr(data + v->line_off, '\n', v->line_len - 1) ||
+		    (v->line_off + v->line_len < size && data[v->line_off + v->line_len - 1] != '\n'))
+			abort();
 		for (size_t k = 0; k < v->n_extra; k++)
 			if (v->extra[k].key[v->extra[k].key_len] != '\0' ||
 			    v->extra[k].value[v->extra[k].value_len] != '\0')

@@ -70,7 +70,13 @@ START_TEST(typed_fields_in_bytes)
 	ck_assert_str_eq(a->vm_flags_raw, "rd mr mw me sd zz");
 	ck_assert_uint_eq(a->vm_flags, ML_VMF_RD | ML_VMF_MR | ML_VMF_MW | ML_VMF_ME | ML_VMF_SD | ML_VMF_UNKNOWN);
 	ck_assert_uint_eq(a->n_extra, 0);
+	/* header lines where they are in the text, '\n' included */
+	ck_assert_uint_eq(a->line_off, 0);
+	ck_assert_uint_eq(a->line_len, strlen(one) - strlen(strchr(one, '\n')) + 1);
 	const ml_smaps_vma *h = ml_smaps_get(s, 0);
+	const char *hl = strstr(one, "55cdaf513000-");
+	ck_assert_uint_eq(h->line_off, (size_t)(hl - one));
+	ck_assert_uint_eq(h->line_len, (size_t)(strchr(hl, '\n') - hl) + 1);
 	ck_assert_int_eq(h->vma.kind, ML_VMA_HEAP);
 	ck_assert_uint_eq(h->f.anonymous, 8192);
 	ck_assert_int_eq(h->thp_eligible, 1);
@@ -94,6 +100,27 @@ START_TEST(typed_fields_in_bytes)
 	ml_smaps_total(s, &t);
 	ck_assert_uint_eq(t.rss, 156 * 1024);
 	ck_assert_uint_eq(ml_smaps_uss(&h->f), 8192);
+	ml_smaps_free(s);
+}
+END_TEST
+
+/* The header lines of smaps are its maps text: also for a last line without '\n'. */
+START_TEST(header_lines_are_the_maps_text)
+{
+	static const char t[] =
+		"00400000-00401000 r-xp 00000000 fe:01 7 /bin/x\n"
+		"Rss:                   4 kB\n"
+		"7ffd1000-7ffd2000 rw-p 00000000 00:00 0 [stack]";
+	ml_smaps *s;
+	ck_assert_int_eq(ml_smaps_parse(t, sizeof(t) - 1, &s), 0);
+	ck_assert_uint_eq(ml_smaps_count(s), 2);
+	const ml_smaps_vma *a = ml_smaps_get(s, 0), *b = ml_smaps_get(s, 1);
+	static const char l1[] = "00400000-00401000 r-xp 00000000 fe:01 7 /bin/x\n";
+	ck_assert_uint_eq(a->line_off, 0);
+	ck_assert_uint_eq(a->line_len, sizeof(l1) - 1);
+	ck_assert_int_eq(memcmp(t, l1, sizeof(l1) - 1), 0);
+	ck_assert_uint_eq(b->line_off, (size_t)(strstr(t, "7ffd1000") - t));
+	ck_assert_uint_eq(b->line_off + b->line_len, sizeof(t) - 1); /* no '\n' to include */
 	ml_smaps_free(s);
 }
 END_TEST
@@ -265,6 +292,7 @@ int main(void)
 	Suite *s = suite_create("smaps");
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, typed_fields_in_bytes);
+	tcase_add_test(tc, header_lines_are_the_maps_text);
 	tcase_add_test(tc, names_and_helpers);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, rollup);
