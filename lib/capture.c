@@ -20,7 +20,9 @@
 #include "internal/capture_impl.h"
 #include <memlens/capture.h>
 #include <memlens/freeze.h>
+#include <memlens/maps.h>
 #include <memlens/mem.h>
+#include <memlens/smaps.h>
 #include <memlens/pagemap.h>
 
 #include <memlens/snapshot.h>
@@ -58,7 +60,7 @@ typedef struct cap {
 	ml_capture_opts o;
 	ml_snapshot_writer *w;
 	ml_freeze *fz;
-	ml__cvma *v;
+	ml_smaps *sm;       /* the mappings, read once the target is held */
 	size_t nv;
 	ml_pagemap *pm;
 	ml_scan_opts so;
@@ -221,7 +223,7 @@ static int read_live(cap *c, uint64_t a, uint64_t b)
 }
 
 /* An fd on the file behind mapping @v, without touching the target: map_files, or the path if it is the same file. */
-static int open_backing(cap *c, const ml__cvma *v)
+static int open_backing(cap *c, const ml_smaps_vma *v)
 {
 	char name[64];
 	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64, v->vma.start, v->vma.end);
@@ -243,7 +245,7 @@ static int open_backing(cap *c, const ml__cvma *v)
 }
 
 /* Pages of a file or shared mapping that the target has not mapped: their bytes are the file's. */
-static int read_file_range(cap *c, const ml__cvma *v, int fd, uint64_t a, uint64_t b)
+static int read_file_range(cap *c, const ml_smaps_vma *v, int fd, uint64_t a, uint64_t b)
 {
 	if (fd < 0)
 		return add_run(c, a, b - a, ML_RUN_UNREADABLE);
@@ -312,33 +314,28 @@ static ssize_t scan(cap *c, uint64_t a, uint64_t b, uint64_t *next)
 /* Our own [vdso]: the same image as the target's when it has the same size. */
 static bool self_vdso(uint64_t *start, uint64_t *end)
 {
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	char *buf;
-	size_t len;
-	int r = ml__read_fd_all(fd, 8192, &buf, &len);
-	close(fd);
-	if (r < 0)
-		return false;
-	ml__cvma *v;
-	size_t n;
+	ml_proc *self;
+	ml_maps *m;
 	bool found = false;
-	if (ml__smaps_parse(buf, len, &v, &n) == 0) {
-		for (size_t i = 0; i < n && !found; i++)
-			if (v[i].vma.kind == ML_VMA_VDSO) {
-				*start = v[i].vma.start;
-				*end = v[i].vma.end;
+	if (ml_proc_self(&self) < 0)
+		return false;
+	if (ml_maps_read(self, ML_MAPS_TEXT, &m) == 0) {
+		for (size_t i = 0; i < ml_maps_count(m) && !found; i++) {
+			const ml_vma *v = ml_maps_get(m, i);
+			if (v->kind == ML_VMA_VDSO) {
+				*start = v->start;
+				*end = v->end;
 				found = true;
 			}
-		ml__cvmas_free(v, n);
+		}
+		ml_maps_free(m);
 	}
-	free(buf);
+	ml_proc_free(self);
 	return found;
 }
 
 /* The bytes of [a, b) in mapping @v that the target has no page for. */
-static int gap(cap *c, const ml__cvma *v, int *filefd, uint64_t a, uint64_t b)
+static int gap(cap *c, const ml_smaps_vma *v, int *filefd, uint64_t a, uint64_t b)
 {
 	if (a >= b)
 		return 0;
@@ -356,7 +353,7 @@ static int gap(cap *c, const ml__cvma *v, int *filefd, uint64_t a, uint64_t b)
 		}
 		return add_run(c, a, b - a, ML_RUN_UNREADABLE);
 	}
-	bool shared = (v->vmflags & ML__VMF_SH) || (v->vma.perms & ML_PERM_SHARED);
+	bool shared = (v->vm_flags & ML_VMF_SH) || (v->vma.perms & ML_PERM_SHARED);
 	if (!ml__vma_has_file(&v->vma) && !shared)
 		return add_run(c, a, b - a, ML_RUN_UNPOPULATED);
 	if (*filefd == -2)
@@ -364,7 +361,7 @@ static int gap(cap *c, const ml__cvma *v, int *filefd, uint64_t a, uint64_t b)
 	return read_file_range(c, v, *filefd, a, b);
 }
 
-static int capture_range(cap *c, const ml__cvma *v, uint64_t start, uint64_t end)
+static int capture_range(cap *c, const ml_smaps_vma *v, uint64_t start, uint64_t end)
 {
 	if (ml__vma_unreadable(v))
 		return add_run(c, start, end - start, ML_RUN_UNREADABLE);
@@ -531,7 +528,7 @@ static int build_notes(cap *c, const char *cmdline, size_t cmdline_len, const ch
 		return -ENOMEM;
 	}
 	size_t nfile_len = 0;
-	r = ml__note_file(c->v, c->nv, c->page, &nfile, &nfile_len);
+	r = ml__note_file(c->sm, c->page, &nfile, &nfile_len);
 	for (size_t i = 0; i < nt && r == 0; i++) {
 		ml__thread_info ti;
 		r = thread_info(c, tids[i], i == 0, &ti);
@@ -604,7 +601,7 @@ static int build_notes(cap *c, const char *cmdline, size_t cmdline_len, const ch
 }
 
 /* exec bit and ELF magic of a file mapping, for the ELF_HEADERS rule. */
-static void file_facts(cap *c, const ml__cvma *v, ml__file_facts *ff)
+static void file_facts(cap *c, const ml_smaps_vma *v, ml__file_facts *ff)
 {
 	memset(ff, 0, sizeof(*ff));
 	int fd = open_backing(c, v);
@@ -808,10 +805,11 @@ static int run(cap *c, const char *path)
 		fail(r, "reading smaps");
 		goto out;
 	}
-	if ((r = ml__smaps_parse(smaps, smaps_len, &c->v, &c->nv)) < 0) {
+	if ((r = ml_smaps_parse(smaps, smaps_len, &c->sm)) < 0) {
 		fail(r, "parsing smaps");
 		goto out;
 	}
+	c->nv = ml_smaps_count(c->sm);
 	c->res.mappings = c->nv;
 	if ((r = build_notes(c, cmdline ? cmdline : "", cmdline_len, comm ? comm : "", comm_len,
 			     auxv, auxv_len, status, status_len)) < 0)
@@ -820,15 +818,16 @@ static int run(cap *c, const char *path)
 	/* The maps text is the header lines of smaps: the very same listing. */
 	size_t maps_len = 0;
 	for (size_t i = 0; i < c->nv; i++)
-		maps_len += c->v[i].line_len;
+		maps_len += ml_smaps_get(c->sm, i)->line_len;
 	if (!(maps = malloc(maps_len + 1))) {
 		r = -ENOMEM;
 		goto out;
 	}
 	maps_len = 0;
 	for (size_t i = 0; i < c->nv; i++) {
-		memcpy(maps + maps_len, smaps + c->v[i].line_off, c->v[i].line_len);
-		maps_len += c->v[i].line_len;
+		const ml_smaps_vma *v = ml_smaps_get(c->sm, i);
+		memcpy(maps + maps_len, smaps + v->line_off, v->line_len);
+		maps_len += v->line_len;
 	}
 	if ((r = save_file(c, "maps", maps, maps_len)) < 0 || (r = save_file(c, "smaps", smaps, smaps_len)) < 0 ||
 	    (r = save_file(c, "status", status, status_len)) < 0 || (r = save_file(c, "auxv", auxv, auxv_len)) < 0)
@@ -854,7 +853,7 @@ static int run(cap *c, const char *path)
 	}
 	unsigned sel = c->o.include_dontdump ? ML__SEL_INCLUDE_DONTDUMP : 0;
 	for (size_t i = 0; i < c->nv; i++) {
-		const ml__cvma *v = &c->v[i];
+		const ml_smaps_vma *v = ml_smaps_get(c->sm, i);
 		ml__file_facts ff;
 		memset(&ff, 0, sizeof(ff));
 		if (v->vma.offset == 0 && ml__vma_has_file(&v->vma) && (c->res.filter & ML__CDF_ELF_HEADERS))
@@ -875,7 +874,7 @@ static int run(cap *c, const char *path)
 	for (size_t i = 0; i < c->nv && r == 0; i++) {
 		c->cur_vma = i;
 		if (sv[i].dump_size)
-			r = capture_range(c, &c->v[i], c->v[i].vma.start, c->v[i].vma.start + sv[i].dump_size);
+			r = capture_range(c, ml_smaps_get(c->sm, i), sv[i].vma.start, sv[i].vma.start + sv[i].dump_size);
 		c->prog.bytes_scanned += sv[i].dump_size;
 	}
 	if (r < 0)
@@ -945,7 +944,7 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 		r = fail(-ESRCH, "the process exited during the capture");
 	ml_snapshot_writer_free(c->w); /* after a failure this removes the unfinished file */
 	ml_pagemap_free(c->pm);
-	ml__cvmas_free(c->v, c->nv);
+	ml_smaps_free(c->sm);
 	if (c->stage)
 		munmap(c->stage, c->stage_cap); /* the writer is gone: nothing refers to it */
 	free(c->blk);

@@ -1,203 +1,8 @@
-/* The pure side of capture: smaps records, the kernel's choice of what to dump, core notes in its byte layouts. */
+/* The pure side of capture: the kernel's choice of what to dump, core notes in its byte layouts. */
 #include <string.h>
 
 #include "internal/internal.h"
 #include "internal/capture_impl.h"
-
-/* ---- smaps ---- */
-
-unsigned ml__vmflags_parse(const char *p, const char *end)
-{
-	static const struct { char m[2]; unsigned bit; } tab[] = {
-		{ {'r','d'}, ML__VMF_RD }, { {'s','h'}, ML__VMF_SH }, { {'i','o'}, ML__VMF_IO },
-		{ {'d','d'}, ML__VMF_DD }, { {'h','t'}, ML__VMF_HT }, { {'p','f'}, ML__VMF_PF },
-		{ {'d','c'}, ML__VMF_DC }, { {'m','s'}, ML__VMF_MS },
-	};
-	unsigned f = 0;
-	while (p < end) {
-		ml__skip_blank(&p, end);
-		const char *w = p;
-		while (p < end && *p != ' ' && *p != '\t' && *p != '\n')
-			p++;
-		if (p - w == 2)
-			for (size_t i = 0; i < ML_ARRAY_SIZE(tab); i++)
-				if (w[0] == tab[i].m[0] && w[1] == tab[i].m[1])
-					f |= tab[i].bit;
-		if (p < end && *p == '\n')
-			break;
-	}
-	return f;
-}
-
-static bool has_prefix(const char *s, size_t len, const char *pre)
-{
-	size_t n = strlen(pre);
-	return len >= n && !memcmp(s, pre, n);
-}
-
-ml_vma_kind ml__vma_kind(const char *name, size_t len, uint64_t inode, uint32_t perms)
-{
-	if (len == 0)
-		return ML_VMA_ANON;
-	if (name[0] == '[' && name[len - 1] == ']') {
-		static const struct { const char *n; ml_vma_kind k; } tab[] = {
-			{ "[heap]", ML_VMA_HEAP }, { "[stack]", ML_VMA_STACK }, { "[vdso]", ML_VMA_VDSO },
-			{ "[vvar]", ML_VMA_VVAR }, { "[vvar_vclock]", ML_VMA_VVAR },
-			{ "[vsyscall]", ML_VMA_VSYSCALL },
-		};
-		for (size_t i = 0; i < ML_ARRAY_SIZE(tab); i++)
-			if (strlen(tab[i].n) == len && !memcmp(name, tab[i].n, len))
-				return tab[i].k;
-		if (has_prefix(name, len, "[stack:"))
-			return ML_VMA_STACK;
-		if (has_prefix(name, len, "[anon_shmem:"))
-			return ML_VMA_SHMEM;
-		if (has_prefix(name, len, "[anon:"))
-			return ML_VMA_ANON_NAMED;
-		return ML_VMA_OTHER;
-	}
-	if (has_prefix(name, len, "/memfd:"))
-		return ML_VMA_MEMFD;
-	if (has_prefix(name, len, "/SYSV"))
-		return ML_VMA_SYSV;
-	if ((perms & ML_PERM_SHARED) && len == 9 && !memcmp(name, "/dev/zero", 9) && inode)
-		return ML_VMA_SHMEM;
-	return ML_VMA_FILE;
-}
-
-/* Parses "start-end perms offset maj:min inode [name]" of [p, end). */
-static int parse_header(const char *p, const char *end, ml__cvma *v)
-{
-	uint64_t maj, min;
-	if (ml__parse_hex(&p, end, &v->vma.start) < 0 || p >= end || *p++ != '-' ||
-	    ml__parse_hex(&p, end, &v->vma.end) < 0 || p >= end || *p++ != ' ')
-		return -EBADMSG;
-	if (end - p < 5)
-		return -EBADMSG;
-	uint32_t perms = 0;
-	if (p[0] == 'r') perms |= ML_PERM_READ; else if (p[0] != '-') return -EBADMSG;
-	if (p[1] == 'w') perms |= ML_PERM_WRITE; else if (p[1] != '-') return -EBADMSG;
-	if (p[2] == 'x') perms |= ML_PERM_EXEC; else if (p[2] != '-') return -EBADMSG;
-	if (p[3] == 's') perms |= ML_PERM_SHARED; else if (p[3] != 'p') return -EBADMSG;
-	p += 4;
-	if (*p++ != ' ')
-		return -EBADMSG;
-	if (ml__parse_hex(&p, end, &v->vma.offset) < 0 || p >= end || *p++ != ' ' ||
-	    ml__parse_hex(&p, end, &maj) < 0 || p >= end || *p++ != ':' ||
-	    ml__parse_hex(&p, end, &min) < 0 || p >= end || *p++ != ' ' ||
-	    ml__parse_dec(&p, end, &v->vma.inode) < 0)
-		return -EBADMSG;
-	if (v->vma.end < v->vma.start || maj > UINT32_MAX || min > UINT32_MAX)
-		return -EBADMSG;
-	v->vma.dev_major = (uint32_t)maj;
-	v->vma.dev_minor = (uint32_t)min;
-	v->vma.perms = perms;
-	/* The name starts after the padding; everything up to the end of line is the name. */
-	while (p < end && *p == ' ')
-		p++;
-	size_t len = (size_t)(end - p);
-	char *nb = malloc(len + 1);
-	if (!nb)
-		return -ENOMEM;
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '\\' && i + 3 < len && p[i + 1] == '0' && p[i + 2] == '1' && p[i + 3] == '2') {
-			nb[o++] = '\n';
-			i += 3;
-		} else {
-			nb[o++] = p[i];
-		}
-	}
-	nb[o] = '\0';
-	static const char del[] = " (deleted)";
-	if (v->vma.inode && o >= sizeof(del) - 1 && nb[0] == '/' &&
-	    !memcmp(nb + o - (sizeof(del) - 1), del, sizeof(del) - 1)) {
-		o -= sizeof(del) - 1;
-		nb[o] = '\0';
-		v->vma.deleted = true;
-	}
-	v->name_buf = nb;
-	v->vma.name = nb;
-	v->vma.name_len = o;
-	v->vma.kind = ml__vma_kind(nb, o, v->vma.inode, perms);
-	return 0;
-}
-
-static bool is_header(const char *p, const char *end)
-{
-	const char *q = p;
-	while (q < end && ((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f')))
-		q++;
-	return q > p && q < end && *q == '-';
-}
-
-/* "Key:   N kB" -> bytes */
-static bool kb_field(const char *p, const char *end, const char *key, uint64_t *out)
-{
-	size_t kl = strlen(key);
-	if ((size_t)(end - p) <= kl || memcmp(p, key, kl) || p[kl] != ':')
-		return false;
-	p += kl + 1;
-	ml__skip_blank(&p, end);
-	uint64_t v;
-	if (ml__parse_dec(&p, end, &v) < 0 || v > UINT64_MAX / 1024)
-		return false;
-	*out = v * 1024;
-	return true;
-}
-
-int ml__smaps_parse(const char *buf, size_t len, ml__cvma **ret, size_t *ret_n)
-{
-	ml__cvma *v = NULL;
-	size_t n = 0, cap = 0;
-	const char *p = buf, *end = buf + len;
-	int r = 0;
-	while (p < end) {
-		const char *le = ml__line_end(p, end);
-		if (is_header(p, le)) {
-			if (ml__grow(&v, &cap, n + 1, sizeof(*v)) < 0) {
-				r = -ENOMEM;
-				break;
-			}
-			memset(&v[n], 0, sizeof(v[n]));
-			r = parse_header(p, le, &v[n]);
-			if (r < 0)
-				break;
-			v[n].line_off = (size_t)(p - buf);
-			v[n].line_len = (size_t)(le - p) + (le < end);
-			n++;
-		} else if (n > 0) {
-			ml__cvma *c = &v[n - 1];
-			if ((size_t)(le - p) > 8 && !memcmp(p, "VmFlags:", 8)) {
-				c->vmflags = ml__vmflags_parse(p + 8, le);
-				c->has_vmflags = true;
-			} else {
-				(void)(kb_field(p, le, "Rss", &c->rss) || kb_field(p, le, "Anonymous", &c->anon) ||
-				       kb_field(p, le, "Swap", &c->swap));
-			}
-		} else if (le > p) {
-			r = -EBADMSG;
-			break;
-		}
-		p = le < end ? le + 1 : end;
-	}
-	if (r < 0) {
-		ml__cvmas_free(v, n);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
-void ml__cvmas_free(ml__cvma *v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name_buf);
-	free(v);
-}
 
 /* ---- what the kernel dumps ---- */
 
@@ -206,33 +11,33 @@ bool ml__vma_has_file(const ml_vma *v)
 	return v->name_len > 0 && v->name[0] == '/' && (v->inode || v->dev_major || v->dev_minor);
 }
 
-bool ml__vma_unreadable(const ml__cvma *v)
+bool ml__vma_unreadable(const ml_smaps_vma *v)
 {
 	/* [vsyscall] is not a VMA to process_vm_readv or mem; the kernel's core has zeros there. */
 	return v->vma.kind == ML_VMA_VVAR || v->vma.kind == ML_VMA_VSYSCALL ||
-	       (v->vmflags & (ML__VMF_IO | ML__VMF_PF));
+	       (v->vm_flags & (ML_VMF_IO | ML_VMF_PF));
 }
 
-uint64_t ml__dump_size(const ml__cvma *v, uint64_t filter, unsigned flags, const ml__file_facts *ff)
+uint64_t ml__dump_size(const ml_smaps_vma *v, uint64_t filter, unsigned flags, const ml__file_facts *ff)
 {
 	uint64_t whole = v->vma.end - v->vma.start;
 	ml_vma_kind k = v->vma.kind;
 	/* The kernel always dumps special mappings that have a name of their own. */
 	if (k == ML_VMA_VDSO || k == ML_VMA_VVAR || k == ML_VMA_VSYSCALL || k == ML_VMA_OTHER)
 		return whole;
-	if ((v->vmflags & ML__VMF_DD) && !(flags & ML__SEL_INCLUDE_DONTDUMP))
+	if ((v->vm_flags & ML_VMF_DD) && !(flags & ML__SEL_INCLUDE_DONTDUMP))
 		return 0;
-	bool shared = v->has_vmflags ? (v->vmflags & ML__VMF_SH) != 0 : (v->vma.perms & ML_PERM_SHARED) != 0;
-	if (v->vmflags & ML__VMF_HT)
+	bool shared = v->has_vm_flags ? (v->vm_flags & ML_VMF_SH) != 0 : (v->vma.perms & ML_PERM_SHARED) != 0;
+	if (v->vm_flags & ML_VMF_HT)
 		return (filter & (shared ? ML__CDF_HUGETLB_SHARED : ML__CDF_HUGETLB_PRIVATE)) ? whole : 0;
-	if (v->vmflags & ML__VMF_IO)
+	if (v->vm_flags & ML_VMF_IO)
 		return 0;
 	if (shared) {
 		/* An unlinked file (shmem, memfd, SysV, deleted) counts as anonymous shared memory. */
 		bool nlink0 = v->vma.deleted || k == ML_VMA_SHMEM || k == ML_VMA_MEMFD || k == ML_VMA_SYSV;
 		return (filter & (nlink0 ? ML__CDF_ANON_SHARED : ML__CDF_MAPPED_SHARED)) ? whole : 0;
 	}
-	if ((v->anon || v->swap) && (filter & ML__CDF_ANON_PRIVATE))
+	if ((v->f.anonymous || v->f.swap) && (filter & ML__CDF_ANON_PRIVATE))
 		return whole;
 	if (!ml__vma_has_file(&v->vma))
 		return 0;
@@ -310,15 +115,17 @@ void ml__note_prpsinfo(const ml__proc_info *pi, unsigned char out[ML__PRPSINFO_S
 		out[56 + i] = pi->cmdline[i] ? (unsigned char)pi->cmdline[i] : ' ';
 }
 
-int ml__note_file(const ml__cvma *v, size_t n, uint64_t page_size, unsigned char **ret, size_t *ret_len)
+int ml__note_file(const ml_smaps *sm, uint64_t page_size, unsigned char **ret, size_t *ret_len)
 {
 	static const char del[] = " (deleted)";
-	size_t count = 0, names = 0;
-	for (size_t i = 0; i < n; i++)
-		if (ml__vma_has_file(&v[i].vma)) {
+	size_t count = 0, names = 0, n = ml_smaps_count(sm);
+	for (size_t i = 0; i < n; i++) {
+		const ml_vma *m = &ml_smaps_get(sm, i)->vma;
+		if (ml__vma_has_file(m)) {
 			count++;
-			names += v[i].vma.name_len + 1 + (v[i].vma.deleted ? sizeof(del) - 1 : 0);
+			names += m->name_len + 1 + (m->deleted ? sizeof(del) - 1 : 0);
 		}
+	}
 	size_t len = 16 + count * 24 + names;
 	unsigned char *b = calloc(1, len ? len : 1);
 	if (!b)
@@ -327,7 +134,7 @@ int ml__note_file(const ml__cvma *v, size_t n, uint64_t page_size, unsigned char
 	put64(b + 8, page_size);
 	unsigned char *t = b + 16, *s = b + 16 + count * 24;
 	for (size_t i = 0; i < n; i++) {
-		const ml_vma *m = &v[i].vma;
+		const ml_vma *m = &ml_smaps_get(sm, i)->vma;
 		if (!ml__vma_has_file(m))
 			continue;
 		put64(t, m->start);

@@ -1,4 +1,4 @@
-/* The pure parts of capture (smaps records, mapping selection, core note layouts), for lib/capture.c and its unit tests. */
+/* The pure parts of capture (mapping selection, core note layouts), for lib/capture.c and its unit tests. */
 #ifndef MEMLENS_CAPTURE_IMPL_H
 #define MEMLENS_CAPTURE_IMPL_H
 
@@ -8,35 +8,7 @@
 #include <sys/types.h>
 
 #include <memlens/maps.h>
-
-/* VmFlags bits capture decides on (the kernel's two-letter mnemonics in smaps). */
-#define ML__VMF_RD 0x001u /* rd */
-#define ML__VMF_SH 0x002u /* sh: VM_SHARED */
-#define ML__VMF_IO 0x004u /* io: VM_IO */
-#define ML__VMF_DD 0x008u /* dd: VM_DONTDUMP */
-#define ML__VMF_HT 0x010u /* ht: hugetlb */
-#define ML__VMF_PF 0x020u /* pf: VM_PFNMAP */
-#define ML__VMF_DC 0x040u /* dc: VM_DONTCOPY */
-#define ML__VMF_MS 0x080u /* ms: VM_MAYSHARE */
-
-/* One mapping as capture sees it: the maps fields plus what smaps adds. */
-typedef struct ml__cvma {
-	ml_vma vma;          /* name points into name_buf (or a static "") */
-	char *name_buf;      /* owned */
-	unsigned vmflags;    /* ML__VMF_* */
-	bool has_vmflags;    /* a VmFlags line was seen */
-	uint64_t rss, anon, swap; /* bytes */
-	size_t line_len;     /* length of the header line (with '\n') in the smaps text */
-	size_t line_off;     /* its offset, to rebuild maps text */
-} ml__cvma;
-
-/* Parses /proc/PID/smaps text (any bytes, no NUL needed). @return 0; -EBADMSG; -ENOMEM. */
-int ml__smaps_parse(const char *buf, size_t len, ml__cvma **ret, size_t *ret_n);
-void ml__cvmas_free(ml__cvma *v, size_t n);
-/* The VmFlags mnemonics of [p, end) as ML__VMF_* bits. */
-unsigned ml__vmflags_parse(const char *p, const char *end);
-/* The kind of a mapping from its name, inode and perms, like the maps reader does. */
-ml_vma_kind ml__vma_kind(const char *name, size_t len, uint64_t inode, uint32_t perms);
+#include <memlens/smaps.h>
 
 /* coredump_filter bits (MMF_DUMP_*). */
 #define ML__CDF_ANON_PRIVATE    0x01u
@@ -65,9 +37,9 @@ typedef struct ml__file_facts {
  * (ELF headers of a file mapping), or 0. "Has an anon_vma" is approximated by smaps
  * Anonymous/Swap > 0 (an anonymous mapping never written dumps as nothing, as there).
  */
-uint64_t ml__dump_size(const ml__cvma *v, uint64_t filter, unsigned flags, const ml__file_facts *ff);
+uint64_t ml__dump_size(const ml_smaps_vma *v, uint64_t filter, unsigned flags, const ml__file_facts *ff);
 /* True for mappings whose pages cannot be read at all ([vvar]-like VM_IO/VM_PFNMAP). */
-bool ml__vma_unreadable(const ml__cvma *v);
+bool ml__vma_unreadable(const ml_smaps_vma *v);
 
 /* ---- core notes in the kernel's byte layouts (x86_64) ---- */
 
@@ -110,10 +82,10 @@ void ml__note_prpsinfo(const ml__proc_info *pi, unsigned char out[ML__PRPSINFO_S
 
 /*
  * Builds NT_FILE (count, page size, start/end/page offset triples, then the NUL-terminated
- * names) over the file-backed mappings of @v into a malloc'd buffer.
+ * names) over the file-backed mappings of @s into a malloc'd buffer.
  * @return 0; -ENOMEM.
  */
-int ml__note_file(const ml__cvma *v, size_t n, uint64_t page_size, unsigned char **ret, size_t *ret_len);
+int ml__note_file(const ml_smaps *s, uint64_t page_size, unsigned char **ret, size_t *ret_len);
 
 /* True if the mapping has a backing file (NT_FILE lists it). */
 bool ml__vma_has_file(const ml_vma *v);
