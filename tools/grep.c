@@ -823,7 +823,7 @@ static int emit_hits(worker *w, unit *u, const region *r, const gp_hit *hits, si
 static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r1)
 {
 	src *s = w->s;
-	size_t O = gp_set_overlap(s->set);
+	size_t O = gp_set_overlap(s->set), M = gp_set_margin(s->set);
 	uint64_t ss = w->runs[r0].start, se = w->runs[r1 - 1].end;
 	uint64_t rlo = ss > u->a ? ss : u->a, rend = se < u->b ? se : u->b;
 	if (rlo >= rend)
@@ -835,7 +835,7 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 	uint64_t have_lo = 0, have_hi = 0; /* bytes in w->buf now */
 	while (rlo < rend && !atomic_load(&s->stop)) {
 		uint64_t hi = rend - rlo > WINDOW ? rlo + WINDOW : rend;
-		uint64_t be = se - hi > O ? hi + O : se;
+		uint64_t be = se - hi > O + M ? hi + O + M : se;
 		/* keep what overlaps, read the rest */
 		if (have_hi > bs && have_lo <= bs) {
 			memmove(w->buf, w->buf + (bs - have_lo), (size_t)(have_hi - bs));
@@ -853,11 +853,13 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 		 * pattern matches at every byte */
 		for (uint64_t slo = rlo, sscan = scan_lo; slo < hi;) {
 			uint64_t shi = hi - slo > SUBWINDOW ? slo + SUBWINDOW : hi;
-			uint64_t send = be - shi > O ? shi + O : be;
+			uint64_t send = se - shi > O ? shi + O : se;
+			uint64_t savail = be - shi > O + M ? shi + O + M : be;
 			const gp_hit *hits;
 			size_t nh;
-			int e = gp_scan(s->set, w->sc, w->buf, (size_t)(send - bs), bs, (size_t)(sscan - bs),
-					(size_t)(slo - bs), (size_t)(shi - bs), &hits, &nh);
+			int e = gp_scan(s->set, w->sc, w->buf, (size_t)(send - bs), (size_t)(savail - bs), bs,
+					(size_t)(sscan - bs), (size_t)(slo - bs), (size_t)(shi - bs), savail == se,
+					&hits, &nh);
 			if (e < 0)
 				return e;
 			w->st.scanned += shi - slo;
@@ -875,10 +877,10 @@ static void scan_unit(worker *w, unit *u)
 {
 	src *s = w->s;
 	const region *r = &s->regions[u->region];
-	size_t O = gp_set_overlap(s->set);
+	size_t O = gp_set_overlap(s->set), M = gp_set_margin(s->set);
 	/* page-aligned (mappings are), so the pagemap walk takes the range as it is */
 	uint64_t cs = u->a - r->v.start > 2 * O ? (u->a - 2 * O) & ~(uint64_t)4095 : r->v.start;
-	uint64_t ce = r->v.end - u->b > O ? (u->b + O + 4095) & ~(uint64_t)4095 : r->v.end;
+	uint64_t ce = r->v.end - u->b > O + M ? (u->b + O + M + 4095) & ~(uint64_t)4095 : r->v.end;
 	if (cs < r->v.start)
 		cs = r->v.start;
 	if (ce > r->v.end)
@@ -1060,7 +1062,7 @@ static int run_workers(src *s, unsigned jobs)
 	for (unsigned i = 0; i < jobs; i++) {
 		worker *w = &ws[i];
 		w->s = s;
-		w->cap = WINDOW + 4 * O + 64;
+		w->cap = WINDOW + 4 * O + gp_set_margin(s->set) + 64;
 		w->buf = malloc(w->cap);
 		w->capruns = 4 * RUNS_BATCH;
 		w->runs = malloc(w->capruns * sizeof(ml_run));
