@@ -34,7 +34,6 @@ struct gp_set {
 	gp_lit1 *hex_anchor;    /* per pattern (only hex entries used) */
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	hs_database_t *db;      /* streaming */
-	hs_database_t *db_seam; /* the same patterns in block mode, for the seams between chunks */
 #endif
 };
 
@@ -53,6 +52,7 @@ struct gp_scratch {
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	hs_scratch_t *hs;
 	hs_stream_t *stream;    /* one stream per contiguous run of memory */
+	hs_stream_t *once;      /* for the seams: one chunk each, its end not taken */
 	bool vs_open;           /* the stream holds the data fed since vs_base */
 	bool vs_eod;            /* the end of the data has been signalled: nothing more to feed */
 	uint64_t vs_base;       /* absolute address of stream offset 0 */
@@ -305,8 +305,7 @@ static int vs_compile(gp_set *s, char **err)
 		hs_compile_error_t *ce = NULL;
 		/* streaming, without start-of-match tracking: only ends are reported, and the
 		 * matchers of the portable engine confirm them and find the starts */
-		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_STREAM, NULL, &s->db, &ce) != HS_SUCCESS ||
-		    hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &s->db_seam, &ce) != HS_SUCCESS) {
+		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_STREAM, NULL, &s->db, &ce) != HS_SUCCESS) {
 			*err = msgf("vectorscan: %s", ce && ce->message ? ce->message : "compile failed");
 			hs_free_compile_error(ce);
 			rc = -EINVAL;
@@ -413,7 +412,6 @@ void gp_set_free(gp_set *s)
 	free(s->hex_anchor);
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	hs_free_database(s->db);
-	hs_free_database(s->db_seam);
 #endif
 	free(s);
 }
@@ -436,8 +434,8 @@ gp_scratch *gp_scratch_new(const gp_set *s)
 	}
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	if (s->db && (hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS ||
-		      hs_alloc_scratch(s->db_seam, &sc->hs) != HS_SUCCESS ||
-		      hs_open_stream(s->db, 0, &sc->stream) != HS_SUCCESS)) {
+		      hs_open_stream(s->db, 0, &sc->stream) != HS_SUCCESS ||
+		      hs_open_stream(s->db, 0, &sc->once) != HS_SUCCESS)) {
 		gp_scratch_free(sc);
 		return NULL;
 	}
@@ -456,6 +454,8 @@ void gp_scratch_free(gp_scratch *sc)
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	if (sc->stream)
 		hs_close_stream(sc->stream, NULL, NULL, NULL);
+	if (sc->once)
+		hs_close_stream(sc->once, NULL, NULL, NULL);
 	hs_free_scratch(sc->hs);
 	free(sc->raw);
 	free(sc->seams);
@@ -621,11 +621,26 @@ static int cmp_raw(const void *a, const void *b)
  * the last few hundred bytes of the buffer, depending on the buffer's alignment (measured
  * with A[^\x00]{1,40}B on random bytes: up to 32 and 512 bytes). So no hit is taken from
  * where a scan ends: every chunk end X is a seam, and once the bytes after it are there,
- * [X - GP_VS_MARGIN, X + longest match + GP_VS_MARGIN) is scanned again in block mode, the
+ * [X - GP_VS_MARGIN, X + longest match + GP_VS_MARGIN) is scanned again on its own, the
  * ends found joining the stream's (duplicates dropped); at the end of the run, the last
  * bytes are scanned again followed by padding. The caller gives GP_VS_MARGIN bytes beyond
- * the usual context (gp_set_margin()), so a seam is checked before its hits are due.
+ * the usual context (gp_set_margin()), so a seam is checked before its hits are due. The
+ * second scans are one-chunk streams of the same database (block mode would need a second
+ * compilation), whose end of data is never signalled: nothing is taken near their end.
  */
+
+/* Scans [p, p + n) (at absolute address @at) on its own; ends past @limit are dropped. */
+static int vs_once(gp_scratch *sc, const uint8_t *p, size_t n, uint64_t at, uint64_t limit)
+{
+	hs_reset_stream(sc->once, 0, NULL, NULL, NULL);
+	sc->cb_base = at;
+	sc->cb_limit = limit;
+	hs_error_t e = hs_scan_stream(sc->once, (const char *)p, (unsigned)n, 0, sc->hs, on_vs, sc);
+	sc->cb_limit = UINT64_MAX;
+	if (sc->oom)
+		return -ENOMEM;
+	return e != HS_SUCCESS && e != HS_SCAN_TERMINATED ? -EIO : 0;
+}
 
 static int seam_push(gp_scratch *sc, uint64_t x)
 {
@@ -660,19 +675,15 @@ static int seams_scan(gp_scratch *sc, uint64_t base, uint64_t end, bool eod)
 		}
 		if (lo >= hi)
 			continue;
-		sc->cb_base = lo;
-		hs_error_t e = hs_scan(sc->set->db_seam, (const char *)sc->buf + (lo - base), (unsigned)(hi - lo), 0,
-				       sc->hs, on_vs, sc);
-		if (sc->oom)
-			return -ENOMEM;
-		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-			return -EIO;
+		int r = vs_once(sc, sc->buf + (lo - base), (size_t)(hi - lo), lo, UINT64_MAX);
+		if (r < 0)
+			return r;
 	}
 	sc->nseams = keep;
 	return 0;
 }
 
-/* At the end of the run [.., end): its last bytes again, followed by zeros, in block mode. */
+/* At the end of the run [.., end): its last bytes again, followed by zeros. */
 static int tail_scan(gp_scratch *sc, uint64_t base, uint64_t end)
 {
 	size_t w = sc->set->overlap + GP_VS_MARGIN;
@@ -686,13 +697,7 @@ static int tail_scan(gp_scratch *sc, uint64_t base, uint64_t end)
 	size_t n = (size_t)(end - lo);
 	memcpy(sc->pad, sc->buf + (lo - base), n);
 	memset(sc->pad + n, 0, w);
-	sc->cb_base = lo;
-	sc->cb_limit = end;
-	hs_error_t e = hs_scan(sc->set->db_seam, (const char *)sc->pad, (unsigned)(n + w), 0, sc->hs, on_vs, sc);
-	sc->cb_limit = UINT64_MAX;
-	if (sc->oom)
-		return -ENOMEM;
-	return e != HS_SUCCESS && e != HS_SCAN_TERMINATED ? -EIO : 0;
+	return vs_once(sc, sc->pad, n + w, lo, end);
 }
 
 /* Starts the stream afresh at absolute address @at, forgetting pending ends. */
