@@ -616,11 +616,11 @@ static int cmp_raw(const void *a, const void *b)
 }
 
 /*
- * Vectorscan 5.4.9 can lose a match that starts shortly before the end of what it is given:
- * in streaming mode when it starts in the last few dozen bytes of a chunk, in block mode in
- * the last few hundred bytes of the buffer, depending on the buffer's alignment (measured
- * with A[^\x00]{1,40}B on random bytes: up to 32 and 512 bytes). So no hit is taken from
- * where a scan ends: every chunk end X is a seam, and once the bytes after it are there,
+ * Vectorscan 5.4.9 can lose a match that starts shortly before the end of what it is given,
+ * depending on the buffer's alignment: measured with A[^\x00]{1,40}B on random bytes, up to
+ * 40 bytes before the end of a chunk in streaming mode (and up to 512 in block mode, which
+ * is not used). So no hit is taken from where a scan ends: every chunk end X is a seam,
+ * and once the bytes after it are there,
  * [X - GP_VS_MARGIN, X + longest match + GP_VS_MARGIN) is scanned again on its own, the
  * ends found joining the stream's (duplicates dropped); at the end of the run, the last
  * bytes are scanned again followed by padding. The caller gives GP_VS_MARGIN bytes beyond

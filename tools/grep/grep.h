@@ -120,7 +120,7 @@ size_t gp_set_pats(const gp_set *s);
 /* Bytes of context the scanner needs on each side of a window: the longest match. */
 size_t gp_set_overlap(const gp_set *s);
 /* Bytes Vectorscan needs after the trailing context (0 without it): see gp_scan(). */
-#define GP_VS_MARGIN 1024
+#define GP_VS_MARGIN 256
 size_t gp_set_margin(const gp_set *s);
 /* "vectorscan" or "portable" (what the compiled set uses). */
 const char *gp_set_engine_name(const gp_set *s);
