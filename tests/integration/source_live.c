@@ -193,7 +193,7 @@ START_TEST(mapping_cache_follows_changes)
 	ck_assert_int_eq(ml_source_open_pid(c->pid, &s), 0);
 	uint64_t a = mlt_cmd_u64(c, "addr", "anon 8");
 	mlt_cmd_ok(c, "write 0x%llx 8", (unsigned long long)a);
-	unsigned char buf[16];
+	static unsigned char buf[3 * PG];
 	ml_run all[512];
 	uint64_t next;
 	ck_assert_int_gt(ml_source_runs(s, 0, UINT64_MAX, 0, all, 512, &next), 0); /* caches the list */
