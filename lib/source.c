@@ -88,11 +88,11 @@ void ml_source_free(ml_source *s)
 
 /*
  * Page runs come from PAGEMAP_SCAN (or its emulation), clipped to the mappings, which
- * are cached: a query re-reads them only when it starts below the last one and outside
- * every cached mapping (so a new mapping is found, while concurrent readers moving back
- * and forth inside known mappings cost nothing). A mapping unmapped since is walked as
- * a hole by the scan. The scan state is shared, so it is locked; memory is read outside
- * the lock.
+ * are cached: a query that resumes where the last one stopped (a walk in batches) uses
+ * them as they are; any other re-reads them only when it starts outside every cached
+ * mapping (so a new mapping is found, while concurrent readers moving back and forth
+ * inside known mappings cost nothing). A mapping unmapped since is walked as a hole by
+ * the scan. The scan state is shared, so it is locked; memory is read outside the lock.
  */
 typedef struct live {
 	const ml_proc *proc;
@@ -181,7 +181,7 @@ static ssize_t runs_locked(live *l, uint64_t start, uint64_t end, unsigned flags
 	int r;
 	if ((r = pm_open_locked(l)) < 0)
 		return r;
-	if (!l->vr_valid || (start < l->vr_pos && !vr_known(l, start))) {
+	if (!l->vr_valid || (start != l->vr_pos && !vr_known(l, start))) {
 		ML_FREE(l->vr);
 		l->vr_valid = false;
 		if ((r = ml__vranges_read(l->proc, &l->vr, &l->nvr)) < 0)
