@@ -88,9 +88,11 @@ void ml_source_free(ml_source *s)
 
 /*
  * Page runs come from PAGEMAP_SCAN (or its emulation), clipped to the mappings, which
- * are cached while callers walk upwards through the address space: a walk re-reads
- * them only when it starts again lower. The scan state is shared, so it is locked;
- * memory is read outside the lock.
+ * are cached: a query that resumes where the last one stopped (a walk in batches) uses
+ * them as they are; any other re-reads them only when it starts outside every cached
+ * mapping (so a new mapping is found, while concurrent readers moving back and forth
+ * inside known mappings cost nothing). A mapping unmapped since is walked as a hole by
+ * the scan. The scan state is shared, so it is locked; memory is read outside the lock.
  */
 typedef struct live {
 	const ml_proc *proc;
@@ -153,17 +155,33 @@ static ml_run_kind kind_of(uint64_t c, bool split_zero)
 	return ML_RUN_UNPOPULATED;
 }
 
+/* Whether @addr lies in a cached mapping. */
+static bool vr_known(const live *l, uint64_t addr)
+{
+	size_t i = ml__vranges_find(l->vr, l->nvr, addr);
+	return i < l->nvr && l->vr[i].start <= addr;
+}
+
+/* Opens the pagemap reader if not done yet; with l->mu held. */
+static int pm_open_locked(live *l)
+{
+	if (l->pm)
+		return 0;
+	int r = ml_pagemap_open(l->proc, &l->pm);
+	if (r < 0)
+		return r;
+	l->avail = ml_pagemap_scan_categories(l->pm, !ml_pagemap_has_scan(l->pm));
+	return 0;
+}
+
 /* live_runs with l->mu held. */
 static ssize_t runs_locked(live *l, uint64_t start, uint64_t end, unsigned flags, ml_run *vec, size_t n,
 			   uint64_t *next)
 {
 	int r;
-	if (!l->pm) {
-		if ((r = ml_pagemap_open(l->proc, &l->pm)) < 0)
-			return r;
-		l->avail = ml_pagemap_scan_categories(l->pm, !ml_pagemap_has_scan(l->pm));
-	}
-	if (!l->vr_valid || start < l->vr_pos) {
+	if ((r = pm_open_locked(l)) < 0)
+		return r;
+	if (!l->vr_valid || (start != l->vr_pos && !vr_known(l, start))) {
 		ML_FREE(l->vr);
 		l->vr_valid = false;
 		if ((r = ml__vranges_read(l->proc, &l->vr, &l->nvr)) < 0)
@@ -278,6 +296,37 @@ static int flush_reads(const live *l, const struct iovec *liov, const struct iov
 	return 0;
 }
 
+/*
+ * ML_READ_POPULATED: the caller has just walked the runs, so the range is read as it is,
+ * with one process_vm_readv and no second page walk; where that stops early (a page gone
+ * since, PROT_NONE memory), the rest goes through ml_mem_read() for the exact prefix.
+ */
+static ssize_t read_populated(live *l, uint64_t addr, void *buf, size_t len)
+{
+	pthread_mutex_lock(&l->mu);
+	int r = pm_open_locked(l);
+	pthread_mutex_unlock(&l->mu);
+	if (r < 0)
+		return r;
+	struct iovec liov = { buf, len }, riov = { (void *)(uintptr_t)addr, len };
+	ssize_t got;
+	do
+		got = process_vm_readv(ml_proc_pid(l->proc), &liov, 1, &riov, 1, 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0 && errno == ESRCH)
+		return -ESRCH;
+	size_t g = got > 0 ? (size_t)got : 0;
+	if (g == len) {
+		r = ml__pagemap_same_mm(l->pm, addr);
+		return r < 0 ? r : (ssize_t)len;
+	}
+	/* the prefix up to the first unreadable byte; -EIO/-EFAULT when that is the first */
+	ssize_t n = ml_mem_read(l->proc, addr + g, (char *)buf + g, len - g);
+	if (n < 0)
+		return g && n != -ESRCH ? (ssize_t)g : n;
+	return (ssize_t)(g + (size_t)n);
+}
+
 static ssize_t live_read(const void *impl, uint64_t addr, void *buf, size_t len, unsigned flags)
 {
 	live *l = (live *)impl;
@@ -285,6 +334,8 @@ static ssize_t live_read(const void *impl, uint64_t addr, void *buf, size_t len,
 		return 0;
 	if (addr + len < addr || len > SSIZE_MAX)
 		return -EINVAL;
+	if (flags & ML_READ_POPULATED)
+		return read_populated(l, addr, buf, len);
 	uint64_t end = addr + len, pos = addr;
 	ml_run runs[128];
 	struct iovec liov[READ_IOV], riov[READ_IOV];

@@ -18,7 +18,7 @@
 #include "common/json.h"
 #include "grep/grep.h"
 
-#define WINDOW (4u << 20)      /* bytes read and searched per window: fewer, larger reads */
+#define WINDOW (512u << 10)      /* bytes read and searched per window: fewer, larger reads */
 #define SUBWINDOW (256u << 10) /* bytes searched per engine call within a window */
 #define SLICE (64ull << 20)    /* work unit: regions are split at multiples of this address */
 #define RUNS_BATCH 256
@@ -334,8 +334,10 @@ typedef struct src {
 	size_t nheaps;
 } src;
 
-/* Reads through @via (a worker's own view of the source) or the raw image. */
-static ssize_t src_read(const src *s, const ml_source *via, uint64_t addr, void *buf, size_t len)
+/* Reads through @via (a worker's own view of the source) or the raw image. @populated: the
+ * range was just seen as data runs, so the source need not walk its pages again. */
+static ssize_t src_read(const src *s, const ml_source *via, uint64_t addr, void *buf, size_t len,
+			bool populated)
 {
 	if (!s->s) {
 		if (addr < s->o->base)
@@ -343,13 +345,14 @@ static ssize_t src_read(const src *s, const ml_source *via, uint64_t addr, void 
 		ssize_t r = pread(s->raw_fd, buf, len, (off_t)(addr - s->o->base));
 		return r < 0 ? -errno : r;
 	}
-	return ml_source_read(via, addr, buf, len, s->o->swapped ? ML_READ_SWAPPED : 0);
+	return ml_source_read(via, addr, buf, len, (s->o->swapped ? ML_READ_SWAPPED : 0) |
+						   (populated ? ML_READ_POPULATED : 0));
 }
 
 static long heap_rd(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	const src *s = ctx;
-	return (long)src_read(s, s->s, addr, buf, len);
+	return (long)src_read(s, s->s, addr, buf, len, false);
 }
 
 static bool region_selected(const gopts *o, const ml_vma *v)
@@ -777,7 +780,8 @@ static int fill(worker *w, size_t r0, size_t r1, uint64_t x, uint64_t y, uint8_t
 		} else {
 			size_t want = (size_t)(e - x), got = 0;
 			while (got < want) {
-				ssize_t n = src_read(w->s, w->via, x + got, dst + got, want - got);
+				ssize_t n = src_read(w->s, w->via, x + got, dst + got, want - got,
+						     r->kind == ML_RUN_DATA);
 				if (n <= 0)
 					return n < 0 ? (int)n : -EIO;
 				got += (size_t)n;
@@ -819,7 +823,7 @@ static int emit_hits(worker *w, unit *u, const region *r, const gp_hit *hits, si
 static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r1)
 {
 	src *s = w->s;
-	size_t O = gp_set_overlap(s->set);
+	size_t O = gp_set_overlap(s->set), M = gp_set_margin(s->set);
 	uint64_t ss = w->runs[r0].start, se = w->runs[r1 - 1].end;
 	uint64_t rlo = ss > u->a ? ss : u->a, rend = se < u->b ? se : u->b;
 	if (rlo >= rend)
@@ -831,7 +835,7 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 	uint64_t have_lo = 0, have_hi = 0; /* bytes in w->buf now */
 	while (rlo < rend && !atomic_load(&s->stop)) {
 		uint64_t hi = rend - rlo > WINDOW ? rlo + WINDOW : rend;
-		uint64_t be = se - hi > O ? hi + O : se;
+		uint64_t be = se - hi > O + M ? hi + O + M : se;
 		/* keep what overlaps, read the rest */
 		if (have_hi > bs && have_lo <= bs) {
 			memmove(w->buf, w->buf + (bs - have_lo), (size_t)(have_hi - bs));
@@ -849,11 +853,13 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 		 * pattern matches at every byte */
 		for (uint64_t slo = rlo, sscan = scan_lo; slo < hi;) {
 			uint64_t shi = hi - slo > SUBWINDOW ? slo + SUBWINDOW : hi;
-			uint64_t send = be - shi > O ? shi + O : be;
+			uint64_t send = se - shi > O ? shi + O : se;
+			uint64_t savail = be - shi > O + M ? shi + O + M : be;
 			const gp_hit *hits;
 			size_t nh;
-			int e = gp_scan(s->set, w->sc, w->buf, (size_t)(send - bs), bs, (size_t)(sscan - bs),
-					(size_t)(slo - bs), (size_t)(shi - bs), &hits, &nh);
+			int e = gp_scan(s->set, w->sc, w->buf, (size_t)(send - bs), (size_t)(savail - bs), bs,
+					(size_t)(sscan - bs), (size_t)(slo - bs), (size_t)(shi - bs), savail == se,
+					&hits, &nh);
 			if (e < 0)
 				return e;
 			w->st.scanned += shi - slo;
@@ -871,10 +877,10 @@ static void scan_unit(worker *w, unit *u)
 {
 	src *s = w->s;
 	const region *r = &s->regions[u->region];
-	size_t O = gp_set_overlap(s->set);
+	size_t O = gp_set_overlap(s->set), M = gp_set_margin(s->set);
 	/* page-aligned (mappings are), so the pagemap walk takes the range as it is */
 	uint64_t cs = u->a - r->v.start > 2 * O ? (u->a - 2 * O) & ~(uint64_t)4095 : r->v.start;
-	uint64_t ce = r->v.end - u->b > O ? (u->b + O + 4095) & ~(uint64_t)4095 : r->v.end;
+	uint64_t ce = r->v.end - u->b > O + M ? (u->b + O + M + 4095) & ~(uint64_t)4095 : r->v.end;
 	if (cs < r->v.start)
 		cs = r->v.start;
 	if (ce > r->v.end)
@@ -931,23 +937,29 @@ static bool next_unit_locked(src *s, unit *u)
 		uint64_t first = s->prod_pos; /* where readable memory may start */
 		if (s->s) {
 			ml_run runs[RUNS_BATCH];
-			uint64_t from = s->prod_pos & ~(uint64_t)4095, next = r->hi;
+			uint64_t from = s->prod_pos & ~(uint64_t)4095;
 			if (from < r->v.start)
 				from = r->v.start;
-			ssize_t n = ml_source_runs(s->prod_via, from, r->hi, 0, runs, RUNS_BATCH, &next);
+			/* up to the end of this slice only: walking on to the region's end for every
+			 * unit would walk a large populated region over and over */
+			uint64_t qend = (s->prod_pos / SLICE + 1) * SLICE;
+			if (qend > r->hi || qend <= s->prod_pos)
+				qend = r->hi;
+			uint64_t next = qend;
+			ssize_t n = ml_source_runs(s->prod_via, from, qend, 0, runs, RUNS_BATCH, &next);
 			if (n < 0 && n == -ESRCH) {
 				atomic_store(&s->gone, true);
 				return false;
 			}
 			if (n == 0) {
-				s->prod_pos = r->hi;
+				s->prod_pos = qend;
 				continue;
 			}
 			if (n > 0) {
 				ssize_t i = 0;
 				while (i < n && (!readable(s, runs[i].kind) || runs[i].end <= s->prod_pos))
 					i++;
-				uint64_t upto = i == n ? (next > s->prod_pos ? next : r->hi) : runs[i].start;
+				uint64_t upto = i == n ? (next > s->prod_pos ? next : qend) : runs[i].start;
 				if (i < n && runs[i].start > first)
 					first = runs[i].start;
 				/* what is skipped before the unit is accounted here; the worker does the rest */
@@ -1050,7 +1062,7 @@ static int run_workers(src *s, unsigned jobs)
 	for (unsigned i = 0; i < jobs; i++) {
 		worker *w = &ws[i];
 		w->s = s;
-		w->cap = WINDOW + 4 * O + 64;
+		w->cap = WINDOW + 4 * O + gp_set_margin(s->set) + 64;
 		w->buf = malloc(w->cap);
 		w->capruns = 4 * RUNS_BATCH;
 		w->runs = malloc(w->capruns * sizeof(ml_run));

@@ -93,15 +93,26 @@ ML_API int ml_source_read_file(const ml_source *s, const char *name, char **ret,
 ML_API ssize_t ml_source_runs(const ml_source *s, uint64_t start, uint64_t end, unsigned flags,
 			      ml_run *vec, size_t n, uint64_t *next);
 
+/** Flags for ml_source_read(). */
+#define ML_READ_SWAPPED 0x1u   /**< also read swapped pages (this swaps them in) */
+/**
+ * The caller knows the range is populated (it was just reported as ML_RUN_DATA by
+ * ml_source_runs()): a live source then reads it as it is, without walking the page
+ * tables again (saves a PAGEMAP_SCAN per read when the caller has walked the runs
+ * already). A page that has stopped being present since is faulted in, so pass only
+ * ranges seen as data. Snapshots ignore the flag.
+ */
+#define ML_READ_POPULATED 0x2u
+
 /**
  * Reads [addr, addr+len) into @buf without disturbing the target: populated pages are
  * read, unpopulated and zero pages are filled with zeros without being faulted in, and
- * swapped pages are not read (filled with zeros) unless @ML_READ_SWAPPED is given.
+ * swapped pages are not read (filled with zeros) unless @ML_READ_SWAPPED is given
+ * (@flags: ML_READ_*).
  * @return bytes read (< len when the range runs into an unmapped or unreadable page: the
  *         readable prefix); -EIO if the first page is unreadable; -EFAULT if @addr is not
  *         mapped; -ESRCH; -EACCES.
  */
-#define ML_READ_SWAPPED 0x1u
 ML_API ssize_t ml_source_read(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags);
 
 /** A human-readable description of the last error of this source (e.g. which snapshot chunk is corrupt), or "". */

@@ -2,8 +2,8 @@
 # memlens grep vs yara on the same PID, side by side, plus the raw read ceiling.
 # Usage: tests/bench/grep_bench.sh [BUILD_DIR] [FIXTURE_MIB]   (run from the source tree)
 # Starts the ml_needles child with a FIXTURE_MIB (default 1024) pseudo-random fixture, runs
-# each search REPS times (default 3) alternating the tools, and prints the best wall time and
-# the CPU time (user+sys) of each, the throughput over the populated bytes, and the ratios.
+# each search REPS times (default 3), and prints the best wall time and CPU time (user+sys,
+# from getrusage) of each, the throughput over the populated bytes, and the ratios.
 set -u
 B=${1:-build}
 MIB=${2:-1024}
@@ -50,17 +50,20 @@ printf 'rule email { strings: $e = /%s/ condition: $e }\n' "$EMAIL" > "$W/email.
 TEN_ARGS=""
 for w in $WORDS; do TEN_ARGS="$TEN_ARGS -e $w"; done
 
-# best-of-REPS wall and CPU time of a command: prints "WALL CPU"
+# best-of-REPS wall and CPU time of a command, to the millisecond: prints "WALL CPU"
 best() {
-	local bw=999999 bc=999999 i
-	for ((i = 0; i < REPS; i++)); do
-		/usr/bin/time -f "%e %U %S" -o "$W/t" "$@" >/dev/null 2>"$W/err"
-		read -r w u s < <(tail -1 "$W/t")
-		c=$(echo "$u + $s" | bc)
-		(( $(echo "$w < $bw" | bc) )) && bw=$w
-		(( $(echo "$c < $bc" | bc) )) && bc=$c
-	done
-	echo "$bw $bc"
+	python3 - "$REPS" "$@" <<'PY'
+import resource, subprocess, sys, time
+n, cmd = int(sys.argv[1]), sys.argv[2:]
+bw = bc = float('inf')
+for _ in range(n):
+    r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t1, r1 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    bw = min(bw, t1 - t0)
+    bc = min(bc, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+print('%.4f %.4f' % (bw, bc))
+PY
 }
 
 printf '\n%-28s %9s %9s %10s | %9s %9s %10s | %8s %8s\n' case "memlens" "cpu" "GB/s" "yara" "cpu" "GB/s" "x wall" "x cpu"

@@ -145,6 +145,75 @@ START_TEST(read_prefix_and_errors)
 }
 END_TEST
 
+/* ML_READ_POPULATED: the same bytes as the walking read over data runs, the same prefix and
+ * errors where the range stops being readable, and nothing faulted in over data. */
+START_TEST(read_populated_flag)
+{
+	mlt_child *c = mlt_spawn("ml_pages", NULL);
+	ml_source *s;
+	ck_assert_int_eq(ml_source_open_pid(c->pid, &s), 0);
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 64");
+	mlt_cmd_ok(c, "write 0x%llx 48", (unsigned long long)a);
+	size_t present0 = mlt_present_pages(c->pid, a, 64);
+	ck_assert_uint_eq(present0, 48);
+	ml_run v[4];
+	uint64_t next;
+	ck_assert_int_eq(ml_source_runs(s, a, a + 64 * PG, 0, v, 4, &next), 2);
+	ck_assert(v[0].kind == ML_RUN_DATA && v[0].end == a + 48 * PG);
+	static unsigned char b1[48 * PG], b2[48 * PG];
+	memset(b2, 0xee, sizeof(b2));
+	ck_assert_int_eq(ml_source_read(s, a + 7, b1, 48 * PG - 7, 0), 48 * PG - 7);
+	ck_assert_int_eq(ml_source_read(s, a + 7, b2, 48 * PG - 7, ML_READ_POPULATED), 48 * PG - 7);
+	ck_assert_int_eq(memcmp(b1, b2, 48 * PG - 7), 0);
+	ck_assert_uint_eq(b2[0], pattern(a + 7));
+	ck_assert_uint_eq(mlt_present_pages(c->pid, a, 64), present0);
+	/* a hole since the runs were walked: the readable prefix, then -EFAULT at the hole */
+	mlt_cmd_ok(c, "unmap 0x%llx 8", (unsigned long long)(a + 16 * PG));
+	ck_assert_int_eq(ml_source_read(s, a + 8 * PG, b2, 16 * PG, ML_READ_POPULATED), 8 * PG);
+	ck_assert_int_eq(ml_source_read(s, a + 16 * PG, b2, 16, ML_READ_POPULATED), -EFAULT);
+	ck_assert_int_eq(ml_source_read(s, a + 16 * PG, b2, 16, 0), -EFAULT);
+	/* unreadable mappings give -EIO, PROT_NONE memory is read */
+	uint64_t vs, ve;
+	if (mlt_find_mapping(c->pid, "[vvar]", &vs, &ve))
+		ck_assert_int_eq(ml_source_read(s, vs, b2, 16, ML_READ_POPULATED), -EIO);
+	uint64_t pn = mlt_cmd_u64(c, "addr", "protnone 2");
+	ck_assert_int_eq(ml_source_read(s, pn, b2, 2 * PG, ML_READ_POPULATED), 2 * PG);
+	ck_assert_uint_eq(b2[PG + 9], pattern(pn + PG + 9));
+	ml_source_free(s);
+	mlt_child_free(c);
+}
+END_TEST
+
+/* The cached mapping list: a mapping made after it was read is found at a lower address
+ * than the last query, and one unmapped since reads as unmapped. */
+START_TEST(mapping_cache_follows_changes)
+{
+	mlt_child *c = mlt_spawn("ml_pages", NULL);
+	ml_source *s;
+	ck_assert_int_eq(ml_source_open_pid(c->pid, &s), 0);
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 8");
+	mlt_cmd_ok(c, "write 0x%llx 8", (unsigned long long)a);
+	static unsigned char buf[3 * PG];
+	ml_run all[512];
+	uint64_t next;
+	ck_assert_int_gt(ml_source_runs(s, 0, UINT64_MAX, 0, all, 512, &next), 0); /* caches the list */
+	ck_assert_int_eq(ml_source_read(s, a + 7 * PG, buf, 16, 0), 16);
+	/* back inside a known mapping, then into one made since */
+	ck_assert_int_eq(ml_source_read(s, a, buf, 16, 0), 16);
+	ck_assert_uint_eq(buf[0], pattern(a));
+	uint64_t b = mlt_cmd_u64(c, "addr", "anon 4");
+	mlt_cmd_ok(c, "write 0x%llx 4", (unsigned long long)b);
+	ck_assert_int_eq(ml_source_read(s, b + PG, buf, 16, 0), 16);
+	ck_assert_uint_eq(buf[3], pattern(b + PG + 3));
+	ck_assert_int_eq(ml_source_read(s, a, buf, 16, 0), 16);
+	mlt_cmd_ok(c, "unmap 0x%llx 2", (unsigned long long)(a + 2 * PG));
+	ck_assert_int_eq(ml_source_read(s, a + 2 * PG, buf, 16, 0), -EFAULT);
+	ck_assert_int_eq(ml_source_read(s, a, buf, 3 * PG, 0), 2 * PG);
+	ml_source_free(s);
+	mlt_child_free(c);
+}
+END_TEST
+
 START_TEST(gone_process)
 {
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
@@ -170,6 +239,8 @@ int main(void)
 	tcase_add_test(tc, runs_by_kind);
 	tcase_add_test(tc, read_fills_unpopulated_with_zeros_without_faulting);
 	tcase_add_test(tc, read_prefix_and_errors);
+	tcase_add_test(tc, read_populated_flag);
+	tcase_add_test(tc, mapping_cache_follows_changes);
 	tcase_add_test(tc, gone_process);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);

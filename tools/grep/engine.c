@@ -33,7 +33,7 @@ struct gp_set {
 	size_t *litn_lens;
 	gp_lit1 *hex_anchor;    /* per pattern (only hex entries used) */
 #ifdef MEMLENS_HAVE_VECTORSCAN
-	hs_database_t *db;
+	hs_database_t *db;      /* streaming */
 #endif
 };
 
@@ -51,7 +51,18 @@ struct gp_scratch {
 	bool oom;
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	hs_scratch_t *hs;
-	gp_hit *raw;            /* Vectorscan reports (end offsets) */
+	hs_stream_t *stream;    /* one stream per contiguous run of memory */
+	hs_stream_t *once;      /* for the seams: one chunk each, its end not taken */
+	bool vs_open;           /* the stream holds the data fed since vs_base */
+	bool vs_eod;            /* the end of the data has been signalled: nothing more to feed */
+	uint64_t vs_base;       /* absolute address of stream offset 0 */
+	uint64_t fed;           /* absolute address up to which the stream has been fed */
+	uint64_t cb_base;       /* absolute address of offset 0 of what Vectorscan scans now */
+	uint64_t cb_limit;      /* ends past this are dropped */
+	uint8_t *pad;           /* the last bytes of a run followed by padding */
+	uint64_t *seams;        /* chunk ends still to be checked (see VS_SEAM) */
+	size_t nseams, capseams;
+	struct gp_end { uint64_t end; uint32_t pat; } *raw; /* reported match ends, pending */
 	size_t nraw, rawcap;
 #endif
 };
@@ -86,6 +97,7 @@ const gp_user *gp_set_user(const gp_set *s, size_t i) { return &s->users[i]; }
 const gp_pat *gp_set_pat(const gp_set *s, size_t i) { return &s->pats[i]; }
 size_t gp_set_pats(const gp_set *s) { return s->npats; }
 size_t gp_set_overlap(const gp_set *s) { return s->overlap; }
+size_t gp_set_margin(const gp_set *s) { return s->use_vs ? GP_VS_MARGIN : 0; }
 const char *gp_set_engine_name(const gp_set *s) { return s->use_vs ? "vectorscan" : "portable"; }
 
 static int push_pat(gp_set *s, gp_pat p)
@@ -274,7 +286,7 @@ static int vs_compile(gp_set *s, char **err)
 			/* Vectorscan must understand it the way PCRE2 does, or PCRE2 alone scans it */
 			hs_database_t *t = NULL;
 			hs_compile_error_t *ce = NULL;
-			if (e && hs_compile(e, f, HS_MODE_BLOCK, NULL, &t, &ce) != HS_SUCCESS) {
+			if (e && hs_compile(e, f, HS_MODE_STREAM, NULL, &t, &ce) != HS_SUCCESS) {
 				hs_free_compile_error(ce);
 				free(e);
 				continue;
@@ -291,7 +303,9 @@ static int vs_compile(gp_set *s, char **err)
 	}
 	if (n) {
 		hs_compile_error_t *ce = NULL;
-		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &s->db, &ce) != HS_SUCCESS) {
+		/* streaming, without start-of-match tracking: only ends are reported, and the
+		 * matchers of the portable engine confirm them and find the starts */
+		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_STREAM, NULL, &s->db, &ce) != HS_SUCCESS) {
 			*err = msgf("vectorscan: %s", ce && ce->message ? ce->message : "compile failed");
 			hs_free_compile_error(ce);
 			rc = -EINVAL;
@@ -411,12 +425,17 @@ gp_scratch *gp_scratch_new(const gp_set *s)
 	sc->re_next = calloc(s->npats ? s->npats : 1, sizeof(uint64_t));
 	sc->hex_next = calloc(s->npats ? s->npats : 1, sizeof(size_t));
 	sc->md = pcre2_match_data_create(1, NULL);
+#ifdef MEMLENS_HAVE_VECTORSCAN
+	sc->cb_limit = UINT64_MAX;
+#endif
 	if (!sc->re_next || !sc->hex_next || !sc->md) {
 		gp_scratch_free(sc);
 		return NULL;
 	}
 #ifdef MEMLENS_HAVE_VECTORSCAN
-	if (s->db && hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS) {
+	if (s->db && (hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS ||
+		      hs_open_stream(s->db, 0, &sc->stream) != HS_SUCCESS ||
+		      hs_open_stream(s->db, 0, &sc->once) != HS_SUCCESS)) {
 		gp_scratch_free(sc);
 		return NULL;
 	}
@@ -433,8 +452,14 @@ void gp_scratch_free(gp_scratch *sc)
 	free(sc->hex_next);
 	pcre2_match_data_free(sc->md);
 #ifdef MEMLENS_HAVE_VECTORSCAN
+	if (sc->stream)
+		hs_close_stream(sc->stream, NULL, NULL, NULL);
+	if (sc->once)
+		hs_close_stream(sc->once, NULL, NULL, NULL);
 	hs_free_scratch(sc->hs);
 	free(sc->raw);
+	free(sc->seams);
+	free(sc->pad);
 #endif
 	free(sc);
 }
@@ -442,6 +467,9 @@ void gp_scratch_free(gp_scratch *sc)
 void gp_scratch_reset(gp_scratch *sc)
 {
 	memset(sc->re_next, 0, (sc->set->npats ? sc->set->npats : 1) * sizeof(uint64_t));
+#ifdef MEMLENS_HAVE_VECTORSCAN
+	sc->vs_open = false; /* the stream restarts at the next scan */
+#endif
 }
 
 static int add_hit(gp_scratch *sc, size_t start, size_t end, uint32_t pat)
@@ -565,7 +593,7 @@ static int on_vs(unsigned id, unsigned long long from, unsigned long long to, un
 	gp_scratch *sc = ctx;
 	if (sc->nraw == sc->rawcap) {
 		size_t cap = sc->rawcap ? 2 * sc->rawcap : 1024;
-		gp_hit *n = realloc(sc->raw, cap * sizeof(*n));
+		struct gp_end *n = realloc(sc->raw, cap * sizeof(*n));
 		if (!n) {
 			sc->oom = true;
 			return 1;
@@ -573,61 +601,206 @@ static int on_vs(unsigned id, unsigned long long from, unsigned long long to, un
 		sc->raw = n;
 		sc->rawcap = cap;
 	}
-	sc->raw[sc->nraw++] = (gp_hit){ 0, (size_t)to, id };
+	if (sc->cb_base + to > sc->cb_limit)
+		return 0; /* in the padding */
+	sc->raw[sc->nraw++] = (struct gp_end){ sc->cb_base + to, id };
 	return 0;
 }
 
 static int cmp_raw(const void *a, const void *b)
 {
-	const gp_hit *x = a, *y = b;
+	const struct gp_end *x = a, *y = b;
 	if (x->pat != y->pat)
 		return x->pat < y->pat ? -1 : 1;
 	return x->end < y->end ? -1 : x->end > y->end;
 }
 
 /*
- * Vectorscan reports only where matches end (start-of-match tracking is slow). Literals
- * start len bytes earlier; hex and regex hits are confirmed, and their starts found, by
- * the same matchers the portable engine uses, in a window before the end.
+ * Vectorscan 5.4.9 can lose a match that starts shortly before the end of what it is given,
+ * depending on the buffer's alignment: measured with A[^\x00]{1,40}B on random bytes, up to
+ * 40 bytes before the end of a chunk in streaming mode (and up to 512 in block mode, which
+ * is not used). So no hit is taken from where a scan ends: every chunk end X is a seam,
+ * and once the bytes after it are there,
+ * [X - GP_VS_MARGIN, X + longest match + GP_VS_MARGIN) is scanned again on its own, the
+ * ends found joining the stream's (duplicates dropped); at the end of the run, the last
+ * bytes are scanned again followed by padding. The caller gives GP_VS_MARGIN bytes beyond
+ * the usual context (gp_set_margin()), so a seam is checked before its hits are due. The
+ * second scans are one-chunk streams of the same database (block mode would need a second
+ * compilation), whose end of data is never signalled: nothing is taken near their end.
  */
-static int vs_scan(gp_scratch *sc, uint64_t base, size_t scan_lo)
+
+/* Scans [p, p + n) (at absolute address @at) on its own; ends past @limit are dropped. */
+static int vs_once(gp_scratch *sc, const uint8_t *p, size_t n, uint64_t at, uint64_t limit)
 {
-	const gp_set *s = sc->set;
-	sc->nraw = 0;
-	/* Vectorscan sees from the earliest byte any reported match can start at */
-	size_t from = scan_lo < sc->report_lo ? scan_lo : sc->report_lo;
-	hs_error_t e = hs_scan(s->db, (const char *)sc->buf + from, (unsigned)(sc->len - from), 0, sc->hs, on_vs, sc);
+	hs_reset_stream(sc->once, 0, NULL, NULL, NULL);
+	sc->cb_base = at;
+	sc->cb_limit = limit;
+	hs_error_t e = hs_scan_stream(sc->once, (const char *)p, (unsigned)n, 0, sc->hs, on_vs, sc);
+	sc->cb_limit = UINT64_MAX;
 	if (sc->oom)
 		return -ENOMEM;
-	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-		return -EIO;
-	if (sc->nraw > 1)
+	return e != HS_SUCCESS && e != HS_SCAN_TERMINATED ? -EIO : 0;
+}
+
+static int seam_push(gp_scratch *sc, uint64_t x)
+{
+	if (sc->nseams == sc->capseams) {
+		size_t cap = sc->capseams ? 2 * sc->capseams : 8;
+		uint64_t *n = realloc(sc->seams, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		sc->seams = n;
+		sc->capseams = cap;
+	}
+	sc->seams[sc->nseams++] = x;
+	return 0;
+}
+
+/* Scans the seams whose window the buffer [base, end) now holds (all of them at @eod). */
+static int seams_scan(gp_scratch *sc, uint64_t base, uint64_t end, bool eod)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < sc->nseams; i++) {
+		uint64_t x = sc->seams[i];
+		uint64_t lo = x - sc->vs_base > GP_VS_MARGIN ? x - GP_VS_MARGIN : sc->vs_base;
+		uint64_t hi = x + sc->set->overlap + GP_VS_MARGIN;
+		if (lo < base)
+			lo = base;
+		if (hi > end) {
+			if (!eod) {
+				sc->seams[keep++] = x;
+				continue;
+			}
+			hi = end;
+		}
+		if (lo >= hi)
+			continue;
+		int r = vs_once(sc, sc->buf + (lo - base), (size_t)(hi - lo), lo, UINT64_MAX);
+		if (r < 0)
+			return r;
+	}
+	sc->nseams = keep;
+	return 0;
+}
+
+/* At the end of the run [.., end): its last bytes again, followed by zeros. */
+static int tail_scan(gp_scratch *sc, uint64_t base, uint64_t end)
+{
+	size_t w = sc->set->overlap + GP_VS_MARGIN;
+	uint64_t lo = end - base > w ? end - w : base;
+	if (lo < sc->vs_base)
+		lo = sc->vs_base;
+	if (lo >= end)
+		return 0;
+	if (!sc->pad && !(sc->pad = malloc(2 * w)))
+		return -ENOMEM;
+	size_t n = (size_t)(end - lo);
+	memcpy(sc->pad, sc->buf + (lo - base), n);
+	memset(sc->pad + n, 0, w);
+	return vs_once(sc, sc->pad, n + w, lo, end);
+}
+
+/* Starts the stream afresh at absolute address @at, forgetting pending ends. */
+static void vs_restart(gp_scratch *sc, uint64_t at)
+{
+	hs_reset_stream(sc->stream, 0, NULL, NULL, NULL);
+	sc->vs_base = sc->fed = at;
+	sc->nraw = 0;
+	sc->nseams = 0;
+	sc->vs_open = true;
+	sc->vs_eod = false;
+}
+
+/*
+ * Vectorscan scans a contiguous run of memory as one stream, each byte once, and reports
+ * only where matches end (start-of-match tracking is slow). The ends are kept until no match
+ * ending there can start in a later window; literals start len bytes earlier; hex and regex
+ * ends are confirmed, and their starts found, by the matchers the portable engine uses, in
+ * the part of the buffer before the end (which holds at least the longest match's length of
+ * the previous window), so hits are those of the portable engine.
+ */
+static int vs_scan(gp_scratch *sc, uint64_t base, size_t scan_lo, size_t avail, bool eod)
+{
+	const gp_set *s = sc->set;
+	uint64_t end = base + avail;
+	/* the stream starts at the earliest byte any reported match can start at */
+	size_t from = scan_lo < sc->report_lo ? scan_lo : sc->report_lo;
+	if (!sc->vs_open || sc->fed < base)
+		vs_restart(sc, base + from);
+	else if (sc->vs_eod && sc->fed < end) { /* more after the end: not a caller of gp_scan */
+		uint64_t keep = sc->fed;
+		size_t n = sc->nraw, ns = sc->nseams;
+		vs_restart(sc, keep);
+		sc->nraw = n;
+		sc->nseams = ns;
+	}
+	if (sc->fed < end) {
+		sc->cb_base = sc->vs_base;
+		hs_error_t e = hs_scan_stream(sc->stream, (const char *)sc->buf + (sc->fed - base),
+					      (unsigned)(end - sc->fed), 0, sc->hs, on_vs, sc);
+		if (sc->oom)
+			return -ENOMEM;
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return -EIO;
+		sc->fed = end;
+		if (!eod && seam_push(sc, end) < 0)
+			return -ENOMEM;
+	}
+	if (eod && !sc->vs_eod) { /* matches that need the end of the data ($, \b) */
+		sc->cb_base = sc->vs_base;
+		hs_error_t e = hs_reset_stream(sc->stream, 0, sc->hs, on_vs, sc);
+		if (sc->oom)
+			return -ENOMEM;
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return -EIO;
+		sc->vs_eod = true;
+		int r = tail_scan(sc, base, end);
+		if (r < 0)
+			return r;
+	}
+	int r = seams_scan(sc, base, end, eod);
+	if (r < 0)
+		return r;
+	if (sc->nraw > 1) {
 		qsort(sc->raw, sc->nraw, sizeof(*sc->raw), cmp_raw);
-	for (size_t i = 0; i < sc->nraw; i++)
-		sc->raw[i].end += from;
-	size_t i = 0;
+		size_t u = 1; /* the seams report some ends twice */
+		for (size_t k = 1; k < sc->nraw; k++)
+			if (sc->raw[k].end != sc->raw[u - 1].end || sc->raw[k].pat != sc->raw[u - 1].pat)
+				sc->raw[u++] = sc->raw[k];
+		sc->nraw = u;
+	}
+	uint64_t lim = base + sc->hi;
+	size_t i = 0, keep = 0;
 	while (i < sc->nraw) {
 		uint32_t pi = sc->raw[i].pat;
 		const gp_pat *p = &s->pats[pi];
-		size_t j = i;
+		size_t j = i, jl;
 		while (j < sc->nraw && sc->raw[j].pat == pi)
 			j++;
+		/* ends in the margin past the logical buffer are for later windows */
+		for (jl = i; jl < j && sc->raw[jl].end - base <= sc->len; jl++)
+			;
 		if (p->kind == GP_LITERAL) {
-			for (size_t k = i; k < j; k++) {
-				size_t st = sc->raw[k].end - p->len;
-				if (st >= sc->report_lo && st < sc->hi && add_hit(sc, st, sc->raw[k].end, pi))
+			for (size_t k = i; k < jl; k++) {
+				size_t e = (size_t)(sc->raw[k].end - base);
+				if (e < p->len)
+					continue;
+				size_t st = e - p->len;
+				if (st >= sc->report_lo && st < sc->hi && add_hit(sc, st, e, pi))
 					return -ENOMEM;
 			}
 		} else if (p->kind == GP_HEX) {
 			size_t next = sc->report_lo;
-			for (size_t k = i; k < j; k++) {
-				size_t end = sc->raw[k].end;
-				size_t a = end >= p->maxlen ? end - p->maxlen : 0, b = end - p->minlen;
+			for (size_t k = i; k < jl; k++) {
+				size_t e = (size_t)(sc->raw[k].end - base);
+				if (e < p->minlen)
+					continue;
+				size_t a = e >= p->maxlen ? e - p->maxlen : 0, b = e - p->minlen;
 				if (a < next)
 					a = next;
 				if (b >= sc->hi)
 					b = sc->hi - 1;
-				for (size_t st = a; st <= b && st < sc->hi; st++) {
+				for (size_t st = a; st <= b; st++) {
 					long m = gp_hexpat_match_at(p->hex, sc->buf + st, sc->len - st);
 					if (m >= 0 && add_hit(sc, st, st + (size_t)m, pi))
 						return -ENOMEM;
@@ -638,29 +811,34 @@ static int vs_scan(gp_scratch *sc, uint64_t base, size_t scan_lo)
 		} else {
 			size_t win = p->maxlen;
 			bool stop = false;
-			for (size_t k = i; k < j && !stop; k++) {
-				size_t end = sc->raw[k].end;
+			for (size_t k = i; k < jl && !stop; k++) {
+				size_t e = (size_t)(sc->raw[k].end - base);
 				for (;;) {
 					size_t pos = re_from(sc, pi, base, scan_lo), ms, me;
-					if (end <= pos)
+					if (e <= pos)
 						break;
-					if (end > win && end - win > pos)
-						pos = end - win;
-					if (!re_find(sc, p, pos, &ms, &me) || ms >= end)
+					if (e > win && e - win > pos)
+						pos = e - win;
+					if (!re_find(sc, p, pos, &ms, &me) || ms >= e)
 						break;
-					if (ms >= sc->hi) {
+					if (ms >= sc->hi) { /* a later window reports it */
 						stop = true;
 						break;
 					}
 					if (re_report(sc, pi, base, ms, me) < 0)
 						return -ENOMEM;
-					if (me >= end)
+					if (me >= e)
 						break;
 				}
 			}
 		}
+		/* keep the ends of matches that may start in a later window */
+		for (size_t k = i; k < j; k++)
+			if (sc->raw[k].end >= lim + p->minlen)
+				sc->raw[keep++] = sc->raw[k];
 		i = j;
 	}
+	sc->nraw = keep;
 	return 0;
 }
 #endif
@@ -675,8 +853,8 @@ static int cmp_hit(const void *a, const void *b)
 	return x->end < y->end ? -1 : x->end > y->end;
 }
 
-int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, uint64_t base,
-	    size_t scan_lo, size_t report_lo, size_t hi, const gp_hit **hits, size_t *nhits)
+int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, size_t avail, uint64_t base,
+	    size_t scan_lo, size_t report_lo, size_t hi, bool eod, const gp_hit **hits, size_t *nhits)
 {
 	sc->nhits = 0;
 	sc->oom = false;
@@ -686,8 +864,11 @@ int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, uin
 	sc->hi = hi < len ? hi : len;
 	int r = 0;
 #ifdef MEMLENS_HAVE_VECTORSCAN
-	if (s->db && (r = vs_scan(sc, base, scan_lo)) < 0)
+	if (s->db && (r = vs_scan(sc, base, scan_lo, avail, eod)) < 0)
 		return r;
+#else
+	(void)avail;
+	(void)eod;
 #endif
 	if (s->lit1) {
 		for (size_t k = 0; k < s->nlits; k++) {

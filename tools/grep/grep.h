@@ -117,8 +117,11 @@ size_t gp_set_users(const gp_set *s);
 const gp_user *gp_set_user(const gp_set *s, size_t i);
 const gp_pat *gp_set_pat(const gp_set *s, size_t i);
 size_t gp_set_pats(const gp_set *s);
-/* Bytes of context the scanner needs on each side of a window. */
+/* Bytes of context the scanner needs on each side of a window: the longest match. */
 size_t gp_set_overlap(const gp_set *s);
+/* Bytes Vectorscan needs after the trailing context (0 without it): see gp_scan(). */
+#define GP_VS_MARGIN 256
+size_t gp_set_margin(const gp_set *s);
 /* "vectorscan" or "portable" (what the compiled set uses). */
 const char *gp_set_engine_name(const gp_set *s);
 
@@ -140,10 +143,17 @@ void gp_scratch_reset(gp_scratch *sc);
  * @scan_lo; those starting in [report_lo, hi) are returned (sorted by start, then
  * pattern) in *hits / *nhits (owned by @sc, valid until the next call). Regex matches do not
  * overlap: each regex continues after its previous match (state kept in @sc across calls).
- * @return 0 or -ENOMEM.
+ * Matches are those found in the @len bytes; @avail (>= len) bytes are there, which must
+ * be min(len + gp_set_margin(), what the run holds): Vectorscan reads ahead.
+ * Successive calls between two gp_scratch_reset() walk one contiguous run of memory
+ * forwards: each buffer starts at or before the end of the previous one and at least the
+ * overlap (gp_set_overlap()) before its @report_lo (or at the run's start), and ends no
+ * earlier than the previous one; Vectorscan scans the run as one stream. @eod: the
+ * buffer's @avail bytes end where the run ends.
+ * @return 0, -ENOMEM, or -EIO (Vectorscan failed).
  */
-int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, uint64_t base,
-	    size_t scan_lo, size_t report_lo, size_t hi, const gp_hit **hits, size_t *nhits);
+int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, size_t avail, uint64_t base,
+	    size_t scan_lo, size_t report_lo, size_t hi, bool eod, const gp_hit **hits, size_t *nhits);
 
 /* ---- glibc heap chunks ---- */
 

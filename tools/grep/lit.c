@@ -93,6 +93,27 @@ __attribute__((target("avx2"))) static int lit1_avx2(const gp_lit1 *l, const uin
 	const __m256i A1 = _mm256_set1_epi8((char)l->a1), B1 = _mm256_set1_epi8((char)l->b1);
 	const __m256i A2 = _mm256_set1_epi8((char)l->a2), B2 = _mm256_set1_epi8((char)l->b2);
 	size_t p = from;
+	if (l->a1 == l->b1 && l->a2 == l->b2) {
+		/* exact bytes (no case folding): one compare per filter byte, 64 positions a turn */
+		while (p + 64 <= to && p + l->i2 + 64 <= len) {
+			const uint8_t *q1 = hay + p + l->i1, *q2 = hay + p + l->i2;
+			__m256i x0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)q1), A1),
+						      _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)q2), A2));
+			__m256i x1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q1 + 32)), A1),
+						      _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(q2 + 32)), A2));
+			uint64_t m = (uint32_t)_mm256_movemask_epi8(x0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(x1) << 32;
+			while (m) {
+				unsigned b = (unsigned)__builtin_ctzll(m);
+				m &= m - 1;
+				if (verify(l, hay + p + b)) {
+					int r = fn(ctx, p + b);
+					if (r)
+						return r;
+				}
+			}
+			p += 64;
+		}
+	}
 	/* loads of 32 bytes at p+i2 must stay inside the buffer: p + i2 + 32 <= len */
 	while (p + 32 <= to && p + l->i2 + 32 <= len) {
 		__m256i v1 = _mm256_loadu_si256((const __m256i *)(hay + p + l->i1));
