@@ -1221,14 +1221,18 @@ static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_
 			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
 			spec = pidbuf;
 		}
-		r = ml_source_open(spec, &s->s);
+		char *why = NULL;
+		r = ml_source_open_msg(spec, &s->s, &why);
 		if (r < 0) {
 			if (!quiet_errors) {
 				if (pid || ml_cli_parse_pid(spec, &pid))
 					ml_cli_pid_error(pid, "cannot open", r);
+				else if (why)
+					ml_cli_warn("%s: not a valid snapshot: %s", spec, why);
 				else
 					ml_cli_file_error(spec, "cannot open snapshot", r);
 			}
+			free(why);
 			rc = r == -ESRCH && quiet_errors ? ML_EXIT_PARTIAL : ML_EXIT_ERROR;
 			goto out;
 		}

@@ -50,7 +50,7 @@ grep -q 'not a valid snapshot' "$T/err" || fail "truncated file"
 expect_rc 2 "$MEMLENS" core info /etc/passwd
 grep -q 'not a valid snapshot' "$T/err" || fail "not a snapshot"
 # every command that takes a source says what is wrong with a bad snapshot, naming the file
-for c in maps info pagemap "read --raw"; do
+for c in maps info pagemap "read --raw" "grep -F abc"; do
 	expect_rc 2 "$MEMLENS" $c "$T/short.mlcore" $([ "$c" = "read --raw" ] && echo 0x1000 16)
 	grep -q "^memlens: $T/short.mlcore: not a valid snapshot: .*trunc" "$T/err" \
 		|| fail "$c on a truncated snapshot: $(cat "$T/err")"
