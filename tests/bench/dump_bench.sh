@@ -70,6 +70,10 @@ run_one() {
 		mv "$OUT/$label.gcore.$pid" "$out"
 	fi
 	t1=$(now)
+	# memlens fsyncs its output before publishing it; gcore does not: time gcore's file
+	# made durable too (sync FILE = fsync), for the like-for-like figure
+	local durable=""
+	[ "$tool" = memlens ] || { sync "$out"; durable="(+fsync $(ms "$t0" "$(now)") ms)"; }
 	touch "$stopf"; wait $mon
 	stop=$(cat "$OUT/.mon")
 	pte1=$(pte "$pid"); rss1=$(rss "$pid")
@@ -79,8 +83,8 @@ run_one() {
 		self=$(python3 -c "import json; print('%.1f' % (json.load(open('$OUT/.json'))['stop_ns'] / 1e6))")
 		cpu=$(awk '{printf "%.0f", ($1 + $2) * 1000}' "$OUT/.time")
 	fi
-	printf "%-9s %-8s wall %8s ms %s stopped %8s ms %s size %12s  on-disk %12s  VmPTE +%s kB  VmRSS +%s kB\n" \
-		"$label" "$tool" "$(ms "$t0" "$t1")" "${cpu:+(cpu $cpu ms)}" "$stop" "${self:+(self-reported $self ms)}" "$size" "$disk" \
+	printf "%-9s %-8s wall %8s ms %s%s stopped %8s ms %s size %12s  on-disk %12s  VmPTE +%s kB  VmRSS +%s kB\n" \
+		"$label" "$tool" "$(ms "$t0" "$t1")" "${cpu:+(cpu $cpu ms)}" "$durable" "$stop" "${self:+(self-reported $self ms)}" "$size" "$disk" \
 		$((pte1 - pte0)) $((rss1 - rss0))
 	rm -f "$out"
 }
