@@ -619,7 +619,9 @@ static int cmp_raw(const void *a, const void *b)
  * Vectorscan 5.4.9 can lose a match that starts shortly before the end of what it is given,
  * depending on the buffer's alignment: measured with A[^\x00]{1,40}B on random bytes, up to
  * 40 bytes before the end of a chunk in streaming mode (and up to 512 in block mode, which
- * is not used). So no hit is taken from where a scan ends: every chunk end X is a seam,
+ * is not used). Upstream knows it: the double-shufti accelerator mishandles the last byte of
+ * a buffer (vectorscan pull requests 325 and 368 for block mode, 402 for chunk boundaries
+ * in streaming mode, fixed after 5.4.9). So no hit is taken from where a scan ends: every chunk end X is a seam,
  * and once the bytes after it are there,
  * [X - GP_VS_MARGIN, X + longest match + GP_VS_MARGIN) is scanned again on its own, the
  * ends found joining the stream's (duplicates dropped); at the end of the run, the last
