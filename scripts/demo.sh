@@ -30,7 +30,10 @@ if has dump; then
   has grep && run grep -F 'memlens-demo-secret' "$out"
   has core && run core expand "$out" -o "${out%.mlcore}.core" && command -v gdb >/dev/null &&
     run_gdb() { echo; echo "\$ gdb -batch -ex 'info threads' $helper ${out%.mlcore}.core";
-                gdb -batch -ex 'info threads' "$helper" "${out%.mlcore}.core" 2>&1 | tail -n 4; } && run_gdb
+                gdb -batch -ex 'info threads' "$helper" "${out%.mlcore}.core" 2>&1 | tail -n 4 | tee "$(dirname "$out")/gdb.out"
+                if grep -q 'reg-xstate.*too small' "$(dirname "$out")/gdb.out"; then
+                  echo "(gdb 13 expects a larger XSAVE area on this CPU than Linux writes; it says the same of the kernel's own core dumps)"
+                fi; } && run_gdb
   rm -rf "$(dirname "$out")"
 fi
 exit 0
