@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 bdir=${1:-build}
 n=${2:-2000}
 cc -O2 -D_GNU_SOURCE -Iinclude tests/bench/info_bench.c "$bdir/lib/libmemlens.a" \
-  $(pkg-config --libs libelf zlib) -lpthread -o "$bdir/info_bench"
+  $(pkg-config --libs libelf zlib liblz4 libzstd) -lpthread -o "$bdir/info_bench"
 coproc CH { exec "$bdir/tests/helpers/ml_infochild"; }
 read -r _ pidkv <&"${CH[0]}"
 pid=${pidkv#pid=}

@@ -8,7 +8,7 @@ build=${1:-$src/build}
 runs=${2:-21}
 tmp=$(mktemp -d)
 trap 'kill "${W_PID:-}" 2>/dev/null; rm -rf "$tmp"' EXIT
-cc -O2 -std=c11 -I"$src/include" "$src/tests/bench/maps_bench.c" "$build/lib/libmemlens.a" -o "$tmp/maps_bench"
+cc -O2 -std=c11 -I"$src/include" "$src/tests/bench/maps_bench.c" "$build/lib/libmemlens.a" $(pkg-config --libs libelf zlib liblz4 libzstd) -pthread -o "$tmp/maps_bench"
 
 coproc W { exec "$build/tests/helpers/ml_mapper"; }
 W_PID=$W_PID

@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPS=${REPS:-21}
 TMP=$(mktemp -d)
 trap 'kill ${HP:-} 2>/dev/null; rm -rf "$TMP"' EXIT
-cc -O2 -I"$HERE/../../include" -o "$TMP/net_bench" "$HERE/net_bench.c" "$B/lib/libmemlens.a" -lelf -lz -pthread
+cc -O2 -I"$HERE/../../include" -o "$TMP/net_bench" "$HERE/net_bench.c" "$B/lib/libmemlens.a" $(pkg-config --libs libelf zlib liblz4 libzstd) -pthread
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 

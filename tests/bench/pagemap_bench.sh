@@ -11,6 +11,6 @@ cmake --build "$bdir" --target memlens_static -j2 >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cc -O2 -std=gnu11 -Iinclude tests/bench/pagemap_bench.c "$bdir/lib/libmemlens.a" \
-  $(pkg-config --libs libelf zlib) -lpthread -o "$out/pagemap_bench"
+  $(pkg-config --libs libelf zlib liblz4 libzstd) -lpthread -o "$out/pagemap_bench"
 echo "# $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$out/pagemap_bench" "$nmaps" $thp

@@ -2,7 +2,7 @@
  *
  * Build (from the source tree, after the normal build):
  *   cc -O2 -D_GNU_SOURCE -Iinclude -Ilib -Itests/unit tests/bench/snapshot_bench.c \
- *      build/lib/libmemlens.a -lelf -lz -lpthread -o build/snapshot_bench
+ *      build/lib/libmemlens.a -lelf -lz -llz4 -lzstd -lpthread -o build/snapshot_bench
  * Commands:
  *   gen OUT [SEED [NVMA [MAXPAGES [CHUNK]]]]  synthetic snapshot with every kind of range
  *   gen-sparse OUT GIB                        one GIB GiB mapping, 1 MiB of it data (SHA-256 forced)
