@@ -14,12 +14,6 @@
 
 #define PG 4096u
 
-static unsigned char pattern(uint64_t x)
-{
-	unsigned char b = (unsigned char)((x >> 12) * 31 + (x & 0xfff));
-	return b ? b : 1;
-}
-
 START_TEST(reads_written_memory_exactly)
 {
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
@@ -32,7 +26,7 @@ START_TEST(reads_written_memory_exactly)
 		memset(buf, 0, 16 * PG);
 		ck_assert_int_eq(ml_mem_read_ex(p, a + 100, buf, 16 * PG - 100, how), 16 * PG - 100);
 		for (size_t i = 0; i < 16 * PG - 100; i++)
-			if (buf[i] != pattern(a + 100 + i))
+			if (buf[i] != mlt_page_pattern(a + 100 + i))
 				ck_abort_msg("method %d: byte %zu differs", how, i);
 	}
 	ck_assert_int_eq(ml_mem_read(p, a, buf, 0), 0);
@@ -56,7 +50,7 @@ START_TEST(short_reads_stop_at_the_first_unreadable_page)
 	for (int how = ML_MEM_AUTO; how <= ML_MEM_PROCFS; how++) {
 		/* runs into the hole: the readable prefix, ending exactly at the hole */
 		ck_assert_int_eq(ml_mem_read_ex(p, a + 10, buf, sizeof(buf), how), 4 * PG - 10);
-		ck_assert_uint_eq(buf[0], pattern(a + 10));
+		ck_assert_uint_eq(buf[0], mlt_page_pattern(a + 10));
 		/* starts in the hole */
 		ck_assert_int_eq(ml_mem_read_ex(p, a + 4 * PG, buf, PG, how), -EFAULT);
 	}
@@ -82,7 +76,7 @@ START_TEST(prot_none_and_secret_memory)
 	/* process_vm_readv refuses PROT_NONE; the fallback reads it like a debugger */
 	ck_assert_int_lt(ml_mem_read_ex(p, a, buf, sizeof(buf), ML_MEM_VM_READV), 0);
 	ck_assert_int_eq(ml_mem_read(p, a, buf, sizeof(buf)), (ssize_t)sizeof(buf));
-	ck_assert_uint_eq(buf[5], pattern(a + 5));
+	ck_assert_uint_eq(buf[5], mlt_page_pattern(a + 5));
 	const char *r = mlt_cmd(c, "secret");
 	if (!strncmp(r, "ok", 2)) {
 		uint64_t s = mlt_kv(r, "addr");
@@ -131,7 +125,7 @@ static uint64_t read_populated(const ml_proc *p, uint64_t a, uint64_t len, unsig
 			ck_assert_uint_le(sp[i].addr + sp[i].len, a + len);
 			ck_assert_uint_eq(sp[i].addr % PG, 0);
 			for (uint64_t x = 0; x < sp[i].len; x += PG) {
-				ck_assert_uint_eq(buf[off + x], pattern(sp[i].addr + x));
+				ck_assert_uint_eq(buf[off + x], mlt_page_pattern(sp[i].addr + x));
 				(*npages_checked)++;
 			}
 			last = sp[i].addr + sp[i].len;
@@ -208,7 +202,7 @@ START_TEST(populated_reader_zero_pages_and_prot_none)
 	uint64_t pn = mlt_cmd_u64(c, "addr", "protnone 3");
 	ck_assert_int_eq(ml_populated_open(p, pn, pn + 3 * PG, NULL, &it), 0);
 	ck_assert_int_eq(ml_populated_next(it, buf, sizeof(buf), sp, 8, &ns), 3 * PG);
-	ck_assert_uint_eq(buf[PG + 1], pattern(pn + PG + 1));
+	ck_assert_uint_eq(buf[PG + 1], mlt_page_pattern(pn + PG + 1));
 	ck_assert_int_eq(ml_populated_next(it, buf, 100, sp, 8, &ns), -EINVAL);
 	ml_populated_free(it);
 	ml_proc_free(p);

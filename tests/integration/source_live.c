@@ -14,12 +14,6 @@
 
 #define PG 4096u
 
-static unsigned char pattern(uint64_t x)
-{
-	unsigned char b = (unsigned char)((x >> 12) * 31 + (x & 0xfff));
-	return b ? b : 1;
-}
-
 START_TEST(runs_by_kind)
 {
 	mlt_child *c = mlt_spawn("ml_pages", NULL);
@@ -104,7 +98,7 @@ START_TEST(read_fills_unpopulated_with_zeros_without_faulting)
 		for (size_t pg = 0; pg < chunk / PG; pg++) {
 			uint64_t x = a + off + pg * PG;
 			bool written = ((x - a) / PG) % 16 == 0;
-			ck_assert_uint_eq(buf[pg * PG], written ? pattern(x) : 0);
+			ck_assert_uint_eq(buf[pg * PG], written ? mlt_page_pattern(x) : 0);
 			ck_assert_uint_eq(buf[pg * PG + 1], 0);
 		}
 	}
@@ -126,17 +120,17 @@ START_TEST(read_prefix_and_errors)
 	mlt_cmd_ok(c, "unmap 0x%llx 2", (unsigned long long)(a + 4 * PG));
 	unsigned char buf[8 * PG];
 	ck_assert_int_eq(ml_source_read(s, a + 3, buf, sizeof(buf), 0), 4 * PG - 3);
-	ck_assert_uint_eq(buf[0], pattern(a + 3));
+	ck_assert_uint_eq(buf[0], mlt_page_pattern(a + 3));
 	ck_assert_int_eq(ml_source_read(s, a + 4 * PG, buf, 16, 0), -EFAULT);
 	ck_assert_int_eq(ml_source_read(s, a + 6 * PG + 5, buf, 16, 0), 16);
-	ck_assert_uint_eq(buf[0], pattern(a + 6 * PG + 5));
+	ck_assert_uint_eq(buf[0], mlt_page_pattern(a + 6 * PG + 5));
 	uint64_t vs, ve;
 	if (mlt_find_mapping(c->pid, "[vvar]", &vs, &ve))
 		ck_assert_int_eq(ml_source_read(s, vs, buf, 16, 0), -EIO);
 	/* PROT_NONE but present: read like a debugger would */
 	uint64_t pn = mlt_cmd_u64(c, "addr", "protnone 2");
 	ck_assert_int_eq(ml_source_read(s, pn, buf, 2 * PG, 0), 2 * PG);
-	ck_assert_uint_eq(buf[PG + 9], pattern(pn + PG + 9));
+	ck_assert_uint_eq(buf[PG + 9], mlt_page_pattern(pn + PG + 9));
 	const char *r = mlt_cmd(c, "secret");
 	if (!strncmp(r, "ok", 2))
 		ck_assert_int_eq(ml_source_read(s, mlt_kv(r, "addr"), buf, 16, 0), -EIO);
@@ -165,7 +159,7 @@ START_TEST(read_populated_flag)
 	ck_assert_int_eq(ml_source_read(s, a + 7, b1, 48 * PG - 7, 0), 48 * PG - 7);
 	ck_assert_int_eq(ml_source_read(s, a + 7, b2, 48 * PG - 7, ML_READ_POPULATED), 48 * PG - 7);
 	ck_assert_int_eq(memcmp(b1, b2, 48 * PG - 7), 0);
-	ck_assert_uint_eq(b2[0], pattern(a + 7));
+	ck_assert_uint_eq(b2[0], mlt_page_pattern(a + 7));
 	ck_assert_uint_eq(mlt_present_pages(c->pid, a, 64), present0);
 	/* a hole since the runs were walked: the readable prefix, then -EFAULT at the hole */
 	mlt_cmd_ok(c, "unmap 0x%llx 8", (unsigned long long)(a + 16 * PG));
@@ -178,7 +172,7 @@ START_TEST(read_populated_flag)
 		ck_assert_int_eq(ml_source_read(s, vs, b2, 16, ML_READ_POPULATED), -EIO);
 	uint64_t pn = mlt_cmd_u64(c, "addr", "protnone 2");
 	ck_assert_int_eq(ml_source_read(s, pn, b2, 2 * PG, ML_READ_POPULATED), 2 * PG);
-	ck_assert_uint_eq(b2[PG + 9], pattern(pn + PG + 9));
+	ck_assert_uint_eq(b2[PG + 9], mlt_page_pattern(pn + PG + 9));
 	ml_source_free(s);
 	mlt_child_free(c);
 }
@@ -200,11 +194,11 @@ START_TEST(mapping_cache_follows_changes)
 	ck_assert_int_eq(ml_source_read(s, a + 7 * PG, buf, 16, 0), 16);
 	/* back inside a known mapping, then into one made since */
 	ck_assert_int_eq(ml_source_read(s, a, buf, 16, 0), 16);
-	ck_assert_uint_eq(buf[0], pattern(a));
+	ck_assert_uint_eq(buf[0], mlt_page_pattern(a));
 	uint64_t b = mlt_cmd_u64(c, "addr", "anon 4");
 	mlt_cmd_ok(c, "write 0x%llx 4", (unsigned long long)b);
 	ck_assert_int_eq(ml_source_read(s, b + PG, buf, 16, 0), 16);
-	ck_assert_uint_eq(buf[3], pattern(b + PG + 3));
+	ck_assert_uint_eq(buf[3], mlt_page_pattern(b + PG + 3));
 	ck_assert_int_eq(ml_source_read(s, a, buf, 16, 0), 16);
 	mlt_cmd_ok(c, "unmap 0x%llx 2", (unsigned long long)(a + 2 * PG));
 	ck_assert_int_eq(ml_source_read(s, a + 2 * PG, buf, 16, 0), -EFAULT);

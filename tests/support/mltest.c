@@ -302,3 +302,9 @@ int mlt_run_suite(Suite *s)
 	srunner_free(sr);
 	return failed ? 1 : 0;
 }
+
+unsigned char mlt_page_pattern(uint64_t x)
+{
+	unsigned char b = (unsigned char)((x >> 12) * 31 + (x & 0xfff));
+	return b ? b : 1;
+}

@@ -53,6 +53,8 @@ uint64_t mlt_cmd_u64(mlt_child *c, const char *key, const char *fmt, ...) __attr
 /* Present pages of [addr, addr + npages pages) of @pid, counted with plain pagemap reads
  * (an oracle independent of the library). */
 size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages);
+/* The byte the ml_pages child writes at address @x (its "write" command): never 0. */
+unsigned char mlt_page_pattern(uint64_t x);
 /* [start, end) of the first mapping of @pid whose maps line contains @name (from /proc text). */
 bool mlt_find_mapping(pid_t pid, const char *name, uint64_t *start, uint64_t *end);
 /* Waits for the child to exit (reaps it) and returns its wait status. */
