@@ -64,24 +64,6 @@ static mlt_child *dumpee(regions *r, int threads)
 	return c;
 }
 
-/* Waits until the child's main thread is back in read() on its command pipe, so that no
- * code of it runs while memory is compared (its answer is written just before). */
-static void wait_idle(pid_t pid)
-{
-	char path[64], buf[128];
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	for (long i = 0; i < 10000000; i++) {
-		FILE *f = fopen(path, "r");
-		ck_assert_ptr_nonnull(f);
-		bool in_read = fgets(buf, sizeof(buf), f) && !strncmp(buf, "0 0x0 ", 6);
-		fclose(f);
-		if (in_read)
-			return;
-		sched_yield();
-	}
-	ck_abort_msg("child %d never went back to reading its commands", (int)pid);
-}
-
 static int capture_codec(pid_t pid, const char *path, bool elf, int codec, ml_capture_result *res)
 {
 	ml_proc *p;
@@ -129,7 +111,7 @@ START_TEST(gdb_round_trip)
 	ck_assert_int_eq(ml_freeze_start(p0, NULL, &f0), 0);
 	ml_freeze_free(f0);
 	ml_proc_free(p0);
-	wait_idle(c->pid);
+	mlt_wait_idle(c->pid);
 	make_tmpdir();
 	char core[400], snap[400], exp[400];
 	snprintf(core, sizeof(core), "%s/direct.core", tmpdir);
@@ -288,7 +270,7 @@ START_TEST(bytes_equal_and_nothing_disturbed)
 	uint64_t fp;
 	uint64_t sparse0 = present_pages(c->pid, R.sparse, R.sparse + R.sparse_size, &fp);
 	ck_assert_uint_eq(sparse0, 3);
-	wait_idle(c->pid);
+	mlt_wait_idle(c->pid);
 
 	ml_capture_result res;
 	int codec = codecs[_i];

@@ -114,6 +114,8 @@ START_TEST(live_child_reads_back_the_same)
 	uint64_t a = mlt_kv(mlt_cmd_ok(c, "map 0x400000"), "addr");
 	mlt_cmd_ok(c, "touch 0x%llx 0x400000 0x4000", (unsigned long long)a);
 	mlt_cmd_ok(c, "write 0x%llx memlens-snapshot-canary", (unsigned long long)(a + 0x8010));
+	/* every mapping is compared below: the child must be back in read(), not in stdio */
+	mlt_wait_idle(c->pid);
 	ml_source *live;
 	ck_assert_int_eq(ml_source_open_pid(c->pid, &live), 0);
 	char path[400], err[512] = "";

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -307,4 +308,20 @@ unsigned char mlt_page_pattern(uint64_t x)
 {
 	unsigned char b = (unsigned char)((x >> 12) * 31 + (x & 0xfff));
 	return b ? b : 1;
+}
+
+void mlt_wait_idle(pid_t pid)
+{
+	char path[64], buf[128];
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (long i = 0; i < 10000000; i++) {
+		FILE *f = fopen(path, "r");
+		ck_assert_ptr_nonnull(f);
+		bool in_read = fgets(buf, sizeof(buf), f) && !strncmp(buf, "0 0x0 ", 6);
+		fclose(f);
+		if (in_read)
+			return;
+		sched_yield();
+	}
+	ck_abort_msg("child %d never went back to reading its commands", (int)pid);
 }

@@ -53,6 +53,12 @@ uint64_t mlt_cmd_u64(mlt_child *c, const char *key, const char *fmt, ...) __attr
 /* Present pages of [addr, addr + npages pages) of @pid, counted with plain pagemap reads
  * (an oracle independent of the library). */
 size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages);
+/*
+ * Waits until the child's main thread is back in read() on its command pipe (fd 0), so
+ * that none of its code runs while its memory is compared: its answer line reaches the
+ * test before it has finished with stdio and its stack.
+ */
+void mlt_wait_idle(pid_t pid);
 /* The byte the ml_pages child writes at address @x (its "write" command): never 0. */
 unsigned char mlt_page_pattern(uint64_t x);
 /* [start, end) of the first mapping of @pid whose maps line contains @name (from /proc text). */
