@@ -528,6 +528,8 @@ static int build_notes(cap *c, const char *cmdline, size_t cmdline_len, const ch
 		return -ENOMEM;
 	}
 	size_t nfile_len = 0;
+	uint64_t xmask = 0;
+	bool have_xmask = false;
 	r = ml__note_file(c->sm, c->page, &nfile, &nfile_len);
 	for (size_t i = 0; i < nt && r == 0; i++) {
 		ml__thread_info ti;
@@ -593,6 +595,19 @@ static int build_notes(cap *c, const char *cmdline, size_t cmdline_len, const ch
 			r = add_note(c, "CORE", ML__NT_FPREGSET, fp, 512);
 		if (r == 0 && xl > 0)
 			r = add_note(c, "LINUX", ML__NT_X86_XSTATE, xs, (size_t)xl);
+		if (xl >= 472 && !have_xmask) {
+			memcpy(&xmask, xs + 464, 8); /* the kernel's user xfeature mask, as ptrace shows it */
+			have_xmask = true;
+		}
+	}
+	/* After the threads, like the kernel (6.12+): where each XSAVE feature lies in
+	 * NT_X86_XSTATE. Sizes and offsets are the CPU's (CPUID leaf 0xD), as the kernel's are. */
+	uint64_t cpu_mask;
+	uint32_t xsize[64], xoff[64];
+	if (r == 0 && ml__xsave_cpu_layout(&cpu_mask, xsize, xoff) == 0) {
+		unsigned char lay[64 * 16];
+		size_t ll = ml__note_xsave_layout(have_xmask ? xmask & cpu_mask : cpu_mask, xsize, xoff, lay);
+		r = add_note(c, "LINUX", ML__NT_X86_XSAVE_LAYOUT, lay, ll);
 	}
 	free(nfile);
 	free(xs);

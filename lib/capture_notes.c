@@ -204,3 +204,53 @@ int ml__status_num(const char *buf, size_t len, const char *name, bool hex, uint
 	}
 	return -ENOENT;
 }
+
+size_t ml__note_xsave_layout(uint64_t features, const uint32_t size[64], const uint32_t offset[64],
+			     unsigned char out[64 * 16])
+{
+	size_t n = 0;
+	/* x87 and SSE (bits 0, 1) live in the legacy area and are not described. */
+	for (unsigned i = 2; i < 64; i++) {
+		if (!((features >> i) & 1))
+			continue;
+		put32(out + n, i);
+		put32(out + n + 4, size[i]);
+		put32(out + n + 8, offset[i]);
+		put32(out + n + 12, 0);
+		n += 16;
+	}
+	return n;
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+int ml__xsave_cpu_layout(uint64_t *features, uint32_t size[64], uint32_t offset[64])
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+		return -EOPNOTSUPP;
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	uint64_t xcr0 = ((uint64_t)hi << 32) | lo;
+	memset(size, 0, 64 * sizeof(*size));
+	memset(offset, 0, 64 * sizeof(*offset));
+	for (unsigned i = 2; i < 64; i++) {
+		if (!((xcr0 >> i) & 1))
+			continue;
+		__cpuid_count(0xd, i, a, b, c, d);
+		size[i] = a;
+		offset[i] = b;
+	}
+	*features = xcr0;
+	return 0;
+}
+#else
+int ml__xsave_cpu_layout(uint64_t *features, uint32_t size[64], uint32_t offset[64])
+{
+	(void)features;
+	(void)size;
+	(void)offset;
+	return -EOPNOTSUPP;
+}
+#endif

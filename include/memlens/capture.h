@@ -94,7 +94,7 @@ typedef struct ml_capture_result {
 /**
  * Captures the live process @p into @path: freezes it (per @o->freeze), reads its
  * mappings (smaps), registers (NT_PRSTATUS, NT_FPREGSET, NT_X86_XSTATE per thread),
- * NT_PRPSINFO, NT_SIGINFO, NT_AUXV and NT_FILE in the kernel's layouts and order, picks
+ * NT_PRPSINFO, NT_SIGINFO, NT_AUXV, NT_FILE and NT_X86_XSAVE_LAYOUT in the kernel's layouts and order, picks
  * mappings as the kernel's core dump would (coredump_filter, VM_DONTDUMP), reads only
  * populated pages (PAGEMAP_SCAN; pages of file and shared mappings that are not mapped
  * in the target are read from the file through /proc/PID/map_files, never faulted in),

@@ -50,6 +50,7 @@ bool ml__vma_unreadable(const ml_smaps_vma *v);
 #define ML__NT_SIGINFO 0x53494749
 #define ML__NT_FILE 0x46494c45
 #define ML__NT_X86_XSTATE 0x202
+#define ML__NT_X86_XSAVE_LAYOUT 0x205
 
 #define ML__PRSTATUS_SIZE 336
 #define ML__PRPSINFO_SIZE 136
@@ -86,6 +87,22 @@ void ml__note_prpsinfo(const ml__proc_info *pi, unsigned char out[ML__PRPSINFO_S
  * @return 0; -ENOMEM.
  */
 int ml__note_file(const ml_smaps *s, uint64_t page_size, unsigned char **ret, size_t *ret_len);
+
+/*
+ * Fills @out (16 bytes per feature, room for 64) with NT_X86_XSAVE_LAYOUT as the kernel
+ * writes it (6.12+, once per core after the threads): for each bit from 2 up set in the
+ * user xfeature mask @features, {type, size, offset, flags 0} with the size and offset of
+ * that feature in the standard XSAVE layout (@size[i], @offset[i]: CPUID leaf 0xD).
+ * @return the bytes filled in.
+ */
+size_t ml__note_xsave_layout(uint64_t features, const uint32_t size[64], const uint32_t offset[64],
+			     unsigned char out[64 * 16]);
+/*
+ * The user xfeature mask (what ptrace's NT_X86_XSTATE holds at byte 464, or XCR0) and the
+ * standard-format sizes and offsets of those features from this CPU.
+ * @return 0; -EOPNOTSUPP not x86_64 or no XSAVE.
+ */
+int ml__xsave_cpu_layout(uint64_t *features, uint32_t size[64], uint32_t offset[64]);
 
 /* True if the mapping has a backing file (NT_FILE lists it). */
 bool ml__vma_has_file(const ml_vma *v);

@@ -539,6 +539,24 @@ START_TEST(kernel_core_agrees)
 		ck_assert_uint_eq(ra[i].rbx, rb[j].rbx);
 		ck_assert_uint_eq(ra[i].fs_base, rb[j].fs_base);
 	}
+	/* The same notes in the same order and sizes (so PT_NOTE is as long as the kernel's),
+	 * and the XSAVE layout byte for byte. */
+	size_t oa = 0, ob = 0, nn = 0;
+	while (oa + 12 <= nla && ob + 12 <= nlb) {
+		uint32_t ha[3], hb[3];
+		memcpy(ha, notes_a + oa, 12);
+		memcpy(hb, notes_b + ob, 12);
+		ck_assert_msg(ha[2] == hb[2] && ha[0] == hb[0] && ha[1] == hb[1],
+			      "note %zu: type %#x size %u, kernel type %#x size %u", nn, ha[2], ha[1], hb[2], hb[1]);
+		size_t da = oa + 12 + ((ha[0] + 3) & ~3u), db = ob + 12 + ((hb[0] + 3) & ~3u);
+		ck_assert_int_eq(memcmp(notes_a + oa + 12, notes_b + ob + 12, ha[0]), 0);
+		if (ha[2] == 0x205)
+			ck_assert_msg(!memcmp(notes_a + da, notes_b + db, ha[1]), "NT_X86_XSAVE_LAYOUT differs");
+		oa = da + ((ha[1] + 3) & ~3u);
+		ob = db + ((hb[1] + 3) & ~3u);
+		nn++;
+	}
+	ck_assert_uint_eq(nla, nlb);
 	free(a);
 	free(b);
 	rm_tmpdir();

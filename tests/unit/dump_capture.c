@@ -207,6 +207,39 @@ START_TEST(nt_file_and_auxv_match_the_kernel)
 }
 END_TEST
 
+/* The kernel's layout note of the fixture core, rebuilt from the feature mask its
+ * NT_X86_XSTATE shows at byte 464 and the sizes/offsets that CPU gave (AVX 256 at 576,
+ * AVX-512 opmask 64 at 832, ZMM_Hi256 512 at 896, Hi16_ZMM 1024 at 1408). */
+START_TEST(xsave_layout_matches_the_kernel)
+{
+	size_t nlen, klen, xlen;
+	unsigned char *notes = (unsigned char *)slurp("core_notes", &nlen);
+	const char *owner;
+	const unsigned char *k = find_note(notes, nlen, ML__NT_X86_XSAVE_LAYOUT, 0, &klen, &owner);
+	const unsigned char *x = find_note(notes, nlen, ML__NT_X86_XSTATE, 0, &xlen, NULL);
+	ck_assert_ptr_nonnull(k);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_str_eq(owner, "LINUX");
+	uint64_t mask;
+	memcpy(&mask, x + 464, 8);
+	uint32_t size[64] = { 0 }, off[64] = { 0 };
+	size[2] = 256, off[2] = 576;
+	size[5] = 64, off[5] = 832;
+	size[6] = 512, off[6] = 896;
+	size[7] = 1024, off[7] = 1408;
+	unsigned char ours[64 * 16];
+	size_t n = ml__note_xsave_layout(mask, size, off, ours);
+	ck_assert_uint_eq(n, klen);
+	ck_assert_int_eq(memcmp(ours, k, klen), 0);
+	/* The layout covers the whole XSTATE note, as the kernel sizes it. */
+	ck_assert_uint_eq(off[7] + size[7], xlen);
+	/* Only the notes' last: after every thread's registers. */
+	ck_assert_ptr_null(find_note(notes, nlen, ML__NT_X86_XSAVE_LAYOUT, 1, &klen, NULL));
+	ck_assert_ptr_eq(k + klen, notes + nlen);
+	free(notes);
+}
+END_TEST
+
 START_TEST(prpsinfo_matches_the_kernel)
 {
 	size_t nlen, slen, clen, stlen, klen;
@@ -317,6 +350,7 @@ int main(void)
 	tcase_add_test(tc, filter_bits);
 	tcase_add_test(tc, nt_file_and_auxv_match_the_kernel);
 	tcase_add_test(tc, prpsinfo_matches_the_kernel);
+	tcase_add_test(tc, xsave_layout_matches_the_kernel);
 	tcase_add_test(tc, prstatus_layout_is_glibcs);
 	tcase_add_test(tc, hostile_smaps);
 	suite_add_tcase(s, tc);
