@@ -388,7 +388,10 @@ static int build_units(src *s)
 		struct stat stt;
 		if (fstat(s->raw_fd, &stt) < 0)
 			return -errno;
-		ml_vma v = { .start = o->base, .end = o->base + (uint64_t)stt.st_size,
+		uint64_t end;
+		if (!gp_image_end(o->base, (uint64_t)stt.st_size, &end))
+			return -ERANGE;
+		ml_vma v = { .start = o->base, .end = end,
 			     .perms = ML_PERM_READ, .kind = ML_VMA_ANON, .name = s->label,
 			     .name_len = strlen(s->label) };
 		if (stt.st_size > 0 && region_selected(o, &v))
@@ -456,16 +459,19 @@ static uint8_t *match_text(const gp_pat *p, const uint8_t *b, size_t n, size_t *
 static void put_hex_context(FILE *f, const uint8_t *buf, uint64_t base, size_t from, size_t to)
 {
 	/* lines start at 16-byte aligned addresses, like memlens read */
-	for (uint64_t l = (base + from) & ~(uint64_t)15; l < base + to; l += 16) {
+	uint64_t nl = gp_hex_lines(base + from, base + to), l = (base + from) & ~(uint64_t)15;
+	for (uint64_t k = 0; k < nl; k++, l += 16) {
 		fprintf(f, "  %016" PRIx64 ": ", l);
-		for (uint64_t i = l; i < l + 16; i++) {
+		for (uint64_t j = 0; j < 16; j++) {
+			uint64_t i = l + j;
 			if (i >= base + from && i < base + to)
 				fprintf(f, "%02x ", buf[i - base]);
 			else
 				fputs("   ", f);
 		}
 		fputs(" |", f);
-		for (uint64_t i = l; i < l + 16; i++) {
+		for (uint64_t j = 0; j < 16; j++) {
+			uint64_t i = l + j;
 			uint8_t c = i >= base + from && i < base + to ? buf[i - base] : ' ';
 			fputc(c >= 0x20 && c < 0x7f ? c : '.', f);
 		}
@@ -879,12 +885,8 @@ static void scan_unit(worker *w, unit *u)
 	const region *r = &s->regions[u->region];
 	size_t O = gp_set_overlap(s->set), M = gp_set_margin(s->set);
 	/* page-aligned (mappings are), so the pagemap walk takes the range as it is */
-	uint64_t cs = u->a - r->v.start > 2 * O ? (u->a - 2 * O) & ~(uint64_t)4095 : r->v.start;
-	uint64_t ce = r->v.end - u->b > O + M ? (u->b + O + M + 4095) & ~(uint64_t)4095 : r->v.end;
-	if (cs < r->v.start)
-		cs = r->v.start;
-	if (ce > r->v.end)
-		ce = r->v.end;
+	uint64_t cs, ce;
+	gp_unit_span(u->a, u->b, r->v.start, r->v.end, 2 * O, O + M, &cs, &ce);
 	int e = collect_runs(w, cs, ce);
 	if (e < 0) {
 		note_err(w, e, u->b - u->a);
@@ -942,9 +944,7 @@ static bool next_unit_locked(src *s, unit *u)
 				from = r->v.start;
 			/* up to the end of this slice only: walking on to the region's end for every
 			 * unit would walk a large populated region over and over */
-			uint64_t qend = (s->prod_pos / SLICE + 1) * SLICE;
-			if (qend > r->hi || qend <= s->prod_pos)
-				qend = r->hi;
+			uint64_t qend = gp_slice_end(s->prod_pos, r->hi, SLICE);
 			uint64_t next = qend;
 			ssize_t n = ml_source_runs(s->prod_via, from, qend, 0, runs, RUNS_BATCH, &next);
 			if (n < 0 && n == -ESRCH) {
@@ -979,9 +979,8 @@ static bool next_unit_locked(src *s, unit *u)
 			}
 			/* an error: hand the slice out anyway; the worker meets it and accounts for it */
 		}
-		uint64_t j = first / SLICE;
-		uint64_t a = j * SLICE > r->lo ? j * SLICE : r->lo;
-		uint64_t b = (j + 1) * SLICE < r->hi ? (j + 1) * SLICE : r->hi;
+		uint64_t a = first - first % SLICE > r->lo ? first - first % SLICE : r->lo;
+		uint64_t b = gp_slice_end(first, r->hi, SLICE);
 		if (a < s->prod_pos)
 			a = s->prod_pos;
 		*u = (unit){ .region = s->prod_region, .a = a, .b = b };
@@ -1216,6 +1215,13 @@ static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_
 			ml_cli_file_error(spec, "cannot open", -errno);
 			goto out;
 		}
+		struct stat st;
+		uint64_t end;
+		if (fstat(s->raw_fd, &st) == 0 && !gp_image_end(o->base, (uint64_t)st.st_size, &end)) {
+			rc = ml_cli_usage_error(&grep_cmd, "%s: %llu bytes at --base 0x%llx would pass the top of the address space",
+						spec, (unsigned long long)st.st_size, (unsigned long long)o->base);
+			goto out;
+		}
 	} else {
 		if (pid) {
 			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
@@ -1411,12 +1417,13 @@ int cmd_grep(int argc, char **argv)
 			goto out;
 		}
 	}
-	bool matched = false, error = false;
+	bool matched = false, error = false, usage = false;
 	atomic_bool stop = false;
 	for (int i = ai; i < argc && !atomic_load(&stop); i++) {
 		int x = grep_source(&o, set, argv[i], 0, false, &stop);
 		matched |= x == ML_EXIT_OK;
 		error |= x == ML_EXIT_ERROR;
+		usage |= x == ML_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < o.npids && !atomic_load(&stop); i++) {
 		int x = grep_source(&o, set, NULL, o.pids[i], false, &stop);
@@ -1462,7 +1469,9 @@ int cmd_grep(int argc, char **argv)
 			fprintf(stderr, "memlens grep: --all: %zu kernel threads skipped, %zu processes denied, %zu exited before the scan\n",
 				kthreads, denied, gone);
 	}
-	if (error && !(o.quiet && matched))
+	if (usage)
+		rc = ML_EXIT_USAGE;
+	else if (error && !(o.quiet && matched))
 		rc = ML_EXIT_ERROR;
 	else
 		rc = matched ? ML_EXIT_OK : ML_EXIT_PARTIAL;

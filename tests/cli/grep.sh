@@ -88,6 +88,28 @@ case "$out" in
 *) echo "FAIL json summary: $out"; fail=1 ;;
 esac
 
+# the top of the address space: units, context and hexdump lines end at 2^64 without
+# wrapping (this used to spin forever), and an image that would pass 2^64 is a usage error
+head -c 4096 /dev/zero >"$T/zero4k.bin"
+{ head -c 4096 /dev/zero; printf 'xxhunter2yy'; } >"$T/top.bin"
+for j in 1 2; do
+	out=$(timeout 10 "$M" grep -j$j -c --raw --base=ffffffffff000000 hunter2 "$T/zero4k.bin" 2>&1); rc=$?
+	[ $rc = 1 ] && [ "$out" = "$T/zero4k.bin:hunter2:0" ] && echo "ok   top of the address space -j$j" \
+		|| { echo "FAIL top of the address space -j$j: exit $rc: $out"; fail=1; }
+done
+out=$(timeout 10 "$M" grep -j1 -C 20 --raw --base=ffffffffffffeff0 hunter2 "$T/top.bin" 2>&1); rc=$?
+want="$T/top.bin:0xfffffffffffffff2:$T/top.bin+0x1002:hunter2: xxhunter2yy
+  ffffffffffffffd0:                                           00 00  |              ..|
+  ffffffffffffffe0: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  |................|
+  fffffffffffffff0: 78 78 68 75 6e 74 65 72 32 79 79                 |xxhunter2yy     |"
+[ $rc = 0 ] && [ "$out" = "$want" ] && echo "ok   context in the last bytes below 2^64" \
+	|| { echo "FAIL context below 2^64: exit $rc"; diff <(echo "$want") <(echo "$out"); fail=1; }
+for b in fffffffffffff000 ffffffffffffeff6; do
+	timeout 10 "$M" grep -c --raw --base=$b hunter2 "$T/top.bin" >/dev/null 2>"$T/err"; rc=$?
+	[ $rc = 64 ] && grep -q 'would pass the top of the address space' "$T/err" && echo "ok   --base $b wraps: usage error" \
+		|| { echo "FAIL --base $b: exit $rc: $(cat "$T/err")"; fail=1; }
+done
+
 # usage errors: one line on stderr, exit 64
 for args in "--raw" "-x 4 --raw $IMG" "-x '[2] 41' --raw $IMG" "-x '41 [2-1] 42' --raw $IMG" "-x '41 [0-]' --raw $IMG" \
 	"-E -e a* --raw $IMG" "-E -e '(' --raw $IMG" "--encoding ebcdic x --raw $IMG" "--redact -C 4 x --raw $IMG" \

@@ -155,6 +155,20 @@ void gp_scratch_reset(gp_scratch *sc);
 int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, size_t avail, uint64_t base,
 	    size_t scan_lo, size_t report_lo, size_t hi, bool eod, const gp_hit **hits, size_t *nhits);
 
+/* ---- address arithmetic (span.c): exact at the top of the address space ---- */
+
+/* The end of the @slice-aligned slice holding @pos, or @hi if that comes first (also when
+ * the slice would end at 2^64). @pos < @hi. */
+uint64_t gp_slice_end(uint64_t pos, uint64_t hi, uint64_t slice);
+/* The page-aligned range a unit [a, b) of region [vs, ve) reads: @before bytes of context
+ * before it, @after after it, clipped to the region. */
+void gp_unit_span(uint64_t a, uint64_t b, uint64_t vs, uint64_t ve, uint64_t before, uint64_t after,
+		  uint64_t *ret_lo, uint64_t *ret_hi);
+/* The end of an image of @size bytes at @base; false when it would reach or pass 2^64. */
+bool gp_image_end(uint64_t base, uint64_t size, uint64_t *ret_end);
+/* Number of 16-byte aligned hexdump lines holding [from, to). */
+uint64_t gp_hex_lines(uint64_t from, uint64_t to);
+
 /* ---- glibc heap chunks ---- */
 
 typedef struct gp_chunk {
