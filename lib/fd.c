@@ -139,6 +139,16 @@ int ml_fds_open(const ml_proc *p, ml_fds **ret)
 }
 
 /* readlinkat into a growing buffer. */
+/* The permission bits of a live fd/N link say how the file was opened; a fixture's
+ * symlinks have no such meaning. 0 when unknown or the descriptor was closed. */
+static uint16_t link_mode(const ml_proc *p, int dfd, const char *name)
+{
+	struct stat sb;
+	if (!ml_proc_is_live(p) || fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(sb.st_mode))
+		return 0;
+	return (uint16_t)(sb.st_mode & 0700);
+}
+
 static ssize_t read_link(int dirfd, const char *name, char **buf, size_t *cap)
 {
 	for (;;) {
@@ -191,6 +201,7 @@ int ml_fds_next(ml_fds *it, ml_fd *ret)
 		it->seen++;
 		ml_fd f = { .fd = (int)fd };
 		ml_fd_parse_target(it->link, (size_t)n, &f);
+		f.mode = link_mode(it->p, dirfd(it->dir), e->d_name);
 		*ret = f;
 		return 1;
 	}
@@ -329,6 +340,7 @@ int ml_fd_from_fd(const ml_proc *p, int fd, ml_fdinfo **ret)
 	}
 	fi->fd.fd = fd;
 	ml_fd_parse_target(im->link, llen, &fi->fd);
+	fi->fd.mode = link_mode(p, ml_proc_dirfd(p), name);
 	if (fi->fd.type == ML_FD_PATH && fi->fd.deleted && ml_proc_is_live(p)) {
 		/* The suffix is only a hint; a link count of 0 is proof. */
 		int f = ml_proc_openat(p, name, O_PATH);

@@ -162,6 +162,22 @@ int ml_namespaces_read(const ml_proc *p, ml_namespaces **ret)
 			}
 		}
 	}
+	/* The directory the handle holds, as the caller's /proc/self/fd names it. */
+	char fdpath[64], base[4096];
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ml_proc_dirfd(p));
+	ssize_t bl = readlink(fdpath, base, sizeof(base) - 1);
+	if (bl < 0)
+		bl = 0;
+	base[bl] = '\0';
+	for (size_t i = 0; i < ns->n; i++) {
+		char path[sizeof(base) + 300];
+		/* relative to the handle when the caller cannot name its directory */
+		int pl = snprintf(path, sizeof(path), "%s%sns/%s", base, bl > 0 ? "/" : "", ns->v[i].name);
+		if (!(ns->v[i].path = keep(ns, path, (size_t)pl))) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
 	size_t nread = 0;
 	for (size_t i = 0; i < ns->n; i++) {
 		if (ns->v[i].err)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <memlens/smaps.h>
+#include <memlens/stat.h>
 
 #include "internal/internal.h"
 #include "internal/vma_text.h"
@@ -561,32 +562,8 @@ int ml_smaps_rollup_parse(const char *buf, size_t len, ml_smaps_rollup **ret)
 /* A kernel thread has no address space: its smaps_rollup says ESRCH while it runs. */
 static bool is_kernel_thread(const ml_proc *p)
 {
-	char *buf;
-	size_t len;
-	if (ml_proc_read_file(p, "stat", &buf, &len) < 0)
-		return false;
-	bool kt = false;
-	const char *rp = NULL;
-	for (size_t i = len; i > 0; i--)
-		if (buf[i - 1] == ')') {
-			rp = buf + i;
-			break;
-		}
-	if (rp) {
-		/* after ") ": state ppid pgrp session tty_nr tpgid flags */
-		const char *q = rp, *end = buf + len;
-		for (int field = 0; field < 6 && q < end; field++) {
-			ml__skip_blank(&q, end);
-			while (q < end && *q != ' ')
-				q++;
-		}
-		ml__skip_blank(&q, end);
-		uint64_t flags;
-		if (ml__parse_dec(&q, end, &flags) == 0)
-			kt = (flags & 0x00200000u) != 0; /* PF_KTHREAD */
-	}
-	free(buf);
-	return kt;
+	ml_stat st;
+	return ml_stat_read(p, &st) == 0 && (st.flags & ML_PF_KTHREAD);
 }
 
 int ml_smaps_rollup_read(const ml_proc *p, ml_smaps_rollup **ret)

@@ -1,5 +1,7 @@
 /* /proc/PID/stat: the comm is delimited by the last ')', the rest are numbers in a fixed order. */
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <memlens/stat.h>
 
@@ -111,4 +113,118 @@ static int parse_cb(const char *buf, size_t len, void *ret) { return ml_stat_par
 int ml_stat_read(const ml_proc *p, ml_stat *ret)
 {
 	return ml__read_parse(p, "stat", parse_cb, ret);
+}
+
+ml_proc_state ml_proc_state_from_char(char c)
+{
+	switch (c) {
+	case 'R': return ML_STATE_RUNNING;
+	case 'S': return ML_STATE_SLEEPING;
+	case 'D': return ML_STATE_DISK_SLEEP;
+	case 'Z': return ML_STATE_ZOMBIE;
+	case 'T': return ML_STATE_STOPPED;
+	case 't': return ML_STATE_TRACING_STOP;
+	case 'X': case 'x': return ML_STATE_DEAD;
+	case 'K': return ML_STATE_WAKEKILL;
+	case 'W': return ML_STATE_WAKING;
+	case 'P': return ML_STATE_PARKED;
+	case 'I': return ML_STATE_IDLE;
+	default: return ML_STATE_UNKNOWN;
+	}
+}
+
+const char *ml_proc_state_name(ml_proc_state s)
+{
+	static const char *const names[] = {
+		"unknown", "running", "sleeping", "disk-sleep", "zombie", "stopped",
+		"tracing-stop", "dead", "wakekill", "waking", "parked", "idle",
+	};
+	return (unsigned)s < ML_ARRAY_SIZE(names) ? names[s] : "unknown";
+}
+
+const char *ml_stat_flag_name(unsigned bit)
+{
+	static const char *const names[32] = {
+		"PF_VCPU", "PF_IDLE", "PF_EXITING", "PF_POSTCOREDUMP", "PF_IO_WORKER",
+		"PF_WQ_WORKER", "PF_FORKNOEXEC", "PF_MCE_PROCESS", "PF_SUPERPRIV", "PF_DUMPCORE",
+		"PF_SIGNALED", "PF_MEMALLOC", "PF_NPROC_EXCEEDED", "PF_USED_MATH", "PF_USER_WORKER",
+		"PF_NOFREEZE", "PF_KCOMPACTD", "PF_KSWAPD", "PF_MEMALLOC_NOFS", "PF_MEMALLOC_NOIO",
+		"PF_LOCAL_THROTTLE", "PF_KTHREAD", "PF_RANDOMIZE", NULL, NULL, NULL,
+		"PF_NO_SETAFFINITY", "PF_MCE_EARLY", "PF_MEMALLOC_PIN", "PF_BLOCK_TS", NULL,
+		"PF_SUSPEND_TASK",
+	};
+	return bit < 32 ? names[bit] : NULL;
+}
+
+/* new_encode_dev(): minor bits 0-7 at 0-7, major at 8-19, minor bits 8-19 at 20-31 */
+unsigned ml_stat_tty_major(const ml_stat *st)
+{
+	return st ? ((uint32_t)st->tty_nr >> 8) & 0xfffu : 0;
+}
+
+unsigned ml_stat_tty_minor(const ml_stat *st)
+{
+	if (!st)
+		return 0;
+	uint32_t v = (uint32_t)st->tty_nr;
+	return (v & 0xffu) | ((v >> 12) & 0xfff00u);
+}
+
+int ml_sysinfo_read(ml_sysinfo *ret)
+{
+	if (!ret)
+		return -EINVAL;
+	long ps = sysconf(_SC_PAGESIZE), tck = sysconf(_SC_CLK_TCK);
+	struct timespec rt, bt;
+	/* Read the boot clock between two wall-clock reads and keep the closest pair, so a
+	 * preemption between the two calls costs at most the smaller gap. */
+	struct timespec rt2;
+	if (clock_gettime(CLOCK_REALTIME, &rt) < 0 || clock_gettime(CLOCK_BOOTTIME, &bt) < 0 ||
+	    clock_gettime(CLOCK_REALTIME, &rt2) < 0)
+		return ml_neg_errno();
+	int64_t r1 = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
+	int64_t r2 = (int64_t)rt2.tv_sec * 1000000000 + rt2.tv_nsec;
+	int64_t b = (int64_t)bt.tv_sec * 1000000000 + bt.tv_nsec;
+	ml_sysinfo si = {
+		.page_size = ps > 0 ? (uint64_t)ps : 4096,
+		.ticks_per_sec = tck > 0 ? (uint64_t)tck : 100,
+		.boot_time_ns = r1 + (r2 - r1) / 2 - b,
+	};
+	*ret = si;
+	return 0;
+}
+
+uint64_t ml_ticks_to_ns(uint64_t ticks, const ml_sysinfo *si)
+{
+	if (!si || !si->ticks_per_sec)
+		return 0;
+	uint64_t hz = si->ticks_per_sec;
+	return ticks / hz * 1000000000u + ticks % hz * 1000000000u / hz;
+}
+
+int ml_stat_start_time(const ml_stat *st, const ml_sysinfo *si, int64_t *ret_ns)
+{
+	if (!st || !si || !ret_ns || !si->ticks_per_sec)
+		return -EINVAL;
+	uint64_t hz = si->ticks_per_sec;
+	if (st->starttime / hz > (uint64_t)INT64_MAX / 1000000000u - 1)
+		return -ERANGE;
+	uint64_t ns = ml_ticks_to_ns(st->starttime, si);
+	if (si->boot_time_ns > 0 && ns > (uint64_t)(INT64_MAX - si->boot_time_ns))
+		return -ERANGE;
+	*ret_ns = si->boot_time_ns + (int64_t)ns;
+	return 0;
+}
+
+int ml_stat_rss_bytes(const ml_stat *st, const ml_sysinfo *si, uint64_t *ret)
+{
+	if (!st || !si || !ret)
+		return -EINVAL;
+	if (st->rss < 0)
+		return -ERANGE;
+	uint64_t pages = (uint64_t)st->rss;
+	if (si->page_size && pages > UINT64_MAX / si->page_size)
+		return -ERANGE;
+	*ret = pages * si->page_size;
+	return 0;
 }

@@ -404,3 +404,28 @@ int ml_status_read(const ml_proc *p, ml_status **ret)
 	free(buf);
 	return r;
 }
+
+static int status_set(const ml_status *s, ml_status_key k, ml_bstr v, bool list, ml_bitmap **ret)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	if (!ml_status_has(s, k))
+		return -ENOENT;
+	return list ? ml_bitmap_parse_list(v.ptr, v.len, ret) : ml_bitmap_parse_mask(v.ptr, v.len, ret);
+}
+
+int ml_status_cpus_allowed(const ml_status *s, bool list, ml_bitmap **ret)
+{
+	if (!s)
+		return -EINVAL;
+	return list ? status_set(s, ML_STATUS_CPUS_ALLOWED_LIST, s->cpus_allowed_list, true, ret)
+		    : status_set(s, ML_STATUS_CPUS_ALLOWED, s->cpus_allowed, false, ret);
+}
+
+int ml_status_mems_allowed(const ml_status *s, bool list, ml_bitmap **ret)
+{
+	if (!s)
+		return -EINVAL;
+	return list ? status_set(s, ML_STATUS_MEMS_ALLOWED_LIST, s->mems_allowed_list, true, ret)
+		    : status_set(s, ML_STATUS_MEMS_ALLOWED, s->mems_allowed, false, ret);
+}

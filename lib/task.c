@@ -1,5 +1,6 @@
 /* Threads of a process: a lazy walk of task/, skipping threads that exit mid-walk. */
 #include <dirent.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -112,4 +113,53 @@ int ml_task_main_thread(const ml_proc *p, ml_proc **ret)
 	if (pid <= 0)
 		return -ESRCH;
 	return ml__task_open(p, pid, ret);
+}
+
+ssize_t ml_task_children_parse(const char *buf, size_t len, pid_t **ret, size_t *ret_n)
+{
+	if ((!buf && len) || !ret || !ret_n)
+		return -EINVAL;
+	const char *p = buf, *e = buf + len;
+	pid_t *v = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		while (p < e && (*p == ' ' || *p == '\n' || *p == '\t'))
+			p++;
+		if (p == e)
+			break;
+		uint64_t pid;
+		if (ml__parse_dec(&p, e, &pid) < 0 || pid == 0 || pid > INT32_MAX ||
+		    (p < e && *p != ' ' && *p != '\n' && *p != '\t')) {
+			free(v);
+			return -EBADMSG;
+		}
+		if (ml__grow(&v, &cap, n + 1, sizeof(*v)) < 0) {
+			free(v);
+			return -ENOMEM;
+		}
+		v[n++] = (pid_t)pid;
+	}
+	*ret = v;
+	*ret_n = n;
+	return (ssize_t)n;
+}
+
+ssize_t ml_task_children_read(const ml_proc *p, pid_t **ret, size_t *ret_n)
+{
+	if (!p || !ret || !ret_n)
+		return -EINVAL;
+	char *buf;
+	size_t len;
+	/* Only a task directory has "children"; on a process handle take the main thread's. */
+	int r = ml_proc_read_file(p, "children", &buf, &len);
+	if (r == -ENOENT) {
+		char name[48];
+		snprintf(name, sizeof(name), "task/%d/children", (int)ml_proc_pid(p));
+		r = ml_proc_read_file(p, name, &buf, &len);
+	}
+	if (r < 0)
+		return r;
+	ssize_t n = ml_task_children_parse(buf, len, ret, ret_n);
+	free(buf);
+	return n;
 }

@@ -1301,19 +1301,10 @@ out:
 static bool is_kernel_thread(pid_t pid)
 {
 	ml_proc *p;
-	char *buf = NULL;
-	size_t len;
-	bool kt = false;
+	ml_stat st;
 	if (ml_proc_open(pid, &p) < 0)
 		return false;
-	if (ml_proc_read_file(p, "stat", &buf, &len) == 0) {
-		char *q = strrchr(buf, ')');
-		unsigned long flags = 0;
-		/* after ") ": state ppid pgrp session tty_nr tpgid flags */
-		if (q && sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1)
-			kt = flags & 0x00200000ul;
-	}
-	free(buf);
+	bool kt = ml_stat_read(p, &st) == 0 && (st.flags & ML_PF_KTHREAD);
 	ml_proc_free(p);
 	return kt;
 }

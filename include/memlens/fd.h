@@ -38,7 +38,18 @@ typedef struct ml_fd {
 	/** A path the kernel marked " (deleted)" (the suffix is kept in a name that merely
 	 *  ends so only by ml_fd_from_fd(), which checks the file itself). */
 	bool deleted;
+	/** The access mode, from the permission bits of the fd/N link itself (the kernel
+	 *  sets them from how the file was opened): ML_FD_MODE_READ and/or ML_FD_MODE_WRITE
+	 *  (with ML_FD_MODE_EXEC whenever either is set, as procfs's FDPermissions shows).
+	 *  0 when unknown: on a directory tree (fixture) the links are plain symlinks, or
+	 *  from ml_fd_parse_target(), which sees only the text. */
+	uint16_t mode;
 } ml_fd;
+
+/** Bits of ml_fd.mode: S_IRUSR, S_IWUSR, S_IXUSR of the fd link. */
+#define ML_FD_MODE_READ 0400u
+#define ML_FD_MODE_WRITE 0200u
+#define ML_FD_MODE_EXEC 0100u
 
 /** A short name of a type: "path", "socket", "pipe", "anon", "memfd", "ns", "other". */
 ML_API const char *ml_fd_type_name(ml_fd_type t);

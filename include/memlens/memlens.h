@@ -5,6 +5,7 @@
 #include <memlens/proc.h>
 #include <memlens/maps.h>
 #include <memlens/source.h>
+#include <memlens/bitmap.h>
 #include <memlens/bstr.h>
 #include <memlens/status.h>
 #include <memlens/stat.h>

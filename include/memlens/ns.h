@@ -30,6 +30,12 @@ typedef struct ml_ns {
 	 *  failed), -EBADMSG (link text not "TYPE:[N]"), -ESRCH (the process is a zombie:
 	 *  only its pid and user namespaces remain readable). */
 	int err;
+	/** The path of the link as the caller can name it ("/proc/1234/ns/net", or
+	 *  "DIR/ns/net" for a directory handle), NUL-terminated. Like procfs's
+	 *  Namespace.path it names the PID, so it is not bound to the process: to use the
+	 *  namespace (setns(2)), open it through the handle instead:
+	 *  ml_proc_openat(p, "ns/net", O_RDONLY). */
+	const char *path;
 } ml_ns;
 
 /** The namespaces of a process, sorted by name. */

@@ -28,11 +28,11 @@ typedef struct ml_stat {
 	 *  ')', spaces and newlines. Truncated at ML_STAT_COMM_MAX bytes. */
 	char comm[ML_STAT_COMM_MAX + 1];
 	size_t comm_len;
-	char state;               /**< (3) R S D Z T t X I P */
+	char state;               /**< (3) R S D Z T t X I P (ml_proc_state_from_char()) */
 	pid_t ppid, pgrp, session; /**< (4-6) */
-	int tty_nr;               /**< (7) major in bits 15-8, minor in 31-20 and 7-0 */
+	int tty_nr;               /**< (7) major in bits 19-8, minor in 31-20 and 7-0 (ml_stat_tty_major()) */
 	pid_t tpgid;              /**< (8) foreground process group of the tty, -1 none */
-	uint32_t flags;           /**< (9) PF_* */
+	uint32_t flags;           /**< (9) PF_* bits: ML_PF_* */
 	uint64_t minflt, cminflt, majflt, cmajflt; /**< (10-13) */
 	uint64_t utime, stime;    /**< (14-15) ticks */
 	int64_t cutime, cstime;   /**< (16-17) ticks, waited-for children */
@@ -74,6 +74,104 @@ ML_API int ml_stat_read(const ml_proc *p, ml_stat *ret);
  * -EBADMSG.
  */
 ML_API int ml_stat_parse(const char *buf, size_t len, ml_stat *ret);
+
+/** The scheduler state letter of stat field 3 (and status "State:"), decoded. */
+typedef enum ml_proc_state {
+	ML_STATE_UNKNOWN = 0,  /**< a letter this version does not know */
+	ML_STATE_RUNNING,      /**< 'R' running or runnable */
+	ML_STATE_SLEEPING,     /**< 'S' interruptible sleep */
+	ML_STATE_DISK_SLEEP,   /**< 'D' uninterruptible sleep (procfs: Waiting) */
+	ML_STATE_ZOMBIE,       /**< 'Z' exited, not reaped */
+	ML_STATE_STOPPED,      /**< 'T' stopped by a signal */
+	ML_STATE_TRACING_STOP, /**< 't' stopped by a tracer */
+	ML_STATE_DEAD,         /**< 'X' (or 'x' before 3.13) being reaped */
+	ML_STATE_WAKEKILL,     /**< 'K' (2.6.33-3.13 only) */
+	ML_STATE_WAKING,       /**< 'W' (2.6.33-3.13 only) */
+	ML_STATE_PARKED,       /**< 'P' (3.9-3.13, and 4.14+) a parked kernel thread */
+	ML_STATE_IDLE,         /**< 'I' (4.14+) an idle kernel thread */
+} ml_proc_state;
+
+/** Decodes a state letter ('R', 'S', ...); ML_STATE_UNKNOWN for any other byte. */
+ML_API ml_proc_state ml_proc_state_from_char(char c);
+/** A name: "running", "sleeping", "disk-sleep", "zombie", "stopped", "tracing-stop",
+ *  "dead", "wakekill", "waking", "parked", "idle", "unknown". */
+ML_API const char *ml_proc_state_name(ml_proc_state s);
+
+/**
+ * PF_* bits of stat field 9 (flags), from include/linux/sched.h. Bits that were reused
+ * across kernel versions are named for their meaning since Linux 6.1; older kernels are
+ * described where the bit changed. ml_stat_flag_name() names any bit.
+ */
+#define ML_PF_VCPU             0x00000001u /**< running a virtual CPU (older kernels: 0x10) */
+#define ML_PF_IDLE             0x00000002u /**< the idle task */
+#define ML_PF_EXITING          0x00000004u /**< shutting down */
+#define ML_PF_POSTCOREDUMP     0x00000008u /**< coredump done (5.17+; PF_EXITPIDONE before 5.10) */
+#define ML_PF_IO_WORKER        0x00000010u /**< an io_uring worker (older kernels: PF_VCPU) */
+#define ML_PF_WQ_WORKER        0x00000020u /**< a workqueue worker */
+#define ML_PF_FORKNOEXEC       0x00000040u /**< forked but did not exec */
+#define ML_PF_MCE_PROCESS      0x00000080u /**< process policy on machine-check errors */
+#define ML_PF_SUPERPRIV        0x00000100u /**< used super-user privileges */
+#define ML_PF_DUMPCORE         0x00000200u /**< dumped core */
+#define ML_PF_SIGNALED         0x00000400u /**< killed by a signal */
+#define ML_PF_MEMALLOC         0x00000800u /**< allocating memory to free memory */
+#define ML_PF_NPROC_EXCEEDED   0x00001000u /**< set_user() found RLIMIT_NPROC exceeded */
+#define ML_PF_USED_MATH        0x00002000u /**< the FPU state must be restored */
+#define ML_PF_USER_WORKER      0x00004000u /**< a kernel thread cloned from a user process (6.4+) */
+#define ML_PF_NOFREEZE         0x00008000u /**< never frozen */
+#define ML_PF_KCOMPACTD        0x00010000u /**< kcompactd (6.x; PF_FROZEN before 5.17) */
+#define ML_PF_KSWAPD           0x00020000u /**< kswapd */
+#define ML_PF_MEMALLOC_NOFS    0x00040000u /**< allocations must not recurse into filesystems */
+#define ML_PF_MEMALLOC_NOIO    0x00080000u /**< allocations must not start I/O */
+#define ML_PF_LOCAL_THROTTLE   0x00100000u /**< throttled on the local writeback (PF_LESS_THROTTLE before 5.9) */
+#define ML_PF_KTHREAD          0x00200000u /**< a kernel thread */
+#define ML_PF_RANDOMIZE        0x00400000u /**< address-space layout is randomized */
+#define ML_PF_NO_SETAFFINITY   0x04000000u /**< userland may not change the CPU affinity */
+#define ML_PF_MCE_EARLY        0x08000000u /**< early kill on machine-check errors */
+#define ML_PF_MEMALLOC_PIN     0x10000000u /**< allocations may be pinned (PF_MEMALLOC_NOCMA before 5.12) */
+#define ML_PF_BLOCK_TS         0x20000000u /**< plug has timestamp (6.10+) */
+#define ML_PF_SUSPEND_TASK     0x80000000u /**< this thread called freeze_processes() */
+
+/** The name of PF_* bit @bit (0-31) as of Linux 6.x ("PF_KTHREAD"), or NULL for an unused bit. */
+ML_API const char *ml_stat_flag_name(unsigned bit);
+
+/** The major number of the controlling terminal (stat field 7); 0 when there is none. */
+ML_API unsigned ml_stat_tty_major(const ml_stat *st);
+/** The minor number of the controlling terminal (stat field 7). */
+ML_API unsigned ml_stat_tty_minor(const ml_stat *st);
+
+/**
+ * The units a stat record is in, which stat itself does not carry: the page size (rss),
+ * the clock ticks per second (times), and the wall-clock time of boot (starttime). They
+ * are the running system's from ml_sysinfo_read(); a caller parsing a file saved on
+ * another machine fills them with that machine's values (procfs's read_si).
+ */
+typedef struct ml_sysinfo {
+	uint64_t page_size;      /**< bytes per page */
+	uint64_t ticks_per_sec;  /**< sysconf(_SC_CLK_TCK): USER_HZ, 100 on common machines */
+	int64_t boot_time_ns;    /**< wall-clock time of boot, ns since the epoch */
+} ml_sysinfo;
+
+/**
+ * The running system's units: page size, clock ticks, and the boot time as
+ * CLOCK_REALTIME - CLOCK_BOOTTIME (to the nanosecond; /proc/stat's btime is whole
+ * seconds). @return 0; -EINVAL; -errno from clock_gettime.
+ */
+ML_API int ml_sysinfo_read(ml_sysinfo *ret);
+
+/**
+ * When the process started, as wall-clock ns since the epoch: boot time + starttime
+ * ticks. Resolution is one tick (10 ms at USER_HZ 100); the kernel truncates, so the
+ * true start is within one tick after the result. A wall clock stepped since boot
+ * shifts it the same way it shifts /proc/stat's btime.
+ * @return 0; -EINVAL (NULLs, ticks_per_sec 0); -ERANGE overflow.
+ */
+ML_API int ml_stat_start_time(const ml_stat *st, const ml_sysinfo *si, int64_t *ret_ns);
+
+/** rss (field 24) in bytes: pages x si->page_size. @return 0; -EINVAL; -ERANGE. */
+ML_API int ml_stat_rss_bytes(const ml_stat *st, const ml_sysinfo *si, uint64_t *ret);
+
+/** Converts a count of clock ticks (utime, stime, ...) to nanoseconds (0 if ticks_per_sec is 0). */
+ML_API uint64_t ml_ticks_to_ns(uint64_t ticks, const ml_sysinfo *si);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <memlens/bitmap.h>
 #include <memlens/bstr.h>
 #include <memlens/common.h>
 #include <memlens/proc.h>
@@ -116,6 +117,15 @@ ML_API bool ml_status_has(const ml_status *s, ml_status_key k);
 
 /** The kernel's spelling of key @k ("VmHWM", "Seccomp_filters"...), or NULL. */
 ML_API const char *ml_status_key_name(ml_status_key k);
+
+/**
+ * Cpus_allowed of @s as a set: from the hex mask (@list false) or from
+ * Cpus_allowed_list (@list true); both describe the same CPUs.
+ * @return 0 and *ret (free with ml_bitmap_free()); -ENOENT the key was absent; -EBADMSG.
+ */
+ML_API int ml_status_cpus_allowed(const ml_status *s, bool list, ml_bitmap **ret);
+/** Mems_allowed (or Mems_allowed_list) of @s as a set of NUMA nodes. @return as above. */
+ML_API int ml_status_mems_allowed(const ml_status *s, bool list, ml_bitmap **ret);
 
 ML_API void ml_status_free(ml_status *s);
 

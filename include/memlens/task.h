@@ -49,6 +49,21 @@ ML_API int ml_task_from_tid(const ml_proc *p, pid_t tid, ml_proc **ret);
 /** The main thread (TID == PID) of process handle @p. @return as ml_task_from_tid(). */
 ML_API int ml_task_main_thread(const ml_proc *p, ml_proc **ret);
 
+/**
+ * The children of one thread (procfs's Task::children): task/TID/children, which lists
+ * the processes this thread created that have not been reaped (a child is listed under
+ * the thread that forked it; reparented orphans under the reaper thread). On a task
+ * handle, that thread's; on a process handle, the main thread's (TID == PID). Needs
+ * CONFIG_PROC_CHILDREN; the kernel warns that the list is not a consistent snapshot when
+ * children come and go meanwhile.
+ * @return the count, *ret (free()) and *ret_n; -ENOENT (no CONFIG_PROC_CHILDREN, or the
+ *         main thread has exited); -ESRCH; -EACCES; -EBADMSG; -ENOMEM; -EINVAL.
+ */
+ML_API ssize_t ml_task_children_read(const ml_proc *p, pid_t **ret, size_t *ret_n);
+
+/** Parses children text: PIDs separated by blanks. @return as above; -EBADMSG. */
+ML_API ssize_t ml_task_children_parse(const char *buf, size_t len, pid_t **ret, size_t *ret_n);
+
 #ifdef __cplusplus
 }
 #endif
