@@ -62,11 +62,20 @@ static bool have_cap_sys_admin(void)
 	return (d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1u;
 }
 
+bool ml__pfns_visible(void)
+{
+	return have_cap_sys_admin();
+}
+
+/*
+ * What the kernel maps on a read fault of untouched private anonymous memory, learned
+ * once per process; ml__zero_set() replaces it (tests of the other kernel's side).
+ */
 static struct {
 	pthread_once_t once;
-	int err;
+	int err, huge_err;
 	uint64_t zero;
-	uint64_t huge_zero; /* 0: none */
+	uint64_t huge_zero;
 } zp = { .once = PTHREAD_ONCE_INIT };
 
 static uint64_t self_entry(int fd, const volatile char *addr)
@@ -77,21 +86,12 @@ static uint64_t self_entry(int fd, const volatile char *addr)
 	return e;
 }
 
-static bool read_sys_flag(const char *path)
+/* A PFN's entry in /proc/kpageflags or kpagecount; -1 when unreadable. */
+static int64_t kpage_of(const char *file, uint64_t pfn)
 {
-	char c = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, &c, 1);
-	close(fd);
-	return n == 1 && c == '1';
-}
-
-/* A PFN's kpageflags entry; -1 when unreadable. */
-static int64_t kflags_of(uint64_t pfn)
-{
-	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (!pfn)
+		return -1;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	uint64_t f;
@@ -100,54 +100,118 @@ static int64_t kflags_of(uint64_t pfn)
 	return n == (ssize_t)sizeof(f) ? (int64_t)f : -1;
 }
 
+#define KPF_ZERO (UINT64_C(1) << 24)
+
+int ml__zero_decide(const ml__zero_evidence *ev, bool huge, uint64_t *ret)
+{
+	int none = huge ? -ENOENT : -EOPNOTSUPP;
+	uint64_t pfn[2];
+	int excl = 0;
+	for (int i = 0; i < 2; i++) {
+		if (!ml_pme_present(ev->e[i]))
+			return -ENODATA;
+		pfn[i] = ml_pme_pfn(ev->e[i]);
+		excl += ml_pme_exclusive(ev->e[i]);
+		/* a page whose frame says it is the zero page is never a private copy */
+		if (ev->kflags[i] >= 0 && ml_pme_exclusive(ev->e[i]) && ((uint64_t)ev->kflags[i] & KPF_ZERO))
+			return -ENODATA;
+	}
+	/* Each read fault mapped a page of its own (visible without PFNs): no shared page. */
+	if (excl == 2)
+		return pfn[0] && pfn[0] == pfn[1] ? -ENODATA : none;
+	if (excl)
+		return -ENODATA;
+	if (!pfn[0] || !pfn[1])
+		return -EPERM;
+	/* Two separate mappings read-faulted onto one frame that neither owns: shared. */
+	if (pfn[0] != pfn[1])
+		return -ENODATA;
+	if (huge) {
+		/* a PMD-mapped frame: aligned, and both areas continue with the next frame */
+		if (pfn[0] % ML_HPAGE_PAGES || ml_pme_pfn(ev->e_next[0]) != pfn[0] + 1 ||
+		    ml_pme_pfn(ev->e_next[1]) != pfn[0] + 1)
+			return none;
+	}
+	/* Confirmed by the kernel where it says: KPF_ZERO_PAGE, and never mapped once only. */
+	for (int i = 0; i < 2; i++) {
+		if (ev->kflags[i] >= 0 && !((uint64_t)ev->kflags[i] & KPF_ZERO))
+			return -ENODATA;
+		if (ev->kcount[i] == 1)
+			return -ENODATA;
+	}
+	*ret = pfn[0];
+	return 0;
+}
+
 /*
- * Learns the zero page PFNs by read-faulting memory of our own. The huge zero page,
- * once mapped by a process, stays referenced until that process exits, so the PFN we
- * learn stays valid for our life.
+ * Read-faults two untouched pages (or 2 MiB areas) of separate private anonymous
+ * mappings and records, while they are still mapped, what pagemap and /proc/kpage* say
+ * of them. Where the kernel has a shared zero page both show the same frame; where it
+ * has none (pvm_no_zero_page=1) each is a private page, freed again right after.
+ */
+static int zero_gather(int fd, bool huge, ml__zero_evidence *ev)
+{
+	size_t hsz = (size_t)ML_HPAGE_PAGES * ML_PAGE_SZ;
+	size_t len = huge ? 2 * hsz : ML_PAGE_SZ;
+	char *map[2] = { MAP_FAILED, MAP_FAILED };
+	int r = 0;
+	memset(ev, 0, sizeof(*ev));
+	for (int i = 0; i < 2 && r == 0; i++) {
+		map[i] = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map[i] == MAP_FAILED) {
+			r = ml_neg_errno();
+			break;
+		}
+		volatile char *pg = map[i];
+		if (huge) {
+			pg = (volatile char *)(((uintptr_t)map[i] + hsz - 1) & ~(uintptr_t)(hsz - 1));
+			if (madvise((void *)pg, hsz, MADV_HUGEPAGE) < 0) {
+				r = -ENOENT; /* no THP in this kernel */
+				break;
+			}
+		}
+		(void)pg[0];
+		ev->e[i] = self_entry(fd, pg);
+		if (huge)
+			ev->e_next[i] = self_entry(fd, pg + ML_PAGE_SZ);
+		ev->kflags[i] = kpage_of("/proc/kpageflags", ml_pme_pfn(ev->e[i]));
+		ev->kcount[i] = kpage_of("/proc/kpagecount", ml_pme_pfn(ev->e[i]));
+	}
+	for (int i = 0; i < 2; i++)
+		if (map[i] != MAP_FAILED)
+			munmap(map[i], len);
+	return r;
+}
+
+/*
+ * The huge zero page, once mapped by a process, stays referenced until that process
+ * exits, so the PFN learned stays valid for our life; the 4 KiB zero page never moves.
+ * Where the huge probe mapped the huge zero page, this process keeps it referenced.
  */
 static void zero_probe(void)
 {
-	zp.err = -ENOENT;
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		zp.err = ml_neg_errno();
+		zp.err = zp.huge_err = ml_neg_errno();
 		return;
 	}
-	volatile char *pg = mmap(NULL, ML_PAGE_SZ, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (pg != MAP_FAILED) {
-		(void)pg[0];
-		uint64_t e = self_entry(fd, pg);
-		munmap((void *)pg, ML_PAGE_SZ);
-		if (!ml_pme_present(e)) {
-			zp.err = -ENOENT;
-		} else if (!ml_pme_pfn(e)) {
-			zp.err = -EPERM;
-		} else {
-			zp.zero = ml_pme_pfn(e);
-			zp.err = 0;
-		}
-	}
-	size_t hsz = (size_t)ML_HPAGE_PAGES * ML_PAGE_SZ;
-	char *big = zp.err == 0 ? mmap(NULL, 2 * hsz, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
-	if (big != MAP_FAILED) {
-		volatile char *h = (volatile char *)(((uintptr_t)big + hsz - 1) & ~(uintptr_t)(hsz - 1));
-		if (madvise((void *)h, hsz, MADV_HUGEPAGE) == 0) {
-			(void)h[0];
-			uint64_t e = self_entry(fd, h);
-			uint64_t pfn = ml_pme_pfn(e);
-			uint64_t e2 = self_entry(fd, h + ML_PAGE_SZ);
-			/* a PMD-mapped frame: aligned and followed by its next frame */
-			if (pfn && pfn != zp.zero && !(pfn % ML_HPAGE_PAGES) && ml_pme_pfn(e2) == pfn + 1) {
-				int64_t kf = kflags_of(pfn);
-				bool zero = kf >= 0 ? ((uint64_t)kf >> 24) & 1u
-						    : read_sys_flag("/sys/kernel/mm/transparent_hugepage/use_zero_page");
-				if (zero)
-					zp.huge_zero = pfn;
-			}
-		}
-		munmap(big, 2 * hsz);
-	}
+	ml__zero_evidence ev;
+	zp.err = zero_gather(fd, false, &ev);
+	if (zp.err == 0)
+		zp.err = ml__zero_decide(&ev, false, &zp.zero);
+	zp.huge_err = zero_gather(fd, true, &ev);
+	if (zp.huge_err == 0)
+		zp.huge_err = ml__zero_decide(&ev, true, &zp.huge_zero);
 	close(fd);
+}
+
+void ml__zero_set(int err, uint64_t zero, int huge_err, uint64_t huge_zero)
+{
+	pthread_once(&zp.once, zero_probe);
+	zp.err = err;
+	zp.zero = err == 0 ? zero : 0;
+	zp.huge_err = huge_err;
+	zp.huge_zero = huge_err == 0 ? huge_zero : 0;
 }
 
 int ml_pagemap_zero_pfn(uint64_t *ret)
@@ -166,10 +230,8 @@ int ml_pagemap_huge_zero_pfn(uint64_t *ret)
 	if (!ret)
 		return -EINVAL;
 	pthread_once(&zp.once, zero_probe);
-	if (zp.err < 0)
-		return zp.err;
-	if (!zp.huge_zero)
-		return -ENOENT;
+	if (zp.huge_err < 0)
+		return zp.huge_err;
 	*ret = zp.huge_zero;
 	return 0;
 }
@@ -177,9 +239,28 @@ int ml_pagemap_huge_zero_pfn(uint64_t *ret)
 bool ml_pagemap_pfn_is_zero(uint64_t pfn)
 {
 	pthread_once(&zp.once, zero_probe);
-	if (zp.err < 0 || !pfn)
+	if (!pfn)
 		return false;
-	return pfn == zp.zero || (zp.huge_zero && pfn >= zp.huge_zero && pfn < zp.huge_zero + ML_HPAGE_PAGES);
+	return (zp.err == 0 && pfn == zp.zero) ||
+	       (zp.huge_err == 0 && pfn >= zp.huge_zero && pfn < zp.huge_zero + ML_HPAGE_PAGES);
+}
+
+/*
+ * Which zero-page categories plain entries can be classified into: PFNZERO needs both
+ * zero pages known (by PFN, or known not to exist), HUGE the huge zero page known (a
+ * PMD-mapped huge zero page otherwise looks like a THP).
+ */
+uint64_t ml__zero_categories(bool pfn_visible)
+{
+	pthread_once(&zp.once, zero_probe);
+	bool four = zp.err == -EOPNOTSUPP || (pfn_visible && zp.err == 0);
+	bool huge = zp.huge_err == -ENOENT || (pfn_visible && zp.huge_err == 0);
+	uint64_t c = 0;
+	if (four && huge)
+		c |= ML_PAGE_PFNZERO;
+	if (pfn_visible && huge)
+		c |= ML_PAGE_HUGE;
+	return c;
 }
 
 /* ---- open, read ---- */
@@ -409,11 +490,8 @@ uint64_t ml_pagemap_scan_categories(const ml_pagemap *pm, bool emulated)
 		return 0;
 	if (!emulated)
 		return pm->has_scan ? pm->scan_cats & ML_PAGE_ALL_KNOWN : 0;
-	uint64_t c = ML_PAGE_FILE | ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_SOFT_DIRTY | ML_PAGE_GUARD;
-	uint64_t z;
-	if (pm->pfn_visible && ml_pagemap_zero_pfn(&z) == 0)
-		c |= ML_PAGE_PFNZERO | ML_PAGE_HUGE;
-	return c;
+	return ML_PAGE_FILE | ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_SOFT_DIRTY | ML_PAGE_GUARD |
+	       ml__zero_categories(pm->pfn_visible);
 }
 
 static ssize_t scan_kernel(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *vec, size_t n,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal/internal.h"
+#include "internal/page_internal.h"
 #include "wss_priv.h"
 #include <memlens/clear_refs.h>
 #include <memlens/idle.h>
@@ -176,10 +177,13 @@ int ml_wss_probe(ml_wss_backend b, const ml_proc *p, ml_wss_probe_info *ret)
 		}
 		uint64_t z;
 		int pr = ml_pagemap_zero_pfn(&z);
-		if (pr < 0) {
-			r.status = pr == -EPERM ? -EACCES : pr;
-			r.reason = pr == -EPERM ? "pagemap shows no PFNs: needs CAP_SYS_ADMIN"
-						: "cannot read this process's pagemap";
+		if (!ml__pfns_visible()) {
+			r.status = -EACCES;
+			r.reason = "pagemap shows no PFNs: needs CAP_SYS_ADMIN";
+		} else if (pr < 0 && pr != -EOPNOTSUPP) {
+			/* the zero page must be left out of the marks, so it must be known */
+			r.status = pr;
+			r.reason = "cannot tell the zero page's PFN (kpageflags and the probe disagree)";
 		}
 		break;
 	}
@@ -472,10 +476,12 @@ int ml_wss_start(const ml_proc *p, const ml_wss_opts *o, ml_wss **ret)
 					 : ml_idle_open(&w->idle);
 		/* without PFNs there is nothing to mark */
 		int z = r == 0 ? ml_pagemap_zero_pfn(&w->zero_pfn) : 0;
-		if (z == -EPERM)
+		if (r == 0 && !ml__pfns_visible())
 			r = -EACCES;
-		else if (z < 0)
+		else if (z == -EOPNOTSUPP) /* no zero page to leave out */
 			w->zero_pfn = 0;
+		else if (z < 0)
+			r = z;
 	}
 	if (r == 0)
 		r = do_clear(w);

@@ -91,19 +91,31 @@ ML_API ssize_t ml_pagemap_read(ml_pagemap *pm, uint64_t vaddr, uint64_t *entries
 ML_API bool ml_pagemap_pfn_visible(const ml_pagemap *pm);
 
 /**
- * The PFN of the shared zero page (what a read fault on untouched anonymous memory
- * maps), learned once per calling process by read-faulting one page of its own.
- * x86-64 has exactly one 4 KiB zero page.
- * @return 0 and *ret; -EPERM when PFNs are not visible to this process; -ENOENT.
+ * The PFN of the shared zero page: what a read fault on untouched private anonymous memory
+ * maps, on kernels that have one. Learned once per calling process by read-faulting two
+ * pages of separate mappings of its own: both must show one frame that neither owns
+ * (pagemap bit 56 clear), confirmed by KPF_ZERO_PAGE and a kpagecount other than 1 where
+ * /proc/kpageflags and kpagecount are readable. Never a guess. x86-64 has exactly one
+ * 4 KiB zero page.
+ * @return 0 and *ret;
+ *         -EOPNOTSUPP this kernel maps no shared zero page on read faults: each maps a
+ *         private page (present and exclusive; e.g. booted with pvm_no_zero_page=1), so
+ *         no page of any process is the zero page (told without PFNs too);
+ *         -EPERM PFNs are not visible to this process (needs CAP_SYS_ADMIN) and the pages
+ *         were not private: a zero page is likely but unconfirmed;
+ *         -ENODATA unknown: the evidence disagrees (e.g. one frame without KPF_ZERO_PAGE);
+ *         another -errno when the probe itself could not run (mmap, /proc/self/pagemap).
  */
 ML_API int ml_pagemap_zero_pfn(uint64_t *ret);
 
 /**
  * The first PFN of the huge zero page (512 frames mapped by a read fault on untouched
- * THP-enabled memory), learned with the same probe (the probing process keeps the huge
- * zero page alive, so its PFN is stable for the process's life).
- * @return 0 and *ret; -EPERM PFNs not visible; -ENOENT no huge zero page (THP off,
- *         use_zero_page 0, or the kernel did not map it).
+ * THP-enabled memory), learned and confirmed like ml_pagemap_zero_pfn() with two
+ * MADV_HUGEPAGE areas (the probing process keeps the huge zero page alive, so its PFN is
+ * stable for the process's life).
+ * @return 0 and *ret; -ENOENT no huge zero page (no THP, THP never, use_zero_page 0, or
+ *         a kernel without shared zero pages: the areas got private pages);
+ *         -EPERM PFNs not visible and the areas not private; -ENODATA unknown.
  */
 ML_API int ml_pagemap_huge_zero_pfn(uint64_t *ret);
 

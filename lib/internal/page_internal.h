@@ -41,4 +41,36 @@ size_t ml__vranges_find(const ml_vrange *v, size_t n, uint64_t addr);
  */
 int ml__pagemap_same_mm(ml_pagemap *pm, uint64_t addr);
 
+/* Whether this process sees PFNs in pagemap (CAP_SYS_ADMIN). */
+bool ml__pfns_visible(void);
+
+/*
+ * What a zero-page probe saw: two untouched pages of separate private anonymous mappings
+ * (for the huge probe: two 2 MiB-aligned MADV_HUGEPAGE areas) read-faulted, and examined
+ * while still mapped.
+ */
+typedef struct ml__zero_evidence {
+	uint64_t e[2];      /* pagemap entries of the two read-faulted pages */
+	uint64_t e_next[2]; /* huge probe only: the entry of the page after each */
+	int64_t kflags[2];  /* /proc/kpageflags of their PFNs; -1 unreadable */
+	int64_t kcount[2];  /* /proc/kpagecount of their PFNs; -1 unreadable */
+} ml__zero_evidence;
+
+/*
+ * The decision on that evidence (pure): 0 and *ret the shared zero page's PFN (for
+ * @huge, the first of 512); the kernel maps no shared page on read faults: -EOPNOTSUPP
+ * (-ENOENT for @huge, which also covers "not PMD-mapped"); -EPERM PFNs hidden and the
+ * pages not private; -ENODATA the evidence does not agree (cannot tell).
+ */
+int ml__zero_decide(const ml__zero_evidence *ev, bool huge, uint64_t *ret);
+
+/*
+ * Replaces this process's probe result (errors as ml_pagemap_zero_pfn() and
+ * ml_pagemap_huge_zero_pfn() return them), so that tests run the other kernel's side.
+ */
+void ml__zero_set(int err, uint64_t zero, int huge_err, uint64_t huge_zero);
+
+/* The categories of ML_PAGE_PFNZERO and ML_PAGE_HUGE that plain entries can be classified into. */
+uint64_t ml__zero_categories(bool pfn_visible);
+
 #endif

@@ -15,7 +15,7 @@ kv() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" <<<"$reply"; }
 cmd anon 16 || fail anon; A=$(kv addr)
 cmd write "$A" 4 || fail write
 cmd readf "$(printf '0x%x' $((A + 4 * 4096)))" 4 || fail readf
-cmd thp || fail thp
+cmd thp || fail thp; T=$(kv addr)
 cmd shared 8 || fail shared
 cmd protnone 3 || fail protnone
 cmd file "$tmp/f" 64 || fail file
@@ -54,16 +54,34 @@ assert t["present"] == sum(m["present"] for m in d["mappings"])
 EOF
 
 # the known regions, as the child made them
-python3 - "$tmp/j" "$A" <<'EOF' || fail "known page states"
-import json, sys
-d = json.load(open(sys.argv[1])); a = int(sys.argv[2], 16)
+# What the kernel mapped on the read faults, from the child's own pagemap entries (the
+# exclusive bit 56 is shown without privileges): the shared zero page, or on a kernel
+# without one (pvm_no_zero_page=1) a private page that is data like any other.
+python3 - "$tmp/j" "$A" "$PID" "$T" <<'EOF' || fail "known page states"
+import json, struct, sys
+d = json.load(open(sys.argv[1])); a = int(sys.argv[2], 16); t = int(sys.argv[4], 16)
+with open("/proc/%s/pagemap" % sys.argv[3], "rb") as f:
+    def entry(addr):
+        f.seek(addr // 4096 * 8); return struct.unpack("<Q", f.read(8))[0]
+    e, he = entry(a + 4 * 4096), entry(t + (2 << 20))
+zero_on = not (e >> 56) & 1
 m = [m for m in d["mappings"] if int(m["start"], 16) <= a < int(m["end"], 16)][0]
 assert m["present"] >= 8 * 4096, m
-if d["pfn_visible"]:
+if not zero_on:
+    assert m["zero"] == 0, m
+elif d["pfn_visible"] or d["method"] == "PAGEMAP_SCAN":
     assert m["zero"] >= 4 * 4096, m
-    thp = [m for m in d["mappings"] if m["thp"] >= 2 << 20]
-    assert thp, "no THP mapping seen"
-    assert thp[0]["zero"] == 2 << 20, thp[0]   # the read-faulted half: huge zero page
+thp = [m for m in d["mappings"] if int(m["start"], 16) <= t < int(m["end"], 16)][0]
+try:
+    thp_mode = open("/sys/kernel/mm/transparent_hugepage/enabled").read().split("[")[1].split("]")[0]
+except (OSError, IndexError):
+    thp_mode = "never"
+if thp_mode != "never" and d["pfn_visible"]:
+    assert thp["thp"] >= 2 << 20, ("no THP mapping seen with THP %s" % thp_mode, thp)
+huge_zero = (he >> 63) & 1 and not (he >> 56) & 1 and (he >> 61) & 1
+if thp["thp"] >= 2 << 20 and (d["pfn_visible"] or d["method"] == "PAGEMAP_SCAN"):
+    # the read-faulted half: the huge zero page where the kernel mapped it, else data
+    assert thp["zero"] == (2 << 20 if huge_zero else 0), (thp, hex(he))
 shared = [m for m in d["mappings"] if m["kind"] == "shmem" and m["present"] == 8 * 4096]
 assert shared and shared[0]["file"] == 8 * 4096, shared
 EOF

@@ -45,7 +45,7 @@ START_TEST(thp_counts_whole_huge_pages)
 END_TEST
 
 /*
- * Documents why the flush exists. clear_refs 1 clears the accessed bits but leaves the
+ * Documents why the flush exists, and asserts that with it nothing is missed. clear_refs 1 clears the accessed bits but leaves the
  * TLB entries that were made while they were set; the CPU does not set the bit again
  * when it uses such an entry. A child sweeping its huge pages continuously keeps those
  * entries hot, so without the flush most of its working set is missed; with it, none.
@@ -90,8 +90,15 @@ START_TEST(without_flush_accesses_are_missed)
 	       "%d windows (worst window %llu); with it %llu\n", (unsigned long long)NH,
 	       (unsigned long long)(missed_total / HPG), (unsigned long long)(NH * (uint64_t)run), run,
 	       (unsigned long long)(missed_max / HPG), (unsigned long long)(missed_flush / HPG));
-	ck_assert_uint_gt(missed_total, 0);
+	/* the product's claim: with the flush nothing is missed */
 	ck_assert_uint_eq(missed_flush, 0);
+	/* Whether the TLB loses accessed bits without it depends on the machine (CPU, how
+	 * often the sweeper migrates, the hypervisor), not on memlens: nothing to compare. */
+	if (missed_total == 0) {
+		cal_free(&k);
+		mlt_skip("without the flush nothing was missed in %d windows on this machine: the undercount "
+			 "the flush prevents did not occur here (with the flush: 0 missed, as asserted)", run);
+	}
 	cal_free(&k);
 }
 END_TEST

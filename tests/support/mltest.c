@@ -174,6 +174,21 @@ size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages)
 	return count;
 }
 
+bool mlt_zero_page_mapped(pid_t pid, uint64_t addr)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	uint64_t e = 0;
+	ck_assert_int_eq(pread(fd, &e, 8, (off_t)(addr / 4096 * 8)), 8);
+	close(fd);
+	ck_assert_msg(e >> 63, "the read-faulted page at 0x%llx is not present", (unsigned long long)addr);
+	/* the zero page is never the process's own (bit 56) and not a file page (bit 61) */
+	bool exclusive = (e >> 56) & 1, file = (e >> 61) & 1;
+	return !exclusive && !file;
+}
+
 bool mlt_find_mapping(pid_t pid, const char *name, uint64_t *start, uint64_t *end)
 {
 	char path[64], line[4096];

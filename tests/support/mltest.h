@@ -61,6 +61,13 @@ size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages);
 void mlt_wait_idle(pid_t pid);
 /* The byte the ml_pages child writes at address @x (its "write" command): never 0. */
 unsigned char mlt_page_pattern(uint64_t x);
+/*
+ * Whether the page at @addr of @pid, which the child read-faulted while untouched (private
+ * anonymous memory), is the shared zero page (true), or a private page of its own (false:
+ * a kernel without a shared zero page, e.g. pvm_no_zero_page=1): the truth a test asserts
+ * against, told by pagemap's exclusive bit, so without PFNs too. Fails if not present.
+ */
+bool mlt_zero_page_mapped(pid_t pid, uint64_t addr);
 /* [start, end) of the first mapping of @pid whose maps line contains @name (from /proc text). */
 bool mlt_find_mapping(pid_t pid, const char *name, uint64_t *start, uint64_t *end);
 /* Waits for the child to exit (reaps it) and returns its wait status. */
