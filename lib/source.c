@@ -68,6 +68,21 @@ ssize_t ml_source_read(const ml_source *s, uint64_t addr, void *buf, size_t len,
 	return s->ops->read(s->impl, addr, buf, len, flags);
 }
 
+int ml_source_damage(const ml_source *s, uint64_t addr, uint64_t *ret_start, uint64_t *ret_end)
+{
+	if (!s || !ret_start || !ret_end)
+		return -EINVAL;
+	if (!s->ops->damage)
+		return -EOPNOTSUPP;
+	uint64_t lo, hi;
+	int r = s->ops->damage(s->impl, addr, &lo, &hi);
+	if (r < 0)
+		return r;
+	*ret_start = lo;
+	*ret_end = hi;
+	return 0;
+}
+
 const char *ml_source_error(const ml_source *s)
 {
 	if (!s || !s->ops->error)

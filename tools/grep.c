@@ -273,13 +273,16 @@ typedef struct stats {
 	uint64_t regions;
 } stats;
 
-static const char *const err_reason[8] = { "unreadable", "vanished", "denied", "other" };
+#define ERR_REASONS 5
+#define ERR_DAMAGED 4
+static const char *const err_reason[8] = { "unreadable", "vanished", "denied", "other", "damaged" };
 static int err_slot(int err)
 {
 	switch (-err) {
 	case EIO: return 0;
 	case EFAULT: case ESRCH: case ENOENT: return 1;
 	case EACCES: case EPERM: return 2;
+	case EBADMSG: return ERR_DAMAGED;
 	default: return 3;
 	}
 }
@@ -726,6 +729,7 @@ typedef struct worker {
 	size_t nruns, capruns;
 	stats st;
 	int err;
+	uint64_t fail_addr;     /* where the last failed read of fill() started */
 } worker;
 
 static void note_err(worker *w, int err, uint64_t bytes)
@@ -788,8 +792,10 @@ static int fill(worker *w, size_t r0, size_t r1, uint64_t x, uint64_t y, uint8_t
 			while (got < want) {
 				ssize_t n = src_read(w->s, w->via, x + got, dst + got, want - got,
 						     r->kind == ML_RUN_DATA);
-				if (n <= 0)
+				if (n <= 0) {
+					w->fail_addr = x + got;
 					return n < 0 ? (int)n : -EIO;
+				}
 				got += (size_t)n;
 			}
 		}
@@ -825,13 +831,17 @@ static int emit_hits(worker *w, unit *u, const region *r, const gp_hit *hits, si
 	return 0;
 }
 
-/* Searches one segment (readable runs r0..r1, contiguous) of unit u. */
-static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r1)
+/* Searches [ss, se) of one segment (readable runs r0..r1, contiguous) of unit u, reporting
+ * hits from @from on. *@resume gets the first address whose hits were not reported yet. */
+static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r1, uint64_t ss, uint64_t se,
+			uint64_t from, uint64_t *resume)
 {
 	src *s = w->s;
 	size_t O = gp_set_overlap(s->set), M = gp_set_margin(s->set);
-	uint64_t ss = w->runs[r0].start, se = w->runs[r1 - 1].end;
 	uint64_t rlo = ss > u->a ? ss : u->a, rend = se < u->b ? se : u->b;
+	if (rlo < from)
+		rlo = from;
+	*resume = rlo;
 	if (rlo >= rend)
 		return 0;
 	gp_scratch_reset(w->sc);
@@ -840,6 +850,7 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 	uint64_t bs = scan_lo - ss > O ? scan_lo - O : ss;
 	uint64_t have_lo = 0, have_hi = 0; /* bytes in w->buf now */
 	while (rlo < rend && !atomic_load(&s->stop)) {
+		*resume = rlo;
 		uint64_t hi = rend - rlo > WINDOW ? rlo + WINDOW : rend;
 		uint64_t be = se - hi > O + M ? hi + O + M : se;
 		/* keep what overlaps, read the rest */
@@ -879,6 +890,55 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 	return 0;
 }
 
+/* Damaged stored data [bl, bh) (a snapshot chunk, an export's member) met by unit u: the
+ * part inside the unit is counted as not searched, and the unit holding its start names it. */
+static void note_damage(worker *w, unit *u, const region *r, uint64_t bl, uint64_t bh)
+{
+	src *s = w->s;
+	uint64_t a = bl > u->a ? bl : u->a, b = bh < u->b ? bh : u->b;
+	if (a < b)
+		w->st.err_bytes[ERR_DAMAGED] += b - a;
+	if (!w->err)
+		w->err = -EBADMSG;
+	uint64_t first = bl > r->lo ? bl : r->lo;
+	if (first >= u->a && first < u->b) {
+		const char *why = ml_source_error(w->via);
+		pthread_mutex_lock(&s->mu);
+		fprintf(stderr, "memlens grep: %s: 0x%" PRIx64 "-0x%" PRIx64 " not searched: damaged data%s%s\n",
+			s->label, bl, bh, *why ? ": " : "", why);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/*
+ * Searches [ss, se) of a segment, reporting hits from @from on. A read that meets damaged
+ * stored data skips exactly the damaged range (the source says which): what lies before it
+ * is searched up to it, what lies after it from its end, as if it were a hole.
+ */
+static int scan_range(worker *w, unit *u, const region *r, size_t r0, size_t r1, uint64_t ss, uint64_t se,
+		      uint64_t from)
+{
+	while (ss < se) {
+		uint64_t resume = from, bl, bh, at;
+		int e = scan_segment(w, u, r, r0, r1, ss, se, from, &resume);
+		if (e != -EBADMSG || !w->s->s)
+			return e;
+		at = w->fail_addr;
+		if (at < ss || at >= se || ml_source_damage(w->via, at, &bl, &bh) < 0 || bl > at || bh <= at)
+			return e; /* no known extent: the rest of the segment is lost */
+		note_damage(w, u, r, bl, bh);
+		if (bl > ss && resume < bl) {
+			e = scan_range(w, u, r, r0, r1, ss, bl, resume);
+			if (e)
+				return e;
+		}
+		if (bh <= ss)
+			return e;
+		ss = from = bh;
+	}
+	return 0;
+}
+
 static void scan_unit(worker *w, unit *u)
 {
 	src *s = w->s;
@@ -908,7 +968,7 @@ static void scan_unit(worker *w, unit *u)
 		size_t j = i + 1;
 		while (j < w->nruns && readable(s, w->runs[j].kind) && w->runs[j].start == w->runs[j - 1].end)
 			j++;
-		e = scan_segment(w, u, r, i, j);
+		e = scan_range(w, u, r, i, j, w->runs[i].start, w->runs[j - 1].end, 0);
 		if (e > 0)
 			break;
 		if (e < 0) {
@@ -1149,7 +1209,7 @@ static void print_summary(src *s, double secs)
 		ml_json_obj_end(&j);
 		ml_json_key(&j, "bytes_failed");
 		ml_json_obj_begin(&j);
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < ERR_REASONS; k++)
 			ML_JSON_KU64(&j, err_reason[k], s->st.err_bytes[k]);
 		ml_json_obj_end(&j);
 		ML_JSON_KBOOL(&j, "exited", atomic_load(&s->gone));
@@ -1175,9 +1235,16 @@ static void print_summary(src *s, double secs)
 		printf("%s\n", s->label);
 	if (atomic_load(&s->gone))
 		fprintf(stderr, "memlens grep: %s: the process exited during the scan: partial result\n", s->label);
-	else if (err_total && !o->quiet)
-		fprintf(stderr, "memlens grep: %s: partial scan: %" PRIu64 " bytes could not be read (%s)\n",
-			s->label, err_total, ml_strerror(s->first_err));
+	else if (err_total && !o->quiet) {
+		fprintf(stderr, "memlens grep: %s: partial scan: %" PRIu64 " bytes not searched (", s->label, err_total);
+		const char *sep = "";
+		for (int k = 0; k < ERR_REASONS; k++)
+			if (s->st.err_bytes[k]) {
+				fprintf(stderr, "%s%" PRIu64 " %s", sep, s->st.err_bytes[k], err_reason[k]);
+				sep = ", ";
+			}
+		fprintf(stderr, "; first error: %s)\n", ml_strerror(s->first_err));
+	}
 	if (o->stats) {
 		char b1[32];
 		fprintf(stderr, "memlens grep: %s: %zu regions, %s scanned in %.3f s (%s engine)", s->label,
@@ -1185,14 +1252,16 @@ static void print_summary(src *s, double secs)
 		for (int k = 1; k < ML_RUN_KIND_COUNT; k++)
 			if (s->st.skipped[k])
 				fprintf(stderr, ", %s %s", ml_cli_fmt_size(b1, s->st.skipped[k], true), run_kind_name[k]);
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < ERR_REASONS; k++)
 			if (s->st.err_bytes[k])
 				fprintf(stderr, ", %s %s", ml_cli_fmt_size(b1, s->st.err_bytes[k], true), err_reason[k]);
 		fputc('\n', stderr);
 	}
 }
 
-/* Searches one source; returns 0 matched, 1 no match, 2 error. */
+/* Searches one source; returns 0 matched, 1 no match, 2 error, GREP_DAMAGED damaged stored
+ * data was skipped (a partial result: exit 1 whether or not something matched). */
+#define GREP_DAMAGED 3
 static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, bool quiet_errors,
 		       atomic_bool *global_stop)
 {
@@ -1266,8 +1335,11 @@ static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_
 	print_summary(s, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (s->printed && o->quiet)
 		atomic_store(global_stop, true);
-	/* a scan that read nothing because of an error is an error, not "no match" */
-	if (s->printed)
+	/* a scan that read nothing because of an error is an error, not "no match"; damaged
+	 * stored data makes the result partial even where something matched */
+	if (s->st.err_bytes[ERR_DAMAGED] && !(s->printed && o->quiet))
+		rc = GREP_DAMAGED;
+	else if (s->printed)
 		rc = ML_EXIT_OK;
 	else if (s->first_err && !s->st.scanned && s->first_err != -ESRCH)
 		rc = ML_EXIT_ERROR;
@@ -1408,18 +1480,20 @@ int cmd_grep(int argc, char **argv)
 			goto out;
 		}
 	}
-	bool matched = false, error = false, usage = false;
+	bool matched = false, error = false, usage = false, damaged = false;
 	atomic_bool stop = false;
 	for (int i = ai; i < argc && !atomic_load(&stop); i++) {
 		int x = grep_source(&o, set, argv[i], 0, false, &stop);
 		matched |= x == ML_EXIT_OK;
 		error |= x == ML_EXIT_ERROR;
 		usage |= x == ML_EXIT_USAGE;
+		damaged |= x == GREP_DAMAGED;
 	}
 	for (size_t i = 0; i < o.npids && !atomic_load(&stop); i++) {
 		int x = grep_source(&o, set, NULL, o.pids[i], false, &stop);
 		matched |= x == ML_EXIT_OK;
 		error |= x == ML_EXIT_ERROR;
+		damaged |= x == GREP_DAMAGED;
 	}
 	if (o.all) {
 		DIR *d = opendir("/proc");
@@ -1464,6 +1538,8 @@ int cmd_grep(int argc, char **argv)
 		rc = ML_EXIT_USAGE;
 	else if (error && !(o.quiet && matched))
 		rc = ML_EXIT_ERROR;
+	else if (damaged)
+		rc = ML_EXIT_PARTIAL;
 	else
 		rc = matched ? ML_EXIT_OK : ML_EXIT_PARTIAL;
 out:

@@ -175,8 +175,9 @@ int cmd_read(int argc, char **argv)
 		}
 		pos += (uint64_t)n;
 		if ((size_t)n < want) {
-			err = -EIO; /* a short read: the next byte is unreadable or unmapped */
-			ml_source_read(s, pos, buf, 1, 0) == -EFAULT ? (void)(err = -EFAULT) : (void)0;
+			/* a short read: why the next byte cannot be read (unmapped, unreadable, damaged) */
+			ssize_t why = ml_source_read(s, pos, buf, 1, 0);
+			err = why == -EFAULT || why == -EBADMSG || why == -ESRCH ? (int)why : -EIO;
 			break;
 		}
 	}
@@ -194,10 +195,22 @@ int cmd_read(int argc, char **argv)
 		printf("%016llx\n", (unsigned long long)pos);
 	}
 	fflush(stdout);
-	if (err == -ESRCH || (err && pos == addr)) {
+	const char *detail = err == -EBADMSG ? ml_source_error(s) : "";
+	if (err && pos == addr) {
 		char what[96];
 		snprintf(what, sizeof(what), "cannot read memory at 0x%llx", (unsigned long long)pos);
-		rc = is_pid ? ml_cli_pid_error(pid, what, err) : ml_cli_file_error(spec, what, err);
+		if (*detail)
+			ml_cli_warn("%s: %s: %s", spec, what, detail);
+		rc = *detail ? ML_EXIT_ERROR
+		     : is_pid ? ml_cli_pid_error(pid, what, err) : ml_cli_file_error(spec, what, err);
+	} else if (err == -ESRCH) {
+		ml_cli_warn("pid %d: the process exited after %llu bytes, at 0x%llx: partial result", (int)pid,
+			    (unsigned long long)(pos - addr), (unsigned long long)pos);
+		rc = ML_EXIT_PARTIAL;
+	} else if (err == -EBADMSG) {
+		ml_cli_warn("%s: stopped at 0x%llx after %llu bytes: corrupt data: %s", spec, (unsigned long long)pos,
+			    (unsigned long long)(pos - addr), *detail ? detail : ml_strerror(err));
+		rc = ML_EXIT_PARTIAL;
 	} else if (err) {
 		ml_cli_warn("%s: stopped at 0x%llx after %llu bytes: %s", spec, (unsigned long long)pos,
 			    (unsigned long long)(pos - addr), ml_strerror(err));

@@ -411,9 +411,10 @@ ML_API int ml_snapshot_stats_get(const ml_snapshot *s, size_t vma_index, ml_snap
  * Reads captured memory [addr, addr+len) into @buf, inflating only the chunks needed
  * (a few recently inflated chunks are cached). Zero, unpopulated and excluded ranges read
  * as zeros. Every inflate is checked against the chunk's CRC.
- * @return bytes read (< len when the range runs into an unmapped or unreadable range: the
- *         readable prefix); -EFAULT @addr not in a mapping; -EIO @addr unreadable;
- *         -EBADMSG a chunk is corrupt (ml_snapshot_error() names it); -EIO/-ENOMEM.
+ * @return bytes read (< len when the range runs into an unmapped or unreadable range, or
+ *         into a corrupt chunk: the readable prefix); -EFAULT @addr not in a mapping; -EIO
+ *         @addr unreadable; -EBADMSG the chunk holding @addr is corrupt
+ *         (ml_snapshot_error() names it); -EIO/-ENOMEM.
  */
 ML_API ssize_t ml_snapshot_read(const ml_snapshot *s, uint64_t addr, void *buf, size_t len);
 

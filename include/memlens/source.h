@@ -109,11 +109,23 @@ ML_API ssize_t ml_source_runs(const ml_source *s, uint64_t start, uint64_t end, 
  * read, unpopulated and zero pages are filled with zeros without being faulted in, and
  * swapped pages are not read (filled with zeros) unless @ML_READ_SWAPPED is given
  * (@flags: ML_READ_*).
- * @return bytes read (< len when the range runs into an unmapped or unreadable page: the
- *         readable prefix); -EIO if the first page is unreadable; -EFAULT if @addr is not
- *         mapped; -ESRCH; -EACCES.
+ * @return bytes read (< len when the range runs into an unmapped or unreadable page, or
+ *         into damaged stored data: the readable prefix); -EIO if the first page is
+ *         unreadable; -EFAULT if @addr is not mapped; -EBADMSG (a snapshot) the stored
+ *         data holding @addr is corrupt (ml_source_error() names it,
+ *         ml_source_damage() gives its range); -ESRCH; -EACCES.
  */
 ML_API ssize_t ml_source_read(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags);
+
+/**
+ * After a read at @addr failed with -EBADMSG: the damaged range holding @addr,
+ * [*ret_start, *ret_end), so that a caller can skip exactly it: a snapshot's chunk, or the
+ * addresses of a gzip export's member (within the mapping holding @addr). Reads outside it
+ * are not affected by it. The stored data is decoded again to confirm the damage.
+ * @return 0; -ENOENT nothing stored at @addr is damaged; -EOPNOTSUPP a live process;
+ *         -EINVAL; -ENOMEM; -EIO.
+ */
+ML_API int ml_source_damage(const ml_source *s, uint64_t addr, uint64_t *ret_start, uint64_t *ret_end);
 
 /** A human-readable description of the last error of this source (e.g. which snapshot chunk is corrupt), or "". */
 ML_API const char *ml_source_error(const ml_source *s);

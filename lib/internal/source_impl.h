@@ -13,6 +13,8 @@ typedef struct ml_source_ops {
 			ml_run *vec, size_t n, uint64_t *next);
 	ssize_t (*read)(const void *impl, uint64_t addr, void *buf, size_t len, unsigned flags);
 	const char *(*error)(const void *impl);
+	/* the damaged range holding @addr (NULL: the backend stores nothing that can be damaged) */
+	int (*damage)(const void *impl, uint64_t addr, uint64_t *ret_lo, uint64_t *ret_hi);
 } ml_source_ops;
 
 /* Wraps a backend into a source (takes ownership of @impl, freeing it on failure). */

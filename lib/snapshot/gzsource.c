@@ -143,15 +143,9 @@ static int member_inflate(const gz_src *g, size_t k, uint64_t skip, uint8_t *out
 	return r;
 }
 
-/* Reads [off, off+n) of the expanded core, inflating only the members covering it. */
-static int core_read(const gz_src *g, uint64_t off, void *buf, size_t n)
+/* The member holding core offset @off (< usize). */
+static size_t member_at(const gz_src *g, uint64_t off)
 {
-	gz_src *w = (gz_src *)g;
-	if (off > g->usize || n > g->usize - off) {
-		gerr(g, "expanded core offset %llu+%zu is past its end (%llu bytes)", (unsigned long long)off, n,
-		     (unsigned long long)g->usize);
-		return -EBADMSG;
-	}
 	size_t lo = 0, hi = g->nm;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -160,7 +154,22 @@ static int core_read(const gz_src *g, uint64_t off, void *buf, size_t n)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* Reads [off, off+n) of the expanded core, inflating only the members covering it;
+ * *@ret_done gets the bytes read before a failing member. */
+static int core_read_part(const gz_src *g, uint64_t off, void *buf, size_t n, size_t *ret_done)
+{
+	gz_src *w = (gz_src *)g;
+	if (off > g->usize || n > g->usize - off) {
+		gerr(g, "expanded core offset %llu+%zu is past its end (%llu bytes)", (unsigned long long)off, n,
+		     (unsigned long long)g->usize);
+		return -EBADMSG;
+	}
+	size_t lo = member_at(g, off);
 	uint8_t *out = buf;
+	*ret_done = 0;
 	for (size_t k = lo; n; k++) {
 		const gz_member *m = &g->m[k];
 		uint64_t in = off - m->ustart;
@@ -198,8 +207,15 @@ static int core_read(const gz_src *g, uint64_t off, void *buf, size_t n)
 		out += t;
 		off += t;
 		n -= t;
+		*ret_done += t;
 	}
 	return 0;
+}
+
+static int core_read(const gz_src *g, uint64_t off, void *buf, size_t n)
+{
+	size_t done;
+	return core_read_part(g, off, buf, n, &done);
 }
 
 /* Steps through the member headers: every one must be the exporter's, sizes consistent. */
@@ -562,7 +578,10 @@ static ssize_t gs_read(const void *impl, uint64_t addr, void *buf, size_t len, u
 		size_t t = (size_t)ML_MIN((uint64_t)(len - done), l->memsz - in);
 		size_t d = in < l->filesz ? (size_t)ML_MIN((uint64_t)t, l->filesz - in) : 0;
 		if (d) {
-			int r = core_read(g, l->offset + in, out + done, d);
+			size_t got;
+			int r = core_read_part(g, l->offset + in, out + done, d, &got);
+			if (r < 0 && r == -EBADMSG && done + got)
+				return (ssize_t)(done + got); /* the good prefix; the next read names the member */
 			if (r < 0)
 				return r;
 		}
@@ -577,6 +596,27 @@ static ssize_t gs_read(const void *impl, uint64_t addr, void *buf, size_t len, u
 	return (ssize_t)done;
 }
 
+static int gs_damage(const void *impl, uint64_t addr, uint64_t *ret_lo, uint64_t *ret_hi)
+{
+	const gz_src *g = impl;
+	size_t i = load_after(g, addr);
+	if (i >= g->nld || g->ld[i].vaddr > addr || addr - g->ld[i].vaddr >= g->ld[i].filesz)
+		return -ENOENT;
+	const gz_load *l = &g->ld[i];
+	size_t k = member_at(g, l->offset + (addr - l->vaddr));
+	int r = member_inflate(g, k, 0, NULL, 0);
+	if (r == 0)
+		return -ENOENT;
+	if (r != -EBADMSG)
+		return r;
+	/* the member's bytes of this load's data, as addresses */
+	uint64_t ms = g->m[k].ustart, me = ms + g->m[k].usize;
+	uint64_t ds = ML_MAX(ms, l->offset), de = ML_MIN(me, l->offset + l->filesz);
+	*ret_lo = l->vaddr + (ds - l->offset);
+	*ret_hi = l->vaddr + (de - l->offset);
+	return 0;
+}
+
 static const char *gs_error(const void *impl) { return tls_owner == impl ? tls_err : ""; }
 
 static const ml_source_ops gz_ops = {
@@ -587,6 +627,7 @@ static const ml_source_ops gz_ops = {
 	.runs = gs_runs,
 	.read = gs_read,
 	.error = gs_error,
+	.damage = gs_damage,
 };
 
 int snap_gz_source_open_fd(int fd, ml_source **ret, char **ret_msg)

@@ -832,6 +832,8 @@ ssize_t ml_snapshot_read(const ml_snapshot *s, uint64_t addr, void *buf, size_t 
 		}
 		if (e->kind == SK_DATA) {
 			int r = chunk_copy(s, i, off, out + done, n);
+			if (r < 0 && done && r == -EBADMSG)
+				break; /* the good prefix; the next read names the chunk */
 			if (r < 0)
 				return r;
 		} else {
@@ -845,6 +847,31 @@ ssize_t ml_snapshot_read(const ml_snapshot *s, uint64_t addr, void *buf, size_t 
 			break;
 	}
 	return (ssize_t)done;
+}
+
+int snap_reader_damage(const ml_snapshot *s, uint64_t addr, uint64_t *ret_lo, uint64_t *ret_hi)
+{
+	size_t i = lower_entry(s, addr);
+	if (i >= s->nent || s->ent[i].addr > addr || s->ent[i].kind != SK_DATA)
+		return -ENOENT;
+	uint8_t *out = malloc(s->chunk_size), *scratch = malloc(s->chunk_size);
+	if (!out || !scratch) {
+		free(out);
+		free(scratch);
+		return -ENOMEM;
+	}
+	char err[256];
+	int r = snap_chunk_load(&s->core, i, out, scratch, false, err, sizeof(err));
+	free(out);
+	free(scratch);
+	if (r == 0)
+		return -ENOENT;
+	if (r != -EBADMSG)
+		return r;
+	serr(s, "%s", err);
+	*ret_lo = s->ent[i].addr;
+	*ret_hi = s->ent[i].addr + s->ent[i].len;
+	return 0;
 }
 
 ssize_t ml_snapshot_runs(const ml_snapshot *s, uint64_t start, uint64_t end, unsigned flags,

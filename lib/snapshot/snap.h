@@ -128,6 +128,9 @@ int snap_expand(const snap_core *c, snap_sink *k, char *err, size_t errlen);
 /* The reader's core model, and setting its (per-thread) error message. */
 const snap_core *snap_reader_core(const ml_snapshot *s);
 void snap_reader_set_error(const ml_snapshot *s, const char *msg);
+/* The corrupt chunk holding @addr (its whole range), checked by decoding it. -ENOENT when
+ * the entry there is not a data chunk or decodes fine. */
+int snap_reader_damage(const ml_snapshot *s, uint64_t addr, uint64_t *ret_lo, uint64_t *ret_hi);
 
 /* ---- JSON manifest ---- */
 

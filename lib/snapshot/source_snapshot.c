@@ -90,6 +90,11 @@ static ssize_t ss_read(const void *impl, uint64_t addr, void *buf, size_t len, u
 	return ml_snapshot_read(((const snap_src *)impl)->s, addr, buf, len);
 }
 
+static int ss_damage(const void *impl, uint64_t addr, uint64_t *ret_lo, uint64_t *ret_hi)
+{
+	return snap_reader_damage(((const snap_src *)impl)->s, addr, ret_lo, ret_hi);
+}
+
 static const char *ss_error(const void *impl) { return ml_snapshot_error(((const snap_src *)impl)->s); }
 
 static const ml_source_ops snapshot_ops = {
@@ -100,6 +105,7 @@ static const ml_source_ops snapshot_ops = {
 	.runs = ss_runs,
 	.read = ss_read,
 	.error = ss_error,
+	.damage = ss_damage,
 };
 
 int ml__snapshot_source_open(const char *path, ml_source **ret, char **err_msg)

@@ -147,8 +147,10 @@ bad=0
 for r in $ranges; do
 	"$MEMLENS" read --raw "$T/bad.gz" "$r" >/dev/null 2>"$T/err"
 	rc=$?
-	[ $rc = 0 ] || [ $rc = 2 ] || fail "read of a damaged export: exit $rc"
-	[ $rc = 2 ] && bad=$((bad + 1))
+	# 1: the good prefix, then the damaged member is named
+	[ $rc = 0 ] || [ $rc = 2 ] || { [ $rc = 1 ] && grep -q 'corrupt data: gzip member' "$T/err"; } \
+		|| fail "read of a damaged export: exit $rc: $(cat "$T/err")"
+	[ $rc != 0 ] && bad=$((bad + 1))
 done
 [ "$bad" -ge 1 ] || fail "a damaged export read without error"
 expect_rc 2 "$MEMLENS" maps "$T/short.gz"

@@ -93,4 +93,20 @@ assert d["schema"] == "memlens.read/1" and d["read"] == 32 and len(d["hex"]) == 
 "$MEMLENS" read "$PID" zz 16 2>/dev/null; [ $? = 64 ] || fail "bad address is not a usage error"
 "$MEMLENS" read "$PID" 2>/dev/null; [ $? = 64 ] || fail "missing argument is not a usage error"
 "$MEMLENS" read 999999999 1000 16 2>/dev/null; [ $? = 2 ] || fail "no such process"
+
+# the target dies after part of the range was printed: exit 1 (partial), as the page says.
+# read writes 1 MiB at a time; the pipe holds it blocked on the first MiB until the
+# child is dead, so exactly that MiB is printed
+mkfifo "$tmp/fifo"
+"$MEMLENS" read --raw "$PID" "$A" 4M >"$tmp/fifo" 2>"$tmp/err" &
+RP=$!
+exec 7<"$tmp/fifo"
+head -c 1 <&7 >/dev/null
+kill -9 "$CH_PID"
+wait "$CH_PID" 2>/dev/null
+cat <&7 >"$tmp/rest"
+exec 7<&-
+wait $RP; rc=$?
+[ $rc = 1 ] || fail "target killed during read: exit $rc: $(cat "$tmp/err")"
+grep -q "pid $PID: the process exited after 1048576 bytes" "$tmp/err" || fail "target killed during read: $(cat "$tmp/err")"
 echo "ok"

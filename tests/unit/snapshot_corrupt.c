@@ -201,6 +201,72 @@ START_TEST(data_corruption_names_the_chunk)
 }
 END_TEST
 
+/* A corrupt chunk in the middle of a mapping: reads give the good prefix before it and
+ * fail at it, and the source names exactly its range so that a scan can skip it. */
+START_TEST(corrupt_chunk_prefix_and_range)
+{
+	sm_model m = { .seed = 3, .n = 1 };
+	m.v = calloc(1, sizeof(*m.v));
+	sm_vma *v = &m.v[0];
+	size_t pages = 64;
+	*v = (sm_vma){ .start = 0x7f0000000000ull, .end = 0x7f0000000000ull + pages * SM_PAGE, .dump = pages * SM_PAGE,
+		       .perms = ML_PERM_READ | ML_PERM_WRITE, .name = "" };
+	v->bytes = malloc(v->dump);
+	v->kind = calloc(pages, 1); /* SMK_RANDOM */
+	uint64_t rs = 77;
+	for (size_t j = 0; j < v->dump; j += 8) {
+		uint64_t x = sm_rand(&rs);
+		memcpy(v->bytes + j, &x, 8);
+	}
+	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 64 << 10, .threads = 1);
+	ck_assert_int_eq(sm_write(&m, path("p.mlcore"), &o, 1), 0);
+	int fd = open(path("p.mlcore"), O_RDWR);
+	struct stat st;
+	fstat(fd, &st);
+	uint8_t *p = malloc((size_t)st.st_size);
+	ck_assert_int_eq(read(fd, p, (size_t)st.st_size), st.st_size);
+	/* damage the stored bytes of the second of the four chunks */
+	segs sg = find_segs(p);
+	const uint8_t *e = p + sg.idx_off + SNAP_IDX_HDR_SIZE + 1 * SNAP_IDX_ENT_SIZE;
+	uint64_t lo = get64(e), len = get64(e + 8);
+	ck_assert_uint_eq(lo, v->start + (64 << 10));
+	ck_assert_uint_eq(len, 64 << 10);
+	p[get64(e + 16) + get32(e + 24) / 2] ^= 0x10;
+	ck_assert_int_eq(pwrite(fd, p, (size_t)st.st_size, 0), st.st_size);
+	close(fd);
+	free(p);
+
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(path("p.mlcore"), &s, NULL), 0);
+	uint8_t *buf = malloc(v->dump);
+	ck_assert_int_eq(ml_snapshot_read(s, v->start + 100, buf, v->dump - 100), (ssize_t)(lo - v->start - 100));
+	ck_assert_int_eq(memcmp(buf, v->bytes + 100, lo - v->start - 100), 0);
+	ck_assert_int_eq(ml_snapshot_read(s, lo, buf, 16), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(ml_snapshot_error(s), "chunk 1 (0x7f0000010000-0x7f0000020000"));
+	ck_assert_int_eq(ml_snapshot_read(s, lo + len, buf, 4096), 4096);
+	ck_assert_int_eq(memcmp(buf, v->bytes + (lo + len - v->start), 4096), 0);
+	ml_snapshot_free(s);
+
+	ml_source *src;
+	ck_assert_int_eq(ml_source_open_file(path("p.mlcore"), &src), 0);
+	uint64_t a = 0, b = 0;
+	ck_assert_int_eq(ml_source_damage(src, lo + 5000, &a, &b), 0);
+	ck_assert_uint_eq(a, lo);
+	ck_assert_uint_eq(b, lo + len);
+	ck_assert_ptr_nonnull(strstr(ml_source_error(src), "chunk 1"));
+	ck_assert_int_eq(ml_source_damage(src, v->start, &a, &b), -ENOENT); /* a good chunk */
+	ck_assert_int_eq(ml_source_damage(src, 0x1000, &a, &b), -ENOENT);   /* unmapped */
+	ck_assert_int_eq(ml_source_read(src, v->start, buf, v->dump, 0), (ssize_t)(lo - v->start));
+	ml_source_free(src);
+	ml_source *self;
+	ck_assert_int_eq(ml_source_open_pid(getpid(), &self), 0);
+	ck_assert_int_eq(ml_source_damage(self, 0x1000, &a, &b), -EOPNOTSUPP);
+	ml_source_free(self);
+	free(buf);
+	sm_free(&m);
+}
+END_TEST
+
 /* Damage to the stored bytes of a compressed chunk of each codec (a flipped bit, a stream
  * cut short and padded with zeros, a broken header): the file opens (data is checked on
  * use), and verify, read and expand all report that chunk, never other bytes. */
@@ -542,6 +608,7 @@ int main(void)
 	tcase_add_test(tc, truncated_anywhere);
 	tcase_add_test(tc, every_flipped_bit_is_caught);
 	tcase_add_test(tc, data_corruption_names_the_chunk);
+	tcase_add_test(tc, corrupt_chunk_prefix_and_range);
 	tcase_add_loop_test(tc, codec_damage_names_the_chunk, 0, (int)(sizeof(dmg_codecs) / sizeof(dmg_codecs[0])));
 	tcase_add_test(tc, crafted_index_entries);
 	tcase_add_test(tc, crafted_notes);

@@ -1,0 +1,89 @@
+#!/bin/bash
+# Damaged snapshots and exports: grep skips exactly the damaged chunk (or gzip member) and
+# names it, read prints the good prefix and names the first bad address; both exit 1.
+set -u
+M=${MEMLENS:?}
+H=${ML_HELPERS:?}/ml_needles
+ST=$(dirname "$0")/../support/snaptool.py
+if ! "$M" help 2>/dev/null | grep -q '^  dump '; then
+	echo "SKIP: this memlens has no dump command: cannot make a snapshot"
+	exit 77
+fi
+T=$(mktemp -d)
+coproc CH { "$H"; }
+CHILD=$CH_PID
+trap 'kill $CHILD 2>/dev/null; rm -rf "$T"' EXIT
+read -r -u "${CH[0]}" l
+PID=${l#*pid=}
+echo "fill $((64 << 20)) $T/needles" >&"${CH[1]}"
+read -r -u "${CH[0]}" l
+case "$l" in ok*) ;; *) echo "FAIL: child: $l"; exit 1 ;; esac
+"$M" dump -q --filter 0x7f --chunk-size 64K -o "$T/snap.mlcore" "$PID" || { echo "FAIL: dump"; exit 1; }
+echo "exit 0" >&"${CH[1]}"
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+
+N=ZqXsecretNeedle
+total=$("$M" grep -c $N "$T/snap.mlcore" | cut -d: -f3)
+[ "$total" -gt 20 ] || bad "the snapshot holds $total needles"
+# a needle well inside the anonymous region, away from its ends
+X=$(awk '$1=="ascii" && $2=="anon" {print $3}' "$T/needles" | sed -n 5p)
+
+# lost: the needles that overlap [lo, hi)
+lost() {
+	local lo=$(($1)) hi=$(($2)) n=0 a
+	for a in $(awk '$1=="ascii" {print $3}' "$T/needles"); do
+		a=$((a))
+		[ $((a + 15)) -gt $lo ] && [ $a -lt $hi ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+check_grep() { # FILE LO HI WHAT
+	local f=$1 lo=$2 hi=$3 what=$4 out rc want
+	want=$((total - $(lost "$lo" "$hi")))
+	out=$(timeout 60 "$M" grep -c $N "$f" 2>"$T/err"); rc=$?
+	if [ $rc = 1 ] && [ "$out" = "$f:$N:$want" ] &&
+		grep -q "^memlens grep: $f: $lo-$hi not searched: damaged data: .*$what" "$T/err" &&
+		grep -q "partial scan: $((hi - lo)) bytes not searched ($((hi - lo)) damaged" "$T/err"; then
+		ok "grep skips exactly the damaged $what $lo-$hi: $want of $total hits"
+	else
+		bad "grep over a damaged $what $lo-$hi: exit $rc, '$out' (want $want hits)"; cat "$T/err"
+	fi
+	# the JSON summary counts it
+	out=$(timeout 60 "$M" grep -c --json $N "$f" 2>/dev/null | tail -1)
+	[[ $out == *"\"damaged\":$((hi - lo))},"*"\"partial\":true"* ]] \
+		&& ok "grep --json counts the damaged bytes" || bad "grep --json summary of a damaged $what: $out"
+}
+
+check_read() { # FILE LO WHAT
+	local f=$1 lo=$2 what=$3 rc
+	"$M" read --raw "$f" $(printf %x $((lo - 100))) 200 >"$T/out" 2>"$T/err"; rc=$?
+	"$M" read --raw "$T/snap.mlcore" $(printf %x $((lo - 100))) 100 >"$T/want"
+	if [ $rc = 1 ] && cmp -s "$T/out" "$T/want" &&
+		grep -q "^memlens: $f: stopped at $lo after 100 bytes: corrupt data: .*$what" "$T/err"; then
+		ok "read prints the 100 good bytes before the damaged $what and names $lo"
+	else
+		bad "read across a damaged $what: exit $rc, $(wc -c <"$T/out") bytes"; cat "$T/err"
+	fi
+	"$M" read "$f" $(printf %x $((lo + 16))) 16 >/dev/null 2>"$T/err"; rc=$?
+	[ $rc = 2 ] && grep -q "$what" "$T/err" && ok "read inside the damaged $what: exit 2, named" \
+		|| { bad "read inside a damaged $what: exit $rc"; cat "$T/err"; }
+}
+
+# ---- a snapshot with one corrupt chunk
+cp "$T/snap.mlcore" "$T/bad.mlcore"
+read -r lo hi < <(python3 "$ST" corrupt "$T/bad.mlcore" "$X")
+check_grep "$T/bad.mlcore" "$lo" "$hi" chunk
+check_read "$T/bad.mlcore" "$lo" chunk
+# -q: a match elsewhere still answers the question
+timeout 60 "$M" grep -q $N "$T/bad.mlcore" 2>/dev/null && ok "grep -q: a match wins" || bad "grep -q over a damaged chunk"
+
+# ---- a gzip export with one corrupt member
+"$M" core export "$T/snap.mlcore" -o "$T/e.gz" || bad "export"
+cp "$T/e.gz" "$T/bad.gz"
+read -r lo hi < <(python3 "$ST" gz-corrupt "$T/bad.gz" "$X")
+check_grep "$T/bad.gz" "$lo" "$hi" "gzip member"
+check_read "$T/bad.gz" "$lo" "gzip member"
+exit $fail
