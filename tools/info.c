@@ -12,16 +12,18 @@
 
 #include "common/cli.h"
 #include "common/json.h"
+#include "info/show.h"
 
 int cmd_info(int argc, char **argv);
 
-enum { OPT_JSON = 256, OPT_BYTES, OPT_HUMAN, OPT_NO_THREADS };
+enum { OPT_JSON = 256, OPT_BYTES, OPT_HUMAN, OPT_NO_THREADS, OPT_SHOW };
 
 static const ml_opt opts[] = {
 	{ "json", OPT_JSON, 0, NULL, "print one JSON document (schema memlens.info/1) with every field" },
 	{ "bytes", OPT_BYTES, 0, NULL, "print sizes as exact byte counts (default when not a terminal)" },
 	{ "human", OPT_HUMAN, 0, NULL, "print sizes in binary units (default on a terminal)" },
 	{ "no-threads", OPT_NO_THREADS, 0, NULL, "do not list threads in JSON (count only)" },
+	{ "show", OPT_SHOW, 1, "LIST", "show these procfs Process methods instead (status,fd,net.tcp,...; all; help)" },
 	ML_OPT_HELP,
 	ML_OPT_END,
 };
@@ -42,6 +44,7 @@ static const ml_cmd cmd = {
 
 typedef struct args {
 	bool json, human, no_threads;
+	const char *show;
 	int human_set;
 } args;
 
@@ -54,6 +57,15 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case OPT_BYTES: a->human = false; a->human_set = 1; break;
 	case OPT_HUMAN: a->human = true; a->human_set = 1; break;
 	case OPT_NO_THREADS: a->no_threads = true; break;
+	case OPT_SHOW:
+		if (!strcmp(arg, "help")) {
+			ml_info_show_names();
+			exit(ML_EXIT_OK);
+		}
+		if (ml_info_show_check(arg) < 0)
+			return -1;
+		a->show = arg;
+		break;
 	default: return -1;
 	}
 	return 0;
@@ -989,6 +1001,11 @@ int cmd_info(int argc, char **argv)
 	int r = ml_cli_source_open(spec, &s);
 	if (r)
 		return r;
+	if (a.show) {
+		r = ml_info_show(spec, s, a.show, a.json, a.human);
+		ml_source_free(s);
+		return r;
+	}
 	info in;
 	memset(&in, 0, sizeof(in));
 	in.pid = ml_source_pid(s);

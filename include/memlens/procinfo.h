@@ -46,9 +46,14 @@ typedef struct ml_autogroup {
 	int nice;     /**< the group's nice value */
 } ml_autogroup;
 
-/** Parses "/autogroup-N nice V\n". @return 0; -EBADMSG. */
+/**
+ * Parses "/autogroup-N nice V\n". Empty text is -ENODATA: the kernel prints nothing for
+ * a task in no autogroup (a kernel thread, or a task in a CPU cgroup other than the root).
+ * @return 0; -ENODATA; -EBADMSG.
+ */
 ML_API int ml_autogroup_parse(const char *buf, size_t len, ml_autogroup *ret);
-/** Reads /proc/PID/autogroup. @return 0; -ENOENT no autogroup support; -ESRCH; -EBADMSG. */
+/** Reads /proc/PID/autogroup. @return 0; -ENODATA in no autogroup (see above); -ENOENT no
+ *  autogroup support; -ESRCH; -EBADMSG. */
 ML_API int ml_autogroup_read(const ml_proc *p, ml_autogroup *ret);
 
 /**

@@ -62,6 +62,10 @@ START_TEST(kthread_and_zombie)
 	int v;
 	ck_assert_int_eq(ml_oom_score_read(p, &v), 0);
 	ck_assert_int_eq(v, 0);
+	/* a kernel thread is in no autogroup: the file is empty */
+	ml_autogroup ag;
+	ck_assert_int_eq(ml_autogroup_read(p, &ag), -ENODATA);
+	ck_assert_int_eq(ml_autogroup_parse("\n", 1, &ag), -ENODATA);
 	ml_link *l;
 	ck_assert_int_eq(ml_exe_read(p, &l), -ENOENT); /* a kernel thread has no executable */
 	ck_assert_int_eq(ml_cwd_read(p, &l), 0);
