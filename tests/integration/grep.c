@@ -465,9 +465,10 @@ START_TEST(unreadable_region)
 	mlt_child *c = mlt_spawn("ml_needles", NULL);
 	const char *r = mlt_cmd(c, "secret");
 	if (!r || strncmp(r, "ok", 2)) {
-		printf("note: memfd_secret is not available (%s): unreadable-region case not run\n", r ? r : "EOF");
+		char why[256];
+		snprintf(why, sizeof(why), "%s", r ? r : "EOF");
 		mlt_child_free(c);
-		return;
+		mlt_skip("memfd_secret is not available here (%s): no unreadable region to search", why);
 	}
 	uint64_t addr = mlt_kv(r, "addr");
 	char pid[16];

@@ -32,11 +32,18 @@ START_TEST(malformed)
 	ml_statm m = { 1, 2, 3, 4, 5, 6, 7 };
 	ck_assert_int_eq(ml_statm_parse("1 2 3 4 5 6 7", 13, &m), 0);
 	ck_assert_uint_eq(m.dt, 7);
-	ck_assert_int_eq(ml_statm_parse("1 2 3 4 5 6", 11, &m), -EBADMSG);
-	ck_assert_int_eq(ml_statm_parse("1 2 3 4 5 6 7 8\n", 16, &m), -EBADMSG);
-	ck_assert_int_eq(ml_statm_parse("1 2 3 4 5 6 x\n", 14, &m), -EBADMSG);
-	ck_assert_int_eq(ml_statm_parse("", 0, &m), -EBADMSG);
-	ck_assert_uint_eq(m.size, 1);
+	/* outputs are written only on success: a poisoned output stays as it was */
+	static const struct { const char *s; size_t len; } bad[] = {
+		{ "1 2 3 4 5 6", 11 }, { "1 2 3 4 5 6 7 8\n", 16 }, { "1 2 3 4 5 6 x\n", 14 }, { "", 0 },
+		{ "1 2 3 4 5 6 7", 12 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ml_statm poison, before;
+		memset(&poison, 0xa5, sizeof(poison));
+		before = poison;
+		ck_assert_int_eq(ml_statm_parse(bad[i].s, bad[i].len, &poison), -EBADMSG);
+		ck_assert_mem_eq(&poison, &before, sizeof(poison));
+	}
 	/* the length bounds the parse: "7" of "1 2 3 4 5 6 78" is complete at len 13 */
 	ck_assert_int_eq(ml_statm_parse("1 2 3 4 5 6 78", 13, &m), 0);
 	ck_assert_uint_eq(m.dt, 7);
