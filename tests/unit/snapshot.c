@@ -35,6 +35,24 @@ static void rm_tmpdir(void)
 	free(mlt_run(cmd, &st));
 }
 
+/* Whether files in @dir keep holes: 1 MiB with one written page at its middle. */
+static bool fs_keeps_holes(const char *dir)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/holeprobe", dir);
+	int fd = open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	static const char page[4096] = { 1 };
+	ck_assert_int_eq(pwrite(fd, page, sizeof(page), 512 << 10), (ssize_t)sizeof(page));
+	ck_assert_int_eq(ftruncate(fd, 1 << 20), 0);
+	ck_assert_int_eq(fsync(fd), 0);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	close(fd);
+	unlink(path);
+	return (long long)st.st_blocks * 512 < (long long)st.st_size;
+}
+
 static char *tpath(const char *name)
 {
 	static char buf[4][400];
@@ -491,6 +509,14 @@ START_TEST(round_trip_synthetic)
 	uint8_t d1[32], d2[32], rec[32];
 	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("a.core"), false, false, NULL, d1), 0);
 	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("b.core"), false, false, NULL, d2), 0);
+	/* The expanded file is sparse where the snapshot has no data, where the filesystem
+	 * keeps holes (ext4, tmpfs, ...). Checked before anything maps it: a read fault on a
+	 * tmpfs hole allocates the page. */
+	bool holes = fs_keeps_holes(tmpdir);
+	if (holes) {
+		ck_assert_int_eq(stat(tpath("a.core"), &st), 0);
+		ck_assert_int_lt((long long)st.st_blocks * 512, (long long)st.st_size);
+	}
 	ck_assert(files_equal(tpath("a.core"), tpath("b.core")));
 	ck_assert_int_eq(ml_snapshot_sha256(s, rec), 0);
 	ck_assert(!memcmp(d1, rec, 32));
@@ -504,9 +530,6 @@ START_TEST(round_trip_synthetic)
 	check_core(tpath("a.core"), &m, s);
 	random_reads(s, &m, tpath("a.core"), 100000);
 
-	/* the expanded file is sparse where the snapshot has no data */
-	ck_assert_int_eq(stat(tpath("a.core"), &st), 0);
-	ck_assert_int_lt((long long)st.st_blocks * 512, (long long)st.st_size);
 
 	/* gzip export: zcat gives the expanded core */
 	ML_OPTS(ml_snapshot_expand_opts, xo, .member_size = 100000);
@@ -548,6 +571,9 @@ START_TEST(round_trip_synthetic)
 	free(msg);
 	sm_free(&m);
 	rm_tmpdir();
+	if (!holes)
+		mlt_skip("files in TMPDIR keep no holes (probed with a 1 MiB file of one page): the "
+			 "expanded core's sparseness was not checked; everything else was");
 }
 END_TEST
 
