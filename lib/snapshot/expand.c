@@ -124,7 +124,7 @@ int ml_snapshot_expand(const ml_snapshot *s, int fd, const ml_snapshot_expand_op
 
 /* ---- gzip export: independent members, each saying its own size in an extra field ---- */
 
-#define GZ_HDR 24u   /* 10 fixed + 2 XLEN + 12 extra ("ML", 8 bytes) */
+#define GZ_HDR 48u   /* 10 fixed + 2 XLEN + 36 extra ("ML", 32 bytes) */
 
 typedef struct gz_sink {
 	snap_sink k;
@@ -132,6 +132,7 @@ typedef struct gz_sink {
 	z_stream z;
 	bool zinit;
 	uint64_t member_size, member_in, members;
+	uint64_t core_off, core_size, id; /* where the member starts in the core; the core's size; export id */
 	uint32_t crc;
 	ml_buf m;            /* the member being built (header placeholder first) */
 } gz_sink;
@@ -178,15 +179,19 @@ static int gz_end_member(gz_sink *g)
 	h[2] = 8;      /* deflate */
 	h[3] = 4;      /* FEXTRA */
 	h[9] = 3;      /* Unix; mtime 0 keeps the output deterministic */
-	put16(h + 10, 12);
+	put16(h + 10, 36);
 	h[12] = 'M';
 	h[13] = 'L';
-	put16(h + 14, 8);
+	put16(h + 14, 32);
 	put32(h + 16, (uint32_t)g->m.len);
 	put32(h + 20, (uint32_t)g->member_in);
+	put64(h + 24, g->core_off);
+	put64(h + 32, g->core_size);
+	put64(h + 40, g->id);
 	r = snap_write_all(g->fd, g->m.data, g->m.len);
 	if (r < 0)
 		return r;
+	g->core_off += g->member_in;
 	g->m.len = GZ_HDR;
 	g->member_in = 0;
 	g->crc = (uint32_t)crc32(0L, NULL, 0);
@@ -216,6 +221,8 @@ static int gz_feed(gz_sink *g, const uint8_t *p, size_t n, bool zero)
 }
 
 static int gz_write(snap_sink *k, const void *p, size_t n) { return gz_feed((gz_sink *)k, p, n, false); }
+static int gz_null_write(snap_sink *k, const void *p, size_t n) { (void)k; (void)p; (void)n; return 0; }
+static int gz_null_zeros(snap_sink *k, uint64_t n) { (void)k; (void)n; return 0; }
 
 static int gz_zeros(snap_sink *k, uint64_t n)
 {
@@ -256,6 +263,22 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 	gz_sink g = { .k = { .write = gz_write, .zeros = gz_zeros, .finish = gz_finish,
 			     .progress = o.progress, .progress_ctx = o.progress_ctx },
 		      .fd = fd, .member_size = o.member_size };
+	/* every member names the export it belongs to: the start of the SHA-256 of the core's
+	 * headers and notes (all before its data), which differ between any two captures */
+	const snap_core *c = snap_reader_core(s);
+	g.core_size = snap_core_size(c);
+	{
+		snap_sha256 hh;
+		uint8_t d[32];
+		uint64_t data_off;
+		snap_sha256_init(&hh);
+		snap_sink hk = { .write = gz_null_write, .zeros = gz_null_zeros, .sha = &hh };
+		int hr = snap_core_head(c, &hk, &data_off);
+		if (hr < 0)
+			return hr;
+		snap_sha256_final(&hh, d);
+		g.id = get64(d);
+	}
 	g.crc = (uint32_t)crc32(0L, NULL, 0);
 	if (deflateInit2(&g.z, o.level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;

@@ -11,8 +11,9 @@
 #include "internal/source_impl.h"
 #include "snapshot/snap.h"
 
-/* a member header as the exporter writes it: 10 fixed bytes, XLEN, one "ML" subfield of 8 */
-#define GZ_HDR 24u
+/* a member header as the exporter writes it: 10 fixed bytes, XLEN, one "ML" subfield of 32:
+ * member size, uncompressed size, its offset in the core, the core's size, the export's id */
+#define GZ_HDR 48u
 #define GZ_TRAILER 8u
 #define GZ_MIN_MEMBER (GZ_HDR + 2u + GZ_TRAILER) /* the empty deflate stream is 2 bytes */
 #define GZ_MAX_USIZE (256u << 20)                 /* the exporter's largest member */
@@ -39,6 +40,7 @@ typedef struct gz_src {
 	gz_member *m;
 	size_t nm;
 	uint64_t usize;        /* size of the expanded core */
+	uint64_t id;           /* the export's id, in every member */
 	uint8_t *notes;
 	size_t notes_len;
 	gz_load *ld;
@@ -237,9 +239,31 @@ static int scan_members(gz_src *g, uint64_t fsize)
 			gerr(g, "no gzip member at offset %llu (member %zu)", (unsigned long long)pos, k);
 			return -EBADMSG;
 		}
-		if (h[3] != 4 || get16(h + 10) != 12 || h[12] != 'M' || h[13] != 'L' || get16(h + 14) != 8) {
+		if (h[3] == 4 && get16(h + 10) == 12 && h[12] == 'M' && h[13] == 'L' && get16(h + 14) == 8) {
+			gerr(g, "written by an older `memlens core export`, whose members do not say where they "
+				"belong (reordered members would read as wrong memory): export the snapshot again, "
+				"or expand this file with zcat");
+			return -EBADMSG;
+		}
+		if (h[3] != 4 || get16(h + 10) != 36 || h[12] != 'M' || h[13] != 'L' || get16(h + 14) != 32) {
 			gerr(g, "gzip member %zu at offset %llu has no memlens size field: not written by "
 				"`memlens core export` (use zcat to expand it)", k, (unsigned long long)pos);
+			return -EBADMSG;
+		}
+		uint64_t at = get64(h + 24), total = get64(h + 32), id = get64(h + 40);
+		if (k == 0) {
+			g->usize = total;
+			g->id = id;
+		}
+		if (id != g->id || total != g->usize) {
+			gerr(g, "gzip member %zu at offset %llu belongs to another export (its export id or core size differs from member 0's)",
+			     k, (unsigned long long)pos);
+			return -EBADMSG;
+		}
+		if (at != us) {
+			gerr(g, "gzip member %zu at offset %llu holds core bytes from %llu, where bytes from %llu belong: "
+				"members are missing or out of order", k, (unsigned long long)pos, (unsigned long long)at,
+			     (unsigned long long)us);
 			return -EBADMSG;
 		}
 		uint32_t cs = get32(h + 16), uz = get32(h + 20);
@@ -275,7 +299,11 @@ static int scan_members(gz_src *g, uint64_t fsize)
 		gerr(g, "empty file");
 		return -EBADMSG;
 	}
-	g->usize = us;
+	if (us != g->usize) {
+		gerr(g, "the members hold %llu bytes of a %llu-byte core: the file is cut short at a member's end",
+		     (unsigned long long)us, (unsigned long long)g->usize);
+		return -EBADMSG;
+	}
 	return 0;
 }
 
@@ -461,6 +489,31 @@ static int scan_core(gz_src *g)
 	if ((r = core_read(g, ph[0].p_offset, g->notes, g->notes_len)) < 0) {
 		free(ph);
 		return r;
+	}
+	/* the export's id is the start of the SHA-256 of everything before the core's data */
+	uint64_t head = align_up(ph[0].p_offset + ph[0].p_filesz, SNAP_CORE_ALIGN);
+	if (head > g->usize)
+		head = g->usize;
+	uint8_t *hb = malloc(head ? head : 1);
+	if (!hb) {
+		free(ph);
+		return -ENOMEM;
+	}
+	if ((r = core_read(g, 0, hb, head)) < 0) {
+		free(hb);
+		free(ph);
+		return r;
+	}
+	snap_sha256 hh;
+	uint8_t d[32];
+	snap_sha256_init(&hh);
+	snap_sha256_update(&hh, hb, head);
+	snap_sha256_final(&hh, d);
+	free(hb);
+	if (get64(d) != g->id) {
+		free(ph);
+		gerr(g, "the members' export id does not match the core's headers and notes: members of another export");
+		return -EBADMSG;
 	}
 	for (uint64_t i = 1; i < phnum; i++) {
 		const Elf64_Phdr *p = &ph[i];

@@ -140,7 +140,7 @@ while p < len(d):          # the largest member: stored data, a flip always show
 	n = struct.unpack_from('<I', d, p + 16)[0]
 	if n > best: big, best = p, n
 	p += n
-d[big + 24 + (best - 32) // 2] ^= 0x10
+d[big + 48 + (best - 56) // 2] ^= 0x10
 open(sys.argv[2], 'wb').write(d)
 PY
 bad=0

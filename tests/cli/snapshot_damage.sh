@@ -86,4 +86,16 @@ cp "$T/e.gz" "$T/bad.gz"
 read -r lo hi < <(python3 "$ST" gz-corrupt "$T/bad.gz" "$X")
 check_grep "$T/bad.gz" "$lo" "$hi" "gzip member"
 check_read "$T/bad.gz" "$lo" "gzip member"
+
+# ---- members reordered: every member says where it belongs, so the file is refused
+# (it used to read another member's bytes with exit 0)
+for f in swap.gz; do
+	cp "$T/e.gz" "$T/$f"
+	python3 "$ST" gz-swap "$T/$f" 2
+	for c in "read --raw $T/$f $(printf %x "$X") 16" "grep -c $N $T/$f" "maps $T/$f"; do
+		timeout 60 "$M" $c >/dev/null 2>"$T/err"; rc=$?
+		[ $rc = 2 ] && grep -q "members are missing or out of order" "$T/err" \
+			&& ok "${c%% *} refuses reordered members" || { bad "${c%% *} over reordered members: exit $rc"; cat "$T/err"; }
+	done
+done
 exit $fail

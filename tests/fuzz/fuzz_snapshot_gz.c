@@ -25,6 +25,18 @@ static void pack(int fd, const uint8_t *core, size_t len, size_t member)
 	uint8_t *out = malloc(member + member / 100 + 1024);
 	if (!out)
 		return;
+	/* the export id: the SHA-256 of the core's bytes before its data (as far as they go) */
+	uint64_t head = len;
+	if (len >= 64 + 56) {
+		uint64_t noff = get64(core + 64 + 8), nsz = get64(core + 64 + 32);
+		if (noff < len && nsz < len)
+			head = ML_MIN((noff + nsz + 4095) & ~(uint64_t)4095, (uint64_t)len);
+	}
+	snap_sha256 h;
+	uint8_t d[32];
+	snap_sha256_init(&h);
+	snap_sha256_update(&h, core, (size_t)head);
+	snap_sha256_final(&h, d);
 	for (size_t pos = 0; pos < len; pos += member) {
 		size_t n = ML_MIN(member, len - pos);
 		z_stream z;
@@ -33,20 +45,23 @@ static void pack(int fd, const uint8_t *core, size_t len, size_t member)
 			break;
 		z.next_in = (Bytef *)(uintptr_t)(core + pos);
 		z.avail_in = (uInt)n;
-		z.next_out = out + 24;
-		z.avail_out = (uInt)(member + member / 100 + 1024 - 32);
+		z.next_out = out + 48;
+		z.avail_out = (uInt)(member + member / 100 + 1024 - 56);
 		int zr = deflate(&z, Z_FINISH);
-		size_t csz = 24 + z.total_out + 8;
+		size_t csz = 48 + z.total_out + 8;
 		deflateEnd(&z);
 		if (zr != Z_STREAM_END)
 			break;
-		memset(out, 0, 24);
+		memset(out, 0, 48);
 		out[0] = 0x1f, out[1] = 0x8b, out[2] = 8, out[3] = 4, out[9] = 3;
-		put16(out + 10, 12);
+		put16(out + 10, 36);
 		out[12] = 'M', out[13] = 'L';
-		put16(out + 14, 8);
+		put16(out + 14, 32);
 		put32(out + 16, (uint32_t)csz);
 		put32(out + 20, (uint32_t)n);
+		put64(out + 24, pos);
+		put64(out + 32, len);
+		memcpy(out + 40, d, 8);
 		put32(out + csz - 8, (uint32_t)crc32(0L, core + pos, (uInt)n));
 		put32(out + csz - 4, (uint32_t)n);
 		if (snap_write_all(fd, out, csz) < 0)
@@ -87,6 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ssize_t r = ml_source_read(s, v->start, buf, 1 << 16, 0);
 			if (r > (ssize_t)(1 << 16))
 				abort();
+			uint64_t lo, hi;
+			if (r == -EBADMSG && ml_source_damage(s, v->start, &lo, &hi) == 0 && (lo > v->start || hi <= v->start))
+				abort(); /* the damaged range holds the address that failed */
 			(void)ml_source_read(s, v->end - 1, buf, 2, 0);
 			(void)ml_source_read(s, v->start + (v->end - v->start) / 2, buf, 4097, 0);
 		}

@@ -8,7 +8,8 @@ stress campaigns (docs/snapshot-format.md is the layout). Standard library only.
   snaptool.py members FILE            gzip members: index offset size usize
   snaptool.py gz-corrupt FILE ADDR    flips a byte in the deflate data of the export's member
                                       holding ADDR; prints that member's addresses "0xLO 0xHI"
-  snaptool.py gz-swap FILE I J        swaps members I and J (same sizes) of an export
+  snaptool.py gz-swap FILE I          swaps members I and I+1 of an export (the size
+                                      fields still tile the file)
   snaptool.py refix FILE              recomputes every CRC-32 of a snapshot after an edit
 """
 import struct
@@ -104,14 +105,11 @@ def main():
         print('no stored byte of the export holds that address', file=sys.stderr)
         return 1
     elif cmd == 'gz-swap':
-        i, j = int(sys.argv[3]), int(sys.argv[4])
+        i = int(sys.argv[3])
         ms = list(members(b))
-        (a, pa, ca, _, _, _), (c, pc, cc, _, _, _) = ms[min(i, j)], ms[max(i, j)]
-        if ca != cc:
-            print('members differ in size', file=sys.stderr)
-            return 1
-        ba, bc = bytes(b[pa:pa + ca]), bytes(b[pc:pc + cc])
-        b[pa:pa + ca], b[pc:pc + cc] = bc, ba
+        _, pa, ca, _, _, _ = ms[i]
+        _, pc, cc, _, _, _ = ms[i + 1]
+        b[pa:pc + cc] = b[pc:pc + cc] + b[pa:pa + ca]
         open(path, 'wb').write(b)
     elif cmd == 'refix':
         refix(b)

@@ -211,12 +211,30 @@ static size_t members(const uint8_t *g, size_t len, size_t *off, size_t max)
 	return n;
 }
 
-/* Writes @core as an export would: members of 50000 bytes, each with its size field. */
-static void pack(const uint8_t *core, size_t len, const char *path)
+/* The export id of @core: the start of the SHA-256 of its headers and notes. */
+static uint64_t core_id(const uint8_t *core, size_t len)
+{
+	uint64_t noff = get64(core + 64 + 8), nsz = get64(core + 64 + 32);
+	uint64_t head = noff < len && nsz < len ? (noff + nsz + 4095) & ~(uint64_t)4095 : len;
+	if (head > len)
+		head = len;
+	snap_sha256 h;
+	uint8_t d[32];
+	snap_sha256_init(&h);
+	snap_sha256_update(&h, core, head);
+	snap_sha256_final(&h, d);
+	return get64(d);
+}
+
+/* Writes @core as an export would: members of 50000 bytes, each with its size field, its
+ * place, the core's size and the export id (@old: the older 8-byte field only). */
+static void pack_as(const uint8_t *core, size_t len, const char *path, bool old)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_ge(fd, 0);
 	uint8_t *out = malloc(200000);
+	size_t H = old ? 24 : 48;
+	uint64_t id = core_id(core, len);
 	for (size_t pos = 0; pos < len; pos += 50000) {
 		size_t n = ML_MIN((size_t)50000, len - pos);
 		z_stream z;
@@ -224,18 +242,23 @@ static void pack(const uint8_t *core, size_t len, const char *path)
 		ck_assert_int_eq(deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
 		z.next_in = (Bytef *)(uintptr_t)(core + pos);
 		z.avail_in = (uInt)n;
-		z.next_out = out + 24;
-		z.avail_out = 200000 - 32;
+		z.next_out = out + H;
+		z.avail_out = (uInt)(200000 - H - 8);
 		ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
-		size_t csz = 24 + z.total_out + 8;
+		size_t csz = H + z.total_out + 8;
 		deflateEnd(&z);
-		memset(out, 0, 24);
+		memset(out, 0, H);
 		out[0] = 0x1f, out[1] = 0x8b, out[2] = 8, out[3] = 4, out[9] = 3;
-		put16(out + 10, 12);
+		put16(out + 10, (uint16_t)(H - 12));
 		out[12] = 'M', out[13] = 'L';
-		put16(out + 14, 8);
+		put16(out + 14, (uint16_t)(H - 16));
 		put32(out + 16, (uint32_t)csz);
 		put32(out + 20, (uint32_t)n);
+		if (!old) {
+			put64(out + 24, pos);
+			put64(out + 32, len);
+			put64(out + 40, id);
+		}
 		put32(out + csz - 8, (uint32_t)crc32(0L, core + pos, (uInt)n));
 		put32(out + csz - 4, (uint32_t)n);
 		ck_assert_int_eq(snap_write_all(fd, out, csz), 0);
@@ -243,6 +266,8 @@ static void pack(const uint8_t *core, size_t len, const char *path)
 	free(out);
 	close(fd);
 }
+
+static void pack(const uint8_t *core, size_t len, const char *path) { pack_as(core, len, path, false); }
 
 static int open_msg(const char *path, ml_source **ret, char **msg)
 {
@@ -301,7 +326,7 @@ START_TEST(gz_source_corruption)
 		for (int where = 0; where < 3; where++) {
 			size_t kk = where == 1 ? big : k;
 			size_t csz = get32(g + off[kk] + 16);
-			size_t at = where == 0 ? csz - 6 : where == 1 ? 24 + (csz - 32) / 2 : csz - 9;
+			size_t at = where == 0 ? csz - 6 : where == 1 ? 48 + (csz - 56) / 2 : csz - 9;
 			memcpy(x, g, len);
 			x[off[kk] + at] ^= 0x10;
 			spill(tpath("d.gz"), x, len);
@@ -363,7 +388,51 @@ START_TEST(gz_source_corruption)
 		ck_assert_msg(strstr(msg, bad[i].says), "case %zu: '%s'", i, msg);
 		free(msg);
 	}
+
+	/* members that do not say where they belong (an older export): refused, not guessed */
+	pack_as(core, clen, tpath("old.gz"), true);
+	ck_assert_int_eq(open_msg(tpath("old.gz"), &src, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "older `memlens core export`") && strstr(msg, "zcat"), "'%s'", msg);
+	free(msg);
 	free(core);
+
+	/* members reordered, dropped, cut at a member's end, or taken from another export */
+	size_t goff[64], gn = members(g, len, goff, 64);
+	ck_assert_uint_ge(gn, 4);
+	{
+		/* two members swapped: their size fields still tile the file */
+		size_t a = goff[1], b = goff[2], c = goff[3];
+		memcpy(x, g, len);
+		memcpy(x + a, g + b, c - b);
+		memcpy(x + a + (c - b), g + a, b - a);
+		spill(tpath("swap.gz"), x, len);
+		ck_assert_int_eq(open_msg(tpath("swap.gz"), &src, &msg), -EBADMSG);
+		ck_assert_msg(strstr(msg, "out of order"), "'%s'", msg);
+		free(msg);
+	}
+	memcpy(x, g, goff[1]);
+	memcpy(x + goff[1], g + goff[2], len - goff[2]);
+	spill(tpath("drop.gz"), x, goff[1] + len - goff[2]);
+	ck_assert_int_eq(open_msg(tpath("drop.gz"), &src, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "out of order"), "'%s'", msg);
+	free(msg);
+	spill(tpath("cut.gz"), g, goff[gn - 1]);
+	ck_assert_int_eq(open_msg(tpath("cut.gz"), &src, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "cut short"), "'%s'", msg);
+	free(msg);
+	memcpy(x, g, len);
+	put64(x + goff[2] + 40, get64(g + goff[2] + 40) ^ 1);
+	spill(tpath("other.gz"), x, len);
+	ck_assert_int_eq(open_msg(tpath("other.gz"), &src, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "another export"), "'%s'", msg);
+	free(msg);
+	memcpy(x, g, len);
+	for (size_t k = 0; k < gn; k++) /* the same id in every member, not this core's */
+		put64(x + goff[k] + 40, get64(g + goff[k] + 40) ^ 1);
+	spill(tpath("id.gz"), x, len);
+	ck_assert_int_eq(open_msg(tpath("id.gz"), &src, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "export id does not match"), "'%s'", msg);
+	free(msg);
 
 	/* a plain gzip of the core (no size fields): refused with a hint */
 	snprintf(cmd, sizeof(cmd), "gzip -c '%s' > '%s'", tpath("a.core"), tpath("plain.gz"));
