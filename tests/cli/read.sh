@@ -4,7 +4,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 command -v python3 >/dev/null || { echo "SKIP: python3 needed to check the output"; exit 77; }
 
 coproc CH { exec "$ML_HELPERS/ml_pages"; }
-trap 'kill $CH_PID 2>/dev/null' EXIT
+CHILD=$CH_PID # bash unsets CH_PID once the child is gone
+trap 'kill $CHILD 2>/dev/null' EXIT
 read -r line <&"${CH[0]}"
 PID=${line#ready pid=}
 cmd() { echo "$*" >&"${CH[1]}"; read -r reply <&"${CH[0]}"; case $reply in ok*) ;; *) fail "child: $* -> $reply";; esac; }
@@ -29,7 +30,7 @@ before=$(present "$A" 1024)
 [ "$before" = 64 ] || fail "setup: $before present pages, expected 64"
 pte_before=$(awk '/VmPTE/ {print $2}' /proc/$PID/status)
 
-tmp=$(mktemp -d); trap 'kill $CH_PID 2>/dev/null; rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); trap 'kill $CHILD 2>/dev/null; rm -rf "$tmp"' EXIT
 "$MEMLENS" read --raw "$PID" "$A" 4M >"$tmp/raw" || fail "read --raw exit $?"
 [ "$(stat -c %s "$tmp/raw")" = 4194304 ] || fail "raw size"
 python3 - "$tmp/raw" "$A" <<'EOF' || fail "raw bytes differ from what the child wrote"
@@ -102,8 +103,8 @@ mkfifo "$tmp/fifo"
 RP=$!
 exec 7<"$tmp/fifo"
 head -c 1 <&7 >/dev/null
-kill -9 "$CH_PID"
-wait "$CH_PID" 2>/dev/null
+kill -9 "$CHILD"
+wait "$CHILD" 2>/dev/null
 cat <&7 >"$tmp/rest"
 exec 7<&-
 wait $RP; rc=$?
