@@ -21,6 +21,7 @@ struct ml_proc {
 	pid_t pid;      /* PID or TID; 0 if unknown */
 	bool live;      /* on procfs */
 	bool task;      /* a task/TID handle */
+	bool lazy;      /* holds only the pidfd until a file is read (ml_proc_open_lazy) */
 	bool sentinel_had_data;
 };
 
@@ -113,10 +114,22 @@ static unsigned long status_threads(const ml_proc *p)
 	return n;
 }
 
+static int materialize(const ml_proc *p);
+
 static enum proc_state proc_state(const ml_proc *p)
 {
 	char st = 'R';
 	int r;
+
+	if (p->lazy && p->dirfd < 0) {
+		/* Nothing opened yet: the pidfd alone says whether the group runs; an exited
+		 * one needs its stat (zombie or reaped), so the directory is opened for it. */
+		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+		if (!(poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP))))
+			return ST_RUNNING;
+		if (materialize(p) < 0)
+			return ST_GONE;
+	}
 
 	if (p->pidfd >= 0 && !p->task) {
 		/* A pidfd polls readable once the whole thread group has exited (zombie or
@@ -237,6 +250,74 @@ fail:
 	return r;
 }
 
+/* Opens the directory and the sentinel of a lazy handle, proving with the pidfd that the
+ * directory is the process the handle was opened on. Internal state of a const handle:
+ * a lazy handle is not for concurrent use until it has read once (see proc.h). */
+static int materialize(const ml_proc *cp)
+{
+	ml_proc *p = (ml_proc *)cp;
+	if (p->dirfd >= 0)
+		return 0;
+	if (!p->lazy)
+		return -EBADF;
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d", (int)p->pid);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : ml_neg_errno();
+	/* A group that has not exited cannot have been reaped, so its PID still named it
+	 * when the directory was opened (one poll); an exited one is asked whether it was
+	 * reaped, when the PID may already name another process. */
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+	pid_t now;
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP)) && pidfd_pid(p->pidfd, &now) == 0 &&
+	    now != p->pid) {
+		close(fd);
+		return -ESRCH;
+	}
+	p->dirfd = fd;
+	open_sentinel(p);
+	return 0;
+}
+
+int ml_proc_open_lazy(pid_t pid, ml_proc **ret)
+{
+	if (pid <= 0 || !ret)
+		return -EINVAL;
+	int pidfd = sys_pidfd_open(pid);
+	if (pidfd < 0) {
+		if (errno == ESRCH)
+			return -ESRCH;
+		/* a thread ID, or no pidfds: only the directory can keep the identity */
+		return ml_proc_open(pid, ret);
+	}
+	ml_proc *p;
+	int r = proc_new(&p);
+	if (r < 0) {
+		close(pidfd);
+		return r;
+	}
+	p->pid = pid;
+	p->live = true;
+	p->lazy = true;
+	p->pidfd = pidfd;
+	*ret = p;
+	return 0;
+}
+
+int ml_proc_release(ml_proc *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->task || !p->live || p->pidfd < 0)
+		return -EOPNOTSUPP;
+	p->lazy = true;
+	close_fd(&p->dirfd);
+	close_fd(&p->sentinel);
+	p->sentinel_had_data = false;
+	return 0;
+}
+
 int ml_proc_self(ml_proc **ret)
 {
 	return ml_proc_open(getpid(), ret);
@@ -290,8 +371,10 @@ int ml_proc_task(const ml_proc *p, pid_t tid, ml_proc **ret)
 	if (!p || tid <= 0 || !ret)
 		return -EINVAL;
 	ml_proc *t;
-	int r = proc_new(&t);
+	int r = materialize(p);
 	if (r < 0)
+		return r;
+	if ((r = proc_new(&t)) < 0)
 		return r;
 	char path[48];
 	snprintf(path, sizeof(path), "task/%d", (int)tid);
@@ -345,7 +428,7 @@ int ml_proc_check(const ml_proc *p)
 
 pid_t ml_proc_pid(const ml_proc *p) { return p ? p->pid : 0; }
 bool ml_proc_is_live(const ml_proc *p) { return p && p->live; }
-int ml_proc_dirfd(const ml_proc *p) { return p ? p->dirfd : -1; }
+int ml_proc_dirfd(const ml_proc *p) { return p && materialize(p) == 0 ? p->dirfd : -1; }
 int ml_proc_pidfd(const ml_proc *p) { return p ? p->pidfd : -1; }
 
 static bool name_ok(const char *name)
@@ -366,6 +449,9 @@ int ml_proc_openat(const ml_proc *p, const char *name, int flags)
 {
 	if (!p || !name_ok(name))
 		return -EINVAL;
+	int r0 = materialize(p);
+	if (r0 < 0)
+		return r0;
 	int fd = openat(p->dirfd, name, flags | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
@@ -400,6 +486,9 @@ int ml_proc_readlink(const ml_proc *p, const char *name, char **ret, size_t *ret
 {
 	if (!p || !ret || !ret_len || !name_ok(name))
 		return -EINVAL;
+	int r0 = materialize(p);
+	if (r0 < 0)
+		return r0;
 	size_t cap = 256;
 	for (;;) {
 		char *buf = malloc(cap);

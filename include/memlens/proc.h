@@ -35,6 +35,29 @@ typedef struct ml_proc ml_proc;
 ML_API int ml_proc_open(pid_t pid, ml_proc **ret);
 
 /**
+ * Like ml_proc_open(), holding one file descriptor instead of three until the first read:
+ * only the pidfd is opened now; the /proc/PID directory and the exec sentinel are opened
+ * (and proved to be the same process through the pidfd) when a file is first read, and
+ * can be closed again with ml_proc_release(). PID reuse is caught exactly as with
+ * ml_proc_open(): the pidfd pins the process. What is given up is exec detection before
+ * the first read: the sentinel is opened then, so an exec between this call and the
+ * first read goes unnoticed (procfs never detects exec at all). A lazy handle changes
+ * its own state on first use, so it is not for concurrent use from several threads until
+ * it has read once. Without pidfds (or for a thread ID) this is ml_proc_open().
+ * @return as ml_proc_open().
+ */
+ML_API int ml_proc_open_lazy(pid_t pid, ml_proc **ret);
+
+/**
+ * Closes the directory and sentinel fds of a live process handle, keeping only its
+ * pidfd; the next read reopens them (see ml_proc_open_lazy()), so an exec while released
+ * goes unnoticed. For tools that keep thousands of handles between reads.
+ * @return 0; -EOPNOTSUPP the handle has no pidfd (a task handle, a directory tree, an
+ *         old kernel): releasing would lose its identity; -EINVAL.
+ */
+ML_API int ml_proc_release(ml_proc *p);
+
+/**
  * Opens a handle on any directory laid out like /proc/PID (a fixture, a saved tree; a
  * real /proc/PID directory works too). The directory fd is duplicated: the caller keeps
  * ownership of @dirfd. Such a handle has no pidfd; for a directory outside procfs it is
@@ -74,7 +97,8 @@ ML_API pid_t ml_proc_pid(const ml_proc *p);
 /** True for a handle on a live procfs process; false for a directory tree (fixture). */
 ML_API bool ml_proc_is_live(const ml_proc *p);
 
-/** The directory fd the handle reads through (borrowed; do not close). */
+/** The directory fd the handle reads through (borrowed; do not close); a lazy or released
+ *  handle opens it now (-1 if the process is gone). */
 ML_API int ml_proc_dirfd(const ml_proc *p);
 
 /** The pidfd, or -1 when the kernel has none or the handle is not on a live process (borrowed). */

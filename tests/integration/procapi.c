@@ -1,4 +1,5 @@
 /* The Process API helpers and the readers that only fixtures covered, on live processes. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -725,6 +726,120 @@ START_TEST(snmp6_and_dev_between_two_plain_reads)
 }
 END_TEST
 
+static long nfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(d);
+	long n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(lazy_handle_holds_one_fd_until_read)
+{
+	kid k = fork_kid(NULL, NULL, false);
+	long base = nfds();
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open_lazy(k.pid, &p), 0);
+	if (ml_proc_pidfd(p) < 0)
+		mlt_skip("no pidfds here: a lazy handle is an ordinary one");
+	ck_assert_int_eq(nfds() - base, 1);
+	ck_assert_int_eq(ml_proc_alive(p), 1); /* the pidfd answers alone */
+	ck_assert_int_eq(nfds() - base, 1);
+	ml_stat st;
+	ck_assert_int_eq(ml_stat_read(p, &st), 0);
+	ck_assert_int_eq(st.pid, k.pid);
+	ck_assert_int_eq(nfds() - base, 3); /* pidfd, directory, sentinel */
+	ck_assert_int_eq(ml_proc_release(p), 0);
+	ck_assert_int_eq(nfds() - base, 1);
+	ck_assert_int_eq(ml_stat_read(p, &st), 0);
+	ck_assert_int_eq(st.pid, k.pid);
+	ck_assert_int_eq(ml_proc_release(p), 0);
+	/* reaped while released: gone, never another process's data */
+	end_kid(&k);
+	ck_assert_int_eq(ml_stat_read(p, &st), -ESRCH);
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ml_proc_free(p);
+	ck_assert_int_eq(nfds(), base - 1); /* the handle's fd, and end_kid() closed the kid's pipe */
+	/* a task handle and a fixture have no pidfd to fall back on */
+	ml_proc *self, *t;
+	ck_assert_int_eq(ml_proc_self(&self), 0);
+	ck_assert_int_eq(ml_task_main_thread(self, &t), 0);
+	ck_assert_int_eq(ml_proc_release(t), -EOPNOTSUPP);
+	ml_proc_free(t);
+	ml_proc_free(self);
+}
+END_TEST
+
+/* A child that execs sleep when a byte arrives on @ex; returned once it waits for it. */
+static pid_t fork_execer(int ex[2])
+{
+	int ready[2];
+	ck_assert_int_eq(pipe(ready), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char c = 1;
+		close(ex[1]);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(3);
+		if (read(ex[0], &c, 1) == 1)
+			execl("/bin/sleep", "sleep", "100", (char *)NULL);
+		_exit(9);
+	}
+	close(ready[1]);
+	char c;
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+START_TEST(lazy_handle_exec_and_zombie)
+{
+	int ex[2];
+	ck_assert_int_eq(pipe(ex), 0);
+	kid k = { fork_execer(ex), -1 };
+	ml_proc *p, *q;
+	ck_assert_int_eq(ml_proc_open_lazy(k.pid, &p), 0);
+	ck_assert_int_eq(ml_proc_open_lazy(k.pid, &q), 0);
+	ml_stat st;
+	ck_assert_int_eq(ml_stat_read(p, &st), 0); /* p now holds its sentinel */
+	ck_assert_int_eq(ml_stat_read(q, &st), 0);
+	ck_assert_int_eq(ml_proc_release(q), 0);   /* q holds only the pidfd */
+	ck_assert_int_eq(write(ex[1], "x", 1), 1);
+	char comm[ML_STAT_COMM_MAX + 1] = "";
+	for (int i = 0; i < 20000 && strcmp(comm, "sleep"); i++) {
+		ml_proc *r;
+		if (ml_proc_open(k.pid, &r) == 0 && ml_stat_read(r, &st) == 0)
+			snprintf(comm, sizeof(comm), "%s", st.comm);
+		ml_proc_free(r);
+		usleep(200);
+	}
+	ck_assert_str_eq(comm, "sleep");
+	/* read since the exec: detected */
+	ck_assert_int_eq(ml_stat_read(p, &st), -ESRCH);
+	/* released across the exec: the documented trade-off, it reads the new image */
+	ck_assert_int_eq(ml_stat_read(q, &st), 0);
+	ck_assert_str_eq(st.comm, "sleep");
+	ml_proc_free(p);
+	ml_proc_free(q);
+	/* a zombie, opened lazily and never read: its status still reads, as Z */
+	kill(k.pid, SIGKILL);
+	siginfo_t si;
+	ck_assert_int_eq(waitid(P_PID, (id_t)k.pid, &si, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(ml_proc_open_lazy(k.pid, &p), 0);
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ck_assert_int_eq(ml_stat_read(p, &st), 0);
+	ck_assert_int_eq(st.state, 'Z');
+	ml_proc_free(p);
+	waitpid(k.pid, NULL, 0);
+	close(ex[0]);
+	close(ex[1]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("procapi");
@@ -744,6 +859,8 @@ int main(void)
 	tcase_add_test(tc, cpus_and_mems_allowed_sets);
 	tcase_add_test(tc, arp_and_route_match_the_text);
 	tcase_add_test(tc, snmp6_and_dev_between_two_plain_reads);
+	tcase_add_test(tc, lazy_handle_holds_one_fd_until_read);
+	tcase_add_test(tc, lazy_handle_exec_and_zombie);
 	suite_add_tcase(su, tc);
 	return mlt_run_suite(su);
 }
