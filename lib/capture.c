@@ -18,6 +18,7 @@
 
 #include "internal/internal.h"
 #include "internal/capture_impl.h"
+#include "internal/page_internal.h"
 #include <memlens/capture.h>
 #include <memlens/freeze.h>
 #include <memlens/maps.h>
@@ -222,28 +223,6 @@ static int read_live(cap *c, uint64_t a, uint64_t b)
 	return 0;
 }
 
-/* An fd on the file behind mapping @v, without touching the target: map_files, or the path if it is the same file. */
-static int open_backing(cap *c, const ml_smaps_vma *v)
-{
-	char name[64];
-	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64, v->vma.start, v->vma.end);
-	int fd = ml_proc_openat(c->p, name, O_RDONLY);
-	if (fd >= 0)
-		return fd;
-	if (!ml__vma_has_file(&v->vma) || v->vma.deleted)
-		return -ENOENT;
-	fd = open(v->vma.name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return ml_neg_errno();
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != v->vma.inode ||
-	    major(st.st_dev) != v->vma.dev_major || minor(st.st_dev) != v->vma.dev_minor) {
-		close(fd);
-		return -ENOENT;
-	}
-	return fd;
-}
-
 /* Pages of a file or shared mapping that the target has not mapped: their bytes are the file's. */
 static int read_file_range(cap *c, const ml_smaps_vma *v, int fd, uint64_t a, uint64_t b)
 {
@@ -252,10 +231,8 @@ static int read_file_range(cap *c, const ml_smaps_vma *v, int fd, uint64_t a, ui
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return add_run(c, a, b - a, ML_RUN_UNREADABLE);
-	uint64_t fsize = ((uint64_t)st.st_size + c->page - 1) & ~(c->page - 1);
 	/* Beyond the end of the file the target would get SIGBUS: nothing to read. */
-	uint64_t eof_addr = fsize > v->vma.offset ? v->vma.start + (fsize - v->vma.offset) : v->vma.start;
-	uint64_t lim = ML_MIN(b, ML_MAX(eof_addr, a));
+	uint64_t lim = ML_MIN(b, ML_MAX(ml__vma_file_end(&v->vma, (uint64_t)st.st_size), a));
 	while (a < lim) {
 		off_t off = (off_t)(v->vma.offset + (a - v->vma.start));
 		off_t d = lseek(fd, off, SEEK_DATA);
@@ -281,21 +258,15 @@ static int read_file_range(cap *c, const ml_smaps_vma *v, int fd, uint64_t a, ui
 			int r = ml_snapshot_writer_reserve(c->w, a, (size_t)(ha - a), &buf, &got);
 			if (r < 0)
 				return fail(r, "buffering %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
-			size_t k = 0;
-			while (k < got) {
-				ssize_t m = pread(fd, (char *)buf + k, got - k,
-						  (off_t)(v->vma.offset + (a + k - v->vma.start)));
-				if (m <= 0)
-					break;
-				k += (size_t)m;
-			}
-			if (k < got) /* the file shrank: the tail of the page reads as zeros, like a mapping */
-				memset((char *)buf + k, 0, got - k);
-			r = ml_snapshot_writer_commit(c->w, a, got);
+			ssize_t m = ml__vma_file_read(fd, &v->vma, a, buf, got);
+			size_t k = m > 0 ? (size_t)m & ~(size_t)(c->page - 1) : 0;
+			r = ml_snapshot_writer_commit(c->w, a, k);
 			if (r < 0)
 				return fail(r, "writing %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
-			c->res.bytes_data += got;
-			a += got;
+			c->res.bytes_data += k;
+			a += k;
+			if (k < got) /* the file shrank (or an I/O error): nothing there to read */
+				return add_run(c, a, b - a, ML_RUN_UNREADABLE);
 		}
 	}
 	if (lim < b)
@@ -356,8 +327,10 @@ static int gap(cap *c, const ml_smaps_vma *v, int *filefd, uint64_t a, uint64_t 
 	bool shared = (v->vm_flags & ML_VMF_SH) || (v->vma.perms & ML_PERM_SHARED);
 	if (!ml__vma_has_file(&v->vma) && !shared)
 		return add_run(c, a, b - a, ML_RUN_UNPOPULATED);
-	if (*filefd == -2)
-		*filefd = open_backing(c, v);
+	if (*filefd == -2) {
+		struct stat st;
+		*filefd = v->vma.inode ? ml__vma_file_open(c->p, &v->vma, &st) : -ENOENT;
+	}
 	return read_file_range(c, v, *filefd, a, b);
 }
 
@@ -619,16 +592,14 @@ static int build_notes(cap *c, const char *cmdline, size_t cmdline_len, const ch
 static void file_facts(cap *c, const ml_smaps_vma *v, ml__file_facts *ff)
 {
 	memset(ff, 0, sizeof(*ff));
-	int fd = open_backing(c, v);
+	struct stat st;
+	int fd = v->vma.inode ? ml__vma_file_open(c->p, &v->vma, &st) : -ENOENT;
 	if (fd < 0)
 		return;
-	struct stat st;
 	unsigned char mag[4];
-	if (fstat(fd, &st) == 0) {
-		ff->known = true;
-		ff->exec = (st.st_mode & 0111) != 0;
-		ff->elf_magic = pread(fd, mag, 4, 0) == 4 && !memcmp(mag, "\177ELF", 4);
-	}
+	ff->known = true;
+	ff->exec = (st.st_mode & 0111) != 0;
+	ff->elf_magic = pread(fd, mag, 4, 0) == 4 && !memcmp(mag, "\177ELF", 4);
 	close(fd);
 }
 

@@ -2,7 +2,9 @@
 #include <limits.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "internal/internal.h"
 #include "internal/page_internal.h"
@@ -83,6 +85,87 @@ int ml_source_damage(const ml_source *s, uint64_t addr, uint64_t *ret_start, uin
 	return 0;
 }
 
+/* Collects the provenance of a read: runs in address order, adjacent ones of a kind merged. */
+typedef struct prov {
+	ml_run *v;
+	size_t n, used;
+} prov;
+
+static bool prov_add(prov *p, uint64_t s, uint64_t e, ml_run_kind k)
+{
+	if (!p || s >= e)
+		return true;
+	if (p->used && p->v[p->used - 1].end == s && p->v[p->used - 1].kind == k) {
+		p->v[p->used - 1].end = e;
+		return true;
+	}
+	if (p->used == p->n)
+		return false;
+	p->v[p->used++] = (ml_run){ s, e, k };
+	return true;
+}
+
+/* Drops what lies at or past @end. */
+static void prov_trim(prov *p, uint64_t end)
+{
+	while (p && p->used && p->v[p->used - 1].start >= end)
+		p->used--;
+	if (p && p->used && p->v[p->used - 1].end > end)
+		p->v[p->used - 1].end = end;
+}
+
+/*
+ * ml_source_read_runs() for a backend that only has runs() and read(): the runs of the
+ * range say where the bytes come from (zero-page runs split out), read() reads them.
+ */
+static ssize_t read_runs_generic(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags,
+				 prov *pv)
+{
+	uint64_t end = addr + len, next, lim = addr;
+	ml_run v[128];
+	while (lim < end) {
+		ssize_t k = s->ops->runs(s->impl, lim, end, ML_RUNS_SPLIT_ZERO, v, ML_ARRAY_SIZE(v), &next);
+		if (k < 0)
+			return k;
+		bool stop = k == 0;
+		for (ssize_t i = 0; i < k && !stop; i++) {
+			if (v[i].start != lim || v[i].kind == ML_RUN_UNREADABLE) {
+				stop = true; /* a gap or an unreadable page ends what can be read */
+				break;
+			}
+			ml_run_kind kind = v[i].kind;
+			if (kind == ML_RUN_SWAPPED && (flags & ML_READ_SWAPPED))
+				kind = ML_RUN_DATA;
+			if (!prov_add(pv, v[i].start, v[i].end, kind)) {
+				stop = true;
+				break;
+			}
+			lim = v[i].end;
+		}
+		if (stop || next <= lim)
+			break;
+	}
+	if (lim == addr) /* nothing readable at addr: the backend's read says why */
+		return s->ops->read(s->impl, addr, buf, len, flags);
+	ssize_t n = s->ops->read(s->impl, addr, buf, (size_t)(lim - addr), flags);
+	if (n >= 0)
+		prov_trim(pv, addr + (uint64_t)n);
+	return n;
+}
+
+ssize_t ml_source_read_runs(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags,
+			    ml_run *runs, size_t nruns, size_t *ret_nruns)
+{
+	if (!s || (!buf && len) || !runs || !nruns || !ret_nruns || addr + len < addr || len > SSIZE_MAX)
+		return -EINVAL;
+	prov pv = { runs, nruns, 0 };
+	ssize_t r = s->ops->read_runs ? s->ops->read_runs(s->impl, addr, buf, len, flags, runs, nruns, &pv.used)
+				      : read_runs_generic(s, addr, buf, len, flags, &pv);
+	if (r >= 0)
+		*ret_nruns = pv.used;
+	return r;
+}
+
 const char *ml_source_error(const ml_source *s)
 {
 	if (!s || !s->ops->error)
@@ -117,6 +200,7 @@ typedef struct live {
 	uint64_t avail;  /* scan categories available */
 	ml_vrange *vr;
 	size_t nvr;
+	ml_maps *vr_maps; /* what vr[i].vma points to */
 	bool vr_valid;
 	uint64_t vr_pos;
 } live;
@@ -126,6 +210,7 @@ static void live_free(void *impl)
 	live *l = impl;
 	ml_pagemap_free(l->pm);
 	free(l->vr);
+	ml_maps_free(l->vr_maps);
 	pthread_mutex_destroy(&l->mu);
 	ml_proc_free(l->owned);
 	free(l);
@@ -189,6 +274,30 @@ static int pm_open_locked(live *l)
 	return 0;
 }
 
+/*
+ * What the pages of mapping @v without a page table entry hold (with l->mu held): the
+ * file's bytes up to *fend (ML_RUN_FILE), zeros (ML_RUN_UNPOPULATED), or nothing to be had
+ * without faulting them in (ML_RUN_EXCLUDED). 0 or -ESRCH.
+ */
+static int hole_kind(live *l, const ml_vrange *v, ml_run_kind *ret, uint64_t *fend)
+{
+	*ret = ML_RUN_EXCLUDED;
+	if (v->flags & ML_VR_ZEROFILL) {
+		*ret = ML_RUN_UNPOPULATED;
+	} else if ((v->flags & ML_VR_FILEBACKED) && v->vma) {
+		struct stat st;
+		int fd = ml__vma_file_open(l->proc, v->vma, &st);
+		if (fd == -ESRCH)
+			return fd;
+		if (fd >= 0) {
+			*fend = ml__vma_file_end(v->vma, (uint64_t)st.st_size);
+			*ret = ML_RUN_FILE;
+			close(fd);
+		}
+	}
+	return 0;
+}
+
 /* live_runs with l->mu held. */
 static ssize_t runs_locked(live *l, uint64_t start, uint64_t end, unsigned flags, ml_run *vec, size_t n,
 			   uint64_t *next)
@@ -198,11 +307,14 @@ static ssize_t runs_locked(live *l, uint64_t start, uint64_t end, unsigned flags
 		return r;
 	if (!l->vr_valid || (start != l->vr_pos && !vr_known(l, start))) {
 		ML_FREE(l->vr);
+		ml_maps_free(l->vr_maps);
+		l->vr_maps = NULL;
 		l->vr_valid = false;
-		if ((r = ml__vranges_read(l->proc, &l->vr, &l->nvr)) < 0)
+		if ((r = ml__vranges_read_maps(l->proc, &l->vr, &l->nvr, &l->vr_maps)) < 0)
 			return r;
 		l->vr_valid = true;
 	}
+	bool want_file = flags & ML_RUNS_FILE;
 	bool split_zero = (flags & ML_RUNS_SPLIT_ZERO) && (l->avail & ML_PAGE_PFNZERO);
 	ML_OPTS(ml_scan_opts, so, .return_mask = (ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_GUARD |
 						  (split_zero ? ML_PAGE_PFNZERO : 0)) & l->avail);
@@ -225,7 +337,9 @@ static ssize_t runs_locked(live *l, uint64_t start, uint64_t end, unsigned flags
 			}
 			continue;
 		}
-		bool first = true;
+		bool first = true, hole_known = false;
+		ml_run_kind hole = ML_RUN_UNPOPULATED; /* what a page without a page table entry is */
+		uint64_t fend = e;                      /* and where its file ends */
 		so.start = s;
 		so.end = e;
 		while (so.start < e) {
@@ -237,7 +351,25 @@ static ssize_t runs_locked(live *l, uint64_t start, uint64_t end, unsigned flags
 				uint64_t rs = ML_MAX(reg[j].start, s), re = ML_MIN(reg[j].end, e);
 				if (rs >= re)
 					continue;
-				if (!run_push(vec, n, &used, !first, rs, re, kind_of(reg[j].categories, split_zero))) {
+				ml_run_kind kind = kind_of(reg[j].categories, split_zero);
+				if (kind == ML_RUN_UNPOPULATED && want_file) {
+					if (!hole_known && (r = hole_kind(l, v, &hole, &fend)) < 0)
+						return r;
+					hole_known = true;
+					kind = hole;
+					if (kind == ML_RUN_FILE && fend < re) { /* past the file's end: SIGBUS */
+						if (rs < fend) {
+							if (!run_push(vec, n, &used, !first, rs, fend, ML_RUN_FILE)) {
+								*next = rs;
+								goto out;
+							}
+							first = false;
+							rs = fend;
+						}
+						kind = ML_RUN_UNREADABLE;
+					}
+				}
+				if (!run_push(vec, n, &used, !first, rs, re, kind)) {
 					*next = rs;
 					goto out;
 				}
@@ -342,53 +474,128 @@ static ssize_t read_populated(live *l, uint64_t addr, void *buf, size_t len)
 	return (ssize_t)(g + (size_t)n);
 }
 
-static ssize_t live_read(const void *impl, uint64_t addr, void *buf, size_t len, unsigned flags)
+/* The file behind a FILE run, opened while the mapping list is held. */
+typedef struct file_ref {
+	int fd;        /* -1: could not be opened since the runs were taken */
+	bool owned;    /* this entry closes it (runs of one mapping share the fd) */
+	ml_vma vma;    /* start and offset are what the read needs; the name is not kept */
+} file_ref;
+
+/* Opens the files of the FILE runs of @runs (with l->mu held, so the mappings are valid). */
+static int open_files(live *l, const ml_run *runs, size_t k, file_ref *fr)
 {
-	live *l = (live *)impl;
+	const ml_vma *prev = NULL;
+	for (size_t j = 0; j < k; j++) {
+		fr[j] = (file_ref){ .fd = -1 };
+		if (runs[j].kind != ML_RUN_FILE)
+			continue;
+		size_t i = ml__vranges_find(l->vr, l->nvr, runs[j].start);
+		const ml_vma *v = i < l->nvr ? l->vr[i].vma : NULL;
+		if (!v)
+			continue;
+		if (v == prev && j && fr[j - 1].fd >= 0) {
+			fr[j] = fr[j - 1];
+			fr[j].owned = false;
+			continue;
+		}
+		struct stat st;
+		int fd = ml__vma_file_open(l->proc, v, &st);
+		if (fd == -ESRCH)
+			return fd;
+		fr[j] = (file_ref){ .fd = fd, .owned = fd >= 0, .vma = *v };
+		fr[j].vma.name = NULL;
+		prev = v;
+	}
+	return 0;
+}
+
+static void close_files(file_ref *fr, size_t k)
+{
+	for (size_t j = 0; j < k; j++)
+		if (fr[j].owned)
+			close(fr[j].fd);
+}
+
+/*
+ * Reads [addr, addr+len) run by run: data runs with one process_vm_readv per batch, file
+ * runs from the file, zero runs and what is not available filled with zeros. @pv (NULL: not
+ * wanted) receives where each byte came from.
+ */
+static ssize_t live_read_prov(live *l, uint64_t addr, void *buf, size_t len, unsigned flags, prov *pv)
+{
 	if (!len)
 		return 0;
 	if (addr + len < addr || len > SSIZE_MAX)
 		return -EINVAL;
-	if (flags & ML_READ_POPULATED)
-		return read_populated(l, addr, buf, len);
+	if (flags & ML_READ_POPULATED) {
+		ssize_t n = read_populated(l, addr, buf, len);
+		if (n > 0)
+			prov_add(pv, addr, addr + (uint64_t)n, ML_RUN_DATA);
+		return n;
+	}
 	uint64_t end = addr + len, pos = addr;
 	ml_run runs[128];
+	file_ref fr[128];
 	struct iovec liov[READ_IOV], riov[READ_IOV];
 	size_t niov = 0, bad = SIZE_MAX;
-	bool gap = false;
+	bool gap = false, full = false, from_file = false;
 	int r;
-	while (pos < end && bad == SIZE_MAX && !gap) {
+	while (pos < end && bad == SIZE_MAX && !gap && !full) {
 		uint64_t next;
 		pthread_mutex_lock(&l->mu);
-		ssize_t k = runs_locked(l, pos, end, ML_RUNS_SPLIT_ZERO, runs, ML_ARRAY_SIZE(runs), &next);
+		ssize_t k = runs_locked(l, pos, end, ML_RUNS_SPLIT_ZERO | ML_RUNS_FILE, runs, ML_ARRAY_SIZE(runs), &next);
+		r = k > 0 ? open_files(l, runs, (size_t)k, fr) : 0;
 		pthread_mutex_unlock(&l->mu);
 		if (k < 0)
 			return k;
+		if (r < 0) {
+			close_files(fr, (size_t)k);
+			return r;
+		}
 		for (ssize_t j = 0; j < k && bad == SIZE_MAX; j++) {
 			uint64_t s = ML_MAX(runs[j].start, pos), e = ML_MIN(runs[j].end, end);
 			if (s > pos) { /* an unmapped gap ends the readable prefix */
 				gap = true;
 				break;
 			}
-			if (runs[j].kind == ML_RUN_UNREADABLE) {
+			ml_run_kind kind = runs[j].kind;
+			if (kind == ML_RUN_UNREADABLE) {
 				bad = (size_t)(s - addr);
 				break;
 			}
+			if (kind == ML_RUN_SWAPPED && (flags & ML_READ_SWAPPED))
+				kind = ML_RUN_DATA;
+			if (kind == ML_RUN_FILE && fr[j].fd < 0)
+				kind = ML_RUN_EXCLUDED; /* the file went away since the runs were taken */
+			if (!prov_add(pv, s, e, kind)) {
+				full = true;
+				break;
+			}
 			char *dst = (char *)buf + (s - addr);
-			if (runs[j].kind == ML_RUN_DATA || (runs[j].kind == ML_RUN_SWAPPED && (flags & ML_READ_SWAPPED))) {
-				if (niov == READ_IOV && (r = flush_reads(l, liov, riov, &niov, &bad, addr)) < 0)
+			if (kind == ML_RUN_DATA) {
+				if (niov == READ_IOV && (r = flush_reads(l, liov, riov, &niov, &bad, addr)) < 0) {
+					close_files(fr, (size_t)k);
 					return r;
+				}
 				if (bad != SIZE_MAX)
 					break;
 				liov[niov] = (struct iovec){ dst, (size_t)(e - s) };
 				riov[niov] = (struct iovec){ (void *)(uintptr_t)s, (size_t)(e - s) };
 				niov++;
+			} else if (kind == ML_RUN_FILE) {
+				ssize_t n = ml__vma_file_read(fr[j].fd, &fr[j].vma, s, dst, (size_t)(e - s));
+				from_file = true;
+				if (n < (ssize_t)(e - s)) { /* the file shrank or failed: unreadable from there */
+					bad = (size_t)(s + (n > 0 ? (uint64_t)n : 0) - addr);
+					break;
+				}
 			} else {
 				memset(dst, 0, (size_t)(e - s));
 			}
 			pos = e;
 		}
-		if (pos < ML_MIN(next, end))
+		close_files(fr, (size_t)k);
+		if (!full && pos < ML_MIN(next, end))
 			gap = true; /* nothing mapped between the last run and where the walk resumes */
 	}
 	size_t bad2 = SIZE_MAX;
@@ -399,10 +606,27 @@ static ssize_t live_read(const void *impl, uint64_t addr, void *buf, size_t len,
 	size_t good = (size_t)(pos - addr);
 	if (bad != SIZE_MAX && bad < good)
 		good = bad;
+	if (good && from_file && (r = ml__pagemap_same_mm(l->pm, addr)) < 0)
+		return r; /* the mappings the files were read for are gone */
+	prov_trim(pv, addr + good);
 	if (good)
 		return (ssize_t)good;
 	/* nothing readable at addr: a mapping whose pages cannot be read, or no mapping */
 	return bad == 0 ? -EIO : -EFAULT;
+}
+
+static ssize_t live_read(const void *impl, uint64_t addr, void *buf, size_t len, unsigned flags)
+{
+	return live_read_prov((live *)impl, addr, buf, len, flags, NULL);
+}
+
+static ssize_t live_read_runs(const void *impl, uint64_t addr, void *buf, size_t len, unsigned flags,
+			      ml_run *runs, size_t nruns, size_t *ret_nruns)
+{
+	prov pv = { runs, nruns, 0 };
+	ssize_t r = live_read_prov((live *)impl, addr, buf, len, flags, &pv);
+	*ret_nruns = pv.used;
+	return r;
 }
 
 static const ml_source_ops live_ops = {
@@ -412,6 +636,7 @@ static const ml_source_ops live_ops = {
 	.read_file = live_read_file,
 	.runs = live_runs,
 	.read = live_read,
+	.read_runs = live_read_runs,
 };
 
 int ml_source_open_proc(const ml_proc *p, ml_source **ret)

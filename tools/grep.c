@@ -1167,7 +1167,7 @@ static int run_workers(src *s, unsigned jobs)
 /* ---- per source ---- */
 
 static const char *const run_kind_name[ML_RUN_KIND_COUNT] = {
-	"data", "zero", "unpopulated", "swapped", "excluded", "unreadable",
+	"data", "zero", "unpopulated", "swapped", "excluded", "unreadable", "file",
 };
 
 static void print_summary(src *s, double secs)

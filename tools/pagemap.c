@@ -211,10 +211,12 @@ static int count_runs(ctx *c, uint64_t s, uint64_t e, counts *k)
 	return 0;
 }
 
-static const char *const run_names[ML_RUN_KIND_COUNT + 1] = {
+/* The snapshot columns: mapped, then the kinds a snapshot stores (ML_RUN_FILE is live only). */
+#define C_NSNAP (ML_RUN_UNREADABLE + 2)
+static const char *const run_names[C_NSNAP] = {
 	"mapped", "data", "zero", "unpopulated", "swapped", "excluded", "unreadable",
 };
-static const char *const run_heads[ML_RUN_KIND_COUNT + 1] = {
+static const char *const run_heads[C_NSNAP] = {
 	"MAPPED", "DATA", "ZERO", "UNPOP", "SWAP", "EXCLUDED", "UNREAD",
 };
 
@@ -236,7 +238,7 @@ static int report(ctx *c, const char *spec)
 	if (r < 0)
 		return ml_cli_pid_error(ml_source_pid(c->src), "cannot read mappings", r);
 	bool live = c->proc != NULL;
-	size_t nc = live ? (c->kp ? C_NLIVE : C_FIRST_KPAGE) : ML_RUN_KIND_COUNT + 1;
+	size_t nc = live ? (c->kp ? C_NLIVE : C_FIRST_KPAGE) : C_NSNAP;
 	const char *const *names = live ? live_names : run_names;
 	const char *const *heads = live ? live_heads : run_heads;
 	ml_json j;

@@ -25,14 +25,26 @@ typedef enum ml_source_type {
 	ML_SOURCE_SNAPSHOT = 2,
 } ml_source_type;
 
-/** The state of a run of pages. */
+/**
+ * The state of a run of pages, and (ml_source_read_runs()) where the bytes of a read came
+ * from. See docs/pagemap.md, "Where the bytes come from".
+ */
 typedef enum ml_run_kind {
 	ML_RUN_DATA = 0,     /**< populated: present in RAM (live) or stored bytes (snapshot) */
 	ML_RUN_ZERO,         /**< known to read as zeros (zero page, or stored as zero) */
-	ML_RUN_UNPOPULATED,  /**< never touched: reads as zeros, nothing to read */
+	/** no page: nothing to read. Anonymous memory never written reads as zeros; a live
+	 *  file mapping's bytes are its file's (ML_RUNS_FILE tells these apart) */
+	ML_RUN_UNPOPULATED,
 	ML_RUN_SWAPPED,      /**< swapped out (live only; reading it would swap it in) */
-	ML_RUN_EXCLUDED,     /**< left out of a snapshot by filter (coredump_filter, DONTDUMP) */
-	ML_RUN_UNREADABLE,   /**< could not be read ([vvar], I/O error) */
+	/** not available: left out of a snapshot by filter (coredump_filter, DONTDUMP); live,
+	 *  with ML_RUNS_FILE, a page that is not resident and whose bytes cannot be had without
+	 *  faulting it in (a special mapping such as [vdso]; a file mapping whose file cannot
+	 *  be opened, or is no longer the mapped file) */
+	ML_RUN_EXCLUDED,
+	ML_RUN_UNREADABLE,   /**< could not be read ([vvar], I/O error, a file mapping past its file's end) */
+	/** live, with ML_RUNS_FILE: a page of a file mapping (shared, or private and never
+	 *  written) that is not resident: its bytes are the file's, read from the file */
+	ML_RUN_FILE,
 	ML_RUN_KIND_COUNT
 } ml_run_kind;
 
@@ -83,6 +95,13 @@ ML_API int ml_source_read_file(const ml_source *s, const char *name, char **ret,
 
 /** Flags for ml_source_runs(). */
 #define ML_RUNS_SPLIT_ZERO 0x1u /**< report zero-page runs (live: PFN-zero pages) separately */
+/**
+ * Live: tell apart what pages without a page table entry hold: ML_RUN_FILE where the
+ * mapped file holds their bytes (past the file's end: ML_RUN_UNREADABLE), ML_RUN_EXCLUDED
+ * where nothing can be had without faulting them in, ML_RUN_UNPOPULATED (zeros) for
+ * anonymous memory. Without it they are all ML_RUN_UNPOPULATED. Snapshots ignore it.
+ */
+#define ML_RUNS_FILE 0x2u
 
 /**
  * Streams the page runs of [start, end) into @vec (at most @n). Adjacent runs of one
@@ -106,9 +125,12 @@ ML_API ssize_t ml_source_runs(const ml_source *s, uint64_t start, uint64_t end, 
 
 /**
  * Reads [addr, addr+len) into @buf without disturbing the target: populated pages are
- * read, unpopulated and zero pages are filled with zeros without being faulted in, and
- * swapped pages are not read (filled with zeros) unless @ML_READ_SWAPPED is given
- * (@flags: ML_READ_*).
+ * read; pages of file mappings that are not resident (shared, or private and never
+ * written) are read from the mapped file (through /proc/PID/map_files, never by faulting
+ * them in); anonymous pages never written and zero pages are filled with zeros; swapped
+ * pages are not read unless @ML_READ_SWAPPED is given (@flags: ML_READ_*). Bytes that are
+ * not available (swapped, excluded: see ml_source_read_runs()) are filled with zeros,
+ * which are not the target's bytes: ml_source_read_runs() says where they are.
  * @return bytes read (< len when the range runs into an unmapped or unreadable page, or
  *         into damaged stored data: the readable prefix); -EIO if the first page is
  *         unreadable; -EFAULT if @addr is not mapped; -EBADMSG (a snapshot) the stored
@@ -126,6 +148,23 @@ ML_API ssize_t ml_source_read(const ml_source *s, uint64_t addr, void *buf, size
  *         -EINVAL; -ENOMEM; -EIO.
  */
 ML_API int ml_source_damage(const ml_source *s, uint64_t addr, uint64_t *ret_start, uint64_t *ret_end);
+
+/**
+ * As ml_source_read(), and says where each byte came from: @runs[0..*ret_nruns) cover
+ * [addr, addr + return value) in order, adjacent runs of one kind merged, with kinds
+ *   ML_RUN_DATA        read from memory (live: resident, or swapped in with
+ *                      ML_READ_SWAPPED; snapshot: its stored bytes);
+ *   ML_RUN_FILE        read from the mapped file (live: the page is not resident);
+ *   ML_RUN_ZERO, ML_RUN_UNPOPULATED  zero-fill: zeros known without reading (the zero
+ *                      page, anonymous memory never written, stored as zero);
+ *   ML_RUN_SWAPPED, ML_RUN_EXCLUDED  not available: the buffer holds zeros there, which
+ *                      are not the target's bytes.
+ * When @nruns runs are not enough the read stops early, at the end of the last run: a
+ * short read that is not an error (the next call goes on from there).
+ * @return as ml_source_read(); -EINVAL @runs NULL or @nruns 0.
+ */
+ML_API ssize_t ml_source_read_runs(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags,
+				   ml_run *runs, size_t nruns, size_t *ret_nruns);
 
 /** A human-readable description of the last error of this source (e.g. which snapshot chunk is corrupt), or "". */
 ML_API const char *ml_source_error(const ml_source *s);

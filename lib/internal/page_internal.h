@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <sys/stat.h>
+
+#include <memlens/maps.h>
 #include <memlens/pagemap.h>
 #include <memlens/proc.h>
 
@@ -21,15 +24,45 @@
 enum {
 	ML_VR_NOSCAN = 0x1,     /* never walked by PAGEMAP_SCAN (VM_PFNMAP: [vvar]; the gate [vsyscall]) */
 	ML_VR_UNREADABLE = 0x2, /* its bytes cannot be read (also memfd_secret) */
+	/* What a page the process has no page for holds (neither flag: nothing knowable without
+	 * faulting it in, e.g. [vdso]): */
+	ML_VR_FILEBACKED = 0x4, /* the mapped file's bytes (file, shmem, memfd, SysV mappings) */
+	ML_VR_ZEROFILL = 0x8,   /* zeros (anonymous memory never written) */
 };
 
 typedef struct ml_vrange {
 	uint64_t start, end;
 	unsigned flags;
+	/* the mapping itself, borrowed from the ml_maps of ml__vranges_read_maps(); NULL when
+	 * the maps were read as bare text (then ML_VR_FILEBACKED is never set) */
+	const ml_vma *vma;
 } ml_vrange;
 
 /* Reads the mappings of @p as sorted ranges (malloc'd array in *ret, count in *ret_n). */
 int ml__vranges_read(const ml_proc *p, ml_vrange **ret, size_t *ret_n);
+/* The same, keeping the mappings the ranges point to in *ret_maps (the caller frees it
+ * after the ranges; it may be NULL when only bounds could be read). */
+int ml__vranges_read_maps(const ml_proc *p, ml_vrange **ret, size_t *ret_n, ml_maps **ret_maps);
+
+/*
+ * The file behind mapping @v of @p, opened without touching the target:
+ * /proc/PID/map_files/START-END (it needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE), else
+ * the mapping's path when the file is not deleted. Either must be a regular file with the
+ * device and inode the mapping names, so a file replaced since is never read for it.
+ * @return the fd (fstat in *st); -ENOENT none, or not the mapped file; -errno of open.
+ */
+int ml__vma_file_open(const ml_proc *p, const ml_vma *v, struct stat *st);
+/* The address in @v where its file (@fsize bytes) ends, rounded up to a page: the kernel
+ * gives SIGBUS beyond it (@v->start when the mapping starts past the end). */
+uint64_t ml__vma_file_end(const ml_vma *v, uint64_t fsize);
+/*
+ * Reads [addr, addr+len) of mapping @v from its file @fd, as the process would see a page
+ * it has not written: the file's bytes, and zeros after the end of the file within its last
+ * page. @return bytes read (< len where the file ends: nothing is readable from
+ * ml__vma_file_end() on); -EIO nothing to read at @addr; -errno of pread.
+ */
+ssize_t ml__vma_file_read(int fd, const ml_vma *v, uint64_t addr, void *buf, size_t len);
+
 /* Index of the first range with end > @addr (== n when none). */
 size_t ml__vranges_find(const ml_vrange *v, size_t n, uint64_t addr);
 

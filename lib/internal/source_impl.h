@@ -15,6 +15,9 @@ typedef struct ml_source_ops {
 	const char *(*error)(const void *impl);
 	/* the damaged range holding @addr (NULL: the backend stores nothing that can be damaged) */
 	int (*damage)(const void *impl, uint64_t addr, uint64_t *ret_lo, uint64_t *ret_hi);
+	/* optional: ml_source_read_runs(); without it the runs come from runs() (lib/source.c) */
+	ssize_t (*read_runs)(const void *impl, uint64_t addr, void *buf, size_t len, unsigned flags,
+			     ml_run *runs, size_t nruns, size_t *ret_nruns);
 } ml_source_ops;
 
 /* Wraps a backend into a source (takes ownership of @impl, freeing it on failure). */

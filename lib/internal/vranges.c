@@ -52,6 +52,10 @@ static int vranges_text(const ml_proc *p, ml_vrange **ret, size_t *ret_n)
 		v[n].start = a;
 		v[n].end = b;
 		v[n].flags = name_flags(q, (size_t)(le - q));
+		size_t nl = (size_t)(le - q);
+		if (!nl || (nl >= 6 && (!memcmp(q, "[heap]", 6) || !memcmp(q, "[stack", 6) || !memcmp(q, "[anon:", 6))))
+			v[n].flags |= ML_VR_ZEROFILL;
+		v[n].vma = NULL;
 		n++;
 		s = le < end ? le + 1 : le;
 	}
@@ -65,9 +69,34 @@ fail:
 	return r;
 }
 
-int ml__vranges_read(const ml_proc *p, ml_vrange **ret, size_t *ret_n)
+/* What the pages a process has no page for hold in mapping @v (ML_VR_FILEBACKED/ZEROFILL). */
+static unsigned fill_flags(const ml_vma *v)
+{
+	switch (v->kind) {
+	case ML_VMA_ANON:
+	case ML_VMA_ANON_NAMED:
+	case ML_VMA_HEAP:
+	case ML_VMA_STACK:
+		return ML_VR_ZEROFILL;
+	case ML_VMA_FILE:
+		/* a private mapping of /dev/zero is anonymous memory that keeps the device's name */
+		if (!(v->perms & ML_PERM_SHARED) && v->name_len == 9 && !memcmp(v->name, "/dev/zero", 9))
+			return ML_VR_ZEROFILL;
+		return v->inode ? ML_VR_FILEBACKED : 0;
+	case ML_VMA_SHMEM:
+	case ML_VMA_SYSV:
+	case ML_VMA_MEMFD:
+		return v->inode ? ML_VR_FILEBACKED : 0;
+	default: /* [vdso] and other special mappings: the kernel fills them on first use */
+		return 0;
+	}
+}
+
+int ml__vranges_read_maps(const ml_proc *p, ml_vrange **ret, size_t *ret_n, ml_maps **ret_maps)
 {
 	ml_maps *m;
+	if (ret_maps)
+		*ret_maps = NULL;
 	int r = ml_maps_read(p, ML_MAPS_AUTO, &m);
 	if (r == -EOPNOTSUPP || r == -EBADMSG)
 		return vranges_text(p, ret, ret_n); /* a reader that cannot classify: bounds suffice */
@@ -86,11 +115,23 @@ int ml__vranges_read(const ml_proc *p, ml_vrange **ret, size_t *ret_n)
 		v[i].flags = name_flags(vma->name ? vma->name : "", vma->name ? vma->name_len : 0);
 		if (vma->kind == ML_VMA_VVAR || vma->kind == ML_VMA_VSYSCALL)
 			v[i].flags |= ML_VR_NOSCAN | ML_VR_UNREADABLE;
+		v[i].flags |= fill_flags(vma);
+		v[i].vma = ret_maps ? vma : NULL;
+		if (!ret_maps)
+			v[i].flags &= ~(unsigned)ML_VR_FILEBACKED;
 	}
-	ml_maps_free(m);
+	if (ret_maps)
+		*ret_maps = m;
+	else
+		ml_maps_free(m);
 	*ret = v;
 	*ret_n = n;
 	return 0;
+}
+
+int ml__vranges_read(const ml_proc *p, ml_vrange **ret, size_t *ret_n)
+{
+	return ml__vranges_read_maps(p, ret, ret_n, NULL);
 }
 
 size_t ml__vranges_find(const ml_vrange *v, size_t n, uint64_t addr)

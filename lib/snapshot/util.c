@@ -37,6 +37,7 @@ const char *ml_snapshot_kind_name(ml_run_kind k)
 	case ML_RUN_SWAPPED: return "swapped";
 	case ML_RUN_EXCLUDED: return "excluded";
 	case ML_RUN_UNREADABLE: return "unreadable";
+	case ML_RUN_FILE: return "file";
 	default: return "?";
 	}
 }

@@ -15,9 +15,15 @@
  *   alt N               N pages, every other one written (many small runs) -> ok addr=A
  *   many N              N one-page mappings with alternating protections, each written -> ok first=A
  *   unmap A N           unmaps N pages -> ok
+ *   mapfile PATH MODE N maps N pages of the existing file PATH, MODE shared (read-only) or
+ *                       private (read-write), never touching them -> ok addr=A
+ *   dontneed A N        madvise(MADV_DONTNEED) on N pages -> ok
+ *   dlopen NAME         dlopen(NAME, RTLD_NOW), calling nothing in it -> ok
  *   pid                 -> ok pid=P
  * The pattern byte of address x is (x >> 12) * 31 + (x & 0xfff) truncated to 8 bits, never 0. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -190,6 +196,28 @@ int main(void)
 			for (size_t i = 1; i < n; i += 2)
 				mprotect(p + i * PG, PG, PROT_READ);
 			printf("ok first=%p\n", (void *)p);
+		} else if (!strcmp(cmd, "mapfile")) {
+			char *path = strtok_r(NULL, " ", &save), *mode = strtok_r(NULL, " ", &save);
+			size_t n = num(&save);
+			bool priv = mode && !strcmp(mode, "private");
+			int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+			void *m = fd < 0 ? MAP_FAILED
+					 : mmap(NULL, n * PG, priv ? PROT_READ | PROT_WRITE : PROT_READ,
+						priv ? MAP_PRIVATE : MAP_SHARED, fd, 0);
+			if (m == MAP_FAILED)
+				printf("err mapfile %s\n", strerror(errno));
+			else
+				printf("ok addr=%p\n", m);
+			if (fd >= 0)
+				close(fd);
+		} else if (!strcmp(cmd, "dontneed")) {
+			void *a = (void *)(uintptr_t)num(&save);
+			size_t n = num(&save);
+			printf(madvise(a, n * PG, MADV_DONTNEED) ? "err madvise %s\n" : "ok\n", strerror(errno));
+		} else if (!strcmp(cmd, "dlopen")) {
+			char *name = strtok_r(NULL, " ", &save);
+			void *h = name ? dlopen(name, RTLD_NOW | RTLD_LOCAL) : NULL;
+			h ? printf("ok\n") : printf("err dlopen %s\n", dlerror());
 		} else if (!strcmp(cmd, "unmap")) {
 			void *a = (void *)(uintptr_t)num(&save);
 			size_t n = num(&save);

@@ -16,7 +16,8 @@
 #include "mltest.h"
 
 /* A minimal capturer on the public API: every mapping, page runs from the live source,
- * populated runs read into lent buffers, everything else recorded by kind. */
+ * populated runs and file pages (read from the file) into lent buffers, everything else
+ * recorded by kind. */
 static int capture(const ml_source *live, const char *path, const ml_snapshot_writer_opts *o, char *err, size_t errlen)
 {
 	ml_maps *maps;
@@ -53,10 +54,10 @@ static int capture(const ml_source *live, const char *path, const ml_snapshot_wr
 		ml_run runs[64];
 		ssize_t k;
 		while (r == 0 && next < v[i].vma.end &&
-		       (k = ml_source_runs(live, next, v[i].vma.end, ML_RUNS_SPLIT_ZERO, runs, 64, &next)) > 0) {
+		       (k = ml_source_runs(live, next, v[i].vma.end, ML_RUNS_SPLIT_ZERO | ML_RUNS_FILE, runs, 64, &next)) > 0) {
 			for (ssize_t j = 0; j < k && r == 0; j++) {
 				ml_run *ru = &runs[j];
-				if (ru->kind != ML_RUN_DATA && ru->kind != ML_RUN_SWAPPED) {
+				if (ru->kind != ML_RUN_DATA && ru->kind != ML_RUN_SWAPPED && ru->kind != ML_RUN_FILE) {
 					r = ml_snapshot_writer_add_run(w, ru->start, ru->end - ru->start, ru->kind);
 					continue;
 				}

@@ -271,6 +271,34 @@ long mlt_status_kb(pid_t pid, const char *field)
 	return v;
 }
 
+long mlt_smaps_kb(pid_t pid, uint64_t start, const char *field)
+{
+	char path[64], line[4096];
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t fl = strlen(field);
+	long v = -1;
+	bool in = false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		char dash;
+		if (sscanf(line, "%llx%c%llx ", &a, &dash, &b) == 3 && dash == '-') { /* a mapping's header */
+			if (in)
+				break;
+			in = a == start;
+			continue;
+		}
+		if (in && !strncmp(line, field, fl) && line[fl] == ':') {
+			v = strtol(line + fl + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
 char *mlt_run(const char *cmdline, int *status)
 {
 	fflush(NULL);

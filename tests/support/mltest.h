@@ -82,6 +82,10 @@ uint64_t mlt_kv(const char *line, const char *key);
 /* Reads /proc/PID/status field (in kB, or the raw number) — the truth the kernel shows. */
 long mlt_status_kb(pid_t pid, const char *field);
 
+/* Field @field (e.g. "Rss") in kB of the mapping of @pid that starts at @start, from
+ * /proc/PID/smaps; -1 if there is no such mapping. */
+long mlt_smaps_kb(pid_t pid, uint64_t start, const char *field);
+
 /* Runs a command line through /bin/sh, captures stdout (malloc'd, NUL-terminated) and exit status. */
 char *mlt_run(const char *cmdline, int *status);
 
