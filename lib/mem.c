@@ -4,7 +4,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -321,10 +323,21 @@ ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *
 
 /* ---- pages of a file mapping, from the file ---- */
 
-static bool same_file(const struct stat *st, const ml_vma *v)
+/*
+ * Whether @fd (fstat in @st) is the file mapping @v names. maps shows the superblock's
+ * device; stat(2) on btrfs shows the subvolume's and on overlayfs its own, so there, for an
+ * fd from map_files (which is the mapped file unless the range was remapped meanwhile), the
+ * inode has to do.
+ */
+static bool same_file(int fd, const struct stat *st, const ml_vma *v, bool from_map_files)
 {
-	return S_ISREG(st->st_mode) && st->st_ino == v->inode && major(st->st_dev) == v->dev_major &&
-	       minor(st->st_dev) == v->dev_minor;
+	if (!S_ISREG(st->st_mode) || st->st_ino != v->inode)
+		return false;
+	if (major(st->st_dev) == v->dev_major && minor(st->st_dev) == v->dev_minor)
+		return true;
+	struct statfs sf;
+	return from_map_files && fstatfs(fd, &sf) == 0 &&
+	       (sf.f_type == BTRFS_SUPER_MAGIC || sf.f_type == OVERLAYFS_SUPER_MAGIC);
 }
 
 /* O_NOATIME where allowed (the file's owner, or CAP_FOWNER): a forensic read leaves no trace.
@@ -353,13 +366,14 @@ int ml__vma_file_open(const ml_proc *p, const ml_vma *v, struct stat *st)
 	char name[64];
 	snprintf(name, sizeof(name), "map_files/%" PRIx64 "-%" PRIx64, v->start, v->end);
 	int fd = open_noatime(p, name);
+	bool mf = fd >= 0;
 	if (fd < 0 && (v->deleted || !v->name_len || v->name[0] != '/'))
 		return fd == -ESRCH ? fd : -ENOENT;
 	if (fd < 0 && fd != -ESRCH) /* map_files is refused without privilege: the path, if it is the file */
 		fd = open_noatime(NULL, v->name);
 	if (fd < 0)
 		return fd == -ESRCH ? fd : -ENOENT;
-	if (fstat(fd, st) < 0 || !same_file(st, v)) {
+	if (fstat(fd, st) < 0 || !same_file(fd, st, v, mf)) {
 		close(fd);
 		return -ENOENT;
 	}

@@ -25,7 +25,7 @@
 
 enum {
 	O_ENCODING = 256, O_ALL, O_RAW, O_BASE, O_HEAP, O_STACK, O_ANON, O_FILE, O_KIND, O_PERM,
-	O_NAME, O_ADDR, O_SWAPPED, O_JSON, O_REDACT, O_WHERE, O_STATS, O_ENGINE, O_MAXLEN,
+	O_NAME, O_ADDR, O_SWAPPED, O_JSON, O_REDACT, O_WHERE, O_STATS, O_ENGINE, O_MAXLEN, O_RESIDENT,
 };
 
 static const ml_opt grep_opts[] = {
@@ -49,6 +49,7 @@ static const ml_opt grep_opts[] = {
 	{ "name", O_NAME, 1, "GLOB", "only mappings whose name matches GLOB" },
 	{ "addr", O_ADDR, 1, "A-B", "only the address range [A, B) (hex)" },
 	{ "swapped", O_SWAPPED, 0, NULL, "also read swapped-out pages (swaps them in)" },
+	{ "resident-only", O_RESIDENT, 0, NULL, "only resident memory: not the pages of file mappings that are not resident (read from the file by default)" },
 	{ "jobs", 'j', 1, "N", "search with N threads (default: number of CPUs)" },
 	{ "only-matching", 'o', 0, NULL, "print only the matched bytes, without surrounding text" },
 	{ "count", 'c', 0, NULL, "print the number of matches per pattern" },
@@ -72,8 +73,9 @@ static const ml_cmd grep_cmd = {
 		 "       memlens grep [options] -e PATTERN... [-x HEX...] <PID | snapshot>...\n"
 		 "       memlens grep [options] PATTERN -p PID,PID | --all",
 	.summary = "Searches the memory of processes or snapshots for literal strings, hex byte patterns\n"
-		   "and PCRE2 regular expressions. Only populated pages are read; the process is never\n"
-		   "stopped, written or attached. Prints PID:ADDRESS:REGION+OFFSET:PATTERN: TEXT.\n"
+		   "and PCRE2 regular expressions. Resident pages are read, and pages of file mappings that\n"
+		   "are not resident are read from the mapped file; nothing is faulted in, and the process\n"
+		   "is never stopped, written or attached. Prints PID:ADDRESS:REGION+OFFSET:PATTERN: TEXT.\n"
 		   "Exit status: 0 a match, 1 no match, 2 error.",
 	.opts = grep_opts,
 	.min_args = 0,
@@ -93,7 +95,7 @@ typedef struct gopts {
 	const char *perm;
 	const char *name;
 	uint64_t alo, ahi;
-	bool have_addr, swapped, all, raw, only, count, list, quiet, json, redact, where, stats;
+	bool have_addr, swapped, all, raw, only, count, list, quiet, json, redact, where, stats, resident;
 	uint64_t base, max;
 	unsigned ctx;
 	unsigned jobs;
@@ -218,6 +220,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 		o->have_addr = true;
 		return 0;
 	case O_SWAPPED: o->swapped = true; return 0;
+	case O_RESIDENT: o->resident = true; return 0;
 	case 'j':
 		if (!ml_cli_parse_size(arg, &v) || v < 1 || v > 256)
 			return ml_cli_usage_error(&grep_cmd, "bad thread count '%s' (1-256)", arg), -1;
@@ -513,8 +516,9 @@ static void hash_hex(const uint8_t *b, size_t n, char out[17])
 		sprintf(out + 2 * i, "%02x", d[i]);
 }
 
+/* @from: where the matched bytes came from ("memory", "file", "memory+file"), or NULL. */
 static void format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const uint8_t *buf,
-		       size_t len, uint64_t base)
+		       size_t len, uint64_t base, const char *from)
 {
 	const gopts *o = s->o;
 	const gp_pat *p = gp_set_pat(s->set, h->pat);
@@ -559,6 +563,8 @@ static void format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const 
 		}
 		ML_JSON_KSTR(&j, "pattern_kind", u->kind == GP_LITERAL ? "literal" : u->kind == GP_HEX ? "hex" : "regex");
 		ML_JSON_KSTR(&j, "encoding", p->enc == GP_ENC_UTF16LE ? "utf16le" : "ascii");
+		if (from)
+			ML_JSON_KSTR(&j, "from", from);
 		ml_json_key(&j, "region");
 		ml_json_obj_begin(&j);
 		ML_JSON_KADDR(&j, "start", v->start);
@@ -624,6 +630,8 @@ static void format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const 
 			ml_vma_perms_str(v->perms, perms), ml_vma_kind_name(v->kind));
 		if (file_backed(v))
 			fprintf(f, " file offset 0x%" PRIx64, v->offset + (addr - v->start));
+		if (from && strcmp(from, "memory"))
+			fprintf(f, "; read from the mapped file (%s)", strcmp(from, "file") ? "partly not resident" : "not resident");
 		if (have_chunk)
 			fprintf(f, "; malloc chunk 0x%" PRIx64 " size 0x%" PRIx64 " %s", ch.start, ch.size,
 				ch.in_use ? "in use" : "free");
@@ -741,6 +749,13 @@ static void note_err(worker *w, int err, uint64_t bytes)
 		atomic_store(&w->s->gone, true);
 }
 
+/* Pages of file mappings that are not resident are searched (read from the file) unless
+ * --resident-only. */
+static unsigned runs_flags(const gopts *o)
+{
+	return o->resident ? 0 : ML_RUNS_FILE;
+}
+
 static int collect_runs(worker *w, uint64_t a, uint64_t b)
 {
 	src *s = w->s;
@@ -761,7 +776,7 @@ static int collect_runs(worker *w, uint64_t a, uint64_t b)
 			w->capruns = cap;
 		}
 		uint64_t next = b;
-		ssize_t n = ml_source_runs(w->via, at, b, 0, w->runs + w->nruns, RUNS_BATCH, &next);
+		ssize_t n = ml_source_runs(w->via, at, b, runs_flags(s->o), w->runs + w->nruns, RUNS_BATCH, &next);
 		if (n < 0)
 			return (int)n;
 		if (n == 0 || next <= at)
@@ -774,7 +789,7 @@ static int collect_runs(worker *w, uint64_t a, uint64_t b)
 
 static bool readable(const src *s, ml_run_kind k)
 {
-	return k == ML_RUN_DATA || k == ML_RUN_ZERO || (k == ML_RUN_SWAPPED && s->o->swapped);
+	return k == ML_RUN_DATA || k == ML_RUN_ZERO || k == ML_RUN_FILE || (k == ML_RUN_SWAPPED && s->o->swapped);
 }
 
 /* Fills buf with [x, y) of the segment whose runs are runs[r0..r1). */
@@ -805,8 +820,26 @@ static int fill(worker *w, size_t r0, size_t r1, uint64_t x, uint64_t y, uint8_t
 	return 0;
 }
 
+/* Where the bytes [a, b) of the segment of runs r0..r1 came from (NULL for a raw image). */
+static const char *hit_from(const worker *w, size_t r0, size_t r1, uint64_t a, uint64_t b)
+{
+	if (!w->s->s)
+		return NULL;
+	bool mem = false, file = false;
+	for (size_t i = r0; i < r1; i++) {
+		const ml_run *rn = &w->runs[i];
+		if (rn->end <= a || rn->start >= b)
+			continue;
+		if (rn->kind == ML_RUN_FILE)
+			file = true;
+		else
+			mem = true;
+	}
+	return file ? (mem ? "memory+file" : "file") : "memory";
+}
+
 static int emit_hits(worker *w, unit *u, const region *r, const gp_hit *hits, size_t n,
-		     const uint8_t *buf, size_t len, uint64_t base)
+		     const uint8_t *buf, size_t len, uint64_t base, size_t r0, size_t r1)
 {
 	src *s = w->s;
 	const gopts *o = s->o;
@@ -818,7 +851,8 @@ static int emit_hits(worker *w, unit *u, const region *r, const gp_hit *hits, si
 				return -ENOMEM;
 		}
 		if (text)
-			format_hit(s, u->f, r, &hits[i], buf, len, base);
+			format_hit(s, u->f, r, &hits[i], buf, len, base,
+				   hit_from(w, r0, r1, base + hits[i].start, base + hits[i].end));
 		if (unit_add_hit(u, (uint32_t)gp_set_pat(s->set, hits[i].pat)->user) < 0)
 			return -ENOMEM;
 		if (u->outlen > SPILL_BYTES || u->nhits > SPILL_HITS)
@@ -880,7 +914,7 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 			if (e < 0)
 				return e;
 			w->st.scanned += shi - slo;
-			if (nh && emit_hits(w, u, r, hits, nh, w->buf, (size_t)(send - bs), bs) > 0)
+			if (nh && emit_hits(w, u, r, hits, nh, w->buf, (size_t)(send - bs), bs, r0, r1) > 0)
 				return 1;
 			slo = sscan = shi;
 		}
@@ -1006,7 +1040,7 @@ static bool next_unit_locked(src *s, unit *u)
 			 * unit would walk a large populated region over and over */
 			uint64_t qend = gp_slice_end(s->prod_pos, r->hi, SLICE);
 			uint64_t next = qend;
-			ssize_t n = ml_source_runs(s->prod_via, from, qend, 0, runs, RUNS_BATCH, &next);
+			ssize_t n = ml_source_runs(s->prod_via, from, qend, runs_flags(s->o), runs, RUNS_BATCH, &next);
 			if (n < 0 && n == -ESRCH) {
 				atomic_store(&s->gone, true);
 				return false;

@@ -17,9 +17,9 @@ int cmd_read(int argc, char **argv);
 enum { OPT_RAW = 256, OPT_SWAPPED, OPT_JSON };
 
 static const ml_opt opts[] = {
-	{ "raw", OPT_RAW, 0, NULL, "write the bytes themselves to stdout" },
-	{ "swapped", OPT_SWAPPED, 0, NULL, "read swapped-out pages (swaps them in; default: shown as zeros)" },
-	{ "json", OPT_JSON, 0, NULL, "one JSON document: the range, the bytes read (hex) and why it stopped" },
+	{ "raw", OPT_RAW, 0, NULL, "write the bytes themselves to stdout (stops before bytes that are not available)" },
+	{ "swapped", OPT_SWAPPED, 0, NULL, "read swapped-out pages (swaps them in; default: not available)" },
+	{ "json", OPT_JSON, 0, NULL, "one JSON document: the range, the bytes read (hex), where they came from, why it stopped" },
 	ML_OPT_HELP,
 	ML_OPT_END,
 };
@@ -27,15 +27,39 @@ static const ml_opt opts[] = {
 static const ml_cmd cmd = {
 	.name = "read",
 	.usage = "[options] <PID | snapshot> <ADDR LEN | ADDR-END>",
-	.summary = "Shows memory of a process or snapshot as a hexdump (like hexdump -C) or raw bytes. "
-		   "Pages that were never touched, and zero pages, are shown as zeros without being "
-		   "faulted in; the process is not disturbed. Reading stops at the first unmapped or "
-		   "unreadable address, which is reported (exit 1). ADDR and END are hex; LEN takes "
-		   "K/M/G suffixes.",
+	.summary = "Shows memory of a process or snapshot as a hexdump (like hexdump -C) or raw bytes, "
+		   "without disturbing the process: nothing is faulted in. Pages of file mappings that "
+		   "are not resident are read from the mapped file; anonymous memory never written and "
+		   "zero pages are zeros; swapped-out pages, and what a snapshot left out, are not "
+		   "available (shown as --). A mark after a hexdump line says where bytes that are not "
+		   "the process's resident memory came from (F file, Z zero-fill, U not available), "
+		   "with a legend at the end. Reading stops at the first unmapped or unreadable "
+		   "address, which is reported (exit 1). ADDR and END are hex; LEN takes K/M/G suffixes.",
 	.opts = opts,
 	.min_args = 2,
 	.max_args = 3,
 };
+
+/* Where bytes came from, as shown: memory (no mark), the file, zero-fill, not available. */
+enum { SRC_MEMORY, SRC_FILE, SRC_ZERO, SRC_NA, SRC_COUNT };
+static const char src_mark[SRC_COUNT] = { 0, 'F', 'Z', 'U' };
+static const char *const src_name[SRC_COUNT] = { "memory", "file", "zero", "unavailable" };
+static const char *const src_legend[SRC_COUNT] = {
+	NULL, "F = read from the mapped file (the page is not resident)",
+	"Z = zero-fill (never written, or the zero page)",
+	"U = not available (swapped out, or not captured), shown as --",
+};
+
+static int src_of(ml_run_kind k)
+{
+	switch (k) {
+	case ML_RUN_DATA: return SRC_MEMORY;
+	case ML_RUN_FILE: return SRC_FILE;
+	case ML_RUN_ZERO:
+	case ML_RUN_UNPOPULATED: return SRC_ZERO;
+	default: return SRC_NA;
+	}
+}
 
 typedef struct args {
 	bool raw, swapped, json;
@@ -54,44 +78,102 @@ static int on_opt(int key, const char *arg, void *ctx)
 	return 0;
 }
 
-/* hexdump -C layout; a run of identical lines collapses to one "*" line. */
+/* hexdump -C layout; a run of identical lines collapses to one "*" line. Lines holding
+ * bytes that are not resident memory end with their marks. */
 typedef struct hexdump {
-	unsigned char prev[16];
+	unsigned char line[16], src[16];   /* the line being filled */
+	size_t have;
+	uint64_t addr;                     /* of line[0] */
+	unsigned char prev[16], prev_src[16];
 	bool have_prev, starred;
+	bool used[SRC_COUNT];
 } hexdump;
 
-static void hex_lines(hexdump *h, uint64_t addr, const unsigned char *p, size_t n)
+static void hex_flush(hexdump *h)
 {
-	for (size_t off = 0; off < n; off += 16) {
-		size_t k = n - off < 16 ? n - off : 16;
-		const unsigned char *l = p + off;
-		if (k == 16 && h->have_prev && !memcmp(l, h->prev, 16)) {
-			if (!h->starred)
-				fputs("*\n", stdout);
-			h->starred = true;
-			continue;
-		}
-		h->starred = false;
-		printf("%016llx ", (unsigned long long)(addr + off));
-		for (size_t i = 0; i < 16; i++) {
-			if (i == 8)
-				putchar(' ');
-			if (i < k)
-				printf(" %02x", l[i]);
-			else
-				fputs("   ", stdout);
-		}
-		fputs("  |", stdout);
-		for (size_t i = 0; i < k; i++)
-			putchar(l[i] >= 0x20 && l[i] < 0x7f ? l[i] : '.');
-		fputs("|\n", stdout);
-		if (k == 16) {
-			memcpy(h->prev, l, 16);
-			h->have_prev = true;
-		} else {
-			h->have_prev = false;
-		}
+	size_t k = h->have;
+	const unsigned char *l = h->line, *sr = h->src;
+	h->have = 0;
+	if (!k)
+		return;
+	if (k == 16 && h->have_prev && !memcmp(l, h->prev, 16) && !memcmp(sr, h->prev_src, 16)) {
+		if (!h->starred)
+			fputs("*\n", stdout);
+		h->starred = true;
+		h->addr += 16;
+		return;
 	}
+	h->starred = false;
+	printf("%016llx ", (unsigned long long)h->addr);
+	bool marks[SRC_COUNT] = { false };
+	for (size_t i = 0; i < 16; i++) {
+		if (i == 8)
+			putchar(' ');
+		if (i >= k)
+			fputs("   ", stdout);
+		else if (sr[i] == SRC_NA)
+			fputs(" --", stdout);
+		else
+			printf(" %02x", l[i]);
+		if (i < k)
+			marks[sr[i]] = true;
+	}
+	fputs("  |", stdout);
+	for (size_t i = 0; i < k; i++)
+		putchar(sr[i] == SRC_NA ? ' ' : l[i] >= 0x20 && l[i] < 0x7f ? l[i] : '.');
+	putchar('|');
+	bool first = true;
+	for (int m = SRC_FILE; m < SRC_COUNT; m++) {
+		if (!marks[m])
+			continue;
+		fputs(first ? "  " : "", stdout);
+		putchar(src_mark[m]);
+		h->used[m] = true;
+		first = false;
+	}
+	putchar('\n');
+	if (k == 16) {
+		memcpy(h->prev, l, 16);
+		memcpy(h->prev_src, sr, 16);
+		h->have_prev = true;
+	} else {
+		h->have_prev = false;
+	}
+	h->addr += k;
+}
+
+static void hex_bytes(hexdump *h, const unsigned char *p, const unsigned char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h->line[h->have] = p[i];
+		h->src[h->have] = src[i];
+		if (++h->have == 16)
+			hex_flush(h);
+	}
+}
+
+/* Where the bytes of a JSON read came from: runs, adjacent ones of a kind merged. */
+typedef struct jruns {
+	struct jrun { uint64_t addr, len; int src; } *v;
+	size_t n, cap;
+} jruns;
+
+static bool jruns_add(jruns *j, uint64_t addr, uint64_t len, int src)
+{
+	if (j->n && j->v[j->n - 1].src == src && j->v[j->n - 1].addr + j->v[j->n - 1].len == addr) {
+		j->v[j->n - 1].len += len;
+		return true;
+	}
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? 2 * j->cap : 16;
+		struct jrun *v = realloc(j->v, cap * sizeof(*v));
+		if (!v)
+			return false;
+		j->v = v;
+		j->cap = cap;
+	}
+	j->v[j->n++] = (struct jrun){ addr, len, src };
+	return true;
 }
 
 static bool write_all(int fd, const void *p, size_t n)
@@ -136,8 +218,10 @@ int cmd_read(int argc, char **argv)
 	r = ml_cli_source_open(spec, &s);
 	if (r)
 		return r;
-	unsigned char *buf = malloc(CHUNK);
-	if (!buf) {
+	unsigned char *buf = malloc(CHUNK), *src = malloc(CHUNK);
+	if (!buf || !src) {
+		free(buf);
+		free(src);
 		ml_source_free(s);
 		return ml_cli_pid_error(ml_source_pid(s), "read", -ENOMEM);
 	}
@@ -150,16 +234,36 @@ int cmd_read(int argc, char **argv)
 		ML_JSON_KADDR(&j, "addr", addr);
 		ML_JSON_KU64(&j, "length", len);
 		ml_json_key(&j, "hex");
-		fputc('"', stdout); /* streamed as one JSON string of hex digits */
+		fputc('"', stdout); /* streamed as one JSON string: two hex digits a byte, "--" not available */
 	}
-	hexdump h = { 0 };
+	hexdump h = { .addr = addr };
+	jruns jr = { 0 };
+	ml_run runs[CHUNK / 4096 + 8];
 	uint64_t pos = addr;
 	int rc = ML_EXIT_OK, err = 0;
+	ml_run_kind na_kind = ML_RUN_DATA; /* --raw: why it stopped before bytes not available */
+	bool oom = false;
 	while (pos < addr + len) {
-		size_t want = addr + len - pos < CHUNK ? (size_t)(addr + len - pos) : CHUNK;
-		ssize_t n = ml_source_read(s, pos, buf, want, a.swapped ? ML_READ_SWAPPED : 0);
+		size_t want = addr + len - pos < CHUNK ? (size_t)(addr + len - pos) : CHUNK, nr = 0;
+		ssize_t n = ml_source_read_runs(s, pos, buf, want, a.swapped ? ML_READ_SWAPPED : 0, runs,
+						(sizeof(runs) / sizeof(runs[0])), &nr);
 		if (n < 0) {
 			err = (int)n;
+			break;
+		}
+		for (size_t i = 0; i < nr; i++) {
+			int sk = src_of(runs[i].kind);
+			if (a.raw && sk == SRC_NA) { /* raw bytes cannot say "not available": stop there */
+				n = (ssize_t)(runs[i].start - pos);
+				na_kind = runs[i].kind;
+				break;
+			}
+			memset(src + (runs[i].start - pos), sk, (size_t)(runs[i].end - runs[i].start));
+			if (a.json && !jruns_add(&jr, runs[i].start, runs[i].end - runs[i].start, sk))
+				oom = true;
+		}
+		if (oom) {
+			err = -ENOMEM;
 			break;
 		}
 		if (a.raw) {
@@ -169,12 +273,14 @@ int cmd_read(int argc, char **argv)
 			}
 		} else if (a.json) {
 			for (ssize_t i = 0; i < n; i++)
-				printf("%02x", buf[i]);
+				src[i] == SRC_NA ? (void)fputs("--", stdout) : (void)printf("%02x", buf[i]);
 		} else {
-			hex_lines(&h, pos, buf, (size_t)n);
+			hex_bytes(&h, buf, src, (size_t)n);
 		}
 		pos += (uint64_t)n;
-		if ((size_t)n < want) {
+		if (na_kind != ML_RUN_DATA)
+			break;
+		if ((size_t)n < want && nr < (sizeof(runs) / sizeof(runs[0]))) {
 			/* a short read: why the next byte cannot be read (unmapped, unreadable, damaged) */
 			ssize_t why = ml_source_read(s, pos, buf, 1, 0);
 			err = why == -EFAULT || why == -EBADMSG || why == -ESRCH ? (int)why : -EIO;
@@ -185,6 +291,16 @@ int cmd_read(int argc, char **argv)
 		fputc('"', stdout);
 		j.after_key = false; /* the value was written by hand */
 		ML_JSON_KU64(&j, "read", pos - addr);
+		ml_json_key(&j, "runs");
+		ml_json_arr_begin(&j);
+		for (size_t i = 0; i < jr.n; i++) {
+			ml_json_obj_begin(&j);
+			ML_JSON_KADDR(&j, "addr", jr.v[i].addr);
+			ML_JSON_KU64(&j, "length", jr.v[i].len);
+			ML_JSON_KSTR(&j, "kind", src_name[jr.v[i].src]);
+			ml_json_obj_end(&j);
+		}
+		ml_json_arr_end(&j);
 		if (err) {
 			ML_JSON_KADDR(&j, "stopped_at", pos);
 			ML_JSON_KSTR(&j, "error", ml_strerror(err));
@@ -192,7 +308,16 @@ int cmd_read(int argc, char **argv)
 		ml_json_obj_end(&j);
 		fputc('\n', stdout);
 	} else if (!a.raw && pos > addr) {
+		hex_flush(&h);
 		printf("%016llx\n", (unsigned long long)pos);
+		bool any = false;
+		for (int m = SRC_FILE; m < SRC_COUNT; m++)
+			if (h.used[m]) {
+				printf("%s%s", any ? ", " : "marks: ", src_legend[m]);
+				any = true;
+			}
+		if (any)
+			putchar('\n');
 	}
 	fflush(stdout);
 	const char *detail = err == -EBADMSG ? ml_source_error(s) : "";
@@ -215,7 +340,16 @@ int cmd_read(int argc, char **argv)
 		ml_cli_warn("%s: stopped at 0x%llx after %llu bytes: %s", spec, (unsigned long long)pos,
 			    (unsigned long long)(pos - addr), ml_strerror(err));
 		rc = ML_EXIT_PARTIAL;
+	} else if (na_kind != ML_RUN_DATA) {
+		ml_cli_warn("%s: stopped at 0x%llx after %llu bytes: the bytes there are not available (%s)", spec,
+			    (unsigned long long)pos, (unsigned long long)(pos - addr),
+			    na_kind == ML_RUN_SWAPPED ? "swapped out; --swapped reads them, swapping them in"
+			    : is_pid ? "not resident, and not readable without faulting them in"
+				     : "not captured");
+		rc = ML_EXIT_PARTIAL;
 	}
+	free(jr.v);
+	free(src);
 	free(buf);
 	ml_source_free(s);
 	return rc;

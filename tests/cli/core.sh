@@ -110,8 +110,11 @@ ranges="555500000000-55550000a000 555500019000-55550001e000 555500020000-5555000
 	555500029000-555500031000 555500032000-55550003b000 555500001234-555500005678 555500032fff-555500033001"
 same=0
 for r in $ranges; do
-	"$MEMLENS" read --raw "$F" "$r" >"$T/want" 2>/dev/null || continue
-	expect_rc 0 "$MEMLENS" read --raw "$T/a.core.gz" "$r"
+	# the same bytes and the same exit status (1 where raw bytes stop before what was not captured)
+	"$MEMLENS" read --raw "$F" "$r" >"$T/want" 2>/dev/null
+	want_rc=$?
+	[ $want_rc = 2 ] && continue
+	expect_rc $want_rc "$MEMLENS" read --raw "$T/a.core.gz" "$r"
 	cmp -s "$T/out" "$T/want" || fail "read $r of the export differs from the snapshot's"
 	same=$((same + 1))
 done
@@ -147,10 +150,11 @@ bad=0
 for r in $ranges; do
 	"$MEMLENS" read --raw "$T/bad.gz" "$r" >/dev/null 2>"$T/err"
 	rc=$?
-	# 1: the good prefix, then the damaged member is named
-	[ $rc = 0 ] || [ $rc = 2 ] || { [ $rc = 1 ] && grep -q 'corrupt data: gzip member' "$T/err"; } \
+	# 1: the good prefix, then the damaged member is named (or raw bytes stop before what
+	# was not captured, as on the good export)
+	[ $rc = 0 ] || [ $rc = 2 ] || { [ $rc = 1 ] && grep -q 'corrupt data: gzip member\|not available (not captured)' "$T/err"; } \
 		|| fail "read of a damaged export: exit $rc: $(cat "$T/err")"
-	[ $rc != 0 ] && bad=$((bad + 1))
+	{ [ $rc = 2 ] || grep -q 'corrupt data' "$T/err"; } && bad=$((bad + 1))
 done
 [ "$bad" -ge 1 ] || fail "a damaged export read without error"
 expect_rc 2 "$MEMLENS" maps "$T/short.gz"

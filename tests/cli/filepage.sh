@@ -58,7 +58,7 @@ assert len(hits) == 1 and hits[0]["address"] == sys.argv[1] and hits[0]["from"] 
 
 # read: the file's bytes, marked F, with a legend
 "$MEMLENS" read "$PID" "$(printf '0x%x' $((A + 0x7b120)))" 32 >"$T/hex" || fail "read exit $?"
-grep -q '46 49 4c 45 50 41 47 45.*|...FILEPAGE-SECRET-|  F$' "$T/hex" || { cat "$T/hex"; fail "read: the secret's line, marked F"; }
+grep -q '46 49 4c 45 50  41 47 45.*|...FILEPAGE-SECR|  F$' "$T/hex" || { cat "$T/hex"; fail "read: the secret's line, marked F"; }
 grep -q '^marks: F = read from the mapped file' "$T/hex" || fail "read: no legend"
 "$MEMLENS" read --raw "$PID" "$A" 1M | cmp -s - "$T/f" || fail "read --raw of the mapping is not the file"
 "$MEMLENS" read --json "$PID" "$SEC" 20 | python3 -c '
