@@ -749,13 +749,6 @@ static void note_err(worker *w, int err, uint64_t bytes)
 		atomic_store(&w->s->gone, true);
 }
 
-/* Pages of file mappings that are not resident are searched (read from the file) unless
- * --resident-only. */
-static unsigned runs_flags(const gopts *o)
-{
-	return o->resident ? 0 : ML_RUNS_FILE;
-}
-
 static int collect_runs(worker *w, uint64_t a, uint64_t b)
 {
 	src *s = w->s;
@@ -776,7 +769,7 @@ static int collect_runs(worker *w, uint64_t a, uint64_t b)
 			w->capruns = cap;
 		}
 		uint64_t next = b;
-		ssize_t n = ml_source_runs(w->via, at, b, runs_flags(s->o), w->runs + w->nruns, RUNS_BATCH, &next);
+		ssize_t n = ml_source_runs(w->via, at, b, ML_RUNS_FILE, w->runs + w->nruns, RUNS_BATCH, &next);
 		if (n < 0)
 			return (int)n;
 		if (n == 0 || next <= at)
@@ -787,9 +780,12 @@ static int collect_runs(worker *w, uint64_t a, uint64_t b)
 	return 0;
 }
 
+/* Searched: resident memory (zero pages included), pages of file mappings that are not
+ * resident (read from the file) unless --resident-only, swapped pages with --swapped. */
 static bool readable(const src *s, ml_run_kind k)
 {
-	return k == ML_RUN_DATA || k == ML_RUN_ZERO || k == ML_RUN_FILE || (k == ML_RUN_SWAPPED && s->o->swapped);
+	return k == ML_RUN_DATA || k == ML_RUN_ZERO || (k == ML_RUN_FILE && !s->o->resident) ||
+	       (k == ML_RUN_SWAPPED && s->o->swapped);
 }
 
 /* Fills buf with [x, y) of the segment whose runs are runs[r0..r1). */
@@ -1040,7 +1036,7 @@ static bool next_unit_locked(src *s, unit *u)
 			 * unit would walk a large populated region over and over */
 			uint64_t qend = gp_slice_end(s->prod_pos, r->hi, SLICE);
 			uint64_t next = qend;
-			ssize_t n = ml_source_runs(s->prod_via, from, qend, runs_flags(s->o), runs, RUNS_BATCH, &next);
+			ssize_t n = ml_source_runs(s->prod_via, from, qend, ML_RUNS_FILE, runs, RUNS_BATCH, &next);
 			if (n < 0 && n == -ESRCH) {
 				atomic_store(&s->gone, true);
 				return false;

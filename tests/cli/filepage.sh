@@ -53,8 +53,13 @@ import json, sys
 hits = [d for d in map(json.loads, sys.stdin) if d["type"] == "match"]
 assert len(hits) == 1 and hits[0]["address"] == sys.argv[1] and hits[0]["from"] == "file", hits
 ' "$SEC" || fail "grep --json: one hit at $SEC, from the file"
-"$MEMLENS" grep -q --resident-only FILEPAGE-SECRET-4242 "$PID"; rc=$?
+"$MEMLENS" grep --json --resident-only FILEPAGE-SECRET-4242 "$PID" >"$T/ro"; rc=$?
 [ $rc = 1 ] || fail "grep --resident-only: exit $rc (the page is not resident)"
+python3 -c '
+import json, sys
+d = [json.loads(l) for l in open(sys.argv[1])]
+assert len(d) == 1 and d[0]["type"] == "summary" and d[0]["bytes_skipped"]["file"] >= 1 << 20, d
+' "$T/ro" || fail "grep --resident-only: the mapping is not counted as skipped file bytes"
 
 # read: the file's bytes, marked F, with a legend
 "$MEMLENS" read "$PID" "$(printf '0x%x' $((A + 0x7b120)))" 32 >"$T/hex" || fail "read exit $?"
