@@ -19,12 +19,16 @@
 #include "internal/internal.h"
 #include "internal/capture_impl.h"
 #include "internal/page_internal.h"
+#include "internal/inject.h"
 #include <memlens/capture.h>
 #include <memlens/freeze.h>
 #include <memlens/maps.h>
 #include <memlens/mem.h>
 #include <memlens/smaps.h>
 #include <memlens/pagemap.h>
+#include <memlens/cgroup.h>
+#include <sys/wait.h>
+#include <signal.h>
 
 #include <memlens/snapshot.h>
 
@@ -58,6 +62,15 @@ static uint64_t mono_ns(void)
 typedef struct cap {
 	const ml_proc *p;
 	pid_t pid;
+	/* What memory is read from: the target, or (--freeze=cow, once it runs again) its copy. */
+	const ml_proc *rp;
+	pid_t rpid;
+	ml_pagemap *rpm;
+	ml_proc *child;       /* the copy-on-write copy, held by us */
+	ml_pagemap *child_pm;
+	int child_mem;        /* its /proc/PID/mem */
+	pid_t child_pid;      /* set as soon as it exists: killed and reaped on every path */
+	ml__gadgets gad;
 	ml_capture_opts o;
 	ml_snapshot_writer *w;
 	ml_freeze *fz;
@@ -115,6 +128,14 @@ static void stage_trim(cap *c, size_t from)
 }
 
 
+
+/* The process being read is gone: the target, or the copy (killed, e.g. by the OOM killer). */
+static int gone(cap *c)
+{
+	if (c->child && c->rp == c->child)
+		return fail(-ESRCH, "the copy-on-write copy was killed during the capture (the OOM killer?)");
+	return fail(-ESRCH, "the process exited during the capture");
+}
 
 static int progress(cap *c, bool force)
 {
@@ -186,16 +207,20 @@ static int read_live(cap *c, uint64_t a, uint64_t b)
 		 * target with 32768 runs of one page: 93 ms stopped, 236 ms that way). The
 		 * capture checks that once at the release, and here after a short read. */
 		struct iovec l = { buf, got }, rv = { (void *)(uintptr_t)a, got };
-		ssize_t n = process_vm_readv(c->pid, &l, 1, &rv, 1, 0);
+		/* From the copy through its mem file: process_vm_readv pins pages, and pinning an
+		 * anonymous page that the copy shares with the target makes the kernel copy it
+		 * (unshare), which would double the memory a copy-on-write capture costs. */
+		ssize_t n = c->rp == c->child && c->child_mem >= 0 ? pread(c->child_mem, buf, got, (off_t)a)
+								  : process_vm_readv(c->rpid, &l, 1, &rv, 1, 0);
 		if (n < 0 && errno == ESRCH) {
 			if (!staged)
 				ml_snapshot_writer_commit(c->w, a, 0);
-			return fail(-ESRCH, "the process exited during the capture");
+			return gone(c);
 		}
 		size_t k = n > 0 ? (size_t)n : 0;
 		if (k < got) {
 			/* present PROT_NONE pages: ml_mem_read() goes on with /proc/PID/mem (FOLL_FORCE) */
-			ssize_t m = ml_mem_read(c->p, a + k, (char *)buf + k, got - k);
+			ssize_t m = ml_mem_read(c->rp, a + k, (char *)buf + k, got - k);
 			if (m > 0)
 				k += (size_t)m;
 		}
@@ -211,8 +236,8 @@ static int read_live(cap *c, uint64_t a, uint64_t b)
 		c->prog.bytes_read += k;
 		a += k;
 		if (k < got) {
-			if (ml_proc_check(c->p) < 0)
-				return fail(-ESRCH, "the process exited during the capture");
+			if (ml_proc_check(c->rp) < 0)
+				return gone(c);
 			/* One page could not be read (unmapped meanwhile, I/O error): say so, go on. */
 			r = add_run(c, a, c->page, ML_RUN_UNREADABLE);
 			if (r < 0)
@@ -279,7 +304,7 @@ static ssize_t scan(cap *c, uint64_t a, uint64_t b, uint64_t *next)
 {
 	c->so.start = a;
 	c->so.end = b;
-	return ml_pagemap_scan(c->pm, &c->so, c->reg, CAP_NREG, next);
+	return ml_pagemap_scan(c->rpm, &c->so, c->reg, CAP_NREG, next);
 }
 
 /* Our own [vdso]: the same image as the target's when it has the same size. */
@@ -344,8 +369,8 @@ static int capture_range(cap *c, const ml_smaps_vma *v, uint64_t start, uint64_t
 		uint64_t next;
 		ssize_t n = scan(c, pos, end, &next);
 		if (n < 0) {
-			if (n == -ESRCH || ml_proc_check(c->p) < 0)
-				r = fail(-ESRCH, "the process exited during the capture");
+			if (n == -ESRCH || ml_proc_check(c->rp) < 0)
+				r = gone(c);
 			else if (n == -ENOMEM)
 				r = fail(-ENOMEM, "scanning pagemap");
 			else /* unmapped meanwhile (--freeze=none), or not walkable: nothing to read */
@@ -641,11 +666,34 @@ static void *populate(void *arg)
  * (every page that can be read from it) within @budget, aligned to 2 MiB blocks and
  * faulted in now, so that reading while it is held is a copy at memory speed, not a page
  * fault per page. Zeroing fresh pages is most of that cost: it runs on every core. */
+static uint64_t meminfo_available(void);
+
+/* What our own memory may grow by without risk: half of MemAvailable and half of our own
+ * cgroup's headroom (the staging area is charged to us, not to the target). */
+static uint64_t own_headroom(void)
+{
+	uint64_t room = meminfo_available() / 2;
+	ml_proc *self;
+	if (ml_proc_self(&self) == 0) {
+		ml_cgroup_memory *cm;
+		if (ml_cgroup_memory_read(self, NULL, &cm) == 0) {
+			if (cm->effective_max.err == 0 && cm->effective_max.value != ML_CGROUP_UNLIMITED) {
+				uint64_t cur = cm->current.err == 0 ? cm->current.value : 0, lim = cm->effective_max.value;
+				room = ML_MIN(room, lim > cur ? (lim - cur) / 2 : 0);
+			}
+			ml_cgroup_memory_free(cm);
+		}
+		ml_proc_free(self);
+	}
+	return room;
+}
+
 static void stage_alloc(cap *c, const char *status, size_t status_len, uint64_t budget)
 {
 	uint64_t rss_kb;
 	if (ml__status_num(status, status_len, "VmRSS", false, &rss_kb) < 0)
 		return;
+	budget = ML_MIN(budget, own_headroom());
 	/* A little more than the resident set, for what it touches while being stopped. */
 	uint64_t rss = rss_kb * 1024, want = ML_MIN(rss + ML_MIN(rss / 8, (uint64_t)STAGE_SLACK) + STAGE_BLOCK, budget);
 	want &= ~(uint64_t)(STAGE_BLOCK - 1);
@@ -710,6 +758,137 @@ static int stage_feed(cap *c)
 	return 0;
 }
 
+/* ---- copy-on-write ---- */
+
+/* Says why the fork is not used: an error unless a fallback to the ptrace freeze is allowed. */
+static int cow_refuse(cap *c, const char *why)
+{
+	snprintf(c->res.why_not_cow, sizeof(c->res.why_not_cow), "%s", why);
+	if (!c->o.cow_fallback)
+		return fail(-EOPNOTSUPP, "cannot use a copy-on-write copy: %s", why);
+	return 0;
+}
+
+static uint64_t meminfo_available(void)
+{
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (f) {
+		char line[256];
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kb) == 1)
+				break;
+		fclose(f);
+	}
+	return kb * 1024;
+}
+
+/* Memory that can still be charged before a limit: MemAvailable, and the target cgroup's
+ * (or the limiting ancestor's) memory.max - memory.current. */
+static uint64_t cow_headroom(cap *c)
+{
+	uint64_t room = meminfo_available();
+	ml_cgroup_memory *cm;
+	if (ml_cgroup_memory_read(c->p, NULL, &cm) == 0) {
+		if (cm->effective_max.err == 0 && cm->effective_max.value != ML_CGROUP_UNLIMITED) {
+			uint64_t cur = cm->current.err == 0 ? cm->current.value : 0;
+			if (cm->effective_dir) { /* the limit binds where it is set: that level's usage */
+				char path[4096];
+				snprintf(path, sizeof(path), "%s/memory.current", cm->effective_dir);
+				FILE *f = fopen(path, "re");
+				uint64_t v;
+				if (f && fscanf(f, "%" SCNu64, &v) == 1)
+					cur = v;
+				if (f)
+					fclose(f);
+			}
+			uint64_t lim = cm->effective_max.value, cg = lim > cur ? lim - cur : 0;
+			room = ML_MIN(room, cg);
+		}
+		ml_cgroup_memory_free(cm);
+	}
+	return room;
+}
+
+/* Before the freeze: what rules a fork out without stopping anything. NULL if none. */
+static const char *cow_precheck(cap *c, const char *status, size_t status_len)
+{
+	uint64_t v;
+	if (ml__status_num(status, status_len, "Seccomp", false, &v) == 0 && v != 0)
+		return v == 1 ? "it runs in seccomp strict mode" :
+			"it runs under a seccomp filter (an injected clone could be refused, or kill it)";
+	const char *why = NULL;
+	int r = ml__gadgets_find(c->p, &c->gad, &why);
+	if (r < 0)
+		return why ? why : "its mappings could not be examined";
+	/* Every private page it writes during the capture is copied: the worst case is all of
+	 * its anonymous memory. */
+	uint64_t anon = 0;
+	if (ml__status_num(status, status_len, "RssAnon", false, &anon) == 0)
+		anon *= 1024;
+	c->res.cow_headroom = cow_headroom(c);
+	if (anon > c->res.cow_headroom) {
+		static __thread char msg[160];
+		snprintf(msg, sizeof(msg),
+			 "its %" PRIu64 " MiB of private memory could all need copying; only %" PRIu64
+			 " MiB can be (MemAvailable, cgroup memory.max)",
+			 anon >> 20, c->res.cow_headroom >> 20);
+		return msg;
+	}
+	return NULL;
+}
+
+/* With the mappings known: what else rules it out. */
+static const char *cow_vmcheck(cap *c)
+{
+	for (size_t i = 0; i < c->nv; i++) {
+		const ml_smaps_vma *v = ml_smaps_get(c->sm, i);
+		if (v->vm_flags & (ML_VMF_UM | ML_VMF_UW | ML_VMF_UI))
+			return "it uses userfaultfd (a fork could wait for its fault handler)";
+		if (v->vm_flags & ML_VMF_SS)
+			return "it uses a shadow stack";
+	}
+	return NULL;
+}
+
+/* Mappings the copy does not hold the target's bytes of: read from the target while it is held. */
+static bool held_in_target(const ml_smaps_vma *v)
+{
+	return (v->vm_flags & (ML_VMF_SH | ML_VMF_DC | ML_VMF_WF | ML_VMF_HT)) ||
+	       (v->vma.perms & ML_PERM_SHARED);
+}
+
+/* Kills the copy, collects its exit as its tracer, and reaps it in the target. */
+static void cow_end(cap *c)
+{
+	pid_t ch = c->child_pid;
+	c->child_pid = 0;
+	if (c->child) {
+		if (c->child_mem >= 0)
+			close(c->child_mem);
+		c->child_mem = -1;
+		ml_pagemap_free(c->child_pm);
+		c->child_pm = NULL;
+		ml_proc_free(c->child);
+		c->child = NULL;
+	}
+	if (!ch)
+		return;
+	kill(ch, SIGKILL);
+	for (;;) {
+		int st;
+		pid_t w = waitpid(ch, &st, __WALL);
+		if (w < 0 ? errno != EINTR : (WIFEXITED(st) || WIFSIGNALED(st)))
+			break;
+	}
+	/* Now a zombie of the target's (exit signal 0: it got no SIGCHLD); reaped there. */
+	if (ml_proc_check(c->p) == 0)
+		ml__reap_in(c->p, ch, &c->gad);
+	c->rp = c->p;
+	c->rpid = c->pid;
+	c->rpm = c->pm;
+}
+
 static int run(cap *c, const char *path)
 {
 	uint64_t t0 = mono_ns();
@@ -740,12 +919,26 @@ static int run(cap *c, const char *path)
 	ml_proc_readlink(c->p, "exe", &exe, &exe_len);
 	c->res.filter = c->o.has_filter ? c->o.filter : (cdf ? strtoull(cdf, NULL, 16) : 0x33);
 
+	bool cow = c->o.freeze == ML_CAPTURE_FREEZE_COW;
+	if (cow) {
+		const char *why = cow_precheck(c, status, status_len);
+		if (why) {
+			if ((r = cow_refuse(c, why)) < 0)
+				goto out;
+			cow = false;
+		}
+	}
+	bool held = c->o.freeze == ML_CAPTURE_FREEZE_PTRACE || c->o.freeze == ML_CAPTURE_FREEZE_COW;
+	c->res.freeze = cow ? ML_CAPTURE_FREEZE_COW : held ? ML_CAPTURE_FREEZE_PTRACE : ML_CAPTURE_FREEZE_NONE;
+
 	/* The buffer budget is shared: the staging area takes what the target's resident set
 	 * needs, the writer keeps the rest (at least 32 MiB) for what comes after. */
 	uint64_t budget = c->o.max_buffer ? c->o.max_buffer : (64u << 20), wbudget = budget;
-	if (c->o.freeze == ML_CAPTURE_FREEZE_PTRACE) {
-		stage_alloc(c, status, status_len, budget);
-		wbudget = ML_MAX(budget - ML_MIN(budget, (uint64_t)c->stage_cap), (uint64_t)(32u << 20));
+	if (held && !cow) {
+		/* The writer keeps at least 32 MiB (half of a small budget): the total stays within it. */
+		uint64_t wmin = ML_MIN(budget / 2, (uint64_t)(32u << 20));
+		stage_alloc(c, status, status_len, budget - wmin);
+		wbudget = budget - ML_MIN(budget - wmin, (uint64_t)c->stage_cap);
 	}
 	ML_OPTS(ml_snapshot_writer_opts, wo, .format = c->o.elf ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE,
 		.chunk_size = c->o.chunk_size, .level = c->o.level, .threads = c->o.threads,
@@ -776,7 +969,10 @@ static int run(cap *c, const char *path)
 				.return_mask = (ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_PFNZERO) &
 					       ml_pagemap_scan_categories(c->pm, emul) };
 
-	if (c->o.freeze == ML_CAPTURE_FREEZE_PTRACE) {
+	c->rp = c->p;
+	c->rpid = c->pid;
+	c->rpm = c->pm;
+	if (held) {
 		ML_OPTS(ml_freeze_opts, fo, .timeout_ns = c->o.freeze_timeout_ns);
 		if ((r = ml_freeze_start(c->p, &fo, &c->fz)) < 0) {
 			fail(r, "freezing the threads");
@@ -823,9 +1019,43 @@ static int run(cap *c, const char *path)
 	    (cdf && (r = save_file(c, "coredump_filter", cdf, cdf_len)) < 0))
 		goto out;
 
+	if (cow) {
+		const char *why = cow_vmcheck(c);
+		pid_t ch = 0;
+		if (!why) {
+			r = ml__freeze_fork(c->fz, c->p, &c->gad, &ch, &why);
+			if (r == -ESRCH) {
+				fail(r, "the process exited during the capture");
+				goto out;
+			}
+		}
+		if (ch) {
+			c->child_pid = ch; /* from here it is killed and reaped on every path */
+			char adj[] = "1000"; /* under memory pressure the copy goes first, not the target */
+			int fd;
+			if ((r = ml_proc_open(ch, &c->child)) < 0 || (r = ml_pagemap_open(c->child, &c->child_pm)) < 0) {
+				fail(r, "opening the copy-on-write copy");
+				goto out;
+			}
+			if ((c->child_mem = ml_proc_openat(c->child, "mem", O_RDONLY)) < 0) {
+				r = fail(c->child_mem, "opening the copy-on-write copy's memory");
+				goto out;
+			}
+			if ((fd = ml_proc_openat(c->child, "oom_score_adj", O_WRONLY)) >= 0) {
+				if (write(fd, adj, 4) < 0) { /* not allowed: it keeps the target's */ }
+				close(fd);
+			}
+		} else {
+			if ((r = cow_refuse(c, why ? why : "the fork failed")) < 0)
+				goto out;
+			cow = false;
+			c->res.freeze = ML_CAPTURE_FREEZE_PTRACE;
+		}
+	}
+
 	ML_OPTS(ml_snapshot_info, info, .pid = c->pid, .comm = comm, .exe = exe,
 		.capture_time_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec,
-		.freeze = c->fz ? "ptrace" : "none", .smeared = c->res.smeared,
+		.freeze = cow ? "cow" : c->fz ? "ptrace" : "none", .smeared = c->res.smeared,
 		.page_size = (uint32_t)c->page, .coredump_filter = c->res.filter, .has_coredump_filter = true);
 	if ((r = ml_snapshot_writer_set_info(c->w, &info)) < 0) {
 		fail(r, "describing the capture");
@@ -857,25 +1087,55 @@ static int run(cap *c, const char *path)
 		goto out;
 	}
 	uint64_t t_read = mono_ns();
+	/* Held: everything, or with a copy only what the copy does not have. */
 	for (size_t i = 0; i < c->nv && r == 0; i++) {
 		c->cur_vma = i;
+		const ml_smaps_vma *v = ml_smaps_get(c->sm, i);
+		if (cow && !held_in_target(v))
+			continue;
+		uint64_t before = c->res.bytes_data;
 		if (sv[i].dump_size)
-			r = capture_range(c, ml_smaps_get(c->sm, i), sv[i].vma.start, sv[i].vma.start + sv[i].dump_size);
+			r = capture_range(c, v, sv[i].vma.start, sv[i].vma.start + sv[i].dump_size);
 		c->prog.bytes_scanned += sv[i].dump_size;
+		if (cow)
+			c->res.bytes_held += c->res.bytes_data - before;
 	}
 	if (r < 0)
 		goto out;
-	c->res.read_ns = mono_ns() - t_read;
 	if (c->fz) {
-		/* Everything is read (or buffered): let it run while compression finishes. */
+		/* Everything is read (or buffered, or in the copy): let it run. */
 		int rr = ml_freeze_release(c->fz);
 		c->res.stop_ns = mono_ns() - t_stop;
-		if (rr == -ESRCH || ml_proc_check(c->p) < 0) {
+		if (!cow && (rr == -ESRCH || ml_proc_check(c->p) < 0)) {
 			r = fail(-ESRCH, "the process exited during the capture");
 			goto out;
 		}
 	}
 	c->prog.released = true;
+	if (cow) {
+		/* The rest from the copy, which shows the target's memory as it was at the fork. */
+		c->rp = c->child;
+		c->rpid = c->child_pid;
+		c->rpm = c->child_pm;
+		for (size_t i = 0; i < c->nv && r == 0; i++) {
+			c->cur_vma = i;
+			const ml_smaps_vma *v = ml_smaps_get(c->sm, i);
+			if (held_in_target(v))
+				continue;
+			if (sv[i].dump_size)
+				r = capture_range(c, v, sv[i].vma.start, sv[i].vma.start + sv[i].dump_size);
+			c->prog.bytes_scanned += sv[i].dump_size;
+		}
+		if (r < 0)
+			goto out;
+		ml_smaps_rollup *ro;
+		if (ml_smaps_rollup_read(c->child, &ro) == 0) {
+			c->res.bytes_copied = ro->f.private_dirty;
+			ml_smaps_rollup_free(ro);
+		}
+		cow_end(c);
+	}
+	c->res.read_ns = mono_ns() - t_read;
 	if ((r = progress(c, true)) < 0 || (r = stage_feed(c)) < 0)
 		goto out;
 	info.stop_ns = c->res.stop_ns;
@@ -895,6 +1155,7 @@ out:
 		ml_freeze_free(c->fz);
 		c->fz = NULL;
 	}
+	cow_end(c);
 	free(sv);
 	free(cmdline);
 	free(comm);
@@ -921,6 +1182,7 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 	c->o.sz = sizeof(c->o);
 	c->p = p;
 	c->pid = ml_proc_pid(p);
+	c->child_mem = -1;
 	long pg = sysconf(_SC_PAGESIZE);
 	c->page = pg > 0 ? (uint64_t)pg : 4096;
 	int r = run(c, path);

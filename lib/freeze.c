@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "internal/internal.h"
+#include "internal/inject.h"
+#include <sys/syscall.h>
 #include <memlens/freeze.h>
 
 /* glibc's <sys/ptrace.h> names these as enum constants; the kernel numbers are fixed. */
@@ -441,4 +443,47 @@ void ml_freeze_free(ml_freeze *f)
 		release_all(f);
 	free(f->t);
 	free(f);
+}
+
+/* ---- copy-on-write: one fork injected into a held thread ---- */
+
+int ml__freeze_fork(ml_freeze *f, const ml_proc *p, const ml__gadgets *g, pid_t *child, const char **why)
+{
+	if (!f || f->released)
+		return -EINVAL;
+	int r = -EOPNOTSUPP;
+	*why = "no thread is held at an ordinary stop (all take signals or are stopped by job control)";
+	for (size_t i = 0; i < f->n; i++) {
+		thr *t = &f->t[i];
+		if (t->state != T_STOPPED || (t->kind != ML_FREEZE_INTERRUPTED && t->kind != ML_FREEZE_NEW_THREAD))
+			continue;
+		/* exit signal 0: no SIGCHLD; CLONE_FILES: the copy holds no file of its own, so
+		 * closing one in the target still closes it (sockets, pipes see EOF). */
+		ml__inject_req rq = { .nr = SYS_clone, .args = { CLONE_FILES, 0, 0, 0, 0, 0 }, .fork = true };
+		ml__inject_res res;
+		r = ml__inject(p, t->tid, g, &rq, &res, why);
+		if (r == -EOPNOTSUPP && !strcmp(*why, "not enough private stack below a thread's stack pointer"))
+			continue; /* another thread may have room */
+		if (r < 0)
+			return r;
+		if (res.pending_sig) {
+			t->kind = ML_FREEZE_SIGNAL;
+			t->sig = res.pending_sig;
+			t->have_siginfo = false;
+		}
+		if (res.ret < 0) {
+			*why = res.ret == -EAGAIN ? "fork refused: process limit (pids.max or RLIMIT_NPROC)"
+			     : res.ret == -ENOMEM ? "fork refused: not enough memory (overcommit)"
+			     : res.ret == -EPERM || res.ret == -EACCES ? "fork refused: not permitted (seccomp or LSM)"
+									: "fork failed";
+			return (int)res.ret;
+		}
+		if (!res.child) {
+			*why = "the copy could not be held";
+			return -EIO;
+		}
+		*child = res.child;
+		return 0;
+	}
+	return r;
 }

@@ -22,13 +22,13 @@ enum {
 
 static const ml_opt opts[] = {
 	{ "output", 'o', 1, "FILE", "write to FILE (default memlens-PID-TIME.mlcore, or .core with --format=elf)" },
-	{ "freeze", OPT_FREEZE, 1, "MODE", "ptrace (default: every thread held with PTRACE_SEIZE, no SIGSTOP) or none (read while it runs; marked smeared)" },
+	{ "freeze", OPT_FREEZE, 1, "MODE", "auto (default: cow where it can fork, else ptrace), cow (held only to fork a copy that is read while it runs), ptrace (every thread held with PTRACE_SEIZE until its memory is read, no SIGSTOP) or none (read while it runs; marked smeared)" },
 	{ "format", OPT_FORMAT, 1, "FMT", "mlcore (default: compressed, seekable) or elf (the plain core gdb loads)" },
 	{ "filter", OPT_FILTER, 1, "HEX", "coredump_filter bits to apply instead of the process's own" },
 	{ "include-dontdump", OPT_DONTDUMP, 0, NULL, "also capture mappings marked MADV_DONTDUMP" },
 	{ "read-swapped", OPT_SWAPPED, 0, NULL, "read swapped-out pages (swaps them in); default: recorded as excluded" },
 	{ "force", OPT_FORCE, 0, NULL, "replace an existing output file (never through a symlink)" },
-	{ "max-buffer", OPT_MAXBUF, 1, "SIZE", "memory for data waiting to be compressed (default: a quarter of MemAvailable, 64M-4G): the target is released once all is read or buffered" },
+	{ "max-buffer", OPT_MAXBUF, 1, "SIZE", "memory for captured data waiting to be compressed (default 64M, whatever the target's size); with --freeze=ptrace the target is released once all is read or buffered, so more shortens its stop (never beyond half of MemAvailable or of memlens's cgroup headroom)" },
 	{ "chunk-size", OPT_CHUNK, 1, "SIZE", "compression chunk size, 64K-4M (default 256K)" },
 	{ "codec", OPT_CODEC, 1, "NAME", "chunk compression: lz4 (default, fastest), zstd (about 1.7x smaller, 2.5x the CPU) or zlib" },
 	{ "level", OPT_LEVEL, 1, "N", "compression level (default 1): lz4 1-12, zstd 1-22, zlib 1-9" },
@@ -66,12 +66,17 @@ static int on_opt(int key, const char *arg, void *ctx)
 		a->output = arg;
 		break;
 	case OPT_FREEZE:
+		a->co.cow_fallback = false;
 		if (!strcmp(arg, "ptrace"))
 			a->co.freeze = ML_CAPTURE_FREEZE_PTRACE;
 		else if (!strcmp(arg, "none"))
 			a->co.freeze = ML_CAPTURE_FREEZE_NONE;
+		else if (!strcmp(arg, "cow"))
+			a->co.freeze = ML_CAPTURE_FREEZE_COW;
+		else if (!strcmp(arg, "auto"))
+			a->co.freeze = ML_CAPTURE_FREEZE_COW, a->co.cow_fallback = true;
 		else
-			return ml_cli_usage_error(&cmd, "--freeze must be ptrace or none, not '%s'", arg), -1;
+			return ml_cli_usage_error(&cmd, "--freeze must be auto, cow, ptrace or none, not '%s'", arg), -1;
 		break;
 	case OPT_FORMAT:
 		if (!strcmp(arg, "mlcore"))
@@ -193,27 +198,10 @@ static void default_name(char *buf, size_t len, pid_t pid, bool elf)
 
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
 
-/* A quarter of the memory available now, between 64 MiB and 4 GiB: enough to hold all the
- * data of most targets, so they run again as soon as their memory is read, not once it is
- * compressed. */
-static uint64_t default_max_buffer(void)
-{
-	uint64_t avail = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-	if (f) {
-		char line[256];
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &avail) == 1)
-				break;
-		fclose(f);
-	}
-	uint64_t b = avail * 1024 / 4;
-	if (b < (64ull << 20))
-		b = 64ull << 20;
-	if (b > (4ull << 30))
-		b = 4ull << 30;
-	return b;
-}
+/* memlens's own memory stays within a fixed budget whatever the target's size: a 16 GiB
+ * target must not push the host or a cgroup into the OOM killer. With copy-on-write (the
+ * default) the target runs while the budget drains, so a small one costs no stop time. */
+#define DEFAULT_MAX_BUFFER (64ull << 20)
 
 int cmd_dump(int argc, char **argv);
 int cmd_dump(int argc, char **argv)
@@ -221,7 +209,9 @@ int cmd_dump(int argc, char **argv)
 	dump_args a;
 	memset(&a, 0, sizeof(a));
 	a.co.sz = sizeof(a.co);
-	a.co.max_buffer = default_max_buffer();
+	a.co.max_buffer = DEFAULT_MAX_BUFFER;
+	a.co.freeze = ML_CAPTURE_FREEZE_COW;
+	a.co.cow_fallback = true;
 	int first;
 	int r = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
 	if (r)
@@ -290,6 +280,10 @@ int cmd_dump(int argc, char **argv)
 		case ELOOP:
 			fprintf(stderr, "memlens: %s: is a symbolic link; refusing to write through it\n", out);
 			break;
+		case EOPNOTSUPP:
+			fprintf(stderr, "memlens: pid %d: %s; --freeze=ptrace holds it for the whole read instead\n",
+				(int)pid, step);
+			break;
 		case ETIMEDOUT:
 			fprintf(stderr, "memlens: pid %d: a thread did not stop in time (uninterruptible sleep?); try --timeout or --freeze=none\n", (int)pid);
 			break;
@@ -317,7 +311,17 @@ int cmd_dump(int argc, char **argv)
 		ML_JSON_KSTR(&j, "format", a.co.elf ? "elf" : "mlcore");
 		if (!a.co.elf)
 			ML_JSON_KSTR(&j, "codec", ml_snapshot_codec_name(a.co.codec));
-		ML_JSON_KSTR(&j, "freeze", a.co.freeze == ML_CAPTURE_FREEZE_NONE ? "none" : "ptrace");
+		ML_JSON_KSTR(&j, "freeze", res.freeze == ML_CAPTURE_FREEZE_NONE ? "none" :
+					   res.freeze == ML_CAPTURE_FREEZE_COW ? "cow" : "ptrace");
+		if (res.why_not_cow[0]) {
+			ml_json_key(&j, "why_not_cow");
+			ml_json_str(&j, res.why_not_cow, strlen(res.why_not_cow));
+		}
+		if (res.freeze == ML_CAPTURE_FREEZE_COW) {
+			ML_JSON_KU64(&j, "bytes_held", res.bytes_held);
+			ML_JSON_KU64(&j, "bytes_copied", res.bytes_copied);
+			ML_JSON_KU64(&j, "cow_headroom", res.cow_headroom);
+		}
 		ML_JSON_KBOOL(&j, "smeared", res.smeared);
 		ML_JSON_KU64(&j, "stop_ns", res.stop_ns);
 		ML_JSON_KU64(&j, "read_ns", res.read_ns);
@@ -347,7 +351,13 @@ int cmd_dump(int argc, char **argv)
 		       ml_cli_fmt_size(s2, res.bytes_data, human),
 		       ml_cli_fmt_size(s3, res.bytes_zero + res.bytes_unpopulated, human),
 		       ml_cli_fmt_size(s4, res.file_size, human), ratio, ms(res.stop_ns),
-		       res.smeared ? " (not stopped: smeared)" : "", ms(res.total_ns));
+		       res.smeared ? " (not stopped: smeared)" : res.freeze == ML_CAPTURE_FREEZE_COW ? " to fork a copy" : "",
+		       ms(res.total_ns));
+		if (res.freeze == ML_CAPTURE_FREEZE_COW)
+			printf("copy-on-write: %s copied while the copy was read (%s read from the target while held)\n",
+			       ml_cli_fmt_size(s1, res.bytes_copied, human), ml_cli_fmt_size(s2, res.bytes_held, human));
+		else if (res.why_not_cow[0])
+			printf("held for the whole read (no copy-on-write copy: %s)\n", res.why_not_cow);
 	}
 	return ML_EXIT_OK;
 }

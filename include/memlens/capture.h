@@ -20,6 +20,16 @@ typedef enum ml_capture_freeze {
 	/** Not stopped at all: memory is read while the process runs, so the snapshot may
 	 *  mix moments ("smeared", said in its manifest); no registers (zeroed NT_PRSTATUS). */
 	ML_CAPTURE_FREEZE_NONE = 1,
+	/** Copy-on-write: every thread is held (as ML_CAPTURE_FREEZE_PTRACE) only while its
+	 *  registers and mappings are read and one held thread is made to fork (a clone system
+	 *  call run in it through ptrace, with exit signal 0 and CLONE_FILES); then the target
+	 *  runs on and memory is read from the copy, which never runs (held in a ptrace stop
+	 *  from birth, killed if the capturing process dies) and is killed and reaped in the
+	 *  target at the end. Mappings a fork does not copy (shared, MADV_DONTFORK,
+	 *  MADV_WIPEONFORK, hugetlb) are read from the target while it is held. Where a fork
+	 *  is not possible (ml_capture_opts.cow_fallback decides) the reason is in
+	 *  ml_capture_result.why_not_cow. See docs/architecture.md. */
+	ML_CAPTURE_FREEZE_COW = 2,
 } ml_capture_freeze;
 
 /** Counters handed to the progress callback. */
@@ -70,6 +80,9 @@ typedef struct ml_capture_opts {
 	/** Chunk codec (an ml_snapshot_codec value: ML_SNAPSHOT_CODEC_LZ4, _ZSTD or _ZLIB);
 	 *  0 = LZ4. */
 	int codec;
+	/** With ML_CAPTURE_FREEZE_COW: where the fork is not possible, capture with
+	 *  ML_CAPTURE_FREEZE_PTRACE instead of failing with -EOPNOTSUPP. */
+	bool cow_fallback;
 } ml_capture_opts;
 
 /** What a capture did. */
@@ -89,6 +102,13 @@ typedef struct ml_capture_result {
 	uint64_t disk_bytes;   /**< space it takes on disk (less than file_size when sparse) */
 	uint64_t filter;       /**< coredump_filter applied */
 	bool smeared;          /**< read while the target ran */
+	ml_capture_freeze freeze; /**< the freeze used (PTRACE after a COW fallback) */
+	char why_not_cow[160]; /**< why ML_CAPTURE_FREEZE_COW was not used, or "" */
+	uint64_t bytes_held;   /**< cow: bytes read from the target while it was held */
+	uint64_t bytes_copied; /**< cow: memory the kernel copied because the target wrote to it
+	                            during the capture (the copy's private pages at the end) */
+	uint64_t cow_headroom; /**< cow: memory that could be copied before a limit (MemAvailable,
+	                            the cgroup's memory.max) was reached, at the start */
 } ml_capture_result;
 
 /**
@@ -109,6 +129,9 @@ typedef struct ml_capture_result {
  *   -EEXIST @path exists and !overwrite; -ELOOP @path is a symbolic link;
  *   -ENOSPC/-EDQUOT/-EIO writing; -ETIMEDOUT a thread would not stop;
  *   -ECANCELED the progress callback cancelled;
+ *   -EOPNOTSUPP ML_CAPTURE_FREEZE_COW without cow_fallback, and the fork is not possible
+ *    (ml_capture_error() says why: seccomp filter, 32-bit program, userfaultfd, shadow
+ *    stack, process limits, not enough memory for the copies, ...);
  *   -EINVAL; -ENOMEM.
  */
 ML_API int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o,

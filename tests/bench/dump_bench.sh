@@ -6,7 +6,8 @@
 #   python   a python3 process holding a large heap of dicts and strings
 # Usage: tests/bench/dump_bench.sh BUILD_DIR [OUTDIR]   (run as root; takes about a minute)
 # Environment: ROUNDS (default 3) captures per target; DUMP_ARGS extra options for memlens dump
-# (e.g. "--format=elf" or "--codec=zstd"); TARGETS (default "heap1g sparse4g python").
+# (e.g. "--format=elf" or "--codec=zstd"); TARGETS (default "heap1g sparse4g python");
+# FREEZES (default "cow ptrace") the --freeze modes memlens runs with, one after the other.
 set -eu
 B=$(cd "${1:?build dir}" && pwd)
 OUT=${2:-/tmp/ml-dump-bench}
@@ -17,6 +18,7 @@ rm -f "$OUT"/*
 ROUNDS=${ROUNDS:-3}
 DUMP_ARGS=${DUMP_ARGS:-}
 TARGETS=${TARGETS:-heap1g sparse4g python}
+FREEZES=${FREEZES:-cow ptrace}
 want() { case " $TARGETS " in *" $1 "*) return 0;; esac; return 1; }
 
 # Samples /proc/PID/task/*/stat every 0.2 ms and prints how long any thread was stopped
@@ -53,7 +55,8 @@ now() { date +%s.%N; }
 
 # run_one TOOL PID LABEL: one capture, prints a result line
 run_one() {
-	local tool=$1 pid=$2 label=$3 stopf=$OUT/.stop.$$ out mon t0 t1 wall stop pte0 pte1 rss0 rss1 size disk
+	local tool=$1 pid=$2 label=$3 stopf=$OUT/.stop.$$ out mon t0 t1 wall stop pte0 pte1 rss0 rss1 size disk freeze=""
+	case $tool in memlens:*) freeze=${tool#memlens:}; tool=memlens;; esac
 	rm -f "$stopf"
 	monitor "$pid" "$stopf" >"$OUT/.mon" &
 	mon=$!
@@ -61,9 +64,9 @@ run_one() {
 	t0=$(now)
 	if [ "$tool" = memlens ]; then
 		out=$OUT/$label.mlcore
-		local TIMEFORMAT='%U %S'
 		# shellcheck disable=SC2086
-		{ time "$M" dump "$pid" -o "$out" --force --json $DUMP_ARGS >"$OUT/.json" 2>/dev/null; } 2>"$OUT/.time"
+		/usr/bin/time -f '%U %S %M' -o "$OUT/.time" "$M" dump "$pid" -o "$out" --force --json \
+			${freeze:+--freeze=$freeze} $DUMP_ARGS >"$OUT/.json" 2>/dev/null
 	else
 		out=$OUT/$label.gcore
 		gcore -o "$OUT/$label.gcore" "$pid" >/dev/null 2>&1
@@ -78,14 +81,18 @@ run_one() {
 	stop=$(cat "$OUT/.mon")
 	pte1=$(pte "$pid"); rss1=$(rss "$pid")
 	size=$(stat -c %s "$out"); disk=$(( $(stat -c %b "$out") * 512 ))
-	local self="" cpu=""
+	local self="" cpu="" peak=""
 	if [ "$tool" = memlens ]; then
-		self=$(python3 -c "import json; print('%.1f' % (json.load(open('$OUT/.json'))['stop_ns'] / 1e6))")
+		self=$(python3 -c "import json; d = json.load(open('$OUT/.json')); print('%.1f %s' % (d['stop_ns'] / 1e6, d['freeze']))")
 		cpu=$(awk '{printf "%.0f", ($1 + $2) * 1000}' "$OUT/.time")
+		peak=$(awk '{printf "%.0f", $3 / 1024}' "$OUT/.time")
+		tool="memlens:${self#* }"
+		self=${self% *}
 	fi
-	printf "%-9s %-8s wall %8s ms %s%s stopped %8s ms %s size %12s  on-disk %12s  VmPTE +%s kB  VmRSS +%s kB\n" \
+	printf "%-9s %-14s wall %8s ms %s%s stopped %8s ms %s size %12s  on-disk %12s  VmPTE +%s kB  VmRSS +%s kB%s\n" \
 		"$label" "$tool" "$(ms "$t0" "$t1")" "${cpu:+(cpu $cpu ms)}" "$durable" "$stop" "${self:+(self-reported $self ms)}" "$size" "$disk" \
-		$((pte1 - pte0)) $((rss1 - rss0))
+		$((pte1 - pte0)) $((rss1 - rss0)) "${peak:+  memlens peak RSS $peak MiB}"
+
 	rm -f "$out"
 }
 
@@ -104,14 +111,17 @@ if want heap1g; then
 start_child
 cmd map_fill 0x40000000
 cmd threads 3
-for r in $(seq "$ROUNDS"); do run_one memlens "$CPID" heap1g; run_one gcore "$CPID" heap1g; done
+for r in $(seq "$ROUNDS"); do
+	for f in $FREEZES; do run_one "memlens:$f" "$CPID" heap1g; done
+	run_one gcore "$CPID" heap1g
+done
 stop_child
 fi
 
 if want sparse4g; then
 start_child
 cmd map_touch 0x100000000 0x4000000
-for r in $(seq "$ROUNDS"); do run_one memlens "$CPID" sparse4g; done
+for r in $(seq "$ROUNDS"); do for f in $FREEZES; do run_one "memlens:$f" "$CPID" sparse4g; done; done
 run_one gcore "$CPID" sparse4g
 stop_child
 fi

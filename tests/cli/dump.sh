@@ -82,12 +82,22 @@ import json, os, sys
 d = json.load(open(sys.argv[1]))
 assert d["schema"] == "memlens.dump/1", d
 assert d["pid"] == int(sys.argv[2])
-assert d["threads"] == 3 and d["freeze"] == "ptrace" and not d["smeared"], d
+# The default is copy-on-write where the process can fork, the ptrace freeze with a reason elsewhere.
+assert d["threads"] == 3 and not d["smeared"], d
+assert d["freeze"] == "cow" or (d["freeze"] == "ptrace" and d.get("why_not_cow")), d
+if d["freeze"] == "cow":
+    assert d["bytes_held"] >= 0 and d["bytes_copied"] >= 0 and d["cow_headroom"] > 0, d
 assert d["bytes_data"] > 0 and d["file_size"] > 0 and d["stop_ns"] > 0, d
 name = d["file"]
 assert name.startswith("memlens-%s-" % sys.argv[2]) and name.endswith(".mlcore"), name
 assert os.path.exists(os.path.join(sys.argv[3], name))
 PY
+
+# --freeze=ptrace holds it for the whole read, and says so.
+"$M" dump "$CHILD" --freeze=ptrace --json -o "$T/pt.mlcore" >"$T/pt.json" || bad "--freeze=ptrace failed"
+grep -q '"freeze":"ptrace"' "$T/pt.json" || bad "--freeze=ptrace summary: $(cat "$T/pt.json")"
+"$M" dump "$CHILD" --freeze=bogus -o "$T/bogus.mlcore" 2>"$T/bogus.err"; [ $? -eq 64 ] || bad "--freeze=bogus is not a usage error"
+grep -q "auto, cow, ptrace or none" "$T/bogus.err" || bad "--freeze=bogus: $(cat "$T/bogus.err")"
 
 # --freeze=none says it is smeared.
 "$M" dump "$CHILD" --freeze=none -o "$T/smear.mlcore" >"$T/smear.txt" || bad "--freeze=none failed"

@@ -1,0 +1,571 @@
+/* One system call run inside a ptrace-stopped thread of another process, safe against our own death at any moment. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal/internal.h"
+#include "internal/inject.h"
+#include "internal/capture_impl.h"
+#include <memlens/maps.h>
+
+#define IJ_GETREGS 12
+#define IJ_SETREGS 13
+#define IJ_SYSCALL 24
+#define IJ_DETACH 17
+#define IJ_SETOPTIONS 0x4200
+#define IJ_GETEVENTMSG 0x4201
+#define IJ_GETREGSET 0x4204
+#define IJ_SEIZE 0x4206
+#define IJ_INTERRUPT 0x4207
+#define IJ_GETSIGMASK 0x420a
+#define IJ_O_TRACESYSGOOD 0x1
+#define IJ_O_TRACECLONE 0x8
+#define IJ_O_EXITKILL 0x100000
+#define IJ_EVENT_CLONE 3
+#define IJ_EVENT_STOP 128
+
+#define USER_CS64 0x33
+#define ERESTARTSYS_ 512
+#define ERESTARTNOINTR_ 513
+#define ERESTARTNOHAND_ 514
+#define ERESTART_RESTARTBLOCK_ 516
+#define NR_restart_syscall 219
+#define NR_exit_group 231
+
+static long pt(int req, pid_t tid, uint64_t addr, uint64_t data)
+{
+	return ptrace((enum __ptrace_request)req, tid, (void *)(uintptr_t)addr, (void *)(uintptr_t)data);
+}
+
+/* ---- test hook: die at a given step, as a SIGKILL at that moment would ---- */
+
+static int die_at = -1;
+
+void ml__inject_step(int step)
+{
+	if (die_at < 0) {
+		const char *e = getenv("MEMLENS_TEST_DIE_AT");
+		die_at = e ? atoi(e) : 0;
+	}
+	if (die_at > 0 && step == die_at)
+		kill(getpid(), SIGKILL);
+}
+
+/* ---- gadgets ---- */
+
+/* "syscall", then only xor r32,r32 of a register with itself (with or without REX), then "ret". */
+static bool is_sys_ret(const unsigned char *b, size_t avail)
+{
+	if (avail < 3 || b[0] != 0x0f || b[1] != 0x05)
+		return false;
+	size_t i = 2;
+	for (int n = 0; n < 16 && i < avail; n++) {
+		if (b[i] == 0xc3)
+			return true;
+		size_t j = i;
+		if (b[j] == 0x45 || b[j] == 0x48 || b[j] == 0x4d)
+			j++;
+		if (j + 1 >= avail || b[j] != 0x31)
+			return false;
+		unsigned m = b[j + 1];
+		if ((m >> 6) != 3 || ((m >> 3) & 7) != (m & 7))
+			return false;
+		i = j + 2;
+	}
+	return false;
+}
+
+static bool self_vdso(uint64_t *s, uint64_t *e)
+{
+	ml_proc *self;
+	ml_maps *m;
+	bool ok = false;
+	if (ml_proc_self(&self) < 0)
+		return false;
+	if (ml_maps_read(self, ML_MAPS_TEXT, &m) == 0) {
+		for (size_t i = 0; i < ml_maps_count(m) && !ok; i++) {
+			const ml_vma *v = ml_maps_get(m, i);
+			if (v->kind == ML_VMA_VDSO) {
+				*s = v->start;
+				*e = v->end;
+				ok = true;
+			}
+		}
+		ml_maps_free(m);
+	}
+	ml_proc_free(self);
+	return ok;
+}
+
+static const unsigned char sigret_a[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+static const unsigned char sigret_b[] = { 0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+
+/* Searches an executable file mapping for the signal-return trampoline, in the file (nothing of the target is read). */
+static bool find_sigreturn(const ml_proc *p, const ml_vma *v, uint64_t *at)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "map_files/%llx-%llx", (unsigned long long)v->start, (unsigned long long)v->end);
+	int fd = ml_proc_openat(p, name, O_RDONLY);
+	if (fd < 0 && v->name_len && v->name[0] == '/') {
+		fd = open(v->name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		struct stat st;
+		if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_ino != v->inode)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0)
+		return false;
+	bool found = false;
+	size_t len = (size_t)ML_MIN(v->end - v->start, (uint64_t)(64u << 20));
+	unsigned char *buf = malloc(1u << 20);
+	for (size_t off = 0; buf && off < len && !found;) {
+		size_t want = ML_MIN((size_t)(1u << 20), len - off);
+		ssize_t n = pread(fd, buf, want, (off_t)(v->offset + off));
+		if (n <= (ssize_t)sizeof(sigret_a))
+			break;
+		for (size_t k = 0; k + sizeof(sigret_a) <= (size_t)n && !found; k++) {
+			if (!memcmp(buf + k, sigret_a, sizeof(sigret_a)) || !memcmp(buf + k, sigret_b, sizeof(sigret_b))) {
+				*at = v->start + off + k;
+				found = true;
+			}
+		}
+		off += (size_t)n - sizeof(sigret_a); /* overlap so a pattern across reads is found */
+	}
+	free(buf);
+	close(fd);
+	return found;
+}
+
+static bool name_has(const ml_vma *v, const char *s)
+{
+	return v->name_len && memmem(v->name, v->name_len, s, strlen(s)) != NULL;
+}
+
+int ml__gadgets_find(const ml_proc *p, ml__gadgets *g, const char **why)
+{
+	memset(g, 0, sizeof(*g));
+	ml_maps *m;
+	int r = ml_maps_read(p, ML_MAPS_TEXT, &m);
+	if (r < 0)
+		return r;
+	uint64_t s0 = 0, e0 = 0;
+	const ml_vma *vd = NULL;
+	for (size_t i = 0; i < ml_maps_count(m); i++)
+		if (ml_maps_get(m, i)->kind == ML_VMA_VDSO)
+			vd = ml_maps_get(m, i);
+	/* Our [vdso] is the same image as the target's when it has the same size (one kernel). */
+	if (vd && self_vdso(&s0, &e0) && e0 - s0 == vd->end - vd->start) {
+		const unsigned char *b = (const unsigned char *)(uintptr_t)s0;
+		size_t len = (size_t)(e0 - s0);
+		for (size_t k = 0; k + 2 < len && !g->sys_ret; k++)
+			if (b[k] == 0x0f && b[k + 1] == 0x05 && is_sys_ret(b + k, len - k))
+				g->sys_ret = vd->start + k;
+		g->vdso_start = vd->start;
+		g->vdso_end = vd->end;
+	}
+	/* The C library first (glibc, musl), then the program, then the rest. */
+	for (int pass = 0; pass < 3 && !g->sigreturn; pass++) {
+		for (size_t i = 0; i < ml_maps_count(m) && !g->sigreturn; i++) {
+			const ml_vma *v = ml_maps_get(m, i);
+			if (!(v->perms & ML_PERM_EXEC) || v->kind != ML_VMA_FILE)
+				continue;
+			bool libc = name_has(v, "/libc.so") || name_has(v, "/libc-") || name_has(v, "ld-musl");
+			bool prog = v == ml_maps_get(m, 0) || (i > 0 && ml_maps_get(m, i - 1)->inode == v->inode);
+			if ((pass == 0 && !libc) || (pass == 1 && (libc || !prog)) || (pass == 2 && (libc || prog)))
+				continue;
+			if (find_sigreturn(p, v, &g->sigreturn))
+				g->sigreturn_inode = v->inode;
+		}
+	}
+	ml_maps_free(m);
+	if (!g->sys_ret) {
+		*why = "no usable system-call instruction in its [vdso]";
+		return -EOPNOTSUPP;
+	}
+	if (!g->sigreturn) {
+		*why = "no signal-return trampoline in its executable mappings";
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* ---- the signal frame ---- */
+
+/* x86_64 rt_sigframe: pretcode, then struct ucontext (uc_flags, uc_link, uc_stack, sigcontext, sigmask). */
+#define F_PRETCODE 0
+#define F_UC 8
+#define UC_FLAGS 0
+#define UC_STACK_FLAGS 24
+#define UC_MCTX 40
+#define UC_SIGMASK 296
+#define FRAME_SIZE 440 /* with the siginfo after the ucontext */
+#define UC_FP_XSTATE 1
+#define UC_SIGCONTEXT_SS 2
+#define UC_STRICT_RESTORE_SS 4
+
+static void put64(unsigned char *b, size_t off, uint64_t v) { memcpy(b + off, &v, 8); }
+
+/* sigcontext fields in kernel order, from user_regs_struct. */
+static void put_mcontext(unsigned char *mc, const struct user_regs_struct *r, uint64_t fpstate)
+{
+	const uint64_t v[18] = { r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rdi,
+				 r->rsi, r->rbp, r->rbx, r->rdx, r->rax, r->rcx, r->rsp, r->rip, r->eflags };
+	memcpy(mc, v, sizeof(v));
+	uint16_t seg[4] = { (uint16_t)r->cs, (uint16_t)r->gs, (uint16_t)r->fs, (uint16_t)r->ss };
+	memcpy(mc + 144, seg, 8);
+	put64(mc, 184, fpstate);
+}
+
+static void put_frame(unsigned char *f, uint64_t pretcode, const struct user_regs_struct *r, uint64_t fpstate,
+		      uint64_t mask)
+{
+	memset(f, 0, FRAME_SIZE);
+	put64(f, F_PRETCODE, pretcode);
+	put64(f, F_UC + UC_FLAGS, (fpstate ? UC_FP_XSTATE : 0) | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS);
+	/* An invalid mode: rt_sigreturn's sigaltstack() then fails and leaves the thread's own alone. */
+	uint32_t bad = 4;
+	memcpy(f + F_UC + UC_STACK_FLAGS, &bad, 4);
+	put_mcontext(f + F_UC + UC_MCTX, r, fpstate);
+	put64(f, F_UC + UC_SIGMASK, mask);
+}
+
+/* Standard-format size of the XSAVE features in @mask (CPUID leaf 0xD), at least the legacy area + header. */
+static uint32_t xsave_size(uint64_t mask)
+{
+	uint64_t all;
+	uint32_t size[64], off[64], n = 576;
+	if (ml__xsave_cpu_layout(&all, size, off) < 0)
+		return 512;
+	for (unsigned i = 2; i < 64; i++)
+		if ((mask >> i) & 1 && off[i] + size[i] > n)
+			n = off[i] + size[i];
+	return n;
+}
+
+/* ---- waiting for a stop ---- */
+
+/* Waits for @tid's next stop: 0 and *status; -ESRCH it died. */
+static int wait_stop(pid_t tid, int *status)
+{
+	for (;;) {
+		pid_t w = waitpid(tid, status, __WALL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == ECHILD ? -ESRCH : ml_neg_errno();
+		}
+		if (WIFSTOPPED(*status))
+			return 0;
+		return -ESRCH;
+	}
+}
+
+/* Resumes @tid to its next system-call stop (entry or exit) or clone event, passing over any other stop.
+ * A signal it was about to take is kept in *sig (delivered when it is let go). Returns 0, the event, or -errno. */
+static int next_stop(pid_t tid, int *sig, int *event)
+{
+	for (int guard = 0; guard < 1000; guard++) {
+		if (pt(IJ_SYSCALL, tid, 0, 0) < 0)
+			return ml_neg_errno();
+		int st;
+		int r = wait_stop(tid, &st);
+		if (r < 0)
+			return r;
+		int s = WSTOPSIG(st), ev = st >> 16;
+		*event = ev;
+		if (s == (SIGTRAP | 0x80) || ev == IJ_EVENT_CLONE)
+			return 0;
+		if (ev == 0 && s != SIGTRAP && !*sig)
+			*sig = s; /* a signal-delivery stop: hold it back until the registers are its own */
+	}
+	return -EIO;
+}
+
+/* ---- the injection ---- */
+
+static int rw_target(pid_t pid, uint64_t addr, void *buf, size_t len, bool write)
+{
+	struct iovec l = { buf, len }, rv = { (void *)(uintptr_t)addr, len };
+	ssize_t n = write ? process_vm_writev(pid, &l, 1, &rv, 1, 0) : process_vm_readv(pid, &l, 1, &rv, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
+}
+
+/* The registers the thread goes back to: a system call it was interrupted in restarts. For
+ * the frame (@frame), rt_sigreturn forgets a restart block: such a call returns EINTR. */
+static void resume_regs(const struct user_regs_struct *c, bool frame, struct user_regs_struct *out)
+{
+	*out = *c;
+	long ax = (long)c->rax;
+	if ((long)c->orig_rax >= 0) {
+		if (ax == -ERESTARTSYS_ || ax == -ERESTARTNOINTR_ || ax == -ERESTARTNOHAND_) {
+			out->rip -= 2;
+			out->rax = c->orig_rax;
+		} else if (ax == -ERESTART_RESTARTBLOCK_) {
+			if (frame) {
+				out->rax = (uint64_t)-EINTR;
+			} else {
+				out->rip -= 2;
+				out->rax = NR_restart_syscall;
+			}
+		}
+	}
+	out->orig_rax = (uint64_t)-1;
+}
+
+int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inject_req *rq,
+	       ml__inject_res *res, const char **why)
+{
+	memset(res, 0, sizeof(*res));
+	struct user_regs_struct c, inj, back, fb;
+	if (pt(IJ_GETREGS, tid, 0, (uint64_t)(uintptr_t)&c) < 0)
+		return errno == ESRCH ? -ESRCH : ml_neg_errno();
+	if (c.cs != USER_CS64) {
+		*why = "it is a 32-bit program";
+		return -EOPNOTSUPP;
+	}
+	uint64_t mask = 0;
+	if (pt(IJ_GETSIGMASK, tid, 8, (uint64_t)(uintptr_t)&mask) < 0)
+		return ml_neg_errno();
+	/* The vector state, for the frame: XSAVE layout with the signal-frame software bytes. */
+	unsigned char *xs = calloc(1, 65536 + 64);
+	if (!xs)
+		return -ENOMEM;
+	struct iovec iov = { xs, 65536 };
+	uint32_t xlen = 0;
+	uint64_t xmask = 0;
+	if (pt(IJ_GETREGSET, tid, ML__NT_X86_XSTATE, (uint64_t)(uintptr_t)&iov) == 0 && iov.iov_len >= 576) {
+		memcpy(&xmask, xs + 464, 8);
+		xmask &= ~(1ull << 18); /* AMX tile data is not in a default signal frame */
+		xlen = xsave_size(xmask);
+		if (xlen > iov.iov_len)
+			xlen = 0;
+	}
+	struct iovec fiov = { xs, 512 };
+	if (!xlen && pt(IJ_GETREGSET, tid, ML__NT_FPREGSET, (uint64_t)(uintptr_t)&fiov) < 0) {
+		free(xs);
+		return ml_neg_errno();
+	}
+	if (!xlen)
+		memset(xs + 464, 0, 48); /* no software bytes: the kernel restores the legacy area only */
+	if (xlen) {
+		memset(xs + 464, 0, 48);
+		uint32_t m1 = 0x46505853, ext = xlen + 4, m2 = 0x46505845;
+		memcpy(xs + 464, &m1, 4);
+		memcpy(xs + 468, &ext, 4);
+		memcpy(xs + 472, &xmask, 8);
+		memcpy(xs + 480, &xlen, 4);
+		memcpy(xs + xlen, &m2, 4);
+	}
+	size_t fplen = xlen ? xlen + 4 : 512;
+
+	/* Below the red zone: the vector state (64-byte aligned), the thread's frame, the child's. */
+	uint64_t top = (c.rsp - 128 - 64) & ~63ull;
+	uint64_t fpa = (top - fplen) & ~63ull;
+	uint64_t a = (fpa - FRAME_SIZE - 8) & ~15ull;
+	uint64_t b = rq->fork ? (a - FRAME_SIZE - 8) & ~15ull : a;
+	uint64_t low = b;
+	size_t span = (size_t)(top - low);
+	ml_maps *m = NULL;
+	int r = ml_maps_read(p, ML_MAPS_TEXT, &m);
+	if (r < 0) {
+		free(xs);
+		return r;
+	}
+	const ml_vma *sv = ml_maps_find(m, c.rsp), *gv = ml_maps_find(m, g->sigreturn), *vv = ml_maps_find(m, g->sys_ret);
+	/* Only a stack: the main one or an anonymous mapping (a thread's). A thread running a
+	 * signal handler on an alternate stack in the heap or a file mapping is passed over, as
+	 * what lies below its stack pointer there may be live data. */
+	bool ok_stack = sv && low >= sv->start && (sv->perms & ML_PERM_WRITE) && !(sv->perms & ML_PERM_SHARED) &&
+			(sv->kind == ML_VMA_STACK || sv->kind == ML_VMA_ANON);
+	bool ok_gadgets = gv && (gv->perms & ML_PERM_EXEC) && gv->inode == g->sigreturn_inode && vv &&
+			  vv->kind == ML_VMA_VDSO && vv->start == g->vdso_start;
+	ml_maps_free(m);
+	if (!ok_stack || !ok_gadgets) {
+		free(xs);
+		*why = !ok_stack ? "not enough private stack below a thread's stack pointer" : "its code moved";
+		return -EOPNOTSUPP;
+	}
+
+	bool own = true; /* the thread's registers are its own: its memory may be put back */
+	unsigned char *orig = malloc(span), *img = malloc(span);
+	if (!orig || !img) {
+		free(orig);
+		free(img);
+		free(xs);
+		return -ENOMEM;
+	}
+	r = rw_target(tid, low, orig, span, false);
+	if (r < 0)
+		goto out_nowrite;
+	memcpy(img, orig, span);
+	resume_regs(&c, true, &fb);
+	memcpy(img + (fpa - low), xs, fplen);
+	put_frame(img + (a - low), g->sigreturn, &fb, fpa, mask);
+	if (rq->fork) {
+		/* The new process, if it ever runs by itself: exit_group(0) through the same two gadgets. */
+		struct user_regs_struct d = c;
+		d.rip = g->sys_ret;
+		d.rax = NR_exit_group;
+		d.rdi = 0;
+		d.rsp = a;
+		put_frame(img + (b - low), g->sigreturn, &d, 0, ~0ull);
+	}
+	ml__inject_step(1);
+	r = rw_target(tid, low, img, span, true);
+	if (r < 0)
+		goto out_nowrite;
+	ml__inject_step(2);
+	if (pt(IJ_SETOPTIONS, tid, 0, IJ_O_TRACECLONE | IJ_O_TRACESYSGOOD) < 0) {
+		r = ml_neg_errno();
+		goto out_restore_mem;
+	}
+	/* From here, the thread would run the call, then return through the frame, by itself. */
+	inj = c;
+	inj.rip = g->sys_ret;
+	inj.rax = (uint64_t)rq->nr;
+	inj.orig_rax = (uint64_t)-1;
+	inj.rdi = rq->args[0];
+	inj.rsi = rq->fork ? b : rq->args[1];
+	inj.rdx = rq->args[2];
+	inj.r10 = rq->args[3];
+	inj.r8 = rq->args[4];
+	inj.r9 = rq->args[5];
+	inj.rsp = a;
+	if (pt(IJ_SETREGS, tid, 0, (uint64_t)(uintptr_t)&inj) < 0) {
+		r = ml_neg_errno();
+		goto out_restore_mem;
+	}
+	/* Until its registers are put back, any failure leaves it to go through the frame when let go. */
+	own = false;
+	ml__inject_step(3);
+	int ev = 0, sig = 0;
+	/* Entry, the clone event if it made a process, exit: stopping at the exit also when the
+	 * call fails, so that the thread never goes on with these registers while we live. */
+	r = next_stop(tid, &sig, &ev);
+	ml__inject_step(4);
+	while (r == 0) {
+		r = next_stop(tid, &sig, &ev);
+		if (r < 0 || ev != IJ_EVENT_CLONE)
+			break;
+		unsigned long msg = 0;
+		if (pt(IJ_GETEVENTMSG, tid, 0, (uint64_t)(uintptr_t)&msg) == 0 && msg && rq->fork && !res->child) {
+			pid_t ch = (pid_t)msg;
+			int st;
+			ml__inject_step(5);
+			/* It is ours from birth and stops before its first instruction; from now on it is
+			 * killed if we die. */
+			if (wait_stop(ch, &st) == 0 && pt(IJ_SETOPTIONS, ch, 0, IJ_O_EXITKILL) == 0)
+				res->child = ch;
+			else
+				kill(ch, SIGKILL);
+			ml__inject_step(6);
+		}
+	}
+	if (r < 0)
+		goto out_mem;
+	/* At the exit of the call: its result, then the thread's own registers back. */
+	if (pt(IJ_GETREGS, tid, 0, (uint64_t)(uintptr_t)&back) < 0) {
+		r = ml_neg_errno();
+		goto out_mem;
+	}
+	res->ret = (long)back.rax;
+	ml__inject_step(7);
+	resume_regs(&c, false, &fb);
+	if (pt(IJ_SETREGS, tid, 0, (uint64_t)(uintptr_t)&fb) < 0) {
+		r = ml_neg_errno();
+		goto out_mem;
+	}
+	own = true;
+	ml__inject_step(8);
+	res->pending_sig = sig;
+	r = 0;
+out_mem:
+	if (res->child)
+		rw_target(res->child, low, orig, span, true);
+out_restore_mem:
+	/* Only while it is stopped with its own registers: otherwise it still needs the frame. */
+	if (own && r != -ESRCH)
+		rw_target(tid, low, orig, span, true);
+	pt(IJ_SETOPTIONS, tid, 0, IJ_O_TRACECLONE);
+out_nowrite:
+	if (r == -EFAULT)
+		*why = "its stack could not be written";
+	free(orig);
+	free(img);
+	free(xs);
+	return r;
+}
+
+/* ---- reaping the held process's zombie in the target ---- */
+
+int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g)
+{
+	pid_t tid = ml_proc_pid(p);
+	/* Any thread will do; the leader unless it has exited. */
+	char name[64];
+	snprintf(name, sizeof(name), "task/%d/stat", (int)tid);
+	if (faccessat(ml_proc_dirfd(p), name, R_OK, 0) < 0) {
+		int fd = ml_proc_openat(p, "task", O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			return fd;
+		char buf[4096];
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		close(fd);
+		tid = 0;
+		for (long o = 0; o < n;) {
+			unsigned short rl;
+			memcpy(&rl, buf + o + 16, 2);
+			long t = atol(buf + o + 19);
+			if (t > 0 && t != ml_proc_pid(p)) {
+				tid = (pid_t)t;
+				break;
+			}
+			o += rl;
+		}
+		if (!tid)
+			return -ESRCH;
+	}
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (pt(IJ_SEIZE, tid, 0, IJ_O_TRACECLONE) < 0)
+			return ml_neg_errno();
+		ml__inject_step(20);
+		if (pt(IJ_INTERRUPT, tid, 0, 0) < 0) {
+			int e = ml_neg_errno();
+			pt(IJ_DETACH, tid, 0, 0);
+			return e;
+		}
+		int st, r = wait_stop(tid, &st);
+		if (r < 0)
+			return r;
+		int s = WSTOPSIG(st), ev = st >> 16;
+		if (ev != IJ_EVENT_STOP || s != SIGTRAP) {
+			/* About to take a signal, or stopped by job control: let it be and try again. */
+			pt(IJ_DETACH, tid, 0, ev == 0 ? (uint64_t)s : 0);
+			if (ev == IJ_EVENT_STOP)
+				return -EAGAIN;
+			continue;
+		}
+		ml__inject_req rq = { .nr = SYS_wait4, .args = { (uint64_t)child, 0, WNOHANG | __WALL, 0, 0, 0 } };
+		ml__inject_res res;
+		const char *why = NULL;
+		r = ml__inject(p, tid, g, &rq, &res, &why);
+		ml__inject_step(21);
+		pt(IJ_DETACH, tid, 0, (uint64_t)res.pending_sig);
+		if (r < 0)
+			return r;
+		return res.ret == child ? 0 : res.ret < 0 ? (int)res.ret : -EAGAIN;
+	}
+	return -EAGAIN;
+}

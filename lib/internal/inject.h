@@ -1,0 +1,72 @@
+/* One system call run inside a ptrace-stopped thread of another process, safe against our own death at any moment. */
+#ifndef MEMLENS_INJECT_H
+#define MEMLENS_INJECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <memlens/proc.h>
+
+/*
+ * Two pieces of code the injection runs, found in the target before it is stopped:
+ * @sys_ret "syscall; xor r,r ...; ret" in [vdso] (the kernel's code, not the program's),
+ * @sigreturn "mov $15, %rax; syscall" (the C library's signal-return trampoline).
+ */
+typedef struct ml__gadgets {
+	uint64_t sys_ret;
+	uint64_t sigreturn;
+	uint64_t sigreturn_inode; /* of the file it was found in, to check it is still mapped */
+	uint64_t vdso_start, vdso_end;
+} ml__gadgets;
+
+/* Finds the gadgets in @p. 0; -EOPNOTSUPP (why in @why, static text) when one is missing. */
+int ml__gadgets_find(const ml_proc *p, ml__gadgets *g, const char **why);
+
+/* What to run. */
+typedef struct ml__inject_req {
+	long nr;          /* system call number (x86_64) */
+	uint64_t args[6];
+	bool fork;        /* a clone without CLONE_VM: hold the new process, args[1] is set here */
+} ml__inject_req;
+
+typedef struct ml__inject_res {
+	long ret;         /* the call's return value (-errno on failure) */
+	pid_t child;      /* the new process (fork), held in a ptrace stop, killed if we die */
+	int pending_sig;  /* a signal the thread was about to take meanwhile (to deliver on release) */
+} ml__inject_res;
+
+/*
+ * Runs @rq in thread @tid of @p, which must be ours and in a PTRACE_INTERRUPT stop, and
+ * leaves it in the same stop with its registers as they were (a system call it was
+ * interrupted in is set up to restart, as the kernel would). If we die at any moment the
+ * thread goes back to exactly that state by itself (a signal frame written below its stack
+ * pointer, returned through with rt_sigreturn), and a new process created meanwhile exits
+ * without running any of the program's code. See docs/architecture.md.
+ * @return 0 (the call's own result in res->ret); -ESRCH the thread died; -EOPNOTSUPP a
+ *   32-bit thread, or not enough stack (@why says); -EFAULT its stack could not be written;
+ *   other -errno from ptrace.
+ */
+int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inject_req *rq,
+	       ml__inject_res *res, const char **why);
+
+/*
+ * Reaps @child, a process a thread of @p created for us and that has exited: one thread of
+ * @p is seized and interrupted briefly to run wait4(child, WNOHANG|__WALL) in it, so that
+ * the process is left with no zombie. @return 0; -errno (the zombie stays).
+ */
+int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g);
+
+typedef struct ml_freeze ml_freeze;
+/*
+ * With every thread of @p held by @f: makes one held thread run clone(CLONE_FILES, exit
+ * signal 0) through ml__inject(); *child is the copy, held in a ptrace stop before its
+ * first instruction and killed if we die. @return 0; -EOPNOTSUPP (why in @why); the
+ * clone's -errno (why says); -ESRCH.
+ */
+int ml__freeze_fork(ml_freeze *f, const ml_proc *p, const ml__gadgets *g, pid_t *child, const char **why);
+
+/* Test hook: the MEMLENS_TEST_DIE_AT step at which the process kills itself (0 = never). */
+void ml__inject_step(int step);
+
+#endif

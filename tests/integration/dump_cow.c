@@ -1,0 +1,343 @@
+/* dump --freeze=cow against real children: one instant, nothing seen by the target, refusals and fallbacks, our death at every step, gdb. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+#include <memlens/capture.h>
+#include <memlens/freeze.h>
+#include <memlens/snapshot.h>
+
+#include "mltest.h"
+
+#define PAGE 4096u
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ml-dumpcow-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void rm_tmpdir(void)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	int st;
+	free(mlt_run(cmd, &st));
+}
+
+typedef struct cowee {
+	mlt_child *c;
+	uint64_t log, dontfork, wipe, gen;
+	unsigned npages;
+} cowee;
+
+static void cowee_start(cowee *w, bool run)
+{
+	w->c = mlt_spawn("ml_cowee", NULL);
+	const char *s = mlt_cmd_ok(w->c, "setup");
+	w->log = mlt_kv(s, "log");
+	w->dontfork = mlt_kv(s, "dontfork");
+	w->wipe = mlt_kv(s, "wipe");
+	w->gen = mlt_kv(s, "gen");
+	w->npages = (unsigned)mlt_kv(s, "npages");
+	if (run)
+		mlt_cmd_ok(w->c, "run");
+}
+
+static int capture(pid_t pid, const char *path, ml_capture_freeze fz, bool fallback, bool elf, ml_capture_result *res)
+{
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(pid, &p), 0);
+	ML_OPTS(ml_capture_opts, o, .freeze = fz, .cow_fallback = fallback, .elf = elf);
+	int r = ml_capture(p, path, &o, res);
+	ml_proc_free(p);
+	return r;
+}
+
+/* Generation boundaries among the stamped pages of a snapshot: 0 or 1 for one instant. */
+static unsigned boundaries(const char *snap, const cowee *w)
+{
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+	unsigned n = 0;
+	uint64_t prev = 0;
+	for (unsigned i = 0; i < w->npages; i++) {
+		uint64_t g;
+		ck_assert_int_eq(ml_snapshot_read(s, w->gen + (uint64_t)i * PAGE, &g, 8), 8);
+		ck_assert_uint_ne(g, 0);
+		if (i && g != prev)
+			n++;
+		prev = g;
+	}
+	ml_snapshot_free(s);
+	return n;
+}
+
+/* Processes whose parent is @pid, and how many of them are not zombies. */
+static unsigned children_of(pid_t pid, unsigned *live)
+{
+	DIR *d = opendir("/proc");
+	ck_assert_ptr_nonnull(d);
+	struct dirent *de;
+	unsigned n = 0;
+	*live = 0;
+	while ((de = readdir(d))) {
+		char path[300], buf[512];
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t k = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[k] = '\0';
+		char *rp = strrchr(buf, ')');
+		char state;
+		int ppid;
+		if (!rp || sscanf(rp + 2, "%c %d", &state, &ppid) != 2 || ppid != pid)
+			continue;
+		n++;
+		*live += state != 'Z' && state != 'X';
+	}
+	closedir(d);
+	return n;
+}
+
+static long tracer_of(pid_t pid)
+{
+	return mlt_status_kb(pid, "TracerPid");
+}
+
+START_TEST(one_instant_and_unseen)
+{
+	cowee w;
+	cowee_start(&w, true);
+	make_tmpdir();
+	char snap[400];
+	snprintf(snap, sizeof(snap), "%s/c.mlcore", tmpdir);
+	ml_capture_result res;
+	for (int i = 0; i < 5; i++) {
+		unlink(snap);
+		int r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, false, false, &res);
+		ck_assert_msg(r == 0, "cow capture failed: %s (%s)", ml_strerror(r), ml_capture_error());
+		ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_COW);
+		ck_assert_str_eq(res.why_not_cow, "");
+		unsigned b = boundaries(snap, &w);
+		printf("cow %d: stopped %.2f ms, %u generation boundaries, %llu bytes copied, %llu held\n", i,
+		       res.stop_ns / 1e6, b, (unsigned long long)res.bytes_copied, (unsigned long long)res.bytes_held);
+		ck_assert_uint_le(b, 1);
+		/* The mappings a fork leaves out or wipes were read from the target, not as zeros. */
+		ml_snapshot *s;
+		ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+		unsigned char df[4 * PAGE], wp[4 * PAGE];
+		ck_assert_int_eq(ml_snapshot_read(s, w.dontfork, df, sizeof(df)), (ssize_t)sizeof(df));
+		ck_assert_int_eq(ml_snapshot_read(s, w.wipe, wp, sizeof(wp)), (ssize_t)sizeof(wp));
+		for (size_t k = 0; k < sizeof(df); k++) {
+			ck_assert_uint_eq(df[k], (unsigned char)(0x5a ^ k));
+			ck_assert_uint_eq(wp[k], (unsigned char)(0xc3 ^ (k * 7)));
+		}
+		ck_assert_str_eq(ml_snapshot_field(s, "freeze"), "cow");
+		ml_snapshot_free(s);
+		ck_assert_uint_ge(res.bytes_held, 8 * PAGE);
+		/* Its copy is gone and reaped: no child of its own is left, live or zombie. */
+		unsigned live, all = children_of(w.c->pid, &live);
+		ck_assert_uint_eq(all, 0);
+		ck_assert_int_eq(tracer_of(w.c->pid), 0);
+	}
+	/* The ptrace freeze is one instant too; the unfrozen read is the smeared reference. */
+	unlink(snap);
+	ck_assert_int_eq(capture(w.c->pid, snap, ML_CAPTURE_FREEZE_PTRACE, false, false, &res), 0);
+	ck_assert_uint_le(boundaries(snap, &w), 1);
+	unlink(snap);
+	ck_assert_int_eq(capture(w.c->pid, snap, ML_CAPTURE_FREEZE_NONE, false, false, &res), 0);
+	printf("freeze=none: %u generation boundaries (smeared reference)\n", boundaries(snap, &w));
+	/* The copy never ran its code (it would have logged its own pid in the shared log), no
+	 * SIGCHLD reached it, and it ran on meanwhile. */
+	const char *st = mlt_cmd_ok(w.c, "stats");
+	ck_assert_uint_eq(mlt_kv(st, "sigchld"), 0);
+	ck_assert_uint_eq(mlt_kv(st, "otherpid"), 0);
+	ck_assert_uint_gt(mlt_kv(st, "turns"), 0);
+	rm_tmpdir();
+	mlt_child_free(w.c);
+}
+END_TEST
+
+START_TEST(seccomp_refuses_or_falls_back)
+{
+	cowee w;
+	cowee_start(&w, false);
+	const char *a = mlt_cmd(w.c, "seccomp");
+	if (strncmp(a, "ok", 2))
+		mlt_skip("cannot install a seccomp filter here: %s", a);
+	make_tmpdir();
+	char snap[400];
+	snprintf(snap, sizeof(snap), "%s/c.mlcore", tmpdir);
+	ml_capture_result res;
+	memset(&res, 0, sizeof(res));
+	int r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, false, false, &res);
+	ck_assert_int_eq(r, -EOPNOTSUPP);
+	ck_assert_msg(strstr(ml_capture_error(), "seccomp"), "error does not say why: %s", ml_capture_error());
+	ck_assert_int_eq(access(snap, F_OK), -1);
+	r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, true, false, &res);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_PTRACE);
+	ck_assert_msg(strstr(res.why_not_cow, "seccomp"), "why_not_cow: %s", res.why_not_cow);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+	ck_assert_str_eq(ml_snapshot_field(s, "freeze"), "ptrace");
+	ml_snapshot_free(s);
+	/* The command says the same, and falls back only when cow was not asked for. */
+	int rc;
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "'%s' dump -q --freeze=cow -o '%s/x.mlcore' %d 2>&1", mlt_memlens_bin(), tmpdir,
+		 (int)w.c->pid);
+	char *out = mlt_run(cmd, &rc);
+	ck_assert_msg(WEXITSTATUS(rc) == 2 && strstr(out, "seccomp"), "exit %d: %s", WEXITSTATUS(rc), out);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "'%s' dump --json -o '%s/y.mlcore' %d", mlt_memlens_bin(), tmpdir, (int)w.c->pid);
+	out = mlt_run(cmd, &rc);
+	ck_assert_msg(WEXITSTATUS(rc) == 0 && strstr(out, "\"freeze\":\"ptrace\"") && strstr(out, "seccomp"),
+		      "exit %d: %s", WEXITSTATUS(rc), out);
+	free(out);
+	unsigned live;
+	ck_assert_uint_eq(children_of(w.c->pid, &live), 0);
+	rm_tmpdir();
+	mlt_child_free(w.c);
+}
+END_TEST
+
+/* memlens killed at each step of the injection and of the reaping (MEMLENS_TEST_DIE_AT):
+ * the target runs on untraced (its interrupted read() restarts: it still answers), its
+ * copy is never left running, and no SIGCHLD or foreign pid reaches it. */
+START_TEST(killed_at_every_step)
+{
+	cowee w;
+	cowee_start(&w, true);
+	make_tmpdir();
+	static const int steps[] = { 1, 2, 3, 4, 5, 6, 7, 8, 20, 21 };
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char cmd[1024], out[400];
+		snprintf(out, sizeof(out), "%s/k%d.mlcore", tmpdir, steps[i]);
+		snprintf(cmd, sizeof(cmd), "MEMLENS_TEST_DIE_AT=%d exec '%s' dump -q --freeze=cow -o '%s' %d", steps[i],
+			 mlt_memlens_bin(), out, (int)w.c->pid);
+		int rc;
+		free(mlt_run(cmd, &rc));
+		ck_assert_msg(WIFSIGNALED(rc) || WEXITSTATUS(rc) == 128 + SIGKILL, "step %d: status %#x", steps[i], rc);
+		ck_assert_int_eq(access(out, F_OK), -1);
+		uint64_t t0 = mlt_kv(mlt_cmd_ok(w.c, "stats"), "turns");
+		const char *st = NULL;
+		for (int t = 0; t < 200; t++) { /* its worker runs on (given a CPU: the machine may be busy) */
+			st = mlt_cmd_ok(w.c, "stats");
+			if (mlt_kv(st, "turns") > t0)
+				break;
+			struct timespec ts = { 0, 10000000 };
+			nanosleep(&ts, NULL);
+		}
+		ck_assert_msg(mlt_kv(st, "turns") > t0, "step %d: its worker stopped", steps[i]);
+		ck_assert_uint_eq(mlt_kv(st, "sigchld"), 0);
+		ck_assert_uint_eq(mlt_kv(st, "otherpid"), 0);
+		/* It answered, so the thread the call was injected in is back in its own code;
+		 * within 2 s every child it has is a zombie (the copy ended by itself or was killed). */
+		unsigned live = 1, all = 0;
+		for (int t = 0; t < 200 && live; t++) {
+			all = children_of(w.c->pid, &live);
+			if (live) {
+				struct timespec ts = { 0, 10000000 };
+				nanosleep(&ts, NULL);
+			}
+		}
+		ck_assert_msg(live == 0, "step %d: %u live children of the target after 2 s", steps[i], live);
+		ck_assert_int_eq(tracer_of(w.c->pid), 0);
+		printf("killed at step %d: target runs, untraced; %u zombie(s) of its own so far\n", steps[i], all);
+	}
+	rm_tmpdir();
+	mlt_child_free(w.c);
+}
+END_TEST
+
+/* Every thread's frames as gdb shows them ("#N ..." lines, thread headers dropped). */
+static char *frames(const char *exe, const char *core)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "gdb -batch -nx -ex 'thread apply all bt' '%s' '%s' 2>/dev/null | grep '^#'", exe, core);
+	int rc;
+	return mlt_run(cmd, &rc);
+}
+
+START_TEST(gdb_backtraces_as_ptrace)
+{
+	int rc;
+	char *v = mlt_run("gdb --version 2>/dev/null | head -1", &rc);
+	bool have_gdb = rc == 0 && v && *v;
+	free(v);
+	if (!have_gdb)
+		mlt_skip("gdb is not installed");
+	mlt_child *c = mlt_spawn("ml_dumpee", NULL);
+	mlt_cmd_ok(c, "setup");
+	mlt_cmd_ok(c, "threads 3");
+	/* A first freeze moves the sleeping thread into restart_syscall for good. */
+	ml_proc *p0;
+	ml_freeze *f0;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p0), 0);
+	ck_assert_int_eq(ml_freeze_start(p0, NULL, &f0), 0);
+	ml_freeze_free(f0);
+	ml_proc_free(p0);
+	mlt_wait_idle(c->pid);
+	make_tmpdir();
+	char a[400], b[400];
+	snprintf(a, sizeof(a), "%s/cow.core", tmpdir);
+	snprintf(b, sizeof(b), "%s/ptrace.core", tmpdir);
+	ml_capture_result res;
+	ck_assert_int_eq(capture(c->pid, a, ML_CAPTURE_FREEZE_COW, false, true, &res), 0);
+	ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_COW);
+	ck_assert_uint_eq(res.threads, 4);
+	mlt_wait_idle(c->pid);
+	ck_assert_int_eq(capture(c->pid, b, ML_CAPTURE_FREEZE_PTRACE, false, true, &res), 0);
+	char *exe = mlt_helper_path("ml_dumpee");
+	char *fa = frames(exe, a), *fb = frames(exe, b);
+	ck_assert_msg(strstr(fa, "dumpee_park_read") && strstr(fa, "dumpee_park_futex") &&
+		      strstr(fa, "dumpee_park_sleep") && strstr(fa, "in main ()"),
+		      "gdb backtraces of the cow core miss a thread:\n%s", fa);
+	ck_assert_msg(!strcmp(fa, fb), "cow:\n%s\nptrace:\n%s", fa, fb);
+	free(fa);
+	free(fb);
+	rm_tmpdir();
+	mlt_child_free(c);
+}
+END_TEST
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+		int scope = 0;
+		if (f) {
+			if (fscanf(f, "%d", &scope) != 1)
+				scope = 0;
+			fclose(f);
+		}
+		if (scope > 0)
+			mlt_skip("kernel.yama.ptrace_scope=%d: a parent may not trace its child's children", scope);
+	}
+	Suite *s = suite_create("dump_cow");
+	TCase *tc = tcase_create("cow");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, one_instant_and_unseen);
+	tcase_add_test(tc, seccomp_refuses_or_falls_back);
+	tcase_add_test(tc, killed_at_every_step);
+	tcase_add_test(tc, gdb_backtraces_as_ptrace);
+	suite_add_tcase(s, tc);
+	return mlt_run_suite(s);
+}

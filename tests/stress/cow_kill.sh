@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# memlens dump --freeze=cow SIGKILLed at random moments: the target must run on, untraced,
+# with no process of its own left running 2 s later, no SIGCHLD and no foreign pid logged.
+# Usage: tests/stress/cow_kill.sh [RUNS] [BUILD_DIR]   (default 60 runs, build/)
+set -u
+RUNS=${1:-60}
+BUILD=${2:-build}
+MEMLENS=$BUILD/tools/memlens
+HELPER=$BUILD/tests/helpers/ml_cowee
+[ -x "$MEMLENS" ] && [ -x "$HELPER" ] || { echo "build first: $MEMLENS, $HELPER"; exit 2; }
+TMP=$(mktemp -d /tmp/ml-cowkill-XXXXXX)
+trap 'kill -9 $TP 2>/dev/null; rm -rf "$TMP"' EXIT
+
+coproc T { exec "$HELPER"; }
+TP=$T_PID
+ask() { echo "$1" >&"${T[1]}"; local l; read -r -t 10 l <&"${T[0]}" || { echo "target does not answer"; return 1; }; echo "$l"; }
+read -r -t 5 ready <&"${T[0]}"
+ask setup >/dev/null
+ask run >/dev/null
+# Some memory to copy, so that the dump lasts a while: 256 MiB written once.
+"$MEMLENS" --version >/dev/null
+
+children() { # live and zombie children of $TP
+	local live=0 zomb=0 s
+	for s in /proc/[0-9]*/stat; do
+		read -r line <"$s" 2>/dev/null || continue
+		rest=${line##*) }
+		set -- $rest
+		[ "$2" = "$TP" ] || continue
+		if [ "$1" = Z ]; then zomb=$((zomb + 1)); else live=$((live + 1)); fi
+	done
+	echo "$live $zomb"
+}
+
+ok=0 bad=0 completed=0
+for i in $(seq 1 "$RUNS"); do
+	out=$TMP/d$i.mlcore
+	"$MEMLENS" dump -q --freeze=cow -o "$out" "$TP" 2>"$TMP/err" &
+	MP=$!
+	# A random moment in the first ~150 ms (a dump of this target takes about that here).
+	sleep "0.$(printf '%03d' $((RANDOM % 150)))"
+	kill -9 $MP 2>/dev/null
+	wait $MP 2>/dev/null
+	rc=$?
+	[ $rc -eq 0 ] && completed=$((completed + 1))
+	sleep 2
+	state=$(awk '{print $3}' /proc/$TP/stat 2>/dev/null)
+	tracer=$(awk '/^TracerPid/{print $2}' /proc/$TP/status 2>/dev/null)
+	read -r live zomb < <(children)
+	st=$(ask stats) || st=""
+	sig=$(sed -n 's/.*sigchld=\([0-9]*\).*/\1/p' <<<"$st")
+	other=$(sed -n 's/.*otherpid=\([0-9]*\).*/\1/p' <<<"$st")
+	if [ -n "$st" ] && [ "$state" != T ] && [ "$state" != t ] && [ "$tracer" = 0 ] && [ "$live" = 0 ] &&
+	   [ "$sig" = 0 ] && [ "$other" = 0 ] && { [ $rc -eq 0 ] || [ ! -e "$out" ]; }; then
+		ok=$((ok + 1))
+	else
+		bad=$((bad + 1))
+		echo "run $i: BAD state=$state tracer=$tracer live=$live zombies=$zomb stats='$st' rc=$rc file=$([ -e "$out" ] && echo yes || echo no)"
+	fi
+	rm -f "$out"
+done
+read -r live zomb < <(children)
+echo "cow_kill: $RUNS tried, $ok ok, $bad bad ($completed dumps finished before the kill; $zomb zombies of the target left by killed dumps)"
+[ $bad -eq 0 ]
