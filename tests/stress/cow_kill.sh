@@ -17,13 +17,18 @@ ask() { echo "$1" >&"${T[1]}"; local l; read -r -t 10 l <&"${T[0]}" || { echo "t
 read -r -t 5 ready <&"${T[0]}"
 ask setup >/dev/null
 ask run >/dev/null
-# Some memory to copy, so that the dump lasts a while: 256 MiB written once.
-"$MEMLENS" --version >/dev/null
+# How long a whole dump takes here: the kills are spread over 0-120 % of it, so that they
+# land before, during and after the fork, during the read and during the final reaping.
+t0=$(date +%s%N)
+"$MEMLENS" dump -q --freeze=cow -o "$TMP/full.mlcore" "$TP" || { echo "a cow dump fails here"; exit 2; }
+FULL_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+rm -f "$TMP/full.mlcore"
+SPAN=$(( FULL_MS * 12 / 10 + 1 ))
 
 children() { # live and zombie children of $TP
 	local live=0 zomb=0 s
 	for s in /proc/[0-9]*/stat; do
-		read -r line <"$s" 2>/dev/null || continue
+		{ read -r line <"$s"; } 2>/dev/null || continue
 		rest=${line##*) }
 		set -- $rest
 		[ "$2" = "$TP" ] || continue
@@ -37,8 +42,8 @@ for i in $(seq 1 "$RUNS"); do
 	out=$TMP/d$i.mlcore
 	"$MEMLENS" dump -q --freeze=cow -o "$out" "$TP" 2>"$TMP/err" &
 	MP=$!
-	# A random moment in the first ~150 ms (a dump of this target takes about that here).
-	sleep "0.$(printf '%03d' $((RANDOM % 150)))"
+	d=$(( (RANDOM * 32768 + RANDOM) % SPAN ))
+	sleep "$((d / 1000)).$(printf '%03d' $((d % 1000)))"
 	kill -9 $MP 2>/dev/null
 	wait $MP 2>/dev/null
 	rc=$?
@@ -50,8 +55,9 @@ for i in $(seq 1 "$RUNS"); do
 	st=$(ask stats) || st=""
 	sig=$(sed -n 's/.*sigchld=\([0-9]*\).*/\1/p' <<<"$st")
 	other=$(sed -n 's/.*otherpid=\([0-9]*\).*/\1/p' <<<"$st")
+	# A file at the output path must be complete (killed after publishing it is fine).
 	if [ -n "$st" ] && [ "$state" != T ] && [ "$state" != t ] && [ "$tracer" = 0 ] && [ "$live" = 0 ] &&
-	   [ "$sig" = 0 ] && [ "$other" = 0 ] && { [ $rc -eq 0 ] || [ ! -e "$out" ]; }; then
+	   [ "$sig" = 0 ] && [ "$other" = 0 ] && { [ ! -e "$out" ] || "$MEMLENS" core verify "$out" >/dev/null 2>&1; }; then
 		ok=$((ok + 1))
 	else
 		bad=$((bad + 1))
@@ -60,5 +66,5 @@ for i in $(seq 1 "$RUNS"); do
 	rm -f "$out"
 done
 read -r live zomb < <(children)
-echo "cow_kill: $RUNS tried, $ok ok, $bad bad ($completed dumps finished before the kill; $zomb zombies of the target left by killed dumps)"
+echo "cow_kill: $RUNS tried, $ok ok, $bad bad (a whole dump took $FULL_MS ms; kills at 0-$SPAN ms; $completed dumps finished before the kill; $zomb zombies of the target left by killed dumps)"
 [ $bad -eq 0 ]
