@@ -294,3 +294,117 @@ void ml_mountstats_free(ml_mountstats *ms)
 	free(ms->store);
 	free(ms);
 }
+
+/* ---- NFS statistics, typed ---- */
+
+const char *ml_nfs_cap_name(unsigned bit)
+{
+	static const char *const names[32] = {
+		"READDIRPLUS", "HARDLINKS", "SYMLINKS", "ACLS", "ATOMIC_OPEN",
+		[14] = "POSIX_LOCK", "UIDGID_NOMAP", "STATEID_NFSV41", "ATOMIC_OPEN_V1", "SECURITY_LABEL",
+		"SEEK", "ALLOCATE", "DEALLOCATE", "LAYOUTSTATS", "CLONE", "COPY", "OFFLOAD_CANCEL",
+		"LAYOUTERROR", "COPY_NOTIFY", "XATTR", "READ_PLUS", "FS_LOCATIONS", "MOVEABLE",
+	};
+	return bit < 32 ? names[bit] : NULL;
+}
+
+/* "caps=0x3ffbffff,wtmult=512,dtsize=1048576,bsize=0,namlen=255" */
+static int nfs_caps(const char *v, ml_nfs_stats *ret)
+{
+	const char *p = v;
+	bool caps = false;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		if (!e)
+			e = p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(e - p));
+		if (!eq)
+			return -EBADMSG;
+		const char *q = eq + 1;
+		uint64_t n;
+		size_t kl = (size_t)(eq - p);
+		if (kl == 4 && !memcmp(p, "caps", 4)) {
+			if (e - q < 3 || q[0] != '0' || (q[1] != 'x' && q[1] != 'X'))
+				return -EBADMSG;
+			q += 2;
+			if (ml__parse_hex(&q, e, &n) < 0 || q != e || n > UINT32_MAX)
+				return -EBADMSG;
+			ret->caps = (uint32_t)n;
+			caps = true;
+		} else if (ml__parse_dec(&q, e, &n) == 0 && q == e && n <= UINT32_MAX) {
+			if (kl == 6 && !memcmp(p, "wtmult", 6))
+				ret->wtmult = (uint32_t)n;
+			else if (kl == 6 && !memcmp(p, "dtsize", 6))
+				ret->dtsize = (uint32_t)n;
+			else if (kl == 5 && !memcmp(p, "bsize", 5))
+				ret->bsize = (uint32_t)n;
+			else if (kl == 6 && !memcmp(p, "namlen", 6))
+				ret->namlen = (uint32_t)n;
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (!caps)
+		return -EBADMSG;
+	ret->has_caps = true;
+	return 0;
+}
+
+int ml_mountstats_nfs(const ml_mountstats_mount *m, ml_nfs_stats *ret)
+{
+	if (!m || !ret)
+		return -EINVAL;
+	if (!m->nfields && !m->nops)
+		return -ENOENT;
+	ml_nfs_stats s;
+	memset(&s, 0, sizeof(s));
+	s.statvers = m->statvers;
+	const ml_mountstats_field *f;
+	if ((f = ml_mountstats_find_field(m, "age"))) {
+		if (f->nnumbers != 1)
+			return -EBADMSG;
+		s.age_s = f->numbers[0];
+		s.has_age = true;
+	}
+	if ((f = ml_mountstats_find_field(m, "caps")) && nfs_caps(f->value, &s) < 0)
+		return -EBADMSG;
+	if ((f = ml_mountstats_find_field(m, "events"))) {
+		/* older kernels print fewer counters; more than known is a layout we do not know */
+		if (!f->nnumbers || f->nnumbers > ML_NFS_EVENTS)
+			return -EBADMSG;
+		uint64_t v[ML_NFS_EVENTS] = { 0 };
+		memcpy(v, f->numbers, f->nnumbers * sizeof(uint64_t));
+		_Static_assert(sizeof(ml_nfs_events) == sizeof(v), "ml_nfs_events is 27 counters");
+		memcpy(&s.events, v, sizeof(v));
+		s.nevents = f->nnumbers;
+		s.has_events = true;
+	}
+	if ((f = ml_mountstats_find_field(m, "bytes"))) {
+		if (f->nnumbers != ML_NFS_BYTES)
+			return -EBADMSG;
+		_Static_assert(sizeof(ml_nfs_bytes) == ML_NFS_BYTES * sizeof(uint64_t), "ml_nfs_bytes is 8 counters");
+		memcpy(&s.bytes, f->numbers, sizeof(s.bytes));
+		s.has_bytes = true;
+	}
+	if ((f = ml_mountstats_find_field(m, "opts")))
+		s.opts = f->value;
+	if ((f = ml_mountstats_find_field(m, "sec")))
+		s.sec = f->value;
+	*ret = s;
+	return 0;
+}
+
+int ml_mountstats_nfs_op(const ml_mountstats_op *op, ml_nfs_op *ret)
+{
+	if (!op || !ret)
+		return -EINVAL;
+	if (op->nvalues < 8)
+		return -EBADMSG;
+	const uint64_t *v = op->values;
+	ml_nfs_op o = {
+		.name = op->name, .operations = v[0], .transmissions = v[1], .major_timeouts = v[2],
+		.bytes_sent = v[3], .bytes_recv = v[4], .cum_queue_ms = v[5], .cum_resp_ms = v[6],
+		.cum_total_req_ms = v[7], .has_errors = op->nvalues > 8, .errors = op->nvalues > 8 ? v[8] : 0,
+	};
+	*ret = o;
+	return 0;
+}

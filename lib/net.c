@@ -372,3 +372,18 @@ void ml_net_unix_free(ml_net_unixes *t)
 	ml_buf_free(&t->paths);
 	free(t);
 }
+
+const char *ml_snmp_value_name(const char *proto, const char *name, int64_t value)
+{
+	if (!proto || !name)
+		return NULL;
+	if (!strcmp(proto, "Ip") && !strcmp(name, "Forwarding"))
+		return value == ML_SNMP_IP_FORWARDING ? "forwarding" : value == ML_SNMP_IP_NOT_FORWARDING ? "not-forwarding" : NULL;
+	if (!strcmp(proto, "Tcp") && !strcmp(name, "RtoAlgorithm")) {
+		static const char *const n[] = { NULL, "other", "constant", "rsre", "vanj" };
+		return value >= 1 && value <= 4 ? n[value] : NULL;
+	}
+	if (!strcmp(proto, "Tcp") && !strcmp(name, "MaxConn"))
+		return value == -1 ? "dynamic" : NULL;
+	return NULL;
+}

@@ -163,6 +163,91 @@ ML_API const ml_mountstats_field *ml_mountstats_find_field(const ml_mountstats_m
 ML_API const ml_mountstats_op *ml_mountstats_find_op(const ml_mountstats_mount *m, const char *name);
 ML_API void ml_mountstats_free(ml_mountstats *ms);
 
+/* ---- NFS statistics of a mountstats entry, typed (procfs's MountNFSStatistics) ---- */
+
+/** The "events:" counters of an NFS mount (fs/nfs/iostat.h order; procfs's NFSEventCounter). */
+typedef struct ml_nfs_events {
+	uint64_t inode_revalidate, dentry_revalidate, data_invalidate, attr_invalidate;
+	uint64_t vfs_open, vfs_lookup, vfs_access, vfs_update_page, vfs_read_page, vfs_read_pages;
+	uint64_t vfs_write_page, vfs_write_pages, vfs_getdents, vfs_setattr, vfs_flush, vfs_fsync;
+	uint64_t vfs_lock, vfs_release, congestion_wait, setattr_trunc, extend_write, silly_rename;
+	uint64_t short_read, short_write, delay, pnfs_read, pnfs_write;
+} ml_nfs_events;
+#define ML_NFS_EVENTS 27
+
+/** The "bytes:" counters (procfs's NFSByteCounter). */
+typedef struct ml_nfs_bytes {
+	uint64_t normal_read, normal_write, direct_read, direct_write, server_read, server_write;
+	uint64_t pages_read, pages_write;
+} ml_nfs_bytes;
+#define ML_NFS_BYTES 8
+
+/** The NFS statistics of one mount. Each part has its own flag: kernels differ in what they print. */
+typedef struct ml_nfs_stats {
+	const char *statvers;     /**< "1.1" (borrowed from the mount) */
+	bool has_age;
+	uint64_t age_s;           /**< seconds since the mount */
+	bool has_caps;
+	uint32_t caps;            /**< the server's capabilities: ML_NFS_CAP_* (procfs's server_caps()) */
+	uint32_t wtmult, dtsize, bsize, namlen;
+	bool has_events;
+	ml_nfs_events events;     /**< counters the kernel did not print are 0 (see nevents) */
+	size_t nevents;           /**< how many "events:" numbers there were (27 on current kernels) */
+	bool has_bytes;
+	ml_nfs_bytes bytes;
+	const char *opts;         /**< the mount options as printed (borrowed), or NULL */
+	const char *sec;          /**< "flavor=1,pseudoflavor=1" (borrowed), or NULL */
+} ml_nfs_stats;
+
+/**
+ * Types the statistics of mount @m: age, caps (and wtmult, dtsize, bsize, namlen),
+ * events, bytes, opts, sec.
+ * @return 0; -ENOENT @m has no statistics (not an NFS mount); -EBADMSG a part that is not
+ *         as the kernel prints it (more numbers than known, a caps value that is not hex); -EINVAL.
+ */
+ML_API int ml_mountstats_nfs(const ml_mountstats_mount *m, ml_nfs_stats *ret);
+
+/** One per-operation line, typed (procfs's NFSOperationStat). Times are cumulative milliseconds. */
+typedef struct ml_nfs_op {
+	const char *name;
+	uint64_t operations, transmissions, major_timeouts, bytes_sent, bytes_recv;
+	uint64_t cum_queue_ms, cum_resp_ms, cum_total_req_ms;
+	bool has_errors;          /**< the ninth number (Linux 5.3+) */
+	uint64_t errors;
+} ml_nfs_op;
+
+/** Types one op line. @return 0; -EBADMSG fewer than 8 numbers; -EINVAL. */
+ML_API int ml_mountstats_nfs_op(const ml_mountstats_op *op, ml_nfs_op *ret);
+
+/** NFS server capability bits (include/linux/nfs_fs_sb.h, Linux 6.x). */
+#define ML_NFS_CAP_READDIRPLUS (1u << 0)
+#define ML_NFS_CAP_HARDLINKS (1u << 1)
+#define ML_NFS_CAP_SYMLINKS (1u << 2)
+#define ML_NFS_CAP_ACLS (1u << 3)
+#define ML_NFS_CAP_ATOMIC_OPEN (1u << 4)
+#define ML_NFS_CAP_POSIX_LOCK (1u << 14)
+#define ML_NFS_CAP_UIDGID_NOMAP (1u << 15)
+#define ML_NFS_CAP_STATEID_NFSV41 (1u << 16)
+#define ML_NFS_CAP_ATOMIC_OPEN_V1 (1u << 17)
+#define ML_NFS_CAP_SECURITY_LABEL (1u << 18)
+#define ML_NFS_CAP_SEEK (1u << 19)
+#define ML_NFS_CAP_ALLOCATE (1u << 20)
+#define ML_NFS_CAP_DEALLOCATE (1u << 21)
+#define ML_NFS_CAP_LAYOUTSTATS (1u << 22)
+#define ML_NFS_CAP_CLONE (1u << 23)
+#define ML_NFS_CAP_COPY (1u << 24)
+#define ML_NFS_CAP_OFFLOAD_CANCEL (1u << 25)
+#define ML_NFS_CAP_LAYOUTERROR (1u << 26)
+#define ML_NFS_CAP_COPY_NOTIFY (1u << 27)
+#define ML_NFS_CAP_XATTR (1u << 28)
+#define ML_NFS_CAP_READ_PLUS (1u << 29)
+#define ML_NFS_CAP_FS_LOCATIONS (1u << 30)
+#define ML_NFS_CAP_MOVEABLE (1u << 31)
+
+/** The name of NFS capability bit @bit ("READDIRPLUS"), or NULL where the bit has none
+ *  stable across kernel versions. */
+ML_API const char *ml_nfs_cap_name(unsigned bit);
+
 #ifdef __cplusplus
 }
 #endif

@@ -227,6 +227,23 @@ ML_API int ml_net_sockstat_parse(const char *buf, size_t len, ml_net_snmp **ret)
 ML_API int ml_net_snmp_find(const ml_net_snmp *s, const char *proto, const char *name, int64_t *ret);
 ML_API void ml_net_snmp_free(ml_net_snmp *s);
 
+/** Values of "Ip Forwarding" (RFC 1213 ipForwarding; procfs's IpForwarding). */
+#define ML_SNMP_IP_FORWARDING 1
+#define ML_SNMP_IP_NOT_FORWARDING 2
+/** Values of "Tcp RtoAlgorithm" (RFC 1213 tcpRtoAlgorithm; procfs's TcpRtoAlgorithm). */
+#define ML_SNMP_RTO_OTHER 1
+#define ML_SNMP_RTO_CONSTANT 2
+#define ML_SNMP_RTO_RSRE 3
+#define ML_SNMP_RTO_VANJ 4
+
+/**
+ * Names the enumerated value @value of counter @name of protocol @proto, for the snmp
+ * counters that are enumerations rather than counts: Ip Forwarding ("forwarding",
+ * "not-forwarding"), Tcp RtoAlgorithm ("other", "constant", "rsre", "vanj"; Linux always
+ * says 1) and Tcp MaxConn (-1: "dynamic"). NULL for any other counter or value.
+ */
+ML_API const char *ml_snmp_value_name(const char *proto, const char *name, int64_t value);
+
 #ifdef __cplusplus
 }
 #endif

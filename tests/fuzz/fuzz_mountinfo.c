@@ -1,5 +1,7 @@
 /* Fuzz target: mountinfo (first byte even) or mountstats (odd) text. */
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <memlens/memlens.h>
@@ -62,7 +64,16 @@ static void mountstats(const char *buf, size_t size)
 			sink += strlen(m->ops[j].name);
 			for (size_t k = 0; k < m->ops[j].nvalues; k++)
 				sink += m->ops[j].values[k];
+			ml_nfs_op op;
+			if (ml_mountstats_nfs_op(&m->ops[j], &op) == 0 && op.has_errors != (m->ops[j].nvalues > 8))
+				abort();
 		}
+		ml_nfs_stats ns;
+		int r = ml_mountstats_nfs(m, &ns);
+		if (r == 0 && ns.nevents > ML_NFS_EVENTS)
+			abort();
+		if (r == -ENOENT && (m->nfields || m->nops))
+			abort();
 	}
 	ml_mountstats_free(ms);
 }

@@ -722,6 +722,25 @@ START_TEST(snmp6_and_dev_between_two_plain_reads)
 	ck_assert_uint_le(lo->tx_bytes, tx1);
 	ml_net_dev_free(d);
 	ml_net_snmp_free(s);
+	/* the enumerations of net/snmp, decoded from what this kernel reports */
+	ck_assert_int_eq(ml_net_snmp_read(self, &s), 0);
+	int64_t fwd, rto, maxconn;
+	ck_assert_int_eq(ml_net_snmp_find(s, "Ip", "Forwarding", &fwd), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "Tcp", "RtoAlgorithm", &rto), 0);
+	ck_assert_int_eq(ml_net_snmp_find(s, "Tcp", "MaxConn", &maxconn), 0);
+	FILE *ff = fopen("/proc/sys/net/ipv4/ip_forward", "r");
+	int on = -1;
+	if (ff) {
+		ck_assert_int_eq(fscanf(ff, "%d", &on), 1);
+		fclose(ff);
+	}
+	if (on >= 0)
+		ck_assert_str_eq(ml_snmp_value_name("Ip", "Forwarding", fwd), on ? "forwarding" : "not-forwarding");
+	ck_assert_str_eq(ml_snmp_value_name("Tcp", "RtoAlgorithm", rto), "other"); /* Linux always says 1 */
+	ck_assert_str_eq(ml_snmp_value_name("Tcp", "MaxConn", maxconn), "dynamic");
+	ck_assert_ptr_null(ml_snmp_value_name("Tcp", "InSegs", 1));
+	ck_assert_ptr_null(ml_snmp_value_name("Ip", "Forwarding", 3));
+	ml_net_snmp_free(s);
 	ml_proc_free(self);
 }
 END_TEST

@@ -117,11 +117,86 @@ START_TEST(nfs_statistics)
 	ck_assert_uint_eq(ml_mountstats_find_op(m, "GETATTR")->values[8], 1);
 	ck_assert_str_eq(m->ops[0].name, "NULL");
 	ck_assert_ptr_null(ml_mountstats_find_op(m, "COMMIT"));
+	/* typed, as procfs's MountNFSStatistics */
+	ml_nfs_stats ns;
+	ck_assert_int_eq(ml_mountstats_nfs(m, &ns), 0);
+	ck_assert_str_eq(ns.statvers, "1.1");
+	ck_assert(ns.has_age && ns.age_s == 3600);
+	ck_assert(ns.has_caps);
+	ck_assert_uint_eq(ns.caps, 0x3ffbffff);
+	ck_assert(ns.caps & ML_NFS_CAP_READDIRPLUS && ns.caps & ML_NFS_CAP_SEEK && !(ns.caps & (1u << 18)));
+	ck_assert_uint_eq(ns.wtmult, 512);
+	ck_assert_uint_eq(ns.dtsize, 1048576);
+	ck_assert_uint_eq(ns.namlen, 255);
+	ck_assert(ns.has_events && ns.nevents == 27);
+	ck_assert_uint_eq(ns.events.inode_revalidate, 3);
+	ck_assert_uint_eq(ns.events.dentry_revalidate, 204);
+	ck_assert_uint_eq(ns.events.vfs_access, 340);
+	ck_assert_uint_eq(ns.events.vfs_read_pages, 12);
+	ck_assert_uint_eq(ns.events.vfs_flush, 1);
+	ck_assert_uint_eq(ns.events.vfs_release, 1);
+	ck_assert(ns.has_bytes);
+	ck_assert_uint_eq(ns.bytes.normal_read, 1024);
+	ck_assert_uint_eq(ns.bytes.server_read, 4096);
+	ck_assert_uint_eq(ns.bytes.pages_read, 1);
+	ck_assert_str_eq(ns.sec, "flavor=1,pseudoflavor=1");
+	ck_assert_ptr_nonnull(strstr(ns.opts, "vers=4.2"));
+	ck_assert_str_eq(ml_nfs_cap_name(0), "READDIRPLUS");
+	ck_assert_str_eq(ml_nfs_cap_name(31), "MOVEABLE");
+	ck_assert_ptr_null(ml_nfs_cap_name(10));
+	ml_nfs_op op;
+	ck_assert_int_eq(ml_mountstats_nfs_op(ml_mountstats_find_op(m, "READ"), &op), 0);
+	ck_assert_str_eq(op.name, "READ");
+	ck_assert_uint_eq(op.operations, 12);
+	ck_assert_uint_eq(op.bytes_recv, 42000);
+	ck_assert_uint_eq(op.cum_queue_ms, 3);
+	ck_assert_uint_eq(op.cum_resp_ms, 14);
+	ck_assert_uint_eq(op.cum_total_req_ms, 18);
+	ck_assert(op.has_errors && op.errors == 0);
+	ck_assert_int_eq(ml_mountstats_nfs_op(ml_mountstats_find_op(m, "GETATTR"), &op), 0);
+	ck_assert_uint_eq(op.errors, 1);
 	/* the others have no statistics */
+	ck_assert_int_eq(ml_mountstats_nfs(ml_mountstats_get(ms, 0), &ns), -ENOENT);
 	ck_assert_uint_eq(ml_mountstats_get(ms, 0)->nfields, 0);
 	const ml_mountstats_mount *nd = ml_mountstats_get(ms, 2);
 	ck_assert_ptr_null(nd->device);
 	ck_assert_str_eq(nd->mount_point, "/x");
+	ml_mountstats_free(ms);
+}
+END_TEST
+
+START_TEST(nfs_malformed_parts)
+{
+	static const char *const bad[] = {
+		"device a mounted on /b with fstype nfs statvers=1.1\n\tcaps:\twtmult=512\n",
+		"device a mounted on /b with fstype nfs statvers=1.1\n\tcaps:\tcaps=zz,wtmult=512\n",
+		"device a mounted on /b with fstype nfs statvers=1.1\n\tbytes:\t1 2 3\n",
+		"device a mounted on /b with fstype nfs statvers=1.1\n\tevents:\t1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28\n",
+		"device a mounted on /b with fstype nfs statvers=1.1\n\tage:\tsoon\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ml_mountstats *ms;
+		ck_assert_int_eq(ml_mountstats_parse(bad[i], strlen(bad[i]), &ms), 0);
+		ml_nfs_stats ns;
+		ck_assert_msg(ml_mountstats_nfs(ml_mountstats_get(ms, 0), &ns) == -EBADMSG, "case %zu", i);
+		ml_mountstats_free(ms);
+	}
+	/* an older kernel's shorter events line is fine; the rest read as 0 */
+	const char old[] = "device a mounted on /b with fstype nfs statvers=1.0\n\tevents:\t1 2 3\n\tper-op statistics\n\tREAD: 1 2 3 4 5 6 7 8\n";
+	ml_mountstats *ms;
+	ck_assert_int_eq(ml_mountstats_parse(old, sizeof(old) - 1, &ms), 0);
+	ml_nfs_stats ns;
+	ck_assert_int_eq(ml_mountstats_nfs(ml_mountstats_get(ms, 0), &ns), 0);
+	ck_assert_uint_eq(ns.nevents, 3);
+	ck_assert_uint_eq(ns.events.data_invalidate, 3);
+	ck_assert_uint_eq(ns.events.pnfs_write, 0);
+	ck_assert(!ns.has_bytes && !ns.has_caps && !ns.has_age);
+	ml_nfs_op op;
+	ck_assert_int_eq(ml_mountstats_nfs_op(&ml_mountstats_get(ms, 0)->ops[0], &op), 0);
+	ck_assert(!op.has_errors);
+	ck_assert_uint_eq(op.cum_total_req_ms, 8);
+	ml_mountstats_op short_op = { "X", (const uint64_t[]){ 1, 2 }, 2 };
+	ck_assert_int_eq(ml_mountstats_nfs_op(&short_op, &op), -EBADMSG);
 	ml_mountstats_free(ms);
 }
 END_TEST
@@ -182,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, fixture_device_lines);
 	tcase_add_test(tc, nfs_statistics);
 	tcase_add_test(tc, malformed);
+	tcase_add_test(tc, nfs_malformed_parts);
 	tcase_add_test(tc, reads_self);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);

@@ -951,6 +951,22 @@ static int m_mountstats(ctx *c)
 			}
 			K_OBJ(e, "per_op_stats");
 			for (size_t k = 0; k < m->nops; k++) {
+				ml_nfs_op op;
+				if (ml_mountstats_nfs_op(&m->ops[k], &op) == 0) {
+					K_OBJ(e, op.name);
+					K_U64(e, "operations", op.operations);
+					K_U64(e, "transmissions", op.transmissions);
+					K_U64(e, "major_timeouts", op.major_timeouts);
+					K_U64(e, "bytes_sent", op.bytes_sent);
+					K_U64(e, "bytes_recv", op.bytes_recv);
+					K_U64(e, "cum_queue_time_ms", op.cum_queue_ms);
+					K_U64(e, "cum_resp_time_ms", op.cum_resp_ms);
+					K_U64(e, "cum_total_req_time_ms", op.cum_total_req_ms);
+					if (op.has_errors)
+						K_U64(e, "errors", op.errors);
+					END_OBJ(e);
+					continue;
+				}
 				K_ARR(e, m->ops[k].name);
 				for (size_t x = 0; x < m->ops[k].nvalues; x++)
 					em_u64(e, m->ops[k].values[x]);
@@ -958,6 +974,50 @@ static int m_mountstats(ctx *c)
 			}
 			END_OBJ(e);
 			END_OBJ(e);
+			ml_nfs_stats ns;
+			if (ml_mountstats_nfs(m, &ns) == 0) {
+				static const char *const ev[ML_NFS_EVENTS] = {
+					"inode_revalidate", "dentry_revalidate", "data_invalidate", "attr_invalidate",
+					"vfs_open", "vfs_lookup", "vfs_access", "vfs_update_page", "vfs_read_page",
+					"vfs_read_pages", "vfs_write_page", "vfs_write_pages", "vfs_getdents",
+					"vfs_setattr", "vfs_flush", "vfs_fsync", "vfs_lock", "vfs_release",
+					"congestion_wait", "setattr_trunc", "extend_write", "silly_rename", "short_read",
+					"short_write", "delay", "pnfs_read", "pnfs_write",
+				};
+				static const char *const by[ML_NFS_BYTES] = { "normal_read", "normal_write", "direct_read",
+					"direct_write", "server_read", "server_write", "pages_read", "pages_write" };
+				K_OBJ(e, "nfs");
+				if (ns.has_age)
+					K_U64(e, "age", ns.age_s);
+				if (ns.has_caps) {
+					K_ARR(e, "server_caps");
+					for (unsigned bit = 0; bit < 32; bit++)
+						if (ns.caps & (1u << bit)) {
+							const char *nm = ml_nfs_cap_name(bit);
+							char other[16];
+							snprintf(other, sizeof(other), "bit%u", bit);
+							em_cstr(e, nm ? nm : other);
+						}
+					END_ARR(e);
+				}
+				if (ns.has_events) {
+					uint64_t v[ML_NFS_EVENTS];
+					memcpy(v, &ns.events, sizeof(v));
+					K_OBJ(e, "events");
+					for (size_t x = 0; x < ns.nevents; x++)
+						K_U64(e, ev[x], v[x]);
+					END_OBJ(e);
+				}
+				if (ns.has_bytes) {
+					uint64_t v[ML_NFS_BYTES];
+					memcpy(v, &ns.bytes, sizeof(v));
+					K_OBJ(e, "bytes");
+					for (size_t x = 0; x < ML_NFS_BYTES; x++)
+						K_U64(e, by[x], v[x]);
+					END_OBJ(e);
+				}
+				END_OBJ(e);
+			}
 		}
 		END_OBJ(e);
 	}
@@ -1274,8 +1334,16 @@ static int show_snmp(ctx *c, bool six)
 	for (size_t i = 0; i < ml_net_snmp_count(s); i++) {
 		const ml_snmp_proto *p = ml_net_snmp_get(s, i);
 		K_OBJ(e, p->name);
-		for (size_t k = 0; k < p->ncounters; k++)
+		for (size_t k = 0; k < p->ncounters; k++) {
 			K_I64(e, p->counters[k].name, p->counters[k].value);
+			/* the enumerations procfs types, decoded alongside the number */
+			const char *vn = ml_snmp_value_name(p->name, p->counters[k].name, p->counters[k].value);
+			if (vn) {
+				char key[96];
+				snprintf(key, sizeof(key), "%s_name", p->counters[k].name);
+				K_CSTR(e, key, vn);
+			}
+		}
 		END_OBJ(e);
 	}
 	END_OBJ(e);
