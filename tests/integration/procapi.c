@@ -391,6 +391,13 @@ START_TEST(wchan_follows_where_it_sleeps)
 	ssize_t na = ml_wchan_read(a, wa, sizeof(wa)), nb = ml_wchan_read(b, wb, sizeof(wb));
 	if (na == -ENOENT)
 		mlt_skip("no /proc/PID/wchan (kernel without CONFIG_KALLSYMS)");
+	/* state S can be seen a moment before the task is off the run queue, when the
+	 * kernel still writes "0": wait until both are settled in the kernel */
+	for (int i = 0; i < 20000 && (na == 0 || nb == 0); i++) {
+		usleep(100);
+		na = ml_wchan_read(a, wa, sizeof(wa));
+		nb = ml_wchan_read(b, wb, sizeof(wb));
+	}
 	ck_assert_int_ge(na, 0);
 	ck_assert_int_ge(nb, 0);
 	if (na == 0 && nb == 0)
