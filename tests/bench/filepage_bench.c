@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 	if (pipe(pfd) || pipe(qfd))
 		return 2;
 	pid_t pid = fork();
-	if (pid == 0) { /* maps the file shared, never touches it, waits */
+	if (pid == 0) { /* maps the file shared, never touches it, waits for the pipe to close */
+		close(qfd[1]);
 		void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 		if (m == MAP_FAILED)
 			_exit(1);
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
 			;
 		_exit(0);
 	}
+	close(qfd[0]);
 	uint64_t a;
 	if (read(pfd[0], &a, 8) != 8)
 		return 2;
