@@ -1,5 +1,7 @@
-/* Benchmark: maps/smaps/rollup readers against cat, pmap -X, psutil and memlens maps on one PID.
- * Usage: maps_bench PID RUNS MEMLENS_BIN
+/* Benchmark: maps/smaps/rollup readers against cat, pmap -X, psutil and memlens maps on one PID,
+ * and the everyday commands (maps, pagemap, info, --version) against their anchors.
+ * Usage: maps_bench PID RUNS MEMLENS_BIN PM_ANCHOR_BIN [BASE_MEMLENS_BIN]
+ * (with BASE_MEMLENS_BIN, another build's maps, pagemap and --version run in the same rounds)
  * Prints one line per measurement: name, median wall time and median CPU time in microseconds. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -87,18 +89,23 @@ static void run(char *const argv[])
 enum task {
 	T_READ_MAPS, T_MAPS_AUTO, T_MAPS_QUERY, T_MAPS_TEXT, T_READ_SMAPS, T_SMAPS_READ, T_SMAPS_PARSE,
 	T_READ_ROLLUP, T_ROLLUP_READ, T_CMD_CAT_MAPS, T_CMD_CAT_SMAPS, T_CMD_MEMLENS, T_CMD_MEMLENS_ROLLUP,
-	T_CMD_PMAP, T_COUNT
+	T_CMD_PMAP, T_CMD_PAGEMAP, T_CMD_PAGEMAP_NOKPAGE, T_ANCHOR_PREAD_KPAGE, T_ANCHOR_PREAD, T_ANCHOR_SCAN,
+	T_CMD_VERSION, T_CMD_CAT_STAT, T_CMD_TRUE, T_CMD_INFO, T_CMD_PS,
+	T_BASE_MAPS, T_BASE_PAGEMAP, T_BASE_PAGEMAP_NOKPAGE, T_BASE_VERSION, T_COUNT
 };
 static const char *const task_names[T_COUNT] = {
 	"read_maps_text", "ml_maps_read_auto", "ml_maps_read_procmap_query", "ml_maps_read_text",
 	"read_smaps_text", "ml_smaps_read", "ml_smaps_parse_only", "read_smaps_rollup_text",
 	"ml_smaps_rollup_read", "cmd_cat_maps", "cmd_cat_smaps", "cmd_memlens_maps",
-	"cmd_memlens_maps_rollup", "cmd_pmap_X",
+	"cmd_memlens_maps_rollup", "cmd_pmap_X", "cmd_memlens_pagemap", "cmd_memlens_pagemap_nokpage",
+	"anchor_pread_kpage", "anchor_pread", "anchor_pagemap_scan", "cmd_memlens_version",
+	"cmd_cat_proc_self_stat", "cmd_true", "cmd_memlens_info", "cmd_ps",
+	"base_memlens_maps", "base_memlens_pagemap", "base_memlens_pagemap_nokpage", "base_memlens_version",
 };
 
 static ml_proc *g_p;
 static char g_maps[64], g_smaps[64], g_rollup[64], g_pid[16];
-static const char *g_memlens;
+static const char *g_memlens, *g_anchor, *g_base; /* g_base: another memlens to compare, or NULL */
 static char *g_text;
 static size_t g_len;
 
@@ -122,15 +129,32 @@ static void run_task(int t)
 	case T_CMD_MEMLENS: run((char *const[]){ (char *)g_memlens, "maps", g_pid, NULL }); break;
 	case T_CMD_MEMLENS_ROLLUP: run((char *const[]){ (char *)g_memlens, "maps", "--rollup", g_pid, NULL }); break;
 	case T_CMD_PMAP: run((char *const[]){ "pmap", "-X", g_pid, NULL }); break;
+	case T_CMD_PAGEMAP: run((char *const[]){ (char *)g_memlens, "pagemap", g_pid, NULL }); break;
+	case T_CMD_PAGEMAP_NOKPAGE: run((char *const[]){ (char *)g_memlens, "pagemap", "--no-kpage", g_pid, NULL }); break;
+	case T_ANCHOR_PREAD_KPAGE: run((char *const[]){ (char *)g_anchor, "pread-kpage", g_pid, NULL }); break;
+	case T_ANCHOR_PREAD: run((char *const[]){ (char *)g_anchor, "pread", g_pid, NULL }); break;
+	case T_ANCHOR_SCAN: run((char *const[]){ (char *)g_anchor, "scan", g_pid, NULL }); break;
+	case T_CMD_VERSION: run((char *const[]){ (char *)g_memlens, "--version", NULL }); break;
+	case T_CMD_CAT_STAT: run((char *const[]){ "cat", "/proc/self/stat", NULL }); break;
+	case T_CMD_TRUE: run((char *const[]){ "/bin/true", NULL }); break;
+	case T_CMD_INFO: run((char *const[]){ (char *)g_memlens, "info", g_pid, NULL }); break;
+	case T_BASE_MAPS: run((char *const[]){ (char *)g_base, "maps", g_pid, NULL }); break;
+	case T_BASE_PAGEMAP: run((char *const[]){ (char *)g_base, "pagemap", g_pid, NULL }); break;
+	case T_BASE_PAGEMAP_NOKPAGE: run((char *const[]){ (char *)g_base, "pagemap", "--no-kpage", g_pid, NULL }); break;
+	case T_BASE_VERSION: run((char *const[]){ (char *)g_base, "--version", NULL }); break;
+	case T_CMD_PS: run((char *const[]){ "ps", "-o", "pid,ppid,user,stat,nlwp,rss,vsz,lstart,time,args", "-p", g_pid, NULL }); break;
 	}
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 4) {
-		fprintf(stderr, "usage: maps_bench PID RUNS MEMLENS_BIN\n");
+	if (argc < 5) {
+		fprintf(stderr, "usage: maps_bench PID RUNS MEMLENS_BIN PM_ANCHOR_BIN\n");
 		return 64;
 	}
+	g_anchor = argv[4];
+	g_base = argc > 5 && *argv[5] ? argv[5] : NULL;
+	int ntasks = g_base ? T_COUNT : T_BASE_MAPS;
 	pid_t pid = atoi(argv[1]);
 	int runs = atoi(argv[2]);
 	const char *memlens = argv[3];
@@ -157,13 +181,13 @@ int main(int argc, char **argv)
 	double *wall = calloc((size_t)runs * T_COUNT, sizeof(double));
 	double *cpu = calloc((size_t)runs * T_COUNT, sizeof(double));
 	for (int i = 0; i < runs; i++)
-		for (int t = 0; t < T_COUNT; t++) {
+		for (int t = 0; t < ntasks; t++) {
 			double t0 = now_us(), c0 = cpu_us();
 			run_task(t);
 			wall[t * runs + i] = now_us() - t0;
 			cpu[t * runs + i] = cpu_us() - c0;
 		}
-	for (int t = 0; t < T_COUNT; t++)
+	for (int t = 0; t < ntasks; t++)
 		printf("%-28s %10.1f %10.1f\n", task_names[t], median(wall + t * runs, runs),
 		       median(cpu + t * runs, runs));
 	free(wall);
