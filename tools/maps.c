@@ -269,7 +269,7 @@ static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *sp
 	}
 	if (err < 0) {
 		if (p && err == -ESRCH)
-			return ml_cli_pid_error(pid, "process exited while its smaps_rollup was being read", err);
+			return ml_cli_pid_error(pid, "cannot read smaps_rollup", err);
 		return p ? ml_cli_pid_error(pid, "cannot read smaps_rollup", err)
 			 : ml_cli_file_error(spec, "cannot read smaps_rollup", err);
 	}
@@ -523,7 +523,7 @@ int cmd_maps(int argc, char **argv)
 	err = ml_source_maps(src, &m);
 	if (err < 0) {
 		int rc = !live ? ml_cli_file_error(spec, "cannot read mappings", err)
-		       : err == -ESRCH ? ml_cli_pid_error(pid, "process exited while its mappings were being read", err)
+		       : err == -ESRCH ? ml_cli_pid_error(pid, "cannot read mappings", err)
 				       : ml_cli_pid_error(pid, "cannot read mappings", err);
 		ml_source_free(src);
 		return rc;
@@ -539,7 +539,7 @@ int cmd_maps(int argc, char **argv)
 	}
 	if (err < 0) {
 		if (live && err == -ESRCH) {
-			rc = ml_cli_pid_error(pid, "process exited while its smaps was being read", err);
+			rc = ml_cli_pid_error(pid, "cannot read smaps", err);
 			ml_maps_free(m);
 			ml_source_free(src);
 			return rc;
@@ -547,8 +547,11 @@ int cmd_maps(int argc, char **argv)
 		/* the mappings alone are still worth showing; say what is missing */
 		if (live)
 			ml_cli_pid_error(pid, "cannot read smaps (sizes only)", err);
+		else if (err == -ENOENT)
+			ml_cli_warn("%s: no smaps saved in it%s: sizes only", spec,
+				    ml_cli_is_gzip(spec) ? " (a gzip core export keeps memory and notes only)" : "");
 		else
-			ml_cli_file_error(spec, "no smaps in this snapshot (sizes only)", err);
+			ml_cli_file_error(spec, "cannot read its saved smaps (sizes only)", err);
 		rc = ML_EXIT_PARTIAL;
 	}
 	size_t n = ml_maps_count(m), nr = 0;
