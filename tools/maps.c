@@ -186,6 +186,7 @@ static char *display_name(const ml_vma *v)
 	bool plain = true;
 	for (size_t i = 0; i < v->name_len && plain; i++)
 		plain = v->name[i] >= 0x20 && v->name[i] < 0x7f && v->name[i] != '\\';
+	plain = plain && !v->name_uncertain;
 	if (plain) {
 		size_t n = v->name_len, extra = v->deleted ? 10 : 0;
 		char *s = malloc(n + extra + 1);
@@ -204,6 +205,8 @@ static char *display_name(const ml_vma *v)
 	ml_cli_put_escaped(f, v->name, v->name_len);
 	if (v->deleted)
 		fputs(" (deleted)", f);
+	if (v->name_uncertain) /* each \n may have been the four bytes \012: say so */
+		fputs(" (name uncertain)", f);
 	fclose(f);
 	return s;
 }
@@ -269,7 +272,7 @@ static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *sp
 	}
 	if (err < 0) {
 		if (p && err == -ESRCH)
-			return ml_cli_pid_error(pid, "process exited while its smaps_rollup was being read", err);
+			return ml_cli_pid_error(pid, "cannot read smaps_rollup", err);
 		return p ? ml_cli_pid_error(pid, "cannot read smaps_rollup", err)
 			 : ml_cli_file_error(spec, "cannot read smaps_rollup", err);
 	}
@@ -541,7 +544,7 @@ int cmd_maps(int argc, char **argv)
 	}
 	if (err == -ESRCH && live) {
 		ml_source_free(src);
-		return ml_cli_pid_error(pid, "process exited while its smaps was being read", err);
+		return ml_cli_pid_error(pid, "cannot read smaps", err);
 	}
 	bool smaps_only = live && err == 0 && !a.json;
 	for (size_t i = 0; smaps_only && i < ml_smaps_count(sm); i++) {
@@ -553,8 +556,7 @@ int cmd_maps(int argc, char **argv)
 		int merr = ml_source_maps(src, &m);
 		if (merr < 0) {
 			int mrc = !live ? ml_cli_file_error(spec, "cannot read mappings", merr)
-			       : merr == -ESRCH ? ml_cli_pid_error(pid, "process exited while its mappings were being read", merr)
-					        : ml_cli_pid_error(pid, "cannot read mappings", merr);
+			       : ml_cli_pid_error(pid, "cannot read mappings", merr);
 			ml_smaps_free(sm);
 			ml_source_free(src);
 			return mrc;
@@ -564,8 +566,11 @@ int cmd_maps(int argc, char **argv)
 		/* the mappings alone are still worth showing; say what is missing */
 		if (live)
 			ml_cli_pid_error(pid, "cannot read smaps (sizes only)", err);
+		else if (err == -ENOENT)
+			ml_cli_warn("%s: no smaps saved in it%s: sizes only", spec,
+				    ml_cli_is_gzip(spec) ? " (a gzip core export keeps memory and notes only)" : "");
 		else
-			ml_cli_file_error(spec, "no smaps in this snapshot (sizes only)", err);
+			ml_cli_file_error(spec, "cannot read its saved smaps (sizes only)", err);
 		rc = ML_EXIT_PARTIAL;
 	}
 	size_t n = m ? ml_maps_count(m) : ml_smaps_count(sm), nr = 0;
