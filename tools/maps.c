@@ -563,15 +563,20 @@ int cmd_maps(int argc, char **argv)
 		}
 	}
 	if (err < 0) {
-		/* the mappings alone are still worth showing; say what is missing */
-		if (live)
+		/* the mappings alone are still worth showing; say what is missing (an ELF core
+		 * never has smaps: nothing is missing there) */
+		bool core_no_smaps = err == -ENOENT && ml_source_get_type(src) == ML_SOURCE_CORE;
+		if (core_no_smaps)
+			;
+		else if (live)
 			ml_cli_pid_error(pid, "cannot read smaps (sizes only)", err);
 		else if (err == -ENOENT)
 			ml_cli_warn("%s: no smaps saved in it%s: sizes only", spec,
 				    ml_cli_is_gzip(spec) ? " (a gzip core export keeps memory and notes only)" : "");
 		else
 			ml_cli_file_error(spec, "cannot read its saved smaps (sizes only)", err);
-		rc = ML_EXIT_PARTIAL;
+		if (!core_no_smaps)
+			rc = ML_EXIT_PARTIAL;
 	}
 	size_t n = m ? ml_maps_count(m) : ml_smaps_count(sm), nr = 0;
 	row *rows = calloc(n ? n : 1, sizeof(*rows));
@@ -606,6 +611,8 @@ int cmd_maps(int argc, char **argv)
 	free(rows);
 	ml_smaps_free(sm);
 	ml_maps_free(m);
+	if (rc == ML_EXIT_OK && ml_source_partial(src))
+		rc = ML_EXIT_PARTIAL; /* an incomplete core: said when opened */
 	ml_source_free(src);
 	if (rc == ML_EXIT_OK && nr == 0 && (a.kinds || a.perm_need || a.perm_not || a.have_addr || a.name_glob))
 		return ML_EXIT_PARTIAL; /* a filter matched nothing */
