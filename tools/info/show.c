@@ -1526,10 +1526,9 @@ int ml_info_show(const char *spec, ml_source *s, const char *list, bool json, bo
 			shown++;
 		}
 	}
-	/* The process may have exited while we read: then nothing above can be trusted. */
-	if (c->live && ml_proc_check(c->p) == -ESRCH && ml_proc_alive(c->p) != 0) {
-		/* (a zombie stays: it is still the process that was opened) */
-	}
+	/* Gone (exited, exec'd, reaped) while being read, when it was not already a zombie:
+	 * the values above may mix two moments or two images. Said, and exit 2. */
+	bool vanished = c->live && !c->zombie && ml_proc_check(c->p) == -ESRCH;
 	if (json) {
 		ml_json_key(&e.j, "errors");
 		ml_json_obj_begin(&e.j);
@@ -1560,6 +1559,9 @@ int ml_info_show(const char *spec, ml_source *s, const char *list, bool json, bo
 	}
 	if (!shown && c->nerrs)
 		rc = ML_EXIT_ERROR;
+	if (vanished)
+		rc = ml_cli_pid_error(pid, "changed while being read (the output above may be incomplete)",
+				      -ESRCH);
 	free(c);
 	return rc;
 }
