@@ -18,7 +18,6 @@ const char *ml_strerror(int err)
 	case EPERM: return "operation not permitted";
 	case EBADMSG: return "malformed or corrupt input";
 	case EOPNOTSUPP: return "not supported by this kernel";
-	case ENODATA: return "cannot be told here (the kernel's answers disagree)";
 	case EIO: return "memory not readable";
 	case EFAULT: return "address not mapped";
 	case ENOSPC: return "no space left on device";
