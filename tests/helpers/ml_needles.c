@@ -23,15 +23,19 @@
 
 #define MIB (1ul << 20)
 /* The needles are kept XOR-ed with KEY and decoded only into their destinations, so no
- * other copy of them (in .rodata, or left over on the stack) is there to be found. */
-#define KEY 0x5a
-static const uint8_t NEEDLE_X[] = { 'Z' ^ KEY, 'q' ^ KEY, 'X' ^ KEY, 's' ^ KEY, 'e' ^ KEY, 'c' ^ KEY,
-	'r' ^ KEY, 'e' ^ KEY, 't' ^ KEY, 'N' ^ KEY, 'e' ^ KEY, 'e' ^ KEY, 'd' ^ KEY, 'l' ^ KEY, 'e' ^ KEY };
-static const uint8_t MIXED_X[] = { 'z' ^ KEY, 'Q' ^ KEY, 'x' ^ KEY, 'S' ^ KEY, 'E' ^ KEY, 'C' ^ KEY,
-	'R' ^ KEY, 'E' ^ KEY, 'T' ^ KEY, 'n' ^ KEY, 'e' ^ KEY, 'e' ^ KEY, 'd' ^ KEY, 'l' ^ KEY, 'e' ^ KEY };
-static const uint8_t DOMAIN_X[] = { '@' ^ KEY, 'n' ^ KEY, 'e' ^ KEY, 'e' ^ KEY, 'd' ^ KEY, 'l' ^ KEY,
-	'e' ^ KEY, '-' ^ KEY, 'm' ^ KEY, 'a' ^ KEY, 'i' ^ KEY, 'l' ^ KEY, '.' ^ KEY, 'o' ^ KEY, 'r' ^ KEY,
-	'g' ^ KEY };
+ * other copy of them (in .rodata, or left over on the stack) is there to be found. The
+ * key is read at run time: with a constant one an optimising build folds the decoded
+ * bytes into the code as immediates, and grep finds the needle in the program's text. */
+#define XKEY 0x5a
+static volatile uint8_t run_key = XKEY;
+#define KEY run_key
+static const uint8_t NEEDLE_X[] = { 'Z' ^ XKEY, 'q' ^ XKEY, 'X' ^ XKEY, 's' ^ XKEY, 'e' ^ XKEY, 'c' ^ XKEY,
+	'r' ^ XKEY, 'e' ^ XKEY, 't' ^ XKEY, 'N' ^ XKEY, 'e' ^ XKEY, 'e' ^ XKEY, 'd' ^ XKEY, 'l' ^ XKEY, 'e' ^ XKEY };
+static const uint8_t MIXED_X[] = { 'z' ^ XKEY, 'Q' ^ XKEY, 'x' ^ XKEY, 'S' ^ XKEY, 'E' ^ XKEY, 'C' ^ XKEY,
+	'R' ^ XKEY, 'E' ^ XKEY, 'T' ^ XKEY, 'n' ^ XKEY, 'e' ^ XKEY, 'e' ^ XKEY, 'd' ^ XKEY, 'l' ^ XKEY, 'e' ^ XKEY };
+static const uint8_t DOMAIN_X[] = { '@' ^ XKEY, 'n' ^ XKEY, 'e' ^ XKEY, 'e' ^ XKEY, 'd' ^ XKEY, 'l' ^ XKEY,
+	'e' ^ XKEY, '-' ^ XKEY, 'm' ^ XKEY, 'a' ^ XKEY, 'i' ^ XKEY, 'l' ^ XKEY, '.' ^ XKEY, 'o' ^ XKEY, 'r' ^ XKEY,
+	'g' ^ XKEY };
 #define NLEN sizeof(NEEDLE_X)
 
 extern void *__libc_malloc(size_t size);
@@ -84,7 +88,7 @@ static void plant_email(const char *where, uint8_t *at)
 {
 	/* "user.N" then the domain, written in place */
 	size_t n = 0;
-	const uint8_t user[] = { 'u' ^ KEY, 's' ^ KEY, 'e' ^ KEY, 'r' ^ KEY, '.' ^ KEY };
+	const uint8_t user[] = { 'u' ^ XKEY, 's' ^ XKEY, 'e' ^ XKEY, 'r' ^ XKEY, '.' ^ XKEY };
 	for (size_t i = 0; i < sizeof(user); i++)
 		at[n++] = user[i] ^ KEY;
 	unsigned long v = count, div = 1;
