@@ -47,7 +47,7 @@ static const char *const src_name[SRC_COUNT] = { "memory", "file", "zero", "unav
 static const char *const src_legend[SRC_COUNT] = {
 	NULL, "F = read from the mapped file (the page is not resident)",
 	"Z = zero-fill (never written, or the zero page)",
-	"U = not available (swapped out, or not captured), shown as --",
+	"U = not available (swapped out, not captured, or not readable without faulting it in), shown as --",
 };
 
 static int src_of(ml_run_kind k)

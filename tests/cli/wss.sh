@@ -75,7 +75,7 @@ kinds={k['kind']:k for k in d['kinds']}; assert kinds['anon']['wss']>=K*4096 and
 " <"$OUT/out" || fail "one shot json: $(cat "$OUT/out")"
 
 # anon-only: no file WSS at all
-expect_rc 0 "anon-only" "$M" wss --json -a -i 100ms "$CP"
+expect_rc 0 "anon-only" "$M" wss --json -a -i 200ms "$CP"
 json "d=json.load(sys.stdin); assert d['scope']=='anon' and d['wss_file']==0 and d['wss']==d['wss_anon']>=$K*4096*0.99, d" <"$OUT/out" || fail "--anon-only"
 
 # series: CSV rows, profile windows double. Each window must hold a whole sweep of the K
