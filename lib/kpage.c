@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "internal/internal.h"
+#include "internal/page_internal.h"
 #include <memlens/kpage.h>
 
 struct ml_kpage {
@@ -131,20 +132,55 @@ ssize_t ml_kpage_flags(ml_kpage *k, uint64_t pfn, uint64_t *ret, size_t n) { ret
 ssize_t ml_kpage_count(ml_kpage *k, uint64_t pfn, uint64_t *ret, size_t n) { return kread(k, 1, pfn, ret, n); }
 ssize_t ml_kpage_cgroup(ml_kpage *k, uint64_t pfn, uint64_t *ret, size_t n) { return kread(k, 2, pfn, ret, n); }
 
-int ml_kpage_lookup(ml_kpage *k, unsigned which, const uint64_t *pfns, size_t n, uint64_t *ret)
+/*
+ * Reading by PFN. The frames of consecutive virtual pages are rarely consecutive (a
+ * 256 MiB heap of 4 KiB pages gave 42,000 runs of 65,536 pages), but sorted they cluster
+ * (24,000 runs, and 1,600 windows when gaps up to KP_GAP entries are read through). So a
+ * lookup sorts the PFNs and reads each window with one pread: a pread costs about as much
+ * as the kernel's work for a few dozen entries.
+ */
+#define KP_GAP 32u          /* entries read through between two wanted PFNs */
+#define KP_WIN (64u << 10)  /* entries per pread at most (512 KiB) */
+
+typedef struct kp_ent {
+	uint64_t pfn;
+	size_t idx;
+} kp_ent;
+
+/* LSD radix sort of @a by pfn, 11 bits a pass over the bits that @max needs; @tmp as big as @a. */
+static kp_ent *kp_sort(kp_ent *a, kp_ent *tmp, size_t n, uint64_t max)
 {
-	int w = which == ML_KPAGE_FLAGS ? 0 : which == ML_KPAGE_COUNT ? 1 : which == ML_KPAGE_CGROUP ? 2 : -1;
-	if (!k || w < 0 || (n && (!pfns || !ret)))
-		return -EINVAL;
-	if (k->fd[w] < 0)
-		return -ENOENT;
+	unsigned bits = 0;
+	while (bits < 64 && (max >> bits))
+		bits++;
+	for (unsigned sh = 0; sh < bits; sh += 11) {
+		size_t cnt[2048] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			cnt[(a[i].pfn >> sh) & 2047]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < 2048; d++) {
+			size_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[cnt[(a[i].pfn >> sh) & 2047]++] = a[i];
+		kp_ent *t = a;
+		a = tmp;
+		tmp = t;
+	}
+	return a;
+}
+
+/* The page-at-a-time definition, kept for small lookups (and as the tests' reference). */
+static int lookup_runs(ml_kpage *k, int w, const uint64_t *pfns, size_t n, uint64_t *ret)
+{
 	size_t i = 0;
 	while (i < n) {
 		if (!pfns[i]) {
 			ret[i++] = 0;
 			continue;
 		}
-		/* one pread per run of consecutive PFNs (THPs and fresh allocations give long runs) */
 		size_t j = i + 1;
 		while (j < n && pfns[j] == pfns[j - 1] + 1)
 			j++;
@@ -155,5 +191,101 @@ int ml_kpage_lookup(ml_kpage *k, unsigned which, const uint64_t *pfns, size_t n,
 			ret[m] = 0; /* beyond the end of physical memory */
 		i = j;
 	}
+	return 0;
+}
+
+static int lookup_sorted(ml_kpage *k, int w, const uint64_t *pfns, size_t n, uint64_t *ret)
+{
+	size_t np = 0;
+	uint64_t max = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (pfns[i]) {
+			np++;
+			if (pfns[i] > max)
+				max = pfns[i];
+		} else {
+			ret[i] = 0;
+		}
+	}
+	if (!np)
+		return 0;
+	kp_ent *a = malloc(2 * np * sizeof(*a));
+	uint64_t *win = malloc(KP_WIN * sizeof(*win));
+	if (!a || !win) {
+		free(a);
+		free(win);
+		return lookup_runs(k, w, pfns, n, ret);
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (pfns[i])
+			a[m++] = (kp_ent){ pfns[i], i };
+	kp_ent *s = kp_sort(a, a + np, np, max);
+	int rc = 0;
+	for (size_t i = 0; i < np;) {
+		uint64_t lo = s[i].pfn;
+		size_t j = i + 1;
+		while (j < np && s[j].pfn - s[j - 1].pfn <= KP_GAP && s[j].pfn - lo < KP_WIN)
+			j++;
+		uint64_t span = s[j - 1].pfn - lo + 1;
+		ssize_t r = kread(k, w, lo, win, (size_t)span);
+		if (r < 0) {
+			rc = (int)r;
+			break;
+		}
+		for (size_t x = i; x < j; x++) {
+			uint64_t off = s[x].pfn - lo;
+			ret[s[x].idx] = off < (uint64_t)r ? win[off] : 0; /* beyond the end of physical memory */
+		}
+		i = j;
+	}
+	free(a);
+	free(win);
+	return rc;
+}
+
+int ml_kpage_lookup(ml_kpage *k, unsigned which, const uint64_t *pfns, size_t n, uint64_t *ret)
+{
+	int w = which == ML_KPAGE_FLAGS ? 0 : which == ML_KPAGE_COUNT ? 1 : which == ML_KPAGE_CGROUP ? 2 : -1;
+	if (!k || w < 0 || (n && (!pfns || !ret)))
+		return -EINVAL;
+	if (k->fd[w] < 0)
+		return -ENOENT;
+	/* runs in virtual order: decide by how many preads that would take */
+	size_t runs = 0;
+	for (size_t i = 0; i < n; i++)
+		if (pfns[i] && (i == 0 || pfns[i] != pfns[i - 1] + 1))
+			runs++;
+	if (runs <= 8)
+		return lookup_runs(k, w, pfns, n, ret);
+	return lookup_sorted(k, w, pfns, n, ret);
+}
+
+int ml__kpage_lookup_runs(ml_kpage *k, unsigned which, const uint64_t *pfns, size_t n, uint64_t *ret)
+{
+	int w = which == ML_KPAGE_FLAGS ? 0 : which == ML_KPAGE_COUNT ? 1 : which == ML_KPAGE_CGROUP ? 2 : -1;
+	if (!k || w < 0 || (n && (!pfns || !ret)))
+		return -EINVAL;
+	if (k->fd[w] < 0)
+		return -ENOENT;
+	return lookup_runs(k, w, pfns, n, ret);
+}
+
+int ml__kpage_open_files(const char *flags, const char *count, ml_kpage **ret)
+{
+	ml_kpage *k = malloc(sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	const char *paths[3] = { flags, count, NULL };
+	for (int i = 0; i < 3; i++)
+		k->fd[i] = -1;
+	for (int i = 0; i < 3; i++) {
+		if (paths[i] && (k->fd[i] = open(paths[i], O_RDONLY | O_CLOEXEC)) < 0) {
+			int r = ml_neg_errno();
+			ml_kpage_free(k);
+			return r;
+		}
+	}
+	*ret = k;
 	return 0;
 }

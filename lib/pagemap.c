@@ -11,6 +11,7 @@
 
 #include "internal/internal.h"
 #include "internal/page_internal.h"
+#include <memlens/kpage.h>
 #include <memlens/pagemap.h>
 
 /* The 6.7+ UAPI, declared here because the system headers may predate it. */
@@ -48,6 +49,8 @@ struct ml_pagemap {
 	bool vr_valid;
 	uint64_t vr_pos;
 	uint64_t *ebuf, *cbuf;
+	ml_kpage *kpf;       /* kpageflags for the emulation's HUGE check */
+	uint64_t *kbuf;
 };
 
 /* ---- capabilities and the zero page ---- */
@@ -263,6 +266,27 @@ uint64_t ml__zero_categories(bool pfn_visible)
 	return c;
 }
 
+/* Whether /proc/kpageflags can be read by this process (CAP_SYS_ADMIN): probed once. */
+static struct {
+	pthread_once_t once;
+	bool ok;
+} kp = { .once = PTHREAD_ONCE_INIT };
+
+static void kpf_probe(void)
+{
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	uint64_t f;
+	kp.ok = fd >= 0 && pread(fd, &f, sizeof(f), 0) == (ssize_t)sizeof(f);
+	if (fd >= 0)
+		close(fd);
+}
+
+static bool kpf_readable(void)
+{
+	pthread_once(&kp.once, kpf_probe);
+	return kp.ok;
+}
+
 /* ---- open, read ---- */
 
 static int scan_ioctl(int fd, struct ml__pm_scan_arg *a)
@@ -337,6 +361,8 @@ void ml_pagemap_free(ml_pagemap *pm)
 		return;
 	if (pm->fd >= 0)
 		close(pm->fd);
+	ml_kpage_free(pm->kpf);
+	free(pm->kbuf);
 	free(pm->vr);
 	free(pm->ebuf);
 	free(pm->cbuf);
@@ -490,8 +516,11 @@ uint64_t ml_pagemap_scan_categories(const ml_pagemap *pm, bool emulated)
 		return 0;
 	if (!emulated)
 		return pm->has_scan ? pm->scan_cats & ML_PAGE_ALL_KNOWN : 0;
-	return ML_PAGE_FILE | ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_SOFT_DIRTY | ML_PAGE_GUARD |
-	       ml__zero_categories(pm->pfn_visible);
+	uint64_t z = ml__zero_categories(pm->pfn_visible);
+	/* HUGE needs the frames' kpageflags: contiguous frames alone may be ordinary pages */
+	if (!kpf_readable())
+		z &= ~ML_PAGE_HUGE;
+	return ML_PAGE_FILE | ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_SOFT_DIRTY | ML_PAGE_GUARD | z;
 }
 
 static ssize_t scan_kernel(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *vec, size_t n,
@@ -529,6 +558,33 @@ static ssize_t scan_kernel(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region
 		*next = w > o->end ? o->end : w;
 	}
 	return (ssize_t)got;
+}
+
+/*
+ * The categories mark HUGE on any 2 MiB-aligned block of 512 present pages whose frames
+ * are contiguous from a 512-aligned PFN; ordinary pages can look like that. A block stays
+ * HUGE only if its frames are one compound page of at least 512 frames (head at the first,
+ * tails after it: a THP, a hugetlb page or the huge zero page), as kpageflags says.
+ */
+int ml__pagemap_huge_confirm(ml_kpage *k, const uint64_t *entries, uint64_t *cats, size_t n, uint64_t *kbuf)
+{
+	const uint64_t head = ML_KPF(ML_KPF_COMPOUND_HEAD), tail = ML_KPF(ML_KPF_COMPOUND_TAIL);
+	const uint64_t kind = ML_KPF(ML_KPF_THP) | ML_KPF(ML_KPF_HUGE);
+	for (size_t i = 0; i + ML_HPAGE_PAGES <= n; i++) {
+		if (!(cats[i] & ML_PAGE_HUGE))
+			continue;
+		ssize_t r = ml_kpage_flags(k, entries[i] & ML_PME_PFN_MASK, kbuf, ML_HPAGE_PAGES);
+		if (r < 0)
+			return (int)r;
+		bool one = r == ML_HPAGE_PAGES && (kbuf[0] & head) && (kbuf[0] & kind);
+		for (size_t j = 1; one && j < ML_HPAGE_PAGES; j++)
+			one = (kbuf[j] & tail) != 0;
+		if (!one)
+			for (size_t j = 0; j < ML_HPAGE_PAGES; j++)
+				cats[i + j] &= ~ML_PAGE_HUGE;
+		i += ML_HPAGE_PAGES - 1;
+	}
+	return 0;
 }
 
 static ssize_t scan_emulated(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *vec, size_t n,
@@ -579,6 +635,17 @@ static ssize_t scan_emulated(ml_pagemap *pm, const ml_scan_opts *o, ml_page_regi
 			if ((size_t)got < cnt)
 				memset(pm->ebuf + got, 0, (cnt - (size_t)got) * 8);
 			ml_pagemap_categories(pm->ebuf, cnt, cs, pm->pfn_visible, zero, hzero, pm->cbuf);
+			if ((o->return_mask | o->category_mask | o->category_anyof_mask | o->category_inverted) & ML_PAGE_HUGE) {
+				int r = 0;
+				if (!pm->kpf)
+					r = ml_kpage_open(ML_KPAGE_FLAGS, &pm->kpf);
+				if (r == 0 && !pm->kbuf && !(pm->kbuf = malloc(ML_HPAGE_PAGES * 8)))
+					r = -ENOMEM;
+				if (r == 0)
+					r = ml__pagemap_huge_confirm(pm->kpf, pm->ebuf, pm->cbuf, cnt, pm->kbuf);
+				if (r < 0)
+					return r;
+			}
 			size_t off = (size_t)((addr - cs) >> ML_PAGE_SHIFT);
 			size_t m = (size_t)((ML_MIN(ce, e) - addr) >> ML_PAGE_SHIFT);
 			size_t c = ml_pagemap_build_runs(o, addr, pm->cbuf + off, m, vec, n, &used, &done);

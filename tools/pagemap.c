@@ -13,7 +13,9 @@
 #define PG 4096u
 
 int cmd_pagemap(int argc, char **argv);
-#define ENTRY_CHUNK 65536u
+#define ENTRY_CHUNK 16384u  /* pagemap entries per read (64 MiB of address space) */
+#define KPAGE_BATCH 65536u  /* PFNs per kpage lookup: more sort into fewer windows */
+#define REGIONS 4096u       /* page runs per scan call */
 
 enum { OPT_JSON = 256, OPT_BYTES, OPT_ADDR, OPT_NOKPAGE, OPT_EMULATE, OPT_POPULATED, OPT_PAGES };
 
@@ -99,10 +101,42 @@ typedef struct ctx {
 	ml_kpage *kp;        /* NULL unless root and wanted */
 	uint64_t scan_cats;
 	uint64_t *ent, *pfn, *kf, *kc;
+	uint32_t *owner;     /* the mapping each queued PFN counts for */
+	size_t npend;        /* queued PFNs */
+	ml_page_region *reg;
 } ctx;
 
-/* Per-page facts that need the entries: exclusive, uffd-wp, and the kpage counters. */
-static int count_entries(ctx *c, uint64_t s, uint64_t n, bool present, counts *k)
+/*
+ * The kpage counters need one lookup per present page. PFNs are gathered across runs and
+ * mappings (each with the index of the mapping it counts for) and looked up a batch at a
+ * time, so that the library can sort them and read kpageflags and kpagecount by window.
+ */
+static int kpage_flush(ctx *c, counts *k)
+{
+	if (!c->npend)
+		return 0;
+	int r = ml_kpage_lookup(c->kp, ML_KPAGE_FLAGS, c->pfn, c->npend, c->kf);
+	if (r >= 0)
+		r = ml_kpage_lookup(c->kp, ML_KPAGE_COUNT, c->pfn, c->npend, c->kc);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c->npend; i++) {
+		uint64_t f = c->kf[i];
+		counts *o = &k[c->owner[i]];
+		o->v[C_KSM] += (f >> ML_KPF_KSM) & 1;
+		o->v[C_DIRTY] += (f >> ML_KPF_DIRTY) & 1;
+		o->v[C_LRU] += (f >> ML_KPF_LRU) & 1;
+		o->v[C_ACTIVE] += (f >> ML_KPF_ACTIVE) & 1;
+		o->v[C_REFERENCED] += (f >> ML_KPF_REFERENCED) & 1;
+		o->v[C_IDLE] += (f >> ML_KPF_IDLE) & 1;
+		o->v[C_SHARED] += c->kc[i] > 1;
+	}
+	c->npend = 0;
+	return 0;
+}
+
+/* Per-page facts that need the entries: exclusive, uffd-wp, and (queued) the kpage counters. */
+static int count_entries(ctx *c, uint64_t s, uint64_t n, bool present, counts *k, size_t mi)
 {
 	while (n) {
 		size_t m = n < ENTRY_CHUNK ? (size_t)n : ENTRY_CHUNK;
@@ -113,33 +147,19 @@ static int count_entries(ctx *c, uint64_t s, uint64_t n, bool present, counts *k
 			m = (size_t)r;
 		if (!m)
 			break;
-		size_t np = 0;
 		for (size_t i = 0; i < m; i++) {
 			uint64_t e = c->ent[i];
-			k->v[C_EXCL] += ml_pme_exclusive(e);
-			k->v[C_UFFDWP] += ml_pme_uffd_wp(e);
-			c->pfn[i] = 0;
-			if (present && ml_pme_present(e) && !ml_pagemap_pfn_is_zero(ml_pme_pfn(e))) {
-				c->pfn[i] = ml_pme_pfn(e);
-				np++;
-			}
-		}
-		if (c->kp && np) {
-			int r1 = ml_kpage_lookup(c->kp, ML_KPAGE_FLAGS, c->pfn, m, c->kf);
-			int r2 = ml_kpage_lookup(c->kp, ML_KPAGE_COUNT, c->pfn, m, c->kc);
-			if (r1 < 0 || r2 < 0)
-				return r1 < 0 ? r1 : r2;
-			for (size_t i = 0; i < m; i++) {
-				if (!c->pfn[i])
-					continue;
-				uint64_t f = c->kf[i];
-				k->v[C_KSM] += (f >> ML_KPF_KSM) & 1;
-				k->v[C_DIRTY] += (f >> ML_KPF_DIRTY) & 1;
-				k->v[C_LRU] += (f >> ML_KPF_LRU) & 1;
-				k->v[C_ACTIVE] += (f >> ML_KPF_ACTIVE) & 1;
-				k->v[C_REFERENCED] += (f >> ML_KPF_REFERENCED) & 1;
-				k->v[C_IDLE] += (f >> ML_KPF_IDLE) & 1;
-				k->v[C_SHARED] += c->kc[i] > 1;
+			k[mi].v[C_EXCL] += ml_pme_exclusive(e);
+			k[mi].v[C_UFFDWP] += ml_pme_uffd_wp(e);
+			if (c->kp && present && ml_pme_present(e) && ml_pme_pfn(e) &&
+			    !ml_pagemap_pfn_is_zero(ml_pme_pfn(e))) {
+				if (c->npend == KPAGE_BATCH) {
+					int rr = kpage_flush(c, k);
+					if (rr < 0)
+						return rr;
+				}
+				c->pfn[c->npend] = ml_pme_pfn(e);
+				c->owner[c->npend++] = (uint32_t)mi;
 			}
 		}
 		s += (uint64_t)m * PG;
@@ -148,48 +168,75 @@ static int count_entries(ctx *c, uint64_t s, uint64_t n, bool present, counts *k
 	return 0;
 }
 
-/* Counts [s, e) of a live process: the scan finds populated runs, entries are read only there. */
-static int count_live(ctx *c, uint64_t s, uint64_t e, counts *k)
+/* Counts one run the scan found (within mapping @mi). */
+static int count_region(ctx *c, uint64_t s, uint64_t e, uint64_t cat, counts *k, size_t mi)
 {
-	k->v[C_MAPPED] += (e - s) / PG;
-	ML_OPTS(ml_scan_opts, o, .start = s, .end = e, .force_emulation = c->a.emulate,
-		.category_anyof_mask = ML_PAGE_PRESENT | ML_PAGE_SWAPPED,
+	uint64_t np = (e - s) / PG;
+	counts *o = &k[mi];
+	bool present = cat & ML_PAGE_PRESENT;
+	if (present) {
+		o->v[C_PRESENT] += np;
+		if (cat & ML_PAGE_PFNZERO)
+			o->v[C_ZERO] += np;
+		else if (cat & ML_PAGE_HUGE)
+			o->v[C_THP] += np;
+	} else if (cat & ML_PAGE_GUARD) {
+		o->v[C_GUARD] += np;
+		return 0;
+	} else {
+		o->v[C_SWAPPED] += np;
+	}
+	if (cat & ML_PAGE_FILE)
+		o->v[C_FILE] += np;
+	if (cat & ML_PAGE_SOFT_DIRTY)
+		o->v[C_SDIRTY] += np;
+	return count_entries(c, s, np, present, k, mi);
+}
+
+/*
+ * Counts the mappings [first, last] of @m of a live process (k[i] for mapping i) with one
+ * walk: one scan over their whole span finds the populated runs (a run may cross mapping
+ * boundaries: it is split), entries are read only there.
+ */
+static int count_live(ctx *c, const ml_maps *m, size_t first, size_t last, counts *k)
+{
+	for (size_t i = first; i <= last; i++) {
+		const ml_vma *v = ml_maps_get(m, i);
+		k[i].v[C_MAPPED] += (v->end - v->start) / PG;
+	}
+	uint64_t end = ml_maps_get(m, last)->end;
+	ML_OPTS(ml_scan_opts, o, .start = ml_maps_get(m, first)->start, .end = end,
+		.force_emulation = c->a.emulate, .category_anyof_mask = ML_PAGE_PRESENT | ML_PAGE_SWAPPED,
 		.return_mask = c->scan_cats & (ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_PFNZERO | ML_PAGE_HUGE |
 					       ML_PAGE_FILE | ML_PAGE_SOFT_DIRTY | ML_PAGE_GUARD));
-	ml_page_region v[512];
-	while (o.start < e) {
+	size_t mi = first;
+	while (o.start < end) {
 		uint64_t next;
-		ssize_t n = ml_pagemap_scan(c->pm, &o, v, 512, &next);
+		ssize_t n = ml_pagemap_scan(c->pm, &o, c->reg, REGIONS, &next);
 		if (n < 0)
 			return (int)n;
 		for (ssize_t i = 0; i < n; i++) {
-			uint64_t cat = v[i].categories, np = (v[i].end - v[i].start) / PG;
-			bool present = cat & ML_PAGE_PRESENT;
-			if (present) {
-				k->v[C_PRESENT] += np;
-				if (cat & ML_PAGE_PFNZERO)
-					k->v[C_ZERO] += np;
-				else if (cat & ML_PAGE_HUGE)
-					k->v[C_THP] += np;
-			} else if (cat & ML_PAGE_GUARD) {
-				k->v[C_GUARD] += np;
-				continue;
-			} else {
-				k->v[C_SWAPPED] += np;
+			uint64_t rs = c->reg[i].start, re = c->reg[i].end;
+			while (rs < re) {
+				while (mi <= last && ml_maps_get(m, mi)->end <= rs)
+					mi++;
+				if (mi > last)
+					break;
+				const ml_vma *v = ml_maps_get(m, mi);
+				if (v->start >= re)
+					break; /* in no mapping the text showed (mapped since) */
+				uint64_t ps = rs > v->start ? rs : v->start, pe = re < v->end ? re : v->end;
+				int r = count_region(c, ps, pe, c->reg[i].categories, k, mi);
+				if (r < 0)
+					return r;
+				rs = pe;
 			}
-			if (cat & ML_PAGE_FILE)
-				k->v[C_FILE] += np;
-			if (cat & ML_PAGE_SOFT_DIRTY)
-				k->v[C_SDIRTY] += np;
-			int r = count_entries(c, v[i].start, np, present, k);
-			if (r < 0)
-				return r;
 		}
 		if (next <= o.start)
 			break;
 		o.start = next;
 	}
-	return 0;
+	return c->kp ? kpage_flush(c, k) : 0;
 }
 
 /* Counts [s, e) of any source by run kind (index = kind + 1; v[0] = mapped). */
@@ -229,6 +276,31 @@ static const char *fmt_count(ctx *c, char buf[32], uint64_t pages)
 	return ml_cli_fmt_size(buf, pages * PG, !c->a.bytes && !c->a.json && ml_cli_stdout_tty());
 }
 
+/*
+ * Whether counter @x was measured: the plain-read path tells zero pages and PMD mappings
+ * only with visible PFNs (and kpageflags for THPs), and a count it could not take is
+ * shown as unknown ("-", JSON null), never as 0.
+ */
+static bool known(const ctx *c, bool live, size_t x)
+{
+	if (!live)
+		return true;
+	if (x == C_ZERO)
+		return c->scan_cats & ML_PAGE_PFNZERO;
+	if (x == C_THP)
+		return c->scan_cats & ML_PAGE_HUGE;
+	return true;
+}
+
+static void put_json(const ctx *c, ml_json *j, bool live, size_t x, const char *name, uint64_t pages)
+{
+	ml_json_key(j, name);
+	if (known(c, live, x))
+		ml_json_u64(j, pages * PG);
+	else
+		ml_json_null(j);
+}
+
 /* ---- the per-mapping report ---- */
 
 static int report(ctx *c, const char *spec)
@@ -241,6 +313,42 @@ static int report(ctx *c, const char *spec)
 	size_t nc = live ? (c->kp ? C_NLIVE : C_FIRST_KPAGE) : C_NSNAP;
 	const char *const *names = live ? live_names : run_names;
 	const char *const *heads = live ? live_heads : run_heads;
+	counts tot = { { 0 } };
+	int rc = ML_EXIT_OK;
+	size_t nmaps = ml_maps_count(m);
+	counts *all = calloc(nmaps ? nmaps : 1, sizeof(*all));
+	bool *bad = calloc(nmaps ? nmaps : 1, sizeof(*bad));
+	if (!all || !bad) {
+		free(all);
+		free(bad);
+		ml_maps_free(m);
+		return ml_cli_pid_error(ml_source_pid(c->src), "pagemap", -ENOMEM);
+	}
+	if (live && nmaps) {
+		r = count_live(c, m, 0, nmaps - 1, all);
+		if (r < 0 && r != -ESRCH) {
+			/* mapping by mapping, to name the one that fails */
+			memset(all, 0, nmaps * sizeof(*all));
+			c->npend = 0;
+			for (size_t i = 0; i < nmaps && r != -ESRCH; i++) {
+				r = count_live(c, m, i, i, all);
+				if (r < 0 && r != -ESRCH) {
+					const ml_vma *v = ml_maps_get(m, i);
+					ml_cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
+						    (unsigned long long)v->end, ml_strerror(r));
+					rc = ML_EXIT_PARTIAL;
+					bad[i] = true;
+				}
+			}
+		}
+		if (r == -ESRCH) {
+			/* nothing printed: a table of what was counted so far would look complete */
+			free(all);
+			free(bad);
+			ml_maps_free(m);
+			return ml_cli_pid_error(ml_source_pid(c->src), "reading pages", r);
+		}
+	}
 	ml_json j;
 	ml_table *t = NULL;
 	if (c->a.json) {
@@ -270,24 +378,28 @@ static int report(ctx *c, const char *spec)
 		h[k] = "MAPPING"; right[k++] = false;
 		t = ml_table_new(k, h, right);
 		if (!t) {
+			free(all);
+			free(bad);
 			ml_maps_free(m);
 			return ML_EXIT_ERROR;
 		}
 	}
-	counts tot = { { 0 } };
-	int rc = ML_EXIT_OK;
-	for (size_t i = 0; i < ml_maps_count(m); i++) {
+	for (size_t i = 0; i < nmaps && rc != ML_EXIT_ERROR; i++) {
 		const ml_vma *v = ml_maps_get(m, i);
-		counts k = { { 0 } };
-		r = live ? count_live(c, v->start, v->end, &k) : count_runs(c, v->start, v->end, &k);
-		if (r == -ESRCH) {
-			rc = ml_cli_pid_error(ml_source_pid(c->src), "reading pages", r);
-			break;
-		}
-		if (r < 0) {
-			ml_cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
-				    (unsigned long long)v->end, ml_strerror(r));
-			rc = ML_EXIT_PARTIAL;
+		counts k = all[i];
+		if (!live) {
+			r = count_runs(c, v->start, v->end, &k);
+			if (r == -ESRCH) {
+				rc = ml_cli_pid_error(ml_source_pid(c->src), "reading pages", r);
+				break;
+			}
+			if (r < 0) {
+				ml_cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
+					    (unsigned long long)v->end, ml_strerror(r));
+				rc = ML_EXIT_PARTIAL;
+				continue;
+			}
+		} else if (bad[i]) {
 			continue;
 		}
 		bool populated = live ? k.v[C_PRESENT] || k.v[C_SWAPPED] : k.v[1] || k.v[2] || k.v[4];
@@ -306,7 +418,7 @@ static int report(ctx *c, const char *spec)
 			ml_json_key(&j, "name");
 			ml_json_str(&j, v->name ? v->name : "", v->name ? v->name_len : 0);
 			for (size_t x = 0; x < nc; x++)
-				ML_JSON_KU64(&j, names[x], k.v[x] * PG);
+				put_json(c, &j, live, x, names[x], k.v[x]);
 			ml_json_obj_end(&j);
 		} else {
 			char range[48], nums[24][32];
@@ -317,7 +429,7 @@ static int report(ctx *c, const char *spec)
 			cells[q++] = range;
 			cells[q++] = perms;
 			for (size_t x = 0; x < nc; x++)
-				cells[q++] = fmt_count(c, nums[x], k.v[x]);
+				cells[q++] = known(c, live, x) ? fmt_count(c, nums[x], k.v[x]) : "-";
 			char *nm = strndup(v->name ? v->name : "", v->name ? v->name_len : 0);
 			for (char *p = nm; p && *p; p++)
 				if (*p == '\n')
@@ -332,7 +444,7 @@ static int report(ctx *c, const char *spec)
 		ml_json_key(&j, "totals");
 		ml_json_obj_begin(&j);
 		for (size_t x = 0; x < nc; x++)
-			ML_JSON_KU64(&j, names[x], tot.v[x] * PG);
+			put_json(c, &j, live, x, names[x], tot.v[x]);
 		ml_json_obj_end(&j);
 		ml_json_obj_end(&j);
 		fputc('\n', stdout);
@@ -343,13 +455,15 @@ static int report(ctx *c, const char *spec)
 		cells[q++] = "total";
 		cells[q++] = "";
 		for (size_t x = 0; x < nc; x++)
-			cells[q++] = fmt_count(c, nums[x], tot.v[x]);
+			cells[q++] = known(c, live, x) ? fmt_count(c, nums[x], tot.v[x]) : "-";
 		cells[q++] = "";
 		ml_table_rule(t);
 		ml_table_add(t, cells);
 		ml_table_print(t, stdout);
 		ml_table_free(t);
 	}
+	free(all);
+	free(bad);
 	ml_maps_free(m);
 	return rc;
 }
@@ -429,16 +543,173 @@ static bool continues(bool pfn, const pstate *cur, const pstate *s)
 	return s->pfn == cur->pfn + 1 || (s->pfn == cur->pfn && ml_pagemap_pfn_is_zero(s->pfn));
 }
 
+/* The run being built by the listing. */
+typedef struct lister {
+	ctx *c;
+	ml_json *j;
+	bool pfn;
+	pstate cur, first;
+	uint64_t run_start, run_pages;
+} lister;
+
+static void list_page(lister *l, uint64_t addr, const pstate *s, uint64_t pages)
+{
+	if (l->run_pages && continues(l->pfn, &l->cur, s)) {
+		l->run_pages += pages;
+		l->cur = *s;
+		return;
+	}
+	if (l->run_pages)
+		emit_run(l->c, l->j, l->pfn, l->run_start, l->run_pages, &l->first);
+	l->run_start = addr;
+	l->run_pages = pages;
+	l->cur = l->first = *s;
+}
+
+/* Lists [a, b) inside one mapping from its entries, read 8 bytes a page. */
+static int list_read(lister *l, uint64_t a, uint64_t b)
+{
+	ctx *c = l->c;
+	while (a < b) {
+		size_t m = (size_t)((b - a) / PG < ENTRY_CHUNK ? (b - a) / PG : ENTRY_CHUNK);
+		ssize_t r = ml_pagemap_read(c->pm, a, c->ent, m);
+		if (r < 0)
+			return (int)r;
+		m = (size_t)r;
+		if (!m)
+			return 1; /* the end of the address space */
+		for (size_t i = 0; i < m; i++)
+			c->pfn[i] = ml_pme_present(c->ent[i]) ? ml_pme_pfn(c->ent[i]) : 0;
+		if (c->kp && ml_kpage_lookup(c->kp, ML_KPAGE_FLAGS, c->pfn, m, c->kf) < 0)
+			memset(c->kf, 0, m * 8);
+		for (size_t i = 0; i < m; i++) {
+			pstate s = { c->ent[i] & ~ML_PME_PFN_MASK, c->kp ? c->kf[i] : 0, c->pfn[i] };
+			list_page(l, a + i * PG, &s, 1);
+		}
+		a += (uint64_t)m * PG;
+	}
+	return 0;
+}
+
+/*
+ * Lists [a, b) inside one mapping. With PAGEMAP_SCAN only the populated runs (present or
+ * swapped, which includes uffd-wp and guard markers) are read; every other page of a
+ * mapping has the same entry (0, or soft-dirty where the mapping is VM_SOFTDIRTY), learnt
+ * from one of them.
+ */
+static int list_mapped(lister *l, uint64_t a, uint64_t b)
+{
+	ctx *c = l->c;
+	if (c->a.emulate || !ml_pagemap_has_scan(c->pm))
+		return list_read(l, a, b);
+	ML_OPTS(ml_scan_opts, o, .start = a, .end = b, .category_anyof_mask = ML_PAGE_PRESENT | ML_PAGE_SWAPPED,
+		.return_mask = ML_PAGE_PRESENT);
+	bool have_hole = false;
+	pstate hole = { 0, 0, 0 };
+	uint64_t at = a;
+	while (at < b) {
+		uint64_t next;
+		ssize_t n = ml_pagemap_scan(c->pm, &o, c->reg, REGIONS, &next);
+		if (n < 0)
+			return (int)n;
+		for (ssize_t i = 0; i <= n; i++) {
+			uint64_t rs = i < n ? c->reg[i].start : next, re = i < n ? c->reg[i].end : next;
+			if (rs > at) {
+				/* not populated: the mapping's hole entry */
+				if (!have_hole) {
+					uint64_t e;
+					ssize_t r = ml_pagemap_read(c->pm, at, &e, 1);
+					if (r < 0)
+						return (int)r;
+					if (r == 0)
+						return 1;
+					if (e & (ML_PME_PRESENT | ML_PME_SWAPPED)) {
+						/* populated since the scan: read this gap */
+						int rr = list_read(l, at, rs);
+						if (rr)
+							return rr;
+						at = rs;
+						goto run;
+					}
+					hole.pme = e & ~ML_PME_PFN_MASK;
+					have_hole = true;
+				}
+				list_page(l, at, &hole, (rs - at) / PG);
+				at = rs;
+			}
+run:
+			if (re > at) {
+				int r = list_read(l, at, re);
+				if (r)
+					return r;
+				at = re;
+			}
+		}
+		if (next <= o.start)
+			break;
+		o.start = next;
+	}
+	return 0;
+}
+
+/* Lists [a, b), all inside one mapping (or entirely outside every mapping: @mapped false). */
+static int list_span(lister *l, uint64_t a, uint64_t b, bool mapped)
+{
+	if (!mapped) {
+		/* no mapping: pagemap reads 0 there, known without reading 8 bytes a page */
+		static const pstate none = { 0, 0, 0 };
+		list_page(l, a, &none, (b - a) / PG);
+		return 0;
+	}
+	return list_mapped(l, a, b);
+}
+
+/* The first page address where pagemap has no entries (the top of the user address space). */
+static int pagemap_top(ctx *c, uint64_t *ret)
+{
+	uint64_t lo = 0, hi = UINT64_C(1) << 52; /* in pages: entries of lo exist, of hi do not */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2, e;
+		ssize_t r = ml_pagemap_read(c->pm, mid * PG, &e, 1);
+		if (r < 0)
+			return (int)r;
+		if (r)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*ret = hi * PG;
+	return 0;
+}
+
+/*
+ * Lists the runs of [lo, hi). The cost follows what is mapped: entries are read only
+ * inside mappings; between them (and up to the top of the address space) pagemap holds
+ * zeros, which are listed as such without reading them.
+ */
 static int list_range(ctx *c)
 {
-	uint64_t lo = c->a.lo & ~(uint64_t)(PG - 1), hi = (c->a.hi + PG - 1) & ~(uint64_t)(PG - 1);
+	uint64_t lo = c->a.lo & ~(uint64_t)(PG - 1);
+	uint64_t hi = c->a.hi > UINT64_MAX - (PG - 1) ? UINT64_MAX & ~(uint64_t)(PG - 1)
+						   : (c->a.hi + PG - 1) & ~(uint64_t)(PG - 1);
+	pid_t pid = ml_source_pid(c->src);
 	bool pfn = ml_pagemap_pfn_visible(c->pm);
+	ml_maps *maps;
+	uint64_t top = 0;
+	int r = ml_maps_read(c->proc, ML_MAPS_TEXT, &maps);
+	if (r < 0)
+		return ml_cli_pid_error(pid, "cannot read mappings", r);
+	r = pagemap_top(c, &top);
+	if (r < 0) {
+		ml_maps_free(maps);
+		return ml_cli_pid_error(pid, "reading pagemap", r);
+	}
 	ml_json j;
 	if (c->a.json) {
 		ml_json_init(&j, stdout);
 		ml_json_obj_begin(&j);
 		ML_JSON_KSTR(&j, "schema", "memlens.pagemap-runs/1");
-		ML_JSON_KI64(&j, "pid", ml_source_pid(c->src));
+		ML_JSON_KI64(&j, "pid", pid);
 		ML_JSON_KADDR(&j, "start", lo);
 		ML_JSON_KADDR(&j, "end", hi);
 		ML_JSON_KBOOL(&j, "pfn_visible", pfn);
@@ -448,37 +719,25 @@ static int list_range(ctx *c)
 	} else {
 		printf("%-14s %-14s %8s %-12s %s\n", "START", "END", "PAGES", "PFN", "FLAGS");
 	}
-	pstate cur = { 0 }, first = { 0 };
-	uint64_t run_start = lo, run_pages = 0;
-	for (uint64_t a = lo; a < hi;) {
-		size_t m = (size_t)((hi - a) / PG < ENTRY_CHUNK ? (hi - a) / PG : ENTRY_CHUNK);
-		ssize_t r = ml_pagemap_read(c->pm, a, c->ent, m);
-		if (r < 0)
-			return ml_cli_pid_error(ml_source_pid(c->src), "reading pagemap", (int)r);
-		m = (size_t)r;
-		if (!m)
-			break;
-		for (size_t i = 0; i < m; i++)
-			c->pfn[i] = ml_pme_present(c->ent[i]) ? ml_pme_pfn(c->ent[i]) : 0;
-		if (c->kp && ml_kpage_lookup(c->kp, ML_KPAGE_FLAGS, c->pfn, m, c->kf) < 0)
-			memset(c->kf, 0, m * 8);
-		for (size_t i = 0; i < m; i++) {
-			pstate s = { c->ent[i] & ~ML_PME_PFN_MASK, c->kp ? c->kf[i] : 0, c->pfn[i] };
-			if (run_pages && continues(pfn, &cur, &s)) {
-				run_pages++;
-				cur = s;
-				continue;
-			}
-			if (run_pages)
-				emit_run(c, &j, pfn, run_start, run_pages, &first);
-			run_start = a + i * PG;
-			run_pages = 1;
-			cur = first = s;
-		}
-		a += (uint64_t)m * PG;
+	lister l = { .c = c, .j = &j, .pfn = pfn, .run_start = lo };
+	uint64_t end = hi < top ? hi : top;
+	size_t i = 0, n = ml_maps_count(maps);
+	for (uint64_t a = lo; a < end && r == 0;) {
+		while (i < n && ml_maps_get(maps, i)->end <= a)
+			i++;
+		const ml_vma *v = i < n ? ml_maps_get(maps, i) : NULL;
+		bool in = v && v->start <= a;
+		uint64_t b = !v ? end : in ? v->end : v->start;
+		if (b > end)
+			b = end;
+		r = list_span(&l, a, b, in);
+		a = b;
 	}
-	if (run_pages)
-		emit_run(c, &j, pfn, run_start, run_pages, &first);
+	ml_maps_free(maps);
+	if (r < 0)
+		return ml_cli_pid_error(pid, "reading pagemap", r);
+	if (l.run_pages)
+		emit_run(c, &j, pfn, l.run_start, l.run_pages, &l.first);
 	if (c->a.json) {
 		ml_json_arr_end(&j);
 		ml_json_obj_end(&j);
@@ -517,10 +776,14 @@ int cmd_pagemap(int argc, char **argv)
 			}
 		}
 		c.ent = malloc(ENTRY_CHUNK * 8);
-		c.pfn = malloc(ENTRY_CHUNK * 8);
-		c.kf = malloc(ENTRY_CHUNK * 8);
-		c.kc = malloc(ENTRY_CHUNK * 8);
-		if (!c.ent || !c.pfn || !c.kf || !c.kc) {
+		c.reg = malloc(REGIONS * sizeof(*c.reg));
+		if (c.kp || c.a.have_addr) {
+			c.pfn = malloc(KPAGE_BATCH * 8);
+			c.kf = malloc(KPAGE_BATCH * 8);
+			c.kc = malloc(KPAGE_BATCH * 8);
+			c.owner = malloc(KPAGE_BATCH * sizeof(*c.owner));
+		}
+		if (!c.ent || !c.reg || ((c.kp || c.a.have_addr) && (!c.pfn || !c.kf || !c.kc || !c.owner))) {
 			rc = ml_cli_pid_error(pid, "pagemap", -ENOMEM);
 			goto out;
 		}
@@ -534,6 +797,8 @@ out:
 	free(c.pfn);
 	free(c.kf);
 	free(c.kc);
+	free(c.owner);
+	free(c.reg);
 	ml_kpage_free(c.kp);
 	ml_pagemap_free(c.pm);
 	ml_source_free(c.src);

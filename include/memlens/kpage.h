@@ -95,9 +95,12 @@ ML_API ssize_t ml_kpage_count(ml_kpage *k, uint64_t pfn, uint64_t *ret, size_t n
 ML_API ssize_t ml_kpage_cgroup(ml_kpage *k, uint64_t pfn, uint64_t *ret, size_t n);
 
 /**
- * Looks up @n arbitrary PFNs (e.g. those of consecutive virtual pages), batching runs of
- * consecutive PFNs into one pread each. Entries of PFN 0 (unknown: not present, or PFN
- * hidden) get 0. @which is one of ML_KPAGE_FLAGS, ML_KPAGE_COUNT, ML_KPAGE_CGROUP.
+ * Looks up @n arbitrary PFNs (e.g. those of consecutive virtual pages): they are sorted
+ * and read by window, one pread per cluster of nearby PFNs (gaps of up to 32 entries are
+ * read through, 512 KiB at most per read), so that the cost follows the number of
+ * clusters, not of pages; a few runs are read in the order given. Entries of PFN 0
+ * (unknown: not present, or PFN hidden) and PFNs past the end of physical memory get 0.
+ * @which is one of ML_KPAGE_FLAGS, ML_KPAGE_COUNT, ML_KPAGE_CGROUP.
  * @return 0; -ENOENT that file is not open; -EIO; -EINVAL.
  */
 ML_API int ml_kpage_lookup(ml_kpage *k, unsigned which, const uint64_t *pfns, size_t n, uint64_t *ret);

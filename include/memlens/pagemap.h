@@ -173,7 +173,8 @@ ML_API bool ml_pagemap_has_scan(const ml_pagemap *pm);
 /**
  * The categories ml_pagemap_scan() can test and report on @pm: the kernel's known bits
  * (probed by EINVAL) with the ioctl; with the emulation (@emulated true), those derivable
- * from plain entries: PFNZERO and HUGE need visible PFNs, WPALLOWED is never known.
+ * from plain entries: PFNZERO needs visible PFNs, HUGE also needs /proc/kpageflags to be
+ * readable (to tell a compound page from contiguous ordinary ones), WPALLOWED is never known.
  */
 ML_API uint64_t ml_pagemap_scan_categories(const ml_pagemap *pm, bool emulated);
 
@@ -201,9 +202,11 @@ ML_API ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_re
  * their pagemap entries, as PAGEMAP_SCAN would for pages of one mapping. @base is the
  * virtual address of entries[0] (page-aligned), used for the 2 MiB alignment of HUGE.
  * @zero_pfn and @huge_zero_pfn (first of 512) identify zero pages; 0 = unknown. With
- * @pfn_visible false, PFNZERO and HUGE are never set. HUGE is inferred for a 2 MiB-aligned
- * block of 512 present pages with equal flags whose PFNs are consecutive from a 512-aligned
- * PFN (a PMD mapping looks like that; a fully PTE-mapped THP is indistinguishable).
+ * @pfn_visible false, PFNZERO and HUGE are never set. HUGE is a candidate here: it is set
+ * for a 2 MiB-aligned block of 512 present pages with equal flags whose PFNs are
+ * consecutive from a 512-aligned PFN (a PMD mapping looks like that, and so do ordinary
+ * pages that happen to be contiguous; ml_pagemap_scan() keeps it only where kpageflags
+ * shows one compound page; a fully PTE-mapped THP is indistinguishable).
  * WRITTEN and WPALLOWED are never set (plain entries cannot tell them). Writes one
  * category mask per page into @cats.
  */

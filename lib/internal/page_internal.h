@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <memlens/maps.h>
+#include <memlens/kpage.h>
 #include <memlens/pagemap.h>
 #include <memlens/proc.h>
 
@@ -105,5 +106,16 @@ void ml__zero_set(int err, uint64_t zero, int huge_err, uint64_t huge_zero);
 
 /* The categories of ML_PAGE_PFNZERO and ML_PAGE_HUGE that plain entries can be classified into. */
 uint64_t ml__zero_categories(bool pfn_visible);
+
+/* ml_kpage_lookup() by runs of consecutive PFNs in the order given, never sorted: the
+ * reference the batched lookup is tested against. */
+int ml__kpage_lookup_runs(ml_kpage *k, unsigned which, const uint64_t *pfns, size_t n, uint64_t *ret);
+/* A kpage handle on other files than /proc's (tests: fixture files of 8-byte entries);
+ * either path may be NULL. */
+int ml__kpage_open_files(const char *flags, const char *count, ml_kpage **ret);
+/* Clears HUGE in @cats (per page, as ml_pagemap_categories() gave them for @entries) on
+ * every block whose frames kpageflags does not show as one compound page of at least 512
+ * frames. @kbuf holds 512 entries. 0, or the kpageflags read's -errno. */
+int ml__pagemap_huge_confirm(ml_kpage *k, const uint64_t *entries, uint64_t *cats, size_t n, uint64_t *kbuf);
 
 #endif

@@ -148,6 +148,50 @@ if d["pfn_visible"]:
 EOF
 "$MEMLENS" pagemap --addr "$A-$END" "$PID" | grep -q "^START" || fail "--addr table"
 
+# --addr to the top of the 64-bit space: the listing ends where pagemap ends (the top of the
+# user address space), covers every page up to there once, and finds the same present pages
+# as the per-mapping report; its cost follows what is mapped, not the range's size
+# (reading every entry of 2^63 bytes took 1.1 s per TiB).
+"$MEMLENS" pagemap --json --no-kpage "$PID" >"$tmp/j2" || fail "pagemap exit"
+for hi in ffffffffffffffff 7fffffffffffffff; do
+  timeout 60 "$MEMLENS" pagemap --no-kpage --addr "$A-$hi" --json "$PID" >"$tmp/top" || fail "--addr $A-$hi exit $?"
+  python3 - "$tmp/top" "$A" "$tmp/j2" <<'EOF' || fail "--addr $A-$hi"
+import json, sys
+d = json.load(open(sys.argv[1])); a = int(sys.argv[2], 16); rep = json.load(open(sys.argv[3]))
+runs = d["runs"]
+assert runs, "no runs listed"
+assert int(runs[0]["start"], 16) == a, runs[0]
+for x, y in zip(runs, runs[1:]):
+    assert x["end"] == y["start"], (x, y)
+assert all(int(r["end"], 16) - int(r["start"], 16) == r["pages"] * 4096 for r in runs)
+top = int(runs[-1]["end"], 16)
+assert top >= max(int(m["end"], 16) for m in rep["mappings"] if int(m["end"], 16) < 1 << 63), hex(top)
+assert runs[-1]["flags"] == [], runs[-1]
+present = sum(r["pages"] for r in runs if "present" in r["flags"]) * 4096
+want = sum(m["present"] for m in rep["mappings"] if int(m["start"], 16) >= a)
+assert present == want, (present, want)
+EOF
+done
+timeout 60 "$MEMLENS" pagemap --no-kpage --addr 0-7fffffffffffffff "$PID" >"$tmp/all" || fail "--addr 0-7fffffffffffffff exit $?"
+head -2 "$tmp/all" | tail -1 | grep -q "^00000000000000 " || fail "the listing starts at 0"
+[ "$(wc -l <"$tmp/all")" -gt 10 ] || fail "--addr 0-7fffffffffffffff listed nothing"
+
+# Without visible PFNs the plain-read path cannot tell zero pages or THPs: unknown, not 0
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'sleep 60 & s=$!; "$@" "$s"; r=$?; kill $s; exit $r' _ "$@"; }
+  asnobody "$MEMLENS" pagemap --emulate --json >"$tmp/u" || fail "pagemap --emulate --json as nobody"
+  asnobody "$MEMLENS" pagemap --emulate >"$tmp/ut" || fail "pagemap --emulate as nobody"
+  python3 - "$tmp/u" <<'EOF' || fail "unknown counts"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert not d["pfn_visible"] and d["method"] == "pagemap", d
+for m in d["mappings"] + [d["totals"]]:
+    assert m["zero"] is None and m["thp"] is None, m
+    assert isinstance(m["present"], int), m
+EOF
+  awk 'NR > 1 && /^[0-9a-f]/ && ($6 != "-" || $7 != "-") { exit 1 }' "$tmp/ut" || fail "ZERO/THP not shown as unknown"
+fi
+
 # usage and errors
 "$MEMLENS" pagemap --help | grep -q -- "--addr" || fail "--help"
 "$MEMLENS" pagemap 2>/dev/null; [ $? = 64 ] || fail "missing PID is not a usage error"

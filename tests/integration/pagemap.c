@@ -1,12 +1,14 @@
 /* pagemap and PAGEMAP_SCAN against a child whose pages are in known states; scan vs emulation. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -588,6 +590,102 @@ START_TEST(pfns_hidden_without_cap_sys_admin)
 }
 END_TEST
 
+/*
+ * Splits the THPs of [a, a + len) of @pid into ordinary pages that keep their frames
+ * (debugfs split_huge_pages, mounted in a private mount namespace of a forked child).
+ * 0 done; otherwise why not.
+ */
+static const char *split_thp(pid_t pid, uint64_t a, uint64_t len)
+{
+	int pfd[2];
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid_t k = fork();
+	if (k == 0) {
+		const char *why = "ok";
+		char dir[] = "/tmp/ml_dbgfs_XXXXXX", path[128], cmd[96];
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+			why = "no private mount namespace";
+		else if (!mkdtemp(dir))
+			why = "no temporary directory";
+		else if (mount("none", dir, "debugfs", 0, NULL))
+			why = "cannot mount debugfs";
+		if (!strcmp(why, "ok")) {
+			snprintf(path, sizeof(path), "%s/split_huge_pages", dir);
+			int fd = open(path, O_WRONLY | O_CLOEXEC);
+			int n = snprintf(cmd, sizeof(cmd), "%d,0x%llx,0x%llx", (int)pid, (unsigned long long)a,
+					 (unsigned long long)(a + len));
+			if (fd < 0 || write(fd, cmd, (size_t)n) != n)
+				why = "no debugfs split_huge_pages";
+			if (fd >= 0)
+				close(fd);
+			umount(dir);
+		}
+		rmdir(dir);
+		ssize_t w = write(pfd[1], why, strlen(why) + 1);
+		(void)w;
+		_exit(0);
+	}
+	close(pfd[1]);
+	static char why[64];
+	ssize_t n = read(pfd[0], why, sizeof(why) - 1);
+	why[n > 0 ? n : 0] = '\0';
+	close(pfd[0]);
+	waitpid(k, NULL, 0);
+	return strcmp(why, "ok") ? why : NULL;
+}
+
+START_TEST(emulation_needs_a_compound_page_for_huge)
+{
+	if (geteuid() != 0)
+		mlt_skip("needs root (PFNs, kpageflags, debugfs)");
+	fixture f = open_child();
+	uint64_t t = mlt_cmd_u64(f.c, "addr", "thp");
+	ML_OPTS(ml_scan_opts, o, .start = t, .end = t + (2u << 20), .force_emulation = true,
+		.return_mask = ML_PAGE_PRESENT | ML_PAGE_HUGE);
+	ck_assert(ml_pagemap_scan_categories(f.pm, true) & ML_PAGE_HUGE);
+	ml_page_region v[8];
+	uint64_t next;
+	ssize_t n = ml_pagemap_scan(f.pm, &o, v, 8, &next);
+	if (n != 1 || v[0].categories != (ML_PAGE_PRESENT | ML_PAGE_HUGE)) {
+		close_child(&f);
+		mlt_skip("the kernel did not give this child a THP (%zd runs)", n);
+	}
+	/* the same frames as ordinary pages: 512 contiguous, aligned PFNs without a compound page */
+	const char *why = split_thp(f.c->pid, t, 2u << 20);
+	if (why) {
+		close_child(&f);
+		mlt_skip("cannot split a THP here: %s", why);
+	}
+	uint64_t e[512], fl[512];
+	raw_entries(f.c->pid, t, e, 512);
+	bool contiguous = ml_pme_present(e[0]) && ml_pme_pfn(e[0]) % 512 == 0;
+	for (int i = 1; contiguous && i < 512; i++)
+		contiguous = ml_pme_present(e[i]) && ml_pme_pfn(e[i]) == ml_pme_pfn(e[0]) + (uint64_t)i;
+	if (!contiguous) {
+		close_child(&f);
+		mlt_skip("the split moved the frames");
+	}
+	ml_kpage *k;
+	ck_assert_int_eq(ml_kpage_open(ML_KPAGE_FLAGS, &k), 0);
+	ck_assert_int_eq(ml_kpage_flags(k, ml_pme_pfn(e[0]), fl, 512), 512);
+	ml_kpage_free(k);
+	for (int i = 0; i < 512; i++)
+		ck_assert(!(fl[i] & (ML_KPF(ML_KPF_THP) | ML_KPF(ML_KPF_COMPOUND_HEAD) | ML_KPF(ML_KPF_COMPOUND_TAIL))));
+	/* neither path calls them huge */
+	n = ml_pagemap_scan(f.pm, &o, v, 8, &next);
+	ck_assert_int_eq(n, 1);
+	ck_assert_uint_eq(v[0].start, t);
+	ck_assert_uint_eq(v[0].end, t + (2u << 20));
+	ck_assert_uint_eq(v[0].categories, ML_PAGE_PRESENT);
+	if (ml_pagemap_has_scan(f.pm)) {
+		o.force_emulation = false;
+		ck_assert_int_eq(ml_pagemap_scan(f.pm, &o, v, 8, &next), 1);
+		ck_assert_uint_eq(v[0].categories, ML_PAGE_PRESENT);
+	}
+	close_child(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pagemap");
@@ -602,6 +700,7 @@ int main(void)
 	tcase_add_test(tc, gone_process_gives_esrch);
 	tcase_add_test(tc, kpageflags_of_known_pages);
 	tcase_add_test(tc, pfns_hidden_without_cap_sys_admin);
+	tcase_add_test(tc, emulation_needs_a_compound_page_for_huge);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

@@ -348,7 +348,11 @@ const char *ml_cli_fmt_size(char buf[32], uint64_t bytes, bool human)
 
 bool ml_cli_stdout_tty(void)
 {
-	return isatty(STDOUT_FILENO);
+	/* asked per value by the tables: one tcgetattr per process, not per cell */
+	static int tty = -1;
+	if (tty < 0)
+		tty = isatty(STDOUT_FILENO);
+	return tty;
 }
 
 bool ml_cli_glob(const char *pattern, const char *name, size_t len)
