@@ -519,15 +519,13 @@ int cmd_maps(int argc, char **argv)
 		ml_source_free(src);
 		return rc;
 	}
-	ml_maps *m = NULL;
-	err = ml_source_maps(src, &m);
-	if (err < 0) {
-		int rc = !live ? ml_cli_file_error(spec, "cannot read mappings", err)
-		       : err == -ESRCH ? ml_cli_pid_error(pid, "process exited while its mappings were being read", err)
-				       : ml_cli_pid_error(pid, "cannot read mappings", err);
-		ml_source_free(src);
-		return rc;
-	}
+	/*
+	 * The table of a live process needs nothing beyond smaps: its header lines are the
+	 * maps text of the same moment. The mappings are read separately (text, and
+	 * PROCMAP_QUERY for file mappings) only for what smaps cannot say: build IDs (JSON),
+	 * and names that plain text leaves ambiguous ("\012", " (deleted)"), which the
+	 * maps reader settles through map_files/ and the target's root.
+	 */
 	int rc = ML_EXIT_OK;
 	ml_smaps *sm = NULL;
 	char *buf = NULL;
@@ -537,13 +535,28 @@ int cmd_maps(int argc, char **argv)
 		err = ml_smaps_parse(buf, len, &sm);
 		free(buf);
 	}
-	if (err < 0) {
-		if (live && err == -ESRCH) {
-			rc = ml_cli_pid_error(pid, "process exited while its smaps was being read", err);
-			ml_maps_free(m);
+	if (err == -ESRCH && live) {
+		ml_source_free(src);
+		return ml_cli_pid_error(pid, "process exited while its smaps was being read", err);
+	}
+	bool smaps_only = live && err == 0 && !a.json;
+	for (size_t i = 0; smaps_only && i < ml_smaps_count(sm); i++) {
+		const ml_vma *v = &ml_smaps_get(sm, i)->vma;
+		smaps_only = !(v->kind == ML_VMA_FILE && v->inode && (v->name_uncertain || v->deleted));
+	}
+	ml_maps *m = NULL;
+	if (!smaps_only) {
+		int merr = ml_source_maps(src, &m);
+		if (merr < 0) {
+			int mrc = !live ? ml_cli_file_error(spec, "cannot read mappings", merr)
+			       : merr == -ESRCH ? ml_cli_pid_error(pid, "process exited while its mappings were being read", merr)
+					        : ml_cli_pid_error(pid, "cannot read mappings", merr);
+			ml_smaps_free(sm);
 			ml_source_free(src);
-			return rc;
+			return mrc;
 		}
+	}
+	if (err < 0) {
 		/* the mappings alone are still worth showing; say what is missing */
 		if (live)
 			ml_cli_pid_error(pid, "cannot read smaps (sizes only)", err);
@@ -551,7 +564,7 @@ int cmd_maps(int argc, char **argv)
 			ml_cli_file_error(spec, "no smaps in this snapshot (sizes only)", err);
 		rc = ML_EXIT_PARTIAL;
 	}
-	size_t n = ml_maps_count(m), nr = 0;
+	size_t n = m ? ml_maps_count(m) : ml_smaps_count(sm), nr = 0;
 	row *rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows) {
 		ml_smaps_free(sm);
@@ -560,6 +573,12 @@ int cmd_maps(int argc, char **argv)
 		return ml_cli_pid_error(pid, "listing mappings", -ENOMEM);
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (!m) {
+			const ml_smaps_vma *s = ml_smaps_get(sm, i);
+			if (shown(&a, &s->vma))
+				rows[nr++] = (row){ &s->vma, s };
+			continue;
+		}
 		const ml_vma *v = ml_maps_get(m, i);
 		if (!shown(&a, v))
 			continue;

@@ -38,6 +38,10 @@ int main(int argc, char **argv)
 		return ML_EXIT_USAGE;
 	}
 	const char *c = argv[1];
+	/* tables and listings are written a cell at a time: one write per 64 KiB, not per 4 KiB */
+	static char outbuf[64 << 10];
+	if (!ml_cli_stdout_tty())
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	if (!strcmp(c, "help") || !strcmp(c, "--help") || !strcmp(c, "-h")) {
 		if (argc > 2) {
 			for (size_t i = 0; commands[i].name; i++)

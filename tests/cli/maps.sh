@@ -42,6 +42,13 @@ cmd shmanon 0x100000
 cmd memfd mlbuf 0x40000; memfd=$(sed 's/.*addr=0x//' <<<"$ans")
 hexname=$(printf 'odd\nname ' | od -An -tx1 | tr -d ' \n')
 cmd mapfile "$tmp" "$hexname" 8192
+# a name with a literal backslash-012 reads like a newline in smaps: the table takes the
+# exact bytes (from the maps reader, through map_files/), never the decoded guess
+litname=$(printf 'lit\\012x' | od -An -tx1 | tr -d ' \n')
+cmd mapfile "$tmp" "$litname" 4096; lit=$(sed 's/.*addr=0x\([0-9a-f]*\).*/\1/' <<<"$ans")
+"$MEMLENS" maps "$pid" --addr "$lit-$(printf %x $((0x$lit + 1)))" >"$tmp/lit" || fail "maps --addr (lit) exit $?"
+grep -q '/lit\\\\012x$' "$tmp/lit" || fail "literal \\012 in a name: $(cat "$tmp/lit")"
+cmd unmap "0x$lit" 4096 # not part of the snapshot comparison below
 
 # the 8 MiB region: exact size and resident bytes, in bytes when not on a terminal
 line=$("$MEMLENS" maps "$pid" --addr "$anon-$(printf %x $((0x$anon + 1)))") || fail "maps --addr exit $?"

@@ -5,10 +5,16 @@
 
 #include "common/table.h"
 
+/*
+ * Cells are copied into one growing arena (offset and length per cell), not one
+ * allocation each: a table of a few thousand mappings has tens of thousands of cells.
+ */
 struct ml_table {
 	size_t ncols, nrows, cap;
-	char **cells;   /* nrows * ncols; row 0 is the header */
-	bool *rule;     /* rule before row i */
+	size_t *off, *len; /* nrows * ncols; row 0 is the header */
+	char *arena;
+	size_t alen, acap;
+	bool *rule;        /* rule before row i */
 	bool *right;
 	size_t *width;
 	bool pending_rule;
@@ -35,10 +41,14 @@ int ml_table_add(ml_table *t, const char *const *cells)
 {
 	if (t->nrows == t->cap) {
 		size_t nc = t->cap ? t->cap * 2 : 64;
-		char **c = realloc(t->cells, nc * t->ncols * sizeof(char *));
-		if (!c)
+		size_t *o = realloc(t->off, nc * t->ncols * sizeof(size_t));
+		if (!o)
 			return -ENOMEM;
-		t->cells = c;
+		t->off = o;
+		size_t *l = realloc(t->len, nc * t->ncols * sizeof(size_t));
+		if (!l)
+			return -ENOMEM;
+		t->len = l;
 		bool *r = realloc(t->rule, nc * sizeof(bool));
 		if (!r)
 			return -ENOMEM;
@@ -46,18 +56,28 @@ int ml_table_add(ml_table *t, const char *const *cells)
 		t->rule = r;
 		t->cap = nc;
 	}
+	size_t need = 0;
+	for (size_t i = 0; i < t->ncols; i++)
+		need += cells[i] ? strlen(cells[i]) : 0;
+	if (t->alen + need > t->acap) {
+		size_t nc = t->acap ? t->acap : 16384;
+		while (nc < t->alen + need)
+			nc *= 2;
+		char *a = realloc(t->arena, nc);
+		if (!a)
+			return -ENOMEM;
+		t->arena = a;
+		t->acap = nc;
+	}
 	t->rule[t->nrows] = t->pending_rule;
 	t->pending_rule = false;
 	for (size_t i = 0; i < t->ncols; i++) {
 		const char *s = cells[i] ? cells[i] : "";
-		char *d = strdup(s);
-		if (!d) {
-			while (i--)
-				free(t->cells[t->nrows * t->ncols + i]);
-			return -ENOMEM;
-		}
-		t->cells[t->nrows * t->ncols + i] = d;
-		size_t w = strlen(s);
+		size_t w = strlen(s), k = t->nrows * t->ncols + i;
+		memcpy(t->arena + t->alen, s, w);
+		t->off[k] = t->alen;
+		t->len[k] = w;
+		t->alen += w;
 		if (w > t->width[i])
 			t->width[i] = w;
 	}
@@ -68,6 +88,16 @@ int ml_table_add(ml_table *t, const char *const *cells)
 void ml_table_rule(ml_table *t)
 {
 	t->pending_rule = true;
+}
+
+static void pad(FILE *f, size_t n)
+{
+	static const char spaces[64] = "                                                                ";
+	while (n) {
+		size_t k = n < sizeof(spaces) ? n : sizeof(spaces);
+		fwrite(spaces, 1, k, f);
+		n -= k;
+	}
 }
 
 void ml_table_print(const ml_table *t, FILE *f)
@@ -82,17 +112,16 @@ void ml_table_print(const ml_table *t, FILE *f)
 			fputc('\n', f);
 		}
 		for (size_t i = 0; i < t->ncols; i++) {
-			const char *s = t->cells[r * t->ncols + i];
-			int w = (int)t->width[i];
+			size_t k = r * t->ncols + i, w = t->len[k];
+			const char *s = t->arena + t->off[k];
 			bool last = i + 1 == t->ncols;
 			if (i)
 				fputc(' ', f);
 			if (t->right[i])
-				fprintf(f, "%*s", w, s);
-			else if (last)
-				fputs(s, f);
-			else
-				fprintf(f, "%-*s", w, s);
+				pad(f, t->width[i] - w);
+			fwrite(s, 1, w, f);
+			if (!t->right[i] && !last)
+				pad(f, t->width[i] - w);
 		}
 		fputc('\n', f);
 	}
@@ -102,9 +131,9 @@ void ml_table_free(ml_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
+	free(t->off);
+	free(t->len);
+	free(t->arena);
 	free(t->rule);
 	free(t->right);
 	free(t->width);
