@@ -1495,6 +1495,8 @@ int cmd_grep(int argc, char **argv)
 		if (r < 0) {
 			if (r == -ENOMEM)
 				fprintf(stderr, "memlens grep: out of memory\n");
+			else if (r == -ENOENT) /* a search library could not be loaded */
+				fprintf(stderr, "memlens grep: %s\n", err ? err : ml_strerror(r));
 			else
 				rc = ml_cli_usage_error(&grep_cmd, "%s", err ? err : "bad pattern");
 			free(err);

@@ -10,6 +10,8 @@
 #ifdef MEMLENS_HAVE_VECTORSCAN
 #include <hs/hs.h>
 #endif
+#define GP_DL_REDIRECT
+#include "grep/dl.h"
 
 #include "grep.h"
 
@@ -222,6 +224,8 @@ int gp_set_add(gp_set *s, gp_kind kind, const char *text, size_t len, char **err
 		}
 		return 0;
 	}
+	if (gp_dl_pcre2(err) < 0)
+		return -ENOENT;
 	int ec;
 	PCRE2_SIZE eo;
 	uint32_t fl = s->o.icase ? PCRE2_CASELESS : 0;
@@ -341,6 +345,17 @@ int gp_set_compile(gp_set *s, char **err)
 		       (s->o.engine == GP_ENGINE_AUTO && (any_re || nlit + nhex > GP_LIT1_MAX));
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	if (want_vs) {
+		char *lerr = NULL;
+		if (gp_dl_hs(&lerr) < 0) {
+			if (s->o.engine == GP_ENGINE_VECTORSCAN) {
+				*err = lerr;
+				return -ENOENT;
+			}
+			free(lerr); /* the portable engine does it all, as in a build without Vectorscan */
+			want_vs = false;
+		}
+	}
+	if (want_vs) {
 		int r = vs_compile(s, err);
 		if (r < 0)
 			return r;
@@ -398,7 +413,8 @@ void gp_set_free(gp_set *s)
 	for (size_t i = 0; i < s->npats; i++) {
 		free(s->pats[i].bytes);
 		gp_hexpat_free(s->pats[i].hex);
-		pcre2_code_free(s->pats[i].re);
+		if (s->pats[i].re)
+			pcre2_code_free(s->pats[i].re);
 	}
 	for (size_t i = 0; i < s->nusers; i++)
 		free(s->users[i].text);
@@ -411,7 +427,8 @@ void gp_set_free(gp_set *s)
 	free(s->litn_lens);
 	free(s->hex_anchor);
 #ifdef MEMLENS_HAVE_VECTORSCAN
-	hs_free_database(s->db);
+	if (s->db)
+		hs_free_database(s->db);
 #endif
 	free(s);
 }
@@ -424,11 +441,11 @@ gp_scratch *gp_scratch_new(const gp_set *s)
 	sc->set = s;
 	sc->re_next = calloc(s->npats ? s->npats : 1, sizeof(uint64_t));
 	sc->hex_next = calloc(s->npats ? s->npats : 1, sizeof(size_t));
-	sc->md = pcre2_match_data_create(1, NULL);
+	sc->md = gp_dl_pcre2_loaded() ? pcre2_match_data_create(1, NULL) : NULL; /* for regexes only */
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	sc->cb_limit = UINT64_MAX;
 #endif
-	if (!sc->re_next || !sc->hex_next || !sc->md) {
+	if (!sc->re_next || !sc->hex_next || (!sc->md && gp_dl_pcre2_loaded())) {
 		gp_scratch_free(sc);
 		return NULL;
 	}
@@ -450,13 +467,15 @@ void gp_scratch_free(gp_scratch *sc)
 	free(sc->hits);
 	free(sc->re_next);
 	free(sc->hex_next);
-	pcre2_match_data_free(sc->md);
+	if (sc->md)
+		pcre2_match_data_free(sc->md);
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	if (sc->stream)
 		hs_close_stream(sc->stream, NULL, NULL, NULL);
 	if (sc->once)
 		hs_close_stream(sc->once, NULL, NULL, NULL);
-	hs_free_scratch(sc->hs);
+	if (sc->hs)
+		hs_free_scratch(sc->hs);
 	free(sc->raw);
 	free(sc->seams);
 	free(sc->pad);
