@@ -318,7 +318,8 @@ static void probe_scan(void)
 	};
 	if (scan_ioctl(fd, &a) >= 0) {
 		sp.has_scan = true;
-		for (unsigned b = 0; b < 64; b++) {
+		/* only the bits this library names: a probe costs a walk of the first page */
+		for (unsigned b = 0; (ML_PAGE_ALL_KNOWN >> b) != 0; b++) {
 			a.return_mask = UINT64_C(1) << b;
 			if (scan_ioctl(fd, &a) >= 0)
 				sp.cats |= UINT64_C(1) << b;
