@@ -1,8 +1,8 @@
 /* Benchmark: maps/smaps/rollup readers against cat, pmap -X, psutil and memlens maps on one PID,
  * and the everyday commands (maps, pagemap, info, --version) against their anchors.
- * Usage: maps_bench PID RUNS MEMLENS_BIN PM_ANCHOR_BIN
- * Prints one line per measurement: name, median wall time and median CPU time in microseconds;
- * then, for the commands, the output size and the peak RSS of one run. */
+ * Usage: maps_bench PID RUNS MEMLENS_BIN PM_ANCHOR_BIN [BASE_MEMLENS_BIN]
+ * (with BASE_MEMLENS_BIN, another build's maps, pagemap and --version run in the same rounds)
+ * Prints one line per measurement: name, median wall time and median CPU time in microseconds. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <spawn.h>
@@ -84,41 +84,14 @@ static void run(char *const argv[])
 	}
 }
 
-/* One run of @argv with stdout to a file: its output size and peak RSS (KiB). */
-static void size_and_rss(const char *name, char *const argv[])
-{
-	char tmpl[] = "/tmp/maps_bench_out_XXXXXX";
-	int fd = mkstemp(tmpl);
-	if (fd < 0) {
-		perror("mkstemp");
-		exit(1);
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd, 1);
-	pid_t pid;
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
-		perror(argv[0]);
-		exit(1);
-	}
-	int st;
-	struct rusage ru;
-	wait4(pid, &st, 0, &ru);
-	posix_spawn_file_actions_destroy(&fa);
-	off_t size = lseek(fd, 0, SEEK_END);
-	close(fd);
-	unlink(tmpl);
-	printf("%-28s %10lld bytes out %8ld KiB peak RSS  (%.2fx the output)\n", name, (long long)size,
-	       ru.ru_maxrss, size > 0 ? ru.ru_maxrss * 1024.0 / (double)size : 0.0);
-}
-
 /* The measurements, run round-robin (one of each per round) so that all of them see the
  * same machine: on a shared, loaded machine conditions drift between blocks of runs. */
 enum task {
 	T_READ_MAPS, T_MAPS_AUTO, T_MAPS_QUERY, T_MAPS_TEXT, T_READ_SMAPS, T_SMAPS_READ, T_SMAPS_PARSE,
 	T_READ_ROLLUP, T_ROLLUP_READ, T_CMD_CAT_MAPS, T_CMD_CAT_SMAPS, T_CMD_MEMLENS, T_CMD_MEMLENS_ROLLUP,
 	T_CMD_PMAP, T_CMD_PAGEMAP, T_CMD_PAGEMAP_NOKPAGE, T_ANCHOR_PREAD_KPAGE, T_ANCHOR_PREAD, T_ANCHOR_SCAN,
-	T_CMD_VERSION, T_CMD_CAT_STAT, T_CMD_TRUE, T_CMD_INFO, T_CMD_PS, T_COUNT
+	T_CMD_VERSION, T_CMD_CAT_STAT, T_CMD_TRUE, T_CMD_INFO, T_CMD_PS,
+	T_BASE_MAPS, T_BASE_PAGEMAP, T_BASE_PAGEMAP_NOKPAGE, T_BASE_VERSION, T_COUNT
 };
 static const char *const task_names[T_COUNT] = {
 	"read_maps_text", "ml_maps_read_auto", "ml_maps_read_procmap_query", "ml_maps_read_text",
@@ -127,11 +100,12 @@ static const char *const task_names[T_COUNT] = {
 	"cmd_memlens_maps_rollup", "cmd_pmap_X", "cmd_memlens_pagemap", "cmd_memlens_pagemap_nokpage",
 	"anchor_pread_kpage", "anchor_pread", "anchor_pagemap_scan", "cmd_memlens_version",
 	"cmd_cat_proc_self_stat", "cmd_true", "cmd_memlens_info", "cmd_ps",
+	"base_memlens_maps", "base_memlens_pagemap", "base_memlens_pagemap_nokpage", "base_memlens_version",
 };
 
 static ml_proc *g_p;
 static char g_maps[64], g_smaps[64], g_rollup[64], g_pid[16];
-static const char *g_memlens, *g_anchor;
+static const char *g_memlens, *g_anchor, *g_base; /* g_base: another memlens to compare, or NULL */
 static char *g_text;
 static size_t g_len;
 
@@ -164,6 +138,10 @@ static void run_task(int t)
 	case T_CMD_CAT_STAT: run((char *const[]){ "cat", "/proc/self/stat", NULL }); break;
 	case T_CMD_TRUE: run((char *const[]){ "/bin/true", NULL }); break;
 	case T_CMD_INFO: run((char *const[]){ (char *)g_memlens, "info", g_pid, NULL }); break;
+	case T_BASE_MAPS: run((char *const[]){ (char *)g_base, "maps", g_pid, NULL }); break;
+	case T_BASE_PAGEMAP: run((char *const[]){ (char *)g_base, "pagemap", g_pid, NULL }); break;
+	case T_BASE_PAGEMAP_NOKPAGE: run((char *const[]){ (char *)g_base, "pagemap", "--no-kpage", g_pid, NULL }); break;
+	case T_BASE_VERSION: run((char *const[]){ (char *)g_base, "--version", NULL }); break;
 	case T_CMD_PS: run((char *const[]){ "ps", "-o", "pid,ppid,user,stat,nlwp,rss,vsz,lstart,time,args", "-p", g_pid, NULL }); break;
 	}
 }
@@ -175,6 +153,8 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	g_anchor = argv[4];
+	g_base = argc > 5 && *argv[5] ? argv[5] : NULL;
+	int ntasks = g_base ? T_COUNT : T_BASE_MAPS;
 	pid_t pid = atoi(argv[1]);
 	int runs = atoi(argv[2]);
 	const char *memlens = argv[3];
@@ -201,21 +181,15 @@ int main(int argc, char **argv)
 	double *wall = calloc((size_t)runs * T_COUNT, sizeof(double));
 	double *cpu = calloc((size_t)runs * T_COUNT, sizeof(double));
 	for (int i = 0; i < runs; i++)
-		for (int t = 0; t < T_COUNT; t++) {
+		for (int t = 0; t < ntasks; t++) {
 			double t0 = now_us(), c0 = cpu_us();
 			run_task(t);
 			wall[t * runs + i] = now_us() - t0;
 			cpu[t * runs + i] = cpu_us() - c0;
 		}
-	for (int t = 0; t < T_COUNT; t++)
+	for (int t = 0; t < ntasks; t++)
 		printf("%-28s %10.1f %10.1f\n", task_names[t], median(wall + t * runs, runs),
 		       median(cpu + t * runs, runs));
-	size_and_rss("size_rss_memlens_maps", (char *const[]){ (char *)memlens, "maps", g_pid, NULL });
-	size_and_rss("size_rss_memlens_pagemap", (char *const[]){ (char *)memlens, "pagemap", g_pid, NULL });
-	size_and_rss("size_rss_memlens_pagemap_nok", (char *const[]){ (char *)memlens, "pagemap", "--no-kpage", g_pid, NULL });
-	size_and_rss("size_rss_memlens_version", (char *const[]){ (char *)memlens, "--version", NULL });
-	size_and_rss("size_rss_cat_smaps", (char *const[]){ "cat", g_smaps, NULL });
-	size_and_rss("size_rss_pmap_X", (char *const[]){ "pmap", "-X", g_pid, NULL });
 	free(wall);
 	free(cpu);
 	free(g_text);

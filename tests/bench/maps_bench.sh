@@ -6,8 +6,9 @@
 # PAGEMAP_SCAN count; `memlens --version` against cat /proc/self/stat and /bin/true;
 # `memlens info` against ps and psutil. Workload: a child with ~2000 mappings, HEAP MiB of
 # touched heap and SPARSE MiB with one page written per MiB.
-# Usage: tests/bench/maps_bench.sh [BUILD_DIR] [RUNS] [HEAP_MIB] [SPARSE_MIB]
-#        (defaults: build, 21, 256, 256; results: medians in microseconds)
+# Usage: tests/bench/maps_bench.sh [BUILD_DIR] [RUNS] [HEAP_MIB] [SPARSE_MIB] [BASE_MEMLENS]
+#        (defaults: build, 21, 256, 256; results: medians in microseconds). BASE_MEMLENS, the
+#        memlens binary of another build, runs maps, pagemap and --version in the same rounds.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build}
@@ -32,7 +33,7 @@ cmd touch "$sparse" $((sparse_mib << 20)) 0x100000
 
 echo "# pid $pid, $(nproc) cpus, $(uname -r), runs=$runs, heap ${heap_mib} MiB, sparse ${sparse_mib} MiB, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# name                         wall_us     cpu_us   (medians)"
-"$tmp/maps_bench" "$pid" "$runs" "$build/tools/memlens" "$tmp/pm_anchor"
+"$tmp/maps_bench" "$pid" "$runs" "$build/tools/memlens" "$tmp/pm_anchor" "${5:-}"
 # psutil: in-process call, median over the same number of runs
 /usr/bin/python3 - "$pid" "$runs" <<'PY'
 import psutil, statistics, sys, time
@@ -56,4 +57,18 @@ for _ in range(int(sys.argv[2])):
     t.append((time.perf_counter() - t0) * 1e6); c.append((time.process_time() - c0) * 1e6)
 print("%-28s %10.1f %10.1f" % ("psutil_process_as_dict", statistics.median(t), statistics.median(c)))
 PY
+# Output size and peak RSS of one run each. Measured by /usr/bin/time, whose own small
+# image is what the child starts from (a child spawned by the benchmark would inherit the
+# benchmark's larger peak).
+echo "# name                         out_bytes  peak_rss_KiB"
+M=$build/tools/memlens
+for c in "memlens_maps:$M maps $pid" "memlens_pagemap:$M pagemap $pid" \
+         "memlens_pagemap_nokpage:$M pagemap --no-kpage $pid" "memlens_version:$M --version" \
+         "memlens_info:$M info $pid" "cat_smaps:cat /proc/$pid/smaps" "pmap_X:pmap -X $pid" \
+         "anchor_pread_kpage:$tmp/pm_anchor pread-kpage $pid" "true:/bin/true"; do
+  name=${c%%:*}
+  # shellcheck disable=SC2086
+  /usr/bin/time -f %M -o "$tmp/rss" ${c#*:} >"$tmp/out"
+  printf '%-28s %10s %10s\n' "$name" "$(stat -c %s "$tmp/out")" "$(tail -1 "$tmp/rss")"
+done
 echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
