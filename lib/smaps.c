@@ -147,6 +147,7 @@ typedef struct parser {
 	size_t nx, xcap;
 	ml_buf arena;
 	bool rollup;     /* fields belong to the single rollup record */
+	size_t base;     /* offset in the whole text of the buffer being parsed */
 } parser;
 
 static void parser_free(parser *ps)
@@ -280,7 +281,7 @@ static int parse_lines(parser *ps, const char *buf, size_t len)
 				return -EBADMSG;
 			if ((r = start_record(ps, &l)) < 0)
 				return r;
-			ps->r[ps->n - 1].s.line_off = (size_t)(p - buf);
+			ps->r[ps->n - 1].s.line_off = ps->base + (size_t)(p - buf);
 			ps->r[ps->n - 1].s.line_len = (size_t)(eol - p) + (eol < end);
 			guess = 0;
 			p = eol + 1;
@@ -402,64 +403,116 @@ static int ensure_arena(parser *ps)
 	return ps->arena.data ? 0 : ml_buf_append(&ps->arena, "", 0);
 }
 
+/* Turns the parsed records into an ml_smaps (the parser's state is consumed). */
+static int finish(parser *ps, ml_smaps **ret)
+{
+	int r = ensure_arena(ps);
+	if (r < 0) {
+		parser_free(ps);
+		return r;
+	}
+	normalize(ps);
+	ml_smaps *s = calloc(1, sizeof(*s));
+	ml_smaps_vma *v = malloc((ps->n ? ps->n : 1) * sizeof(*v));
+	ml_smaps_extra *x = finish_extras(ps);
+	if (!s || !v || !x) {
+		free(s);
+		free(v);
+		free(x);
+		parser_free(ps);
+		return -ENOMEM;
+	}
+	static const char empty[] = "";
+	for (size_t i = 0; i < ps->n; i++) {
+		srec *sr = &ps->r[i];
+		v[i] = sr->s;
+		v[i].vma.name = ps->arena.data + sr->noff;
+		v[i].vm_flags_raw = sr->floff == SIZE_MAX ? empty : ps->arena.data + sr->floff;
+		v[i].extra = sr->s.n_extra ? x + sr->x_first : NULL;
+	}
+	s->v = v;
+	s->n = ps->n;
+	s->x = x;
+	s->arena = ps->arena.data;
+	free(ps->r);
+	free(ps->x);
+	*ret = s;
+	return 0;
+}
+
 int ml_smaps_parse(const char *buf, size_t len, ml_smaps **ret)
 {
 	if ((!buf && len) || !ret)
 		return -EINVAL;
 	parser ps = {0};
 	int r = parse_lines(&ps, buf, len);
-	if (r == 0)
-		r = ensure_arena(&ps);
 	if (r < 0) {
 		parser_free(&ps);
 		return r;
 	}
-	normalize(&ps);
-	ml_smaps *s = calloc(1, sizeof(*s));
-	ml_smaps_vma *v = malloc((ps.n ? ps.n : 1) * sizeof(*v));
-	ml_smaps_extra *x = finish_extras(&ps);
-	if (!s || !v || !x) {
-		free(s);
-		free(v);
-		free(x);
-		parser_free(&ps);
-		return -ENOMEM;
-	}
-	static const char empty[] = "";
-	for (size_t i = 0; i < ps.n; i++) {
-		srec *sr = &ps.r[i];
-		v[i] = sr->s;
-		v[i].vma.name = ps.arena.data + sr->noff;
-		v[i].vm_flags_raw = sr->floff == SIZE_MAX ? empty : ps.arena.data + sr->floff;
-		v[i].extra = sr->s.n_extra ? x + sr->x_first : NULL;
-	}
-	s->v = v;
-	s->n = ps.n;
-	s->x = x;
-	s->arena = ps.arena.data;
-	free(ps.r);
-	free(ps.x);
-	*ret = s;
-	return 0;
+	return finish(&ps, ret);
 }
 
+/*
+ * smaps is parsed as it is read, a whole number of lines at a time, from one 256 KiB
+ * buffer: the text of a few thousand mappings is megabytes, and a buffer grown to hold
+ * it all costs a page fault per 4 KiB and copies as it doubles. The records equal
+ * ml_smaps_parse() of the whole text (line_off counts from the start of the text read).
+ */
 int ml_smaps_read(const ml_proc *p, ml_smaps **ret)
 {
 	if (!p || !ret)
 		return -EINVAL;
-	char *buf = NULL;
-	size_t len = 0;
 	int fd = ml_proc_openat(p, "smaps", O_RDONLY);
 	if (fd < 0)
 		return fd;
-	/* ~1 KiB of text per mapping: start large to avoid regrowing a multi-MiB buffer */
-	int r = ml__read_fd_all(fd, 256 << 10, &buf, &len);
+	size_t cap = 256 << 10, have = 0, total = 0;
+	char *buf = malloc(cap);
+	parser ps = {0};
+	int r = buf ? 0 : -ENOMEM;
+	bool eof = false;
+	while (r == 0 && !eof) {
+		if (have == cap) {
+			/* one line longer than the buffer (a name of kilobytes): grow */
+			char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + have, cap - have);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = ml_neg_errno();
+			break;
+		}
+		eof = n == 0;
+		have += (size_t)n;
+		total += (size_t)n;
+		/* parse up to the last complete line (everything at the end) */
+		size_t upto = have;
+		if (!eof) {
+			const char *nl = memrchr(buf, '\n', have);
+			upto = nl ? (size_t)(nl - buf) + 1 : 0;
+		}
+		if (upto) {
+			r = parse_lines(&ps, buf, upto);
+			ps.base += upto;
+			memmove(buf, buf + upto, have - upto);
+			have -= upto;
+		}
+	}
 	close(fd);
-	r = ml__proc_after_read(p, r, len);
-	if (r == 0)
-		r = ml_smaps_parse(buf, len, ret);
 	free(buf);
-	return r;
+	r = ml__proc_after_read(p, r, total);
+	if (r < 0) {
+		parser_free(&ps);
+		return r;
+	}
+	return finish(&ps, ret);
 }
 
 size_t ml_smaps_count(const ml_smaps *s) { return s ? s->n : 0; }

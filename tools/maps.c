@@ -530,10 +530,14 @@ int cmd_maps(int argc, char **argv)
 	ml_smaps *sm = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	err = ml_source_read_file(src, "smaps", &buf, &len);
-	if (err == 0) {
-		err = ml_smaps_parse(buf, len, &sm);
-		free(buf);
+	if (live) {
+		err = ml_smaps_read(ml_source_proc(src), &sm); /* parsed as it is read */
+	} else {
+		err = ml_source_read_file(src, "smaps", &buf, &len);
+		if (err == 0) {
+			err = ml_smaps_parse(buf, len, &sm);
+			free(buf);
+		}
 	}
 	if (err == -ESRCH && live) {
 		ml_source_free(src);

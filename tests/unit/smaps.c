@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <memlens/memlens.h>
 
@@ -287,6 +288,72 @@ START_TEST(fixture_names_and_kthread)
 }
 END_TEST
 
+/* Reading smaps parses it a buffer at a time: the records equal ml_smaps_parse() of the
+ * whole text, with chunk boundaries anywhere, a line longer than the buffer, no final
+ * newline, and line_off counted from the start of the text. */
+START_TEST(read_in_chunks_equals_parse)
+{
+	char dir[] = "/tmp/ml_smaps_chunks_XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/smaps", dir);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	size_t nrec = 0;
+	for (unsigned i = 0; i < 3000; i++, nrec++) {
+		fprintf(f, "%llx-%llx rw-p 00000000 00:00 0 %s\n", 0x10000000ull + i * 0x2000ull,
+			0x10001000ull + i * 0x2000ull, i % 3 ? "" : "[anon:x]");
+		fprintf(f, "Size:                  4 kB\nRss:  %u kB\nPss:  %u kB\nFuture_Field: %u kB\nVmFlags: rd wr mr mw me ac\n",
+			i % 5 * 4, i % 7 * 4, i);
+		if (i == 1500) {
+			/* a file name longer than the read buffer */
+			fprintf(f, "%llx-%llx r--p 00000000 fe:01 42 /", 0x90000000ull, 0x90001000ull);
+			for (int k = 0; k < 300000; k++)
+				fputc('a' + k % 26, f);
+			fputs("\nSize: 4 kB\nRss: 4 kB\n", f);
+			nrec++;
+		}
+	}
+	fputs("a0000000-a0001000 r--p 00000000 00:00 0\nSize: 4 kB\nRss: 4 kB", f); /* no final newline */
+	nrec++;
+	ck_assert_int_eq(fclose(f), 0);
+	char *text;
+	size_t len;
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open_path(dir, &p), 0);
+	ck_assert_int_eq(ml_proc_read_file(p, "smaps", &text, &len), 0);
+	ck_assert_uint_gt(len, 600u << 10); /* several buffers */
+	ml_smaps *a, *b;
+	ck_assert_int_eq(ml_smaps_parse(text, len, &a), 0);
+	ck_assert_int_eq(ml_smaps_read(p, &b), 0);
+	ck_assert_uint_eq(ml_smaps_count(a), nrec);
+	ck_assert_uint_eq(ml_smaps_count(b), nrec);
+	for (size_t i = 0; i < nrec; i++) {
+		const ml_smaps_vma *x = ml_smaps_get(a, i), *y = ml_smaps_get(b, i);
+		ck_assert_uint_eq(x->vma.start, y->vma.start);
+		ck_assert_uint_eq(x->vma.name_len, y->vma.name_len);
+		ck_assert_mem_eq(x->vma.name, y->vma.name, x->vma.name_len);
+		ck_assert_mem_eq(&x->f, &y->f, sizeof(x->f));
+		ck_assert_uint_eq(x->line_off, y->line_off);
+		ck_assert_uint_eq(x->line_len, y->line_len);
+		ck_assert_mem_eq(text + y->line_off, text + x->line_off, x->line_len);
+		ck_assert_uint_eq(x->n_extra, y->n_extra);
+		ck_assert_str_eq(x->vm_flags_raw, y->vm_flags_raw);
+	}
+	size_t longest = 0;
+	for (size_t i = 0; i < nrec; i++)
+		if (ml_smaps_get(b, i)->vma.name_len > longest)
+			longest = ml_smaps_get(b, i)->vma.name_len;
+	ck_assert_uint_eq(longest, 300001);
+	ml_smaps_free(a);
+	ml_smaps_free(b);
+	free(text);
+	ml_proc_free(p);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("smaps");
@@ -298,6 +365,7 @@ int main(void)
 	tcase_add_test(tc, rollup);
 	tcase_add_test(tc, fixture_thp_heap);
 	tcase_add_test(tc, fixture_names_and_kthread);
+	tcase_add_test(tc, read_in_chunks_equals_parse);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
