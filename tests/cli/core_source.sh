@@ -18,7 +18,10 @@ for t in gcore zstd lz4 xz gzip; do
 done
 
 mkfifo "$T/in" "$T/out"
-"$H/ml_dumpee" <"$T/in" >"$T/out" &
+# Pinned to one CPU: the kernel rewrites each thread's rseq cpu_id when a thread woken by a
+# freeze resumes on another CPU, and the two dumps compared byte for byte below are taken
+# one after the other.
+taskset -c 0 "$H/ml_dumpee" <"$T/in" >"$T/out" &
 CHILD=$!
 exec 7>"$T/in" 8<"$T/out"
 read -r ready <&8
