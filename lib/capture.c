@@ -852,6 +852,17 @@ static const char *cow_precheck(cap *c, const char *status, size_t status_len)
 	if (ml__status_num(status, status_len, "Seccomp", false, &v) == 0 && v != 0)
 		return v == 1 ? "it runs in seccomp strict mode" :
 			"it runs under a seccomp filter (an injected clone could be refused, or kill it)";
+	/* The copy is reaped in the target by the PID the target sees it under; where its
+	 * children live in another PID namespace than ours that PID is not the one we learn,
+	 * and a wait4 on it could reap one of the target's own children. */
+	struct stat ours, theirs;
+	int nsfd = ml_proc_openat(c->p, "ns/pid_for_children", O_RDONLY);
+	bool same_ns = nsfd >= 0 && fstat(nsfd, &theirs) == 0 && stat("/proc/self/ns/pid", &ours) == 0 &&
+		       ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+	if (nsfd >= 0)
+		close(nsfd);
+	if (!same_ns)
+		return "its children live in another PID namespace than memlens (the copy could not be reaped safely)";
 	const char *why = NULL;
 	int r = ml__gadgets_find(c->p, &c->gad, &why);
 	if (r < 0)

@@ -22,7 +22,7 @@ enum {
 
 static const ml_opt opts[] = {
 	{ "output", 'o', 1, "FILE", "write to FILE (default memlens-PID-TIME.mlcore, or .core with --format=elf)" },
-	{ "freeze", OPT_FREEZE, 1, "MODE", "auto (default: cow where it can fork, else ptrace), cow (held only to fork a copy that is read while it runs), ptrace (every thread held with PTRACE_SEIZE until its memory is read, no SIGSTOP) or none (read while it runs; marked smeared)" },
+	{ "freeze", OPT_FREEZE, 1, "MODE", "ptrace (the default: every thread held with PTRACE_SEIZE until its memory is read, no SIGSTOP), cow (held only to fork a copy that is read while it runs; see memlens-dump(1) for its hazards), auto (cow where it can fork, else ptrace) or none (read while it runs; marked smeared)" },
 	{ "format", OPT_FORMAT, 1, "FMT", "mlcore (default: compressed, seekable) or elf (the plain core gdb loads)" },
 	{ "filter", OPT_FILTER, 1, "HEX", "coredump_filter bits to apply instead of the process's own" },
 	{ "include-dontdump", OPT_DONTDUMP, 0, NULL, "also capture mappings marked MADV_DONTDUMP" },
@@ -210,8 +210,7 @@ int cmd_dump(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.co.sz = sizeof(a.co);
 	a.co.max_buffer = DEFAULT_MAX_BUFFER;
-	a.co.freeze = ML_CAPTURE_FREEZE_COW;
-	a.co.cow_fallback = true;
+	a.co.freeze = ML_CAPTURE_FREEZE_PTRACE;
 	int first;
 	int r = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
 	if (r)

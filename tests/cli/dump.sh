@@ -75,6 +75,18 @@ for c in lz4 zstd zlib; do
 	"$M" core verify "$T/codec-$c.mlcore" >/dev/null || bad "core verify of a $c snapshot failed"
 done
 
+# --freeze=auto: copy-on-write where the process can fork, the ptrace freeze with a reason elsewhere.
+"$M" dump "$CHILD" --freeze=auto --json -o "$T/auto.mlcore" >"$T/auto.json" || bad "dump --freeze=auto failed"
+python3 - "$T/auto.json" <<'PY' || bad "json summary of --freeze=auto"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["threads"] == 3 and not d["smeared"], d
+assert d["freeze"] == "cow" or (d["freeze"] == "ptrace" and d.get("why_not_cow")), d
+if d["freeze"] == "cow":
+    assert d["bytes_held"] >= 0 and d["bytes_copied"] >= 0 and d["cow_headroom"] > 0, d
+PY
+"$M" core verify "$T/auto.mlcore" >/dev/null || bad "core verify of a --freeze=auto snapshot failed"
+
 # JSON summary and the default name.
 (cd "$T" && "$M" dump "$CHILD" --json >"$T/sum.json") || bad "json dump failed"
 python3 - "$T/sum.json" "$CHILD" "$T" <<'PY' || bad "json summary"
@@ -82,11 +94,9 @@ import json, os, sys
 d = json.load(open(sys.argv[1]))
 assert d["schema"] == "memlens.dump/1", d
 assert d["pid"] == int(sys.argv[2])
-# The default is copy-on-write where the process can fork, the ptrace freeze with a reason elsewhere.
+# The default is the ptrace freeze.
 assert d["threads"] == 3 and not d["smeared"], d
-assert d["freeze"] == "cow" or (d["freeze"] == "ptrace" and d.get("why_not_cow")), d
-if d["freeze"] == "cow":
-    assert d["bytes_held"] >= 0 and d["bytes_copied"] >= 0 and d["cow_headroom"] > 0, d
+assert d["freeze"] == "ptrace" and not d.get("why_not_cow"), d
 assert d["bytes_data"] > 0 and d["file_size"] > 0 and d["stop_ns"] > 0, d
 name = d["file"]
 assert name.startswith("memlens-%s-" % sys.argv[2]) and name.endswith(".mlcore"), name

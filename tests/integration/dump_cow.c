@@ -206,7 +206,7 @@ START_TEST(seccomp_refuses_or_falls_back)
 	char *out = mlt_run(cmd, &rc);
 	ck_assert_msg(WEXITSTATUS(rc) == 2 && strstr(out, "seccomp"), "exit %d: %s", WEXITSTATUS(rc), out);
 	free(out);
-	snprintf(cmd, sizeof(cmd), "'%s' dump --json -o '%s/y.mlcore' %d", mlt_memlens_bin(), tmpdir, (int)w.c->pid);
+	snprintf(cmd, sizeof(cmd), "'%s' dump --freeze=auto --json -o '%s/y.mlcore' %d", mlt_memlens_bin(), tmpdir, (int)w.c->pid);
 	out = mlt_run(cmd, &rc);
 	ck_assert_msg(WEXITSTATUS(rc) == 0 && strstr(out, "\"freeze\":\"ptrace\"") && strstr(out, "seccomp"),
 		      "exit %d: %s", WEXITSTATUS(rc), out);
