@@ -62,12 +62,13 @@ typedef struct ml_capture_opts {
 	bool read_swapped;
 	/** Snapshot writer settings (see ml_snapshot_writer_opts): chunk size, level of @codec,
 	 *  worker threads, and how much captured memory may wait for compression before
-	 *  reading blocks: the larger, the sooner the target is released. With
+	 *  reading blocks: the larger, the sooner the target is released (0 = 64 MiB). With
 	 *  ML_CAPTURE_FREEZE_PTRACE a staging area of about the target's VmRSS (within
-	 *  this budget) is mapped and faulted in before the freeze (on every core), read
+	 *  this budget, and at most half of MemAvailable and of the headroom of our own
+	 *  cgroup) is mapped and faulted in before the freeze (on every core), read
 	 *  into while the target is held, and compressed (or written) by the writer
 	 *  straight from there (ml_snapshot_writer_add_data_ref()), each 2 MiB freed as
-	 *  soon as it is done; the writer keeps the rest of the budget (at least 32 MiB)
+	 *  soon as it is done; the writer keeps the rest of the budget (at least 32 MiB, or half of a smaller one)
 	 *  for what is not staged. */
 	uint32_t chunk_size;
 	int level;
