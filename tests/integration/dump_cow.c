@@ -313,6 +313,7 @@ START_TEST(gdb_backtraces_as_ptrace)
 	ck_assert_msg(!strcmp(fa, fb), "cow:\n%s\nptrace:\n%s", fa, fb);
 	free(fa);
 	free(fb);
+	free(exe);
 	rm_tmpdir();
 	mlt_child_free(c);
 }
