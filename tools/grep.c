@@ -874,7 +874,7 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 	*resume = rlo;
 	if (rlo >= rend)
 		return 0;
-	gp_scratch_reset(w->sc);
+	gp_scratch_reset(w->sc, ss);
 	/* a regex match may begin before the unit: start scanning (not reporting) earlier */
 	uint64_t scan_lo = rlo - ss > O ? rlo - O : ss;
 	uint64_t bs = scan_lo - ss > O ? scan_lo - O : ss;

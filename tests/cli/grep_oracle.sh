@@ -33,6 +33,16 @@ for i in range(3000):
         plant(random.randrange(0, n - 64), b' bob%d@mail%d.com ' % (i, i % 7))
     if random.random() < 0.2:
         plant(random.randrange(0, n - 64), bytes([0x4d, 0x45, random.getrandbits(8), 0x4c, random.getrandbits(4) << 4 | 5]) + bytes(random.randrange(0, 9)) + b'\x2d')
+# anchors and unbounded repeats: ^ and $ hold at the ends of the image only, never at the
+# ends of a window or buffer inside it (a long run of 0x01 bytes in the middle, over
+# window edges, must not match \x01+$), and repeats run over window edges (no letters:
+# the backtracking oracle of the other regexes would be quadratic on long letter runs)
+plant(0, b'START123')
+for k in (100, 3000):  # below --max-len (4096): longer matches are not defined alike
+    for edge in (1 << 20, 3 << 20, 5 << 20):
+        plant(edge - k // 2 + 2 * k, b'V' * k + b'U')
+plant((2 << 20) - 150000, b'\x01' * 300000)
+plant(n - 1000, b'\x01' * 1000)
 open('mem.bin', 'wb').write(buf)
 mem = bytes(buf)
 
@@ -75,6 +85,10 @@ cases = [
     ('dense', ['-E', r'A[^\x00:]{1,40}B'], regex([r'A[^\x00:]{1,40}B'])),
     ('mixed', ['-E', '-e', r'to+ken=', '-e', r'ne+dle', '-x', '4d 45 ?? 4c ?5 [0-8] 2d'],
      regex([r'to+ken=', r'ne+dle']) | hexpat('4d 45 ?? 4c ?5 [0-8] 2d', rb'\x4d\x45.\x4c[\x05\x15\x25\x35\x45\x55\x65\x75\x85\x95\xa5\xb5\xc5\xd5\xe5\xf5].{0,8}?\x2d')),
+    ('anchor_start', ['-E', '^START[0-9]+'], regex([r'^START[0-9]+'])),
+    # the tail run, found directly: a backtracking oracle is quadratic on the long run
+    ('anchor_end', ['-E', r'\x01+$'], {(len(mem.rstrip(b'\x01')), r'\x01+$')}),
+    ('repeat', ['-E', '-e', 'VV+U', '-e', 'START[0-9]*'], regex([r'VV+U', r'START[0-9]*'])),
     ('hex', ['-x', '6e ?5 65 [1-2] 6c', '-x', '?? 61 61 61'], hexpat('6e ?5 65 [1-2] 6c', rb'\x6e[\x05\x15\x25\x35\x45\x55\x65\x75\x85\x95\xa5\xb5\xc5\xd5\xe5\xf5]\x65.{1,2}?\x6c') | hexpat('?? 61 61 61', rb'.\x61\x61\x61')),
 ]
 with open('cases', 'w') as f:

@@ -51,6 +51,8 @@ struct gp_scratch {
 	size_t len, report_lo, hi;
 	uint32_t cur_pat;
 	bool oom;
+	uint64_t run_lo;        /* where the run being scanned starts */
+	uint32_t re_opts;       /* PCRE2_NOTBOL / PCRE2_NOTEOL where the buffer does not start / end the run */
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	hs_scratch_t *hs;
 	hs_stream_t *stream;    /* one stream per contiguous run of memory */
@@ -483,8 +485,9 @@ void gp_scratch_free(gp_scratch *sc)
 	free(sc);
 }
 
-void gp_scratch_reset(gp_scratch *sc)
+void gp_scratch_reset(gp_scratch *sc, uint64_t run_start)
 {
+	sc->run_lo = run_start;
 	memset(sc->re_next, 0, (sc->set->npats ? sc->set->npats : 1) * sizeof(uint64_t));
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	sc->vs_open = false; /* the stream restarts at the next scan */
@@ -564,7 +567,8 @@ static bool re_find(gp_scratch *sc, const gp_pat *p, size_t pos, size_t *ms, siz
 {
 	if (pos >= sc->len)
 		return false;
-	int r = pcre2_match(p->re, sc->buf, sc->len, pos, 0, sc->md, NULL);
+	/* ^ and $ hold at the ends of the run of memory, not at the ends of a buffer in it */
+	int r = pcre2_match(p->re, sc->buf, sc->len, pos, sc->re_opts, sc->md, NULL);
 	if (r < 0)
 		return false;
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
@@ -883,6 +887,7 @@ int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, siz
 	sc->len = len;
 	sc->report_lo = report_lo;
 	sc->hi = hi < len ? hi : len;
+	sc->re_opts = (base == sc->run_lo ? 0 : PCRE2_NOTBOL) | (eod && len == avail ? 0 : PCRE2_NOTEOL);
 	int r = 0;
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	if (s->db && (r = vs_scan(sc, base, scan_lo, avail, eod)) < 0)

@@ -135,8 +135,9 @@ typedef struct gp_hit {
 typedef struct gp_scratch gp_scratch;
 gp_scratch *gp_scratch_new(const gp_set *s);
 void gp_scratch_free(gp_scratch *sc);
-/* Forget the regex continuation state (a new stream: after a hole or at a new range). */
-void gp_scratch_reset(gp_scratch *sc);
+/* Forget the regex continuation state (a new stream: after a hole or at a new range);
+ * @run_start is where the run of memory starts (^ holds there, and $ only at its end). */
+void gp_scratch_reset(gp_scratch *sc, uint64_t run_start);
 
 /*
  * Scans @buf (@len bytes, at absolute address @base). Matches are searched starting at
