@@ -437,6 +437,7 @@ static int core_verify(int argc, char **argv)
 		if (r == 0) {
 			ML_JSON_KU64(&j, "entries", ml_snapshot_entry_count(s));
 			ML_JSON_KBOOL(&j, "sha256_checked", sha);
+			ML_JSON_KBOOL(&j, "sealed", ml_snapshot_sealed(s));
 		} else {
 			ML_JSON_KSTR(&j, "error", msg ? msg : ml_strerror(r));
 			if (bad != SIZE_MAX)
@@ -451,6 +452,12 @@ static int core_verify(int argc, char **argv)
 		       (unsigned long long)t.chunks,
 		       sha ? ", expanded core matches the manifest's SHA-256" :
 		       a.quick ? "" : " (no SHA-256 recorded)");
+	}
+	bool sealed = r == 0 && ml_snapshot_sealed(s);
+	if (r == 0 && !sealed)
+		fprintf(stderr, "memlens: %s: not sealed (written by an older memlens): the memory is checked, but "
+			"the headers, notes and index only by their CRC-32s, which an edit can recompute\n", path);
+	if (r == 0) {
 	} else {
 		fprintf(stderr, "memlens: %s: %s: %s\n", path,
 			r != -EBADMSG ? "cannot verify" : opened ? "corrupt" : "not a valid snapshot",
@@ -458,7 +465,7 @@ static int core_verify(int argc, char **argv)
 	}
 	free(msg);
 	ml_snapshot_free(s);
-	return r == 0 ? ML_EXIT_OK : ML_EXIT_ERROR;
+	return r < 0 ? ML_EXIT_ERROR : sealed ? ML_EXIT_OK : ML_EXIT_PARTIAL;
 }
 
 /* ---- expand / export ---- */

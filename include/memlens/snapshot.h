@@ -433,12 +433,23 @@ ML_API const char *ml_snapshot_error(const ml_snapshot *s);
 #define ML_SNAPSHOT_VERIFY_SHA256 0x1u /**< also hash the expanded core against the manifest */
 
 /**
- * Inflates and CRC-checks every data chunk, in file order, and re-checks the index.
+ * Checks the ELF header and program headers field by field, that every padding byte is
+ * zero and the seal (ml_snapshot_sealed()), then inflates and CRC-checks every data chunk,
+ * in file order, and re-checks the index.
  * @bad (may be NULL) gets the index of the first bad entry (SIZE_MAX if the problem is
  * not one entry). @return 0 all good; -EBADMSG corruption (ml_snapshot_error() names
  * the chunk: index, address, offset); -EIO/-ENOMEM.
  */
 ML_API int ml_snapshot_verify(const ml_snapshot *s, unsigned flags, size_t *bad);
+
+/**
+ * True when the file carries a seal: a SHA-256 over every byte but the data segment (whose
+ * chunks the sealed index checks by CRC), which ml_snapshot_verify() checks, so that a file
+ * that verifies holds exactly the memory and metadata it was written with. Files written
+ * before seals were added have none: verify then checks the layout, padding and
+ * checksums only.
+ */
+ML_API bool ml_snapshot_sealed(const ml_snapshot *s);
 
 /** Progress callback of expand/export: bytes of the expanded core done out of @total.
  *  Return nonzero to cancel (the call then returns -ECANCELED). */

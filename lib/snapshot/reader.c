@@ -47,6 +47,9 @@ struct ml_snapshot {
 	pid_t pid;
 	uint8_t sha[32];
 	bool have_sha;
+	const uint8_t *seal;     /* the seal note's descriptor, or NULL (written before seals) */
+	const uint8_t *raw_notes, *raw_idx; /* the segments as stored (libelf's copies) */
+	size_t raw_notes_len, raw_idx_len;
 
 	ml_snapshot_vma *vmas;
 	size_t nvma;
@@ -228,6 +231,10 @@ static int parse_notes(vctx *v, Elf_Data *data, uint64_t seg_off)
 				return -ENOMEM;
 			size_t nl = (size_t)(z - desc) + 1;
 			s->files[s->nfiles++] = (file_ref){ fname, desc + nl, dlen - nl };
+		} else if (nh.n_type == SNAP_NT_SEAL) {
+			if (s->seal || dlen != SNAP_SEAL_LEN || next != data->d_size)
+				return bad(v, "the seal note must be the last note and hold %u bytes", SNAP_SEAL_LEN);
+			s->seal = desc;
 		} else if (nh.n_type == SNAP_NT_MANIFEST) {
 			if (s->manifest)
 				return bad(v, "two manifests");
@@ -504,6 +511,12 @@ static int do_open(vctx *v, const char *path)
 	if (!id_data)
 		return bad(v, "cannot read the index segment: %s", elf_errmsg(-1));
 	uint32_t ncrc = nd_data ? (uint32_t)crc32(0L, nd_data->d_buf, (uInt)nd_data->d_size) : (uint32_t)crc32(0L, NULL, 0);
+	s->raw_idx = id_data->d_buf;
+	s->raw_idx_len = id_data->d_size;
+	if (nd_data) {
+		s->raw_notes = nd_data->d_buf;
+		s->raw_notes_len = nd_data->d_size;
+	}
 	int r = parse_index(v, id_data->d_buf, id_data->d_size, pd.p_offset, pd.p_filesz, ncrc, head_crc);
 	if (r < 0)
 		return r;
@@ -913,12 +926,111 @@ static int cmp_off(const void *a, const void *b)
 static int null_write(snap_sink *k, const void *p, size_t n) { (void)k; (void)p; (void)n; return 0; }
 static int null_zeros(snap_sink *k, uint64_t n) { (void)k; (void)n; return 0; }
 
+bool ml_snapshot_sealed(const ml_snapshot *s)
+{
+	return s && s->seal;
+}
+
+static bool zero_bytes(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Every header field has the one value the format allows, and every padding byte is zero:
+ * nothing the checksums cover can differ without meaning something. */
+static int verify_layout(const ml_snapshot *s, const uint8_t *head)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[3];
+	memcpy(&eh, head, sizeof(eh));
+	memcpy(ph, head + sizeof(eh), sizeof(ph));
+	if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_ident[EI_OSABI] != ELFOSABI_NONE ||
+	    !zero_bytes(eh.e_ident + EI_ABIVERSION, EI_NIDENT - EI_ABIVERSION) || eh.e_version != EV_CURRENT ||
+	    eh.e_entry || eh.e_phoff != sizeof(eh) || eh.e_shoff || eh.e_flags || eh.e_ehsize != sizeof(eh) ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum != 3 || eh.e_shentsize || eh.e_shnum || eh.e_shstrndx) {
+		serr(s, "ELF header: a field differs from the one value the format allows");
+		return -EBADMSG;
+	}
+	static const uint32_t ptype[3] = { PT_NOTE, SNAP_PT_DATA, SNAP_PT_INDEX }, fl[3] = { 0, PF_R, PF_R };
+	static const uint64_t al[3] = { 4, 8, 8 };
+	for (int i = 0; i < 3; i++)
+		if (ph[i].p_type != ptype[i] || ph[i].p_flags != fl[i] || ph[i].p_align != al[i] || ph[i].p_vaddr ||
+		    ph[i].p_paddr || ph[i].p_memsz) {
+			serr(s, "program header %d: a field differs from the one value the format allows", i);
+			return -EBADMSG;
+		}
+	if (!zero_bytes(head + sizeof(eh) + sizeof(ph), s->data_off - sizeof(eh) - sizeof(ph))) {
+		serr(s, "the padding after the program headers is not zero");
+		return -EBADMSG;
+	}
+	/* note padding, and the mapping table's reserved bytes, build ID tails and name padding */
+	const uint8_t *n = s->raw_notes;
+	size_t len = s->raw_notes_len, off = 0;
+	while (off + 12 <= len) {
+		uint32_t nsz = get32(n + off), dsz = get32(n + off + 4), type = get32(n + off + 8);
+		size_t na = (size_t)align_up(nsz, 4), da = (size_t)align_up(dsz, 4);
+		const uint8_t *name = n + off + 12, *desc = name + na;
+		if (!zero_bytes(name + nsz, na - nsz) || !zero_bytes(desc + dsz, da - dsz)) {
+			serr(s, "note at offset %zu of the note segment: padding is not zero", off);
+			return -EBADMSG;
+		}
+		if (nsz == sizeof(ML_SNAPSHOT_NOTE_OWNER) && !memcmp(name, ML_SNAPSHOT_NOTE_OWNER, nsz) &&
+		    type == SNAP_NT_MAPPINGS) {
+			size_t p = SNAP_MAP_HDR_SIZE;
+			for (size_t i = 0; i < s->nvma; i++) {
+				const uint8_t *rec = desc + p;
+				uint32_t nl = get32(rec + 60);
+				if (!zero_bytes(rec + 66, 6) || !zero_bytes(rec + 72 + rec[64], 32 - rec[64]) ||
+				    !zero_bytes(rec + SNAP_MAP_REC_SIZE + nl, (size_t)align_up(nl, 8) - nl)) {
+					serr(s, "mapping %zu (0x%llx): reserved bytes, build ID tail or name padding not zero",
+					     i, (unsigned long long)s->vmas[i].vma.start);
+					return -EBADMSG;
+				}
+				p += SNAP_MAP_REC_SIZE + (size_t)align_up(nl, 8);
+			}
+			if (p != dsz) {
+				serr(s, "mapping table: %zu bytes after its last record", (size_t)(dsz - p));
+				return -EBADMSG;
+			}
+		}
+		off += 12 + na + da;
+	}
+	return 0;
+}
+
 int ml_snapshot_verify(const ml_snapshot *s, unsigned flags, size_t *bad_ret)
 {
 	if (!s)
 		return -EINVAL;
 	if (bad_ret)
 		*bad_ret = SIZE_MAX;
+	/* the metadata: layout, padding, and the seal over every byte but the data segment */
+	{
+		uint8_t *head = malloc(s->data_off);
+		if (!head)
+			return -ENOMEM;
+		int r = snap_pread_all(s->fd, head, s->data_off, 0);
+		if (r < 0) {
+			free(head);
+			return r == -ENODATA ? -EIO : r;
+		}
+		r = verify_layout(s, head);
+		if (r == 0 && s->seal) {
+			uint8_t d[32];
+			snap_seal(head, s->data_off, s->raw_notes, s->raw_notes_len, s->raw_idx, s->raw_idx_len, d);
+			if (memcmp(d, s->seal, 32)) {
+				serr(s, "the seal does not match: the headers, notes (manifest, saved files, mappings) or "
+					"index were changed after the snapshot was written");
+				r = -EBADMSG;
+			}
+		}
+		free(head);
+		if (r < 0)
+			return r;
+	}
 	/* stored chunks must not share bytes */
 	const snap_entry **by_off = malloc((s->total.chunks ? s->total.chunks : 1) * sizeof(*by_off));
 	if (!by_off)

@@ -204,3 +204,23 @@ void snap_sha256_hex(const uint8_t d[32], char out[65])
 	}
 	out[64] = '\0';
 }
+
+void snap_seal(const uint8_t *head, size_t head_len, const uint8_t *notes, size_t notes_len, const uint8_t *idx,
+	       size_t idx_len, uint8_t out[32])
+{
+	snap_sha256 h;
+	static const uint8_t z[4];
+	snap_sha256_init(&h);
+	snap_sha256_update(&h, head, head_len);
+	snap_sha256_update(&h, notes, notes_len >= SNAP_SEAL_LEN ? notes_len - SNAP_SEAL_LEN : 0);
+	if (idx_len >= 80) {
+		snap_sha256_update(&h, idx, 52);
+		snap_sha256_update(&h, z, 4);
+		snap_sha256_update(&h, idx + 56, 20);
+		snap_sha256_update(&h, z, 4);
+		snap_sha256_update(&h, idx + 80, idx_len - 80);
+	} else {
+		snap_sha256_update(&h, idx, idx_len);
+	}
+	snap_sha256_final(&h, out);
+}

@@ -24,6 +24,14 @@
 #define SNAP_NT_MANIFEST 0x4d4c0001u /* JSON manifest */
 #define SNAP_NT_MAPPINGS 0x4d4c0002u /* binary mapping table */
 #define SNAP_NT_PROCFILE 0x4d4c0003u /* NUL-terminated file name, then the bytes */
+#define SNAP_NT_SEAL     0x4d4c0004u /* SHA-256 of every byte but the data segment: the last note */
+#define SNAP_SEAL_LEN    32u
+
+/* The seal: SHA-256 of the header area @head (@head_len bytes), the note segment @notes
+ * (its last SNAP_SEAL_LEN bytes, the seal itself, left out) and the index segment @idx
+ * with its note checksum (bytes 52-55) and header checksum (76-79) taken as zero. */
+void snap_seal(const uint8_t *head, size_t head_len, const uint8_t *notes, size_t notes_len, const uint8_t *idx,
+	       size_t idx_len, uint8_t out[32]);
 
 #define SNAP_IDX_MAGIC "MLCINDEX"
 #define SNAP_IDX_HDR_SIZE 80u

@@ -1171,6 +1171,10 @@ static int finish_mlcore(ml_snapshot_writer *w)
 	if (r == 0)
 		r = snap_note_append(&notes, ML_SNAPSHOT_NOTE_OWNER, SNAP_NT_MANIFEST, tmp.data, tmp.len);
 	ml_buf_free(&tmp);
+	/* the seal, last: filled in once everything it covers is known */
+	static const uint8_t no_seal[SNAP_SEAL_LEN];
+	if (r == 0)
+		r = snap_note_append(&notes, ML_SNAPSHOT_NOTE_OWNER, SNAP_NT_SEAL, no_seal, sizeof(no_seal));
 
 	/* index */
 	ml_buf idx = {0};
@@ -1203,7 +1207,6 @@ static int finish_mlcore(ml_snapshot_writer *w)
 		put64(h + 32, SNAP_DATA_START);
 		put64(h + 40, w->data_end - SNAP_DATA_START);
 		put32(h + 48, (uint32_t)crc32(0L, h + SNAP_IDX_HDR_SIZE, (uInt)(idx.len - SNAP_IDX_HDR_SIZE)));
-		put32(h + 52, (uint32_t)crc32(0L, (const Bytef *)notes.data, (uInt)notes.len));
 		long ps = sysconf(_SC_PAGESIZE);
 		put32(h + 56, w->info.page_size ? w->info.page_size : (uint32_t)(ps > 0 ? ps : 4096));
 	}
@@ -1250,6 +1253,9 @@ static int finish_mlcore(ml_snapshot_writer *w)
 	if (r == 0) {
 		uint8_t *h = (uint8_t *)idx.data;
 		put32(h + 60, (uint32_t)crc32(0L, head, sizeof(head)));
+		snap_seal(head, sizeof(head), (const uint8_t *)notes.data, notes.len, h, idx.len,
+			  (uint8_t *)notes.data + notes.len - SNAP_SEAL_LEN);
+		put32(h + 52, (uint32_t)crc32(0L, (const Bytef *)notes.data, (uInt)notes.len));
 		put32(h + 76, (uint32_t)crc32(0L, h, 76));
 	}
 	if (r == 0)

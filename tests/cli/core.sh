@@ -34,9 +34,10 @@ assert sum(sum(m["bytes"][k] for k in ("data", "zero", "unpopulated", "excluded"
 assert [n["type"] for n in d["notes"]][:5] == [1, 3, 0x53494749, 6, 0x46494c45]
 PY
 
-# ---- verify
-expect_rc 0 "$MEMLENS" core verify "$F"
+# ---- verify (the fixture predates seals: intact, but said to be checked by CRCs only)
+expect_rc 1 "$MEMLENS" core verify "$F"
 grep -q ': ok: .*matches the manifest' "$T/out" || fail "verify: ok line"
+grep -q 'not sealed' "$T/err" || fail "verify: an unsealed file is said to be"
 cp "$F" "$T/bad.mlcore"
 printf '\xff' | dd of="$T/bad.mlcore" bs=1 seek=5000 conv=notrunc status=none
 expect_rc 2 "$MEMLENS" core verify "$T/bad.mlcore"

@@ -201,6 +201,92 @@ START_TEST(data_corruption_names_the_chunk)
 }
 END_TEST
 
+static size_t find_note(const uint8_t *p, const segs *sg, uint32_t type, uint32_t *len);
+
+static size_t find_bytes(const uint8_t *p, size_t from, size_t len, const char *what)
+{
+	const uint8_t *q = memmem(p + from, len, what, strlen(what));
+	ck_assert_msg(q, "'%s' not found", what);
+	return (size_t)(q - p);
+}
+
+/* Edits whose checksums are recomputed (as a tool that rewrote the file would) open fine,
+ * but verify fails: the seal covers every byte but the data segment, the data's CRCs are
+ * in the sealed index, and header fields and padding must have their one allowed value. */
+START_TEST(recomputed_checksums_fail_verify)
+{
+	segs sg = find_segs(good);
+	uint32_t mlen, flen, tlen;
+	size_t man = find_note(good, &sg, SNAP_NT_MANIFEST, &mlen), tab = find_note(good, &sg, SNAP_NT_MAPPINGS, &tlen);
+	size_t fil = find_note(good, &sg, SNAP_NT_PROCFILE, &flen);
+	ck_assert(man && tab && fil);
+	ck_assert_uint_gt(find_note(good, &sg, SNAP_NT_SEAL, &flen), 0);
+	/* the first mapping record with a name whose length is not a multiple of 8 */
+	size_t rec = tab + SNAP_MAP_HDR_SIZE, padrec = 0, named = 0;
+	for (uint64_t i = 0; i < get64(good + tab + 8); i++) {
+		uint32_t nl = get32(good + rec + 60);
+		if (nl && !named)
+			named = rec;
+		if (nl % 8 && !padrec)
+			padrec = rec;
+		rec += SNAP_MAP_REC_SIZE + ((nl + 7) & ~7u);
+	}
+	ck_assert(named && padrec);
+	/* a raw data chunk, whose CRC is recomputed in its index entry */
+	const uint8_t *e = good + sg.idx_off + SNAP_IDX_HDR_SIZE;
+	size_t nent = (size_t)(sg.idx_len - SNAP_IDX_HDR_SIZE) / SNAP_IDX_ENT_SIZE, raw = SIZE_MAX;
+	for (size_t i = 0; i < nent && raw == SIZE_MAX; i++)
+		if (e[i * SNAP_IDX_ENT_SIZE + 32] == SK_DATA && e[i * SNAP_IDX_ENT_SIZE + 33] == SC_RAW)
+			raw = i;
+	ck_assert_uint_ne(raw, SIZE_MAX);
+	size_t ent = (size_t)sg.idx_off + SNAP_IDX_HDR_SIZE + raw * SNAP_IDX_ENT_SIZE;
+	struct { const char *what; size_t at; uint8_t val; const char *says; } cases[] = {
+		{ "manifest", find_bytes(good, man, mlen, "synthetic"), 'S', "seal" },
+		{ "saved /proc file", fil + strlen((const char *)good + fil) + 3, 0, "seal" },
+		{ "mapping name", named + SNAP_MAP_REC_SIZE, 'X', "seal" },
+		{ "mapping inode", named + 24, 0x77, "seal" },
+		{ "ELF e_flags", 48, 1, "ELF header" },
+		{ "ELF e_entry", 24, 1, "ELF header" },
+		{ "ELF EI_ABIVERSION", EI_ABIVERSION, 1, "ELF header" },
+		{ "p_align of the notes", 64 + 48, 8, "program header 0" },
+		{ "p_vaddr of the index", 64 + 2 * 56 + 16, 1, "program header 2" },
+		{ "header padding", 1000, 1, "padding after the program headers" },
+		{ "mapping reserved byte", named + 70, 1, "reserved bytes" },
+		{ "mapping build ID tail", named + 72 + 31, 1, "build ID" },
+		{ "mapping name padding", padrec + SNAP_MAP_REC_SIZE + get32(good + padrec + 60), 1, "name padding" },
+		{ "chunk data, CRC recomputed", (size_t)get64(good + ent + 16) + 7, 0, "seal" },
+	};
+	uint8_t *p = malloc(good_len);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		memcpy(p, good, good_len);
+		p[cases[c].at] = cases[c].val ? cases[c].val : (uint8_t)(p[cases[c].at] ^ 0x20);
+		if (c == sizeof(cases) / sizeof(cases[0]) - 1)
+			put32(p + ent + 28, (uint32_t)crc32(0L, p + get64(p + ent + 16), get32(p + ent + 24)));
+		fix_crcs(p, &sg);
+		put32(p + sg.idx_off + 60, (uint32_t)crc32(0L, p, (uInt)sg.data_off));
+		put32(p + sg.idx_off + 76, (uint32_t)crc32(0L, p + sg.idx_off, 76));
+		put_file("x.mlcore", p, good_len);
+		ml_snapshot *s;
+		char *msg = NULL;
+		int r = ml_snapshot_open(path("x.mlcore"), &s, &msg);
+		ck_assert_msg(r == 0, "%s: refused at open (%s): the edit must pass the checksums", cases[c].what, msg);
+		ck_assert(ml_snapshot_sealed(s));
+		ck_assert_msg(ml_snapshot_verify(s, 0, NULL) == -EBADMSG, "%s: verify accepted it", cases[c].what);
+		ck_assert_msg(strstr(ml_snapshot_error(s), cases[c].says), "%s: '%s'", cases[c].what, ml_snapshot_error(s));
+		ml_snapshot_free(s);
+	}
+	/* the unchanged file, checksums recomputed all the same, verifies */
+	memcpy(p, good, good_len);
+	fix_crcs(p, &sg);
+	put_file("x.mlcore", p, good_len);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(path("x.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL), 0);
+	ml_snapshot_free(s);
+	free(p);
+}
+END_TEST
+
 /* A corrupt chunk in the middle of a mapping: reads give the good prefix before it and
  * fail at it, and the source names exactly its range so that a scan can skip it. */
 START_TEST(corrupt_chunk_prefix_and_range)
@@ -609,6 +695,7 @@ int main(void)
 	tcase_add_test(tc, every_flipped_bit_is_caught);
 	tcase_add_test(tc, data_corruption_names_the_chunk);
 	tcase_add_test(tc, corrupt_chunk_prefix_and_range);
+	tcase_add_test(tc, recomputed_checksums_fail_verify);
 	tcase_add_loop_test(tc, codec_damage_names_the_chunk, 0, (int)(sizeof(dmg_codecs) / sizeof(dmg_codecs[0])));
 	tcase_add_test(tc, crafted_index_entries);
 	tcase_add_test(tc, crafted_notes);
