@@ -174,6 +174,23 @@ const char *ml_source_error(const ml_source *s)
 	return e ? e : "";
 }
 
+int ml__source_notes(const ml_source *s, const uint8_t **ret, size_t *ret_len, uint16_t *machine)
+{
+	if (!s->ops->notes)
+		return -ENOENT;
+	return s->ops->notes(s->impl, ret, ret_len, machine);
+}
+
+const char *ml_source_partial(const ml_source *s)
+{
+	return s && s->ops->partial ? s->ops->partial(s->impl) : NULL;
+}
+
+const char *ml_source_notice(const ml_source *s)
+{
+	return s && s->ops->notice ? s->ops->notice(s->impl) : NULL;
+}
+
 void ml_source_free(ml_source *s)
 {
 	if (!s)

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config          # toolchain
   libelf-dev zlib1g-dev libpcre2-dev        # library and tool dependencies
-  liblz4-dev libzstd-dev                    # snapshot chunk codecs
+  liblz4-dev libzstd-dev liblzma-dev        # snapshot chunk codecs, compressed cores
   check libsubunit-dev                      # unit tests
   clang                                     # libFuzzer, sanitizers
   gdb elfutils valgrind binutils            # core checks, leak checks

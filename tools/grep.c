@@ -1333,7 +1333,7 @@ static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_
 				if (pid || ml_cli_parse_pid(spec, &pid))
 					ml_cli_pid_error(pid, "cannot open", r);
 				else if (why)
-					ml_cli_warn("%s: not a valid snapshot: %s", spec, why);
+					ml_cli_warn("%s: not a valid snapshot or core: %s", spec, why);
 				else
 					ml_cli_file_error(spec, "cannot open snapshot", r);
 			}
@@ -1341,6 +1341,10 @@ static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_
 			rc = r == -ESRCH && quiet_errors ? ML_EXIT_PARTIAL : ML_EXIT_ERROR;
 			goto out;
 		}
+		if (!quiet_errors && ml_source_notice(s->s))
+			ml_cli_warn("%s: %s", spec, ml_source_notice(s->s));
+		if (ml_source_partial(s->s))
+			ml_cli_warn("%s: partial: %s", spec, ml_source_partial(s->s));
 		s->pid = ml_source_pid(s->s);
 		s->label = ml_source_get_type(s->s) == ML_SOURCE_LIVE ? (snprintf(pidbuf, sizeof(pidbuf), "%d", (int)s->pid), pidbuf) : spec;
 		r = ml_source_maps(s->s, &s->maps);

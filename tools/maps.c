@@ -601,6 +601,8 @@ int cmd_maps(int argc, char **argv)
 	free(rows);
 	ml_smaps_free(sm);
 	ml_maps_free(m);
+	if (rc == ML_EXIT_OK && ml_source_partial(src))
+		rc = ML_EXIT_PARTIAL; /* an incomplete core: said when opened */
 	ml_source_free(src);
 	if (rc == ML_EXIT_OK && nr == 0 && (a.kinds || a.perm_need || a.perm_not || a.have_addr || a.name_glob))
 		return ML_EXIT_PARTIAL; /* a filter matched nothing */

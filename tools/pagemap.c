@@ -801,6 +801,8 @@ out:
 	free(c.reg);
 	ml_kpage_free(c.kp);
 	ml_pagemap_free(c.pm);
+	if (rc == ML_EXIT_OK && c.src && ml_source_partial(c.src))
+		rc = ML_EXIT_PARTIAL; /* an incomplete core: said when opened */
 	ml_source_free(c.src);
 	return rc;
 }

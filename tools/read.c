@@ -351,6 +351,8 @@ int cmd_read(int argc, char **argv)
 	free(jr.v);
 	free(src);
 	free(buf);
+	if (rc == ML_EXIT_OK && ml_source_partial(s))
+		rc = ML_EXIT_PARTIAL; /* an incomplete core: said when opened */
 	ml_source_free(s);
 	return rc;
 }

@@ -26,6 +26,7 @@
 #include <memlens/clear_refs.h>
 #include <memlens/kpage.h>
 #include <memlens/snapshot.h>
+#include <memlens/coreinfo.h>
 #include <memlens/smaps.h>
 #include <memlens/cgroup.h>
 #include <memlens/ns.h>

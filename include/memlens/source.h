@@ -23,6 +23,9 @@ typedef struct ml_source ml_source;
 typedef enum ml_source_type {
 	ML_SOURCE_LIVE = 1,
 	ML_SOURCE_SNAPSHOT = 2,
+	/** an ELF core file (ET_CORE with PT_LOAD segments: the kernel's, gdb's gcore,
+	 *  `memlens core expand`), plain or compressed (zstd, LZ4 frame, xz, gzip) */
+	ML_SOURCE_CORE = 3,
 } ml_source_type;
 
 /**
@@ -59,8 +62,14 @@ ML_API int ml_source_open_pid(pid_t pid, ml_source **ret);
 /** Opens a live process through an existing handle (borrowed: it must outlive the source). */
 ML_API int ml_source_open_proc(const ml_proc *p, ml_source **ret);
 /**
- * Opens a snapshot file (or a gzip export of an expanded core). @return 0; -ENOENT/-EACCES
- * from open(2); -EBADMSG not a valid snapshot (ml_source_open_msg() says what is wrong).
+ * Opens a file: an mlcore snapshot, a `memlens core export` gzip file, or any ELF core
+ * (ML_SOURCE_CORE), plain or compressed with zstd, LZ4 (frame format), xz or gzip; the
+ * format is told by the file's first bytes, never by its name. A compressed core that
+ * cannot be read at random (one zstd or xz frame, linked LZ4 blocks, a gzip stream) is
+ * decompressed once into an unnamed temporary file in $TMPDIR (else /var/tmp), holes
+ * where the core has zeros: ml_source_notice() then says so.
+ * @return 0; -ENOENT/-EACCES from open(2); -EBADMSG not a valid snapshot or core
+ *         (ml_source_open_msg() says what is wrong); -ENOSPC/-EIO making the temporary file.
  */
 ML_API int ml_source_open_file(const char *path, ml_source **ret);
 /** Opens @spec: a PID if it is all digits, else a snapshot path. */
@@ -76,7 +85,7 @@ ML_API int ml_source_open_msg(const char *spec, ml_source **ret, char **err_msg)
 ML_API ml_source_type ml_source_get_type(const ml_source *s);
 /** The PID the memory belongs (or belonged, for a snapshot) to. */
 ML_API pid_t ml_source_pid(const ml_source *s);
-/** The live handle (borrowed), or NULL for a snapshot. */
+/** The live handle (borrowed), or NULL for a file. */
 ML_API const ml_proc *ml_source_proc(const ml_source *s);
 
 /**
@@ -165,6 +174,20 @@ ML_API int ml_source_damage(const ml_source *s, uint64_t addr, uint64_t *ret_sta
  */
 ML_API ssize_t ml_source_read_runs(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags,
 				   ml_run *runs, size_t nruns, size_t *ret_nruns);
+
+/**
+ * Why the source is incomplete, when it is (a core file that ends before its segments
+ * do, a compressed stream cut short or corrupt): a sentence, or NULL when it is whole.
+ * Commands then print it and exit 1 (partial result). What is missing reads as
+ * ML_RUN_UNREADABLE, never as zeros.
+ */
+ML_API const char *ml_source_partial(const ml_source *s);
+
+/**
+ * A sentence about how the source is read when that has a cost the user should know of
+ * (a compressed core decompressed into a temporary file), or NULL.
+ */
+ML_API const char *ml_source_notice(const ml_source *s);
 
 /** A human-readable description of the last error of this source (e.g. which snapshot chunk is corrupt), or "". */
 ML_API const char *ml_source_error(const ml_source *s);

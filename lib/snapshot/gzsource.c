@@ -46,6 +46,7 @@ typedef struct gz_src {
 	gz_load *ld;
 	size_t nld;
 	pid_t pid;
+	uint16_t machine;
 	const uint8_t *auxv;
 	size_t auxv_len;
 	char *maps;            /* kernel-layout maps text built from PT_LOAD and NT_FILE */
@@ -445,6 +446,7 @@ static int scan_core(gz_src *g)
 		gerr(g, "the expanded core is not a 64-bit little-endian ELF core");
 		return -EBADMSG;
 	}
+	g->machine = e.e_machine;
 	if (e.e_phoff != sizeof(Elf64_Ehdr) || e.e_phentsize != sizeof(Elf64_Phdr) || e.e_phnum == 0) {
 		gerr(g, "the expanded core's program header table is not where a core has it");
 		return -EBADMSG;
@@ -672,6 +674,15 @@ static int gs_damage(const void *impl, uint64_t addr, uint64_t *ret_lo, uint64_t
 
 static const char *gs_error(const void *impl) { return tls_owner == impl ? tls_err : ""; }
 
+static int gs_notes(const void *impl, const uint8_t **ret, size_t *ret_len, uint16_t *machine)
+{
+	const gz_src *g = impl;
+	*ret = g->notes;
+	*ret_len = g->notes_len;
+	*machine = g->machine;
+	return 0;
+}
+
 static const ml_source_ops gz_ops = {
 	.free = gs_free,
 	.pid = gs_pid,
@@ -681,6 +692,7 @@ static const ml_source_ops gz_ops = {
 	.read = gs_read,
 	.error = gs_error,
 	.damage = gs_damage,
+	.notes = gs_notes,
 };
 
 int snap_gz_source_open_fd(int fd, ml_source **ret, char **ret_msg)

@@ -190,6 +190,10 @@ bool snap_is_zero(const void *p, size_t n);
  * -EBADMSG with *ret_msg (malloc'd, may be NULL) saying what is wrong. */
 int snap_gz_source_open_fd(int fd, ml_source **ret, char **ret_msg);
 
+/* True when @fd holds an ELF core with memlens's index segment (an mlcore, perhaps a
+ * damaged one), as opposed to any other file (elfcore.c). */
+bool snap_is_mlcore(int fd);
+
 void snap_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

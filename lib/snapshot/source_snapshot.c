@@ -97,6 +97,15 @@ static int ss_damage(const void *impl, uint64_t addr, uint64_t *ret_lo, uint64_t
 
 static const char *ss_error(const void *impl) { return ml_snapshot_error(((const snap_src *)impl)->s); }
 
+static int ss_notes(const void *impl, const uint8_t **ret, size_t *ret_len, uint16_t *machine)
+{
+	const snap_core *c = snap_reader_core(((const snap_src *)impl)->s);
+	*ret = c->notes;
+	*ret_len = c->notes_len;
+	*machine = c->machine;
+	return 0;
+}
+
 static const ml_source_ops snapshot_ops = {
 	.free = ss_free,
 	.pid = ss_pid,
@@ -106,17 +115,22 @@ static const ml_source_ops snapshot_ops = {
 	.read = ss_read,
 	.error = ss_error,
 	.damage = ss_damage,
+	.notes = ss_notes,
 };
 
 int ml__snapshot_source_open(const char *path, ml_source **ret, char **err_msg)
 {
-	/* a gzip export of the expanded core is told apart by the gzip magic */
+	/* the format is told by the first bytes: memlens's own gzip export (a gzip member
+	 * with memlens's size field), an mlcore, or any other core, plain or compressed */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ml_neg_errno();
-	uint8_t magic[2];
-	if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+	uint8_t h[16];
+	ssize_t got = pread(fd, h, sizeof(h), 0);
+	if (got >= 16 && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8 && h[3] == 4 && h[12] == 'M' && h[13] == 'L')
 		return snap_gz_source_open_fd(fd, ret, err_msg);
+	if (!snap_is_mlcore(fd))
+		return ml__core_source_open_fd(fd, path, ret, err_msg);
 	close(fd);
 	snap_src *x = calloc(1, sizeof(*x));
 	if (!x)

@@ -53,10 +53,10 @@ grep -q 'not a valid snapshot' "$T/err" || fail "not a snapshot"
 # every command that takes a source says what is wrong with a bad snapshot, naming the file
 for c in maps info pagemap "read --raw" "grep -F abc"; do
 	expect_rc 2 "$MEMLENS" $c "$T/short.mlcore" $([ "$c" = "read --raw" ] && echo 0x1000 16)
-	grep -q "^memlens: $T/short.mlcore: not a valid snapshot: .*trunc" "$T/err" \
+	grep -q "^memlens: $T/short.mlcore: not a valid snapshot or core: .*trunc" "$T/err" \
 		|| fail "$c on a truncated snapshot: $(cat "$T/err")"
 	expect_rc 2 "$MEMLENS" $c /etc/passwd $([ "$c" = "read --raw" ] && echo 0x1000 16)
-	grep -q "^memlens: /etc/passwd: not a valid snapshot: not an ELF file" "$T/err" \
+	grep -q "^memlens: /etc/passwd: not a valid snapshot or core: not an ELF file" "$T/err" \
 		|| fail "$c on a non-snapshot: $(cat "$T/err")"
 done
 

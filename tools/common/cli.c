@@ -174,13 +174,20 @@ int ml_cli_source_open(const char *spec, ml_source **ret)
 {
 	char *msg = NULL;
 	int r = ml_source_open_msg(spec, ret, &msg);
-	if (r == 0)
+	if (r == 0) {
+		/* a cost the user pays (a compressed core decompressed first), and what is missing */
+		const char *n = ml_source_notice(*ret), *p = ml_source_partial(*ret);
+		if (n)
+			fprintf(stderr, "memlens: %s: %s\n", spec, n);
+		if (p)
+			fprintf(stderr, "memlens: %s: partial: %s\n", spec, p);
 		return 0;
+	}
 	pid_t pid;
 	if (ml_cli_parse_pid(spec, &pid))
 		ml_cli_pid_error(pid, "cannot open process", r);
 	else if (r == -EBADMSG && msg)
-		fprintf(stderr, "memlens: %s: not a valid snapshot: %s\n", spec, msg);
+		fprintf(stderr, "memlens: %s: not a valid snapshot or core: %s\n", spec, msg);
 	else
 		ml_cli_file_error(spec, "cannot open snapshot", r);
 	free(msg);
