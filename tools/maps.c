@@ -561,12 +561,16 @@ int cmd_maps(int argc, char **argv)
 		}
 	}
 	if (err < 0) {
-		/* the mappings alone are still worth showing; say what is missing */
-		if (live)
+		/* the mappings alone are still worth showing; say what is missing (an ELF core
+		 * never has smaps: nothing is missing there) */
+		if (err == -ENOENT && ml_source_get_type(src) == ML_SOURCE_CORE)
+			;
+		else if (live)
 			ml_cli_pid_error(pid, "cannot read smaps (sizes only)", err);
 		else
 			ml_cli_file_error(spec, "no smaps in this snapshot (sizes only)", err);
-		rc = ML_EXIT_PARTIAL;
+		if (err != -ENOENT || ml_source_get_type(src) != ML_SOURCE_CORE)
+			rc = ML_EXIT_PARTIAL;
 	}
 	size_t n = m ? ml_maps_count(m) : ml_smaps_count(sm), nr = 0;
 	row *rows = calloc(n ? n : 1, sizeof(*rows));

@@ -320,7 +320,8 @@ int cmd_read(int argc, char **argv)
 			putchar('\n');
 	}
 	fflush(stdout);
-	const char *detail = err == -EBADMSG ? ml_source_error(s) : "";
+	/* a file source says which part and why (corrupt, not captured, truncated) */
+	const char *detail = err == -EBADMSG || (!is_pid && err == -EIO) ? ml_source_error(s) : "";
 	if (err && pos == addr) {
 		char what[96];
 		snprintf(what, sizeof(what), "cannot read memory at 0x%llx", (unsigned long long)pos);

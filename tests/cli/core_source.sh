@@ -1,0 +1,115 @@
+#!/bin/bash
+# ELF cores as sources: gdb's gcore, memlens's `core expand` and `dump --format=elf`, each plain and zstd/LZ4/xz/gzip-compressed, read by maps, pagemap, read, grep and info; broken cores.
+set -u
+M=${MEMLENS:?}
+H=${ML_HELPERS:?}
+T=$(mktemp -d)
+fail=0
+CHILD=
+cleanup() {
+	[ -n "$CHILD" ] && kill -9 "$CHILD" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+bad() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/../support/corecheck.sh"
+for t in gcore zstd lz4 xz gzip; do
+	command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
+done
+
+mkfifo "$T/in" "$T/out"
+"$H/ml_dumpee" <"$T/in" >"$T/out" &
+CHILD=$!
+exec 7>"$T/in" 8<"$T/out"
+read -r ready <&8
+send() { echo "$*" >&7; read -r REPLY <&8; }
+send setup
+RS=$(sed -n 's/.* runtime_str=\(0x[0-9a-f]*\).*/\1/p' <<<"$REPLY")
+HS=$(sed -n 's/.* heap_str=\(0x[0-9a-f]*\).*/\1/p' <<<"$REPLY")
+send threads 2
+CPID=$CHILD
+NTHREADS=3
+
+# memlens's own: a snapshot expanded, and the raw ELF written by dump
+"$M" dump -q "$CHILD" -o "$T/s.mlcore" || bad "dump"
+"$M" core expand "$T/s.mlcore" -o "$T/expand.core" || bad "expand"
+"$M" dump -q --format=elf "$CHILD" -o "$T/elf.core" || bad "dump --format=elf"
+gcore -o "$T/g" "$CHILD" >/dev/null 2>&1 || bad "gcore failed"
+mv "$T/g.$CHILD" "$T/gcore.core" 2>/dev/null || bad "gcore wrote no core"
+
+# (dump --format=elf writes the bytes expand does: its compressed copies add nothing)
+check_core "$T/elf.core" elf
+cmp -s "$T/elf.core" "$T/expand.core" || bad "dump --format=elf and core expand differ"
+for c in expand gcore; do
+	f=$T/$c.core
+	check_core "$f" "$c"
+	compress_all "$f" || bad "compressing $c"
+	for z in zst lz4 xz gz; do
+		check_core "$f.$z" "$c.$z"
+	done
+done
+# told by magic bytes, not by name; the cost is said
+for z in zst lz4 xz gz; do
+	cp "$T/gcore.core.$z" "$T/noname"
+	"$M" maps "$T/noname" >/dev/null 2>"$T/err" || bad "$z renamed: $(cat "$T/err")"
+	grep -q "decompressed once into a temporary file" "$T/err" || bad "$z: no notice: $(cat "$T/err")"
+done
+
+# the expanded core and the snapshot read the same bytes over every mapping both hold whole
+# (past p_filesz the core source stops where the snapshot says zeros; the snapshot's
+# unreadable [vvar] and [vsyscall] are zeros in the kernel layout)
+"$M" maps "$T/s.mlcore" 2>/dev/null | awk '$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ {print $1}' | while IFS=- read -r a b; do
+	"$M" read --raw "$T/expand.core" "0x$a-0x$b" >"$T/y" 2>/dev/null || continue
+	"$M" read --raw "$T/s.mlcore" "0x$a-0x$b" >"$T/x" 2>/dev/null || continue
+	x=$(sha256sum <"$T/x") y=$(sha256sum <"$T/y")
+	echo compared >>"$T/compared"
+	[ "$x" = "$y" ] || echo "differs at $a" >>"$T/diffs"
+done
+[ -s "$T/diffs" ] && bad "snapshot and expanded core differ: $(head -3 "$T/diffs")"
+[ "$(wc -l <"$T/compared")" -ge 10 ] || bad "too few mappings compared"
+
+# ---- broken cores: one line naming the file and the cause, or a partial result (exit 1)
+# gcore writes its notes last: cut off, they are an error
+f=$T/gcore.core
+notes=$(( $(readelf -lW "$f" | awk '$1 == "NOTE" {print $2}') ))
+head -c $((notes + 16)) "$f" >"$T/gcut.core"
+"$M" maps "$T/gcut.core" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "^memlens: $T/gcut.core: .*notes .*truncated" "$T/err" \
+	|| bad "gcore without its notes: exit $rc: $(cat "$T/err")"
+# the kernel's layout has them first: the memory cut off is partial
+f=$T/expand.core
+size=$(stat -c %s "$f")
+head -c $((size / 2)) "$f" >"$T/half.core"
+"$M" maps "$T/half.core" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] || bad "truncated core: maps exit $rc"
+grep -q "^memlens: $T/half.core: partial: the file is truncated" "$T/err" || bad "truncated core message: $(cat "$T/err")"
+# what is missing is not zeros
+last=$("$M" maps "$T/half.core" 2>/dev/null | awk '$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ {print $1}' | tail -1 | cut -d- -f1)
+"$M" read --raw "$T/half.core" "0x$last" 16 >"$T/bytes" 2>"$T/err"; rc=$?
+grep -q "truncated" "$T/err" || bad "read past the end: $(cat "$T/err")"
+[ $rc -eq 2 ] && [ ! -s "$T/bytes" ] || bad "read past the end of a truncated core: exit $rc, $(wc -c <"$T/bytes") bytes"
+head -c 100 "$f" >"$T/tiny.core"
+"$M" maps "$T/tiny.core" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "^memlens: $T/tiny.core: .*program header" "$T/err" \
+	|| bad "headers cut off: exit $rc: $(cat "$T/err")"
+head -c $(( $(stat -c %s "$f.zst") / 2 )) "$f.zst" >"$T/half.zst"
+"$M" grep -c -F "no-such-string" "$T/half.zst" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] || bad "truncated zstd: grep exit $rc"
+grep -q "partial: zstd-compressed: the zstd stream is cut short" "$T/err" || bad "truncated zstd message: $(cat "$T/err")"
+# overlapping segments: the second PT_LOAD moved onto the first
+python3 - "$f" "$T/overlap.core" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+phoff, = struct.unpack_from("<Q", d, 32); phnum, = struct.unpack_from("<H", d, 56)
+loads = [phoff + i * 56 for i in range(phnum) if struct.unpack_from("<I", d, phoff + i * 56)[0] == 1]
+va, = struct.unpack_from("<Q", d, loads[0] + 16)
+struct.pack_into("<Q", d, loads[1] + 16, va)
+open(sys.argv[2], "wb").write(d)
+PY
+"$M" read "$T/overlap.core" "$RS" 16 >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "^memlens: $T/overlap.core: .*segments overlap" "$T/err" || bad "overlap: exit $rc: $(cat "$T/err")"
+printf 'not a core at all' | zstd -q >"$T/junk.zst"
+"$M" maps "$T/junk.zst" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "^memlens: $T/junk.zst: .*not an ELF" "$T/err" || bad "junk in zstd: exit $rc: $(cat "$T/err")"
+
+exit $fail
