@@ -17,12 +17,13 @@
 int cmd_core(int argc, char **argv);
 
 enum { OPT_JSON = 256, OPT_BYTES, OPT_NO_MAPPINGS, OPT_QUICK, OPT_NO_SPARSE, OPT_NO_VERIFY, OPT_LEVEL,
-       OPT_MEMBER, OPT_FORCE };
+       OPT_MEMBER, OPT_FORCE, OPT_CODEC };
 
 typedef struct args {
 	bool json, bytes, no_mappings, quick, no_sparse, no_verify, force, human;
 	const char *out;
 	int level;
+	ml_snapshot_codec codec;
 	uint64_t member;
 	const struct ml_cmd *cmd;
 } args;
@@ -59,6 +60,28 @@ static const ml_opt export_opts[] = {
 	{ "no-verify", OPT_NO_VERIFY, 0, NULL, "do not check the core against the manifest's SHA-256" },
 	ML_OPT_HELP,
 	ML_OPT_END,
+};
+
+static const ml_opt import_opts[] = {
+	{ "output", 'o', 1, "FILE.mlcore", "the snapshot to write; required" },
+	{ "force", 'f', 0, NULL, "replace an existing output file (never a symlink)" },
+	{ "codec", OPT_CODEC, 1, "NAME", "chunk compression: zstd (default), lz4 or zlib" },
+	{ "level", OPT_LEVEL, 1, "N", "compression level of the codec (default 3 for zstd, 1 otherwise)" },
+	ML_OPT_HELP,
+	ML_OPT_END,
+};
+
+static const ml_cmd import_cmd = {
+	.name = "core import",
+	.usage = "[options] CORE -o FILE.mlcore",
+	.summary = "Makes a compressed, seekable snapshot of any ELF core: the kernel's, gdb's gcore, "
+		   "'memlens core expand' or 'dump --format=elf' output, plain or compressed with zstd, "
+		   "LZ4, xz or gzip (as systemd-coredump stores them). Every note is kept (threads, "
+		   "registers, auxv, mapped files, signal); each segment's file bytes become data, the "
+		   "holes of a sparse core zero ranges, the part past p_filesz excluded. 'core expand' "
+		   "of the result gives the core's memory back byte for byte. A core cut short is "
+		   "imported with what it has, the rest marked unreadable (exit 1).",
+	.opts = import_opts, .min_args = 1, .max_args = 1,
 };
 
 static const ml_cmd info_cmd = {
@@ -112,11 +135,24 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case OPT_NO_VERIFY: a->no_verify = true; break;
 	case 'f': a->force = true; break;
 	case 'o': a->out = arg; break;
+	case OPT_CODEC:
+		if (!strcmp(arg, "zstd"))
+			a->codec = ML_SNAPSHOT_CODEC_ZSTD;
+		else if (!strcmp(arg, "lz4"))
+			a->codec = ML_SNAPSHOT_CODEC_LZ4;
+		else if (!strcmp(arg, "zlib"))
+			a->codec = ML_SNAPSHOT_CODEC_ZLIB;
+		else {
+			ml_cli_usage_error(a->cmd, "--codec must be zstd, lz4 or zlib, not '%s'", arg);
+			return -1;
+		}
+		break;
 	case OPT_LEVEL: {
 		char *end;
 		long l = strtol(arg, &end, 10);
-		if (*end || l < 1 || l > 9) {
-			ml_cli_usage_error(a->cmd, "bad level '%s' (1-9)", arg);
+		int max = a->cmd == &import_cmd ? 22 : 9;
+		if (*end || l < 1 || l > max) {
+			ml_cli_usage_error(a->cmd, "bad level '%s' (1-%d)", arg, max);
 			return -1;
 		}
 		a->level = (int)l;
@@ -503,16 +539,184 @@ static int core_write(int argc, char **argv, bool gzip)
 	return rc;
 }
 
+/* ---- import ---- */
+
+#define IMPORT_BUF (1u << 20)
+
+/* The memory of one mapping: data copied, holes as zero ranges, what the core lacks
+ * (cut short) as unreadable; the part past p_filesz is left out, so it becomes excluded. */
+static int import_mapping(const ml_source *src, ml_snapshot_writer *w, const ml_snapshot_vma *v, uint8_t *buf)
+{
+	uint64_t pos = v->vma.start, end = v->vma.start + v->dump_size;
+	ml_run runs[256];
+	while (pos < end) {
+		uint64_t next;
+		ssize_t n = ml_source_runs(src, pos, end, ML_RUNS_SPLIT_ZERO, runs, 256, &next);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			const ml_run *r = &runs[i];
+			int e = 0;
+			if (r->kind == ML_RUN_DATA) {
+				for (uint64_t a = r->start; a < r->end && e == 0;) {
+					size_t want = (size_t)(r->end - a < IMPORT_BUF ? r->end - a : IMPORT_BUF);
+					ssize_t got = ml_source_read(src, a, buf, want, ML_READ_POPULATED);
+					if (got <= 0)
+						return got < 0 ? (int)got : -EIO;
+					e = ml_snapshot_writer_add_data(w, a, buf, (size_t)got);
+					a += (uint64_t)got;
+				}
+			} else if (r->kind == ML_RUN_ZERO || r->kind == ML_RUN_UNREADABLE) {
+				e = ml_snapshot_writer_add_run(w, r->start, r->end - r->start, r->kind);
+			}
+			if (e < 0)
+				return e;
+		}
+		pos = next;
+	}
+	return 0;
+}
+
+static int core_import(int argc, char **argv)
+{
+	args a = { .cmd = &import_cmd };
+	int first;
+	int r = ml_cli_parse(&import_cmd, argc, argv, on_opt, &a, &first);
+	if (r)
+		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	if (!a.out)
+		return ml_cli_usage_error(&import_cmd, "no output given (-o FILE.mlcore)");
+	const char *path = argv[first];
+	ml_snapshot *already;
+	if (ml_snapshot_open(path, &already, NULL) == 0) {
+		ml_snapshot_free(already);
+		fprintf(stderr, "memlens: %s: already a memlens snapshot (nothing to import)\n", path);
+		return ML_EXIT_ERROR;
+	}
+	ml_source *src;
+	if ((r = ml_cli_source_open(path, &src)))
+		return r;
+	ml_core_info *ci = NULL;
+	ml_maps *m = NULL;
+	ml_snapshot_vma *v = NULL;
+	ml_snapshot_writer *w = NULL;
+	uint8_t *buf = NULL;
+	char *maps_text = NULL, *auxv = NULL;
+	size_t maps_len = 0, auxv_len = 0;
+	const char *stage = "reading it";
+	int rc = ML_EXIT_ERROR;
+	if (ml_source_get_type(src) == ML_SOURCE_LIVE) {
+		fprintf(stderr, "memlens: %s: a live process: use 'memlens dump'\n", path);
+		goto out;
+	}
+	if ((r = ml_source_core_info(src, &ci)) < 0 || (r = ml_source_maps(src, &m)) < 0) {
+		stage = "reading its notes and segments";
+		goto fail;
+	}
+	size_t n = ml_maps_count(m);
+	v = calloc(n ? n : 1, sizeof(*v));
+	buf = malloc(IMPORT_BUF);
+	if (!v || !buf) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const ml_vma *mv = ml_maps_get(m, i);
+		v[i].vma = *mv;
+		/* the captured part: up to where the core's excluded part (past p_filesz) starts */
+		uint64_t dumped = mv->end - mv->start, next;
+		ml_run runs[64];
+		for (uint64_t pos = mv->start; pos < mv->end;) {
+			ssize_t k = ml_source_runs(src, pos, mv->end, 0, runs, 64, &next);
+			if (k <= 0)
+				break;
+			for (ssize_t j = 0; j < k; j++)
+				if (runs[j].kind == ML_RUN_EXCLUDED && runs[j].start - mv->start < dumped)
+					dumped = runs[j].start - mv->start;
+			pos = next;
+		}
+		v[i].dump_size = dumped;
+		v[i].flags = dumped == 0 ? ML_SNAPSHOT_VMA_EXCLUDED :
+			     dumped < mv->end - mv->start ? ML_SNAPSHOT_VMA_DUMP_SIZE : 0;
+	}
+	ML_OPTS(ml_snapshot_writer_opts, wo, .overwrite = a.force,
+		.codec = a.codec ? a.codec : ML_SNAPSHOT_CODEC_ZSTD,
+		.level = a.level ? a.level : (a.codec && a.codec != ML_SNAPSHOT_CODEC_ZSTD) ? 1 : 3);
+	stage = "creating the snapshot";
+	if ((r = ml_snapshot_writer_open(a.out, &wo, &w)) < 0) {
+		if (r == -EEXIST)
+			fprintf(stderr, "memlens: %s: exists (use --force to replace it)\n", a.out);
+		else if (r == -ELOOP)
+			fprintf(stderr, "memlens: %s: is a symbolic link: refusing to write through it\n", a.out);
+		else
+			ml_cli_file_error(a.out, "cannot create", r);
+		goto out;
+	}
+	stage = "writing the snapshot";
+	for (size_t i = 0; i < ci->nnotes && r >= 0; i++)
+		if (strcmp(ci->notes[i].name, ML_SNAPSHOT_NOTE_OWNER) != 0)
+			r = ml_snapshot_writer_add_note(w, ci->notes[i].name, ci->notes[i].type, ci->notes[i].desc,
+							ci->notes[i].len);
+	/* the mappings as the core names them (NT_FILE), and auxv, as saved files */
+	if (r >= 0 && ml_source_read_file(src, "maps", &maps_text, &maps_len) == 0)
+		r = ml_snapshot_writer_add_file(w, "maps", maps_text, maps_len);
+	if (r >= 0 && ml_source_read_file(src, "auxv", &auxv, &auxv_len) == 0)
+		r = ml_snapshot_writer_add_file(w, "auxv", auxv, auxv_len);
+	if (r >= 0) {
+		ML_OPTS(ml_snapshot_info, info, .pid = ci->pid, .comm = ci->have_prpsinfo ? ci->comm : NULL,
+			.freeze = "core", .smeared = false);
+		r = ml_snapshot_writer_set_info(w, &info);
+	}
+	if (r >= 0)
+		r = ml_snapshot_writer_set_field(w, "imported_from", path);
+	if (r >= 0)
+		r = ml_snapshot_writer_set_mappings(w, v, n);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		if (v[i].dump_size)
+			r = import_mapping(src, w, &v[i], buf);
+	if (r >= 0)
+		r = ml_snapshot_writer_finish(w);
+	if (r < 0) {
+		const char *e = ml_snapshot_writer_error(w);
+		fprintf(stderr, "memlens: %s: %s: %s\n", a.out, stage, *e ? e : *ml_source_error(src) ? ml_source_error(src) : ml_strerror(r));
+		goto out;
+	}
+	rc = ml_source_partial(src) ? ML_EXIT_PARTIAL : ML_EXIT_OK;
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "memlens: wrote %s: %zu mappings, %zu notes%s\n", a.out, n, ci->nnotes,
+			rc ? " (the core is incomplete: what it lacks is marked unreadable)" : "");
+	goto out;
+fail:
+	if (*ml_source_error(src))
+		fprintf(stderr, "memlens: %s: %s: %s\n", path, stage, ml_source_error(src));
+	else
+		ml_cli_file_error(path, stage, r);
+out:
+	ml_snapshot_writer_free(w);
+	free(maps_text);
+	free(auxv);
+	free(buf);
+	free(v);
+	ml_maps_free(m);
+	ml_core_info_free(ci);
+	ml_source_free(src);
+	return rc;
+}
+
 /* ---- dispatch ---- */
 
 static void core_usage(FILE *f)
 {
-	fprintf(f, "usage: memlens core <info|verify|expand|export> [options] SNAPSHOT\n\n"
+	fprintf(f, "usage: memlens core <info|verify|expand|export> [options] SNAPSHOT\n"
+		   "       memlens core import [options] CORE -o FILE.mlcore\n\n"
 		   "Snapshot files (.mlcore, written by 'memlens dump'):\n"
 		   "  info     what the snapshot holds: manifest, threads, memory by kind, mappings\n"
 		   "  verify   check every checksum and the index (exit 0 intact, 2 corrupt)\n"
 		   "  expand   write the plain ELF core for gdb (-o CORE, or -o - for stdout)\n"
-		   "  export   write the ELF core as gzip (-o FILE.gz), readable with zcat\n\n"
+		   "  export   write the ELF core as gzip (-o FILE.gz), readable with zcat\n"
+		   "  import   make a snapshot of any ELF core (kernel, gcore; plain, zstd, LZ4, xz, gzip)\n\n"
 		   "'memlens core <command> --help' describes a command.\n");
 }
 
@@ -535,6 +739,8 @@ int cmd_core(int argc, char **argv)
 		return core_write(argc - 1, argv + 1, false);
 	if (!strcmp(sub, "export"))
 		return core_write(argc - 1, argv + 1, true);
+	if (!strcmp(sub, "import"))
+		return core_import(argc - 1, argv + 1);
 	fprintf(stderr, "memlens core: unknown command '%s' (see 'memlens core --help')\n", sub);
 	return ML_EXIT_USAGE;
 }

@@ -68,6 +68,38 @@ done
 [ -s "$T/diffs" ] && bad "snapshot and expanded core differ: $(head -3 "$T/diffs")"
 [ "$(wc -l <"$T/compared")" -ge 10 ] || bad "too few mappings compared"
 
+# ---- core import: a snapshot whose expansion gives every segment's bytes back
+cat >"$T/segs.py" <<'PY'
+import struct, sys
+def loads(p):
+    d = open(p, "rb").read()
+    phoff, = struct.unpack_from("<Q", d, 32); phnum, = struct.unpack_from("<H", d, 56)
+    out = {}
+    for i in range(phnum):
+        t, fl, off, va, pa, fs, ms, al = struct.unpack_from("<IIQQQQQQ", d, phoff + i * 56)
+        if t == 1 and ms:
+            out[va] = (ms, fs, d[off:off + fs])
+    return out
+a, b = loads(sys.argv[1]), loads(sys.argv[2])
+assert a.keys() == b.keys(), "segments %d vs %d" % (len(a), len(b))
+bad = [hex(k) for k in a if a[k] != b[k]]
+assert not bad, "differ: %s" % bad[:5]
+assert sum(len(v[2]) for v in a.values()) > 1 << 20
+PY
+for c in gcore.core gcore.core.zst expand.core.xz; do
+	"$M" core import "$T/$c" -o "$T/imp.mlcore" --force 2>"$T/err" || bad "import $c: $(cat "$T/err")"
+	"$M" core verify "$T/imp.mlcore" >/dev/null 2>"$T/err" || bad "verify of imported $c: $(cat "$T/err")"
+	"$M" core expand "$T/imp.mlcore" -o "$T/imp.core" --force 2>"$T/err" || bad "expand of imported $c: $(cat "$T/err")"
+	python3 "$T/segs.py" "$T/${c%.*}" "$T/imp.core" 2>"$T/err" || python3 "$T/segs.py" "$T/$c" "$T/imp.core" 2>>"$T/err" \
+		|| bad "imported $c does not expand to its memory: $(tail -1 "$T/err")"
+	# the notes are kept: info and grep on the snapshot as on the core
+	"$M" info --json "$T/imp.mlcore" >"$T/info" 2>/dev/null
+	"$M" grep -c -F "runtime-string-$CPID" "$T/imp.mlcore" >/dev/null || bad "grep on imported $c"
+	"$M" maps "$T/imp.mlcore" 2>/dev/null | grep -q " /.*/ml_dumpee$" || bad "maps of imported $c has no names"
+done
+"$M" core import "$T/s.mlcore" -o "$T/again.mlcore" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "already a memlens snapshot" "$T/err" || bad "import of an mlcore: exit $rc: $(cat "$T/err")"
+
 # ---- broken cores: one line naming the file and the cause, or a partial result (exit 1)
 # gcore writes its notes last: cut off, they are an error
 f=$T/gcore.core
