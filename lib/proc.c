@@ -1,7 +1,9 @@
 /* The process handle: binds a pidfd, a /proc/PID directory fd and an exec sentinel together. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -155,6 +157,73 @@ static enum proc_state proc_state(const ml_proc *p)
 	return exec_state(p);
 }
 
+/* PF_EXITING in the flags (field 9) of stat under @dirfd: 1 set, 0 clear, -errno. */
+#define ML_PF_EXITING 0x4u
+static int stat_exiting(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_neg_errno();
+	char buf[512];
+	ssize_t n;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	int saved = errno;
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -saved : -ESRCH;
+	buf[n] = '\0';
+	char *q = strrchr(buf, ')');
+	if (!q)
+		return -EBADMSG;
+	/* ") S ppid pgrp session tty_nr tpgid flags" */
+	q++;
+	for (int field = 3; field < 9; field++) {
+		q = strchr(q + 1, ' ');
+		if (!q)
+			return -EBADMSG;
+	}
+	return (strtoul(q + 1, NULL, 10) & ML_PF_EXITING) != 0;
+}
+
+/*
+ * True when every thread of the group is exiting. A SIGKILLed group tears its address
+ * space down before its pidfd polls readable and before its stat says Z: in that window
+ * maps reads empty although the group looks alive. A group whose leader alone has exited
+ * (maps empty too) still has a thread without PF_EXITING.
+ */
+bool ml__proc_group_exiting(const ml_proc *p)
+{
+	if (!p || !p->live || p->dirfd < 0)
+		return false;
+	int tfd = openat(p->dirfd, p->task ? "." : "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return errno == ESRCH || errno == ENOENT;
+	if (p->task) {
+		int e = stat_exiting(tfd, "stat");
+		close(tfd);
+		return e != 0;
+	}
+	DIR *d = fdopendir(tfd);
+	if (!d) {
+		close(tfd);
+		return false;
+	}
+	bool all = true;
+	struct dirent *de;
+	while (all && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		char name[300];
+		snprintf(name, sizeof(name), "%s/stat", de->d_name);
+		if (stat_exiting(dirfd(d), name) == 0)
+			all = false; /* a thread that runs on: the group is alive */
+	}
+	closedir(d);
+	return all;
+}
+
 int ml__proc_after_read(const ml_proc *p, int err, size_t nread)
 {
 	if (!p->live)
@@ -166,6 +235,8 @@ int ml__proc_after_read(const ml_proc *p, int err, size_t nread)
 		return err;
 	if (nread == 0 && st == ST_ZOMBIE)
 		return -ESRCH;
+	if (nread == 0 && ml__proc_group_exiting(p))
+		return -ESRCH; /* killed just now: what read empty is its address space going away */
 	return 0;
 }
 

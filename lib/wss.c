@@ -91,6 +91,9 @@ ml_wss_target ml_wss_target_state(const ml_proc *p)
 	char st = rp[2];
 	if (st == 'Z' || st == 'X' || st == 'x')
 		return ML_WSS_TARGET_ZOMBIE;
+	/* killed: its address space is gone before its state says so */
+	if (ml__proc_group_exiting(p))
+		return ML_WSS_TARGET_GONE;
 	/* still running, yet the handle's address space is gone: a new image */
 	return ML_WSS_TARGET_EXECED;
 }

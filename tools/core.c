@@ -44,7 +44,7 @@ static const ml_opt verify_opts[] = {
 
 static const ml_opt expand_opts[] = {
 	{ "output", 'o', 1, "CORE", "the ELF core to write ('-' for stdout); required" },
-	{ "force", 'f', 0, NULL, "replace an existing output file (never a symlink)" },
+	{ "force", 'f', 0, NULL, "replace an existing regular file (never a symlink, directory, device or FIFO)" },
 	{ "no-sparse", OPT_NO_SPARSE, 0, NULL, "write zeros instead of leaving holes" },
 	{ "no-verify", OPT_NO_VERIFY, 0, NULL, "do not check the result against the manifest's SHA-256" },
 	ML_OPT_HELP,
@@ -53,7 +53,7 @@ static const ml_opt expand_opts[] = {
 
 static const ml_opt export_opts[] = {
 	{ "output", 'o', 1, "FILE.gz", "the gzip file to write ('-' for stdout); required" },
-	{ "force", 'f', 0, NULL, "replace an existing output file (never a symlink)" },
+	{ "force", 'f', 0, NULL, "replace an existing regular file (never a symlink, directory, device or FIFO)" },
 	{ "level", OPT_LEVEL, 1, "N", "gzip level 1-9 (default 6)" },
 	{ "member-size", OPT_MEMBER, 1, "SIZE", "uncompressed bytes per gzip member (default 4M)" },
 	{ "no-verify", OPT_NO_VERIFY, 0, NULL, "do not check the core against the manifest's SHA-256" },
@@ -460,6 +460,10 @@ static int core_write(int argc, char **argv, bool gzip)
 	bool to_stdout = !strcmp(a.out, "-");
 	if (to_stdout && isatty(STDOUT_FILENO))
 		return ml_cli_usage_error(cmd, "refusing to write a core to a terminal");
+	if (!*a.out)
+		return ml_cli_usage_error(cmd, "-o needs a file name, not an empty string");
+	if (!to_stdout && (r = ml_cli_output_check(a.out, a.force)))
+		return r;
 	const char *path = argv[first];
 	ml_snapshot *s;
 	if ((r = open_snapshot(path, &s)))
@@ -479,7 +483,9 @@ static int core_write(int argc, char **argv, bool gzip)
 	if (r < 0) {
 		const char *e = ml_snapshot_error(s);
 		if (r == -EEXIST)
-			fprintf(stderr, "memlens: %s: exists (use --force to replace it)\n", a.out);
+			fprintf(stderr, "memlens: %s: %s\n", a.out, a.force ?
+				"appeared as something other than a regular file; not replaced" :
+				"exists (use --force to replace it)");
 		else if (r == -ELOOP)
 			fprintf(stderr, "memlens: %s: is a symbolic link: refusing to write through it\n", a.out);
 		else if (r == -EBADMSG)

@@ -27,7 +27,7 @@ static const ml_opt opts[] = {
 	{ "filter", OPT_FILTER, 1, "HEX", "coredump_filter bits to apply instead of the process's own" },
 	{ "include-dontdump", OPT_DONTDUMP, 0, NULL, "also capture mappings marked MADV_DONTDUMP" },
 	{ "read-swapped", OPT_SWAPPED, 0, NULL, "read swapped-out pages (swaps them in); default: recorded as excluded" },
-	{ "force", OPT_FORCE, 0, NULL, "replace an existing output file (never through a symlink)" },
+	{ "force", OPT_FORCE, 0, NULL, "replace an existing regular file (never a symlink, directory, device or FIFO)" },
 	{ "max-buffer", OPT_MAXBUF, 1, "SIZE", "memory for captured data waiting to be compressed (default 64M, whatever the target's size); with --freeze=ptrace the target is released once all is read or buffered, so more shortens its stop (never beyond half of MemAvailable or of memlens's cgroup headroom)" },
 	{ "chunk-size", OPT_CHUNK, 1, "SIZE", "compression chunk size, 64K-4M (default 256K)" },
 	{ "codec", OPT_CODEC, 1, "NAME", "chunk compression: lz4 (default, fastest), zstd (about 1.7x smaller, 2.5x the CPU) or zlib" },
@@ -127,7 +127,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 		break;
 	case OPT_LEVEL:
 		if (!ml_cli_parse_size(arg, &v) || v < 1 || v > 22)
-			return ml_cli_usage_error(&cmd, "--level must be a number from 1, not '%s'", arg), -1;
+			return ml_cli_usage_error(&cmd, "--level must be 1-12 with lz4, 1-22 with zstd, 1-9 with zlib, not '%s'", arg), -1;
 		a->co.level = (int)v;
 		break;
 	case OPT_THREADS:
@@ -228,22 +228,19 @@ int cmd_dump(int argc, char **argv)
 
 	char namebuf[128];
 	const char *out = a.output;
+	if (out && !*out)
+		return ml_cli_usage_error(&cmd, "-o needs a file name, not an empty string");
+	if (out && !strcmp(out, "-"))
+		return ml_cli_usage_error(&cmd, "-o - is not supported: a snapshot is written in place and "
+					  "published whole, never streamed; write a file, then 'memlens core "
+					  "expand -o - FILE' streams the ELF core");
 	if (!out) {
 		default_name(namebuf, sizeof(namebuf), pid, a.co.elf);
 		out = namebuf;
 	}
 	/* Refuse early, before the process is touched. */
-	struct stat st;
-	if (lstat(out, &st) == 0) {
-		if (S_ISLNK(st.st_mode)) {
-			fprintf(stderr, "memlens: %s: is a symbolic link; refusing to write through it\n", out);
-			return ML_EXIT_ERROR;
-		}
-		if (!a.co.overwrite) {
-			fprintf(stderr, "memlens: %s: already exists (use --force to replace it)\n", out);
-			return ML_EXIT_ERROR;
-		}
-	}
+	if ((r = ml_cli_output_check(out, a.co.overwrite)))
+		return r;
 
 	ml_proc *p;
 	r = ml_proc_open(pid, &p);
@@ -264,18 +261,33 @@ int cmd_dump(int argc, char **argv)
 	if (r < 0) {
 		const char *step = ml_capture_error();
 		switch (-r) {
-		case ESRCH:
-			fprintf(stderr, "memlens: pid %d: %s: no such process, or it exited during the dump; no file written\n",
-				(int)pid, *step ? step : "capture");
+		case ESRCH: {
+			const char *why = ml_cli_gone_reason(pid);
+			if (why)
+				fprintf(stderr, "memlens: pid %d: cannot dump: %s; no file written\n", (int)pid, why);
+			else
+				fprintf(stderr, "memlens: pid %d: %s: no such process, or it exited during the dump; no file written\n",
+					(int)pid, *step ? step : "capture");
 			break;
+		}
 		case EPERM:
 		case EACCES:
-			return ml_cli_pid_error(pid, *step ? step : "cannot capture", r);
+		case EROFS:
+		case ENOENT:
+		case ENOTDIR:
+		case EISDIR:
+			if (!strncmp(step, "creating the output", 19))
+				fprintf(stderr, "memlens: %s: cannot create it: %s\n", out, strerror(-r));
+			else
+				return ml_cli_pid_error(pid, *step ? step : "cannot capture", r);
+			break;
 		case EBUSY:
 			fprintf(stderr, "memlens: pid %d: already traced by another process (a debugger?); detach it first\n", (int)pid);
 			break;
 		case EEXIST:
-			fprintf(stderr, "memlens: %s: already exists (use --force to replace it)\n", out);
+			fprintf(stderr, "memlens: %s: %s\n", out, a.co.overwrite ?
+				"appeared as something other than a regular file; not replaced" :
+				"already exists (use --force to replace it)");
 			break;
 		case ELOOP:
 			fprintf(stderr, "memlens: %s: is a symbolic link; refusing to write through it\n", out);

@@ -1529,7 +1529,7 @@ int cmd_grep(int argc, char **argv)
 	}
 	if (o.all) {
 		DIR *d = opendir("/proc");
-		size_t denied = 0, kthreads = 0, gone = 0;
+		size_t denied = 0, kthreads = 0, gone = 0, searched = 0;
 		pid_t self = getpid();
 		struct dirent *de;
 		while (d && (de = readdir(d)) && !atomic_load(&stop)) {
@@ -1559,12 +1559,18 @@ int cmd_grep(int argc, char **argv)
 			}
 			int x = grep_source(&o, set, NULL, pid, true, &stop);
 			matched |= x == ML_EXIT_OK;
+			searched += x != ML_EXIT_ERROR;
 		}
 		if (d)
 			closedir(d);
 		if (o.stats || denied)
 			fprintf(stderr, "memlens grep: --all: %zu kernel threads skipped, %zu processes denied, %zu exited before the scan\n",
 				kthreads, denied, gone);
+		if (!searched && !atomic_load(&stop)) {
+			/* nothing was read: that is not "no match" */
+			fprintf(stderr, "memlens grep: --all: no process could be searched\n");
+			error = true;
+		}
 	}
 	if (usage)
 		rc = ML_EXIT_USAGE;

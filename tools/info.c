@@ -114,6 +114,7 @@ typedef struct info {
 	/* namespaces: name and inode of ns/ links */
 	struct { char name[24]; uint64_t ino; bool same_as_self; } ns[MAX_NS];
 	size_t nns;
+	char ns_err[200]; /* "namespaces ipc, mnt" that could not be read, for errors */
 	/* what could not be read: field name and error */
 	struct info_err { const char *what; int err; } errs[MAX_ERRS];
 	size_t nerrs;
@@ -365,17 +366,33 @@ static void read_namespaces(info *in)
 			mine = NULL;
 		ml_proc_free(self);
 	}
+	int ns_err = 0;
+	size_t el = 0;
 	for (size_t i = 0; i < ml_namespaces_count(ns) && in->nns < MAX_NS; i++) {
 		const ml_ns *n = ml_namespaces_get(ns, i);
 		/* the *_for_children links repeat the process's own in the usual case */
-		if (n->err || strstr(n->name, "_for_children"))
+		if (strstr(n->name, "_for_children"))
 			continue;
+		if (n->err) {
+			/* -ENOENT: this kernel has no such namespace type; anything else is a
+			 * namespace that exists and could not be read: say which */
+			if (n->err != -ENOENT && el < sizeof(in->ns_err)) {
+				int k = snprintf(in->ns_err + el, sizeof(in->ns_err) - el, "%s%s",
+						 el ? ", " : "namespaces ", n->name);
+				el += k > 0 ? (size_t)k : 0;
+				if (!ns_err)
+					ns_err = n->err;
+			}
+			continue;
+		}
 		const ml_ns *o = mine ? ml_namespaces_find(mine, n->name) : NULL;
 		snprintf(in->ns[in->nns].name, sizeof(in->ns[0].name), "%s", n->name);
 		in->ns[in->nns].ino = n->inode;
 		in->ns[in->nns].same_as_self = o && ml_ns_same(n, o);
 		in->nns++;
 	}
+	if (ns_err)
+		note_err(in, in->ns_err, ns_err);
 	ml_namespaces_free(mine);
 	ml_namespaces_free(ns);
 }
@@ -1017,6 +1034,12 @@ int cmd_info(int argc, char **argv)
 	if (!in.status) {
 		int err = in.nerrs ? in.errs[0].err : -EIO;
 		ml_source_free(s);
+		if (!in.live && err == -ENOENT) {
+			fprintf(stderr, "memlens: %s: no saved /proc files in it%s: info needs a PID or a snapshot "
+				"written by 'memlens dump'\n", spec,
+				ml_cli_is_gzip(spec) ? " (a gzip core export keeps memory and notes only)" : "");
+			return ML_EXIT_ERROR;
+		}
 		return in.live ? ml_cli_pid_error(in.pid, "cannot read status", err)
 			      : ml_cli_file_error(spec, "cannot read the saved status", err);
 	}
@@ -1053,7 +1076,7 @@ int cmd_info(int argc, char **argv)
 	for (size_t i = 0; i < in.nerrs; i++) {
 		if (zombie && in.errs[i].err == -ESRCH)
 			continue;
-		char what[64];
+		char what[256];
 		snprintf(what, sizeof(what), "cannot read %s", in.errs[i].what);
 		if (in.live)
 			ml_cli_pid_error(in.pid, what, in.errs[i].err);

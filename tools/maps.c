@@ -269,7 +269,7 @@ static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *sp
 	}
 	if (err < 0) {
 		if (p && err == -ESRCH)
-			return ml_cli_pid_error(pid, "process exited while its smaps_rollup was being read", err);
+			return ml_cli_pid_error(pid, "cannot read smaps_rollup", err);
 		return p ? ml_cli_pid_error(pid, "cannot read smaps_rollup", err)
 			 : ml_cli_file_error(spec, "cannot read smaps_rollup", err);
 	}
@@ -541,7 +541,7 @@ int cmd_maps(int argc, char **argv)
 	}
 	if (err == -ESRCH && live) {
 		ml_source_free(src);
-		return ml_cli_pid_error(pid, "process exited while its smaps was being read", err);
+		return ml_cli_pid_error(pid, "cannot read smaps", err);
 	}
 	bool smaps_only = live && err == 0 && !a.json;
 	for (size_t i = 0; smaps_only && i < ml_smaps_count(sm); i++) {
@@ -553,7 +553,7 @@ int cmd_maps(int argc, char **argv)
 		int merr = ml_source_maps(src, &m);
 		if (merr < 0) {
 			int mrc = !live ? ml_cli_file_error(spec, "cannot read mappings", merr)
-			       : merr == -ESRCH ? ml_cli_pid_error(pid, "process exited while its mappings were being read", merr)
+			       : merr == -ESRCH ? ml_cli_pid_error(pid, "cannot read mappings", merr)
 					        : ml_cli_pid_error(pid, "cannot read mappings", merr);
 			ml_smaps_free(sm);
 			ml_source_free(src);
@@ -561,11 +561,23 @@ int cmd_maps(int argc, char **argv)
 		}
 	}
 	if (err < 0) {
+<<<<<<< HEAD
+=======
+		if (live && err == -ESRCH) {
+			rc = ml_cli_pid_error(pid, "cannot read smaps", err);
+			ml_maps_free(m);
+			ml_source_free(src);
+			return rc;
+		}
+>>>>>>> ab4259f (cli: stdout write errors reported once for every command (exit 2); only regular files replaced by --force; dump -o - and -o '' are usage errors; messages name the real cause (kernel thread, zombie, bad PID, gzip export, address wrap, output directory, who lacks which privilege); info names unreadable namespaces; grep --all with nothing readable exits 2)
 		/* the mappings alone are still worth showing; say what is missing */
 		if (live)
 			ml_cli_pid_error(pid, "cannot read smaps (sizes only)", err);
+		else if (err == -ENOENT)
+			ml_cli_warn("%s: no smaps saved in it%s: sizes only", spec,
+				    ml_cli_is_gzip(spec) ? " (a gzip core export keeps memory and notes only)" : "");
 		else
-			ml_cli_file_error(spec, "no smaps in this snapshot (sizes only)", err);
+			ml_cli_file_error(spec, "cannot read its saved smaps (sizes only)", err);
 		rc = ML_EXIT_PARTIAL;
 	}
 	size_t n = m ? ml_maps_count(m) : ml_smaps_count(sm), nr = 0;

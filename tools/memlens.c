@@ -31,7 +31,15 @@ static void usage(FILE *f)
 		   "exit status: 0 ok, 1 partial result or no match, 2 error, 64 usage error.\n");
 }
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	ml_cli_stdout_begin();
+	return ml_cli_stdout_finish(run(argc, argv));
+}
+
+static int run(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);

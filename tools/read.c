@@ -176,20 +176,6 @@ static bool jruns_add(jruns *j, uint64_t addr, uint64_t len, int src)
 	return true;
 }
 
-static bool write_all(int fd, const void *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		p = (const char *)p + w;
-		n -= (size_t)w;
-	}
-	return true;
-}
 
 int cmd_read(int argc, char **argv)
 {
@@ -207,8 +193,11 @@ int cmd_read(int argc, char **argv)
 	} else {
 		if (!ml_cli_parse_addr(argv[first + 1], &addr))
 			return ml_cli_usage_error(&cmd, "bad address '%s'", argv[first + 1]);
-		if (!ml_cli_parse_size(argv[first + 2], &len) || !len || addr + len < addr)
+		if (!ml_cli_parse_size(argv[first + 2], &len) || !len)
 			return ml_cli_usage_error(&cmd, "bad length '%s'", argv[first + 2]);
+		if (addr + len < addr)
+			return ml_cli_usage_error(&cmd, "0x%llx + %llu bytes runs past the end of the address space (the last byte is 0xffffffffffffffff)",
+						  (unsigned long long)addr, (unsigned long long)len);
 	}
 	if (a.raw && a.json)
 		return ml_cli_usage_error(&cmd, "--raw and --json exclude each other");
@@ -267,10 +256,8 @@ int cmd_read(int argc, char **argv)
 			break;
 		}
 		if (a.raw) {
-			if (!write_all(STDOUT_FILENO, buf, (size_t)n)) {
-				err = -errno;
-				break;
-			}
+			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+				break; /* a write error, not a read error: reported at exit */
 		} else if (a.json) {
 			for (ssize_t i = 0; i < n; i++)
 				src[i] == SRC_NA ? (void)fputs("--", stdout) : (void)printf("%02x", buf[i]);

@@ -127,7 +127,7 @@ typedef struct ml_capture_result {
  *   -EPERM/-EACCES not allowed (ptrace access: same uid and kernel.yama.ptrace_scope,
  *    or CAP_SYS_PTRACE);
  *   -EBUSY already traced (a debugger is attached);
- *   -EEXIST @path exists and !overwrite; -ELOOP @path is a symbolic link;
+ *   -EEXIST @path exists and !overwrite, or is not a regular file (only those are replaced); -ELOOP @path is a symbolic link;
  *   -ENOSPC/-EDQUOT/-EIO writing; -ETIMEDOUT a thread would not stop;
  *   -ECANCELED the progress callback cancelled;
  *   -EOPNOTSUPP ML_CAPTURE_FREEZE_COW without cow_fallback, and the fork is not possible

@@ -155,7 +155,7 @@ typedef struct ml_snapshot_progress {
  * temporary ".NAME.XXXXXX" created O_EXCL|O_NOFOLLOW where O_TMPFILE is unsupported; the
  * file has mode 0600. Worker threads start here.
  * @opts may be NULL (all defaults).
- * @return 0; -EEXIST @path exists (and !overwrite); -ELOOP @path is a symlink;
+ * @return 0; -EEXIST @path exists (and !overwrite, or it is not a regular file: only those are replaced); -EISDIR a directory; -ELOOP @path is a symlink;
  *         -EINVAL bad options; -ENOENT/-EACCES/-EROFS/... from creating the file in the
  *         directory; -ENOMEM.
  */
@@ -483,7 +483,7 @@ ML_API int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapsh
 
 /**
  * Creates @path like the writer does (temporary file, mode 0600, fsync, atomic publish,
- * O_NOFOLLOW; -EEXIST unless @overwrite; -ELOOP for a symlink) and fills it with
+ * O_NOFOLLOW; -EEXIST unless @overwrite and it is a regular file; -ELOOP for a symlink) and fills it with
  * ml_snapshot_expand() (@gzip false) or ml_snapshot_export_gzip() (@gzip true).
  * On failure nothing is left at @path. @return as those, plus open/link errors.
  */

@@ -61,5 +61,7 @@ const char *ml__line_end(const char *p, const char *end);
 
 /* True if @p is a live procfs handle whose address space is gone (exit or exec). */
 int ml__proc_after_read(const ml_proc *p, int err, size_t nread);
+/* True when every thread of the handle's group has PF_EXITING set (being killed). */
+bool ml__proc_group_exiting(const ml_proc *p);
 
 #endif

@@ -29,7 +29,9 @@ static int split_path(const char *path, char **dir, char **base)
 	return 0;
 }
 
-/* Refuses what must not be replaced: a symlink always, anything unless @overwrite. */
+/* Refuses what must not be replaced: a symlink always, a regular file unless @overwrite,
+ * and anything else (a directory, device node, FIFO, socket) always: rename() would put a
+ * regular file in place of /dev/null or of a pipe someone reads. */
 static int check_target(int dirfd, const char *base, bool overwrite)
 {
 	struct stat st;
@@ -37,10 +39,10 @@ static int check_target(int dirfd, const char *base, bool overwrite)
 		return errno == ENOENT ? 0 : ml_neg_errno();
 	if (S_ISLNK(st.st_mode))
 		return -ELOOP;
-	if (!overwrite)
-		return -EEXIST;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
+	if (!overwrite || !S_ISREG(st.st_mode))
+		return -EEXIST;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memlens/memlens.h>
@@ -145,22 +146,140 @@ const char *ml_cli_err_hint(int err)
 	switch (err < 0 ? -err : err) {
 	case EACCES:
 	case EPERM:
-		return "needs CAP_SYS_PTRACE, or the same user with ptrace access (see kernel.yama.ptrace_scope)";
-	case ESRCH:
-		return "";
+		return "needs CAP_SYS_PTRACE, or the same user with ptrace access";
 	default:
 		return "";
 	}
 }
 
+#define ML_PF_KTHREAD 0x00200000u
+
+/* What a fresh look at @pid says about why it has no memory to read, or NULL. */
+const char *ml_cli_gone_reason(pid_t pid)
+{
+	ml_proc *p = NULL;
+	if (ml_proc_open(pid, &p) < 0)
+		return NULL;
+	ml_stat st;
+	const char *why = NULL;
+	if (ml_stat_read(p, &st) == 0) {
+		if (st.flags & ML_PF_KTHREAD)
+			why = "it is a kernel thread, which has no user memory";
+		else if (st.state == 'Z' || st.state == 'X')
+			why = "it is a zombie: it has exited and its memory is gone (its parent has not reaped it yet)";
+	}
+	ml_proc_free(p);
+	return why;
+}
+
+static const char *cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+#define ML_CAP_SYS_PTRACE 19
+
+/*
+ * Why ptrace access to @pid is denied, as far as can be seen from here, into @buf: who is
+ * asked to have what. Facts only: our capabilities, the target's owner and capabilities,
+ * whether it is dumpable (a non-dumpable process's /proc files belong to root), Yama.
+ */
+static const char *perm_hint(pid_t pid, char *buf, size_t len)
+{
+	ml_proc *self = NULL, *t = NULL;
+	ml_status *me = NULL, *ts = NULL;
+	const char *hint = ml_cli_err_hint(EPERM);
+	if (ml_proc_self(&self) < 0 || ml_status_read(self, &me) < 0)
+		goto out;
+	if (ml_proc_open(pid, &t) < 0 || ml_status_read(t, &ts) < 0) {
+		if (!(me->cap_eff >> ML_CAP_SYS_PTRACE & 1))
+			hint = "its status is not readable either; needs CAP_SYS_PTRACE";
+		goto out;
+	}
+	if (me->cap_eff >> ML_CAP_SYS_PTRACE & 1) {
+		uint64_t extra = ts->cap_prm & ~me->cap_prm;
+		int n = snprintf(buf, len, "denied although this process has CAP_SYS_PTRACE");
+		if (extra && n > 0 && (size_t)n < len) {
+			int k = 0;
+			n += snprintf(buf + n, len - (size_t)n, ": pid %d holds capabilities this one lacks (", (int)pid);
+			for (unsigned c = 0; c < 64 && n > 0 && (size_t)n < len; c++)
+				if (extra >> c & 1)
+					n += snprintf(buf + n, len - (size_t)n, "%s%s", k++ ? ", " : "",
+						      c < sizeof(cap_names) / sizeof(cap_names[0]) ? cap_names[c] : "?");
+			if (n > 0 && (size_t)n < len)
+				snprintf(buf + n, len - (size_t)n, "), so the kernel or a security module refuses, "
+					 "as it would a debugger");
+		} else if (n > 0 && (size_t)n < len) {
+			snprintf(buf + n, len - (size_t)n, ": a security module or a user namespace refuses, "
+				 "as it would a debugger");
+		}
+		hint = buf;
+		goto out;
+	}
+	struct stat sb;
+	char path[40];
+	/* the files of a non-dumpable process belong to root (its directory may not) */
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	bool same_user = ts->uid[0] == me->uid[1] && ts->uid[1] == me->uid[1] && ts->uid[2] == me->uid[1];
+	if (!same_user) {
+		snprintf(buf, len, "it runs as uid %u, not %u: needs CAP_SYS_PTRACE (e.g. root)",
+			 (unsigned)ts->uid[1], (unsigned)me->uid[1]);
+		hint = buf;
+	} else if (stat(path, &sb) == 0 && sb.st_uid != ts->uid[1]) {
+		hint = "it is not dumpable (it changed credentials, or set PR_SET_DUMPABLE to 0): "
+		       "only CAP_SYS_PTRACE can read it";
+	} else {
+		FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+		int scope = -1;
+		if (f) {
+			if (fscanf(f, "%d", &scope) != 1)
+				scope = -1;
+			fclose(f);
+		}
+		if (scope >= 1) {
+			snprintf(buf, len, "kernel.yama.ptrace_scope is %d: only %s; needs CAP_SYS_PTRACE%s",
+				 scope, scope == 1 ? "its ancestors may read it" : "CAP_SYS_PTRACE may read it",
+				 scope == 1 ? " or ptrace_scope 0" : "");
+			hint = buf;
+		} else {
+			hint = "the same user, dumpable, no Yama: a security module refuses it; needs CAP_SYS_PTRACE";
+		}
+	}
+out:
+	ml_status_free(ts);
+	ml_status_free(me);
+	ml_proc_free(t);
+	ml_proc_free(self);
+	return hint;
+}
+
 int ml_cli_pid_error(pid_t pid, const char *what, int err)
 {
-	const char *hint = ml_cli_err_hint(err);
-	if (err == -ESRCH || err == ESRCH)
-		fprintf(stderr, "memlens: pid %d: %s: no such process, or it exited\n", (int)pid, what);
-	else
-		fprintf(stderr, "memlens: pid %d: %s: %s%s%s%s\n", (int)pid, what, ml_strerror(err),
-			*hint ? " (" : "", hint, *hint ? ")" : "");
+	if (err > 0)
+		err = -err;
+	if (err == -ESRCH) {
+		const char *why = ml_cli_gone_reason(pid);
+		char path[32];
+		snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+		if (why)
+			fprintf(stderr, "memlens: pid %d: %s: %s\n", (int)pid, what, why);
+		else if (access(path, F_OK) < 0)
+			fprintf(stderr, "memlens: pid %d: %s: no such process\n", (int)pid, what);
+		else
+			fprintf(stderr, "memlens: pid %d: %s: no such process, or it exited\n", (int)pid, what);
+	} else if (err == -EACCES || err == -EPERM) {
+		char buf[512];
+		fprintf(stderr, "memlens: pid %d: %s: %s (%s)\n", (int)pid, what, ml_strerror(err),
+			perm_hint(pid, buf, sizeof(buf)));
+	} else {
+		fprintf(stderr, "memlens: pid %d: %s: %s\n", (int)pid, what, ml_strerror(err));
+	}
 	return ML_EXIT_ERROR;
 }
 
@@ -170,6 +289,28 @@ int ml_cli_file_error(const char *file, const char *what, int err)
 	return ML_EXIT_ERROR;
 }
 
+static bool spec_is_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static long pid_max(void)
+{
+	long v = 4194304;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = 4194304;
+		fclose(f);
+	}
+	return v - 1;
+}
+
 int ml_cli_source_open(const char *spec, ml_source **ret)
 {
 	char *msg = NULL;
@@ -177,6 +318,11 @@ int ml_cli_source_open(const char *spec, ml_source **ret)
 	if (r == 0)
 		return 0;
 	pid_t pid;
+	if (spec_is_digits(spec) && !ml_cli_parse_pid(spec, &pid)) {
+		fprintf(stderr, "memlens: '%s' is not a PID: PIDs run from 1 to %ld\n", spec, pid_max());
+		free(msg);
+		return ML_EXIT_USAGE;
+	}
 	if (ml_cli_parse_pid(spec, &pid))
 		ml_cli_pid_error(pid, "cannot open process", r);
 	else if (r == -EBADMSG && msg)

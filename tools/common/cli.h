@@ -52,12 +52,15 @@ int ml_cli_usage_error(const ml_cmd *cmd, const char *fmt, ...) __attribute__((f
 
 /* Prints "memlens: pid 123: WHAT: CAUSE (HINT)" for library error @err; returns ML_EXIT_ERROR. */
 int ml_cli_pid_error(pid_t pid, const char *what, int err);
+/* Why @pid, looked at afresh, has no memory to read ("it is a kernel thread...", "it is a
+ * zombie..."), or NULL. */
+const char *ml_cli_gone_reason(pid_t pid);
 /* Prints "memlens: FILE: WHAT: CAUSE"; returns ML_EXIT_ERROR. */
 int ml_cli_file_error(const char *file, const char *what, int err);
 /*
  * Opens a source named on the command line (a PID or a snapshot path) and on failure
  * prints why, naming the PID or the file (for a snapshot, the reader's own sentence).
- * Returns 0, or ML_EXIT_ERROR after printing.
+ * Returns 0, or ML_EXIT_ERROR after printing (ML_EXIT_USAGE for digits that are no PID).
  */
 struct ml_source;
 int ml_cli_source_open(const char *spec, struct ml_source **ret);
@@ -90,5 +93,25 @@ size_t ml_cli_utf8_seq(const char *s, size_t len);
 /* Writes @len bytes for a terminal line: printable ASCII and valid UTF-8 as they are; a
  * newline as \n, a backslash as \\, anything else as \xNN, so nothing is lost or ambiguous. */
 void ml_cli_put_escaped(FILE *f, const char *s, size_t len);
+
+/*
+ * Standard output, checked once for every command: ml_cli_stdout_begin() puts stdout on a
+ * stream that records the first write error; ml_cli_stdout_finish(rc) flushes it and, if
+ * anything was lost, says so on stderr and returns ML_EXIT_ERROR (else @rc). Commands that
+ * write a lot may stop early when ml_cli_stdout_failed().
+ */
+void ml_cli_stdout_begin(void);
+bool ml_cli_stdout_failed(void);
+int ml_cli_stdout_finish(int rc);
+
+/*
+ * Checks, before any work, that @path can be written as a new file or (with @force) over a
+ * regular file: never through a symlink, never over a directory, device, FIFO or socket, and
+ * in a directory that exists and is writable. Prints why not, naming the file, and returns
+ * ML_EXIT_ERROR; 0 when the output can be created.
+ */
+int ml_cli_output_check(const char *path, bool force);
+/* True when @path starts with the gzip magic (a 'memlens core export' file). */
+bool ml_cli_is_gzip(const char *path);
 
 #endif

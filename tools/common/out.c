@@ -1,0 +1,145 @@
+/* Standard output through one stream that remembers its first write error, so that every
+ * command's output is checked in one place (at exit) instead of after each printf. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+
+#include "common/cli.h"
+
+static int out_errno;
+
+static ssize_t out_write(void *cookie, const char *buf, size_t len)
+{
+	(void)cookie;
+	if (out_errno) {
+		errno = out_errno;
+		return -1; /* everything after the first loss is lost too; say so once, at exit */
+	}
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(STDOUT_FILENO, buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			out_errno = w < 0 ? errno : EIO;
+			errno = out_errno;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)len;
+}
+
+void ml_cli_stdout_begin(void)
+{
+	cookie_io_functions_t io = { .write = out_write };
+	FILE *f = fopencookie(NULL, "w", io);
+	if (!f)
+		return; /* keep the plain stream: its errors are still seen by ferror() at exit */
+	if (isatty(STDOUT_FILENO))
+		setvbuf(f, NULL, _IOLBF, 0);
+	else
+		setvbuf(f, NULL, _IOFBF, 64 << 10);
+	stdout = f;
+}
+
+bool ml_cli_stdout_failed(void)
+{
+	return out_errno != 0 || ferror(stdout);
+}
+
+int ml_cli_stdout_finish(int rc)
+{
+	int fl = fflush(stdout);
+	int e = out_errno ? out_errno : fl ? errno : 0;
+	if (fl == 0 && !ferror(stdout))
+		return rc;
+	if (e)
+		fprintf(stderr, "memlens: standard output: cannot write: %s; the output is incomplete\n",
+			e == EIO ? "input/output error" : ml_strerror(-e)); /* not "memory not readable" */
+	else
+		fprintf(stderr, "memlens: standard output: cannot write; the output is incomplete\n");
+	return ML_EXIT_ERROR;
+}
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+int ml_cli_output_check(const char *path, bool force)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			fprintf(stderr, "memlens: %s: is a symbolic link; refusing to write through it\n", path);
+			return ML_EXIT_ERROR;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			fprintf(stderr, "memlens: %s: is %s; only a regular file is ever replaced, name a new file\n",
+				path, file_kind(st.st_mode));
+			return ML_EXIT_ERROR;
+		}
+		if (!force) {
+			fprintf(stderr, "memlens: %s: already exists (use --force to replace it)\n", path);
+			return ML_EXIT_ERROR;
+		}
+	} else if (errno != ENOENT) {
+		fprintf(stderr, "memlens: %s: cannot write: %s\n", path, strerror(errno));
+		return ML_EXIT_ERROR;
+	}
+	/* the directory the file goes into: say what is wrong with it, before any work */
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	if (!dir) {
+		fprintf(stderr, "memlens: out of memory\n");
+		return ML_EXIT_ERROR;
+	}
+	int rc = 0;
+	if (slash && !slash[1]) {
+		fprintf(stderr, "memlens: %s: names a directory; name the file to write\n", path);
+		rc = ML_EXIT_ERROR;
+	} else if (stat(dir, &st) < 0) {
+		fprintf(stderr, "memlens: %s: cannot create it: directory %s: %s\n", path, dir,
+			errno == ENOENT ? "does not exist" : strerror(errno));
+		rc = ML_EXIT_ERROR;
+	} else if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "memlens: %s: cannot create it: %s is not a directory\n", path, dir);
+		rc = ML_EXIT_ERROR;
+	} else if (access(dir, W_OK | X_OK) < 0) {
+		fprintf(stderr, "memlens: %s: cannot create a file in %s: %s\n", path, dir,
+			errno == EACCES ? "permission denied" : strerror(errno));
+		rc = ML_EXIT_ERROR;
+	}
+	free(dir);
+	return rc;
+}
+
+bool ml_cli_is_gzip(const char *path)
+{
+	unsigned char m[2];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool gz = read(fd, m, 2) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+	close(fd);
+	return gz;
+}
