@@ -141,8 +141,13 @@ static enum proc_state proc_state(const ml_proc *p)
 		 * ended the handle, so the common case costs a poll and one sentinel read. */
 		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
 		bool exited = poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP));
-		if (!exited)
+		if (!exited) {
+			/* a sentinel opened on an empty maps: the leader has exited while others
+			 * run, or the whole group is being torn down (SIGKILL) */
+			if (p->sentinel >= 0 && !p->sentinel_had_data && ml__proc_group_exiting(p))
+				return ST_GONE;
 			return exec_state(p);
+		}
 		r = read_stat_state(p, &st, NULL);
 		return r == -ESRCH || r == -ENOENT ? ST_GONE : ST_ZOMBIE;
 	}

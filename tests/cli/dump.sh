@@ -107,7 +107,7 @@ grep -q "smeared" "$T/smear.txt" || bad "--freeze=none summary does not say smea
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	. "$ML_SOURCE_DIR/tests/support/cli.sh"
 	ml_nobody_stage || bad "cannot stage memlens for an unprivileged user"
-	mkdir "$T/pub" && chmod 1777 "$T/pub"
+	chmod 755 "$T" && mkdir "$T/pub" && chmod 1777 "$T/pub" # reachable: only ptrace is denied
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
 		"${NB_MEMLENS[@]}" dump "$CHILD" -o "$T/pub/x.mlcore" 2>&1); rc=$?
 	ml_nobody_clean
