@@ -1,7 +1,9 @@
 /* Output files that appear complete or not at all: O_TMPFILE (or a hidden temporary), fsync, link/rename. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +72,52 @@ static char *temp_name(const char *base)
 	return t;
 }
 
+/* True for ".BASE.XXXXXXXX.tmp", the name temp_name() gives. */
+static bool is_temp_of(const char *name, const char *base)
+{
+	size_t bl = strlen(base), nl = strlen(name);
+	if (bl > 200)
+		bl = 200;
+	if (nl != bl + 14 || name[0] != '.' || strncmp(name + 1, base, bl) || name[bl + 1] != '.' ||
+	    strcmp(name + bl + 10, ".tmp"))
+		return false;
+	for (size_t i = bl + 2; i < bl + 10; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9')))
+			return false;
+	return true;
+}
+
+/*
+ * Removes what a killed writer of the same output left: its hidden temporary name. A
+ * writer holds an exclusive flock on its file for as long as it lives, so a temporary that
+ * can be locked has no writer any more; one that cannot is another run's, in progress.
+ */
+static void remove_stale_temps(int dirfd, const char *base)
+{
+	int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!is_temp_of(de->d_name, base))
+			continue;
+		int fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd, de->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+}
+
 int snap_out_open(snap_out *o, const char *path, bool overwrite)
 {
 	memset(o, 0, sizeof(*o));
@@ -118,6 +166,12 @@ int snap_out_open(snap_out *o, const char *path, bool overwrite)
 		r = ml_neg_errno();
 		goto fail;
 	}
+	/* held until the fd closes (or the process dies): marks the temporary as in use */
+	if (flock(o->fd, LOCK_EX | LOCK_NB) < 0 && errno != EOPNOTSUPP && errno != ENOLCK) {
+		r = ml_neg_errno();
+		goto fail;
+	}
+	remove_stale_temps(o->dirfd, o->base);
 	free(dir);
 	return 0;
 fail:
