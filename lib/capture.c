@@ -75,6 +75,7 @@ typedef struct cap {
 	ml_snapshot_writer *w;
 	ml_freeze *fz;
 	ml_smaps *sm;       /* the mappings, read once the target is held */
+	ml_maps *exact;     /* exact names for what smaps text left ambiguous (see exact_names) */
 	size_t nv;
 	ml_pagemap *pm;
 	ml_scan_opts so;
@@ -412,6 +413,35 @@ static int capture_range(cap *c, const ml_smaps_vma *v, uint64_t start, uint64_t
 }
 
 /* ---- notes ---- */
+
+/*
+ * smaps text shows '\n' in a name as "\012" and leaves backslashes alone, so a name that
+ * holds the four bytes "\012" reads the same as one holding a newline. The maps reader
+ * resolves such names exactly (PROCMAP_QUERY, map_files/); their bytes replace the decoded
+ * guess, so names round-trip into the snapshot byte for byte. Where neither is available
+ * the guess stays, still marked uncertain. Costs nothing unless a name had an "\012".
+ */
+static void exact_names(cap *c)
+{
+	bool any = false;
+	for (size_t i = 0; i < c->nv && !any; i++)
+		any = ml_smaps_get(c->sm, i)->vma.name_uncertain;
+	if (!any || ml_maps_read(c->p, ML_MAPS_AUTO, &c->exact) < 0)
+		return;
+	for (size_t i = 0; i < c->nv; i++) {
+		/* the records are ours (ml_smaps_get lends them const): only the name moves */
+		ml_smaps_vma *v = (ml_smaps_vma *)ml_smaps_get(c->sm, i);
+		if (!v->vma.name_uncertain)
+			continue;
+		const ml_vma *m = ml_maps_find(c->exact, v->vma.start);
+		if (m && m->start == v->vma.start && m->end == v->vma.end && !m->name_uncertain) {
+			v->vma.name = m->name;
+			v->vma.name_len = m->name_len;
+			v->vma.deleted = m->deleted;
+			v->vma.name_uncertain = false;
+		}
+	}
+}
 
 static int read_num_file(const ml_proc *p, const char *name, char **buf, size_t *len)
 {
@@ -993,6 +1023,7 @@ static int run(cap *c, const char *path)
 	}
 	c->nv = ml_smaps_count(c->sm);
 	c->res.mappings = c->nv;
+	exact_names(c);
 	if ((r = build_notes(c, cmdline ? cmdline : "", cmdline_len, comm ? comm : "", comm_len,
 			     auxv, auxv_len, status, status_len)) < 0)
 		goto out;
@@ -1193,6 +1224,7 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 	ml_snapshot_writer_free(c->w); /* after a failure this removes the unfinished file */
 	ml_pagemap_free(c->pm);
 	ml_smaps_free(c->sm);
+	ml_maps_free(c->exact);
 	if (c->stage)
 		munmap(c->stage, c->stage_cap); /* the writer is gone: nothing refers to it */
 	free(c->blk);

@@ -614,6 +614,36 @@ int ml_maps_read(const ml_proc *p, ml_maps_source how, ml_maps **ret)
 	return r;
 }
 
+int ml__maps_set_name(ml_maps *m, size_t i, const char *name, size_t len, bool deleted)
+{
+	if (!m || i >= m->n)
+		return -EINVAL;
+	size_t total = 1;
+	for (size_t k = 0; k < m->n; k++)
+		total += (k == i ? len : m->v[k].name_len) + 1;
+	char *a = malloc(total);
+	if (!a)
+		return -ENOMEM;
+	size_t off = 0;
+	for (size_t k = 0; k < m->n; k++) {
+		const char *src = k == i ? name : m->v[k].name;
+		size_t l = k == i ? len : m->v[k].name_len;
+		memcpy(a + off, src, l);
+		a[off + l] = '\0';
+		m->v[k].name = a + off;
+		m->v[k].name_len = l;
+		off += l + 1;
+	}
+	a[off] = '\0';
+	free(m->names);
+	m->names = a;
+	ml_vma *x = &m->v[i];
+	x->deleted = deleted;
+	x->name_uncertain = false;
+	x->kind = ml__vma_classify(x->name, x->name_len, x->deleted, x->inode);
+	return 0;
+}
+
 size_t ml_maps_count(const ml_maps *m) { return m ? m->n : 0; }
 
 const ml_vma *ml_maps_get(const ml_maps *m, size_t i)

@@ -186,6 +186,7 @@ static char *display_name(const ml_vma *v)
 	bool plain = true;
 	for (size_t i = 0; i < v->name_len && plain; i++)
 		plain = v->name[i] >= 0x20 && v->name[i] < 0x7f && v->name[i] != '\\';
+	plain = plain && !v->name_uncertain;
 	if (plain) {
 		size_t n = v->name_len, extra = v->deleted ? 10 : 0;
 		char *s = malloc(n + extra + 1);
@@ -204,6 +205,8 @@ static char *display_name(const ml_vma *v)
 	ml_cli_put_escaped(f, v->name, v->name_len);
 	if (v->deleted)
 		fputs(" (deleted)", f);
+	if (v->name_uncertain) /* each \n may have been the four bytes \012: say so */
+		fputs(" (name uncertain)", f);
 	fclose(f);
 	return s;
 }

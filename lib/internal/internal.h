@@ -63,5 +63,8 @@ const char *ml__line_end(const char *p, const char *end);
 int ml__proc_after_read(const ml_proc *p, int err, size_t nread);
 /* True when every thread of the handle's group has PF_EXITING set (being killed). */
 bool ml__proc_group_exiting(const ml_proc *p);
+/* Gives record @i of @m the exact name @name (@len bytes), no longer uncertain. */
+struct ml_maps;
+int ml__maps_set_name(struct ml_maps *m, size_t i, const char *name, size_t len, bool deleted);
 
 #endif

@@ -49,6 +49,28 @@ static int synth_maps(const ml_snapshot *s, ml_buf *b)
 	return 0;
 }
 
+/*
+ * The saved maps text cannot tell a newline from the four bytes "\012" in a name; the
+ * mapping table holds the name the capture resolved exactly (PROCMAP_QUERY, map_files/).
+ * Where the two differ the table's bytes are the exact ones; where they agree the name
+ * stays marked uncertain (a snapshot from before names were resolved looks the same).
+ */
+static void exact_names(const ml_snapshot *s, ml_maps *m)
+{
+	for (size_t i = 0; i < ml_maps_count(m); i++) {
+		const ml_vma *v = ml_maps_get(m, i);
+		if (!v->name_uncertain)
+			continue;
+		const ml_snapshot_vma *t = ml_snapshot_vma_find(s, v->start);
+		if (!t || t->vma.start != v->start || t->vma.end != v->end)
+			continue;
+		if (t->vma.name_len == v->name_len && !memcmp(t->vma.name, v->name, v->name_len))
+			continue;
+		if (ml__maps_set_name(m, i, t->vma.name, t->vma.name_len, t->vma.deleted) < 0)
+			return;
+	}
+}
+
 static int ss_maps(const void *impl, ml_maps **ret)
 {
 	const ml_snapshot *s = ((const snap_src *)impl)->s;
@@ -70,6 +92,8 @@ static int ss_maps(const void *impl, ml_maps **ret)
 		return r;
 	r = ml_maps_parse(buf, len, ret);
 	free(buf);
+	if (r == 0)
+		exact_names(s, *ret);
 	return r;
 }
 
