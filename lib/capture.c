@@ -76,6 +76,7 @@ typedef struct cap {
 	ml_freeze *fz;
 	ml_smaps *sm;       /* the mappings, read once the target is held */
 	ml_maps *exact;     /* exact names for what smaps text left ambiguous (see exact_names) */
+	ml_buf resolved;    /* "START-END\n" of each mapping whose ambiguous name was resolved */
 	size_t nv;
 	ml_pagemap *pm;
 	ml_scan_opts so;
@@ -439,6 +440,10 @@ static void exact_names(cap *c)
 			v->vma.name_len = m->name_len;
 			v->vma.deleted = m->deleted;
 			v->vma.name_uncertain = false;
+			char line[48];
+			int n = snprintf(line, sizeof(line), "%" PRIx64 "-%" PRIx64 "\n", v->vma.start, v->vma.end);
+			if (ml_buf_append(&c->resolved, line, (size_t)n) < 0)
+				return;
 		}
 	}
 }
@@ -1047,7 +1052,8 @@ static int run(cap *c, const char *path)
 		goto out;
 	if ((cmdline && (r = save_file(c, "cmdline", cmdline, cmdline_len)) < 0) ||
 	    (limits && (r = save_file(c, "limits", limits, limits_len)) < 0) ||
-	    (cdf && (r = save_file(c, "coredump_filter", cdf, cdf_len)) < 0))
+	    (cdf && (r = save_file(c, "coredump_filter", cdf, cdf_len)) < 0) ||
+	    (c->resolved.len && (r = save_file(c, "names_exact", c->resolved.data, c->resolved.len)) < 0))
 		goto out;
 
 	if (cow) {
@@ -1225,6 +1231,7 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 	ml_pagemap_free(c->pm);
 	ml_smaps_free(c->sm);
 	ml_maps_free(c->exact);
+	ml_buf_free(&c->resolved);
 	if (c->stage)
 		munmap(c->stage, c->stage_cap); /* the writer is gone: nothing refers to it */
 	free(c->blk);

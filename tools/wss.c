@@ -754,6 +754,8 @@ static int measure(opts *o)
 		/* interrupted mid-window: still report it (its real length is in the record) */
 		if (!read_all(o, &e, i, nominal) || interrupted)
 			break;
+		if (ml_cli_stdout_failed())
+			break; /* nobody gets the samples: stop (reported at exit) */
 	}
 out:;
 	size_t dead = 0;

@@ -1,4 +1,5 @@
 /* The snapshot backend of ml_source: mappings, saved /proc files, page runs and memory from an mlcore file. */
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -57,6 +58,10 @@ static int synth_maps(const ml_snapshot *s, ml_buf *b)
  */
 static void exact_names(const ml_snapshot *s, ml_maps *m)
 {
+	char *resolved = NULL;
+	size_t rl = 0;
+	if (ml_snapshot_read_file(s, "names_exact", &resolved, &rl) < 0)
+		resolved = NULL;
 	for (size_t i = 0; i < ml_maps_count(m); i++) {
 		const ml_vma *v = ml_maps_get(m, i);
 		if (!v->name_uncertain)
@@ -64,11 +69,23 @@ static void exact_names(const ml_snapshot *s, ml_maps *m)
 		const ml_snapshot_vma *t = ml_snapshot_vma_find(s, v->start);
 		if (!t || t->vma.start != v->start || t->vma.end != v->end)
 			continue;
-		if (t->vma.name_len == v->name_len && !memcmp(t->vma.name, v->name, v->name_len))
+		/* listed in names_exact: the capture resolved this name (the table has it) */
+		char key[48];
+		int kl = snprintf(key, sizeof(key), "%" PRIx64 "-%" PRIx64 "\n", v->start, v->end);
+		bool listed = false;
+		for (const char *q = resolved; q && !listed && q + kl <= resolved + rl; q++) {
+			const char *hit = memmem(q, (size_t)(resolved + rl - q), key, (size_t)kl);
+			if (!hit)
+				break;
+			listed = hit == resolved || hit[-1] == '\n';
+			q = hit;
+		}
+		if (!listed && t->vma.name_len == v->name_len && !memcmp(t->vma.name, v->name, v->name_len))
 			continue;
 		if (ml__maps_set_name(m, i, t->vma.name, t->vma.name_len, t->vma.deleted) < 0)
-			return;
+			break;
 	}
+	free(resolved);
 }
 
 static int ss_maps(const void *impl, ml_maps **ret)

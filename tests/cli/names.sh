@@ -34,6 +34,11 @@ if names[lit].get("name_uncertain"):
     sys.exit("%s: an exact name is flagged uncertain" % src)
 if nl not in names:
     sys.exit("%s: the name with a newline is missing: %r" % (src, [n for n in names if "line" in n]))
+flag = t + "/live_nl_uncertain"
+if not src.endswith(".mlcore"):
+    open(flag, "w").write("1" if names[nl].get("name_uncertain") else "0")
+elif open(flag).read() == "0" and names[nl].get("name_uncertain"):
+    sys.exit("%s: a name the capture resolved exactly is flagged uncertain" % src)
 EOF
 done
 # in text, an uncertain name is marked; the literal one shows its backslash escaped

@@ -36,6 +36,8 @@ full "$M" read --raw "$SP" "$ADDR" 64
 full "$M" read --json "$SP" "$ADDR" 64
 full "$M" wss -i 50ms "$SP"
 full "$M" wss --probe
+# a series without end stops at the first lost sample (no timeout needed)
+full timeout 60 "$M" wss -i 50ms -n 0 "$SP"
 full "$M" dump --json -o "$T/j.mlcore" "$SP"
 full "$M" core info "$T/s.mlcore"
 full "$M" core info --json "$T/s.mlcore"
