@@ -564,15 +564,6 @@ int cmd_maps(int argc, char **argv)
 		}
 	}
 	if (err < 0) {
-<<<<<<< HEAD
-=======
-		if (live && err == -ESRCH) {
-			rc = ml_cli_pid_error(pid, "cannot read smaps", err);
-			ml_maps_free(m);
-			ml_source_free(src);
-			return rc;
-		}
->>>>>>> ab4259f (cli: stdout write errors reported once for every command (exit 2); only regular files replaced by --force; dump -o - and -o '' are usage errors; messages name the real cause (kernel thread, zombie, bad PID, gzip export, address wrap, output directory, who lacks which privilege); info names unreadable namespaces; grep --all with nothing readable exits 2)
 		/* the mappings alone are still worth showing; say what is missing */
 		if (live)
 			ml_cli_pid_error(pid, "cannot read smaps (sizes only)", err);
