@@ -107,7 +107,8 @@ check(len(d["route"]) == len(raw("net/route").splitlines()) - 1, "route")
 check(len(d["arp"]) == len(raw("net/arp").splitlines()) - 1, "arp")
 check(d["snmp"]["Tcp"]["MaxConn"] == -1 and "Ip6" in d["snmp6"], "snmp")
 check(d["coredump_filter"]["mask"] == int(raw("coredump_filter"), 16), "coredump_filter")
-check(d["limits"]["nofile"]["soft_limit"] == os.sysconf("SC_OPEN_MAX") or True, "limits")
+nofile = [l.split() for l in raw("limits").decode().splitlines() if l.startswith("Max open files")][0]
+check(str(d["limits"]["nofile"]["soft_limit"]) == nofile[3] and str(d["limits"]["nofile"]["hard_limit"]) == nofile[4], "limits")
 check(d["smaps_rollup"]["rss"] > 0, "smaps_rollup")
 PY
 
