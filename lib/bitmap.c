@@ -28,17 +28,6 @@ static size_t trim_nl(const char *buf, size_t len)
 	return len && buf[len - 1] == '\n' ? len - 1 : len;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ml_bitmap_parse_mask(const char *buf, size_t len, ml_bitmap **ret)
 {
 	if ((!buf && len) || !ret)
@@ -66,7 +55,7 @@ int ml_bitmap_parse_mask(const char *buf, size_t len, ml_bitmap **ret)
 		}
 		uint64_t v = 0;
 		for (size_t i = s; i < e; i++) {
-			int h = hexval(buf[i]);
+			int h = ml__hexval(buf[i]);
 			if (h < 0) {
 				ml_bitmap_free(b);
 				return -EBADMSG;

@@ -49,6 +49,8 @@ int ml__grow(void *arrp, size_t *cap, size_t need, size_t elem);
 /* ---- Text parsing over [p, end) cursors; none reads past end, none needs NUL. ---- */
 
 /* Parses an unsigned hex/decimal number at *p; advances *p. -EBADMSG if no digit or overflow. */
+/* The value of one hex digit (either case), -1 for any other byte. */
+int ml__hexval(char c);
 int ml__parse_hex(const char **p, const char *end, uint64_t *ret);
 int ml__parse_dec(const char **p, const char *end, uint64_t *ret);
 int ml__parse_sdec(const char **p, const char *end, int64_t *ret);

@@ -14,7 +14,7 @@ const char *ml__line_end(const char *p, const char *end)
 	return p;
 }
 
-static int hexval(char c)
+int ml__hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -30,9 +30,9 @@ int ml__parse_hex(const char **p, const char *end, uint64_t *ret)
 	const char *s = *p;
 	uint64_t v = 0;
 	int d;
-	if (s >= end || hexval(*s) < 0)
+	if (s >= end || ml__hexval(*s) < 0)
 		return -EBADMSG;
-	while (s < end && (d = hexval(*s)) >= 0) {
+	while (s < end && (d = ml__hexval(*s)) >= 0) {
 		if (v >> 60)
 			return -EBADMSG;
 		v = (v << 4) | (uint64_t)d;

@@ -233,21 +233,13 @@ static void jskip(jp *j)
 		j->p++;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 static int hex4(jp *j, unsigned *ret)
 {
 	if (j->end - j->p < 4)
 		return -EBADMSG;
 	unsigned v = 0;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(j->p[i]);
+		int h = ml__hexval(j->p[i]);
 		if (h < 0)
 			return -EBADMSG;
 		v = v << 4 | (unsigned)h;
