@@ -11,6 +11,7 @@ pkgs=(
   clang                                     # libFuzzer, sanitizers
   gdb elfutils valgrind binutils            # core checks, leak checks
   procps psmisc util-linux bsdutils bc python3 python3-psutil file  # comparisons, CLI tests
+  zstd lz4 xz-utils gzip                    # compressed cores made by the core-source tests
 )
 # Vectorscan is optional (grep's many-pattern accelerator) and exists on amd64 only.
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
