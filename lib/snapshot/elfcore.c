@@ -638,9 +638,10 @@ int ml__core_source_open_limit(int fd, uint64_t max_out, ml_source **ret, char *
 				c->fd = tfd;
 				c->fsize = tsz;
 				if (r == 1) {
-					char w2[256];
-					snprintf(w2, sizeof(w2), "%s-compressed: %s", decomp_name(codec), why);
-					memcpy(why, w2, sizeof(why));
+					char w2[sizeof(why)];
+					/* a reason too long for the buffer is cut, never overrun */
+					if (snprintf(w2, sizeof(w2), "%s-compressed: %s", decomp_name(codec), why) >= 0)
+						memcpy(why, w2, sizeof(why));
 				}
 				r = c->notice ? 0 : -ENOMEM;
 			}
