@@ -97,8 +97,8 @@ int ml_autogroup_parse(const char *buf, size_t len, ml_autogroup *ret)
 		e--;
 	uint64_t id;
 	int64_t nice;
-	/* The kernel prints nothing for a task outside any autogroup: a kernel thread, or
-	 * a task in a CPU cgroup other than the root, whose share that cgroup decides. */
+	/* The kernel prints nothing for a task in the default group: its session has not
+	 * called setsid() since boot (init's own, and every kernel thread's). */
 	if (e == p)
 		return -ENODATA;
 	if ((size_t)(e - p) < sizeof(pre) - 1 || memcmp(p, pre, sizeof(pre) - 1))

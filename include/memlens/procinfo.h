@@ -48,11 +48,12 @@ typedef struct ml_autogroup {
 
 /**
  * Parses "/autogroup-N nice V\n". Empty text is -ENODATA: the kernel prints nothing for
- * a task in no autogroup (a kernel thread, or a task in a CPU cgroup other than the root).
+ * a task in the default group, one whose session has not called setsid() since boot
+ * (init, what it starts without a new session, and every kernel thread).
  * @return 0; -ENODATA; -EBADMSG.
  */
 ML_API int ml_autogroup_parse(const char *buf, size_t len, ml_autogroup *ret);
-/** Reads /proc/PID/autogroup. @return 0; -ENODATA in no autogroup (see above); -ENOENT no
+/** Reads /proc/PID/autogroup. @return 0; -ENODATA in the default group (see above); -ENOENT no
  *  autogroup support; -ESRCH; -EBADMSG. */
 ML_API int ml_autogroup_read(const ml_proc *p, ml_autogroup *ret);
 

@@ -82,7 +82,10 @@ check(d["statm"]["size"] == int(raw("statm").split()[0]), "statm")
 check(d["personality"]["flags"] == ["ADDR_NO_RANDOMIZE"], "personality %r" % d["personality"])
 check(d["loginuid"] == int(raw("loginuid")), "loginuid")
 ag = raw("autogroup").decode().split()
-check(d["autogroup"] == {"id": int(ag[0].split("-")[1]), "nice": int(ag[2])}, "autogroup")
+if ag:
+    check(d["autogroup"] == {"id": int(ag[0].split("-")[1]), "nice": int(ag[2])}, "autogroup")
+else:  # our session is the default group's (no setsid() since boot)
+    check(d["autogroup"] == {"id": None, "nice": None}, "autogroup %r" % d["autogroup"])
 check(d["wchan"] == raw("wchan").decode(), "wchan %r" % d["wchan"])
 check(d["fd_count"] == len(os.listdir(P + "fd")) == len(d["fd"]), "fd count")
 for e in d["fd"]:
@@ -168,6 +171,25 @@ PY
 else
 	grep -q 'no snapshot writer' "$TMPDIR/dump.err" || fail "dump: $(cat "$TMPDIR/dump.err")"
 	echo "note: this build has no snapshot writer; the snapshot check was not run"
+fi
+
+# A task in the default group (its file reads empty): an answer, not an error. Kernel
+# threads always are; in a PID namespace that hides them, a process of a session that never
+# called setsid() serves, and where neither is visible only the other side was checked above.
+dpid=
+for d in /proc/[0-9]*; do
+	[ -r "$d/autogroup" ] && [ -z "$(cat "$d/autogroup" 2>/dev/null)" ] && [ -n "$(cat "$d/stat" 2>/dev/null)" ] \
+		&& { dpid=${d#/proc/}; break; }
+done
+if [ -n "$dpid" ]; then
+	out=$("$MEMLENS" info "$dpid" --json --show autogroup 2>&1); rc=$?
+	if [ -e "/proc/$dpid" ]; then
+		[ $rc -eq 0 ] || fail "default group (pid $dpid): exit $rc: $out"
+		"$py" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["autogroup"]=={"id":None,"nice":None} and d["errors"]=={} else 1)' "$out" \
+			|| fail "default group (pid $dpid): $out"
+	fi
+else
+	echo "note: no task of the default autogroup is visible here; only tasks with a group were checked"
 fi
 
 # A zombie: its status still reads; its command line is gone with its address space.

@@ -644,13 +644,31 @@ static int m_loginuid(ctx *c)
 	return 0;
 }
 
+/* A process whose session never called setsid() since boot (and every kernel thread)
+ * stays in the default group, where the kernel prints nothing: that is an answer, not an
+ * error, so it shows as {"id": null, "nice": null} and exit 0. */
+static int autogroup_get(ctx *c, ml_autogroup *ag)
+{
+	READ_OR_PARSE(c, ml_autogroup_read(c->p, ag), "autogroup", ml_autogroup_parse(b, n, ag));
+	return 0;
+}
+
 static int m_autogroup(ctx *c)
 {
 	ml_autogroup ag;
-	READ_OR_PARSE(c, ml_autogroup_read(c->p, &ag), "autogroup", ml_autogroup_parse(b, n, &ag));
+	int r = autogroup_get(c, &ag);
+	if (r < 0 && r != -ENODATA)
+		return r;
 	em_begin(c->e, false);
-	K_U64(c->e, "id", ag.id);
-	K_I64(c->e, "nice", ag.nice);
+	if (r == -ENODATA) {
+		em_key(c->e, "id");
+		em_null(c->e);
+		em_key(c->e, "nice");
+		em_null(c->e);
+	} else {
+		K_U64(c->e, "id", ag.id);
+		K_I64(c->e, "nice", ag.nice);
+	}
 	END_OBJ(c->e);
 	return 0;
 }
@@ -1478,8 +1496,6 @@ static const char *reason(ctx *c, const char *what, int err, const char *why)
 		return "not saved in the snapshot";
 	if (err == -ESRCH && c->zombie)
 		return "gone with its address space (a zombie)";
-	if (err == -ENODATA && !strncmp(what, "autogroup", 9))
-		return "in no autogroup (a kernel thread, or its CPU cgroup sets its share)";
 	if (err == -ENOENT && !strcmp(what, "exe"))
 		return "none (a kernel thread has no executable)";
 	return ml_strerror(err);
