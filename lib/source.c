@@ -147,10 +147,26 @@ static ssize_t read_runs_generic(const ml_source *s, uint64_t addr, void *buf, s
 	}
 	if (lim == addr) /* nothing readable at addr: the backend's read says why */
 		return s->ops->read(s->impl, addr, buf, len, flags);
-	ssize_t n = s->ops->read(s->impl, addr, buf, (size_t)(lim - addr), flags);
-	if (n >= 0)
-		prov_trim(pv, addr + (uint64_t)n);
-	return n;
+	/* The backend reads only what it holds; the zeros of zero-fill and of what is not
+	 * available are written here, under the runs that say so, never asked of it. */
+	uint8_t *out = buf;
+	for (size_t i = 0; i < pv->used; i++) {
+		const ml_run *r = &pv->v[i];
+		size_t off = (size_t)(r->start - addr), rl = (size_t)(r->end - r->start);
+		if (r->kind != ML_RUN_DATA && r->kind != ML_RUN_FILE) {
+			memset(out + off, 0, rl);
+			continue;
+		}
+		ssize_t n = s->ops->read(s->impl, r->start, out + off, rl, flags);
+		if (n < 0 && off == 0)
+			return n;
+		if (n < 0 || (size_t)n < rl) {
+			uint64_t stop = r->start + (uint64_t)(n < 0 ? 0 : n);
+			prov_trim(pv, stop);
+			return (ssize_t)(stop - addr);
+		}
+	}
+	return (ssize_t)(lim - addr);
 }
 
 ssize_t ml_source_read_runs(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags,

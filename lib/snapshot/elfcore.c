@@ -535,18 +535,21 @@ static ssize_t ec_read(const void *impl, uint64_t addr, void *buf, size_t len, u
 	while (done < len && i < c->nld) {
 		const ec_load *l = &c->ld[i];
 		uint64_t in = cur - l->vaddr;
+		size_t t;
+		if (in >= l->filesz) {
+			/* Not captured (p_filesz < p_memsz): as ml_source_read() documents for what is
+			 * not available, zeros that ml_source_read_runs() marks ML_RUN_EXCLUDED. */
+			t = (size_t)ML_MIN((uint64_t)(len - done), l->memsz - in);
+			memset(out + done, 0, t);
+			goto advance;
+		}
 		if (in >= l->avail) {
-			/* never zeros for what the file does not hold */
-			if (in < l->filesz)
-				eerr(c, "0x%llx: the core file is truncated before this part of the mapping",
-				     (unsigned long long)cur);
-			else
-				eerr(c, "0x%llx: not captured (the core holds the first %llu bytes of the mapping at 0x%llx; "
-					"p_filesz < p_memsz)", (unsigned long long)cur, (unsigned long long)l->filesz,
-				     (unsigned long long)l->vaddr);
+			/* the file ends before what its header promises: never zeros for that */
+			eerr(c, "0x%llx: the core file is truncated before this part of the mapping",
+			     (unsigned long long)cur);
 			break;
 		}
-		size_t t = (size_t)ML_MIN((uint64_t)(len - done), l->avail - in);
+		t = (size_t)ML_MIN((uint64_t)(len - done), l->avail - in);
 		int r = snap_pread_all(c->fd, out + done, t, l->offset + in);
 		if (r < 0) {
 			eerr(c, "0x%llx: reading the core file: %s", (unsigned long long)cur,
@@ -555,6 +558,7 @@ static ssize_t ec_read(const void *impl, uint64_t addr, void *buf, size_t len, u
 				break; /* the file shrank under us */
 			return done ? (ssize_t)done : r;
 		}
+	advance:
 		done += t;
 		cur += t;
 		if (cur != l->vaddr + l->memsz)

@@ -56,9 +56,13 @@ import json, sys
 s = json.load(open(sys.argv[1]))["core"]["siginfo"]
 assert s["signo"] == 6 and s["sender_pid"] == int(sys.argv[2]), s
 PY
-# the MADV_DONTDUMP range: in maps, not captured, so read stops there instead of printing zeros
+# the MADV_DONTDUMP range: in maps, not captured, so --raw stops there instead of printing
+# zeros (exit 1, as for a snapshot's excluded range), and the hexdump marks it unavailable
 "$M" read --raw "$f" "$DD" 16 >"$T/bytes" 2>"$T/err"; rc=$?
-[ $rc -eq 2 ] && [ ! -s "$T/bytes" ] && grep -q "not captured" "$T/err" \
+"$M" read --json "$f" "$DD" 16 >"$T/dd.json" 2>/dev/null
+grep -q '"hex":"--------------------------------"' "$T/dd.json" && grep -q '"kind":"unavailable"' "$T/dd.json" \
+	|| bad "dontdump range in --json: $(cat "$T/dd.json")"
+[ $rc -eq 1 ] && [ ! -s "$T/bytes" ] && grep -q "not captured" "$T/err" \
 	|| bad "dontdump range: exit $rc, $(wc -c <"$T/bytes") bytes: $(cat "$T/err")"
 "$M" pagemap --json "$f" >"$T/pm" 2>/dev/null || bad "pagemap --json"
 compress_all "$f" || bad "compressing"
