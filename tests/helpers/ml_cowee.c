@@ -2,7 +2,7 @@
  * Commands, one answer line each:
  *   setup        maps the regions below -> ok log=A dontfork=A wipe=A gen=A npages=N
  *   run          starts a thread that loops: log getpid() into the shared log, then stamp
- *                the turn number into the first 8 bytes of each gen page, in order -> ok
+ *                the turn number into the first 8 bytes of each gen page, in order -> ok (after the first full turn)
  *   stats        -> ok sigchld=N otherpid=N turns=N (otherpid: log entries not our pid)
  *   seccomp      denies clone, clone3, fork and vfork with EPERM in every thread -> ok
  *   pid          -> ok pid=N
@@ -11,6 +11,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -109,6 +110,9 @@ int main(void)
 			       (void *)wipe, (void *)gen, (int)GEN_PAGES);
 		} else if (!strncmp(line, "run", 3)) {
 			pthread_create(&worker, NULL, loop, NULL);
+			/* answer once every gen page holds a turn: a capture from then on sees no 0 */
+			while (atomic_load(&turns) == 0)
+				sched_yield();
 			printf("ok\n");
 		} else if (!strncmp(line, "stats", 5)) {
 			unsigned other = 0, me = (unsigned)getpid();
