@@ -1,5 +1,6 @@
 /* memlens core: look into, check, expand and export snapshot files (info, verify, expand, export). */
 #include <errno.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -671,8 +672,18 @@ static int core_import(int argc, char **argv)
 	if (r >= 0 && ml_source_read_file(src, "auxv", &auxv, &auxv_len) == 0)
 		r = ml_snapshot_writer_add_file(w, "auxv", auxv, auxv_len);
 	if (r >= 0) {
+		/* The core says what machine its memory is of and, in its auxv, the page size; it
+		 * does not say which kernel wrote it. */
+		uint64_t pgsz = 0;
+		ml_auxv *av = NULL;
+		if (auxv && ml_auxv_parse(auxv, auxv_len, ML_AUXV_AUTO, &av) == 0) {
+			if (!ml_auxv_get(av, AT_PAGESZ, &pgsz) || pgsz > UINT32_MAX)
+				pgsz = 0;
+			ml_auxv_free(av);
+		}
 		ML_OPTS(ml_snapshot_info, info, .pid = ci->pid, .comm = ci->have_prpsinfo ? ci->comm : NULL,
-			.freeze = "core", .smeared = false);
+			.freeze = "core", .smeared = false, .kernel = "unknown", .e_machine = ci->machine,
+			.page_size = (uint32_t)pgsz);
 		r = ml_snapshot_writer_set_info(w, &info);
 	}
 	if (r >= 0)

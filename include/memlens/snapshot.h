@@ -138,6 +138,12 @@ typedef struct ml_snapshot_info {
 	uint32_t page_size;            /**< 0: sysconf(_SC_PAGESIZE) */
 	uint64_t coredump_filter;      /**< the filter applied */
 	bool has_coredump_filter;
+	/** e_machine of the memory (EM_*: what its registers and layout are); 0: this
+	 *  machine's. An imported core gives its own, which may not be this machine's. */
+	uint16_t e_machine;
+	/** The manifest's "machine" (uname -m of where the memory was); NULL: this machine's
+	 *  when @e_machine is 0 or this machine's, else the name of @e_machine. */
+	const char *machine;
 } ml_snapshot_info;
 
 /** Counters of a writer, for progress displays. */

@@ -63,7 +63,7 @@ struct ml_snapshot_writer {
 	pfile *files;
 	size_t nfiles, capfiles;
 	ml_snapshot_info info;
-	char *s_comm, *s_exe, *s_freeze, *s_kernel, *s_tool;
+	char *s_comm, *s_exe, *s_freeze, *s_kernel, *s_tool, *s_machine;
 	uint8_t build_id[32];
 	bool have_info;
 	xfield *extra;
@@ -733,7 +733,7 @@ int ml_snapshot_writer_set_info(ml_snapshot_writer *w, const ml_snapshot_info *i
 	memcpy(&i, info, info->sz);
 	if (dupstr(&w->s_comm, i.comm) < 0 || dupstr(&w->s_exe, i.exe) < 0 ||
 	    dupstr(&w->s_freeze, i.freeze) < 0 || dupstr(&w->s_kernel, i.kernel) < 0 ||
-	    dupstr(&w->s_tool, i.tool) < 0)
+	    dupstr(&w->s_tool, i.tool) < 0 || dupstr(&w->s_machine, i.machine) < 0)
 		return -ENOMEM;
 	if (i.exe_build_id_len)
 		memcpy(w->build_id, i.exe_build_id, i.exe_build_id_len);
@@ -790,6 +790,23 @@ static uint16_t host_machine(void)
 #endif
 }
 
+/* uname -m for the memory's e_machine: this machine's own name when it is this machine's. */
+static const char *manifest_machine(uint16_t em, const char *host)
+{
+	if (!em || em == host_machine())
+		return host;
+	switch (em) {
+	case EM_X86_64: return "x86_64";
+	case EM_AARCH64: return "aarch64";
+	case EM_386: return "i686";
+	case EM_RISCV: return "riscv64";
+	case EM_PPC64: return "ppc64";
+	case EM_S390: return "s390x";
+	case EM_ARM: return "arm";
+	default: return "unknown";
+	}
+}
+
 static void core_model(const ml_snapshot_writer *w, snap_core *c)
 {
 	*c = (snap_core){
@@ -801,7 +818,7 @@ static void core_model(const ml_snapshot_writer *w, snap_core *c)
 		.ent = w->ent,
 		.nent = w->nent,
 		.chunk_size = w->o.chunk_size,
-		.machine = host_machine(),
+		.machine = w->info.e_machine ? w->info.e_machine : host_machine(),
 		.osabi = ELFOSABI_NONE,
 	};
 }
@@ -1051,7 +1068,7 @@ static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint6
 	snprintf(t, sizeof(t), "memlens %s", ml_version());
 	J(jstr(b, &f, "tool", w->s_tool ? w->s_tool : t));
 	J(jstr(b, &f, "kernel", w->s_kernel ? w->s_kernel : u.release));
-	J(jstr(b, &f, "machine", u.machine));
+	J(jstr(b, &f, "machine", w->s_machine ? w->s_machine : manifest_machine(in->e_machine, u.machine)));
 	J(jnum(b, &f, "page_size", in->page_size ? in->page_size : (ps > 0 ? ps : 4096), false));
 	if (w->have_info) {
 		J(jnum(b, &f, "pid", in->pid, true));
@@ -1383,6 +1400,7 @@ void ml_snapshot_writer_free(ml_snapshot_writer *w)
 	free(w->s_exe);
 	free(w->s_freeze);
 	free(w->s_kernel);
+	free(w->s_machine);
 	free(w->s_tool);
 	for (size_t i = 0; i < w->nvma; i++)
 		free((char *)w->vmas[i].vma.name);

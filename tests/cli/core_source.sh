@@ -102,6 +102,20 @@ for c in gcore.core gcore.core.zst expand.core.xz; do
 	"$M" grep -c -F "runtime-string-$CPID" "$T/imp.mlcore" >/dev/null || bad "grep on imported $c"
 	"$M" maps "$T/imp.mlcore" 2>/dev/null | grep -q " /.*/ml_dumpee$" || bad "maps of imported $c has no names"
 done
+# the manifest says what the core says, not what this machine is: its e_machine (an
+# AArch64 core imported here stays AArch64), its page size (auxv), and no kernel it did not name
+python3 - "$ML_SOURCE_DIR/tests/fuzz/corpus/elfcore/tiny.core" "$T/arm.core" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<H", d, 18, 183)  # EM_AARCH64
+open(sys.argv[2], "wb").write(d)
+PY
+"$M" core import "$T/arm.core" -o "$T/arm.mlcore" 2>"$T/err" || bad "import of an AArch64 core: $(cat "$T/err")"
+"$M" core info --json "$T/arm.mlcore" >"$T/arm.json" || bad "core info of the AArch64 import"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["manifest"]; sys.exit(0 if (m["machine"], m["kernel"], m["page_size"]) == ("aarch64", "unknown", 4096) else 1)' "$T/arm.json" \
+	|| bad "imported manifest: $(cat "$T/arm.json")"
+"$M" core expand "$T/arm.mlcore" -o "$T/arm2.core" 2>/dev/null || bad "expand of the AArch64 import"
+[ "$(od -An -tu2 -j18 -N2 "$T/arm2.core" | tr -d ' ')" = 183 ] || bad "expanded AArch64 import is not EM_AARCH64"
 "$M" core import "$T/s.mlcore" -o "$T/again.mlcore" >/dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "already a memlens snapshot" "$T/err" || bad "import of an mlcore: exit $rc: $(cat "$T/err")"
 
