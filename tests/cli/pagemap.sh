@@ -185,7 +185,8 @@ head -2 "$tmp/allt" | tail -1 | grep -q "^00000000000000 " || fail "the listing 
 
 # Without visible PFNs the plain-read path cannot tell zero pages or THPs: unknown, not 0
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-  asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'sleep 60 & s=$!; "$@" "$s"; r=$?; kill $s; exit $r' _ "$@"; }
+  asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'sleep 60 & s=$!; until [ "$(cat /proc/$s/comm 2>/dev/null)" = sleep ]; do :; done; "$@" "$s"; r=$?; kill $s; exit $r' _ "$@"; }
+  # (the wait: until the child has exec'd sleep, its address space is bash's, then goes)
   asnobody "$MEMLENS" pagemap --emulate --json >"$tmp/u" || fail "pagemap --emulate --json as nobody"
   asnobody "$MEMLENS" pagemap --emulate >"$tmp/ut" || fail "pagemap --emulate as nobody"
   python3 - "$tmp/u" <<'EOF' || fail "unknown counts"
