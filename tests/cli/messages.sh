@@ -12,6 +12,7 @@ PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; rm -rf "$T"; ml_nobody_clean' EXIT
 sleep 1000 &
 SP=$!
+ml_exec_done $SP sleep || fail "setup: sleep"
 PIDS+=($SP)
 
 expect() { # RC PATTERN command...

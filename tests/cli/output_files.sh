@@ -9,6 +9,7 @@ T=$(mktemp -d)
 chmod 755 "$T"
 sleep 1000 &
 SP=$!
+ml_exec_done $SP sleep || fail "setup: sleep"
 trap 'kill $SP 2>/dev/null; rm -rf "$T"; ml_nobody_clean' EXIT
 "$M" dump -q -o "$T/s.mlcore" "$SP" || fail "setup: dump exit $?"
 
@@ -78,6 +79,7 @@ expect 64 "--level must be 1-9 with --codec=zlib" "$M" dump -q --codec=zlib --le
 if command -v setpriv >/dev/null && ml_nobody_stage; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 &
 	NP=$!
+	ml_exec_done $NP sleep || fail "setup: sleep as nobody"
 	mkdir "$T/ro" && chmod 555 "$T/ro"
 	expect 2 "cannot create a file in $T/ro: permission denied" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" dump -q -o "$T/ro/x" "$NP"

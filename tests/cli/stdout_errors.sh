@@ -8,6 +8,8 @@ echo x >/dev/full 2>/dev/null && { echo "SKIP: /dev/full accepts writes here"; e
 T=$(mktemp -d)
 sleep 1000 &
 SP=$!
+source "$ML_SOURCE_DIR/tests/support/cli.sh"
+ml_exec_done $SP sleep || fail "setup: sleep"
 trap 'kill $SP 2>/dev/null; rm -rf "$T"' EXIT
 "$M" dump -q -o "$T/s.mlcore" "$SP" || fail "setup: dump exit $?"
 ADDR=$("$M" maps --json "$SP" | python3 -c 'import json,sys; print(json.load(sys.stdin)["mappings"][0]["start"])') ||

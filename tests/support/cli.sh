@@ -18,3 +18,14 @@ ml_nobody_clean() {
 	[ -n "${NB_DIR:-}" ] && rm -rf "$NB_DIR"
 	NB_DIR=
 }
+
+# ml_exec_done PID NAME: returns once PID has exec'd NAME (its comm), or 1 if PID is gone.
+# A child started with `cmd &` is the shell's fork until then; memlens opened on it in that
+# window would see the shell's address space go away under its reads.
+ml_exec_done() {
+	local c
+	while c=$(cat "/proc/$1/comm" 2>/dev/null); do
+		[ "$c" = "$2" ] && return 0
+	done
+	return 1
+}
