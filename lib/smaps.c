@@ -133,16 +133,18 @@ typedef struct xrec {
 	size_t koff, voff;
 } xrec;
 
-typedef struct srec {
-	ml_smaps_vma s;
+/* What a record needs while it is parsed, beside the ml_smaps_vma handed out at the end
+ * (kept apart so that the records become the result without a copy). */
+typedef struct saux {
 	size_t noff, floff;
 	size_t x_first;
 	size_t seq;
-} srec;
+} saux;
 
 typedef struct parser {
-	srec *r;
-	size_t n, cap;
+	ml_smaps_vma *r;
+	saux *a;
+	size_t n, cap, acap;
 	xrec *x;
 	size_t nx, xcap;
 	ml_buf arena;
@@ -153,6 +155,7 @@ typedef struct parser {
 static void parser_free(parser *ps)
 {
 	free(ps->r);
+	free(ps->a);
 	free(ps->x);
 	ml_buf_free(&ps->arena);
 }
@@ -222,29 +225,32 @@ static int add_extra(parser *ps, const char *key, size_t klen, const char *val, 
 	    (r = arena_add(&ps->arena, val, (size_t)(vend - val), &x->voff)) < 0)
 		return r;
 	ps->nx++;
-	ps->r[ps->n - 1].s.n_extra++;
+	ps->r[ps->n - 1].n_extra++;
 	return 0;
 }
 
 static int start_record(parser *ps, const ml__vma_line *l)
 {
 	int r = ml__grow(&ps->r, &ps->cap, ps->n + 1, sizeof(*ps->r));
+	if (r == 0)
+		r = ml__grow(&ps->a, &ps->acap, ps->n + 1, sizeof(*ps->a));
 	if (r < 0)
 		return r;
-	srec *x = &ps->r[ps->n];
+	ml_smaps_vma *x = &ps->r[ps->n];
+	saux *a = &ps->a[ps->n];
 	memset(x, 0, sizeof(*x));
-	x->s.vma = l->v;
-	x->s.thp_eligible = -1;
-	x->s.protection_key = -1;
+	x->vma = l->v;
+	x->thp_eligible = -1;
+	x->protection_key = -1;
 	size_t nlen;
 	bool escaped;
-	r = ml__vma_name_add(&x->s.vma, l->name, l->name_len, true, &ps->arena, &x->noff, &nlen, &escaped);
+	r = ml__vma_name_add(&x->vma, l->name, l->name_len, true, &ps->arena, &a->noff, &nlen, &escaped);
 	if (r < 0)
 		return r;
-	x->s.vma.name_uncertain = escaped;
-	x->floff = SIZE_MAX;
-	x->x_first = ps->nx;
-	x->seq = ps->n;
+	x->vma.name_uncertain = escaped;
+	a->floff = SIZE_MAX;
+	a->x_first = ps->nx;
+	a->seq = ps->n;
 	ps->n++;
 	return 0;
 }
@@ -281,8 +287,8 @@ static int parse_lines(parser *ps, const char *buf, size_t len)
 				return -EBADMSG;
 			if ((r = start_record(ps, &l)) < 0)
 				return r;
-			ps->r[ps->n - 1].s.line_off = ps->base + (size_t)(p - buf);
-			ps->r[ps->n - 1].s.line_len = (size_t)(eol - p) + (eol < end);
+			ps->r[ps->n - 1].line_off = ps->base + (size_t)(p - buf);
+			ps->r[ps->n - 1].line_len = (size_t)(eol - p) + (eol < end);
 			guess = 0;
 			p = eol + 1;
 			continue;
@@ -302,7 +308,7 @@ static int parse_lines(parser *ps, const char *buf, size_t len)
 					break;
 				}
 		}
-		srec *cur = &ps->r[ps->n - 1];
+		ml_smaps_vma *cur = &ps->r[ps->n - 1];
 		int r = 0;
 		if (!kd) {
 			r = add_extra(ps, p, klen, val, eol);
@@ -312,10 +318,10 @@ static int parse_lines(parser *ps, const char *buf, size_t len)
 			const char *vend = eol;
 			while (vend > val && vend[-1] == ' ')
 				vend--;
-			cur->s.vm_flags = parse_vmflags(val, vend);
-			cur->s.vm_flags_raw_len = (size_t)(vend - val);
-			cur->s.has_vm_flags = true;
-			r = arena_add(&ps->arena, val, (size_t)(vend - val), &cur->floff);
+			cur->vm_flags = parse_vmflags(val, vend);
+			cur->vm_flags_raw_len = (size_t)(vend - val);
+			cur->has_vm_flags = true;
+			r = arena_add(&ps->arena, val, (size_t)(vend - val), &ps->a[ps->n - 1].floff);
 		} else {
 			uint64_t v;
 			bool kb;
@@ -326,12 +332,12 @@ static int parse_lines(parser *ps, const char *buf, size_t len)
 				if (iv < 0)
 					r = add_extra(ps, p, klen, val, eol);
 				else if (kd->id == K_THP)
-					cur->s.thp_eligible = iv;
+					cur->thp_eligible = iv;
 				else
-					cur->s.protection_key = iv;
+					cur->protection_key = iv;
 			} else {
-				cur->s.f.v[kd->id] = v;
-				cur->s.f.present |= 1ull << kd->id;
+				cur->f.v[kd->id] = v;
+				cur->f.present |= 1ull << kd->id;
 			}
 		}
 		if (r < 0)
@@ -350,39 +356,56 @@ struct ml_smaps {
 	char *arena;
 };
 
+typedef struct srec {
+	ml_smaps_vma s;
+	saux a;
+} srec;
+
 static int srec_cmp(const void *a, const void *b)
 {
 	const srec *x = a, *y = b;
 	if (x->s.vma.start != y->s.vma.start)
 		return x->s.vma.start < y->s.vma.start ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return x->a.seq < y->a.seq ? -1 : x->a.seq > y->a.seq;
 }
 
-/* Same torn-read rule as maps: sort, and of overlapping records keep the later one. */
-static void normalize(parser *ps)
+/* Same torn-read rule as maps: sort, and of overlapping records keep the later one. Text
+ * read in one go is in order; only a torn read takes the copy below. */
+static int normalize(parser *ps)
 {
 	bool sorted = true;
 	for (size_t i = 1; i < ps->n && sorted; i++)
-		if (ps->r[i].s.vma.start < ps->r[i - 1].s.vma.end)
+		if (ps->r[i].vma.start < ps->r[i - 1].vma.end)
 			sorted = false;
 	if (sorted)
-		return;
-	qsort(ps->r, ps->n, sizeof(*ps->r), srec_cmp);
+		return 0;
+	srec *t = malloc(ps->n * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < ps->n; i++)
+		t[i] = (srec){ ps->r[i], ps->a[i] };
+	qsort(t, ps->n, sizeof(*t), srec_cmp);
 	size_t out = 0;
 	for (size_t i = 0; i < ps->n; i++) {
-		srec *x = &ps->r[i];
+		srec *x = &t[i];
 		bool keep = true;
-		while (out > 0 && ps->r[out - 1].s.vma.end > x->s.vma.start) {
-			if (ps->r[out - 1].seq > x->seq) {
+		while (out > 0 && t[out - 1].s.vma.end > x->s.vma.start) {
+			if (t[out - 1].a.seq > x->a.seq) {
 				keep = false;
 				break;
 			}
 			out--;
 		}
 		if (keep)
-			ps->r[out++] = *x;
+			t[out++] = *x;
+	}
+	for (size_t i = 0; i < out; i++) {
+		ps->r[i] = t[i].s;
+		ps->a[i] = t[i].a;
 	}
 	ps->n = out;
+	free(t);
+	return 0;
 }
 
 static ml_smaps_extra *finish_extras(parser *ps)
@@ -407,34 +430,36 @@ static int ensure_arena(parser *ps)
 static int finish(parser *ps, ml_smaps **ret)
 {
 	int r = ensure_arena(ps);
+	if (r == 0 && !ps->r)
+		r = ml__grow(&ps->r, &ps->cap, 1, sizeof(*ps->r));
+	if (r == 0)
+		r = normalize(ps);
 	if (r < 0) {
 		parser_free(ps);
 		return r;
 	}
-	normalize(ps);
 	ml_smaps *s = calloc(1, sizeof(*s));
-	ml_smaps_vma *v = malloc((ps->n ? ps->n : 1) * sizeof(*v));
 	ml_smaps_extra *x = finish_extras(ps);
-	if (!s || !v || !x) {
+	if (!s || !x) {
 		free(s);
-		free(v);
 		free(x);
 		parser_free(ps);
 		return -ENOMEM;
 	}
+	/* the records become the result in place: only their pointers are set */
 	static const char empty[] = "";
+	ml_smaps_vma *v = ps->r;
 	for (size_t i = 0; i < ps->n; i++) {
-		srec *sr = &ps->r[i];
-		v[i] = sr->s;
-		v[i].vma.name = ps->arena.data + sr->noff;
-		v[i].vm_flags_raw = sr->floff == SIZE_MAX ? empty : ps->arena.data + sr->floff;
-		v[i].extra = sr->s.n_extra ? x + sr->x_first : NULL;
+		const saux *a = &ps->a[i];
+		v[i].vma.name = ps->arena.data + a->noff;
+		v[i].vm_flags_raw = a->floff == SIZE_MAX ? empty : ps->arena.data + a->floff;
+		v[i].extra = v[i].n_extra ? x + a->x_first : NULL;
 	}
 	s->v = v;
 	s->n = ps->n;
 	s->x = x;
 	s->arena = ps->arena.data;
-	free(ps->r);
+	free(ps->a);
 	free(ps->x);
 	*ret = s;
 	return 0;
@@ -598,15 +623,16 @@ int ml_smaps_rollup_parse(const char *buf, size_t len, ml_smaps_rollup **ret)
 		return -ENOMEM;
 	}
 	if (ps.n) {
-		ri->pub.start = ps.r[0].s.vma.start;
-		ri->pub.end = ps.r[0].s.vma.end;
-		ri->pub.f = ps.r[0].s.f;
+		ri->pub.start = ps.r[0].vma.start;
+		ri->pub.end = ps.r[0].vma.end;
+		ri->pub.f = ps.r[0].f;
 	}
 	ri->x = x;
 	ri->pub.extra = ps.nx ? x : NULL;
 	ri->pub.n_extra = ps.nx;
 	ri->arena = ps.arena.data;
 	free(ps.r);
+	free(ps.a);
 	free(ps.x);
 	*ret = &ri->pub;
 	return 0;

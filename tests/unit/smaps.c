@@ -205,6 +205,42 @@ static ml_proc *fixture(const char *name)
 	return p;
 }
 
+/* A torn read (records repeated or replaced between two reads) normalises as maps does:
+ * sorted, and of overlapping records the later one kept, with its own fields, flags,
+ * extras and name. */
+START_TEST(torn_reads_are_normalised)
+{
+	static const char t[] =
+		"1000-2000 r--p 00000000 00:00 0\nRss: 4 kB\n"
+		"5000-7000 r--p 00000000 00:00 0 old\nRss: 8 kB\nOld_Extra: 1 kB\nVmFlags: rd\n"
+		"3000-4000 r--p 00000000 00:00 0\nRss: 4 kB\n"
+		"5000-6000 rw-p 00000000 00:00 0 new\nRss: 4 kB\nNew_Extra: 2 kB\nVmFlags: rd wr\n"
+		"2000-3000 r--p 00000000 00:00 0\nRss: 0 kB\n";
+	ml_smaps *s;
+	ck_assert_int_eq(ml_smaps_parse(t, sizeof(t) - 1, &s), 0);
+	ck_assert_uint_eq(ml_smaps_count(s), 4);
+	static const uint64_t starts[] = { 0x1000, 0x2000, 0x3000, 0x5000 };
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(ml_smaps_get(s, i)->vma.start, starts[i]);
+	const ml_smaps_vma *v = ml_smaps_get(s, 3);
+	ck_assert_str_eq(v->vma.name, "new");
+	ck_assert_uint_eq(v->vma.end, 0x6000);
+	ck_assert_uint_eq(v->f.v[ML_SMAPS_RSS], 4096);
+	ck_assert_str_eq(v->vm_flags_raw, "rd wr");
+	ck_assert_uint_eq(v->n_extra, 1);
+	ck_assert_str_eq(v->extra[0].key, "New_Extra");
+	ck_assert_uint_eq(v->extra[0].bytes, 2048);
+	ck_assert_uint_eq(ml_smaps_get(s, 0)->n_extra, 0);
+	ck_assert_ptr_null(ml_smaps_get(s, 0)->extra);
+	ck_assert_str_eq(ml_smaps_get(s, 0)->vm_flags_raw, "");
+	ml_smaps_free(s);
+	/* nothing at all: an empty list, not an error */
+	ck_assert_int_eq(ml_smaps_parse("", 0, &s), 0);
+	ck_assert_uint_eq(ml_smaps_count(s), 0);
+	ml_smaps_free(s);
+}
+END_TEST
+
 START_TEST(fixture_thp_heap)
 {
 	ml_proc *p = fixture("maps-thp");
@@ -363,6 +399,7 @@ int main(void)
 	tcase_add_test(tc, names_and_helpers);
 	tcase_add_test(tc, malformed);
 	tcase_add_test(tc, rollup);
+	tcase_add_test(tc, torn_reads_are_normalised);
 	tcase_add_test(tc, fixture_thp_heap);
 	tcase_add_test(tc, fixture_names_and_kthread);
 	tcase_add_test(tc, read_in_chunks_equals_parse);
