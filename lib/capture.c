@@ -1220,14 +1220,15 @@ out:
 int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_capture_result *ret)
 {
 	cap_err[0] = '\0';
-	if (!p || !path || !*path || !ml_proc_is_live(p) || (o && o->sz < sizeof(size_t)))
+	if (!p || !path || !*path || !ml_proc_is_live(p))
 		return fail(-EINVAL, "bad arguments");
 	cap *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	if (o)
-		memcpy(&c->o, o, ML_MIN(o->sz, sizeof(c->o)));
-	c->o.sz = sizeof(c->o);
+	if (ML_OPTS_LOAD(&c->o, o) < 0) {
+		free(c);
+		return fail(-EINVAL, "options set a field this library does not know");
+	}
 	c->p = p;
 	c->pid = ml_proc_pid(p);
 	c->child_mem = -1;

@@ -528,15 +528,9 @@ static int read_self_mounts(ml_mountinfo **ret)
 
 int ml_cgroup_memory_read(const ml_proc *p, const ml_cgroup_memory_opts *opts, ml_cgroup_memory **ret)
 {
-	if (!p || !ret)
-		return -EINVAL;
 	ML_OPTS(ml_cgroup_memory_opts, o);
-	if (opts) {
-		if (opts->sz < offsetof(ml_cgroup_memory_opts, mounts))
-			return -EINVAL;
-		memcpy(&o, opts, ML_MIN(opts->sz, sizeof(o)));
-		o.sz = sizeof(o);
-	}
+	if (!p || !ret || ml__opts_load(&o, sizeof(o), opts, offsetof(ml_cgroup_memory_opts, mounts)) < 0)
+		return -EINVAL;
 	ml_cgroups *own_cg = NULL;
 	ml_mountinfo *own_mi = NULL, *fb_mi = NULL;
 	const ml_cgroups *cgs = o.cgroups;

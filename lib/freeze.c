@@ -310,14 +310,11 @@ static int by_leader_then_tid(const void *a, const void *b, void *tgid)
 
 int ml_freeze_start(const ml_proc *p, const ml_freeze_opts *o, ml_freeze **ret)
 {
-	if (!p || !ret || !ml_proc_is_live(p) || (o && o->sz < sizeof(size_t)))
+	ml_freeze_opts opt = { .sz = sizeof(opt) };
+	if (!p || !ret || !ml_proc_is_live(p) || ML_OPTS_LOAD(&opt, o) < 0)
 		return -EINVAL;
-	uint64_t timeout = 5000000000ull;
-	unsigned max_rounds = 1000;
-	if (o && o->sz >= offsetof(ml_freeze_opts, timeout_ns) + sizeof(o->timeout_ns) && o->timeout_ns)
-		timeout = o->timeout_ns;
-	if (o && o->sz >= offsetof(ml_freeze_opts, max_rounds) + sizeof(o->max_rounds) && o->max_rounds)
-		max_rounds = o->max_rounds;
+	uint64_t timeout = opt.timeout_ns ? opt.timeout_ns : 5000000000ull;
+	unsigned max_rounds = opt.max_rounds ? opt.max_rounds : 1000;
 	int r = ml_proc_check(p);
 	if (r < 0)
 		return r;

@@ -157,12 +157,10 @@ struct ml_populated {
 int ml_populated_open(const ml_proc *p, uint64_t start, uint64_t end, const ml_populated_opts *o,
 		      ml_populated **ret)
 {
-	if (!p || !ret || start > end || (o && o->sz < sizeof(size_t)))
-		return -EINVAL;
 	ml_populated_opts opt;
 	memset(&opt, 0, sizeof(opt));
-	if (o)
-		memcpy(&opt, o, ML_MIN(o->sz, sizeof(opt)));
+	if (!p || !ret || start > end || ML_OPTS_LOAD(&opt, o) < 0)
+		return -EINVAL;
 	unsigned flags = opt.flags;
 	bool emul = opt.force_emulation;
 	ml_populated *it = calloc(1, sizeof(*it));

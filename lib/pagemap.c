@@ -671,12 +671,12 @@ static ssize_t scan_emulated(ml_pagemap *pm, const ml_scan_opts *o, ml_page_regi
 ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *vec, size_t n,
 			uint64_t *next)
 {
-	if (!pm || !o || o->sz < offsetof(ml_scan_opts, force_emulation) || !vec || !n || !next)
-		return -EINVAL;
-	/* copy only what the caller's version of the struct holds; newer fields stay 0 */
+	/* the first version of the struct ended before force_emulation */
 	ml_scan_opts r;
 	memset(&r, 0, sizeof(r));
-	memcpy(&r, o, ML_MIN(o->sz, sizeof(r)));
+	if (!pm || !o || !vec || !n || !next ||
+	    ml__opts_load(&r, sizeof(r), o, offsetof(ml_scan_opts, force_emulation)) < 0)
+		return -EINVAL;
 	uint64_t any = r.category_inverted | r.category_mask | r.category_anyof_mask | r.return_mask;
 	if (any & ~ML_PAGE_ALL_KNOWN)
 		return -EINVAL;

@@ -438,12 +438,9 @@ static int do_clear(ml_wss *w)
 
 int ml_wss_start(const ml_proc *p, const ml_wss_opts *o, ml_wss **ret)
 {
-	if (!p || !ret || (o && o->sz < sizeof(size_t)))
-		return -EINVAL;
 	ML_OPTS(ml_wss_opts, opt, 0);
-	if (o)
-		memcpy(&opt, o, ML_MIN(o->sz, sizeof(opt)));
-	opt.sz = sizeof(opt);
+	if (!p || !ret || ML_OPTS_LOAD(&opt, o) < 0)
+		return -EINVAL;
 	if ((unsigned)opt.backend >= ML_WSS_BACKEND_COUNT || (unsigned)opt.scope > ML_WSS_SCOPE_FILE ||
 	    (unsigned)opt.flush > ML_WSS_FLUSH_NEVER)
 		return -EINVAL;

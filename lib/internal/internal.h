@@ -46,6 +46,21 @@ void ml_buf_free(ml_buf *b);
  */
 int ml__grow(void *arrp, size_t *cap, size_t need, size_t elem);
 
+/*
+ * Options structs (first member `size_t sz`, the caller's sizeof, set by ML_OPTS): loads
+ * the caller's @src into the library's @dst (@dst_sz bytes, zero or defaults already), so
+ * - a NULL @src leaves @dst as it is;
+ * - an older caller (sz < @dst_sz but at least @min_sz, never below sizeof(size_t)) gets
+ *   @dst's values for the fields its struct lacks;
+ * - a newer caller (sz > @dst_sz) is accepted when every byte past @dst_sz is zero (it set
+ *   no field this library does not know), otherwise -EINVAL.
+ * @dst's sz becomes @dst_sz. Returns 0 or -EINVAL. A field added to a public options
+ * struct must start at or past the struct's old sizeof (never in its tail padding), or an
+ * older library could not see it was set.
+ */
+int ml__opts_load(void *dst, size_t dst_sz, const void *src, size_t min_sz);
+#define ML_OPTS_LOAD(dst, src) ml__opts_load((dst), sizeof(*(dst)), (src), 0)
+
 /* ---- Text parsing over [p, end) cursors; none reads past end, none needs NUL. ---- */
 
 /* Parses an unsigned hex/decimal number at *p; advances *p. -EBADMSG if no digit or overflow. */

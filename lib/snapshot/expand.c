@@ -92,11 +92,8 @@ int ml_snapshot_expand(const ml_snapshot *s, int fd, const ml_snapshot_expand_op
 	if (!s || fd < 0)
 		return -EINVAL;
 	ml_snapshot_expand_opts o = { .sz = sizeof(o) };
-	if (opts) {
-		if (opts->sz < sizeof(size_t) || opts->sz > sizeof(o))
-			return -EINVAL;
-		memcpy(&o, opts, opts->sz);
-	}
+	if (ML_OPTS_LOAD(&o, opts) < 0)
+		return -EINVAL;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return ml_neg_errno();
@@ -249,11 +246,8 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 	if (!s || fd < 0)
 		return -EINVAL;
 	ml_snapshot_expand_opts o = { .sz = sizeof(o) };
-	if (opts) {
-		if (opts->sz < sizeof(size_t) || opts->sz > sizeof(o))
-			return -EINVAL;
-		memcpy(&o, opts, opts->sz);
-	}
+	if (ML_OPTS_LOAD(&o, opts) < 0)
+		return -EINVAL;
 	if (!o.level)
 		o.level = 6;
 	if (!o.member_size)

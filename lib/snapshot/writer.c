@@ -620,12 +620,8 @@ int ml_snapshot_writer_open(const char *path, const ml_snapshot_writer_opts *opt
 	if (!path || !*path || !ret)
 		return -EINVAL;
 	ml_snapshot_writer_opts o = { .sz = sizeof(o) };
-	if (opts) {
-		if (opts->sz < sizeof(size_t) || opts->sz > sizeof(o))
-			return -EINVAL;
-		memcpy(&o, opts, opts->sz);
-		o.sz = sizeof(o);
-	}
+	if (ML_OPTS_LOAD(&o, opts) < 0)
+		return -EINVAL;
 	if (!o.chunk_size)
 		o.chunk_size = ML_SNAPSHOT_CHUNK_DEFAULT;
 	if (o.chunk_size < ML_SNAPSHOT_CHUNK_MIN || o.chunk_size > ML_SNAPSHOT_CHUNK_MAX || o.chunk_size % 4096)
@@ -726,11 +722,9 @@ static int dupstr(char **dst, const char *src)
 
 int ml_snapshot_writer_set_info(ml_snapshot_writer *w, const ml_snapshot_info *info)
 {
-	if (!w || !info || info->sz < sizeof(size_t) || info->sz > sizeof(ml_snapshot_info) ||
-	    info->exe_build_id_len > 32)
-		return -EINVAL;
 	ml_snapshot_info i = { .sz = sizeof(i) };
-	memcpy(&i, info, info->sz);
+	if (!w || !info || ML_OPTS_LOAD(&i, info) < 0 || i.exe_build_id_len > 32)
+		return -EINVAL;
 	if (dupstr(&w->s_comm, i.comm) < 0 || dupstr(&w->s_exe, i.exe) < 0 ||
 	    dupstr(&w->s_freeze, i.freeze) < 0 || dupstr(&w->s_kernel, i.kernel) < 0 ||
 	    dupstr(&w->s_tool, i.tool) < 0 || dupstr(&w->s_machine, i.machine) < 0)
