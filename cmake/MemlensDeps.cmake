@@ -41,3 +41,7 @@ function(memlens_soname out libs fallback)
   message(STATUS "memlens: ${out} ${name}")
   set(${out} "${name}" PARENT_SCOPE)
 endfunction()
+
+# abidiff and abidw (Debian abigail-tools) for the ABI test; without them it is skipped.
+find_program(MEMLENS_ABIDIFF abidiff)
+message(STATUS "memlens: abidiff ${MEMLENS_ABIDIFF}")

@@ -10,6 +10,7 @@ pkgs=(
   check libsubunit-dev                      # unit tests
   clang                                     # libFuzzer, sanitizers
   gdb elfutils valgrind binutils            # core checks, leak checks
+  abigail-tools                             # the ABI test (abidiff against tests/abi/libmemlens.abi)
   procps psmisc util-linux bsdutils bc python3 python3-psutil file  # comparisons, CLI tests
   zstd lz4 xz-utils gzip                    # compressed cores made by the core-source tests
 )

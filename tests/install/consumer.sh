@@ -16,7 +16,7 @@ test -x "$tmp/prefix/bin/memlens" || { echo "memlens binary was not installed"; 
 ls "$tmp/prefix"/include/memlens/memlens.h >/dev/null
 # The shared library exports only ml_* symbols and has a SONAME.
 so=$(find "$tmp/prefix" -name 'libmemlens.so.*.*' | head -n1)
-readelf -d "$so" | grep -q 'SONAME.*libmemlens.so.0' || { echo "no SONAME"; exit 1; }
+readelf -d "$so" | grep -q 'SONAME.*\[libmemlens.so.0.2\]' || { echo "no SONAME"; exit 1; }
 bad=$(nm -D --defined-only "$so" | awk '$2 ~ /[TDB]/ && $3 !~ /^ml_/ {print $3}' | grep -v '^MEMLENS_' || true)
 [ -z "$bad" ] || { echo "unexpected exported symbols: $bad"; exit 1; }
 
