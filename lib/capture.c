@@ -33,9 +33,9 @@
 #include <memlens/snapshot.h>
 
 
+/* The first (innermost) reason of this thread's capture failure; it becomes the thread's
+ * error detail when ml_capture() returns. */
 static __thread char cap_err[256];
-
-const char *ml_capture_error(void) { return cap_err; }
 
 static int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(int err, const char *fmt, ...)
@@ -163,7 +163,7 @@ static int add_run(cap *c, uint64_t a, uint64_t len, ml_run_kind k)
 	int r = ml_snapshot_writer_add_run(c->w, a, len, k);
 	if (r < 0)
 		return fail(r, "recording %#" PRIx64 "-%#" PRIx64 ": %s", a, a + len,
-			    ml_snapshot_writer_error(c->w));
+			    ml_error_detail());
 	switch (k) {
 	case ML_RUN_ZERO: c->res.bytes_zero += len; break;
 	case ML_RUN_UNPOPULATED: c->res.bytes_unpopulated += len; break;
@@ -203,7 +203,7 @@ static int read_live(cap *c, uint64_t a, uint64_t b)
 			r = ml_snapshot_writer_reserve(c->w, a, (size_t)ML_MIN(b - a, (uint64_t)SIZE_MAX), &buf, &got);
 		}
 		if (r < 0)
-			return fail(r, "buffering %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
+			return fail(r, "buffering %#" PRIx64 ": %s", a, ml_error_detail());
 		/* One process_vm_readv: ml_mem_read() would also check that the process is still
 		 * the same after every read, which costs more than the read for small runs (a
 		 * target with 32768 runs of one page: 93 ms stopped, 236 ms that way). The
@@ -232,7 +232,7 @@ static int read_live(cap *c, uint64_t a, uint64_t b)
 				return r;
 			c->stage_used += k;
 		} else if ((r = ml_snapshot_writer_commit(c->w, a, k)) < 0) {
-			return fail(r, "writing %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
+			return fail(r, "writing %#" PRIx64 ": %s", a, ml_error_detail());
 		}
 		c->res.bytes_data += k;
 		c->prog.bytes_read += k;
@@ -284,12 +284,12 @@ static int read_file_range(cap *c, const ml_smaps_vma *v, int fd, uint64_t a, ui
 			size_t got;
 			int r = ml_snapshot_writer_reserve(c->w, a, (size_t)(ha - a), &buf, &got);
 			if (r < 0)
-				return fail(r, "buffering %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
+				return fail(r, "buffering %#" PRIx64 ": %s", a, ml_error_detail());
 			ssize_t m = ml__vma_file_read(fd, &v->vma, a, buf, got);
 			size_t k = m > 0 ? (size_t)m & ~(size_t)(c->page - 1) : 0;
 			r = ml_snapshot_writer_commit(c->w, a, k);
 			if (r < 0)
-				return fail(r, "writing %#" PRIx64 ": %s", a, ml_snapshot_writer_error(c->w));
+				return fail(r, "writing %#" PRIx64 ": %s", a, ml_error_detail());
 			c->res.bytes_data += k;
 			a += k;
 			if (k < got) /* the file shrank (or an I/O error): nothing there to read */
@@ -345,7 +345,7 @@ static int gap(cap *c, const ml_smaps_vma *v, int *filefd, uint64_t a, uint64_t 
 			int r = ml_snapshot_writer_add_data(c->w, a, (const void *)(uintptr_t)(s0 + (a - v->vma.start)),
 							    (size_t)(b - a));
 			if (r < 0)
-				return fail(r, "writing the vdso: %s", ml_snapshot_writer_error(c->w));
+				return fail(r, "writing the vdso: %s", ml_error_detail());
 			c->res.bytes_data += b - a;
 			return 0;
 		}
@@ -498,7 +498,7 @@ static int thread_info(cap *c, pid_t tid, bool leader, ml__thread_info *ti)
 static int add_note(cap *c, const char *name, uint32_t type, const void *d, size_t len)
 {
 	int r = ml_snapshot_writer_add_note(c->w, name, type, d, len);
-	return r < 0 ? fail(r, "adding a note: %s", ml_snapshot_writer_error(c->w)) : 0;
+	return r < 0 ? fail(r, "adding a note: %s", ml_error_detail()) : 0;
 }
 
 /* TIDs of the process from task/ (used when it is not frozen). */
@@ -666,7 +666,7 @@ static void file_facts(cap *c, const ml_smaps_vma *v, ml__file_facts *ff)
 static int save_file(cap *c, const char *name, const char *buf, size_t len)
 {
 	int r = ml_snapshot_writer_add_file(c->w, name, buf, len);
-	return r < 0 ? fail(r, "saving %s: %s", name, ml_snapshot_writer_error(c->w)) : 0;
+	return r < 0 ? fail(r, "saving %s: %s", name, ml_error_detail()) : 0;
 }
 
 /* Whether this process may lower its nice value again (CAP_SYS_NICE, or RLIMIT_NICE). */
@@ -777,7 +777,7 @@ static void stage_alloc(cap *c, const char *status, size_t status_len, uint64_t 
 static int stage_hand(cap *c, uint64_t addr, size_t off, size_t len)
 {
 	int r = ml_snapshot_writer_add_data_ref(c->w, addr, c->stage + off, len, stage_done, c);
-	return r < 0 ? fail(r, "writing %#" PRIx64 ": %s", addr, ml_snapshot_writer_error(c->w)) : 0;
+	return r < 0 ? fail(r, "writing %#" PRIx64 ": %s", addr, ml_error_detail()) : 0;
 }
 
 /* After the release: hands what was staged and not yet handed on to the writer. */
@@ -1131,7 +1131,7 @@ static int run(cap *c, const char *path)
 		c->prog.bytes_total += ds;
 	}
 	if ((r = ml_snapshot_writer_set_mappings(c->w, sv, c->nv)) < 0) {
-		fail(r, "writing the mapping table: %s", ml_snapshot_writer_error(c->w));
+		fail(r, "writing the mapping table: %s", ml_error_detail());
 		goto out;
 	}
 	uint64_t t_read = mono_ns();
@@ -1189,7 +1189,7 @@ static int run(cap *c, const char *path)
 	info.stop_ns = c->res.stop_ns;
 	ml_snapshot_writer_set_info(c->w, &info);
 	if ((r = ml_snapshot_writer_finish(c->w)) < 0) {
-		fail(r, "finishing the output: %s", ml_snapshot_writer_error(c->w));
+		fail(r, "finishing the output: %s", ml_error_detail());
 		goto out;
 	}
 	struct stat st;
@@ -1217,9 +1217,8 @@ out:
 	return r;
 }
 
-int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_capture_result *ret)
+static int capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_capture_result *ret)
 {
-	cap_err[0] = '\0';
 	if (!p || !path || !*path || !ml_proc_is_live(p))
 		return fail(-EINVAL, "bad arguments");
 	cap *c = calloc(1, sizeof(*c));
@@ -1251,5 +1250,17 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 	if (r == 0 && ret)
 		*ret = c->res;
 	free(c);
+	return r;
+}
+
+int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_capture_result *ret)
+{
+	cap_err[0] = '\0';
+	ml__error_clear();
+	int r = capture(p, path, o, ret);
+	if (r < 0)
+		ml__error_set("%s", cap_err);
+	else
+		ml__error_clear();
 	return r;
 }

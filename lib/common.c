@@ -1,4 +1,6 @@
 /* Library version and error descriptions. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal/internal.h"
@@ -23,4 +25,26 @@ const char *ml_strerror(int err)
 	case ENOSPC: return "no space left on device";
 	default: return strerror(err < 0 ? -err : err);
 	}
+}
+
+/* The calling thread's error detail: like errno, per thread, so a failure on one thread
+ * never shows up as another's reason. */
+static __thread char err_detail[512];
+
+const char *ml_error_detail(void)
+{
+	return err_detail;
+}
+
+void ml__error_clear(void)
+{
+	err_detail[0] = '\0';
+}
+
+void ml__error_set(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err_detail, sizeof(err_detail), fmt, ap);
+	va_end(ap);
 }

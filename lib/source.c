@@ -41,33 +41,48 @@ ml_source_type ml_source_get_type(const ml_source *s) { return s ? s->type : 0; 
 pid_t ml_source_pid(const ml_source *s) { return s ? s->ops->pid(s->impl) : 0; }
 const ml_proc *ml_source_proc(const ml_source *s) { return s ? s->proc : NULL; }
 
+/* A failed call's detail: what the backend set, or what it keeps on its object. */
+static ssize_t detail(const ml_source *s, ssize_t r)
+{
+	if (r < 0 && !ml_error_detail()[0] && s->ops->error) {
+		const char *e = s->ops->error(s->impl);
+		if (e && *e)
+			ml__error_set("%s", e);
+	}
+	return r;
+}
+
 int ml_source_maps(const ml_source *s, ml_maps **ret)
 {
+	ml__error_clear();
 	if (!s || !ret)
 		return -EINVAL;
-	return s->ops->maps(s->impl, ret);
+	return (int)detail(s, s->ops->maps(s->impl, ret));
 }
 
 int ml_source_read_file(const ml_source *s, const char *name, char **ret, size_t *ret_len)
 {
+	ml__error_clear();
 	if (!s || !name || !ret || !ret_len)
 		return -EINVAL;
-	return s->ops->read_file(s->impl, name, ret, ret_len);
+	return (int)detail(s, s->ops->read_file(s->impl, name, ret, ret_len));
 }
 
 ssize_t ml_source_runs(const ml_source *s, uint64_t start, uint64_t end, unsigned flags,
 		       ml_run *vec, size_t n, uint64_t *next)
 {
+	ml__error_clear();
 	if (!s || !vec || !next || end < start)
 		return -EINVAL;
-	return s->ops->runs(s->impl, start, end, flags, vec, n, next);
+	return detail(s, s->ops->runs(s->impl, start, end, flags, vec, n, next));
 }
 
 ssize_t ml_source_read(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags)
 {
+	ml__error_clear();
 	if (!s || (!buf && len))
 		return -EINVAL;
-	return s->ops->read(s->impl, addr, buf, len, flags);
+	return detail(s, s->ops->read(s->impl, addr, buf, len, flags));
 }
 
 int ml_source_damage(const ml_source *s, uint64_t addr, uint64_t *ret_start, uint64_t *ret_end)
@@ -179,15 +194,7 @@ ssize_t ml_source_read_runs(const ml_source *s, uint64_t addr, void *buf, size_t
 				      : read_runs_generic(s, addr, buf, len, flags, &pv);
 	if (r >= 0)
 		*ret_nruns = pv.used;
-	return r;
-}
-
-const char *ml_source_error(const ml_source *s)
-{
-	if (!s || !s->ops->error)
-		return "";
-	const char *e = s->ops->error(s->impl);
-	return e ? e : "";
+	return detail(s, r);
 }
 
 int ml__source_notes(const ml_source *s, const uint8_t **ret, size_t *ret_len, uint16_t *machine)
@@ -702,17 +709,28 @@ int ml_source_open_pid(pid_t pid, ml_source **ret)
 	return ml__source_new(ML_SOURCE_LIVE, &live_ops, l, p, ret);
 }
 
-int ml_source_open_file(const char *path, ml_source **ret)
+/* Opens a file source; a failure's description becomes the thread's error detail. */
+static int open_file(const char *path, ml_source **ret)
 {
-	if (!path || !ret)
-		return -EINVAL;
-	return ml__snapshot_source_open(path, ret, NULL);
+	char *msg = NULL;
+	int r = ml__snapshot_source_open(path, ret, &msg);
+	if (r < 0 && msg && *msg && strcmp(msg, ml_strerror(r)))
+		ml__error_set("%s", msg);
+	free(msg);
+	return r;
 }
 
-int ml_source_open_msg(const char *spec, ml_source **ret, char **err_msg)
+int ml_source_open_file(const char *path, ml_source **ret)
 {
-	if (err_msg)
-		*err_msg = NULL;
+	ml__error_clear();
+	if (!path || !ret)
+		return -EINVAL;
+	return open_file(path, ret);
+}
+
+int ml_source_open(const char *spec, ml_source **ret)
+{
+	ml__error_clear();
 	if (!spec || !*spec || !ret)
 		return -EINVAL;
 	bool digits = true;
@@ -725,10 +743,5 @@ int ml_source_open_msg(const char *spec, ml_source **ret, char **err_msg)
 			return -ESRCH;
 		return ml_source_open_pid((pid_t)pid, ret);
 	}
-	return ml__snapshot_source_open(spec, ret, err_msg);
-}
-
-int ml_source_open(const char *spec, ml_source **ret)
-{
-	return ml_source_open_msg(spec, ret, NULL);
+	return open_file(spec, ret);
 }

@@ -173,14 +173,13 @@ static int on_opt(int key, const char *arg, void *ctx)
 
 static int open_snapshot(const char *path, ml_snapshot **ret)
 {
-	char *msg = NULL;
-	int r = ml_snapshot_open(path, ret, &msg);
+	int r = ml_snapshot_open(path, ret);
 	if (r < 0) {
 		if (r == -EBADMSG)
-			fprintf(stderr, "memlens: %s: not a valid snapshot: %s\n", path, msg ? msg : ml_strerror(r));
+			fprintf(stderr, "memlens: %s: not a valid snapshot: %s\n", path,
+				*ml_error_detail() ? ml_error_detail() : ml_strerror(r));
 		else
 			ml_cli_file_error(path, "cannot open snapshot", r);
-		free(msg);
 		return ML_EXIT_ERROR;
 	}
 	return 0;
@@ -418,7 +417,9 @@ static int core_verify(int argc, char **argv)
 	const char *path = argv[first];
 	char *msg = NULL;
 	ml_snapshot *s = NULL;
-	r = ml_snapshot_open(path, &s, &msg);
+	r = ml_snapshot_open(path, &s);
+	if (r < 0)
+		msg = strdup(*ml_error_detail() ? ml_error_detail() : ml_strerror(r));
 	size_t bad = SIZE_MAX;
 	bool sha = false, opened = r == 0;
 	if (r == 0) {
@@ -426,7 +427,7 @@ static int core_verify(int argc, char **argv)
 		sha = !a.quick && ml_snapshot_sha256(s, d) == 0;
 		r = ml_snapshot_verify(s, a.quick ? 0 : ML_SNAPSHOT_VERIFY_SHA256, &bad);
 		if (r < 0)
-			msg = strdup(*ml_snapshot_error(s) ? ml_snapshot_error(s) : ml_strerror(r));
+			msg = strdup(*ml_error_detail() ? ml_error_detail() : ml_strerror(r));
 	}
 	if (a.json) {
 		ml_json j;
@@ -525,7 +526,7 @@ static int core_write(int argc, char **argv, bool gzip)
 		r = ml_snapshot_expand_path(s, a.out, gzip, a.force, &o, NULL);
 	int rc = ML_EXIT_OK;
 	if (r < 0) {
-		const char *e = ml_snapshot_error(s);
+		const char *e = ml_error_detail();
 		if (r == -EEXIST)
 			fprintf(stderr, "memlens: %s: %s\n", a.out, a.force ?
 				"appeared as something other than a regular file; not replaced" :
@@ -597,7 +598,7 @@ static int core_import(int argc, char **argv)
 		return ml_cli_usage_error(&import_cmd, "no output given (-o FILE.mlcore)");
 	const char *path = argv[first];
 	ml_snapshot *already;
-	if (ml_snapshot_open(path, &already, NULL) == 0) {
+	if (ml_snapshot_open(path, &already) == 0) {
 		ml_snapshot_free(already);
 		fprintf(stderr, "memlens: %s: already a memlens snapshot (nothing to import)\n", path);
 		return ML_EXIT_ERROR;
@@ -696,8 +697,8 @@ static int core_import(int argc, char **argv)
 	if (r >= 0)
 		r = ml_snapshot_writer_finish(w);
 	if (r < 0) {
-		const char *e = ml_snapshot_writer_error(w);
-		fprintf(stderr, "memlens: %s: %s: %s\n", a.out, stage, *e ? e : *ml_source_error(src) ? ml_source_error(src) : ml_strerror(r));
+		const char *e = ml_error_detail();
+		fprintf(stderr, "memlens: %s: %s: %s\n", a.out, stage, *e ? e : ml_strerror(r));
 		goto out;
 	}
 	rc = ml_source_partial(src) ? ML_EXIT_PARTIAL : ML_EXIT_OK;
@@ -706,8 +707,8 @@ static int core_import(int argc, char **argv)
 			rc ? " (the core is incomplete: what it lacks is marked unreadable)" : "");
 	goto out;
 fail:
-	if (*ml_source_error(src))
-		fprintf(stderr, "memlens: %s: %s: %s\n", path, stage, ml_source_error(src));
+	if (*ml_error_detail())
+		fprintf(stderr, "memlens: %s: %s: %s\n", path, stage, ml_error_detail());
 	else
 		ml_cli_file_error(path, stage, r);
 out:

@@ -258,7 +258,7 @@ int cmd_dump(int argc, char **argv)
 		fputc('\n', stderr);
 	ml_proc_free(p);
 	if (r < 0) {
-		const char *step = ml_capture_error();
+		const char *step = ml_error_detail();
 		switch (-r) {
 		case ESRCH: {
 			const char *why = ml_cli_gone_reason(pid);

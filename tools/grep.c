@@ -932,7 +932,7 @@ static void note_damage(worker *w, unit *u, const region *r, uint64_t bl, uint64
 		w->err = -EBADMSG;
 	uint64_t first = bl > r->lo ? bl : r->lo;
 	if (first >= u->a && first < u->b) {
-		const char *why = ml_source_error(w->via);
+		const char *why = ml_error_detail(); /* of the failed read */
 		pthread_mutex_lock(&s->mu);
 		fprintf(stderr, "memlens grep: %s: 0x%" PRIx64 "-0x%" PRIx64 " not searched: damaged data%s%s\n",
 			s->label, bl, bh, *why ? ": " : "", why);
@@ -1326,18 +1326,17 @@ static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_
 			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
 			spec = pidbuf;
 		}
-		char *why = NULL;
-		r = ml_source_open_msg(spec, &s->s, &why);
+		r = ml_source_open(spec, &s->s);
 		if (r < 0) {
+			const char *why = ml_error_detail();
 			if (!quiet_errors) {
 				if (pid || ml_cli_parse_pid(spec, &pid))
 					ml_cli_pid_error(pid, "cannot open", r);
-				else if (why)
+				else if (*why)
 					ml_cli_warn("%s: not a valid snapshot or core: %s", spec, why);
 				else
 					ml_cli_file_error(spec, "cannot open snapshot", r);
 			}
-			free(why);
 			rc = r == -ESRCH && quiet_errors ? ML_EXIT_PARTIAL : ML_EXIT_ERROR;
 			goto out;
 		}

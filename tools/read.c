@@ -308,7 +308,7 @@ int cmd_read(int argc, char **argv)
 	}
 	fflush(stdout);
 	/* a file source says which part and why (corrupt, not captured, truncated) */
-	const char *detail = err == -EBADMSG || (!is_pid && err == -EIO) ? ml_source_error(s) : "";
+	const char *detail = err == -EBADMSG || (!is_pid && err == -EIO) ? ml_error_detail() : "";
 	if (err && pos == addr) {
 		char what[96];
 		snprintf(what, sizeof(what), "cannot read memory at 0x%llx", (unsigned long long)pos);

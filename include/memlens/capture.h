@@ -122,6 +122,7 @@ typedef struct ml_capture_result {
  * releases the target as soon as everything is read, and publishes the file atomically
  * (mode 0600; nothing is left at @path on failure).
  * @param o options or NULL; @param ret result or NULL.
+ * On failure ml_error_detail() names the step that failed and why ("reading smaps: ...").
  * @return 0;
  *   -ESRCH the process does not exist or exited during the capture;
  *   -EPERM/-EACCES not allowed (ptrace access: same uid and kernel.yama.ptrace_scope,
@@ -131,15 +132,12 @@ typedef struct ml_capture_result {
  *   -ENOSPC/-EDQUOT/-EIO writing; -ETIMEDOUT a thread would not stop;
  *   -ECANCELED the progress callback cancelled;
  *   -EOPNOTSUPP ML_CAPTURE_FREEZE_COW without cow_fallback, and the fork is not possible
- *    (ml_capture_error() says why: seccomp filter, 32-bit program, userfaultfd, shadow
+ *    (ml_error_detail() says why: seccomp filter, 32-bit program, userfaultfd, shadow
  *    stack, process limits, not enough memory for the copies, ...);
  *   -EINVAL; -ENOMEM.
  */
 ML_API int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o,
 		      ml_capture_result *ret);
-
-/** Words for the last step ml_capture() failed in, in this thread ("reading smaps"), or "". */
-ML_API const char *ml_capture_error(void);
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,17 @@ ML_API const char *ml_version(void);
  */
 ML_API const char *ml_strerror(int err);
 
+/**
+ * What the calling thread's last failure was about, in words, or "" when it had nothing
+ * to add to its error code: which chunk of a snapshot is corrupt, which field of a core
+ * is wrong, why a capture could not freeze or fork the target. The library's one way
+ * to give an error's detail: functions whose documentation says "(detail)" clear it when
+ * called and set it when they fail; read it right after such a call returned < 0, on the
+ * same thread (it is per thread, like errno). Valid until that thread's next such call.
+ * Never NULL.
+ */
+ML_API const char *ml_error_detail(void);
+
 #ifdef __cplusplus
 }
 #endif

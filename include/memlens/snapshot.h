@@ -287,14 +287,11 @@ ML_API int ml_snapshot_writer_progress(const ml_snapshot_writer *w, ml_snapshot_
  * of the expanded core (unless opts.no_sha256), fsyncs the file, publishes it at the
  * path (link, or rename when overwriting), and fsyncs the directory. Call once, then
  * ml_snapshot_writer_free(). On failure nothing is left at the path.
- * @return 0; -EINVAL ranges not covered (ml_snapshot_writer_error() names the first),
+ * @return 0; -EINVAL ranges not covered (ml_error_detail() names the first),
  *         or no mappings set; -ENOSPC disk full; -EIO; -EEXIST the path appeared
  *         meanwhile; the first worker error.
  */
 ML_API int ml_snapshot_writer_finish(ml_snapshot_writer *w);
-
-/** What went wrong last, in words ("no data for 0x7f00..-0x7f01.. in mapping ..."), or "". */
-ML_API const char *ml_snapshot_writer_error(const ml_snapshot_writer *w);
 
 /**
  * Stops the workers and frees the writer. If finish did not succeed, the temporary file
@@ -342,10 +339,9 @@ typedef struct ml_snapshot_note {
  * notes (checksum, bounds), the mapping table and the manifest. Data chunks are only
  * checked when read (or by ml_snapshot_verify()).
  * @return 0; -ENOENT/-EACCES/... from open(2); -EBADMSG not a valid snapshot
- *         (*err_msg, when not NULL, gets a malloc'd description of what is wrong; free() it);
- *         -ENOMEM.
+ *         (detail: ml_error_detail() says what is wrong); -ENOMEM.
  */
-ML_API int ml_snapshot_open(const char *path, ml_snapshot **ret, char **err_msg);
+ML_API int ml_snapshot_open(const char *path, ml_snapshot **ret);
 
 /** Format version of the file. */
 ML_API unsigned ml_snapshot_version(const ml_snapshot *s);
@@ -420,7 +416,7 @@ ML_API int ml_snapshot_stats_get(const ml_snapshot *s, size_t vma_index, ml_snap
  * @return bytes read (< len when the range runs into an unmapped or unreadable range, or
  *         into a corrupt chunk: the readable prefix); -EFAULT @addr not in a mapping; -EIO
  *         @addr unreadable; -EBADMSG the chunk holding @addr is corrupt
- *         (ml_snapshot_error() names it); -EIO/-ENOMEM.
+ *         (ml_error_detail() names it); -EIO/-ENOMEM.
  */
 ML_API ssize_t ml_snapshot_read(const ml_snapshot *s, uint64_t addr, void *buf, size_t len);
 
@@ -432,9 +428,6 @@ ML_API ssize_t ml_snapshot_read(const ml_snapshot *s, uint64_t addr, void *buf, 
 ML_API ssize_t ml_snapshot_runs(const ml_snapshot *s, uint64_t start, uint64_t end, unsigned flags,
 				ml_run *vec, size_t n, uint64_t *next);
 
-/** The last error of this snapshot in words (per thread), or "". */
-ML_API const char *ml_snapshot_error(const ml_snapshot *s);
-
 /** Checks for ml_snapshot_verify(). */
 #define ML_SNAPSHOT_VERIFY_SHA256 0x1u /**< also hash the expanded core against the manifest */
 
@@ -443,7 +436,7 @@ ML_API const char *ml_snapshot_error(const ml_snapshot *s);
  * zero and the seal (ml_snapshot_sealed()), then inflates and CRC-checks every data chunk,
  * in file order, and re-checks the index.
  * @bad (may be NULL) gets the index of the first bad entry (SIZE_MAX if the problem is
- * not one entry). @return 0 all good; -EBADMSG corruption (ml_snapshot_error() names
+ * not one entry). @return 0 all good; -EBADMSG corruption (ml_error_detail() names
  * the chunk: index, address, offset); -EIO/-ENOMEM.
  */
 ML_API int ml_snapshot_verify(const ml_snapshot *s, unsigned flags, size_t *bad);

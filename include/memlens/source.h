@@ -69,18 +69,13 @@ ML_API int ml_source_open_proc(const ml_proc *p, ml_source **ret);
  * decompressed once into an unnamed temporary file in $TMPDIR (else /var/tmp), holes
  * where the core has zeros: ml_source_notice() then says so.
  * @return 0; -ENOENT/-EACCES from open(2); -EBADMSG not a valid snapshot or core
- *         (ml_source_open_msg() says what is wrong); -ENOSPC/-EIO making the temporary file.
+ *         (detail: ml_error_detail() says what is wrong, e.g. which segment runs past
+ *         the end of a truncated file; "" where the errno says it all); -ENOSPC/-EIO
+ *         making the temporary file.
  */
 ML_API int ml_source_open_file(const char *path, ml_source **ret);
-/** Opens @spec: a PID if it is all digits, else a snapshot path. */
+/** Opens @spec: a PID if it is all digits, else a file as ml_source_open_file() (detail). */
 ML_API int ml_source_open(const char *spec, ml_source **ret);
-/**
- * As ml_source_open(), and on failure sets *@err_msg (if @err_msg is not NULL) to a
- * malloc'd sentence naming what is wrong with a snapshot file (for example which segment
- * runs past the end of a truncated file), or to NULL where the errno says it all (no such
- * process, no such file, permission). The caller frees it; on success it is NULL.
- */
-ML_API int ml_source_open_msg(const char *spec, ml_source **ret, char **err_msg);
 
 ML_API ml_source_type ml_source_get_type(const ml_source *s);
 /** The PID the memory belongs (or belonged, for a snapshot) to. */
@@ -143,7 +138,7 @@ ML_API ssize_t ml_source_runs(const ml_source *s, uint64_t start, uint64_t end, 
  * @return bytes read (< len when the range runs into an unmapped or unreadable page, or
  *         into damaged stored data: the readable prefix); -EIO if the first page is
  *         unreadable; -EFAULT if @addr is not mapped; -EBADMSG (a snapshot) the stored
- *         data holding @addr is corrupt (ml_source_error() names it,
+ *         data holding @addr is corrupt (ml_error_detail() names it,
  *         ml_source_damage() gives its range); -ESRCH; -EACCES.
  */
 ML_API ssize_t ml_source_read(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags);
@@ -188,9 +183,6 @@ ML_API const char *ml_source_partial(const ml_source *s);
  * (a compressed core decompressed into a temporary file), or NULL.
  */
 ML_API const char *ml_source_notice(const ml_source *s);
-
-/** A human-readable description of the last error of this source (e.g. which snapshot chunk is corrupt), or "". */
-ML_API const char *ml_source_error(const ml_source *s);
 
 ML_API void ml_source_free(ml_source *s);
 

@@ -89,6 +89,7 @@ static int expand_err(const ml_snapshot *s, int r, const char *err)
 
 int ml_snapshot_expand(const ml_snapshot *s, int fd, const ml_snapshot_expand_opts *opts, uint8_t ret_sha256[32])
 {
+	ml__error_clear();
 	if (!s || fd < 0)
 		return -EINVAL;
 	ml_snapshot_expand_opts o = { .sz = sizeof(o) };
@@ -243,6 +244,7 @@ static int gz_finish(snap_sink *k)
 
 int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expand_opts *opts, uint8_t ret_sha256[32])
 {
+	ml__error_clear();
 	if (!s || fd < 0)
 		return -EINVAL;
 	ml_snapshot_expand_opts o = { .sz = sizeof(o) };

@@ -70,22 +70,17 @@ struct ml_snapshot {
 	size_t nspare;
 };
 
-static __thread const ml_snapshot *tls_owner;
-static __thread char tls_err[320];
-
+/* Sets the calling thread's error detail (ml_error_detail()). */
 static void serr(const ml_snapshot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void serr(const ml_snapshot *s, const char *fmt, ...)
 {
+	(void)s;
+	char m[320];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(tls_err, sizeof(tls_err), fmt, ap);
+	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
-	tls_owner = s;
-}
-
-const char *ml_snapshot_error(const ml_snapshot *s)
-{
-	return (s && tls_owner == s) ? tls_err : "";
+	ml__error_set("%s", m);
 }
 
 /* ---- open-time validation ---- */
@@ -540,8 +535,9 @@ static int do_open(vctx *v, const char *path)
 	return check_manifest(v);
 }
 
-int ml_snapshot_open(const char *path, ml_snapshot **ret, char **err_msg)
+int ml_snapshot_open(const char *path, ml_snapshot **ret)
 {
+	ml__error_clear();
 	if (!path || !ret)
 		return -EINVAL;
 	ml_snapshot *s = calloc(1, sizeof(*s));
@@ -552,8 +548,8 @@ int ml_snapshot_open(const char *path, ml_snapshot **ret, char **err_msg)
 	vctx v = { .s = s };
 	int r = do_open(&v, path);
 	if (r < 0) {
-		if (err_msg)
-			*err_msg = strdup(v.msg[0] ? v.msg : ml_strerror(r));
+		if (v.msg[0])
+			ml__error_set("%s", v.msg);
 		ml_snapshot_free(s);
 		return r;
 	}
@@ -586,8 +582,6 @@ void ml_snapshot_free(ml_snapshot *s)
 	free(s->vma_first);
 	free(s->ent);
 	pthread_mutex_destroy(&s->mu);
-	if (tls_owner == s)
-		tls_owner = NULL;
 	free(s);
 }
 
@@ -820,6 +814,7 @@ static int chunk_copy(const ml_snapshot *s, size_t i, uint64_t off, void *dst, s
 
 ssize_t ml_snapshot_read(const ml_snapshot *s, uint64_t addr, void *buf, size_t len)
 {
+	ml__error_clear();
 	if (!s || (!buf && len))
 		return -EINVAL;
 	if (len > SSIZE_MAX)
@@ -890,6 +885,7 @@ int snap_reader_damage(const ml_snapshot *s, uint64_t addr, uint64_t *ret_lo, ui
 ssize_t ml_snapshot_runs(const ml_snapshot *s, uint64_t start, uint64_t end, unsigned flags,
 			 ml_run *vec, size_t n, uint64_t *next)
 {
+	ml__error_clear();
 	if (!s || !vec || !next || end < start)
 		return -EINVAL;
 	size_t cnt = 0;
@@ -1003,6 +999,7 @@ static int verify_layout(const ml_snapshot *s, const uint8_t *head)
 
 int ml_snapshot_verify(const ml_snapshot *s, unsigned flags, size_t *bad_ret)
 {
+	ml__error_clear();
 	if (!s)
 		return -EINVAL;
 	if (bad_ret)

@@ -136,8 +136,6 @@ static int ss_damage(const void *impl, uint64_t addr, uint64_t *ret_lo, uint64_t
 	return snap_reader_damage(((const snap_src *)impl)->s, addr, ret_lo, ret_hi);
 }
 
-static const char *ss_error(const void *impl) { return ml_snapshot_error(((const snap_src *)impl)->s); }
-
 static int ss_notes(const void *impl, const uint8_t **ret, size_t *ret_len, uint16_t *machine)
 {
 	const snap_core *c = snap_reader_core(((const snap_src *)impl)->s);
@@ -154,7 +152,6 @@ static const ml_source_ops snapshot_ops = {
 	.read_file = ss_read_file,
 	.runs = ss_runs,
 	.read = ss_read,
-	.error = ss_error,
 	.damage = ss_damage,
 	.notes = ss_notes,
 };
@@ -176,7 +173,7 @@ int ml__snapshot_source_open(const char *path, ml_source **ret, char **err_msg)
 	snap_src *x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
-	int r = ml_snapshot_open(path, &x->s, err_msg);
+	int r = ml_snapshot_open(path, &x->s); /* sets the thread's error detail */
 	if (r < 0) {
 		free(x);
 		return r;

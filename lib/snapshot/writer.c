@@ -50,7 +50,8 @@ struct ml_snapshot_writer {
 	unsigned nthr;
 	bool stop;
 	int err;
-	char msg[512];
+	char msg[512];              /* the message of the failing call (guarded by mu) */
+	char sticky[512];           /* the message of the error that killed the writer (w->err) */
 
 	chunk *freelist;
 	size_t nbuf, maxbuf;
@@ -94,8 +95,10 @@ static void set_err(ml_snapshot_writer *w, int err, const char *fmt, ...)
 		vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
 		va_end(ap);
 	}
-	if (!w->err && err < 0 && err != -EINVAL)
+	if (!w->err && err < 0 && err != -EINVAL) {
 		w->err = err; /* I/O failures kill the writer; misuse only fails the call */
+		memcpy(w->sticky, w->msg, sizeof(w->sticky));
+	}
 }
 
 /* ---- workers ---- */
@@ -424,7 +427,7 @@ static void maybe_seal(ml_snapshot_writer *w, size_t slot)
 		seal(w, slot);
 }
 
-int ml_snapshot_writer_add_data(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len)
+static int writer_add_data(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len)
 {
 	if (!w || (!buf && len))
 		return -EINVAL;
@@ -459,7 +462,7 @@ int ml_snapshot_writer_add_data(ml_snapshot_writer *w, uint64_t addr, const void
 	return r;
 }
 
-int ml_snapshot_writer_reserve(ml_snapshot_writer *w, uint64_t addr, size_t want, void **ret, size_t *ret_len)
+static int writer_reserve(ml_snapshot_writer *w, uint64_t addr, size_t want, void **ret, size_t *ret_len)
 {
 	if (!w || !ret || !ret_len || !want)
 		return -EINVAL;
@@ -483,7 +486,7 @@ int ml_snapshot_writer_reserve(ml_snapshot_writer *w, uint64_t addr, size_t want
 	return r;
 }
 
-int ml_snapshot_writer_commit(ml_snapshot_writer *w, uint64_t addr, size_t len)
+static int writer_commit(ml_snapshot_writer *w, uint64_t addr, size_t len)
 {
 	if (!w)
 		return -EINVAL;
@@ -514,7 +517,7 @@ int ml_snapshot_writer_commit(ml_snapshot_writer *w, uint64_t addr, size_t len)
 	return r;
 }
 
-int ml_snapshot_writer_add_data_ref(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len,
+static int writer_add_data_ref(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len,
 				    ml_snapshot_release_fn release, void *ctx)
 {
 	if (!w || !buf || !len || !release)
@@ -566,7 +569,7 @@ int ml_snapshot_writer_add_data_ref(ml_snapshot_writer *w, uint64_t addr, const 
 	return 0;
 }
 
-int ml_snapshot_writer_add_run(ml_snapshot_writer *w, uint64_t addr, uint64_t len, ml_run_kind kind)
+static int writer_add_run(ml_snapshot_writer *w, uint64_t addr, uint64_t len, ml_run_kind kind)
 {
 	if (!w)
 		return -EINVAL;
@@ -608,15 +611,12 @@ int ml_snapshot_writer_progress(const ml_snapshot_writer *w, ml_snapshot_progres
 	return 0;
 }
 
-const char *ml_snapshot_writer_error(const ml_snapshot_writer *w)
-{
-	return w ? w->msg : "";
-}
 
 /* ---- setup ---- */
 
 int ml_snapshot_writer_open(const char *path, const ml_snapshot_writer_opts *opts, ml_snapshot_writer **ret)
 {
+	ml__error_clear();
 	if (!path || !*path || !ret)
 		return -EINVAL;
 	ml_snapshot_writer_opts o = { .sz = sizeof(o) };
@@ -672,7 +672,7 @@ int ml_snapshot_writer_open(const char *path, const ml_snapshot_writer_opts *opt
 	return 0;
 }
 
-int ml_snapshot_writer_add_note(ml_snapshot_writer *w, const char *name, uint32_t type, const void *desc, size_t len)
+static int writer_add_note(ml_snapshot_writer *w, const char *name, uint32_t type, const void *desc, size_t len)
 {
 	if (!w || !name || !*name || strlen(name) > 255 || !strcmp(name, ML_SNAPSHOT_NOTE_OWNER) ||
 	    (!desc && len) || len > SNAP_MAX_NOTE || w->have_maps)
@@ -688,7 +688,7 @@ int ml_snapshot_writer_add_note(ml_snapshot_writer *w, const char *name, uint32_
 	return 0;
 }
 
-int ml_snapshot_writer_add_file(ml_snapshot_writer *w, const char *name, const void *buf, size_t len)
+static int writer_add_file(ml_snapshot_writer *w, const char *name, const void *buf, size_t len)
 {
 	if (!w || !name || !*name || strlen(name) > 255 || (!buf && len) || len > SNAP_MAX_NOTE)
 		return -EINVAL;
@@ -720,7 +720,7 @@ static int dupstr(char **dst, const char *src)
 	return 0;
 }
 
-int ml_snapshot_writer_set_info(ml_snapshot_writer *w, const ml_snapshot_info *info)
+static int writer_set_info(ml_snapshot_writer *w, const ml_snapshot_info *info)
 {
 	ml_snapshot_info i = { .sz = sizeof(i) };
 	if (!w || !info || ML_OPTS_LOAD(&i, info) < 0 || i.exe_build_id_len > 32)
@@ -736,7 +736,7 @@ int ml_snapshot_writer_set_info(ml_snapshot_writer *w, const ml_snapshot_info *i
 	return 0;
 }
 
-int ml_snapshot_writer_set_field(ml_snapshot_writer *w, const char *key, const char *value)
+static int writer_set_field(ml_snapshot_writer *w, const char *key, const char *value)
 {
 	if (!w || !key || !value)
 		return -EINVAL;
@@ -837,7 +837,7 @@ static int pw_zeros(snap_sink *k, uint64_t n)
 	return 0;
 }
 
-int ml_snapshot_writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n)
+static int writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n)
 {
 	if (!w || (!v && n) || w->have_maps || n > SNAP_MAX_VMAS)
 		return -EINVAL;
@@ -1297,7 +1297,7 @@ static int finish_elf(ml_snapshot_writer *w)
 	return r;
 }
 
-int ml_snapshot_writer_finish(ml_snapshot_writer *w)
+static int writer_finish(ml_snapshot_writer *w)
 {
 	if (!w || w->finished)
 		return -EINVAL;
@@ -1406,4 +1406,89 @@ void ml_snapshot_writer_free(ml_snapshot_writer *w)
 	pthread_cond_destroy(&w->cv_free);
 	pthread_cond_destroy(&w->cv_idle);
 	free(w);
+}
+
+/* ---- the public calls: each failure leaves its message as the thread's error detail ---- */
+
+static void call_begin(ml_snapshot_writer *w)
+{
+	ml__error_clear();
+	if (w) {
+		pthread_mutex_lock(&w->mu);
+		w->msg[0] = '\0';
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+static int call_end(ml_snapshot_writer *w, int r)
+{
+	if (r < 0 && w) {
+		pthread_mutex_lock(&w->mu);
+		/* a call refused because the writer died earlier says what killed it */
+		ml__error_set("%s", w->msg[0] ? w->msg : r == w->err ? w->sticky : "");
+		pthread_mutex_unlock(&w->mu);
+	}
+	return r;
+}
+
+#define WRITER_CALL(w, call) \
+	do { \
+		call_begin(w); \
+		return call_end(w, call); \
+	} while (0)
+
+int ml_snapshot_writer_add_data(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len)
+{
+	WRITER_CALL(w, writer_add_data(w, addr, buf, len));
+}
+
+int ml_snapshot_writer_reserve(ml_snapshot_writer *w, uint64_t addr, size_t want, void **ret, size_t *ret_len)
+{
+	WRITER_CALL(w, writer_reserve(w, addr, want, ret, ret_len));
+}
+
+int ml_snapshot_writer_commit(ml_snapshot_writer *w, uint64_t addr, size_t len)
+{
+	WRITER_CALL(w, writer_commit(w, addr, len));
+}
+
+int ml_snapshot_writer_add_data_ref(ml_snapshot_writer *w, uint64_t addr, const void *buf, size_t len,
+				    ml_snapshot_release_fn release, void *ctx)
+{
+	WRITER_CALL(w, writer_add_data_ref(w, addr, buf, len, release, ctx));
+}
+
+int ml_snapshot_writer_add_run(ml_snapshot_writer *w, uint64_t addr, uint64_t len, ml_run_kind kind)
+{
+	WRITER_CALL(w, writer_add_run(w, addr, len, kind));
+}
+
+int ml_snapshot_writer_add_note(ml_snapshot_writer *w, const char *name, uint32_t type, const void *desc, size_t len)
+{
+	WRITER_CALL(w, writer_add_note(w, name, type, desc, len));
+}
+
+int ml_snapshot_writer_add_file(ml_snapshot_writer *w, const char *name, const void *buf, size_t len)
+{
+	WRITER_CALL(w, writer_add_file(w, name, buf, len));
+}
+
+int ml_snapshot_writer_set_info(ml_snapshot_writer *w, const ml_snapshot_info *info)
+{
+	WRITER_CALL(w, writer_set_info(w, info));
+}
+
+int ml_snapshot_writer_set_field(ml_snapshot_writer *w, const char *key, const char *value)
+{
+	WRITER_CALL(w, writer_set_field(w, key, value));
+}
+
+int ml_snapshot_writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma *v, size_t n)
+{
+	WRITER_CALL(w, writer_set_mappings(w, v, n));
+}
+
+int ml_snapshot_writer_finish(ml_snapshot_writer *w)
+{
+	WRITER_CALL(w, writer_finish(w));
 }

@@ -180,7 +180,7 @@ static int cmd_capture(int argc, char **argv)
 		r = ml_snapshot_writer_finish(w);
 	double t2 = now();
 	if (r < 0) {
-		fprintf(stderr, "capture: %s: %s\n", ml_strerror(r), ml_snapshot_writer_error(w));
+		fprintf(stderr, "capture: %s: %s\n", ml_strerror(r), ml_error_detail());
 		return 1;
 	}
 	ml_snapshot_writer_free(w);
@@ -207,7 +207,7 @@ static int cmd_reads(int argc, char **argv)
 	unsigned nreads = argc > 3 ? (unsigned)atoi(argv[3]) : 10000;
 	size_t size = argc > 4 ? strtoul(argv[4], NULL, 0) : 4096;
 	ml_snapshot *s;
-	int r = ml_snapshot_open(argv[2], &s, NULL);
+	int r = ml_snapshot_open(argv[2], &s);
 	if (r < 0)
 		return die("open", r);
 	size_t ne = ml_snapshot_entry_count(s);
@@ -250,7 +250,7 @@ static int cmd_expand(int argc, char **argv)
 	if (argc < 4)
 		return 2;
 	ml_snapshot *s;
-	int r = ml_snapshot_open(argv[2], &s, NULL);
+	int r = ml_snapshot_open(argv[2], &s);
 	if (r < 0)
 		return die("open", r);
 	ml_snapshot_stats t;
@@ -275,7 +275,7 @@ static int cmd_source_reads(int argc, char **argv)
 	unsigned nreads = argc > 4 ? (unsigned)atoi(argv[4]) : 2000;
 	size_t size = argc > 5 ? strtoul(argv[5], NULL, 0) : 4096;
 	ml_snapshot *s;
-	int r = ml_snapshot_open(argv[2], &s, NULL);
+	int r = ml_snapshot_open(argv[2], &s);
 	if (r < 0)
 		return die("open", r);
 	ml_source *src;

@@ -79,10 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	ml_snapshot *s;
-	char *msg = NULL;
 	free(copy);
-	if (ml_snapshot_open(path, &s, &msg) < 0) {
-		free(msg);
+	if (ml_snapshot_open(path, &s) < 0) {
 		close(fd);
 		return 0;
 	}

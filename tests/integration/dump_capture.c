@@ -140,7 +140,7 @@ START_TEST(gdb_round_trip)
 
 	/* The compressed snapshot expands to exactly the bytes written directly. */
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
 	ck_assert_uint_eq(ml_snapshot_thread_count(s), 4);
 	ck_assert_int_eq(ml_snapshot_expand_path(s, exp, false, false, NULL, NULL), 0);
 	ml_snapshot_free(s);
@@ -302,7 +302,7 @@ START_TEST(bytes_equal_and_nothing_disturbed)
 
 	/* Every stored byte equals the child's memory now (it is idle: threads parked). */
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
 	ml_snapshot_codec want_codec = codec ? (ml_snapshot_codec)codec : ML_SNAPSHOT_CODEC_LZ4;
 	ck_assert_str_eq(ml_snapshot_field(s, "codec"), ml_snapshot_codec_name(want_codec));
 	size_t coded = 0;
@@ -635,7 +635,7 @@ START_TEST(threads_created_during_capture)
 	ml_capture_result res;
 	ck_assert_int_eq(capture(c->pid, snap, false, &res), 0);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
 	ck_assert_uint_eq(ml_snapshot_thread_count(s), res.threads);
 	ck_assert_uint_ge(res.threads, 3);
 	ml_snapshot_free(s);
@@ -670,7 +670,7 @@ START_TEST(output_rules)
 	ck_assert_uint_eq(res.stop_ns, 0);
 	ml_proc_free(p);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
 	const char *m = ml_snapshot_manifest(s, NULL);
 	ck_assert_ptr_nonnull(strstr(m, "\"smeared\":true"));
 	ml_snapshot_free(s);

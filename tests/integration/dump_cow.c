@@ -69,7 +69,7 @@ static int capture(pid_t pid, const char *path, ml_capture_freeze fz, bool fallb
 static unsigned boundaries(const char *snap, const cowee *w)
 {
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
 	unsigned n = 0;
 	uint64_t prev = 0;
 	for (unsigned i = 0; i < w->npages; i++) {
@@ -131,7 +131,7 @@ START_TEST(one_instant_and_unseen)
 	for (int i = 0; i < 5; i++) {
 		unlink(snap);
 		int r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, false, false, &res);
-		ck_assert_msg(r == 0, "cow capture failed: %s (%s)", ml_strerror(r), ml_capture_error());
+		ck_assert_msg(r == 0, "cow capture failed: %s (%s)", ml_strerror(r), ml_error_detail());
 		ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_COW);
 		ck_assert_str_eq(res.why_not_cow, "");
 		unsigned b = boundaries(snap, &w);
@@ -140,7 +140,7 @@ START_TEST(one_instant_and_unseen)
 		ck_assert_uint_le(b, 1);
 		/* The mappings a fork leaves out or wipes were read from the target, not as zeros. */
 		ml_snapshot *s;
-		ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+		ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
 		unsigned char df[4 * PAGE], wp[4 * PAGE];
 		ck_assert_int_eq(ml_snapshot_read(s, w.dontfork, df, sizeof(df)), (ssize_t)sizeof(df));
 		ck_assert_int_eq(ml_snapshot_read(s, w.wipe, wp, sizeof(wp)), (ssize_t)sizeof(wp));
@@ -188,14 +188,14 @@ START_TEST(seccomp_refuses_or_falls_back)
 	memset(&res, 0, sizeof(res));
 	int r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, false, false, &res);
 	ck_assert_int_eq(r, -EOPNOTSUPP);
-	ck_assert_msg(strstr(ml_capture_error(), "seccomp"), "error does not say why: %s", ml_capture_error());
+	ck_assert_msg(strstr(ml_error_detail(), "seccomp"), "error does not say why: %s", ml_error_detail());
 	ck_assert_int_eq(access(snap, F_OK), -1);
 	r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, true, false, &res);
 	ck_assert_int_eq(r, 0);
 	ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_PTRACE);
 	ck_assert_msg(strstr(res.why_not_cow, "seccomp"), "why_not_cow: %s", res.why_not_cow);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(snap, &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
 	ck_assert_str_eq(ml_snapshot_field(s, "freeze"), "ptrace");
 	ml_snapshot_free(s);
 	/* The command says the same, and falls back only when cow was not asked for. */

@@ -84,7 +84,7 @@ static int capture(const ml_source *live, const char *path, const ml_snapshot_wr
 	if (r == 0)
 		r = ml_snapshot_writer_finish(w);
 	if (r < 0)
-		snprintf(err, errlen, "%s", ml_snapshot_writer_error(w));
+		snprintf(err, errlen, "%s", ml_error_detail());
 	ml_snapshot_writer_free(w);
 out:
 	free(v);
@@ -242,7 +242,7 @@ START_TEST(disk_full_is_reported_and_leaves_nothing)
 			r = ml_snapshot_writer_add_data(w, 0x100000 + off, junk + off, 65536);
 		if (r == 0)
 			r = ml_snapshot_writer_finish(w);
-		ck_assert_msg(r == -ENOSPC, "format %d: %d (%s)", fmt, r, ml_snapshot_writer_error(w));
+		ck_assert_msg(r == -ENOSPC, "format %d: %d (%s)", fmt, r, ml_error_detail());
 		ml_snapshot_writer_free(w);
 		/* nothing at all is left: no output, no temporary */
 		char cmd[400];

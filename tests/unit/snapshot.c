@@ -465,8 +465,7 @@ START_TEST(round_trip_synthetic)
 	ck_assert_uint_eq(dir_entries(), 1); /* no temporary left beside it */
 
 	ml_snapshot *s;
-	char *msg = NULL;
-	ck_assert_int_eq(ml_snapshot_open(tpath("a.mlcore"), &s, &msg), 0);
+	ck_assert_int_eq(ml_snapshot_open(tpath("a.mlcore"), &s), 0);
 	ck_assert_uint_eq(ml_snapshot_vma_count(s), m.n);
 	ck_assert_int_eq(ml_snapshot_pid(s), 4242);
 	ck_assert_uint_eq(ml_snapshot_thread_count(s), 2);
@@ -568,7 +567,6 @@ START_TEST(round_trip_synthetic)
 	munmap(c, clen);
 
 	ml_snapshot_free(s);
-	free(msg);
 	sm_free(&m);
 	rm_tmpdir();
 	if (!holes)
@@ -597,7 +595,7 @@ START_TEST(elf_format_is_the_expanded_core)
 	ML_OPTS(ml_snapshot_writer_opts, e, .format = ML_SNAPSHOT_FORMAT_ELF, .threads = 2);
 	ck_assert_int_eq(sm_write(&m, tpath("direct.core"), &e, 2), 0);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(tpath("x.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(tpath("x.mlcore"), &s), 0);
 	ck_assert_uint_eq(ml_snapshot_chunk_size(s), 64 << 10);
 	ck_assert_str_eq(ml_snapshot_field(s, "codec"), codec_cases[_i].name);
 	ck_assert_str_eq(ml_snapshot_field(s, "level"), codec_cases[_i].level_text);
@@ -634,7 +632,7 @@ START_TEST(big_chunks_and_threads)
 	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 4 << 20, .level = 9, .threads = 3, .no_sha256 = true);
 	ck_assert_int_eq(sm_write(&m, tpath("b.mlcore"), &o, 4), 0);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(tpath("b.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(tpath("b.mlcore"), &s), 0);
 	uint8_t d[32];
 	ck_assert_int_eq(ml_snapshot_sha256(s, d), -ENOENT);
 	ck_assert_ptr_null(ml_snapshot_field(s, "expanded_sha256"));
@@ -692,7 +690,7 @@ START_TEST(reads_from_several_threads)
 	sm_build(&m, 11, 20, 300);
 	ck_assert_int_eq(sm_write(&m, tpath("t.mlcore"), NULL, 1), 0);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(tpath("t.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(tpath("t.mlcore"), &s), 0);
 	pthread_t th[4];
 	rd_ctx c[4];
 	for (int i = 0; i < 4; i++) {
@@ -777,7 +775,7 @@ START_TEST(data_by_reference)
 		ck_assert(!k.outside);
 		if (!fmt) {
 			ml_snapshot *s;
-			ck_assert_int_eq(ml_snapshot_open(out, &s, NULL), 0);
+			ck_assert_int_eq(ml_snapshot_open(out, &s), 0);
 			uint8_t *back = malloc(len);
 			ck_assert_int_eq(ml_snapshot_read(s, v.vma.start, back, len), (ssize_t)len);
 			ck_assert_int_eq(memcmp(back, mem, len), 0);
@@ -816,7 +814,7 @@ START_TEST(writer_refuses_and_leaves_nothing)
 	ck_assert_int_eq(err, 0);
 	ck_assert_int_eq(ml_snapshot_writer_add_data(w, 0x10000, page, sizeof(page)), 0);
 	ck_assert_int_eq(ml_snapshot_writer_finish(w), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(ml_snapshot_writer_error(w), "0x11000-0x30000"));
+	ck_assert_ptr_nonnull(strstr(ml_error_detail(), "0x11000-0x30000"));
 	ml_snapshot_writer_free(w);
 	ck_assert_uint_eq(dir_entries(), 0);
 
@@ -825,7 +823,7 @@ START_TEST(writer_refuses_and_leaves_nothing)
 	ck_assert_int_eq(ml_snapshot_writer_add_run(w, 0x10000, 0x20000, ML_RUN_UNPOPULATED), 0);
 	ck_assert_int_eq(ml_snapshot_writer_add_data(w, 0x12000, page, sizeof(page)), 0);
 	ck_assert_int_eq(ml_snapshot_writer_finish(w), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(ml_snapshot_writer_error(w), "overlap"));
+	ck_assert_ptr_nonnull(strstr(ml_error_detail(), "overlap"));
 	ml_snapshot_writer_free(w);
 	ck_assert_uint_eq(dir_entries(), 0);
 
@@ -863,7 +861,7 @@ START_TEST(writer_refuses_and_leaves_nothing)
 	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
 	ml_snapshot_writer_free(w);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(tpath("ok.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(tpath("ok.mlcore"), &s), 0);
 	ck_assert_uint_eq(ml_snapshot_vma_count(s), 1);
 	ml_snapshot_free(s);
 
@@ -922,7 +920,7 @@ START_TEST(source_over_snapshot)
 	uint8_t a[8192], b[8192];
 	ssize_t r = ml_source_read(src, v->start, a, sizeof(a), 0);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(tpath("s.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(tpath("s.mlcore"), &s), 0);
 	ck_assert_int_eq(ml_snapshot_read(s, v->start, b, sizeof(b)), r);
 	if (r > 0)
 		ck_assert(!memcmp(a, b, (size_t)r));
@@ -938,7 +936,7 @@ START_TEST(source_over_snapshot)
 		ck_assert_int_eq(r1[i].kind, r2[i].kind);
 	}
 	ck_assert_int_eq(ml_source_read(src, 0x10, a, 1, 0), -EFAULT);
-	ck_assert_str_eq(ml_source_error(src), "0x10 is not in a captured mapping");
+	ck_assert_str_eq(ml_error_detail(), "0x10 is not in a captured mapping");
 	/* maps come from the saved maps text */
 	ml_maps *maps;
 	ck_assert_int_eq(ml_source_maps(src, &maps), 0);
@@ -988,7 +986,7 @@ START_TEST(many_mappings_use_pn_xnum)
 		ml_snapshot_writer_free(w);
 	}
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(tpath("many.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(tpath("many.mlcore"), &s), 0);
 	ck_assert_uint_eq(ml_snapshot_vma_count(s), n);
 	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("many.core"), false, false, NULL, NULL), 0);
 	ck_assert(files_equal(tpath("many.core"), tpath("direct.core")));

@@ -2,6 +2,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,15 +72,17 @@ static int try_bytes(const uint8_t *p, size_t n, char **msg)
 	put_file("t.mlcore", p, n);
 	ml_snapshot *s;
 	*msg = NULL;
-	int r = ml_snapshot_open(path("t.mlcore"), &s, msg);
+	int r = ml_snapshot_open(path("t.mlcore"), &s);
 	if (r < 0) {
-		ck_assert_ptr_nonnull(*msg);
-		ck_assert_uint_gt(strlen(*msg), 5);
+		/* a malformed file is described; other errors say it with the errno */
+		if (r == -EBADMSG)
+			ck_assert_uint_gt(strlen(ml_error_detail()), 5);
+		*msg = strdup(*ml_error_detail() ? ml_error_detail() : ml_strerror(r));
 		return r;
 	}
 	r = ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL);
 	if (r < 0)
-		*msg = strdup(ml_snapshot_error(s));
+		*msg = strdup(ml_error_detail());
 	ml_snapshot_free(s);
 	return r;
 }
@@ -183,16 +187,16 @@ START_TEST(data_corruption_names_the_chunk)
 	p[off + csize / 2] ^= 0x40;
 	put_file("d.mlcore", p, good_len);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(path("d.mlcore"), &s, NULL), 0); /* opens: data is checked on use */
+	ck_assert_int_eq(ml_snapshot_open(path("d.mlcore"), &s), 0); /* opens: data is checked on use */
 	size_t bad;
 	ck_assert_int_eq(ml_snapshot_verify(s, 0, &bad), -EBADMSG);
 	ck_assert_uint_eq(bad, ci);
 	char want[64];
 	snprintf(want, sizeof(want), "chunk %zu (0x%llx", ci, (unsigned long long)addr);
-	ck_assert_msg(strstr(ml_snapshot_error(s), want), "%s", ml_snapshot_error(s));
+	ck_assert_msg(strstr(ml_error_detail(), want), "%s", ml_error_detail());
 	uint8_t buf[4096];
 	ck_assert_int_eq(ml_snapshot_read(s, addr, buf, sizeof(buf)), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(ml_snapshot_error(s), want));
+	ck_assert_ptr_nonnull(strstr(ml_error_detail(), want));
 	/* expand refuses and leaves nothing */
 	ck_assert_int_eq(ml_snapshot_expand_path(s, path("d.core"), false, false, NULL, NULL), -EBADMSG);
 	ck_assert_int_eq(access(path("d.core"), F_OK), -1);
@@ -267,12 +271,12 @@ START_TEST(recomputed_checksums_fail_verify)
 		put32(p + sg.idx_off + 76, (uint32_t)crc32(0L, p + sg.idx_off, 76));
 		put_file("x.mlcore", p, good_len);
 		ml_snapshot *s;
-		char *msg = NULL;
-		int r = ml_snapshot_open(path("x.mlcore"), &s, &msg);
-		ck_assert_msg(r == 0, "%s: refused at open (%s): the edit must pass the checksums", cases[c].what, msg);
+		int r = ml_snapshot_open(path("x.mlcore"), &s);
+		ck_assert_msg(r == 0, "%s: refused at open (%s): the edit must pass the checksums", cases[c].what,
+			      ml_error_detail());
 		ck_assert(ml_snapshot_sealed(s));
 		ck_assert_msg(ml_snapshot_verify(s, 0, NULL) == -EBADMSG, "%s: verify accepted it", cases[c].what);
-		ck_assert_msg(strstr(ml_snapshot_error(s), cases[c].says), "%s: '%s'", cases[c].what, ml_snapshot_error(s));
+		ck_assert_msg(strstr(ml_error_detail(), cases[c].says), "%s: '%s'", cases[c].what, ml_error_detail());
 		ml_snapshot_free(s);
 	}
 	/* the unchanged file, checksums recomputed all the same, verifies */
@@ -280,7 +284,7 @@ START_TEST(recomputed_checksums_fail_verify)
 	fix_crcs(p, &sg);
 	put_file("x.mlcore", p, good_len);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(path("x.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(path("x.mlcore"), &s), 0);
 	ck_assert_int_eq(ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL), 0);
 	ml_snapshot_free(s);
 	free(p);
@@ -323,12 +327,12 @@ START_TEST(corrupt_chunk_prefix_and_range)
 	free(p);
 
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(path("p.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(path("p.mlcore"), &s), 0);
 	uint8_t *buf = malloc(v->dump);
 	ck_assert_int_eq(ml_snapshot_read(s, v->start + 100, buf, v->dump - 100), (ssize_t)(lo - v->start - 100));
 	ck_assert_int_eq(memcmp(buf, v->bytes + 100, lo - v->start - 100), 0);
 	ck_assert_int_eq(ml_snapshot_read(s, lo, buf, 16), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(ml_snapshot_error(s), "chunk 1 (0x7f0000010000-0x7f0000020000"));
+	ck_assert_ptr_nonnull(strstr(ml_error_detail(), "chunk 1 (0x7f0000010000-0x7f0000020000"));
 	ck_assert_int_eq(ml_snapshot_read(s, lo + len, buf, 4096), 4096);
 	ck_assert_int_eq(memcmp(buf, v->bytes + (lo + len - v->start), 4096), 0);
 	ml_snapshot_free(s);
@@ -339,7 +343,7 @@ START_TEST(corrupt_chunk_prefix_and_range)
 	ck_assert_int_eq(ml_source_damage(src, lo + 5000, &a, &b), 0);
 	ck_assert_uint_eq(a, lo);
 	ck_assert_uint_eq(b, lo + len);
-	ck_assert_ptr_nonnull(strstr(ml_source_error(src), "chunk 1"));
+	ck_assert_ptr_nonnull(strstr(ml_error_detail(), "chunk 1"));
 	ck_assert_int_eq(ml_source_damage(src, v->start, &a, &b), -ENOENT); /* a good chunk */
 	ck_assert_int_eq(ml_source_damage(src, 0x1000, &a, &b), -ENOENT);   /* unmapped */
 	ck_assert_int_eq(ml_source_read(src, v->start, buf, v->dump, 0), (ssize_t)(lo - v->start));
@@ -393,11 +397,11 @@ START_TEST(codec_damage_names_the_chunk)
 		}
 		put_file("d.mlcore", p, len);
 		ml_snapshot *s;
-		ck_assert_int_eq(ml_snapshot_open(path("d.mlcore"), &s, NULL), 0);
+		ck_assert_int_eq(ml_snapshot_open(path("d.mlcore"), &s), 0);
 		size_t bad = SIZE_MAX;
 		ck_assert_int_eq(ml_snapshot_verify(s, 0, &bad), -EBADMSG);
 		ck_assert_uint_eq(bad, ci);
-		const char *m = ml_snapshot_error(s);
+		const char *m = ml_error_detail();
 		ck_assert_msg(strstr(m, want), "damage %d: %s", how, m);
 		char cw[32];
 		snprintf(cw, sizeof(cw), "corrupt %s data", ml_snapshot_codec_name(codec));
@@ -411,7 +415,7 @@ START_TEST(codec_damage_names_the_chunk)
 			continue;
 		}
 		ck_assert_int_eq(ml_snapshot_read(s, addr, buf, sizeof(buf)), -EBADMSG);
-		ck_assert_msg(strstr(ml_snapshot_error(s), want), "%s", ml_snapshot_error(s));
+		ck_assert_msg(strstr(ml_error_detail(), want), "%s", ml_error_detail());
 		ck_assert_int_eq(ml_snapshot_expand_path(s, path("d.core"), false, false, NULL, NULL), -EBADMSG);
 		ck_assert_int_eq(access(path("d.core"), F_OK), -1);
 		/* the other chunks still read */
@@ -658,29 +662,47 @@ START_TEST(crafted_headers)
 }
 END_TEST
 
-/* A source opened from a damaged file says why, through ml_source_open_msg(). */
+/* A source opened from a damaged file says why, through ml_error_detail(). */
 START_TEST(source_open_says_why)
 {
 	ml_source *src = NULL;
-	char *msg = (char *)"unset";
 	put_file("short.mlcore", good, good_len / 2);
-	ck_assert_int_eq(ml_source_open_msg(path("short.mlcore"), &src, &msg), -EBADMSG);
+	ck_assert_int_eq(ml_source_open(path("short.mlcore"), &src), -EBADMSG);
 	ck_assert_ptr_null(src);
-	ck_assert_ptr_nonnull(msg);
+	const char *msg = ml_error_detail();
 	ck_assert_msg(strstr(msg, "past the end") || strstr(msg, "truncated"), "message: %s", msg);
-	free(msg);
 	put_file("text.mlcore", (const uint8_t *)"hello\n", 6);
-	ck_assert_int_eq(ml_source_open_msg(path("text.mlcore"), &src, &msg), -EBADMSG);
-	ck_assert_ptr_nonnull(strstr(msg, "not an ELF file"));
-	free(msg);
-	msg = (char *)"unset";
-	ck_assert_int_eq(ml_source_open_msg(path("none.mlcore"), &src, &msg), -ENOENT);
-	ck_assert_ptr_null(msg); /* the errno says it all */
-	msg = (char *)"unset";
-	ck_assert_int_eq(ml_source_open_msg(path("good.mlcore"), &src, &msg), 0);
-	ck_assert_ptr_null(msg);
+	ck_assert_int_eq(ml_source_open(path("text.mlcore"), &src), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(ml_error_detail(), "not an ELF file"));
+	ck_assert_int_eq(ml_source_open(path("none.mlcore"), &src), -ENOENT);
+	ck_assert_str_eq(ml_error_detail(), ""); /* the errno says it all; nothing stale either */
+	ck_assert_int_eq(ml_source_open(path("text.mlcore"), &src), -EBADMSG);
+	ck_assert_int_eq(ml_source_open(path("good.mlcore"), &src), 0);
+	ck_assert_str_eq(ml_error_detail(), "");
 	ck_assert_int_eq(ml_source_get_type(src), ML_SOURCE_SNAPSHOT);
 	ml_source_free(src);
+}
+END_TEST
+
+/* The detail is per thread: another thread's failure does not show here. */
+static void *fail_open(void *arg)
+{
+	ml_source *src = NULL;
+	int r = ml_source_open((const char *)arg, &src);
+	return (void *)(intptr_t)(r == -EBADMSG && strstr(ml_error_detail(), "not an ELF file"));
+}
+
+START_TEST(detail_is_per_thread)
+{
+	ml_source *src = NULL;
+	put_file("text.mlcore", (const uint8_t *)"hello\n", 6);
+	ck_assert_int_eq(ml_source_open(path("none.mlcore"), &src), -ENOENT);
+	pthread_t t;
+	void *ok = NULL;
+	ck_assert_int_eq(pthread_create(&t, NULL, fail_open, path("text.mlcore")), 0);
+	ck_assert_int_eq(pthread_join(t, &ok), 0);
+	ck_assert_msg(ok, "the other thread did not see its own detail");
+	ck_assert_str_eq(ml_error_detail(), "");
 }
 END_TEST
 
@@ -701,6 +723,7 @@ int main(void)
 	tcase_add_test(tc, crafted_notes);
 	tcase_add_test(tc, crafted_headers);
 	tcase_add_test(tc, source_open_says_why);
+	tcase_add_test(tc, detail_is_per_thread);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

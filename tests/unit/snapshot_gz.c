@@ -89,7 +89,7 @@ static void export_model(const sm_model *m, const char *mlcore, const char *gz, 
 	ML_OPTS(ml_snapshot_writer_opts, o, .threads = 2, .max_buffer = 1 << 20);
 	ck_assert_int_eq(sm_write(m, mlcore, &o, 2), 0);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(mlcore, &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(mlcore, &s), 0);
 	ML_OPTS(ml_snapshot_expand_opts, xo, .member_size = member, .level = 1);
 	ck_assert_int_eq(ml_snapshot_expand_path(s, gz, true, false, &xo, NULL), 0);
 	ml_snapshot_free(s);
@@ -166,7 +166,7 @@ static void check_source(const sm_model *m, const char *mlcore, const char *gz, 
 		ssize_t got = ml_source_read(z, addr, a, len, 0);
 		size_t want = model_read(m, addr, b, len);
 		ck_assert_msg(got == (ssize_t)want, "read 0x%llx+%zu: %zd, want %zu (%s)", (unsigned long long)addr,
-			      len, got, want, ml_source_error(z));
+			      len, got, want, ml_error_detail());
 		ck_assert_msg(!memcmp(a, b, want), "read 0x%llx+%zu differs", (unsigned long long)addr, len);
 		ssize_t orig = ml_source_read(o, addr, c, len, 0);
 		if (orig > 0)
@@ -175,7 +175,7 @@ static void check_source(const sm_model *m, const char *mlcore, const char *gz, 
 	/* outside every mapping */
 	ck_assert_int_eq(ml_source_read(z, 0x1000, a, 16, 0), -EFAULT);
 	ck_assert_int_eq(ml_source_read(z, hi, a, 16, 0), -EFAULT);
-	ck_assert_str_ne(ml_source_error(z), "");
+	ck_assert_str_ne(ml_error_detail(), "");
 	free(a);
 	free(b);
 	free(c);
@@ -193,7 +193,7 @@ START_TEST(gz_source_reads_like_the_snapshot)
 	check_source(&m, tpath("a.mlcore"), tpath("a.core.gz"), 20000);
 	ML_OPTS(ml_snapshot_expand_opts, xo, .level = 1);
 	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(tpath("a.mlcore"), &s, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(tpath("a.mlcore"), &s), 0);
 	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("b.core.gz"), true, false, &xo, NULL), 0);
 	ml_snapshot_free(s);
 	check_source(&m, tpath("a.mlcore"), tpath("b.core.gz"), 2000);
@@ -340,7 +340,7 @@ START_TEST(gz_source_corruption)
 				for (uint64_t p = m.v[i].start; p < m.v[i].end; p += SM_PAGE) {
 					ssize_t r = ml_source_read(src, p, a, SM_PAGE, 0);
 					if (r == -EBADMSG) {
-						ck_assert_msg(strstr(ml_source_error(src), want), "'%s'", ml_source_error(src));
+						ck_assert_msg(strstr(ml_error_detail(), want), "'%s'", ml_error_detail());
 						bad++;
 						continue;
 					}
@@ -491,7 +491,7 @@ START_TEST(gz_source_names_from_core_notes)
 	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
 	ml_snapshot_writer_free(w);
 	ml_snapshot *sn;
-	ck_assert_int_eq(ml_snapshot_open(tpath("n.mlcore"), &sn, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_open(tpath("n.mlcore"), &sn), 0);
 	ck_assert_int_eq(ml_snapshot_expand_path(sn, tpath("n.gz"), true, false, NULL, NULL), 0);
 	ml_snapshot_free(sn);
 

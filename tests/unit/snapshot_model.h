@@ -281,7 +281,7 @@ static inline int sm_write(const sm_model *m, const char *path, const ml_snapsho
 	if (r == 0)
 		r = ml_snapshot_writer_finish(w);
 	if (r < 0)
-		fprintf(stderr, "sm_write: %s: %s\n", ml_strerror(r), ml_snapshot_writer_error(w));
+		fprintf(stderr, "sm_write: %s: %s\n", ml_strerror(r), ml_error_detail());
 	ml_snapshot_writer_free(w);
 	return r;
 }

@@ -104,7 +104,7 @@ static ml_source *make_mixed(char *path, size_t len)
 	ck_assert_int_eq(ml_snapshot_writer_add_run(w, BASE + 6 * PG, PG, ML_RUN_EXCLUDED), 0);
 	ck_assert_int_eq(ml_snapshot_writer_add_data(w, BASE + 7 * PG, d, PG), 0);
 	int r = ml_snapshot_writer_finish(w);
-	ck_assert_msg(r == 0, "%s", ml_snapshot_writer_error(w));
+	ck_assert_msg(r == 0, "%s", ml_error_detail());
 	ml_snapshot_writer_free(w);
 	ml_source *s;
 	ck_assert_int_eq(ml_source_open(path, &s), 0);

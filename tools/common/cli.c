@@ -313,8 +313,7 @@ static long pid_max(void)
 
 int ml_cli_source_open(const char *spec, ml_source **ret)
 {
-	char *msg = NULL;
-	int r = ml_source_open_msg(spec, ret, &msg);
+	int r = ml_source_open(spec, ret);
 	if (r == 0) {
 		/* a cost the user pays (a compressed core decompressed first), and what is missing */
 		const char *n = ml_source_notice(*ret), *p = ml_source_partial(*ret);
@@ -324,19 +323,18 @@ int ml_cli_source_open(const char *spec, ml_source **ret)
 			fprintf(stderr, "memlens: %s: partial: %s\n", spec, p);
 		return 0;
 	}
+	const char *detail = ml_error_detail();
 	pid_t pid;
 	if (spec_is_digits(spec) && !ml_cli_parse_pid(spec, &pid)) {
 		fprintf(stderr, "memlens: '%s' is not a PID: PIDs run from 1 to %ld\n", spec, pid_max());
-		free(msg);
 		return ML_EXIT_USAGE;
 	}
 	if (ml_cli_parse_pid(spec, &pid))
 		ml_cli_pid_error(pid, "cannot open process", r);
-	else if (r == -EBADMSG && msg)
-		fprintf(stderr, "memlens: %s: not a valid snapshot or core: %s\n", spec, msg);
+	else if (r == -EBADMSG && *detail)
+		fprintf(stderr, "memlens: %s: not a valid snapshot or core: %s\n", spec, detail);
 	else
 		ml_cli_file_error(spec, "cannot open snapshot", r);
-	free(msg);
 	return ML_EXIT_ERROR;
 }
 
