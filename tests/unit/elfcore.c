@@ -58,7 +58,7 @@ START_TEST(truncated_core_stops_where_the_file_ends)
 	static unsigned char b[0x2000];
 	ck_assert_int_eq(ml_source_read(s, a, b, 0x1000, 0), 0x800);
 	ck_assert_int_lt(ml_source_read(s, a + 0x800, b, 0x10, 0), 0);
-	ck_assert_ptr_nonnull(strstr(ml_source_error(s), "truncated"));
+	ck_assert_ptr_nonnull(strstr(ml_error_detail(), "truncated"));
 	ml_run r[4];
 	size_t nr;
 	ck_assert_int_eq(ml_source_read_runs(s, a, b, 0x2000, 0, r, 4, &nr), 0x800);
