@@ -3,7 +3,7 @@
 
 #include "snapshot/snap.h"
 
-void ml_sha256(const void *data, size_t len, uint8_t out[32])
+void ml_digest_sha256(const void *data, size_t len, uint8_t out[32])
 {
 	snap_sha256 c;
 	snap_sha256_init(&c);

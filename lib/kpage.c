@@ -54,12 +54,12 @@ static const struct {
 	[ML_KPF_ARCH_2] = { "arch_2", 'H' },
 };
 
-const char *ml_kpf_name(unsigned bit)
+const char *ml_kpage_flag_name(unsigned bit)
 {
 	return bit < ML_KPF_BITS ? kpf[bit].name : NULL;
 }
 
-char ml_kpf_letter(unsigned bit)
+char ml_kpage_flag_letter(unsigned bit)
 {
 	return bit < ML_KPF_BITS ? kpf[bit].letter : 0;
 }

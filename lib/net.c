@@ -291,7 +291,7 @@ static bool is_unix_header(const char *p, const char *end)
 	return end - p >= 4 && !memcmp(p, "Num ", 4);
 }
 
-int ml_net_unix_parse(const char *buf, size_t len, ml_net_unixes **ret)
+int ml_net_unixes_parse(const char *buf, size_t len, ml_net_unixes **ret)
 {
 	if ((!buf && len) || !ret)
 		return -EINVAL;
@@ -343,7 +343,7 @@ int ml_net_unix_parse(const char *buf, size_t len, ml_net_unixes **ret)
 	}
 	if (r < 0) {
 		free(off);
-		ml_net_unix_free(t);
+		ml_net_unixes_free(t);
 		return r;
 	}
 	for (size_t i = 0; i < t->n; i++)
@@ -354,9 +354,9 @@ int ml_net_unix_parse(const char *buf, size_t len, ml_net_unixes **ret)
 	return 0;
 }
 
-ML__NET_TABLE_ACCESSORS(ml_net_unix, ml_net_unixes, ml_net_unix, "net/unix")
+ML__NET_TABLE_ACCESSORS(ml_net_unixes, ml_net_unixes, ml_net_unix, "net/unix")
 
-const ml_net_unix *ml_net_unix_find_inode(const ml_net_unixes *t, uint64_t inode)
+const ml_net_unix *ml_net_unixes_find_inode(const ml_net_unixes *t, uint64_t inode)
 {
 	for (size_t i = 0; t && inode && i < t->n; i++)
 		if (t->v[i].inode == inode)
@@ -364,7 +364,7 @@ const ml_net_unix *ml_net_unix_find_inode(const ml_net_unixes *t, uint64_t inode
 	return NULL;
 }
 
-void ml_net_unix_free(ml_net_unixes *t)
+void ml_net_unixes_free(ml_net_unixes *t)
 {
 	if (!t)
 		return;

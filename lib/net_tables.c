@@ -86,13 +86,13 @@ static int parse_hw_addr(const char *s, const char *e, uint8_t out[32], size_t *
 	return n ? 0 : -EBADMSG;
 }
 
-int ml_net_arp_parse(const char *buf, size_t len, ml_net_arps **ret)
+int ml_net_arps_parse(const char *buf, size_t len, ml_net_arps **ret)
 {
 	if ((!buf && len) || !ret)
 		return -EINVAL;
 	ml_net_arps *t = calloc(1, sizeof(*t));
 	if (!t || !(t->store = own_copy(buf, len))) {
-		ml_net_arp_free(t);
+		ml_net_arps_free(t);
 		return -ENOMEM;
 	}
 	int r = 0;
@@ -138,16 +138,16 @@ int ml_net_arp_parse(const char *buf, size_t len, ml_net_arps **ret)
 		p = le + 1;
 	}
 	if (r < 0) {
-		ml_net_arp_free(t);
+		ml_net_arps_free(t);
 		return r;
 	}
 	*ret = t;
 	return 0;
 }
 
-ML__NET_TABLE_ACCESSORS(ml_net_arp, ml_net_arps, ml_net_arp, "net/arp")
+ML__NET_TABLE_ACCESSORS(ml_net_arps, ml_net_arps, ml_net_arp, "net/arp")
 
-TABLE_FREE(ml_net_arp, ml_net_arps)
+TABLE_FREE(ml_net_arps, ml_net_arps)
 
 /* ---- route ---- */
 
@@ -185,13 +185,13 @@ static int tok_u32(const char *s, const char *e, uint32_t *ret)
 	return 0;
 }
 
-int ml_net_route_parse(const char *buf, size_t len, ml_net_routes **ret)
+int ml_net_routes_parse(const char *buf, size_t len, ml_net_routes **ret)
 {
 	if ((!buf && len) || !ret)
 		return -EINVAL;
 	ml_net_routes *t = calloc(1, sizeof(*t));
 	if (!t || !(t->store = own_copy(buf, len))) {
-		ml_net_route_free(t);
+		ml_net_routes_free(t);
 		return -ENOMEM;
 	}
 	int r = 0;
@@ -232,16 +232,16 @@ int ml_net_route_parse(const char *buf, size_t len, ml_net_routes **ret)
 		p = le + 1;
 	}
 	if (r < 0) {
-		ml_net_route_free(t);
+		ml_net_routes_free(t);
 		return r;
 	}
 	*ret = t;
 	return 0;
 }
 
-ML__NET_TABLE_ACCESSORS(ml_net_route, ml_net_routes, ml_net_route, "net/route")
+ML__NET_TABLE_ACCESSORS(ml_net_routes, ml_net_routes, ml_net_route, "net/route")
 
-TABLE_FREE(ml_net_route, ml_net_routes)
+TABLE_FREE(ml_net_routes, ml_net_routes)
 
 /* ---- dev ---- */
 
@@ -251,13 +251,13 @@ struct ml_net_devs {
 	char *store;
 };
 
-int ml_net_dev_parse(const char *buf, size_t len, ml_net_devs **ret)
+int ml_net_devs_parse(const char *buf, size_t len, ml_net_devs **ret)
 {
 	if ((!buf && len) || !ret)
 		return -EINVAL;
 	ml_net_devs *t = calloc(1, sizeof(*t));
 	if (!t || !(t->store = own_copy(buf, len))) {
-		ml_net_dev_free(t);
+		ml_net_devs_free(t);
 		return -ENOMEM;
 	}
 	int r = 0;
@@ -304,16 +304,16 @@ int ml_net_dev_parse(const char *buf, size_t len, ml_net_devs **ret)
 		p = le + 1;
 	}
 	if (r < 0) {
-		ml_net_dev_free(t);
+		ml_net_devs_free(t);
 		return r;
 	}
 	*ret = t;
 	return 0;
 }
 
-ML__NET_TABLE_ACCESSORS(ml_net_dev, ml_net_devs, ml_net_dev, "net/dev")
+ML__NET_TABLE_ACCESSORS(ml_net_devs, ml_net_devs, ml_net_dev, "net/dev")
 
-const ml_net_dev *ml_net_dev_find(const ml_net_devs *t, const char *name)
+const ml_net_dev *ml_net_devs_find(const ml_net_devs *t, const char *name)
 {
 	for (size_t i = 0; t && name && i < t->n; i++)
 		if (!strcmp(t->v[i].name, name))
@@ -321,7 +321,7 @@ const ml_net_dev *ml_net_dev_find(const ml_net_devs *t, const char *name)
 	return NULL;
 }
 
-TABLE_FREE(ml_net_dev, ml_net_devs)
+TABLE_FREE(ml_net_devs, ml_net_devs)
 
 /* ---- snmp, snmp6 ---- */
 

@@ -25,7 +25,7 @@ int ml_uid_read(const ml_proc *p, uid_t *ret_uid, gid_t *ret_gid)
 	return 0;
 }
 
-int ml_procint_parse(const char *buf, size_t len, int64_t *ret)
+int ml_procinfo_int_parse(const char *buf, size_t len, int64_t *ret)
 {
 	if ((!buf && len) || !ret)
 		return -EINVAL;
@@ -50,7 +50,7 @@ static int read_int(const ml_proc *p, const char *name, int64_t lo, int64_t hi, 
 	if (r < 0)
 		return r;
 	int64_t v;
-	r = ml_procint_parse(buf, len, &v);
+	r = ml_procinfo_int_parse(buf, len, &v);
 	free(buf);
 	if (r < 0)
 		return r;

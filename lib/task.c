@@ -98,13 +98,6 @@ void ml_tasks_free(ml_tasks *it)
 	free(it);
 }
 
-int ml_task_from_tid(const ml_proc *p, pid_t tid, ml_proc **ret)
-{
-	if (!p || tid <= 0 || !ret)
-		return -EINVAL;
-	return ml__task_open(p, tid, ret);
-}
-
 int ml_task_main_thread(const ml_proc *p, ml_proc **ret)
 {
 	if (!p || !ret)

@@ -515,7 +515,8 @@ static int core_write(int argc, char **argv, bool gzip)
 		return r;
 	prog p = { .on = isatty(STDERR_FILENO) };
 	ML_OPTS(ml_snapshot_expand_opts, o, .no_sparse = a.no_sparse, .progress = progress, .progress_ctx = &p,
-		.level = a.level, .member_size = a.member, .verify = !a.no_verify);
+		.level = a.level, .member_size = a.member, .verify = !a.no_verify, .gzip = gzip,
+		.overwrite = a.force);
 	/* the digest is computed only where the manifest has one to check it against: hashing
 	 * costs a pass over the whole expanded size, which can be terabytes of holes */
 	uint8_t d[32];
@@ -523,7 +524,7 @@ static int core_write(int argc, char **argv, bool gzip)
 	if (to_stdout)
 		r = gzip ? ml_snapshot_export_gzip(s, STDOUT_FILENO, &o, NULL) : ml_snapshot_expand(s, STDOUT_FILENO, &o, NULL);
 	else
-		r = ml_snapshot_expand_path(s, a.out, gzip, a.force, &o, NULL);
+		r = ml_snapshot_expand_path(s, a.out, &o, NULL);
 	int rc = ML_EXIT_OK;
 	if (r < 0) {
 		const char *e = ml_error_detail();

@@ -511,7 +511,7 @@ static bool heap_chunk(src *s, const region *r, uint64_t addr, gp_chunk *c)
 static void hash_hex(const uint8_t *b, size_t n, char out[17])
 {
 	uint8_t d[32];
-	ml_sha256(b, n, d);
+	ml_digest_sha256(b, n, d);
 	for (int i = 0; i < 8; i++)
 		sprintf(out + 2 * i, "%02x", d[i]);
 }

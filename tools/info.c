@@ -213,7 +213,7 @@ static void read_oom(info *in, const ml_source *s)
 		int64_t v = 0;
 		int r = source_text(s, names[i], &b, &n);
 		if (r == 0) {
-			r = ml_procint_parse(b, n, &v);
+			r = ml_procinfo_int_parse(b, n, &v);
 			free(b);
 		}
 		if (r < 0) {

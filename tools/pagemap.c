@@ -500,8 +500,8 @@ static void flag_names(const ctx *c, const pstate *s, char *out, size_t cap, ml_
 		ADD("zero_pfn");
 	if (c->kp)
 		for (unsigned b = 0; b < ML_KPF_BITS; b++)
-			if ((s->kpf >> b) & 1 && ml_kpf_name(b))
-				ADD(ml_kpf_name(b));
+			if ((s->kpf >> b) & 1 && ml_kpage_flag_name(b))
+				ADD(ml_kpage_flag_name(b));
 #undef ADD
 	if (len >= cap && cap > 4)
 		memcpy(out + cap - 4, "...", 4);

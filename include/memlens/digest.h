@@ -11,7 +11,7 @@ extern "C" {
 #endif
 
 /** SHA-256 of @len bytes at @data into @out (uses the CPU's SHA extensions where present). */
-ML_API void ml_sha256(const void *data, size_t len, uint8_t out[32]);
+ML_API void ml_digest_sha256(const void *data, size_t len, uint8_t out[32]);
 
 #ifdef __cplusplus
 }

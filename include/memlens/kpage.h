@@ -61,10 +61,10 @@ enum {
  * The name of KPF bit @bit as the kernel's page-types tool spells it ("referenced",
  * "compound_head", "mappedtodisk", ...), or NULL for a bit with no name.
  */
-ML_API const char *ml_kpf_name(unsigned bit);
+ML_API const char *ml_kpage_flag_name(unsigned bit);
 
 /** A one-letter-per-flag abbreviation of @bit as page-types uses ('R' referenced, ...), or 0. */
-ML_API char ml_kpf_letter(unsigned bit);
+ML_API char ml_kpage_flag_letter(unsigned bit);
 
 /** Which /proc/kpage* files a handle opens. */
 #define ML_KPAGE_FLAGS  0x1u

@@ -117,12 +117,12 @@ typedef struct ml_net_unix {
 
 typedef struct ml_net_unixes ml_net_unixes;
 
-ML_API int ml_net_unix_read(const ml_proc *p, ml_net_unixes **ret);
-ML_API int ml_net_unix_parse(const char *buf, size_t len, ml_net_unixes **ret);
-ML_API size_t ml_net_unix_count(const ml_net_unixes *t);
-ML_API const ml_net_unix *ml_net_unix_get(const ml_net_unixes *t, size_t i);
-ML_API const ml_net_unix *ml_net_unix_find_inode(const ml_net_unixes *t, uint64_t inode);
-ML_API void ml_net_unix_free(ml_net_unixes *t);
+ML_API int ml_net_unixes_read(const ml_proc *p, ml_net_unixes **ret);
+ML_API int ml_net_unixes_parse(const char *buf, size_t len, ml_net_unixes **ret);
+ML_API size_t ml_net_unixes_count(const ml_net_unixes *t);
+ML_API const ml_net_unix *ml_net_unixes_get(const ml_net_unixes *t, size_t i);
+ML_API const ml_net_unix *ml_net_unixes_find_inode(const ml_net_unixes *t, uint64_t inode);
+ML_API void ml_net_unixes_free(ml_net_unixes *t);
 
 /** One line of net/arp (the IPv4 neighbour table). */
 typedef struct ml_net_arp {
@@ -137,11 +137,11 @@ typedef struct ml_net_arp {
 
 typedef struct ml_net_arps ml_net_arps;
 
-ML_API int ml_net_arp_read(const ml_proc *p, ml_net_arps **ret);
-ML_API int ml_net_arp_parse(const char *buf, size_t len, ml_net_arps **ret);
-ML_API size_t ml_net_arp_count(const ml_net_arps *t);
-ML_API const ml_net_arp *ml_net_arp_get(const ml_net_arps *t, size_t i);
-ML_API void ml_net_arp_free(ml_net_arps *t);
+ML_API int ml_net_arps_read(const ml_proc *p, ml_net_arps **ret);
+ML_API int ml_net_arps_parse(const char *buf, size_t len, ml_net_arps **ret);
+ML_API size_t ml_net_arps_count(const ml_net_arps *t);
+ML_API const ml_net_arp *ml_net_arps_get(const ml_net_arps *t, size_t i);
+ML_API void ml_net_arps_free(ml_net_arps *t);
 
 /** One line of net/route (the IPv4 main routing table). */
 typedef struct ml_net_route {
@@ -158,11 +158,11 @@ typedef struct ml_net_route {
 
 typedef struct ml_net_routes ml_net_routes;
 
-ML_API int ml_net_route_read(const ml_proc *p, ml_net_routes **ret);
-ML_API int ml_net_route_parse(const char *buf, size_t len, ml_net_routes **ret);
-ML_API size_t ml_net_route_count(const ml_net_routes *t);
-ML_API const ml_net_route *ml_net_route_get(const ml_net_routes *t, size_t i);
-ML_API void ml_net_route_free(ml_net_routes *t);
+ML_API int ml_net_routes_read(const ml_proc *p, ml_net_routes **ret);
+ML_API int ml_net_routes_parse(const char *buf, size_t len, ml_net_routes **ret);
+ML_API size_t ml_net_routes_count(const ml_net_routes *t);
+ML_API const ml_net_route *ml_net_routes_get(const ml_net_routes *t, size_t i);
+ML_API void ml_net_routes_free(ml_net_routes *t);
 
 /** One interface of net/dev (procfs' dev_status). Counters since the interface appeared. */
 typedef struct ml_net_dev {
@@ -173,13 +173,13 @@ typedef struct ml_net_dev {
 
 typedef struct ml_net_devs ml_net_devs;
 
-ML_API int ml_net_dev_read(const ml_proc *p, ml_net_devs **ret);
+ML_API int ml_net_devs_read(const ml_proc *p, ml_net_devs **ret);
 /** Parses net/dev text: two header lines, then "NAME: 16 numbers" per interface. */
-ML_API int ml_net_dev_parse(const char *buf, size_t len, ml_net_devs **ret);
-ML_API size_t ml_net_dev_count(const ml_net_devs *t);
-ML_API const ml_net_dev *ml_net_dev_get(const ml_net_devs *t, size_t i);
-ML_API const ml_net_dev *ml_net_dev_find(const ml_net_devs *t, const char *name);
-ML_API void ml_net_dev_free(ml_net_devs *t);
+ML_API int ml_net_devs_parse(const char *buf, size_t len, ml_net_devs **ret);
+ML_API size_t ml_net_devs_count(const ml_net_devs *t);
+ML_API const ml_net_dev *ml_net_devs_get(const ml_net_devs *t, size_t i);
+ML_API const ml_net_dev *ml_net_devs_find(const ml_net_devs *t, const char *name);
+ML_API void ml_net_devs_free(ml_net_devs *t);
 
 /** One SNMP counter. */
 typedef struct ml_snmp_counter {

@@ -33,7 +33,7 @@ ML_API int ml_loginuid_read(const ml_proc *p, uint32_t *ret);
  * Parses a file holding one decimal integer and an optional newline (oom_score,
  * oom_score_adj, loginuid, sessionid...). @return 0; -EBADMSG.
  */
-ML_API int ml_procint_parse(const char *buf, size_t len, int64_t *ret);
+ML_API int ml_procinfo_int_parse(const char *buf, size_t len, int64_t *ret);
 
 /** Reads /proc/PID/oom_score: the badness the OOM killer gives the process (0..2000). */
 ML_API int ml_oom_score_read(const ml_proc *p, int *ret);

@@ -468,6 +468,12 @@ typedef struct ml_snapshot_expand_opts {
 	/** Check the SHA-256 of what was written against the manifest's (when it has one):
 	 *  a mismatch is -EBADMSG, and ml_snapshot_expand_path() then publishes nothing. */
 	bool verify;
+	/** ml_snapshot_expand_path() only: write the gzip export (ml_snapshot_export_gzip())
+	 *  instead of the ELF core. */
+	bool gzip;
+	/** ml_snapshot_expand_path() only: replace an existing regular file at the path
+	 *  (atomically); without it an existing path gives -EEXIST. */
+	bool overwrite;
 } ml_snapshot_expand_opts;
 
 /**
@@ -493,12 +499,13 @@ ML_API int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapsh
 
 /**
  * Creates @path like the writer does (temporary file, mode 0600, fsync, atomic publish,
- * O_NOFOLLOW; -EEXIST unless @overwrite and it is a regular file; -ELOOP for a symlink) and fills it with
- * ml_snapshot_expand() (@gzip false) or ml_snapshot_export_gzip() (@gzip true).
- * On failure nothing is left at @path. @return as those, plus open/link errors.
+ * O_NOFOLLOW; -EEXIST unless opts.overwrite and it is a regular file; -ELOOP for a
+ * symlink) and fills it with ml_snapshot_expand(), or ml_snapshot_export_gzip() with
+ * opts.gzip. On failure nothing is left at @path. @opts may be NULL.
+ * @return as those (detail), plus open/link errors.
  */
-ML_API int ml_snapshot_expand_path(const ml_snapshot *s, const char *path, bool gzip, bool overwrite,
-				   const ml_snapshot_expand_opts *opts, uint8_t ret_sha256[32]);
+ML_API int ml_snapshot_expand_path(const ml_snapshot *s, const char *path, const ml_snapshot_expand_opts *opts,
+				   uint8_t ret_sha256[32]);
 
 /** Closes the snapshot. NULL is fine. */
 ML_API void ml_snapshot_free(ml_snapshot *s);

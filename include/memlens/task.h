@@ -38,15 +38,8 @@ ML_API int ml_tasks_next(ml_tasks *it, ml_proc **ret);
 
 ML_API void ml_tasks_free(ml_tasks *it);
 
-/**
- * A handle on thread @tid of @p (task/TID), with the same readers as a process handle
- * (ml_proc_task()). It works while the thread lives, also after the thread-group leader
- * has exited while other threads run; a thread that has exited gives -ESRCH.
- * @return 0; -ESRCH no such live thread or process gone; -EINVAL.
- */
-ML_API int ml_task_from_tid(const ml_proc *p, pid_t tid, ml_proc **ret);
-
-/** The main thread (TID == PID) of process handle @p. @return as ml_task_from_tid(). */
+/** The main thread (TID == PID) of process handle @p (a thread by its TID:
+ *  ml_proc_task()). @return as ml_proc_task(). */
 ML_API int ml_task_main_thread(const ml_proc *p, ml_proc **ret);
 
 /**

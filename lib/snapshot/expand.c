@@ -298,16 +298,18 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 	return hash ? digest_done(s, &h, o.verify, ret_sha256) : 0;
 }
 
-int ml_snapshot_expand_path(const ml_snapshot *s, const char *path, bool gzip, bool overwrite,
-			    const ml_snapshot_expand_opts *opts, uint8_t ret_sha256[32])
+int ml_snapshot_expand_path(const ml_snapshot *s, const char *path, const ml_snapshot_expand_opts *opts,
+			    uint8_t ret_sha256[32])
 {
-	if (!s || !path || !*path)
+	ml__error_clear();
+	ml_snapshot_expand_opts x = { .sz = sizeof(x) };
+	if (!s || !path || !*path || ML_OPTS_LOAD(&x, opts) < 0)
 		return -EINVAL;
 	snap_out o;
-	int r = snap_out_open(&o, path, overwrite);
+	int r = snap_out_open(&o, path, x.overwrite);
 	if (r < 0)
 		return r;
-	r = gzip ? ml_snapshot_export_gzip(s, o.fd, opts, ret_sha256) : ml_snapshot_expand(s, o.fd, opts, ret_sha256);
+	r = x.gzip ? ml_snapshot_export_gzip(s, o.fd, &x, ret_sha256) : ml_snapshot_expand(s, o.fd, &x, ret_sha256);
 	if (r == 0) {
 		r = snap_out_publish(&o);
 		if (r < 0)

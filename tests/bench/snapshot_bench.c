@@ -257,7 +257,8 @@ static int cmd_expand(int argc, char **argv)
 	ml_snapshot_stats_get(s, SIZE_MAX, &t);
 	unlink(argv[3]);
 	double t0 = now();
-	r = ml_snapshot_expand_path(s, argv[3], false, true, NULL, NULL);
+	ML_OPTS(ml_snapshot_expand_opts, xo, .overwrite = true);
+	r = ml_snapshot_expand_path(s, argv[3], &xo, NULL);
 	double t1 = now();
 	if (r < 0)
 		return die("expand", r);

@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned b = 0; b < 64; b++) {
 			if (!((f >> b) & 1))
 				continue;
-			const char *nm = ml_kpf_name(b);
-			char l = ml_kpf_letter(b);
+			const char *nm = ml_kpage_flag_name(b);
+			char l = ml_kpage_flag_letter(b);
 			/* every documented bit has a name and a letter, no other bit has either */
 			bool known = b <= ML_KPF_PGTABLE || (b >= ML_KPF_RESERVED && b <= ML_KPF_ARCH_2);
 			if (known != (nm != NULL) || known != (l != 0))
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			out[len] = '\0';
 		}
 	}
-	if (ml_kpf_name(ML_KPF_BITS) || ml_kpf_name((unsigned)size + 64) || ml_kpf_letter(ML_KPF_BITS))
+	if (ml_kpage_flag_name(ML_KPF_BITS) || ml_kpage_flag_name((unsigned)size + 64) || ml_kpage_flag_letter(ML_KPF_BITS))
 		abort();
 	return 0;
 }

@@ -28,56 +28,56 @@ static void socks(const char *b, size_t n)
 static void unixes(const char *b, size_t n)
 {
 	ml_net_unixes *t;
-	if (ml_net_unix_parse(b, n, &t) != 0)
+	if (ml_net_unixes_parse(b, n, &t) != 0)
 		return;
-	for (size_t i = 0; i < ml_net_unix_count(t); i++) {
-		const ml_net_unix *u = ml_net_unix_get(t, i);
+	for (size_t i = 0; i < ml_net_unixes_count(t); i++) {
+		const ml_net_unix *u = ml_net_unixes_get(t, i);
 		for (size_t j = 0; u->path && j < u->path_len; j++)
 			sink += (unsigned char)u->path[j];
 		if (u->path && u->path[u->path_len] != '\0')
 			__builtin_trap();
 	}
-	ml_net_unix_free(t);
+	ml_net_unixes_free(t);
 }
 
 static void arps(const char *b, size_t n)
 {
 	ml_net_arps *t;
-	if (ml_net_arp_parse(b, n, &t) != 0)
+	if (ml_net_arps_parse(b, n, &t) != 0)
 		return;
-	for (size_t i = 0; i < ml_net_arp_count(t); i++) {
-		const ml_net_arp *a = ml_net_arp_get(t, i);
+	for (size_t i = 0; i < ml_net_arps_count(t); i++) {
+		const ml_net_arp *a = ml_net_arps_get(t, i);
 		str(a->mask);
 		str(a->device);
 		if (a->hw_addr_len > sizeof(a->hw_addr))
 			__builtin_trap();
 	}
-	ml_net_arp_free(t);
+	ml_net_arps_free(t);
 }
 
 static void routes(const char *b, size_t n)
 {
 	ml_net_routes *t;
-	if (ml_net_route_parse(b, n, &t) != 0)
+	if (ml_net_routes_parse(b, n, &t) != 0)
 		return;
-	for (size_t i = 0; i < ml_net_route_count(t); i++)
-		str(ml_net_route_get(t, i)->iface);
-	ml_net_route_free(t);
+	for (size_t i = 0; i < ml_net_routes_count(t); i++)
+		str(ml_net_routes_get(t, i)->iface);
+	ml_net_routes_free(t);
 }
 
 static void devs(const char *b, size_t n)
 {
 	ml_net_devs *t;
-	if (ml_net_dev_parse(b, n, &t) != 0)
+	if (ml_net_devs_parse(b, n, &t) != 0)
 		return;
-	for (size_t i = 0; i < ml_net_dev_count(t); i++) {
-		const ml_net_dev *d = ml_net_dev_get(t, i);
+	for (size_t i = 0; i < ml_net_devs_count(t); i++) {
+		const ml_net_dev *d = ml_net_devs_get(t, i);
 		str(d->name);
 		sink += d->rx_bytes + d->tx_compressed;
-		if (ml_net_dev_find(t, d->name) == NULL)
+		if (ml_net_devs_find(t, d->name) == NULL)
 			__builtin_trap();
 	}
-	ml_net_dev_free(t);
+	ml_net_devs_free(t);
 }
 
 static void snmp(const char *b, size_t n, int fmt)

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ml_coredump_filter cf;
 	uint32_t per;
 	ml_ksm_stat k;
-	(void)ml_procint_parse(b, size, &i);
+	(void)ml_procinfo_int_parse(b, size, &i);
 	if (ml_autogroup_parse(b, size, &ag) == 0 && (ag.nice < -20 || ag.nice > 19))
 		abort();
 	if (ml_coredump_filter_parse(b, size, &cf) == 0 && !cf.set && cf.mask)

@@ -142,7 +142,7 @@ START_TEST(gdb_round_trip)
 	ml_snapshot *s;
 	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
 	ck_assert_uint_eq(ml_snapshot_thread_count(s), 4);
-	ck_assert_int_eq(ml_snapshot_expand_path(s, exp, false, false, NULL, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, exp, NULL, NULL), 0);
 	ml_snapshot_free(s);
 	int rc;
 	free(run(&rc, "cmp '%s' '%s'", core, exp));

@@ -611,9 +611,9 @@ START_TEST(arp_and_route_match_the_text)
 	ml_net_arps *a;
 	ml_net_routes *rt;
 	ml_net_devs *d;
-	ck_assert_int_eq(ml_net_arp_read(self, &a), 0);
-	ck_assert_int_eq(ml_net_route_read(self, &rt), 0);
-	ck_assert_int_eq(ml_net_dev_read(self, &d), 0);
+	ck_assert_int_eq(ml_net_arps_read(self, &a), 0);
+	ck_assert_int_eq(ml_net_routes_read(self, &rt), 0);
+	ck_assert_int_eq(ml_net_devs_read(self, &d), 0);
 	/* every row, field by field, against sscanf of the file (tables that change under
 	 * us would differ: neighbours and routes are quiet on a test machine) */
 	FILE *f = proc_net("arp");
@@ -626,17 +626,17 @@ START_TEST(arp_and_route_match_the_text)
 		char mac[64], mask[32], dev[64];
 		ck_assert_int_eq(sscanf(line, "%u.%u.%u.%u 0x%x 0x%x %63s %31s %63s", &ip[0], &ip[1], &ip[2],
 					&ip[3], &hw, &fl, mac, mask, dev), 9);
-		ck_assert_uint_lt(n, ml_net_arp_count(a));
-		const ml_net_arp *e = ml_net_arp_get(a, n++);
+		ck_assert_uint_lt(n, ml_net_arps_count(a));
+		const ml_net_arp *e = ml_net_arps_get(a, n++);
 		for (int i = 0; i < 4; i++)
 			ck_assert_uint_eq(e->addr[i], ip[i]);
 		ck_assert_uint_eq(e->hw_type, hw);
 		ck_assert_uint_eq(e->flags, fl);
 		ck_assert_str_eq(e->device, dev);
-		ck_assert_ptr_nonnull(ml_net_dev_find(d, dev));
+		ck_assert_ptr_nonnull(ml_net_devs_find(d, dev));
 	}
 	fclose(f);
-	ck_assert_uint_eq(n, ml_net_arp_count(a));
+	ck_assert_uint_eq(n, ml_net_arps_count(a));
 	f = proc_net("route");
 	ck_assert_ptr_nonnull(f);
 	n = 0;
@@ -648,8 +648,8 @@ START_TEST(arp_and_route_match_the_text)
 		unsigned use;
 		ck_assert_int_eq(sscanf(line, "%63s %x %x %x %d %u %d %x", ifc, &dst, &gw, &fl, &ref, &use, &metric,
 					&mask), 8);
-		ck_assert_uint_lt(n, ml_net_route_count(rt));
-		const ml_net_route *e = ml_net_route_get(rt, n++);
+		ck_assert_uint_lt(n, ml_net_routes_count(rt));
+		const ml_net_route *e = ml_net_routes_get(rt, n++);
 		ck_assert_str_eq(e->iface, ifc);
 		uint32_t v;
 		memcpy(&v, e->destination, 4);
@@ -660,13 +660,13 @@ START_TEST(arp_and_route_match_the_text)
 		ck_assert_uint_eq(v, mask);
 		ck_assert_uint_eq(e->flags, fl);
 		ck_assert_int_eq(e->metric, metric);
-		ck_assert_ptr_nonnull(ml_net_dev_find(d, ifc));
+		ck_assert_ptr_nonnull(ml_net_devs_find(d, ifc));
 	}
 	fclose(f);
-	ck_assert_uint_eq(n, ml_net_route_count(rt));
-	ml_net_arp_free(a);
-	ml_net_route_free(rt);
-	ml_net_dev_free(d);
+	ck_assert_uint_eq(n, ml_net_routes_count(rt));
+	ml_net_arps_free(a);
+	ml_net_routes_free(rt);
+	ml_net_devs_free(d);
 	ml_proc_free(self);
 }
 END_TEST
@@ -723,7 +723,7 @@ START_TEST(snmp6_and_dev_between_two_plain_reads)
 			break;
 	fclose(f);
 	ml_net_devs *d;
-	ck_assert_int_eq(ml_net_dev_read(self, &d), 0);
+	ck_assert_int_eq(ml_net_devs_read(self, &d), 0);
 	f = proc_net("dev");
 	ck_assert_ptr_nonnull(f);
 	while (fgets(line, sizeof(line), f))
@@ -731,13 +731,13 @@ START_TEST(snmp6_and_dev_between_two_plain_reads)
 			   &skip, &skip, &skip, &skip, &tx1) == 9)
 			break;
 	fclose(f);
-	const ml_net_dev *lo = ml_net_dev_find(d, "lo");
+	const ml_net_dev *lo = ml_net_devs_find(d, "lo");
 	ck_assert_ptr_nonnull(lo);
 	ck_assert_uint_ge(lo->rx_bytes, rx0);
 	ck_assert_uint_le(lo->rx_bytes, rx1);
 	ck_assert_uint_ge(lo->tx_bytes, tx0);
 	ck_assert_uint_le(lo->tx_bytes, tx1);
-	ml_net_dev_free(d);
+	ml_net_devs_free(d);
 	ml_net_snmp_free(s);
 	/* the enumerations of net/snmp, decoded from what this kernel reports */
 	ck_assert_int_eq(ml_net_snmp_read(self, &s), 0);

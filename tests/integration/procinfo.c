@@ -282,8 +282,8 @@ START_TEST(threads_named_and_exiting)
 	ml_tasks_free(it);
 	/* the four that kept running were all seen */
 	ck_assert_uint_eq(seen & 0x2b, 0x2b);
-	ck_assert_int_eq(ml_task_from_tid(p, tids[2], &t), -ESRCH);
-	ck_assert_int_eq(ml_task_from_tid(p, tids[3], &t), 0);
+	ck_assert_int_eq(ml_proc_task(p, tids[2], &t), -ESRCH);
+	ck_assert_int_eq(ml_proc_task(p, tids[3], &t), 0);
 	ml_proc_free(t);
 	ml_proc_free(p);
 	mlt_child_free(c);
@@ -314,7 +314,7 @@ START_TEST(main_thread_exited)
 	ck_assert_ptr_nonnull(strstr(l->path, "ml_infochild"));
 	ml_link_free(l);
 	ml_proc *t;
-	ck_assert_int_eq(ml_task_from_tid(p, tid0, &t), 0);
+	ck_assert_int_eq(ml_proc_task(p, tid0, &t), 0);
 	ml_status *s;
 	ck_assert_int_eq(ml_status_read(t, &s), 0);
 	ck_assert_str_eq(s->name, "mlw-0");
@@ -562,7 +562,7 @@ START_TEST(exec_ends_every_reader)
 	ml_link *lk;
 	ml_status *s;
 	ml_tasks *it;
-	ck_assert_int_eq(ml_task_from_tid(p, c->pid, &t), -ESRCH);
+	ck_assert_int_eq(ml_proc_task(p, c->pid, &t), -ESRCH);
 	ck_assert_int_eq(ml_task_main_thread(p, &t), -ESRCH);
 	ck_assert_int_eq(ml_cwd_read(p, &lk), -ESRCH);
 	ck_assert_int_eq(ml_exe_read(p, &lk), -ESRCH);

@@ -672,26 +672,26 @@ static void check_socket_tables(const struct netchild *n, ml_proc *p)
 	}
 
 	ml_net_unixes *ux;
-	ck_assert_int_eq(ml_net_unix_read(p, &ux), 0);
+	ck_assert_int_eq(ml_net_unixes_read(p, &ux), 0);
 	char want[256];
-	const ml_net_unix *u = ml_net_unix_find_inode(ux, kv(n, "unix_stream_ino"));
+	const ml_net_unix *u = ml_net_unixes_find_inode(ux, kv(n, "unix_stream_ino"));
 	ck_assert_ptr_nonnull(u);
 	snprintf(want, sizeof(want), "%s/ml sock %d", n->dir, (int)pid);
 	ck_assert_str_eq(u->path, want);
 	ck_assert_uint_eq(u->path_len, strlen(want));
 	ck_assert_uint_eq(u->flags & ML_UNIX_ACCEPTCON, ML_UNIX_ACCEPTCON);
 	ck_assert_uint_eq(u->type, SOCK_STREAM);
-	u = ml_net_unix_find_inode(ux, kv(n, "unix_dgram_ino"));
+	u = ml_net_unixes_find_inode(ux, kv(n, "unix_dgram_ino"));
 	ck_assert_ptr_nonnull(u);
 	snprintf(want, sizeof(want), "%s/ml\nnl %d", n->dir, (int)pid);
 	ck_assert_str_eq(u->path, want);
 	ck_assert_uint_eq(u->type, SOCK_DGRAM);
-	u = ml_net_unix_find_inode(ux, kv(n, "unix_abstract_ino"));
+	u = ml_net_unixes_find_inode(ux, kv(n, "unix_abstract_ino"));
 	ck_assert_ptr_nonnull(u);
 	snprintf(want, sizeof(want), "@memlens-abstract-%d", (int)pid);
 	ck_assert_str_eq(u->path, want);
 	ck_assert(u->abstract);
-	u = ml_net_unix_find_inode(ux, kv(n, "unix_pair0_ino"));
+	u = ml_net_unixes_find_inode(ux, kv(n, "unix_pair0_ino"));
 	ck_assert_ptr_nonnull(u);
 	ck_assert_ptr_null(u->path);
 	ck_assert_uint_eq(u->state, 3);
@@ -702,9 +702,9 @@ static void check_socket_tables(const struct netchild *n, ml_proc *p)
 		ck_assert_uint_eq(ml_net_socks_count(tcp6), 3);
 		ck_assert_uint_eq(ml_net_socks_count(udp), 2);
 		ck_assert_uint_eq(ml_net_socks_count(udp6), 1);
-		ck_assert_uint_eq(ml_net_unix_count(ux), 5);
+		ck_assert_uint_eq(ml_net_unixes_count(ux), 5);
 	}
-	ml_net_unix_free(ux);
+	ml_net_unixes_free(ux);
 	ml_net_socks_free(tcp);
 	ml_net_socks_free(tcp6);
 	ml_net_socks_free(udp);
@@ -719,9 +719,9 @@ START_TEST(net_tables_of_a_child)
 	ck_assert_int_eq(ml_proc_open(n.c->pid, &p), 0);
 	check_socket_tables(&n, p);
 	ml_net_devs *d;
-	ck_assert_int_eq(ml_net_dev_read(p, &d), 0);
-	ck_assert_ptr_nonnull(ml_net_dev_find(d, "lo"));
-	ml_net_dev_free(d);
+	ck_assert_int_eq(ml_net_devs_read(p, &d), 0);
+	ck_assert_ptr_nonnull(ml_net_devs_find(d, "lo"));
+	ml_net_devs_free(d);
 	ml_net_snmp *s;
 	int64_t v;
 	ck_assert_int_eq(ml_net_snmp_read(p, &s), 0);
@@ -732,11 +732,11 @@ START_TEST(net_tables_of_a_child)
 	ck_assert_int_eq(ml_net_snmp_find(s, "Ip6", "InReceives", &v), 0);
 	ml_net_snmp_free(s);
 	ml_net_arps *a;
-	ck_assert_int_eq(ml_net_arp_read(p, &a), 0);
-	ml_net_arp_free(a);
+	ck_assert_int_eq(ml_net_arps_read(p, &a), 0);
+	ml_net_arps_free(a);
 	ml_net_routes *r;
-	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
-	ml_net_route_free(r);
+	ck_assert_int_eq(ml_net_routes_read(p, &r), 0);
+	ml_net_routes_free(r);
 	/* a task handle reads task/TID/net: the same namespace for a single-threaded child */
 	ml_proc *task;
 	ck_assert_int_eq(ml_proc_task(p, n.c->pid, &task), 0);
@@ -763,8 +763,8 @@ START_TEST(net_tables_of_a_child)
 	mlt_wait(n.c);
 	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_TCP, &t), -ESRCH);
 	ml_net_unixes *ux;
-	ck_assert_int_eq(ml_net_unix_read(p, &ux), -ESRCH);
-	ck_assert_int_eq(ml_net_dev_read(p, &d), -ESRCH);
+	ck_assert_int_eq(ml_net_unixes_read(p, &ux), -ESRCH);
+	ck_assert_int_eq(ml_net_devs_read(p, &d), -ESRCH);
 	ml_proc_free(p);
 	netchild_stop(&n);
 }
@@ -785,13 +785,13 @@ START_TEST(net_tables_follow_the_child_netns)
 	ck_assert_ptr_null(ml_net_socks_find_inode(mine, kv(&n, "tcp_listen_ino")));
 	ml_net_socks_free(mine);
 	ml_net_devs *d;
-	ck_assert_int_eq(ml_net_dev_read(p, &d), 0);
-	ck_assert_uint_eq(ml_net_dev_count(d), 1);
-	const ml_net_dev *lo = ml_net_dev_find(d, "lo");
+	ck_assert_int_eq(ml_net_devs_read(p, &d), 0);
+	ck_assert_uint_eq(ml_net_devs_count(d), 1);
+	const ml_net_dev *lo = ml_net_devs_find(d, "lo");
 	ck_assert_ptr_nonnull(lo);
 	ck_assert_uint_gt(lo->rx_packets, 0); /* the handshakes went over it */
 	ck_assert_uint_eq(lo->rx_packets, lo->tx_packets);
-	ml_net_dev_free(d);
+	ml_net_devs_free(d);
 	ml_net_snmp *s;
 	int64_t v;
 	ck_assert_int_eq(ml_net_snmp_read(p, &s), 0);
@@ -818,13 +818,13 @@ START_TEST(net_tables_follow_the_child_netns)
 	ck_assert_int_eq(v, 0);
 	ml_net_snmp_free(s);
 	ml_net_routes *r;
-	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
-	ck_assert_uint_eq(ml_net_route_count(r), 0); /* loopback routes live in the local table */
-	ml_net_route_free(r);
+	ck_assert_int_eq(ml_net_routes_read(p, &r), 0);
+	ck_assert_uint_eq(ml_net_routes_count(r), 0); /* loopback routes live in the local table */
+	ml_net_routes_free(r);
 	ml_net_arps *a;
-	ck_assert_int_eq(ml_net_arp_read(p, &a), 0);
-	ck_assert_uint_eq(ml_net_arp_count(a), 0);
-	ml_net_arp_free(a);
+	ck_assert_int_eq(ml_net_arps_read(p, &a), 0);
+	ck_assert_uint_eq(ml_net_arps_count(a), 0);
+	ml_net_arps_free(a);
 	ml_proc_free(self);
 	ml_proc_free(p);
 	netchild_stop(&n);

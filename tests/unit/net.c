@@ -200,10 +200,10 @@ START_TEST(unix_paths_exact)
 	size_t len;
 	char *buf = slurp("net/unix", &len);
 	ml_net_unixes *t;
-	ck_assert_int_eq(ml_net_unix_parse(buf, len, &t), 0);
+	ck_assert_int_eq(ml_net_unixes_parse(buf, len, &t), 0);
 	free(buf);
 	char want[256];
-	const ml_net_unix *s = ml_net_unix_find_inode(t, truth("unix_stream_ino"));
+	const ml_net_unix *s = ml_net_unixes_find_inode(t, truth("unix_stream_ino"));
 	ck_assert_ptr_nonnull(s);
 	ck_assert_uint_eq(s->type, SOCK_STREAM);
 	ck_assert_uint_eq(s->flags & ML_UNIX_ACCEPTCON, ML_UNIX_ACCEPTCON);
@@ -218,7 +218,7 @@ START_TEST(unix_paths_exact)
 	ck_assert_str_eq(s->path + s->path_len - strlen(want), want);
 	ck_assert_uint_eq(strlen(s->path), s->path_len);
 
-	const ml_net_unix *d = ml_net_unix_find_inode(t, truth("unix_dgram_ino"));
+	const ml_net_unix *d = ml_net_unixes_find_inode(t, truth("unix_dgram_ino"));
 	ck_assert_ptr_nonnull(d);
 	ck_assert_uint_eq(d->type, SOCK_DGRAM);
 	/* "DIR/ml<NL>nl PID": the newline split the kernel's line; the parser joined it */
@@ -230,14 +230,14 @@ START_TEST(unix_paths_exact)
 	/* both live in the same directory */
 	ck_assert_int_eq(strncmp(d->path, s->path, (size_t)(nl - d->path)), 0);
 
-	const ml_net_unix *a = ml_net_unix_find_inode(t, truth("unix_abstract_ino"));
+	const ml_net_unix *a = ml_net_unixes_find_inode(t, truth("unix_abstract_ino"));
 	ck_assert_ptr_nonnull(a);
 	ck_assert(a->abstract);
 	snprintf(want, sizeof(want), "@memlens-abstract-%d", pid);
 	ck_assert_str_eq(a->path, want);
 	ck_assert_uint_eq(a->path_len, strlen(want));
-	const ml_net_unix *p0 = ml_net_unix_find_inode(t, truth("unix_pair0_ino"));
-	const ml_net_unix *p1 = ml_net_unix_find_inode(t, truth("unix_pair1_ino"));
+	const ml_net_unix *p0 = ml_net_unixes_find_inode(t, truth("unix_pair0_ino"));
+	const ml_net_unix *p1 = ml_net_unixes_find_inode(t, truth("unix_pair1_ino"));
 	ck_assert(p0 && p1);
 	ck_assert_ptr_null(p0->path);
 	ck_assert_uint_eq(p0->path_len, 0);
@@ -249,8 +249,8 @@ START_TEST(unix_paths_exact)
 	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
 		recs += strncmp(l, "Num ", 4) && strchr(l, ':') && strchr(l, ':') - l == 16;
 	free(buf);
-	ck_assert_uint_eq(ml_net_unix_count(t), recs);
-	ml_net_unix_free(t);
+	ck_assert_uint_eq(ml_net_unixes_count(t), recs);
+	ml_net_unixes_free(t);
 }
 END_TEST
 
@@ -264,15 +264,15 @@ START_TEST(unix_edge_cases)
 		"\n"
 		"y\n";
 	ml_net_unixes *t;
-	ck_assert_int_eq(ml_net_unix_parse(text, sizeof(text) - 1, &t), 0);
-	ck_assert_uint_eq(ml_net_unix_count(t), 3);
-	ck_assert_str_eq(ml_net_unix_get(t, 0)->path, " leading space");
-	ck_assert_uint_eq(ml_net_unix_get(t, 1)->type, 5);
-	ck_assert(ml_net_unix_get(t, 1)->abstract);
+	ck_assert_int_eq(ml_net_unixes_parse(text, sizeof(text) - 1, &t), 0);
+	ck_assert_uint_eq(ml_net_unixes_count(t), 3);
+	ck_assert_str_eq(ml_net_unixes_get(t, 0)->path, " leading space");
+	ck_assert_uint_eq(ml_net_unixes_get(t, 1)->type, 5);
+	ck_assert(ml_net_unixes_get(t, 1)->abstract);
 	/* "/x\n\ny": a path with two newlines */
-	ck_assert_uint_eq(ml_net_unix_get(t, 2)->path_len, 5);
-	ck_assert(!memcmp(ml_net_unix_get(t, 2)->path, "/x\n\ny", 6));
-	ml_net_unix_free(t);
+	ck_assert_uint_eq(ml_net_unixes_get(t, 2)->path_len, 5);
+	ck_assert(!memcmp(ml_net_unixes_get(t, 2)->path, "/x\n\ny", 6));
+	ml_net_unixes_free(t);
 	static const char *const bad[] = {
 		"0000000000000000: 00000002 00000000 00000000 0001 01\n",
 		"0000000000000000: 0000002 00000000 00000000 0001 01 1\n",
@@ -281,7 +281,7 @@ START_TEST(unix_edge_cases)
 		"0000000000000000: 00000002 00000000 00000000 0001 01 1\nrest without a path before\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(ml_net_unix_parse(bad[i], strlen(bad[i]), &t) == -EBADMSG, "accepted %s", bad[i]);
+		ck_assert_msg(ml_net_unixes_parse(bad[i], strlen(bad[i]), &t) == -EBADMSG, "accepted %s", bad[i]);
 }
 END_TEST
 
@@ -290,10 +290,10 @@ START_TEST(arp_and_route)
 	size_t len;
 	char *buf = slurp("net/arp", &len);
 	ml_net_arps *a;
-	ck_assert_int_eq(ml_net_arp_parse(buf, len, &a), 0);
+	ck_assert_int_eq(ml_net_arps_parse(buf, len, &a), 0);
 	free(buf);
-	ck_assert_uint_eq(ml_net_arp_count(a), 1);
-	const ml_net_arp *e = ml_net_arp_get(a, 0);
+	ck_assert_uint_eq(ml_net_arps_count(a), 1);
+	const ml_net_arp *e = ml_net_arps_get(a, 0);
 	const uint8_t ip[4] = { 192, 0, 2, 1 }, mac[6] = { 0x02, 0xfc, 0, 0, 0, 0x05 };
 	ck_assert(!memcmp(e->addr, ip, 4));
 	ck_assert_uint_eq(e->hw_type, 1);
@@ -302,29 +302,29 @@ START_TEST(arp_and_route)
 	ck_assert(!memcmp(e->hw_addr, mac, 6));
 	ck_assert_str_eq(e->mask, "*");
 	ck_assert_str_eq(e->device, "eth0");
-	ml_net_arp_free(a);
+	ml_net_arps_free(a);
 
 	buf = slurp("net/route", &len);
 	ml_net_routes *r;
-	ck_assert_int_eq(ml_net_route_parse(buf, len, &r), 0);
+	ck_assert_int_eq(ml_net_routes_parse(buf, len, &r), 0);
 	free(buf);
-	ck_assert_uint_eq(ml_net_route_count(r), 2);
-	const ml_net_route *d = ml_net_route_get(r, 0);
+	ck_assert_uint_eq(ml_net_routes_count(r), 2);
+	const ml_net_route *d = ml_net_routes_get(r, 0);
 	ck_assert_str_eq(d->iface, "eth0");
 	ck_assert(!memcmp(d->destination, any, 4));
 	ck_assert(!memcmp(d->gateway, ip, 4));
 	ck_assert_uint_eq(d->flags, 0x3); /* up, gateway */
-	const ml_net_route *n = ml_net_route_get(r, 1);
+	const ml_net_route *n = ml_net_routes_get(r, 1);
 	const uint8_t net[4] = { 192, 0, 2, 0 }, mask[4] = { 255, 255, 255, 0 };
 	ck_assert(!memcmp(n->destination, net, 4));
 	ck_assert(!memcmp(n->mask, mask, 4));
 	ck_assert_uint_eq(n->flags, 0x1);
-	ml_net_route_free(r);
+	ml_net_routes_free(r);
 
-	ck_assert_int_eq(ml_net_arp_parse("1.2.3 0x1 0x2 00:11 * eth0\n", 27, &a), -EBADMSG);
-	ck_assert_int_eq(ml_net_arp_parse("1.2.3.4 0x1 0x2 00:1 * eth0\n", 28, &a), -EBADMSG);
-	ck_assert_int_eq(ml_net_arp_parse("1.2.3.4 1 0x2 00:11 * eth0\n", 27, &a), -EBADMSG);
-	ck_assert_int_eq(ml_net_route_parse("eth0 0 0 3 0 0 0 0 0 0 0\n", 25, &r), -EBADMSG);
+	ck_assert_int_eq(ml_net_arps_parse("1.2.3 0x1 0x2 00:11 * eth0\n", 27, &a), -EBADMSG);
+	ck_assert_int_eq(ml_net_arps_parse("1.2.3.4 0x1 0x2 00:1 * eth0\n", 28, &a), -EBADMSG);
+	ck_assert_int_eq(ml_net_arps_parse("1.2.3.4 1 0x2 00:11 * eth0\n", 27, &a), -EBADMSG);
+	ck_assert_int_eq(ml_net_routes_parse("eth0 0 0 3 0 0 0 0 0 0 0\n", 25, &r), -EBADMSG);
 }
 END_TEST
 
@@ -333,7 +333,7 @@ START_TEST(dev_counters)
 	size_t len;
 	char *buf = slurp("net/dev", &len);
 	ml_net_devs *t;
-	ck_assert_int_eq(ml_net_dev_parse(buf, len, &t), 0);
+	ck_assert_int_eq(ml_net_devs_parse(buf, len, &t), 0);
 	/* every interface line: compare all 16 counters with an independent scan */
 	size_t n = 0;
 	for (char *l = strchr(buf, '\n') + 1; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
@@ -343,7 +343,7 @@ START_TEST(dev_counters)
 			   name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
 			   &v[11], &v[12], &v[13], &v[14], &v[15]) != 17)
 			continue;
-		const ml_net_dev *d = ml_net_dev_find(t, name);
+		const ml_net_dev *d = ml_net_devs_find(t, name);
 		ck_assert_msg(d != NULL, "%s missing", name);
 		ck_assert_uint_eq(d->rx_bytes, v[0]);
 		ck_assert_uint_eq(d->rx_packets, v[1]);
@@ -354,20 +354,20 @@ START_TEST(dev_counters)
 		ck_assert_uint_eq(d->tx_compressed, v[15]);
 		n++;
 	}
-	ck_assert_uint_eq(ml_net_dev_count(t), n);
-	ck_assert_ptr_nonnull(ml_net_dev_find(t, "lo"));
-	ck_assert_uint_gt(ml_net_dev_find(t, "lo")->rx_packets, 0);
-	ml_net_dev_free(t);
+	ck_assert_uint_eq(ml_net_devs_count(t), n);
+	ck_assert_ptr_nonnull(ml_net_devs_find(t, "lo"));
+	ck_assert_uint_gt(ml_net_devs_find(t, "lo")->rx_packets, 0);
+	ml_net_devs_free(t);
 	free(buf);
 	/* '|' is allowed in interface names: only the two header lines are skipped for it */
 	static const char bar[] = "Inter-|\n face |bytes\n  a|b: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n";
-	ck_assert_int_eq(ml_net_dev_parse(bar, sizeof(bar) - 1, &t), 0);
-	ck_assert_uint_eq(ml_net_dev_count(t), 1);
-	ck_assert_str_eq(ml_net_dev_get(t, 0)->name, "a|b");
-	ck_assert_uint_eq(ml_net_dev_get(t, 0)->tx_compressed, 16);
-	ml_net_dev_free(t);
-	ck_assert_int_eq(ml_net_dev_parse("  lo: 1 2 3\n", 12, &t), -EBADMSG);
-	ck_assert_int_eq(ml_net_dev_parse(" : 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", 43, &t), -EBADMSG);
+	ck_assert_int_eq(ml_net_devs_parse(bar, sizeof(bar) - 1, &t), 0);
+	ck_assert_uint_eq(ml_net_devs_count(t), 1);
+	ck_assert_str_eq(ml_net_devs_get(t, 0)->name, "a|b");
+	ck_assert_uint_eq(ml_net_devs_get(t, 0)->tx_compressed, 16);
+	ml_net_devs_free(t);
+	ck_assert_int_eq(ml_net_devs_parse("  lo: 1 2 3\n", 12, &t), -EBADMSG);
+	ck_assert_int_eq(ml_net_devs_parse(" : 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", 43, &t), -EBADMSG);
 }
 END_TEST
 
@@ -515,17 +515,17 @@ START_TEST(readers_through_a_fixture_handle)
 	ml_net_socks *t;
 	ck_assert_int_eq(ml_net_socks_read(p, ML_NET_TABLE_COUNT, &t), -EINVAL);
 	ml_net_unixes *u;
-	ck_assert_int_eq(ml_net_unix_read(p, &u), 0);
-	ml_net_unix_free(u);
+	ck_assert_int_eq(ml_net_unixes_read(p, &u), 0);
+	ml_net_unixes_free(u);
 	ml_net_arps *a;
-	ck_assert_int_eq(ml_net_arp_read(p, &a), 0);
-	ml_net_arp_free(a);
+	ck_assert_int_eq(ml_net_arps_read(p, &a), 0);
+	ml_net_arps_free(a);
 	ml_net_routes *r;
-	ck_assert_int_eq(ml_net_route_read(p, &r), 0);
-	ml_net_route_free(r);
+	ck_assert_int_eq(ml_net_routes_read(p, &r), 0);
+	ml_net_routes_free(r);
 	ml_net_devs *d;
-	ck_assert_int_eq(ml_net_dev_read(p, &d), 0);
-	ml_net_dev_free(d);
+	ck_assert_int_eq(ml_net_devs_read(p, &d), 0);
+	ml_net_devs_free(d);
 	ml_net_snmp *s;
 	ck_assert_int_eq(ml_net_snmp_read(p, &s), 0);
 	ml_net_snmp_free(s);

@@ -199,25 +199,25 @@ END_TEST
 
 START_TEST(kpf_names_include_internal_bits)
 {
-	ck_assert_str_eq(ml_kpf_name(ML_KPF_LOCKED), "locked");
-	ck_assert_str_eq(ml_kpf_name(ML_KPF_THP), "thp");
-	ck_assert_str_eq(ml_kpf_name(ML_KPF_ZERO_PAGE), "zero_page");
-	ck_assert_str_eq(ml_kpf_name(ML_KPF_PGTABLE), "pgtable");
+	ck_assert_str_eq(ml_kpage_flag_name(ML_KPF_LOCKED), "locked");
+	ck_assert_str_eq(ml_kpage_flag_name(ML_KPF_THP), "thp");
+	ck_assert_str_eq(ml_kpage_flag_name(ML_KPF_ZERO_PAGE), "zero_page");
+	ck_assert_str_eq(ml_kpage_flag_name(ML_KPF_PGTABLE), "pgtable");
 	for (unsigned b = 0; b <= 26; b++)
-		ck_assert_ptr_nonnull(ml_kpf_name(b));
+		ck_assert_ptr_nonnull(ml_kpage_flag_name(b));
 	for (unsigned b = 27; b < 32; b++)
-		ck_assert_ptr_null(ml_kpf_name(b));
+		ck_assert_ptr_null(ml_kpage_flag_name(b));
 	for (unsigned b = 32; b <= 41; b++) {
-		ck_assert_ptr_nonnull(ml_kpf_name(b));
-		ck_assert_int_ne(ml_kpf_letter(b), 0);
+		ck_assert_ptr_nonnull(ml_kpage_flag_name(b));
+		ck_assert_int_ne(ml_kpage_flag_letter(b), 0);
 	}
-	ck_assert_str_eq(ml_kpf_name(ML_KPF_RESERVED), "reserved");
-	ck_assert_str_eq(ml_kpf_name(ML_KPF_SOFTDIRTY), "softdirty");
-	ck_assert_str_eq(ml_kpf_name(ML_KPF_ARCH_2), "arch_2");
-	ck_assert_ptr_null(ml_kpf_name(42));
-	ck_assert_ptr_null(ml_kpf_name(64));
-	ck_assert_ptr_null(ml_kpf_name(1000));
-	ck_assert_int_eq(ml_kpf_letter(ML_KPF_REFERENCED), 'R');
+	ck_assert_str_eq(ml_kpage_flag_name(ML_KPF_RESERVED), "reserved");
+	ck_assert_str_eq(ml_kpage_flag_name(ML_KPF_SOFTDIRTY), "softdirty");
+	ck_assert_str_eq(ml_kpage_flag_name(ML_KPF_ARCH_2), "arch_2");
+	ck_assert_ptr_null(ml_kpage_flag_name(42));
+	ck_assert_ptr_null(ml_kpage_flag_name(64));
+	ck_assert_ptr_null(ml_kpage_flag_name(1000));
+	ck_assert_int_eq(ml_kpage_flag_letter(ML_KPF_REFERENCED), 'R');
 	ck_assert_int_eq(ml_kpage_open(0, NULL), -EINVAL);
 	ml_kpage *k;
 	ck_assert_int_eq(ml_kpage_open(0, &k), -EINVAL);

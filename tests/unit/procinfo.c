@@ -103,12 +103,12 @@ END_TEST
 START_TEST(parsers)
 {
 	int64_t i;
-	ck_assert_int_eq(ml_procint_parse("-1000\n", 6, &i), 0);
+	ck_assert_int_eq(ml_procinfo_int_parse("-1000\n", 6, &i), 0);
 	ck_assert_int_eq(i, -1000);
-	ck_assert_int_eq(ml_procint_parse("12", 2, &i), 0);
-	ck_assert_int_eq(ml_procint_parse("", 0, &i), -EBADMSG);
-	ck_assert_int_eq(ml_procint_parse("1 2\n", 4, &i), -EBADMSG);
-	ck_assert_int_eq(ml_procint_parse("12\n\n", 4, &i), -EBADMSG);
+	ck_assert_int_eq(ml_procinfo_int_parse("12", 2, &i), 0);
+	ck_assert_int_eq(ml_procinfo_int_parse("", 0, &i), -EBADMSG);
+	ck_assert_int_eq(ml_procinfo_int_parse("1 2\n", 4, &i), -EBADMSG);
+	ck_assert_int_eq(ml_procinfo_int_parse("12\n\n", 4, &i), -EBADMSG);
 
 	ml_autogroup ag;
 	ck_assert_int_eq(ml_autogroup_parse("/autogroup-7 nice -5\n", 21, &ag), 0);

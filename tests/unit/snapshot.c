@@ -506,8 +506,8 @@ START_TEST(round_trip_synthetic)
 
 	/* expand: twice, identical; matches the model; SHA-256 as recorded */
 	uint8_t d1[32], d2[32], rec[32];
-	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("a.core"), false, false, NULL, d1), 0);
-	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("b.core"), false, false, NULL, d2), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("a.core"), NULL, d1), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("b.core"), NULL, d2), 0);
 	/* The expanded file is sparse where the snapshot has no data, where the filesystem
 	 * keeps holes (ext4, tmpfs, ...). Checked before anything maps it: a read fault on a
 	 * tmpfs hole allocates the page. */
@@ -531,8 +531,8 @@ START_TEST(round_trip_synthetic)
 
 
 	/* gzip export: zcat gives the expanded core */
-	ML_OPTS(ml_snapshot_expand_opts, xo, .member_size = 100000);
-	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("a.core.gz"), true, false, &xo, NULL), 0);
+	ML_OPTS(ml_snapshot_expand_opts, xo, .member_size = 100000, .gzip = true);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("a.core.gz"), &xo, NULL), 0);
 	snprintf(cmd, sizeof(cmd), "gzip -t '%s' && zcat '%s' | cmp -s - '%s'", tpath("a.core.gz"),
 		 tpath("a.core.gz"), tpath("a.core"));
 	free(mlt_run(cmd, &stt));
@@ -615,7 +615,7 @@ START_TEST(elf_format_is_the_expanded_core)
 	ck_assert_uint_gt(raw, 0);
 	ck_assert_int_eq(ml_snapshot_verify(s, ML_SNAPSHOT_VERIFY_SHA256, NULL), 0);
 	check_reads(s, &m);
-	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("x.core"), false, false, NULL, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("x.core"), NULL, NULL), 0);
 	ck_assert(files_equal(tpath("x.core"), tpath("direct.core")));
 	check_core(tpath("direct.core"), &m, s);
 	ml_snapshot_free(s);
@@ -988,7 +988,7 @@ START_TEST(many_mappings_use_pn_xnum)
 	ml_snapshot *s;
 	ck_assert_int_eq(ml_snapshot_open(tpath("many.mlcore"), &s), 0);
 	ck_assert_uint_eq(ml_snapshot_vma_count(s), n);
-	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("many.core"), false, false, NULL, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("many.core"), NULL, NULL), 0);
 	ck_assert(files_equal(tpath("many.core"), tpath("direct.core")));
 	int fd = open(tpath("many.core"), O_RDONLY);
 	elf_version(EV_CURRENT);

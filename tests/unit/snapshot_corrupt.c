@@ -198,7 +198,7 @@ START_TEST(data_corruption_names_the_chunk)
 	ck_assert_int_eq(ml_snapshot_read(s, addr, buf, sizeof(buf)), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(ml_error_detail(), want));
 	/* expand refuses and leaves nothing */
-	ck_assert_int_eq(ml_snapshot_expand_path(s, path("d.core"), false, false, NULL, NULL), -EBADMSG);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, path("d.core"), NULL, NULL), -EBADMSG);
 	ck_assert_int_eq(access(path("d.core"), F_OK), -1);
 	ml_snapshot_free(s);
 	free(p);
@@ -416,7 +416,7 @@ START_TEST(codec_damage_names_the_chunk)
 		}
 		ck_assert_int_eq(ml_snapshot_read(s, addr, buf, sizeof(buf)), -EBADMSG);
 		ck_assert_msg(strstr(ml_error_detail(), want), "%s", ml_error_detail());
-		ck_assert_int_eq(ml_snapshot_expand_path(s, path("d.core"), false, false, NULL, NULL), -EBADMSG);
+		ck_assert_int_eq(ml_snapshot_expand_path(s, path("d.core"), NULL, NULL), -EBADMSG);
 		ck_assert_int_eq(access(path("d.core"), F_OK), -1);
 		/* the other chunks still read */
 		for (size_t i = 0; i < n; i++)

@@ -90,8 +90,8 @@ static void export_model(const sm_model *m, const char *mlcore, const char *gz, 
 	ck_assert_int_eq(sm_write(m, mlcore, &o, 2), 0);
 	ml_snapshot *s;
 	ck_assert_int_eq(ml_snapshot_open(mlcore, &s), 0);
-	ML_OPTS(ml_snapshot_expand_opts, xo, .member_size = member, .level = 1);
-	ck_assert_int_eq(ml_snapshot_expand_path(s, gz, true, false, &xo, NULL), 0);
+	ML_OPTS(ml_snapshot_expand_opts, xo, .member_size = member, .level = 1, .gzip = true);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, gz, &xo, NULL), 0);
 	ml_snapshot_free(s);
 }
 
@@ -191,10 +191,10 @@ START_TEST(gz_source_reads_like_the_snapshot)
 	/* members that do not line up with pages or mappings, and the default size */
 	export_model(&m, tpath("a.mlcore"), tpath("a.core.gz"), 100000);
 	check_source(&m, tpath("a.mlcore"), tpath("a.core.gz"), 20000);
-	ML_OPTS(ml_snapshot_expand_opts, xo, .level = 1);
+	ML_OPTS(ml_snapshot_expand_opts, xo, .level = 1, .gzip = true);
 	ml_snapshot *s;
 	ck_assert_int_eq(ml_snapshot_open(tpath("a.mlcore"), &s), 0);
-	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("b.core.gz"), true, false, &xo, NULL), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("b.core.gz"), &xo, NULL), 0);
 	ml_snapshot_free(s);
 	check_source(&m, tpath("a.mlcore"), tpath("b.core.gz"), 2000);
 	sm_free(&m);
@@ -492,7 +492,8 @@ START_TEST(gz_source_names_from_core_notes)
 	ml_snapshot_writer_free(w);
 	ml_snapshot *sn;
 	ck_assert_int_eq(ml_snapshot_open(tpath("n.mlcore"), &sn), 0);
-	ck_assert_int_eq(ml_snapshot_expand_path(sn, tpath("n.gz"), true, false, NULL, NULL), 0);
+	ML_OPTS(ml_snapshot_expand_opts, gzo, .gzip = true);
+	ck_assert_int_eq(ml_snapshot_expand_path(sn, tpath("n.gz"), &gzo, NULL), 0);
 	ml_snapshot_free(sn);
 
 	ml_source *z;

@@ -39,8 +39,8 @@ START_TEST(iterate_fixture_threads)
 	ck_assert_int_eq(ml_stat_read(t, &st), 0);
 	ck_assert_int_eq(st.pid, main_st.pid);
 	ml_proc_free(t);
-	ck_assert_int_eq(ml_task_from_tid(p, 999999999, &t), -ESRCH);
-	ck_assert_int_eq(ml_task_from_tid(p, 0, &t), -EINVAL);
+	ck_assert_int_eq(ml_proc_task(p, 999999999, &t), -ESRCH);
+	ck_assert_int_eq(ml_proc_task(p, 0, &t), -EINVAL);
 
 	/* a task handle has no task/ of its own */
 	ck_assert_int_eq(ml_task_main_thread(p, &t), 0);

@@ -639,7 +639,7 @@ static int m_loginuid(ctx *c)
 {
 	uint32_t v = 0;
 	int64_t t;
-	READ_OR_PARSE(c, ml_loginuid_read(c->p, &v), "loginuid", (ml_procint_parse(b, n, &t) < 0 || t < 0 || t > UINT32_MAX) ? -EBADMSG : (v = (uint32_t)t, 0));
+	READ_OR_PARSE(c, ml_loginuid_read(c->p, &v), "loginuid", (ml_procinfo_int_parse(b, n, &t) < 0 || t < 0 || t > UINT32_MAX) ? -EBADMSG : (v = (uint32_t)t, 0));
 	em_u64(c->e, v);
 	return 0;
 }
@@ -719,7 +719,7 @@ static int m_oom(ctx *c, const char *name)
 	int iv = 0;
 	bool score = !strcmp(name, "oom_score");
 	READ_OR_PARSE(c, score ? ml_oom_score_read(c->p, &iv) : ml_oom_score_adj_read(c->p, &iv), name,
-		      ml_procint_parse(b, n, &v));
+		      ml_procinfo_int_parse(b, n, &v));
 	if (c->live)
 		v = iv;
 	em_i64(c->e, v);
@@ -1235,11 +1235,11 @@ static int m_udp6(ctx *c) { return show_socks(c, "udp6", ML_NET_UDP6); }
 static int m_unix(ctx *c)
 {
 	ml_net_unixes *t;
-	READ_OR_PARSE(c, ml_net_unix_read(c->p, &t), "net/unix", ml_net_unix_parse(b, n, &t));
+	READ_OR_PARSE(c, ml_net_unixes_read(c->p, &t), "net/unix", ml_net_unixes_parse(b, n, &t));
 	em *e = c->e;
 	em_begin(e, true);
-	for (size_t i = 0; i < ml_net_unix_count(t); i++) {
-		const ml_net_unix *u = ml_net_unix_get(t, i);
+	for (size_t i = 0; i < ml_net_unixes_count(t); i++) {
+		const ml_net_unix *u = ml_net_unixes_get(t, i);
 		em_begin(e, false);
 		K_U64(e, "ref_count", u->refcount);
 		K_U64(e, "socket_type", u->type);
@@ -1250,18 +1250,18 @@ static int m_unix(ctx *c)
 		END_OBJ(e);
 	}
 	END_ARR(e);
-	ml_net_unix_free(t);
+	ml_net_unixes_free(t);
 	return 0;
 }
 
 static int m_arp(ctx *c)
 {
 	ml_net_arps *t;
-	READ_OR_PARSE(c, ml_net_arp_read(c->p, &t), "net/arp", ml_net_arp_parse(b, n, &t));
+	READ_OR_PARSE(c, ml_net_arps_read(c->p, &t), "net/arp", ml_net_arps_parse(b, n, &t));
 	em *e = c->e;
 	em_begin(e, true);
-	for (size_t i = 0; i < ml_net_arp_count(t); i++) {
-		const ml_net_arp *a = ml_net_arp_get(t, i);
+	for (size_t i = 0; i < ml_net_arps_count(t); i++) {
+		const ml_net_arp *a = ml_net_arps_get(t, i);
 		char ip[INET_ADDRSTRLEN], hw[100] = "";
 		inet_ntop(AF_INET, a->addr, ip, sizeof(ip));
 		for (size_t k = 0; k < a->hw_addr_len && k < 32; k++)
@@ -1276,18 +1276,18 @@ static int m_arp(ctx *c)
 		END_OBJ(e);
 	}
 	END_ARR(e);
-	ml_net_arp_free(t);
+	ml_net_arps_free(t);
 	return 0;
 }
 
 static int m_route(ctx *c)
 {
 	ml_net_routes *t;
-	READ_OR_PARSE(c, ml_net_route_read(c->p, &t), "net/route", ml_net_route_parse(b, n, &t));
+	READ_OR_PARSE(c, ml_net_routes_read(c->p, &t), "net/route", ml_net_routes_parse(b, n, &t));
 	em *e = c->e;
 	em_begin(e, true);
-	for (size_t i = 0; i < ml_net_route_count(t); i++) {
-		const ml_net_route *r = ml_net_route_get(t, i);
+	for (size_t i = 0; i < ml_net_routes_count(t); i++) {
+		const ml_net_route *r = ml_net_routes_get(t, i);
 		char d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, r->destination, d, sizeof(d));
 		inet_ntop(AF_INET, r->gateway, g, sizeof(g));
@@ -1307,18 +1307,18 @@ static int m_route(ctx *c)
 		END_OBJ(e);
 	}
 	END_ARR(e);
-	ml_net_route_free(t);
+	ml_net_routes_free(t);
 	return 0;
 }
 
 static int m_dev_status(ctx *c)
 {
 	ml_net_devs *t;
-	READ_OR_PARSE(c, ml_net_dev_read(c->p, &t), "net/dev", ml_net_dev_parse(b, n, &t));
+	READ_OR_PARSE(c, ml_net_devs_read(c->p, &t), "net/dev", ml_net_devs_parse(b, n, &t));
 	em *e = c->e;
 	em_begin(e, false);
-	for (size_t i = 0; i < ml_net_dev_count(t); i++) {
-		const ml_net_dev *d = ml_net_dev_get(t, i);
+	for (size_t i = 0; i < ml_net_devs_count(t); i++) {
+		const ml_net_dev *d = ml_net_devs_get(t, i);
 		K_OBJ(e, d->name);
 		K_U64(e, "recv_bytes", d->rx_bytes);
 		K_U64(e, "recv_packets", d->rx_packets);
@@ -1339,7 +1339,7 @@ static int m_dev_status(ctx *c)
 		END_OBJ(e);
 	}
 	END_OBJ(e);
-	ml_net_dev_free(t);
+	ml_net_devs_free(t);
 	return 0;
 }
 
