@@ -187,6 +187,7 @@ static ssize_t read_runs_generic(const ml_source *s, uint64_t addr, void *buf, s
 ssize_t ml_source_read_runs(const ml_source *s, uint64_t addr, void *buf, size_t len, unsigned flags,
 			    ml_run *runs, size_t nruns, size_t *ret_nruns)
 {
+	ml__error_clear();
 	if (!s || (!buf && len) || !runs || !nruns || !ret_nruns || addr + len < addr || len > SSIZE_MAX)
 		return -EINVAL;
 	prov pv = { runs, nruns, 0 };
