@@ -22,8 +22,8 @@ static inline int ml_neg_errno(void) { return errno > 0 ? -errno : -EIO; }
 /*
  * The calling thread's error detail, read with ml_error_detail(). A public function that
  * can say more than its -errno clears it on entry and sets it, one line, no trailing
- * period, naming what is wrong (not the file or PID: the caller names those), when it
- * fails. Never set by a function that succeeds.
+ * period, saying what is wrong (the caller names the file or PID it passed), when it
+ * fails.
  */
 void ml__error_clear(void);
 void ml__error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -243,6 +243,9 @@ START_TEST(disk_full_is_reported_and_leaves_nothing)
 		if (r == 0)
 			r = ml_snapshot_writer_finish(w);
 		ck_assert_msg(r == -ENOSPC, "format %d: %d (%s)", fmt, r, ml_error_detail());
+		/* the workers' error reaches the calling thread, whichever call met it */
+		ck_assert_msg(strstr(ml_error_detail(), "no space left"), "format %d: detail '%s'", fmt,
+			      ml_error_detail());
 		ml_snapshot_writer_free(w);
 		/* nothing at all is left: no output, no temporary */
 		char cmd[400];
