@@ -1,5 +1,4 @@
 /* memlens grep: search the memory of processes and snapshots for literals, hex patterns and regexes. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1403,17 +1402,6 @@ out:
 }
 
 /* Kernel threads have no memory: flag PF_KTHREAD in /proc/PID/stat. */
-static bool is_kernel_thread(pid_t pid)
-{
-	ml_proc *p;
-	ml_stat st;
-	if (ml_proc_open(pid, &p) < 0)
-		return false;
-	bool kt = ml_stat_read(p, &st) == 0 && (st.flags & ML_PF_KTHREAD);
-	ml_proc_free(p);
-	return kt;
-}
-
 static int read_pattern_file(gopts *o, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -1531,18 +1519,15 @@ int cmd_grep(int argc, char **argv)
 		damaged |= x == GREP_DAMAGED;
 	}
 	if (o.all) {
-		DIR *d = opendir("/proc");
-		size_t denied = 0, kthreads = 0, gone = 0, searched = 0;
-		pid_t self = getpid();
-		struct dirent *de;
-		while (d && (de = readdir(d)) && !atomic_load(&stop)) {
-			pid_t pid;
-			if (!ml_cli_parse_pid(de->d_name, &pid) || pid == self)
-				continue;
-			if (is_kernel_thread(pid)) {
-				kthreads++;
-				continue;
-			}
+		ML_OPTS(ml_procs_opts, po);
+		ml_procs *it = NULL;
+		size_t denied = 0, searched = 0, gone = 0;
+		r = ml_procs_open(&po, &it);
+		if (r < 0)
+			fprintf(stderr, "memlens grep: --all: cannot list /proc: %s\n", ml_strerror(r));
+		const ml_procs_entry *e;
+		while (it && !atomic_load(&stop) && (r = ml_procs_next(it, &e)) == 1) {
+			pid_t pid = e->pid;
 			ml_source *probe;
 			r = ml_source_open_pid(pid, &probe);
 			if (r == 0) {
@@ -1564,8 +1549,12 @@ int cmd_grep(int argc, char **argv)
 			matched |= x == ML_EXIT_OK;
 			searched += x != ML_EXIT_ERROR;
 		}
-		if (d)
-			closedir(d);
+		if (r < 0 && it)
+			fprintf(stderr, "memlens grep: --all: cannot list /proc: %s\n", ml_strerror(r));
+		ml_procs_stats ps = ml_procs_get_stats(it);
+		ml_procs_free(it);
+		size_t kthreads = ps.kthreads;
+		gone += ps.gone;
 		if (o.stats || denied)
 			fprintf(stderr, "memlens grep: --all: %zu kernel threads skipped, %zu processes denied, %zu exited before the scan\n",
 				kthreads, denied, gone);

@@ -35,3 +35,4 @@
 #include <memlens/freeze.h>
 #include <memlens/capture.h>
 #include <memlens/digest.h>
+#include <memlens/procs.h>
