@@ -13,6 +13,8 @@ pkgs=(
   abigail-tools                             # the ABI test (abidiff against tests/abi/libmemlens.abi)
   procps psmisc util-linux bsdutils bc python3 python3-psutil file  # comparisons, CLI tests
   zstd lz4 xz-utils gzip                    # compressed cores made by the core-source tests
+  smem                                      # ps is compared with it
+  prometheus                                # promtool checks the --prometheus output (the daemon is not started)
 )
 # Vectorscan is optional (grep's many-pattern accelerator) and exists on amd64 only.
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then
@@ -32,5 +34,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Only promtool is wanted from prometheus: its postinst must not start a daemon (and on a
+# machine without systemd, e.g. a container, trying could hang or fail). policy-rc.d
+# answering 101 tells invoke-rc.d and deb-systemd-invoke to start nothing; one that is
+# already there is left alone.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod 755 "$policy" && own_policy=1
+fi
+trap '[ -z "$own_policy" ] || $SUDO rm -f "$policy"' EXIT
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,126 @@
+/* The Prometheus text exposition format (version 0.0.4) and its atomic textfile. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/prom.h"
+
+void ml_prom_family(FILE *f, const char *name, const char *help, const char *type)
+{
+	fprintf(f, "# HELP %s ", name);
+	for (const char *p = help; *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", f);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\n# TYPE %s %s\n", name, type);
+}
+
+/* One label value: the table's escaped text, then the format's escapes on top. */
+static void put_value(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t u = c >= 0x80 ? ml_cli_utf8_seq(s + i, len - i) : 0;
+		if (u) {
+			fwrite(s + i, 1, u, f);
+			i += u;
+			continue;
+		}
+		if (c == '\\')
+			fputs("\\\\\\\\", f); /* shown \\ -> escaped \\\\ */
+		else if (c == '"')
+			fputs("\\\"", f);
+		else if (c == '\n')
+			fputs("\\\\n", f); /* shown \n (two characters) */
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\\\x%02x", c);
+		else
+			fputc(c, f);
+		i++;
+	}
+}
+
+void ml_prom_sample(FILE *f, const char *name, const ml_prom_label *labels, size_t n, uint64_t value)
+{
+	fputs(name, f);
+	if (n) {
+		fputc('{', f);
+		for (size_t i = 0; i < n; i++) {
+			fprintf(f, "%s%s=\"", i ? "," : "", labels[i].name);
+			put_value(f, labels[i].value, labels[i].len);
+			fputc('"', f);
+		}
+		fputc('}', f);
+	}
+	fprintf(f, " %llu\n", (unsigned long long)value);
+}
+
+int ml_prom_textfile_check(const char *path)
+{
+	return ml_cli_output_check(path, true);
+}
+
+int ml_prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+	const char *base = slash ? slash + 1 : path;
+	size_t tlen = dlen + strlen(base) + 16;
+	char *tmp = malloc(tlen), *dir = strndup(path, dlen ? dlen : 0);
+	if (!tmp || !dir) {
+		free(tmp);
+		free(dir);
+		fprintf(stderr, "memlens: out of memory\n");
+		return ML_EXIT_ERROR;
+	}
+	snprintf(tmp, tlen, "%.*s.%s.XXXXXX", (int)dlen, path, base);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "memlens: %s: cannot create a temporary file beside it: %s\n", path, strerror(errno));
+		free(tmp);
+		free(dir);
+		return ML_EXIT_ERROR;
+	}
+	FILE *f = fdopen(fd, "w");
+	int err = 0;
+	if (!f) {
+		err = errno;
+		close(fd);
+	} else {
+		fn(f, ctx);
+		/* the collector reads it as whoever runs node_exporter */
+		if (fchmod(fd, 0644) < 0 && !err)
+			err = errno;
+		if (fflush(f) != 0 || ferror(f))
+			err = errno ? errno : EIO;
+		if (!err && fsync(fd) < 0)
+			err = errno;
+		if (fclose(f) != 0 && !err)
+			err = errno;
+	}
+	if (!err && rename(tmp, path) < 0)
+		err = errno;
+	if (err) {
+		unlink(tmp);
+		fprintf(stderr, "memlens: %s: cannot write: %s; the previous file, if any, is unchanged\n", path,
+			strerror(err));
+	} else {
+		int dfd = open(dlen ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd); /* the rename itself survives a crash */
+			close(dfd);
+		}
+	}
+	free(tmp);
+	free(dir);
+	return err ? ML_EXIT_ERROR : 0;
+}
