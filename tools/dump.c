@@ -14,6 +14,7 @@
 
 #include "common/cli.h"
 #include "common/json.h"
+#include "common/select.h"
 
 enum {
 	OPT_FREEZE = 256, OPT_FORMAT, OPT_FILTER, OPT_DONTDUMP, OPT_SWAPPED, OPT_FORCE, OPT_MAXBUF,
@@ -43,7 +44,7 @@ static const ml_opt opts[] = {
 };
 
 static const ml_cmd cmd = {
-	"dump", "[options] <PID>",
+	"dump", "[options] <PID | NAME>",
 	"Captures the memory, registers and mappings of a running process into a snapshot file, "
 	"like gcore but without SIGSTOP, reading only pages that exist (nothing is faulted in), "
 	"honouring coredump_filter and MADV_DONTDUMP, and releasing the process as soon as its "
@@ -222,8 +223,15 @@ int cmd_dump(int argc, char **argv)
 	if (a.co.level > maxlevel)
 		return ml_cli_usage_error(&cmd, "--level must be 1-%d with --codec=%s, not %d", maxlevel,
 					  ml_snapshot_codec_name(a.co.codec), a.co.level);
-	if (!ml_cli_parse_pid(argv[first], &pid))
-		return ml_cli_usage_error(&cmd, "'%s' is not a PID (dump captures a running process)", argv[first]);
+	if (!ml_cli_parse_pid(argv[first], &pid)) {
+		/* a NAME must name exactly one process; a path is no process */
+		char pidbuf[16];
+		const char *spec = ml_sel_one(&cmd, argv[first], pidbuf, &r);
+		if (!spec)
+			return r;
+		if (!ml_cli_parse_pid(spec, &pid))
+			return ml_cli_usage_error(&cmd, "'%s' is not a PID (dump captures a running process)", argv[first]);
+	}
 
 	char namebuf[128];
 	const char *out = a.output;

@@ -13,6 +13,7 @@
 
 #include "common/cli.h"
 #include "common/json.h"
+#include "common/select.h"
 #include "info/show.h"
 
 int cmd_info(int argc, char **argv);
@@ -25,13 +26,17 @@ static const ml_opt opts[] = {
 	{ "human", OPT_HUMAN, 0, NULL, "print sizes in binary units (default on a terminal)" },
 	{ "no-threads", OPT_NO_THREADS, 0, NULL, "do not list threads in JSON (count only)" },
 	{ "show", OPT_SHOW, 1, "LIST", "show these procfs Process methods instead (status,fd,net.tcp,...; all; help)" },
+	ML_SEL_OPT_PID,
+	ML_SEL_OPT_PGREP,
+	ML_SEL_OPT_FULL,
+	ML_SEL_OPT_ALL,
 	ML_OPT_HELP,
 	ML_OPT_END,
 };
 
 static const ml_cmd cmd = {
 	.name = "info",
-	.usage = "[options] <PID | snapshot>",
+	.usage = "[options] <PID | NAME | snapshot>\n       memlens info [options] -p PID,... | --pgrep REGEX [-f] | --all",
 	.summary = "Shows what a memory investigation needs first about one process: command line,\n"
 		   "executable, user, state, threads, descriptors, RSS/PSS/USS/swap (smaps_rollup),\n"
 		   "peak RSS, the limits that bound memory, coredump_filter, OOM score, cgroup memory\n"
@@ -39,20 +44,23 @@ static const ml_cmd cmd = {
 		   "Exit status: 0 everything read, 1 some fields unreadable (named on stderr and in\n"
 		   "JSON \"errors\"), 2 the process or snapshot could not be read at all.",
 	.opts = opts,
-	.min_args = 1,
-	.max_args = 1,
+	.min_args = 0,
+	.max_args = -1,
 };
 
 typedef struct args {
 	bool json, human, no_threads;
 	const char *show;
 	int human_set;
+	ml_sel sel;
 } args;
 
 static int on_opt(int key, const char *arg, void *ctx)
 {
-	(void)arg;
 	args *a = ctx;
+	int sr = ml_sel_opt(&a->sel, &cmd, key, arg);
+	if (sr)
+		return sr < 0 ? -1 : 0;
 	switch (key) {
 	case OPT_JSON: a->json = true; break;
 	case OPT_BYTES: a->human = false; a->human_set = 1; break;
@@ -1116,17 +1124,9 @@ static void print_core(const ml_core_info *ci, bool json, bool threads)
 	printf("files        %zu mapped (NT_FILE)\n", ci->nfiles);
 }
 
-int cmd_info(int argc, char **argv)
+static int info_one(args a, const char *spec)
 {
-	args a = { .human = ml_cli_stdout_tty() };
-	int first;
-	int pr = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
-	if (pr > 0)
-		return ML_EXIT_OK;
-	if (pr < 0)
-		return ML_EXIT_USAGE;
 	human = a.human;
-	const char *spec = argv[first];
 	ml_source *s;
 	int r = ml_cli_source_open(spec, &s);
 	if (r)
@@ -1211,5 +1211,35 @@ int cmd_info(int argc, char **argv)
 	}
 	info_free(&in);
 	ml_source_free(s);
+	return rc;
+}
+
+int cmd_info(int argc, char **argv)
+{
+	args a = { .human = ml_cli_stdout_tty() };
+	int first;
+	int pr = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	if (pr != 0) {
+		ml_sel_free(&a.sel);
+		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	}
+	if (argc - first > 1) {
+		ml_sel_free(&a.sel);
+		return ml_cli_usage_error(&cmd, "one PID, NAME or snapshot; several processes with -p, --pgrep or --all");
+	}
+	ml_sel_list l;
+	int rc = ml_sel_resolve(&a.sel, &cmd, first < argc ? argv[first] : NULL, false, &l);
+	if (rc == 0 && l.file)
+		rc = info_one(a, l.file);
+	else if (rc == 0)
+		for (size_t i = 0; i < l.n; i++) {
+			char pid[16];
+			if (!a.json)
+				ml_sel_header(&l, i);
+			fflush(stdout);
+			rc = ml_sel_merge_rc(rc, info_one(a, ml_sel_pidstr(&l.procs[i], pid)), i);
+		}
+	ml_sel_list_free(&l);
+	ml_sel_free(&a.sel);
 	return rc;
 }

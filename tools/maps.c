@@ -8,6 +8,7 @@
 
 #include "common/cli.h"
 #include "common/json.h"
+#include "common/select.h"
 #include "common/table.h"
 
 enum {
@@ -32,18 +33,22 @@ static const ml_opt opts[] = {
 	{ "rollup", OPT_ROLLUP, 0, NULL, "print the whole-process totals of smaps_rollup instead" },
 	{ "json", OPT_JSON, 0, NULL, "write one JSON document (schema memlens.maps/1)" },
 	{ "bytes", OPT_BYTES, 0, NULL, "exact sizes in bytes (the default when not on a terminal)" },
+	ML_SEL_OPT_PID,
+	ML_SEL_OPT_PGREP,
+	ML_SEL_OPT_FULL,
+	ML_SEL_OPT_ALL,
 	ML_OPT_HELP,
 	ML_OPT_END,
 };
 
 static const ml_cmd cmd = {
 	.name = "maps",
-	.usage = "[options] <PID | snapshot>",
+	.usage = "[options] <PID | NAME | snapshot>\n       memlens maps [options] -p PID,... | --pgrep REGEX [-f] | --all",
 	.summary = "List the mappings of a process (or a snapshot) with their size, resident, proportional, "
 		   "dirty and swapped memory from smaps, and a totals row; like pmap -X.",
 	.opts = opts,
-	.min_args = 1,
-	.max_args = 1,
+	.min_args = 0,
+	.max_args = -1,
 };
 
 typedef enum { SORT_ADDR, SORT_RSS, SORT_PSS, SORT_SWAP, SORT_SIZE } sort_key;
@@ -56,11 +61,15 @@ typedef struct args {
 	bool have_addr;
 	uint64_t addr_lo, addr_hi;
 	const char *name_glob;
+	ml_sel sel;
 } args;
 
 static int on_opt(int key, const char *arg, void *ctx)
 {
 	args *a = ctx;
+	int sr = ml_sel_opt(&a->sel, &cmd, key, arg);
+	if (sr)
+		return sr < 0 ? -1 : 0;
 	switch (key) {
 	case 'x':
 		a->extended = true;
@@ -501,15 +510,8 @@ static void print_json(row *rows, size_t n, pid_t pid, bool live, const ml_maps 
 	fputc('\n', stdout);
 }
 
-int cmd_maps(int argc, char **argv);
-int cmd_maps(int argc, char **argv)
+static int maps_one(args a, const char *spec)
 {
-	args a = { 0 };
-	int first;
-	int pr = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
-	if (pr != 0)
-		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
-	const char *spec = argv[first];
 	pid_t pid;
 	ml_source *src;
 	int err = ml_cli_source_open(spec, &src);
@@ -616,5 +618,36 @@ int cmd_maps(int argc, char **argv)
 	ml_source_free(src);
 	if (rc == ML_EXIT_OK && nr == 0 && (a.kinds || a.perm_need || a.perm_not || a.have_addr || a.name_glob))
 		return ML_EXIT_PARTIAL; /* a filter matched nothing */
+	return rc;
+}
+
+int cmd_maps(int argc, char **argv);
+int cmd_maps(int argc, char **argv)
+{
+	args a = { 0 };
+	int first;
+	int pr = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	if (pr != 0) {
+		ml_sel_free(&a.sel);
+		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	}
+	if (argc - first > 1) {
+		ml_sel_free(&a.sel);
+		return ml_cli_usage_error(&cmd, "one PID, NAME or snapshot; several processes with -p, --pgrep or --all");
+	}
+	ml_sel_list l;
+	int rc = ml_sel_resolve(&a.sel, &cmd, first < argc ? argv[first] : NULL, false, &l);
+	if (rc == 0 && l.file)
+		rc = maps_one(a, l.file);
+	else if (rc == 0)
+		for (size_t i = 0; i < l.n; i++) {
+			char pid[16];
+			if (!a.json)
+				ml_sel_header(&l, i);
+			fflush(stdout);
+			rc = ml_sel_merge_rc(rc, maps_one(a, ml_sel_pidstr(&l.procs[i], pid)), i);
+		}
+	ml_sel_list_free(&l);
+	ml_sel_free(&a.sel);
 	return rc;
 }

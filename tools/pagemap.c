@@ -8,6 +8,7 @@
 
 #include "common/cli.h"
 #include "common/json.h"
+#include "common/select.h"
 #include "common/table.h"
 
 #define PG 4096u
@@ -27,13 +28,17 @@ static const ml_opt opts[] = {
 	{ "populated", OPT_POPULATED, 0, NULL, "only mappings with present or swapped pages" },
 	{ "no-kpage", OPT_NOKPAGE, 0, NULL, "do not read /proc/kpageflags and kpagecount (root)" },
 	{ "emulate", OPT_EMULATE, 0, NULL, "find pages with plain pagemap reads, not PAGEMAP_SCAN" },
+	ML_SEL_OPT_PID,
+	ML_SEL_OPT_PGREP,
+	ML_SEL_OPT_FULL,
+	ML_SEL_OPT_ALL,
 	ML_OPT_HELP,
 	ML_OPT_END,
 };
 
 static const ml_cmd cmd = {
 	.name = "pagemap",
-	.usage = "[options] <PID | snapshot>",
+	.usage = "[options] <PID | NAME | snapshot>\n       memlens pagemap [options] -p PID,... | --pgrep REGEX [-f] | --all",
 	.summary = "Counts, per mapping, the pages that are present, swapped, mapped to the zero page, "
 		   "in transparent huge pages, file-backed, exclusive, soft-dirty and uffd write-protected; "
 		   "as root also KSM, dirty, LRU, active, referenced, idle and shared pages from "
@@ -41,18 +46,22 @@ static const ml_cmd cmd = {
 		   "runs of pages of one range with their flags and PFNs. For a snapshot, counts pages "
 		   "by what the snapshot holds (data, zero, unpopulated, excluded, unreadable).",
 	.opts = opts,
-	.min_args = 1,
-	.max_args = 1,
+	.min_args = 0,
+	.max_args = -1,
 };
 
 typedef struct args {
 	bool json, bytes, pages, populated, nokpage, emulate, have_addr;
 	uint64_t lo, hi;
+	ml_sel sel;
 } args;
 
 static int on_opt(int key, const char *arg, void *ctx)
 {
 	args *a = ctx;
+	int sr = ml_sel_opt(&a->sel, &cmd, key, arg);
+	if (sr)
+		return sr < 0 ? -1 : 0;
 	switch (key) {
 	case OPT_JSON: a->json = true; break;
 	case OPT_BYTES: a->bytes = true; break;
@@ -746,14 +755,11 @@ static int list_range(ctx *c)
 	return ML_EXIT_OK;
 }
 
-int cmd_pagemap(int argc, char **argv)
+static int pagemap_one(args a, const char *spec)
 {
 	ctx c = { 0 };
-	int first;
-	int r = ml_cli_parse(&cmd, argc, argv, on_opt, &c.a, &first);
-	if (r)
-		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
-	const char *spec = argv[first];
+	c.a = a;
+	int r;
 	pid_t pid = 0;
 	r = ml_cli_source_open(spec, &c.src);
 	if (r)
@@ -804,5 +810,35 @@ out:
 	if (rc == ML_EXIT_OK && c.src && ml_source_partial(c.src))
 		rc = ML_EXIT_PARTIAL; /* an incomplete core: said when opened */
 	ml_source_free(c.src);
+	return rc;
+}
+
+int cmd_pagemap(int argc, char **argv)
+{
+	args a = { 0 };
+	int first;
+	int pr = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	if (pr != 0) {
+		ml_sel_free(&a.sel);
+		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	}
+	if (argc - first > 1) {
+		ml_sel_free(&a.sel);
+		return ml_cli_usage_error(&cmd, "one PID, NAME or snapshot; several processes with -p, --pgrep or --all");
+	}
+	ml_sel_list l;
+	int rc = ml_sel_resolve(&a.sel, &cmd, first < argc ? argv[first] : NULL, false, &l);
+	if (rc == 0 && l.file)
+		rc = pagemap_one(a, l.file);
+	else if (rc == 0)
+		for (size_t i = 0; i < l.n; i++) {
+			char pid[16];
+			if (!a.json)
+				ml_sel_header(&l, i);
+			fflush(stdout);
+			rc = ml_sel_merge_rc(rc, pagemap_one(a, ml_sel_pidstr(&l.procs[i], pid)), i);
+		}
+	ml_sel_list_free(&l);
+	ml_sel_free(&a.sel);
 	return rc;
 }

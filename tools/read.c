@@ -9,6 +9,7 @@
 
 #include "common/cli.h"
 #include "common/json.h"
+#include "common/select.h"
 
 int cmd_read(int argc, char **argv);
 
@@ -26,7 +27,7 @@ static const ml_opt opts[] = {
 
 static const ml_cmd cmd = {
 	.name = "read",
-	.usage = "[options] <PID | snapshot> <ADDR LEN | ADDR-END>",
+	.usage = "[options] <PID | NAME | snapshot> <ADDR LEN | ADDR-END>",
 	.summary = "Shows memory of a process or snapshot as a hexdump (like hexdump -C) or raw bytes, "
 		   "without disturbing the process: nothing is faulted in. Pages of file mappings that "
 		   "are not resident are read from the mapped file; anonymous memory never written and "
@@ -201,6 +202,10 @@ int cmd_read(int argc, char **argv)
 	}
 	if (a.raw && a.json)
 		return ml_cli_usage_error(&cmd, "--raw and --json exclude each other");
+	char pidbuf[16];
+	spec = ml_sel_one(&cmd, spec, pidbuf, &r); /* a NAME must name one process */
+	if (!spec)
+		return r;
 	pid_t pid = 0;
 	bool is_pid = ml_cli_parse_pid(spec, &pid);
 	ml_source *s;

@@ -9,6 +9,7 @@
 #include <memlens/memlens.h>
 
 #include "common/cli.h"
+#include "common/select.h"
 #include "common/json.h"
 #include "common/table.h"
 
@@ -34,12 +35,15 @@ static const ml_opt wss_opts[] = {
 	{ "no-flush", OPT_NO_FLUSH, 0, NULL, "do not flush the TLB after the clear (shows the undercount)" },
 	{ "probe", OPT_PROBE, 0, NULL, "list the backends this kernel offers, and why others are unavailable" },
 	{ "reset-peak", OPT_RESET_PEAK, 0, NULL, "reset the peak RSS (VmHWM) to the current RSS (clear_refs 5)" },
+	ML_SEL_OPT_PGREP,
+	ML_SEL_OPT_FULL,
+	ML_SEL_OPT_ALL,
 	ML_OPT_HELP,
 	ML_OPT_END,
 };
 
 static const ml_cmd wss_cmd = {
-	"wss", "[options] PID | -p PID,PID... | --probe [PID] | --reset-peak PID",
+	"wss", "[options] PID | NAME | -p PID,PID... | --pgrep REGEX [-f] | --all | --probe [PID] | --reset-peak PID",
 	"Working-set size: the memory a process touches within a window. Clears the kernel's\n"
 	"accessed state (this changes the target's page-table bits, which cannot be undone,\n"
 	"and costs it a TLB flush), waits, then reads what was touched since. Reports RSS, PSS\n"
@@ -71,6 +75,7 @@ typedef struct opts {
 	long top;
 	target *t;
 	size_t nt;
+	ml_sel sel;
 } opts;
 
 static volatile sig_atomic_t interrupted;
@@ -106,6 +111,8 @@ static int parse_long(const char *s, long *ret)
 static int on_opt(int key, const char *arg, void *ctx)
 {
 	opts *o = ctx;
+	if (key == ML_SEL_O_PGREP || key == 'f' || key == ML_SEL_O_ALL)
+		return ml_sel_opt(&o->sel, &wss_cmd, key, arg) < 0 ? -1 : 0;
 	switch (key) {
 	case 'i':
 		if (!ml_cli_parse_duration(arg, &o->interval) || o->interval == 0)
@@ -884,9 +891,40 @@ int cmd_wss(int argc, char **argv)
 		free(o.t);
 		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
 	}
-	if (first < argc && add_pid(&o, argv[first]) < 0) {
-		free(o.t);
-		return ML_EXIT_USAGE;
+	pid_t one;
+	if (first < argc && ml_cli_parse_pid(argv[first], &one) && !o.sel.pgrep && !o.sel.all) {
+		if (add_pid(&o, argv[first]) < 0) {
+			free(o.t);
+			return ML_EXIT_USAGE;
+		}
+	} else if (first < argc || o.sel.pgrep || o.sel.all || o.sel.full) {
+		/* a NAME, --pgrep or --all: resolved to PIDs now (a path names no process here) */
+		if (o.nt) {
+			free(o.t);
+			return ml_cli_usage_error(&wss_cmd, "give one of a PID or NAME, -p, --pgrep and --all");
+		}
+		const char *spec = first < argc ? argv[first] : NULL;
+		if (spec && strchr(spec, '/')) {
+			free(o.t);
+			return ml_cli_usage_error(&wss_cmd, "'%s' is not a PID or a process name (wss measures live processes)", spec);
+		}
+		ml_sel_list l;
+		int sr = ml_sel_resolve(&o.sel, &wss_cmd, spec, o.probe || o.reset_peak, &l);
+		if (sr == 0 && l.file) {
+			ml_sel_list_free(&l);
+			free(o.t);
+			return ml_cli_usage_error(&wss_cmd, "'%s' is a file; wss measures live processes", spec);
+		}
+		for (size_t i = 0; sr == 0 && i < l.n; i++) {
+			char pid[16];
+			if (add_pid(&o, ml_sel_pidstr(&l.procs[i], pid)) < 0)
+				sr = ML_EXIT_USAGE;
+		}
+		ml_sel_list_free(&l);
+		if (sr) {
+			free(o.t);
+			return sr;
+		}
 	}
 	o.human = !o.bytes && ml_cli_stdout_tty();
 	if (o.json && o.csv) {

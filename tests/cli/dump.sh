@@ -58,7 +58,10 @@ grep -q "pid 1073741800: .*no such process" <<<"$out" || bad "no such process me
 # Usage errors.
 "$M" dump 2>/dev/null; [ $? -eq 64 ] || bad "no PID: not a usage error"
 "$M" dump --freeze=sigstop "$CHILD" 2>/dev/null; [ $? -eq 64 ] || bad "bad --freeze: not a usage error"
-"$M" dump some-file.mlcore 2>/dev/null; [ $? -eq 64 ] || bad "file argument: not a usage error"
+"$M" dump /etc/hostname 2>/dev/null; [ $? -eq 64 ] || bad "file argument: not a usage error"
+# a word that is no PID is a process name (exact comm): none has this one
+err=$("$M" dump some-file.mlcore 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "no process has that name" <<<"$err" || bad "unknown name: exit $rc: $err"
 "$M" dump --codec=lzma "$CHILD" 2>/dev/null; [ $? -eq 64 ] || bad "bad --codec: not a usage error"
 out=$("$M" dump --codec=zlib --level=10 "$CHILD" -o "$T/lvl.mlcore" 2>&1); rc=$?
 [ $rc -eq 64 ] && grep -q "1-9 with --codec=zlib" <<<"$out" || bad "zlib level 10: exit $rc: $out"

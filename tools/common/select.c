@@ -1,0 +1,249 @@
+/* Process selection: NAME, -p, --pgrep [-f], --all, resolved through the library's process iterator. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+
+#include "common/select.h"
+
+int ml_sel_opt(ml_sel *s, const ml_cmd *cmd, int key, const char *arg)
+{
+	switch (key) {
+	case 'p':
+	case ML_SEL_O_PID: {
+		char *copy = strdup(arg), *save = NULL;
+		if (!copy)
+			return ml_cli_usage_error(cmd, "out of memory"), -1;
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			pid_t pid;
+			if (!ml_cli_parse_pid(t, &pid)) {
+				ml_cli_usage_error(cmd, "-p: '%s' is not a PID", t);
+				free(copy);
+				return -1;
+			}
+			bool dup = false;
+			for (size_t i = 0; i < s->npids && !dup; i++)
+				dup = s->pids[i] == pid;
+			if (dup)
+				continue;
+			pid_t *n = realloc(s->pids, (s->npids + 1) * sizeof(*n));
+			if (!n) {
+				free(copy);
+				return ml_cli_usage_error(cmd, "out of memory"), -1;
+			}
+			s->pids = n;
+			s->pids[s->npids++] = pid;
+		}
+		free(copy);
+		return 1;
+	}
+	case ML_SEL_O_PGREP:
+		s->pgrep = arg;
+		return 1;
+	case 'f':
+	case ML_SEL_O_FULL:
+		s->full = true;
+		return 1;
+	case ML_SEL_O_ALL:
+		s->all = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static int add(ml_sel_list *l, pid_t pid, const char *comm, size_t len)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->procs[i].pid == pid)
+			return 0;
+	ml_sel_proc *n = realloc(l->procs, (l->n + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	l->procs = n;
+	ml_sel_proc *p = &n[l->n++];
+	p->pid = pid;
+	p->comm[0] = '\0';
+	if (comm) {
+		char *buf = NULL;
+		size_t sz = 0;
+		FILE *f = open_memstream(&buf, &sz);
+		if (f) {
+			ml_cli_put_escaped(f, comm, len);
+			fclose(f);
+			snprintf(p->comm, sizeof(p->comm), "%s", buf ? buf : "");
+			free(buf);
+		}
+	}
+	return 0;
+}
+
+/* Adds every process matching @o; returns how many, or -errno. */
+static long collect(ml_sel_list *l, ml_procs_opts *o)
+{
+	ml_procs *it;
+	int r = ml_procs_open(o, &it);
+	if (r < 0)
+		return r;
+	const ml_procs_entry *e;
+	long n = 0;
+	while ((r = ml_procs_next(it, &e)) == 1) {
+		if (add(l, e->pid, e->comm.ptr, e->comm.len) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	ml_procs_free(it);
+	return r < 0 ? r : n;
+}
+
+static void comm_of(pid_t pid, ml_sel_list *l)
+{
+	char path[64], buf[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(path, "re");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	while (n && buf[n - 1] == '\n')
+		n--;
+	add(l, pid, f ? buf : NULL, n);
+}
+
+static int ambiguous(const ml_cmd *cmd, const char *what, const ml_sel_list *l)
+{
+	fprintf(stderr, "memlens %s: %s matches %zu processes; give one PID:", cmd->name, what, l->n);
+	for (size_t i = 0; i < l->n && i < 20; i++)
+		fprintf(stderr, "%s %d (%s)", i ? "," : "", (int)l->procs[i].pid, l->procs[i].comm);
+	fprintf(stderr, "%s\n", l->n > 20 ? ", ..." : "");
+	return ML_EXIT_ERROR;
+}
+
+int ml_sel_resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool one, ml_sel_list *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	int kinds = (spec != NULL) + (s->npids > 0) + (s->pgrep != NULL) + s->all;
+	if (kinds == 0)
+		return ml_cli_usage_error(cmd, "no process given (a PID, a NAME, -p, --pgrep or --all%s)",
+					  one ? "" : ", or a snapshot");
+	if (kinds > 1)
+		return ml_cli_usage_error(cmd, "give one of a PID or NAME, -p, --pgrep and --all");
+	if (s->full && !s->pgrep)
+		return ml_cli_usage_error(cmd, "-f/--full applies to --pgrep");
+	if (one && (s->all || s->npids > 1))
+		return ml_cli_usage_error(cmd, "takes one process");
+	long r = 0;
+	if (spec) {
+		struct stat st;
+		if (all_digits(spec) || stat(spec, &st) == 0 || strchr(spec, '/')) {
+			ret->file = spec; /* a PID or a path: opened as before */
+			return 0;
+		}
+		ML_OPTS(ml_procs_opts, o, .comm = spec);
+		r = collect(ret, &o);
+		if (r == 0) {
+			fprintf(stderr, "memlens %s: '%s': no such file, and no process has that name (comm)%s\n", cmd->name,
+				spec, strlen(spec) > 15 ? "; a comm holds at most 15 bytes: try --pgrep -f" : "");
+			return ML_EXIT_ERROR;
+		}
+		if (r > 1 && one) {
+			char what[300];
+			snprintf(what, sizeof(what), "the name '%s'", spec);
+			return ambiguous(cmd, what, ret);
+		}
+	} else if (s->pgrep) {
+		ML_OPTS(ml_procs_opts, o, .pattern = s->pgrep, .full = s->full);
+		r = collect(ret, &o);
+		if (r == -EINVAL)
+			return ml_cli_usage_error(cmd, "--pgrep: '%s' is not a valid extended regular expression", s->pgrep);
+		if (r == 0) {
+			fprintf(stderr, "memlens %s: no process matches --pgrep '%s'%s\n", cmd->name, s->pgrep,
+				s->full ? " -f" : "");
+			return ML_EXIT_ERROR;
+		}
+		if (r > 1 && one) {
+			char what[300];
+			snprintf(what, sizeof(what), "--pgrep '%s'", s->pgrep);
+			return ambiguous(cmd, what, ret);
+		}
+	} else if (s->all) {
+		ML_OPTS(ml_procs_opts, o);
+		r = collect(ret, &o);
+	} else {
+		for (size_t i = 0; i < s->npids; i++)
+			comm_of(s->pids[i], ret);
+	}
+	if (r < 0) {
+		fprintf(stderr, "memlens %s: cannot list processes: %s\n", cmd->name, ml_strerror((int)r));
+		ml_sel_list_free(ret);
+		return ML_EXIT_ERROR;
+	}
+	return 0;
+}
+
+const char *ml_sel_pidstr(const ml_sel_proc *p, char buf[16])
+{
+	snprintf(buf, 16, "%d", (int)p->pid);
+	return buf;
+}
+
+void ml_sel_header(const ml_sel_list *l, size_t i)
+{
+	if (l->n < 2)
+		return;
+	printf("%s==> pid %d (%s) <==\n", i ? "\n" : "", (int)l->procs[i].pid, l->procs[i].comm);
+}
+
+int ml_sel_merge_rc(int acc, int rc, size_t i)
+{
+	if (i == 0)
+		return rc;
+	if (acc == rc)
+		return acc;
+	if (acc == ML_EXIT_USAGE || rc == ML_EXIT_USAGE)
+		return ML_EXIT_USAGE;
+	return ML_EXIT_PARTIAL; /* some read, some not (or partly) */
+}
+
+void ml_sel_list_free(ml_sel_list *l)
+{
+	free(l->procs);
+	l->procs = NULL;
+	l->n = 0;
+}
+
+void ml_sel_free(ml_sel *s)
+{
+	free(s->pids);
+	s->pids = NULL;
+	s->npids = 0;
+}
+
+const char *ml_sel_one(const ml_cmd *cmd, const char *spec, char buf[16], int *rc)
+{
+	ml_sel s = { 0 };
+	ml_sel_list l;
+	*rc = ml_sel_resolve(&s, cmd, spec, true, &l);
+	if (*rc)
+		return NULL;
+	if (l.file)
+		return spec;
+	ml_sel_pidstr(&l.procs[0], buf);
+	ml_sel_list_free(&l);
+	return buf;
+}
