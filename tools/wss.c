@@ -8,13 +8,17 @@
 
 #include <memlens/memlens.h>
 
+#include <pwd.h>
+#include <stddef.h>
+
 #include "common/cli.h"
+#include "common/prom.h"
 #include "common/select.h"
 #include "common/json.h"
 #include "common/table.h"
 
 enum {
-	OPT_JSON = 256, OPT_CSV, OPT_BYTES, OPT_NO_FLUSH, OPT_PROBE, OPT_RESET_PEAK, OPT_FILE_ONLY,
+	OPT_JSON = 256, OPT_CSV, OPT_BYTES, OPT_NO_FLUSH, OPT_PROBE, OPT_RESET_PEAK, OPT_FILE_ONLY, OPT_PROM, OPT_TEXTFILE,
 	OPT_TOP,
 };
 
@@ -31,6 +35,8 @@ static const ml_opt wss_opts[] = {
 	{ "top", OPT_TOP, 1, "N", "with --regions: show the N mappings with the largest WSS" },
 	{ "json", OPT_JSON, 0, NULL, "JSON Lines, one record per process and sample (schema memlens.wss/1)" },
 	{ "csv", OPT_CSV, 0, NULL, "CSV, one row per process and sample" },
+	{ "prometheus", OPT_PROM, 0, NULL, "one window, written in the Prometheus text format (gauges per process)" },
+	{ "textfile", OPT_TEXTFILE, 1, "FILE", "with --prometheus: write FILE atomically (node_exporter's textfile collector)" },
 	{ "bytes", OPT_BYTES, 0, NULL, "exact byte counts instead of human units" },
 	{ "no-flush", OPT_NO_FLUSH, 0, NULL, "do not flush the TLB after the clear (shows the undercount)" },
 	{ "probe", OPT_PROBE, 0, NULL, "list the backends this kernel offers, and why others are unavailable" },
@@ -71,7 +77,8 @@ typedef struct opts {
 	ml_wss_backend backend;
 	ml_wss_scope scope;
 	ml_wss_flush flush;
-	bool regions, json, csv, bytes, human, probe, reset_peak;
+	bool regions, json, csv, bytes, human, probe, reset_peak, prom;
+	const char *textfile;
 	long top;
 	target *t;
 	size_t nt;
@@ -163,6 +170,8 @@ static int on_opt(int key, const char *arg, void *ctx)
 		return 0;
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_CSV: o->csv = true; return 0;
+	case OPT_PROM: o->prom = true; return 0;
+	case OPT_TEXTFILE: o->textfile = arg; o->prom = true; return 0;
 	case OPT_BYTES: o->bytes = true; return 0;
 	case OPT_NO_FLUSH: o->flush = ML_WSS_FLUSH_NEVER; return 0;
 	case OPT_PROBE: o->probe = true; return 0;
@@ -672,9 +681,105 @@ typedef struct emitter {
 	bool header;
 } emitter;
 
+/* --prometheus: one row per process of the window, written when every process was read. */
+typedef struct prom_row {
+	pid_t pid;
+	char comm[ML_STAT_COMM_MAX + 1];
+	size_t comm_len;
+	char user[64];
+	char *cgroup;
+	size_t cgroup_len;
+	uint64_t rss, pss, wss, anon, file, shmem;
+	double window_s;
+} prom_row;
+static prom_row *prom_rows;
+static size_t prom_n;
+
+static void prom_add(const target *t, const ml_wss_sample *s)
+{
+	prom_row *n = realloc(prom_rows, (prom_n + 1) * sizeof(*n));
+	if (!n)
+		return;
+	prom_rows = n;
+	prom_row *r = &n[prom_n++];
+	memset(r, 0, sizeof(*r));
+	r->pid = t->pid;
+	ml_stat st;
+	if (ml_stat_read(t->p, &st) == 0) {
+		memcpy(r->comm, st.comm, st.comm_len + 1);
+		r->comm_len = st.comm_len;
+	}
+	ml_status *stt;
+	if (ml_status_read(t->p, &stt) == 0) {
+		struct passwd *pw = getpwuid(stt->uid[1]);
+		if (pw)
+			snprintf(r->user, sizeof(r->user), "%s", pw->pw_name);
+		else
+			snprintf(r->user, sizeof(r->user), "%u", (unsigned)stt->uid[1]);
+		ml_status_free(stt);
+	}
+	ml_cgroups *cg;
+	if (ml_cgroups_read(t->p, &cg) == 0) {
+		const ml_cgroup *v2 = ml_cgroups_v2(cg);
+		if (v2 && (r->cgroup = malloc(v2->path_len + 1))) {
+			memcpy(r->cgroup, v2->path, v2->path_len + 1);
+			r->cgroup_len = v2->path_len;
+		}
+		ml_cgroups_free(cg);
+	}
+	r->rss = s->tot.rss;
+	r->pss = s->tot.pss;
+	r->wss = s->tot.wss;
+	r->anon = s->tot.wss_anon;
+	r->file = s->tot.wss_file;
+	r->shmem = s->tot.wss_shmem;
+	r->window_s = (double)(s->read_end - s->clear_start) / 1e9;
+}
+
+static void prom_write(FILE *f, void *ctx)
+{
+	(void)ctx;
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} m[] = {
+		{ "memlens_wss_bytes", "Working-set size: memory the process touched within the window.", offsetof(prom_row, wss) },
+		{ "memlens_wss_anon_bytes", "Working-set size in anonymous mappings.", offsetof(prom_row, anon) },
+		{ "memlens_wss_file_bytes", "Working-set size in file mappings.", offsetof(prom_row, file) },
+		{ "memlens_wss_shmem_bytes", "Working-set size in shared memory.", offsetof(prom_row, shmem) },
+		{ "memlens_wss_rss_bytes", "Resident set size at the end of the window.", offsetof(prom_row, rss) },
+		{ "memlens_wss_pss_bytes", "Proportional set size at the end of the window.", offsetof(prom_row, pss) },
+		{ "memlens_wss_window_seconds", "Length of the measured window, from the start of the clear to the end of the read.",
+		  offsetof(prom_row, window_s) },
+	};
+	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		ml_prom_family(f, m[k].name, m[k].help, "gauge");
+		for (size_t i = 0; i < prom_n; i++) {
+			const prom_row *r = &prom_rows[i];
+			char pid[16];
+			snprintf(pid, sizeof(pid), "%d", (int)r->pid);
+			const ml_prom_label l[] = {
+				{ "pid", pid, strlen(pid) },
+				{ "comm", r->comm, r->comm_len },
+				{ "user", r->user, strlen(r->user) },
+				{ "cgroup", r->cgroup ? r->cgroup : "", r->cgroup_len },
+			};
+			if (m[k].off == offsetof(prom_row, window_s)) {
+				ml_prom_sample_double(f, m[k].name, l, 4, r->window_s);
+				continue;
+			}
+			uint64_t v;
+			memcpy(&v, (const char *)r + m[k].off, sizeof(v));
+			ml_prom_sample(f, m[k].name, l, 4, v);
+		}
+	}
+}
 static void emit(opts *o, emitter *e, target *t, long idx, const ml_wss_sample *s, uint64_t nominal)
 {
-	if (o->json) {
+	if (o->prom) {
+		prom_add(t, s);
+		return;
+	} else if (o->json) {
 		print_json(o, t, idx, s, nominal, e->t0);
 	} else if (o->csv) {
 		print_csv(o, t, idx, s, nominal, e->t0);
@@ -761,6 +866,11 @@ static int measure(opts *o)
 		/* interrupted mid-window: still report it (its real length is in the record) */
 		if (!read_all(o, &e, i, nominal) || interrupted)
 			break;
+		if (o->prom && prom_n) {
+			int pr = o->textfile ? ml_prom_textfile_write(o->textfile, prom_write, NULL) : (prom_write(stdout, NULL), 0);
+			if (pr)
+				rc = ML_EXIT_ERROR;
+		}
 		if (ml_cli_stdout_failed())
 			break; /* nobody gets the samples: stop (reported at exit) */
 	}
@@ -927,6 +1037,14 @@ int cmd_wss(int argc, char **argv)
 		}
 	}
 	o.human = !o.bytes && ml_cli_stdout_tty();
+	if (o.prom && (o.json || o.csv || o.regions || o.mode != MODE_ONESHOT || (o.count_set && o.count != 1) || o.probe || o.reset_peak)) {
+		free(o.t);
+		return ml_cli_usage_error(&wss_cmd, "--prometheus writes one window of totals: not with --json, --csv, --regions, -n, -C, -P, --probe or --reset-peak");
+	}
+	if (o.textfile && ml_prom_textfile_check(o.textfile)) {
+		free(o.t);
+		return ML_EXIT_ERROR;
+	}
 	if (o.json && o.csv) {
 		free(o.t);
 		return ml_cli_usage_error(&wss_cmd, "--json and --csv exclude each other");
@@ -971,6 +1089,9 @@ int cmd_wss(int argc, char **argv)
 		ml_wss_free(o.t[i].w);
 		ml_proc_free(o.t[i].p);
 	}
+	for (size_t i = 0; i < prom_n; i++)
+		free(prom_rows[i].cgroup);
+	free(prom_rows);
 	free(o.t);
 	return rc;
 }

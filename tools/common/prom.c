@@ -49,7 +49,7 @@ static void put_value(FILE *f, const char *s, size_t len)
 	}
 }
 
-void ml_prom_sample(FILE *f, const char *name, const ml_prom_label *labels, size_t n, uint64_t value)
+static void put_series(FILE *f, const char *name, const ml_prom_label *labels, size_t n)
 {
 	fputs(name, f);
 	if (n) {
@@ -61,7 +61,18 @@ void ml_prom_sample(FILE *f, const char *name, const ml_prom_label *labels, size
 		}
 		fputc('}', f);
 	}
+}
+
+void ml_prom_sample(FILE *f, const char *name, const ml_prom_label *labels, size_t n, uint64_t value)
+{
+	put_series(f, name, labels, n);
 	fprintf(f, " %llu\n", (unsigned long long)value);
+}
+
+void ml_prom_sample_double(FILE *f, const char *name, const ml_prom_label *labels, size_t n, double value)
+{
+	put_series(f, name, labels, n);
+	fprintf(f, " %.9g\n", value);
 }
 
 int ml_prom_textfile_check(const char *path)

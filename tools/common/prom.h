@@ -20,6 +20,7 @@ void ml_prom_family(FILE *f, const char *name, const char *help, const char *typ
  * nothing is ambiguous), then escaped for the format (\\, \", \n).
  */
 void ml_prom_sample(FILE *f, const char *name, const ml_prom_label *labels, size_t n, uint64_t value);
+void ml_prom_sample_double(FILE *f, const char *name, const ml_prom_label *labels, size_t n, double value);
 
 /* Before any work: can @path be replaced by a new file? Prints why not; 0 or ML_EXIT_ERROR. */
 int ml_prom_textfile_check(const char *path);
