@@ -150,18 +150,24 @@ fi
 
 # --- smem on the same processes: the same PSS and USS within the noise of a live system ---
 if command -v smem >/dev/null; then
-  smem -c "pid pss uss rss" -H -P "$tag" >"$tmp/smem" 2>"$tmp/smemerr" || fail "smem failed: $(cat "$tmp/smemerr")"
+  # smem's filter matches smem's own command line too: its PID is left out
+  smem -c "pid pss uss rss" -H -P "$tag" >"$tmp/smem" 2>"$tmp/smemerr" &
+  smem_pid=$!
+  wait "$smem_pid" || fail "smem failed: $(cat "$tmp/smemerr")"
   "$MEMLENS" ps --pgrep "$tag" -f --json >"$tmp/j" || fail "json exit $?"
-  "$PY" - "$tmp/j" "$tmp/smem" "$p1" "$p2" <<'PY' || fail "smem comparison"
+  "$PY" - "$tmp/j" "$tmp/smem" "$smem_pid" "$p1" "$p2" <<'PY' || fail "smem comparison"
 import json, sys
 d = json.load(open(sys.argv[1]))
 ours = {p["pid"]: p for p in d["processes"]}
 smem = {}
 for line in open(sys.argv[2]):
     f = line.split()
-    if len(f) == 4 and f[0].isdigit():
+    if len(f) == 4 and f[0].isdigit() and f[0] != sys.argv[3]:
         smem[int(f[0])] = {"pss": int(f[1]) * 1024, "uss": int(f[2]) * 1024, "rss": int(f[3]) * 1024}
-for pid in map(int, sys.argv[3:]):
+# the same processes: what smem's filter finds is what --pgrep -f found
+if set(smem) != set(ours):
+    print("smem listed %s, memlens %s" % (sorted(smem), sorted(ours))); sys.exit(1)
+for pid in map(int, sys.argv[4:]):
     if pid not in smem:
         print("smem did not list", pid, smem); sys.exit(1)
     o, m = ours[pid], smem[pid]
