@@ -662,7 +662,8 @@ int cmd_ps(int argc, char **argv)
 		goto out;
 	}
 	sort_args = &a;
-	qsort((void *)out_rows, nout, sizeof(row), cmp_rows);
+	if (nout)
+		qsort((void *)out_rows, nout, sizeof(row), cmp_rows);
 
 	bool human = !a.bytes && ml_cli_stdout_tty();
 	if (a.textfile) {

@@ -134,7 +134,7 @@ static int ambiguous(const ml_cmd *cmd, const char *what, const ml_sel_list *l)
 	return ML_EXIT_ERROR;
 }
 
-int ml_sel_resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool one, ml_sel_list *ret)
+static int resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool one, ml_sel_list *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	int kinds = (spec != NULL) + (s->npids > 0) + (s->pgrep != NULL) + s->all;
@@ -194,6 +194,14 @@ int ml_sel_resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool on
 		return ML_EXIT_ERROR;
 	}
 	return 0;
+}
+
+int ml_sel_resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool one, ml_sel_list *ret)
+{
+	int rc = resolve(s, cmd, spec, one, ret);
+	if (rc)
+		ml_sel_list_free(ret); /* nothing is handed back with an error */
+	return rc;
 }
 
 const char *ml_sel_pidstr(const ml_sel_proc *p, char buf[16])
