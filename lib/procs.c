@@ -49,10 +49,11 @@ static void close_cur(ml_procs *it)
 
 int ml_procs_open(const ml_procs_opts *o, ml_procs **ret)
 {
-	if (!o || o->sz < sizeof(size_t) || !ret)
+	if (!o || !ret)
 		return -EINVAL;
 	ML_OPTS(ml_procs_opts, opts);
-	memcpy(&opts, o, ML_MIN(o->sz, sizeof(opts)));
+	if (ML_OPTS_LOAD(&opts, o) < 0)
+		return -EINVAL;
 	ml_procs *it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
