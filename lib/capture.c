@@ -845,6 +845,78 @@ static uint64_t cow_headroom(cap *c)
 	return room;
 }
 
+/* Whether process @other has the same address space as @pid (kcmp KCMP_VM). */
+static bool same_mm(pid_t pid, pid_t other)
+{
+	return other > 0 && other != pid && syscall(SYS_kcmp, pid, other, 0 /* KCMP_VM */, 0, 0) == 0;
+}
+
+/* A process that shares the target's address space without being one of its threads: its
+ * vfork() parent or child (also posix_spawn's, or any clone(CLONE_VM) without
+ * CLONE_THREAD). The fork would copy memory the other process goes on changing, and a
+ * thread waiting for its vfork child does not stop. 0 if none (or kcmp is missing). */
+static pid_t mm_sharer(cap *c, const char *status, size_t status_len)
+{
+	uint64_t ppid = 0;
+	if (ml__status_num(status, status_len, "PPid", false, &ppid) == 0 && same_mm(c->pid, (pid_t)ppid))
+		return (pid_t)ppid;
+	/* Its children: task/TID/children where the kernel has it, else every process's PPid. */
+	int td = ml_proc_openat(c->p, "task", O_RDONLY | O_DIRECTORY);
+	DIR *d = td >= 0 ? fdopendir(td) : NULL;
+	if (!d) {
+		if (td >= 0)
+			close(td);
+		return 0;
+	}
+	pid_t found = 0;
+	bool have_children = false;
+	struct dirent *de;
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char name[300], *buf;
+		size_t len;
+		snprintf(name, sizeof(name), "task/%s/children", de->d_name);
+		if (ml_proc_read_file(c->p, name, &buf, &len) < 0)
+			continue;
+		have_children = true;
+		for (char *q = buf; *q && !found;) {
+			char *end;
+			long ch = strtol(q, &end, 10);
+			if (end == q)
+				break;
+			if (same_mm(c->pid, (pid_t)ch))
+				found = (pid_t)ch;
+			q = end;
+		}
+		free(buf);
+	}
+	closedir(d);
+	if (found || have_children)
+		return found;
+	DIR *pd = opendir("/proc");
+	while (pd && !found && (de = readdir(pd))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char path[300], buf[512];
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		char *rp = strrchr(buf, ')'), st;
+		int pp;
+		if (rp && sscanf(rp + 1, " %c %d", &st, &pp) == 2 && pp == c->pid && same_mm(c->pid, atoi(de->d_name)))
+			found = atoi(de->d_name);
+	}
+	if (pd)
+		closedir(pd);
+	return found;
+}
+
 /* Before the freeze: what rules a fork out without stopping anything. NULL if none. */
 static const char *cow_precheck(cap *c, const char *status, size_t status_len)
 {
@@ -863,6 +935,14 @@ static const char *cow_precheck(cap *c, const char *status, size_t status_len)
 		close(nsfd);
 	if (!same_ns)
 		return "its children live in another PID namespace than memlens (the copy could not be reaped safely)";
+	pid_t sharer = mm_sharer(c, status, status_len);
+	if (sharer) {
+		static __thread char vmsg[160];
+		snprintf(vmsg, sizeof(vmsg),
+			 "it shares its address space with process %d (a vfork() not yet followed by exec or exit)",
+			 (int)sharer);
+		return vmsg;
+	}
 	const char *why = NULL;
 	int r = ml__gadgets_find(c->p, &c->gad, &why);
 	if (r < 0)
@@ -1072,13 +1152,15 @@ static int run(cap *c, const char *path)
 		pid_t ch = 0;
 		if (!why) {
 			r = ml__freeze_fork(c->fz, c->p, &c->gad, &ch, &why);
+			/* A copy that exists is killed and reaped on every path (cow_end()), also
+			 * when the fork failed after it was made and the ptrace freeze goes on. */
+			c->child_pid = ch;
 			if (r == -ESRCH) {
 				fail(r, "the process exited during the capture");
 				goto out;
 			}
 		}
-		if (ch) {
-			c->child_pid = ch; /* from here it is killed and reaped on every path */
+		if (ch && r == 0) {
 			char adj[] = "1000"; /* under memory pressure the copy goes first, not the target */
 			int fd;
 			if ((r = ml_proc_open(ch, &c->child)) < 0 || (r = ml_pagemap_open(c->child, &c->child_pm)) < 0) {

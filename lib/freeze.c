@@ -26,6 +26,7 @@
 #define ML_PTRACE_O_TRACECLONE 0x8
 #define ML_PTRACE_EVENT_CLONE 3
 #define ML_PTRACE_EVENT_STOP 128
+#define ERESTARTNOINTR_ 513
 
 enum thr_state { T_WAITING, T_STOPPED, T_GONE };
 
@@ -449,6 +450,7 @@ int ml__freeze_fork(ml_freeze *f, const ml_proc *p, const ml__gadgets *g, pid_t 
 	if (!f || f->released)
 		return -EINVAL;
 	int r = -EOPNOTSUPP;
+	*child = 0;
 	*why = "no thread is held at an ordinary stop (all take signals or are stopped by job control)";
 	for (size_t i = 0; i < f->n; i++) {
 		thr *t = &f->t[i];
@@ -472,27 +474,24 @@ int ml__freeze_fork(ml_freeze *f, const ml_proc *p, const ml__gadgets *g, pid_t 
 		ml__inject_req rq = { .nr = SYS_clone, .args = { CLONE_FILES, 0, 0, 0, 0, 0 }, .fork = true };
 		ml__inject_res res;
 		r = ml__inject(p, t->tid, g, &rq, &res, why);
-		if (r == -EOPNOTSUPP && !strcmp(*why, "not enough private stack below a thread's stack pointer"))
-			continue; /* another thread may have room */
+		/* A copy made is ours to kill and reap, whatever else went wrong. */
+		*child = res.child;
+		if (r == -EOPNOTSUPP && res.thread_refused && !res.child)
+			continue; /* another thread may do */
 		if (r < 0)
 			return r;
-		if (res.pending_sig) {
-			t->kind = ML_FREEZE_SIGNAL;
-			t->sig = res.pending_sig;
-			t->have_siginfo = false;
-		}
 		if (res.ret < 0) {
 			*why = res.ret == -EAGAIN ? "fork refused: process limit (pids.max or RLIMIT_NPROC)"
 			     : res.ret == -ENOMEM ? "fork refused: not enough memory (overcommit)"
 			     : res.ret == -EPERM || res.ret == -EACCES ? "fork refused: not permitted (seccomp or LSM)"
+			     : res.ret == -ERESTARTNOINTR_ ? "fork kept being interrupted (a stop or freezer)"
 									: "fork failed";
-			return (int)res.ret;
+			return res.ret == -ERESTARTNOINTR_ ? -EINTR : (int)res.ret;
 		}
-		if (!res.child) {
+		if (!res.child_held) {
 			*why = "the copy could not be held";
 			return -EIO;
 		}
-		*child = res.child;
 		return 0;
 	}
 	return r;

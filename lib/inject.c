@@ -27,6 +27,8 @@
 #define IJ_SEIZE 0x4206
 #define IJ_INTERRUPT 0x4207
 #define IJ_GETSIGMASK 0x420a
+#define IJ_SETSIGMASK 0x420b
+#define IJ_GET_RSEQ_CONFIGURATION 0x420f
 #define IJ_O_TRACESYSGOOD 0x1
 #define IJ_O_TRACECLONE 0x8
 #define IJ_O_EXITKILL 0x100000
@@ -38,7 +40,6 @@
 #define ERESTARTNOINTR_ 513
 #define ERESTARTNOHAND_ 514
 #define ERESTART_RESTARTBLOCK_ 516
-#define NR_restart_syscall 219
 #define NR_exit_group 231
 
 static long pt(int req, pid_t tid, uint64_t addr, uint64_t data)
@@ -46,18 +47,14 @@ static long pt(int req, pid_t tid, uint64_t addr, uint64_t data)
 	return ptrace((enum __ptrace_request)req, tid, (void *)(uintptr_t)addr, (void *)(uintptr_t)data);
 }
 
-/* ---- test hook: die at a given step, as a SIGKILL at that moment would ---- */
+/* ---- test hook ---- */
 
-static int die_at = -1;
-
-void ml__inject_step(int step)
+/* Tests define ml__test_hook() to act at each step (die, send a signal, look at the
+ * thread); in the library it is an unresolved weak symbol, so the call is never made. */
+void ml__inject_step(int step, pid_t tid)
 {
-	if (die_at < 0) {
-		const char *e = getenv("MEMLENS_TEST_DIE_AT");
-		die_at = e ? atoi(e) : 0;
-	}
-	if (die_at > 0 && step == die_at)
-		kill(getpid(), SIGKILL);
+	if (ml__test_hook)
+		ml__test_hook(step, tid);
 }
 
 /* ---- gadgets ---- */
@@ -270,23 +267,37 @@ static int wait_stop(pid_t tid, int *status)
 	}
 }
 
-/* Resumes @tid to its next system-call stop (entry or exit) or clone event, passing over any other stop.
- * A signal it was about to take is kept in *sig (delivered when it is let go). Returns 0, the event, or -errno. */
-static int next_stop(pid_t tid, int *sig, int *event)
+/* Resumes @tid to its next system-call stop (entry or exit) or clone event, passing over
+ * group stops (job control acts when it is let go). *stopped says whether it is in a stop
+ * on return. Every signal but SIGKILL and SIGSTOP is blocked meanwhile: a SIGSTOP taken is
+ * passed on (the kernel stops the group, the call goes on when we resume it); any other
+ * signal-delivery stop is a fault of the injected code, never delivered: -EFAULT and *sig.
+ * Returns 0 and *event; -ESRCH; -errno. */
+static int next_stop(pid_t tid, int *event, int *sig, bool *stopped)
 {
+	int pass = 0;
 	for (int guard = 0; guard < 1000; guard++) {
-		if (pt(IJ_SYSCALL, tid, 0, 0) < 0)
+		if (pt(IJ_SYSCALL, tid, 0, (uint64_t)pass) < 0) {
+			*stopped = errno != ESRCH;
 			return ml_neg_errno();
+		}
+		pass = 0;
+		*stopped = false;
 		int st;
 		int r = wait_stop(tid, &st);
 		if (r < 0)
 			return r;
+		*stopped = true;
 		int s = WSTOPSIG(st), ev = st >> 16;
 		*event = ev;
 		if (s == (SIGTRAP | 0x80) || ev == IJ_EVENT_CLONE)
 			return 0;
-		if (ev == 0 && s != SIGTRAP && !*sig)
-			*sig = s; /* a signal-delivery stop: hold it back until the registers are its own */
+		if (ev == 0 && s == SIGSTOP) {
+			pass = SIGSTOP;
+		} else if (ev == 0) {
+			*sig = s;
+			return -EFAULT;
+		}
 	}
 	return -EIO;
 }
@@ -302,9 +313,11 @@ static int rw_target(pid_t pid, uint64_t addr, void *buf, size_t len, bool write
 	return n < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
 }
 
-/* The registers the thread goes back to: a system call it was interrupted in restarts. For
- * the frame (@frame), rt_sigreturn forgets a restart block: such a call returns EINTR. */
-static void resume_regs(const struct user_regs_struct *c, bool frame, struct user_regs_struct *out)
+/* The registers the frame returns to if we die mid-way (rt_sigreturn leaves no system call
+ * to restart and forgets a restart block): a call interrupted with -ERESTART* is set up to
+ * restart, one with a restart block returns EINTR. Only that path uses them: otherwise the
+ * thread gets its own registers back and the kernel decides, as if nothing had happened. */
+static void frame_regs(const struct user_regs_struct *c, struct user_regs_struct *out)
 {
 	*out = *c;
 	long ax = (long)c->rax;
@@ -313,15 +326,102 @@ static void resume_regs(const struct user_regs_struct *c, bool frame, struct use
 			out->rip -= 2;
 			out->rax = c->orig_rax;
 		} else if (ax == -ERESTART_RESTARTBLOCK_) {
-			if (frame) {
-				out->rax = (uint64_t)-EINTR;
-			} else {
-				out->rip -= 2;
-				out->rax = NR_restart_syscall;
-			}
+			out->rax = (uint64_t)-EINTR;
 		}
 	}
 	out->orig_rax = (uint64_t)-1;
+}
+
+/* Calls that run with a temporary signal mask and put the thread's own back on the way out
+ * (TIF_RESTORE_SIGMASK): rt_sigsuspend, pselect6, ppoll, epoll_pwait, io_pgetevents,
+ * io_uring_enter, epoll_pwait2. PTRACE_SETSIGMASK clears that flag, so a thread
+ * interrupted in one would keep the temporary mask for good. */
+static bool in_temp_mask_call(const struct user_regs_struct *c)
+{
+	static const long nrs[] = { 130, 270, 271, 281, 333, 426, 441 };
+	long ax = (long)c->rax;
+	if ((long)c->orig_rax < 0 || !(ax == -EINTR || (ax <= -ERESTARTSYS_ && ax >= -ERESTART_RESTARTBLOCK_)))
+		return false;
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if ((long)c->orig_rax == nrs[i])
+			return true;
+	return false;
+}
+
+/* rseq: a thread stopped inside a critical section has been preempted, so the kernel
+ * aborts the section when it returns to user space. The injected call returns to user
+ * space elsewhere first (the kernel then forgets the section), so the abort is done here,
+ * as the kernel does it: the IP moves to the section's abort handler, whose signature is
+ * checked. 0 (c->rip moved if it was in a section); -EOPNOTSUPP with @why; -errno. */
+static int rseq_abort(pid_t tid, struct user_regs_struct *c, const char **why)
+{
+	struct {
+		uint64_t abi;
+		uint32_t size, sig, flags, pad;
+	} conf;
+	memset(&conf, 0, sizeof(conf));
+	long n = pt(IJ_GET_RSEQ_CONFIGURATION, tid, sizeof(conf), (uint64_t)(uintptr_t)&conf);
+	if (n < 0) {
+		if (errno == ESRCH)
+			return -ESRCH;
+		*why = "its rseq state cannot be read (PTRACE_GET_RSEQ_CONFIGURATION, Linux 5.13)";
+		return -EOPNOTSUPP;
+	}
+	if (!conf.abi)
+		return 0; /* not registered */
+	uint64_t csp = 0;
+	struct {
+		uint32_t version, flags;
+		uint64_t start, len, abort;
+	} cs;
+	if (rw_target(tid, conf.abi + 8, &csp, 8, false) < 0) {
+		*why = "its rseq area cannot be read";
+		return -EOPNOTSUPP;
+	}
+	if (!csp)
+		return 0;
+	if (rw_target(tid, csp, &cs, sizeof(cs), false) < 0) {
+		*why = "its rseq critical-section descriptor cannot be read";
+		return -EOPNOTSUPP;
+	}
+	if (c->rip - cs.start >= cs.len)
+		return 0; /* not inside: the kernel would only clear the pointer */
+	uint32_t sig = 0;
+	if (cs.abort - cs.start < cs.len || rw_target(tid, cs.abort - 4, &sig, 4, false) < 0 || sig != conf.sig) {
+		*why = "it is inside an rseq critical section whose abort handler is not valid";
+		return -EOPNOTSUPP;
+	}
+	c->rip = cs.abort;
+	if (pt(IJ_SETREGS, tid, 0, (uint64_t)(uintptr_t)c) < 0)
+		return ml_neg_errno();
+	return 0;
+}
+
+/* The frame goes only on a thread's stack: [stack], or an anonymous private mapping with a
+ * guard below it (a PROT_NONE mapping, as the C libraries put under a thread's stack, or a
+ * guard region), never on a buffer that merely holds the stack pointer (a sigaltstack or a
+ * coroutine's stack in the heap or in a plain mapping). */
+static bool is_thread_stack(const ml_proc *p, const ml_maps *m, const ml_vma *sv)
+{
+	if (!(sv->perms & ML_PERM_WRITE) || (sv->perms & ML_PERM_SHARED))
+		return false;
+	if (sv->kind == ML_VMA_STACK)
+		return true;
+	if (sv->kind != ML_VMA_ANON)
+		return false;
+	for (size_t i = 1; i < ml_maps_count(m); i++) {
+		const ml_vma *v = ml_maps_get(m, i), *pv = ml_maps_get(m, i - 1);
+		if (v == sv && pv->end == sv->start && !(pv->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC)) &&
+		    !(pv->perms & ML_PERM_SHARED))
+			return true;
+	}
+	/* A guard region (MADV_GUARD_INSTALL) at its lowest page: pagemap bit 58. */
+	int fd = ml_proc_openat(p, "pagemap", O_RDONLY);
+	uint64_t e = 0;
+	bool guard = fd >= 0 && pread(fd, &e, 8, (off_t)(sv->start / 4096 * 8)) == 8 && (e >> 58 & 1);
+	if (fd >= 0)
+		close(fd);
+	return guard;
 }
 
 int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inject_req *rq,
@@ -331,13 +431,24 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 	struct user_regs_struct c, inj, back, fb;
 	if (pt(IJ_GETREGS, tid, 0, (uint64_t)(uintptr_t)&c) < 0)
 		return errno == ESRCH ? -ESRCH : ml_neg_errno();
+	ml__inject_step(0, tid);
 	if (c.cs != USER_CS64) {
 		*why = "it is a 32-bit program";
+		return -EOPNOTSUPP;
+	}
+	if (in_temp_mask_call(&c)) {
+		*why = "its thread waits with a temporary signal mask (sigsuspend, ppoll, pselect, epoll_pwait)";
+		res->thread_refused = true;
 		return -EOPNOTSUPP;
 	}
 	uint64_t mask = 0;
 	if (pt(IJ_GETSIGMASK, tid, 8, (uint64_t)(uintptr_t)&mask) < 0)
 		return ml_neg_errno();
+	int r = rseq_abort(tid, &c, why);
+	if (r < 0) {
+		res->thread_refused = r == -EOPNOTSUPP;
+		return r;
+	}
 	/* The vector state, for the frame: XSAVE layout with the signal-frame software bytes. */
 	unsigned char *xs = calloc(1, 65536 + 64);
 	if (!xs)
@@ -378,27 +489,30 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 	uint64_t low = b;
 	size_t span = (size_t)(top - low);
 	ml_maps *m = NULL;
-	int r = ml_maps_read(p, ML_MAPS_TEXT, &m);
+	r = ml_maps_read(p, ML_MAPS_TEXT, &m);
 	if (r < 0) {
 		free(xs);
 		return r;
 	}
 	const ml_vma *sv = ml_maps_find(m, c.rsp), *gv = ml_maps_find(m, g->sigreturn), *vv = ml_maps_find(m, g->sys_ret);
-	/* Only a stack: the main one or an anonymous mapping (a thread's). A thread running a
-	 * signal handler on an alternate stack in the heap or a file mapping is passed over, as
-	 * what lies below its stack pointer there may be live data. */
-	bool ok_stack = sv && low >= sv->start && (sv->perms & ML_PERM_WRITE) && !(sv->perms & ML_PERM_SHARED) &&
-			(sv->kind == ML_VMA_STACK || sv->kind == ML_VMA_ANON);
+	/* At least a page of the stack stays below the frame. */
+	bool ok_stack = sv && low >= sv->start + 4096 && low < c.rsp && is_thread_stack(p, m, sv);
 	bool ok_gadgets = gv && (gv->perms & ML_PERM_EXEC) && gv->inode == g->sigreturn_inode && vv &&
 			  vv->kind == ML_VMA_VDSO && vv->start == g->vdso_start;
 	ml_maps_free(m);
 	if (!ok_stack || !ok_gadgets) {
 		free(xs);
-		*why = !ok_stack ? "not enough private stack below a thread's stack pointer" : "its code moved";
+		*why = !ok_stack ? "no thread's stack pointer is on a thread stack with room below it ([stack], or a "
+				   "mapping with a guard page: not a sigaltstack or a buffer)"
+				 : "its code moved";
+		res->thread_refused = !ok_stack;
 		return -EOPNOTSUPP;
 	}
 
-	bool own = true; /* the thread's registers are its own: its memory may be put back */
+	bool own = true;     /* the thread's registers are its own: its memory may be put back */
+	bool blocked = false; /* every signal is blocked in it */
+	bool stopped = true;  /* it is in a ptrace stop (registers can be set) */
+	bool entered = false; /* at the entry of the injected call */
 	unsigned char *orig = malloc(span), *img = malloc(span);
 	if (!orig || !img) {
 		free(orig);
@@ -407,10 +521,12 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 		return -ENOMEM;
 	}
 	r = rw_target(tid, low, orig, span, false);
-	if (r < 0)
+	if (r < 0) {
+		*why = "its stack could not be read";
 		goto out_nowrite;
+	}
 	memcpy(img, orig, span);
-	resume_regs(&c, true, &fb);
+	frame_regs(&c, &fb);
 	memcpy(img + (fpa - low), xs, fplen);
 	put_frame(img + (a - low), g->sigreturn, &fb, fpa, mask);
 	if (rq->fork) {
@@ -422,11 +538,13 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 		d.rsp = a;
 		put_frame(img + (b - low), g->sigreturn, &d, 0, ~0ull);
 	}
-	ml__inject_step(1);
+	ml__inject_step(1, tid);
 	r = rw_target(tid, low, img, span, true);
-	if (r < 0)
+	if (r < 0) {
+		*why = "its stack could not be written";
 		goto out_nowrite;
-	ml__inject_step(2);
+	}
+	ml__inject_step(2, tid);
 	if (pt(IJ_SETOPTIONS, tid, 0, IJ_O_TRACECLONE | IJ_O_TRACESYSGOOD) < 0) {
 		r = ml_neg_errno();
 		goto out_restore_mem;
@@ -449,50 +567,90 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 	}
 	/* Until its registers are put back, any failure leaves it to go through the frame when let go. */
 	own = false;
-	ml__inject_step(3);
+	ml__inject_step(3, tid);
+	/* No signal may run a handler on these registers, nor be taken out of its queue by us:
+	 * every one waits, with its siginfo, until the thread's own mask is back. Only after the
+	 * registers are the call's: if we die, rt_sigreturn puts the mask back from the frame. */
+	uint64_t all = ~0ull;
+	if (pt(IJ_SETSIGMASK, tid, 8, (uint64_t)(uintptr_t)&all) < 0) {
+		r = ml_neg_errno();
+		goto out_back;
+	}
+	blocked = true;
+	ml__inject_step(4, tid);
 	int ev = 0, sig = 0;
+	unsigned tries = 0;
 	/* Entry, the clone event if it made a process, exit: stopping at the exit also when the
 	 * call fails, so that the thread never goes on with these registers while we live. */
-	r = next_stop(tid, &sig, &ev);
-	ml__inject_step(4);
-	while (r == 0) {
-		r = next_stop(tid, &sig, &ev);
-		if (r < 0 || ev != IJ_EVENT_CLONE)
+	for (;;) {
+		r = next_stop(tid, &ev, &sig, &stopped);
+		if (r < 0)
 			break;
-		unsigned long msg = 0;
-		if (pt(IJ_GETEVENTMSG, tid, 0, (uint64_t)(uintptr_t)&msg) == 0 && msg && rq->fork && !res->child) {
-			pid_t ch = (pid_t)msg;
-			int st;
-			ml__inject_step(5);
-			/* It is ours from birth and stops before its first instruction; from now on it is
-			 * killed if we die. */
-			if (wait_stop(ch, &st) == 0 && pt(IJ_SETOPTIONS, ch, 0, IJ_O_EXITKILL) == 0)
+		if (ev == IJ_EVENT_CLONE) {
+			unsigned long msg = 0;
+			if (pt(IJ_GETEVENTMSG, tid, 0, (uint64_t)(uintptr_t)&msg) == 0 && msg && rq->fork && !res->child) {
+				pid_t ch = (pid_t)msg;
+				int st;
+				/* Ours from birth (a tracee: only we can collect its exit), stopped before
+				 * its first instruction: the caller kills and reaps it on every path. */
 				res->child = ch;
-			else
-				kill(ch, SIGKILL);
-			ml__inject_step(6);
+				ml__inject_step(6, tid);
+				if (wait_stop(ch, &st) == 0 && pt(IJ_SETOPTIONS, ch, 0, IJ_O_EXITKILL) == 0)
+					res->child_held = true;
+				else
+					kill(ch, SIGKILL);
+				ml__inject_step(7, tid);
+			}
+			continue;
 		}
+		if (!entered) {
+			entered = true;
+			ml__inject_step(5, tid);
+			continue;
+		}
+		entered = false;
+		/* At the exit of the call: its result. */
+		if (pt(IJ_GETREGS, tid, 0, (uint64_t)(uintptr_t)&back) < 0) {
+			r = ml_neg_errno();
+			break;
+		}
+		/* clone() gives -ERESTARTNOINTR when a signal or a stop came for the thread while it
+		 * ran (a SIGSTOP, a freezer): the kernel would run it again once that is dealt
+		 * with, and so do we (the stop is taken on the way, the signals stay blocked). */
+		if ((long)back.rax == -ERESTARTNOINTR_ && ++tries < 64) {
+			if (pt(IJ_SETREGS, tid, 0, (uint64_t)(uintptr_t)&inj) < 0) {
+				r = ml_neg_errno();
+				break;
+			}
+			continue;
+		}
+		res->ret = (long)back.rax;
+		ml__inject_step(8, tid);
+		break;
 	}
-	if (r < 0)
-		goto out_mem;
-	/* At the exit of the call: its result, then the thread's own registers back. */
-	if (pt(IJ_GETREGS, tid, 0, (uint64_t)(uintptr_t)&back) < 0) {
-		r = ml_neg_errno();
-		goto out_mem;
+out_back:
+	/* Its own mask, then its own registers, exactly as they were (a call it was interrupted
+	 * in still carries its -ERESTART* code): the kernel decides on the restart when the
+	 * thread is let go, as after any ptrace stop, with whatever signal is then pending.
+	 * Never at a system-call entry, where the kernel would run the call in orig_rax. */
+	if (stopped && !entered && r != -ESRCH) {
+		int e = 0;
+		if (blocked && pt(IJ_SETSIGMASK, tid, 8, (uint64_t)(uintptr_t)&mask) < 0)
+			e = ml_neg_errno();
+		else
+			blocked = false;
+		ml__inject_step(9, tid);
+		if (!e && pt(IJ_SETREGS, tid, 0, (uint64_t)(uintptr_t)&c) < 0)
+			e = ml_neg_errno();
+		if (!e)
+			own = true;
+		if (e && r == 0)
+			r = e;
+		ml__inject_step(10, tid);
 	}
-	res->ret = (long)back.rax;
-	ml__inject_step(7);
-	resume_regs(&c, false, &fb);
-	if (pt(IJ_SETREGS, tid, 0, (uint64_t)(uintptr_t)&fb) < 0) {
-		r = ml_neg_errno();
-		goto out_mem;
-	}
-	own = true;
-	ml__inject_step(8);
-	res->pending_sig = sig;
-	r = 0;
-out_mem:
-	if (res->child)
+	if (r == -EFAULT)
+		*why = "the injected call faulted";
+	if (res->child && res->child_held)
 		rw_target(res->child, low, orig, span, true);
 out_restore_mem:
 	/* Only while it is stopped with its own registers: otherwise it still needs the frame. */
@@ -500,8 +658,6 @@ out_restore_mem:
 		rw_target(tid, low, orig, span, true);
 	pt(IJ_SETOPTIONS, tid, 0, IJ_O_TRACECLONE);
 out_nowrite:
-	if (r == -EFAULT)
-		*why = "its stack could not be written";
 	free(orig);
 	free(img);
 	free(xs);
@@ -540,7 +696,7 @@ int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g)
 	for (int attempt = 0; attempt < 3; attempt++) {
 		if (pt(IJ_SEIZE, tid, 0, IJ_O_TRACECLONE) < 0)
 			return ml_neg_errno();
-		ml__inject_step(20);
+		ml__inject_step(20, tid);
 		if (pt(IJ_INTERRUPT, tid, 0, 0) < 0) {
 			int e = ml_neg_errno();
 			pt(IJ_DETACH, tid, 0, 0);
@@ -561,8 +717,8 @@ int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g)
 		ml__inject_res res;
 		const char *why = NULL;
 		r = ml__inject(p, tid, g, &rq, &res, &why);
-		ml__inject_step(21);
-		pt(IJ_DETACH, tid, 0, (uint64_t)res.pending_sig);
+		ml__inject_step(21, tid);
+		pt(IJ_DETACH, tid, 0, 0);
 		if (r < 0)
 			return r;
 		return res.ret == child ? 0 : res.ret < 0 ? (int)res.ret : -EAGAIN;

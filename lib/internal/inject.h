@@ -32,20 +32,25 @@ typedef struct ml__inject_req {
 
 typedef struct ml__inject_res {
 	long ret;         /* the call's return value (-errno on failure) */
-	pid_t child;      /* the new process (fork), held in a ptrace stop, killed if we die */
-	int pending_sig;  /* a signal the thread was about to take meanwhile (to deliver on release) */
+	pid_t child;      /* the new process (fork), our tracee: set on failure too (to kill and reap) */
+	bool child_held;  /* it is held in a ptrace stop before its first instruction, killed if we die */
+	bool thread_refused; /* -EOPNOTSUPP for this thread only (its stack, rseq, mask): try another */
 } ml__inject_res;
 
 /*
- * Runs @rq in thread @tid of @p, which must be ours and in a PTRACE_INTERRUPT stop, and
- * leaves it in the same stop with its registers as they were (a system call it was
- * interrupted in is set up to restart, as the kernel would). If we die at any moment the
- * thread goes back to exactly that state by itself (a signal frame written below its stack
- * pointer, returned through with rt_sigreturn), and a new process created meanwhile exits
- * without running any of the program's code. See docs/architecture.md.
+ * Runs @rq in thread @tid of @p, which must be ours and in a ptrace stop, with every
+ * signal blocked in it meanwhile (a signal that comes waits in its queue, siginfo and all).
+ * Afterwards the thread is stopped (at the call's exit) with its own mask and exactly its
+ * own registers (a system call it was interrupted in keeps its -ERESTART* code, so the
+ * kernel decides on the restart when it is let go), except that a thread stopped inside
+ * an rseq critical section is moved to its abort handler, as the kernel would move it. If
+ * we die at any moment the thread goes back to its own state by itself (a signal frame
+ * written below its stack pointer, returned through with rt_sigreturn), and a new process
+ * created meanwhile exits without running any of the program's code. docs/architecture.md.
  * @return 0 (the call's own result in res->ret); -ESRCH the thread died; -EOPNOTSUPP a
- *   32-bit thread, or not enough stack (@why says); -EFAULT its stack could not be written;
- *   other -errno from ptrace.
+ *   32-bit thread, or this thread cannot be used (res->thread_refused; @why says);
+ *   -EFAULT its stack could not be written, or the call faulted; other -errno from ptrace.
+ *   res->child is set whenever a process was created, on failure too.
  */
 int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inject_req *rq,
 	       ml__inject_res *res, const char **why);
@@ -66,7 +71,13 @@ typedef struct ml_freeze ml_freeze;
  */
 int ml__freeze_fork(ml_freeze *f, const ml_proc *p, const ml__gadgets *g, pid_t *child, const char **why);
 
-/* Test hook: the MEMLENS_TEST_DIE_AT step at which the process kills itself (0 = never). */
-void ml__inject_step(int step);
+/*
+ * Test hook, called at each step of an injection (0 registers read, 1-10 the injection,
+ * 20-21 the final reaping; docs/architecture.md) with the thread it works on. Only tests
+ * define it (to die at a step, send a signal, look at the thread); the library leaves the
+ * weak reference unresolved, so in a program that does not define it nothing is called.
+ */
+__attribute__((weak, visibility("hidden"))) void ml__test_hook(int step, pid_t tid);
+void ml__inject_step(int step, pid_t tid);
 
 #endif

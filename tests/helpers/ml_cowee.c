@@ -6,6 +6,20 @@
  *   stats        -> ok sigchld=N otherpid=N turns=N (otherpid: log entries not our pid)
  *   seccomp      denies clone, clone3, fork and vfork with EPERM in every thread -> ok
  *   pid          -> ok pid=N
+ *   sig R        SIGUSR1 handler with SA_SIGINFO (and SA_RESTART if R is 1) that records
+ *                what it was sent; the count is reset -> ok
+ *   block read F opens FIFO F read-write, answers "ok fd=N", reads one byte on the main
+ *                thread, then answers -> ok ret=N errno=N sigs=N code=N value=N spid=N
+ *   block sleep MS  answers "ok", sleeps MS ms (nanosleep), then -> ok ret=N errno=N ms=N sigs=N
+ *   altstack     runs the rest of the command loop in a SIGUSR2 handler on a sigaltstack
+ *                that is a plain buffer (no guard page below it) -> ok
+ *   rseqinfo     -> ok lo=A hi=A (the critical section below), or err norseq (glibc did not
+ *                register rseq)
+ *   rseq MS      runs that critical section on the main thread for MS ms: each spins about
+ *                a millisecond in glibc's registered rseq area, then commits; one that commits
+ *                more than 100 ms after it began was stopped inside and not aborted
+ *                -> ok done=N aborts=N late=N
+ *   vfork        a thread calls vfork(); the child pauses (until killed) -> ok child=N
  *   exit N       _exit(N) */
 #include <errno.h>
 #include <linux/filter.h>
@@ -21,7 +35,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <fcntl.h>
+#include <sys/rseq.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096ul
@@ -55,6 +72,92 @@ static void *loop(void *arg)
 	return NULL;
 }
 
+/* What SIGUSR1 brought. */
+static volatile sig_atomic_t usr1_count;
+static volatile int usr1_code, usr1_value, usr1_pid;
+
+static void on_usr1(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	usr1_code = si->si_code;
+	usr1_value = si->si_value.sival_int;
+	usr1_pid = si->si_pid;
+	usr1_count = usr1_count + 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* One critical section in glibc's rseq area: about a millisecond of spinning, then the
+ * commit (its last instruction). Returns 1 committed, 0 aborted. */
+extern const char ml_cs_lo[], ml_cs_hi[];
+__attribute__((noinline)) static int rseq_section(uint64_t *start_tsc)
+{
+	uint64_t *rseq_cs = (uint64_t *)((char *)__builtin_thread_pointer() + __rseq_offset + 8);
+	int done;
+	uint64_t start = 0;
+	__asm__ __volatile__(".pushsection __rseq_cs, \"aw\"\n"
+			     ".balign 32\n"
+			     "3:\n"
+			     ".long 0, 0\n"
+			     ".quad ml_cs_lo, ml_cs_hi - ml_cs_lo, 4f\n"
+			     ".popsection\n"
+			     "leaq 3b(%%rip), %%rax\n"
+			     "movq %%rax, (%[cs])\n"
+			     ".globl ml_cs_lo\n"
+			     "ml_cs_lo:\n"
+			     "rdtsc\n"
+			     "shlq $32, %%rdx\n"
+			     "orq %%rdx, %%rax\n"
+			     "movq %%rax, %[start]\n"
+			     "movq $3000000, %%rcx\n"
+			     "5: decq %%rcx\n"
+			     "jnz 5b\n"
+			     "movl $1, %[done]\n"
+			     ".globl ml_cs_hi\n"
+			     "ml_cs_hi:\n"
+			     ".pushsection __rseq_failure, \"ax\"\n"
+			     ".long 0x53053053\n"
+			     "4:\n"
+			     "movl $0, %[done]\n"
+			     "jmp ml_cs_hi\n"
+			     ".popsection\n"
+			     : [done] "=&r"(done), [start] "=&r"(start)
+			     : [cs] "r"(rseq_cs)
+			     : "rax", "rcx", "rdx", "memory", "cc");
+	*start_tsc = start;
+	return done;
+}
+
+static volatile pid_t vfork_child;
+
+static void *vforker(void *arg)
+{
+	(void)arg;
+	pid_t ch = vfork();
+	if (ch == 0) {
+		vfork_child = (pid_t)syscall(SYS_getpid);
+		for (;;)
+			syscall(SYS_pause);
+	}
+	return NULL;
+}
+
+static void serve(void);
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	printf("ok\n");
+	serve();
+	_exit(0);
+}
+
 static void *map(size_t len, int flags)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
@@ -84,13 +187,19 @@ static int deny_fork(void)
 
 int main(void)
 {
-	char line[256];
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_chld;
 	sigaction(SIGCHLD, &sa, NULL);
 	printf("ready pid=%d\n", (int)getpid());
+	serve();
+	return 0;
+}
+
+static void serve(void)
+{
+	char line[256];
 	while (fgets(line, sizeof(line), stdin)) {
 		if (!strncmp(line, "setup", 5)) {
 			S = map(sizeof(*S), MAP_SHARED | MAP_ANONYMOUS);
@@ -129,11 +238,83 @@ int main(void)
 				printf("ok\n");
 		} else if (!strncmp(line, "pid", 3)) {
 			printf("ok pid=%d\n", (int)getpid());
+		} else if (!strncmp(line, "sig ", 4)) {
+			struct sigaction u;
+			memset(&u, 0, sizeof(u));
+			u.sa_sigaction = on_usr1;
+			u.sa_flags = SA_SIGINFO | (atoi(line + 4) ? SA_RESTART : 0);
+			sigaction(SIGUSR1, &u, NULL);
+			usr1_count = 0;
+			printf("ok\n");
+		} else if (!strncmp(line, "block read ", 11)) {
+			line[strcspn(line, "\n")] = '\0';
+			int fd = open(line + 11, O_RDWR);
+			printf("ok fd=%d\n", fd);
+			char b;
+			errno = 0;
+			ssize_t n = fd >= 0 ? read(fd, &b, 1) : -1;
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			printf("ok ret=%zd errno=%d sigs=%d code=%d value=%d spid=%d\n", n, e, (int)usr1_count, usr1_code,
+			       usr1_value, usr1_pid);
+		} else if (!strncmp(line, "block sleep ", 12)) {
+			long ms = atol(line + 12);
+			struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+			printf("ok\n");
+			uint64_t t0 = now_ms();
+			errno = 0;
+			int r = nanosleep(&ts, NULL);
+			int e = errno;
+			printf("ok ret=%d errno=%d ms=%llu sigs=%d\n", r, e, (unsigned long long)(now_ms() - t0),
+			       (int)usr1_count);
+		} else if (!strncmp(line, "altstack", 8)) {
+			/* A readable page under it, so the mapping below the stack is no guard. */
+			unsigned char *buf = map(40 * PAGE, MAP_PRIVATE | MAP_ANONYMOUS);
+			mprotect(buf, 4 * PAGE, PROT_READ);
+			stack_t ss = { .ss_sp = buf + 4 * PAGE, .ss_size = 36 * PAGE, .ss_flags = 0 };
+			struct sigaction u;
+			memset(&u, 0, sizeof(u));
+			u.sa_handler = on_usr2;
+			u.sa_flags = SA_ONSTACK;
+			if (sigaltstack(&ss, NULL) < 0 || sigaction(SIGUSR2, &u, NULL) < 0) {
+				printf("err sigaltstack %s\n", strerror(errno));
+				continue;
+			}
+			raise(SIGUSR2);
+		} else if (!strncmp(line, "rseqinfo", 8)) {
+			if (__rseq_size == 0)
+				printf("err norseq\n");
+			else
+				printf("ok lo=%p hi=%p\n", (void *)ml_cs_lo, (void *)ml_cs_hi);
+		} else if (!strncmp(line, "rseq ", 5)) {
+			/* Time inside a section is counted from its first instruction, in TSC ticks. */
+			uint64_t c0 = __builtin_ia32_rdtsc(), m0 = now_ms();
+			while (now_ms() < m0 + 20)
+				;
+			uint64_t per_ms = (__builtin_ia32_rdtsc() - c0) / (now_ms() - m0);
+			uint64_t end = now_ms() + (uint64_t)atol(line + 5);
+			unsigned long done = 0, aborts = 0, late = 0;
+			while (now_ms() < end) {
+				uint64_t t0;
+				if (rseq_section(&t0)) {
+					done++;
+					late += __builtin_ia32_rdtsc() - t0 > 100 * per_ms;
+				} else {
+					aborts++;
+				}
+			}
+			printf("ok done=%lu aborts=%lu late=%lu\n", done, aborts, late);
+		} else if (!strncmp(line, "vfork", 5)) {
+			pthread_t t;
+			pthread_create(&t, NULL, vforker, NULL);
+			while (!vfork_child)
+				sched_yield();
+			printf("ok child=%d\n", (int)vfork_child);
 		} else if (!strncmp(line, "exit", 4)) {
 			_exit(atoi(line + 5));
 		} else {
 			printf("err unknown command\n");
 		}
 	}
-	return 0;
 }

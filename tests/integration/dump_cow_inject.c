@@ -1,0 +1,373 @@
+/* The clone injected by dump --freeze=cow, against children whose state the test controls: signals that come meanwhile, interrupted calls, rseq, stacks, vfork. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+#include <memlens/capture.h>
+
+#include "mltest.h"
+
+/* ---- the library's test hook: acts at one step of the injection ---- */
+
+enum { HK_NONE, HK_SIGQUEUE, HK_SIGSTOP, HK_RSEQ };
+static int hk_step = -1, hk_action;
+static pid_t hk_pid;
+static unsigned hk_calls, hk_in_cs;
+static uint64_t hk_lo, hk_hi;
+
+void ml__test_hook(int step, pid_t tid);
+void ml__test_hook(int step, pid_t tid)
+{
+	if (hk_action == HK_RSEQ && step == 0) {
+		/* Where the thread is before anything is done to it. */
+		struct user_regs_struct r;
+		if (ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0 && r.rip >= hk_lo && r.rip < hk_hi)
+			hk_in_cs++;
+		return;
+	}
+	if (step != hk_step || hk_calls)
+		return; /* once: the first injection (the fork), not the reaping */
+	hk_calls++;
+	if (hk_action == HK_SIGQUEUE) {
+		union sigval v = { .sival_int = 1234 };
+		sigqueue(hk_pid, SIGUSR1, v);
+	} else if (hk_action == HK_SIGSTOP) {
+		kill(hk_pid, SIGSTOP);
+	} else if (hk_action == HK_RSEQ) {
+		/* Held long enough that a section that went on after it would be seen late. */
+		struct timespec ts = { 0, 250000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void hook(int action, int step, pid_t pid)
+{
+	hk_action = action;
+	hk_step = step;
+	hk_pid = pid;
+	hk_calls = 0;
+	hk_in_cs = 0;
+}
+
+/* ---- helpers ---- */
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ml-cowinj-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void rm_tmpdir(void)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	int st;
+	free(mlt_run(cmd, &st));
+}
+
+static int capture(pid_t pid, const char *name, bool fallback, ml_capture_result *res)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	unlink(path);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(pid, &p), 0);
+	ML_OPTS(ml_capture_opts, o, .freeze = ML_CAPTURE_FREEZE_COW, .cow_fallback = fallback);
+	memset(res, 0, sizeof(*res));
+	int r = ml_capture(p, path, &o, res);
+	ml_proc_free(p);
+	return r;
+}
+
+static void send_line(mlt_child *c, const char *line)
+{
+	size_t n = strlen(line);
+	ck_assert_int_eq(write(c->to_child, line, n), (ssize_t)n);
+}
+
+/* Waits until the main thread of @pid is blocked in system call @nr (with first argument
+ * @arg0 unless it is negative), as /proc/PID/syscall shows. */
+static void wait_in_call(pid_t pid, long nr, long arg0)
+{
+	char path[64], buf[256], want[64];
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	if (arg0 >= 0)
+		snprintf(want, sizeof(want), "%ld 0x%lx ", nr, arg0);
+	else
+		snprintf(want, sizeof(want), "%ld ", nr);
+	for (long i = 0; i < 5000000; i++) {
+		FILE *f = fopen(path, "r");
+		ck_assert_ptr_nonnull(f);
+		bool in = fgets(buf, sizeof(buf), f) && !strncmp(buf, want, strlen(want));
+		fclose(f);
+		if (in)
+			return;
+		sched_yield();
+	}
+	ck_abort_msg("child %d never blocked in system call %ld", (int)pid, nr);
+}
+
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *rp = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(rp);
+	return rp[2];
+}
+
+static void assert_cow(int r, const ml_capture_result *res)
+{
+	ck_assert_msg(r == 0, "cow capture failed: %s (%s)", ml_strerror(r), ml_capture_error());
+	ck_assert_msg(res->freeze == ML_CAPTURE_FREEZE_COW, "not cow: %s", res->why_not_cow);
+}
+
+/* A thread blocked in read() on a FIFO; SIGUSR1 (sigqueue, value 1234) comes while the
+ * clone is injected in it. The handler must run once, with that siginfo, after the
+ * injection; the read then restarts (SA_RESTART) or fails with EINTR (no SA_RESTART). */
+static void signal_during_read(bool restart)
+{
+	make_tmpdir();
+	mlt_child *c = mlt_spawn("ml_cowee", NULL);
+	mlt_cmd_ok(c, "setup");
+	mlt_cmd_ok(c, "sig %d", restart ? 1 : 0);
+	char fifo[400], line[500];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(line, sizeof(line), "block read %s\n", fifo);
+	send_line(c, line);
+	const char *a = mlt_read_line(c);
+	ck_assert_ptr_nonnull(a);
+	long fd = (long)mlt_kv(a, "fd");
+	wait_in_call(c->pid, 0, fd);
+
+	hook(HK_SIGQUEUE, 4, c->pid);
+	ml_capture_result res;
+	int r = capture(c->pid, "c.mlcore", false, &res);
+	assert_cow(r, &res);
+	ck_assert_uint_eq(hk_calls, 1);
+	hook(HK_NONE, -1, 0);
+	if (restart)
+		wait_in_call(c->pid, 0, fd); /* back in read() after its handler */
+	/* A byte for the read; with EINTR it is left unread. */
+	int w = open(fifo, O_RDWR);
+	ck_assert_int_ge(w, 0);
+	ck_assert_int_eq(write(w, "x", 1), 1);
+	a = mlt_read_line(c);
+	ck_assert_ptr_nonnull(a);
+	printf("%s: %s\n", restart ? "SA_RESTART" : "no SA_RESTART", a);
+	ck_assert_msg(strstr(a, " sigs=1 "), "the handler did not run once: %s", a);
+	ck_assert_msg(strstr(a, " code=-1 "), "the siginfo is not the sender's (SI_QUEUE): %s", a);
+	ck_assert_msg(strstr(a, " value=1234 "), "the siginfo lost its value: %s", a);
+	char spid[32];
+	snprintf(spid, sizeof(spid), " spid=%d", (int)getpid());
+	ck_assert_msg(strstr(a, spid), "the siginfo lost its sender: %s", a);
+	if (restart)
+		ck_assert_msg(!strncmp(a, "ok ret=1 errno=0 ", 17), "the read did not restart: %s", a);
+	else
+		ck_assert_msg(!strncmp(a, "ok ret=-1 errno=4 ", 18), "the read did not fail with EINTR: %s", a);
+	close(w);
+	mlt_cmd_ok(c, "pid");
+	mlt_child_free(c);
+	rm_tmpdir();
+}
+
+START_TEST(signal_waits_then_read_restarts)
+{
+	signal_during_read(true);
+}
+END_TEST
+
+START_TEST(signal_waits_then_read_gets_eintr)
+{
+	signal_during_read(false);
+}
+END_TEST
+
+/* nanosleep interrupted by the freeze is continued with restart_syscall: it sleeps its
+ * whole time; a signal with a handler during the injection ends it with EINTR. */
+START_TEST(nanosleep_restart_block)
+{
+	make_tmpdir();
+	mlt_child *c = mlt_spawn("ml_cowee", NULL);
+	mlt_cmd_ok(c, "setup");
+	mlt_cmd_ok(c, "sig 1");
+	ml_capture_result res;
+	send_line(c, "block sleep 1500\n");
+	ck_assert_ptr_nonnull(mlt_read_line(c));
+	wait_in_call(c->pid, 230, -1); /* clock_nanosleep */
+	hook(HK_NONE, -1, 0);
+	assert_cow(capture(c->pid, "a.mlcore", false, &res), &res);
+	const char *a = mlt_read_line(c);
+	ck_assert_ptr_nonnull(a);
+	printf("no signal: %s\n", a);
+	ck_assert_msg(!strncmp(a, "ok ret=0 errno=0 ", 17) && mlt_kv(a, "ms") >= 1500, "%s", a);
+
+	send_line(c, "block sleep 3000\n");
+	ck_assert_ptr_nonnull(mlt_read_line(c));
+	wait_in_call(c->pid, 230, -1);
+	hook(HK_SIGQUEUE, 4, c->pid);
+	assert_cow(capture(c->pid, "b.mlcore", false, &res), &res);
+	hook(HK_NONE, -1, 0);
+	a = mlt_read_line(c);
+	ck_assert_ptr_nonnull(a);
+	printf("signal: %s\n", a);
+	ck_assert_msg(!strncmp(a, "ok ret=-1 errno=4 ", 18) && mlt_kv(a, "sigs") == 1 && mlt_kv(a, "ms") < 3000,
+		      "the sleep was not ended by the signal: %s", a);
+	mlt_child_free(c);
+	rm_tmpdir();
+}
+END_TEST
+
+/* SIGSTOP while the clone runs: clone() gives -ERESTARTNOINTR, and is run again after the
+ * stop is taken; the process ends stopped, as SIGSTOP asks, and runs on after SIGCONT. */
+START_TEST(clone_interrupted_by_sigstop_is_retried)
+{
+	make_tmpdir();
+	mlt_child *c = mlt_spawn("ml_cowee", NULL);
+	mlt_cmd_ok(c, "setup");
+	mlt_wait_idle(c->pid);
+	hook(HK_SIGSTOP, 5, c->pid);
+	ml_capture_result res;
+	int r = capture(c->pid, "c.mlcore", false, &res);
+	hook(HK_NONE, -1, 0);
+	assert_cow(r, &res);
+	char st = 0;
+	for (long i = 0; i < 1000000 && st != 'T'; i++) {
+		st = proc_state(c->pid);
+		if (st != 'T')
+			sched_yield();
+	}
+	ck_assert_msg(st == 'T', "the SIGSTOP was lost: state %c", st);
+	kill(c->pid, SIGCONT);
+	mlt_cmd_ok(c, "pid");
+	mlt_child_free(c);
+	rm_tmpdir();
+}
+END_TEST
+
+/* A thread held inside an rseq critical section (glibc's registered area) must have it
+ * aborted, as any preemption would: no section may commit after being held inside. */
+START_TEST(rseq_section_is_aborted)
+{
+	make_tmpdir();
+	mlt_child *c = mlt_spawn("ml_cowee", NULL);
+	mlt_cmd_ok(c, "setup");
+	const char *a = mlt_cmd(c, "rseqinfo");
+	ck_assert_ptr_nonnull(a);
+	if (strncmp(a, "ok", 2))
+		mlt_skip("glibc registered no rseq area here (%s)", a);
+	hk_lo = mlt_kv(a, "lo");
+	hk_hi = mlt_kv(a, "hi");
+	send_line(c, "rseq 6000\n");
+	unsigned in_cs = 0, tries = 0;
+	for (; tries < 8 && in_cs == 0; tries++) {
+		hook(HK_RSEQ, 4, c->pid);
+		ml_capture_result res;
+		assert_cow(capture(c->pid, "c.mlcore", false, &res), &res);
+		in_cs += hk_in_cs;
+	}
+	hook(HK_NONE, -1, 0);
+	a = mlt_read_line(c);
+	ck_assert_ptr_nonnull(a);
+	printf("%u of %u captures held it inside a section: %s\n", in_cs, tries, a);
+	ck_assert_msg(in_cs > 0, "no capture caught the thread inside its critical section");
+	ck_assert_msg(mlt_kv(a, "late") == 0, "a critical section held inside committed: %s", a);
+	ck_assert_uint_ge(mlt_kv(a, "aborts"), in_cs);
+	mlt_child_free(c);
+	rm_tmpdir();
+}
+END_TEST
+
+/* The only thread runs on a sigaltstack that is a plain buffer: no frame is put there; the
+ * capture falls back to the ptrace freeze and says why (and fails if cow was required). */
+START_TEST(sigaltstack_is_refused)
+{
+	make_tmpdir();
+	mlt_child *c = mlt_spawn("ml_cowee", NULL);
+	mlt_cmd_ok(c, "setup");
+	mlt_cmd_ok(c, "altstack");
+	mlt_wait_idle(c->pid);
+	ml_capture_result res;
+	int r = capture(c->pid, "a.mlcore", false, &res);
+	ck_assert_int_eq(r, -EOPNOTSUPP);
+	ck_assert_msg(strstr(ml_capture_error(), "stack"), "%s", ml_capture_error());
+	mlt_wait_idle(c->pid);
+	r = capture(c->pid, "b.mlcore", true, &res);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_PTRACE);
+	printf("why not cow: %s\n", res.why_not_cow);
+	ck_assert_msg(strstr(res.why_not_cow, "sigaltstack"), "%s", res.why_not_cow);
+	mlt_cmd_ok(c, "pid");
+	mlt_child_free(c);
+	rm_tmpdir();
+}
+END_TEST
+
+/* A vfork() child shares its parent's address space: neither is forked. */
+START_TEST(vfork_is_refused)
+{
+	make_tmpdir();
+	mlt_child *c = mlt_spawn("ml_cowee", NULL);
+	mlt_cmd_ok(c, "setup");
+	pid_t ch = (pid_t)mlt_cmd_u64(c, "child", "vfork");
+	ml_capture_result res;
+	int r = capture(ch, "a.mlcore", false, &res);
+	ck_assert_int_eq(r, -EOPNOTSUPP);
+	printf("vfork child: %s\n", ml_capture_error());
+	ck_assert_msg(strstr(ml_capture_error(), "vfork"), "%s", ml_capture_error());
+	r = capture(c->pid, "b.mlcore", false, &res);
+	ck_assert_int_eq(r, -EOPNOTSUPP);
+	printf("vfork parent: %s\n", ml_capture_error());
+	ck_assert_msg(strstr(ml_capture_error(), "vfork"), "%s", ml_capture_error());
+	kill(ch, SIGKILL);
+	mlt_cmd_ok(c, "pid");
+	mlt_child_free(c);
+	rm_tmpdir();
+}
+END_TEST
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+		int scope = 0;
+		if (f) {
+			if (fscanf(f, "%d", &scope) != 1)
+				scope = 0;
+			fclose(f);
+		}
+		if (scope > 0)
+			mlt_skip("kernel.yama.ptrace_scope=%d: a parent may not trace its child's children", scope);
+	}
+	Suite *s = suite_create("dump_cow_inject");
+	TCase *tc = tcase_create("inject");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, signal_waits_then_read_restarts);
+	tcase_add_test(tc, signal_waits_then_read_gets_eintr);
+	tcase_add_test(tc, nanosleep_restart_block);
+	tcase_add_test(tc, clone_interrupted_by_sigstop_is_retried);
+	tcase_add_test(tc, rseq_section_is_aborted);
+	tcase_add_test(tc, sigaltstack_is_refused);
+	tcase_add_test(tc, vfork_is_refused);
+	suite_add_tcase(s, tc);
+	return mlt_run_suite(s);
+}
