@@ -851,6 +851,63 @@ static bool same_mm(pid_t pid, pid_t other)
 	return other > 0 && other != pid && syscall(SYS_kcmp, pid, other, 0 /* KCMP_VM */, 0, 0) == 0;
 }
 
+/* The target's children: task/TID/children where the kernel has it, else every process's
+ * PPid. Returns how many (at most @max) were put in @out. */
+static size_t children_of(cap *c, pid_t *out, size_t max)
+{
+	size_t n = 0;
+	bool have_children = false;
+	int td = ml_proc_openat(c->p, "task", O_RDONLY | O_DIRECTORY);
+	DIR *d = td >= 0 ? fdopendir(td) : NULL;
+	if (!d && td >= 0)
+		close(td);
+	struct dirent *de;
+	while (d && n < max && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char name[300], *buf;
+		size_t len;
+		snprintf(name, sizeof(name), "task/%s/children", de->d_name);
+		if (ml_proc_read_file(c->p, name, &buf, &len) < 0)
+			continue;
+		have_children = true;
+		for (char *q = buf; *q && n < max;) {
+			char *end;
+			long ch = strtol(q, &end, 10);
+			if (end == q)
+				break;
+			out[n++] = (pid_t)ch;
+			q = end;
+		}
+		free(buf);
+	}
+	if (d)
+		closedir(d);
+	if (have_children)
+		return n;
+	DIR *pd = opendir("/proc");
+	while (pd && n < max && (de = readdir(pd))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char path[300], buf[512];
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t k = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (k <= 0)
+			continue;
+		buf[k] = '\0';
+		char *rp = strrchr(buf, ')'), st;
+		int pp;
+		if (rp && sscanf(rp + 1, " %c %d", &st, &pp) == 2 && pp == c->pid)
+			out[n++] = atoi(de->d_name);
+	}
+	if (pd)
+		closedir(pd);
+	return n;
+}
+
 /* A process that shares the target's address space without being one of its threads: its
  * vfork() parent or child (also posix_spawn's, or any clone(CLONE_VM) without
  * CLONE_THREAD). The fork would copy memory the other process goes on changing, and a
@@ -860,61 +917,58 @@ static pid_t mm_sharer(cap *c, const char *status, size_t status_len)
 	uint64_t ppid = 0;
 	if (ml__status_num(status, status_len, "PPid", false, &ppid) == 0 && same_mm(c->pid, (pid_t)ppid))
 		return (pid_t)ppid;
-	/* Its children: task/TID/children where the kernel has it, else every process's PPid. */
-	int td = ml_proc_openat(c->p, "task", O_RDONLY | O_DIRECTORY);
-	DIR *d = td >= 0 ? fdopendir(td) : NULL;
-	if (!d) {
-		if (td >= 0)
-			close(td);
-		return 0;
-	}
-	pid_t found = 0;
-	bool have_children = false;
-	struct dirent *de;
-	while (!found && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		char name[300], *buf;
-		size_t len;
-		snprintf(name, sizeof(name), "task/%s/children", de->d_name);
-		if (ml_proc_read_file(c->p, name, &buf, &len) < 0)
-			continue;
-		have_children = true;
-		for (char *q = buf; *q && !found;) {
-			char *end;
-			long ch = strtol(q, &end, 10);
-			if (end == q)
-				break;
-			if (same_mm(c->pid, (pid_t)ch))
-				found = (pid_t)ch;
-			q = end;
-		}
-		free(buf);
-	}
-	closedir(d);
-	if (found || have_children)
-		return found;
-	DIR *pd = opendir("/proc");
-	while (pd && !found && (de = readdir(pd))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		char path[300], buf[512];
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+	pid_t ch[256];
+	size_t n = children_of(c, ch, 256);
+	for (size_t i = 0; i < n; i++)
+		if (same_mm(c->pid, ch[i]))
+			return ch[i];
+	return 0;
+}
+
+/* Copies left behind by a dumper that died (ML__COPY_EXIT, ML__COPY_OOM_ADJ): zombie
+ * children of the target with exit signal 0 and one of the two marks. */
+static size_t cow_leftovers(cap *c, pid_t *out, size_t max)
+{
+	pid_t ch[256];
+	size_t n = children_of(c, ch, 256), k = 0;
+	for (size_t i = 0; i < n && k < max; i++) {
+		char path[64], buf[1024];
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)ch[i]);
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 		if (fd >= 0)
 			close(fd);
-		if (n <= 0)
+		if (len <= 0)
 			continue;
-		buf[n] = '\0';
-		char *rp = strrchr(buf, ')'), st;
-		int pp;
-		if (rp && sscanf(rp + 1, " %c %d", &st, &pp) == 2 && pp == c->pid && same_mm(c->pid, atoi(de->d_name)))
-			found = atoi(de->d_name);
+		buf[len] = '\0';
+		char *rp = strrchr(buf, ')');
+		if (!rp || rp[1] != ' ' || rp[2] != 'Z')
+			continue;
+		/* Fields after the name: 3 is the state; 38 exit_signal, 52 exit_code. */
+		long f[53] = { 0 };
+		int idx = 4;
+		for (char *q = rp + 4; *q && idx < 53; idx++) {
+			char *end;
+			f[idx] = strtol(q, &end, 10);
+			if (end == q)
+				break;
+			q = end;
+		}
+		if (idx < 53 || f[38] != 0 || f[4] != c->pid)
+			continue;
+		bool marked = f[52] == (ML__COPY_EXIT << 8);
+		if (!marked) {
+			snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)ch[i]);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+			if (fd >= 0)
+				close(fd);
+			marked = len > 0 && (buf[len] = '\0', atoi(buf) == ML__COPY_OOM_ADJ);
+		}
+		if (marked)
+			out[k++] = ch[i];
 	}
-	if (pd)
-		closedir(pd);
-	return found;
+	return k;
 }
 
 /* Before the freeze: what rules a fork out without stopping anything. NULL if none. */
@@ -1010,6 +1064,11 @@ static void cow_end(cap *c)
 	/* Now a zombie of the target's (exit signal 0: it got no SIGCHLD); reaped there. */
 	if (ml_proc_check(c->p) == 0)
 		ml__reap_in(c->p, ch, &c->gad);
+	/* With the zombies of copies whose dumper died before it could reap them. */
+	pid_t left[32];
+	size_t n = ml_proc_check(c->p) == 0 ? cow_leftovers(c, left, 32) : 0;
+	for (size_t i = 0; i < n; i++)
+		ml__reap_in(c->p, left[i], &c->gad);
 	c->rp = c->p;
 	c->rpid = c->pid;
 	c->rpm = c->pm;
@@ -1161,8 +1220,6 @@ static int run(cap *c, const char *path)
 			}
 		}
 		if (ch && r == 0) {
-			char adj[] = "1000"; /* under memory pressure the copy goes first, not the target */
-			int fd;
 			if ((r = ml_proc_open(ch, &c->child)) < 0 || (r = ml_pagemap_open(c->child, &c->child_pm)) < 0) {
 				fail(r, "opening the copy-on-write copy");
 				goto out;
@@ -1170,10 +1227,6 @@ static int run(cap *c, const char *path)
 			if ((c->child_mem = ml_proc_openat(c->child, "mem", O_RDONLY)) < 0) {
 				r = fail(c->child_mem, "opening the copy-on-write copy's memory");
 				goto out;
-			}
-			if ((fd = ml_proc_openat(c->child, "oom_score_adj", O_WRONLY)) >= 0) {
-				if (write(fd, adj, 4) < 0) { /* not allowed: it keeps the target's */ }
-				close(fd);
 			}
 		} else {
 			if ((r = cow_refuse(c, why ? why : "the fork failed")) < 0)

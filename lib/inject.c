@@ -424,6 +424,20 @@ static bool is_thread_stack(const ml_proc *p, const ml_maps *m, const ml_vma *sv
 	return guard;
 }
 
+/* Marks a held copy (see ML__COPY_OOM_ADJ); under memory pressure it also goes first, not the target. */
+static int mark_copy(pid_t ch)
+{
+	char path[64], v[16];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)ch);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_neg_errno();
+	int n = snprintf(v, sizeof(v), "%d", ML__COPY_OOM_ADJ);
+	int r = write(fd, v, (size_t)n) == n ? 0 : ml_neg_errno();
+	close(fd);
+	return r;
+}
+
 int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inject_req *rq,
 	       ml__inject_res *res, const char **why)
 {
@@ -534,7 +548,7 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 		struct user_regs_struct d = c;
 		d.rip = g->sys_ret;
 		d.rax = NR_exit_group;
-		d.rdi = 0;
+		d.rdi = ML__COPY_EXIT;
 		d.rsp = a;
 		put_frame(img + (b - low), g->sigreturn, &d, 0, ~0ull);
 	}
@@ -595,7 +609,8 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 				 * its first instruction: the caller kills and reaps it on every path. */
 				res->child = ch;
 				ml__inject_step(6, tid);
-				if (wait_stop(ch, &st) == 0 && pt(IJ_SETOPTIONS, ch, 0, IJ_O_EXITKILL) == 0)
+				if (wait_stop(ch, &st) == 0 && mark_copy(ch) == 0 &&
+				    pt(IJ_SETOPTIONS, ch, 0, IJ_O_EXITKILL) == 0)
 					res->child_held = true;
 				else
 					kill(ch, SIGKILL);

@@ -23,6 +23,15 @@ typedef struct ml__gadgets {
 /* Finds the gadgets in @p. 0; -EOPNOTSUPP (why in @why, static text) when one is missing. */
 int ml__gadgets_find(const ml_proc *p, ml__gadgets *g, const char **why);
 
+/*
+ * How a copy left behind by a dumper that died is known again (its zombie stays a child of
+ * the target, exit signal 0, until someone reaps it): a copy that ran by itself exited
+ * with ML__COPY_EXIT through its frame; one killed by PTRACE_O_EXITKILL had its
+ * oom_score_adj set to ML__COPY_OOM_ADJ first, before it could be killed that way.
+ */
+#define ML__COPY_EXIT 109
+#define ML__COPY_OOM_ADJ 999
+
 /* What to run. */
 typedef struct ml__inject_req {
 	long nr;          /* system call number (x86_64) */

@@ -279,6 +279,14 @@ START_TEST(killed_at_every_step)
 		ck_assert_int_eq(tracer_of(w.c->pid), 0);
 		printf("killed at step %d: target runs, untraced; %u zombie(s) of its own so far\n", steps[i], all);
 	}
+	/* The next cow dump reaps them all (they are known by their marks), and nothing else. */
+	char out[400];
+	snprintf(out, sizeof(out), "%s/after.mlcore", tmpdir);
+	ml_capture_result res;
+	ck_assert_int_eq(capture(w.c->pid, out, ML_CAPTURE_FREEZE_COW, false, false, &res), 0);
+	unsigned live, all = children_of(w.c->pid, &live);
+	ck_assert_msg(all == 0, "%u children of the target left after a cow dump", all);
+	ck_assert_uint_eq(mlt_kv(mlt_cmd_ok(w.c, "stats"), "sigchld"), 0);
 	rm_tmpdir();
 	mlt_child_free(w.c);
 }
