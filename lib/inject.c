@@ -681,33 +681,10 @@ out_nowrite:
 
 /* ---- reaping the held process's zombie in the target ---- */
 
-int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g)
+/* wait4(child) run in thread @tid; *refused when that thread cannot take an injection. */
+static int reap_with(const ml_proc *p, pid_t tid, pid_t child, const ml__gadgets *g, bool *refused)
 {
-	pid_t tid = ml_proc_pid(p);
-	/* Any thread will do; the leader unless it has exited. */
-	char name[64];
-	snprintf(name, sizeof(name), "task/%d/stat", (int)tid);
-	if (faccessat(ml_proc_dirfd(p), name, R_OK, 0) < 0) {
-		int fd = ml_proc_openat(p, "task", O_RDONLY | O_DIRECTORY);
-		if (fd < 0)
-			return fd;
-		char buf[4096];
-		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
-		close(fd);
-		tid = 0;
-		for (long o = 0; o < n;) {
-			unsigned short rl;
-			memcpy(&rl, buf + o + 16, 2);
-			long t = atol(buf + o + 19);
-			if (t > 0 && t != ml_proc_pid(p)) {
-				tid = (pid_t)t;
-				break;
-			}
-			o += rl;
-		}
-		if (!tid)
-			return -ESRCH;
-	}
+	*refused = false;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		if (pt(IJ_SEIZE, tid, 0, IJ_O_TRACECLONE) < 0)
 			return ml_neg_errno();
@@ -722,7 +699,8 @@ int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g)
 			return r;
 		int s = WSTOPSIG(st), ev = st >> 16;
 		if (ev != IJ_EVENT_STOP || s != SIGTRAP) {
-			/* About to take a signal, or stopped by job control: let it be and try again. */
+			/* About to take a signal (given back as it was), or stopped by job control: let
+			 * it be and try again. */
 			pt(IJ_DETACH, tid, 0, ev == 0 ? (uint64_t)s : 0);
 			if (ev == IJ_EVENT_STOP)
 				return -EAGAIN;
@@ -734,9 +712,41 @@ int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g)
 		r = ml__inject(p, tid, g, &rq, &res, &why);
 		ml__inject_step(21, tid);
 		pt(IJ_DETACH, tid, 0, 0);
+		*refused = r == -EOPNOTSUPP && res.thread_refused;
 		if (r < 0)
 			return r;
 		return res.ret == child ? 0 : res.ret < 0 ? (int)res.ret : -EAGAIN;
 	}
 	return -EAGAIN;
+}
+
+int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g)
+{
+	/* Any thread will do: the leader first, then the others, until one can take it. */
+	pid_t tids[64];
+	size_t n = 0;
+	tids[n++] = ml_proc_pid(p);
+	int fd = ml_proc_openat(p, "task", O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		char buf[4096];
+		long len = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		close(fd);
+		for (long o = 0; o < len && n < 64;) {
+			unsigned short rl;
+			memcpy(&rl, buf + o + 16, 2);
+			long t = atol(buf + o + 19);
+			if (t > 0 && t != ml_proc_pid(p))
+				tids[n++] = (pid_t)t;
+			o += rl;
+		}
+	}
+	int r = -ESRCH;
+	for (size_t i = 0; i < n; i++) {
+		bool refused;
+		r = reap_with(p, tids[i], child, g, &refused);
+		if (r == -ESRCH || refused)
+			continue; /* that thread has exited, or cannot be used: the next */
+		return r;
+	}
+	return r;
 }
