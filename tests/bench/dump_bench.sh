@@ -4,6 +4,8 @@
 #   heap1g   a 1 GiB mapping filled with heap-like data (every page written)
 #   sparse4g a 4 GiB mapping with 64 touched pages
 #   python   a python3 process holding a large heap of dicts and strings
+#   heap8g   an 8 GiB mapping of heap-like data, 4 threads (not in the default set: it needs
+#            about 17 GiB of free memory and disk for gcore's core; ROUNDS8, default 1)
 # Usage: tests/bench/dump_bench.sh BUILD_DIR [OUTDIR]   (run as root; takes about a minute)
 # Environment: ROUNDS (default 3) captures per target; DUMP_ARGS extra options for memlens dump
 # (e.g. "--format=elf" or "--codec=zstd"); TARGETS (default "heap1g sparse4g python");
@@ -114,6 +116,17 @@ cmd threads 3
 for r in $(seq "$ROUNDS"); do
 	for f in $FREEZES; do run_one "memlens:$f" "$CPID" heap1g; done
 	run_one gcore "$CPID" heap1g
+done
+stop_child
+fi
+
+if want heap8g; then
+start_child
+cmd map_fill 0x200000000
+cmd threads 3
+for r in $(seq "${ROUNDS8:-1}"); do
+	for f in $FREEZES; do run_one "memlens:$f" "$CPID" heap8g; done
+	run_one gcore "$CPID" heap8g
 done
 stop_child
 fi
