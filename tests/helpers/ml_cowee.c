@@ -11,6 +11,8 @@
  *   block read F opens FIFO F read-write, answers "ok fd=N", reads one byte on the main
  *                thread, then answers -> ok ret=N errno=N sigs=N code=N value=N spid=N
  *   block sleep MS  answers "ok", sleeps MS ms (nanosleep), then -> ok ret=N errno=N ms=N sigs=N
+ *   block ppoll MS  answers "ok", waits MS ms in ppoll() with SIGUSR2 blocked for the call
+ *                only, then -> ok ret=N usr2blocked=0|1 (whether SIGUSR2 is still blocked after it)
  *   altstack     runs the rest of the command loop in a SIGUSR2 handler on a sigaltstack
  *                that is a plain buffer (no guard page below it) -> ok
  *   rseqinfo     -> ok lo=A hi=A (the critical section below), or err norseq (glibc did not
@@ -36,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -268,6 +271,16 @@ static void serve(void)
 			int e = errno;
 			printf("ok ret=%d errno=%d ms=%llu sigs=%d\n", r, e, (unsigned long long)(now_ms() - t0),
 			       (int)usr1_count);
+		} else if (!strncmp(line, "block ppoll ", 12)) {
+			long ms = atol(line + 12);
+			struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+			sigset_t tmp, now;
+			sigemptyset(&tmp);
+			sigaddset(&tmp, SIGUSR2);
+			printf("ok\n");
+			int r = ppoll(NULL, 0, &ts, &tmp);
+			sigprocmask(SIG_BLOCK, NULL, &now);
+			printf("ok ret=%d usr2blocked=%d\n", r, sigismember(&now, SIGUSR2));
 		} else if (!strncmp(line, "altstack", 8)) {
 			/* A readable page under it, so the mapping below the stack is no guard. */
 			unsigned char *buf = map(40 * PAGE, MAP_PRIVATE | MAP_ANONYMOUS);

@@ -322,6 +322,29 @@ START_TEST(sigaltstack_is_refused)
 }
 END_TEST
 
+/* A thread in ppoll() runs with a temporary mask that the kernel swaps back on the way out;
+ * PTRACE_SETSIGMASK would cancel that, so the injection passes over it and uses another
+ * thread: after the call the temporary mask is gone, as the program expects. */
+START_TEST(temporary_mask_thread_is_passed_over)
+{
+	make_tmpdir();
+	mlt_child *c = mlt_spawn("ml_cowee", NULL);
+	mlt_cmd_ok(c, "setup");
+	mlt_cmd_ok(c, "run");
+	send_line(c, "block ppoll 1500\n");
+	ck_assert_ptr_nonnull(mlt_read_line(c));
+	wait_in_call(c->pid, 271, -1); /* ppoll */
+	ml_capture_result res;
+	assert_cow(capture(c->pid, "a.mlcore", false, &res), &res);
+	const char *a = mlt_read_line(c);
+	ck_assert_ptr_nonnull(a);
+	printf("after ppoll: %s\n", a);
+	ck_assert_msg(!strcmp(a, "ok ret=0 usr2blocked=0"), "the thread kept ppoll's temporary mask: %s", a);
+	mlt_child_free(c);
+	rm_tmpdir();
+}
+END_TEST
+
 /* A vfork() child shares its parent's address space: neither is forked. */
 START_TEST(vfork_is_refused)
 {
@@ -368,6 +391,7 @@ int main(void)
 	tcase_add_test(tc, rseq_section_is_aborted);
 	tcase_add_test(tc, sigaltstack_is_refused);
 	tcase_add_test(tc, vfork_is_refused);
+	tcase_add_test(tc, temporary_mask_thread_is_passed_over);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
