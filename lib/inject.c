@@ -334,8 +334,9 @@ static void frame_regs(const struct user_regs_struct *c, struct user_regs_struct
 
 /* Calls that run with a temporary signal mask and put the thread's own back on the way out
  * (TIF_RESTORE_SIGMASK): rt_sigsuspend, pselect6, ppoll, epoll_pwait, io_pgetevents,
- * io_uring_enter, epoll_pwait2. PTRACE_SETSIGMASK clears that flag, so a thread
- * interrupted in one would keep the temporary mask for good. */
+ * io_uring_enter, epoll_pwait2. PTRACE_SETSIGMASK clears that flag, so a thread stopped
+ * with the temporary mask still in place would keep it for good. (Linux 6.18 showed the
+ * thread's own mask at such a stop; passing the thread over is a precaution.) */
 static bool in_temp_mask_call(const struct user_regs_struct *c)
 {
 	static const long nrs[] = { 130, 270, 271, 281, 333, 426, 441 };
