@@ -211,7 +211,7 @@ START_TEST(nanosleep_restart_block)
 	mlt_cmd_ok(c, "setup");
 	mlt_cmd_ok(c, "sig 1");
 	ml_capture_result res;
-	send_line(c, "block sleep 1500\n");
+	send_line(c, "block sleep 3000\n");
 	ck_assert_ptr_nonnull(mlt_read_line(c));
 	wait_in_call(c->pid, 230, -1); /* clock_nanosleep */
 	hook(HK_NONE, -1, 0);
@@ -219,9 +219,9 @@ START_TEST(nanosleep_restart_block)
 	const char *a = mlt_read_line(c);
 	ck_assert_ptr_nonnull(a);
 	printf("no signal: %s\n", a);
-	ck_assert_msg(!strncmp(a, "ok ret=0 errno=0 ", 17) && mlt_kv(a, "ms") >= 1500, "%s", a);
+	ck_assert_msg(!strncmp(a, "ok ret=0 errno=0 ", 17) && mlt_kv(a, "ms") >= 3000, "%s", a);
 
-	send_line(c, "block sleep 3000\n");
+	send_line(c, "block sleep 6000\n");
 	ck_assert_ptr_nonnull(mlt_read_line(c));
 	wait_in_call(c->pid, 230, -1);
 	hook(HK_SIGQUEUE, 4, c->pid);
@@ -230,7 +230,7 @@ START_TEST(nanosleep_restart_block)
 	a = mlt_read_line(c);
 	ck_assert_ptr_nonnull(a);
 	printf("signal: %s\n", a);
-	ck_assert_msg(!strncmp(a, "ok ret=-1 errno=4 ", 18) && mlt_kv(a, "sigs") == 1 && mlt_kv(a, "ms") < 3000,
+	ck_assert_msg(!strncmp(a, "ok ret=-1 errno=4 ", 18) && mlt_kv(a, "sigs") == 1 && mlt_kv(a, "ms") < 6000,
 		      "the sleep was not ended by the signal: %s", a);
 	mlt_child_free(c);
 	rm_tmpdir();
@@ -331,7 +331,7 @@ START_TEST(temporary_mask_thread_is_passed_over)
 	mlt_child *c = mlt_spawn("ml_cowee", NULL);
 	mlt_cmd_ok(c, "setup");
 	mlt_cmd_ok(c, "run");
-	send_line(c, "block ppoll 1500\n");
+	send_line(c, "block ppoll 5000\n");
 	ck_assert_ptr_nonnull(mlt_read_line(c));
 	wait_in_call(c->pid, 271, -1); /* ppoll */
 	ml_capture_result res;
