@@ -545,7 +545,7 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 	memcpy(img + (fpa - low), xs, fplen);
 	put_frame(img + (a - low), g->sigreturn, &fb, fpa, mask);
 	if (rq->fork) {
-		/* The new process, if it ever runs by itself: exit_group(0) through the same two gadgets. */
+		/* The new process, if it ever runs by itself: exit_group(ML__COPY_EXIT) through the same two gadgets. */
 		struct user_regs_struct d = c;
 		d.rip = g->sys_ret;
 		d.rax = NR_exit_group;
