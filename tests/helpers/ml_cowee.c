@@ -22,6 +22,8 @@
  *                more than 100 ms after it began was stopped inside and not aborted
  *                -> ok done=N aborts=N late=N
  *   vfork        a thread calls vfork(); the child pauses (until killed) -> ok child=N
+ *   zombie0      a child made with exit signal 0 that exits at once with status 3 and is
+ *                never waited for (a zombie that is not a dump's copy) -> ok child=N
  *   exit N       _exit(N) */
 #include <errno.h>
 #include <linux/filter.h>
@@ -318,6 +320,11 @@ static void serve(void)
 				}
 			}
 			printf("ok done=%lu aborts=%lu late=%lu\n", done, aborts, late);
+		} else if (!strncmp(line, "zombie0", 7)) {
+			long ch = syscall(SYS_clone, 0L, NULL, NULL, NULL, NULL);
+			if (ch == 0)
+				syscall(SYS_exit_group, 3);
+			printf("ok child=%ld\n", ch);
 		} else if (!strncmp(line, "vfork", 5)) {
 			pthread_t t;
 			pthread_create(&t, NULL, vforker, NULL);
