@@ -250,7 +250,7 @@ START_TEST(killed_at_every_step)
 			ml_capture_result res;
 			int r = capture(w.c->pid, out, ML_CAPTURE_FREEZE_COW, false, false, &res);
 			if (r < 0)
-				fprintf(stderr, "step %d: %s\n", steps[i], ml_capture_error());
+				fprintf(stderr, "step %d: %s\n", steps[i], ml_error_detail());
 			_exit(r == 0 ? 0 : 1);
 		}
 		int rc;

@@ -136,7 +136,7 @@ static char proc_state(pid_t pid)
 
 static void assert_cow(int r, const ml_capture_result *res)
 {
-	ck_assert_msg(r == 0, "cow capture failed: %s (%s)", ml_strerror(r), ml_capture_error());
+	ck_assert_msg(r == 0, "cow capture failed: %s (%s)", ml_strerror(r), ml_error_detail());
 	ck_assert_msg(res->freeze == ML_CAPTURE_FREEZE_COW, "not cow: %s", res->why_not_cow);
 }
 
@@ -309,7 +309,7 @@ START_TEST(sigaltstack_is_refused)
 	ml_capture_result res;
 	int r = capture(c->pid, "a.mlcore", false, &res);
 	ck_assert_int_eq(r, -EOPNOTSUPP);
-	ck_assert_msg(strstr(ml_capture_error(), "stack"), "%s", ml_capture_error());
+	ck_assert_msg(strstr(ml_error_detail(), "stack"), "%s", ml_error_detail());
 	mlt_wait_idle(c->pid);
 	r = capture(c->pid, "b.mlcore", true, &res);
 	ck_assert_int_eq(r, 0);
@@ -355,12 +355,12 @@ START_TEST(vfork_is_refused)
 	ml_capture_result res;
 	int r = capture(ch, "a.mlcore", false, &res);
 	ck_assert_int_eq(r, -EOPNOTSUPP);
-	printf("vfork child: %s\n", ml_capture_error());
-	ck_assert_msg(strstr(ml_capture_error(), "vfork"), "%s", ml_capture_error());
+	printf("vfork child: %s\n", ml_error_detail());
+	ck_assert_msg(strstr(ml_error_detail(), "vfork"), "%s", ml_error_detail());
 	r = capture(c->pid, "b.mlcore", false, &res);
 	ck_assert_int_eq(r, -EOPNOTSUPP);
-	printf("vfork parent: %s\n", ml_capture_error());
-	ck_assert_msg(strstr(ml_capture_error(), "vfork"), "%s", ml_capture_error());
+	printf("vfork parent: %s\n", ml_error_detail());
+	ck_assert_msg(strstr(ml_error_detail(), "vfork"), "%s", ml_error_detail());
 	kill(ch, SIGKILL);
 	mlt_cmd_ok(c, "pid");
 	mlt_child_free(c);
