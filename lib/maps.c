@@ -9,6 +9,16 @@
 #include "internal/internal.h"
 #include "internal/vma_text.h"
 
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define ML_MEM_DEFINED(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#endif
+#endif
+#ifndef ML_MEM_DEFINED
+#define ML_MEM_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
+
 /* The system headers predate PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h). */
 struct ml__procmap_query {
 	uint64_t size;
@@ -279,8 +289,13 @@ static int query_one(int fd, uint64_t addr, uint64_t flags, char **name, size_t 
 		/* the kernel wants build-ID address and size both zero or both set */
 		q->build_id_addr = bid ? (uint64_t)(uintptr_t)bid : 0;
 		q->build_id_size = bid ? 64 : 0;
-		if (ioctl(fd, ML__PROCMAP_QUERY, q) == 0)
+		if (ioctl(fd, ML__PROCMAP_QUERY, q) == 0) {
+			/* memcheck does not know this ioctl: what the kernel wrote is defined */
+			ML_MEM_DEFINED(*name, q->vma_name_size);
+			if (bid)
+				ML_MEM_DEFINED(bid, q->build_id_size);
 			return 0;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno == ENAMETOOLONG && *ncap < (1u << 20)) {
