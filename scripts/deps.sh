@@ -15,6 +15,7 @@ pkgs=(
   zstd lz4 xz-utils gzip                    # compressed cores made by the core-source tests
   smem                                      # ps is compared with it
   prometheus                                # promtool checks the --prometheus output (the daemon is not started)
+  libxml2-utils librsvg2-bin                # the pictures (SVG) are checked with xmllint and rendered with rsvg-convert
 )
 # Vectorscan is optional (grep's many-pattern accelerator) and exists on amd64 only.
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then

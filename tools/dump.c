@@ -28,7 +28,7 @@ static const ml_opt opts[] = {
 	{ "filter", OPT_FILTER, 1, "HEX", "coredump_filter bits to apply instead of the process's own" },
 	{ "include-dontdump", OPT_DONTDUMP, 0, NULL, "also capture mappings marked MADV_DONTDUMP" },
 	{ "read-swapped", OPT_SWAPPED, 0, NULL, "read swapped-out pages (swaps them in); default: recorded as excluded" },
-	{ "force", OPT_FORCE, 0, NULL, "replace an existing regular file (never a symlink, directory, device or FIFO)" },
+	{ "force", 'f', 0, NULL, "replace an existing regular file (never a symlink, directory, device or FIFO)" },
 	{ "max-buffer", OPT_MAXBUF, 1, "SIZE", "memory for captured data waiting to be compressed (default 64M, whatever the target's size); with --freeze=ptrace the target is released once all is read or buffered, so more shortens its stop (never beyond half of MemAvailable or of memlens's cgroup headroom)" },
 	{ "chunk-size", OPT_CHUNK, 1, "SIZE", "compression chunk size, 64K-4M (default 256K)" },
 	{ "codec", OPT_CODEC, 1, "NAME", "chunk compression: lz4 (default, fastest), zstd (about 1.7x smaller, 2.5x the CPU) or zlib" },
@@ -37,7 +37,7 @@ static const ml_opt opts[] = {
 	{ "timeout", OPT_TIMEOUT, 1, "DURATION", "how long to wait for every thread to stop (default 5s)" },
 	{ "progress", OPT_PROGRESS, 0, NULL, "show progress on stderr even when it is not a terminal" },
 	{ "json", OPT_JSON, 0, NULL, "print the summary as JSON (schema memlens.dump/1)" },
-	{ "bytes", OPT_BYTES, 0, NULL, "exact byte counts in the summary" },
+	{ "bytes", OPT_BYTES, 0, NULL, "exact byte counts in the summary (the default when not on a terminal)" },
 	{ "quiet", 'q', 0, NULL, "no summary, no progress" },
 	ML_OPT_HELP,
 	ML_OPT_END,
@@ -103,7 +103,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case OPT_SWAPPED:
 		a->co.read_swapped = true;
 		break;
-	case OPT_FORCE:
+	case 'f':
 		a->co.overwrite = true;
 		break;
 	case OPT_MAXBUF:
@@ -362,7 +362,7 @@ int cmd_dump(int argc, char **argv)
 		ml_json_obj_end(&j);
 		fputc('\n', stdout);
 	} else if (!a.quiet) {
-		bool human = !a.bytes;
+		bool human = !a.bytes && ml_cli_stdout_tty();
 		char s1[32], s2[32], s3[32], s4[32];
 		printf("%s: pid %d, %zu threads, %zu mappings; %s captured (%s data, %s zero/unpopulated), "
 		       "%s on disk (%.1fx); target stopped %.1f ms%s, total %.1f ms\n",

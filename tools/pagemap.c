@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "common/select.h"
 #include "common/table.h"
+#include "svg/pictures.h"
 
 #define PG 4096u
 
@@ -18,7 +19,8 @@ int cmd_pagemap(int argc, char **argv);
 #define KPAGE_BATCH 65536u  /* PFNs per kpage lookup: more sort into fewer windows */
 #define REGIONS 4096u       /* page runs per scan call */
 
-enum { OPT_JSON = 256, OPT_BYTES, OPT_ADDR, OPT_NOKPAGE, OPT_EMULATE, OPT_POPULATED, OPT_PAGES };
+enum { OPT_JSON = 256, OPT_BYTES, OPT_ADDR, OPT_NOKPAGE, OPT_EMULATE, OPT_POPULATED, OPT_PAGES, OPT_SVG,
+       OPT_SVG_AXIS };
 
 static const ml_opt opts[] = {
 	{ "json", OPT_JSON, 0, NULL, "one JSON document (schema memlens.pagemap/1)" },
@@ -30,8 +32,11 @@ static const ml_opt opts[] = {
 	{ "emulate", OPT_EMULATE, 0, NULL, "find pages with plain pagemap reads, not PAGEMAP_SCAN" },
 	ML_SEL_OPT_PID,
 	ML_SEL_OPT_PGREP,
-	ML_SEL_OPT_FULL,
+	ML_SEL_OPT_FULL_LONG, /* -f is --force, as in every command that writes a file */
 	ML_SEL_OPT_ALL,
+	{ "svg", OPT_SVG, 1, "FILE", "also draw the address space as a map into FILE (SVG)" },
+	{ "svg-axis", OPT_SVG_AXIS, 1, "AXIS", "folded (default: mappings to scale, gaps folded) or log (box width by log2 of size)" },
+	{ "force", 'f', 0, NULL, "replace an existing regular --svg file (never a symlink, directory, device or FIFO)" },
 	ML_OPT_HELP,
 	ML_OPT_END,
 };
@@ -51,14 +56,19 @@ static const ml_cmd cmd = {
 };
 
 typedef struct args {
-	bool json, bytes, pages, populated, nokpage, emulate, have_addr;
+	bool json, bytes, pages, populated, nokpage, emulate, have_addr, force, svg_log;
 	uint64_t lo, hi;
 	ml_sel sel;
+	const char *svg;
 } args;
 
 static int on_opt(int key, const char *arg, void *ctx)
 {
 	args *a = ctx;
+	if (key == 'f') { /* --force here; --full is long-only (select.c takes -f as --full) */
+		a->force = true;
+		return 0;
+	}
 	int sr = ml_sel_opt(&a->sel, &cmd, key, arg);
 	if (sr)
 		return sr < 0 ? -1 : 0;
@@ -69,6 +79,21 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case OPT_POPULATED: a->populated = true; break;
 	case OPT_NOKPAGE: a->nokpage = true; break;
 	case OPT_EMULATE: a->emulate = true; break;
+	case 'f': a->force = true; break;
+	case OPT_SVG:
+		if (!*arg || !strcmp(arg, "-")) {
+			ml_cli_usage_error(&cmd, "--svg needs a file name");
+			return -1;
+		}
+		a->svg = arg;
+		break;
+	case OPT_SVG_AXIS:
+		if (strcmp(arg, "folded") && strcmp(arg, "log")) {
+			ml_cli_usage_error(&cmd, "--svg-axis must be folded or log, not '%s'", arg);
+			return -1;
+		}
+		a->svg_log = !strcmp(arg, "log");
+		break;
 	case OPT_ADDR:
 		if (!ml_cli_parse_range(arg, &a->lo, &a->hi) || a->hi <= a->lo) {
 			ml_cli_usage_error(&cmd, "bad range '%s' (want A-B, hex, A < B)", arg);
@@ -87,6 +112,7 @@ enum {
 	C_MAPPED, C_PRESENT, C_SWAPPED, C_ZERO, C_THP, C_FILE, C_EXCL, C_SDIRTY, C_UFFDWP, C_GUARD,
 	C_KSM, C_DIRTY, C_LRU, C_ACTIVE, C_REFERENCED, C_IDLE, C_SHARED,
 	C_NLIVE,
+	C_XFILE = C_NLIVE, /* present file pages, neither zero nor THP (the picture's classes) */
 };
 static const char *const live_names[C_NLIVE] = {
 	"mapped", "present", "swapped", "zero", "thp", "file", "exclusive", "soft_dirty", "uffd_wp", "guard",
@@ -99,7 +125,7 @@ static const char *const live_heads[C_NLIVE] = {
 #define C_FIRST_KPAGE C_KSM
 
 typedef struct counts {
-	uint64_t v[C_NLIVE > ML_RUN_KIND_COUNT + 1 ? C_NLIVE : ML_RUN_KIND_COUNT + 1];
+	uint64_t v[C_NLIVE + 1 > ML_RUN_KIND_COUNT + 1 ? C_NLIVE + 1 : ML_RUN_KIND_COUNT + 1];
 } counts;
 
 typedef struct ctx {
@@ -189,6 +215,8 @@ static int count_region(ctx *c, uint64_t s, uint64_t e, uint64_t cat, counts *k,
 			o->v[C_ZERO] += np;
 		else if (cat & ML_PAGE_HUGE)
 			o->v[C_THP] += np;
+		else if (cat & ML_PAGE_FILE)
+			o->v[C_XFILE] += np;
 	} else if (cat & ML_PAGE_GUARD) {
 		o->v[C_GUARD] += np;
 		return 0;
@@ -310,6 +338,57 @@ static void put_json(const ctx *c, ml_json *j, bool live, size_t x, const char *
 		ml_json_null(j);
 }
 
+/* ---- the picture ---- */
+
+/* The picture's classes of one mapping, each page in exactly one. */
+static void pic_classes(bool live, const counts *k, pic_mapping *p)
+{
+	uint64_t *g = p->pages, mapped = k->v[0];
+	if (live) {
+		g[PIC_ZERO] = k->v[C_ZERO];
+		g[PIC_THP] = k->v[C_THP];
+		g[PIC_FILE] = k->v[C_XFILE];
+		g[PIC_PRESENT] = k->v[C_PRESENT] - g[PIC_ZERO] - g[PIC_THP] - g[PIC_FILE];
+		g[PIC_SWAPPED] = k->v[C_SWAPPED];
+	} else {
+		g[PIC_PRESENT] = k->v[1 + ML_RUN_DATA];
+		g[PIC_ZERO] = k->v[1 + ML_RUN_ZERO];
+		g[PIC_SWAPPED] = k->v[1 + ML_RUN_SWAPPED];
+		g[PIC_EXCLUDED] = k->v[1 + ML_RUN_EXCLUDED] + k->v[1 + ML_RUN_UNREADABLE];
+	}
+	uint64_t used = 0;
+	for (int i = 0; i < PIC_NCLASS; i++)
+		used += g[i];
+	g[PIC_UNPOP] = mapped > used ? mapped - used : 0;
+}
+
+static int draw_map(ctx *c, const char *spec, const pic_mapping *v, size_t n)
+{
+	char title[300], comm[64] = "";
+	bool live = c->proc != NULL;
+	char *buf;
+	size_t len;
+	if (live && ml_proc_read_file(c->proc, "comm", &buf, &len) == 0) {
+		size_t k = 0;
+		for (size_t i = 0; i < len && buf[i] != '\n' && k + 1 < sizeof(comm); i++)
+			comm[k++] = buf[i];
+		comm[k] = '\0';
+		free(buf);
+	}
+	if (live)
+		snprintf(title, sizeof(title), "pid %d (%s)", (int)ml_source_pid(c->src), comm);
+	else
+		snprintf(title, sizeof(title), "%s (pid %d)", spec, (int)ml_source_pid(c->src));
+	pic_map_opts o = {
+		.title = title,
+		.log_axis = c->a.svg_log,
+		.snapshot = !live,
+		.zero_unknown = live && !known(c, true, C_ZERO),
+		.thp_unknown = live && !known(c, true, C_THP),
+	};
+	return pic_map_write(c->a.svg, c->a.force, &o, v, n);
+}
+
 /* ---- the per-mapping report ---- */
 
 static int report(ctx *c, const char *spec)
@@ -327,7 +406,10 @@ static int report(ctx *c, const char *spec)
 	size_t nmaps = ml_maps_count(m);
 	counts *all = calloc(nmaps ? nmaps : 1, sizeof(*all));
 	bool *bad = calloc(nmaps ? nmaps : 1, sizeof(*bad));
-	if (!all || !bad) {
+	pic_mapping *pics = c->a.svg ? calloc(nmaps ? nmaps : 1, sizeof(*pics)) : NULL;
+	size_t npics = 0;
+	if (!all || !bad || (c->a.svg && !pics)) {
+		free(pics);
 		free(all);
 		free(bad);
 		ml_maps_free(m);
@@ -352,6 +434,7 @@ static int report(ctx *c, const char *spec)
 		}
 		if (r == -ESRCH) {
 			/* nothing printed: a table of what was counted so far would look complete */
+			free(pics);
 			free(all);
 			free(bad);
 			ml_maps_free(m);
@@ -387,6 +470,7 @@ static int report(ctx *c, const char *spec)
 		h[k] = "MAPPING"; right[k++] = false;
 		t = ml_table_new(k, h, right);
 		if (!t) {
+			free(pics);
 			free(all);
 			free(bad);
 			ml_maps_free(m);
@@ -418,6 +502,15 @@ static int report(ctx *c, const char *spec)
 			tot.v[x] += k.v[x];
 		char perms[5];
 		ml_vma_perms_str(v->perms, perms);
+		if (pics) {
+			pic_mapping *pm = &pics[npics++];
+			pm->start = v->start;
+			pm->end = v->end;
+			pm->name = v->name ? v->name : "";
+			pm->name_len = v->name ? v->name_len : 0;
+			memcpy(pm->perms, perms, 5);
+			pic_classes(live, &k, pm);
+		}
 		if (c->a.json) {
 			ml_json_obj_begin(&j);
 			ML_JSON_KADDR(&j, "start", v->start);
@@ -471,6 +564,12 @@ static int report(ctx *c, const char *spec)
 		ml_table_print(t, stdout);
 		ml_table_free(t);
 	}
+	if (pics && rc != ML_EXIT_ERROR) {
+		int pr = draw_map(c, spec, pics, npics);
+		if (pr)
+			rc = pr;
+	}
+	free(pics);
 	free(all);
 	free(bad);
 	ml_maps_free(m);
@@ -761,6 +860,10 @@ static int pagemap_one(args a, const char *spec)
 	c.a = a;
 	int r;
 	pid_t pid = 0;
+	if (c.a.svg && c.a.have_addr)
+		return ml_cli_usage_error(&cmd, "--svg draws the whole address space; it does not go with --addr");
+	if (c.a.svg && (r = ml_cli_output_check(c.a.svg, c.a.force)))
+		return r;
 	r = ml_cli_source_open(spec, &c.src);
 	if (r)
 		return r;

@@ -1,5 +1,6 @@
 /* memlens wss: working-set size over measured windows: one shot, repeated, cumulative, profile, per region. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +17,11 @@
 #include "common/select.h"
 #include "common/json.h"
 #include "common/table.h"
+#include "svg/pictures.h"
 
 enum {
 	OPT_JSON = 256, OPT_CSV, OPT_BYTES, OPT_NO_FLUSH, OPT_PROBE, OPT_RESET_PEAK, OPT_FILE_ONLY, OPT_PROM, OPT_TEXTFILE,
-	OPT_TOP,
+	OPT_TOP, OPT_SVG,
 };
 
 static const ml_opt wss_opts[] = {
@@ -38,11 +40,13 @@ static const ml_opt wss_opts[] = {
 	{ "prometheus", OPT_PROM, 0, NULL, "one window, written in the Prometheus text format (gauges per process)" },
 	{ "textfile", OPT_TEXTFILE, 1, "FILE", "with --prometheus: write FILE atomically (node_exporter's textfile collector)" },
 	{ "bytes", OPT_BYTES, 0, NULL, "exact byte counts instead of human units" },
+	{ "svg", OPT_SVG, 1, "FILE", "also draw WSS and RSS over time into FILE (SVG; with --regions, the mappings' WSS too)" },
+	{ "force", 'f', 0, NULL, "replace an existing regular --svg file (never a symlink, directory, device or FIFO)" },
 	{ "no-flush", OPT_NO_FLUSH, 0, NULL, "do not flush the TLB after the clear (shows the undercount)" },
 	{ "probe", OPT_PROBE, 0, NULL, "list the backends this kernel offers, and why others are unavailable" },
 	{ "reset-peak", OPT_RESET_PEAK, 0, NULL, "reset the peak RSS (VmHWM) to the current RSS (clear_refs 5)" },
 	ML_SEL_OPT_PGREP,
-	ML_SEL_OPT_FULL,
+	ML_SEL_OPT_FULL_LONG, /* -f is --force, as in every command that writes a file */
 	ML_SEL_OPT_ALL,
 	ML_OPT_HELP,
 	ML_OPT_END,
@@ -61,12 +65,24 @@ static const ml_cmd wss_cmd = {
 enum mode { MODE_ONESHOT, MODE_REPEAT, MODE_CUMULATIVE, MODE_PROFILE };
 static const char *const mode_names[] = { "oneshot", "repeat", "cumulative", "profile" };
 
+/* One mapping's WSS over the samples of a picture (NAN where it was not measured). */
+typedef struct rseries {
+	uint64_t start;
+	char *label;
+	double *v, peak;
+} rseries;
+
 typedef struct target {
 	pid_t pid;
 	ml_proc *p;
 	ml_wss *w;
 	char comm[64];
 	bool dead;
+	/* what --svg draws */
+	size_t ns, scap;
+	double *st, *swss, *srss;
+	rseries *rs;
+	size_t nrs;
 } target;
 
 typedef struct opts {
@@ -80,6 +96,9 @@ typedef struct opts {
 	bool regions, json, csv, bytes, human, probe, reset_peak, prom;
 	const char *textfile;
 	long top;
+	const char *svg;
+	bool force;
+	const char *svg_backend;
 	target *t;
 	size_t nt;
 	ml_sel sel;
@@ -118,7 +137,7 @@ static int parse_long(const char *s, long *ret)
 static int on_opt(int key, const char *arg, void *ctx)
 {
 	opts *o = ctx;
-	if (key == ML_SEL_O_PGREP || key == 'f' || key == ML_SEL_O_ALL)
+	if (key == ML_SEL_O_PGREP || key == ML_SEL_O_FULL || key == ML_SEL_O_ALL)
 		return ml_sel_opt(&o->sel, &wss_cmd, key, arg) < 0 ? -1 : 0;
 	switch (key) {
 	case 'i':
@@ -169,6 +188,12 @@ static int on_opt(int key, const char *arg, void *ctx)
 			return ml_cli_usage_error(&wss_cmd, "bad --top '%s'", arg), -1;
 		return 0;
 	case OPT_JSON: o->json = true; return 0;
+	case OPT_SVG:
+		if (!*arg || !strcmp(arg, "-"))
+			return ml_cli_usage_error(&wss_cmd, "--svg needs a file name"), -1;
+		o->svg = arg;
+		return 0;
+	case 'f': o->force = true; return 0;
 	case OPT_CSV: o->csv = true; return 0;
 	case OPT_PROM: o->prom = true; return 0;
 	case OPT_TEXTFILE: o->textfile = arg; o->prom = true; return 0;
@@ -603,6 +628,157 @@ static void print_regions_text(const opts *o, const target *t, const ml_wss_samp
 	ml_table_free(gt);
 }
 
+/* ---- the picture ---- */
+
+static int grow(double **v, size_t cap)
+{
+	double *n = realloc(*v, cap * sizeof(double));
+	if (!n)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+static char *region_label(const ml_wss_region *r)
+{
+	const char *n = r->name;
+	size_t len = r->name_len;
+	const char *slash = len && n[0] == '/' ? memrchr(n, '/', len) : NULL;
+	if (slash) {
+		len -= (size_t)(slash + 1 - n);
+		n = slash + 1;
+	}
+	char perms[5];
+	static const char pc[4] = { 'r', 'w', 'x', 's' };
+	static const uint32_t pb[4] = { ML_PERM_READ, ML_PERM_WRITE, ML_PERM_EXEC, ML_PERM_SHARED };
+	for (int i = 0; i < 4; i++)
+		perms[i] = (r->perms & pb[i]) ? pc[i] : (i == 3 ? 'p' : '-');
+	perms[4] = '\0';
+	char *s = NULL;
+	if (asprintf(&s, "%.*s %s %llx", len ? (int)len : 6, len ? n : "[anon]", perms,
+		     (unsigned long long)r->start) < 0)
+		return NULL;
+	return s;
+}
+
+/* Keeps a sample for the picture: RSS, WSS and, with --regions, each mapping's WSS. */
+static int svg_record(const opts *o, target *t, const ml_wss_sample *s, uint64_t t0)
+{
+	if (t->ns == t->scap) {
+		size_t nc = t->scap ? 2 * t->scap : 64;
+		if (grow(&t->st, nc) || grow(&t->swss, nc) || grow(&t->srss, nc))
+			return -1;
+		for (size_t i = 0; i < t->nrs; i++)
+			if (grow(&t->rs[i].v, nc))
+				return -1;
+		t->scap = nc;
+	}
+	size_t k = t->ns;
+	t->st[k] = (double)(s->read_end - t0) / 1e9;
+	t->swss[k] = (double)s->tot.wss;
+	t->srss[k] = (double)s->tot.rss;
+	for (size_t i = 0; i < t->nrs; i++)
+		t->rs[i].v[k] = NAN;
+	for (size_t i = 0; o->regions && i < s->nregions; i++) {
+		const ml_wss_region *r = &s->regions[i];
+		if (!r->measured)
+			continue;
+		char *label = region_label(r);
+		if (!label)
+			return -1;
+		size_t j = 0;
+		while (j < t->nrs && !(t->rs[j].start == r->start && !strcmp(t->rs[j].label, label)))
+			j++;
+		if (j == t->nrs) {
+			rseries *n = realloc(t->rs, (t->nrs + 1) * sizeof(*n));
+			if (!n) {
+				free(label);
+				return -1;
+			}
+			t->rs = n;
+			n[j] = (rseries){ .start = r->start, .label = label };
+			label = NULL;
+			if (grow(&n[j].v, t->scap))
+				return -1;
+			for (size_t q = 0; q < k; q++)
+				n[j].v[q] = NAN;
+			t->nrs++;
+		}
+		free(label);
+		t->rs[j].v[k] = (double)r->wss;
+		if ((double)r->wss > t->rs[j].peak)
+			t->rs[j].peak = (double)r->wss;
+	}
+	t->ns++;
+	return 0;
+}
+
+static int cmp_peak(const void *a, const void *b)
+{
+	const rseries *x = a, *y = b;
+	return x->peak < y->peak ? 1 : x->peak > y->peak ? -1 : (x->start > y->start) - (x->start < y->start);
+}
+
+/* Draws what was measured (nothing when no window closed). */
+static int svg_write(const opts *o)
+{
+	pic_wss_panel *p = calloc(o->nt ? o->nt : 1, sizeof(*p));
+	char **titles = calloc(o->nt ? o->nt : 1, sizeof(char *));
+	size_t n = 0;
+	int rc = 0;
+	if (!p || !titles) {
+		free(p);
+		free(titles);
+		fprintf(stderr, "memlens: %s: out of memory\n", o->svg);
+		return ML_EXIT_ERROR;
+	}
+	for (size_t i = 0; i < o->nt; i++) {
+		target *t = &o->t[i];
+		if (!t->ns)
+			continue;
+		qsort(t->rs, t->nrs, sizeof(*t->rs), cmp_peak);
+		size_t keep = t->nrs < 8 ? t->nrs : 8;
+		if (o->top > 0 && (size_t)o->top < keep)
+			keep = (size_t)o->top;
+		if (asprintf(&titles[n], "pid %d (%s)%s", (int)t->pid, t->comm, t->dead ? ": lost during the run" : "") < 0)
+			titles[n] = NULL;
+		pic_series *rs = keep ? calloc(keep, sizeof(*rs)) : NULL;
+		for (size_t r = 0; rs && r < keep; r++)
+			rs[r] = (pic_series){ t->rs[r].label, t->rs[r].v };
+		char *pt = titles[n] ? titles[n] : (char *)"?";
+		p[n] = (pic_wss_panel){ pt, t->ns, t->st, t->swss, t->srss, rs, rs ? keep : 0 };
+		n++;
+	}
+	if (n) {
+		char title[160], iv[32];
+		snprintf(iv, sizeof(iv), "%g s", (double)o->interval / 1e9);
+		snprintf(title, sizeof(title), "memlens wss: %s windows of %s, backend %s, scope %s", mode_names[o->mode],
+			 iv, o->svg_backend ? o->svg_backend : "?", scope_name(o->scope));
+		rc = pic_wss_write(o->svg, o->force, title, p, n);
+	} else {
+		fprintf(stderr, "memlens: %s: not written: no window was measured\n", o->svg);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(titles[i]);
+		free(p[i].regions);
+	}
+	free(titles);
+	free(p);
+	return rc;
+}
+
+static void svg_free(target *t)
+{
+	free(t->st);
+	free(t->swss);
+	free(t->srss);
+	for (size_t i = 0; i < t->nrs; i++) {
+		free(t->rs[i].label);
+		free(t->rs[i].v);
+	}
+	free(t->rs);
+}
+
 /* ---- the measurement ---- */
 
 static void read_comm(target *t)
@@ -776,6 +952,13 @@ static void prom_write(FILE *f, void *ctx)
 }
 static void emit(opts *o, emitter *e, target *t, long idx, const ml_wss_sample *s, uint64_t nominal)
 {
+	if (o->svg) {
+		o->svg_backend = ml_wss_backend_name(s->backend);
+		if (svg_record(o, t, s, e->t0) < 0) {
+			fprintf(stderr, "memlens: %s: out of memory: the picture is not drawn\n", o->svg);
+			o->svg = NULL;
+		}
+	}
 	if (o->prom) {
 		prom_add(t, s);
 		return;
@@ -1059,6 +1242,14 @@ int cmd_wss(int argc, char **argv)
 		free(o.t);
 		return ml_cli_usage_error(&wss_cmd, "missing PID");
 	}
+	if (o.svg && (o.probe || o.reset_peak)) {
+		free(o.t);
+		return ml_cli_usage_error(&wss_cmd, "--svg draws measured windows; it does not go with --probe or --reset-peak");
+	}
+	if (o.svg && (rc = ml_cli_output_check(o.svg, o.force))) {
+		free(o.t);
+		return rc;
+	}
 	if ((o.probe || o.reset_peak) && o.nt > 1) {
 		free(o.t);
 		return ml_cli_usage_error(&wss_cmd, "--probe and --reset-peak take one PID");
@@ -1084,10 +1275,16 @@ int cmd_wss(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		rc = measure(&o);
+		if (o.svg && rc != ML_EXIT_ERROR) {
+			int r = svg_write(&o);
+			if (r)
+				rc = r;
+		}
 	}
 	for (size_t i = 0; i < o.nt; i++) {
 		ml_wss_free(o.t[i].w);
 		ml_proc_free(o.t[i].p);
+		svg_free(&o.t[i]);
 	}
 	for (size_t i = 0; i < prom_n; i++)
 		free(prom_rows[i].cgroup);

@@ -1,0 +1,160 @@
+/* Static SVG pictures: built in memory, escaped for XML, published whole by rename. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/svg.h"
+
+int ml_svg_begin(ml_svg *s, double w, double h, const char *title)
+{
+	memset(s, 0, sizeof(*s));
+	s->f = open_memstream(&s->buf, &s->len);
+	if (!s->f)
+		return -ENOMEM;
+	fprintf(s->f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%.0f\" height=\"%.0f\" "
+		"viewBox=\"0 0 %.0f %.0f\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" "
+		"font-size=\"12\">\n<title>",
+		w, h, w, h);
+	ml_svg_ctext(s->f, title);
+	fprintf(s->f, "</title>\n<rect class=\"background\" x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" "
+		      "fill=\"#ffffff\"/>\n", w, h);
+	return 0;
+}
+
+void ml_svg_text(FILE *f, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t u;
+		if (c >= 0x80 && (u = ml_cli_utf8_seq(s + i, len - i)) &&
+		    /* U+FFFE and U+FFFF are not XML characters */
+		    !(u == 3 && c == 0xef && (unsigned char)s[i + 1] == 0xbf && (unsigned char)s[i + 2] >= 0xbe)) {
+			fwrite(s + i, 1, u, f);
+			i += u - 1;
+		} else if (c == '<')
+			fputs("&lt;", f);
+		else if (c == '>')
+			fputs("&gt;", f);
+		else if (c == '&')
+			fputs("&amp;", f);
+		else if (c == '"')
+			fputs("&quot;", f);
+		else if (c == '\\')
+			fputs("\\\\", f);
+		else if (c >= 0x20 && c < 0x7f)
+			fputc(c, f);
+		else
+			fprintf(f, "\\x%02x", c);
+	}
+}
+
+void ml_svg_discard(ml_svg *s)
+{
+	if (s->f)
+		fclose(s->f);
+	free(s->buf);
+	memset(s, 0, sizeof(*s));
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int ml_svg_finish(ml_svg *s, const char *path, bool force)
+{
+	fputs("</svg>\n", s->f);
+	if (fclose(s->f) != 0) {
+		s->f = NULL;
+		ml_svg_discard(s);
+		fprintf(stderr, "memlens: %s: cannot build the picture: out of memory\n", path);
+		return ML_EXIT_ERROR;
+	}
+	s->f = NULL;
+	/* the temporary name is in the target's directory, so that rename() is atomic */
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
+	char *tmp = malloc(strlen(path) + 16);
+	if (!tmp) {
+		ml_svg_discard(s);
+		fprintf(stderr, "memlens: %s: out of memory\n", path);
+		return ML_EXIT_ERROR;
+	}
+	sprintf(tmp, "%.*s.%s.XXXXXX", (int)dlen, path, path + dlen);
+	int fd = mkstemp(tmp);
+	int err = 0;
+	const char *what = "cannot create a temporary file beside it";
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		mode_t um = umask(0);
+		umask(um);
+		what = "cannot write";
+		err = write_all(fd, s->buf, s->len);
+		if (!err && fchmod(fd, 0666 & ~um) < 0)
+			err = -errno;
+		if (!err && fsync(fd) < 0)
+			err = -errno;
+		if (close(fd) < 0 && !err)
+			err = -errno;
+		if (!err) {
+			if (force) {
+				what = "cannot replace it";
+				/* never over what is not a regular file, even one that appeared meanwhile */
+				struct stat st;
+				if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+					err = -EEXIST;
+				else if (rename(tmp, path) < 0)
+					err = -errno;
+			} else {
+				what = "cannot create it";
+				if (link(tmp, path) < 0)
+					err = -errno;
+				unlink(tmp);
+			}
+		}
+		if (err)
+			unlink(tmp);
+	}
+	free(tmp);
+	ml_svg_discard(s);
+	if (err) {
+		if (err == -EEXIST)
+			fprintf(stderr, "memlens: %s: %s: it appeared while the picture was made (not replaced)\n",
+				path, what);
+		else
+			fprintf(stderr, "memlens: %s: %s: %s\n", path, what, strerror(-err));
+		return ML_EXIT_ERROR;
+	}
+	return 0;
+}
+
+const char *ml_svg_fmt_bytes(char buf[32], double v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	int u = 0;
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0 || v >= 100 || v == (double)(long long)v)
+		snprintf(buf, 32, "%.0f %s", v, units[u]);
+	else
+		snprintf(buf, 32, "%.1f %s", v, units[u]);
+	return buf;
+}
