@@ -12,6 +12,7 @@
 #include <memlens/memlens.h>
 
 #include "common/cli.h"
+#include "common/progress.h"
 #include "common/json.h"
 #include "common/table.h"
 
@@ -284,15 +285,7 @@ static void info_text(const ml_snapshot *s, const char *path, const args *a)
 		sz(c[8], vs.bytes[ML_RUN_UNREADABLE], a);
 		sz(c[9], vs.stored, a);
 		/* names can hold any byte: escape them for the terminal */
-		char *name = NULL;
-		size_t nl = 0;
-		FILE *mf = open_memstream(&name, &nl);
-		if (mf) {
-			ml_cli_put_escaped(mf, v->vma.name, v->vma.name_len);
-			if (v->vma.deleted)
-				fputs(" (deleted)", mf);
-			fclose(mf);
-		}
+		char *name = ml_cli_vma_name(v->vma.name, v->vma.name_len, v->vma.deleted);
 		const char *cells[11] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], name ? name : "" };
 		ml_table_add(tb, cells);
 		free(name);
@@ -472,23 +465,9 @@ static int core_verify(int argc, char **argv)
 
 /* ---- expand / export ---- */
 
-typedef struct prog {
-	bool on;
-	time_t last;
-} prog;
-
 static int progress(void *ctx, uint64_t done, uint64_t total)
 {
-	prog *p = ctx;
-	time_t now = time(NULL);
-	if (p->on && (now != p->last || done == total)) {
-		p->last = now;
-		char b1[32], b2[32];
-		fprintf(stderr, "\r%s / %s (%.0f%%)   ", ml_cli_fmt_size(b1, done, true), ml_cli_fmt_size(b2, total, true),
-			total ? 100.0 * (double)done / (double)total : 100.0);
-		if (done == total)
-			fputc('\n', stderr);
-	}
+	ml_progress_update(ctx, NULL, done, total);
 	return 0;
 }
 
@@ -513,7 +492,8 @@ static int core_write(int argc, char **argv, bool gzip)
 	ml_snapshot *s;
 	if ((r = open_snapshot(path, &s)))
 		return r;
-	prog p = { .on = isatty(STDERR_FILENO) };
+	ml_progress p;
+	ml_progress_init(&p, gzip ? "core export" : "core expand", false);
 	ML_OPTS(ml_snapshot_expand_opts, o, .no_sparse = a.no_sparse, .progress = progress, .progress_ctx = &p,
 		.level = a.level, .member_size = a.member, .verify = !a.no_verify, .gzip = gzip,
 		.overwrite = a.force);
@@ -525,6 +505,7 @@ static int core_write(int argc, char **argv, bool gzip)
 		r = gzip ? ml_snapshot_export_gzip(s, STDOUT_FILENO, &o, NULL) : ml_snapshot_expand(s, STDOUT_FILENO, &o, NULL);
 	else
 		r = ml_snapshot_expand_path(s, a.out, &o, NULL);
+	ml_progress_clear(&p);
 	int rc = ML_EXIT_OK;
 	if (r < 0) {
 		const char *e = ml_error_detail();

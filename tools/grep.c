@@ -14,6 +14,7 @@
 #include <memlens/memlens.h>
 
 #include "common/cli.h"
+#include "common/progress.h"
 #include "common/json.h"
 #include "grep/grep.h"
 
@@ -45,7 +46,7 @@ static const ml_opt grep_opts[] = {
 	{ "file", O_FILE, 0, NULL, "only file-backed mappings" },
 	{ "kind", O_KIND, 1, "KIND,...", "only mappings of these kinds (anon, file, heap, stack, shmem, ...)" },
 	{ "perm", O_PERM, 1, "PERMS", "only mappings whose permissions match, e.g. rw? or r-x" },
-	{ "name", O_NAME, 1, "GLOB", "only mappings whose name matches GLOB" },
+	{ "name", O_NAME, 1, "GLOB", "only mappings whose name, or its last path component, matches GLOB ('[heap]' and '[anon]' literally)" },
 	{ "addr", O_ADDR, 1, "A-B", "only the address range [A, B) (hex)" },
 	{ "swapped", O_SWAPPED, 0, NULL, "also read swapped-out pages (swaps them in)" },
 	{ "resident-only", O_RESIDENT, 0, NULL, "only resident memory: not the pages of file mappings that are not resident (read from the file by default)" },
@@ -333,6 +334,7 @@ typedef struct src {
 	uint64_t printed;
 	uint64_t *counts;       /* per user pattern */
 	stats st;
+	uint64_t total, done;   /* bytes of the regions to search, of the units finished */
 	int first_err;
 	/* heap walks, one per [heap] region, made when first needed */
 	struct { uint64_t start; gp_heap *h; bool tried; } heaps[4];
@@ -375,7 +377,7 @@ static bool region_selected(const gopts *o, const ml_vma *v)
 			if (o->perm[i] != '?' && o->perm[i] != p[i])
 				return false;
 	}
-	if (o->name && !ml_cli_glob(o->name, v->name ? v->name : "", v->name ? v->name_len : 0))
+	if (o->name && !ml_cli_name_match(o->name, v->name ? v->name : "", v->name ? v->name_len : 0))
 		return false;
 	if (o->have_addr && (v->end <= o->alo || v->start >= o->ahi))
 		return false;
@@ -424,10 +426,9 @@ static int build_units(src *s)
 
 static void region_label(FILE *f, const ml_vma *v)
 {
-	if (v->name_len)
-		ml_cli_put_escaped(f, v->name, v->name_len);
-	else
-		fputs("[anon]", f);
+	char *n = ml_cli_vma_name(v->name, v->name_len, v->deleted);
+	fputs(n ? n : "?", f);
+	free(n);
 }
 
 static bool file_backed(const ml_vma *v)
@@ -610,7 +611,8 @@ static void format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const 
 		free(text);
 		return;
 	}
-	fprintf(f, "%s:0x%" PRIx64 ":", s->label, addr);
+	bool color = ml_cli_color();
+	fprintf(f, "%s%s%s:0x%" PRIx64 ":", color ? ML_SGR_LABEL : "", s->label, color ? ML_SGR_RESET : "", addr);
 	region_label(f, v);
 	fprintf(f, "+0x%" PRIx64 ":", addr - v->start);
 	if (o->redact) {
@@ -620,7 +622,23 @@ static void format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const 
 		if (p->enc == GP_ENC_UTF16LE)
 			fputs("(utf16le)", f);
 		fputs(": ", f);
-		ml_cli_put_escaped(f, (const char *)text, tl);
+		if (color) {
+			/* the text around the match as it is, the match itself in colour */
+			size_t cut[4] = { ts, h->start, h->end, te };
+			for (int k = 0; k < 3; k++) {
+				size_t pl = 0;
+				uint8_t *piece = match_text(p, buf + cut[k], cut[k + 1] - cut[k], &pl);
+				if (k == 1)
+					fputs(ML_SGR_MATCH, f);
+				if (piece)
+					ml_cli_put_escaped(f, (const char *)piece, pl);
+				if (k == 1)
+					fputs(ML_SGR_RESET, f);
+				free(piece);
+			}
+		} else {
+			ml_cli_put_escaped(f, (const char *)text, tl);
+		}
 		fputc('\n', f);
 	}
 	if (o->where) {
@@ -644,7 +662,10 @@ static void format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const 
 	free(text);
 }
 
-/* Prints finished units in address order; called with s->mu held. */
+/* The progress line (stderr a terminal only); sources are searched one at a time, and its
+ * updates and the printing of hits are made under the source's mutex. */
+static ml_progress g_prog;
+
 /* Prints (or just counts) the hits a unit holds and empties it; called with s->mu held,
  * when the unit is the next to print. */
 static void print_unit_hits(src *s, unit *u)
@@ -658,8 +679,10 @@ static void print_unit_hits(src *s, unit *u)
 		}
 		s->printed++;
 		s->counts[u->hits[i].user]++;
-		if (u->out && !o->count && !o->list && !o->quiet)
+		if (u->out && !o->count && !o->list && !o->quiet) {
+			ml_progress_clear(&g_prog); /* hits never share a line with it */
 			fwrite(u->out + from, 1, u->hits[i].end - from, stdout);
+		}
 		from = u->hits[i].end;
 	}
 	if (s->printed && (o->quiet || o->list))
@@ -1117,6 +1140,8 @@ static void *worker_main(void *arg)
 		}
 		pthread_mutex_lock(&s->mu);
 		u->done = true;
+		s->done += u->b - u->a;
+		ml_progress_update(&g_prog, s->label, s->done, s->total);
 		flush_units(s);
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
@@ -1358,7 +1383,10 @@ static int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_
 		fprintf(stderr, "memlens grep: out of memory\n");
 		goto out;
 	}
+	for (size_t i = 0; i < s->nregions; i++)
+		s->total += s->regions[i].hi - s->regions[i].lo;
 	r = run_workers(s, o->jobs);
+	ml_progress_clear(&g_prog);
 	if (r < 0) {
 		fprintf(stderr, "memlens grep: %s: %s\n", s->label, ml_strerror(r));
 		goto out;
@@ -1438,6 +1466,7 @@ int cmd_grep(int argc, char **argv)
 	int r = ml_cli_parse(&grep_cmd, argc, argv, on_opt, &o, &first);
 	if (r)
 		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+	ml_progress_init(&g_prog, "grep", false);
 	for (size_t i = 0; i < o.nfiles; i++)
 		if (read_pattern_file(&o, o.pattern_files[i]) < 0)
 			goto out;

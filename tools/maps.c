@@ -20,16 +20,19 @@ enum {
 	OPT_ROLLUP,
 	OPT_JSON,
 	OPT_BYTES,
+	OPT_TOP,
 };
 
 static const ml_opt opts[] = {
 	{ "extended", 'x', 0, NULL, "show every smaps field, THPeligible, ProtectionKey and VmFlags" },
 	{ "sort", OPT_SORT, 1, "KEY", "order rows by rss, pss, swap or size (largest first) or addr" },
+	{ "reverse", 'r', 0, NULL, "reverse the order (smallest first; with addr, highest address first)" },
+	{ "top", OPT_TOP, 1, "N", "only the first N rows of the order (by rss unless --sort says otherwise); totals are theirs" },
 	{ "kind", OPT_KIND, 1, "KINDS", "only these kinds (comma list): anon file heap stack vdso vvar "
 					"vsyscall anon-named shmem sysv memfd other" },
 	{ "perm", OPT_PERM, 1, "PERMS", "only mappings with all these permissions: r w x, s (shared) or p (private)" },
 	{ "addr", OPT_ADDR, 1, "A-B", "only mappings overlapping the hex range [A, B)" },
-	{ "name", OPT_NAME, 1, "GLOB", "only mappings whose name matches GLOB" },
+	{ "name", OPT_NAME, 1, "GLOB", "only mappings whose name, or its last path component, matches GLOB ('[heap]' and '[anon]' literally)" },
 	{ "rollup", OPT_ROLLUP, 0, NULL, "print the whole-process totals of smaps_rollup instead" },
 	{ "json", OPT_JSON, 0, NULL, "write one JSON document (schema memlens.maps/1)" },
 	{ "bytes", OPT_BYTES, 0, NULL, "exact sizes in bytes (the default when not on a terminal)" },
@@ -56,6 +59,8 @@ typedef enum { SORT_ADDR, SORT_RSS, SORT_PSS, SORT_SWAP, SORT_SIZE } sort_key;
 typedef struct args {
 	bool extended, rollup, json, bytes;
 	sort_key sort;
+	bool sort_set, reverse;
+	unsigned long top;
 	unsigned kinds; /* bit per ml_vma_kind; 0 = all */
 	uint32_t perm_need, perm_not;
 	bool have_addr;
@@ -87,7 +92,20 @@ static int on_opt(int key, const char *arg, void *ctx)
 			a->sort = SORT_ADDR;
 		else
 			return ml_cli_usage_error(&cmd, "--sort: unknown key '%s' (rss, pss, swap, size, addr)", arg), -1;
+		a->sort_set = true;
 		return 0;
+	case 'r':
+		a->reverse = true;
+		return 0;
+	case OPT_TOP: {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v == 0 || *arg == '-')
+			return ml_cli_usage_error(&cmd, "--top: expected a positive number of rows, got '%s'", arg), -1;
+		a->top = v;
+		return 0;
+	}
 	case OPT_KIND: {
 		char *dup = strdup(arg), *save = NULL;
 		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -183,7 +201,7 @@ static bool shown(const args *a, const ml_vma *v)
 		return false;
 	if (a->have_addr && (v->end <= a->addr_lo || v->start >= a->addr_hi))
 		return false;
-	if (a->name_glob && !ml_cli_glob(a->name_glob, v->name, v->name_len))
+	if (a->name_glob && !ml_cli_name_match(a->name_glob, v->name, v->name_len))
 		return false;
 	return true;
 }
@@ -195,7 +213,7 @@ static char *display_name(const ml_vma *v)
 	bool plain = true;
 	for (size_t i = 0; i < v->name_len && plain; i++)
 		plain = v->name[i] >= 0x20 && v->name[i] < 0x7f && v->name[i] != '\\';
-	plain = plain && !v->name_uncertain;
+	plain = plain && !v->name_uncertain && v->name_len;
 	if (plain) {
 		size_t n = v->name_len, extra = v->deleted ? 10 : 0;
 		char *s = malloc(n + extra + 1);
@@ -211,7 +229,10 @@ static char *display_name(const ml_vma *v)
 	FILE *f = open_memstream(&s, &n);
 	if (!f)
 		return NULL;
-	ml_cli_put_escaped(f, v->name, v->name_len);
+	if (v->name_len)
+		ml_cli_put_escaped(f, v->name, v->name_len);
+	else
+		fputs("[anon]", f); /* as every table names it */
 	if (v->deleted)
 		fputs(" (deleted)", f);
 	if (v->name_uncertain) /* each \n may have been the four bytes \012: say so */
@@ -601,9 +622,18 @@ static int maps_one(args a, const char *spec)
 		/* maps and smaps are two reads: join only records describing the same range */
 		rows[nr++] = (row){ v, ml_smaps_match(sm, v) };
 	}
+	if (a.top && !a.sort_set)
+		a.sort = SORT_RSS; /* the top N of what? of resident memory, as top(1) */
 	g_sort = a.sort;
 	if (a.sort != SORT_ADDR)
 		qsort(rows, nr, sizeof(*rows), row_cmp);
+	for (size_t i = 0; a.reverse && i < nr / 2; i++) {
+		row tmp = rows[i];
+		rows[i] = rows[nr - 1 - i];
+		rows[nr - 1 - i] = tmp;
+	}
+	if (a.top && nr > a.top)
+		nr = a.top;
 	if (a.json)
 		print_json(rows, nr, pid, live, m);
 	else if (print_table(&a, rows, nr, sm) < 0)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <memlens/memlens.h>
 
@@ -20,7 +21,7 @@ int cmd_pagemap(int argc, char **argv);
 #define REGIONS 4096u       /* page runs per scan call */
 
 enum { OPT_JSON = 256, OPT_BYTES, OPT_ADDR, OPT_NOKPAGE, OPT_EMULATE, OPT_POPULATED, OPT_PAGES, OPT_SVG,
-       OPT_SVG_AXIS };
+       OPT_SVG_AXIS, OPT_SORT };
 
 static const ml_opt opts[] = {
 	{ "json", OPT_JSON, 0, NULL, "one JSON document (schema memlens.pagemap/1)" },
@@ -28,6 +29,8 @@ static const ml_opt opts[] = {
 	{ "pages", OPT_PAGES, 0, NULL, "counts in pages instead of sizes" },
 	{ "addr", OPT_ADDR, 1, "A-B", "list the page runs of [A, B) (hex), like page-types -l" },
 	{ "populated", OPT_POPULATED, 0, NULL, "only mappings with present or swapped pages" },
+	{ "sort", OPT_SORT, 1, "KEY", "order rows by a column, largest first (present, swapped, zero, thp, file, mapped, ...; data, unpopulated, excluded for a snapshot) or addr" },
+	{ "reverse", 'r', 0, NULL, "reverse the order (smallest first; with addr, highest address first)" },
 	{ "no-kpage", OPT_NOKPAGE, 0, NULL, "do not read /proc/kpageflags and kpagecount (root)" },
 	{ "emulate", OPT_EMULATE, 0, NULL, "find pages with plain pagemap reads, not PAGEMAP_SCAN" },
 	ML_SEL_OPT_PID,
@@ -60,6 +63,8 @@ typedef struct args {
 	uint64_t lo, hi;
 	ml_sel sel;
 	const char *svg;
+	const char *sort; /* a column name, resolved once the source's columns are known */
+	bool reverse;
 } args;
 
 static int on_opt(int key, const char *arg, void *ctx)
@@ -80,6 +85,8 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case OPT_NOKPAGE: a->nokpage = true; break;
 	case OPT_EMULATE: a->emulate = true; break;
 	case 'f': a->force = true; break;
+	case OPT_SORT: a->sort = arg; break;
+	case 'r': a->reverse = true; break;
 	case OPT_SVG:
 		if (!*arg || !strcmp(arg, "-")) {
 			ml_cli_usage_error(&cmd, "--svg needs a file name");
@@ -391,6 +398,46 @@ static int draw_map(ctx *c, const char *spec, const pic_mapping *v, size_t n)
 
 /* ---- the per-mapping report ---- */
 
+/* The column --sort names (its JSON key or its heading, any case, "swap" for swapped, "size"
+ * for mapped), -1 for addr, or -2 if there is none. */
+static int sort_column(const char *key, bool live, size_t nc)
+{
+	if (!strcasecmp(key, "addr") || !strcasecmp(key, "address"))
+		return -1;
+	if (!strcasecmp(key, "size"))
+		return 0;
+	if (live && !strcasecmp(key, "swap"))
+		return C_SWAPPED;
+	if (!live && !strcasecmp(key, "swap"))
+		return 1 + ML_RUN_SWAPPED;
+	for (size_t x = 0; x < nc; x++)
+		if (!strcasecmp(key, live ? live_names[x] : run_names[x]) ||
+		    !strcasecmp(key, live ? live_heads[x] : run_heads[x]))
+			return (int)x;
+	return -2;
+}
+
+typedef struct sort_ctx {
+	const counts *all;
+	const ml_maps *m;
+	int col;
+	bool reverse;
+} sort_ctx;
+
+static int by_column(const void *pa, const void *pb, void *arg)
+{
+	const sort_ctx *sc = arg;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	int r = 0;
+	if (sc->col >= 0) {
+		uint64_t x = sc->all[a].v[sc->col], y = sc->all[b].v[sc->col];
+		r = x > y ? -1 : x < y;
+	}
+	if (!r) /* ties, and addr: by address */
+		r = ml_maps_get(sc->m, a)->start < ml_maps_get(sc->m, b)->start ? -1 : 1;
+	return sc->reverse ? -r : r;
+}
+
 static int report(ctx *c, const char *spec)
 {
 	ml_maps *m;
@@ -441,6 +488,64 @@ static int report(ctx *c, const char *spec)
 			return ml_cli_pid_error(ml_source_pid(c->src), "reading pages", r);
 		}
 	}
+	/* every mapping's counts first (a snapshot's are read here), then the rows in order */
+	size_t *order = calloc(nmaps ? nmaps : 1, sizeof(*order)), nshown = 0;
+	int col = -1;
+	if (c->a.sort && (col = sort_column(c->a.sort, live, nc)) == -2) {
+		rc = ml_cli_usage_error(&cmd, "--sort: no column '%s' %s", c->a.sort,
+					live ? "(present, swapped, zero, thp, file, exclusive, mapped, addr, ...)"
+					     : "in a snapshot (data, zero, unpopulated, swapped, excluded, unreadable, mapped, addr)");
+		nmaps = 0;
+	}
+	if (!order) {
+		rc = ml_cli_pid_error(ml_source_pid(c->src), "pagemap", -ENOMEM);
+		nmaps = 0;
+	}
+	for (size_t i = 0; i < nmaps; i++) {
+		const ml_vma *v = ml_maps_get(m, i);
+		counts *k = &all[i];
+		if (!live) {
+			r = count_runs(c, v->start, v->end, k);
+			if (r == -ESRCH) {
+				rc = ml_cli_pid_error(ml_source_pid(c->src), "reading pages", r);
+				break;
+			}
+			if (r < 0) {
+				ml_cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
+					    (unsigned long long)v->end, ml_strerror(r));
+				rc = ML_EXIT_PARTIAL;
+				continue;
+			}
+		} else if (bad[i]) {
+			continue;
+		}
+		bool populated = live ? k->v[C_PRESENT] || k->v[C_SWAPPED] : k->v[1] || k->v[2] || k->v[4];
+		if (c->a.populated && !populated)
+			continue;
+		order[nshown++] = i;
+		if (pics) { /* the picture is in address order, whatever the table's */
+			pic_mapping *pm = &pics[npics++];
+			pm->start = v->start;
+			pm->end = v->end;
+			pm->name = v->name ? v->name : "";
+			pm->name_len = v->name ? v->name_len : 0;
+			pm->deleted = v->deleted;
+			ml_vma_perms_str(v->perms, pm->perms);
+			pic_classes(live, k, pm);
+		}
+	}
+	if (rc == ML_EXIT_ERROR || rc == ML_EXIT_USAGE) {
+		free(order);
+		free(pics);
+		free(all);
+		free(bad);
+		ml_maps_free(m);
+		return rc;
+	}
+	if (c->a.sort || c->a.reverse) {
+		sort_ctx sc = { all, m, col, c->a.reverse };
+		qsort_r(order, nshown, sizeof(*order), by_column, &sc);
+	}
 	ml_json j;
 	ml_table *t = NULL;
 	if (c->a.json) {
@@ -470,6 +575,7 @@ static int report(ctx *c, const char *spec)
 		h[k] = "MAPPING"; right[k++] = false;
 		t = ml_table_new(k, h, right);
 		if (!t) {
+			free(order);
 			free(pics);
 			free(all);
 			free(bad);
@@ -477,40 +583,14 @@ static int report(ctx *c, const char *spec)
 			return ML_EXIT_ERROR;
 		}
 	}
-	for (size_t i = 0; i < nmaps && rc != ML_EXIT_ERROR; i++) {
+	for (size_t oi = 0; oi < nshown; oi++) {
+		size_t i = order[oi];
 		const ml_vma *v = ml_maps_get(m, i);
-		counts k = all[i];
-		if (!live) {
-			r = count_runs(c, v->start, v->end, &k);
-			if (r == -ESRCH) {
-				rc = ml_cli_pid_error(ml_source_pid(c->src), "reading pages", r);
-				break;
-			}
-			if (r < 0) {
-				ml_cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
-					    (unsigned long long)v->end, ml_strerror(r));
-				rc = ML_EXIT_PARTIAL;
-				continue;
-			}
-		} else if (bad[i]) {
-			continue;
-		}
-		bool populated = live ? k.v[C_PRESENT] || k.v[C_SWAPPED] : k.v[1] || k.v[2] || k.v[4];
-		if (c->a.populated && !populated)
-			continue;
+		const counts k = all[i];
 		for (size_t x = 0; x < nc; x++)
 			tot.v[x] += k.v[x];
 		char perms[5];
 		ml_vma_perms_str(v->perms, perms);
-		if (pics) {
-			pic_mapping *pm = &pics[npics++];
-			pm->start = v->start;
-			pm->end = v->end;
-			pm->name = v->name ? v->name : "";
-			pm->name_len = v->name ? v->name_len : 0;
-			memcpy(pm->perms, perms, 5);
-			pic_classes(live, &k, pm);
-		}
 		if (c->a.json) {
 			ml_json_obj_begin(&j);
 			ML_JSON_KADDR(&j, "start", v->start);
@@ -532,11 +612,8 @@ static int report(ctx *c, const char *spec)
 			cells[q++] = perms;
 			for (size_t x = 0; x < nc; x++)
 				cells[q++] = known(c, live, x) ? fmt_count(c, nums[x], k.v[x]) : "-";
-			char *nm = strndup(v->name ? v->name : "", v->name ? v->name_len : 0);
-			for (char *p = nm; p && *p; p++)
-				if (*p == '\n')
-					*p = '?';
-			cells[q++] = nm && *nm ? nm : (v->kind == ML_VMA_ANON ? "[anon]" : ml_vma_kind_name(v->kind));
+			char *nm = ml_cli_vma_name(v->name, v->name_len, v->deleted);
+			cells[q++] = nm ? nm : "?";
 			ml_table_add(t, cells);
 			free(nm);
 		}
@@ -569,6 +646,7 @@ static int report(ctx *c, const char *spec)
 		if (pr)
 			rc = pr;
 	}
+	free(order);
 	free(pics);
 	free(all);
 	free(bad);

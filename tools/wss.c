@@ -568,7 +568,7 @@ static void print_regions_text(const opts *o, const target *t, const ml_wss_samp
 	printf("\npid %d: mappings by WSS%s\n", (int)t->pid, o->top > 0 ? " (top)" : "");
 	for (size_t i = 0; i < n; i++) {
 		const ml_wss_region *r = v[i];
-		char c[7][48], name[64];
+		char c[7][48];
 		snprintf(c[0], 48, "%llx", (unsigned long long)r->start);
 		snprintf(c[1], 48, "%llx", (unsigned long long)r->end);
 		static const char pc[4] = { 'r', 'w', 'x', 's' };
@@ -588,20 +588,10 @@ static void print_regions_text(const opts *o, const target *t, const ml_wss_samp
 			char a[32], b[32];
 			snprintf(c[6], 48, "%s-%s", sz(a, o, r->wss_huge_min), sz(b, o, r->wss_huge_max));
 		}
-		/* names are escaped by the table's caller: keep printable bytes, mark the rest */
-		size_t k = 0;
-		for (size_t i2 = 0; i2 < r->name_len && k + 5 < sizeof(name); i2++) {
-			unsigned char ch = (unsigned char)r->name[i2];
-			if (ch >= 0x20 && ch < 0x7f && ch != '\\')
-				name[k++] = (char)ch;
-			else
-				k += (size_t)snprintf(name + k, sizeof(name) - k, "\\x%02x", ch);
-		}
-		name[k] = '\0';
-		if (r->deleted && k + 11 < sizeof(name))
-			memcpy(name + k, " (deleted)", 11);
-		const char *cells[8] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6], name };
+		char *name = ml_cli_vma_name(r->name, r->name_len, r->deleted);
+		const char *cells[8] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6], name ? name : "?" };
 		ml_table_add(tb, cells);
+		free(name);
 	}
 	ml_table_print(tb, stdout);
 	ml_table_free(tb);

@@ -14,6 +14,92 @@
 
 #include "common/cli.h"
 
+enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+static int color_mode = COLOR_AUTO;
+
+bool ml_cli_color(void)
+{
+	static int decided = -1;
+	if (decided < 0) {
+		const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+		decided = color_mode == COLOR_ALWAYS ||
+			  (color_mode == COLOR_AUTO && ml_cli_stdout_tty() && !(nc && *nc) &&
+			   !(term && !strcmp(term, "dumb")));
+	}
+	return decided;
+}
+
+/* The option of @cmd named by the long option @name (up to '=' or the end), or NULL. */
+static const ml_opt *find_long(const ml_cmd *cmd, const char *name)
+{
+	size_t n = strcspn(name, "=");
+	for (const ml_opt *o = cmd->opts; o && o->lng; o++)
+		if (strlen(o->lng) == n && !strncmp(o->lng, name, n))
+			return o;
+	return NULL;
+}
+
+static const ml_opt *find_short(const ml_cmd *cmd, char c)
+{
+	for (const ml_opt *o = cmd->opts; o && o->lng; o++)
+		if (o->key == (unsigned char)c)
+			return o;
+	return NULL;
+}
+
+/*
+ * Takes --color[=WHEN] (or --color WHEN) out of argv, wherever it is among the options:
+ * the one option every command has. The words that are arguments of other options (grep
+ * -e --color) are left alone. Returns the new argc, or -1 after a usage error.
+ */
+static int take_color(const ml_cmd *cmd, int argc, char **argv)
+{
+	int k = 1;
+	for (int i = 1; i < argc; i++) {
+		char *w = argv[i];
+		if (!strcmp(w, "--")) {
+			while (i < argc)
+				argv[k++] = argv[i++];
+			break;
+		}
+		if (!strncmp(w, "--color", 7) && (w[7] == '\0' || w[7] == '=')) {
+			const char *when = w[7] == '=' ? w + 8 : NULL;
+			if (!when && i + 1 < argc &&
+			    (!strcmp(argv[i + 1], "auto") || !strcmp(argv[i + 1], "always") || !strcmp(argv[i + 1], "never")))
+				when = argv[++i];
+			if (!when || !strcmp(when, "auto"))
+				color_mode = COLOR_AUTO;
+			else if (!strcmp(when, "always"))
+				color_mode = COLOR_ALWAYS;
+			else if (!strcmp(when, "never"))
+				color_mode = COLOR_NEVER;
+			else {
+				ml_cli_usage_error(cmd, "--color must be auto, always or never, not '%s'", when);
+				return -1;
+			}
+			continue;
+		}
+		argv[k++] = w;
+		/* the next word is this option's argument: keep it as it is */
+		if (w[0] == '-' && w[1] == '-' && w[2]) {
+			const ml_opt *o = find_long(cmd, w + 2);
+			if (o && o->has_arg && !strchr(w, '=') && i + 1 < argc)
+				argv[k++] = argv[++i];
+		} else if (w[0] == '-' && w[1] && w[1] != '-') {
+			for (const char *c = w + 1; *c; c++) {
+				const ml_opt *o = find_short(cmd, *c);
+				if (o && o->has_arg) {
+					if (!c[1] && i + 1 < argc)
+						argv[k++] = argv[++i];
+					break;
+				}
+			}
+		}
+	}
+	argv[k] = NULL;
+	return k;
+}
+
 void ml_cli_help(const ml_cmd *cmd, FILE *f)
 {
 	fprintf(f, "usage: memlens %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
@@ -32,6 +118,8 @@ void ml_cli_help(const ml_cmd *cmd, FILE *f)
 				 o->argname ? o->argname : "ARG");
 		fprintf(f, "  %-26s %s\n", left, o->help);
 	}
+	fprintf(f, "  %-26s %s\n", "    --color=WHEN",
+		"colour: auto (default: on a terminal, unless NO_COLOR is set), always or never");
 }
 
 int ml_cli_usage_error(const ml_cmd *cmd, const char *fmt, ...)
@@ -48,6 +136,12 @@ int ml_cli_usage_error(const ml_cmd *cmd, const char *fmt, ...)
 int ml_cli_parse(const ml_cmd *cmd, int argc, char **argv,
 		 int (*fn)(int key, const char *arg, void *ctx), void *ctx, int *first_arg)
 {
+	/* callers index argv up to their own argc: positional arguments end there whatever
+	 * --color took out */
+	int orig_argc = argc;
+	argc = take_color(cmd, argc, argv);
+	if (argc < 0)
+		return -1;
 	size_t n = 0;
 	for (const ml_opt *o = cmd->opts; o && o->lng; o++)
 		n++;
@@ -124,8 +218,8 @@ int ml_cli_parse(const ml_cmd *cmd, int argc, char **argv,
 	}
 	/* Put positional arguments back, in order, after the options. */
 	for (int i = 0; i < npos; i++)
-		argv[argc - npos + i] = pos[i];
-	*first_arg = argc - npos;
+		argv[orig_argc - npos + i] = pos[i];
+	*first_arg = orig_argc - npos;
 	if (npos < cmd->min_args || (cmd->max_args >= 0 && npos > cmd->max_args)) {
 		if (npos < cmd->min_args)
 			ml_cli_usage_error(cmd, "missing argument");
@@ -519,6 +613,41 @@ bool ml_cli_glob(const char *pattern, const char *name, size_t len)
 	if (s != stackbuf)
 		free(s);
 	return m;
+}
+
+bool ml_cli_name_match(const char *pattern, const char *name, size_t len)
+{
+	size_t pl = strlen(pattern);
+	if (!len)
+		return !strcmp(pattern, "[anon]") || ml_cli_glob(pattern, "", 0);
+	if (pl == len && !memcmp(pattern, name, len))
+		return true;
+	if (ml_cli_glob(pattern, name, len))
+		return true;
+	const char *slash = memrchr(name, '/', len);
+	if (slash && slash + 1 < name + len)
+		return ml_cli_glob(pattern, slash + 1, len - (size_t)(slash + 1 - name));
+	return false;
+}
+
+char *ml_cli_vma_name(const char *name, size_t len, bool deleted)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+	if (!f)
+		return NULL;
+	if (len)
+		ml_cli_put_escaped(f, name, len);
+	else
+		fputs("[anon]", f);
+	if (deleted)
+		fputs(" (deleted)", f);
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* Length of a valid UTF-8 sequence (2-4 bytes, no overlongs or surrogates) at s, or 0. */

@@ -84,9 +84,33 @@ bool ml_cli_parse_duration(const char *s, uint64_t *ns);
 const char *ml_cli_fmt_size(char buf[32], uint64_t bytes, bool human);
 /* True when stdout is a terminal (human sizes by default). */
 bool ml_cli_stdout_tty(void);
+/*
+ * Whether standard output gets colour: --color=always, --color=never, or (auto, the
+ * default) when stdout is a terminal, TERM is not "dumb" and NO_COLOR is unset or empty.
+ * Every command takes --color[=WHEN]; ml_cli_parse() takes it out of argv.
+ */
+bool ml_cli_color(void);
+#define ML_SGR_BOLD "\033[1m"
+#define ML_SGR_MATCH "\033[1;31m"
+#define ML_SGR_LABEL "\033[35m"
+#define ML_SGR_RESET "\033[0m"
 
 /* fnmatch-style glob on exact bytes (NUL-free name of @len bytes). */
 bool ml_cli_glob(const char *pattern, const char *name, size_t len);
+/*
+ * --name of every command: @pattern matches a mapping's name when it equals it literally
+ * (so "[heap]" is the heap, not a bracket expression), or as a glob matches the whole name
+ * or its last path component ("libc.so*" matches /usr/lib/x86_64-linux-gnu/libc.so.6).
+ * "[anon]" names the anonymous mappings that have no name, as the tables show them.
+ */
+bool ml_cli_name_match(const char *pattern, const char *name, size_t len);
+/*
+ * The name every table shows for a mapping (malloc'ed, NULL on ENOMEM): its bytes escaped
+ * as ml_cli_put_escaped() does, "[anon]" for a mapping with no name, " (deleted)" after
+ * the name of a deleted file (so shared anonymous memory is "/dev/zero (deleted)"
+ * everywhere, as the kernel names it).
+ */
+char *ml_cli_vma_name(const char *name, size_t len, bool deleted);
 
 /* Length of the valid UTF-8 sequence of 2-4 bytes at @s, or 0. */
 size_t ml_cli_utf8_seq(const char *s, size_t len);

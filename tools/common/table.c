@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cli.h"
 #include "common/table.h"
 
 /*
@@ -102,7 +103,10 @@ static void pad(FILE *f, size_t n)
 
 void ml_table_print(const ml_table *t, FILE *f)
 {
+	bool bold = f == stdout && ml_cli_color();
 	for (size_t r = 0; r < t->nrows; r++) {
+		if (bold && r == 0)
+			fputs(ML_SGR_BOLD, f);
 		if (t->rule[r]) {
 			size_t total = 0;
 			for (size_t i = 0; i < t->ncols; i++)
@@ -123,6 +127,8 @@ void ml_table_print(const ml_table *t, FILE *f)
 			if (!t->right[i] && !last)
 				pad(f, t->width[i] - w);
 		}
+		if (bold && r == 0)
+			fputs(ML_SGR_RESET, f);
 		fputc('\n', f);
 	}
 }

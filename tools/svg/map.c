@@ -142,7 +142,12 @@ static void tooltip(FILE *f, const pic_map_opts *o, const pic_mapping *m)
 {
 	char a[32];
 	fputs("<title>", f);
-	ml_svg_text(f, m->name, m->name_len);
+	if (m->name_len)
+		ml_svg_text(f, m->name, m->name_len);
+	else
+		fputs("[anon]", f);
+	if (m->deleted)
+		fputs(" (deleted)", f);
 	fprintf(f, "\n%llx-%llx %s, %s", (unsigned long long)m->start, (unsigned long long)m->end, m->perms,
 		ml_svg_fmt_bytes(a, (double)(m->end - m->start)));
 	for (int c = 0; c < PIC_NCLASS; c++) {

@@ -22,6 +22,7 @@ typedef struct pic_mapping {
 	uint64_t start, end;
 	const char *name; /* exact bytes, shown escaped */
 	size_t name_len;
+	bool deleted;      /* shown as " (deleted)" after the name */
 	char perms[5];
 	uint64_t pages[PIC_NCLASS];
 } pic_mapping;

@@ -1,0 +1,51 @@
+/* A progress line on stderr for long work, shown only when stderr is a terminal. */
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "common/progress.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void ml_progress_init(ml_progress *p, const char *what, bool force)
+{
+	*p = (ml_progress){ .on = force || isatty(STDERR_FILENO), .what = what, .start = now_ns() };
+}
+
+void ml_progress_update(ml_progress *p, const char *label, uint64_t done, uint64_t total)
+{
+	if (!p->on)
+		return;
+	uint64_t t = now_ns();
+	/* at most 10 redraws a second; the line is erased when the work ends */
+	if (p->shown && t - p->last < 100000000u)
+		return;
+	p->last = t;
+	char a[32], b[32];
+	double frac = total ? (double)done / (double)total : 0;
+	fprintf(stderr, "\r\033[Kmemlens %s: %s%s%s", p->what, label ? label : "", label ? " " : "",
+		ml_cli_fmt_size(a, done, true));
+	if (total) {
+		fprintf(stderr, "/%s (%.0f%%)", ml_cli_fmt_size(b, total, true), 100 * frac);
+		double el = (double)(t - p->start) / 1e9;
+		if (frac > 0.02 && frac < 1)
+			fprintf(stderr, ", %.0fs left", el / frac - el);
+	}
+	fflush(stderr);
+	p->shown = true;
+}
+
+void ml_progress_clear(ml_progress *p)
+{
+	if (!p->shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	p->shown = false;
+}
