@@ -16,7 +16,7 @@ pkgs=(
   smem                                      # ps is compared with it
   prometheus                                # promtool checks the --prometheus output (the daemon is not started)
   libxml2-utils librsvg2-bin                # the pictures (SVG) are checked with xmllint and rendered with rsvg-convert
-  zsh                                       # the zsh completion is loaded in a test
+  zsh groff-base                            # the zsh completion is loaded, the man pages checked, in tests
 )
 # Vectorscan is optional (grep's many-pattern accelerator) and exists on amd64 only.
 if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then

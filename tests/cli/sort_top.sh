@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Ordering rows: maps --top N (the N largest by RSS, or by --sort), --reverse; pagemap
+# --sort COLUMN and --reverse, live and from a snapshot; unknown keys are usage errors.
+set -uo pipefail
+: "${MEMLENS:?}" "${ML_HELPERS:?}"
+ML=$MEMLENS
+PY=/usr/bin/python3
+fail() { echo "FAIL: $*"; exit 1; }
+T=$(mktemp -d)
+cleanup() { [ -n "${M_PID:-}" ] && kill "$M_PID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+coproc M { exec "$ML_HELPERS/ml_mapper"; }
+M_PID=$M_PID
+cmd() { echo "$*" >&"${M[1]}"; read -r ans <&"${M[0]}"; case $ans in ok*) ;; *) fail "child: $* -> $ans";; esac; }
+read -r ready <&"${M[0]}"
+pid=${ready#*pid=}
+# three anonymous mappings with 1, 3 and 2 MiB resident: a known order
+for n in 1 3 2; do
+  cmd map 0x400000 rw; a=${ans#*addr=}
+  cmd touch "$a" $((n << 20)) 4096
+done
+"$ML" dump -q -o "$T/s.mlcore" "$pid" || fail "dump exit $?"
+
+# maps: a column of the rows (N = 1-based field), rows only
+col() { grep -E '^[0-9a-f]+-[0-9a-f]+ ' "$T/o" | awk -v n="$1" '{print $n}'; }
+"$ML" maps --bytes "$pid" >"$T/all" || fail "maps exit $?"
+total=$(grep -cE '^[0-9a-f]+-' "$T/all")
+"$ML" maps --bytes --top 2 "$pid" >"$T/o" || fail "maps --top 2 exit $?"
+[ "$(col 7 | wc -l)" -eq 2 ] || fail "--top 2 printed $(col 7 | wc -l) rows"
+[ "$(col 7 | tr '\n' ' ')" = "3145728 2097152 " ] || fail "--top 2 is not the two largest RSS: $(col 7 | tr '\n' ' ')"
+grep -q '^total .* 2 mappings$' "$T/o" || fail "--top 2: the totals are not those of the rows: $(tail -n 1 "$T/o")"
+"$ML" maps --bytes --top 1 --sort size "$pid" >"$T/o" || fail "maps --top 1 --sort size"
+[ "$(col 6)" = "$(awk '/^[0-9a-f]+-/ {print $6}' "$T/all" | sort -n | tail -n 1)" ] || fail "--top 1 --sort size is not the largest"
+"$ML" maps --bytes --sort rss --reverse "$pid" >"$T/o" || fail "maps --sort rss --reverse"
+col 7 | sort -n -c || fail "--sort rss --reverse is not ascending"
+"$ML" maps --bytes -r "$pid" >"$T/o" || fail "maps -r exit $?"
+[ "$(col 1 | cut -d- -f1 | tr '\n' ' ')" = "$(awk '/^[0-9a-f]+-/ {print $1}' "$T/all" | cut -d- -f1 | sort -r | tr '\n' ' ')" ] \
+  || fail "maps -r is not by address, highest first"
+[ "$(grep -cE '^[0-9a-f]+-' "$T/o")" -eq "$total" ] || fail "maps -r lost rows"
+for bad in 0 -1 x; do
+  "$ML" maps --top "$bad" "$pid" >/dev/null 2>&1; [ $? -eq 64 ] || fail "--top $bad must exit 64"
+done
+
+# pagemap --sort: by any column, largest first; --reverse; the totals do not change
+"$ML" pagemap --bytes "$pid" >"$T/pall" || fail "pagemap exit $?"
+"$ML" pagemap --bytes --sort present "$pid" >"$T/o" || fail "pagemap --sort present exit $?"
+col 4 | sort -n -r -c || fail "pagemap --sort present is not descending: $(col 4 | tr '\n' ' ')"
+[ "$(col 1 | sort | tr '\n' ' ')" = "$(awk '/^[0-9a-f]+-/ {print $1}' "$T/pall" | sort | tr '\n' ' ')" ] || fail "pagemap --sort changed the set of rows"
+# (the physical-page flags of a live process move between two runs: mapped, present, swapped do not)
+[ "$(awk '/^total/ {print $2, $3, $4}' "$T/o")" = "$(awk '/^total/ {print $2, $3, $4}' "$T/pall")" ] \
+  || fail "pagemap --sort changed the totals"
+"$ML" pagemap --bytes --sort PRESENT --reverse "$pid" >"$T/o" || fail "pagemap --sort PRESENT --reverse"
+col 4 | sort -n -c || fail "pagemap --sort present --reverse is not ascending"
+"$ML" pagemap --json --sort mapped "$pid" | $PY -c '
+import json, sys
+v = [m["mapped"] for m in json.load(sys.stdin)["mappings"]]
+assert v == sorted(v, reverse=True), v' || fail "pagemap --json --sort mapped is not by size"
+"$ML" pagemap --bytes --reverse "$pid" >"$T/o" || fail "pagemap --reverse"
+col 1 | sort -r -c || fail "pagemap --reverse is not by address, highest first"
+"$ML" pagemap --bytes --sort data "$T/s.mlcore" >"$T/o" || fail "pagemap --sort data (snapshot) exit $?"
+col 4 | sort -n -r -c || fail "snapshot --sort data is not descending"
+"$ML" pagemap --sort bogus "$pid" 2>"$T/e" >/dev/null; rc=$?
+[ $rc -eq 64 ] && grep -q "no column 'bogus'" "$T/e" || fail "pagemap --sort bogus: exit $rc $(cat "$T/e")"
+"$ML" pagemap --sort thp "$T/s.mlcore" 2>"$T/e" >/dev/null; rc=$?
+[ $rc -eq 64 ] && grep -q "in a snapshot" "$T/e" || fail "pagemap --sort thp on a snapshot: exit $rc"
+echo ok
