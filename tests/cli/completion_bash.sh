@@ -64,8 +64,11 @@ has "$S_PID (ml_mapper)" "$out" "memlens maps"
 grep -q "(kthreadd)" <<<"$out" && fail "kernel threads offered: they have no memory to read"
 out=$(comp memlens maps "$S_PID")
 grep -qE "^$S_PID( \(ml_mapper\))?$" <<<"$out" || fail "completing a PID does not offer it: $out"
-grep -qvE "^$S_PID" <<<"$out" && fail "completing $S_PID offers other PIDs: $out"
-has "$S_PID" "$(comp memlens pagemap ml_mappe)" "memlens pagemap ml_mappe"
+grep -qvE "^$S_PID" <<<"$out" && fail "completing $S_PID offers PIDs that do not start with it: $out"
+# a name: its PID alone when it is the only process of that name, else listed with the name
+out=$(comp memlens pagemap ml_mappe)
+grep -qxE "$S_PID( \(ml_mapper\))?" <<<"$out" || fail "completing a name does not offer its PID: $out"
+grep -qvE '^[0-9]+( \(ml_mapper\))?$' <<<"$out" && fail "completing ml_mappe offers other processes: $out"
 out=$(comp memlens wss -p "")
 has "$S_PID (ml_mapper)" "$out" "memlens wss -p"
 grep -qvE '^[0-9]+ \(' <<<"$out" && fail "-p offers more than PIDs: $out"

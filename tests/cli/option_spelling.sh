@@ -7,8 +7,10 @@ set -uo pipefail
 ML=$MEMLENS
 fail() { echo "FAIL: $*"; exit 1; }
 T=$(mktemp -d)
+source "$ML_SOURCE_DIR/tests/support/cli.sh"
 sleep 1000 &
 SP=$!
+ml_exec_done "$SP" sleep || fail "sleep did not start"
 trap 'kill $SP 2>/dev/null; rm -rf "$T"' EXIT
 
 cmds=()

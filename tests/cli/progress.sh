@@ -8,8 +8,10 @@ ML=$MEMLENS
 PTY="/usr/bin/python3 $ML_SOURCE_DIR/tests/support/ptyrun.py"
 fail() { echo "FAIL: $*"; exit 1; }
 T=$(mktemp -d)
+source "$ML_SOURCE_DIR/tests/support/cli.sh"
 sleep 1000 &
 SP=$!
+ml_exec_done "$SP" sleep || fail "sleep did not start"
 trap 'kill $SP 2>/dev/null; rm -rf "$T"' EXIT
 "$ML" dump -q -o "$T/s.mlcore" "$SP" || fail "setup: dump exit $?"
 

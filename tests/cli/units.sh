@@ -7,8 +7,10 @@ ML=$MEMLENS
 PTY="/usr/bin/python3 $ML_SOURCE_DIR/tests/support/ptyrun.py"
 fail() { echo "FAIL: $*"; exit 1; }
 T=$(mktemp -d)
+source "$ML_SOURCE_DIR/tests/support/cli.sh"
 sleep 1000 &
 SP=$!
+ml_exec_done "$SP" sleep || fail "sleep did not start"
 trap 'kill $SP 2>/dev/null; rm -rf "$T"' EXIT
 HUMAN='[0-9](\.[0-9])?[KMGT]\b'
 
