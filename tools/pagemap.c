@@ -369,7 +369,7 @@ static void pic_classes(bool live, const counts *k, pic_mapping *p)
 	g[PIC_UNPOP] = mapped > used ? mapped - used : 0;
 }
 
-static int draw_map(ctx *c, const char *spec, const pic_mapping *v, size_t n)
+static int draw_map(ctx *c, const char *spec, const pic_mapping *v, size_t n, size_t unread)
 {
 	char title[300], comm[64] = "";
 	bool live = c->proc != NULL;
@@ -392,6 +392,7 @@ static int draw_map(ctx *c, const char *spec, const pic_mapping *v, size_t n)
 		.snapshot = !live,
 		.zero_unknown = live && !known(c, true, C_ZERO),
 		.thp_unknown = live && !known(c, true, C_THP),
+		.unread = unread,
 	};
 	return pic_map_write(c->a.svg, c->a.force, &o, v, n);
 }
@@ -514,6 +515,7 @@ static int report(ctx *c, const char *spec)
 				ml_cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
 					    (unsigned long long)v->end, ml_strerror(r));
 				rc = ML_EXIT_PARTIAL;
+				bad[i] = true;
 				continue;
 			}
 		} else if (bad[i]) {
@@ -642,7 +644,10 @@ static int report(ctx *c, const char *spec)
 		ml_table_free(t);
 	}
 	if (pics && rc != ML_EXIT_ERROR) {
-		int pr = draw_map(c, spec, pics, npics);
+		size_t unread = 0;
+		for (size_t i = 0; i < nmaps; i++)
+			unread += bad[i];
+		int pr = draw_map(c, spec, pics, npics, unread);
 		if (pr)
 			rc = pr;
 	}

@@ -238,6 +238,10 @@ int pic_map_write(const char *path, bool force, const pic_map_opts *o, const pic
 		MARGIN, n, ml_svg_fmt_bytes(a, (double)mapped), ml_svg_fmt_bytes(b, (double)resident * PG),
 		o->snapshot ? "captured or zero" : "present",
 		o->log_axis ? "sized by log2 of their size" : "to scale (3 px at least)");
+	if (o->unread)
+		fprintf(f, "<text class=\"unread\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\" font-size=\"11\" fill=\"#b00000\">"
+			   "partial: %zu mapping(s) could not be read and are not drawn</text>\n",
+			WIDTH - MARGIN, 22.0, o->unread);
 	/* the legend: only the classes this kind of source has */
 	double lx = MARGIN;
 	for (int c = 0; c < PIC_NCLASS; c++) {

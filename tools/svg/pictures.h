@@ -33,6 +33,7 @@ typedef struct pic_map_opts {
 	bool snapshot;       /* the classes a snapshot has (data, zero, swapped, excluded, unpopulated) */
 	bool zero_unknown;   /* zero-page pages could not be told apart (no PFNs): counted as present */
 	bool thp_unknown;    /* THP could not be told apart: counted as present */
+	size_t unread;       /* mappings that could not be read (not drawn) */
 } pic_map_opts;
 
 /* Draws @n mappings (sorted by address) into @path (atomically). Returns 0 or ML_EXIT_ERROR. */
