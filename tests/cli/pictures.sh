@@ -191,6 +191,19 @@ rsvg-convert -o "$T/wss.png" "$T/wss.svg" || fail "rsvg-convert failed on the WS
 read -r ncol red blue < <($PNG "$T/wss.png" '#d9534f' '#4a90d9' | tr '\n' ' ' | awk '{print $3, $5, $7}')
 [ "$ncol" -gt 4 ] && [ "$red" -gt 0 ] && [ "$blue" -gt 0 ] || fail "WSS PNG: $ncol colours, WSS $red px, RSS $blue px"
 
+# a series stopped with Ctrl-C: the windows that closed are drawn, one point each
+"$ML" wss -n 0 -i 100ms --csv --svg "$T/int.svg" "$G_PID" >"$T/int.csv" 2>/dev/null &
+W_PID=$!
+# wait (on what it printed, not on time) for three windows to close
+for _ in $(seq 600); do [ "$(grep -c '^[0-9]' "$T/int.csv")" -ge 3 ] && break; sleep 0.05; done
+kill -INT "$W_PID"
+wait "$W_PID"; rc=$?
+[ $rc -eq 0 ] || fail "wss interrupted: exit $rc"
+rows=$(grep -c '^[0-9]' "$T/int.csv")
+[ "$rows" -ge 3 ] || fail "wss printed $rows windows"
+n=$(grep -o 'class="wss"[^>]*points="[^"]*"' "$T/int.svg" | sed 's/.*points="//; s/"$//' | wc -w)
+[ "$n" -eq "$rows" ] || fail "interrupted series: $rows windows printed, $n points drawn"
+
 # one window: one point, marked
 "$ML" wss -i 100ms --svg "$T/one.svg" "$G_PID" >/dev/null 2>&1 || fail "wss one window exit $?"
 [ "$(grep -c 'class="wss"' "$T/one.svg")" -eq 1 ] && grep -q 'class="wss-point"' "$T/one.svg" \
