@@ -726,7 +726,8 @@ static int svg_write(const opts *o)
 		target *t = &o->t[i];
 		if (!t->ns)
 			continue;
-		qsort(t->rs, t->nrs, sizeof(*t->rs), cmp_peak);
+		if (t->nrs)
+			qsort(t->rs, t->nrs, sizeof(*t->rs), cmp_peak);
 		size_t keep = t->nrs < 8 ? t->nrs : 8;
 		if (o->top > 0 && (size_t)o->top < keep)
 			keep = (size_t)o->top;
