@@ -45,6 +45,16 @@ static int run(int argc, char **argv)
 		usage(stderr);
 		return ML_EXIT_USAGE;
 	}
+	/* "memlens --color=never grep ...": the command takes it, as if it came after the name */
+	if (argc > 2 && !strncmp(argv[1], "--color", 7) && (argv[1][7] == '=' || !argv[1][7])) {
+		char *opt = argv[1];
+		argv[1] = argv[2];
+		argv[2] = opt;
+		if (!strcmp(argv[1], "core") && argc > 3) { /* and after core's own subcommand */
+			argv[2] = argv[3];
+			argv[3] = opt;
+		}
+	}
 	const char *c = argv[1];
 	/* tables and listings are written a cell at a time: one write per 64 KiB, not per 4 KiB */
 	static char outbuf[64 << 10];

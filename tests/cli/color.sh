@@ -58,6 +58,13 @@ done
 h=$("$ML" maps --sort rss --color=always --bytes "$SP" | head -n 1)
 [[ $h == "$BOLD"* ]] || fail "--color among other options: $(cat -v <<<"$h")"
 
+# before the command's name, as "memlens --color=always grep ..."
+h=$("$ML" --color=always maps "$SP" | head -n 1)
+[[ $h == "$BOLD"* ]] || fail "memlens --color=always maps: no colour: $(cat -v <<<"$h")"
+"$ML" --color=always grep -m 1 -e sleep "$SP" | grep -aqF "$MATCH" || fail "memlens --color=always grep: no colour"
+"$ML" dump -q -o "$T/s.mlcore" "$SP" || fail "dump exit $?"
+"$ML" --color=always core info "$T/s.mlcore" >"$T/o" || fail "memlens --color=always core info exit $?"
+
 # usage: a bad value is a usage error; an option's value that reads --color stays a value
 "$ML" maps --color=sometimes "$SP" 2>"$T/e" >/dev/null; rc=$?
 [ $rc -eq 64 ] && grep -q "auto, always or never" "$T/e" || fail "--color=sometimes: exit $rc $(cat "$T/e")"
