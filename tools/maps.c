@@ -25,7 +25,7 @@ enum {
 
 static const ml_opt opts[] = {
 	{ "extended", 'x', 0, NULL, "show every smaps field, THPeligible, ProtectionKey and VmFlags" },
-	{ "sort", OPT_SORT, 1, "KEY", "order rows by rss, pss, swap or size (largest first) or addr" },
+	{ "sort", 's', 1, "KEY", "order rows by rss, pss, swap or size (largest first) or addr" },
 	{ "reverse", 'r', 0, NULL, "reverse the order (smallest first; with addr, highest address first)" },
 	{ "top", OPT_TOP, 1, "N", "only the first N rows of the order (by rss unless --sort says otherwise); totals are theirs" },
 	{ "kind", OPT_KIND, 1, "KINDS", "only these kinds (comma list): anon file heap stack vdso vvar "
@@ -79,7 +79,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case 'x':
 		a->extended = true;
 		return 0;
-	case OPT_SORT:
+	case 's':
 		if (!strcmp(arg, "rss"))
 			a->sort = SORT_RSS;
 		else if (!strcmp(arg, "pss"))

@@ -29,7 +29,7 @@ static const ml_opt opts[] = {
 	{ "pages", OPT_PAGES, 0, NULL, "counts in pages instead of sizes" },
 	{ "addr", OPT_ADDR, 1, "A-B", "list the page runs of [A, B) (hex), like page-types -l" },
 	{ "populated", OPT_POPULATED, 0, NULL, "only mappings with present or swapped pages" },
-	{ "sort", OPT_SORT, 1, "KEY", "order rows by a column, largest first (present, swapped, zero, thp, file, mapped, ...; data, unpopulated, excluded for a snapshot) or addr" },
+	{ "sort", 's', 1, "KEY", "order rows by a column, largest first (present, swapped, zero, thp, file, mapped, ...; data, unpopulated, excluded for a snapshot) or addr" },
 	{ "reverse", 'r', 0, NULL, "reverse the order (smallest first; with addr, highest address first)" },
 	{ "no-kpage", OPT_NOKPAGE, 0, NULL, "do not read /proc/kpageflags and kpagecount (root)" },
 	{ "emulate", OPT_EMULATE, 0, NULL, "find pages with plain pagemap reads, not PAGEMAP_SCAN" },
@@ -85,7 +85,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case OPT_NOKPAGE: a->nokpage = true; break;
 	case OPT_EMULATE: a->emulate = true; break;
 	case 'f': a->force = true; break;
-	case OPT_SORT: a->sort = arg; break;
+	case 's': a->sort = arg; break;
 	case 'r': a->reverse = true; break;
 	case OPT_SVG:
 		if (!*arg || !strcmp(arg, "-")) {
