@@ -1289,7 +1289,9 @@ static void print_summary(src *s, double secs)
 		printf("%s\n", s->label);
 	if (atomic_load(&s->gone))
 		fprintf(stderr, "memlens grep: %s: the process exited during the scan: partial result\n", s->label);
-	else if (err_total && !o->quiet) {
+	else if (err_total && !(o->quiet && s->printed)) {
+		/* -q is silent about what it skipped only once a match has answered the question:
+		 * "no match" over memory that was not all searched must say so */
 		fprintf(stderr, "memlens grep: %s: partial scan: %" PRIu64 " bytes not searched (", s->label, err_total);
 		const char *sep = "";
 		for (int k = 0; k < ERR_REASONS; k++)

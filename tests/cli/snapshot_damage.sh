@@ -79,6 +79,15 @@ check_grep "$T/bad.mlcore" "$lo" "$hi" chunk
 check_read "$T/bad.mlcore" "$lo" chunk
 # -q: a match elsewhere still answers the question
 timeout 60 "$M" grep -q $N "$T/bad.mlcore" 2>/dev/null && ok "grep -q: a match wins" || bad "grep -q over a damaged chunk"
+# -q without a match over damaged data: "no match" (1), never 0, and stderr says the answer
+# covers less than the file (the damaged range and the partial-scan summary)
+timeout 60 "$M" grep -q NotInTheSnapshotAtAll "$T/bad.mlcore" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc = 1 ] && [ ! -s "$T/out" ] && grep -q "^memlens grep: $T/bad.mlcore: $lo-$hi not searched: damaged data" "$T/err" &&
+	grep -q "partial scan: $((hi - lo)) bytes not searched" "$T/err"; then
+	ok "grep -q without a match over a damaged chunk: exit 1, the damage and the partial scan named"
+else
+	bad "grep -q without a match over a damaged chunk: exit $rc"; cat "$T/err"
+fi
 
 # ---- a gzip export with one corrupt member
 "$M" core export "$T/snap.mlcore" -o "$T/e.gz" || bad "export"
