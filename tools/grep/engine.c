@@ -35,7 +35,8 @@ struct gp_set {
 	size_t *litn_lens;
 	gp_lit1 *hex_anchor;    /* per pattern (only hex entries used) */
 #ifdef MEMLENS_HAVE_VECTORSCAN
-	hs_database_t *db;      /* streaming */
+	hs_database_t **db;     /* streaming; several when there are many regexes (VS_GROUP) */
+	size_t ndb;
 #endif
 };
 
@@ -55,8 +56,8 @@ struct gp_scratch {
 	uint32_t re_opts;       /* PCRE2_NOTBOL / PCRE2_NOTEOL where the buffer does not start / end the run */
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	hs_scratch_t *hs;
-	hs_stream_t *stream;    /* one stream per contiguous run of memory */
-	hs_stream_t *once;      /* for the seams: one chunk each, its end not taken */
+	hs_stream_t **stream;   /* per database: one stream per contiguous run of memory */
+	hs_stream_t **once;     /* per database, for the seams: one chunk each, its end not taken */
 	bool vs_open;           /* the stream holds the data fed since vs_base */
 	bool vs_eod;            /* the end of the data has been signalled: nothing more to feed */
 	uint64_t vs_base;       /* absolute address of stream offset 0 */
@@ -246,7 +247,6 @@ int gp_set_add(gp_set *s, gp_kind kind, const char *text, size_t len, char **err
 		*err = msgf("regex '%s' can match the empty string", copy);
 		return -EINVAL;
 	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* without JIT it still works, slower */
 	gp_pat p = { .kind = GP_REGEX, .enc = GP_ENC_ASCII, .user = ui, .re = re,
 		     .minlen = minlen, .maxlen = s->o.max_regex_len };
 	if (push_pat(s, p) < 0) {
@@ -268,60 +268,127 @@ static char *lit_to_regex(const uint8_t *b, size_t n)
 	return r;
 }
 
+/* Regexes refused by a compilation of a database before the rest are tested one by one. */
+#define VS_RETRIES 8
+/*
+ * Regexes per database. Vectorscan's compile time grows faster than the number of regexes
+ * (here, 1,000 typical ones took 0.4 s, 5,000 2.7 s, 10,000 10.4 s, and 100,000 did not end
+ * within 300 s at 660 MB), while a scan costs about the same per database whatever it holds:
+ * groups of this many keep both linear (docs/benchmarks.md, "Many regexes").
+ */
+#define VS_GROUP 2000
+
+/*
+ * Compiles @n expressions into one database. A regex Vectorscan does not take (a construct
+ * it lacks, or reads otherwise than PCRE2) is named by the failed compilation: it is left to
+ * PCRE2 alone and the rest compiled again. (Testing each regex on its own first would
+ * compile every pattern twice.) After VS_RETRIES such failures the remaining regexes are
+ * tested one by one, so a list full of them costs one compilation each, not one of the
+ * whole list each. Frees the expressions it drops; *n is what is left.
+ */
+static int vs_compile_group(gp_set *s, const char **exprs, unsigned *flags, unsigned *ids, size_t *n,
+			    hs_database_t **ret, char **err)
+{
+	size_t fails = 0;
+	bool tested = false;
+	*ret = NULL;
+	while (*n) {
+		hs_compile_error_t *ce = NULL;
+		/* streaming, without start-of-match tracking: only ends are reported, and the
+		 * matchers of the portable engine confirm them and find the starts */
+		if (hs_compile_multi(exprs, flags, ids, (unsigned)*n, HS_MODE_STREAM, NULL, ret, &ce) == HS_SUCCESS)
+			return 0;
+		int bad = ce ? ce->expression : -1;
+		if (bad < 0 || (size_t)bad >= *n || s->pats[ids[bad]].kind != GP_REGEX || tested) {
+			*err = msgf("vectorscan: %s", ce && ce->message ? ce->message : "compile failed");
+			hs_free_compile_error(ce);
+			return -EINVAL;
+		}
+		hs_free_compile_error(ce);
+		size_t k = 0;
+		for (size_t j = 0; j < *n; j++) {
+			gp_pat *p = &s->pats[ids[j]];
+			bool drop = j == (size_t)bad;
+			if (!drop && fails >= VS_RETRIES && p->kind == GP_REGEX) {
+				hs_database_t *t = NULL;
+				hs_compile_error_t *te = NULL;
+				if (hs_compile(exprs[j], flags[j], HS_MODE_STREAM, NULL, &t, &te) != HS_SUCCESS)
+					drop = true;
+				hs_free_compile_error(te);
+				hs_free_database(t);
+			}
+			if (drop) {
+				p->vs = false; /* PCRE2 alone scans it */
+				free((char *)exprs[j]);
+				continue;
+			}
+			exprs[k] = exprs[j];
+			flags[k] = flags[j];
+			ids[k] = ids[j];
+			k++;
+		}
+		tested = fails >= VS_RETRIES;
+		fails++;
+		*n = k;
+	}
+	return 0;
+}
+
 static int vs_compile(gp_set *s, char **err)
 {
 	const char **exprs = calloc(s->npats, sizeof(char *));
 	unsigned *flags = calloc(s->npats, sizeof(unsigned));
 	unsigned *ids = calloc(s->npats, sizeof(unsigned));
+	size_t nre = 0;
+	for (size_t i = 0; i < s->npats; i++)
+		nre += s->pats[i].kind == GP_REGEX;
+	s->db = calloc(nre / VS_GROUP + 1, sizeof(*s->db));
 	int rc = -ENOMEM;
-	size_t n = 0;
-	if (!exprs || !flags || !ids)
+	if (!exprs || !flags || !ids || !s->db)
 		goto out;
-	for (size_t i = 0; i < s->npats; i++) {
-		gp_pat *p = &s->pats[i];
-		char *e = NULL;
-		unsigned f = 0;
-		if (p->kind == GP_LITERAL) {
-			e = lit_to_regex(p->bytes, p->len);
-			f = s->o.icase ? HS_FLAG_CASELESS : 0;
-		} else if (p->kind == GP_HEX) {
-			e = gp_hexpat_to_regex(p->hex);
-		} else {
-			e = strdup(s->users[p->user].text);
-			f = s->o.icase ? HS_FLAG_CASELESS : 0;
-			/* Vectorscan must understand it the way PCRE2 does, or PCRE2 alone scans it */
-			hs_database_t *t = NULL;
-			hs_compile_error_t *ce = NULL;
-			if (e && hs_compile(e, f, HS_MODE_STREAM, NULL, &t, &ce) != HS_SUCCESS) {
-				hs_free_compile_error(ce);
-				free(e);
-				continue;
+	/* literals and hex patterns do not count towards a group's size: Vectorscan compiles
+	 * those in time linear in their number */
+	size_t i = 0;
+	while (i < s->npats) {
+		size_t n = 0, re = 0;
+		for (; i < s->npats && (s->pats[i].kind != GP_REGEX || re < VS_GROUP); i++) {
+			gp_pat *p = &s->pats[i];
+			char *e = NULL;
+			unsigned f = 0;
+			if (p->kind == GP_LITERAL) {
+				e = lit_to_regex(p->bytes, p->len);
+				f = s->o.icase ? HS_FLAG_CASELESS : 0;
+			} else if (p->kind == GP_HEX) {
+				e = gp_hexpat_to_regex(p->hex);
+			} else {
+				e = strdup(s->users[p->user].text);
+				f = s->o.icase ? HS_FLAG_CASELESS : 0;
+				re++;
 			}
-			hs_free_database(t);
+			if (!e) {
+				for (size_t k = 0; k < n; k++)
+					free((char *)exprs[k]);
+				goto out;
+			}
+			exprs[n] = e;
+			flags[n] = f;
+			ids[n] = (unsigned)i;
+			n++;
+			p->vs = true;
 		}
-		if (!e)
-			goto out;
-		exprs[n] = e;
-		flags[n] = f;
-		ids[n] = (unsigned)i;
-		n++;
-		p->vs = true;
-	}
-	if (n) {
-		hs_compile_error_t *ce = NULL;
-		/* streaming, without start-of-match tracking: only ends are reported, and the
-		 * matchers of the portable engine confirm them and find the starts */
-		if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_STREAM, NULL, &s->db, &ce) != HS_SUCCESS) {
-			*err = msgf("vectorscan: %s", ce && ce->message ? ce->message : "compile failed");
-			hs_free_compile_error(ce);
-			rc = -EINVAL;
+		hs_database_t *db = NULL;
+		int r = vs_compile_group(s, exprs, flags, ids, &n, &db, err);
+		for (size_t k = 0; k < n; k++)
+			free((char *)exprs[k]);
+		if (r < 0) {
+			rc = r;
 			goto out;
 		}
+		if (db)
+			s->db[s->ndb++] = db;
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; exprs && i < n; i++)
-		free((char *)exprs[i]);
 	free(exprs);
 	free(flags);
 	free(ids);
@@ -370,6 +437,12 @@ int gp_set_compile(gp_set *s, char **err)
 	}
 	(void)want_vs;
 #endif
+	/* PCRE2 scans the regexes Vectorscan does not take; those it takes PCRE2 only confirms
+	 * where Vectorscan reported an end, which the interpreter does as well: JIT code costs
+	 * several KiB per regex (hundreds of MB for 100,000), so only the scanned ones get it */
+	for (size_t i = 0; i < s->npats; i++)
+		if (s->pats[i].kind == GP_REGEX && !s->pats[i].vs)
+			pcre2_jit_compile(s->pats[i].re, PCRE2_JIT_COMPLETE); /* without JIT it still works, slower */
 	/* portable structures for everything Vectorscan does not handle */
 	s->lit_ids = calloc(nlit ? nlit : 1, sizeof(size_t));
 	s->hex_anchor = calloc(s->npats ? s->npats : 1, sizeof(gp_lit1));
@@ -429,8 +502,9 @@ void gp_set_free(gp_set *s)
 	free(s->litn_lens);
 	free(s->hex_anchor);
 #ifdef MEMLENS_HAVE_VECTORSCAN
-	if (s->db)
-		hs_free_database(s->db);
+	for (size_t i = 0; i < s->ndb; i++)
+		hs_free_database(s->db[i]);
+	free(s->db);
 #endif
 	free(s);
 }
@@ -452,12 +526,21 @@ gp_scratch *gp_scratch_new(const gp_set *s)
 		return NULL;
 	}
 #ifdef MEMLENS_HAVE_VECTORSCAN
-	if (s->db && (hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS ||
-		      hs_open_stream(s->db, 0, &sc->stream) != HS_SUCCESS ||
-		      hs_open_stream(s->db, 0, &sc->once) != HS_SUCCESS)) {
-		gp_scratch_free(sc);
-		return NULL;
+	if (s->ndb) {
+		sc->stream = calloc(s->ndb, sizeof(*sc->stream));
+		sc->once = calloc(s->ndb, sizeof(*sc->once));
+		if (!sc->stream || !sc->once) {
+			gp_scratch_free(sc);
+			return NULL;
+		}
 	}
+	for (size_t i = 0; i < s->ndb; i++)
+		if (hs_alloc_scratch(s->db[i], &sc->hs) != HS_SUCCESS || /* one scratch, grown to fit each */
+		    hs_open_stream(s->db[i], 0, &sc->stream[i]) != HS_SUCCESS ||
+		    hs_open_stream(s->db[i], 0, &sc->once[i]) != HS_SUCCESS) {
+			gp_scratch_free(sc);
+			return NULL;
+		}
 #endif
 	return sc;
 }
@@ -472,10 +555,14 @@ void gp_scratch_free(gp_scratch *sc)
 	if (sc->md)
 		pcre2_match_data_free(sc->md);
 #ifdef MEMLENS_HAVE_VECTORSCAN
-	if (sc->stream)
-		hs_close_stream(sc->stream, NULL, NULL, NULL);
-	if (sc->once)
-		hs_close_stream(sc->once, NULL, NULL, NULL);
+	for (size_t i = 0; i < sc->set->ndb; i++) {
+		if (sc->stream && sc->stream[i])
+			hs_close_stream(sc->stream[i], NULL, NULL, NULL);
+		if (sc->once && sc->once[i])
+			hs_close_stream(sc->once[i], NULL, NULL, NULL);
+	}
+	free(sc->stream);
+	free(sc->once);
 	if (sc->hs)
 		hs_free_scratch(sc->hs);
 	free(sc->raw);
@@ -657,10 +744,13 @@ static int cmp_raw(const void *a, const void *b)
 /* Scans [p, p + n) (at absolute address @at) on its own; ends past @limit are dropped. */
 static int vs_once(gp_scratch *sc, const uint8_t *p, size_t n, uint64_t at, uint64_t limit)
 {
-	hs_reset_stream(sc->once, 0, NULL, NULL, NULL);
 	sc->cb_base = at;
 	sc->cb_limit = limit;
-	hs_error_t e = hs_scan_stream(sc->once, (const char *)p, (unsigned)n, 0, sc->hs, on_vs, sc);
+	hs_error_t e = HS_SUCCESS;
+	for (size_t i = 0; i < sc->set->ndb && !sc->oom && (e == HS_SUCCESS || e == HS_SCAN_TERMINATED); i++) {
+		hs_reset_stream(sc->once[i], 0, NULL, NULL, NULL);
+		e = hs_scan_stream(sc->once[i], (const char *)p, (unsigned)n, 0, sc->hs, on_vs, sc);
+	}
 	sc->cb_limit = UINT64_MAX;
 	if (sc->oom)
 		return -ENOMEM;
@@ -728,7 +818,8 @@ static int tail_scan(gp_scratch *sc, uint64_t base, uint64_t end)
 /* Starts the stream afresh at absolute address @at, forgetting pending ends. */
 static void vs_restart(gp_scratch *sc, uint64_t at)
 {
-	hs_reset_stream(sc->stream, 0, NULL, NULL, NULL);
+	for (size_t i = 0; i < sc->set->ndb; i++)
+		hs_reset_stream(sc->stream[i], 0, NULL, NULL, NULL);
 	sc->vs_base = sc->fed = at;
 	sc->nraw = 0;
 	sc->nseams = 0;
@@ -761,8 +852,10 @@ static int vs_scan(gp_scratch *sc, uint64_t base, size_t scan_lo, size_t avail, 
 	}
 	if (sc->fed < end) {
 		sc->cb_base = sc->vs_base;
-		hs_error_t e = hs_scan_stream(sc->stream, (const char *)sc->buf + (sc->fed - base),
-					      (unsigned)(end - sc->fed), 0, sc->hs, on_vs, sc);
+		hs_error_t e = HS_SUCCESS;
+		for (size_t i = 0; i < s->ndb && !sc->oom && (e == HS_SUCCESS || e == HS_SCAN_TERMINATED); i++)
+			e = hs_scan_stream(sc->stream[i], (const char *)sc->buf + (sc->fed - base),
+					   (unsigned)(end - sc->fed), 0, sc->hs, on_vs, sc);
 		if (sc->oom)
 			return -ENOMEM;
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
@@ -773,7 +866,9 @@ static int vs_scan(gp_scratch *sc, uint64_t base, size_t scan_lo, size_t avail, 
 	}
 	if (eod && !sc->vs_eod) { /* matches that need the end of the data ($, \b) */
 		sc->cb_base = sc->vs_base;
-		hs_error_t e = hs_reset_stream(sc->stream, 0, sc->hs, on_vs, sc);
+		hs_error_t e = HS_SUCCESS;
+		for (size_t i = 0; i < s->ndb && !sc->oom && (e == HS_SUCCESS || e == HS_SCAN_TERMINATED); i++)
+			e = hs_reset_stream(sc->stream[i], 0, sc->hs, on_vs, sc);
 		if (sc->oom)
 			return -ENOMEM;
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
@@ -890,7 +985,7 @@ int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, siz
 	sc->re_opts = (base == sc->run_lo ? 0 : PCRE2_NOTBOL) | (eod && len == avail ? 0 : PCRE2_NOTEOL);
 	int r = 0;
 #ifdef MEMLENS_HAVE_VECTORSCAN
-	if (s->db && (r = vs_scan(sc, base, scan_lo, avail, eod)) < 0)
+	if (s->ndb && (r = vs_scan(sc, base, scan_lo, avail, eod)) < 0)
 		return r;
 #else
 	(void)avail;
