@@ -44,7 +44,9 @@ struct gp_scratch {
 	const gp_set *set;
 	gp_hit *hits;
 	size_t nhits, cap;
-	uint64_t *re_next;      /* per pattern: absolute address where the regex resumes */
+	uint64_t *re_next;      /* per pattern: absolute address where the regex resumes, */
+	uint32_t *re_run;       /* if set in the current run (so a reset costs nothing per pattern) */
+	uint32_t run;
 	size_t *hex_next;       /* per pattern: next start to test (Vectorscan hex confirm) */
 	pcre2_match_data *md;
 	/* current scan, for callbacks */
@@ -516,12 +518,14 @@ gp_scratch *gp_scratch_new(const gp_set *s)
 		return NULL;
 	sc->set = s;
 	sc->re_next = calloc(s->npats ? s->npats : 1, sizeof(uint64_t));
+	sc->re_run = calloc(s->npats ? s->npats : 1, sizeof(uint32_t));
+	sc->run = 1;
 	sc->hex_next = calloc(s->npats ? s->npats : 1, sizeof(size_t));
 	sc->md = gp_dl_pcre2_loaded() ? pcre2_match_data_create(1, NULL) : NULL; /* for regexes only */
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	sc->cb_limit = UINT64_MAX;
 #endif
-	if (!sc->re_next || !sc->hex_next || (!sc->md && gp_dl_pcre2_loaded())) {
+	if (!sc->re_next || !sc->re_run || !sc->hex_next || (!sc->md && gp_dl_pcre2_loaded())) {
 		gp_scratch_free(sc);
 		return NULL;
 	}
@@ -551,6 +555,7 @@ void gp_scratch_free(gp_scratch *sc)
 		return;
 	free(sc->hits);
 	free(sc->re_next);
+	free(sc->re_run);
 	free(sc->hex_next);
 	if (sc->md)
 		pcre2_match_data_free(sc->md);
@@ -575,7 +580,10 @@ void gp_scratch_free(gp_scratch *sc)
 void gp_scratch_reset(gp_scratch *sc, uint64_t run_start)
 {
 	sc->run_lo = run_start;
-	memset(sc->re_next, 0, (sc->set->npats ? sc->set->npats : 1) * sizeof(uint64_t));
+	if (++sc->run == 0) { /* wrapped: forget every pattern's run once */
+		memset(sc->re_run, 0, (sc->set->npats ? sc->set->npats : 1) * sizeof(uint32_t));
+		sc->run = 1;
+	}
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	sc->vs_open = false; /* the stream restarts at the next scan */
 #endif
@@ -667,7 +675,7 @@ static bool re_find(gp_scratch *sc, const gp_pat *p, size_t pos, size_t *ms, siz
 /* The first position a regex may start at: its previous match's end, or @scan_lo. */
 static size_t re_from(gp_scratch *sc, uint32_t pi, uint64_t base, size_t scan_lo)
 {
-	uint64_t nx = sc->re_next[pi];
+	uint64_t nx = sc->re_run[pi] == sc->run ? sc->re_next[pi] : 0;
 	if (nx > base + scan_lo)
 		return nx - base < sc->len ? (size_t)(nx - base) : sc->len;
 	return scan_lo;
@@ -676,6 +684,7 @@ static size_t re_from(gp_scratch *sc, uint32_t pi, uint64_t base, size_t scan_lo
 static int re_report(gp_scratch *sc, uint32_t pi, uint64_t base, size_t ms, size_t me)
 {
 	sc->re_next[pi] = base + me;
+	sc->re_run[pi] = sc->run;
 	if (ms >= sc->report_lo)
 		return add_hit(sc, ms, me, pi);
 	return 0;
