@@ -196,6 +196,26 @@ static void fmt_size(char *b, size_t n, uint64_t v)
 		snprintf(b, n, "%llu bytes", (unsigned long long)v);
 }
 
+/* Whether the notes hold one owned by MEMLENS: only a snapshot has those (an expanded core
+ * holds the canonical notes alone). */
+static bool has_memlens_note(const uint8_t *n, size_t len)
+{
+	size_t off = 0;
+	while (len - off >= 12) {
+		uint32_t nsz, dsz;
+		memcpy(&nsz, n + off, 4);
+		memcpy(&dsz, n + off + 4, 4);
+		size_t name = off + 12;
+		if (nsz == 8 && len - name >= 8 && !memcmp(n + name, "MEMLENS", 8))
+			return true;
+		uint64_t step = 12 + (((uint64_t)nsz + 3) & ~3ull) + (((uint64_t)dsz + 3) & ~3ull);
+		if (step > len - off)
+			break;
+		off += (size_t)step;
+	}
+	return false;
+}
+
 /* headers, segments and notes; @stream_why: why a decompressed stream stopped early, or "" */
 static int scan(elfcore *c, const char *stream_why)
 {
@@ -337,6 +357,21 @@ static int scan(elfcore *c, const char *stream_why)
 			missing += l->filesz - l->avail;
 			cut++;
 		}
+	}
+	/* A snapshot whose ELF or program headers are damaged no longer shows its data and index
+	 * segments, so it comes here: read as a core it would be a process without memory
+	 * (maps: 0 mappings, exit 0; grep: silently "no match"). Its own notes give it away; and
+	 * no core of a process lacks memory segments. */
+	if (has_memlens_note(c->notes, c->notes_len)) {
+		eerr(c, "a memlens snapshot whose ELF header or program headers are damaged: its data and index "
+			"segments are not where they must be");
+		r = -EBADMSG;
+		goto out;
+	}
+	if (c->nld == 0) {
+		eerr(c, "no memory segment (PT_LOAD) in it: not the core of a process, or its program headers are damaged");
+		r = -EBADMSG;
+		goto out;
 	}
 	qsort(c->ld, c->nld, sizeof(*c->ld), cmp_load);
 	for (size_t i = 1; i < c->nld; i++)

@@ -706,6 +706,35 @@ START_TEST(detail_is_per_thread)
 }
 END_TEST
 
+/* A snapshot whose program headers no longer show its segments is not an ELF core without
+ * memory (the mutation campaign found maps printing 0 mappings with exit 0 for it). */
+START_TEST(damaged_headers_are_not_an_empty_core)
+{
+	uint8_t *p = malloc(good_len);
+	ml_source *src = NULL;
+	/* e_phnum 3 -> 1: only the note segment is left */
+	memcpy(p, good, good_len);
+	put16(p + offsetof(Elf64_Ehdr, e_phnum), 1);
+	put_file("phnum.mlcore", p, good_len);
+	ck_assert_int_eq(ml_source_open(path("phnum.mlcore"), &src), -EBADMSG);
+	ck_assert_ptr_null(src);
+	ck_assert_msg(strstr(ml_error_detail(), "memlens snapshot whose ELF header or program headers are damaged"),
+		      "%s", ml_error_detail());
+	/* e_phoff into the data segment: no note segment, no memory segment */
+	memcpy(p, good, good_len);
+	segs sg = find_segs(good);
+	Elf64_Ehdr eh;
+	memcpy(&eh, p, sizeof(eh));
+	eh.e_phoff = sg.data_off;
+	memcpy(p, &eh, sizeof(eh));
+	put_file("phoff.mlcore", p, good_len);
+	int r = ml_source_open(path("phoff.mlcore"), &src);
+	ck_assert_msg(r == -EBADMSG, "opened (%d): %s", r, ml_error_detail());
+	ck_assert_ptr_null(src);
+	free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_corrupt");
@@ -724,6 +753,7 @@ int main(void)
 	tcase_add_test(tc, crafted_headers);
 	tcase_add_test(tc, source_open_says_why);
 	tcase_add_test(tc, detail_is_per_thread);
+	tcase_add_test(tc, damaged_headers_are_not_an_empty_core);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
