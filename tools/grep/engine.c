@@ -943,12 +943,19 @@ static int vs_scan(gp_scratch *sc, uint64_t base, size_t scan_lo, size_t avail, 
 			for (size_t k = i; k < jl && !stop; k++) {
 				size_t e = (size_t)(sc->raw[k].end - base);
 				for (;;) {
-					size_t pos = re_from(sc, pi, base, scan_lo), ms, me;
+					size_t rfrom = re_from(sc, pi, base, scan_lo), pos = rfrom, ms, me;
 					if (e <= pos)
 						break;
 					if (e > win && e - win > pos)
 						pos = e - win;
-					if (!re_find(sc, p, pos, &ms, &me) || ms >= e)
+					bool found = re_find(sc, p, pos, &ms, &me) && ms < e;
+					/* A match longer than --max-len ending at e starts before pos: none
+					 * there, or one that starts right at pos, may be its tail. Search again
+					 * from where the portable engine searches, so both report the same
+					 * match; this costs a second search only for such long matches. */
+					if (pos > rfrom && (!found || ms == pos))
+						found = re_find(sc, p, rfrom, &ms, &me) && ms < e;
+					if (!found)
 						break;
 					if (ms >= sc->hi) { /* a later window reports it */
 						stop = true;
