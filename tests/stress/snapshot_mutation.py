@@ -2,7 +2,13 @@
 """Snapshot and core mutation campaign (on demand, not in CI; docs/reliability.md).
 
   MEMLENS=build-asan/tools/memlens python3 tests/stress/snapshot_mutation.py \
-      [-n MUTANTS] [-s SEED] [-j JOBS] [--only I] SNAPSHOT
+      [-n MUTANTS] [-s SEED] [-j JOBS] [--readers N] [--minutes M] [--only I] \
+      [--make ML_PAGES] SNAPSHOT
+
+With --make (the path of the tests/helpers/ml_pages test child, best from a build without
+sanitizers, whose shadow mappings would make the snapshot huge) it first writes SNAPSHOT:
+a dump with 64 KiB chunks of that child holding written, read-faulted (zero), untouched,
+sparse, PROT_NONE and file-backed pages.
 
 From one sealed snapshot it makes four originals: the snapshot itself, the same memory
 imported back with zstd and with zlib chunks (`core expand` then `core import`), and its
@@ -399,6 +405,37 @@ def check(name, rc, out, err, base, mode, verified, problems):
         problems.append('%s partial read that is not the original\'s prefix' % name)
 
 
+def make_snapshot(helper, out):
+    """Dumps the ml_pages child with every kind of page into OUT."""
+    t = tempfile.mkdtemp(prefix='mlmut-make.')
+    p = subprocess.Popen([helper], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        p.stdout.readline()
+
+        def cmd(c):
+            p.stdin.write(c + '\n')
+            p.stdin.flush()
+            r = p.stdout.readline().strip()
+            if not r.startswith('ok'):
+                raise RuntimeError('%s: %s' % (c, r))
+            return r
+        with open(os.path.join(t, 'f.bin'), 'wb') as f:
+            f.write(random.Random(3).randbytes(8 * 4096))
+        a = int(cmd('anon 64').split('addr=')[1], 0)
+        cmd('write %#x 40' % a)
+        cmd('readf %#x 8' % (a + 40 * 4096))
+        cmd('alt 16')
+        cmd('file %s 8' % os.path.join(t, 'f.bin'))
+        cmd('protnone 2')
+        rc, _, err = run(['dump', '-q', '--chunk-size=64K', '-o', out, str(p.pid)])
+        if rc != 0:
+            raise RuntimeError('dump: %s' % err.decode(errors='replace'))
+    finally:
+        p.kill()
+        p.wait()
+        shutil.rmtree(t, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('-n', type=int, default=10000)
@@ -408,8 +445,11 @@ def main():
                     help='run verify and this many readers per mutant, in turn (default: every command)')
     ap.add_argument('--only', type=int, action='append')
     ap.add_argument('--minutes', type=float, help='stop starting mutants after this long and report what ran')
+    ap.add_argument('--make', metavar='ML_PAGES', help='first write SNAPSHOT from this test child')
     ap.add_argument('snapshot')
     a = ap.parse_args()
+    if a.make:
+        make_snapshot(a.make, a.snapshot)
     keep = os.getcwd()
     src = os.path.abspath(a.snapshot)
     t = tempfile.mkdtemp(prefix='mlmut.')
