@@ -12,6 +12,7 @@
 
 #include "common/cli.h"
 #include "common/json.h"
+#include "common/progress.h"
 #include "common/prom.h"
 #include "common/table.h"
 
@@ -511,6 +512,7 @@ int cmd_ps(int argc, char **argv)
 	row *rows = NULL, *groups = NULL;
 	bad *bads = NULL;
 	size_t n = 0, nbad = 0, ngroups = 0, gone = 0;
+	ml_progress pg = { 0 }; /* processes read so far, on a terminal only; erased before any output */
 	ml_procs *it = NULL;
 	if (a.json + a.prom > 1) {
 		rc = ml_cli_usage_error(&cmd, "--json and --prometheus cannot be combined");
@@ -544,9 +546,11 @@ int cmd_ps(int argc, char **argv)
 	size_t cap = 0, bcap = 0;
 	bool named_failed = false, other_failed = false;
 	const ml_procs_entry *e;
+	ml_progress_init(&pg, "ps", false);
 	while ((r = ml_procs_next(it, &e)) == 1) {
 		if (!wanted_pid(&a, e->pid) || !wanted_name(e, argv + first, (size_t)(argc - first)))
 			continue;
+		ml_progress_count(&pg, "processes", n + nbad + gone);
 		ml_proc *p = NULL;
 		ml_smaps_rollup *ru = NULL;
 		r = ml_procs_proc(it, &p);
@@ -617,6 +621,7 @@ int cmd_ps(int argc, char **argv)
 		if (!w->user || !w->comm || !w->cmd || !w->cgroup)
 			goto oom;
 	}
+	ml_progress_clear(&pg);
 	if (r < 0) {
 		ml_cli_file_error("/proc", "cannot list processes", r);
 		goto out;
@@ -689,6 +694,7 @@ int cmd_ps(int argc, char **argv)
 	rc = named_failed || other_failed || (a.strict && nbad) ? ML_EXIT_PARTIAL : ML_EXIT_OK;
 	goto out;
 oom:
+	ml_progress_clear(&pg);
 	fprintf(stderr, "memlens ps: out of memory\n");
 	rc = ML_EXIT_ERROR;
 out:

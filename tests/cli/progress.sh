@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The progress line of long work (grep, dump, core expand/export): on stderr when stderr is
+# The progress line of long work (grep, dump, core expand/export, ps): on stderr when stderr is
 # a terminal (a pseudo-terminal here), erased when the work ends, never on a pipe, and
 # never mixed into standard output.
 set -uo pipefail
@@ -41,6 +41,14 @@ grep -q "^$SP:sleep:[1-9]" "$T/out" || fail "grep output on a pipe: $(cat "$T/ou
 $PTY both "$T/both" "$T/none" "$ML" grep -m 3 sleep "$SP" || fail "grep with both on a terminal: exit $?"
 grep -a "^.*$SP:0x" "$T/both" | grep -aq "memlens grep: .*$SP:0x" && fail "a hit is printed on the progress line: $(cat -v "$T/both")"
 
+# ps over every process counts them on the line, erased before the table is printed
+on_tty ps "$ML" ps
+grep -aq "memlens ps: [0-9]* processes" "$T/err" || fail "ps: no count on the line: $(cat -v "$T/err")"
+# (the line is erased before anything else reaches stderr, e.g. the summary of what was not read)
+/usr/bin/python3 -c 'import re,sys; e=open(sys.argv[1],"rb").read(); i=e.rindex(b" processes"); sys.exit(0 if e[i+10:i+14] == b"\r\x1b[K" else 1)' "$T/err" \
+	|| fail "ps: the line is not erased: $(cat -v "$T/err")"
+grep -q "^ *$SP " "$T/out" || fail "ps output changed on a terminal: $(head -3 "$T/out")"
+on_pipe "$ML" ps
 on_tty "core expand" "$ML" core expand -o "$T/c.core" "$T/s.mlcore"
 on_pipe "$ML" core expand -f -o "$T/c.core" "$T/s.mlcore"
 on_tty "core export" "$ML" core export -o "$T/c.gz" "$T/s.mlcore"

@@ -41,6 +41,19 @@ void ml_progress_update(ml_progress *p, const char *label, uint64_t done, uint64
 	p->shown = true;
 }
 
+void ml_progress_count(ml_progress *p, const char *unit, uint64_t done)
+{
+	if (!p->on)
+		return;
+	uint64_t t = now_ns();
+	if (p->shown && t - p->last < 100000000u)
+		return;
+	p->last = t;
+	fprintf(stderr, "\r\033[Kmemlens %s: %llu %s", p->what, (unsigned long long)done, unit);
+	fflush(stderr);
+	p->shown = true;
+}
+
 void ml_progress_clear(ml_progress *p)
 {
 	if (!p->shown)

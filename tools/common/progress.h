@@ -17,6 +17,8 @@ typedef struct ml_progress {
 void ml_progress_init(ml_progress *p, const char *what, bool force);
 /* Redraws the line (at most 10 times a second): "memlens WHAT: LABEL DONE/TOTAL (N%) ETA". */
 void ml_progress_update(ml_progress *p, const char *label, uint64_t done, uint64_t total);
+/* As ml_progress_update() for work counted in items: "memlens WHAT: DONE UNIT". */
+void ml_progress_count(ml_progress *p, const char *unit, uint64_t done);
 /* Erases the line (before other output on the terminal, and at the end). */
 void ml_progress_clear(ml_progress *p);
 
