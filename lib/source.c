@@ -68,6 +68,48 @@ int ml_source_read_file(const ml_source *s, const char *name, char **ret, size_t
 	return (int)detail(s, s->ops->read_file(s->impl, name, ret, ret_len));
 }
 
+int ml_source_read_rollup(const ml_source *s, ml_smaps_rollup **ret, bool *ret_summed)
+{
+	if (!s || !ret)
+		return -EINVAL;
+	if (ret_summed)
+		*ret_summed = false;
+	const ml_proc *p = ml_source_proc(s);
+	if (p)
+		return ml_smaps_rollup_read(p, ret);
+	char *buf;
+	size_t len;
+	int r = ml_source_read_file(s, "smaps_rollup", &buf, &len);
+	if (r == 0) {
+		r = ml_smaps_rollup_parse(buf, len, ret);
+		free(buf);
+		return r;
+	}
+	if (r != -ENOENT || ml_source_read_file(s, "smaps", &buf, &len) < 0)
+		return r;
+	ml_smaps *sm = NULL;
+	ml_smaps_rollup *ru = NULL;
+	r = ml_smaps_parse(buf, len, &sm);
+	free(buf);
+	if (r == 0)
+		r = ml_smaps_rollup_parse("", 0, &ru);
+	if (r == 0) {
+		ml_smaps_total(sm, &ru->f);
+		/* page sizes are per mapping, and the sum of sizes is not a rollup field */
+		ru->f.present &= ~((1ull << ML_SMAPS_SIZE) | (1ull << ML_SMAPS_KERNEL_PAGE_SIZE) |
+				   (1ull << ML_SMAPS_MMU_PAGE_SIZE));
+		if (ml_smaps_count(sm)) {
+			ru->start = ml_smaps_get(sm, 0)->vma.start;
+			ru->end = ml_smaps_get(sm, ml_smaps_count(sm) - 1)->vma.end;
+		}
+		*ret = ru;
+		if (ret_summed)
+			*ret_summed = true;
+	}
+	ml_smaps_free(sm);
+	return r;
+}
+
 ssize_t ml_source_runs(const ml_source *s, uint64_t start, uint64_t end, unsigned flags,
 		       ml_run *vec, size_t n, uint64_t *next)
 {

@@ -406,45 +406,15 @@ static void read_namespaces(info *in)
 	ml_namespaces_free(ns);
 }
 
-/* The totals of a snapshot that saved smaps but not smaps_rollup: the same sums. */
-static int rollup_from_smaps(const ml_source *s, ml_smaps_fields *ret)
-{
-	char *b;
-	size_t n;
-	int r = source_text(s, "smaps", &b, &n);
-	if (r < 0)
-		return r;
-	ml_smaps *sm;
-	r = ml_smaps_parse(b, n, &sm);
-	free(b);
-	if (r < 0)
-		return r;
-	ml_smaps_total(sm, ret);
-	ml_smaps_free(sm);
-	return 0;
-}
-
 static void read_rollup(info *in, const ml_source *s)
 {
+	/* the same totals as maps --rollup: the library reads or sums them */
 	ml_smaps_rollup *ru = NULL;
 	ml_smaps_fields f;
-	int r;
-	if (in->live) {
-		r = ml_smaps_rollup_read(in->proc, &ru);
-	} else {
-		char *b;
-		size_t n;
-		r = source_text(s, "smaps_rollup", &b, &n);
-		if (r == 0) {
-			r = ml_smaps_rollup_parse(b, n, &ru);
-			free(b);
-		}
-	}
+	int r = ml_source_read_rollup(s, &ru, NULL);
 	if (r == 0) {
 		f = ru->f;
 		ml_smaps_rollup_free(ru);
-	} else if (r == -ENOENT && !in->live) {
-		r = rollup_from_smaps(s, &f);
 	}
 	if (r < 0) {
 		if (r != -ENOENT || in->live)

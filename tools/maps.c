@@ -267,39 +267,9 @@ static void json_extras(ml_json *j, const ml_smaps_extra *x, size_t n)
 static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *spec)
 {
 	ml_smaps_rollup *r = NULL;
-	int err;
-	bool summed = false;
+	bool summed;
 	const ml_proc *p = ml_source_proc(src);
-	if (p) {
-		err = ml_smaps_rollup_read(p, &r);
-	} else {
-		char *buf;
-		size_t len;
-		err = ml_source_read_file(src, "smaps_rollup", &buf, &len);
-		if (err == 0) {
-			err = ml_smaps_rollup_parse(buf, len, &r);
-			free(buf);
-		} else if (err == -ENOENT && ml_source_read_file(src, "smaps", &buf, &len) == 0) {
-			/* no copy of smaps_rollup: it is the sum of smaps, less the Pss split
-			 * (Pss_Anon/File/Shmem) that only the kernel's rollup computes */
-			ml_smaps *sm = NULL;
-			err = ml_smaps_parse(buf, len, &sm);
-			free(buf);
-			if (err == 0)
-				err = ml_smaps_rollup_parse("", 0, &r);
-			if (err == 0) {
-				ml_smaps_total(sm, &r->f);
-				r->f.present &= ~((1ull << ML_SMAPS_SIZE) | (1ull << ML_SMAPS_KERNEL_PAGE_SIZE) |
-						  (1ull << ML_SMAPS_MMU_PAGE_SIZE));
-				if (ml_smaps_count(sm)) {
-					r->start = ml_smaps_get(sm, 0)->vma.start;
-					r->end = ml_smaps_get(sm, ml_smaps_count(sm) - 1)->vma.end;
-				}
-				summed = true;
-			}
-			ml_smaps_free(sm);
-		}
-	}
+	int err = ml_source_read_rollup(src, &r, &summed);
 	if (err < 0) {
 		if (p && err == -ESRCH)
 			return ml_cli_pid_error(pid, "cannot read smaps_rollup", err);

@@ -8,6 +8,7 @@
 #include <memlens/common.h>
 #include <memlens/maps.h>
 #include <memlens/proc.h>
+#include <memlens/smaps.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -96,6 +97,16 @@ ML_API int ml_source_maps(const ml_source *s, ml_maps **ret);
  * @return 0; -ENOENT when the snapshot holds no copy; otherwise as ml_proc_read_file().
  */
 ML_API int ml_source_read_file(const ml_source *s, const char *name, char **ret, size_t *ret_len);
+
+/**
+ * The whole-process totals of the source, as smaps_rollup gives them: live, the kernel's
+ * smaps_rollup; a snapshot, its saved copy, or, when it saved smaps but no smaps_rollup,
+ * the sum of its smaps (@ret_summed true; no Size/KernelPageSize/MMUPageSize and no
+ * Pss_Anon/File/Shmem split, which only the kernel's rollup has). Free with
+ * ml_smaps_rollup_free(). @ret_summed may be NULL.
+ * @return 0; -ENOENT a snapshot with neither file; otherwise as ml_smaps_rollup_read().
+ */
+ML_API int ml_source_read_rollup(const ml_source *s, ml_smaps_rollup **ret, bool *ret_summed);
 
 /** Flags for ml_source_runs(). */
 #define ML_RUNS_SPLIT_ZERO 0x1u /**< report zero-page runs (live: PFN-zero pages) separately */
