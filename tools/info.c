@@ -1184,6 +1184,8 @@ static int info_one(args a, const char *spec)
 	return rc;
 }
 
+static int info_one_cb(void *argp, const char *spec) { return info_one(*(const args *)argp, spec); }
+
 int cmd_info(int argc, char **argv)
 {
 	args a = { .human = ml_cli_stdout_tty() };
@@ -1193,23 +1195,5 @@ int cmd_info(int argc, char **argv)
 		ml_sel_free(&a.sel);
 		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
 	}
-	if (argc - first > 1) {
-		ml_sel_free(&a.sel);
-		return ml_cli_usage_error(&cmd, "one PID, NAME or snapshot; several processes with -p, --pgrep or --all");
-	}
-	ml_sel_list l;
-	int rc = ml_sel_resolve(&a.sel, &cmd, first < argc ? argv[first] : NULL, false, &l);
-	if (rc == 0 && l.file)
-		rc = info_one(a, l.file);
-	else if (rc == 0)
-		for (size_t i = 0; i < l.n; i++) {
-			char pid[16];
-			if (!a.json)
-				ml_sel_header(&l, i);
-			fflush(stdout);
-			rc = ml_sel_merge_rc(rc, info_one(a, ml_sel_pidstr(&l.procs[i], pid)), i);
-		}
-	ml_sel_list_free(&l);
-	ml_sel_free(&a.sel);
-	return rc;
+	return ml_sel_run(&a.sel, &cmd, argc, argv, first, a.json, info_one_cb, &a);
 }

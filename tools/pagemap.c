@@ -999,6 +999,8 @@ out:
 	return rc;
 }
 
+static int pagemap_one_cb(void *argp, const char *spec) { return pagemap_one(*(const args *)argp, spec); }
+
 int cmd_pagemap(int argc, char **argv)
 {
 	args a = { 0 };
@@ -1008,23 +1010,5 @@ int cmd_pagemap(int argc, char **argv)
 		ml_sel_free(&a.sel);
 		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
 	}
-	if (argc - first > 1) {
-		ml_sel_free(&a.sel);
-		return ml_cli_usage_error(&cmd, "one PID, NAME or snapshot; several processes with -p, --pgrep or --all");
-	}
-	ml_sel_list l;
-	int rc = ml_sel_resolve(&a.sel, &cmd, first < argc ? argv[first] : NULL, false, &l);
-	if (rc == 0 && l.file)
-		rc = pagemap_one(a, l.file);
-	else if (rc == 0)
-		for (size_t i = 0; i < l.n; i++) {
-			char pid[16];
-			if (!a.json)
-				ml_sel_header(&l, i);
-			fflush(stdout);
-			rc = ml_sel_merge_rc(rc, pagemap_one(a, ml_sel_pidstr(&l.procs[i], pid)), i);
-		}
-	ml_sel_list_free(&l);
-	ml_sel_free(&a.sel);
-	return rc;
+	return ml_sel_run(&a.sel, &cmd, argc, argv, first, a.json, pagemap_one_cb, &a);
 }

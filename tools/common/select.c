@@ -228,6 +228,30 @@ int ml_sel_merge_rc(int acc, int rc, size_t i)
 	return ML_EXIT_PARTIAL; /* some read, some not (or partly) */
 }
 
+int ml_sel_run(ml_sel *s, const ml_cmd *cmd, int argc, char **argv, int first, bool json,
+	       int (*one)(void *ctx, const char *spec), void *ctx)
+{
+	if (argc - first > 1) {
+		ml_sel_free(s);
+		return ml_cli_usage_error(cmd, "one PID, NAME or snapshot; several processes with -p, --pgrep or --all");
+	}
+	ml_sel_list l;
+	int rc = ml_sel_resolve(s, cmd, first < argc ? argv[first] : NULL, false, &l);
+	if (rc == 0 && l.file)
+		rc = one(ctx, l.file);
+	else if (rc == 0)
+		for (size_t i = 0; i < l.n; i++) {
+			char pid[16];
+			if (!json)
+				ml_sel_header(&l, i);
+			fflush(stdout);
+			rc = ml_sel_merge_rc(rc, one(ctx, ml_sel_pidstr(&l.procs[i], pid)), i);
+		}
+	ml_sel_list_free(&l);
+	ml_sel_free(s);
+	return rc;
+}
+
 void ml_sel_list_free(ml_sel_list *l)
 {
 	free(l->procs);

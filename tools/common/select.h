@@ -68,6 +68,15 @@ int ml_sel_merge_rc(int acc, int rc, size_t i);
  * one process named @spec, spelled into @buf. NULL after printing why, with *rc the exit code. */
 const char *ml_sel_one(const ml_cmd *cmd, const char *spec, char buf[16], int *rc);
 
+/*
+ * A multi-process command's whole run after its options are parsed (ml_cli_parse's @first):
+ * at most one positional (a PID, NAME or snapshot), resolved with @s; @one runs for the
+ * file, or for each process in turn (text output headed by ml_sel_header() unless @json),
+ * and the exit codes are merged. Frees @s. Returns the exit code.
+ */
+int ml_sel_run(ml_sel *s, const ml_cmd *cmd, int argc, char **argv, int first, bool json,
+	       int (*one)(void *ctx, const char *spec), void *ctx);
+
 void ml_sel_list_free(ml_sel_list *l);
 void ml_sel_free(ml_sel *s);
 
