@@ -70,6 +70,7 @@ int ml_source_read_file(const ml_source *s, const char *name, char **ret, size_t
 
 int ml_source_read_rollup(const ml_source *s, ml_smaps_rollup **ret, bool *ret_summed)
 {
+	ml__error_clear();
 	if (!s || !ret)
 		return -EINVAL;
 	if (ret_summed)
