@@ -229,6 +229,53 @@ bool ml__proc_group_exiting(const ml_proc *p)
 	return all;
 }
 
+int ml__proc_read_lines(const ml_proc *p, const char *file,
+			int (*fn)(void *ctx, const char *buf, size_t len, size_t off), void *ctx)
+{
+	int fd = ml_proc_openat(p, file, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	size_t cap = 256 << 10, have = 0, total = 0;
+	char *buf = malloc(cap);
+	int r = buf ? 0 : -ENOMEM;
+	while (r == 0) {
+		if (have == cap) {
+			/* one line longer than the buffer (a name of kilobytes): grow */
+			char *nb = cap > (SIZE_MAX >> 2) ? NULL : realloc(buf, cap * 2);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + have, cap - have);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = ml_neg_errno();
+			break;
+		}
+		if (n == 0) {
+			if (have)
+				r = fn(ctx, buf, have, total - have);
+			break;
+		}
+		have += (size_t)n;
+		total += (size_t)n;
+		const char *nl = memrchr(buf, '\n', have);
+		if (!nl)
+			continue;
+		size_t used = (size_t)(nl - buf) + 1;
+		r = fn(ctx, buf, used, total - have);
+		memmove(buf, buf + used, have - used);
+		have -= used;
+	}
+	free(buf);
+	close(fd);
+	return ml__proc_after_read(p, r, total);
+}
+
 int ml__proc_after_read(const ml_proc *p, int err, size_t nread)
 {
 	if (!p->live)

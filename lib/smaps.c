@@ -484,55 +484,19 @@ int ml_smaps_parse(const char *buf, size_t len, ml_smaps **ret)
  * it all costs a page fault per 4 KiB and copies as it doubles. The records equal
  * ml_smaps_parse() of the whole text (line_off counts from the start of the text read).
  */
+static int smaps_lines(void *ctx, const char *buf, size_t len, size_t off)
+{
+	parser *ps = ctx;
+	ps->base = off;
+	return parse_lines(ps, buf, len);
+}
+
 int ml_smaps_read(const ml_proc *p, ml_smaps **ret)
 {
 	if (!p || !ret)
 		return -EINVAL;
-	int fd = ml_proc_openat(p, "smaps", O_RDONLY);
-	if (fd < 0)
-		return fd;
-	size_t cap = 256 << 10, have = 0, total = 0;
-	char *buf = malloc(cap);
-	parser ps = {0};
-	int r = buf ? 0 : -ENOMEM;
-	bool eof = false;
-	while (r == 0 && !eof) {
-		if (have == cap) {
-			/* one line longer than the buffer (a name of kilobytes): grow */
-			char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + have, cap - have);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = ml_neg_errno();
-			break;
-		}
-		eof = n == 0;
-		have += (size_t)n;
-		total += (size_t)n;
-		/* parse up to the last complete line (everything at the end) */
-		size_t upto = have;
-		if (!eof) {
-			const char *nl = memrchr(buf, '\n', have);
-			upto = nl ? (size_t)(nl - buf) + 1 : 0;
-		}
-		if (upto) {
-			r = parse_lines(&ps, buf, upto);
-			ps.base += upto;
-			memmove(buf, buf + upto, have - upto);
-			have -= upto;
-		}
-	}
-	close(fd);
-	free(buf);
-	r = ml__proc_after_read(p, r, total);
+	parser ps = { 0 };
+	int r = ml__proc_read_lines(p, "smaps", smaps_lines, &ps);
 	if (r < 0) {
 		parser_free(&ps);
 		return r;

@@ -347,54 +347,19 @@ static int sd_fn(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, uint
 	return 0;
 }
 
-/* Reads @file (maps or smaps) of @p in chunks, parsing whole lines as they arrive, so the
- * text of a large process is never held at once. */
+static int vmas_lines(void *ctx, const char *buf, size_t len, size_t off)
+{
+	(void)off;
+	return ml__wss_smaps_parse(buf, len, ctx);
+}
+
+/* Reads @file (maps or smaps) of @p as it arrives (ml__proc_read_lines). */
 static int read_vmas(const ml_proc *p, const char *file, ml__wss_vmas *out)
 {
-	int fd = ml_proc_openat(p, file, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	size_t cap = 256 << 10, have = 0, total = 0;
-	char *buf = malloc(cap);
-	int r = buf ? 0 : -ENOMEM;
-	while (r == 0) {
-		if (have == cap) {
-			/* one line longer than the buffer: only a pathological name does that */
-			char *n = cap > (SIZE_MAX >> 2) ? NULL : realloc(buf, cap * 2);
-			if (!n) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = n;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + have, cap - have);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = ml_neg_errno();
-			break;
-		}
-		if (n == 0) {
-			if (have)
-				r = ml__wss_smaps_parse(buf, have, out);
-			break;
-		}
-		have += (size_t)n;
-		total += (size_t)n;
-		const char *nl = memrchr(buf, '\n', have);
-		if (!nl)
-			continue;
-		size_t used = (size_t)(nl - buf) + 1;
-		r = ml__wss_smaps_parse(buf, used, out);
-		memmove(buf, buf + used, have - used);
-		have -= used;
-	}
-	free(buf);
-	close(fd);
+	int r = ml__proc_read_lines(p, file, vmas_lines, out);
 	if (r == 0)
 		ml__wss_vmas_normalize(out);
-	return ml__proc_after_read(p, r, total);
+	return r;
 }
 
 static int do_clear(ml_wss *w)

@@ -87,6 +87,14 @@ const char *ml__line_end(const char *p, const char *end);
 
 /* True if @p is a live procfs handle whose address space is gone (exit or exec). */
 int ml__proc_after_read(const ml_proc *p, int err, size_t nread);
+/*
+ * Reads @file of @p in 256 KiB chunks and hands @fn each run of whole lines as it arrives
+ * (what follows the last newline at the end), with its offset in the text, so a file of
+ * megabytes (smaps of thousands of mappings) is never held at once and never grown page by
+ * page. @return 0; @fn's error; otherwise as ml__proc_after_read().
+ */
+int ml__proc_read_lines(const ml_proc *p, const char *file,
+			int (*fn)(void *ctx, const char *buf, size_t len, size_t off), void *ctx);
 /* True when every thread of the handle's group has PF_EXITING set (being killed). */
 bool ml__proc_group_exiting(const ml_proc *p);
 /* Gives record @i of @m the exact name @name (@len bytes), no longer uncertain. */
