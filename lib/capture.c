@@ -7,6 +7,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/resource.h>
+#include <linux/kcmp.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -848,7 +849,7 @@ static uint64_t cow_headroom(cap *c)
 /* Whether process @other has the same address space as @pid (kcmp KCMP_VM). */
 static bool same_mm(pid_t pid, pid_t other)
 {
-	return other > 0 && other != pid && syscall(SYS_kcmp, pid, other, 0 /* KCMP_VM */, 0, 0) == 0;
+	return other > 0 && other != pid && syscall(SYS_kcmp, pid, other, KCMP_VM, 0, 0) == 0;
 }
 
 /* The target's children: task/TID/children where the kernel has it, else every process's
@@ -1061,7 +1062,9 @@ static void cow_end(cap *c)
 		if (w < 0 ? errno != EINTR : (WIFEXITED(st) || WIFSIGNALED(st)))
 			break;
 	}
-	/* Now a zombie of the target's (exit signal 0: it got no SIGCHLD); reaped there. */
+	/* Now a zombie of the target's (exit signal 0: it got no SIGCHLD); reaped there, by
+	 * holding one of its threads for a moment: that counts as stopped time too. */
+	uint64_t t = mono_ns();
 	if (ml_proc_check(c->p) == 0)
 		ml__reap_in(c->p, ch, &c->gad);
 	/* With the zombies of copies whose dumper died before it could reap them. */
@@ -1069,6 +1072,7 @@ static void cow_end(cap *c)
 	size_t n = ml_proc_check(c->p) == 0 ? cow_leftovers(c, left, 32) : 0;
 	for (size_t i = 0; i < n; i++)
 		ml__reap_in(c->p, left[i], &c->gad);
+	c->res.stop_ns += mono_ns() - t;
 	c->rp = c->p;
 	c->rpid = c->pid;
 	c->rpm = c->pm;

@@ -88,7 +88,9 @@ typedef struct ml_capture_opts {
 
 /** What a capture did. */
 typedef struct ml_capture_result {
-	uint64_t stop_ns;      /**< how long the target was held (0 with ML_CAPTURE_FREEZE_NONE) */
+	uint64_t stop_ns;      /**< how long the target was held (0 with ML_CAPTURE_FREEZE_NONE); with
+				    ML_CAPTURE_FREEZE_COW the freeze for the fork plus the moment one
+				    thread is held to reap the copy */
 	uint64_t total_ns;     /**< wall time of the whole capture */
 	uint64_t read_ns;      /**< time spent examining and reading memory */
 	size_t threads;        /**< threads captured */

@@ -2,6 +2,7 @@
 # memlens dump against gdb's gcore, side by side in one run: wall time, target stop time,
 # output size, and the target's page-table growth, on three targets:
 #   heap1g   a 1 GiB mapping filled with heap-like data (every page written)
+#   thp1g    the same in transparent huge pages (MADV_HUGEPAGE; not in the default set)
 #   sparse4g a 4 GiB mapping with 64 touched pages
 #   python   a python3 process holding a large heap of dicts and strings
 #   heap8g   an 8 GiB mapping of heap-like data, 4 threads (not in the default set: it needs
@@ -104,6 +105,13 @@ start_child() {
 	CPID=${l#*pid=}
 }
 cmd() { echo "$*" >&"${CH[1]}"; read -r REPLY <&"${CH[0]}"; }
+# The kernel's own cost of copying the target's address space (fork() in the target, timed
+# there), the floor under any --freeze=cow stop: three samples.
+forktime() {
+	local s="" i
+	for i in 1 2 3; do cmd forktime; s="$s $(awk -v u="${REPLY#*us=}" 'BEGIN{printf "%.1f", u / 1000}')"; done
+	printf "%-9s fork() in the target itself:%s ms\n" "$1" "$s"
+}
 stop_child() { echo "exit 0" >&"${CH[1]}"; wait "$CPID" 2>/dev/null || true; }
 
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores; machine shared with other work"
@@ -113,9 +121,23 @@ if want heap1g; then
 start_child
 cmd map_fill 0x40000000
 cmd threads 3
+forktime heap1g
 for r in $(seq "$ROUNDS"); do
 	for f in $FREEZES; do run_one "memlens:$f" "$CPID" heap1g; done
 	run_one gcore "$CPID" heap1g
+done
+stop_child
+fi
+
+if want thp1g; then
+start_child
+cmd map_fill 0x40000000 thp
+cmd threads 3
+echo "# thp1g: $(awk '/AnonHugePages/{print $2 " kB"}' "/proc/$CPID/smaps_rollup") of it in huge pages"
+forktime thp1g
+for r in $(seq "$ROUNDS"); do
+	for f in $FREEZES; do run_one "memlens:$f" "$CPID" thp1g; done
+	run_one gcore "$CPID" thp1g
 done
 stop_child
 fi
@@ -124,6 +146,7 @@ if want heap8g; then
 start_child
 cmd map_fill 0x200000000
 cmd threads 3
+forktime heap8g
 for r in $(seq "${ROUNDS8:-1}"); do
 	for f in $FREEZES; do run_one "memlens:$f" "$CPID" heap8g; done
 	run_one gcore "$CPID" heap8g

@@ -11,6 +11,11 @@
  *   block read F opens FIFO F read-write, answers "ok fd=N", reads one byte on the main
  *                thread, then answers -> ok ret=N errno=N sigs=N code=N value=N spid=N
  *   block sleep MS  answers "ok", sleeps MS ms (nanosleep), then -> ok ret=N errno=N ms=N sigs=N
+ *   block futex F   a thread opens FIFO F, reads one byte from it, then sets a word to 1 and
+ *                wakes it; the main thread answers "ok" and waits on the word with one
+ *                FUTEX_WAIT (no time-out), then -> ok ret=N errno=N word=N
+ *   block futex_to MS  answers "ok", one FUTEX_WAIT on a word nobody changes, with a time-out
+ *                of MS ms, then -> ok ret=N errno=N ms=N
  *   block ppoll MS  answers "ok", waits MS ms in ppoll() with SIGUSR2 blocked for the call
  *                only, then -> ok ret=N usr2blocked=0|1 (whether SIGUSR2 is still blocked after it)
  *   altstack     runs the rest of the command loop in a SIGUSR2 handler on a sigaltstack
@@ -22,11 +27,14 @@
  *                more than 100 ms after it began was stopped inside and not aborted
  *                -> ok done=N aborts=N late=N
  *   vfork        a thread calls vfork(); the child pauses (until killed) -> ok child=N
+ *   fork         fork(); the child (its own address space, the same open files) pauses
+ *                until killed -> ok child=N
  *   zombie0      a child made with exit signal 0 that exits at once with status 3 and is
  *                never waited for (a zombie that is not a dump's copy) -> ok child=N
  *   exit N       _exit(N) */
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -89,6 +97,27 @@ static void on_usr1(int sig, siginfo_t *si, void *uc)
 	usr1_value = si->si_value.sival_int;
 	usr1_pid = si->si_pid;
 	usr1_count = usr1_count + 1;
+}
+
+static _Atomic uint32_t futex_word;
+
+static long futex_wait(_Atomic uint32_t *w, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, ts, NULL, 0);
+}
+
+/* Reads one byte from the FIFO named by @arg, then changes the word and wakes its waiter. */
+static void *futex_waker(void *arg)
+{
+	int fd = open(arg, O_RDONLY);
+	char b;
+	if (fd >= 0) {
+		(void)!read(fd, &b, 1);
+		close(fd);
+	}
+	atomic_store(&futex_word, 1);
+	syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	return NULL;
 }
 
 static uint64_t now_ms(void)
@@ -273,6 +302,29 @@ static void serve(void)
 			int e = errno;
 			printf("ok ret=%d errno=%d ms=%llu sigs=%d\n", r, e, (unsigned long long)(now_ms() - t0),
 			       (int)usr1_count);
+		} else if (!strncmp(line, "block futex ", 12)) {
+			line[strcspn(line, "\n")] = '\0';
+			static char fifo[256];
+			snprintf(fifo, sizeof(fifo), "%s", line + 12);
+			atomic_store(&futex_word, 0);
+			pthread_t t;
+			pthread_create(&t, NULL, futex_waker, fifo);
+			printf("ok\n");
+			errno = 0;
+			long r = futex_wait(&futex_word, 0, NULL);
+			int e = errno;
+			pthread_join(t, NULL);
+			printf("ok ret=%ld errno=%d word=%u\n", r, e, (unsigned)atomic_load(&futex_word));
+		} else if (!strncmp(line, "block futex_to ", 15)) {
+			long ms = atol(line + 15);
+			struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+			atomic_store(&futex_word, 0);
+			printf("ok\n");
+			uint64_t t0 = now_ms();
+			errno = 0;
+			long r = futex_wait(&futex_word, 0, &ts);
+			int e = errno;
+			printf("ok ret=%ld errno=%d ms=%llu\n", r, e, (unsigned long long)(now_ms() - t0));
 		} else if (!strncmp(line, "block ppoll ", 12)) {
 			long ms = atol(line + 12);
 			struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
@@ -325,6 +377,12 @@ static void serve(void)
 			if (ch == 0)
 				syscall(SYS_exit_group, 3);
 			printf("ok child=%ld\n", ch);
+		} else if (!strncmp(line, "fork", 4)) {
+			pid_t ch = fork();
+			if (ch == 0)
+				for (;;)
+					pause();
+			printf("ok child=%d\n", (int)ch);
 		} else if (!strncmp(line, "vfork", 5)) {
 			pthread_t t;
 			pthread_create(&t, NULL, vforker, NULL);

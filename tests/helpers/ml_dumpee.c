@@ -7,7 +7,10 @@
  *   stats                  -> ok eintr=N cont=N threads=N
  *   sum                    FNV-1a of every populated test byte -> ok sum=HEX
  *   map_touch SIZE STRIDE  private anon mapping, one byte written every STRIDE bytes -> ok addr=A
- *   map_fill SIZE          private anon mapping filled with heap-like words -> ok addr=A
+ *   map_fill SIZE [thp]    private anon mapping filled with heap-like words (with thp:
+ *                          MADV_HUGEPAGE first) -> ok addr=A
+ *   forktime               fork()s once (the child exits at once) -> ok us=N (how long fork()
+ *                          took in the parent: the kernel's cost of copying this address space)
  *   crash DIR              chdir DIR, unlimited core size, abort() (the kernel writes DIR/core)
  *   pid                    -> ok pid=N
  *   exit N                 _exit(N) */
@@ -24,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -307,6 +311,10 @@ int main(void)
 				printf("err mmap %s\n", strerror(errno));
 				continue;
 			}
+			if (a2 && !strcmp(a2, "thp") && madvise(p, sz, MADV_HUGEPAGE) < 0) {
+				printf("err madvise %s\n", strerror(errno));
+				continue;
+			}
 			uint64_t x = 0x9e3779b97f4a7c15ull;
 			for (size_t i = 0; i < sz / 8; i++) {
 				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -319,6 +327,19 @@ int main(void)
 				}
 			}
 			printf("ok addr=%p\n", (void *)p);
+		} else if (!strcmp(cmd, "forktime")) {
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			pid_t ch = fork();
+			if (ch == 0)
+				_exit(0);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (ch < 0) {
+				printf("err fork %s\n", strerror(errno));
+				continue;
+			}
+			waitpid(ch, NULL, 0);
+			printf("ok us=%lld\n", (long long)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
 		} else if (!strcmp(cmd, "crash")) {
 			struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 			if (!a1 || chdir(a1) < 0 || setrlimit(RLIMIT_CORE, &rl) < 0) {

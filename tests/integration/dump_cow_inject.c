@@ -1,4 +1,4 @@
-/* The clone injected by dump --freeze=cow, against children whose state the test controls: signals that come meanwhile, interrupted calls, rseq, stacks, vfork. */
+/* The clone injected by dump --freeze=cow, against children whose state the test controls: signals that come meanwhile, interrupted calls (read, nanosleep, futex), rseq, stacks, vfork (and fork, which is not one). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,10 +25,13 @@ static int hk_step = -1, hk_action;
 static pid_t hk_pid;
 static unsigned hk_calls, hk_in_cs;
 static uint64_t hk_lo, hk_hi;
+static pid_t hk_tid0; /* the thread the first injection went into */
 
 void ml__test_hook(int step, pid_t tid);
 void ml__test_hook(int step, pid_t tid)
 {
+	if (step == 0 && !hk_tid0)
+		hk_tid0 = tid;
 	if (hk_action == HK_RSEQ && step == 0) {
 		/* Where the thread is before anything is done to it. */
 		struct user_regs_struct r;
@@ -58,6 +61,7 @@ static void hook(int action, int step, pid_t pid)
 	hk_pid = pid;
 	hk_calls = 0;
 	hk_in_cs = 0;
+	hk_tid0 = 0;
 }
 
 /* ---- helpers ---- */
@@ -237,6 +241,53 @@ START_TEST(nanosleep_restart_block)
 }
 END_TEST
 
+/* A thread blocked in FUTEX_WAIT when the clone is injected into it: the wait is restarted
+ * (-ERESTARTSYS), so it goes on waiting for the word to change and returns 0 once woken,
+ * not EINTR and not the clone's result; a wait with a time-out (restart block) waits its
+ * whole time and times out. */
+START_TEST(futex_wait_restarts)
+{
+	make_tmpdir();
+	mlt_child *c = mlt_spawn("ml_cowee", NULL);
+	mlt_cmd_ok(c, "setup");
+	char fifo[400], line[500];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(line, sizeof(line), "block futex %s\n", fifo);
+	send_line(c, line);
+	ck_assert_ptr_nonnull(mlt_read_line(c));
+	wait_in_call(c->pid, 202, -1); /* futex */
+	hook(HK_NONE, -1, 0);
+	ml_capture_result res;
+	assert_cow(capture(c->pid, "a.mlcore", false, &res), &res);
+	ck_assert_msg(hk_tid0 == c->pid, "the clone went into thread %d, not the waiting one %d", (int)hk_tid0,
+		      (int)c->pid);
+	wait_in_call(c->pid, 202, -1); /* still waiting on the word, which nobody changed yet */
+	int w = open(fifo, O_WRONLY);
+	ck_assert_int_ge(w, 0);
+	ck_assert_int_eq(write(w, "x", 1), 1);
+	close(w);
+	const char *a = mlt_read_line(c);
+	ck_assert_ptr_nonnull(a);
+	printf("futex: %s\n", a);
+	ck_assert_msg(!strcmp(a, "ok ret=0 errno=0 word=1"), "the wait did not go on until woken: %s", a);
+
+	send_line(c, "block futex_to 3000\n");
+	ck_assert_ptr_nonnull(mlt_read_line(c));
+	wait_in_call(c->pid, 202, -1);
+	hook(HK_NONE, -1, 0);
+	assert_cow(capture(c->pid, "b.mlcore", false, &res), &res);
+	ck_assert_int_eq(hk_tid0, c->pid);
+	a = mlt_read_line(c);
+	ck_assert_ptr_nonnull(a);
+	printf("futex with a time-out: %s\n", a);
+	ck_assert_msg(!strncmp(a, "ok ret=-1 errno=110 ", 20) && mlt_kv(a, "ms") >= 3000,
+		      "the wait did not time out after its whole time: %s", a);
+	mlt_child_free(c);
+	rm_tmpdir();
+}
+END_TEST
+
 /* SIGSTOP while the clone runs: clone() gives -ERESTARTNOINTR, and is run again after the
  * stop is taken; the process ends stopped, as SIGSTOP asks, and runs on after SIGCONT. */
 START_TEST(clone_interrupted_by_sigstop_is_retried)
@@ -368,6 +419,25 @@ START_TEST(vfork_is_refused)
 }
 END_TEST
 
+/* A child made by fork() has its own address space, though it shares the parent's open
+ * files (fd 0 among them): neither it nor its parent is taken for a vfork pair. */
+START_TEST(forked_child_is_no_vfork)
+{
+	make_tmpdir();
+	mlt_child *c = mlt_spawn("ml_cowee", NULL);
+	mlt_cmd_ok(c, "setup");
+	pid_t ch = (pid_t)mlt_cmd_u64(c, "child", "fork");
+	wait_in_call(ch, 34, -1); /* pause */
+	ml_capture_result res;
+	assert_cow(capture(c->pid, "a.mlcore", false, &res), &res);
+	assert_cow(capture(ch, "b.mlcore", false, &res), &res);
+	kill(ch, SIGKILL);
+	mlt_cmd_ok(c, "pid");
+	mlt_child_free(c);
+	rm_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -387,10 +457,12 @@ int main(void)
 	tcase_add_test(tc, signal_waits_then_read_restarts);
 	tcase_add_test(tc, signal_waits_then_read_gets_eintr);
 	tcase_add_test(tc, nanosleep_restart_block);
+	tcase_add_test(tc, futex_wait_restarts);
 	tcase_add_test(tc, clone_interrupted_by_sigstop_is_retried);
 	tcase_add_test(tc, rseq_section_is_aborted);
 	tcase_add_test(tc, sigaltstack_is_refused);
 	tcase_add_test(tc, vfork_is_refused);
+	tcase_add_test(tc, forked_child_is_no_vfork);
 	tcase_add_test(tc, temporary_mask_thread_is_passed_over);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
