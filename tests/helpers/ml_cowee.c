@@ -234,7 +234,17 @@ int main(void)
 static void serve(void)
 {
 	char line[256];
-	while (fgets(line, sizeof(line), stdin)) {
+	for (;;) {
+		/* SIGCHLD is counted by a handler without SA_RESTART: a child of ours that ends
+		 * (one a test made and killed) interrupts the wait for the next command. */
+		errno = 0;
+		if (!fgets(line, sizeof(line), stdin)) {
+			if (errno == EINTR && !feof(stdin)) {
+				clearerr(stdin);
+				continue;
+			}
+			break;
+		}
 		if (!strncmp(line, "setup", 5)) {
 			S = map(sizeof(*S), MAP_SHARED | MAP_ANONYMOUS);
 			dontfork = map(4 * PAGE, MAP_PRIVATE | MAP_ANONYMOUS);
