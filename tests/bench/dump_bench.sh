@@ -117,42 +117,26 @@ stop_child() { echo "exit 0" >&"${CH[1]}"; wait "$CPID" 2>/dev/null || true; }
 echo "# $(date -u +%FT%TZ) $(uname -r), $(nproc) cores; machine shared with other work"
 echo "# memlens $("$M" --version | cut -d' ' -f2)${DUMP_ARGS:+ ($DUMP_ARGS)}, $(gdb --version | head -1); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-if want heap1g; then
-start_child
-cmd map_fill 0x40000000
-cmd threads 3
-forktime heap1g
-for r in $(seq "$ROUNDS"); do
-	for f in $FREEZES; do run_one "memlens:$f" "$CPID" heap1g; done
-	run_one gcore "$CPID" heap1g
-done
-stop_child
-fi
-
-if want thp1g; then
-start_child
-cmd map_fill 0x40000000 thp
-cmd threads 3
-echo "# thp1g: $(awk '/AnonHugePages/{print $2 " kB"}' "/proc/$CPID/smaps_rollup") of it in huge pages"
-forktime thp1g
-for r in $(seq "$ROUNDS"); do
-	for f in $FREEZES; do run_one "memlens:$f" "$CPID" thp1g; done
-	run_one gcore "$CPID" thp1g
-done
-stop_child
-fi
-
-if want heap8g; then
-start_child
-cmd map_fill 0x200000000
-cmd threads 3
-forktime heap8g
-for r in $(seq "${ROUNDS8:-1}"); do
-	for f in $FREEZES; do run_one "memlens:$f" "$CPID" heap8g; done
-	run_one gcore "$CPID" heap8g
-done
-stop_child
-fi
+# heap_target LABEL SIZE [thp]: a SIZE mapping of heap-like words and 3 more threads, dumped
+# ROUNDS times (ROUNDS8 for heap8g) with each freeze and with gcore.
+heap_target() {
+	want "$1" || return 0
+	start_child
+	cmd map_fill "$2" ${3:-}
+	cmd threads 3
+	[ -z "${3:-}" ] || echo "# $1: $(awk '/AnonHugePages/{print $2 " kB"}' "/proc/$CPID/smaps_rollup") of it in huge pages"
+	forktime "$1"
+	local rounds=$ROUNDS r f
+	[ "$1" != heap8g ] || rounds=${ROUNDS8:-1}
+	for r in $(seq "$rounds"); do
+		for f in $FREEZES; do run_one "memlens:$f" "$CPID" "$1"; done
+		run_one gcore "$CPID" "$1"
+	done
+	stop_child
+}
+heap_target heap1g 0x40000000
+heap_target thp1g 0x40000000 thp
+heap_target heap8g 0x200000000
 
 if want sparse4g; then
 start_child
