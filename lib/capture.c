@@ -7,7 +7,6 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/resource.h>
-#include <linux/kcmp.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
