@@ -1,0 +1,206 @@
+/* memlens grep: one source (a process, a snapshot or a raw image): its regions, its reads, its search from start to exit code. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "grep/command.h"
+/* Reads through @via (a worker's own view of the source) or the raw image. @populated: the
+ * range was just seen as data runs, so the source need not walk its pages again. */
+ssize_t grep_read(const src *s, const ml_source *via, uint64_t addr, void *buf, size_t len,
+		  bool populated)
+{
+	if (!s->s) {
+		if (addr < s->o->base)
+			return -EFAULT;
+		ssize_t r = pread(s->raw_fd, buf, len, (off_t)(addr - s->o->base));
+		return r < 0 ? -errno : r;
+	}
+	return ml_source_read(via, addr, buf, len, (s->o->swapped ? ML_READ_SWAPPED : 0) |
+						   (populated ? ML_READ_POPULATED : 0));
+}
+
+long grep_heap_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	const src *s = ctx;
+	return (long)grep_read(s, s->s, addr, buf, len, false);
+}
+
+static bool region_selected(const gopts *o, const ml_vma *v)
+{
+	if (o->kinds) {
+		if (!(o->kinds >> v->kind & 1))
+			return false;
+	} else if (v->kind == ML_VMA_VVAR || v->kind == ML_VMA_VSYSCALL) {
+		return false; /* not readable as memory; only when asked for by --kind */
+	}
+	if (o->perm) {
+		char p[5];
+		ml_vma_perms_str(v->perms, p);
+		for (size_t i = 0; o->perm[i]; i++)
+			if (o->perm[i] != '?' && o->perm[i] != p[i])
+				return false;
+	}
+	if (o->name && !ml_cli_name_match(o->name, v->name ? v->name : "", v->name ? v->name_len : 0))
+		return false;
+	if (o->have_addr && (v->end <= o->alo || v->start >= o->ahi))
+		return false;
+	return true;
+}
+
+static int build_units(src *s)
+{
+	const gopts *o = s->o;
+	size_t nm = s->maps ? ml_maps_count(s->maps) : 1;
+	s->regions = calloc(nm ? nm : 1, sizeof(region));
+	if (!s->regions)
+		return -ENOMEM;
+	if (!s->maps) {
+		struct stat stt;
+		if (fstat(s->raw_fd, &stt) < 0)
+			return -errno;
+		uint64_t end;
+		if (!gp_image_end(o->base, (uint64_t)stt.st_size, &end))
+			return -ERANGE;
+		ml_vma v = { .start = o->base, .end = end,
+			     .perms = ML_PERM_READ, .kind = ML_VMA_ANON, .name = s->label,
+			     .name_len = strlen(s->label) };
+		if (stt.st_size > 0 && region_selected(o, &v))
+			s->regions[s->nregions++] = (region){ v, v.start, v.end };
+		nm = s->nregions;
+	} else {
+		for (size_t i = 0; i < nm; i++) {
+			const ml_vma *v = ml_maps_get(s->maps, i);
+			if (!region_selected(o, v))
+				continue;
+			s->regions[s->nregions++] = (region){ *v, v->start, v->end };
+		}
+	}
+	for (size_t i = 0; o->have_addr && i < s->nregions; i++) {
+		region *r = &s->regions[i];
+		if (r->lo < o->alo)
+			r->lo = o->alo;
+		if (r->hi > o->ahi)
+			r->hi = o->ahi;
+	}
+	return 0;
+}
+
+/* Searches one source; returns 0 matched, 1 no match, 2 error, GREP_DAMAGED damaged stored
+ * data was skipped (a partial result: exit 1 whether or not something matched). */
+int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, bool quiet_errors,
+		       atomic_bool *global_stop)
+{
+	src *s = calloc(1, sizeof(*s));
+	if (!s)
+		return ML_EXIT_ERROR;
+	s->o = o;
+	s->set = set;
+	s->raw_fd = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	char pidbuf[24];
+	int rc = ML_EXIT_ERROR, r;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (o->raw) {
+		s->label = spec;
+		s->raw_fd = open(spec, O_RDONLY | O_CLOEXEC);
+		if (s->raw_fd < 0) {
+			ml_cli_file_error(spec, "cannot open", -errno);
+			goto out;
+		}
+		struct stat st;
+		uint64_t end;
+		if (fstat(s->raw_fd, &st) == 0 && !gp_image_end(o->base, (uint64_t)st.st_size, &end)) {
+			rc = ml_cli_usage_error(&grep_cmd, "%s: %llu bytes at --base 0x%llx would pass the top of the address space",
+						spec, (unsigned long long)st.st_size, (unsigned long long)o->base);
+			goto out;
+		}
+	} else {
+		if (pid) {
+			snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+			spec = pidbuf;
+		}
+		r = ml_source_open(spec, &s->s);
+		if (r < 0) {
+			const char *why = ml_error_detail();
+			if (!quiet_errors) {
+				if (pid || ml_cli_parse_pid(spec, &pid))
+					ml_cli_pid_error(pid, "cannot open", r);
+				else if (*why)
+					ml_cli_warn("%s: not a valid snapshot or core: %s", spec, why);
+				else
+					ml_cli_file_error(spec, "cannot open snapshot", r);
+			}
+			rc = r == -ESRCH && quiet_errors ? ML_EXIT_PARTIAL : ML_EXIT_ERROR;
+			goto out;
+		}
+		if (!quiet_errors && ml_source_notice(s->s))
+			ml_cli_warn("%s: %s", spec, ml_source_notice(s->s));
+		if (ml_source_partial(s->s))
+			ml_cli_warn("%s: partial: %s", spec, ml_source_partial(s->s));
+		s->pid = ml_source_pid(s->s);
+		s->label = ml_source_get_type(s->s) == ML_SOURCE_LIVE ? (snprintf(pidbuf, sizeof(pidbuf), "%d", (int)s->pid), pidbuf) : spec;
+		r = ml_source_maps(s->s, &s->maps);
+		if (r < 0) {
+			if (!quiet_errors)
+				ml_cli_pid_error(s->pid, "cannot read the mappings", r);
+			rc = r == -ESRCH && quiet_errors ? ML_EXIT_PARTIAL : ML_EXIT_ERROR;
+			goto out;
+		}
+	}
+	s->counts = calloc(gp_set_users(set) ? gp_set_users(set) : 1, sizeof(uint64_t));
+	if (!s->counts || build_units(s) < 0) {
+		fprintf(stderr, "memlens grep: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < s->nregions; i++)
+		s->total += s->regions[i].hi - s->regions[i].lo;
+	r = grep_run_workers(s, o->jobs);
+	ml_progress_clear(&grep_progress);
+	if (r < 0) {
+		fprintf(stderr, "memlens grep: %s: %s\n", s->label, ml_strerror(r));
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	grep_print_summary(s, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (s->printed && o->quiet)
+		atomic_store(global_stop, true);
+	/* a scan that read nothing because of an error is an error, not "no match"; damaged
+	 * stored data makes the result partial even where something matched */
+	if (s->st.err_bytes[ERR_DAMAGED] && !(s->printed && o->quiet))
+		rc = GREP_DAMAGED;
+	else if (s->printed)
+		rc = ML_EXIT_OK;
+	else if (s->first_err && !s->st.scanned && s->first_err != -ESRCH)
+		rc = ML_EXIT_ERROR;
+	else
+		rc = ML_EXIT_PARTIAL;
+	if (rc == ML_EXIT_ERROR)
+		fprintf(stderr, "memlens grep: %s: nothing could be read: %s\n", s->label, ml_strerror(s->first_err));
+out:
+	fflush(stdout);
+	for (size_t i = 0; i < s->nheaps; i++)
+		gp_heap_free(s->heaps[i].h);
+	for (size_t i = 0; s->ring && i < s->nring; i++) {
+		free(s->ring[i].out);
+		free(s->ring[i].hits);
+	}
+	free(s->ring);
+	free(s->regions);
+	free(s->counts);
+	ml_maps_free(s->maps);
+	ml_source_free(s->prod_own);
+	ml_source_free(s->s);
+	if (s->raw_fd >= 0)
+		close(s->raw_fd);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+	return rc;
+}
