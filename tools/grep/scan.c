@@ -1,0 +1,530 @@
+/* The window scanner: a scratch per thread, searching buffers with a compiled pattern set (the portable engine or Vectorscan streams). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grep/engine.h"
+gp_scratch *gp_scratch_new(const gp_set *s)
+{
+	gp_scratch *sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return NULL;
+	sc->set = s;
+	sc->re_next = calloc(s->npats ? s->npats : 1, sizeof(uint64_t));
+	sc->re_run = calloc(s->npats ? s->npats : 1, sizeof(uint32_t));
+	sc->run = 1;
+	sc->hex_next = calloc(s->npats ? s->npats : 1, sizeof(size_t));
+	sc->md = gp_dl_pcre2_loaded() ? pcre2_match_data_create(1, NULL) : NULL; /* for regexes only */
+#ifdef MEMLENS_HAVE_VECTORSCAN
+	sc->cb_limit = UINT64_MAX;
+#endif
+	if (!sc->re_next || !sc->re_run || !sc->hex_next || (!sc->md && gp_dl_pcre2_loaded())) {
+		gp_scratch_free(sc);
+		return NULL;
+	}
+#ifdef MEMLENS_HAVE_VECTORSCAN
+	if (s->ndb) {
+		sc->stream = calloc(s->ndb, sizeof(*sc->stream));
+		sc->once = calloc(s->ndb, sizeof(*sc->once));
+		if (!sc->stream || !sc->once) {
+			gp_scratch_free(sc);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < s->ndb; i++)
+		if (hs_alloc_scratch(s->db[i], &sc->hs) != HS_SUCCESS || /* one scratch, grown to fit each */
+		    hs_open_stream(s->db[i], 0, &sc->stream[i]) != HS_SUCCESS ||
+		    hs_open_stream(s->db[i], 0, &sc->once[i]) != HS_SUCCESS) {
+			gp_scratch_free(sc);
+			return NULL;
+		}
+#endif
+	return sc;
+}
+
+void gp_scratch_free(gp_scratch *sc)
+{
+	if (!sc)
+		return;
+	free(sc->hits);
+	free(sc->re_next);
+	free(sc->re_run);
+	free(sc->hex_next);
+	if (sc->md)
+		pcre2_match_data_free(sc->md);
+#ifdef MEMLENS_HAVE_VECTORSCAN
+	for (size_t i = 0; i < sc->set->ndb; i++) {
+		if (sc->stream && sc->stream[i])
+			hs_close_stream(sc->stream[i], NULL, NULL, NULL);
+		if (sc->once && sc->once[i])
+			hs_close_stream(sc->once[i], NULL, NULL, NULL);
+	}
+	free(sc->stream);
+	free(sc->once);
+	if (sc->hs)
+		hs_free_scratch(sc->hs);
+	free(sc->raw);
+	free(sc->seams);
+	free(sc->pad);
+#endif
+	free(sc);
+}
+
+void gp_scratch_reset(gp_scratch *sc, uint64_t run_start)
+{
+	sc->run_lo = run_start;
+	if (++sc->run == 0) { /* wrapped: forget every pattern's run once */
+		memset(sc->re_run, 0, (sc->set->npats ? sc->set->npats : 1) * sizeof(uint32_t));
+		sc->run = 1;
+	}
+#ifdef MEMLENS_HAVE_VECTORSCAN
+	sc->vs_open = false; /* the stream restarts at the next scan */
+#endif
+}
+
+static int add_hit(gp_scratch *sc, size_t start, size_t end, uint32_t pat)
+{
+	if (sc->nhits == sc->cap) {
+		size_t cap = sc->cap ? 2 * sc->cap : 256;
+		gp_hit *n = realloc(sc->hits, cap * sizeof(*n));
+		if (!n) {
+			sc->oom = true;
+			return -ENOMEM;
+		}
+		sc->hits = n;
+		sc->cap = cap;
+	}
+	sc->hits[sc->nhits++] = (gp_hit){ start, end, pat };
+	return 0;
+}
+
+static int on_lit1(void *ctx, size_t pos)
+{
+	gp_scratch *sc = ctx;
+	const gp_pat *p = &sc->set->pats[sc->cur_pat];
+	return add_hit(sc, pos, pos + p->len, sc->cur_pat) ? 1 : 0;
+}
+
+static int on_litn(void *ctx, size_t id, size_t pos)
+{
+	gp_scratch *sc = ctx;
+	size_t pi = sc->set->lit_ids[id];
+	return add_hit(sc, pos, pos + sc->set->pats[pi].len, (uint32_t)pi) ? 1 : 0;
+}
+
+static int on_hex_anchor(void *ctx, size_t pos)
+{
+	gp_scratch *sc = ctx;
+	const gp_pat *p = &sc->set->pats[sc->cur_pat];
+	size_t off = p->hex->anchor_off;
+	if (pos < off)
+		return 0;
+	size_t s = pos - off;
+	if (s < sc->report_lo || s >= sc->hi)
+		return 0;
+	long e = gp_hexpat_match_at(p->hex, sc->buf + s, sc->len - s);
+	if (e >= 0 && add_hit(sc, s, s + (size_t)e, sc->cur_pat))
+		return 1;
+	return 0;
+}
+
+static int scan_hex(gp_scratch *sc, uint32_t pi)
+{
+	const gp_set *s = sc->set;
+	const gp_pat *p = &s->pats[pi];
+	sc->cur_pat = pi;
+	if (p->hex->anchor_len) {
+		size_t off = p->hex->anchor_off;
+		gp_lit1_scan(&s->hex_anchor[pi], sc->buf, sc->len, sc->report_lo + off,
+			     sc->hi + off, on_hex_anchor, sc);
+	} else {
+		const gp_hexel *e0 = &p->hex->el[0];
+		for (size_t st = sc->report_lo; st < sc->hi && st < sc->len; st++) {
+			if ((sc->buf[st] & e0->mask) != e0->val)
+				continue;
+			long e = gp_hexpat_match_at(p->hex, sc->buf + st, sc->len - st);
+			if (e >= 0 && add_hit(sc, st, st + (size_t)e, pi))
+				break;
+		}
+	}
+	return sc->oom ? -ENOMEM : 0;
+}
+
+/* The leftmost match of regex @pi starting at or after @pos: true with [*ms, *me). */
+static bool re_find(gp_scratch *sc, const gp_pat *p, size_t pos, size_t *ms, size_t *me)
+{
+	if (pos >= sc->len)
+		return false;
+	/* ^ and $ hold at the ends of the run of memory, not at the ends of a buffer in it */
+	int r = pcre2_match(p->re, sc->buf, sc->len, pos, sc->re_opts, sc->md, NULL);
+	if (r < 0)
+		return false;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+	*ms = ov[0];
+	*me = ov[1];
+	return *me > *ms;
+}
+
+/* The first position a regex may start at: its previous match's end, or @scan_lo. */
+static size_t re_from(gp_scratch *sc, uint32_t pi, uint64_t base, size_t scan_lo)
+{
+	uint64_t nx = sc->re_run[pi] == sc->run ? sc->re_next[pi] : 0;
+	if (nx > base + scan_lo)
+		return nx - base < sc->len ? (size_t)(nx - base) : sc->len;
+	return scan_lo;
+}
+
+static int re_report(gp_scratch *sc, uint32_t pi, uint64_t base, size_t ms, size_t me)
+{
+	sc->re_next[pi] = base + me;
+	sc->re_run[pi] = sc->run;
+	if (ms >= sc->report_lo)
+		return add_hit(sc, ms, me, pi);
+	return 0;
+}
+
+static int scan_regex(gp_scratch *sc, uint32_t pi, uint64_t base, size_t scan_lo)
+{
+	const gp_pat *p = &sc->set->pats[pi];
+	size_t pos = re_from(sc, pi, base, scan_lo), ms, me;
+	while (pos < sc->hi && re_find(sc, p, pos, &ms, &me)) {
+		if (ms >= sc->hi)
+			break;
+		if (re_report(sc, pi, base, ms, me) < 0)
+			return -ENOMEM;
+		pos = me;
+	}
+	return 0;
+}
+
+#ifdef MEMLENS_HAVE_VECTORSCAN
+static int on_vs(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *ctx)
+{
+	(void)from;
+	(void)flags;
+	gp_scratch *sc = ctx;
+	if (sc->nraw == sc->rawcap) {
+		size_t cap = sc->rawcap ? 2 * sc->rawcap : 1024;
+		struct gp_end *n = realloc(sc->raw, cap * sizeof(*n));
+		if (!n) {
+			sc->oom = true;
+			return 1;
+		}
+		sc->raw = n;
+		sc->rawcap = cap;
+	}
+	if (sc->cb_base + to > sc->cb_limit)
+		return 0; /* in the padding */
+	sc->raw[sc->nraw++] = (struct gp_end){ sc->cb_base + to, id };
+	return 0;
+}
+
+static int cmp_raw(const void *a, const void *b)
+{
+	const struct gp_end *x = a, *y = b;
+	if (x->pat != y->pat)
+		return x->pat < y->pat ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/*
+ * Vectorscan 5.4.9 can lose a match that starts shortly before the end of what it is given,
+ * depending on the buffer's alignment: measured with A[^\x00]{1,40}B on random bytes, up to
+ * 40 bytes before the end of a chunk in streaming mode (and up to 512 in block mode, which
+ * is not used). Upstream knows it: the double-shufti accelerator mishandles the last byte of
+ * a buffer (vectorscan pull requests 325 and 368 for block mode, 402 for chunk boundaries
+ * in streaming mode, fixed after 5.4.9). So no hit is taken from where a scan ends: every chunk end X is a seam,
+ * and once the bytes after it are there,
+ * [X - GP_VS_MARGIN, X + longest match + GP_VS_MARGIN) is scanned again on its own, the
+ * ends found joining the stream's (duplicates dropped); at the end of the run, the last
+ * bytes are scanned again followed by padding. The caller gives GP_VS_MARGIN bytes beyond
+ * the usual context (gp_set_margin()), so a seam is checked before its hits are due. The
+ * second scans are one-chunk streams of the same database (block mode would need a second
+ * compilation), whose end of data is never signalled: nothing is taken near their end.
+ */
+
+/* Scans [p, p + n) (at absolute address @at) on its own; ends past @limit are dropped. */
+static int vs_once(gp_scratch *sc, const uint8_t *p, size_t n, uint64_t at, uint64_t limit)
+{
+	sc->cb_base = at;
+	sc->cb_limit = limit;
+	hs_error_t e = HS_SUCCESS;
+	for (size_t i = 0; i < sc->set->ndb && !sc->oom && (e == HS_SUCCESS || e == HS_SCAN_TERMINATED); i++) {
+		hs_reset_stream(sc->once[i], 0, NULL, NULL, NULL);
+		e = hs_scan_stream(sc->once[i], (const char *)p, (unsigned)n, 0, sc->hs, on_vs, sc);
+	}
+	sc->cb_limit = UINT64_MAX;
+	if (sc->oom)
+		return -ENOMEM;
+	return e != HS_SUCCESS && e != HS_SCAN_TERMINATED ? -EIO : 0;
+}
+
+static int seam_push(gp_scratch *sc, uint64_t x)
+{
+	if (sc->nseams == sc->capseams) {
+		size_t cap = sc->capseams ? 2 * sc->capseams : 8;
+		uint64_t *n = realloc(sc->seams, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		sc->seams = n;
+		sc->capseams = cap;
+	}
+	sc->seams[sc->nseams++] = x;
+	return 0;
+}
+
+/* Scans the seams whose window the buffer [base, end) now holds (all of them at @eod). */
+static int seams_scan(gp_scratch *sc, uint64_t base, uint64_t end, bool eod)
+{
+	size_t keep = 0;
+	for (size_t i = 0; i < sc->nseams; i++) {
+		uint64_t x = sc->seams[i];
+		uint64_t lo = x - sc->vs_base > GP_VS_MARGIN ? x - GP_VS_MARGIN : sc->vs_base;
+		uint64_t hi = x + sc->set->overlap + GP_VS_MARGIN;
+		if (lo < base)
+			lo = base;
+		if (hi > end) {
+			if (!eod) {
+				sc->seams[keep++] = x;
+				continue;
+			}
+			hi = end;
+		}
+		if (lo >= hi)
+			continue;
+		int r = vs_once(sc, sc->buf + (lo - base), (size_t)(hi - lo), lo, UINT64_MAX);
+		if (r < 0)
+			return r;
+	}
+	sc->nseams = keep;
+	return 0;
+}
+
+/* At the end of the run [.., end): its last bytes again, followed by zeros. */
+static int tail_scan(gp_scratch *sc, uint64_t base, uint64_t end)
+{
+	size_t w = sc->set->overlap + GP_VS_MARGIN;
+	uint64_t lo = end - base > w ? end - w : base;
+	if (lo < sc->vs_base)
+		lo = sc->vs_base;
+	if (lo >= end)
+		return 0;
+	if (!sc->pad && !(sc->pad = malloc(2 * w)))
+		return -ENOMEM;
+	size_t n = (size_t)(end - lo);
+	memcpy(sc->pad, sc->buf + (lo - base), n);
+	memset(sc->pad + n, 0, w);
+	return vs_once(sc, sc->pad, n + w, lo, end);
+}
+
+/* Starts the stream afresh at absolute address @at, forgetting pending ends. */
+static void vs_restart(gp_scratch *sc, uint64_t at)
+{
+	for (size_t i = 0; i < sc->set->ndb; i++)
+		hs_reset_stream(sc->stream[i], 0, NULL, NULL, NULL);
+	sc->vs_base = sc->fed = at;
+	sc->nraw = 0;
+	sc->nseams = 0;
+	sc->vs_open = true;
+	sc->vs_eod = false;
+}
+
+/*
+ * Vectorscan scans a contiguous run of memory as one stream, each byte once, and reports
+ * only where matches end (start-of-match tracking is slow). The ends are kept until no match
+ * ending there can start in a later window; literals start len bytes earlier; hex and regex
+ * ends are confirmed, and their starts found, by the matchers the portable engine uses, in
+ * the part of the buffer before the end (which holds at least the longest match's length of
+ * the previous window), so hits are those of the portable engine.
+ */
+static int vs_scan(gp_scratch *sc, uint64_t base, size_t scan_lo, size_t avail, bool eod)
+{
+	const gp_set *s = sc->set;
+	uint64_t end = base + avail;
+	/* the stream starts at the earliest byte any reported match can start at */
+	size_t from = scan_lo < sc->report_lo ? scan_lo : sc->report_lo;
+	if (!sc->vs_open || sc->fed < base)
+		vs_restart(sc, base + from);
+	else if (sc->vs_eod && sc->fed < end) { /* more after the end: not a caller of gp_scan */
+		uint64_t keep = sc->fed;
+		size_t n = sc->nraw, ns = sc->nseams;
+		vs_restart(sc, keep);
+		sc->nraw = n;
+		sc->nseams = ns;
+	}
+	if (sc->fed < end) {
+		sc->cb_base = sc->vs_base;
+		hs_error_t e = HS_SUCCESS;
+		for (size_t i = 0; i < s->ndb && !sc->oom && (e == HS_SUCCESS || e == HS_SCAN_TERMINATED); i++)
+			e = hs_scan_stream(sc->stream[i], (const char *)sc->buf + (sc->fed - base),
+					   (unsigned)(end - sc->fed), 0, sc->hs, on_vs, sc);
+		if (sc->oom)
+			return -ENOMEM;
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return -EIO;
+		sc->fed = end;
+		if (!eod && seam_push(sc, end) < 0)
+			return -ENOMEM;
+	}
+	if (eod && !sc->vs_eod) { /* matches that need the end of the data ($, \b) */
+		sc->cb_base = sc->vs_base;
+		hs_error_t e = HS_SUCCESS;
+		for (size_t i = 0; i < s->ndb && !sc->oom && (e == HS_SUCCESS || e == HS_SCAN_TERMINATED); i++)
+			e = hs_reset_stream(sc->stream[i], 0, sc->hs, on_vs, sc);
+		if (sc->oom)
+			return -ENOMEM;
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return -EIO;
+		sc->vs_eod = true;
+		int r = tail_scan(sc, base, end);
+		if (r < 0)
+			return r;
+	}
+	int r = seams_scan(sc, base, end, eod);
+	if (r < 0)
+		return r;
+	if (sc->nraw > 1) {
+		qsort(sc->raw, sc->nraw, sizeof(*sc->raw), cmp_raw);
+		size_t u = 1; /* the seams report some ends twice */
+		for (size_t k = 1; k < sc->nraw; k++)
+			if (sc->raw[k].end != sc->raw[u - 1].end || sc->raw[k].pat != sc->raw[u - 1].pat)
+				sc->raw[u++] = sc->raw[k];
+		sc->nraw = u;
+	}
+	uint64_t lim = base + sc->hi;
+	size_t i = 0, keep = 0;
+	while (i < sc->nraw) {
+		uint32_t pi = sc->raw[i].pat;
+		const gp_pat *p = &s->pats[pi];
+		size_t j = i, jl;
+		while (j < sc->nraw && sc->raw[j].pat == pi)
+			j++;
+		/* ends in the margin past the logical buffer are for later windows */
+		for (jl = i; jl < j && sc->raw[jl].end - base <= sc->len; jl++)
+			;
+		if (p->kind == GP_LITERAL) {
+			for (size_t k = i; k < jl; k++) {
+				size_t e = (size_t)(sc->raw[k].end - base);
+				if (e < p->len)
+					continue;
+				size_t st = e - p->len;
+				if (st >= sc->report_lo && st < sc->hi && add_hit(sc, st, e, pi))
+					return -ENOMEM;
+			}
+		} else if (p->kind == GP_HEX) {
+			size_t next = sc->report_lo;
+			for (size_t k = i; k < jl; k++) {
+				size_t e = (size_t)(sc->raw[k].end - base);
+				if (e < p->minlen)
+					continue;
+				size_t a = e >= p->maxlen ? e - p->maxlen : 0, b = e - p->minlen;
+				if (a < next)
+					a = next;
+				if (b >= sc->hi)
+					b = sc->hi - 1;
+				for (size_t st = a; st <= b; st++) {
+					long m = gp_hexpat_match_at(p->hex, sc->buf + st, sc->len - st);
+					if (m >= 0 && add_hit(sc, st, st + (size_t)m, pi))
+						return -ENOMEM;
+				}
+				if (b + 1 > next)
+					next = b + 1;
+			}
+		} else {
+			size_t win = p->maxlen;
+			bool stop = false;
+			for (size_t k = i; k < jl && !stop; k++) {
+				size_t e = (size_t)(sc->raw[k].end - base);
+				for (;;) {
+					size_t rfrom = re_from(sc, pi, base, scan_lo), pos = rfrom, ms, me;
+					if (e <= pos)
+						break;
+					if (e > win && e - win > pos)
+						pos = e - win;
+					bool found = re_find(sc, p, pos, &ms, &me) && ms < e;
+					/* A match longer than --max-len ending at e starts before pos: none
+					 * there, or one that starts right at pos, may be its tail. Search again
+					 * from where the portable engine searches, so both report the same
+					 * match; this costs a second search only for such long matches. */
+					if (pos > rfrom && (!found || ms == pos))
+						found = re_find(sc, p, rfrom, &ms, &me) && ms < e;
+					if (!found)
+						break;
+					if (ms >= sc->hi) { /* a later window reports it */
+						stop = true;
+						break;
+					}
+					if (re_report(sc, pi, base, ms, me) < 0)
+						return -ENOMEM;
+					if (me >= e)
+						break;
+				}
+			}
+		}
+		/* keep the ends of matches that may start in a later window */
+		for (size_t k = i; k < j; k++)
+			if (sc->raw[k].end >= lim + p->minlen)
+				sc->raw[keep++] = sc->raw[k];
+		i = j;
+	}
+	sc->nraw = keep;
+	return 0;
+}
+#endif
+
+static int cmp_hit(const void *a, const void *b)
+{
+	const gp_hit *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->pat != y->pat)
+		return x->pat < y->pat ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, size_t avail, uint64_t base,
+	    size_t scan_lo, size_t report_lo, size_t hi, bool eod, const gp_hit **hits, size_t *nhits)
+{
+	sc->nhits = 0;
+	sc->oom = false;
+	sc->buf = buf;
+	sc->len = len;
+	sc->report_lo = report_lo;
+	sc->hi = hi < len ? hi : len;
+	sc->re_opts = (base == sc->run_lo ? 0 : PCRE2_NOTBOL) | (eod && len == avail ? 0 : PCRE2_NOTEOL);
+	int r = 0;
+#ifdef MEMLENS_HAVE_VECTORSCAN
+	if (s->ndb && (r = vs_scan(sc, base, scan_lo, avail, eod)) < 0)
+		return r;
+#else
+	(void)avail;
+	(void)eod;
+#endif
+	if (s->lit1) {
+		for (size_t k = 0; k < s->nlits; k++) {
+			sc->cur_pat = (uint32_t)s->lit_ids[k];
+			gp_lit1_scan(&s->lit1[k], buf, len, report_lo, sc->hi, on_lit1, sc);
+		}
+	} else if (s->litn) {
+		gp_litn_scan(s->litn, buf, len, report_lo, sc->hi, on_litn, sc);
+	}
+	if (sc->oom)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->npats; i++) {
+		const gp_pat *p = &s->pats[i];
+		if (p->vs)
+			continue;
+		if (p->kind == GP_HEX)
+			r = scan_hex(sc, i);
+		else if (p->kind == GP_REGEX)
+			r = scan_regex(sc, i, base, scan_lo);
+		if (r < 0)
+			return r;
+	}
+	if (sc->nhits > 1)
+		qsort(sc->hits, sc->nhits, sizeof(*sc->hits), cmp_hit);
+	*hits = sc->hits;
+	*nhits = sc->nhits;
+	return 0;
+}
