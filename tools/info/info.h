@@ -1,0 +1,83 @@
+/* memlens info, the summary: what is read about one process and what the files of tools/info/ that read and print it share. */
+#ifndef MEMLENS_TOOLS_INFO_INFO_H
+#define MEMLENS_TOOLS_INFO_INFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <memlens/memlens.h>
+
+#define ML_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX_ERRS 32
+#define MAX_NS 10
+
+typedef struct thread_info {
+	pid_t tid;
+	char name[64];
+	char state;
+} thread_info;
+
+typedef struct info {
+	pid_t pid;
+	bool live;
+	const ml_proc *proc;
+	ml_status *status;
+	ml_stat stat;
+	bool have_stat;
+	ml_strv *cmdline;
+	ml_link *exe, *cwd;
+	bool have_owner;
+	uid_t owner;
+	ssize_t nfds;
+	thread_info *threads;
+	size_t nthreads;
+	ml_limits limits;
+	bool have_limits;
+	ml_coredump_filter cdf;
+	bool have_cdf;
+	ml_ksm_stat ksm;
+	bool have_ksm;
+	int oom_score, oom_adj;
+	bool have_oom_score, have_oom_adj;
+	/* smaps_rollup */
+	bool have_rollup, have_pss_split;
+	uint64_t pss, pss_anon, pss_file, pss_shmem, uss, swap_pss, rollup_rss, rollup_swap;
+	/* cgroup */
+	char *cgroup_path;
+	int cgroup_version;
+	bool have_cg_max, have_cg_current, have_cg_eff, have_cg_peak;
+	uint64_t cg_max, cg_current, cg_eff, cg_peak;
+	/* namespaces: name and inode of ns/ links */
+	struct { char name[24]; uint64_t ino; bool same_as_self; } ns[MAX_NS];
+	size_t nns;
+	char ns_err[200]; /* "namespaces ipc, mnt" that could not be read, for errors */
+	/* what could not be read: field name and error */
+	struct info_err { const char *what; int err; } errs[MAX_ERRS];
+	size_t nerrs;
+} info;
+
+/* read.c: each reads one part of what info shows into @in, noting what it could not read. */
+void info_read_status(info *in, const ml_source *s);
+void info_read_stat(info *in, const ml_source *s);
+void info_read_cmdline(info *in, const ml_source *s);
+void info_read_limits(info *in, const ml_source *s);
+void info_read_coredump(info *in, const ml_source *s);
+void info_read_oom(info *in, const ml_source *s);
+void info_read_ksm(info *in, const ml_source *s);
+/* Live only: exe, cwd, owner, descriptors and (@want_threads) the threads. */
+void info_read_live(info *in, bool want_threads);
+void info_read_cgroup(info *in, const ml_source *s);
+/* Live only. */
+void info_read_namespaces(info *in);
+void info_read_rollup(info *in, const ml_source *s);
+void info_free(info *in);
+
+/* text.c: the summary for a person; @human: sizes in binary units. */
+void info_print_text(const info *in, bool human);
+/* json.c: one document, schema memlens.info/1. */
+void info_print_json(const info *in, bool threads);
+/* core.c: what the notes of an ELF core without saved /proc files say. */
+void info_print_core(const ml_core_info *ci, bool json, bool threads);
+
+#endif

@@ -1,0 +1,370 @@
+/* memlens info: the summary as one JSON document (schema memlens.info/1). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pwd.h>
+#include <sys/resource.h>
+
+#include "common/cli.h"
+#include "common/json.h"
+#include "info/info.h"
+
+static void json_size_or_null(ml_json *j, const char *k, uint64_t v)
+{
+	ml_json_key(j, k);
+	if (v == ML_LIMIT_UNLIMITED)
+		ml_json_null(j);
+	else
+		ml_json_u64(j, v);
+}
+
+static void json_bstr(ml_json *j, const char *k, ml_bstr b)
+{
+	ml_json_key(j, k);
+	ml_json_str(j, b.ptr, b.len);
+}
+
+static void json_link(ml_json *j, const char *k, const ml_link *l)
+{
+	ml_json_key(j, k);
+	if (!l) {
+		ml_json_null(j);
+		return;
+	}
+	ml_json_obj_begin(j);
+	ml_json_key(j, "path");
+	ml_json_str(j, l->path, l->len);
+	ML_JSON_KBOOL(j, "deleted", l->deleted);
+	if (l->via_tid)
+		ML_JSON_KI64(j, "via_tid", l->via_tid);
+	ml_json_obj_end(j);
+}
+
+static void json_status(ml_json *j, const ml_status *s)
+{
+	ml_json_key(j, "status");
+	if (!s) {
+		ml_json_null(j);
+		return;
+	}
+	ml_json_obj_begin(j);
+	static const struct { const char *k; size_t off; ml_status_key key; } u64s[] = {
+#define U(k, f, key) { k, offsetof(ml_status, f), key }
+		U("fd_size", fd_size, ML_STATUS_FDSIZE), U("vm_peak", vm_peak, ML_STATUS_VMPEAK),
+		U("vm_size", vm_size, ML_STATUS_VMSIZE), U("vm_lck", vm_lck, ML_STATUS_VMLCK),
+		U("vm_pin", vm_pin, ML_STATUS_VMPIN), U("vm_hwm", vm_hwm, ML_STATUS_VMHWM),
+		U("vm_rss", vm_rss, ML_STATUS_VMRSS), U("rss_anon", rss_anon, ML_STATUS_RSSANON),
+		U("rss_file", rss_file, ML_STATUS_RSSFILE), U("rss_shmem", rss_shmem, ML_STATUS_RSSSHMEM),
+		U("vm_data", vm_data, ML_STATUS_VMDATA), U("vm_stk", vm_stk, ML_STATUS_VMSTK),
+		U("vm_exe", vm_exe, ML_STATUS_VMEXE), U("vm_lib", vm_lib, ML_STATUS_VMLIB),
+		U("vm_pte", vm_pte, ML_STATUS_VMPTE), U("vm_swap", vm_swap, ML_STATUS_VMSWAP),
+		U("hugetlb_pages", hugetlb_pages, ML_STATUS_HUGETLBPAGES),
+		U("threads", threads, ML_STATUS_THREADS), U("sigq_queued", sigq_queued, ML_STATUS_SIGQ),
+		U("sigq_limit", sigq_limit, ML_STATUS_SIGQ),
+		U("seccomp_filters", seccomp_filters, ML_STATUS_SECCOMP_FILTERS),
+		U("cpus_allowed_count", n_cpus_allowed, ML_STATUS_CPUS_ALLOWED),
+		U("voluntary_ctxt_switches", voluntary_ctxt_switches, ML_STATUS_VOLUNTARY_CTXT),
+		U("nonvoluntary_ctxt_switches", nonvoluntary_ctxt_switches, ML_STATUS_NONVOLUNTARY_CTXT),
+#undef U
+	};
+	static const struct { const char *k; size_t off; ml_status_key key; } hexs[] = {
+#define H(k, f, key) { k, offsetof(ml_status, f), key }
+		H("untag_mask", untag_mask, ML_STATUS_UNTAG_MASK), H("sig_pnd", sig_pnd, ML_STATUS_SIGPND),
+		H("shd_pnd", shd_pnd, ML_STATUS_SHDPND), H("sig_blk", sig_blk, ML_STATUS_SIGBLK),
+		H("sig_ign", sig_ign, ML_STATUS_SIGIGN), H("sig_cgt", sig_cgt, ML_STATUS_SIGCGT),
+		H("cap_inh", cap_inh, ML_STATUS_CAPINH), H("cap_prm", cap_prm, ML_STATUS_CAPPRM),
+		H("cap_eff", cap_eff, ML_STATUS_CAPEFF), H("cap_bnd", cap_bnd, ML_STATUS_CAPBND),
+		H("cap_amb", cap_amb, ML_STATUS_CAPAMB),
+#undef H
+	};
+	ml_json_key(j, "name");
+	ml_json_str(j, s->name, s->name_len);
+	char st[2] = { s->state, 0 };
+	ML_JSON_KSTR(j, "state", st);
+	json_bstr(j, "state_desc", s->state_desc);
+	if (ml_status_has(s, ML_STATUS_UMASK))
+		ML_JSON_KU64(j, "umask", s->umask);
+	ML_JSON_KI64(j, "tgid", s->tgid);
+	ML_JSON_KI64(j, "ngid", s->ngid);
+	ML_JSON_KI64(j, "pid", s->pid);
+	ML_JSON_KI64(j, "ppid", s->ppid);
+	ML_JSON_KI64(j, "tracer_pid", s->tracer_pid);
+	static const char *const idn[4] = { "real", "effective", "saved", "fs" };
+	for (int g = 0; g < 2; g++) {
+		ml_json_key(j, g ? "gid" : "uid");
+		ml_json_obj_begin(j);
+		for (int i = 0; i < 4; i++)
+			ML_JSON_KU64(j, idn[i], g ? s->gid[i] : s->uid[i]);
+		ml_json_obj_end(j);
+	}
+	ml_json_key(j, "groups");
+	ml_json_arr_begin(j);
+	for (size_t i = 0; i < s->n_groups; i++)
+		ml_json_u64(j, s->groups[i]);
+	ml_json_arr_end(j);
+	const pid_t *nsl[4] = { s->ns_tgid, s->ns_pid, s->ns_pgid, s->ns_sid };
+	static const char *const nsn[4] = { "ns_tgid", "ns_pid", "ns_pgid", "ns_sid" };
+	for (int k = 0; k < 4; k++) {
+		ml_json_key(j, nsn[k]);
+		ml_json_arr_begin(j);
+		for (size_t i = 0; i < s->n_ns; i++)
+			ml_json_i64(j, nsl[k][i]);
+		ml_json_arr_end(j);
+	}
+	if (ml_status_has(s, ML_STATUS_KTHREAD))
+		ML_JSON_KBOOL(j, "kthread", s->kthread);
+	for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++)
+		if (ml_status_has(s, u64s[i].key)) {
+			uint64_t v;
+			memcpy(&v, (const char *)s + u64s[i].off, sizeof(v));
+			ML_JSON_KU64(j, u64s[i].k, v);
+		}
+	for (size_t i = 0; i < sizeof(hexs) / sizeof(hexs[0]); i++)
+		if (ml_status_has(s, hexs[i].key)) {
+			uint64_t v;
+			memcpy(&v, (const char *)s + hexs[i].off, sizeof(v));
+			ML_JSON_KADDR(j, hexs[i].k, v);
+		}
+	if (ml_status_has(s, ML_STATUS_COREDUMPING))
+		ML_JSON_KBOOL(j, "core_dumping", s->core_dumping);
+	if (ml_status_has(s, ML_STATUS_THP_ENABLED))
+		ML_JSON_KBOOL(j, "thp_enabled", s->thp_enabled);
+	if (ml_status_has(s, ML_STATUS_NONEWPRIVS))
+		ML_JSON_KBOOL(j, "no_new_privs", s->no_new_privs);
+	if (ml_status_has(s, ML_STATUS_SECCOMP))
+		ML_JSON_KI64(j, "seccomp", s->seccomp);
+	json_bstr(j, "speculation_store_bypass", s->spec_store_bypass);
+	json_bstr(j, "speculation_indirect_branch", s->spec_indirect_branch);
+	json_bstr(j, "cpus_allowed", s->cpus_allowed);
+	json_bstr(j, "cpus_allowed_list", s->cpus_allowed_list);
+	json_bstr(j, "mems_allowed", s->mems_allowed);
+	json_bstr(j, "mems_allowed_list", s->mems_allowed_list);
+	if (ml_status_has(s, ML_STATUS_X86_THREAD_FEATURES))
+		json_bstr(j, "x86_thread_features", s->x86_thread_features);
+	if (ml_status_has(s, ML_STATUS_X86_THREAD_FEATURES_LOCKED))
+		json_bstr(j, "x86_thread_features_locked", s->x86_thread_features_locked);
+	ml_json_key(j, "extra");
+	ml_json_obj_begin(j);
+	for (size_t i = 0; i < s->n_extra; i++) {
+		char key[128];
+		snprintf(key, sizeof(key), "%.*s", (int)ML_MIN(s->extra[i].name.len, sizeof(key) - 1), s->extra[i].name.ptr);
+		ml_json_key(j, key);
+		ml_json_str(j, s->extra[i].value.ptr, s->extra[i].value.len);
+	}
+	ml_json_obj_end(j);
+	ml_json_obj_end(j);
+}
+
+void info_print_json(const info *in, bool threads)
+{
+	ml_json jj, *j = &jj;
+	ml_json_init(j, stdout);
+	ml_json_obj_begin(j);
+	ML_JSON_KSTR(j, "schema", "memlens.info/1");
+	ML_JSON_KI64(j, "pid", in->pid);
+	ML_JSON_KSTR(j, "source", in->live ? "live" : "snapshot");
+	ml_json_key(j, "cmdline");
+	if (in->cmdline) {
+		ml_json_arr_begin(j);
+		for (size_t i = 0; i < in->cmdline->n; i++)
+			ml_json_str(j, in->cmdline->v[i].ptr, in->cmdline->v[i].len);
+		ml_json_arr_end(j);
+	} else {
+		ml_json_null(j);
+	}
+	json_link(j, "exe", in->exe);
+	json_link(j, "cwd", in->cwd);
+	ml_json_key(j, "owner_uid");
+	in->have_owner ? ml_json_u64(j, in->owner) : ml_json_null(j);
+	ml_json_key(j, "user");
+	struct passwd *pw = in->status ? getpwuid(in->status->uid[0]) : NULL;
+	pw ? ml_json_cstr(j, pw->pw_name) : ml_json_null(j);
+	json_status(j, in->status);
+	ml_json_key(j, "stat");
+	if (in->have_stat) {
+		const ml_stat *st = &in->stat;
+		ml_json_obj_begin(j);
+		ml_json_key(j, "comm");
+		ml_json_str(j, st->comm, st->comm_len);
+		char sc[2] = { st->state, 0 };
+		ML_JSON_KSTR(j, "state", sc);
+		ML_JSON_KI64(j, "ppid", st->ppid);
+		ML_JSON_KI64(j, "pgrp", st->pgrp);
+		ML_JSON_KI64(j, "session", st->session);
+		ML_JSON_KI64(j, "tty_nr", st->tty_nr);
+		ML_JSON_KI64(j, "tpgid", st->tpgid);
+		ML_JSON_KU64(j, "flags", st->flags);
+		ML_JSON_KU64(j, "minflt", st->minflt);
+		ML_JSON_KU64(j, "cminflt", st->cminflt);
+		ML_JSON_KU64(j, "majflt", st->majflt);
+		ML_JSON_KU64(j, "cmajflt", st->cmajflt);
+		ML_JSON_KU64(j, "utime_ticks", st->utime);
+		ML_JSON_KU64(j, "stime_ticks", st->stime);
+		ML_JSON_KI64(j, "cutime_ticks", st->cutime);
+		ML_JSON_KI64(j, "cstime_ticks", st->cstime);
+		ML_JSON_KI64(j, "priority", st->priority);
+		ML_JSON_KI64(j, "nice", st->nice);
+		ML_JSON_KI64(j, "num_threads", st->num_threads);
+		ML_JSON_KU64(j, "starttime_ticks", st->starttime);
+		ML_JSON_KU64(j, "vsize", st->vsize);
+		ML_JSON_KI64(j, "rss_pages", st->rss);
+		ML_JSON_KU64(j, "rsslim", st->rsslim);
+		ML_JSON_KADDR(j, "start_code", st->start_code);
+		ML_JSON_KADDR(j, "end_code", st->end_code);
+		ML_JSON_KADDR(j, "start_stack", st->start_stack);
+		ML_JSON_KADDR(j, "kstkesp", st->kstkesp);
+		ML_JSON_KADDR(j, "kstkeip", st->kstkeip);
+		ML_JSON_KU64(j, "wchan", st->wchan);
+		ML_JSON_KI64(j, "exit_signal", st->exit_signal);
+		ML_JSON_KI64(j, "processor", st->processor);
+		ML_JSON_KU64(j, "rt_priority", st->rt_priority);
+		ML_JSON_KU64(j, "policy", st->policy);
+		ML_JSON_KU64(j, "delayacct_blkio_ticks", st->delayacct_blkio_ticks);
+		ML_JSON_KU64(j, "guest_time_ticks", st->guest_time);
+		ML_JSON_KI64(j, "cguest_time_ticks", st->cguest_time);
+		ML_JSON_KADDR(j, "start_data", st->start_data);
+		ML_JSON_KADDR(j, "end_data", st->end_data);
+		ML_JSON_KADDR(j, "start_brk", st->start_brk);
+		ML_JSON_KADDR(j, "arg_start", st->arg_start);
+		ML_JSON_KADDR(j, "arg_end", st->arg_end);
+		ML_JSON_KADDR(j, "env_start", st->env_start);
+		ML_JSON_KADDR(j, "env_end", st->env_end);
+		ML_JSON_KI64(j, "exit_code", st->exit_code);
+		ml_json_obj_end(j);
+	} else {
+		ml_json_null(j);
+	}
+	ml_json_key(j, "fd_count");
+	in->live && in->nfds >= 0 ? ml_json_i64(j, in->nfds) : ml_json_null(j);
+	if (threads && in->live) {
+		ml_json_key(j, "threads");
+		ml_json_arr_begin(j);
+		for (size_t i = 0; i < in->nthreads; i++) {
+			ml_json_obj_begin(j);
+			ML_JSON_KI64(j, "tid", in->threads[i].tid);
+			ml_json_key(j, "name");
+			ml_json_str(j, in->threads[i].name, strlen(in->threads[i].name));
+			char st[2] = { in->threads[i].state, 0 };
+			ML_JSON_KSTR(j, "state", st);
+			ml_json_obj_end(j);
+		}
+		ml_json_arr_end(j);
+	}
+	ml_json_key(j, "rollup");
+	if (in->have_rollup) {
+		ml_json_obj_begin(j);
+		ML_JSON_KU64(j, "rss", in->rollup_rss);
+		ML_JSON_KU64(j, "pss", in->pss);
+		if (in->have_pss_split) {
+			ML_JSON_KU64(j, "pss_anon", in->pss_anon);
+			ML_JSON_KU64(j, "pss_file", in->pss_file);
+			ML_JSON_KU64(j, "pss_shmem", in->pss_shmem);
+		}
+		ML_JSON_KU64(j, "uss", in->uss);
+		ML_JSON_KU64(j, "swap", in->rollup_swap);
+		ML_JSON_KU64(j, "swap_pss", in->swap_pss);
+		ml_json_obj_end(j);
+	} else {
+		ml_json_null(j);
+	}
+	ml_json_key(j, "limits");
+	if (in->have_limits) {
+		ml_json_obj_begin(j);
+		for (int r = 0; r < ML_LIMIT_COUNT; r++) {
+			const ml_limit *l = &in->limits.lim[r];
+			if (!l->present)
+				continue;
+			ml_json_key(j, ml_limit_key(r));
+			ml_json_obj_begin(j);
+			json_size_or_null(j, "soft", l->soft);
+			json_size_or_null(j, "hard", l->hard);
+			ML_JSON_KSTR(j, "units", l->units);
+			ml_json_obj_end(j);
+		}
+		ml_json_obj_end(j);
+	} else {
+		ml_json_null(j);
+	}
+	ml_json_key(j, "coredump_filter");
+	if (in->have_cdf && in->cdf.set) {
+		ml_json_obj_begin(j);
+		ML_JSON_KU64(j, "mask", in->cdf.mask);
+		ml_json_key(j, "bits");
+		ml_json_arr_begin(j);
+		for (unsigned bit = 0; bit < 32; bit++)
+			if (in->cdf.mask & (1u << bit)) {
+				const char *n = ml_coredump_filter_bit_name(bit);
+				char other[16];
+				snprintf(other, sizeof(other), "bit%u", bit);
+				ml_json_cstr(j, n ? n : other);
+			}
+		ml_json_arr_end(j);
+		ml_json_obj_end(j);
+	} else {
+		ml_json_null(j);
+	}
+	ml_json_key(j, "ksm");
+	if (in->have_ksm) {
+		uint64_t ps = ml_statm_page_size();
+		ml_json_obj_begin(j);
+		ML_JSON_KU64(j, "rmap_items", in->ksm.rmap_items);
+		ML_JSON_KU64(j, "merging_bytes", in->ksm.merging_pages * ps);
+		ML_JSON_KU64(j, "zero_page_bytes", in->ksm.zero_pages * ps);
+		ML_JSON_KI64(j, "process_profit", in->ksm.process_profit);
+		ML_JSON_KBOOL(j, "merge_any", in->ksm.merge_any);
+		ML_JSON_KBOOL(j, "mergeable", in->ksm.mergeable);
+		ml_json_obj_end(j);
+	} else {
+		ml_json_null(j);
+	}
+	ml_json_key(j, "oom_score");
+	in->have_oom_score ? ml_json_i64(j, in->oom_score) : ml_json_null(j);
+	ml_json_key(j, "oom_score_adj");
+	in->have_oom_adj ? ml_json_i64(j, in->oom_adj) : ml_json_null(j);
+	ml_json_key(j, "cgroup");
+	if (in->cgroup_path) {
+		ml_json_obj_begin(j);
+		ML_JSON_KSTR(j, "path", in->cgroup_path);
+		ML_JSON_KI64(j, "version", in->cgroup_version);
+		ml_json_key(j, "memory_max");
+		if (in->have_cg_max && in->cg_max != ML_CGROUP_UNLIMITED)
+			ml_json_u64(j, in->cg_max);
+		else
+			ml_json_null(j);
+		ML_JSON_KBOOL(j, "memory_max_known", in->have_cg_max);
+		ml_json_key(j, "memory_effective_max");
+		if (in->have_cg_eff && in->cg_eff != ML_CGROUP_UNLIMITED)
+			ml_json_u64(j, in->cg_eff);
+		else
+			ml_json_null(j);
+		ml_json_key(j, "memory_current");
+		in->have_cg_current ? ml_json_u64(j, in->cg_current) : ml_json_null(j);
+		ml_json_key(j, "memory_peak");
+		in->have_cg_peak ? ml_json_u64(j, in->cg_peak) : ml_json_null(j);
+		ml_json_obj_end(j);
+	} else {
+		ml_json_null(j);
+	}
+	ml_json_key(j, "namespaces");
+	if (in->nns) {
+		ml_json_obj_begin(j);
+		for (size_t i = 0; i < in->nns; i++) {
+			ml_json_key(j, in->ns[i].name);
+			ml_json_obj_begin(j);
+			ML_JSON_KU64(j, "inode", in->ns[i].ino);
+			ML_JSON_KBOOL(j, "same_as_reader", in->ns[i].same_as_self);
+			ml_json_obj_end(j);
+		}
+		ml_json_obj_end(j);
+	} else {
+		ml_json_null(j);
+	}
+	ml_json_key(j, "errors");
+	ml_json_obj_begin(j);
+	for (size_t i = 0; i < in->nerrs; i++)
+		ML_JSON_KSTR(j, in->errs[i].what, ml_strerror(in->errs[i].err));
+	ml_json_obj_end(j);
+	ml_json_obj_end(j);
+	ml_json_line_end(j);
+}

@@ -1,0 +1,185 @@
+/* memlens info: the summary as text, for a person. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pwd.h>
+#include <sys/resource.h>
+
+#include "common/cli.h"
+#include "common/json.h"
+#include "info/info.h"
+
+/* Sizes in binary units; set by each info_print_text(). */
+static bool human;
+
+static const char *sz(char buf[32], uint64_t v) { return ml_cli_fmt_size(buf, v, human); }
+
+static const char *lim(char buf[32], uint64_t v, bool bytes)
+{
+	if (v == ML_LIMIT_UNLIMITED)
+		return "unlimited";
+	if (bytes)
+		return sz(buf, v);
+	snprintf(buf, 32, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static void put_arg(const ml_bstr *a)
+{
+	bool plain = a->len > 0;
+	for (size_t i = 0; i < a->len; i++) {
+		unsigned char c = (unsigned char)a->ptr[i];
+		if (c <= ' ' || c == '\'' || c == '"' || c == '\\' || c >= 0x7f)
+			plain = false;
+	}
+	if (plain) {
+		fwrite(a->ptr, 1, a->len, stdout);
+		return;
+	}
+	putchar('\'');
+	ml_cli_put_escaped(stdout, a->ptr, a->len);
+	putchar('\'');
+}
+
+void info_print_text(const info *in, bool human_sizes)
+{
+	human = human_sizes;
+	char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32];
+	const ml_status *s = in->status;
+	printf("pid          %d", (int)in->pid);
+	if (s) {
+		printf("  ");
+		ml_cli_put_escaped(stdout, s->name, s->name_len);
+		printf("  state %c", s->state);
+		if (s->state_desc.len)
+			printf(" (%.*s)", (int)s->state_desc.len, s->state_desc.ptr);
+		if (s->kthread)
+			printf("  kernel thread");
+	}
+	printf("%s\n", in->live ? "" : "  [snapshot]");
+	printf("command      ");
+	if (in->cmdline && in->cmdline->n) {
+		for (size_t i = 0; i < in->cmdline->n; i++) {
+			if (i)
+				putchar(' ');
+			put_arg(&in->cmdline->v[i]);
+		}
+	} else {
+		printf(in->cmdline ? "(none)" : "-");
+	}
+	putchar('\n');
+	if (in->live) {
+		printf("executable   ");
+		if (in->exe) {
+			ml_cli_put_escaped(stdout, in->exe->path, in->exe->len);
+			printf("%s", in->exe->deleted ? "  (deleted)" : "");
+		} else {
+			printf("-");
+		}
+		printf("\ncwd          ");
+		if (in->cwd) {
+			ml_cli_put_escaped(stdout, in->cwd->path, in->cwd->len);
+			printf("%s", in->cwd->deleted ? "  (deleted)" : "");
+		} else {
+			printf("-");
+		}
+		putchar('\n');
+	}
+	if (s) {
+		struct passwd *pw = getpwuid(s->uid[0]);
+		printf("user         %s (uid %u", pw ? pw->pw_name : "?", (unsigned)s->uid[0]);
+		if (s->uid[1] != s->uid[0])
+			printf(", euid %u", (unsigned)s->uid[1]);
+		printf(", gid %u)  parent %d\n", (unsigned)s->gid[0], (int)s->ppid);
+		printf("threads      %llu\n", (unsigned long long)s->threads);
+	}
+	if (in->live && in->nfds >= 0) {
+		printf("descriptors  %zd open", in->nfds);
+		if (in->have_limits && in->limits.lim[RLIMIT_NOFILE].present)
+			printf(", limit %s", lim(b1, in->limits.lim[RLIMIT_NOFILE].soft, false));
+		putchar('\n');
+	}
+	if (s && ml_status_has(s, ML_STATUS_VMRSS)) {
+		printf("memory       RSS %s (anon %s, file %s, shmem %s)  peak RSS %s\n", sz(b1, s->vm_rss),
+		       sz(b2, s->rss_anon), sz(b3, s->rss_file), sz(b4, s->rss_shmem), sz(b5, s->vm_hwm));
+		printf("             virtual %s (peak %s)  swap %s  locked %s  page tables %s\n",
+		       sz(b1, s->vm_size), sz(b2, s->vm_peak), sz(b3, s->vm_swap), sz(b4, s->vm_lck),
+		       sz(b5, s->vm_pte));
+	}
+	if (in->have_rollup && in->have_pss_split)
+		printf("             PSS %s (anon %s, file %s, shmem %s)  USS %s  swap PSS %s\n", sz(b1, in->pss),
+		       sz(b2, in->pss_anon), sz(b3, in->pss_file), sz(b4, in->pss_shmem), sz(b5, in->uss),
+		       sz(b6, in->swap_pss));
+	else if (in->have_rollup)
+		printf("             PSS %s  USS %s  swap PSS %s\n", sz(b1, in->pss), sz(b5, in->uss),
+		       sz(b6, in->swap_pss));
+	if (in->have_ksm && (in->ksm.merging_pages || in->ksm.zero_pages || in->ksm.mergeable || in->ksm.merge_any))
+		printf("             KSM %s merged, %s to the zero page, profit %s%s\n",
+		       sz(b1, in->ksm.merging_pages * ml_statm_page_size()),
+		       sz(b2, in->ksm.zero_pages * ml_statm_page_size()),
+		       in->ksm.process_profit < 0 ? "-" : "",
+		       sz(b3, (uint64_t)(in->ksm.process_profit < 0 ? -in->ksm.process_profit : in->ksm.process_profit)));
+	if (s && ml_status_has(s, ML_STATUS_THP_ENABLED))
+		printf("             THP %s\n", s->thp_enabled ? "allowed" : "disabled for this process (prctl)");
+	if (in->have_limits) {
+		static const int show[] = { RLIMIT_AS, RLIMIT_DATA, RLIMIT_STACK, RLIMIT_MEMLOCK, RLIMIT_CORE, RLIMIT_RSS };
+		static const char *const label[] = { "address space", "data", "stack", "locked memory", "core size", "rss" };
+		for (size_t i = 0; i < sizeof(show) / sizeof(show[0]); i++) {
+			const ml_limit *l = &in->limits.lim[show[i]];
+			if (!l->present)
+				continue;
+			printf("%-13s%-14s %s", i ? "" : "limits", label[i], lim(b1, l->soft, true));
+			if (l->hard != l->soft)
+				printf(" (hard %s)", lim(b2, l->hard, true));
+			putchar('\n');
+		}
+	}
+	if (in->have_cdf) {
+		printf("coredump     ");
+		if (!in->cdf.set) {
+			printf("no filter (no address space)\n");
+		} else {
+			printf("filter 0x%x:", in->cdf.mask);
+			for (unsigned bit = 0; bit < 32; bit++)
+				if (in->cdf.mask & (1u << bit)) {
+					const char *n = ml_coredump_filter_bit_name(bit);
+					n ? printf(" %s", n) : printf(" bit%u", bit);
+				}
+			putchar('\n');
+		}
+	}
+	if (in->have_oom_score || in->have_oom_adj) {
+		printf("oom          score %s", in->have_oom_score ? "" : "-");
+		if (in->have_oom_score)
+			printf("%d", in->oom_score);
+		if (in->have_oom_adj)
+			printf("  adj %d%s", in->oom_adj, in->oom_adj == -1000 ? " (never killed)" : "");
+		putchar('\n');
+	}
+	if (in->cgroup_path) {
+		printf("cgroup       ");
+		ml_cli_put_escaped(stdout, in->cgroup_path, strlen(in->cgroup_path));
+		printf(" (v%d)", in->cgroup_version);
+		if (in->have_cg_max)
+			printf("  memory limit %s", in->cg_max == ML_CGROUP_UNLIMITED ? "none" : sz(b1, in->cg_max));
+		if (in->have_cg_eff && in->cg_eff != ML_CGROUP_UNLIMITED &&
+		    (!in->have_cg_max || in->cg_eff != in->cg_max))
+			printf(" (bound by a parent: %s)", sz(b3, in->cg_eff));
+		if (in->have_cg_current)
+			printf("  usage %s", sz(b2, in->cg_current));
+		if (in->have_cg_peak)
+			printf(" (peak %s)", sz(b4, in->cg_peak));
+		putchar('\n');
+	}
+	if (in->nns) {
+		printf("namespaces  ");
+		bool any = false;
+		for (size_t i = 0; i < in->nns; i++)
+			if (!in->ns[i].same_as_self) {
+				printf(" %s:[%llu]", in->ns[i].name, (unsigned long long)in->ns[i].ino);
+				any = true;
+			}
+		printf("%s\n", any ? "  (others as memlens's)" : " all the same as memlens's");
+	}
+}
