@@ -246,8 +246,6 @@ const char *ml_cli_err_hint(int err)
 	}
 }
 
-#define ML_PF_KTHREAD 0x00200000u
-
 /* What a fresh look at @pid says about why it has no memory to read, or NULL. */
 const char *ml_cli_gone_reason(pid_t pid)
 {
