@@ -27,53 +27,53 @@ typedef struct args {
 	int level;
 	ml_snapshot_codec codec;
 	uint64_t member;
-	const struct ml_cmd *cmd;
+	const struct cli_cmd *cmd;
 } args;
 
-static const ml_opt info_opts[] = {
+static const cli_opt info_opts[] = {
 	{ "json", OPT_JSON, 0, NULL, "one JSON document (schema memlens.core.info/1), manifest included" },
 	{ "bytes", OPT_BYTES, 0, NULL, "exact byte counts instead of human sizes" },
 	{ "no-mappings", OPT_NO_MAPPINGS, 0, NULL, "leave out the per-mapping table" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_opt verify_opts[] = {
+static const cli_opt verify_opts[] = {
 	{ "quick", OPT_QUICK, 0, NULL, "check the index and every chunk's CRC, not the expanded core's SHA-256" },
 	{ "json", OPT_JSON, 0, NULL, "one JSON document (schema memlens.core.verify/1)" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_opt expand_opts[] = {
+static const cli_opt expand_opts[] = {
 	{ "output", 'o', 1, "CORE", "the ELF core to write ('-' for stdout); required" },
 	{ "force", 'f', 0, NULL, "replace an existing regular file (never a symlink, directory, device or FIFO)" },
 	{ "no-sparse", OPT_NO_SPARSE, 0, NULL, "write zeros instead of leaving holes" },
 	{ "no-verify", OPT_NO_VERIFY, 0, NULL, "do not check the result against the manifest's SHA-256" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_opt export_opts[] = {
+static const cli_opt export_opts[] = {
 	{ "output", 'o', 1, "FILE.gz", "the gzip file to write ('-' for stdout); required" },
 	{ "force", 'f', 0, NULL, "replace an existing regular file (never a symlink, directory, device or FIFO)" },
 	{ "level", OPT_LEVEL, 1, "N", "gzip level 1-9 (default 6)" },
 	{ "member-size", OPT_MEMBER, 1, "SIZE", "uncompressed bytes per gzip member (default 4M)" },
 	{ "no-verify", OPT_NO_VERIFY, 0, NULL, "do not check the core against the manifest's SHA-256" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_opt import_opts[] = {
+static const cli_opt import_opts[] = {
 	{ "output", 'o', 1, "FILE.mlcore", "the snapshot to write; required" },
 	{ "force", 'f', 0, NULL, "replace an existing output file (never a symlink)" },
 	{ "codec", OPT_CODEC, 1, "NAME", "chunk compression: zstd (default), lz4 or zlib" },
 	{ "level", OPT_LEVEL, 1, "N", "compression level of the codec (default 3 for zstd, 1 otherwise)" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_cmd import_cmd = {
+static const cli_cmd import_cmd = {
 	.name = "core import",
 	.usage = "[options] CORE -o FILE.mlcore",
 	.summary = "Makes a compressed, seekable snapshot of any ELF core: the kernel's, gdb's gcore, "
@@ -86,7 +86,7 @@ static const ml_cmd import_cmd = {
 	.opts = import_opts, .min_args = 1, .max_args = 1,
 };
 
-static const ml_cmd info_cmd = {
+static const cli_cmd info_cmd = {
 	.name = "core info",
 	.usage = "[options] SNAPSHOT",
 	.summary = "Shows what a snapshot holds: the process and how it was captured (manifest), the "
@@ -95,7 +95,7 @@ static const ml_cmd info_cmd = {
 	.opts = info_opts, .min_args = 1, .max_args = 1,
 };
 
-static const ml_cmd verify_cmd = {
+static const cli_cmd verify_cmd = {
 	.name = "core verify",
 	.usage = "[options] SNAPSHOT",
 	.summary = "Checks a snapshot: headers and index (checksums, order, bounds), every chunk's "
@@ -104,7 +104,7 @@ static const ml_cmd verify_cmd = {
 	.opts = verify_opts, .min_args = 1, .max_args = 1,
 };
 
-static const ml_cmd expand_cmd = {
+static const cli_cmd expand_cmd = {
 	.name = "core expand",
 	.usage = "[options] SNAPSHOT -o CORE",
 	.summary = "Writes the plain ELF core the snapshot stands for, in the kernel's layout (notes, "
@@ -115,7 +115,7 @@ static const ml_cmd expand_cmd = {
 	.opts = expand_opts, .min_args = 1, .max_args = 1,
 };
 
-static const ml_cmd export_cmd = {
+static const cli_cmd export_cmd = {
 	.name = "core export",
 	.usage = "[options] SNAPSHOT -o FILE.gz",
 	.summary = "Writes the expanded ELF core as a standard gzip file (zcat FILE.gz > core gives the "
@@ -145,7 +145,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 		else if (!strcmp(arg, "zlib"))
 			a->codec = ML_SNAPSHOT_CODEC_ZLIB;
 		else {
-			ml_cli_usage_error(a->cmd, "--codec must be zstd, lz4 or zlib, not '%s'", arg);
+			cli_usage_error(a->cmd, "--codec must be zstd, lz4 or zlib, not '%s'", arg);
 			return -1;
 		}
 		break;
@@ -154,15 +154,15 @@ static int on_opt(int key, const char *arg, void *ctx)
 		long l = strtol(arg, &end, 10);
 		int max = a->cmd == &import_cmd ? 22 : 9;
 		if (*end || l < 1 || l > max) {
-			ml_cli_usage_error(a->cmd, "bad level '%s' (1-%d)", arg, max);
+			cli_usage_error(a->cmd, "bad level '%s' (1-%d)", arg, max);
 			return -1;
 		}
 		a->level = (int)l;
 		break;
 	}
 	case OPT_MEMBER:
-		if (!ml_cli_parse_size(arg, &a->member) || a->member < 4096 || a->member > (256u << 20)) {
-			ml_cli_usage_error(a->cmd, "bad member size '%s' (4K to 256M)", arg);
+		if (!cli_parse_size(arg, &a->member) || a->member < 4096 || a->member > (256u << 20)) {
+			cli_usage_error(a->cmd, "bad member size '%s' (4K to 256M)", arg);
 			return -1;
 		}
 		break;
@@ -180,15 +180,15 @@ static int open_snapshot(const char *path, ml_snapshot **ret)
 			fprintf(stderr, "memlens: %s: not a valid snapshot: %s\n", path,
 				*ml_error_detail() ? ml_error_detail() : ml_strerror(r));
 		else
-			ml_cli_file_error(path, "cannot open snapshot", r);
-		return ML_EXIT_ERROR;
+			cli_file_error(path, "cannot open snapshot", r);
+		return CLI_EXIT_ERROR;
 	}
 	return 0;
 }
 
 static const char *sz(char buf[32], uint64_t v, const args *a)
 {
-	return ml_cli_fmt_size(buf, v, a->human);
+	return cli_fmt_size(buf, v, a->human);
 }
 
 static const char *field(const ml_snapshot *s, const char *k)
@@ -217,12 +217,12 @@ static void info_text(const ml_snapshot *s, const char *path, const args *a)
 	printf("process    pid %d", (int)ml_snapshot_pid(s));
 	if (*field(s, "comm")) {
 		fputs(" (", stdout);
-		ml_cli_put_escaped(stdout, field(s, "comm"), strlen(field(s, "comm")));
+		cli_put_escaped(stdout, field(s, "comm"), strlen(field(s, "comm")));
 		fputc(')', stdout);
 	}
 	if (*field(s, "exe")) {
 		fputc(' ', stdout);
-		ml_cli_put_escaped(stdout, field(s, "exe"), strlen(field(s, "exe")));
+		cli_put_escaped(stdout, field(s, "exe"), strlen(field(s, "exe")));
 	}
 	putchar('\n');
 	if (*field(s, "exe_build_id"))
@@ -266,7 +266,7 @@ static void info_text(const ml_snapshot *s, const char *path, const args *a)
 	static const char *const hdr[] = { "START", "END", "PERM", "SIZE", "DATA", "ZERO", "UNPOP", "EXCL",
 					   "UNREAD", "STORED", "NAME" };
 	static const bool right[] = { false, false, false, true, true, true, true, true, true, true, false };
-	ml_table *tb = ml_table_new(11, hdr, right);
+	table *tb = table_new(11, hdr, right);
 	for (size_t i = 0; i < ml_snapshot_vma_count(s); i++) {
 		const ml_snapshot_vma *v = ml_snapshot_vma_get(s, i);
 		ml_snapshot_stats vs;
@@ -285,97 +285,97 @@ static void info_text(const ml_snapshot *s, const char *path, const args *a)
 		sz(c[8], vs.bytes[ML_RUN_UNREADABLE], a);
 		sz(c[9], vs.stored, a);
 		/* names can hold any byte: escape them for the terminal */
-		char *name = ml_cli_vma_name(v->vma.name, v->vma.name_len, v->vma.deleted);
+		char *name = cli_vma_name(v->vma.name, v->vma.name_len, v->vma.deleted);
 		const char *cells[11] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], name ? name : "" };
-		ml_table_add(tb, cells);
+		table_add(tb, cells);
 		free(name);
 	}
-	ml_table_print(tb, stdout);
-	ml_table_free(tb);
+	table_print(tb, stdout);
+	table_free(tb);
 }
 
-static void json_kinds(ml_json *j, const ml_snapshot_stats *t)
+static void json_kinds(json_writer *j, const ml_snapshot_stats *t)
 {
-	ml_json_obj_begin(j);
-	ML_JSON_KU64(j, "data", t->bytes[ML_RUN_DATA]);
-	ML_JSON_KU64(j, "zero", t->bytes[ML_RUN_ZERO]);
-	ML_JSON_KU64(j, "unpopulated", t->bytes[ML_RUN_UNPOPULATED]);
-	ML_JSON_KU64(j, "excluded", t->bytes[ML_RUN_EXCLUDED]);
-	ML_JSON_KU64(j, "unreadable", t->bytes[ML_RUN_UNREADABLE]);
-	ML_JSON_KU64(j, "stored", t->stored);
-	ML_JSON_KU64(j, "chunks", t->chunks);
-	ML_JSON_KU64(j, "raw_chunks", t->raw_chunks);
-	ml_json_obj_end(j);
+	json_obj_begin(j);
+	JSON_KU64(j, "data", t->bytes[ML_RUN_DATA]);
+	JSON_KU64(j, "zero", t->bytes[ML_RUN_ZERO]);
+	JSON_KU64(j, "unpopulated", t->bytes[ML_RUN_UNPOPULATED]);
+	JSON_KU64(j, "excluded", t->bytes[ML_RUN_EXCLUDED]);
+	JSON_KU64(j, "unreadable", t->bytes[ML_RUN_UNREADABLE]);
+	JSON_KU64(j, "stored", t->stored);
+	JSON_KU64(j, "chunks", t->chunks);
+	JSON_KU64(j, "raw_chunks", t->raw_chunks);
+	json_obj_end(j);
 }
 
 static void info_json(const ml_snapshot *s, const char *path, const args *a)
 {
-	ml_json j;
-	ml_json_init(&j, stdout);
-	ml_json_obj_begin(&j);
-	ML_JSON_KSTR(&j, "schema", "memlens.core.info/1");
-	ML_JSON_KSTR(&j, "file", path);
-	ML_JSON_KU64(&j, "format_version", ml_snapshot_version(s));
-	ML_JSON_KU64(&j, "file_size", ml_snapshot_file_size(s));
-	ML_JSON_KU64(&j, "expanded_size", ml_snapshot_expanded_size(s));
-	ML_JSON_KU64(&j, "chunk_size", ml_snapshot_chunk_size(s));
-	ML_JSON_KI64(&j, "pid", ml_snapshot_pid(s));
-	ML_JSON_KU64(&j, "threads", ml_snapshot_thread_count(s));
+	json_writer j;
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	JSON_KSTR(&j, "schema", "memlens.core.info/1");
+	JSON_KSTR(&j, "file", path);
+	JSON_KU64(&j, "format_version", ml_snapshot_version(s));
+	JSON_KU64(&j, "file_size", ml_snapshot_file_size(s));
+	JSON_KU64(&j, "expanded_size", ml_snapshot_expanded_size(s));
+	JSON_KU64(&j, "chunk_size", ml_snapshot_chunk_size(s));
+	JSON_KI64(&j, "pid", ml_snapshot_pid(s));
+	JSON_KU64(&j, "threads", ml_snapshot_thread_count(s));
 	ml_snapshot_stats t;
 	ml_snapshot_stats_get(s, SIZE_MAX, &t);
-	ml_json_key(&j, "bytes");
+	json_key(&j, "bytes");
 	json_kinds(&j, &t);
-	ml_json_key(&j, "ratio");
-	ml_json_double(&j, t.stored ? (double)t.bytes[ML_RUN_DATA] / (double)t.stored : 0);
-	ml_json_key(&j, "files");
-	ml_json_arr_begin(&j);
+	json_key(&j, "ratio");
+	json_double(&j, t.stored ? (double)t.bytes[ML_RUN_DATA] / (double)t.stored : 0);
+	json_key(&j, "files");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < ml_snapshot_file_count(s); i++)
-		ml_json_cstr(&j, ml_snapshot_file_name(s, i));
-	ml_json_arr_end(&j);
-	ml_json_key(&j, "notes");
-	ml_json_arr_begin(&j);
+		json_cstr(&j, ml_snapshot_file_name(s, i));
+	json_arr_end(&j);
+	json_key(&j, "notes");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < ml_snapshot_note_count(s); i++) {
 		ml_snapshot_note n;
 		ml_snapshot_note_get(s, i, &n);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "owner", n.name);
-		ML_JSON_KU64(&j, "type", n.type);
-		ML_JSON_KU64(&j, "size", n.len);
-		ml_json_obj_end(&j);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "owner", n.name);
+		JSON_KU64(&j, "type", n.type);
+		JSON_KU64(&j, "size", n.len);
+		json_obj_end(&j);
 	}
-	ml_json_arr_end(&j);
+	json_arr_end(&j);
 	/* the manifest as the file holds it (the reader checked it is JSON) */
 	size_t ml;
 	const char *man = ml_snapshot_manifest(s, &ml);
-	ml_json_key(&j, "manifest");
+	json_key(&j, "manifest");
 	fwrite(man, 1, ml, stdout);
 	j.after_key = false;
 	if (!a->no_mappings) {
-		ml_json_key(&j, "mappings");
-		ml_json_arr_begin(&j);
+		json_key(&j, "mappings");
+		json_arr_begin(&j);
 		for (size_t i = 0; i < ml_snapshot_vma_count(s); i++) {
 			const ml_snapshot_vma *v = ml_snapshot_vma_get(s, i);
 			ml_snapshot_stats vs;
 			ml_snapshot_stats_get(s, i, &vs);
 			char perms[5] = { (v->vma.perms & ML_PERM_READ) ? 'r' : '-', (v->vma.perms & ML_PERM_WRITE) ? 'w' : '-',
 					  (v->vma.perms & ML_PERM_EXEC) ? 'x' : '-', (v->vma.perms & ML_PERM_SHARED) ? 's' : 'p', 0 };
-			ml_json_obj_begin(&j);
-			ML_JSON_KADDR(&j, "start", v->vma.start);
-			ML_JSON_KADDR(&j, "end", v->vma.end);
-			ML_JSON_KSTR(&j, "perms", perms);
-			ML_JSON_KU64(&j, "dump_size", v->dump_size);
-			ML_JSON_KBOOL(&j, "excluded", (v->flags & ML_SNAPSHOT_VMA_EXCLUDED) != 0);
-			ML_JSON_KSTR(&j, "kind", ml_vma_kind_name(v->vma.kind));
-			ml_json_key(&j, "name");
-			ml_json_str(&j, v->vma.name, v->vma.name_len);
-			ML_JSON_KBOOL(&j, "deleted", v->vma.deleted);
-			ml_json_key(&j, "bytes");
+			json_obj_begin(&j);
+			JSON_KADDR(&j, "start", v->vma.start);
+			JSON_KADDR(&j, "end", v->vma.end);
+			JSON_KSTR(&j, "perms", perms);
+			JSON_KU64(&j, "dump_size", v->dump_size);
+			JSON_KBOOL(&j, "excluded", (v->flags & ML_SNAPSHOT_VMA_EXCLUDED) != 0);
+			JSON_KSTR(&j, "kind", ml_vma_kind_name(v->vma.kind));
+			json_key(&j, "name");
+			json_str(&j, v->vma.name, v->vma.name_len);
+			JSON_KBOOL(&j, "deleted", v->vma.deleted);
+			json_key(&j, "bytes");
 			json_kinds(&j, &vs);
-			ml_json_obj_end(&j);
+			json_obj_end(&j);
 		}
-		ml_json_arr_end(&j);
+		json_arr_end(&j);
 	}
-	ml_json_obj_end(&j);
+	json_obj_end(&j);
 	putchar('\n');
 }
 
@@ -383,10 +383,10 @@ static int core_info(int argc, char **argv)
 {
 	args a = { .cmd = &info_cmd };
 	int first;
-	int r = ml_cli_parse(&info_cmd, argc, argv, on_opt, &a, &first);
+	int r = cli_parse(&info_cmd, argc, argv, on_opt, &a, &first);
 	if (r)
-		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
-	a.human = !a.bytes && ml_cli_stdout_tty();
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	a.human = !a.bytes && cli_stdout_tty();
 	ml_snapshot *s;
 	if ((r = open_snapshot(argv[first], &s)))
 		return r;
@@ -395,7 +395,7 @@ static int core_info(int argc, char **argv)
 	else
 		info_text(s, argv[first], &a);
 	ml_snapshot_free(s);
-	return fflush(stdout) == 0 ? ML_EXIT_OK : ML_EXIT_ERROR;
+	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 }
 
 /* ---- verify ---- */
@@ -404,9 +404,9 @@ static int core_verify(int argc, char **argv)
 {
 	args a = { .cmd = &verify_cmd };
 	int first;
-	int r = ml_cli_parse(&verify_cmd, argc, argv, on_opt, &a, &first);
+	int r = cli_parse(&verify_cmd, argc, argv, on_opt, &a, &first);
 	if (r)
-		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	const char *path = argv[first];
 	char *msg = NULL;
 	ml_snapshot *s = NULL;
@@ -423,22 +423,22 @@ static int core_verify(int argc, char **argv)
 			msg = strdup(*ml_error_detail() ? ml_error_detail() : ml_strerror(r));
 	}
 	if (a.json) {
-		ml_json j;
-		ml_json_init(&j, stdout);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.core.verify/1");
-		ML_JSON_KSTR(&j, "file", path);
-		ML_JSON_KBOOL(&j, "ok", r == 0);
+		json_writer j;
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.core.verify/1");
+		JSON_KSTR(&j, "file", path);
+		JSON_KBOOL(&j, "ok", r == 0);
 		if (r == 0) {
-			ML_JSON_KU64(&j, "entries", ml_snapshot_entry_count(s));
-			ML_JSON_KBOOL(&j, "sha256_checked", sha);
-			ML_JSON_KBOOL(&j, "sealed", ml_snapshot_sealed(s));
+			JSON_KU64(&j, "entries", ml_snapshot_entry_count(s));
+			JSON_KBOOL(&j, "sha256_checked", sha);
+			JSON_KBOOL(&j, "sealed", ml_snapshot_sealed(s));
 		} else {
-			ML_JSON_KSTR(&j, "error", msg ? msg : ml_strerror(r));
+			JSON_KSTR(&j, "error", msg ? msg : ml_strerror(r));
 			if (bad != SIZE_MAX)
-				ML_JSON_KU64(&j, "bad_entry", bad);
+				JSON_KU64(&j, "bad_entry", bad);
 		}
-		ml_json_obj_end(&j);
+		json_obj_end(&j);
 		putchar('\n');
 	} else if (r == 0) {
 		ml_snapshot_stats t;
@@ -460,40 +460,40 @@ static int core_verify(int argc, char **argv)
 	}
 	free(msg);
 	ml_snapshot_free(s);
-	return r < 0 ? ML_EXIT_ERROR : sealed ? ML_EXIT_OK : ML_EXIT_PARTIAL;
+	return r < 0 ? CLI_EXIT_ERROR : sealed ? CLI_EXIT_OK : CLI_EXIT_PARTIAL;
 }
 
 /* ---- expand / export ---- */
 
 static int progress(void *ctx, uint64_t done, uint64_t total)
 {
-	ml_progress_update(ctx, NULL, done, total);
+	progress_update(ctx, NULL, done, total);
 	return 0;
 }
 
 static int core_write(int argc, char **argv, bool gzip)
 {
-	const ml_cmd *cmd = gzip ? &export_cmd : &expand_cmd;
+	const cli_cmd *cmd = gzip ? &export_cmd : &expand_cmd;
 	args a = { .cmd = cmd };
 	int first;
-	int r = ml_cli_parse(cmd, argc, argv, on_opt, &a, &first);
+	int r = cli_parse(cmd, argc, argv, on_opt, &a, &first);
 	if (r)
-		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	if (!a.out)
-		return ml_cli_usage_error(cmd, "no output given (-o FILE, or -o - for stdout)");
+		return cli_usage_error(cmd, "no output given (-o FILE, or -o - for stdout)");
 	bool to_stdout = !strcmp(a.out, "-");
 	if (to_stdout && isatty(STDOUT_FILENO))
-		return ml_cli_usage_error(cmd, "refusing to write a core to a terminal");
+		return cli_usage_error(cmd, "refusing to write a core to a terminal");
 	if (!*a.out)
-		return ml_cli_usage_error(cmd, "-o needs a file name, not an empty string");
-	if (!to_stdout && (r = ml_cli_output_check(a.out, a.force)))
+		return cli_usage_error(cmd, "-o needs a file name, not an empty string");
+	if (!to_stdout && (r = cli_output_check(a.out, a.force)))
 		return r;
 	const char *path = argv[first];
 	ml_snapshot *s;
 	if ((r = open_snapshot(path, &s)))
 		return r;
-	ml_progress p;
-	ml_progress_init(&p, gzip ? "core export" : "core expand", false);
+	progress_line p;
+	progress_init(&p, gzip ? "core export" : "core expand", false);
 	ML_OPTS(ml_snapshot_expand_opts, o, .no_sparse = a.no_sparse, .progress = progress, .progress_ctx = &p,
 		.level = a.level, .member_size = a.member, .verify = !a.no_verify, .gzip = gzip,
 		.overwrite = a.force);
@@ -505,8 +505,8 @@ static int core_write(int argc, char **argv, bool gzip)
 		r = gzip ? ml_snapshot_export_gzip(s, STDOUT_FILENO, &o, NULL) : ml_snapshot_expand(s, STDOUT_FILENO, &o, NULL);
 	else
 		r = ml_snapshot_expand_path(s, a.out, &o, NULL);
-	ml_progress_clear(&p);
-	int rc = ML_EXIT_OK;
+	progress_clear(&p);
+	int rc = CLI_EXIT_OK;
 	if (r < 0) {
 		const char *e = ml_error_detail();
 		if (r == -EEXIST)
@@ -520,7 +520,7 @@ static int core_write(int argc, char **argv, bool gzip)
 				to_stdout ? " (the output written so far is not valid)" : "; nothing was written");
 		else
 			fprintf(stderr, "memlens: %s: cannot write: %s\n", to_stdout ? "stdout" : a.out, ml_strerror(r));
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	} else if (!to_stdout && isatty(STDERR_FILENO)) {
 		fprintf(stderr, "memlens: wrote %s%s\n", a.out,
 			have_sha ? " (its SHA-256 matches the manifest)" : "");
@@ -573,20 +573,20 @@ static int core_import(int argc, char **argv)
 {
 	args a = { .cmd = &import_cmd };
 	int first;
-	int r = ml_cli_parse(&import_cmd, argc, argv, on_opt, &a, &first);
+	int r = cli_parse(&import_cmd, argc, argv, on_opt, &a, &first);
 	if (r)
-		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	if (!a.out)
-		return ml_cli_usage_error(&import_cmd, "no output given (-o FILE.mlcore)");
+		return cli_usage_error(&import_cmd, "no output given (-o FILE.mlcore)");
 	const char *path = argv[first];
 	ml_snapshot *already;
 	if (ml_snapshot_open(path, &already) == 0) {
 		ml_snapshot_free(already);
 		fprintf(stderr, "memlens: %s: already a memlens snapshot (nothing to import)\n", path);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	ml_source *src;
-	if ((r = ml_cli_source_open(path, &src)))
+	if ((r = cli_source_open(path, &src)))
 		return r;
 	ml_core_info *ci = NULL;
 	ml_maps *m = NULL;
@@ -596,7 +596,7 @@ static int core_import(int argc, char **argv)
 	char *maps_text = NULL, *auxv = NULL;
 	size_t maps_len = 0, auxv_len = 0;
 	const char *stage = "reading it";
-	int rc = ML_EXIT_ERROR;
+	int rc = CLI_EXIT_ERROR;
 	if (ml_source_get_type(src) == ML_SOURCE_LIVE) {
 		fprintf(stderr, "memlens: %s: a live process: use 'memlens dump'\n", path);
 		goto out;
@@ -641,7 +641,7 @@ static int core_import(int argc, char **argv)
 		else if (r == -ELOOP)
 			fprintf(stderr, "memlens: %s: is a symbolic link: refusing to write through it\n", a.out);
 		else
-			ml_cli_file_error(a.out, "cannot create", r);
+			cli_file_error(a.out, "cannot create", r);
 		goto out;
 	}
 	stage = "writing the snapshot";
@@ -683,7 +683,7 @@ static int core_import(int argc, char **argv)
 		fprintf(stderr, "memlens: %s: %s: %s\n", a.out, stage, *e ? e : ml_strerror(r));
 		goto out;
 	}
-	rc = ml_source_partial(src) ? ML_EXIT_PARTIAL : ML_EXIT_OK;
+	rc = ml_source_partial(src) ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "memlens: wrote %s: %zu mappings, %zu notes%s\n", a.out, n, ci->nnotes,
 			rc ? " (the core is incomplete: what it lacks is marked unreadable)" : "");
@@ -692,7 +692,7 @@ fail:
 	if (*ml_error_detail())
 		fprintf(stderr, "memlens: %s: %s: %s\n", path, stage, ml_error_detail());
 	else
-		ml_cli_file_error(path, stage, r);
+		cli_file_error(path, stage, r);
 out:
 	ml_snapshot_writer_free(w);
 	free(maps_text);
@@ -724,12 +724,12 @@ int cmd_core(int argc, char **argv)
 {
 	if (argc < 2) {
 		core_usage(stderr);
-		return ML_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	const char *sub = argv[1];
 	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
 		core_usage(stdout);
-		return ML_EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	if (!strcmp(sub, "info"))
 		return core_info(argc - 1, argv + 1);
@@ -742,5 +742,5 @@ int cmd_core(int argc, char **argv)
 	if (!strcmp(sub, "import"))
 		return core_import(argc - 1, argv + 1);
 	fprintf(stderr, "memlens core: unknown command '%s' (see 'memlens core --help')\n", sub);
-	return ML_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }

@@ -21,7 +21,7 @@ enum {
 	OPT_CHUNK, OPT_CODEC, OPT_LEVEL, OPT_THREADS, OPT_TIMEOUT, OPT_JSON, OPT_BYTES, OPT_PROGRESS,
 };
 
-static const ml_opt opts[] = {
+static const cli_opt opts[] = {
 	{ "output", 'o', 1, "FILE", "write to FILE (default memlens-PID-TIME.mlcore, or .core with --format=elf)" },
 	{ "freeze", OPT_FREEZE, 1, "MODE", "ptrace (the default: every thread held with PTRACE_SEIZE until its memory is read, no SIGSTOP), cow (held only to fork a copy that is read while it runs; see memlens-dump(1) for its hazards), auto (cow where it can fork, else ptrace) or none (read while it runs; marked smeared)" },
 	{ "format", OPT_FORMAT, 1, "FMT", "mlcore (default: compressed, seekable) or elf (the plain core gdb loads)" },
@@ -39,11 +39,11 @@ static const ml_opt opts[] = {
 	{ "json", OPT_JSON, 0, NULL, "print the summary as JSON (schema memlens.dump/1)" },
 	{ "bytes", OPT_BYTES, 0, NULL, "exact byte counts in the summary (the default when not on a terminal)" },
 	{ "quiet", 'q', 0, NULL, "no summary, no progress" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_cmd cmd = {
+static const cli_cmd cmd = {
 	"dump", "[options] <PID | NAME>",
 	"Captures the memory, registers and mappings of a running process into a snapshot file, "
 	"like gcore but without SIGSTOP, reading only pages that exist (nothing is faulted in), "
@@ -77,7 +77,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 		else if (!strcmp(arg, "auto"))
 			a->co.freeze = ML_CAPTURE_FREEZE_COW, a->co.cow_fallback = true;
 		else
-			return ml_cli_usage_error(&cmd, "--freeze must be auto, cow, ptrace or none, not '%s'", arg), -1;
+			return cli_usage_error(&cmd, "--freeze must be auto, cow, ptrace or none, not '%s'", arg), -1;
 		break;
 	case OPT_FORMAT:
 		if (!strcmp(arg, "mlcore"))
@@ -85,14 +85,14 @@ static int on_opt(int key, const char *arg, void *ctx)
 		else if (!strcmp(arg, "elf"))
 			a->co.elf = true;
 		else
-			return ml_cli_usage_error(&cmd, "--format must be mlcore or elf, not '%s'", arg), -1;
+			return cli_usage_error(&cmd, "--format must be mlcore or elf, not '%s'", arg), -1;
 		break;
 	case OPT_FILTER: {
 		char *e;
 		errno = 0;
 		v = strtoull(arg, &e, 16);
 		if (!*arg || *e || errno || v > 0x1ff)
-			return ml_cli_usage_error(&cmd, "--filter takes hex coredump_filter bits (0-1ff), not '%s'", arg), -1;
+			return cli_usage_error(&cmd, "--filter takes hex coredump_filter bits (0-1ff), not '%s'", arg), -1;
 		a->co.has_filter = true;
 		a->co.filter = v;
 		break;
@@ -107,13 +107,13 @@ static int on_opt(int key, const char *arg, void *ctx)
 		a->co.overwrite = true;
 		break;
 	case OPT_MAXBUF:
-		if (!ml_cli_parse_size(arg, &v) || v == 0)
-			return ml_cli_usage_error(&cmd, "bad --max-buffer '%s'", arg), -1;
+		if (!cli_parse_size(arg, &v) || v == 0)
+			return cli_usage_error(&cmd, "bad --max-buffer '%s'", arg), -1;
 		a->co.max_buffer = v;
 		break;
 	case OPT_CHUNK:
-		if (!ml_cli_parse_size(arg, &v) || v < (64u << 10) || v > (4u << 20) || v % 4096)
-			return ml_cli_usage_error(&cmd, "--chunk-size must be a multiple of 4K in 64K-4M, not '%s'", arg), -1;
+		if (!cli_parse_size(arg, &v) || v < (64u << 10) || v > (4u << 20) || v % 4096)
+			return cli_usage_error(&cmd, "--chunk-size must be a multiple of 4K in 64K-4M, not '%s'", arg), -1;
 		a->co.chunk_size = (uint32_t)v;
 		break;
 	case OPT_CODEC:
@@ -124,21 +124,21 @@ static int on_opt(int key, const char *arg, void *ctx)
 		else if (!strcmp(arg, "zlib"))
 			a->co.codec = ML_SNAPSHOT_CODEC_ZLIB;
 		else
-			return ml_cli_usage_error(&cmd, "--codec must be lz4, zstd or zlib, not '%s'", arg), -1;
+			return cli_usage_error(&cmd, "--codec must be lz4, zstd or zlib, not '%s'", arg), -1;
 		break;
 	case OPT_LEVEL:
-		if (!ml_cli_parse_size(arg, &v) || v < 1 || v > 22)
-			return ml_cli_usage_error(&cmd, "--level must be 1-12 with lz4, 1-22 with zstd, 1-9 with zlib, not '%s'", arg), -1;
+		if (!cli_parse_size(arg, &v) || v < 1 || v > 22)
+			return cli_usage_error(&cmd, "--level must be 1-12 with lz4, 1-22 with zstd, 1-9 with zlib, not '%s'", arg), -1;
 		a->co.level = (int)v;
 		break;
 	case OPT_THREADS:
-		if (!ml_cli_parse_size(arg, &v) || v < 1 || v > 64)
-			return ml_cli_usage_error(&cmd, "--threads must be 1-64, not '%s'", arg), -1;
+		if (!cli_parse_size(arg, &v) || v < 1 || v > 64)
+			return cli_usage_error(&cmd, "--threads must be 1-64, not '%s'", arg), -1;
 		a->co.threads = (unsigned)v;
 		break;
 	case OPT_TIMEOUT:
-		if (!ml_cli_parse_duration(arg, &v) || v == 0)
-			return ml_cli_usage_error(&cmd, "bad --timeout '%s'", arg), -1;
+		if (!cli_parse_duration(arg, &v) || v == 0)
+			return cli_usage_error(&cmd, "bad --timeout '%s'", arg), -1;
 		a->co.freeze_timeout_ns = v;
 		break;
 	case OPT_JSON:
@@ -177,8 +177,8 @@ static int on_progress(void *ctx, const ml_capture_progress *p)
 	double el = since(&pc->start), frac = p->bytes_total ? (double)p->bytes_scanned / (double)p->bytes_total : 1;
 	double ratio = p->bytes_stored ? (double)p->bytes_done / (double)p->bytes_stored : 0;
 	fprintf(stderr, "\rmemlens dump: scanned %s/%s, read %s, written %s, ratio %.1fx, %s ",
-		ml_cli_fmt_size(a, p->bytes_scanned, true), ml_cli_fmt_size(b, p->bytes_total, true),
-		ml_cli_fmt_size(d, p->bytes_read, true), ml_cli_fmt_size(e, p->bytes_stored, true), ratio,
+		cli_fmt_size(a, p->bytes_scanned, true), cli_fmt_size(b, p->bytes_total, true),
+		cli_fmt_size(d, p->bytes_read, true), cli_fmt_size(e, p->bytes_stored, true), ratio,
 		p->released ? "released" : "holding");
 	if (frac > 0.01 && frac < 1)
 		fprintf(stderr, "ETA %.1fs ", el / frac - el);
@@ -213,46 +213,46 @@ int cmd_dump(int argc, char **argv)
 	a.co.max_buffer = DEFAULT_MAX_BUFFER;
 	a.co.freeze = ML_CAPTURE_FREEZE_PTRACE;
 	int first;
-	int r = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	int r = cli_parse(&cmd, argc, argv, on_opt, &a, &first);
 	if (r)
-		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	pid_t pid;
 	if (!a.co.codec)
 		a.co.codec = ML_SNAPSHOT_CODEC_LZ4;
 	int maxlevel = a.co.codec == ML_SNAPSHOT_CODEC_ZLIB ? 9 : a.co.codec == ML_SNAPSHOT_CODEC_LZ4 ? 12 : 22;
 	if (a.co.level > maxlevel)
-		return ml_cli_usage_error(&cmd, "--level must be 1-%d with --codec=%s, not %d", maxlevel,
-					  ml_snapshot_codec_name(a.co.codec), a.co.level);
-	if (!ml_cli_parse_pid(argv[first], &pid)) {
+		return cli_usage_error(&cmd, "--level must be 1-%d with --codec=%s, not %d", maxlevel,
+				       ml_snapshot_codec_name(a.co.codec), a.co.level);
+	if (!cli_parse_pid(argv[first], &pid)) {
 		/* a NAME must name exactly one process; a path is no process */
 		char pidbuf[16];
-		const char *spec = ml_sel_one(&cmd, argv[first], pidbuf, &r);
+		const char *spec = sel_one(&cmd, argv[first], pidbuf, &r);
 		if (!spec)
 			return r;
-		if (!ml_cli_parse_pid(spec, &pid))
-			return ml_cli_usage_error(&cmd, "'%s' is not a PID (dump captures a running process)", argv[first]);
+		if (!cli_parse_pid(spec, &pid))
+			return cli_usage_error(&cmd, "'%s' is not a PID (dump captures a running process)", argv[first]);
 	}
 
 	char namebuf[128];
 	const char *out = a.output;
 	if (out && !*out)
-		return ml_cli_usage_error(&cmd, "-o needs a file name, not an empty string");
+		return cli_usage_error(&cmd, "-o needs a file name, not an empty string");
 	if (out && !strcmp(out, "-"))
-		return ml_cli_usage_error(&cmd, "-o - is not supported: a snapshot is written in place and "
-					  "published whole, never streamed; write a file, then 'memlens core "
-					  "expand -o - FILE' streams the ELF core");
+		return cli_usage_error(&cmd, "-o - is not supported: a snapshot is written in place and "
+				       "published whole, never streamed; write a file, then 'memlens core "
+				       "expand -o - FILE' streams the ELF core");
 	if (!out) {
 		default_name(namebuf, sizeof(namebuf), pid, a.co.elf);
 		out = namebuf;
 	}
 	/* Refuse early, before the process is touched. */
-	if ((r = ml_cli_output_check(out, a.co.overwrite)))
+	if ((r = cli_output_check(out, a.co.overwrite)))
 		return r;
 
 	ml_proc *p;
 	r = ml_proc_open(pid, &p);
 	if (r < 0)
-		return ml_cli_pid_error(pid, "cannot open the process", r);
+		return cli_pid_error(pid, "cannot open the process", r);
 
 	prog_ctx pc = { .human = true };
 	clock_gettime(CLOCK_MONOTONIC, &pc.start);
@@ -269,7 +269,7 @@ int cmd_dump(int argc, char **argv)
 		const char *step = ml_error_detail();
 		switch (-r) {
 		case ESRCH: {
-			const char *why = ml_cli_gone_reason(pid);
+			const char *why = cli_gone_reason(pid);
 			if (why)
 				fprintf(stderr, "memlens: pid %d: cannot dump: %s; no file written\n", (int)pid, why);
 			else
@@ -286,7 +286,7 @@ int cmd_dump(int argc, char **argv)
 			if (!strncmp(step, "creating the output", 19))
 				fprintf(stderr, "memlens: %s: cannot create it: %s\n", out, strerror(-r));
 			else
-				return ml_cli_pid_error(pid, *step ? step : "cannot capture", r);
+				return cli_pid_error(pid, *step ? step : "cannot capture", r);
 			break;
 		case EBUSY:
 			fprintf(stderr, "memlens: pid %d: already traced by another process (a debugger?); detach it first\n", (int)pid);
@@ -314,69 +314,69 @@ int cmd_dump(int argc, char **argv)
 			fprintf(stderr, "memlens: pid %d: %s: %s\n", (int)pid, *step ? step : "capture", ml_strerror(r));
 			break;
 		}
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 
 	uint64_t dumped = res.bytes_data + res.bytes_zero + res.bytes_unpopulated + res.bytes_unreadable;
 	double ratio = res.file_size ? (double)(res.bytes_mapped - res.bytes_excluded) / (double)res.file_size : 0;
 	if (a.json) {
-		ml_json j;
-		ml_json_init(&j, stdout);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.dump/1");
-		ML_JSON_KI64(&j, "pid", pid);
-		ml_json_key(&j, "file");
-		ml_json_str(&j, out, strlen(out));
-		ML_JSON_KSTR(&j, "format", a.co.elf ? "elf" : "mlcore");
+		json_writer j;
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.dump/1");
+		JSON_KI64(&j, "pid", pid);
+		json_key(&j, "file");
+		json_str(&j, out, strlen(out));
+		JSON_KSTR(&j, "format", a.co.elf ? "elf" : "mlcore");
 		if (!a.co.elf)
-			ML_JSON_KSTR(&j, "codec", ml_snapshot_codec_name(a.co.codec));
-		ML_JSON_KSTR(&j, "freeze", res.freeze == ML_CAPTURE_FREEZE_NONE ? "none" :
+			JSON_KSTR(&j, "codec", ml_snapshot_codec_name(a.co.codec));
+		JSON_KSTR(&j, "freeze", res.freeze == ML_CAPTURE_FREEZE_NONE ? "none" :
 					   res.freeze == ML_CAPTURE_FREEZE_COW ? "cow" : "ptrace");
 		if (res.why_not_cow[0]) {
-			ml_json_key(&j, "why_not_cow");
-			ml_json_str(&j, res.why_not_cow, strlen(res.why_not_cow));
+			json_key(&j, "why_not_cow");
+			json_str(&j, res.why_not_cow, strlen(res.why_not_cow));
 		}
 		if (res.freeze == ML_CAPTURE_FREEZE_COW) {
-			ML_JSON_KU64(&j, "bytes_held", res.bytes_held);
-			ML_JSON_KU64(&j, "bytes_copied", res.bytes_copied);
-			ML_JSON_KU64(&j, "cow_headroom", res.cow_headroom);
+			JSON_KU64(&j, "bytes_held", res.bytes_held);
+			JSON_KU64(&j, "bytes_copied", res.bytes_copied);
+			JSON_KU64(&j, "cow_headroom", res.cow_headroom);
 		}
-		ML_JSON_KBOOL(&j, "smeared", res.smeared);
-		ML_JSON_KU64(&j, "stop_ns", res.stop_ns);
-		ML_JSON_KU64(&j, "read_ns", res.read_ns);
-		ML_JSON_KU64(&j, "total_ns", res.total_ns);
-		ML_JSON_KU64(&j, "threads", res.threads);
-		ML_JSON_KU64(&j, "mappings", res.mappings);
-		ML_JSON_KU64(&j, "coredump_filter", res.filter);
-		ML_JSON_KU64(&j, "bytes_mapped", res.bytes_mapped);
-		ML_JSON_KU64(&j, "bytes_dumped", dumped);
-		ML_JSON_KU64(&j, "bytes_data", res.bytes_data);
-		ML_JSON_KU64(&j, "bytes_zero", res.bytes_zero);
-		ML_JSON_KU64(&j, "bytes_unpopulated", res.bytes_unpopulated);
-		ML_JSON_KU64(&j, "bytes_excluded", res.bytes_excluded);
-		ML_JSON_KU64(&j, "bytes_unreadable", res.bytes_unreadable);
-		ML_JSON_KU64(&j, "file_size", res.file_size);
-		ML_JSON_KU64(&j, "disk_bytes", res.disk_bytes);
-		ml_json_key(&j, "ratio");
-		ml_json_double(&j, ratio);
-		ml_json_obj_end(&j);
+		JSON_KBOOL(&j, "smeared", res.smeared);
+		JSON_KU64(&j, "stop_ns", res.stop_ns);
+		JSON_KU64(&j, "read_ns", res.read_ns);
+		JSON_KU64(&j, "total_ns", res.total_ns);
+		JSON_KU64(&j, "threads", res.threads);
+		JSON_KU64(&j, "mappings", res.mappings);
+		JSON_KU64(&j, "coredump_filter", res.filter);
+		JSON_KU64(&j, "bytes_mapped", res.bytes_mapped);
+		JSON_KU64(&j, "bytes_dumped", dumped);
+		JSON_KU64(&j, "bytes_data", res.bytes_data);
+		JSON_KU64(&j, "bytes_zero", res.bytes_zero);
+		JSON_KU64(&j, "bytes_unpopulated", res.bytes_unpopulated);
+		JSON_KU64(&j, "bytes_excluded", res.bytes_excluded);
+		JSON_KU64(&j, "bytes_unreadable", res.bytes_unreadable);
+		JSON_KU64(&j, "file_size", res.file_size);
+		JSON_KU64(&j, "disk_bytes", res.disk_bytes);
+		json_key(&j, "ratio");
+		json_double(&j, ratio);
+		json_obj_end(&j);
 		fputc('\n', stdout);
 	} else if (!a.quiet) {
-		bool human = !a.bytes && ml_cli_stdout_tty();
+		bool human = !a.bytes && cli_stdout_tty();
 		char s1[32], s2[32], s3[32], s4[32];
 		printf("%s: pid %d, %zu threads, %zu mappings; %s captured (%s data, %s zero/unpopulated), "
 		       "%s on disk (%.1fx); target stopped %.1f ms%s, total %.1f ms\n",
-		       out, (int)pid, res.threads, res.mappings, ml_cli_fmt_size(s1, dumped, human),
-		       ml_cli_fmt_size(s2, res.bytes_data, human),
-		       ml_cli_fmt_size(s3, res.bytes_zero + res.bytes_unpopulated, human),
-		       ml_cli_fmt_size(s4, res.file_size, human), ratio, ms(res.stop_ns),
+		       out, (int)pid, res.threads, res.mappings, cli_fmt_size(s1, dumped, human),
+		       cli_fmt_size(s2, res.bytes_data, human),
+		       cli_fmt_size(s3, res.bytes_zero + res.bytes_unpopulated, human),
+		       cli_fmt_size(s4, res.file_size, human), ratio, ms(res.stop_ns),
 		       res.smeared ? " (not stopped: smeared)" : res.freeze == ML_CAPTURE_FREEZE_COW ? " to fork a copy" : "",
 		       ms(res.total_ns));
 		if (res.freeze == ML_CAPTURE_FREEZE_COW)
 			printf("copy-on-write: %s copied while the copy was read (%s read from the target while held)\n",
-			       ml_cli_fmt_size(s1, res.bytes_copied, human), ml_cli_fmt_size(s2, res.bytes_held, human));
+			       cli_fmt_size(s1, res.bytes_copied, human), cli_fmt_size(s2, res.bytes_held, human));
 		else if (res.why_not_cow[0])
 			printf("held for the whole read (no copy-on-write copy: %s)\n", res.why_not_cow);
 	}
-	return ML_EXIT_OK;
+	return CLI_EXIT_OK;
 }

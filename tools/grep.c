@@ -12,19 +12,19 @@ int cmd_grep(int argc, char **argv);
 int cmd_grep(int argc, char **argv)
 {
 	gopts o = { 0 };
-	int first, rc = ML_EXIT_ERROR;
+	int first, rc = CLI_EXIT_ERROR;
 	gp_set *set = NULL;
-	int r = ml_cli_parse(&grep_cmd, argc, argv, grep_on_opt, &o, &first);
+	int r = cli_parse(&grep_cmd, argc, argv, grep_on_opt, &o, &first);
 	if (r)
-		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
-	ml_progress_init(&grep_progress, "grep", false);
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	progress_init(&grep_progress, "grep", false);
 	for (size_t i = 0; i < o.nfiles; i++)
 		if (grep_read_pattern_file(&o, o.pattern_files[i]) < 0)
 			goto out;
 	int ai = first;
 	if (!o.npats && o.nfiles == 0) {
 		if (ai >= argc) {
-			rc = ml_cli_usage_error(&grep_cmd, "no pattern given");
+			rc = cli_usage_error(&grep_cmd, "no pattern given");
 			goto out;
 		}
 		if (grep_add_pattern(&o, GP_LITERAL, argv[ai], strlen(argv[ai])) < 0)
@@ -32,24 +32,24 @@ int cmd_grep(int argc, char **argv)
 		ai++;
 	}
 	if (!o.npats) {
-		rc = ml_cli_usage_error(&grep_cmd, "no pattern given (the pattern files are empty)");
+		rc = cli_usage_error(&grep_cmd, "no pattern given (the pattern files are empty)");
 		goto out;
 	}
 	size_t nsrc = (size_t)(argc - ai);
 	if (!nsrc && !o.npids && !o.all) {
-		rc = ml_cli_usage_error(&grep_cmd, "no PID or snapshot given");
+		rc = cli_usage_error(&grep_cmd, "no PID or snapshot given");
 		goto out;
 	}
 	if (o.raw && (o.npids || o.all)) {
-		rc = ml_cli_usage_error(&grep_cmd, "--raw takes files, not PIDs");
+		rc = cli_usage_error(&grep_cmd, "--raw takes files, not PIDs");
 		goto out;
 	}
 	if (o.redact && o.ctx) {
-		rc = ml_cli_usage_error(&grep_cmd, "--redact and -C cannot be combined (context shows bytes)");
+		rc = cli_usage_error(&grep_cmd, "--redact and -C cannot be combined (context shows bytes)");
 		goto out;
 	}
 	if (o.regex && o.so.enc & GP_ENC_UTF16LE) {
-		rc = ml_cli_usage_error(&grep_cmd, "--encoding applies to literals, not to regexes (-E)");
+		rc = cli_usage_error(&grep_cmd, "--encoding applies to literals, not to regexes (-E)");
 		goto out;
 	}
 	if (!o.jobs) {
@@ -69,7 +69,7 @@ int cmd_grep(int argc, char **argv)
 			else if (r == -ENOENT) /* a search library could not be loaded */
 				fprintf(stderr, "memlens grep: %s\n", err ? err : ml_strerror(r));
 			else
-				rc = ml_cli_usage_error(&grep_cmd, "%s", err ? err : "bad pattern");
+				rc = cli_usage_error(&grep_cmd, "%s", err ? err : "bad pattern");
 			free(err);
 			goto out;
 		}
@@ -87,15 +87,15 @@ int cmd_grep(int argc, char **argv)
 	atomic_bool stop = false;
 	for (int i = ai; i < argc && !atomic_load(&stop); i++) {
 		int x = grep_source(&o, set, argv[i], 0, false, &stop);
-		matched |= x == ML_EXIT_OK;
-		error |= x == ML_EXIT_ERROR;
-		usage |= x == ML_EXIT_USAGE;
+		matched |= x == CLI_EXIT_OK;
+		error |= x == CLI_EXIT_ERROR;
+		usage |= x == CLI_EXIT_USAGE;
 		damaged |= x == GREP_DAMAGED;
 	}
 	for (size_t i = 0; i < o.npids && !atomic_load(&stop); i++) {
 		int x = grep_source(&o, set, NULL, o.pids[i], false, &stop);
-		matched |= x == ML_EXIT_OK;
-		error |= x == ML_EXIT_ERROR;
+		matched |= x == CLI_EXIT_OK;
+		error |= x == CLI_EXIT_ERROR;
 		damaged |= x == GREP_DAMAGED;
 	}
 	if (o.all) {
@@ -126,8 +126,8 @@ int cmd_grep(int argc, char **argv)
 				continue;
 			}
 			int x = grep_source(&o, set, NULL, pid, true, &stop);
-			matched |= x == ML_EXIT_OK;
-			searched += x != ML_EXIT_ERROR;
+			matched |= x == CLI_EXIT_OK;
+			searched += x != CLI_EXIT_ERROR;
 		}
 		if (r < 0 && it)
 			fprintf(stderr, "memlens grep: --all: cannot list /proc: %s\n", ml_strerror(r));
@@ -145,13 +145,13 @@ int cmd_grep(int argc, char **argv)
 		}
 	}
 	if (usage)
-		rc = ML_EXIT_USAGE;
+		rc = CLI_EXIT_USAGE;
 	else if (error && !(o.quiet && matched))
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	else if (damaged)
-		rc = ML_EXIT_PARTIAL;
+		rc = CLI_EXIT_PARTIAL;
 	else
-		rc = matched ? ML_EXIT_OK : ML_EXIT_PARTIAL;
+		rc = matched ? CLI_EXIT_OK : CLI_EXIT_PARTIAL;
 out:
 	gp_set_free(set);
 	for (size_t i = 0; i < o.npats; i++)

@@ -16,21 +16,21 @@ int cmd_info(int argc, char **argv);
 
 enum { OPT_JSON = 256, OPT_BYTES, OPT_HUMAN, OPT_NO_THREADS, OPT_SHOW };
 
-static const ml_opt opts[] = {
+static const cli_opt opts[] = {
 	{ "json", OPT_JSON, 0, NULL, "print one JSON document (schema memlens.info/1) with every field" },
 	{ "bytes", OPT_BYTES, 0, NULL, "print sizes as exact byte counts (default when not a terminal)" },
 	{ "human", OPT_HUMAN, 0, NULL, "print sizes in binary units (default on a terminal)" },
 	{ "no-threads", OPT_NO_THREADS, 0, NULL, "do not list threads in JSON (count only)" },
 	{ "show", OPT_SHOW, 1, "LIST", "show these procfs Process methods instead (status,fd,net.tcp,...; all; help)" },
-	ML_SEL_OPT_PID,
-	ML_SEL_OPT_PGREP,
-	ML_SEL_OPT_FULL,
-	ML_SEL_OPT_ALL,
-	ML_OPT_HELP,
-	ML_OPT_END,
+	SEL_OPT_PID,
+	SEL_OPT_PGREP,
+	SEL_OPT_FULL,
+	SEL_OPT_ALL,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_cmd cmd = {
+static const cli_cmd cmd = {
 	.name = "info",
 	.usage = "[options] <PID | NAME | snapshot>\n       memlens info [options] -p PID,... | --pgrep REGEX [-f] | --all",
 	.summary = "Shows what a memory investigation needs first about one process: command line,\n"
@@ -48,13 +48,13 @@ typedef struct args {
 	bool json, human, no_threads;
 	const char *show;
 	int human_set;
-	ml_sel sel;
+	selection sel;
 } args;
 
 static int on_opt(int key, const char *arg, void *ctx)
 {
 	args *a = ctx;
-	int sr = ml_sel_opt(&a->sel, &cmd, key, arg);
+	int sr = sel_opt(&a->sel, &cmd, key, arg);
 	if (sr)
 		return sr < 0 ? -1 : 0;
 	switch (key) {
@@ -64,10 +64,10 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case OPT_NO_THREADS: a->no_threads = true; break;
 	case OPT_SHOW:
 		if (!strcmp(arg, "help")) {
-			ml_info_show_names();
-			exit(ML_EXIT_OK);
+			info_show_names();
+			exit(CLI_EXIT_OK);
 		}
-		if (ml_info_show_check(arg) < 0)
+		if (info_show_check(arg) < 0)
 			return -1;
 		a->show = arg;
 		break;
@@ -80,11 +80,11 @@ static int on_opt(int key, const char *arg, void *ctx)
 static int info_one(args a, const char *spec)
 {
 	ml_source *s;
-	int r = ml_cli_source_open(spec, &s);
+	int r = cli_source_open(spec, &s);
 	if (r)
 		return r;
 	if (a.show) {
-		r = ml_info_show(spec, s, a.show, a.json, a.human);
+		r = info_show(spec, s, a.show, a.json, a.human);
 		ml_source_free(s);
 		return r;
 	}
@@ -101,9 +101,9 @@ static int info_one(args a, const char *spec)
 		/* a core file without saved /proc files: its notes */
 		info_print_core(ci, a.json, !a.no_threads);
 		ml_core_info_free(ci);
-		int rc = fflush(stdout) == 0 ? ML_EXIT_OK : ML_EXIT_ERROR;
-		if (ml_source_partial(s) && rc == ML_EXIT_OK)
-			rc = ML_EXIT_PARTIAL; /* said when opened */
+		int rc = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+		if (ml_source_partial(s) && rc == CLI_EXIT_OK)
+			rc = CLI_EXIT_PARTIAL; /* said when opened */
 		info_free(&in);
 		ml_source_free(s);
 		return rc;
@@ -114,11 +114,11 @@ static int info_one(args a, const char *spec)
 		if (!in.live && err == -ENOENT) {
 			fprintf(stderr, "memlens: %s: no saved /proc files in it%s: info needs a PID or a snapshot "
 				"written by 'memlens dump'\n", spec,
-				ml_cli_is_gzip(spec) ? " (a gzip core export keeps memory and notes only)" : "");
-			return ML_EXIT_ERROR;
+				cli_is_gzip(spec) ? " (a gzip core export keeps memory and notes only)" : "");
+			return CLI_EXIT_ERROR;
 		}
-		return in.live ? ml_cli_pid_error(in.pid, "cannot read status", err)
-			      : ml_cli_file_error(spec, "cannot read the saved status", err);
+		return in.live ? cli_pid_error(in.pid, "cannot read status", err)
+			      : cli_file_error(spec, "cannot read the saved status", err);
 	}
 	info_read_stat(&in, s);
 	info_read_cmdline(&in, s);
@@ -136,19 +136,19 @@ static int info_one(args a, const char *spec)
 	if (in.live && ml_proc_check(in.proc) == -ESRCH && in.status->state != 'Z') {
 		info_free(&in);
 		ml_source_free(s);
-		return ml_cli_pid_error(in.pid, "process exited while being read", -ESRCH);
+		return cli_pid_error(in.pid, "process exited while being read", -ESRCH);
 	}
 	if (a.json)
 		info_print_json(&in, !a.no_threads);
 	else
 		info_print_text(&in, a.human);
-	int rc = ML_EXIT_OK;
+	int rc = CLI_EXIT_OK;
 	bool zombie = in.status->state == 'Z';
 	if (zombie) {
 		/* Everything tied to the address space is gone: one line says why, not five. */
 		fprintf(stderr, "memlens: pid %d: a zombie (exited; parent %d has not reaped it): "
 				"only what the kernel keeps is shown\n", (int)in.pid, (int)in.status->ppid);
-		rc = ML_EXIT_PARTIAL;
+		rc = CLI_EXIT_PARTIAL;
 	}
 	for (size_t i = 0; i < in.nerrs; i++) {
 		if (zombie && in.errs[i].err == -ESRCH)
@@ -156,10 +156,10 @@ static int info_one(args a, const char *spec)
 		char what[256];
 		snprintf(what, sizeof(what), "cannot read %s", in.errs[i].what);
 		if (in.live)
-			ml_cli_pid_error(in.pid, what, in.errs[i].err);
+			cli_pid_error(in.pid, what, in.errs[i].err);
 		else
-			ml_cli_file_error(spec, what, in.errs[i].err);
-		rc = ML_EXIT_PARTIAL;
+			cli_file_error(spec, what, in.errs[i].err);
+		rc = CLI_EXIT_PARTIAL;
 	}
 	info_free(&in);
 	ml_source_free(s);
@@ -170,12 +170,12 @@ static int info_one_cb(void *argp, const char *spec) { return info_one(*(const a
 
 int cmd_info(int argc, char **argv)
 {
-	args a = { .human = ml_cli_stdout_tty() };
+	args a = { .human = cli_stdout_tty() };
 	int first;
-	int pr = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	int pr = cli_parse(&cmd, argc, argv, on_opt, &a, &first);
 	if (pr != 0) {
-		ml_sel_free(&a.sel);
-		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		sel_free(&a.sel);
+		return pr > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	return ml_sel_run(&a.sel, &cmd, argc, argv, first, a.json, info_one_cb, &a);
+	return sel_run(&a.sel, &cmd, argc, argv, first, a.json, info_one_cb, &a);
 }

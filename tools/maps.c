@@ -23,7 +23,7 @@ enum {
 	OPT_TOP,
 };
 
-static const ml_opt opts[] = {
+static const cli_opt opts[] = {
 	{ "extended", 'x', 0, NULL, "show every smaps field, THPeligible, ProtectionKey and VmFlags" },
 	{ "sort", 's', 1, "KEY", "order rows by rss, pss, swap or size (largest first) or addr" },
 	{ "reverse", 'r', 0, NULL, "reverse the order (smallest first; with addr, highest address first)" },
@@ -36,15 +36,15 @@ static const ml_opt opts[] = {
 	{ "rollup", OPT_ROLLUP, 0, NULL, "print the whole-process totals of smaps_rollup instead" },
 	{ "json", OPT_JSON, 0, NULL, "write one JSON document (schema memlens.maps/1)" },
 	{ "bytes", OPT_BYTES, 0, NULL, "exact sizes in bytes (the default when not on a terminal)" },
-	ML_SEL_OPT_PID,
-	ML_SEL_OPT_PGREP,
-	ML_SEL_OPT_FULL,
-	ML_SEL_OPT_ALL,
-	ML_OPT_HELP,
-	ML_OPT_END,
+	SEL_OPT_PID,
+	SEL_OPT_PGREP,
+	SEL_OPT_FULL,
+	SEL_OPT_ALL,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_cmd cmd = {
+static const cli_cmd cmd = {
 	.name = "maps",
 	.usage = "[options] <PID | NAME | snapshot>\n       memlens maps [options] -p PID,... | --pgrep REGEX [-f] | --all",
 	.summary = "List the mappings of a process (or a snapshot) with their size, resident, proportional, "
@@ -66,13 +66,13 @@ typedef struct args {
 	bool have_addr;
 	uint64_t addr_lo, addr_hi;
 	const char *name_glob;
-	ml_sel sel;
+	selection sel;
 } args;
 
 static int on_opt(int key, const char *arg, void *ctx)
 {
 	args *a = ctx;
-	int sr = ml_sel_opt(&a->sel, &cmd, key, arg);
+	int sr = sel_opt(&a->sel, &cmd, key, arg);
 	if (sr)
 		return sr < 0 ? -1 : 0;
 	switch (key) {
@@ -91,7 +91,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 		else if (!strcmp(arg, "addr"))
 			a->sort = SORT_ADDR;
 		else
-			return ml_cli_usage_error(&cmd, "--sort: unknown key '%s' (rss, pss, swap, size, addr)", arg), -1;
+			return cli_usage_error(&cmd, "--sort: unknown key '%s' (rss, pss, swap, size, addr)", arg), -1;
 		a->sort_set = true;
 		return 0;
 	case 'r':
@@ -102,7 +102,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 		errno = 0;
 		unsigned long v = strtoul(arg, &end, 10);
 		if (errno || end == arg || *end || v == 0 || *arg == '-')
-			return ml_cli_usage_error(&cmd, "--top: expected a positive number of rows, got '%s'", arg), -1;
+			return cli_usage_error(&cmd, "--top: expected a positive number of rows, got '%s'", arg), -1;
 		a->top = v;
 		return 0;
 	}
@@ -114,7 +114,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 				if (!strcmp(t, ml_vma_kind_name((ml_vma_kind)k)))
 					break;
 			if (k == ML_VMA_KIND_COUNT) {
-				ml_cli_usage_error(&cmd, "--kind: unknown kind '%s'", t);
+				cli_usage_error(&cmd, "--kind: unknown kind '%s'", t);
 				free(dup);
 				return -1;
 			}
@@ -133,13 +133,13 @@ static int on_opt(int key, const char *arg, void *ctx)
 			case 'p': a->perm_not |= ML_PERM_SHARED; break;
 			case '-': break;
 			default:
-				return ml_cli_usage_error(&cmd, "--perm: unknown permission '%c' (r, w, x, s, p)", *c), -1;
+				return cli_usage_error(&cmd, "--perm: unknown permission '%c' (r, w, x, s, p)", *c), -1;
 			}
 		}
 		return 0;
 	case OPT_ADDR:
-		if (!ml_cli_parse_range(arg, &a->addr_lo, &a->addr_hi) || a->addr_hi <= a->addr_lo)
-			return ml_cli_usage_error(&cmd, "--addr: expected a hex range A-B with A < B, got '%s'", arg), -1;
+		if (!cli_parse_range(arg, &a->addr_lo, &a->addr_hi) || a->addr_hi <= a->addr_lo)
+			return cli_usage_error(&cmd, "--addr: expected a hex range A-B with A < B, got '%s'", arg), -1;
 		a->have_addr = true;
 		return 0;
 	case OPT_NAME:
@@ -201,7 +201,7 @@ static bool shown(const args *a, const ml_vma *v)
 		return false;
 	if (a->have_addr && (v->end <= a->addr_lo || v->start >= a->addr_hi))
 		return false;
-	if (a->name_glob && !ml_cli_name_match(a->name_glob, v->name, v->name_len))
+	if (a->name_glob && !cli_name_match(a->name_glob, v->name, v->name_len))
 		return false;
 	return true;
 }
@@ -230,7 +230,7 @@ static char *display_name(const ml_vma *v)
 	if (!f)
 		return NULL;
 	if (v->name_len)
-		ml_cli_put_escaped(f, v->name, v->name_len);
+		cli_put_escaped(f, v->name, v->name_len);
 	else
 		fputs("[anon]", f); /* as every table names it */
 	if (v->deleted)
@@ -241,27 +241,27 @@ static char *display_name(const ml_vma *v)
 	return s;
 }
 
-static void json_fields(ml_json *j, const ml_smaps_fields *f)
+static void json_fields(json_writer *j, const ml_smaps_fields *f)
 {
 	for (unsigned k = 0; k < ML_SMAPS_NFIELDS; k++)
 		if (f->present & (1ull << k))
-			ML_JSON_KU64(j, json_keys[k], f->v[k]);
+			JSON_KU64(j, json_keys[k], f->v[k]);
 }
 
-static void json_extras(ml_json *j, const ml_smaps_extra *x, size_t n)
+static void json_extras(json_writer *j, const ml_smaps_extra *x, size_t n)
 {
 	if (!n)
 		return;
-	ml_json_key(j, "extra");
-	ml_json_obj_begin(j);
+	json_key(j, "extra");
+	json_obj_begin(j);
 	for (size_t i = 0; i < n; i++) {
-		ml_json_key(j, x[i].key);
+		json_key(j, x[i].key);
 		if (x[i].numeric)
-			ml_json_u64(j, x[i].bytes);
+			json_u64(j, x[i].bytes);
 		else
-			ml_json_str(j, x[i].value, x[i].value_len);
+			json_str(j, x[i].value, x[i].value_len);
 	}
-	ml_json_obj_end(j);
+	json_obj_end(j);
 }
 
 static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *spec)
@@ -272,60 +272,60 @@ static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *sp
 	int err = ml_source_read_rollup(src, &r, &summed);
 	if (err < 0) {
 		if (p && err == -ESRCH)
-			return ml_cli_pid_error(pid, "cannot read smaps_rollup", err);
-		return p ? ml_cli_pid_error(pid, "cannot read smaps_rollup", err)
-			 : ml_cli_file_error(spec, "cannot read smaps_rollup", err);
+			return cli_pid_error(pid, "cannot read smaps_rollup", err);
+		return p ? cli_pid_error(pid, "cannot read smaps_rollup", err)
+			 : cli_file_error(spec, "cannot read smaps_rollup", err);
 	}
 	if (a->json) {
-		ml_json j;
-		ml_json_init(&j, stdout);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.maps/1");
-		ML_JSON_KI64(&j, "pid", pid);
-		ML_JSON_KSTR(&j, "source", p ? "live" : "snapshot");
+		json_writer j;
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.maps/1");
+		JSON_KI64(&j, "pid", pid);
+		JSON_KSTR(&j, "source", p ? "live" : "snapshot");
 		if (summed)
-			ML_JSON_KBOOL(&j, "summed_from_smaps", true);
-		ml_json_key(&j, "rollup");
-		ml_json_obj_begin(&j);
-		ML_JSON_KADDR(&j, "start", r->start);
-		ML_JSON_KADDR(&j, "end", r->end);
+			JSON_KBOOL(&j, "summed_from_smaps", true);
+		json_key(&j, "rollup");
+		json_obj_begin(&j);
+		JSON_KADDR(&j, "start", r->start);
+		JSON_KADDR(&j, "end", r->end);
 		json_fields(&j, &r->f);
-		ML_JSON_KU64(&j, "uss", ml_smaps_uss(&r->f));
+		JSON_KU64(&j, "uss", ml_smaps_uss(&r->f));
 		json_extras(&j, r->extra, r->n_extra);
-		ml_json_obj_end(&j);
-		ml_json_obj_end(&j);
+		json_obj_end(&j);
+		json_obj_end(&j);
 		fputc('\n', stdout);
 	} else {
-		bool human = !a->bytes && ml_cli_stdout_tty();
+		bool human = !a->bytes && cli_stdout_tty();
 		static const char *const hdr[] = { "Field", "Value" };
 		static const bool right[] = { false, true };
-		ml_table *t = ml_table_new(2, hdr, right);
+		table *t = table_new(2, hdr, right);
 		char b[32], range[80];
 		snprintf(range, sizeof(range), "%llx-%llx", (unsigned long long)r->start, (unsigned long long)r->end);
-		ml_table_add(t, (const char *const[]){ "Range", range });
+		table_add(t, (const char *const[]){ "Range", range });
 		for (unsigned k = 0; k < ML_SMAPS_NFIELDS; k++)
 			if (r->f.present & (1ull << k))
-				ml_table_add(t, (const char *const[]){ ml_smaps_field_name((ml_smaps_field)k),
-								       ml_cli_fmt_size(b, r->f.v[k], human) });
-		ml_table_add(t, (const char *const[]){ "USS", ml_cli_fmt_size(b, ml_smaps_uss(&r->f), human) });
+				table_add(t, (const char *const[]){ ml_smaps_field_name((ml_smaps_field)k),
+								       cli_fmt_size(b, r->f.v[k], human) });
+		table_add(t, (const char *const[]){ "USS", cli_fmt_size(b, ml_smaps_uss(&r->f), human) });
 		for (size_t i = 0; i < r->n_extra; i++)
-			ml_table_add(t, (const char *const[]){ r->extra[i].key,
-							       r->extra[i].numeric ? ml_cli_fmt_size(b, r->extra[i].bytes, human)
+			table_add(t, (const char *const[]){ r->extra[i].key,
+							       r->extra[i].numeric ? cli_fmt_size(b, r->extra[i].bytes, human)
 										   : r->extra[i].value });
-		ml_table_print(t, stdout);
-		ml_table_free(t);
+		table_print(t, stdout);
+		table_free(t);
 		if (summed)
 			printf("(summed from the snapshot's smaps: it holds no smaps_rollup)\n");
 	}
 	ml_smaps_rollup_free(r);
-	return ML_EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static void fmt_hex(char *b, size_t n, uint64_t v) { snprintf(b, n, "%llx", (unsigned long long)v); }
 
 static int print_table(const args *a, row *rows, size_t n, const ml_smaps *sm)
 {
-	bool human = !a->bytes && ml_cli_stdout_tty();
+	bool human = !a->bytes && cli_stdout_tty();
 	/* columns: the maps fields, then the smaps fields, then the name last */
 	const char *hdr[48];
 	bool right[48];
@@ -371,7 +371,7 @@ static int print_table(const args *a, row *rows, size_t n, const ml_smaps *sm)
 	hdr[nc] = "Name";
 	right[nc] = false;
 	fcol[nc++] = -1;
-	ml_table *t = ml_table_new(nc, hdr, right);
+	table *t = table_new(nc, hdr, right);
 	if (!t)
 		return -ENOMEM;
 	uint64_t tot[48] = { 0 };
@@ -408,96 +408,96 @@ static int print_table(const args *a, row *rows, size_t n, const ml_smaps *sm)
 			} else
 				val = f == C_DIRTY ? dirty(&rows[i]) : s->f.v[f];
 			tot[c] += val;
-			ml_cli_fmt_size(cells[c], val, human);
+			cli_fmt_size(cells[c], val, human);
 		}
 		for (size_t c = 0; c < nc - 1; c++)
 			cp[c] = fcol[c] == C_FLAGS ? flags : cells[c];
 		char *name = display_name(v);
 		cp[nc - 1] = name ? name : "";
-		ml_table_add(t, cp);
+		table_add(t, cp);
 		free(name);
 		free(flags);
 	}
-	ml_table_rule(t);
+	table_rule(t);
 	for (size_t c = 0; c < nc; c++) {
 		cells[c][0] = '\0';
 		cp[c] = cells[c];
 		int f = fcol[c];
 		if (c >= 5 && c < nc - 1 && f != C_THP && f != C_PKEY && f != C_FLAGS &&
 		    f != ML_SMAPS_KERNEL_PAGE_SIZE && f != ML_SMAPS_MMU_PAGE_SIZE)
-			ml_cli_fmt_size(cells[c], tot[c], human);
+			cli_fmt_size(cells[c], tot[c], human);
 	}
 	snprintf(cells[0], 64, "total");
 	snprintf(cells[nc - 1], 64, "%zu mapping%s", n, n == 1 ? "" : "s");
-	ml_table_add(t, cp);
-	ml_table_print(t, stdout);
-	ml_table_free(t);
+	table_add(t, cp);
+	table_print(t, stdout);
+	table_free(t);
 	return 0;
 }
 
 static void print_json(row *rows, size_t n, pid_t pid, bool live, const ml_maps *m)
 {
-	ml_json j;
-	ml_json_init(&j, stdout);
-	ml_json_obj_begin(&j);
-	ML_JSON_KSTR(&j, "schema", "memlens.maps/1");
-	ML_JSON_KI64(&j, "pid", pid);
-	ML_JSON_KSTR(&j, "source", live ? "live" : "snapshot");
-	ML_JSON_KSTR(&j, "maps_origin", ml_maps_origin(m) == ML_MAPS_PROCMAP_QUERY ? "procmap_query" : "text");
-	ml_json_key(&j, "mappings");
-	ml_json_arr_begin(&j);
+	json_writer j;
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	JSON_KSTR(&j, "schema", "memlens.maps/1");
+	JSON_KI64(&j, "pid", pid);
+	JSON_KSTR(&j, "source", live ? "live" : "snapshot");
+	JSON_KSTR(&j, "maps_origin", ml_maps_origin(m) == ML_MAPS_PROCMAP_QUERY ? "procmap_query" : "text");
+	json_key(&j, "mappings");
+	json_arr_begin(&j);
 	ml_smaps_fields tot;
 	memset(&tot, 0, sizeof(tot));
 	for (size_t i = 0; i < n; i++) {
 		const ml_vma *v = rows[i].v;
 		const ml_smaps_vma *s = rows[i].s;
 		char pb[5];
-		ml_json_obj_begin(&j);
-		ML_JSON_KADDR(&j, "start", v->start);
-		ML_JSON_KADDR(&j, "end", v->end);
-		ML_JSON_KSTR(&j, "perms", ml_vma_perms_str(v->perms, pb));
-		ML_JSON_KU64(&j, "offset", v->offset);
+		json_obj_begin(&j);
+		JSON_KADDR(&j, "start", v->start);
+		JSON_KADDR(&j, "end", v->end);
+		JSON_KSTR(&j, "perms", ml_vma_perms_str(v->perms, pb));
+		JSON_KU64(&j, "offset", v->offset);
 		char dev[24];
 		snprintf(dev, sizeof(dev), "%02x:%02x", v->dev_major, v->dev_minor);
-		ML_JSON_KSTR(&j, "dev", dev);
-		ML_JSON_KU64(&j, "inode", v->inode);
-		ML_JSON_KSTR(&j, "kind", ml_vma_kind_name(v->kind));
-		ml_json_key(&j, "name");
-		ml_json_str(&j, v->name, v->name_len);
-		ML_JSON_KBOOL(&j, "deleted", v->deleted);
+		JSON_KSTR(&j, "dev", dev);
+		JSON_KU64(&j, "inode", v->inode);
+		JSON_KSTR(&j, "kind", ml_vma_kind_name(v->kind));
+		json_key(&j, "name");
+		json_str(&j, v->name, v->name_len);
+		JSON_KBOOL(&j, "deleted", v->deleted);
 		if (v->name_uncertain)
-			ML_JSON_KBOOL(&j, "name_uncertain", true);
+			JSON_KBOOL(&j, "name_uncertain", true);
 		if (v->build_id_len) {
 			char hx[65];
 			for (unsigned b = 0; b < v->build_id_len; b++)
 				snprintf(hx + 2 * b, 3, "%02x", v->build_id[b]);
-			ML_JSON_KSTR(&j, "build_id", hx);
+			JSON_KSTR(&j, "build_id", hx);
 		}
 		if (s) {
 			json_fields(&j, &s->f);
 			if (s->thp_eligible >= 0)
-				ML_JSON_KI64(&j, "thp_eligible", s->thp_eligible);
+				JSON_KI64(&j, "thp_eligible", s->thp_eligible);
 			if (s->protection_key >= 0)
-				ML_JSON_KI64(&j, "protection_key", s->protection_key);
+				JSON_KI64(&j, "protection_key", s->protection_key);
 			if (s->has_vm_flags) {
-				ml_json_key(&j, "vm_flags");
-				ml_json_str(&j, s->vm_flags_raw, s->vm_flags_raw_len);
+				json_key(&j, "vm_flags");
+				json_str(&j, s->vm_flags_raw, s->vm_flags_raw_len);
 			}
 			json_extras(&j, s->extra, s->n_extra);
 			for (unsigned k = 0; k < ML_SMAPS_NFIELDS; k++)
 				tot.v[k] += s->f.v[k];
 			tot.present |= s->f.present;
 		}
-		ml_json_obj_end(&j);
+		json_obj_end(&j);
 	}
-	ml_json_arr_end(&j);
-	ml_json_key(&j, "totals");
-	ml_json_obj_begin(&j);
-	ML_JSON_KU64(&j, "mappings", n);
+	json_arr_end(&j);
+	json_key(&j, "totals");
+	json_obj_begin(&j);
+	JSON_KU64(&j, "mappings", n);
 	tot.present &= ~((1ull << ML_SMAPS_KERNEL_PAGE_SIZE) | (1ull << ML_SMAPS_MMU_PAGE_SIZE));
 	json_fields(&j, &tot);
-	ml_json_obj_end(&j);
-	ml_json_obj_end(&j);
+	json_obj_end(&j);
+	json_obj_end(&j);
 	fputc('\n', stdout);
 }
 
@@ -505,7 +505,7 @@ static int maps_one(args a, const char *spec)
 {
 	pid_t pid;
 	ml_source *src;
-	int err = ml_cli_source_open(spec, &src);
+	int err = cli_source_open(spec, &src);
 	if (err)
 		return err;
 	pid = ml_source_pid(src);
@@ -522,7 +522,7 @@ static int maps_one(args a, const char *spec)
 	 * and names that plain text leaves ambiguous ("\012", " (deleted)"), which the
 	 * maps reader settles through map_files/ and the target's root.
 	 */
-	int rc = ML_EXIT_OK;
+	int rc = CLI_EXIT_OK;
 	ml_smaps *sm = NULL;
 	char *buf = NULL;
 	size_t len = 0;
@@ -537,7 +537,7 @@ static int maps_one(args a, const char *spec)
 	}
 	if (err == -ESRCH && live) {
 		ml_source_free(src);
-		return ml_cli_pid_error(pid, "cannot read smaps", err);
+		return cli_pid_error(pid, "cannot read smaps", err);
 	}
 	bool smaps_only = live && err == 0 && !a.json;
 	for (size_t i = 0; smaps_only && i < ml_smaps_count(sm); i++) {
@@ -548,8 +548,8 @@ static int maps_one(args a, const char *spec)
 	if (!smaps_only) {
 		int merr = ml_source_maps(src, &m);
 		if (merr < 0) {
-			int mrc = !live ? ml_cli_file_error(spec, "cannot read mappings", merr)
-			       : ml_cli_pid_error(pid, "cannot read mappings", merr);
+			int mrc = !live ? cli_file_error(spec, "cannot read mappings", merr)
+			       : cli_pid_error(pid, "cannot read mappings", merr);
 			ml_smaps_free(sm);
 			ml_source_free(src);
 			return mrc;
@@ -562,14 +562,14 @@ static int maps_one(args a, const char *spec)
 		if (core_no_smaps)
 			;
 		else if (live)
-			ml_cli_pid_error(pid, "cannot read smaps (sizes only)", err);
+			cli_pid_error(pid, "cannot read smaps (sizes only)", err);
 		else if (err == -ENOENT)
-			ml_cli_warn("%s: no smaps saved in it%s: sizes only", spec,
-				    ml_cli_is_gzip(spec) ? " (a gzip core export keeps memory and notes only)" : "");
+			cli_warn("%s: no smaps saved in it%s: sizes only", spec,
+				 cli_is_gzip(spec) ? " (a gzip core export keeps memory and notes only)" : "");
 		else
-			ml_cli_file_error(spec, "cannot read its saved smaps (sizes only)", err);
+			cli_file_error(spec, "cannot read its saved smaps (sizes only)", err);
 		if (!core_no_smaps)
-			rc = ML_EXIT_PARTIAL;
+			rc = CLI_EXIT_PARTIAL;
 	}
 	size_t n = m ? ml_maps_count(m) : ml_smaps_count(sm), nr = 0;
 	row *rows = calloc(n ? n : 1, sizeof(*rows));
@@ -577,7 +577,7 @@ static int maps_one(args a, const char *spec)
 		ml_smaps_free(sm);
 		ml_maps_free(m);
 		ml_source_free(src);
-		return ml_cli_pid_error(pid, "listing mappings", -ENOMEM);
+		return cli_pid_error(pid, "listing mappings", -ENOMEM);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!m) {
@@ -607,17 +607,17 @@ static int maps_one(args a, const char *spec)
 	if (a.json)
 		print_json(rows, nr, pid, live, m);
 	else if (print_table(&a, rows, nr, sm) < 0)
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	if (fflush(stdout) != 0)
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	free(rows);
 	ml_smaps_free(sm);
 	ml_maps_free(m);
-	if (rc == ML_EXIT_OK && ml_source_partial(src))
-		rc = ML_EXIT_PARTIAL; /* an incomplete core: said when opened */
+	if (rc == CLI_EXIT_OK && ml_source_partial(src))
+		rc = CLI_EXIT_PARTIAL; /* an incomplete core: said when opened */
 	ml_source_free(src);
-	if (rc == ML_EXIT_OK && nr == 0 && (a.kinds || a.perm_need || a.perm_not || a.have_addr || a.name_glob))
-		return ML_EXIT_PARTIAL; /* a filter matched nothing */
+	if (rc == CLI_EXIT_OK && nr == 0 && (a.kinds || a.perm_need || a.perm_not || a.have_addr || a.name_glob))
+		return CLI_EXIT_PARTIAL; /* a filter matched nothing */
 	return rc;
 }
 
@@ -628,10 +628,10 @@ int cmd_maps(int argc, char **argv)
 {
 	args a = { 0 };
 	int first;
-	int pr = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	int pr = cli_parse(&cmd, argc, argv, on_opt, &a, &first);
 	if (pr != 0) {
-		ml_sel_free(&a.sel);
-		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		sel_free(&a.sel);
+		return pr > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	return ml_sel_run(&a.sel, &cmd, argc, argv, first, a.json, maps_one_cb, &a);
+	return sel_run(&a.sel, &cmd, argc, argv, first, a.json, maps_one_cb, &a);
 }

@@ -6,18 +6,18 @@
 
 #include "common/cli.h"
 
-#define ML_CMD(name, summary) int cmd_##name(int argc, char **argv);
+#define CMD(name, summary) int cmd_##name(int argc, char **argv);
 #include "commands.def"
-#undef ML_CMD
+#undef CMD
 
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 	const char *summary;
 } commands[] = {
-#define ML_CMD(name, summary) { #name, cmd_##name, summary },
+#define CMD(name, summary) { #name, cmd_##name, summary },
 #include "commands.def"
-#undef ML_CMD
+#undef CMD
 	{ NULL, NULL, NULL },
 };
 
@@ -35,15 +35,15 @@ static int run(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
-	ml_cli_stdout_begin();
-	return ml_cli_stdout_finish(run(argc, argv));
+	cli_stdout_begin();
+	return cli_stdout_finish(run(argc, argv));
 }
 
 static int run(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return ML_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
 	/* "memlens --color=never grep ...": the command takes it, as if it came after the name */
 	if (argc > 2 && !strncmp(argv[1], "--color", 7) && (argv[1][7] == '=' || !argv[1][7])) {
@@ -58,7 +58,7 @@ static int run(int argc, char **argv)
 	const char *c = argv[1];
 	/* tables and listings are written a cell at a time: one write per 64 KiB, not per 4 KiB */
 	static char outbuf[64 << 10];
-	if (!ml_cli_stdout_tty())
+	if (!cli_stdout_tty())
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	if (!strcmp(c, "help") || !strcmp(c, "--help") || !strcmp(c, "-h")) {
 		if (argc > 2) {
@@ -68,7 +68,7 @@ static int run(int argc, char **argv)
 					return commands[i].fn(2, av);
 				}
 			fprintf(stderr, "memlens: unknown command '%s'\n", argv[2]);
-			return ML_EXIT_USAGE;
+			return CLI_EXIT_USAGE;
 		}
 		usage(stdout);
 		return 0;
@@ -81,5 +81,5 @@ static int run(int argc, char **argv)
 		if (!strcmp(c, commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "memlens: unknown command '%s' (see 'memlens help')\n", c);
-	return ML_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }

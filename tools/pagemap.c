@@ -15,7 +15,7 @@ int cmd_pagemap(int argc, char **argv);
 enum { OPT_JSON = 256, OPT_BYTES, OPT_ADDR, OPT_NOKPAGE, OPT_EMULATE, OPT_POPULATED, OPT_PAGES, OPT_SVG,
        OPT_SVG_AXIS, OPT_SORT };
 
-static const ml_opt opts[] = {
+static const cli_opt opts[] = {
 	{ "json", OPT_JSON, 0, NULL, "one JSON document (schema memlens.pagemap/1)" },
 	{ "bytes", OPT_BYTES, 0, NULL, "exact byte counts, also on a terminal" },
 	{ "pages", OPT_PAGES, 0, NULL, "counts in pages instead of sizes" },
@@ -25,18 +25,18 @@ static const ml_opt opts[] = {
 	{ "reverse", 'r', 0, NULL, "reverse the order (smallest first; with addr, highest address first)" },
 	{ "no-kpage", OPT_NOKPAGE, 0, NULL, "do not read /proc/kpageflags and kpagecount (root)" },
 	{ "emulate", OPT_EMULATE, 0, NULL, "find pages with plain pagemap reads, not PAGEMAP_SCAN" },
-	ML_SEL_OPT_PID,
-	ML_SEL_OPT_PGREP,
-	ML_SEL_OPT_FULL_LONG, /* -f is --force, as in every command that writes a file */
-	ML_SEL_OPT_ALL,
+	SEL_OPT_PID,
+	SEL_OPT_PGREP,
+	SEL_OPT_FULL_LONG, /* -f is --force, as in every command that writes a file */
+	SEL_OPT_ALL,
 	{ "svg", OPT_SVG, 1, "FILE", "also draw the address space as a map into FILE (SVG)" },
 	{ "svg-axis", OPT_SVG_AXIS, 1, "AXIS", "folded (default: mappings to scale, gaps folded) or log (box width by log2 of size)" },
 	{ "force", 'f', 0, NULL, "replace an existing regular --svg file (never a symlink, directory, device or FIFO)" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-const ml_cmd pagemap_cmd = {
+const cli_cmd pagemap_cmd = {
 	.name = "pagemap",
 	.usage = "[options] <PID | NAME | snapshot>\n       memlens pagemap [options] -p PID,... | --pgrep REGEX [-f] | --all",
 	.summary = "Counts, per mapping, the pages that are present, swapped, mapped to the zero page, "
@@ -56,7 +56,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 		a->force = true;
 		return 0;
 	}
-	int sr = ml_sel_opt(&a->sel, &pagemap_cmd, key, arg);
+	int sr = sel_opt(&a->sel, &pagemap_cmd, key, arg);
 	if (sr)
 		return sr < 0 ? -1 : 0;
 	switch (key) {
@@ -71,21 +71,21 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case 'r': a->reverse = true; break;
 	case OPT_SVG:
 		if (!*arg || !strcmp(arg, "-")) {
-			ml_cli_usage_error(&pagemap_cmd, "--svg needs a file name");
+			cli_usage_error(&pagemap_cmd, "--svg needs a file name");
 			return -1;
 		}
 		a->svg = arg;
 		break;
 	case OPT_SVG_AXIS:
 		if (strcmp(arg, "folded") && strcmp(arg, "log")) {
-			ml_cli_usage_error(&pagemap_cmd, "--svg-axis must be folded or log, not '%s'", arg);
+			cli_usage_error(&pagemap_cmd, "--svg-axis must be folded or log, not '%s'", arg);
 			return -1;
 		}
 		a->svg_log = !strcmp(arg, "log");
 		break;
 	case OPT_ADDR:
-		if (!ml_cli_parse_range(arg, &a->lo, &a->hi) || a->hi <= a->lo) {
-			ml_cli_usage_error(&pagemap_cmd, "bad range '%s' (want A-B, hex, A < B)", arg);
+		if (!cli_parse_range(arg, &a->lo, &a->hi) || a->hi <= a->lo) {
+			cli_usage_error(&pagemap_cmd, "bad range '%s' (want A-B, hex, A < B)", arg);
 			return -1;
 		}
 		a->have_addr = true;
@@ -102,10 +102,10 @@ static int pagemap_one(args a, const char *spec)
 	int r;
 	pid_t pid = 0;
 	if (c.a.svg && c.a.have_addr)
-		return ml_cli_usage_error(&pagemap_cmd, "--svg draws the whole address space; it does not go with --addr");
-	if (c.a.svg && (r = ml_cli_output_check(c.a.svg, c.a.force)))
+		return cli_usage_error(&pagemap_cmd, "--svg draws the whole address space; it does not go with --addr");
+	if (c.a.svg && (r = cli_output_check(c.a.svg, c.a.force)))
 		return r;
-	r = ml_cli_source_open(spec, &c.src);
+	r = cli_source_open(spec, &c.src);
 	if (r)
 		return r;
 	pid = ml_source_pid(c.src);
@@ -114,14 +114,14 @@ static int pagemap_one(args a, const char *spec)
 	if (c.proc) {
 		r = ml_pagemap_open(c.proc, &c.pm);
 		if (r < 0) {
-			rc = ml_cli_pid_error(pid, "cannot open pagemap", r);
+			rc = cli_pid_error(pid, "cannot open pagemap", r);
 			goto out;
 		}
 		c.scan_cats = ml_pagemap_scan_categories(c.pm, c.a.emulate || !ml_pagemap_has_scan(c.pm));
 		if (!c.a.nokpage && ml_pagemap_pfn_visible(c.pm)) {
 			r = ml_kpage_open(ML_KPAGE_FLAGS | ML_KPAGE_COUNT, &c.kp);
 			if (r < 0) {
-				ml_cli_warn("no physical page flags: /proc/kpageflags: %s", ml_strerror(r));
+				cli_warn("no physical page flags: /proc/kpageflags: %s", ml_strerror(r));
 				c.kp = NULL;
 			}
 		}
@@ -134,11 +134,11 @@ static int pagemap_one(args a, const char *spec)
 			c.owner = malloc(KPAGE_BATCH * sizeof(*c.owner));
 		}
 		if (!c.ent || !c.reg || ((c.kp || c.a.have_addr) && (!c.pfn || !c.kf || !c.kc || !c.owner))) {
-			rc = ml_cli_pid_error(pid, "pagemap", -ENOMEM);
+			rc = cli_pid_error(pid, "pagemap", -ENOMEM);
 			goto out;
 		}
 	} else if (c.a.have_addr) {
-		rc = ml_cli_usage_error(&pagemap_cmd, "--addr needs a live process (a snapshot keeps no page flags)");
+		rc = cli_usage_error(&pagemap_cmd, "--addr needs a live process (a snapshot keeps no page flags)");
 		goto out;
 	}
 	rc = c.a.have_addr ? pagemap_list_range(&c) : pagemap_report(&c, spec);
@@ -151,8 +151,8 @@ out:
 	free(c.reg);
 	ml_kpage_free(c.kp);
 	ml_pagemap_free(c.pm);
-	if (rc == ML_EXIT_OK && c.src && ml_source_partial(c.src))
-		rc = ML_EXIT_PARTIAL; /* an incomplete core: said when opened */
+	if (rc == CLI_EXIT_OK && c.src && ml_source_partial(c.src))
+		rc = CLI_EXIT_PARTIAL; /* an incomplete core: said when opened */
 	ml_source_free(c.src);
 	return rc;
 }
@@ -163,10 +163,10 @@ int cmd_pagemap(int argc, char **argv)
 {
 	args a = { 0 };
 	int first;
-	int pr = ml_cli_parse(&pagemap_cmd, argc, argv, on_opt, &a, &first);
+	int pr = cli_parse(&pagemap_cmd, argc, argv, on_opt, &a, &first);
 	if (pr != 0) {
-		ml_sel_free(&a.sel);
-		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		sel_free(&a.sel);
+		return pr > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	return ml_sel_run(&a.sel, &pagemap_cmd, argc, argv, first, a.json, pagemap_one_cb, &a);
+	return sel_run(&a.sel, &pagemap_cmd, argc, argv, first, a.json, pagemap_one_cb, &a);
 }

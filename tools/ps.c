@@ -23,7 +23,7 @@ enum {
 	O_PROM, O_TEXTFILE,
 };
 
-static const ml_opt opts[] = {
+static const cli_opt opts[] = {
 	{ "sort", 's', 1, "FIELD", "sort by pid, user, command, rss, pss (default), uss, swap, anon, file, shmem" },
 	{ "reverse", 'r', 0, NULL, "reverse the order (largest first is the default for sizes)" },
 	{ "by", O_BY, 1, "KEY", "one line per user, cgroup or name, with the sums of its processes" },
@@ -39,11 +39,11 @@ static const ml_opt opts[] = {
 	{ "bytes", O_BYTES, 0, NULL, "exact bytes (the default when stdout is not a terminal)" },
 	{ "no-totals", O_NO_TOTALS, 0, NULL, "leave out the totals line" },
 	{ "strict", O_STRICT, 0, NULL, "exit 1 when any process could not be read (by default only a process named with -p)" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_cmd cmd = {
+static const cli_cmd cmd = {
 	.name = "ps",
 	.usage = "[options] [NAME...]",
 	.summary = "One line per process with its user, command line and memory from smaps_rollup: RSS,\n"
@@ -100,8 +100,8 @@ static int add_pids(args *a, const char *s)
 		return -1;
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		pid_t pid;
-		if (!ml_cli_parse_pid(t, &pid)) {
-			ml_cli_usage_error(&cmd, "-p: '%s' is not a PID", t);
+		if (!cli_parse_pid(t, &pid)) {
+			cli_usage_error(&cmd, "-p: '%s' is not a PID", t);
 			free(copy);
 			return -1;
 		}
@@ -128,7 +128,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 				a->sort_set = true;
 				return 0;
 			}
-		return ml_cli_usage_error(&cmd, "--sort: unknown field '%s' (pid, user, command, rss, pss, uss, swap, anon, file, shmem)", arg), -1;
+		return cli_usage_error(&cmd, "--sort: unknown field '%s' (pid, user, command, rss, pss, uss, swap, anon, file, shmem)", arg), -1;
 	case 'r': a->reverse = true; break;
 	case O_BY:
 		if (!strcmp(arg, "user"))
@@ -138,7 +138,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 		else if (!strcmp(arg, "name"))
 			a->by = BY_NAME;
 		else
-			return ml_cli_usage_error(&cmd, "--by: '%s' is not user, cgroup or name", arg), -1;
+			return cli_usage_error(&cmd, "--by: '%s' is not user, cgroup or name", arg), -1;
 		break;
 	case 'p': return add_pids(a, arg);
 	case O_USER: {
@@ -149,10 +149,10 @@ static int on_opt(int key, const char *arg, void *ctx)
 			a->uid = pw->pw_uid;
 		else if (!strcmp(arg, "0"))
 			a->uid = 0;
-		else if (ml_cli_parse_pid(arg, &n))
+		else if (cli_parse_pid(arg, &n))
 			a->uid = (uid_t)n;
 		else
-			return ml_cli_usage_error(&cmd, "--user: no such user '%s'", arg), -1;
+			return cli_usage_error(&cmd, "--user: no such user '%s'", arg), -1;
 		a->have_uid = true;
 		break;
 	}
@@ -303,7 +303,7 @@ static char *escaped(const char *s, size_t len)
 	FILE *f = open_memstream(&buf, &sz);
 	if (!f)
 		return NULL;
-	ml_cli_put_escaped(f, s, len);
+	cli_put_escaped(f, s, len);
 	fclose(f);
 	return buf;
 }
@@ -324,7 +324,7 @@ static void print_table(const args *a, const row *rows, size_t n, const row *tot
 	for (int k = 0; k < NSIZES; k++)
 		hdr[nc] = size_hdr[k], right[nc++] = true;
 	hdr[nc] = grouped ? key_hdr : "COMMAND", right[nc++] = false;
-	ml_table *t = ml_table_new(nc, hdr, right);
+	table *t = table_new(nc, hdr, right);
 	if (!t)
 		return;
 	char cells[3 + NSIZES][32];
@@ -334,7 +334,7 @@ static void print_table(const args *a, const row *rows, size_t n, const row *tot
 		if (i == n) {
 			if (a->no_totals)
 				break;
-			ml_table_rule(t);
+			table_rule(t);
 		}
 		size_t k = 0;
 		if (grouped) {
@@ -350,7 +350,7 @@ static void print_table(const args *a, const row *rows, size_t n, const row *tot
 		}
 		for (int s = 0; s < NSIZES; s++, k++) {
 			if (r->have & (1u << s))
-				c[k] = ml_cli_fmt_size(cells[k], r->v[s], human);
+				c[k] = cli_fmt_size(cells[k], r->v[s], human);
 			else
 				c[k] = "-"; /* not read: never a zero */
 		}
@@ -358,74 +358,74 @@ static void print_table(const args *a, const row *rows, size_t n, const row *tot
 		char totname[64];
 		snprintf(totname, sizeof(totname), "total (%zu process%s)", r->nprocs, r->nprocs == 1 ? "" : "es");
 		c[k++] = i < n ? (name ? name : "?") : grouped ? "total" : totname;
-		ml_table_add(t, c);
+		table_add(t, c);
 		free(name);
 	}
-	ml_table_print(t, stdout);
-	ml_table_free(t);
+	table_print(t, stdout);
+	table_free(t);
 }
 
-static void json_sizes(ml_json *j, const row *r)
+static void json_sizes(json_writer *j, const row *r)
 {
 	for (int k = 0; k < NSIZES; k++) {
-		ml_json_key(j, size_key[k]);
+		json_key(j, size_key[k]);
 		if (r->have & (1u << k))
-			ml_json_u64(j, r->v[k]);
+			json_u64(j, r->v[k]);
 		else
-			ml_json_null(j);
+			json_null(j);
 	}
 }
 
 static void print_json(const args *a, const row *rows, size_t n, const row *tot, const bad *bads, size_t nbad,
 		       size_t gone)
 {
-	ml_json j;
-	ml_json_init(&j, stdout);
-	ml_json_obj_begin(&j);
-	ML_JSON_KSTR(&j, "schema", "memlens.ps/1");
-	ml_json_key(&j, a->by == BY_NONE ? "processes" : "groups");
-	ml_json_arr_begin(&j);
+	json_writer j;
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	JSON_KSTR(&j, "schema", "memlens.ps/1");
+	json_key(&j, a->by == BY_NONE ? "processes" : "groups");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < n; i++) {
 		const row *r = &rows[i];
-		ml_json_obj_begin(&j);
+		json_obj_begin(&j);
 		if (a->by == BY_NONE) {
-			ML_JSON_KI64(&j, "pid", r->pid);
-			ML_JSON_KU64(&j, "uid", r->uid);
-			ML_JSON_KSTR(&j, "user", r->user);
-			ml_json_key(&j, "comm");
-			ml_json_str(&j, r->comm, r->comm_len);
-			ml_json_key(&j, "command");
-			ml_json_str(&j, r->cmd, r->cmd_len);
-			ml_json_key(&j, "cgroup");
-			ml_json_str(&j, r->cgroup, r->cgroup_len);
+			JSON_KI64(&j, "pid", r->pid);
+			JSON_KU64(&j, "uid", r->uid);
+			JSON_KSTR(&j, "user", r->user);
+			json_key(&j, "comm");
+			json_str(&j, r->comm, r->comm_len);
+			json_key(&j, "command");
+			json_str(&j, r->cmd, r->cmd_len);
+			json_key(&j, "cgroup");
+			json_str(&j, r->cgroup, r->cgroup_len);
 		} else {
-			ml_json_key(&j, a->by == BY_USER ? "user" : a->by == BY_CGROUP ? "cgroup" : "name");
-			ml_json_str(&j, r->cmd, r->cmd_len);
-			ML_JSON_KU64(&j, "processes", r->nprocs);
+			json_key(&j, a->by == BY_USER ? "user" : a->by == BY_CGROUP ? "cgroup" : "name");
+			json_str(&j, r->cmd, r->cmd_len);
+			JSON_KU64(&j, "processes", r->nprocs);
 		}
 		json_sizes(&j, r);
-		ml_json_obj_end(&j);
+		json_obj_end(&j);
 	}
-	ml_json_arr_end(&j);
-	ml_json_key(&j, "totals");
-	ml_json_obj_begin(&j);
-	ML_JSON_KU64(&j, "processes", tot->nprocs);
+	json_arr_end(&j);
+	json_key(&j, "totals");
+	json_obj_begin(&j);
+	JSON_KU64(&j, "processes", tot->nprocs);
 	json_sizes(&j, tot);
-	ml_json_obj_end(&j);
-	ml_json_key(&j, "unreadable");
-	ml_json_arr_begin(&j);
+	json_obj_end(&j);
+	json_key(&j, "unreadable");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < nbad; i++) {
-		ml_json_obj_begin(&j);
-		ML_JSON_KI64(&j, "pid", bads[i].pid);
-		ml_json_key(&j, "comm");
-		ml_json_cstr(&j, bads[i].comm);
-		ML_JSON_KSTR(&j, "error", ml_strerror(bads[i].err));
-		ml_json_obj_end(&j);
+		json_obj_begin(&j);
+		JSON_KI64(&j, "pid", bads[i].pid);
+		json_key(&j, "comm");
+		json_cstr(&j, bads[i].comm);
+		JSON_KSTR(&j, "error", ml_strerror(bads[i].err));
+		json_obj_end(&j);
 	}
-	ml_json_arr_end(&j);
-	ML_JSON_KU64(&j, "exited", gone);
-	ml_json_obj_end(&j);
-	ml_json_line_end(&j);
+	json_arr_end(&j);
+	JSON_KU64(&j, "exited", gone);
+	json_obj_end(&j);
+	json_line_end(&j);
 }
 
 static const char *const prom_help[NSIZES] = {
@@ -443,29 +443,29 @@ static void print_prom(FILE *f, const row *rows, size_t n, size_t nbad, size_t g
 	for (int k = 0; k < NSIZES; k++) {
 		char name[64];
 		snprintf(name, sizeof(name), "memlens_process_%s_bytes", size_key[k]);
-		ml_prom_family(f, name, prom_help[k], "gauge");
+		prom_family(f, name, prom_help[k], "gauge");
 		for (size_t i = 0; i < n; i++) {
 			const row *r = &rows[i];
 			if (!(r->have & (1u << k)))
 				continue; /* not read: no sample rather than a zero */
 			char pid[16];
 			snprintf(pid, sizeof(pid), "%d", (int)r->pid);
-			const ml_prom_label l[] = {
+			const prom_label l[] = {
 				{ "pid", pid, strlen(pid) },
 				{ "comm", r->comm, r->comm_len },
 				{ "user", r->user, strlen(r->user) },
 				{ "cgroup", r->cgroup, r->cgroup_len },
 			};
-			ml_prom_sample(f, name, l, 4, r->v[k]);
+			prom_sample(f, name, l, 4, r->v[k]);
 		}
 	}
-	ml_prom_family(f, "memlens_ps_processes", "Processes whose smaps_rollup was read.", "gauge");
-	ml_prom_sample(f, "memlens_ps_processes", NULL, 0, n);
-	ml_prom_family(f, "memlens_ps_unreadable_processes",
-		       "Processes that could not be read (permission denied or another error), not exited ones.", "gauge");
-	ml_prom_sample(f, "memlens_ps_unreadable_processes", NULL, 0, nbad);
-	ml_prom_family(f, "memlens_ps_exited_processes", "Processes that exited between the listing and the read.", "gauge");
-	ml_prom_sample(f, "memlens_ps_exited_processes", NULL, 0, gone);
+	prom_family(f, "memlens_ps_processes", "Processes whose smaps_rollup was read.", "gauge");
+	prom_sample(f, "memlens_ps_processes", NULL, 0, n);
+	prom_family(f, "memlens_ps_unreadable_processes",
+		    "Processes that could not be read (permission denied or another error), not exited ones.", "gauge");
+	prom_sample(f, "memlens_ps_unreadable_processes", NULL, 0, nbad);
+	prom_family(f, "memlens_ps_exited_processes", "Processes that exited between the listing and the read.", "gauge");
+	prom_sample(f, "memlens_ps_exited_processes", NULL, 0, gone);
 }
 
 typedef struct prom_ctx {
@@ -503,54 +503,54 @@ int cmd_ps(int argc, char **argv)
 {
 	args a = { .sort = F_PSS };
 	int first;
-	int r = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	int r = cli_parse(&cmd, argc, argv, on_opt, &a, &first);
 	if (r) {
 		free(a.pids);
-		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	int rc = ML_EXIT_ERROR;
+	int rc = CLI_EXIT_ERROR;
 	row *rows = NULL, *groups = NULL;
 	bad *bads = NULL;
 	size_t n = 0, nbad = 0, ngroups = 0, gone = 0;
-	ml_progress pg = { 0 }; /* processes read so far, on a terminal only; erased before any output */
+	progress_line pg = { 0 }; /* processes read so far, on a terminal only; erased before any output */
 	ml_procs *it = NULL;
 	if (a.json + a.prom > 1) {
-		rc = ml_cli_usage_error(&cmd, "--json and --prometheus cannot be combined");
+		rc = cli_usage_error(&cmd, "--json and --prometheus cannot be combined");
 		goto out;
 	}
 	if (a.prom && a.by != BY_NONE) {
-		rc = ml_cli_usage_error(&cmd, "--prometheus writes one series per process; group with PromQL (sum by (user))");
+		rc = cli_usage_error(&cmd, "--prometheus writes one series per process; group with PromQL (sum by (user))");
 		goto out;
 	}
 	if (a.full && !a.pgrep) {
-		rc = ml_cli_usage_error(&cmd, "-f applies to --pgrep");
+		rc = cli_usage_error(&cmd, "-f applies to --pgrep");
 		goto out;
 	}
 	if (a.textfile) {
-		rc = ml_prom_textfile_check(a.textfile);
+		rc = prom_textfile_check(a.textfile);
 		if (rc)
 			goto out;
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	}
 	ML_OPTS(ml_procs_opts, po, .comm = a.name, .pattern = a.pgrep, .full = a.full, .match_uid = a.have_uid,
 		.uid = a.uid, .cgroup = a.cgroup, .want = ML_PROCS_CMDLINE | ML_PROCS_CGROUP);
 	r = ml_procs_open(&po, &it);
 	if (r == -EINVAL && a.pgrep) {
-		rc = ml_cli_usage_error(&cmd, "--pgrep: '%s' is not a valid extended regular expression", a.pgrep);
+		rc = cli_usage_error(&cmd, "--pgrep: '%s' is not a valid extended regular expression", a.pgrep);
 		goto out;
 	}
 	if (r < 0) {
-		ml_cli_file_error("/proc", "cannot list processes", r);
+		cli_file_error("/proc", "cannot list processes", r);
 		goto out;
 	}
 	size_t cap = 0, bcap = 0;
 	bool named_failed = false, other_failed = false;
 	const ml_procs_entry *e;
-	ml_progress_init(&pg, "ps", false);
+	progress_init(&pg, "ps", false);
 	while ((r = ml_procs_next(it, &e)) == 1) {
 		if (!wanted_pid(&a, e->pid) || !wanted_name(e, argv + first, (size_t)(argc - first)))
 			continue;
-		ml_progress_count(&pg, "processes", n + nbad + gone);
+		progress_count(&pg, "processes", n + nbad + gone);
 		ml_proc *p = NULL;
 		ml_smaps_rollup *ru = NULL;
 		r = ml_procs_proc(it, &p);
@@ -621,9 +621,9 @@ int cmd_ps(int argc, char **argv)
 		if (!w->user || !w->comm || !w->cmd || !w->cgroup)
 			goto oom;
 	}
-	ml_progress_clear(&pg);
+	progress_clear(&pg);
 	if (r < 0) {
-		ml_cli_file_error("/proc", "cannot list processes", r);
+		cli_file_error("/proc", "cannot list processes", r);
 		goto out;
 	}
 	ml_procs_stats st = ml_procs_get_stats(it);
@@ -636,7 +636,7 @@ int cmd_ps(int argc, char **argv)
 		for (size_t k = 0; k < nbad && !found; k++)
 			found = bads[k].pid == a.pids[i];
 		if (!found) {
-			ml_cli_pid_error(a.pids[i], "not listed", -ESRCH);
+			cli_pid_error(a.pids[i], "not listed", -ESRCH);
 			named_failed = true;
 		}
 	}
@@ -663,17 +663,17 @@ int cmd_ps(int argc, char **argv)
 	if (!a.sort_set && a.by != BY_NONE)
 		a.sort = F_PSS;
 	if (a.by != BY_NONE && a.sort == F_PID) {
-		rc = ml_cli_usage_error(&cmd, "--sort=pid does not apply to --by groups");
+		rc = cli_usage_error(&cmd, "--sort=pid does not apply to --by groups");
 		goto out;
 	}
 	sort_args = &a;
 	if (nout)
 		qsort((void *)out_rows, nout, sizeof(row), cmp_rows);
 
-	bool human = !a.bytes && ml_cli_stdout_tty();
+	bool human = !a.bytes && cli_stdout_tty();
 	if (a.textfile) {
 		prom_ctx pc = { rows, n, nbad, gone };
-		if (ml_prom_textfile_write(a.textfile, prom_cb, &pc) != 0)
+		if (prom_textfile_write(a.textfile, prom_cb, &pc) != 0)
 			goto out;
 	}
 	if (a.json)
@@ -691,12 +691,12 @@ int cmd_ps(int argc, char **argv)
 				ml_strerror(bads[i].err));
 		fprintf(stderr, "%s\n", geteuid() ? "; run as root to read every process" : "");
 	}
-	rc = named_failed || other_failed || (a.strict && nbad) ? ML_EXIT_PARTIAL : ML_EXIT_OK;
+	rc = named_failed || other_failed || (a.strict && nbad) ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	goto out;
 oom:
-	ml_progress_clear(&pg);
+	progress_clear(&pg);
 	fprintf(stderr, "memlens ps: out of memory\n");
-	rc = ML_EXIT_ERROR;
+	rc = CLI_EXIT_ERROR;
 out:
 	ml_procs_free(it);
 	for (size_t i = 0; i < n; i++)

@@ -17,15 +17,15 @@ int cmd_read(int argc, char **argv);
 
 enum { OPT_RAW = 256, OPT_SWAPPED, OPT_JSON };
 
-static const ml_opt opts[] = {
+static const cli_opt opts[] = {
 	{ "raw", OPT_RAW, 0, NULL, "write the bytes themselves to stdout (stops before bytes that are not available)" },
 	{ "swapped", OPT_SWAPPED, 0, NULL, "read swapped-out pages (swaps them in; default: not available)" },
 	{ "json", OPT_JSON, 0, NULL, "one JSON document: the range, the bytes read (hex), where they came from, why it stopped" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_cmd cmd = {
+static const cli_cmd cmd = {
 	.name = "read",
 	.usage = "[options] <PID | NAME | snapshot> <ADDR LEN | ADDR-END>",
 	.summary = "Shows memory of a process or snapshot as a hexdump (like hexdump -C) or raw bytes, "
@@ -182,34 +182,34 @@ int cmd_read(int argc, char **argv)
 {
 	args a = { 0 };
 	int first;
-	int r = ml_cli_parse(&cmd, argc, argv, on_opt, &a, &first);
+	int r = cli_parse(&cmd, argc, argv, on_opt, &a, &first);
 	if (r)
-		return r > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	const char *spec = argv[first];
 	uint64_t addr, end, len;
 	if (argc - first == 2) {
-		if (!ml_cli_parse_range(argv[first + 1], &addr, &end) || end <= addr)
-			return ml_cli_usage_error(&cmd, "bad range '%s' (want ADDR-END, hex, ADDR < END)", argv[first + 1]);
+		if (!cli_parse_range(argv[first + 1], &addr, &end) || end <= addr)
+			return cli_usage_error(&cmd, "bad range '%s' (want ADDR-END, hex, ADDR < END)", argv[first + 1]);
 		len = end - addr;
 	} else {
-		if (!ml_cli_parse_addr(argv[first + 1], &addr))
-			return ml_cli_usage_error(&cmd, "bad address '%s'", argv[first + 1]);
-		if (!ml_cli_parse_size(argv[first + 2], &len) || !len)
-			return ml_cli_usage_error(&cmd, "bad length '%s'", argv[first + 2]);
+		if (!cli_parse_addr(argv[first + 1], &addr))
+			return cli_usage_error(&cmd, "bad address '%s'", argv[first + 1]);
+		if (!cli_parse_size(argv[first + 2], &len) || !len)
+			return cli_usage_error(&cmd, "bad length '%s'", argv[first + 2]);
 		if (addr + len < addr)
-			return ml_cli_usage_error(&cmd, "0x%llx + %llu bytes runs past the end of the address space (the last byte is 0xffffffffffffffff)",
-						  (unsigned long long)addr, (unsigned long long)len);
+			return cli_usage_error(&cmd, "0x%llx + %llu bytes runs past the end of the address space (the last byte is 0xffffffffffffffff)",
+					       (unsigned long long)addr, (unsigned long long)len);
 	}
 	if (a.raw && a.json)
-		return ml_cli_usage_error(&cmd, "--raw and --json exclude each other");
+		return cli_usage_error(&cmd, "--raw and --json exclude each other");
 	char pidbuf[16];
-	spec = ml_sel_one(&cmd, spec, pidbuf, &r); /* a NAME must name one process */
+	spec = sel_one(&cmd, spec, pidbuf, &r); /* a NAME must name one process */
 	if (!spec)
 		return r;
 	pid_t pid = 0;
-	bool is_pid = ml_cli_parse_pid(spec, &pid);
+	bool is_pid = cli_parse_pid(spec, &pid);
 	ml_source *s;
-	r = ml_cli_source_open(spec, &s);
+	r = cli_source_open(spec, &s);
 	if (r)
 		return r;
 	unsigned char *buf = malloc(CHUNK), *src = malloc(CHUNK);
@@ -217,24 +217,24 @@ int cmd_read(int argc, char **argv)
 		free(buf);
 		free(src);
 		ml_source_free(s);
-		return ml_cli_pid_error(ml_source_pid(s), "read", -ENOMEM);
+		return cli_pid_error(ml_source_pid(s), "read", -ENOMEM);
 	}
-	ml_json j;
+	json_writer j;
 	if (a.json) {
-		ml_json_init(&j, stdout);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.read/1");
-		ML_JSON_KI64(&j, "pid", ml_source_pid(s));
-		ML_JSON_KADDR(&j, "addr", addr);
-		ML_JSON_KU64(&j, "length", len);
-		ml_json_key(&j, "hex");
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.read/1");
+		JSON_KI64(&j, "pid", ml_source_pid(s));
+		JSON_KADDR(&j, "addr", addr);
+		JSON_KU64(&j, "length", len);
+		json_key(&j, "hex");
 		fputc('"', stdout); /* streamed as one JSON string: two hex digits a byte, "--" not available */
 	}
 	hexdump h = { .addr = addr };
 	jruns jr = { 0 };
 	ml_run runs[CHUNK / 4096 + 8];
 	uint64_t pos = addr;
-	int rc = ML_EXIT_OK, err = 0;
+	int rc = CLI_EXIT_OK, err = 0;
 	ml_run_kind na_kind = ML_RUN_DATA; /* --raw: why it stopped before bytes not available */
 	bool oom = false;
 	while (pos < addr + len) {
@@ -282,22 +282,22 @@ int cmd_read(int argc, char **argv)
 	if (a.json) {
 		fputc('"', stdout);
 		j.after_key = false; /* the value was written by hand */
-		ML_JSON_KU64(&j, "read", pos - addr);
-		ml_json_key(&j, "runs");
-		ml_json_arr_begin(&j);
+		JSON_KU64(&j, "read", pos - addr);
+		json_key(&j, "runs");
+		json_arr_begin(&j);
 		for (size_t i = 0; i < jr.n; i++) {
-			ml_json_obj_begin(&j);
-			ML_JSON_KADDR(&j, "addr", jr.v[i].addr);
-			ML_JSON_KU64(&j, "length", jr.v[i].len);
-			ML_JSON_KSTR(&j, "kind", src_name[jr.v[i].src]);
-			ml_json_obj_end(&j);
+			json_obj_begin(&j);
+			JSON_KADDR(&j, "addr", jr.v[i].addr);
+			JSON_KU64(&j, "length", jr.v[i].len);
+			JSON_KSTR(&j, "kind", src_name[jr.v[i].src]);
+			json_obj_end(&j);
 		}
-		ml_json_arr_end(&j);
+		json_arr_end(&j);
 		if (err) {
-			ML_JSON_KADDR(&j, "stopped_at", pos);
-			ML_JSON_KSTR(&j, "error", ml_strerror(err));
+			JSON_KADDR(&j, "stopped_at", pos);
+			JSON_KSTR(&j, "error", ml_strerror(err));
 		}
-		ml_json_obj_end(&j);
+		json_obj_end(&j);
 		fputc('\n', stdout);
 	} else if (!a.raw && pos > addr) {
 		hex_flush(&h);
@@ -318,34 +318,34 @@ int cmd_read(int argc, char **argv)
 		char what[96];
 		snprintf(what, sizeof(what), "cannot read memory at 0x%llx", (unsigned long long)pos);
 		if (*detail)
-			ml_cli_warn("%s: %s: %s", spec, what, detail);
-		rc = *detail ? ML_EXIT_ERROR
-		     : is_pid ? ml_cli_pid_error(pid, what, err) : ml_cli_file_error(spec, what, err);
+			cli_warn("%s: %s: %s", spec, what, detail);
+		rc = *detail ? CLI_EXIT_ERROR
+		     : is_pid ? cli_pid_error(pid, what, err) : cli_file_error(spec, what, err);
 	} else if (err == -ESRCH) {
-		ml_cli_warn("pid %d: the process exited after %llu bytes, at 0x%llx: partial result", (int)pid,
-			    (unsigned long long)(pos - addr), (unsigned long long)pos);
-		rc = ML_EXIT_PARTIAL;
+		cli_warn("pid %d: the process exited after %llu bytes, at 0x%llx: partial result", (int)pid,
+			 (unsigned long long)(pos - addr), (unsigned long long)pos);
+		rc = CLI_EXIT_PARTIAL;
 	} else if (err == -EBADMSG) {
-		ml_cli_warn("%s: stopped at 0x%llx after %llu bytes: corrupt data: %s", spec, (unsigned long long)pos,
-			    (unsigned long long)(pos - addr), *detail ? detail : ml_strerror(err));
-		rc = ML_EXIT_PARTIAL;
+		cli_warn("%s: stopped at 0x%llx after %llu bytes: corrupt data: %s", spec, (unsigned long long)pos,
+			 (unsigned long long)(pos - addr), *detail ? detail : ml_strerror(err));
+		rc = CLI_EXIT_PARTIAL;
 	} else if (err) {
-		ml_cli_warn("%s: stopped at 0x%llx after %llu bytes: %s", spec, (unsigned long long)pos,
-			    (unsigned long long)(pos - addr), ml_strerror(err));
-		rc = ML_EXIT_PARTIAL;
+		cli_warn("%s: stopped at 0x%llx after %llu bytes: %s", spec, (unsigned long long)pos,
+			 (unsigned long long)(pos - addr), ml_strerror(err));
+		rc = CLI_EXIT_PARTIAL;
 	} else if (na_kind != ML_RUN_DATA) {
-		ml_cli_warn("%s: stopped at 0x%llx after %llu bytes: the bytes there are not available (%s)", spec,
-			    (unsigned long long)pos, (unsigned long long)(pos - addr),
-			    na_kind == ML_RUN_SWAPPED ? "swapped out; --swapped reads them, swapping them in"
-			    : is_pid ? "not resident, and not readable without faulting them in"
+		cli_warn("%s: stopped at 0x%llx after %llu bytes: the bytes there are not available (%s)", spec,
+			 (unsigned long long)pos, (unsigned long long)(pos - addr),
+			 na_kind == ML_RUN_SWAPPED ? "swapped out; --swapped reads them, swapping them in"
+			 : is_pid ? "not resident, and not readable without faulting them in"
 				     : "not captured");
-		rc = ML_EXIT_PARTIAL;
+		rc = CLI_EXIT_PARTIAL;
 	}
 	free(jr.v);
 	free(src);
 	free(buf);
-	if (rc == ML_EXIT_OK && ml_source_partial(s))
-		rc = ML_EXIT_PARTIAL; /* an incomplete core: said when opened */
+	if (rc == CLI_EXIT_OK && ml_source_partial(s))
+		rc = CLI_EXIT_PARTIAL; /* an incomplete core: said when opened */
 	ml_source_free(s);
 	return rc;
 }

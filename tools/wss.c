@@ -17,7 +17,7 @@ enum {
 	OPT_TOP, OPT_SVG,
 };
 
-static const ml_opt wss_opts[] = {
+static const cli_opt wss_opts[] = {
 	{ "interval", 'i', 1, "DUR", "window length: 250ms, 1s, 1.5s, 2m (default 1s)" },
 	{ "count", 'n', 1, "N", "windows (-C, -P: reads); 0 = until interrupted (default 1; -C 0; -P 8)" },
 	{ "cumulative", 'C', 0, NULL, "one clear, then read every interval: growth since the clear" },
@@ -38,14 +38,14 @@ static const ml_opt wss_opts[] = {
 	{ "no-flush", OPT_NO_FLUSH, 0, NULL, "do not flush the TLB after the clear (shows the undercount)" },
 	{ "probe", OPT_PROBE, 0, NULL, "list the backends this kernel offers, and why others are unavailable" },
 	{ "reset-peak", OPT_RESET_PEAK, 0, NULL, "reset the peak RSS (VmHWM) to the current RSS (clear_refs 5)" },
-	ML_SEL_OPT_PGREP,
-	ML_SEL_OPT_FULL_LONG, /* -f is --force, as in every command that writes a file */
-	ML_SEL_OPT_ALL,
-	ML_OPT_HELP,
-	ML_OPT_END,
+	SEL_OPT_PGREP,
+	SEL_OPT_FULL_LONG, /* -f is --force, as in every command that writes a file */
+	SEL_OPT_ALL,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-static const ml_cmd wss_cmd = {
+static const cli_cmd wss_cmd = {
 	"wss", "[options] PID | NAME | -p PID,PID... | --pgrep REGEX [-f] | --all | --probe [PID] | --reset-peak PID",
 	"Working-set size: the memory a process touches within a window. Clears the kernel's\n"
 	"accessed state (this changes the target's page-table bits, which cannot be undone,\n"
@@ -61,14 +61,14 @@ static void on_signal(int sig) { (void)sig; wss_interrupted = 1; }
 static int add_pid(opts *o, const char *s)
 {
 	pid_t pid;
-	if (!ml_cli_parse_pid(s, &pid))
-		return ml_cli_usage_error(&wss_cmd, "'%s' is not a PID", s), -1;
+	if (!cli_parse_pid(s, &pid))
+		return cli_usage_error(&wss_cmd, "'%s' is not a PID", s), -1;
 	for (size_t i = 0; i < o->nt; i++)
 		if (o->t[i].pid == pid)
 			return 0;
 	target *n = realloc(o->t, (o->nt + 1) * sizeof(*n));
 	if (!n)
-		return ml_cli_usage_error(&wss_cmd, "out of memory"), -1;
+		return cli_usage_error(&wss_cmd, "out of memory"), -1;
 	o->t = n;
 	o->t[o->nt++] = (target){ .pid = pid };
 	return 0;
@@ -88,23 +88,23 @@ static int parse_long(const char *s, long *ret)
 static int on_opt(int key, const char *arg, void *ctx)
 {
 	opts *o = ctx;
-	if (key == ML_SEL_O_PGREP || key == ML_SEL_O_FULL || key == ML_SEL_O_ALL)
-		return ml_sel_opt(&o->sel, &wss_cmd, key, arg) < 0 ? -1 : 0;
+	if (key == SEL_O_PGREP || key == SEL_O_FULL || key == SEL_O_ALL)
+		return sel_opt(&o->sel, &wss_cmd, key, arg) < 0 ? -1 : 0;
 	switch (key) {
 	case 'i':
-		if (!ml_cli_parse_duration(arg, &o->interval) || o->interval == 0)
-			return ml_cli_usage_error(&wss_cmd, "bad interval '%s'", arg), -1;
+		if (!cli_parse_duration(arg, &o->interval) || o->interval == 0)
+			return cli_usage_error(&wss_cmd, "bad interval '%s'", arg), -1;
 		return 0;
 	case 'n':
 		if (parse_long(arg, &o->count) < 0)
-			return ml_cli_usage_error(&wss_cmd, "bad count '%s'", arg), -1;
+			return cli_usage_error(&wss_cmd, "bad count '%s'", arg), -1;
 		o->count_set = true;
 		return 0;
 	case 'C':
 	case 'P': {
 		enum mode m = key == 'C' ? MODE_CUMULATIVE : MODE_PROFILE;
 		if (o->mode != MODE_ONESHOT && o->mode != m)
-			return ml_cli_usage_error(&wss_cmd, "-C and -P exclude each other"), -1;
+			return cli_usage_error(&wss_cmd, "-C and -P exclude each other"), -1;
 		o->mode = m;
 		return 0;
 	}
@@ -121,7 +121,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case 'b': {
 		int b = ml_wss_backend_parse(arg);
 		if (b < 0)
-			return ml_cli_usage_error(&wss_cmd, "unknown backend '%s' (referenced, idle, soft-dirty)", arg), -1;
+			return cli_usage_error(&wss_cmd, "unknown backend '%s' (referenced, idle, soft-dirty)", arg), -1;
 		o->backend = (ml_wss_backend)b;
 		return 0;
 	}
@@ -129,19 +129,19 @@ static int on_opt(int key, const char *arg, void *ctx)
 	case OPT_FILE_ONLY: {
 		ml_wss_scope s = key == 'a' ? ML_WSS_SCOPE_ANON : ML_WSS_SCOPE_FILE;
 		if (o->scope != ML_WSS_SCOPE_ALL && o->scope != s)
-			return ml_cli_usage_error(&wss_cmd, "--anon-only and --file-only exclude each other"), -1;
+			return cli_usage_error(&wss_cmd, "--anon-only and --file-only exclude each other"), -1;
 		o->scope = s;
 		return 0;
 	}
 	case 'r': o->regions = true; return 0;
 	case OPT_TOP:
 		if (parse_long(arg, &o->top) < 0 || o->top == 0)
-			return ml_cli_usage_error(&wss_cmd, "bad --top '%s'", arg), -1;
+			return cli_usage_error(&wss_cmd, "bad --top '%s'", arg), -1;
 		return 0;
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_SVG:
 		if (!*arg || !strcmp(arg, "-"))
-			return ml_cli_usage_error(&wss_cmd, "--svg needs a file name"), -1;
+			return cli_usage_error(&wss_cmd, "--svg needs a file name"), -1;
 		o->svg = arg;
 		return 0;
 	case 'f': o->force = true; return 0;
@@ -161,104 +161,104 @@ int cmd_wss(int argc, char **argv)
 {
 	opts o = { .interval = 1000000000ull, .count = 1, .backend = ML_WSS_AUTO };
 	int first;
-	int pr = ml_cli_parse(&wss_cmd, argc, argv, on_opt, &o, &first);
-	int rc = ML_EXIT_OK;
+	int pr = cli_parse(&wss_cmd, argc, argv, on_opt, &o, &first);
+	int rc = CLI_EXIT_OK;
 	if (pr != 0) {
 		free(o.t);
-		return pr > 0 ? ML_EXIT_OK : ML_EXIT_USAGE;
+		return pr > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
 	pid_t one;
-	if (first < argc && ml_cli_parse_pid(argv[first], &one) && !o.sel.pgrep && !o.sel.all) {
+	if (first < argc && cli_parse_pid(argv[first], &one) && !o.sel.pgrep && !o.sel.all) {
 		if (add_pid(&o, argv[first]) < 0) {
 			free(o.t);
-			return ML_EXIT_USAGE;
+			return CLI_EXIT_USAGE;
 		}
 	} else if (first < argc || o.sel.pgrep || o.sel.all || o.sel.full) {
 		/* a NAME, --pgrep or --all: resolved to PIDs now (a path names no process here) */
 		if (o.nt) {
 			free(o.t);
-			return ml_cli_usage_error(&wss_cmd, "give one of a PID or NAME, -p, --pgrep and --all");
+			return cli_usage_error(&wss_cmd, "give one of a PID or NAME, -p, --pgrep and --all");
 		}
 		const char *spec = first < argc ? argv[first] : NULL;
 		if (spec && strchr(spec, '/')) {
 			free(o.t);
-			return ml_cli_usage_error(&wss_cmd, "'%s' is not a PID or a process name (wss measures live processes)", spec);
+			return cli_usage_error(&wss_cmd, "'%s' is not a PID or a process name (wss measures live processes)", spec);
 		}
-		ml_sel_list l;
-		int sr = ml_sel_resolve(&o.sel, &wss_cmd, spec, o.probe || o.reset_peak, &l);
+		sel_list l;
+		int sr = sel_resolve(&o.sel, &wss_cmd, spec, o.probe || o.reset_peak, &l);
 		if (sr == 0 && l.file) {
-			ml_sel_list_free(&l);
+			sel_list_free(&l);
 			free(o.t);
-			return ml_cli_usage_error(&wss_cmd, "'%s' is a file; wss measures live processes", spec);
+			return cli_usage_error(&wss_cmd, "'%s' is a file; wss measures live processes", spec);
 		}
 		for (size_t i = 0; sr == 0 && i < l.n; i++) {
 			char pid[16];
-			if (add_pid(&o, ml_sel_pidstr(&l.procs[i], pid)) < 0)
-				sr = ML_EXIT_USAGE;
+			if (add_pid(&o, sel_pidstr(&l.procs[i], pid)) < 0)
+				sr = CLI_EXIT_USAGE;
 		}
-		ml_sel_list_free(&l);
+		sel_list_free(&l);
 		if (sr) {
 			free(o.t);
 			return sr;
 		}
 	}
-	o.human = !o.bytes && ml_cli_stdout_tty();
+	o.human = !o.bytes && cli_stdout_tty();
 	if (o.prom && (o.json || o.csv || o.regions || o.mode != MODE_ONESHOT || (o.count_set && o.count != 1) || o.probe || o.reset_peak)) {
 		free(o.t);
-		return ml_cli_usage_error(&wss_cmd, "--prometheus writes one window of totals: not with --json, --csv, --regions, -n, -C, -P, --probe or --reset-peak");
+		return cli_usage_error(&wss_cmd, "--prometheus writes one window of totals: not with --json, --csv, --regions, -n, -C, -P, --probe or --reset-peak");
 	}
-	if (o.textfile && ml_prom_textfile_check(o.textfile)) {
+	if (o.textfile && prom_textfile_check(o.textfile)) {
 		free(o.t);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	if (o.json && o.csv) {
 		free(o.t);
-		return ml_cli_usage_error(&wss_cmd, "--json and --csv exclude each other");
+		return cli_usage_error(&wss_cmd, "--json and --csv exclude each other");
 	}
 	if (o.mode == MODE_ONESHOT && o.count_set && o.count != 1)
 		o.mode = MODE_REPEAT;
 	if (o.top && !o.regions) {
 		free(o.t);
-		return ml_cli_usage_error(&wss_cmd, "--top needs --regions");
+		return cli_usage_error(&wss_cmd, "--top needs --regions");
 	}
 	if (!o.probe && o.nt == 0) {
 		free(o.t);
-		return ml_cli_usage_error(&wss_cmd, "missing PID");
+		return cli_usage_error(&wss_cmd, "missing PID");
 	}
 	if (o.svg && (o.probe || o.reset_peak)) {
 		free(o.t);
-		return ml_cli_usage_error(&wss_cmd, "--svg draws measured windows; it does not go with --probe or --reset-peak");
+		return cli_usage_error(&wss_cmd, "--svg draws measured windows; it does not go with --probe or --reset-peak");
 	}
-	if (o.svg && (rc = ml_cli_output_check(o.svg, o.force))) {
+	if (o.svg && (rc = cli_output_check(o.svg, o.force))) {
 		free(o.t);
 		return rc;
 	}
 	if ((o.probe || o.reset_peak) && o.nt > 1) {
 		free(o.t);
-		return ml_cli_usage_error(&wss_cmd, "--probe and --reset-peak take one PID");
+		return cli_usage_error(&wss_cmd, "--probe and --reset-peak take one PID");
 	}
 	for (size_t i = 0; i < o.nt; i++) {
 		int r = ml_proc_open(o.t[i].pid, &o.t[i].p);
 		if (r < 0) {
-			ml_cli_pid_error(o.t[i].pid, "cannot open", r);
+			cli_pid_error(o.t[i].pid, "cannot open", r);
 			o.t[i].dead = true;
 			continue;
 		}
 		wss_read_comm(&o.t[i]);
 	}
 	if (o.probe) {
-		rc = (o.nt && o.t[0].dead) ? ML_EXIT_ERROR : wss_probe(&o, o.nt ? o.t[0].p : NULL);
+		rc = (o.nt && o.t[0].dead) ? CLI_EXIT_ERROR : wss_probe(&o, o.nt ? o.t[0].p : NULL);
 	} else if (o.reset_peak) {
-		rc = o.t[0].dead ? ML_EXIT_ERROR : wss_reset_peak(&o, &o.t[0]);
+		rc = o.t[0].dead ? CLI_EXIT_ERROR : wss_reset_peak(&o, &o.t[0]);
 	} else if (wss_alive_count(&o) == 0) {
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	} else {
 		struct sigaction sa = { .sa_handler = on_signal };
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		rc = wss_measure(&o);
-		if (o.svg && rc != ML_EXIT_ERROR) {
+		if (o.svg && rc != CLI_EXIT_ERROR) {
 			int r = wss_svg_write(&o);
 			if (r)
 				rc = r;

@@ -30,7 +30,7 @@ hasnt() { grep -qxF -- "$1" <<<"$2" && fail "completing '$3' offers '$1'"; retur
 
 # subcommands: exactly those of commands.def (plus help, --help, --version)
 out=$(comp memlens "")
-want=$(sed -n 's/^ML_CMD(\([a-z]*\),.*/\1/p' "$ML_SOURCE_DIR/tools/commands.def" | sort)
+want=$(sed -n 's/^CMD(\([a-z]*\),.*/\1/p' "$ML_SOURCE_DIR/tools/commands.def" | sort)
 got=$(grep -vxE 'help|--help|--version' <<<"$out" | sort)
 [ "$got" = "$want" ] || fail "subcommands offered: $(tr '\n' ' ' <<<"$got"), want $(tr '\n' ' ' <<<"$want")"
 has maps "$(comp memlens ma)" "memlens ma"

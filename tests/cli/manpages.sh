@@ -11,7 +11,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 [ -f "$D/memlens.1" ] || fail "no memlens(1)"
 man1=$(groff -man -Tutf8 -P-cbou "$D/memlens.1" 2>/dev/null)
-for c in $(sed -n 's/^ML_CMD(\([a-z]*\),.*/\1/p' "$ML_SOURCE_DIR/tools/commands.def"); do
+for c in $(sed -n 's/^CMD(\([a-z]*\),.*/\1/p' "$ML_SOURCE_DIR/tools/commands.def"); do
   [ -f "$D/memlens-$c.1" ] || fail "no page for memlens $c"
   grep -qE "^ +$c +" <<<"$man1" || fail "memlens(1) does not list $c"
   grep -q "memlens-$c(1)" <<<"$man1" || fail "memlens(1) does not point to memlens-$c(1)"

@@ -14,7 +14,7 @@ ml_exec_done "$SP" sleep || fail "sleep did not start"
 trap 'kill $SP 2>/dev/null; rm -rf "$T"' EXIT
 
 cmds=()
-for c in $(sed -n 's/^ML_CMD(\([a-z]*\),.*/\1/p' "$ML_SOURCE_DIR/tools/commands.def"); do
+for c in $(sed -n 's/^CMD(\([a-z]*\),.*/\1/p' "$ML_SOURCE_DIR/tools/commands.def"); do
   if [ "$c" = core ]; then
     for s in info verify expand export import; do cmds+=("core $s"); done
   else

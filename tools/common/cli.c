@@ -17,31 +17,31 @@
 enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 static int color_mode = COLOR_AUTO;
 
-bool ml_cli_color(void)
+bool cli_color(void)
 {
 	static int decided = -1;
 	if (decided < 0) {
 		const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
 		decided = color_mode == COLOR_ALWAYS ||
-			  (color_mode == COLOR_AUTO && ml_cli_stdout_tty() && !(nc && *nc) &&
+			  (color_mode == COLOR_AUTO && cli_stdout_tty() && !(nc && *nc) &&
 			   !(term && !strcmp(term, "dumb")));
 	}
 	return decided;
 }
 
 /* The option of @cmd named by the long option @name (up to '=' or the end), or NULL. */
-static const ml_opt *find_long(const ml_cmd *cmd, const char *name)
+static const cli_opt *find_long(const cli_cmd *cmd, const char *name)
 {
 	size_t n = strcspn(name, "=");
-	for (const ml_opt *o = cmd->opts; o && o->lng; o++)
+	for (const cli_opt *o = cmd->opts; o && o->lng; o++)
 		if (strlen(o->lng) == n && !strncmp(o->lng, name, n))
 			return o;
 	return NULL;
 }
 
-static const ml_opt *find_short(const ml_cmd *cmd, char c)
+static const cli_opt *find_short(const cli_cmd *cmd, char c)
 {
-	for (const ml_opt *o = cmd->opts; o && o->lng; o++)
+	for (const cli_opt *o = cmd->opts; o && o->lng; o++)
 		if (o->key == (unsigned char)c)
 			return o;
 	return NULL;
@@ -52,7 +52,7 @@ static const ml_opt *find_short(const ml_cmd *cmd, char c)
  * the one option every command has. The words that are arguments of other options (grep
  * -e --color) are left alone. Returns the new argc, or -1 after a usage error.
  */
-static int take_color(const ml_cmd *cmd, int argc, char **argv)
+static int take_color(const cli_cmd *cmd, int argc, char **argv)
 {
 	int k = 1;
 	for (int i = 1; i < argc; i++) {
@@ -74,7 +74,7 @@ static int take_color(const ml_cmd *cmd, int argc, char **argv)
 			else if (!strcmp(when, "never"))
 				color_mode = COLOR_NEVER;
 			else {
-				ml_cli_usage_error(cmd, "--color must be auto, always or never, not '%s'", when);
+				cli_usage_error(cmd, "--color must be auto, always or never, not '%s'", when);
 				return -1;
 			}
 			continue;
@@ -82,12 +82,12 @@ static int take_color(const ml_cmd *cmd, int argc, char **argv)
 		argv[k++] = w;
 		/* the next word is this option's argument: keep it as it is */
 		if (w[0] == '-' && w[1] == '-' && w[2]) {
-			const ml_opt *o = find_long(cmd, w + 2);
+			const cli_opt *o = find_long(cmd, w + 2);
 			if (o && o->has_arg && !strchr(w, '=') && i + 1 < argc)
 				argv[k++] = argv[++i];
 		} else if (w[0] == '-' && w[1] && w[1] != '-') {
 			for (const char *c = w + 1; *c; c++) {
-				const ml_opt *o = find_short(cmd, *c);
+				const cli_opt *o = find_short(cmd, *c);
 				if (o && o->has_arg) {
 					if (!c[1] && i + 1 < argc)
 						argv[k++] = argv[++i];
@@ -100,13 +100,13 @@ static int take_color(const ml_cmd *cmd, int argc, char **argv)
 	return k;
 }
 
-void ml_cli_help(const ml_cmd *cmd, FILE *f)
+void cli_help(const cli_cmd *cmd, FILE *f)
 {
 	fprintf(f, "usage: memlens %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
 	if (!cmd->opts || !cmd->opts[0].lng)
 		return;
 	fprintf(f, "\noptions:\n");
-	for (const ml_opt *o = cmd->opts; o->lng; o++) {
+	for (const cli_opt *o = cmd->opts; o->lng; o++) {
 		char left[64];
 		int n = 0;
 		if (o->key > 0 && o->key < 256)
@@ -122,7 +122,7 @@ void ml_cli_help(const ml_cmd *cmd, FILE *f)
 		"colour: auto (default: on a terminal, unless NO_COLOR is set), always or never");
 }
 
-int ml_cli_usage_error(const ml_cmd *cmd, const char *fmt, ...)
+int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	fprintf(stderr, "memlens %s: ", cmd->name);
@@ -130,11 +130,11 @@ int ml_cli_usage_error(const ml_cmd *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, " (see 'memlens %s --help')\n", cmd->name);
-	return ML_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
-int ml_cli_parse(const ml_cmd *cmd, int argc, char **argv,
-		 int (*fn)(int key, const char *arg, void *ctx), void *ctx, int *first_arg)
+int cli_parse(const cli_cmd *cmd, int argc, char **argv,
+	      int (*fn)(int key, const char *arg, void *ctx), void *ctx, int *first_arg)
 {
 	/* callers index argv up to their own argc: positional arguments end there whatever
 	 * --color took out */
@@ -143,7 +143,7 @@ int ml_cli_parse(const ml_cmd *cmd, int argc, char **argv,
 	if (argc < 0)
 		return -1;
 	size_t n = 0;
-	for (const ml_opt *o = cmd->opts; o && o->lng; o++)
+	for (const cli_opt *o = cmd->opts; o && o->lng; o++)
 		n++;
 	struct option *lo = calloc(n + 1, sizeof(*lo));
 	char *so = calloc(2 * n + 3, 1);
@@ -157,7 +157,7 @@ int ml_cli_parse(const ml_cmd *cmd, int argc, char **argv,
 	so[k++] = '+'; /* stop at the first positional argument */
 	so[k++] = ':'; /* report a missing argument as ':' */
 	for (size_t i = 0; i < n; i++) {
-		const ml_opt *o = &cmd->opts[i];
+		const cli_opt *o = &cmd->opts[i];
 		lo[i] = (struct option){ o->lng, o->has_arg ? required_argument : no_argument, NULL, o->key };
 		if (o->key > 0 && o->key < 256) {
 			so[k++] = (char)o->key;
@@ -194,20 +194,20 @@ int ml_cli_parse(const ml_cmd *cmd, int argc, char **argv,
 			break;
 		}
 		if (c == 'h') {
-			ml_cli_help(cmd, stdout);
+			cli_help(cmd, stdout);
 			ret = 1;
 			goto out;
 		}
 		if (c == '?') {
 			if (optopt)
-				ml_cli_usage_error(cmd, "unknown option '-%c'", optopt);
+				cli_usage_error(cmd, "unknown option '-%c'", optopt);
 			else
-				ml_cli_usage_error(cmd, "unknown option '%s'", av[optind - 1]);
+				cli_usage_error(cmd, "unknown option '%s'", av[optind - 1]);
 			ret = -1;
 			goto out;
 		}
 		if (c == ':') {
-			ml_cli_usage_error(cmd, "option '%s' needs an argument", av[optind - 1]);
+			cli_usage_error(cmd, "option '%s' needs an argument", av[optind - 1]);
 			ret = -1;
 			goto out;
 		}
@@ -222,9 +222,9 @@ int ml_cli_parse(const ml_cmd *cmd, int argc, char **argv,
 	*first_arg = orig_argc - npos;
 	if (npos < cmd->min_args || (cmd->max_args >= 0 && npos > cmd->max_args)) {
 		if (npos < cmd->min_args)
-			ml_cli_usage_error(cmd, "missing argument");
+			cli_usage_error(cmd, "missing argument");
 		else
-			ml_cli_usage_error(cmd, "unexpected argument '%s'", pos[cmd->max_args]);
+			cli_usage_error(cmd, "unexpected argument '%s'", pos[cmd->max_args]);
 		ret = -1;
 	}
 out:
@@ -235,7 +235,7 @@ out:
 	return ret;
 }
 
-const char *ml_cli_err_hint(int err)
+const char *cli_err_hint(int err)
 {
 	switch (err < 0 ? -err : err) {
 	case EACCES:
@@ -247,7 +247,7 @@ const char *ml_cli_err_hint(int err)
 }
 
 /* What a fresh look at @pid says about why it has no memory to read, or NULL. */
-const char *ml_cli_gone_reason(pid_t pid)
+const char *cli_gone_reason(pid_t pid)
 {
 	ml_proc *p = NULL;
 	if (ml_proc_open(pid, &p) < 0)
@@ -275,7 +275,7 @@ static const char *cap_names[] = {
 	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
 	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 };
-#define ML_CAP_SYS_PTRACE 19
+#define CLI_CAP_SYS_PTRACE 19
 
 /*
  * Why ptrace access to @pid is denied, as far as can be seen from here, into @buf: who is
@@ -286,15 +286,15 @@ static const char *perm_hint(pid_t pid, char *buf, size_t len)
 {
 	ml_proc *self = NULL, *t = NULL;
 	ml_status *me = NULL, *ts = NULL;
-	const char *hint = ml_cli_err_hint(EPERM);
+	const char *hint = cli_err_hint(EPERM);
 	if (ml_proc_self(&self) < 0 || ml_status_read(self, &me) < 0)
 		goto out;
 	if (ml_proc_open(pid, &t) < 0 || ml_status_read(t, &ts) < 0) {
-		if (!(me->cap_eff >> ML_CAP_SYS_PTRACE & 1))
+		if (!(me->cap_eff >> CLI_CAP_SYS_PTRACE & 1))
 			hint = "its status is not readable either; needs CAP_SYS_PTRACE";
 		goto out;
 	}
-	if (me->cap_eff >> ML_CAP_SYS_PTRACE & 1) {
+	if (me->cap_eff >> CLI_CAP_SYS_PTRACE & 1) {
 		uint64_t extra = ts->cap_prm & ~me->cap_prm;
 		int n = snprintf(buf, len, "denied although this process has CAP_SYS_PTRACE");
 		if (extra && n > 0 && (size_t)n < len) {
@@ -351,12 +351,12 @@ out:
 	return hint;
 }
 
-int ml_cli_pid_error(pid_t pid, const char *what, int err)
+int cli_pid_error(pid_t pid, const char *what, int err)
 {
 	if (err > 0)
 		err = -err;
 	if (err == -ESRCH) {
-		const char *why = ml_cli_gone_reason(pid);
+		const char *why = cli_gone_reason(pid);
 		char path[32];
 		snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 		if (why)
@@ -372,13 +372,13 @@ int ml_cli_pid_error(pid_t pid, const char *what, int err)
 	} else {
 		fprintf(stderr, "memlens: pid %d: %s: %s\n", (int)pid, what, ml_strerror(err));
 	}
-	return ML_EXIT_ERROR;
+	return CLI_EXIT_ERROR;
 }
 
-int ml_cli_file_error(const char *file, const char *what, int err)
+int cli_file_error(const char *file, const char *what, int err)
 {
 	fprintf(stderr, "memlens: %s: %s: %s\n", file, what, ml_strerror(err));
-	return ML_EXIT_ERROR;
+	return CLI_EXIT_ERROR;
 }
 
 static bool spec_is_digits(const char *s)
@@ -403,7 +403,7 @@ static long pid_max(void)
 	return v - 1;
 }
 
-int ml_cli_source_open(const char *spec, ml_source **ret)
+int cli_source_open(const char *spec, ml_source **ret)
 {
 	int r = ml_source_open(spec, ret);
 	if (r == 0) {
@@ -417,20 +417,20 @@ int ml_cli_source_open(const char *spec, ml_source **ret)
 	}
 	const char *detail = ml_error_detail();
 	pid_t pid;
-	if (spec_is_digits(spec) && !ml_cli_parse_pid(spec, &pid)) {
+	if (spec_is_digits(spec) && !cli_parse_pid(spec, &pid)) {
 		fprintf(stderr, "memlens: '%s' is not a PID: PIDs run from 1 to %ld\n", spec, pid_max());
-		return ML_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	}
-	if (ml_cli_parse_pid(spec, &pid))
-		ml_cli_pid_error(pid, "cannot open process", r);
+	if (cli_parse_pid(spec, &pid))
+		cli_pid_error(pid, "cannot open process", r);
 	else if (r == -EBADMSG && *detail)
 		fprintf(stderr, "memlens: %s: not a valid snapshot or core: %s\n", spec, detail);
 	else
-		ml_cli_file_error(spec, "cannot open snapshot", r);
-	return ML_EXIT_ERROR;
+		cli_file_error(spec, "cannot open snapshot", r);
+	return CLI_EXIT_ERROR;
 }
 
-void ml_cli_warn(const char *fmt, ...)
+void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 	fputs("memlens: ", stderr);
@@ -440,7 +440,7 @@ void ml_cli_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-bool ml_cli_parse_pid(const char *s, pid_t *ret)
+bool cli_parse_pid(const char *s, pid_t *ret)
 {
 	if (!s || !*s)
 		return false;
@@ -458,7 +458,7 @@ bool ml_cli_parse_pid(const char *s, pid_t *ret)
 	return true;
 }
 
-bool ml_cli_parse_addr(const char *s, uint64_t *ret)
+bool cli_parse_addr(const char *s, uint64_t *ret)
 {
 	if (!s || !*s)
 		return false;
@@ -485,7 +485,7 @@ bool ml_cli_parse_addr(const char *s, uint64_t *ret)
 	return true;
 }
 
-bool ml_cli_parse_range(const char *s, uint64_t *lo, uint64_t *hi)
+bool cli_parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 {
 	const char *dash = strchr(s, '-');
 	if (!dash)
@@ -497,19 +497,19 @@ bool ml_cli_parse_range(const char *s, uint64_t *lo, uint64_t *hi)
 	memcpy(a, s, n);
 	a[n] = '\0';
 	uint64_t x, y;
-	if (!ml_cli_parse_addr(a, &x) || !ml_cli_parse_addr(dash + 1, &y) || y <= x)
+	if (!cli_parse_addr(a, &x) || !cli_parse_addr(dash + 1, &y) || y <= x)
 		return false;
 	*lo = x;
 	*hi = y;
 	return true;
 }
 
-bool ml_cli_parse_size(const char *s, uint64_t *ret)
+bool cli_parse_size(const char *s, uint64_t *ret)
 {
 	if (!s || !*s)
 		return false;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		return ml_cli_parse_addr(s, ret);
+		return cli_parse_addr(s, ret);
 	errno = 0;
 	char *end;
 	double v = strtod(s, &end);
@@ -538,7 +538,7 @@ bool ml_cli_parse_size(const char *s, uint64_t *ret)
 	return true;
 }
 
-bool ml_cli_parse_duration(const char *s, uint64_t *ns)
+bool cli_parse_duration(const char *s, uint64_t *ns)
 {
 	if (!s || !*s)
 		return false;
@@ -567,7 +567,7 @@ bool ml_cli_parse_duration(const char *s, uint64_t *ns)
 	return true;
 }
 
-const char *ml_cli_fmt_size(char buf[32], uint64_t bytes, bool human)
+const char *cli_fmt_size(char buf[32], uint64_t bytes, bool human)
 {
 	if (!human) {
 		snprintf(buf, 32, "%llu", (unsigned long long)bytes);
@@ -589,7 +589,7 @@ const char *ml_cli_fmt_size(char buf[32], uint64_t bytes, bool human)
 	return buf;
 }
 
-bool ml_cli_stdout_tty(void)
+bool cli_stdout_tty(void)
 {
 	/* asked per value by the tables: one tcgetattr per process, not per cell */
 	static int tty = -1;
@@ -598,7 +598,7 @@ bool ml_cli_stdout_tty(void)
 	return tty;
 }
 
-bool ml_cli_glob(const char *pattern, const char *name, size_t len)
+bool cli_glob(const char *pattern, const char *name, size_t len)
 {
 	char stackbuf[512];
 	char *s = len < sizeof(stackbuf) ? stackbuf : malloc(len + 1);
@@ -613,22 +613,22 @@ bool ml_cli_glob(const char *pattern, const char *name, size_t len)
 	return m;
 }
 
-bool ml_cli_name_match(const char *pattern, const char *name, size_t len)
+bool cli_name_match(const char *pattern, const char *name, size_t len)
 {
 	size_t pl = strlen(pattern);
 	if (!len)
-		return !strcmp(pattern, "[anon]") || ml_cli_glob(pattern, "", 0);
+		return !strcmp(pattern, "[anon]") || cli_glob(pattern, "", 0);
 	if (pl == len && !memcmp(pattern, name, len))
 		return true;
-	if (ml_cli_glob(pattern, name, len))
+	if (cli_glob(pattern, name, len))
 		return true;
 	const char *slash = memrchr(name, '/', len);
 	if (slash && slash + 1 < name + len)
-		return ml_cli_glob(pattern, slash + 1, len - (size_t)(slash + 1 - name));
+		return cli_glob(pattern, slash + 1, len - (size_t)(slash + 1 - name));
 	return false;
 }
 
-char *ml_cli_vma_name(const char *name, size_t len, bool deleted)
+char *cli_vma_name(const char *name, size_t len, bool deleted)
 {
 	char *s = NULL;
 	size_t n = 0;
@@ -636,7 +636,7 @@ char *ml_cli_vma_name(const char *name, size_t len, bool deleted)
 	if (!f)
 		return NULL;
 	if (len)
-		ml_cli_put_escaped(f, name, len);
+		cli_put_escaped(f, name, len);
 	else
 		fputs("[anon]", f);
 	if (deleted)
@@ -671,12 +671,12 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 	return n;
 }
 
-size_t ml_cli_utf8_seq(const char *s, size_t len)
+size_t cli_utf8_seq(const char *s, size_t len)
 {
 	return utf8_seq((const unsigned char *)s, len);
 }
 
-void ml_cli_put_escaped(FILE *f, const char *s, size_t len)
+void cli_put_escaped(FILE *f, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];

@@ -6,7 +6,7 @@
 #include "common/cli.h"
 #include "common/json.h"
 
-void ml_json_init(ml_json *j, FILE *f)
+void json_init(json_writer *j, FILE *f)
 {
 	j->f = f;
 	j->depth = 0;
@@ -14,7 +14,7 @@ void ml_json_init(ml_json *j, FILE *f)
 	j->after_key = false;
 }
 
-static void sep(ml_json *j)
+static void sep(json_writer *j)
 {
 	if (j->after_key) {
 		j->after_key = false;
@@ -25,26 +25,26 @@ static void sep(ml_json *j)
 	j->first[j->depth] = false;
 }
 
-static void open_(ml_json *j, char c)
+static void open_(json_writer *j, char c)
 {
 	sep(j);
 	fputc(c, j->f);
-	if (j->depth < ML_JSON_MAX_DEPTH - 1)
+	if (j->depth < JSON_MAX_DEPTH - 1)
 		j->depth++;
 	j->first[j->depth] = true;
 }
 
-static void close_(ml_json *j, char c)
+static void close_(json_writer *j, char c)
 {
 	fputc(c, j->f);
 	if (j->depth > 0)
 		j->depth--;
 }
 
-void ml_json_obj_begin(ml_json *j) { open_(j, '{'); }
-void ml_json_obj_end(ml_json *j) { close_(j, '}'); }
-void ml_json_arr_begin(ml_json *j) { open_(j, '['); }
-void ml_json_arr_end(ml_json *j) { close_(j, ']'); }
+void json_obj_begin(json_writer *j) { open_(j, '{'); }
+void json_obj_end(json_writer *j) { close_(j, '}'); }
+void json_arr_begin(json_writer *j) { open_(j, '['); }
+void json_arr_end(json_writer *j) { close_(j, ']'); }
 
 static void put_str(FILE *f, const char *s, size_t len)
 {
@@ -64,7 +64,7 @@ static void put_str(FILE *f, const char *s, size_t len)
 			fprintf(f, "\\u%04x", c);
 		else if (c < 0x80)
 			fputc(c, f);
-		else if ((u = ml_cli_utf8_seq(s + i, len - i))) {
+		else if ((u = cli_utf8_seq(s + i, len - i))) {
 			fwrite(s + i, 1, u, f);
 			i += u - 1;
 		} else
@@ -73,7 +73,7 @@ static void put_str(FILE *f, const char *s, size_t len)
 	fputc('"', f);
 }
 
-void ml_json_key(ml_json *j, const char *key)
+void json_key(json_writer *j, const char *key)
 {
 	sep(j);
 	put_str(j->f, key, strlen(key));
@@ -81,34 +81,34 @@ void ml_json_key(ml_json *j, const char *key)
 	j->after_key = true;
 }
 
-void ml_json_str(ml_json *j, const char *s, size_t len)
+void json_str(json_writer *j, const char *s, size_t len)
 {
 	sep(j);
 	put_str(j->f, s, len);
 }
 
-void ml_json_cstr(ml_json *j, const char *s)
+void json_cstr(json_writer *j, const char *s)
 {
 	if (!s) {
-		ml_json_null(j);
+		json_null(j);
 		return;
 	}
-	ml_json_str(j, s, strlen(s));
+	json_str(j, s, strlen(s));
 }
 
-void ml_json_u64(ml_json *j, uint64_t v)
+void json_u64(json_writer *j, uint64_t v)
 {
 	sep(j);
 	fprintf(j->f, "%" PRIu64, v);
 }
 
-void ml_json_i64(ml_json *j, int64_t v)
+void json_i64(json_writer *j, int64_t v)
 {
 	sep(j);
 	fprintf(j->f, "%" PRId64, v);
 }
 
-void ml_json_double(ml_json *j, double v)
+void json_double(json_writer *j, double v)
 {
 	sep(j);
 	if (isfinite(v))
@@ -117,25 +117,25 @@ void ml_json_double(ml_json *j, double v)
 		fputs("null", j->f);
 }
 
-void ml_json_bool(ml_json *j, bool v)
+void json_bool(json_writer *j, bool v)
 {
 	sep(j);
 	fputs(v ? "true" : "false", j->f);
 }
 
-void ml_json_null(ml_json *j)
+void json_null(json_writer *j)
 {
 	sep(j);
 	fputs("null", j->f);
 }
 
-void ml_json_addr(ml_json *j, uint64_t v)
+void json_addr(json_writer *j, uint64_t v)
 {
 	sep(j);
 	fprintf(j->f, "\"0x%" PRIx64 "\"", v);
 }
 
-void ml_json_line_end(ml_json *j)
+void json_line_end(json_writer *j)
 {
 	fputc('\n', j->f);
 	j->first[0] = true;

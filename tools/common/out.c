@@ -36,7 +36,7 @@ static ssize_t out_write(void *cookie, const char *buf, size_t len)
 	return (ssize_t)len;
 }
 
-void ml_cli_stdout_begin(void)
+void cli_stdout_begin(void)
 {
 	cookie_io_functions_t io = { .write = out_write };
 	FILE *f = fopencookie(NULL, "w", io);
@@ -49,12 +49,12 @@ void ml_cli_stdout_begin(void)
 	stdout = f;
 }
 
-bool ml_cli_stdout_failed(void)
+bool cli_stdout_failed(void)
 {
 	return out_errno != 0 || ferror(stdout);
 }
 
-int ml_cli_stdout_finish(int rc)
+int cli_stdout_finish(int rc)
 {
 	int fl = fflush(stdout);
 	int e = out_errno ? out_errno : fl ? errno : 0;
@@ -65,7 +65,7 @@ int ml_cli_stdout_finish(int rc)
 			e == EIO ? "input/output error" : ml_strerror(-e)); /* not "memory not readable" */
 	else
 		fprintf(stderr, "memlens: standard output: cannot write; the output is incomplete\n");
-	return ML_EXIT_ERROR;
+	return CLI_EXIT_ERROR;
 }
 
 static const char *file_kind(mode_t m)
@@ -85,55 +85,55 @@ static const char *file_kind(mode_t m)
 	return "not a regular file";
 }
 
-int ml_cli_output_check(const char *path, bool force)
+int cli_output_check(const char *path, bool force)
 {
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		if (S_ISLNK(st.st_mode)) {
 			fprintf(stderr, "memlens: %s: is a symbolic link; refusing to write through it\n", path);
-			return ML_EXIT_ERROR;
+			return CLI_EXIT_ERROR;
 		}
 		if (!S_ISREG(st.st_mode)) {
 			fprintf(stderr, "memlens: %s: is %s; only a regular file is ever replaced, name a new file\n",
 				path, file_kind(st.st_mode));
-			return ML_EXIT_ERROR;
+			return CLI_EXIT_ERROR;
 		}
 		if (!force) {
 			fprintf(stderr, "memlens: %s: already exists (use --force to replace it)\n", path);
-			return ML_EXIT_ERROR;
+			return CLI_EXIT_ERROR;
 		}
 	} else if (errno != ENOENT) {
 		fprintf(stderr, "memlens: %s: cannot write: %s\n", path, strerror(errno));
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	/* the directory the file goes into: say what is wrong with it, before any work */
 	const char *slash = strrchr(path, '/');
 	char *dir = slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	if (!dir) {
 		fprintf(stderr, "memlens: out of memory\n");
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	int rc = 0;
 	if (slash && !slash[1]) {
 		fprintf(stderr, "memlens: %s: names a directory; name the file to write\n", path);
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	} else if (stat(dir, &st) < 0) {
 		fprintf(stderr, "memlens: %s: cannot create it: directory %s: %s\n", path, dir,
 			errno == ENOENT ? "does not exist" : strerror(errno));
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	} else if (!S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "memlens: %s: cannot create it: %s is not a directory\n", path, dir);
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	} else if (access(dir, W_OK | X_OK) < 0) {
 		fprintf(stderr, "memlens: %s: cannot create a file in %s: %s\n", path, dir,
 			errno == EACCES ? "permission denied" : strerror(errno));
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	}
 	free(dir);
 	return rc;
 }
 
-bool ml_cli_is_gzip(const char *path)
+bool cli_is_gzip(const char *path)
 {
 	unsigned char m[2];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -13,12 +13,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void ml_progress_init(ml_progress *p, const char *what, bool force)
+void progress_init(progress_line *p, const char *what, bool force)
 {
-	*p = (ml_progress){ .on = force || isatty(STDERR_FILENO), .what = what, .start = now_ns() };
+	*p = (progress_line){ .on = force || isatty(STDERR_FILENO), .what = what, .start = now_ns() };
 }
 
-void ml_progress_update(ml_progress *p, const char *label, uint64_t done, uint64_t total)
+void progress_update(progress_line *p, const char *label, uint64_t done, uint64_t total)
 {
 	if (!p->on)
 		return;
@@ -30,9 +30,9 @@ void ml_progress_update(ml_progress *p, const char *label, uint64_t done, uint64
 	char a[32], b[32];
 	double frac = total ? (double)done / (double)total : 0;
 	fprintf(stderr, "\r\033[Kmemlens %s: %s%s%s", p->what, label ? label : "", label ? " " : "",
-		ml_cli_fmt_size(a, done, true));
+		cli_fmt_size(a, done, true));
 	if (total) {
-		fprintf(stderr, "/%s (%.0f%%)", ml_cli_fmt_size(b, total, true), 100 * frac);
+		fprintf(stderr, "/%s (%.0f%%)", cli_fmt_size(b, total, true), 100 * frac);
 		double el = (double)(t - p->start) / 1e9;
 		if (frac > 0.02 && frac < 1)
 			fprintf(stderr, ", %.0fs left", el / frac - el);
@@ -41,7 +41,7 @@ void ml_progress_update(ml_progress *p, const char *label, uint64_t done, uint64
 	p->shown = true;
 }
 
-void ml_progress_count(ml_progress *p, const char *unit, uint64_t done)
+void progress_count(progress_line *p, const char *unit, uint64_t done)
 {
 	if (!p->on)
 		return;
@@ -54,7 +54,7 @@ void ml_progress_count(ml_progress *p, const char *unit, uint64_t done)
 	p->shown = true;
 }
 
-void ml_progress_clear(ml_progress *p)
+void progress_clear(progress_line *p)
 {
 	if (!p->shown)
 		return;

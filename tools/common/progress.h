@@ -5,21 +5,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct ml_progress {
+typedef struct progress_line {
 	bool on;        /* stderr is a terminal (or forced) */
 	bool shown;     /* a line is on the screen */
 	uint64_t last;  /* CLOCK_MONOTONIC ns of the last update */
 	uint64_t start;
 	const char *what; /* "grep", "core expand" */
-} ml_progress;
+} progress_line;
 
 /* Starts a progress line for @what: on when stderr is a terminal, or when @force. */
-void ml_progress_init(ml_progress *p, const char *what, bool force);
+void progress_init(progress_line *p, const char *what, bool force);
 /* Redraws the line (at most 10 times a second): "memlens WHAT: LABEL DONE/TOTAL (N%) ETA". */
-void ml_progress_update(ml_progress *p, const char *label, uint64_t done, uint64_t total);
-/* As ml_progress_update() for work counted in items: "memlens WHAT: DONE UNIT". */
-void ml_progress_count(ml_progress *p, const char *unit, uint64_t done);
+void progress_update(progress_line *p, const char *label, uint64_t done, uint64_t total);
+/* As progress_update() for work counted in items: "memlens WHAT: DONE UNIT". */
+void progress_count(progress_line *p, const char *unit, uint64_t done);
 /* Erases the line (before other output on the terminal, and at the end). */
-void ml_progress_clear(ml_progress *p);
+void progress_clear(progress_line *p);
 
 #endif

@@ -10,7 +10,7 @@
 #include "common/cli.h"
 #include "common/prom.h"
 
-void ml_prom_family(FILE *f, const char *name, const char *help, const char *type)
+void prom_family(FILE *f, const char *name, const char *help, const char *type)
 {
 	fprintf(f, "# HELP %s ", name);
 	for (const char *p = help; *p; p++) {
@@ -29,7 +29,7 @@ static void put_value(FILE *f, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t u = c >= 0x80 ? ml_cli_utf8_seq(s + i, len - i) : 0;
+		size_t u = c >= 0x80 ? cli_utf8_seq(s + i, len - i) : 0;
 		if (u) {
 			fwrite(s + i, 1, u, f);
 			i += u;
@@ -49,7 +49,7 @@ static void put_value(FILE *f, const char *s, size_t len)
 	}
 }
 
-static void put_series(FILE *f, const char *name, const ml_prom_label *labels, size_t n)
+static void put_series(FILE *f, const char *name, const prom_label *labels, size_t n)
 {
 	fputs(name, f);
 	if (n) {
@@ -63,24 +63,24 @@ static void put_series(FILE *f, const char *name, const ml_prom_label *labels, s
 	}
 }
 
-void ml_prom_sample(FILE *f, const char *name, const ml_prom_label *labels, size_t n, uint64_t value)
+void prom_sample(FILE *f, const char *name, const prom_label *labels, size_t n, uint64_t value)
 {
 	put_series(f, name, labels, n);
 	fprintf(f, " %llu\n", (unsigned long long)value);
 }
 
-void ml_prom_sample_double(FILE *f, const char *name, const ml_prom_label *labels, size_t n, double value)
+void prom_sample_double(FILE *f, const char *name, const prom_label *labels, size_t n, double value)
 {
 	put_series(f, name, labels, n);
 	fprintf(f, " %.9g\n", value);
 }
 
-int ml_prom_textfile_check(const char *path)
+int prom_textfile_check(const char *path)
 {
-	return ml_cli_output_check(path, true);
+	return cli_output_check(path, true);
 }
 
-int ml_prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx)
+int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -91,7 +91,7 @@ int ml_prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *c
 		free(tmp);
 		free(dir);
 		fprintf(stderr, "memlens: out of memory\n");
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	snprintf(tmp, tlen, "%.*s.%s.XXXXXX", (int)dlen, path, base);
 	int fd = mkostemp(tmp, O_CLOEXEC);
@@ -99,7 +99,7 @@ int ml_prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *c
 		fprintf(stderr, "memlens: %s: cannot create a temporary file beside it: %s\n", path, strerror(errno));
 		free(tmp);
 		free(dir);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	FILE *f = fdopen(fd, "w");
 	int err = 0;
@@ -133,5 +133,5 @@ int ml_prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *c
 	}
 	free(tmp);
 	free(dir);
-	return err ? ML_EXIT_ERROR : 0;
+	return err ? CLI_EXIT_ERROR : 0;
 }

@@ -6,30 +6,30 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct ml_prom_label {
+typedef struct prom_label {
 	const char *name;
 	const char *value; /* exact bytes */
 	size_t len;
-} ml_prom_label;
+} prom_label;
 
 /* "# HELP NAME HELP" and "# TYPE NAME TYPE" (@help escaped as the format asks). */
-void ml_prom_family(FILE *f, const char *name, const char *help, const char *type);
+void prom_family(FILE *f, const char *name, const char *help, const char *type);
 /*
  * One sample: NAME{l="v",...} VALUE. A label value is written as the text the table shows
  * (valid UTF-8 as it is, a backslash as \\, other bytes as \xNN: every value is UTF-8 and
  * nothing is ambiguous), then escaped for the format (\\, \", \n).
  */
-void ml_prom_sample(FILE *f, const char *name, const ml_prom_label *labels, size_t n, uint64_t value);
-void ml_prom_sample_double(FILE *f, const char *name, const ml_prom_label *labels, size_t n, double value);
+void prom_sample(FILE *f, const char *name, const prom_label *labels, size_t n, uint64_t value);
+void prom_sample_double(FILE *f, const char *name, const prom_label *labels, size_t n, double value);
 
-/* Before any work: can @path be replaced by a new file? Prints why not; 0 or ML_EXIT_ERROR. */
-int ml_prom_textfile_check(const char *path);
+/* Before any work: can @path be replaced by a new file? Prints why not; 0 or CLI_EXIT_ERROR. */
+int prom_textfile_check(const char *path);
 /*
  * Writes what @fn writes into @path atomically: a temporary file in the same directory
  * (a name starting with '.', which the textfile collector ignores), fsync, rename over
  * @path, fsync of the directory. A failure leaves @path as it was. Prints why on failure;
- * 0 or ML_EXIT_ERROR.
+ * 0 or CLI_EXIT_ERROR.
  */
-int ml_prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx);
+int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx);
 
 #endif

@@ -10,18 +10,18 @@
 
 #include "common/select.h"
 
-int ml_sel_opt(ml_sel *s, const ml_cmd *cmd, int key, const char *arg)
+int sel_opt(selection *s, const cli_cmd *cmd, int key, const char *arg)
 {
 	switch (key) {
 	case 'p':
-	case ML_SEL_O_PID: {
+	case SEL_O_PID: {
 		char *copy = strdup(arg), *save = NULL;
 		if (!copy)
-			return ml_cli_usage_error(cmd, "out of memory"), -1;
+			return cli_usage_error(cmd, "out of memory"), -1;
 		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			pid_t pid;
-			if (!ml_cli_parse_pid(t, &pid)) {
-				ml_cli_usage_error(cmd, "-p: '%s' is not a PID", t);
+			if (!cli_parse_pid(t, &pid)) {
+				cli_usage_error(cmd, "-p: '%s' is not a PID", t);
 				free(copy);
 				return -1;
 			}
@@ -33,7 +33,7 @@ int ml_sel_opt(ml_sel *s, const ml_cmd *cmd, int key, const char *arg)
 			pid_t *n = realloc(s->pids, (s->npids + 1) * sizeof(*n));
 			if (!n) {
 				free(copy);
-				return ml_cli_usage_error(cmd, "out of memory"), -1;
+				return cli_usage_error(cmd, "out of memory"), -1;
 			}
 			s->pids = n;
 			s->pids[s->npids++] = pid;
@@ -41,14 +41,14 @@ int ml_sel_opt(ml_sel *s, const ml_cmd *cmd, int key, const char *arg)
 		free(copy);
 		return 1;
 	}
-	case ML_SEL_O_PGREP:
+	case SEL_O_PGREP:
 		s->pgrep = arg;
 		return 1;
 	case 'f':
-	case ML_SEL_O_FULL:
+	case SEL_O_FULL:
 		s->full = true;
 		return 1;
-	case ML_SEL_O_ALL:
+	case SEL_O_ALL:
 		s->all = true;
 		return 1;
 	default:
@@ -66,16 +66,16 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-static int add(ml_sel_list *l, pid_t pid, const char *comm, size_t len)
+static int add(sel_list *l, pid_t pid, const char *comm, size_t len)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (l->procs[i].pid == pid)
 			return 0;
-	ml_sel_proc *n = realloc(l->procs, (l->n + 1) * sizeof(*n));
+	sel_proc *n = realloc(l->procs, (l->n + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	l->procs = n;
-	ml_sel_proc *p = &n[l->n++];
+	sel_proc *p = &n[l->n++];
 	p->pid = pid;
 	p->comm[0] = '\0';
 	if (comm) {
@@ -83,7 +83,7 @@ static int add(ml_sel_list *l, pid_t pid, const char *comm, size_t len)
 		size_t sz = 0;
 		FILE *f = open_memstream(&buf, &sz);
 		if (f) {
-			ml_cli_put_escaped(f, comm, len);
+			cli_put_escaped(f, comm, len);
 			fclose(f);
 			snprintf(p->comm, sizeof(p->comm), "%s", buf ? buf : "");
 			free(buf);
@@ -93,7 +93,7 @@ static int add(ml_sel_list *l, pid_t pid, const char *comm, size_t len)
 }
 
 /* Adds every process matching @o; returns how many, or -errno. */
-static long collect(ml_sel_list *l, ml_procs_opts *o)
+static long collect(sel_list *l, ml_procs_opts *o)
 {
 	ml_procs *it;
 	int r = ml_procs_open(o, &it);
@@ -112,7 +112,7 @@ static long collect(ml_sel_list *l, ml_procs_opts *o)
 	return r < 0 ? r : n;
 }
 
-static void comm_of(pid_t pid, ml_sel_list *l)
+static void comm_of(pid_t pid, sel_list *l)
 {
 	char path[64], buf[64];
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
@@ -125,28 +125,28 @@ static void comm_of(pid_t pid, ml_sel_list *l)
 	add(l, pid, f ? buf : NULL, n);
 }
 
-static int ambiguous(const ml_cmd *cmd, const char *what, const ml_sel_list *l)
+static int ambiguous(const cli_cmd *cmd, const char *what, const sel_list *l)
 {
 	fprintf(stderr, "memlens %s: %s matches %zu processes; give one PID:", cmd->name, what, l->n);
 	for (size_t i = 0; i < l->n && i < 20; i++)
 		fprintf(stderr, "%s %d (%s)", i ? "," : "", (int)l->procs[i].pid, l->procs[i].comm);
 	fprintf(stderr, "%s\n", l->n > 20 ? ", ..." : "");
-	return ML_EXIT_ERROR;
+	return CLI_EXIT_ERROR;
 }
 
-static int resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool one, ml_sel_list *ret)
+static int resolve(const selection *s, const cli_cmd *cmd, const char *spec, bool one, sel_list *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	int kinds = (spec != NULL) + (s->npids > 0) + (s->pgrep != NULL) + s->all;
 	if (kinds == 0)
-		return ml_cli_usage_error(cmd, "no process given (a PID, a NAME, -p, --pgrep or --all%s)",
-					  one ? "" : ", or a snapshot");
+		return cli_usage_error(cmd, "no process given (a PID, a NAME, -p, --pgrep or --all%s)",
+				       one ? "" : ", or a snapshot");
 	if (kinds > 1)
-		return ml_cli_usage_error(cmd, "give one of a PID or NAME, -p, --pgrep and --all");
+		return cli_usage_error(cmd, "give one of a PID or NAME, -p, --pgrep and --all");
 	if (s->full && !s->pgrep)
-		return ml_cli_usage_error(cmd, "-f/--full applies to --pgrep");
+		return cli_usage_error(cmd, "-f/--full applies to --pgrep");
 	if (one && (s->all || s->npids > 1))
-		return ml_cli_usage_error(cmd, "takes one process");
+		return cli_usage_error(cmd, "takes one process");
 	long r = 0;
 	if (spec) {
 		struct stat st;
@@ -159,7 +159,7 @@ static int resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool on
 		if (r == 0) {
 			fprintf(stderr, "memlens %s: '%s': no such file, and no process has that name (comm)%s\n", cmd->name,
 				spec, strlen(spec) > 15 ? "; a comm holds at most 15 bytes: try --pgrep -f" : "");
-			return ML_EXIT_ERROR;
+			return CLI_EXIT_ERROR;
 		}
 		if (r > 1 && one) {
 			char what[300];
@@ -170,11 +170,11 @@ static int resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool on
 		ML_OPTS(ml_procs_opts, o, .pattern = s->pgrep, .full = s->full);
 		r = collect(ret, &o);
 		if (r == -EINVAL)
-			return ml_cli_usage_error(cmd, "--pgrep: '%s' is not a valid extended regular expression", s->pgrep);
+			return cli_usage_error(cmd, "--pgrep: '%s' is not a valid extended regular expression", s->pgrep);
 		if (r == 0) {
 			fprintf(stderr, "memlens %s: no process matches --pgrep '%s'%s\n", cmd->name, s->pgrep,
 				s->full ? " -f" : "");
-			return ML_EXIT_ERROR;
+			return CLI_EXIT_ERROR;
 		}
 		if (r > 1 && one) {
 			char what[300];
@@ -190,92 +190,92 @@ static int resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool on
 	}
 	if (r < 0) {
 		fprintf(stderr, "memlens %s: cannot list processes: %s\n", cmd->name, ml_strerror((int)r));
-		ml_sel_list_free(ret);
-		return ML_EXIT_ERROR;
+		sel_list_free(ret);
+		return CLI_EXIT_ERROR;
 	}
 	return 0;
 }
 
-int ml_sel_resolve(const ml_sel *s, const ml_cmd *cmd, const char *spec, bool one, ml_sel_list *ret)
+int sel_resolve(const selection *s, const cli_cmd *cmd, const char *spec, bool one, sel_list *ret)
 {
 	int rc = resolve(s, cmd, spec, one, ret);
 	if (rc)
-		ml_sel_list_free(ret); /* nothing is handed back with an error */
+		sel_list_free(ret); /* nothing is handed back with an error */
 	return rc;
 }
 
-const char *ml_sel_pidstr(const ml_sel_proc *p, char buf[16])
+const char *sel_pidstr(const sel_proc *p, char buf[16])
 {
 	snprintf(buf, 16, "%d", (int)p->pid);
 	return buf;
 }
 
-void ml_sel_header(const ml_sel_list *l, size_t i)
+void sel_header(const sel_list *l, size_t i)
 {
 	if (l->n < 2)
 		return;
 	printf("%s==> pid %d (%s) <==\n", i ? "\n" : "", (int)l->procs[i].pid, l->procs[i].comm);
 }
 
-int ml_sel_merge_rc(int acc, int rc, size_t i)
+int sel_merge_rc(int acc, int rc, size_t i)
 {
 	if (i == 0)
 		return rc;
 	if (acc == rc)
 		return acc;
-	if (acc == ML_EXIT_USAGE || rc == ML_EXIT_USAGE)
-		return ML_EXIT_USAGE;
-	return ML_EXIT_PARTIAL; /* some read, some not (or partly) */
+	if (acc == CLI_EXIT_USAGE || rc == CLI_EXIT_USAGE)
+		return CLI_EXIT_USAGE;
+	return CLI_EXIT_PARTIAL; /* some read, some not (or partly) */
 }
 
-int ml_sel_run(ml_sel *s, const ml_cmd *cmd, int argc, char **argv, int first, bool json,
-	       int (*one)(void *ctx, const char *spec), void *ctx)
+int sel_run(selection *s, const cli_cmd *cmd, int argc, char **argv, int first, bool json,
+	    int (*one)(void *ctx, const char *spec), void *ctx)
 {
 	if (argc - first > 1) {
-		ml_sel_free(s);
-		return ml_cli_usage_error(cmd, "one PID, NAME or snapshot; several processes with -p, --pgrep or --all");
+		sel_free(s);
+		return cli_usage_error(cmd, "one PID, NAME or snapshot; several processes with -p, --pgrep or --all");
 	}
-	ml_sel_list l;
-	int rc = ml_sel_resolve(s, cmd, first < argc ? argv[first] : NULL, false, &l);
+	sel_list l;
+	int rc = sel_resolve(s, cmd, first < argc ? argv[first] : NULL, false, &l);
 	if (rc == 0 && l.file)
 		rc = one(ctx, l.file);
 	else if (rc == 0)
 		for (size_t i = 0; i < l.n; i++) {
 			char pid[16];
 			if (!json)
-				ml_sel_header(&l, i);
+				sel_header(&l, i);
 			fflush(stdout);
-			rc = ml_sel_merge_rc(rc, one(ctx, ml_sel_pidstr(&l.procs[i], pid)), i);
+			rc = sel_merge_rc(rc, one(ctx, sel_pidstr(&l.procs[i], pid)), i);
 		}
-	ml_sel_list_free(&l);
-	ml_sel_free(s);
+	sel_list_free(&l);
+	sel_free(s);
 	return rc;
 }
 
-void ml_sel_list_free(ml_sel_list *l)
+void sel_list_free(sel_list *l)
 {
 	free(l->procs);
 	l->procs = NULL;
 	l->n = 0;
 }
 
-void ml_sel_free(ml_sel *s)
+void sel_free(selection *s)
 {
 	free(s->pids);
 	s->pids = NULL;
 	s->npids = 0;
 }
 
-const char *ml_sel_one(const ml_cmd *cmd, const char *spec, char buf[16], int *rc)
+const char *sel_one(const cli_cmd *cmd, const char *spec, char buf[16], int *rc)
 {
-	ml_sel s = { 0 };
-	ml_sel_list l;
-	*rc = ml_sel_resolve(&s, cmd, spec, true, &l);
+	selection s = { 0 };
+	sel_list l;
+	*rc = sel_resolve(&s, cmd, spec, true, &l);
 	if (*rc)
 		return NULL;
 	if (l.file)
 		return spec;
-	ml_sel_pidstr(&l.procs[0], buf);
-	ml_sel_list_free(&l);
+	sel_pidstr(&l.procs[0], buf);
+	sel_list_free(&l);
 	return buf;
 }

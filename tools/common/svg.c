@@ -9,7 +9,7 @@
 #include "common/cli.h"
 #include "common/svg.h"
 
-int ml_svg_begin(ml_svg *s, double w, double h, const char *title)
+int svg_begin(svg_doc *s, double w, double h, const char *title)
 {
 	memset(s, 0, sizeof(*s));
 	s->f = open_memstream(&s->buf, &s->len);
@@ -21,18 +21,18 @@ int ml_svg_begin(ml_svg *s, double w, double h, const char *title)
 		"viewBox=\"0 0 %.0f %.0f\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" "
 		"font-size=\"12\">\n<title>",
 		w, h, w, h);
-	ml_svg_ctext(s->f, title);
+	svg_ctext(s->f, title);
 	fprintf(s->f, "</title>\n<rect class=\"background\" x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" "
 		      "fill=\"#ffffff\"/>\n", w, h);
 	return 0;
 }
 
-void ml_svg_text(FILE *f, const char *s, size_t len)
+void svg_text(FILE *f, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		size_t u;
-		if (c >= 0x80 && (u = ml_cli_utf8_seq(s + i, len - i)) &&
+		if (c >= 0x80 && (u = cli_utf8_seq(s + i, len - i)) &&
 		    /* U+FFFE and U+FFFF are not XML characters */
 		    !(u == 3 && c == 0xef && (unsigned char)s[i + 1] == 0xbf && (unsigned char)s[i + 2] >= 0xbe)) {
 			fwrite(s + i, 1, u, f);
@@ -54,7 +54,7 @@ void ml_svg_text(FILE *f, const char *s, size_t len)
 	}
 }
 
-void ml_svg_discard(ml_svg *s)
+void svg_discard(svg_doc *s)
 {
 	if (s->f)
 		fclose(s->f);
@@ -76,14 +76,14 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int ml_svg_finish(ml_svg *s, const char *path, bool force)
+int svg_finish(svg_doc *s, const char *path, bool force)
 {
 	fputs("</svg>\n", s->f);
 	if (fclose(s->f) != 0) {
 		s->f = NULL;
-		ml_svg_discard(s);
+		svg_discard(s);
 		fprintf(stderr, "memlens: %s: cannot build the picture: out of memory\n", path);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	s->f = NULL;
 	/* the temporary name is in the target's directory, so that rename() is atomic */
@@ -91,9 +91,9 @@ int ml_svg_finish(ml_svg *s, const char *path, bool force)
 	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
 	char *tmp = malloc(strlen(path) + 16);
 	if (!tmp) {
-		ml_svg_discard(s);
+		svg_discard(s);
 		fprintf(stderr, "memlens: %s: out of memory\n", path);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	sprintf(tmp, "%.*s.%s.XXXXXX", (int)dlen, path, path + dlen);
 	int fd = mkstemp(tmp);
@@ -132,19 +132,19 @@ int ml_svg_finish(ml_svg *s, const char *path, bool force)
 			unlink(tmp);
 	}
 	free(tmp);
-	ml_svg_discard(s);
+	svg_discard(s);
 	if (err) {
 		if (err == -EEXIST)
 			fprintf(stderr, "memlens: %s: %s: it appeared while the picture was made (not replaced)\n",
 				path, what);
 		else
 			fprintf(stderr, "memlens: %s: %s: %s\n", path, what, strerror(-err));
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	return 0;
 }
 
-const char *ml_svg_fmt_bytes(char buf[32], double v)
+const char *svg_fmt_bytes(char buf[32], double v)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	int u = 0;

@@ -10,7 +10,7 @@
  * Cells are copied into one growing arena (offset and length per cell), not one
  * allocation each: a table of a few thousand mappings has tens of thousands of cells.
  */
-struct ml_table {
+struct table {
 	size_t ncols, nrows, cap;
 	size_t *off, *len; /* nrows * ncols; row 0 is the header */
 	char *arena;
@@ -21,16 +21,16 @@ struct ml_table {
 	bool pending_rule;
 };
 
-ml_table *ml_table_new(size_t ncols, const char *const *headers, const bool *right)
+table *table_new(size_t ncols, const char *const *headers, const bool *right)
 {
-	ml_table *t = calloc(1, sizeof(*t));
+	table *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
 	t->ncols = ncols;
 	t->right = calloc(ncols, sizeof(bool));
 	t->width = calloc(ncols, sizeof(size_t));
-	if (!t->right || !t->width || ml_table_add(t, headers) < 0) {
-		ml_table_free(t);
+	if (!t->right || !t->width || table_add(t, headers) < 0) {
+		table_free(t);
 		return NULL;
 	}
 	if (right)
@@ -38,7 +38,7 @@ ml_table *ml_table_new(size_t ncols, const char *const *headers, const bool *rig
 	return t;
 }
 
-int ml_table_add(ml_table *t, const char *const *cells)
+int table_add(table *t, const char *const *cells)
 {
 	if (t->nrows == t->cap) {
 		size_t nc = t->cap ? t->cap * 2 : 64;
@@ -86,7 +86,7 @@ int ml_table_add(ml_table *t, const char *const *cells)
 	return 0;
 }
 
-void ml_table_rule(ml_table *t)
+void table_rule(table *t)
 {
 	t->pending_rule = true;
 }
@@ -101,12 +101,12 @@ static void pad(FILE *f, size_t n)
 	}
 }
 
-void ml_table_print(const ml_table *t, FILE *f)
+void table_print(const table *t, FILE *f)
 {
-	bool bold = f == stdout && ml_cli_color();
+	bool bold = f == stdout && cli_color();
 	for (size_t r = 0; r < t->nrows; r++) {
 		if (bold && r == 0)
-			fputs(ML_SGR_BOLD, f);
+			fputs(SGR_BOLD, f);
 		if (t->rule[r]) {
 			size_t total = 0;
 			for (size_t i = 0; i < t->ncols; i++)
@@ -128,12 +128,12 @@ void ml_table_print(const ml_table *t, FILE *f)
 				pad(f, t->width[i] - w);
 		}
 		if (bold && r == 0)
-			fputs(ML_SGR_RESET, f);
+			fputs(SGR_RESET, f);
 		fputc('\n', f);
 	}
 }
 
-void ml_table_free(ml_table *t)
+void table_free(table *t)
 {
 	if (!t)
 		return;

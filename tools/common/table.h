@@ -6,15 +6,15 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef struct ml_table ml_table;
+typedef struct table table;
 
 /* @ncols columns; @right[i] right-aligns column i (numbers). The last column is never padded. */
-ml_table *ml_table_new(size_t ncols, const char *const *headers, const bool *right);
+table *table_new(size_t ncols, const char *const *headers, const bool *right);
 /* Adds a row of @ncols cells (copied; NULL prints as empty). Returns 0 or -ENOMEM. */
-int ml_table_add(ml_table *t, const char *const *cells);
+int table_add(table *t, const char *const *cells);
 /* Adds a separator line before the next row (e.g. before totals). */
-void ml_table_rule(ml_table *t);
-void ml_table_print(const ml_table *t, FILE *f);
-void ml_table_free(ml_table *t);
+void table_rule(table *t);
+void table_print(const table *t, FILE *f);
+void table_free(table *t);
 
 #endif

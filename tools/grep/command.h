@@ -119,7 +119,7 @@ int grep_err_slot(int err);
 #define GREP_DAMAGED 3
 
 /* options.c */
-extern const ml_cmd grep_cmd;
+extern const cli_cmd grep_cmd;
 int grep_on_opt(int key, const char *arg, void *ctx);
 int grep_add_pattern(gopts *o, gp_kind k, const char *s, size_t len);
 int grep_read_pattern_file(gopts *o, const char *path);
@@ -131,7 +131,7 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 		atomic_bool *global_stop);
 
 /* output.c */
-extern ml_progress grep_progress;
+extern progress_line grep_progress;
 void grep_format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const uint8_t *buf, size_t len,
 		     uint64_t base, const char *from);
 void grep_flush_units(src *s);

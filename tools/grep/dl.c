@@ -67,7 +67,7 @@ static const char *const pcre2_names[] = {
 _Static_assert(sizeof(pcre2_names) / sizeof(pcre2_names[0]) == sizeof(gp_pcre2_fns) / sizeof(void *),
 	       "one name per PCRE2 slot");
 static lib pcre2_lib = {
-	.once = PTHREAD_ONCE_INIT, .soname = ML_PCRE2_SONAME, .slots = &gp_pcre2,
+	.once = PTHREAD_ONCE_INIT, .soname = GREP_PCRE2_SONAME, .slots = &gp_pcre2,
 	.names = pcre2_names, .n = sizeof(pcre2_names) / sizeof(pcre2_names[0]),
 };
 static void load_pcre2(void) { load(&pcre2_lib); }
@@ -82,7 +82,7 @@ static const char *const hs_names[] = {
 _Static_assert(sizeof(hs_names) / sizeof(hs_names[0]) == sizeof(gp_hs_fns) / sizeof(void *),
 	       "one name per Vectorscan slot");
 static lib hs_lib = {
-	.once = PTHREAD_ONCE_INIT, .soname = ML_HS_SONAME, .slots = &gp_hs,
+	.once = PTHREAD_ONCE_INIT, .soname = GREP_HS_SONAME, .slots = &gp_hs,
 	.names = hs_names, .n = sizeof(hs_names) / sizeof(hs_names[0]),
 };
 static void load_hs(void) { load(&hs_lib); }

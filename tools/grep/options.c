@@ -11,7 +11,7 @@ enum {
 	O_NAME, O_ADDR, O_SWAPPED, O_JSON, O_REDACT, O_WHERE, O_STATS, O_ENGINE, O_MAXLEN, O_RESIDENT,
 };
 
-static const ml_opt grep_opts[] = {
+static const cli_opt grep_opts[] = {
 	{ "regexp", 'e', 1, "PATTERN", "search for PATTERN (repeatable; literal unless -E)" },
 	{ "pattern-file", 'f', 1, "FILE", "read patterns from FILE, one per line" },
 	{ "hex", 'x', 1, "HEX", "search for a hex byte pattern: '4d 45 ?? 4c ?5 [0-8] 2d' (repeatable)" },
@@ -46,11 +46,11 @@ static const ml_opt grep_opts[] = {
 	{ "stats", O_STATS, 0, NULL, "print a summary of what was read and skipped on stderr" },
 	{ "engine", O_ENGINE, 1, "E", "auto (default), portable, or vectorscan" },
 	{ "max-len", O_MAXLEN, 1, "N", "longest regex match, in bytes (default 4096)" },
-	ML_OPT_HELP,
-	ML_OPT_END,
+	CLI_OPT_HELP,
+	CLI_OPT_END,
 };
 
-const ml_cmd grep_cmd = {
+const cli_cmd grep_cmd = {
 	.name = "grep",
 	.usage = "[options] PATTERN <PID | snapshot>...\n"
 		 "       memlens grep [options] -e PATTERN... [-x HEX...] <PID | snapshot>...\n"
@@ -119,7 +119,7 @@ int grep_on_opt(int key, const char *arg, void *ctx)
 		else if (!strcmp(arg, "both"))
 			o->so.enc = GP_ENC_BOTH;
 		else
-			return ml_cli_usage_error(&grep_cmd, "unknown encoding '%s' (ascii, utf16le, both)", arg), -1;
+			return cli_usage_error(&grep_cmd, "unknown encoding '%s' (ascii, utf16le, both)", arg), -1;
 		return 0;
 	case 'p': {
 		char *dup = strdup(arg), *save = NULL;
@@ -127,8 +127,8 @@ int grep_on_opt(int key, const char *arg, void *ctx)
 			return -1;
 		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			pid_t pid;
-			if (!ml_cli_parse_pid(t, &pid)) {
-				ml_cli_usage_error(&grep_cmd, "not a PID: '%s'", t);
+			if (!cli_parse_pid(t, &pid)) {
+				cli_usage_error(&grep_cmd, "not a PID: '%s'", t);
 				free(dup);
 				return -1;
 			}
@@ -146,8 +146,8 @@ int grep_on_opt(int key, const char *arg, void *ctx)
 	case O_ALL: o->all = true; return 0;
 	case O_RAW: o->raw = true; return 0;
 	case O_BASE:
-		if (!ml_cli_parse_addr(arg, &o->base))
-			return ml_cli_usage_error(&grep_cmd, "bad address '%s'", arg), -1;
+		if (!cli_parse_addr(arg, &o->base))
+			return cli_usage_error(&grep_cmd, "bad address '%s'", arg), -1;
 		return 0;
 	case O_HEAP: o->kinds |= 1u << ML_VMA_HEAP; return 0;
 	case O_STACK: o->kinds |= 1u << ML_VMA_STACK; return 0;
@@ -159,7 +159,7 @@ int grep_on_opt(int key, const char *arg, void *ctx)
 			size_t n = strcspn(s, ",");
 			int k = kind_from_name(s, n);
 			if (k < 0)
-				return ml_cli_usage_error(&grep_cmd, "unknown mapping kind '%.*s'", (int)n, s), -1;
+				return cli_usage_error(&grep_cmd, "unknown mapping kind '%.*s'", (int)n, s), -1;
 			o->kinds |= 1u << k;
 			s += n;
 			if (*s == ',')
@@ -170,21 +170,21 @@ int grep_on_opt(int key, const char *arg, void *ctx)
 	case O_PERM: {
 		size_t n = strlen(arg);
 		if (n < 1 || n > 4 || strspn(arg, "rwxps-?") != n)
-			return ml_cli_usage_error(&grep_cmd, "bad permissions '%s' (like rw? or r-xp)", arg), -1;
+			return cli_usage_error(&grep_cmd, "bad permissions '%s' (like rw? or r-xp)", arg), -1;
 		o->perm = arg;
 		return 0;
 	}
 	case O_NAME: o->name = arg; return 0;
 	case O_ADDR:
-		if (!ml_cli_parse_range(arg, &o->alo, &o->ahi))
-			return ml_cli_usage_error(&grep_cmd, "bad address range '%s' (A-B, hex)", arg), -1;
+		if (!cli_parse_range(arg, &o->alo, &o->ahi))
+			return cli_usage_error(&grep_cmd, "bad address range '%s' (A-B, hex)", arg), -1;
 		o->have_addr = true;
 		return 0;
 	case O_SWAPPED: o->swapped = true; return 0;
 	case O_RESIDENT: o->resident = true; return 0;
 	case 'j':
-		if (!ml_cli_parse_size(arg, &v) || v < 1 || v > 256)
-			return ml_cli_usage_error(&grep_cmd, "bad thread count '%s' (1-256)", arg), -1;
+		if (!cli_parse_size(arg, &v) || v < 1 || v > 256)
+			return cli_usage_error(&grep_cmd, "bad thread count '%s' (1-256)", arg), -1;
 		o->jobs = (unsigned)v;
 		return 0;
 	case 'o': o->only = true; return 0;
@@ -192,12 +192,12 @@ int grep_on_opt(int key, const char *arg, void *ctx)
 	case 'l': o->list = true; return 0;
 	case 'q': o->quiet = true; return 0;
 	case 'm':
-		if (!ml_cli_parse_size(arg, &o->max) || o->max < 1)
-			return ml_cli_usage_error(&grep_cmd, "bad count '%s'", arg), -1;
+		if (!cli_parse_size(arg, &o->max) || o->max < 1)
+			return cli_usage_error(&grep_cmd, "bad count '%s'", arg), -1;
 		return 0;
 	case 'C':
-		if (!ml_cli_parse_size(arg, &v) || v > 4096)
-			return ml_cli_usage_error(&grep_cmd, "bad context '%s' (0-4096 bytes)", arg), -1;
+		if (!cli_parse_size(arg, &v) || v > 4096)
+			return cli_usage_error(&grep_cmd, "bad context '%s' (0-4096 bytes)", arg), -1;
 		o->ctx = (unsigned)v;
 		return 0;
 	case O_JSON: o->json = true; return 0;
@@ -212,11 +212,11 @@ int grep_on_opt(int key, const char *arg, void *ctx)
 		else if (!strcmp(arg, "vectorscan"))
 			o->so.engine = GP_ENGINE_VECTORSCAN;
 		else
-			return ml_cli_usage_error(&grep_cmd, "unknown engine '%s' (auto, portable, vectorscan)", arg), -1;
+			return cli_usage_error(&grep_cmd, "unknown engine '%s' (auto, portable, vectorscan)", arg), -1;
 		return 0;
 	case O_MAXLEN:
-		if (!ml_cli_parse_size(arg, &v) || v < 16 || v > (1u << 20))
-			return ml_cli_usage_error(&grep_cmd, "bad length '%s' (16 to 1M)", arg), -1;
+		if (!cli_parse_size(arg, &v) || v < 16 || v > (1u << 20))
+			return cli_usage_error(&grep_cmd, "bad length '%s' (16 to 1M)", arg), -1;
 		o->so.max_regex_len = (size_t)v;
 		return 0;
 	}
@@ -227,7 +227,7 @@ int grep_read_pattern_file(gopts *o, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	if (!f) {
-		ml_cli_file_error(path, "cannot open", -errno);
+		cli_file_error(path, "cannot open", -errno);
 		return -1;
 	}
 	char *line = NULL;

@@ -10,7 +10,7 @@
 
 static void region_label(FILE *f, const ml_vma *v)
 {
-	char *n = ml_cli_vma_name(v->name, v->name_len, v->deleted);
+	char *n = cli_vma_name(v->name, v->name_len, v->deleted);
 	fputs(n ? n : "?", f);
 	free(n);
 }
@@ -129,80 +129,80 @@ void grep_format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const ui
 	size_t tl = 0;
 	uint8_t *text = o->redact ? NULL : match_text(p, buf + ts, te - ts, &tl);
 	if (o->json) {
-		ml_json j;
+		json_writer j;
 		char perms[5];
-		ml_json_init(&j, f);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.grep/1");
-		ML_JSON_KSTR(&j, "type", "match");
-		ML_JSON_KSTR(&j, "source", s->label);
+		json_init(&j, f);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.grep/1");
+		JSON_KSTR(&j, "type", "match");
+		JSON_KSTR(&j, "source", s->label);
 		if (s->pid)
-			ML_JSON_KI64(&j, "pid", s->pid);
-		ML_JSON_KADDR(&j, "address", addr);
-		ML_JSON_KU64(&j, "length", mlen);
-		ML_JSON_KU64(&j, "pattern_index", p->user);
+			JSON_KI64(&j, "pid", s->pid);
+		JSON_KADDR(&j, "address", addr);
+		JSON_KU64(&j, "length", mlen);
+		JSON_KU64(&j, "pattern_index", p->user);
 		if (!o->redact) {
-			ml_json_key(&j, "pattern");
-			ml_json_str(&j, u->text, u->len);
+			json_key(&j, "pattern");
+			json_str(&j, u->text, u->len);
 		}
-		ML_JSON_KSTR(&j, "pattern_kind", u->kind == GP_LITERAL ? "literal" : u->kind == GP_HEX ? "hex" : "regex");
-		ML_JSON_KSTR(&j, "encoding", p->enc == GP_ENC_UTF16LE ? "utf16le" : "ascii");
+		JSON_KSTR(&j, "pattern_kind", u->kind == GP_LITERAL ? "literal" : u->kind == GP_HEX ? "hex" : "regex");
+		JSON_KSTR(&j, "encoding", p->enc == GP_ENC_UTF16LE ? "utf16le" : "ascii");
 		if (from)
-			ML_JSON_KSTR(&j, "from", from);
-		ml_json_key(&j, "region");
-		ml_json_obj_begin(&j);
-		ML_JSON_KADDR(&j, "start", v->start);
-		ML_JSON_KADDR(&j, "end", v->end);
-		ml_json_key(&j, "name");
-		ml_json_str(&j, v->name ? v->name : "", v->name ? v->name_len : 0);
-		ML_JSON_KSTR(&j, "kind", ml_vma_kind_name(v->kind));
-		ML_JSON_KSTR(&j, "perms", ml_vma_perms_str(v->perms, perms));
-		ML_JSON_KU64(&j, "offset", addr - v->start);
+			JSON_KSTR(&j, "from", from);
+		json_key(&j, "region");
+		json_obj_begin(&j);
+		JSON_KADDR(&j, "start", v->start);
+		JSON_KADDR(&j, "end", v->end);
+		json_key(&j, "name");
+		json_str(&j, v->name ? v->name : "", v->name ? v->name_len : 0);
+		JSON_KSTR(&j, "kind", ml_vma_kind_name(v->kind));
+		JSON_KSTR(&j, "perms", ml_vma_perms_str(v->perms, perms));
+		JSON_KU64(&j, "offset", addr - v->start);
 		if (file_backed(v))
-			ML_JSON_KU64(&j, "file_offset", v->offset + (addr - v->start));
-		ml_json_obj_end(&j);
+			JSON_KU64(&j, "file_offset", v->offset + (addr - v->start));
+		json_obj_end(&j);
 		if (have_chunk) {
-			ml_json_key(&j, "chunk");
-			ml_json_obj_begin(&j);
-			ML_JSON_KADDR(&j, "start", ch.start);
-			ML_JSON_KU64(&j, "size", ch.size);
-			ML_JSON_KBOOL(&j, "in_use", ch.in_use);
-			ml_json_obj_end(&j);
+			json_key(&j, "chunk");
+			json_obj_begin(&j);
+			JSON_KADDR(&j, "start", ch.start);
+			JSON_KU64(&j, "size", ch.size);
+			JSON_KBOOL(&j, "in_use", ch.in_use);
+			json_obj_end(&j);
 		}
 		if (o->redact) {
-			ML_JSON_KSTR(&j, "sha256_64", hash);
+			JSON_KSTR(&j, "sha256_64", hash);
 		} else {
-			ml_json_key(&j, "text");
-			ml_json_str(&j, (const char *)text, tl);
+			json_key(&j, "text");
+			json_str(&j, (const char *)text, tl);
 			if (o->ctx) {
 				size_t cs = h->start > o->ctx ? h->start - o->ctx : 0;
 				size_t ce = h->end + o->ctx < len ? h->end + o->ctx : len;
-				ML_JSON_KADDR(&j, "context_address", base + cs);
-				ml_json_key(&j, "context_hex");
+				JSON_KADDR(&j, "context_address", base + cs);
+				json_key(&j, "context_hex");
 				char *hx = malloc(2 * (ce - cs) + 1);
 				if (hx) {
 					for (size_t i = cs; i < ce; i++)
 						sprintf(hx + 2 * (i - cs), "%02x", buf[i]);
-					ml_json_str(&j, hx, 2 * (ce - cs));
+					json_str(&j, hx, 2 * (ce - cs));
 					free(hx);
 				} else {
-					ml_json_null(&j);
+					json_null(&j);
 				}
 			}
 		}
-		ml_json_obj_end(&j);
-		ml_json_line_end(&j);
+		json_obj_end(&j);
+		json_line_end(&j);
 		free(text);
 		return;
 	}
-	bool color = ml_cli_color();
-	fprintf(f, "%s%s%s:0x%" PRIx64 ":", color ? ML_SGR_LABEL : "", s->label, color ? ML_SGR_RESET : "", addr);
+	bool color = cli_color();
+	fprintf(f, "%s%s%s:0x%" PRIx64 ":", color ? SGR_LABEL : "", s->label, color ? SGR_RESET : "", addr);
 	region_label(f, v);
 	fprintf(f, "+0x%" PRIx64 ":", addr - v->start);
 	if (o->redact) {
 		fprintf(f, "#%zu: [redacted length=%zu sha256/64=%s]\n", p->user + 1, mlen, hash);
 	} else {
-		ml_cli_put_escaped(f, u->text, u->len);
+		cli_put_escaped(f, u->text, u->len);
 		if (p->enc == GP_ENC_UTF16LE)
 			fputs("(utf16le)", f);
 		fputs(": ", f);
@@ -213,15 +213,15 @@ void grep_format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const ui
 				size_t pl = 0;
 				uint8_t *piece = match_text(p, buf + cut[k], cut[k + 1] - cut[k], &pl);
 				if (k == 1)
-					fputs(ML_SGR_MATCH, f);
+					fputs(SGR_MATCH, f);
 				if (piece)
-					ml_cli_put_escaped(f, (const char *)piece, pl);
+					cli_put_escaped(f, (const char *)piece, pl);
 				if (k == 1)
-					fputs(ML_SGR_RESET, f);
+					fputs(SGR_RESET, f);
 				free(piece);
 			}
 		} else {
-			ml_cli_put_escaped(f, (const char *)text, tl);
+			cli_put_escaped(f, (const char *)text, tl);
 		}
 		fputc('\n', f);
 	}
@@ -248,7 +248,7 @@ void grep_format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const ui
 
 /* The progress line (stderr a terminal only); sources are searched one at a time, and its
  * updates and the printing of hits are made under the source's mutex. */
-ml_progress grep_progress;
+progress_line grep_progress;
 
 /* Prints (or just counts) the hits a unit holds and empties it; called with s->mu held,
  * when the unit is the next to print. */
@@ -264,7 +264,7 @@ static void print_unit_hits(src *s, unit *u)
 		s->printed++;
 		s->counts[u->hits[i].user]++;
 		if (u->out && !o->count && !o->list && !o->quiet) {
-			ml_progress_clear(&grep_progress); /* hits never share a line with it */
+			progress_clear(&grep_progress); /* hits never share a line with it */
 			fwrite(u->out + from, 1, u->hits[i].end - from, stdout);
 		}
 		from = u->hits[i].end;
@@ -342,47 +342,47 @@ void grep_print_summary(src *s, double secs)
 		err_total += s->st.err_bytes[k];
 	bool partial = err_total || atomic_load(&s->gone);
 	if (o->json) {
-		ml_json j;
-		ml_json_init(&j, stdout);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.grep/1");
-		ML_JSON_KSTR(&j, "type", "summary");
-		ML_JSON_KSTR(&j, "source", s->label);
+		json_writer j;
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.grep/1");
+		JSON_KSTR(&j, "type", "summary");
+		JSON_KSTR(&j, "source", s->label);
 		if (s->pid)
-			ML_JSON_KI64(&j, "pid", s->pid);
-		ML_JSON_KU64(&j, "matches", s->printed);
-		ml_json_key(&j, "counts");
-		ml_json_arr_begin(&j);
+			JSON_KI64(&j, "pid", s->pid);
+		JSON_KU64(&j, "matches", s->printed);
+		json_key(&j, "counts");
+		json_arr_begin(&j);
 		for (size_t i = 0; i < gp_set_users(s->set); i++) {
-			ml_json_obj_begin(&j);
-			ML_JSON_KU64(&j, "pattern_index", i);
+			json_obj_begin(&j);
+			JSON_KU64(&j, "pattern_index", i);
 			if (!o->redact) {
-				ml_json_key(&j, "pattern");
-				ml_json_str(&j, gp_set_user(s->set, i)->text, gp_set_user(s->set, i)->len);
+				json_key(&j, "pattern");
+				json_str(&j, gp_set_user(s->set, i)->text, gp_set_user(s->set, i)->len);
 			}
-			ML_JSON_KU64(&j, "count", s->counts[i]);
-			ml_json_obj_end(&j);
+			JSON_KU64(&j, "count", s->counts[i]);
+			json_obj_end(&j);
 		}
-		ml_json_arr_end(&j);
-		ML_JSON_KU64(&j, "regions", s->nregions);
-		ML_JSON_KU64(&j, "bytes_scanned", s->st.scanned);
-		ml_json_key(&j, "bytes_skipped");
-		ml_json_obj_begin(&j);
+		json_arr_end(&j);
+		JSON_KU64(&j, "regions", s->nregions);
+		JSON_KU64(&j, "bytes_scanned", s->st.scanned);
+		json_key(&j, "bytes_skipped");
+		json_obj_begin(&j);
 		for (int k = 1; k < ML_RUN_KIND_COUNT; k++)
-			ML_JSON_KU64(&j, run_kind_name[k], s->st.skipped[k]);
-		ml_json_obj_end(&j);
-		ml_json_key(&j, "bytes_failed");
-		ml_json_obj_begin(&j);
+			JSON_KU64(&j, run_kind_name[k], s->st.skipped[k]);
+		json_obj_end(&j);
+		json_key(&j, "bytes_failed");
+		json_obj_begin(&j);
 		for (int k = 0; k < ERR_REASONS; k++)
-			ML_JSON_KU64(&j, grep_err_reason[k], s->st.err_bytes[k]);
-		ml_json_obj_end(&j);
-		ML_JSON_KBOOL(&j, "exited", atomic_load(&s->gone));
-		ML_JSON_KBOOL(&j, "partial", partial);
-		ML_JSON_KSTR(&j, "engine", gp_set_engine_name(s->set));
-		ml_json_key(&j, "seconds");
-		ml_json_double(&j, secs);
-		ml_json_obj_end(&j);
-		ml_json_line_end(&j);
+			JSON_KU64(&j, grep_err_reason[k], s->st.err_bytes[k]);
+		json_obj_end(&j);
+		JSON_KBOOL(&j, "exited", atomic_load(&s->gone));
+		JSON_KBOOL(&j, "partial", partial);
+		JSON_KSTR(&j, "engine", gp_set_engine_name(s->set));
+		json_key(&j, "seconds");
+		json_double(&j, secs);
+		json_obj_end(&j);
+		json_line_end(&j);
 	}
 	if (o->count && !o->json) { /* with --json the counts are in the summary */
 		for (size_t i = 0; i < gp_set_users(s->set); i++) {
@@ -391,7 +391,7 @@ void grep_print_summary(src *s, double secs)
 			if (o->redact)
 				printf("#%zu", i + 1);
 			else
-				ml_cli_put_escaped(stdout, u->text, u->len);
+				cli_put_escaped(stdout, u->text, u->len);
 			printf(":%" PRIu64 "\n", s->counts[i]);
 		}
 	}
@@ -414,13 +414,13 @@ void grep_print_summary(src *s, double secs)
 	if (o->stats) {
 		char b1[32];
 		fprintf(stderr, "memlens grep: %s: %zu regions, %s scanned in %.3f s (%s engine)", s->label,
-			s->nregions, ml_cli_fmt_size(b1, s->st.scanned, true), secs, gp_set_engine_name(s->set));
+			s->nregions, cli_fmt_size(b1, s->st.scanned, true), secs, gp_set_engine_name(s->set));
 		for (int k = 1; k < ML_RUN_KIND_COUNT; k++)
 			if (s->st.skipped[k])
-				fprintf(stderr, ", %s %s", ml_cli_fmt_size(b1, s->st.skipped[k], true), run_kind_name[k]);
+				fprintf(stderr, ", %s %s", cli_fmt_size(b1, s->st.skipped[k], true), run_kind_name[k]);
 		for (int k = 0; k < ERR_REASONS; k++)
 			if (s->st.err_bytes[k])
-				fprintf(stderr, ", %s %s", ml_cli_fmt_size(b1, s->st.err_bytes[k], true), grep_err_reason[k]);
+				fprintf(stderr, ", %s %s", cli_fmt_size(b1, s->st.err_bytes[k], true), grep_err_reason[k]);
 		fputc('\n', stderr);
 	}
 }

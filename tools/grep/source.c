@@ -45,7 +45,7 @@ static bool region_selected(const gopts *o, const ml_vma *v)
 			if (o->perm[i] != '?' && o->perm[i] != p[i])
 				return false;
 	}
-	if (o->name && !ml_cli_name_match(o->name, v->name ? v->name : "", v->name ? v->name_len : 0))
+	if (o->name && !cli_name_match(o->name, v->name ? v->name : "", v->name ? v->name_len : 0))
 		return false;
 	if (o->have_addr && (v->end <= o->alo || v->start >= o->ahi))
 		return false;
@@ -97,28 +97,28 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 {
 	src *s = calloc(1, sizeof(*s));
 	if (!s)
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	s->o = o;
 	s->set = set;
 	s->raw_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	char pidbuf[24];
-	int rc = ML_EXIT_ERROR, r;
+	int rc = CLI_EXIT_ERROR, r;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (o->raw) {
 		s->label = spec;
 		s->raw_fd = open(spec, O_RDONLY | O_CLOEXEC);
 		if (s->raw_fd < 0) {
-			ml_cli_file_error(spec, "cannot open", -errno);
+			cli_file_error(spec, "cannot open", -errno);
 			goto out;
 		}
 		struct stat st;
 		uint64_t end;
 		if (fstat(s->raw_fd, &st) == 0 && !gp_image_end(o->base, (uint64_t)st.st_size, &end)) {
-			rc = ml_cli_usage_error(&grep_cmd, "%s: %llu bytes at --base 0x%llx would pass the top of the address space",
-						spec, (unsigned long long)st.st_size, (unsigned long long)o->base);
+			rc = cli_usage_error(&grep_cmd, "%s: %llu bytes at --base 0x%llx would pass the top of the address space",
+					     spec, (unsigned long long)st.st_size, (unsigned long long)o->base);
 			goto out;
 		}
 	} else {
@@ -130,27 +130,27 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 		if (r < 0) {
 			const char *why = ml_error_detail();
 			if (!quiet_errors) {
-				if (pid || ml_cli_parse_pid(spec, &pid))
-					ml_cli_pid_error(pid, "cannot open", r);
+				if (pid || cli_parse_pid(spec, &pid))
+					cli_pid_error(pid, "cannot open", r);
 				else if (*why)
-					ml_cli_warn("%s: not a valid snapshot or core: %s", spec, why);
+					cli_warn("%s: not a valid snapshot or core: %s", spec, why);
 				else
-					ml_cli_file_error(spec, "cannot open snapshot", r);
+					cli_file_error(spec, "cannot open snapshot", r);
 			}
-			rc = r == -ESRCH && quiet_errors ? ML_EXIT_PARTIAL : ML_EXIT_ERROR;
+			rc = r == -ESRCH && quiet_errors ? CLI_EXIT_PARTIAL : CLI_EXIT_ERROR;
 			goto out;
 		}
 		if (!quiet_errors && ml_source_notice(s->s))
-			ml_cli_warn("%s: %s", spec, ml_source_notice(s->s));
+			cli_warn("%s: %s", spec, ml_source_notice(s->s));
 		if (ml_source_partial(s->s))
-			ml_cli_warn("%s: partial: %s", spec, ml_source_partial(s->s));
+			cli_warn("%s: partial: %s", spec, ml_source_partial(s->s));
 		s->pid = ml_source_pid(s->s);
 		s->label = ml_source_get_type(s->s) == ML_SOURCE_LIVE ? (snprintf(pidbuf, sizeof(pidbuf), "%d", (int)s->pid), pidbuf) : spec;
 		r = ml_source_maps(s->s, &s->maps);
 		if (r < 0) {
 			if (!quiet_errors)
-				ml_cli_pid_error(s->pid, "cannot read the mappings", r);
-			rc = r == -ESRCH && quiet_errors ? ML_EXIT_PARTIAL : ML_EXIT_ERROR;
+				cli_pid_error(s->pid, "cannot read the mappings", r);
+			rc = r == -ESRCH && quiet_errors ? CLI_EXIT_PARTIAL : CLI_EXIT_ERROR;
 			goto out;
 		}
 	}
@@ -162,7 +162,7 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 	for (size_t i = 0; i < s->nregions; i++)
 		s->total += s->regions[i].hi - s->regions[i].lo;
 	r = grep_run_workers(s, o->jobs);
-	ml_progress_clear(&grep_progress);
+	progress_clear(&grep_progress);
 	if (r < 0) {
 		fprintf(stderr, "memlens grep: %s: %s\n", s->label, ml_strerror(r));
 		goto out;
@@ -176,12 +176,12 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 	if (s->st.err_bytes[ERR_DAMAGED] && !(s->printed && o->quiet))
 		rc = GREP_DAMAGED;
 	else if (s->printed)
-		rc = ML_EXIT_OK;
+		rc = CLI_EXIT_OK;
 	else if (s->first_err && !s->st.scanned && s->first_err != -ESRCH)
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	else
-		rc = ML_EXIT_PARTIAL;
-	if (rc == ML_EXIT_ERROR)
+		rc = CLI_EXIT_PARTIAL;
+	if (rc == CLI_EXIT_ERROR)
 		fprintf(stderr, "memlens grep: %s: nothing could be read: %s\n", s->label, ml_strerror(s->first_err));
 out:
 	fflush(stdout);

@@ -409,7 +409,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&s->mu);
 		u->done = true;
 		s->done += u->b - u->a;
-		ml_progress_update(&grep_progress, s->label, s->done, s->total);
+		progress_update(&grep_progress, s->label, s->done, s->total);
 		grep_flush_units(s);
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);

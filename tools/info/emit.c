@@ -60,7 +60,7 @@ static void t_prefix(em *e)
 void em_key(em *e, const char *k)
 {
 	if (e->json)
-		ml_json_key(&e->j, k);
+		json_key(&e->j, k);
 	else
 		snprintf(e->key, sizeof(e->key), "%s", k);
 }
@@ -68,7 +68,7 @@ void em_key(em *e, const char *k)
 void em_begin(em *e, bool array)
 {
 	if (e->json) {
-		array ? ml_json_arr_begin(&e->j) : ml_json_obj_begin(&e->j);
+		array ? json_arr_begin(&e->j) : json_obj_begin(&e->j);
 		return;
 	}
 	if (e->depth + 1 >= EM_DEPTH)
@@ -85,7 +85,7 @@ void em_begin(em *e, bool array)
 void em_end(em *e, bool array)
 {
 	if (e->json) {
-		array ? ml_json_arr_end(&e->j) : ml_json_obj_end(&e->j);
+		array ? json_arr_end(&e->j) : json_obj_end(&e->j);
 		return;
 	}
 	int d = e->depth;
@@ -105,7 +105,7 @@ void em_end(em *e, bool array)
 void em_u64(em *e, uint64_t v)
 {
 	if (e->json)
-		return ml_json_u64(&e->j, v);
+		return json_u64(&e->j, v);
 	t_prefix(e);
 	printf("%" PRIu64 "\n", v);
 }
@@ -113,7 +113,7 @@ void em_u64(em *e, uint64_t v)
 void em_i64(em *e, int64_t v)
 {
 	if (e->json)
-		return ml_json_i64(&e->j, v);
+		return json_i64(&e->j, v);
 	t_prefix(e);
 	printf("%" PRId64 "\n", v);
 }
@@ -121,7 +121,7 @@ void em_i64(em *e, int64_t v)
 void em_addr(em *e, uint64_t v)
 {
 	if (e->json)
-		return ml_json_addr(&e->j, v);
+		return json_addr(&e->j, v);
 	t_prefix(e);
 	printf("0x%" PRIx64 "\n", v);
 }
@@ -129,16 +129,16 @@ void em_addr(em *e, uint64_t v)
 void em_size(em *e, uint64_t v)
 {
 	if (e->json)
-		return ml_json_u64(&e->j, v);
+		return json_u64(&e->j, v);
 	char b[32];
 	t_prefix(e);
-	printf("%s\n", ml_cli_fmt_size(b, v, e->human));
+	printf("%s\n", cli_fmt_size(b, v, e->human));
 }
 
 void em_bool(em *e, bool v)
 {
 	if (e->json)
-		return ml_json_bool(&e->j, v);
+		return json_bool(&e->j, v);
 	t_prefix(e);
 	puts(v ? "true" : "false");
 }
@@ -146,7 +146,7 @@ void em_bool(em *e, bool v)
 void em_null(em *e)
 {
 	if (e->json)
-		return ml_json_null(&e->j);
+		return json_null(&e->j);
 	t_prefix(e);
 	puts("-");
 }
@@ -154,9 +154,9 @@ void em_null(em *e)
 void em_str(em *e, const char *s, size_t len)
 {
 	if (e->json)
-		return ml_json_str(&e->j, s ? s : "", s ? len : 0);
+		return json_str(&e->j, s ? s : "", s ? len : 0);
 	t_prefix(e);
-	ml_cli_put_escaped(stdout, s ? s : "", s ? len : 0);
+	cli_put_escaped(stdout, s ? s : "", s ? len : 0);
 	putchar('\n');
 }
 

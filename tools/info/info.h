@@ -8,7 +8,7 @@
 
 #include <memlens/memlens.h>
 
-#define ML_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define INFO_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX_ERRS 32
 #define MAX_NS 10
 

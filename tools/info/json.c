@@ -10,45 +10,45 @@
 #include "common/json.h"
 #include "info/info.h"
 
-static void json_size_or_null(ml_json *j, const char *k, uint64_t v)
+static void json_size_or_null(json_writer *j, const char *k, uint64_t v)
 {
-	ml_json_key(j, k);
+	json_key(j, k);
 	if (v == ML_LIMIT_UNLIMITED)
-		ml_json_null(j);
+		json_null(j);
 	else
-		ml_json_u64(j, v);
+		json_u64(j, v);
 }
 
-static void json_bstr(ml_json *j, const char *k, ml_bstr b)
+static void json_bstr(json_writer *j, const char *k, ml_bstr b)
 {
-	ml_json_key(j, k);
-	ml_json_str(j, b.ptr, b.len);
+	json_key(j, k);
+	json_str(j, b.ptr, b.len);
 }
 
-static void json_link(ml_json *j, const char *k, const ml_link *l)
+static void json_link(json_writer *j, const char *k, const ml_link *l)
 {
-	ml_json_key(j, k);
+	json_key(j, k);
 	if (!l) {
-		ml_json_null(j);
+		json_null(j);
 		return;
 	}
-	ml_json_obj_begin(j);
-	ml_json_key(j, "path");
-	ml_json_str(j, l->path, l->len);
-	ML_JSON_KBOOL(j, "deleted", l->deleted);
+	json_obj_begin(j);
+	json_key(j, "path");
+	json_str(j, l->path, l->len);
+	JSON_KBOOL(j, "deleted", l->deleted);
 	if (l->via_tid)
-		ML_JSON_KI64(j, "via_tid", l->via_tid);
-	ml_json_obj_end(j);
+		JSON_KI64(j, "via_tid", l->via_tid);
+	json_obj_end(j);
 }
 
-static void json_status(ml_json *j, const ml_status *s)
+static void json_status(json_writer *j, const ml_status *s)
 {
-	ml_json_key(j, "status");
+	json_key(j, "status");
 	if (!s) {
-		ml_json_null(j);
+		json_null(j);
 		return;
 	}
-	ml_json_obj_begin(j);
+	json_obj_begin(j);
 	static const struct { const char *k; size_t off; ml_status_key key; } u64s[] = {
 #define U(k, f, key) { k, offsetof(ml_status, f), key }
 		U("fd_size", fd_size, ML_STATUS_FDSIZE), U("vm_peak", vm_peak, ML_STATUS_VMPEAK),
@@ -78,62 +78,62 @@ static void json_status(ml_json *j, const ml_status *s)
 		H("cap_amb", cap_amb, ML_STATUS_CAPAMB),
 #undef H
 	};
-	ml_json_key(j, "name");
-	ml_json_str(j, s->name, s->name_len);
+	json_key(j, "name");
+	json_str(j, s->name, s->name_len);
 	char st[2] = { s->state, 0 };
-	ML_JSON_KSTR(j, "state", st);
+	JSON_KSTR(j, "state", st);
 	json_bstr(j, "state_desc", s->state_desc);
 	if (ml_status_has(s, ML_STATUS_UMASK))
-		ML_JSON_KU64(j, "umask", s->umask);
-	ML_JSON_KI64(j, "tgid", s->tgid);
-	ML_JSON_KI64(j, "ngid", s->ngid);
-	ML_JSON_KI64(j, "pid", s->pid);
-	ML_JSON_KI64(j, "ppid", s->ppid);
-	ML_JSON_KI64(j, "tracer_pid", s->tracer_pid);
+		JSON_KU64(j, "umask", s->umask);
+	JSON_KI64(j, "tgid", s->tgid);
+	JSON_KI64(j, "ngid", s->ngid);
+	JSON_KI64(j, "pid", s->pid);
+	JSON_KI64(j, "ppid", s->ppid);
+	JSON_KI64(j, "tracer_pid", s->tracer_pid);
 	static const char *const idn[4] = { "real", "effective", "saved", "fs" };
 	for (int g = 0; g < 2; g++) {
-		ml_json_key(j, g ? "gid" : "uid");
-		ml_json_obj_begin(j);
+		json_key(j, g ? "gid" : "uid");
+		json_obj_begin(j);
 		for (int i = 0; i < 4; i++)
-			ML_JSON_KU64(j, idn[i], g ? s->gid[i] : s->uid[i]);
-		ml_json_obj_end(j);
+			JSON_KU64(j, idn[i], g ? s->gid[i] : s->uid[i]);
+		json_obj_end(j);
 	}
-	ml_json_key(j, "groups");
-	ml_json_arr_begin(j);
+	json_key(j, "groups");
+	json_arr_begin(j);
 	for (size_t i = 0; i < s->n_groups; i++)
-		ml_json_u64(j, s->groups[i]);
-	ml_json_arr_end(j);
+		json_u64(j, s->groups[i]);
+	json_arr_end(j);
 	const pid_t *nsl[4] = { s->ns_tgid, s->ns_pid, s->ns_pgid, s->ns_sid };
 	static const char *const nsn[4] = { "ns_tgid", "ns_pid", "ns_pgid", "ns_sid" };
 	for (int k = 0; k < 4; k++) {
-		ml_json_key(j, nsn[k]);
-		ml_json_arr_begin(j);
+		json_key(j, nsn[k]);
+		json_arr_begin(j);
 		for (size_t i = 0; i < s->n_ns; i++)
-			ml_json_i64(j, nsl[k][i]);
-		ml_json_arr_end(j);
+			json_i64(j, nsl[k][i]);
+		json_arr_end(j);
 	}
 	if (ml_status_has(s, ML_STATUS_KTHREAD))
-		ML_JSON_KBOOL(j, "kthread", s->kthread);
+		JSON_KBOOL(j, "kthread", s->kthread);
 	for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++)
 		if (ml_status_has(s, u64s[i].key)) {
 			uint64_t v;
 			memcpy(&v, (const char *)s + u64s[i].off, sizeof(v));
-			ML_JSON_KU64(j, u64s[i].k, v);
+			JSON_KU64(j, u64s[i].k, v);
 		}
 	for (size_t i = 0; i < sizeof(hexs) / sizeof(hexs[0]); i++)
 		if (ml_status_has(s, hexs[i].key)) {
 			uint64_t v;
 			memcpy(&v, (const char *)s + hexs[i].off, sizeof(v));
-			ML_JSON_KADDR(j, hexs[i].k, v);
+			JSON_KADDR(j, hexs[i].k, v);
 		}
 	if (ml_status_has(s, ML_STATUS_COREDUMPING))
-		ML_JSON_KBOOL(j, "core_dumping", s->core_dumping);
+		JSON_KBOOL(j, "core_dumping", s->core_dumping);
 	if (ml_status_has(s, ML_STATUS_THP_ENABLED))
-		ML_JSON_KBOOL(j, "thp_enabled", s->thp_enabled);
+		JSON_KBOOL(j, "thp_enabled", s->thp_enabled);
 	if (ml_status_has(s, ML_STATUS_NONEWPRIVS))
-		ML_JSON_KBOOL(j, "no_new_privs", s->no_new_privs);
+		JSON_KBOOL(j, "no_new_privs", s->no_new_privs);
 	if (ml_status_has(s, ML_STATUS_SECCOMP))
-		ML_JSON_KI64(j, "seccomp", s->seccomp);
+		JSON_KI64(j, "seccomp", s->seccomp);
 	json_bstr(j, "speculation_store_bypass", s->spec_store_bypass);
 	json_bstr(j, "speculation_indirect_branch", s->spec_indirect_branch);
 	json_bstr(j, "cpus_allowed", s->cpus_allowed);
@@ -144,227 +144,227 @@ static void json_status(ml_json *j, const ml_status *s)
 		json_bstr(j, "x86_thread_features", s->x86_thread_features);
 	if (ml_status_has(s, ML_STATUS_X86_THREAD_FEATURES_LOCKED))
 		json_bstr(j, "x86_thread_features_locked", s->x86_thread_features_locked);
-	ml_json_key(j, "extra");
-	ml_json_obj_begin(j);
+	json_key(j, "extra");
+	json_obj_begin(j);
 	for (size_t i = 0; i < s->n_extra; i++) {
 		char key[128];
-		snprintf(key, sizeof(key), "%.*s", (int)ML_MIN(s->extra[i].name.len, sizeof(key) - 1), s->extra[i].name.ptr);
-		ml_json_key(j, key);
-		ml_json_str(j, s->extra[i].value.ptr, s->extra[i].value.len);
+		snprintf(key, sizeof(key), "%.*s", (int)INFO_MIN(s->extra[i].name.len, sizeof(key) - 1), s->extra[i].name.ptr);
+		json_key(j, key);
+		json_str(j, s->extra[i].value.ptr, s->extra[i].value.len);
 	}
-	ml_json_obj_end(j);
-	ml_json_obj_end(j);
+	json_obj_end(j);
+	json_obj_end(j);
 }
 
 void info_print_json(const info *in, bool threads)
 {
-	ml_json jj, *j = &jj;
-	ml_json_init(j, stdout);
-	ml_json_obj_begin(j);
-	ML_JSON_KSTR(j, "schema", "memlens.info/1");
-	ML_JSON_KI64(j, "pid", in->pid);
-	ML_JSON_KSTR(j, "source", in->live ? "live" : "snapshot");
-	ml_json_key(j, "cmdline");
+	json_writer jj, *j = &jj;
+	json_init(j, stdout);
+	json_obj_begin(j);
+	JSON_KSTR(j, "schema", "memlens.info/1");
+	JSON_KI64(j, "pid", in->pid);
+	JSON_KSTR(j, "source", in->live ? "live" : "snapshot");
+	json_key(j, "cmdline");
 	if (in->cmdline) {
-		ml_json_arr_begin(j);
+		json_arr_begin(j);
 		for (size_t i = 0; i < in->cmdline->n; i++)
-			ml_json_str(j, in->cmdline->v[i].ptr, in->cmdline->v[i].len);
-		ml_json_arr_end(j);
+			json_str(j, in->cmdline->v[i].ptr, in->cmdline->v[i].len);
+		json_arr_end(j);
 	} else {
-		ml_json_null(j);
+		json_null(j);
 	}
 	json_link(j, "exe", in->exe);
 	json_link(j, "cwd", in->cwd);
-	ml_json_key(j, "owner_uid");
-	in->have_owner ? ml_json_u64(j, in->owner) : ml_json_null(j);
-	ml_json_key(j, "user");
+	json_key(j, "owner_uid");
+	in->have_owner ? json_u64(j, in->owner) : json_null(j);
+	json_key(j, "user");
 	struct passwd *pw = in->status ? getpwuid(in->status->uid[0]) : NULL;
-	pw ? ml_json_cstr(j, pw->pw_name) : ml_json_null(j);
+	pw ? json_cstr(j, pw->pw_name) : json_null(j);
 	json_status(j, in->status);
-	ml_json_key(j, "stat");
+	json_key(j, "stat");
 	if (in->have_stat) {
 		const ml_stat *st = &in->stat;
-		ml_json_obj_begin(j);
-		ml_json_key(j, "comm");
-		ml_json_str(j, st->comm, st->comm_len);
+		json_obj_begin(j);
+		json_key(j, "comm");
+		json_str(j, st->comm, st->comm_len);
 		char sc[2] = { st->state, 0 };
-		ML_JSON_KSTR(j, "state", sc);
-		ML_JSON_KI64(j, "ppid", st->ppid);
-		ML_JSON_KI64(j, "pgrp", st->pgrp);
-		ML_JSON_KI64(j, "session", st->session);
-		ML_JSON_KI64(j, "tty_nr", st->tty_nr);
-		ML_JSON_KI64(j, "tpgid", st->tpgid);
-		ML_JSON_KU64(j, "flags", st->flags);
-		ML_JSON_KU64(j, "minflt", st->minflt);
-		ML_JSON_KU64(j, "cminflt", st->cminflt);
-		ML_JSON_KU64(j, "majflt", st->majflt);
-		ML_JSON_KU64(j, "cmajflt", st->cmajflt);
-		ML_JSON_KU64(j, "utime_ticks", st->utime);
-		ML_JSON_KU64(j, "stime_ticks", st->stime);
-		ML_JSON_KI64(j, "cutime_ticks", st->cutime);
-		ML_JSON_KI64(j, "cstime_ticks", st->cstime);
-		ML_JSON_KI64(j, "priority", st->priority);
-		ML_JSON_KI64(j, "nice", st->nice);
-		ML_JSON_KI64(j, "num_threads", st->num_threads);
-		ML_JSON_KU64(j, "starttime_ticks", st->starttime);
-		ML_JSON_KU64(j, "vsize", st->vsize);
-		ML_JSON_KI64(j, "rss_pages", st->rss);
-		ML_JSON_KU64(j, "rsslim", st->rsslim);
-		ML_JSON_KADDR(j, "start_code", st->start_code);
-		ML_JSON_KADDR(j, "end_code", st->end_code);
-		ML_JSON_KADDR(j, "start_stack", st->start_stack);
-		ML_JSON_KADDR(j, "kstkesp", st->kstkesp);
-		ML_JSON_KADDR(j, "kstkeip", st->kstkeip);
-		ML_JSON_KU64(j, "wchan", st->wchan);
-		ML_JSON_KI64(j, "exit_signal", st->exit_signal);
-		ML_JSON_KI64(j, "processor", st->processor);
-		ML_JSON_KU64(j, "rt_priority", st->rt_priority);
-		ML_JSON_KU64(j, "policy", st->policy);
-		ML_JSON_KU64(j, "delayacct_blkio_ticks", st->delayacct_blkio_ticks);
-		ML_JSON_KU64(j, "guest_time_ticks", st->guest_time);
-		ML_JSON_KI64(j, "cguest_time_ticks", st->cguest_time);
-		ML_JSON_KADDR(j, "start_data", st->start_data);
-		ML_JSON_KADDR(j, "end_data", st->end_data);
-		ML_JSON_KADDR(j, "start_brk", st->start_brk);
-		ML_JSON_KADDR(j, "arg_start", st->arg_start);
-		ML_JSON_KADDR(j, "arg_end", st->arg_end);
-		ML_JSON_KADDR(j, "env_start", st->env_start);
-		ML_JSON_KADDR(j, "env_end", st->env_end);
-		ML_JSON_KI64(j, "exit_code", st->exit_code);
-		ml_json_obj_end(j);
+		JSON_KSTR(j, "state", sc);
+		JSON_KI64(j, "ppid", st->ppid);
+		JSON_KI64(j, "pgrp", st->pgrp);
+		JSON_KI64(j, "session", st->session);
+		JSON_KI64(j, "tty_nr", st->tty_nr);
+		JSON_KI64(j, "tpgid", st->tpgid);
+		JSON_KU64(j, "flags", st->flags);
+		JSON_KU64(j, "minflt", st->minflt);
+		JSON_KU64(j, "cminflt", st->cminflt);
+		JSON_KU64(j, "majflt", st->majflt);
+		JSON_KU64(j, "cmajflt", st->cmajflt);
+		JSON_KU64(j, "utime_ticks", st->utime);
+		JSON_KU64(j, "stime_ticks", st->stime);
+		JSON_KI64(j, "cutime_ticks", st->cutime);
+		JSON_KI64(j, "cstime_ticks", st->cstime);
+		JSON_KI64(j, "priority", st->priority);
+		JSON_KI64(j, "nice", st->nice);
+		JSON_KI64(j, "num_threads", st->num_threads);
+		JSON_KU64(j, "starttime_ticks", st->starttime);
+		JSON_KU64(j, "vsize", st->vsize);
+		JSON_KI64(j, "rss_pages", st->rss);
+		JSON_KU64(j, "rsslim", st->rsslim);
+		JSON_KADDR(j, "start_code", st->start_code);
+		JSON_KADDR(j, "end_code", st->end_code);
+		JSON_KADDR(j, "start_stack", st->start_stack);
+		JSON_KADDR(j, "kstkesp", st->kstkesp);
+		JSON_KADDR(j, "kstkeip", st->kstkeip);
+		JSON_KU64(j, "wchan", st->wchan);
+		JSON_KI64(j, "exit_signal", st->exit_signal);
+		JSON_KI64(j, "processor", st->processor);
+		JSON_KU64(j, "rt_priority", st->rt_priority);
+		JSON_KU64(j, "policy", st->policy);
+		JSON_KU64(j, "delayacct_blkio_ticks", st->delayacct_blkio_ticks);
+		JSON_KU64(j, "guest_time_ticks", st->guest_time);
+		JSON_KI64(j, "cguest_time_ticks", st->cguest_time);
+		JSON_KADDR(j, "start_data", st->start_data);
+		JSON_KADDR(j, "end_data", st->end_data);
+		JSON_KADDR(j, "start_brk", st->start_brk);
+		JSON_KADDR(j, "arg_start", st->arg_start);
+		JSON_KADDR(j, "arg_end", st->arg_end);
+		JSON_KADDR(j, "env_start", st->env_start);
+		JSON_KADDR(j, "env_end", st->env_end);
+		JSON_KI64(j, "exit_code", st->exit_code);
+		json_obj_end(j);
 	} else {
-		ml_json_null(j);
+		json_null(j);
 	}
-	ml_json_key(j, "fd_count");
-	in->live && in->nfds >= 0 ? ml_json_i64(j, in->nfds) : ml_json_null(j);
+	json_key(j, "fd_count");
+	in->live && in->nfds >= 0 ? json_i64(j, in->nfds) : json_null(j);
 	if (threads && in->live) {
-		ml_json_key(j, "threads");
-		ml_json_arr_begin(j);
+		json_key(j, "threads");
+		json_arr_begin(j);
 		for (size_t i = 0; i < in->nthreads; i++) {
-			ml_json_obj_begin(j);
-			ML_JSON_KI64(j, "tid", in->threads[i].tid);
-			ml_json_key(j, "name");
-			ml_json_str(j, in->threads[i].name, strlen(in->threads[i].name));
+			json_obj_begin(j);
+			JSON_KI64(j, "tid", in->threads[i].tid);
+			json_key(j, "name");
+			json_str(j, in->threads[i].name, strlen(in->threads[i].name));
 			char st[2] = { in->threads[i].state, 0 };
-			ML_JSON_KSTR(j, "state", st);
-			ml_json_obj_end(j);
+			JSON_KSTR(j, "state", st);
+			json_obj_end(j);
 		}
-		ml_json_arr_end(j);
+		json_arr_end(j);
 	}
-	ml_json_key(j, "rollup");
+	json_key(j, "rollup");
 	if (in->have_rollup) {
-		ml_json_obj_begin(j);
-		ML_JSON_KU64(j, "rss", in->rollup_rss);
-		ML_JSON_KU64(j, "pss", in->pss);
+		json_obj_begin(j);
+		JSON_KU64(j, "rss", in->rollup_rss);
+		JSON_KU64(j, "pss", in->pss);
 		if (in->have_pss_split) {
-			ML_JSON_KU64(j, "pss_anon", in->pss_anon);
-			ML_JSON_KU64(j, "pss_file", in->pss_file);
-			ML_JSON_KU64(j, "pss_shmem", in->pss_shmem);
+			JSON_KU64(j, "pss_anon", in->pss_anon);
+			JSON_KU64(j, "pss_file", in->pss_file);
+			JSON_KU64(j, "pss_shmem", in->pss_shmem);
 		}
-		ML_JSON_KU64(j, "uss", in->uss);
-		ML_JSON_KU64(j, "swap", in->rollup_swap);
-		ML_JSON_KU64(j, "swap_pss", in->swap_pss);
-		ml_json_obj_end(j);
+		JSON_KU64(j, "uss", in->uss);
+		JSON_KU64(j, "swap", in->rollup_swap);
+		JSON_KU64(j, "swap_pss", in->swap_pss);
+		json_obj_end(j);
 	} else {
-		ml_json_null(j);
+		json_null(j);
 	}
-	ml_json_key(j, "limits");
+	json_key(j, "limits");
 	if (in->have_limits) {
-		ml_json_obj_begin(j);
+		json_obj_begin(j);
 		for (int r = 0; r < ML_LIMIT_COUNT; r++) {
 			const ml_limit *l = &in->limits.lim[r];
 			if (!l->present)
 				continue;
-			ml_json_key(j, ml_limit_key(r));
-			ml_json_obj_begin(j);
+			json_key(j, ml_limit_key(r));
+			json_obj_begin(j);
 			json_size_or_null(j, "soft", l->soft);
 			json_size_or_null(j, "hard", l->hard);
-			ML_JSON_KSTR(j, "units", l->units);
-			ml_json_obj_end(j);
+			JSON_KSTR(j, "units", l->units);
+			json_obj_end(j);
 		}
-		ml_json_obj_end(j);
+		json_obj_end(j);
 	} else {
-		ml_json_null(j);
+		json_null(j);
 	}
-	ml_json_key(j, "coredump_filter");
+	json_key(j, "coredump_filter");
 	if (in->have_cdf && in->cdf.set) {
-		ml_json_obj_begin(j);
-		ML_JSON_KU64(j, "mask", in->cdf.mask);
-		ml_json_key(j, "bits");
-		ml_json_arr_begin(j);
+		json_obj_begin(j);
+		JSON_KU64(j, "mask", in->cdf.mask);
+		json_key(j, "bits");
+		json_arr_begin(j);
 		for (unsigned bit = 0; bit < 32; bit++)
 			if (in->cdf.mask & (1u << bit)) {
 				const char *n = ml_coredump_filter_bit_name(bit);
 				char other[16];
 				snprintf(other, sizeof(other), "bit%u", bit);
-				ml_json_cstr(j, n ? n : other);
+				json_cstr(j, n ? n : other);
 			}
-		ml_json_arr_end(j);
-		ml_json_obj_end(j);
+		json_arr_end(j);
+		json_obj_end(j);
 	} else {
-		ml_json_null(j);
+		json_null(j);
 	}
-	ml_json_key(j, "ksm");
+	json_key(j, "ksm");
 	if (in->have_ksm) {
 		uint64_t ps = ml_statm_page_size();
-		ml_json_obj_begin(j);
-		ML_JSON_KU64(j, "rmap_items", in->ksm.rmap_items);
-		ML_JSON_KU64(j, "merging_bytes", in->ksm.merging_pages * ps);
-		ML_JSON_KU64(j, "zero_page_bytes", in->ksm.zero_pages * ps);
-		ML_JSON_KI64(j, "process_profit", in->ksm.process_profit);
-		ML_JSON_KBOOL(j, "merge_any", in->ksm.merge_any);
-		ML_JSON_KBOOL(j, "mergeable", in->ksm.mergeable);
-		ml_json_obj_end(j);
+		json_obj_begin(j);
+		JSON_KU64(j, "rmap_items", in->ksm.rmap_items);
+		JSON_KU64(j, "merging_bytes", in->ksm.merging_pages * ps);
+		JSON_KU64(j, "zero_page_bytes", in->ksm.zero_pages * ps);
+		JSON_KI64(j, "process_profit", in->ksm.process_profit);
+		JSON_KBOOL(j, "merge_any", in->ksm.merge_any);
+		JSON_KBOOL(j, "mergeable", in->ksm.mergeable);
+		json_obj_end(j);
 	} else {
-		ml_json_null(j);
+		json_null(j);
 	}
-	ml_json_key(j, "oom_score");
-	in->have_oom_score ? ml_json_i64(j, in->oom_score) : ml_json_null(j);
-	ml_json_key(j, "oom_score_adj");
-	in->have_oom_adj ? ml_json_i64(j, in->oom_adj) : ml_json_null(j);
-	ml_json_key(j, "cgroup");
+	json_key(j, "oom_score");
+	in->have_oom_score ? json_i64(j, in->oom_score) : json_null(j);
+	json_key(j, "oom_score_adj");
+	in->have_oom_adj ? json_i64(j, in->oom_adj) : json_null(j);
+	json_key(j, "cgroup");
 	if (in->cgroup_path) {
-		ml_json_obj_begin(j);
-		ML_JSON_KSTR(j, "path", in->cgroup_path);
-		ML_JSON_KI64(j, "version", in->cgroup_version);
-		ml_json_key(j, "memory_max");
+		json_obj_begin(j);
+		JSON_KSTR(j, "path", in->cgroup_path);
+		JSON_KI64(j, "version", in->cgroup_version);
+		json_key(j, "memory_max");
 		if (in->have_cg_max && in->cg_max != ML_CGROUP_UNLIMITED)
-			ml_json_u64(j, in->cg_max);
+			json_u64(j, in->cg_max);
 		else
-			ml_json_null(j);
-		ML_JSON_KBOOL(j, "memory_max_known", in->have_cg_max);
-		ml_json_key(j, "memory_effective_max");
+			json_null(j);
+		JSON_KBOOL(j, "memory_max_known", in->have_cg_max);
+		json_key(j, "memory_effective_max");
 		if (in->have_cg_eff && in->cg_eff != ML_CGROUP_UNLIMITED)
-			ml_json_u64(j, in->cg_eff);
+			json_u64(j, in->cg_eff);
 		else
-			ml_json_null(j);
-		ml_json_key(j, "memory_current");
-		in->have_cg_current ? ml_json_u64(j, in->cg_current) : ml_json_null(j);
-		ml_json_key(j, "memory_peak");
-		in->have_cg_peak ? ml_json_u64(j, in->cg_peak) : ml_json_null(j);
-		ml_json_obj_end(j);
+			json_null(j);
+		json_key(j, "memory_current");
+		in->have_cg_current ? json_u64(j, in->cg_current) : json_null(j);
+		json_key(j, "memory_peak");
+		in->have_cg_peak ? json_u64(j, in->cg_peak) : json_null(j);
+		json_obj_end(j);
 	} else {
-		ml_json_null(j);
+		json_null(j);
 	}
-	ml_json_key(j, "namespaces");
+	json_key(j, "namespaces");
 	if (in->nns) {
-		ml_json_obj_begin(j);
+		json_obj_begin(j);
 		for (size_t i = 0; i < in->nns; i++) {
-			ml_json_key(j, in->ns[i].name);
-			ml_json_obj_begin(j);
-			ML_JSON_KU64(j, "inode", in->ns[i].ino);
-			ML_JSON_KBOOL(j, "same_as_reader", in->ns[i].same_as_self);
-			ml_json_obj_end(j);
+			json_key(j, in->ns[i].name);
+			json_obj_begin(j);
+			JSON_KU64(j, "inode", in->ns[i].ino);
+			JSON_KBOOL(j, "same_as_reader", in->ns[i].same_as_self);
+			json_obj_end(j);
 		}
-		ml_json_obj_end(j);
+		json_obj_end(j);
 	} else {
-		ml_json_null(j);
+		json_null(j);
 	}
-	ml_json_key(j, "errors");
-	ml_json_obj_begin(j);
+	json_key(j, "errors");
+	json_obj_begin(j);
 	for (size_t i = 0; i < in->nerrs; i++)
-		ML_JSON_KSTR(j, in->errs[i].what, ml_strerror(in->errs[i].err));
-	ml_json_obj_end(j);
-	ml_json_obj_end(j);
-	ml_json_line_end(j);
+		JSON_KSTR(j, in->errs[i].what, ml_strerror(in->errs[i].err));
+	json_obj_end(j);
+	json_obj_end(j);
+	json_line_end(j);
 }

@@ -178,7 +178,7 @@ void info_read_live(info *in, bool want_threads)
 			}
 			thread_info *ti = &in->threads[in->nthreads++];
 			ti->tid = ml_proc_pid(t);
-			snprintf(ti->name, sizeof(ti->name), "%.*s", (int)ML_MIN(st.comm_len, sizeof(ti->name) - 1), st.comm);
+			snprintf(ti->name, sizeof(ti->name), "%.*s", (int)INFO_MIN(st.comm_len, sizeof(ti->name) - 1), st.comm);
 			ti->state = st.state;
 		}
 		ml_proc_free(t);

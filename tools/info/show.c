@@ -127,13 +127,13 @@ static int parse_list(const char *list, bool want[NMETHODS], const char **bad, s
 	return 0;
 }
 
-void ml_info_show_names(void)
+void info_show_names(void)
 {
 	for (size_t i = 0; i < NMETHODS; i++)
 		printf("%s%s%s\n", methods[i].name, methods[i].alias ? " " : "", methods[i].alias ? methods[i].alias : "");
 }
 
-int ml_info_show_check(const char *list)
+int info_show_check(const char *list)
 {
 	bool want[NMETHODS];
 	const char *bad;
@@ -162,17 +162,17 @@ static const char *reason(show_ctx *c, const char *what, int err, const char *wh
 	return ml_strerror(err);
 }
 
-int ml_info_show(const char *spec, ml_source *s, const char *list, bool json, bool human)
+int info_show(const char *spec, ml_source *s, const char *list, bool json, bool human)
 {
 	bool want[NMETHODS];
 	const char *bad;
 	size_t bl;
 	if (parse_list(list, want, &bad, &bl) < 0)
-		return ML_EXIT_USAGE;
+		return CLI_EXIT_USAGE;
 	em e = { .json = json, .human = human };
 	show_ctx *c = calloc(1, sizeof(*c));
 	if (!c)
-		return ml_cli_file_error(spec, "cannot show", -ENOMEM);
+		return cli_file_error(spec, "cannot show", -ENOMEM);
 	c->s = s;
 	c->live = ml_source_get_type(s) == ML_SOURCE_LIVE;
 	c->p = c->live ? ml_source_proc(s) : NULL;
@@ -180,11 +180,11 @@ int ml_info_show(const char *spec, ml_source *s, const char *list, bool json, bo
 	c->e = &e;
 	pid_t pid = ml_source_pid(s);
 	if (json) {
-		ml_json_init(&e.j, stdout);
-		ml_json_obj_begin(&e.j);
-		ML_JSON_KSTR(&e.j, "schema", "memlens.info.show/1");
-		ML_JSON_KI64(&e.j, "pid", pid);
-		ML_JSON_KSTR(&e.j, "source", c->live ? "live" : "snapshot");
+		json_init(&e.j, stdout);
+		json_obj_begin(&e.j);
+		JSON_KSTR(&e.j, "schema", "memlens.info.show/1");
+		JSON_KI64(&e.j, "pid", pid);
+		JSON_KSTR(&e.j, "source", c->live ? "live" : "snapshot");
 	}
 	size_t shown = 0;
 	for (size_t i = 0; i < NMETHODS; i++) {
@@ -197,7 +197,7 @@ int ml_info_show(const char *spec, ml_source *s, const char *list, bool json, bo
 		int r = methods[i].fn(c);
 		if (r < 0) {
 			if (json)
-				ml_json_null(&e.j);
+				json_null(&e.j);
 			show_err_note(c, NULL, r, NULL);
 		} else {
 			shown++;
@@ -207,19 +207,19 @@ int ml_info_show(const char *spec, ml_source *s, const char *list, bool json, bo
 	 * the values above may mix two moments or two images. Said, and exit 2. */
 	bool vanished = c->live && !c->zombie && ml_proc_check(c->p) == -ESRCH;
 	if (json) {
-		ml_json_key(&e.j, "errors");
-		ml_json_obj_begin(&e.j);
+		json_key(&e.j, "errors");
+		json_obj_begin(&e.j);
 		for (size_t i = 0; i < c->nerrs; i++)
-			ML_JSON_KSTR(&e.j, c->errs[i].what, reason(c, c->errs[i].what, c->errs[i].err, c->errs[i].why));
-		ml_json_obj_end(&e.j);
-		ml_json_obj_end(&e.j);
-		ml_json_line_end(&e.j);
+			JSON_KSTR(&e.j, c->errs[i].what, reason(c, c->errs[i].what, c->errs[i].err, c->errs[i].why));
+		json_obj_end(&e.j);
+		json_obj_end(&e.j);
+		json_line_end(&e.j);
 	} else if (c->nerrs) {
 		printf("errors:\n");
 		for (size_t i = 0; i < c->nerrs; i++)
 			printf("  %s: %s\n", c->errs[i].what, reason(c, c->errs[i].what, c->errs[i].err, c->errs[i].why));
 	}
-	int rc = ML_EXIT_OK;
+	int rc = CLI_EXIT_OK;
 	for (size_t i = 0; i < c->nerrs; i++) {
 		char what[96];
 		snprintf(what, sizeof(what), "cannot read %s", c->errs[i].what);
@@ -229,16 +229,16 @@ int ml_info_show(const char *spec, ml_source *s, const char *list, bool json, bo
 				: fprintf(stderr, "memlens: %s: %s: %s\n", spec, what,
 					  reason(c, c->errs[i].what, c->errs[i].err, c->errs[i].why));
 		else if (c->live)
-			ml_cli_pid_error(pid, what, c->errs[i].err);
+			cli_pid_error(pid, what, c->errs[i].err);
 		else
-			ml_cli_file_error(spec, what, c->errs[i].err);
-		rc = ML_EXIT_PARTIAL;
+			cli_file_error(spec, what, c->errs[i].err);
+		rc = CLI_EXIT_PARTIAL;
 	}
 	if (!shown && c->nerrs)
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 	if (vanished)
-		rc = ml_cli_pid_error(pid, "changed while being read (the output above may be incomplete)",
-				      -ESRCH);
+		rc = cli_pid_error(pid, "changed while being read (the output above may be incomplete)",
+				   -ESRCH);
 	free(c);
 	return rc;
 }

@@ -11,13 +11,13 @@
 #include "common/json.h"
 
 /** Checks @list ("status,net.tcp" or "all"): 0, or -1 after printing a usage line. */
-int ml_info_show_check(const char *list);
+int info_show_check(const char *list);
 
 /** Prints the methods of @list for source @s (opened on @spec); returns an exit code. */
-int ml_info_show(const char *spec, ml_source *s, const char *list, bool json, bool human);
+int info_show(const char *spec, ml_source *s, const char *list, bool json, bool human);
 
 /** Writes the method names, one per line, to stdout (for --show=help). */
-void ml_info_show_names(void);
+void info_show_names(void);
 
 /* ---- shared by the show*.c files and emit.c ---- */
 
@@ -26,7 +26,7 @@ void ml_info_show_names(void);
 
 typedef struct em {
 	bool json, human;
-	ml_json j;
+	json_writer j;
 	int depth;                 /* text: open containers (0: the document) */
 	bool arr[EM_DEPTH];        /* text: the container at each depth is an array */
 	bool item[EM_DEPTH];       /* text: it is an item of an array */

@@ -13,7 +13,7 @@
 /* Sizes in binary units; set by each info_print_text(). */
 static bool human;
 
-static const char *sz(char buf[32], uint64_t v) { return ml_cli_fmt_size(buf, v, human); }
+static const char *sz(char buf[32], uint64_t v) { return cli_fmt_size(buf, v, human); }
 
 static const char *lim(char buf[32], uint64_t v, bool bytes)
 {
@@ -38,7 +38,7 @@ static void put_arg(const ml_bstr *a)
 		return;
 	}
 	putchar('\'');
-	ml_cli_put_escaped(stdout, a->ptr, a->len);
+	cli_put_escaped(stdout, a->ptr, a->len);
 	putchar('\'');
 }
 
@@ -50,7 +50,7 @@ void info_print_text(const info *in, bool human_sizes)
 	printf("pid          %d", (int)in->pid);
 	if (s) {
 		printf("  ");
-		ml_cli_put_escaped(stdout, s->name, s->name_len);
+		cli_put_escaped(stdout, s->name, s->name_len);
 		printf("  state %c", s->state);
 		if (s->state_desc.len)
 			printf(" (%.*s)", (int)s->state_desc.len, s->state_desc.ptr);
@@ -72,14 +72,14 @@ void info_print_text(const info *in, bool human_sizes)
 	if (in->live) {
 		printf("executable   ");
 		if (in->exe) {
-			ml_cli_put_escaped(stdout, in->exe->path, in->exe->len);
+			cli_put_escaped(stdout, in->exe->path, in->exe->len);
 			printf("%s", in->exe->deleted ? "  (deleted)" : "");
 		} else {
 			printf("-");
 		}
 		printf("\ncwd          ");
 		if (in->cwd) {
-			ml_cli_put_escaped(stdout, in->cwd->path, in->cwd->len);
+			cli_put_escaped(stdout, in->cwd->path, in->cwd->len);
 			printf("%s", in->cwd->deleted ? "  (deleted)" : "");
 		} else {
 			printf("-");
@@ -159,7 +159,7 @@ void info_print_text(const info *in, bool human_sizes)
 	}
 	if (in->cgroup_path) {
 		printf("cgroup       ");
-		ml_cli_put_escaped(stdout, in->cgroup_path, strlen(in->cgroup_path));
+		cli_put_escaped(stdout, in->cgroup_path, strlen(in->cgroup_path));
 		printf(" (v%d)", in->cgroup_version);
 		if (in->have_cg_max)
 			printf("  memory limit %s", in->cg_max == ML_CGROUP_UNLIMITED ? "none" : sz(b1, in->cg_max));

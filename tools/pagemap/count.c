@@ -183,7 +183,7 @@ const char *pagemap_fmt_count(pagemap_ctx *c, char buf[32], uint64_t pages)
 		snprintf(buf, 32, "%llu", (unsigned long long)pages);
 		return buf;
 	}
-	return ml_cli_fmt_size(buf, pages * PG, !c->a.bytes && !c->a.json && ml_cli_stdout_tty());
+	return cli_fmt_size(buf, pages * PG, !c->a.bytes && !c->a.json && cli_stdout_tty());
 }
 
 /*
@@ -202,11 +202,11 @@ bool pagemap_known(const pagemap_ctx *c, bool live, size_t x)
 	return true;
 }
 
-void pagemap_put_json(const pagemap_ctx *c, ml_json *j, bool live, size_t x, const char *name, uint64_t pages)
+void pagemap_put_json(const pagemap_ctx *c, json_writer *j, bool live, size_t x, const char *name, uint64_t pages)
 {
-	ml_json_key(j, name);
+	json_key(j, name);
 	if (pagemap_known(c, live, x))
-		ml_json_u64(j, pages * PG);
+		json_u64(j, pages * PG);
 	else
-		ml_json_null(j);
+		json_null(j);
 }

@@ -15,7 +15,7 @@ typedef struct pstate {
 	uint64_t pfn;
 } pstate;
 
-static void flag_names(const pagemap_ctx *c, const pstate *s, char *out, size_t cap, ml_json *j)
+static void flag_names(const pagemap_ctx *c, const pstate *s, char *out, size_t cap, json_writer *j)
 {
 	static const struct { uint64_t bit; const char *name; } pm[] = {
 		{ ML_PME_PRESENT, "present" }, { ML_PME_SWAPPED, "swapped" }, { ML_PME_FILE, "file" },
@@ -25,7 +25,7 @@ static void flag_names(const pagemap_ctx *c, const pstate *s, char *out, size_t 
 	size_t len = 0;
 	out[0] = '\0';
 #define ADD(nm) do { \
-		if (j) ml_json_cstr(j, nm); \
+		if (j) json_cstr(j, nm); \
 		else len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "%s%s", len ? "," : "", nm); \
 	} while (0)
 	for (size_t i = 0; i < sizeof(pm) / sizeof(pm[0]); i++)
@@ -45,22 +45,22 @@ static void flag_names(const pagemap_ctx *c, const pstate *s, char *out, size_t 
 		memcpy(out + cap - 4, "...", 4);
 }
 
-static void emit_run(pagemap_ctx *c, ml_json *j, bool pfn, uint64_t start, uint64_t pages, const pstate *first)
+static void emit_run(pagemap_ctx *c, json_writer *j, bool pfn, uint64_t start, uint64_t pages, const pstate *first)
 {
 	char fl[512];
 	uint64_t end = start + pages * PG;
 	if (c->a.json) {
-		ml_json_obj_begin(j);
-		ML_JSON_KADDR(j, "start", start);
-		ML_JSON_KADDR(j, "end", end);
-		ML_JSON_KU64(j, "pages", pages);
+		json_obj_begin(j);
+		JSON_KADDR(j, "start", start);
+		JSON_KADDR(j, "end", end);
+		JSON_KU64(j, "pages", pages);
 		if (pfn && first->pfn)
-			ML_JSON_KU64(j, "pfn", first->pfn);
-		ml_json_key(j, "flags");
-		ml_json_arr_begin(j);
+			JSON_KU64(j, "pfn", first->pfn);
+		json_key(j, "flags");
+		json_arr_begin(j);
 		flag_names(c, first, fl, sizeof(fl), j);
-		ml_json_arr_end(j);
-		ml_json_obj_end(j);
+		json_arr_end(j);
+		json_obj_end(j);
 	} else {
 		char pf[24] = "-";
 		if (pfn && first->pfn)
@@ -84,7 +84,7 @@ static bool continues(bool pfn, const pstate *cur, const pstate *s)
 /* The run being built by the listing. */
 typedef struct lister {
 	pagemap_ctx *c;
-	ml_json *j;
+	json_writer *j;
 	bool pfn;
 	pstate cur, first;
 	uint64_t run_start, run_pages;
@@ -236,24 +236,24 @@ int pagemap_list_range(pagemap_ctx *c)
 	uint64_t top = 0;
 	int r = ml_maps_read(c->proc, ML_MAPS_TEXT, &maps);
 	if (r < 0)
-		return ml_cli_pid_error(pid, "cannot read mappings", r);
+		return cli_pid_error(pid, "cannot read mappings", r);
 	r = pagemap_top(c, &top);
 	if (r < 0) {
 		ml_maps_free(maps);
-		return ml_cli_pid_error(pid, "reading pagemap", r);
+		return cli_pid_error(pid, "reading pagemap", r);
 	}
-	ml_json j;
+	json_writer j;
 	if (c->a.json) {
-		ml_json_init(&j, stdout);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.pagemap-runs/1");
-		ML_JSON_KI64(&j, "pid", pid);
-		ML_JSON_KADDR(&j, "start", lo);
-		ML_JSON_KADDR(&j, "end", hi);
-		ML_JSON_KBOOL(&j, "pfn_visible", pfn);
-		ML_JSON_KBOOL(&j, "kpageflags", c->kp != NULL);
-		ml_json_key(&j, "runs");
-		ml_json_arr_begin(&j);
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.pagemap-runs/1");
+		JSON_KI64(&j, "pid", pid);
+		JSON_KADDR(&j, "start", lo);
+		JSON_KADDR(&j, "end", hi);
+		JSON_KBOOL(&j, "pfn_visible", pfn);
+		JSON_KBOOL(&j, "kpageflags", c->kp != NULL);
+		json_key(&j, "runs");
+		json_arr_begin(&j);
 	} else {
 		printf("%-14s %-14s %8s %-12s %s\n", "START", "END", "PAGES", "PFN", "FLAGS");
 	}
@@ -273,13 +273,13 @@ int pagemap_list_range(pagemap_ctx *c)
 	}
 	ml_maps_free(maps);
 	if (r < 0)
-		return ml_cli_pid_error(pid, "reading pagemap", r);
+		return cli_pid_error(pid, "reading pagemap", r);
 	if (l.run_pages)
 		emit_run(c, &j, pfn, l.run_start, l.run_pages, &l.first);
 	if (c->a.json) {
-		ml_json_arr_end(&j);
-		ml_json_obj_end(&j);
+		json_arr_end(&j);
+		json_obj_end(&j);
 		fputc('\n', stdout);
 	}
-	return ML_EXIT_OK;
+	return CLI_EXIT_OK;
 }

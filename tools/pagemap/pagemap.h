@@ -16,12 +16,12 @@
 #define KPAGE_BATCH 65536u  /* PFNs per kpage lookup: more sort into fewer windows */
 #define REGIONS 4096u       /* page runs per scan call */
 
-extern const ml_cmd pagemap_cmd;
+extern const cli_cmd pagemap_cmd;
 
 typedef struct args {
 	bool json, bytes, pages, populated, nokpage, emulate, have_addr, force, svg_log;
 	uint64_t lo, hi;
-	ml_sel sel;
+	selection sel;
 	const char *svg;
 	const char *sort; /* a column name, resolved once the source's columns are known */
 	bool reverse;
@@ -64,7 +64,7 @@ int pagemap_count_live(pagemap_ctx *c, const ml_maps *m, size_t first, size_t la
 int pagemap_count_runs(pagemap_ctx *c, uint64_t s, uint64_t e, counts *k);
 const char *pagemap_fmt_count(pagemap_ctx *c, char buf[32], uint64_t pages);
 bool pagemap_known(const pagemap_ctx *c, bool live, size_t x);
-void pagemap_put_json(const pagemap_ctx *c, ml_json *j, bool live, size_t x, const char *name, uint64_t pages);
+void pagemap_put_json(const pagemap_ctx *c, json_writer *j, bool live, size_t x, const char *name, uint64_t pages);
 
 /* report.c: the per-mapping table (and --svg) of source @spec. */
 int pagemap_report(pagemap_ctx *c, const char *spec);

@@ -108,13 +108,13 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 	ml_maps *m;
 	int r = ml_source_maps(c->src, &m);
 	if (r < 0)
-		return ml_cli_pid_error(ml_source_pid(c->src), "cannot read mappings", r);
+		return cli_pid_error(ml_source_pid(c->src), "cannot read mappings", r);
 	bool live = c->proc != NULL;
 	size_t nc = live ? (c->kp ? C_NLIVE : C_FIRST_KPAGE) : C_NSNAP;
 	const char *const *names = live ? pagemap_live_names : pagemap_run_names;
 	const char *const *heads = live ? pagemap_live_heads : pagemap_run_heads;
 	counts tot = { { 0 } };
-	int rc = ML_EXIT_OK;
+	int rc = CLI_EXIT_OK;
 	size_t nmaps = ml_maps_count(m);
 	counts *all = calloc(nmaps ? nmaps : 1, sizeof(*all));
 	bool *bad = calloc(nmaps ? nmaps : 1, sizeof(*bad));
@@ -125,7 +125,7 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 		free(all);
 		free(bad);
 		ml_maps_free(m);
-		return ml_cli_pid_error(ml_source_pid(c->src), "pagemap", -ENOMEM);
+		return cli_pid_error(ml_source_pid(c->src), "pagemap", -ENOMEM);
 	}
 	if (live && nmaps) {
 		r = pagemap_count_live(c, m, 0, nmaps - 1, all);
@@ -137,9 +137,9 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 				r = pagemap_count_live(c, m, i, i, all);
 				if (r < 0 && r != -ESRCH) {
 					const ml_vma *v = ml_maps_get(m, i);
-					ml_cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
-						    (unsigned long long)v->end, ml_strerror(r));
-					rc = ML_EXIT_PARTIAL;
+					cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
+						 (unsigned long long)v->end, ml_strerror(r));
+					rc = CLI_EXIT_PARTIAL;
 					bad[i] = true;
 				}
 			}
@@ -150,20 +150,20 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 			free(all);
 			free(bad);
 			ml_maps_free(m);
-			return ml_cli_pid_error(ml_source_pid(c->src), "reading pages", r);
+			return cli_pid_error(ml_source_pid(c->src), "reading pages", r);
 		}
 	}
 	/* every mapping's counts first (a snapshot's are read here), then the rows in order */
 	size_t *order = calloc(nmaps ? nmaps : 1, sizeof(*order)), nshown = 0;
 	int col = -1;
 	if (c->a.sort && (col = sort_column(c->a.sort, live, nc)) == -2) {
-		rc = ml_cli_usage_error(&pagemap_cmd, "--sort: no column '%s' %s", c->a.sort,
-					live ? "(present, swapped, zero, thp, file, exclusive, mapped, addr, ...)"
+		rc = cli_usage_error(&pagemap_cmd, "--sort: no column '%s' %s", c->a.sort,
+				     live ? "(present, swapped, zero, thp, file, exclusive, mapped, addr, ...)"
 					     : "in a snapshot (data, zero, unpopulated, swapped, excluded, unreadable, mapped, addr)");
 		nmaps = 0;
 	}
 	if (!order) {
-		rc = ml_cli_pid_error(ml_source_pid(c->src), "pagemap", -ENOMEM);
+		rc = cli_pid_error(ml_source_pid(c->src), "pagemap", -ENOMEM);
 		nmaps = 0;
 	}
 	for (size_t i = 0; i < nmaps; i++) {
@@ -172,13 +172,13 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 		if (!live) {
 			r = pagemap_count_runs(c, v->start, v->end, k);
 			if (r == -ESRCH) {
-				rc = ml_cli_pid_error(ml_source_pid(c->src), "reading pages", r);
+				rc = cli_pid_error(ml_source_pid(c->src), "reading pages", r);
 				break;
 			}
 			if (r < 0) {
-				ml_cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
-					    (unsigned long long)v->end, ml_strerror(r));
-				rc = ML_EXIT_PARTIAL;
+				cli_warn("%s: mapping %llx-%llx: %s", spec, (unsigned long long)v->start,
+					 (unsigned long long)v->end, ml_strerror(r));
+				rc = CLI_EXIT_PARTIAL;
 				bad[i] = true;
 				continue;
 			}
@@ -200,7 +200,7 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 			pic_classes(live, k, pm);
 		}
 	}
-	if (rc == ML_EXIT_ERROR || rc == ML_EXIT_USAGE) {
+	if (rc == CLI_EXIT_ERROR || rc == CLI_EXIT_USAGE) {
 		free(order);
 		free(pics);
 		free(all);
@@ -212,22 +212,22 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 		sort_ctx sc = { all, m, col, c->a.reverse };
 		qsort_r(order, nshown, sizeof(*order), by_column, &sc);
 	}
-	ml_json j;
-	ml_table *t = NULL;
+	json_writer j;
+	table *t = NULL;
 	if (c->a.json) {
-		ml_json_init(&j, stdout);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.pagemap/1");
-		ML_JSON_KI64(&j, "pid", ml_source_pid(c->src));
-		ML_JSON_KSTR(&j, "source", live ? "live" : "snapshot");
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.pagemap/1");
+		JSON_KI64(&j, "pid", ml_source_pid(c->src));
+		JSON_KSTR(&j, "source", live ? "live" : "snapshot");
 		if (live) {
-			ML_JSON_KSTR(&j, "method", c->a.emulate || !ml_pagemap_has_scan(c->pm) ? "pagemap" : "PAGEMAP_SCAN");
-			ML_JSON_KBOOL(&j, "pfn_visible", ml_pagemap_pfn_visible(c->pm));
-			ML_JSON_KBOOL(&j, "kpageflags", c->kp != NULL);
+			JSON_KSTR(&j, "method", c->a.emulate || !ml_pagemap_has_scan(c->pm) ? "pagemap" : "PAGEMAP_SCAN");
+			JSON_KBOOL(&j, "pfn_visible", ml_pagemap_pfn_visible(c->pm));
+			JSON_KBOOL(&j, "kpageflags", c->kp != NULL);
 		}
-		ML_JSON_KU64(&j, "page_size", PG);
-		ml_json_key(&j, "mappings");
-		ml_json_arr_begin(&j);
+		JSON_KU64(&j, "page_size", PG);
+		json_key(&j, "mappings");
+		json_arr_begin(&j);
 	} else {
 		const char *h[24];
 		bool right[24];
@@ -239,14 +239,14 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 			right[k++] = true;
 		}
 		h[k] = "MAPPING"; right[k++] = false;
-		t = ml_table_new(k, h, right);
+		t = table_new(k, h, right);
 		if (!t) {
 			free(order);
 			free(pics);
 			free(all);
 			free(bad);
 			ml_maps_free(m);
-			return ML_EXIT_ERROR;
+			return CLI_EXIT_ERROR;
 		}
 	}
 	for (size_t oi = 0; oi < nshown; oi++) {
@@ -258,16 +258,16 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 		char perms[5];
 		ml_vma_perms_str(v->perms, perms);
 		if (c->a.json) {
-			ml_json_obj_begin(&j);
-			ML_JSON_KADDR(&j, "start", v->start);
-			ML_JSON_KADDR(&j, "end", v->end);
-			ML_JSON_KSTR(&j, "perms", perms);
-			ML_JSON_KSTR(&j, "kind", ml_vma_kind_name(v->kind));
-			ml_json_key(&j, "name");
-			ml_json_str(&j, v->name ? v->name : "", v->name ? v->name_len : 0);
+			json_obj_begin(&j);
+			JSON_KADDR(&j, "start", v->start);
+			JSON_KADDR(&j, "end", v->end);
+			JSON_KSTR(&j, "perms", perms);
+			JSON_KSTR(&j, "kind", ml_vma_kind_name(v->kind));
+			json_key(&j, "name");
+			json_str(&j, v->name ? v->name : "", v->name ? v->name_len : 0);
 			for (size_t x = 0; x < nc; x++)
 				pagemap_put_json(c, &j, live, x, names[x], k.v[x]);
-			ml_json_obj_end(&j);
+			json_obj_end(&j);
 		} else {
 			char range[48], nums[24][32];
 			const char *cells[24];
@@ -278,20 +278,20 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 			cells[q++] = perms;
 			for (size_t x = 0; x < nc; x++)
 				cells[q++] = pagemap_known(c, live, x) ? pagemap_fmt_count(c, nums[x], k.v[x]) : "-";
-			char *nm = ml_cli_vma_name(v->name, v->name_len, v->deleted);
+			char *nm = cli_vma_name(v->name, v->name_len, v->deleted);
 			cells[q++] = nm ? nm : "?";
-			ml_table_add(t, cells);
+			table_add(t, cells);
 			free(nm);
 		}
 	}
 	if (c->a.json) {
-		ml_json_arr_end(&j);
-		ml_json_key(&j, "totals");
-		ml_json_obj_begin(&j);
+		json_arr_end(&j);
+		json_key(&j, "totals");
+		json_obj_begin(&j);
 		for (size_t x = 0; x < nc; x++)
 			pagemap_put_json(c, &j, live, x, names[x], tot.v[x]);
-		ml_json_obj_end(&j);
-		ml_json_obj_end(&j);
+		json_obj_end(&j);
+		json_obj_end(&j);
 		fputc('\n', stdout);
 	} else {
 		char nums[24][32];
@@ -302,12 +302,12 @@ int pagemap_report(pagemap_ctx *c, const char *spec)
 		for (size_t x = 0; x < nc; x++)
 			cells[q++] = pagemap_known(c, live, x) ? pagemap_fmt_count(c, nums[x], tot.v[x]) : "-";
 		cells[q++] = "";
-		ml_table_rule(t);
-		ml_table_add(t, cells);
-		ml_table_print(t, stdout);
-		ml_table_free(t);
+		table_rule(t);
+		table_add(t, cells);
+		table_print(t, stdout);
+		table_free(t);
 	}
-	if (pics && rc != ML_EXIT_ERROR) {
+	if (pics && rc != CLI_EXIT_ERROR) {
 		size_t unread = 0;
 		for (size_t i = 0; i < nmaps; i++)
 			unread += bad[i];

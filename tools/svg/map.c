@@ -143,17 +143,17 @@ static void tooltip(FILE *f, const pic_map_opts *o, const pic_mapping *m)
 	char a[32];
 	fputs("<title>", f);
 	if (m->name_len)
-		ml_svg_text(f, m->name, m->name_len);
+		svg_text(f, m->name, m->name_len);
 	else
 		fputs("[anon]", f);
 	if (m->deleted)
 		fputs(" (deleted)", f);
 	fprintf(f, "\n%llx-%llx %s, %s", (unsigned long long)m->start, (unsigned long long)m->end, m->perms,
-		ml_svg_fmt_bytes(a, (double)(m->end - m->start)));
+		svg_fmt_bytes(a, (double)(m->end - m->start)));
 	for (int c = 0; c < PIC_NCLASS; c++) {
 		const char *name = o->snapshot ? classes[c].snap : classes[c].live;
 		if (name && m->pages[c])
-			fprintf(f, "\n%s: %s", name, ml_svg_fmt_bytes(a, (double)m->pages[c] * PG));
+			fprintf(f, "\n%s: %s", name, svg_fmt_bytes(a, (double)m->pages[c] * PG));
 	}
 	fputs("</title>\n", f);
 }
@@ -190,10 +190,10 @@ static void draw_piece(FILE *f, const pic_map_opts *o, const pic_mapping *m, con
 			size_t k = fit > 1 ? fit - 1 : 0;
 			while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
 				k--;
-			ml_svg_text(f, s, k);
+			svg_text(f, s, k);
 			fputs("\xe2\x80\xa6", f);
 		} else {
-			ml_svg_text(f, s, len);
+			svg_text(f, s, len);
 		}
 		fputs("</text>\n", f);
 	}
@@ -208,18 +208,18 @@ int pic_map_write(const char *path, bool force, const pic_map_opts *o, const pic
 		free(l.fold_x);
 		free(l.fold_row);
 		fprintf(stderr, "memlens: %s: out of memory\n", path);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	double height = TOP + l.rows * ROW_H + 40;
-	ml_svg s;
+	svg_doc s;
 	char title[512];
 	snprintf(title, sizeof(title), "memlens pagemap: %s", o->title);
-	if (ml_svg_begin(&s, WIDTH, height, title) < 0) {
+	if (svg_begin(&s, WIDTH, height, title) < 0) {
 		free(l.p);
 		free(l.fold_x);
 		free(l.fold_row);
 		fprintf(stderr, "memlens: %s: out of memory\n", path);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	FILE *f = s.f;
 	uint64_t sum[PIC_NCLASS] = { 0 }, mapped = 0;
@@ -230,12 +230,12 @@ int pic_map_write(const char *path, bool force, const pic_map_opts *o, const pic
 	}
 	char a[32], b[32];
 	fprintf(f, "<text class=\"heading\" x=\"%.0f\" y=\"22\" font-size=\"16\" font-weight=\"bold\">", MARGIN);
-	ml_svg_ctext(f, title);
+	svg_ctext(f, title);
 	fputs("</text>\n", f);
 	uint64_t resident = sum[PIC_PRESENT] + sum[PIC_FILE] + sum[PIC_THP] + sum[PIC_ZERO];
 	fprintf(f, "<text class=\"summary\" x=\"%.0f\" y=\"40\">%zu mappings, %s mapped, %s %s; boxes %s, "
 		   "gaps between mappings folded; colours stacked by share of pages, not by position</text>\n",
-		MARGIN, n, ml_svg_fmt_bytes(a, (double)mapped), ml_svg_fmt_bytes(b, (double)resident * PG),
+		MARGIN, n, svg_fmt_bytes(a, (double)mapped), svg_fmt_bytes(b, (double)resident * PG),
 		o->snapshot ? "captured or zero" : "present",
 		o->log_axis ? "sized by log2 of their size" : "to scale (3 px at least)");
 	if (o->unread)
@@ -276,5 +276,5 @@ int pic_map_write(const char *path, bool force, const pic_map_opts *o, const pic
 	free(l.p);
 	free(l.fold_x);
 	free(l.fold_row);
-	return ml_svg_finish(&s, path, force);
+	return svg_finish(&s, path, force);
 }

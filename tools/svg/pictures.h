@@ -36,7 +36,7 @@ typedef struct pic_map_opts {
 	size_t unread;       /* mappings that could not be read (not drawn) */
 } pic_map_opts;
 
-/* Draws @n mappings (sorted by address) into @path (atomically). Returns 0 or ML_EXIT_ERROR. */
+/* Draws @n mappings (sorted by address) into @path (atomically). Returns 0 or CLI_EXIT_ERROR. */
 int pic_map_write(const char *path, bool force, const pic_map_opts *o, const pic_mapping *v, size_t n);
 
 /* One curve: a value per sample (a sample where it was not measured is NAN: a break in the line). */
@@ -54,7 +54,7 @@ typedef struct pic_wss_panel {
 	size_t nregions;
 } pic_wss_panel;
 
-/* Draws one chart per panel into @path (atomically). Returns 0 or ML_EXIT_ERROR. */
+/* Draws one chart per panel into @path (atomically). Returns 0 or CLI_EXIT_ERROR. */
 int pic_wss_write(const char *path, bool force, const char *title, const pic_wss_panel *p, size_t n);
 
 #endif

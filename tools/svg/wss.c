@@ -69,7 +69,7 @@ static void curve(FILE *f, const frame *fr, const pic_wss_panel *p, const double
 		for (size_t k = i; k < j; k++)
 			fprintf(f, "%s%.0f", k > i ? " " : "", v[k]);
 		fputs("\"><title>", f);
-		ml_svg_ctext(f, label);
+		svg_ctext(f, label);
 		fputs("</title></polyline>\n", f);
 		/* a single sample is a point, not a line: mark it */
 		if (j - i == 1)
@@ -84,7 +84,7 @@ static void legend_entry(FILE *f, double x, double y, const char *colour, const 
 	fprintf(f, "<g class=\"legend\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
 		   "stroke-width=\"2\"%s/><text x=\"%.1f\" y=\"%.1f\">", x, y - 4, x + 22, y - 4, colour, dash,
 		x + 28, y);
-	ml_svg_ctext(f, label);
+	svg_ctext(f, label);
 	fputs("</text></g>\n", f);
 }
 
@@ -110,7 +110,7 @@ static void panel(FILE *f, const pic_wss_panel *p, double top)
 	fr.tmax = fr.tmax > 0 ? tstep * ceil(fr.tmax / tstep) : 1;
 	fprintf(f, "<g class=\"panel\">\n<text class=\"panel-title\" x=\"%.0f\" y=\"%.0f\" font-size=\"14\" "
 		   "font-weight=\"bold\">", PLOT_X0, top + 22);
-	ml_svg_ctext(f, p->title);
+	svg_ctext(f, p->title);
 	fputs("</text>\n", f);
 	/* grid and axes */
 	char b[32];
@@ -118,7 +118,7 @@ static void panel(FILE *f, const pic_wss_panel *p, double top)
 		double y = py(&fr, v);
 		fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"#dddddd\"/>"
 			   "<text x=\"%.1f\" y=\"%.2f\" text-anchor=\"end\" font-size=\"10\">%s</text>\n",
-			PLOT_X0, y, PLOT_X1, y, PLOT_X0 - 6, y + 4, ml_svg_fmt_bytes(b, v));
+			PLOT_X0, y, PLOT_X1, y, PLOT_X0 - 6, y + 4, svg_fmt_bytes(b, v));
 	}
 	for (double t = 0; t <= fr.tmax + tstep / 2; t += tstep) {
 		double x = px(&fr, t);
@@ -158,16 +158,16 @@ static void panel(FILE *f, const pic_wss_panel *p, double top)
 
 int pic_wss_write(const char *path, bool force, const char *title, const pic_wss_panel *p, size_t n)
 {
-	ml_svg s;
+	svg_doc s;
 	double h = TOP + PANEL_H * (double)(n ? n : 1) + 10;
-	if (ml_svg_begin(&s, WIDTH, h, title) < 0) {
+	if (svg_begin(&s, WIDTH, h, title) < 0) {
 		fprintf(stderr, "memlens: %s: out of memory\n", path);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	fprintf(s.f, "<text class=\"heading\" x=\"20\" y=\"24\" font-size=\"16\" font-weight=\"bold\">");
-	ml_svg_ctext(s.f, title);
+	svg_ctext(s.f, title);
 	fputs("</text>\n", s.f);
 	for (size_t i = 0; i < n; i++)
 		panel(s.f, &p[i], TOP + PANEL_H * (double)i);
-	return ml_svg_finish(&s, path, force);
+	return svg_finish(&s, path, force);
 }

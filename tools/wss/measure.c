@@ -46,7 +46,7 @@ void wss_target_lost(target *t, const char *what, int err)
 				"CAP_SYS_ADMIN; smaps needs ptrace read access)\n", (int)t->pid, what,
 				ml_strerror(err));
 		else
-			ml_cli_pid_error(t->pid, what, err);
+			cli_pid_error(t->pid, what, err);
 		return;
 	}
 	switch (ml_wss_target_state(t->p)) {
@@ -127,10 +127,10 @@ int wss_measure(opts *o)
 	if (o->csv)
 		wss_print_csv_header();
 	long count = o->count_set ? o->count : o->mode == MODE_PROFILE ? 8 : o->mode == MODE_CUMULATIVE ? 0 : 1;
-	int rc = ML_EXIT_OK;
+	int rc = CLI_EXIT_OK;
 	e.t0 = mono_ns();
 	if (start_all(o) < 0) {
-		rc = ML_EXIT_ERROR;
+		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
 	/* cumulative and profile windows are timed from the end of the clears */
@@ -152,15 +152,15 @@ int wss_measure(opts *o)
 		if (!read_all(o, &e, i, nominal) || wss_interrupted)
 			break;
 		if (o->prom && wss_prom_flush(o))
-			rc = ML_EXIT_ERROR;
-		if (ml_cli_stdout_failed())
+			rc = CLI_EXIT_ERROR;
+		if (cli_stdout_failed())
 			break; /* nobody gets the samples: stop (reported at exit) */
 	}
 out:;
 	size_t dead = 0;
 	for (size_t i = 0; i < o->nt; i++)
 		dead += o->t[i].dead;
-	if (rc == ML_EXIT_OK && dead)
-		rc = dead == o->nt ? ML_EXIT_ERROR : ML_EXIT_PARTIAL;
+	if (rc == CLI_EXIT_OK && dead)
+		rc = dead == o->nt ? CLI_EXIT_ERROR : CLI_EXIT_PARTIAL;
 	return rc;
 }

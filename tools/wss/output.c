@@ -142,7 +142,7 @@ static void iso_time(char buf[40], int64_t ns)
 
 /* ---- JSON ---- */
 
-static void json_region(ml_json *j, const ml_wss_region *r)
+static void json_region(json_writer *j, const ml_wss_region *r)
 {
 	char perms[8];
 	static const char pc[4] = { 'r', 'w', 'x', 's' };
@@ -150,112 +150,112 @@ static void json_region(ml_json *j, const ml_wss_region *r)
 	for (int i = 0; i < 4; i++)
 		perms[i] = (r->perms & pb[i]) ? pc[i] : (i == 3 ? 'p' : '-');
 	perms[4] = '\0';
-	ml_json_obj_begin(j);
-	ML_JSON_KADDR(j, "start", r->start);
-	ML_JSON_KADDR(j, "end", r->end);
-	ML_JSON_KSTR(j, "perms", perms);
-	ML_JSON_KSTR(j, "kind", kind_group(r->kind));
-	ml_json_key(j, "name");
-	ml_json_str(j, r->name, r->name_len);
-	ML_JSON_KBOOL(j, "deleted", r->deleted);
-	ML_JSON_KBOOL(j, "file_backed", r->file_backed);
-	ML_JSON_KBOOL(j, "measured", r->measured);
-	ML_JSON_KBOOL(j, "appeared", r->appeared);
-	ML_JSON_KU64(j, "rss", r->rss);
-	ML_JSON_KU64(j, "pss", r->pss);
-	ML_JSON_KU64(j, "anonymous", r->anonymous);
-	ML_JSON_KU64(j, "huge", r->huge);
-	ML_JSON_KU64(j, "wss", r->wss);
-	ML_JSON_KU64(j, "wss_thp_min", r->wss_huge_min);
-	ML_JSON_KU64(j, "wss_thp_max", r->wss_huge_max);
-	ml_json_obj_end(j);
+	json_obj_begin(j);
+	JSON_KADDR(j, "start", r->start);
+	JSON_KADDR(j, "end", r->end);
+	JSON_KSTR(j, "perms", perms);
+	JSON_KSTR(j, "kind", kind_group(r->kind));
+	json_key(j, "name");
+	json_str(j, r->name, r->name_len);
+	JSON_KBOOL(j, "deleted", r->deleted);
+	JSON_KBOOL(j, "file_backed", r->file_backed);
+	JSON_KBOOL(j, "measured", r->measured);
+	JSON_KBOOL(j, "appeared", r->appeared);
+	JSON_KU64(j, "rss", r->rss);
+	JSON_KU64(j, "pss", r->pss);
+	JSON_KU64(j, "anonymous", r->anonymous);
+	JSON_KU64(j, "huge", r->huge);
+	JSON_KU64(j, "wss", r->wss);
+	JSON_KU64(j, "wss_thp_min", r->wss_huge_min);
+	JSON_KU64(j, "wss_thp_max", r->wss_huge_max);
+	json_obj_end(j);
 }
 
 static void print_json(const opts *o, const target *t, long idx, const ml_wss_sample *s, uint64_t nominal,
 		       uint64_t t0)
 {
-	ml_json j;
-	ml_json_init(&j, stdout);
+	json_writer j;
+	json_init(&j, stdout);
 	warnings w;
 	sample_warnings(s, nominal, &w);
 	char when[40];
 	iso_time(when, s->clear_realtime_ns);
-	ml_json_obj_begin(&j);
-	ML_JSON_KSTR(&j, "schema", "memlens.wss/1");
-	ML_JSON_KI64(&j, "pid", t->pid);
-	ML_JSON_KSTR(&j, "comm", t->comm);
-	ML_JSON_KSTR(&j, "mode", wss_mode_names[o->mode]);
-	ML_JSON_KI64(&j, "sample", idx);
-	ML_JSON_KSTR(&j, "backend", ml_wss_backend_name(s->backend));
-	ML_JSON_KSTR(&j, "scope", wss_scope_name(s->scope));
-	ML_JSON_KBOOL(&j, "tlb_flushed", s->flushed);
-	ML_JSON_KBOOL(&j, "undercount_possible", s->undercount_possible);
-	ML_JSON_KBOOL(&j, "writes_only", s->writes_only);
-	ml_json_key(&j, "window");
-	ml_json_obj_begin(&j);
-	ML_JSON_KSTR(&j, "clear_time", when);
-	ML_JSON_KU64(&j, "nominal_ns", nominal);
-	ML_JSON_KU64(&j, "clear_start_ns", s->clear_start - t0);
-	ML_JSON_KU64(&j, "clear_end_ns", s->clear_end - t0);
-	ML_JSON_KU64(&j, "read_start_ns", s->read_start - t0);
-	ML_JSON_KU64(&j, "read_end_ns", s->read_end - t0);
-	ML_JSON_KU64(&j, "effective_min_ns", s->read_start > s->clear_end ? s->read_start - s->clear_end : 0);
-	ML_JSON_KU64(&j, "effective_max_ns", s->read_end - s->clear_start);
-	ml_json_obj_end(&j);
-	ml_json_key(&j, "cost");
-	ml_json_obj_begin(&j);
-	ML_JSON_KU64(&j, "clear_ns", s->clear_end - s->clear_start);
-	ML_JSON_KU64(&j, "read_ns", s->read_end - s->read_start);
-	ML_JSON_KU64(&j, "pages_scanned", s->pages_scanned);
-	ml_json_obj_end(&j);
-	ML_JSON_KU64(&j, "rss", s->tot.rss);
-	ML_JSON_KU64(&j, "pss", s->tot.pss);
-	ML_JSON_KU64(&j, "wss", s->tot.wss);
-	ML_JSON_KU64(&j, "wss_anon", s->tot.wss_anon);
-	ML_JSON_KU64(&j, "wss_file", s->tot.wss_file);
-	ML_JSON_KU64(&j, "wss_shmem", s->tot.wss_shmem);
-	ML_JSON_KU64(&j, "wss_thp_min", s->tot.wss_huge_min);
-	ML_JSON_KU64(&j, "wss_thp_max", s->tot.wss_huge_max);
-	ml_json_key(&j, "mappings");
-	ml_json_obj_begin(&j);
-	ML_JSON_KU64(&j, "count", s->nregions);
-	ML_JSON_KU64(&j, "appeared", s->tot.appeared);
-	ML_JSON_KU64(&j, "disappeared", s->tot.disappeared);
-	ML_JSON_KU64(&j, "unmapped_bytes", s->tot.lost_bytes);
-	ML_JSON_KU64(&j, "wss_in_appeared", s->tot.wss_appeared);
-	ml_json_obj_end(&j);
-	ml_json_key(&j, "warnings");
-	ml_json_arr_begin(&j);
+	json_obj_begin(&j);
+	JSON_KSTR(&j, "schema", "memlens.wss/1");
+	JSON_KI64(&j, "pid", t->pid);
+	JSON_KSTR(&j, "comm", t->comm);
+	JSON_KSTR(&j, "mode", wss_mode_names[o->mode]);
+	JSON_KI64(&j, "sample", idx);
+	JSON_KSTR(&j, "backend", ml_wss_backend_name(s->backend));
+	JSON_KSTR(&j, "scope", wss_scope_name(s->scope));
+	JSON_KBOOL(&j, "tlb_flushed", s->flushed);
+	JSON_KBOOL(&j, "undercount_possible", s->undercount_possible);
+	JSON_KBOOL(&j, "writes_only", s->writes_only);
+	json_key(&j, "window");
+	json_obj_begin(&j);
+	JSON_KSTR(&j, "clear_time", when);
+	JSON_KU64(&j, "nominal_ns", nominal);
+	JSON_KU64(&j, "clear_start_ns", s->clear_start - t0);
+	JSON_KU64(&j, "clear_end_ns", s->clear_end - t0);
+	JSON_KU64(&j, "read_start_ns", s->read_start - t0);
+	JSON_KU64(&j, "read_end_ns", s->read_end - t0);
+	JSON_KU64(&j, "effective_min_ns", s->read_start > s->clear_end ? s->read_start - s->clear_end : 0);
+	JSON_KU64(&j, "effective_max_ns", s->read_end - s->clear_start);
+	json_obj_end(&j);
+	json_key(&j, "cost");
+	json_obj_begin(&j);
+	JSON_KU64(&j, "clear_ns", s->clear_end - s->clear_start);
+	JSON_KU64(&j, "read_ns", s->read_end - s->read_start);
+	JSON_KU64(&j, "pages_scanned", s->pages_scanned);
+	json_obj_end(&j);
+	JSON_KU64(&j, "rss", s->tot.rss);
+	JSON_KU64(&j, "pss", s->tot.pss);
+	JSON_KU64(&j, "wss", s->tot.wss);
+	JSON_KU64(&j, "wss_anon", s->tot.wss_anon);
+	JSON_KU64(&j, "wss_file", s->tot.wss_file);
+	JSON_KU64(&j, "wss_shmem", s->tot.wss_shmem);
+	JSON_KU64(&j, "wss_thp_min", s->tot.wss_huge_min);
+	JSON_KU64(&j, "wss_thp_max", s->tot.wss_huge_max);
+	json_key(&j, "mappings");
+	json_obj_begin(&j);
+	JSON_KU64(&j, "count", s->nregions);
+	JSON_KU64(&j, "appeared", s->tot.appeared);
+	JSON_KU64(&j, "disappeared", s->tot.disappeared);
+	JSON_KU64(&j, "unmapped_bytes", s->tot.lost_bytes);
+	JSON_KU64(&j, "wss_in_appeared", s->tot.wss_appeared);
+	json_obj_end(&j);
+	json_key(&j, "warnings");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < w.n; i++)
-		ml_json_cstr(&j, w.w[i]);
-	ml_json_arr_end(&j);
+		json_cstr(&j, w.w[i]);
+	json_arr_end(&j);
 	if (o->regions) {
 		group_tot g[NGROUPS];
 		group_totals(s, g);
-		ml_json_key(&j, "kinds");
-		ml_json_arr_begin(&j);
+		json_key(&j, "kinds");
+		json_arr_begin(&j);
 		for (size_t i = 0; i < NGROUPS; i++) {
 			if (!g[i].n)
 				continue;
-			ml_json_obj_begin(&j);
-			ML_JSON_KSTR(&j, "kind", groups[i]);
-			ML_JSON_KU64(&j, "mappings", g[i].n);
-			ML_JSON_KU64(&j, "rss", g[i].rss);
-			ML_JSON_KU64(&j, "wss", g[i].wss);
-			ml_json_obj_end(&j);
+			json_obj_begin(&j);
+			JSON_KSTR(&j, "kind", groups[i]);
+			JSON_KU64(&j, "mappings", g[i].n);
+			JSON_KU64(&j, "rss", g[i].rss);
+			JSON_KU64(&j, "wss", g[i].wss);
+			json_obj_end(&j);
 		}
-		ml_json_arr_end(&j);
+		json_arr_end(&j);
 		size_t n = 0;
 		const ml_wss_region **v = sorted_regions(s, o, &n);
-		ml_json_key(&j, "regions");
-		ml_json_arr_begin(&j);
+		json_key(&j, "regions");
+		json_arr_begin(&j);
 		for (size_t i = 0; v && i < n; i++)
 			json_region(&j, v[i]);
-		ml_json_arr_end(&j);
+		json_arr_end(&j);
 		free(v);
 	}
-	ml_json_obj_end(&j);
-	ml_json_line_end(&j);
+	json_obj_end(&j);
+	json_line_end(&j);
 }
 
 /* ---- CSV ---- */
@@ -347,11 +347,11 @@ static void print_regions_text(const opts *o, const target *t, const ml_wss_samp
 {
 	static const char *const hc[] = { "START", "END", "PERM", "KIND", "RSS", "WSS", "THP", "NAME" };
 	static const bool hr[] = { false, false, false, false, true, true, true, false };
-	ml_table *tb = ml_table_new(8, hc, hr);
+	table *tb = table_new(8, hc, hr);
 	size_t n = 0;
 	const ml_wss_region **v = sorted_regions(s, o, &n);
 	if (!tb || !v) {
-		ml_table_free(tb);
+		table_free(tb);
 		free(v);
 		return;
 	}
@@ -378,18 +378,18 @@ static void print_regions_text(const opts *o, const target *t, const ml_wss_samp
 			char a[32], b[32];
 			snprintf(c[6], 48, "%s-%s", sz(a, o, r->wss_huge_min), sz(b, o, r->wss_huge_max));
 		}
-		char *name = ml_cli_vma_name(r->name, r->name_len, r->deleted);
+		char *name = cli_vma_name(r->name, r->name_len, r->deleted);
 		const char *cells[8] = { c[0], c[1], c[2], c[3], c[4], c[5], c[6], name ? name : "?" };
-		ml_table_add(tb, cells);
+		table_add(tb, cells);
 		free(name);
 	}
-	ml_table_print(tb, stdout);
-	ml_table_free(tb);
+	table_print(tb, stdout);
+	table_free(tb);
 	free(v);
 
 	static const char *const gc[] = { "KIND", "MAPPINGS", "RSS", "WSS" };
 	static const bool gr[] = { false, true, true, true };
-	ml_table *gt = ml_table_new(4, gc, gr);
+	table *gt = table_new(4, gc, gr);
 	group_tot g[NGROUPS];
 	group_totals(s, g);
 	printf("\npid %d: by kind\n", (int)t->pid);
@@ -401,11 +401,11 @@ static void print_regions_text(const opts *o, const target *t, const ml_wss_samp
 		sz(c[1], o, g[i].rss);
 		sz(c[2], o, g[i].wss);
 		const char *cells[4] = { groups[i], c[0], c[1], c[2] };
-		ml_table_add(gt, cells);
+		table_add(gt, cells);
 	}
 	if (gt)
-		ml_table_print(gt, stdout);
-	ml_table_free(gt);
+		table_print(gt, stdout);
+	table_free(gt);
 }
 
 
@@ -481,24 +481,24 @@ static void prom_write(FILE *f, void *ctx)
 		  offsetof(prom_row, window_s) },
 	};
 	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
-		ml_prom_family(f, m[k].name, m[k].help, "gauge");
+		prom_family(f, m[k].name, m[k].help, "gauge");
 		for (size_t i = 0; i < prom_n; i++) {
 			const prom_row *r = &prom_rows[i];
 			char pid[16];
 			snprintf(pid, sizeof(pid), "%d", (int)r->pid);
-			const ml_prom_label l[] = {
+			const prom_label l[] = {
 				{ "pid", pid, strlen(pid) },
 				{ "comm", r->comm, r->comm_len },
 				{ "user", r->user, strlen(r->user) },
 				{ "cgroup", r->cgroup ? r->cgroup : "", r->cgroup_len },
 			};
 			if (m[k].off == offsetof(prom_row, window_s)) {
-				ml_prom_sample_double(f, m[k].name, l, 4, r->window_s);
+				prom_sample_double(f, m[k].name, l, 4, r->window_s);
 				continue;
 			}
 			uint64_t v;
 			memcpy(&v, (const char *)r + m[k].off, sizeof(v));
-			ml_prom_sample(f, m[k].name, l, 4, v);
+			prom_sample(f, m[k].name, l, 4, v);
 		}
 	}
 }
@@ -507,7 +507,7 @@ int wss_prom_flush(const opts *o)
 {
 	if (!prom_n)
 		return 0;
-	return o->textfile ? ml_prom_textfile_write(o->textfile, prom_write, NULL) : (prom_write(stdout, NULL), 0);
+	return o->textfile ? prom_textfile_write(o->textfile, prom_write, NULL) : (prom_write(stdout, NULL), 0);
 }
 
 void wss_prom_free(void)

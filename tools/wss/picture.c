@@ -109,7 +109,7 @@ int wss_svg_write(const opts *o)
 		free(p);
 		free(titles);
 		fprintf(stderr, "memlens: %s: out of memory\n", o->svg);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < o->nt; i++) {
 		target *t = &o->t[i];

@@ -25,47 +25,47 @@ int wss_probe(const opts *o, ml_proc *p)
 				      "accesses right after a clear may be missed"
 				    : "unknown: soft-dirty could not be probed";
 	if (o->json) {
-		ml_json j;
-		ml_json_init(&j, stdout);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.wss-probe/1");
+		json_writer j;
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.wss-probe/1");
 		if (p)
-			ML_JSON_KI64(&j, "pid", ml_proc_pid(p));
-		ML_JSON_KSTR(&j, "default", best == ML_WSS_AUTO ? "none" : ml_wss_backend_name(best));
-		ML_JSON_KBOOL(&j, "tlb_flush", sd == 0);
-		ML_JSON_KSTR(&j, "tlb_flush_reason", flush);
-		ml_json_key(&j, "backends");
-		ml_json_arr_begin(&j);
+			JSON_KI64(&j, "pid", ml_proc_pid(p));
+		JSON_KSTR(&j, "default", best == ML_WSS_AUTO ? "none" : ml_wss_backend_name(best));
+		JSON_KBOOL(&j, "tlb_flush", sd == 0);
+		JSON_KSTR(&j, "tlb_flush_reason", flush);
+		json_key(&j, "backends");
+		json_arr_begin(&j);
 		for (int b = ML_WSS_REFERENCED; b < ML_WSS_BACKEND_COUNT; b++) {
-			ml_json_obj_begin(&j);
-			ML_JSON_KSTR(&j, "name", ml_wss_backend_name((ml_wss_backend)b));
-			ML_JSON_KBOOL(&j, "available", pi[b].status == 0);
-			ML_JSON_KSTR(&j, "reason", pi[b].reason);
+			json_obj_begin(&j);
+			JSON_KSTR(&j, "name", ml_wss_backend_name((ml_wss_backend)b));
+			JSON_KBOOL(&j, "available", pi[b].status == 0);
+			JSON_KSTR(&j, "reason", pi[b].reason);
 			if (pi[b].status)
-				ML_JSON_KSTR(&j, "error", ml_strerror(pi[b].status));
-			ml_json_obj_end(&j);
+				JSON_KSTR(&j, "error", ml_strerror(pi[b].status));
+			json_obj_end(&j);
 		}
-		ml_json_arr_end(&j);
-		ml_json_obj_end(&j);
-		ml_json_line_end(&j);
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_line_end(&j);
 	} else {
 		static const char *const hc[] = { "BACKEND", "STATUS", "DETAIL" };
 		static const bool hr[] = { false, false, false };
-		ml_table *tb = ml_table_new(3, hc, hr);
+		table *tb = table_new(3, hc, hr);
 		for (int b = ML_WSS_REFERENCED; tb && b < ML_WSS_BACKEND_COUNT; b++) {
 			char st[48];
 			snprintf(st, sizeof(st), "%s%s", pi[b].status == 0 ? "available" : "not available",
 				 (ml_wss_backend)b == best ? " (default)" : "");
 			const char *cells[3] = { ml_wss_backend_name((ml_wss_backend)b), st, pi[b].reason };
-			ml_table_add(tb, cells);
+			table_add(tb, cells);
 		}
-		ml_table_print(tb, stdout);
-		ml_table_free(tb);
+		table_print(tb, stdout);
+		table_free(tb);
 		printf("\nTLB flush after clear_refs 1-3: %s\n", flush);
 		if (p)
 			printf("checked against pid %d\n", (int)ml_proc_pid(p));
 	}
-	return best == ML_WSS_AUTO ? ML_EXIT_PARTIAL : ML_EXIT_OK;
+	return best == ML_WSS_AUTO ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 }
 
 static long status_kb(ml_proc *p, const char *key)
@@ -91,24 +91,24 @@ int wss_reset_peak(const opts *o, target *t)
 	int r = ml_clear_refs_write(t->p, ML_CLEAR_REFS_PEAK_RSS);
 	if (r < 0) {
 		wss_target_lost(t, "cannot reset the peak RSS", r);
-		return ML_EXIT_ERROR;
+		return CLI_EXIT_ERROR;
 	}
 	long after = status_kb(t->p, "VmHWM");
 	if (o->json) {
-		ml_json j;
-		ml_json_init(&j, stdout);
-		ml_json_obj_begin(&j);
-		ML_JSON_KSTR(&j, "schema", "memlens.wss-reset-peak/1");
-		ML_JSON_KI64(&j, "pid", t->pid);
-		ML_JSON_KI64(&j, "vmhwm_before", before < 0 ? -1 : before * 1024);
-		ML_JSON_KI64(&j, "vmhwm_after", after < 0 ? -1 : after * 1024);
-		ml_json_obj_end(&j);
-		ml_json_line_end(&j);
+		json_writer j;
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		JSON_KSTR(&j, "schema", "memlens.wss-reset-peak/1");
+		JSON_KI64(&j, "pid", t->pid);
+		JSON_KI64(&j, "vmhwm_before", before < 0 ? -1 : before * 1024);
+		JSON_KI64(&j, "vmhwm_after", after < 0 ? -1 : after * 1024);
+		json_obj_end(&j);
+		json_line_end(&j);
 	} else {
 		char a[32], b[32];
 		printf("pid %d: peak RSS (VmHWM) reset: %s -> %s\n", (int)t->pid,
 		       before < 0 ? "?" : sz(a, o, (uint64_t)before * 1024),
 		       after < 0 ? "?" : sz(b, o, (uint64_t)after * 1024));
 	}
-	return ML_EXIT_OK;
+	return CLI_EXIT_OK;
 }

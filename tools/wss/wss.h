@@ -52,7 +52,7 @@ typedef struct opts {
 	const char *svg_backend;
 	target *t;
 	size_t nt;
-	ml_sel sel;
+	selection sel;
 } opts;
 
 /* Per run of windows: how many rows, when it started, whether the text header is due. */
@@ -66,7 +66,7 @@ typedef struct emitter {
 extern volatile sig_atomic_t wss_interrupted;
 
 /* A size as the options ask (--bytes, or binary units on a terminal); nanoseconds as milliseconds. */
-static inline const char *sz(char buf[32], const opts *o, uint64_t v) { return ml_cli_fmt_size(buf, v, o->human); }
+static inline const char *sz(char buf[32], const opts *o, uint64_t v) { return cli_fmt_size(buf, v, o->human); }
 static inline double ms(uint64_t ns) { return (double)ns / 1e6; }
 
 /* output.c: one sample in the chosen format (text, JSON, CSV, Prometheus rows; --svg records it). */
