@@ -107,9 +107,8 @@ typedef struct src {
 	struct { uint64_t start; gp_heap *h; bool tried; } heaps[4];
 	size_t nheaps;
 } src;
-/* Bytes failed, by reason: grep_err_reason[grep_err_slot(-errno)]. */
+/* Bytes failed, by reason (the slots workers.c sorts errors into). */
 extern const char *const grep_err_reason[8];
-int grep_err_slot(int err);
 
 /* A unit whose pending output grows past these prints what it has once it is next. */
 #define SPILL_BYTES (8u << 20)

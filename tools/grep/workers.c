@@ -7,7 +7,7 @@
 #include "grep/command.h"
 
 const char *const grep_err_reason[8] = { "unreadable", "vanished", "denied", "other", "damaged" };
-int grep_err_slot(int err)
+static int err_slot(int err)
 {
 	switch (-err) {
 	case EIO: return 0;
@@ -34,7 +34,7 @@ typedef struct worker {
 
 static void note_err(worker *w, int err, uint64_t bytes)
 {
-	w->st.err_bytes[grep_err_slot(err)] += bytes;
+	w->st.err_bytes[err_slot(err)] += bytes;
 	if (!w->err)
 		w->err = err;
 	if (err == -ESRCH)
