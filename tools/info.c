@@ -76,7 +76,6 @@ static int on_opt(int key, const char *arg, void *ctx)
 	return 0;
 }
 
-
 static int info_one(args a, const char *spec)
 {
 	ml_source *s;

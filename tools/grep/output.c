@@ -328,7 +328,7 @@ int grep_unit_add_hit(unit *u, uint32_t user)
 	return 0;
 }
 
-/* ---- per source ---- */
+/* ---- the summary of a source ---- */
 
 static const char *const run_kind_name[ML_RUN_KIND_COUNT] = {
 	"data", "zero", "unpopulated", "swapped", "excluded", "unreadable", "file",

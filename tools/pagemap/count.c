@@ -15,7 +15,6 @@ const char *const pagemap_live_heads[C_NLIVE] = {
 	"KSM", "DIRTY", "LRU", "ACTIVE", "REF", "IDLE", "SHARED",
 };
 
-
 /*
  * The kpage counters need one lookup per present page. PFNs are gathered across runs and
  * mappings (each with the index of the mapping it counts for) and looked up a batch at a

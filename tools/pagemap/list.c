@@ -6,8 +6,6 @@
 
 #include "pagemap/pagemap.h"
 
-/* ---- run-length listing of one range (live) ---- */
-
 /* Flags of one page for the listing: pagemap bits in the high half, kpageflags below. */
 typedef struct pstate {
 	uint64_t pme;  /* pagemap flag bits (55-63), no PFN */

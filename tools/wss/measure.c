@@ -92,7 +92,6 @@ static int start_all(opts *o)
 	return ok ? 0 : -1;
 }
 
-
 static size_t read_all(opts *o, emitter *e, long idx, uint64_t nominal)
 {
 	size_t ok = 0;

@@ -13,7 +13,6 @@
 
 const char *const wss_mode_names[] = { "oneshot", "repeat", "cumulative", "profile" };
 
-
 /* The category a mapping kind is reported under in --regions. */
 static const char *kind_group(ml_vma_kind k)
 {
@@ -408,6 +407,7 @@ static void print_regions_text(const opts *o, const target *t, const ml_wss_samp
 	table_free(gt);
 }
 
+/* ---- Prometheus ---- */
 
 /* --prometheus: one row per process of the window, written when every process was read. */
 typedef struct prom_row {
@@ -518,6 +518,8 @@ void wss_prom_free(void)
 	prom_rows = NULL;
 	prom_n = 0;
 }
+
+/* ---- one sample, in the chosen format ---- */
 
 void wss_emit(opts *o, emitter *e, target *t, long idx, const ml_wss_sample *s, uint64_t nominal)
 {
