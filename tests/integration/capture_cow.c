@@ -1,4 +1,5 @@
-/* dump --freeze=cow against real children: one instant, nothing seen by the target, refusals and fallbacks, our death at every step, gdb. */
+/* lib/capture.c's copy-on-write mode (ML_CAPTURE_FREEZE_COW) against real children: one instant, nothing seen by the target, refusals and fallbacks, our death at every step, gdb.
+ * Also covers ml__freeze_fork() (lib/freeze.c) and lib/inject.c as the capture drives them. */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -368,7 +369,7 @@ int main(void)
 		if (scope > 0)
 			mlt_skip("kernel.yama.ptrace_scope=%d: a parent may not trace its child's children", scope);
 	}
-	Suite *s = suite_create("dump_cow");
+	Suite *s = suite_create("capture_cow");
 	TCase *tc = tcase_create("cow");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, one_instant_and_unseen);

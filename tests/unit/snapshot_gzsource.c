@@ -1,4 +1,4 @@
-/* The gzip export as a source: random reads, runs and maps against the snapshot it came from; corrupt and truncated exports. */
+/* lib/snapshot/gzsource.c: the gzip export as a source: random reads, runs and maps against the snapshot it came from; corrupt and truncated exports. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -539,7 +539,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("snapshot_gz");
+	Suite *s = suite_create("snapshot_gzsource");
 	TCase *tc = tcase_create("gz");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, gz_source_reads_like_the_snapshot);

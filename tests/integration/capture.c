@@ -1,4 +1,5 @@
-/* ml_capture against a real child: gdb round trip, byte equality with /proc/PID/mem, no perturbation, the kernel's own core as oracle, failures. */
+/* lib/capture.c (ml_capture) against a real child: gdb round trip, byte equality with /proc/PID/mem, no perturbation, the kernel's own core as oracle, failures.
+ * Also covers lib/capture_notes.c and lib/freeze.c as a capture uses them. */
 #include <elf.h>
 #include <errno.h>
 #include <sched.h>
@@ -681,7 +682,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("dump_capture");
+	Suite *s = suite_create("capture");
 	TCase *tc = tcase_create("capture");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, gdb_round_trip);

@@ -1,4 +1,4 @@
-/* ml_freeze against real children: every thread held, new threads caught, no signals seen, dies gently. */
+/* lib/freeze.c (ml_freeze) against real children: every thread held, new threads caught, no signals seen, dies gently. */
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
@@ -239,7 +239,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("dump_freeze");
+	Suite *s = suite_create("freeze");
 	TCase *tc = tcase_create("freeze");
 	tcase_add_test(tc, holds_every_thread_and_reads_registers);
 	tcase_add_test(tc, catches_threads_created_during_freeze);

@@ -1,4 +1,4 @@
-/* The clone injected by dump --freeze=cow, against children whose state the test controls: signals that come meanwhile, interrupted calls (read, nanosleep, futex), rseq, stacks, vfork (and fork, which is not one). */
+/* lib/inject.c: the clone injected by a copy-on-write capture, against children whose state the test controls: signals that come meanwhile, interrupted calls (read, nanosleep, futex), rseq, stacks, vfork (and fork, which is not one). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -451,7 +451,7 @@ int main(void)
 		if (scope > 0)
 			mlt_skip("kernel.yama.ptrace_scope=%d: a parent may not trace its child's children", scope);
 	}
-	Suite *s = suite_create("dump_cow_inject");
+	Suite *s = suite_create("inject");
 	TCase *tc = tcase_create("inject");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, signal_waits_then_read_restarts);

@@ -1,4 +1,4 @@
-/* Capture's pure parts against a fixture captured with a kernel core: selection sizes, NT_FILE, NT_AUXV, layouts. */
+/* lib/capture_notes.c (the pure parts of a capture) against a fixture captured with a kernel core: selection sizes, NT_FILE, NT_AUXV, layouts. */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -343,7 +343,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("dump_capture");
+	Suite *s = suite_create("capture_notes");
 	TCase *tc = tcase_create("capture");
 	tcase_add_test(tc, smaps_records);
 	tcase_add_test(tc, dump_sizes_match_the_kernel_core);
