@@ -1,0 +1,227 @@
+/* lib/snapshot/decomp.c through ml_source_open_file(): an ELF core compressed by the zstd,
+ * lz4, xz and gzip commands (whole, and as two concatenated frames or members) reads back
+ * exactly like the plain core; a cut-short or damaged stream is partial, with the reason,
+ * never silently complete. The plain core comes from a synthetic snapshot
+ * (snapshot_model.h) expanded by ml_snapshot_expand_path(). */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+
+#include "mltest.h"
+#include "snapshot_model.h"
+
+static char tmpdir[256];
+static char core[400];
+static sm_model model;
+
+static const struct { const char *name, *cmd, *ext, *word; } codecs[] = {
+	{ "zstd", "zstd -q -c", "zst", "zstd" },
+	{ "lz4", "lz4 -q -c", "lz4", "LZ4" },
+	{ "xz", "xz -c", "xz", "xz" },
+	{ "gzip", "gzip -c", "gz", "gzip" },
+};
+
+static char *tpath(const char *name)
+{
+	static char buf[4][400];
+	static int k;
+	char *b = buf[k++ & 3];
+	snprintf(b, 400, "%s/%s", tmpdir, name);
+	return b;
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int st;
+	char *out = mlt_run(cmd, &st);
+	ck_assert_msg(st == 0, "%s: %s", cmd, out ? out : "");
+	free(out);
+}
+
+static void setup(void)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/mldecompXXXXXX", t && *t ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+		char cmd[64];
+		snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null", codecs[i].name);
+		int st;
+		free(mlt_run(cmd, &st));
+		if (st)
+			mlt_skip("the %s command is missing (the independent compressor of this test)", codecs[i].name);
+	}
+	sm_build(&model, 31, 14, 48);
+	ML_OPTS(ml_snapshot_writer_opts, o, .threads = 2);
+	ck_assert_int_eq(sm_write(&model, tpath("a.mlcore"), &o, 1), 0);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("a.mlcore"), &s), 0);
+	snprintf(core, sizeof(core), "%s", tpath("a.core"));
+	ck_assert_int_eq(ml_snapshot_expand_path(s, core, NULL, NULL), 0);
+	ml_snapshot_free(s);
+}
+
+static void teardown(void)
+{
+	char cmd[320];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	int st;
+	free(mlt_run(cmd, &st));
+	sm_free(&model);
+}
+
+/* Every mapping of @want reads the same bytes, with the same results, from @got. */
+static void same_reads(const ml_source *want, const ml_source *got)
+{
+	ml_maps *wm, *gm;
+	ck_assert_int_eq(ml_source_maps(want, &wm), 0);
+	ck_assert_int_eq(ml_source_maps(got, &gm), 0);
+	ck_assert_uint_eq(ml_maps_count(gm), ml_maps_count(wm));
+	ck_assert_uint_gt(ml_maps_count(wm), 0);
+	size_t compared = 0;
+	for (size_t i = 0; i < ml_maps_count(wm); i++) {
+		const ml_vma *v = ml_maps_get(wm, i), *u = ml_maps_get(gm, i);
+		ck_assert_uint_eq(u->start, v->start);
+		ck_assert_uint_eq(u->end, v->end);
+		size_t len = (size_t)(v->end - v->start);
+		uint8_t *a = malloc(len), *b = malloc(len);
+		ssize_t ra = ml_source_read(want, v->start, a, len, 0);
+		ssize_t rb = ml_source_read(got, v->start, b, len, 0);
+		ck_assert_int_eq(rb, ra);
+		if (ra > 0) {
+			ck_assert_msg(!memcmp(a, b, (size_t)ra), "mapping 0x%llx differs",
+				      (unsigned long long)v->start);
+			compared += (size_t)ra;
+		}
+		free(a);
+		free(b);
+	}
+	ck_assert_uint_gt(compared, 0);
+	ml_maps_free(wm);
+	ml_maps_free(gm);
+}
+
+START_TEST(each_codec_reads_like_the_plain_core)
+{
+	const char *c = codecs[_i].cmd, *ext = codecs[_i].ext;
+	char z[420];
+	snprintf(z, sizeof(z), "%s.%s", core, ext);
+	sh("%s '%s' >'%s'", c, core, z);
+	ml_source *plain, *comp;
+	ck_assert_int_eq(ml_source_open_file(core, &plain), 0);
+	ck_assert_int_eq(ml_source_open_file(z, &comp), 0);
+	ck_assert_int_eq(ml_source_get_type(comp), ML_SOURCE_CORE);
+	ck_assert_ptr_null(ml_source_partial(comp));
+	/* the notice says what was done, naming the codec */
+	const char *n = ml_source_notice(comp);
+	ck_assert_msg(n && strstr(n, codecs[_i].word), "notice: %s", n ? n : "(none)");
+	same_reads(plain, comp);
+	ml_source_free(comp);
+
+	/* two frames (members, streams) one after the other are one core */
+	struct stat st;
+	ck_assert_int_eq(stat(core, &st), 0);
+	long half = (long)(st.st_size / 2) + 1234;
+	char z2[440];
+	snprintf(z2, sizeof(z2), "%s.two.%s", core, ext);
+	sh("head -c %ld '%s' | %s >'%s' && tail -c +%ld '%s' | %s >>'%s'", half, core, c, z2, half + 1, core, c, z2);
+	ck_assert_int_eq(ml_source_open_file(z2, &comp), 0);
+	ck_assert_ptr_null(ml_source_partial(comp));
+	same_reads(plain, comp);
+	ml_source_free(comp);
+	ml_source_free(plain);
+}
+END_TEST
+
+START_TEST(each_codec_cut_short_is_partial)
+{
+	const char *c = codecs[_i].cmd, *ext = codecs[_i].ext;
+	char z[420], cut[440];
+	snprintf(z, sizeof(z), "%s.%s", core, ext);
+	snprintf(cut, sizeof(cut), "%s.cut.%s", core, ext);
+	sh("%s '%s' >'%s'", c, core, z);
+	struct stat st;
+	ck_assert_int_eq(stat(z, &st), 0);
+	sh("head -c %lld '%s' >'%s'", (long long)st.st_size * 2 / 3, z, cut);
+	ml_source *s = NULL;
+	int r = ml_source_open_file(cut, &s);
+	if (r == 0) {
+		const char *p = ml_source_partial(s);
+		ck_assert_msg(p && strstr(p, "cut short") && strstr(p, codecs[_i].word), "partial: %s",
+			      p ? p : "(complete!)");
+		ml_source_free(s);
+	} else {
+		/* too little was left for even the headers: an error with the reason */
+		ck_assert_int_eq(r, -EBADMSG);
+		ck_assert_ptr_nonnull(strstr(ml_error_detail(), "cut short"));
+	}
+}
+END_TEST
+
+START_TEST(each_codec_damaged_is_never_complete)
+{
+	const char *c = codecs[_i].cmd, *ext = codecs[_i].ext;
+	char z[420];
+	snprintf(z, sizeof(z), "%s.bad.%s", core, ext);
+	sh("%s '%s' >'%s'", c, core, z);
+	struct stat st;
+	ck_assert_int_eq(stat(z, &st), 0);
+	int fd = open(z, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	/* a run of bytes in the middle of the stream, past every header */
+	uint8_t junk[64];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(0x5a ^ (i * 37));
+	ck_assert_int_eq(pwrite(fd, junk, sizeof(junk), st.st_size / 2), (ssize_t)sizeof(junk));
+	close(fd);
+	ml_source *s = NULL;
+	int r = ml_source_open_file(z, &s);
+	if (r == 0) {
+		const char *p = ml_source_partial(s);
+		ck_assert_msg(p && strstr(p, codecs[_i].word), "damaged %s stream read as complete", ext);
+		ml_source_free(s);
+	} else {
+		ck_assert_int_eq(r, -EBADMSG);
+	}
+}
+END_TEST
+
+START_TEST(junk_inside_a_valid_stream_is_not_a_core)
+{
+	const char *c = codecs[_i].cmd, *ext = codecs[_i].ext;
+	char z[420];
+	snprintf(z, sizeof(z), "%s/junk.%s", tmpdir, ext);
+	sh("printf 'not a core at all, only text' | %s >'%s'", c, z);
+	ml_source *s = NULL;
+	ck_assert_int_eq(ml_source_open_file(z, &s), -EBADMSG);
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("snapshot_decomp");
+	TCase *tc = tcase_create("codecs");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	int n = (int)(sizeof(codecs) / sizeof(codecs[0]));
+	tcase_add_loop_test(tc, each_codec_reads_like_the_plain_core, 0, n);
+	tcase_add_loop_test(tc, each_codec_cut_short_is_partial, 0, n);
+	tcase_add_loop_test(tc, each_codec_damaged_is_never_complete, 0, n);
+	tcase_add_loop_test(tc, junk_inside_a_valid_stream_is_not_a_core, 0, n);
+	suite_add_tcase(s, tc);
+	return mlt_run_suite(s);
+}
