@@ -1,4 +1,5 @@
-/* The Process API helpers: state letters, PF_* names, tty numbers, units, bitmaps, children. */
+/* The Process API helpers (lib/stat.c, lib/status.c, lib/fd.c, lib/task.c, lib/ns.c): state letters, PF_* names, tty numbers, units, children.
+ * The bitmaps they return: tests/unit/bitmap.c. */
 #include <errno.h>
 #include <sys/sysmacros.h>
 
@@ -103,62 +104,6 @@ START_TEST(units_given_not_assumed)
 }
 END_TEST
 
-static ml_bitmap *mask(const char *s)
-{
-	ml_bitmap *b = NULL;
-	ck_assert_int_eq(ml_bitmap_parse_mask(s, strlen(s), &b), 0);
-	return b;
-}
-
-static ml_bitmap *list(const char *s)
-{
-	ml_bitmap *b = NULL;
-	ck_assert_int_eq(ml_bitmap_parse_list(s, strlen(s), &b), 0);
-	return b;
-}
-
-START_TEST(bitmaps)
-{
-	ml_bitmap *a = mask("ff,ffffffff\n"), *b = list("0-39\n");
-	ck_assert_uint_eq(ml_bitmap_size(a), 64);
-	ck_assert_uint_eq(ml_bitmap_size(b), 40);
-	ck_assert_uint_eq(ml_bitmap_count(a), 40);
-	ck_assert(ml_bitmap_equal(a, b));
-	ck_assert(ml_bitmap_test(a, 39) && !ml_bitmap_test(a, 40) && !ml_bitmap_test(b, 1000));
-	ml_bitmap_free(a);
-	ml_bitmap_free(b);
-	a = mask("80000000,00000001");
-	ck_assert_int_eq(ml_bitmap_next(a, 0), 0);
-	ck_assert_int_eq(ml_bitmap_next(a, 1), 63);
-	ck_assert_int_eq(ml_bitmap_next(a, 64), -1);
-	b = list("0,63");
-	ck_assert(ml_bitmap_equal(a, b));
-	ml_bitmap_free(b);
-	b = list("0,62");
-	ck_assert(!ml_bitmap_equal(a, b));
-	ml_bitmap_free(a);
-	ml_bitmap_free(b);
-	/* three words: the middle one at bits 32-63 */
-	a = mask("1,00000002,00000004");
-	b = list("2,33,64");
-	ck_assert(ml_bitmap_equal(a, b));
-	ck_assert_uint_eq(ml_bitmap_count(a), 3);
-	ml_bitmap_free(a);
-	ml_bitmap_free(b);
-	a = list("");
-	ck_assert_uint_eq(ml_bitmap_count(a), 0);
-	ck_assert_int_eq(ml_bitmap_next(a, 0), -1);
-	ml_bitmap_free(a);
-	static const char *const bad_masks[] = { "", "\n", "g", "1,", ",1", "123456789", "1,,2", " 1" };
-	for (size_t i = 0; i < sizeof(bad_masks) / sizeof(bad_masks[0]); i++)
-		ck_assert_int_eq(ml_bitmap_parse_mask(bad_masks[i], strlen(bad_masks[i]), &a), -EBADMSG);
-	static const char *const bad_lists[] = { "3-1", "1,", ",1", "-1", "1-", "a", "1 2", "99999999" };
-	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++)
-		ck_assert_int_eq(ml_bitmap_parse_list(bad_lists[i], strlen(bad_lists[i]), &a), -EBADMSG);
-	ck_assert_int_eq(ml_bitmap_parse_list(NULL, 1, &a), -EINVAL);
-}
-END_TEST
-
 START_TEST(status_sets_of_a_fixture)
 {
 	ml_proc *p = fx_open("info-threads");
@@ -252,7 +197,6 @@ int main(void)
 	tcase_add_test(tc, flag_names);
 	tcase_add_test(tc, tty_numbers);
 	tcase_add_test(tc, units_given_not_assumed);
-	tcase_add_test(tc, bitmaps);
 	tcase_add_test(tc, status_sets_of_a_fixture);
 	tcase_add_test(tc, children_text);
 	tcase_add_test(tc, fd_mode_unknown_on_fixtures);
