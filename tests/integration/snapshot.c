@@ -176,28 +176,7 @@ START_TEST(live_child_reads_back_the_same)
 	free(b1);
 	free(b2);
 
-	/* memlens read prints the same for the PID and the snapshot */
-	char cmd[2400];
-	int st1, st2;
-	snprintf(cmd, sizeof(cmd), "%s read %d 0x%llx 0x20000", mlt_memlens_bin(), (int)c->pid,
-		 (unsigned long long)(a + 0x4000));
-	char *o1 = mlt_run(cmd, &st1);
-	snprintf(cmd, sizeof(cmd), "%s read %s 0x%llx 0x20000", mlt_memlens_bin(), path,
-		 (unsigned long long)(a + 0x4000));
-	char *o2 = mlt_run(cmd, &st2);
-	ck_assert_int_eq(st1, 0);
-	ck_assert_int_eq(st2, 0);
-	ck_assert_str_eq(o1, o2);
-	ck_assert_ptr_nonnull(strstr(o2, "memlens-snaps"));
-	free(o1);
-	free(o2);
-
-	/* and the expanded core holds the canary at the right file offset for readelf/gdb */
-	snprintf(cmd, sizeof(cmd), "%s core expand %s -o %s.core && %s core verify %s", mlt_memlens_bin(), path, path,
-		 mlt_memlens_bin(), path);
-	free(mlt_run(cmd, &st1));
-	ck_assert_int_eq(st1, 0);
-
+	/* what the command prints for each: tests/cli/read_snapshot.sh */
 	ml_maps_free(lm);
 	ml_maps_free(sm);
 	ml_source_free(snap);
