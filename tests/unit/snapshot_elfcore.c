@@ -69,7 +69,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("elfcore");
+	Suite *s = suite_create("snapshot_elfcore");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, uncaptured_tail_is_marked_not_read);
 	tcase_add_test(tc, truncated_core_stops_where_the_file_ends);

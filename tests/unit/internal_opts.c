@@ -1,4 +1,4 @@
-/* ml__opts_load(): options structs from older and newer callers, and the public entry
+/* lib/internal/opts.c: ml__opts_load(): options structs from older and newer callers, and the public entry
  * points that take one. */
 #include <errno.h>
 #include <stdio.h>
@@ -174,7 +174,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("opts");
+	Suite *s = suite_create("internal_opts");
 	TCase *tc = tcase_create("load");
 	tcase_add_test(tc, null_keeps_defaults);
 	tcase_add_test(tc, same_size_copied);
