@@ -131,8 +131,8 @@ START_TEST(random_sets_in_both_formats)
 	uint64_t s = 0x9e3779b97f4a7c15ull;
 	static unsigned char set[5000];
 	static char mtext[5000 / 4 + 5000 / 32 + 16], ltext[5000 * 6];
-	for (int round = 0; round < 120; round++) {
-		size_t n = 1 + rnd(&s) % (round < 60 ? 130 : 2000);
+	for (int round = 0; round < 40; round++) {
+		size_t n = 1 + rnd(&s) % (round < 20 ? 130 : 2000);
 		unsigned density = 1 + (unsigned)(rnd(&s) % 8);
 		for (size_t i = 0; i < n; i++)
 			set[i] = rnd(&s) % 8 < density;

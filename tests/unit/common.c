@@ -14,11 +14,9 @@
 
 START_TEST(version_is_the_projects)
 {
-	const char *src = getenv("ML_SOURCE_DIR");
-	if (!src)
-		mlt_skip("ML_SOURCE_DIR is not set: run through CTest");
+	/* the source tree: tests/fixtures is two levels below it */
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/CMakeLists.txt", src);
+	snprintf(path, sizeof(path), "%s/../../CMakeLists.txt", mlt_fixture_dir());
 	FILE *f = fopen(path, "r");
 	ck_assert_ptr_nonnull(f);
 	char line[512], want[64] = "";

@@ -219,7 +219,10 @@ static void compare(hits *got, hits *want, const char *what)
  * every @every-byte boundary at each offset of the needle. */
 static uint8_t *gen(size_t n, uint64_t seed, const char *alphabet, size_t na, const char *plant, size_t pl, size_t every)
 {
-	uint8_t *b = malloc(n);
+	/* one byte more, a NUL: regexec's interceptors under ASan measure the text with strlen
+	 * whatever REG_STARTEND says */
+	uint8_t *b = malloc(n + 1);
+	b[n] = 0;
 	uint64_t s = seed;
 	for (size_t i = 0; i < n; i++)
 		b[i] = (uint8_t)alphabet[rnd(&s) % na];
@@ -235,7 +238,7 @@ static void run_case(gp_engine eng, const spec *p, size_t np, bool icase, gp_enc
 {
 	gp_set *s = make_set(eng, icase, enc, p, np);
 	const uint64_t base = 0x7ffd12345000ull;
-	for (int pass = 0; pass < 3; pass++) {
+	for (int pass = 0; pass < 2; pass++) {
 		hits got = { 0 }, want = { 0 };
 		/* pass 0: windows of 4096 (the planted needles straddle their boundaries); then random sizes */
 		engine_hits(s, buf, n, base, 0x1234567ull + (uint64_t)pass, pass == 0 ? 4096 : 0, &got);
@@ -251,7 +254,7 @@ static void run_case(gp_engine eng, const spec *p, size_t np, bool icase, gp_enc
 
 START_TEST(one_literal_overlapping_and_at_boundaries)
 {
-	size_t n = 200000;
+	size_t n = 80000;
 	uint8_t *b = gen(n, 7, BYTES("ab"), BYTES("abaab"), 4096);
 	static const spec p[] = { { .kind = GP_LITERAL, .text = "abaab" } };
 	run_case(engines[_i], p, 1, false, GP_ENC_ASCII, b, n, "abaab");
@@ -263,7 +266,7 @@ END_TEST
 
 START_TEST(literals_folded_and_in_utf16)
 {
-	size_t n = 150000;
+	size_t n = 60000;
 	uint8_t *b = gen(n, 11, BYTES("kKeEyY\0"), BYTES("k\0E\0y\0"), 4096);
 	static const spec p[] = { { .kind = GP_LITERAL, .text = "key" }, { .kind = GP_LITERAL, .text = "Ye" } };
 	run_case(engines[_i], p, 2, true, GP_ENC_BOTH, b, n, "key/Ye, folded, both encodings");
@@ -275,7 +278,7 @@ END_TEST
 /* More literals than the one-literal filter takes: the many-literal matcher. */
 START_TEST(many_literals)
 {
-	size_t n = 200000;
+	size_t n = 80000;
 	uint8_t *b = gen(n, 13, BYTES("abcd"), BYTES("dcba"), 4096);
 	static spec p[12];
 	static char text[12][8];
@@ -294,7 +297,7 @@ END_TEST
 
 START_TEST(hex_patterns_with_wildcards)
 {
-	size_t n = 150000;
+	size_t n = 60000;
 	uint8_t *b = gen(n, 17, BYTES("\x4d\x45\x5a\x00\xff\x41"), BYTES("\x4d\x45\x00\x5a"), 4096);
 	static const spec p[] = {
 		{ .kind = GP_HEX, .text = "4d 45 ?? 5a", .hlen = 4, .hval = { 0x4d, 0x45, 0, 0x5a }, .hmask = { 0xff, 0xff, 0, 0xff } },
@@ -308,7 +311,7 @@ END_TEST
 
 START_TEST(regexes_anchors_and_classes)
 {
-	size_t n = 120000;
+	size_t n = 60000;
 	uint8_t *b = gen(n, 19, BYTES("ab0123kz"), BYTES("k2024z"), 4096);
 	/* the run starts and ends with what the anchored ones look for, and holds them inside too */
 	memcpy(b, "ab", 2);
