@@ -1,4 +1,4 @@
-/* Namespaces, cgroups and net tables read from a live child whose sockets and cgroup the test sets. */
+/* lib/ns.c, lib/cgroup.c, lib/net.c and lib/net_tables.c on a live process: namespaces, cgroups and net tables read from a live child whose sockets and cgroup the test sets. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

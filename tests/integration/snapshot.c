@@ -1,4 +1,4 @@
-/* Snapshots of real children: a capture through ml_source reads back the same as the live process; disk full. */
+/* snapshot.h with live targets (lib/snapshot/writer.c and reader.c through ml_source): snapshots of real children: a capture through ml_source reads back the same as the live process; disk full. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>

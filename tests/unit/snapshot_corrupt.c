@@ -1,4 +1,4 @@
-/* Snapshot reader against damaged files: truncation, bit flips everywhere, crafted index/notes with valid checksums. */
+/* snapshot.h, the reading side (lib/snapshot/reader.c, core.c, util.c) against damaged files: truncation, bit flips everywhere, crafted index/notes with valid checksums. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
