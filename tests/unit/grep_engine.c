@@ -1,4 +1,4 @@
-/* tools/grep/engine.c (with lit.c and hexpat.c): gp_scan() driven over generated buffers in
+/* tools/grep/engine.c and scan.c (with lit.c and hexpat.c): gp_scan() driven over generated buffers in
  * windows of every size, as memlens grep drives it, against references written here: every
  * occurrence of each literal (overlapping ones too, ASCII case folded, UTF-16LE), hex byte
  * patterns with wildcards, and regexes through POSIX regexec (non-overlapping, ^ only at the
