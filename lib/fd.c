@@ -266,34 +266,33 @@ int ml_fdinfo_parse(const char *buf, size_t len, ml_fdinfo **ret)
 		ml_bstr k = { p, (size_t)(colon - p) };
 		const char *v = colon + 1, *ve = le;
 		uint64_t u;
+		ml__trim(&v, &ve);
 		if (ml_bstr_eq(k, "pos") && !(seen & 1)) {
-			if ((r = ml__field_dec(v, ve, &u)) < 0)
+			if ((r = ml__tok_dec(v, ve, &u)) < 0)
 				goto fail;
 			im->pub.pos = u;
 			seen |= 1;
 		} else if (ml_bstr_eq(k, "flags") && !(seen & 2)) {
-			ml__trim(&v, &ve);
-			if (ml__parse_oct(&v, ve, &u) < 0 || v != ve || u > UINT32_MAX) {
+			if (ml__tok_oct(v, ve, &u) < 0 || u > UINT32_MAX) {
 				r = -EBADMSG;
 				goto fail;
 			}
 			im->pub.flags = (uint32_t)u;
 			seen |= 2;
 		} else if (ml_bstr_eq(k, "mnt_id") && !(seen & 4)) {
-			if ((r = ml__field_dec(v, ve, &u)) < 0 || u > INT32_MAX) {
+			if (ml__tok_dec(v, ve, &u) < 0 || u > INT32_MAX) {
 				r = -EBADMSG;
 				goto fail;
 			}
 			im->pub.mnt_id = (int)u;
 			seen |= 4;
 		} else if (ml_bstr_eq(k, "ino") && !(seen & 8)) {
-			if ((r = ml__field_dec(v, ve, &u)) < 0)
+			if ((r = ml__tok_dec(v, ve, &u)) < 0)
 				goto fail;
 			im->pub.ino = u;
 			im->pub.has_ino = true;
 			seen |= 8;
 		} else {
-			ml__trim(&v, &ve);
 			if ((r = ml__grow(&im->extra, &im->extra_cap, im->pub.n_extra + 1, sizeof(ml_kv))) < 0)
 				goto fail;
 			im->extra[im->pub.n_extra++] = (ml_kv){ k, { v, (size_t)(ve - v) } };

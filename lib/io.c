@@ -33,8 +33,10 @@ int ml_io_parse(const char *buf, size_t len, ml_io *ret)
 			for (unsigned i = 0; i < ML_ARRAY_SIZE(keys); i++) {
 				if (!ml_bstr_eq(k, keys[i].k))
 					continue;
+				const char *vs = colon + 1, *ve = le;
 				uint64_t v;
-				if (ml__field_dec(colon + 1, le, &v) < 0)
+				ml__trim(&vs, &ve);
+				if (ml__tok_dec(vs, ve, &v) < 0)
 					return -EBADMSG;
 				memcpy((char *)&io + keys[i].off, &v, sizeof(v));
 				io.present |= 1u << i;

@@ -37,7 +37,8 @@ static int value(const char *s, const char *e, uint64_t *ret)
 		*ret = ML_LIMIT_UNLIMITED;
 		return 0;
 	}
-	return ml__field_dec(s, e, ret);
+	ml__trim(&s, &e);
+	return ml__tok_dec(s, e, ret);
 }
 
 int ml_limits_parse(const char *buf, size_t len, ml_limits *ret)

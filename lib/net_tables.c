@@ -167,24 +167,6 @@ static int hex_addr4(const char *s, const char *e, uint8_t out[4])
 	return 0;
 }
 
-static int tok_s32(const char *s, const char *e, int32_t *ret)
-{
-	int64_t v;
-	if (ml__tok_sdec(s, e, &v) < 0 || v < INT32_MIN || v > INT32_MAX)
-		return -EBADMSG;
-	*ret = (int32_t)v;
-	return 0;
-}
-
-static int tok_u32(const char *s, const char *e, uint32_t *ret)
-{
-	uint64_t v;
-	if (ml__tok_dec(s, e, &v) < 0 || v > UINT32_MAX)
-		return -EBADMSG;
-	*ret = (uint32_t)v;
-	return 0;
-}
-
 int ml_net_routes_parse(const char *buf, size_t len, ml_net_routes **ret)
 {
 	if ((!buf && len) || !ret)
@@ -218,10 +200,10 @@ int ml_net_routes_parse(const char *buf, size_t len, ml_net_routes **ret)
 		uint64_t fl;
 		if (hex_addr4(ts[1], te[1], rt->destination) < 0 || hex_addr4(ts[2], te[2], rt->gateway) < 0 ||
 		    ml__tok_hex(ts[3], te[3], &fl) < 0 || fl > UINT32_MAX ||
-		    tok_s32(ts[4], te[4], &rt->refcnt) < 0 || tok_u32(ts[5], te[5], &rt->use) < 0 ||
-		    tok_s32(ts[6], te[6], &rt->metric) < 0 || hex_addr4(ts[7], te[7], rt->mask) < 0 ||
-		    tok_u32(ts[8], te[8], &rt->mtu) < 0 || tok_u32(ts[9], te[9], &rt->window) < 0 ||
-		    tok_u32(ts[10], te[10], &rt->irtt) < 0) {
+		    ml__tok_s32(ts[4], te[4], &rt->refcnt) < 0 || ml__tok_u32(ts[5], te[5], &rt->use) < 0 ||
+		    ml__tok_s32(ts[6], te[6], &rt->metric) < 0 || hex_addr4(ts[7], te[7], rt->mask) < 0 ||
+		    ml__tok_u32(ts[8], te[8], &rt->mtu) < 0 || ml__tok_u32(ts[9], te[9], &rt->window) < 0 ||
+		    ml__tok_u32(ts[10], te[10], &rt->irtt) < 0) {
 			r = -EBADMSG;
 			break;
 		}

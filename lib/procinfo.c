@@ -151,7 +151,8 @@ int ml_coredump_filter_parse(const char *buf, size_t len, ml_coredump_filter *re
 		return 0;
 	}
 	uint64_t v;
-	if (ml__field_hex(buf, e, &v) < 0 || v > UINT32_MAX)
+	ml__trim(&buf, &e);
+	if (ml__tok_xhex(buf, e, &v) < 0 || v > UINT32_MAX)
 		return -EBADMSG;
 	*ret = (ml_coredump_filter){ .set = true, .mask = (uint32_t)v };
 	return 0;
@@ -180,7 +181,8 @@ int ml_personality_parse(const char *buf, size_t len, uint32_t *ret)
 	if (e > buf && e[-1] == '\n')
 		e--;
 	uint64_t v;
-	if (ml__field_hex(buf, e, &v) < 0 || v > UINT32_MAX)
+	ml__trim(&buf, &e);
+	if (ml__tok_xhex(buf, e, &v) < 0 || v > UINT32_MAX)
 		return -EBADMSG;
 	*ret = (uint32_t)v;
 	return 0;
@@ -238,11 +240,11 @@ int ml_ksm_stat_parse(const char *buf, size_t len, ml_ksm_stat *ret)
 					return -EBADMSG;
 				*(i == 4 ? &k.merge_any : &k.mergeable) = yes;
 			} else if (i == 3) {
-				if (ml__field_sdec(vs, ve, &s) < 0)
+				if (ml__tok_sdec(vs, ve, &s) < 0)
 					return -EBADMSG;
 				k.process_profit = s;
 			} else {
-				if (ml__field_dec(vs, ve, &u) < 0)
+				if (ml__tok_dec(vs, ve, &u) < 0)
 					return -EBADMSG;
 				*(i == 0 ? &k.rmap_items : i == 1 ? &k.zero_pages : &k.merging_pages) = u;
 			}

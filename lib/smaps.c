@@ -178,16 +178,9 @@ static bool parse_kb(const char *p, const char *end, uint64_t *ret, bool *kb)
 {
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
-	uint64_t v = 0;
-	if (p >= end || (unsigned)(*p - '0') > 9)
+	uint64_t v;
+	if (ml__parse_dec(&p, end, &v) < 0)
 		return false;
-	do {
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-		p++;
-	} while (p < end && (unsigned)(*p - '0') <= 9);
 	while (p < end && *p == ' ')
 		p++;
 	*kb = false;

@@ -184,16 +184,10 @@ static int mask_popcount(const char *p, const char *e, uint64_t *ret)
 	uint64_t n = 0;
 	bool any = false;
 	for (; p < e; p++) {
-		int d;
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else if (*p == ',')
+		if (*p == ',')
 			continue;
-		else
+		int d = ml__hexval(*p);
+		if (d < 0)
 			return -EBADMSG;
 		any = true;
 		n += (uint64_t)__builtin_popcount((unsigned)d);
@@ -209,7 +203,7 @@ static int parse_value(status_impl *im, int k, const char *p, const char *e)
 	ml_status *s = &im->pub;
 	void *f = (char *)s + keys[k].off;
 	uint64_t v;
-	int64_t sv;
+	int32_t sv;
 	int r;
 	switch (keys[k].kind) {
 	case K_NAME:
@@ -227,7 +221,7 @@ static int parse_value(status_impl *im, int k, const char *p, const char *e)
 		return mask_popcount(p, e, &s->n_cpus_allowed);
 	case K_OCT:
 		ml__trim(&p, &e);
-		if ((r = ml__parse_oct(&p, e, &v)) < 0 || p != e || v > UINT32_MAX)
+		if (ml__tok_oct(p, e, &v) < 0 || v > UINT32_MAX)
 			return -EBADMSG;
 		*(uint32_t *)f = (uint32_t)v;
 		return 0;
@@ -246,22 +240,26 @@ static int parse_value(status_impl *im, int k, const char *p, const char *e)
 		return 0;
 	case K_PID:
 	case K_INT:
-		if ((r = ml__field_sdec(p, e, &sv)) < 0 || sv < INT32_MIN || sv > INT32_MAX)
+		ml__trim(&p, &e);
+		if (ml__tok_s32(p, e, &sv) < 0)
 			return -EBADMSG;
 		*(int *)f = (int)sv;
 		return 0;
 	case K_DEC:
-		if ((r = ml__field_dec(p, e, &v)) < 0)
+		ml__trim(&p, &e);
+		if ((r = ml__tok_dec(p, e, &v)) < 0)
 			return r;
 		*(uint64_t *)f = v;
 		return 0;
 	case K_BOOL:
-		if ((r = ml__field_dec(p, e, &v)) < 0)
+		ml__trim(&p, &e);
+		if ((r = ml__tok_dec(p, e, &v)) < 0)
 			return r;
 		*(bool *)f = v != 0;
 		return 0;
 	case K_HEX:
-		if ((r = ml__field_hex(p, e, &v)) < 0)
+		ml__trim(&p, &e);
+		if ((r = ml__tok_xhex(p, e, &v)) < 0)
 			return r;
 		*(uint64_t *)f = v;
 		return 0;
@@ -269,7 +267,8 @@ static int parse_value(status_impl *im, int k, const char *p, const char *e)
 		ml__trim(&p, &e);
 		if (e - p >= 3 && !memcmp(e - 3, " kB", 3))
 			e -= 3;
-		if ((r = ml__field_dec(p, e, &v)) < 0 || v > UINT64_MAX / 1024)
+		ml__trim(&p, &e);
+		if (ml__tok_dec(p, e, &v) < 0 || v > UINT64_MAX / 1024)
 			return -EBADMSG;
 		*(uint64_t *)f = v * 1024;
 		return 0;
@@ -277,9 +276,12 @@ static int parse_value(status_impl *im, int k, const char *p, const char *e)
 		const char *sl = memchr(p, '/', (size_t)(e - p));
 		if (!sl)
 			return -EBADMSG;
-		if ((r = ml__field_dec(p, sl, &s->sigq_queued)) < 0)
+		const char *q = sl + 1;
+		ml__trim(&p, &sl);
+		ml__trim(&q, &e);
+		if ((r = ml__tok_dec(p, sl, &s->sigq_queued)) < 0)
 			return r;
-		return ml__field_dec(sl + 1, e, &s->sigq_limit);
+		return ml__tok_dec(q, e, &s->sigq_limit);
 	}
 	case K_IDS4: {
 		uint32_t *ids;

@@ -3,53 +3,6 @@
 
 #include "internal/vma_text.h"
 
-static inline int hexv(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* A hand-rolled hex scanner: this runs once per line of smaps, so no strtoull/sscanf. */
-static inline bool scan_hex(const char **pp, const char *end, uint64_t *ret)
-{
-	const char *p = *pp;
-	uint64_t v = 0;
-	int d;
-	if (p >= end || (d = hexv((unsigned char)*p)) < 0)
-		return false;
-	do {
-		if (v >> 60)
-			return false;
-		v = (v << 4) | (uint64_t)d;
-		p++;
-	} while (p < end && (d = hexv((unsigned char)*p)) >= 0);
-	*pp = p;
-	*ret = v;
-	return true;
-}
-
-static inline bool scan_dec(const char **pp, const char *end, uint64_t *ret)
-{
-	const char *p = *pp;
-	uint64_t v = 0;
-	if (p >= end || (unsigned)(*p - '0') > 9)
-		return false;
-	do {
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-		p++;
-	} while (p < end && (unsigned)(*p - '0') <= 9);
-	*pp = p;
-	*ret = v;
-	return true;
-}
-
 static inline bool expect(const char **pp, const char *end, char c)
 {
 	if (*pp >= end || **pp != c)
@@ -63,8 +16,8 @@ int ml__vma_line_parse(const char *p, const char *eol, ml__vma_line *ret)
 	ml__vma_line l;
 	memset(&l.v, 0, sizeof(l.v));
 	uint64_t maj, min;
-	if (!scan_hex(&p, eol, &l.v.start) || !expect(&p, eol, '-') ||
-	    !scan_hex(&p, eol, &l.v.end) || !expect(&p, eol, ' '))
+	if (ml__parse_hex(&p, eol, &l.v.start) < 0 || !expect(&p, eol, '-') ||
+	    ml__parse_hex(&p, eol, &l.v.end) < 0 || !expect(&p, eol, ' '))
 		return -EBADMSG;
 	if (l.v.end < l.v.start || eol - p < 5)
 		return -EBADMSG;
@@ -89,10 +42,10 @@ int ml__vma_line_parse(const char *p, const char *eol, ml__vma_line *ret)
 		return -EBADMSG;
 	p += 5;
 	l.v.perms = perms;
-	if (!scan_hex(&p, eol, &l.v.offset) || !expect(&p, eol, ' ') ||
-	    !scan_hex(&p, eol, &maj) || !expect(&p, eol, ':') ||
-	    !scan_hex(&p, eol, &min) ||
-	    !expect(&p, eol, ' ') || !scan_dec(&p, eol, &l.v.inode))
+	if (ml__parse_hex(&p, eol, &l.v.offset) < 0 || !expect(&p, eol, ' ') ||
+	    ml__parse_hex(&p, eol, &maj) < 0 || !expect(&p, eol, ':') ||
+	    ml__parse_hex(&p, eol, &min) < 0 ||
+	    !expect(&p, eol, ' ') || ml__parse_dec(&p, eol, &l.v.inode) < 0)
 		return -EBADMSG;
 	if (maj > UINT32_MAX || min > UINT32_MAX)
 		return -EBADMSG;

@@ -1,4 +1,4 @@
-/* Octal-escape decoding and whole-token number parsing for /proc text parsers. */
+/* Octal-escape decoding and token splitting for /proc text parsers. */
 #include <string.h>
 
 #include "internal/escape.h"
@@ -42,34 +42,4 @@ const char *ml__next_token(const char **p, const char *end, const char *delims, 
 	*tok_end = t;
 	*p = t;
 	return s;
-}
-
-int ml__tok_dec(const char *s, const char *e, uint64_t *ret)
-{
-	const char *q = s;
-	uint64_t v;
-	if (ml__parse_dec(&q, e, &v) < 0 || q != e)
-		return -EBADMSG;
-	*ret = v;
-	return 0;
-}
-
-int ml__tok_hex(const char *s, const char *e, uint64_t *ret)
-{
-	const char *q = s;
-	uint64_t v;
-	if (ml__parse_hex(&q, e, &v) < 0 || q != e)
-		return -EBADMSG;
-	*ret = v;
-	return 0;
-}
-
-int ml__tok_sdec(const char *s, const char *e, int64_t *ret)
-{
-	const char *q = s;
-	int64_t v;
-	if (ml__parse_sdec(&q, e, &v) < 0 || q != e)
-		return -EBADMSG;
-	*ret = v;
-	return 0;
 }

@@ -16,9 +16,4 @@ size_t ml__unescape_octal(char *dst, const char *src, size_t n);
  * start and sets *tok_end; advances *p past the token and one delimiter run. */
 const char *ml__next_token(const char **p, const char *end, const char *delims, const char **tok_end);
 
-/* Parses exactly the whole token [s, e) as a number; -EBADMSG otherwise. */
-int ml__tok_dec(const char *s, const char *e, uint64_t *ret);
-int ml__tok_hex(const char *s, const char *e, uint64_t *ret);
-int ml__tok_sdec(const char *s, const char *e, int64_t *ret);
-
 #endif

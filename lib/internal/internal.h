@@ -72,14 +72,12 @@ int ml__opts_load(void *dst, size_t dst_sz, const void *src, size_t min_sz);
 
 /* ---- Text parsing over [p, end) cursors; none reads past end, none needs NUL. ---- */
 
-/* Parses an unsigned hex/decimal number at *p; advances *p. -EBADMSG if no digit or overflow. */
-/* The value of one hex digit (either case), -1 for any other byte. */
-int ml__hexval(char c);
-int ml__parse_hex(const char **p, const char *end, uint64_t *ret);
-int ml__parse_dec(const char **p, const char *end, uint64_t *ret);
-int ml__parse_sdec(const char **p, const char *end, int64_t *ret);
+/* Numbers: ml__parse_<base>() scans one at a cursor, ml__tok_<base>() takes a whole token. */
+#include "internal/num.h"
 /* Skips spaces and tabs. */
 void ml__skip_blank(const char **p, const char *end);
+/* Trims spaces and tabs at both ends of [*p, *e). */
+void ml__trim(const char **p, const char **e);
 /* Returns the end of the current line (the '\n' or end). */
 const char *ml__line_end(const char *p, const char *end);
 

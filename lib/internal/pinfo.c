@@ -14,53 +14,6 @@ bool ml_bstr_eq(ml_bstr b, const char *s)
 	return b.len == n && (n == 0 || memcmp(b.ptr, s, n) == 0);
 }
 
-void ml__trim(const char **p, const char **e)
-{
-	while (*p < *e && (**p == ' ' || **p == '\t'))
-		(*p)++;
-	while (*e > *p && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
-		(*e)--;
-}
-
-int ml__parse_oct(const char **p, const char *end, uint64_t *ret)
-{
-	const char *s = *p;
-	uint64_t v = 0;
-	if (s >= end || *s < '0' || *s > '7')
-		return -EBADMSG;
-	while (s < end && *s >= '0' && *s <= '7') {
-		if (v >> 61)
-			return -EBADMSG;
-		v = (v << 3) | (uint64_t)(*s - '0');
-		s++;
-	}
-	*p = s;
-	*ret = v;
-	return 0;
-}
-
-static int whole(const char *p, const char *e, int (*fn)(const char **, const char *, void *), void *ret)
-{
-	ml__trim(&p, &e);
-	int r = fn(&p, e, ret);
-	if (r < 0)
-		return r;
-	return p == e ? 0 : -EBADMSG;
-}
-
-static int dec_cb(const char **p, const char *e, void *r) { return ml__parse_dec(p, e, r); }
-static int sdec_cb(const char **p, const char *e, void *r) { return ml__parse_sdec(p, e, r); }
-static int hex_cb(const char **p, const char *e, void *r)
-{
-	if (e - *p > 2 && (*p)[0] == '0' && ((*p)[1] == 'x' || (*p)[1] == 'X'))
-		*p += 2;
-	return ml__parse_hex(p, e, r);
-}
-
-int ml__field_dec(const char *p, const char *e, uint64_t *ret) { return whole(p, e, dec_cb, ret); }
-int ml__field_sdec(const char *p, const char *e, int64_t *ret) { return whole(p, e, sdec_cb, ret); }
-int ml__field_hex(const char *p, const char *e, uint64_t *ret) { return whole(p, e, hex_cb, ret); }
-
 int ml__read_parse(const ml_proc *p, const char *name,
 		   int (*parse)(const char *buf, size_t len, void *ret), void *ret)
 {

@@ -6,14 +6,6 @@
 
 #include "internal/internal.h"
 
-/* Trims spaces and tabs at both ends of [*p, *e). */
-void ml__trim(const char **p, const char **e);
-/* Parses an octal number at *p. -EBADMSG if none or overflow. */
-int ml__parse_oct(const char **p, const char *end, uint64_t *ret);
-/* Parses a whole field [p, e) (blanks around allowed) as one number. */
-int ml__field_dec(const char *p, const char *e, uint64_t *ret);
-int ml__field_sdec(const char *p, const char *e, int64_t *ret);
-int ml__field_hex(const char *p, const char *e, uint64_t *ret);
 /* Reads file @name of @p and runs a caller-storage parser over it. */
 int ml__read_parse(const ml_proc *p, const char *name,
 		   int (*parse)(const char *buf, size_t len, void *ret), void *ret);

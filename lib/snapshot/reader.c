@@ -374,9 +374,7 @@ static int check_entries(vctx *v, uint64_t data_off, uint64_t data_size)
 static int hexbytes(const char *h, size_t n, uint8_t *out)
 {
 	for (size_t i = 0; i < n; i++) {
-		int a = h[2 * i], b = h[2 * i + 1];
-		int x = (a >= '0' && a <= '9') ? a - '0' : (a >= 'a' && a <= 'f') ? a - 'a' + 10 : -1;
-		int y = (b >= '0' && b <= '9') ? b - '0' : (b >= 'a' && b <= 'f') ? b - 'a' + 10 : -1;
+		int x = ml__hexval(h[2 * i]), y = ml__hexval(h[2 * i + 1]);
 		if (x < 0 || y < 0)
 			return -1;
 		out[i] = (uint8_t)(x << 4 | y);
