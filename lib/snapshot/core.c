@@ -314,3 +314,30 @@ int snap_expand(const snap_core *c, snap_sink *k, char *err, size_t errlen)
 		r = k->finish(k);
 	return r;
 }
+
+bool snap_ehdr_is_core64(const void *eh)
+{
+	Elf64_Ehdr e;
+	memcpy(&e, eh, sizeof(e));
+	return !memcmp(e.e_ident, ELFMAG, SELFMAG) && e.e_ident[EI_CLASS] == ELFCLASS64 &&
+	       e.e_ident[EI_DATA] == ELFDATA2LSB && e.e_type == ET_CORE;
+}
+
+int snap_maps_line(ml_buf *b, uint64_t vaddr, uint64_t memsz, uint32_t flags, uint64_t pgoff,
+		   const char *name, size_t name_len)
+{
+	char line[160];
+	int n = snprintf(line, sizeof(line), "%08llx-%08llx %c%c%cp %08llx 00:00 0",
+			 (unsigned long long)vaddr, (unsigned long long)(vaddr + memsz),
+			 (flags & PF_R) ? 'r' : '-', (flags & PF_W) ? 'w' : '-',
+			 (flags & PF_X) ? 'x' : '-', (unsigned long long)pgoff);
+	int r = ml_buf_append(b, line, (size_t)n);
+	if (r == 0 && name_len) {
+		/* the kernel pads the name to column 73 */
+		static const char pad[80] = "                                                                               ";
+		r = ml_buf_append(b, pad, n < 73 ? (size_t)(73 - n) : 1);
+		for (size_t k = 0; k < name_len && r == 0; k++)
+			r = name[k] == '\n' ? ml_buf_append(b, "\\012", 4) : ml_buf_append(b, &name[k], 1);
+	}
+	return r ? r : ml_buf_append(b, "\n", 1);
+}

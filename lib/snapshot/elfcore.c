@@ -60,8 +60,7 @@ static void eerr(const elfcore *c, const char *fmt, ...)
 bool snap_is_mlcore(int fd)
 {
 	Elf64_Ehdr e;
-	if (snap_pread_all(fd, &e, sizeof(e), 0) < 0 || memcmp(e.e_ident, ELFMAG, SELFMAG) ||
-	    e.e_ident[EI_CLASS] != ELFCLASS64 || e.e_ident[EI_DATA] != ELFDATA2LSB || e.e_type != ET_CORE ||
+	if (snap_pread_all(fd, &e, sizeof(e), 0) < 0 || !snap_ehdr_is_core64(&e) ||
 	    e.e_phentsize != sizeof(Elf64_Phdr) || e.e_phnum == 0 || e.e_phnum > 16)
 		return false;
 	Elf64_Phdr ph[16];
@@ -160,20 +159,7 @@ static int build_maps(elfcore *c)
 	int r = 0;
 	for (size_t i = 0; i < c->nld && r == 0; i++) {
 		const ec_load *l = &c->ld[i];
-		char line[160];
-		int n = snprintf(line, sizeof(line), "%08llx-%08llx %c%c%cp %08llx 00:00 0",
-				 (unsigned long long)l->vaddr, (unsigned long long)(l->vaddr + l->memsz),
-				 (l->flags & PF_R) ? 'r' : '-', (l->flags & PF_W) ? 'w' : '-',
-				 (l->flags & PF_X) ? 'x' : '-', (unsigned long long)l->pgoff);
-		r = ml_buf_append(&b, line, (size_t)n);
-		if (r == 0 && l->name_len) {
-			static const char pad[80] = "                                                                               ";
-			r = ml_buf_append(&b, pad, n < 73 ? (size_t)(73 - n) : 1);
-			for (size_t k = 0; k < l->name_len && r == 0; k++)
-				r = l->name[k] == '\n' ? ml_buf_append(&b, "\\012", 4) : ml_buf_append(&b, &l->name[k], 1);
-		}
-		if (r == 0)
-			r = ml_buf_append(&b, "\n", 1);
+		r = snap_maps_line(&b, l->vaddr, l->memsz, l->flags, l->pgoff, l->name, l->name_len);
 	}
 	if (r < 0) {
 		ml_buf_free(&b);

@@ -219,8 +219,6 @@ static int gz_feed(gz_sink *g, const uint8_t *p, size_t n, bool zero)
 }
 
 static int gz_write(snap_sink *k, const void *p, size_t n) { return gz_feed((gz_sink *)k, p, n, false); }
-static int gz_null_write(snap_sink *k, const void *p, size_t n) { (void)k; (void)p; (void)n; return 0; }
-static int gz_null_zeros(snap_sink *k, uint64_t n) { (void)k; (void)n; return 0; }
 
 static int gz_zeros(snap_sink *k, uint64_t n)
 {
@@ -268,7 +266,7 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 		uint8_t d[32];
 		uint64_t data_off;
 		snap_sha256_init(&hh);
-		snap_sink hk = { .write = gz_null_write, .zeros = gz_null_zeros, .sha = &hh };
+		snap_sink hk = { .write = snap_sink_discard, .zeros = snap_sink_discard_zeros, .sha = &hh };
 		int hr = snap_core_head(c, &hk, &data_off);
 		if (hr < 0)
 			return hr;

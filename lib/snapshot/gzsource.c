@@ -404,20 +404,7 @@ static int build_maps(gz_src *g)
 	int r = 0;
 	for (size_t i = 0; i < g->nld && r == 0; i++) {
 		const gz_load *l = &g->ld[i];
-		char line[160];
-		int n = snprintf(line, sizeof(line), "%08llx-%08llx %c%c%cp %08llx 00:00 0",
-				 (unsigned long long)l->vaddr, (unsigned long long)(l->vaddr + l->memsz),
-				 (l->flags & PF_R) ? 'r' : '-', (l->flags & PF_W) ? 'w' : '-',
-				 (l->flags & PF_X) ? 'x' : '-', (unsigned long long)l->pgoff);
-		r = ml_buf_append(&b, line, (size_t)n);
-		if (r == 0 && l->name && *l->name) {
-			static const char pad[80] = "                                                                               ";
-			r = ml_buf_append(&b, pad, n < 73 ? (size_t)(73 - n) : 1);
-			for (const char *c = l->name; *c && r == 0; c++)
-				r = *c == '\n' ? ml_buf_append(&b, "\\012", 4) : ml_buf_append(&b, c, 1);
-		}
-		if (r == 0)
-			r = ml_buf_append(&b, "\n", 1);
+		r = snap_maps_line(&b, l->vaddr, l->memsz, l->flags, l->pgoff, l->name, l->name ? strlen(l->name) : 0);
 	}
 	if (r < 0) {
 		ml_buf_free(&b);
@@ -441,8 +428,7 @@ static int scan_core(gz_src *g)
 		return r;
 	Elf64_Ehdr e;
 	memcpy(&e, eh, sizeof(e));
-	if (memcmp(e.e_ident, ELFMAG, SELFMAG) || e.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    e.e_ident[EI_DATA] != ELFDATA2LSB || e.e_type != ET_CORE) {
+	if (!snap_ehdr_is_core64(&e)) {
 		gerr(g, "the expanded core is not a 64-bit little-endian ELF core");
 		return -EBADMSG;
 	}

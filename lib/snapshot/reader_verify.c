@@ -11,8 +11,6 @@ static int cmp_off(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-static int null_write(snap_sink *k, const void *p, size_t n) { (void)k; (void)p; (void)n; return 0; }
-static int null_zeros(snap_sink *k, uint64_t n) { (void)k; (void)n; return 0; }
 
 bool ml_snapshot_sealed(const ml_snapshot *s)
 {
@@ -165,7 +163,7 @@ int ml_snapshot_verify(const ml_snapshot *s, unsigned flags, size_t *bad_ret)
 	if (r == 0 && (flags & ML_SNAPSHOT_VERIFY_SHA256) && s->have_sha) {
 		snap_sha256 h;
 		snap_sha256_init(&h);
-		snap_sink k = { .write = null_write, .zeros = null_zeros, .sha = &h };
+		snap_sink k = { .write = snap_sink_discard, .zeros = snap_sink_discard_zeros, .sha = &h };
 		r = snap_expand(&s->core, &k, err, sizeof(err));
 		if (r == 0) {
 			uint8_t d[32];

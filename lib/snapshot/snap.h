@@ -122,10 +122,22 @@ typedef struct snap_sink {
 	uint64_t done, total;
 } snap_sink;
 
+/* A sink's write and zeros that keep nothing: for a sink that only hashes (.sha). */
+int snap_sink_discard(snap_sink *k, const void *p, size_t n);
+int snap_sink_discard_zeros(snap_sink *k, uint64_t n);
+
 /* The headers, notes and padding of the expanded core (everything before the data), and
  * what follows the data (the section header holding the count when e_phnum overflows). */
 int snap_core_head(const snap_core *c, snap_sink *k, uint64_t *ret_data_off);
 int snap_core_tail(const snap_core *c, snap_sink *k);
+
+/* What every reader of a core (elfcore.c, gzsource.c) takes from its ELF header: true for
+ * a 64-bit little-endian ET_CORE header (@eh is an Elf64_Ehdr, read raw from the file). */
+bool snap_ehdr_is_core64(const void *eh);
+/* Appends one line of kernel-layout maps text for a PT_LOAD (its p_flags, file offset of
+ * its mapping, name of @name_len bytes with '\n' written as "\012" as the kernel does). */
+int snap_maps_line(ml_buf *b, uint64_t vaddr, uint64_t memsz, uint32_t flags, uint64_t pgoff,
+		   const char *name, size_t name_len);
 /* libelf's translation of @n bytes of Elf64 structures of libelf type @type to file form. */
 int snap_xlate_out(void *dst, const void *src, size_t n, int type);
 
