@@ -55,7 +55,7 @@ static int emit(snap_sink *k, const void *p, size_t n)
 	if (!n)
 		return 0;
 	if (k->sha)
-		snap_sha256_update(k->sha, p, n);
+		ml__sha256_update(k->sha, p, n);
 	int r = k->write(k, p, n);
 	k->done += n;
 	if (r == 0 && k->progress && k->progress(k->progress_ctx, k->done, k->total))
@@ -72,7 +72,7 @@ static int emit_zeros(snap_sink *k, uint64_t n)
 	if (k->sha)
 		for (uint64_t left = n; left;) {
 			size_t t = (size_t)ML_MIN(left, sizeof(zero_block));
-			snap_sha256_update(k->sha, zero_block, t);
+			ml__sha256_update(k->sha, zero_block, t);
 			left -= t;
 		}
 	int r = k->zeros(k, n);

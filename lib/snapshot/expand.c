@@ -60,16 +60,16 @@ static int fd_finish(snap_sink *k)
 }
 
 /* Finishes the digest: into @ret when asked, and against the manifest with opts.verify. */
-static int digest_done(const ml_snapshot *s, snap_sha256 *h, bool verify, uint8_t *ret)
+static int digest_done(const ml_snapshot *s, ml__sha256 *h, bool verify, uint8_t *ret)
 {
 	uint8_t d[32], want[32];
-	snap_sha256_final(h, d);
+	ml__sha256_final(h, d);
 	if (ret)
 		memcpy(ret, d, 32);
 	if (verify && ml_snapshot_sha256(s, want) == 0 && memcmp(d, want, 32)) {
 		char a[65], b[65];
-		snap_sha256_hex(d, a);
-		snap_sha256_hex(want, b);
+		ml__sha256_hex(d, a);
+		ml__sha256_hex(want, b);
 		char msg[200];
 		snprintf(msg, sizeof(msg), "the expanded core's SHA-256 %s differs from the manifest's %s", a, b);
 		snap_reader_set_error(s, msg);
@@ -106,11 +106,11 @@ int ml_snapshot_expand(const ml_snapshot *s, int fd, const ml_snapshot_expand_op
 			return pos < 0 ? ml_neg_errno() : -EINVAL;
 		f.sparse = true;
 	}
-	snap_sha256 h;
+	ml__sha256 h;
 	uint8_t want[32];
 	bool hash = ret_sha256 || (o.verify && ml_snapshot_sha256(s, want) == 0);
 	if (hash) {
-		snap_sha256_init(&h);
+		ml__sha256_init(&h);
 		f.k.sha = &h;
 	}
 	char err[256] = "";
@@ -262,15 +262,15 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 	const snap_core *c = snap_reader_core(s);
 	g.core_size = snap_core_size(c);
 	{
-		snap_sha256 hh;
+		ml__sha256 hh;
 		uint8_t d[32];
 		uint64_t data_off;
-		snap_sha256_init(&hh);
+		ml__sha256_init(&hh);
 		snap_sink hk = { .write = snap_sink_discard, .zeros = snap_sink_discard_zeros, .sha = &hh };
 		int hr = snap_core_head(c, &hk, &data_off);
 		if (hr < 0)
 			return hr;
-		snap_sha256_final(&hh, d);
+		ml__sha256_final(&hh, d);
 		g.id = get64(d);
 	}
 	g.crc = (uint32_t)crc32(0L, NULL, 0);
@@ -279,11 +279,11 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 	g.zinit = true;
 	int r = ml_buf_reserve(&g.m, GZ_HDR + 65536);
 	g.m.len = GZ_HDR;
-	snap_sha256 h;
+	ml__sha256 h;
 	uint8_t want[32];
 	bool hash = ret_sha256 || (o.verify && ml_snapshot_sha256(s, want) == 0);
 	if (hash) {
-		snap_sha256_init(&h);
+		ml__sha256_init(&h);
 		g.k.sha = &h;
 	}
 	char err[256] = "";

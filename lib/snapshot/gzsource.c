@@ -492,11 +492,11 @@ static int scan_core(gz_src *g)
 		free(ph);
 		return r;
 	}
-	snap_sha256 hh;
+	ml__sha256 hh;
 	uint8_t d[32];
-	snap_sha256_init(&hh);
-	snap_sha256_update(&hh, hb, head);
-	snap_sha256_final(&hh, d);
+	ml__sha256_init(&hh);
+	ml__sha256_update(&hh, hb, head);
+	ml__sha256_final(&hh, d);
 	free(hb);
 	if (get64(d) != g->id) {
 		free(ph);

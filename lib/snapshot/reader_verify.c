@@ -161,17 +161,17 @@ int ml_snapshot_verify(const ml_snapshot *s, unsigned flags, size_t *bad_ret)
 	free(out);
 	free(scratch);
 	if (r == 0 && (flags & ML_SNAPSHOT_VERIFY_SHA256) && s->have_sha) {
-		snap_sha256 h;
-		snap_sha256_init(&h);
+		ml__sha256 h;
+		ml__sha256_init(&h);
 		snap_sink k = { .write = snap_sink_discard, .zeros = snap_sink_discard_zeros, .sha = &h };
 		r = snap_expand(&s->core, &k, err, sizeof(err));
 		if (r == 0) {
 			uint8_t d[32];
-			snap_sha256_final(&h, d);
+			ml__sha256_final(&h, d);
 			if (memcmp(d, s->sha, 32)) {
 				char a[65], b[65];
-				snap_sha256_hex(d, a);
-				snap_sha256_hex(s->sha, b);
+				ml__sha256_hex(d, a);
+				ml__sha256_hex(s->sha, b);
 				snap_reader_err(s, "expanded core SHA-256 %s differs from the manifest's %s", a, b);
 				r = -EBADMSG;
 			}

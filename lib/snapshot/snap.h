@@ -11,6 +11,7 @@
 #include <memlens/snapshot.h>
 
 #include "internal/internal.h"
+#include "internal/sha256.h"
 
 /* ---- on-disk constants (docs/snapshot-format.md) ---- */
 
@@ -60,21 +61,6 @@ static inline uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~
 int snap_kind_to_run(int sk);           /* SK_* -> ml_run_kind */
 int snap_run_to_kind(ml_run_kind k);    /* ml_run_kind -> SK_*, or -1 */
 
-/* ---- SHA-256 ---- */
-
-typedef struct snap_sha256 {
-	uint32_t h[8];
-	uint64_t len;
-	uint8_t buf[64];
-	size_t fill;
-	void *fn;
-} snap_sha256;
-
-void snap_sha256_init(snap_sha256 *c);
-void snap_sha256_update(snap_sha256 *c, const void *data, size_t n);
-void snap_sha256_final(snap_sha256 *c, uint8_t out[32]);
-void snap_sha256_hex(const uint8_t d[32], char out[65]);
-
 /* ---- the core model shared by writer (for its digest) and reader ---- */
 
 typedef struct snap_entry {
@@ -116,7 +102,7 @@ typedef struct snap_sink {
 	int (*write)(struct snap_sink *k, const void *p, size_t n);
 	int (*zeros)(struct snap_sink *k, uint64_t n);
 	int (*finish)(struct snap_sink *k);
-	snap_sha256 *sha;                    /* hashed on the way, or NULL */
+	ml__sha256 *sha;                    /* hashed on the way, or NULL */
 	ml_snapshot_progress_fn progress;
 	void *progress_ctx;
 	uint64_t done, total;

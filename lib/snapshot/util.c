@@ -176,3 +176,23 @@ int snap_sink_discard_zeros(snap_sink *k, uint64_t n)
 	(void)n;
 	return 0;
 }
+
+void snap_seal(const uint8_t *head, size_t head_len, const uint8_t *notes, size_t notes_len, const uint8_t *idx,
+	       size_t idx_len, uint8_t out[32])
+{
+	ml__sha256 h;
+	static const uint8_t z[4];
+	ml__sha256_init(&h);
+	ml__sha256_update(&h, head, head_len);
+	ml__sha256_update(&h, notes, notes_len >= SNAP_SEAL_LEN ? notes_len - SNAP_SEAL_LEN : 0);
+	if (idx_len >= 80) {
+		ml__sha256_update(&h, idx, 52);
+		ml__sha256_update(&h, z, 4);
+		ml__sha256_update(&h, idx + 56, 20);
+		ml__sha256_update(&h, z, 4);
+		ml__sha256_update(&h, idx + 80, idx_len - 80);
+	} else {
+		ml__sha256_update(&h, idx, idx_len);
+	}
+	ml__sha256_final(&h, out);
+}

@@ -302,7 +302,7 @@ static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint6
 	J(jnum(b, &f, "expanded_size", (int64_t)expanded, false));
 	if (sha) {
 		char hex[65];
-		snap_sha256_hex(sha, hex);
+		ml__sha256_hex(sha, hex);
 		J(jstr(b, &f, "expanded_sha256", hex));
 	}
 	if (w->nextra) {
@@ -328,8 +328,8 @@ int snap_writer_finish_mlcore(ml_snapshot_writer *w)
 	int r = 0;
 	bool do_sha = !w->o.no_sha256 && expanded <= (w->o.sha256_max ? w->o.sha256_max : (uint64_t)1 << 30);
 	if (do_sha) {
-		snap_sha256 h;
-		snap_sha256_init(&h);
+		ml__sha256 h;
+		ml__sha256_init(&h);
 		snap_sink k = { .write = snap_sink_discard, .zeros = snap_sink_discard_zeros, .sha = &h };
 		char err[256] = "";
 		r = snap_expand(&c, &k, err, sizeof(err));
@@ -338,7 +338,7 @@ int snap_writer_finish_mlcore(ml_snapshot_writer *w)
 				 *err ? err : ml_strerror(r));
 			return r == -EBADMSG ? -EIO : r;
 		}
-		snap_sha256_final(&h, sha);
+		ml__sha256_final(&h, sha);
 	}
 
 	/* notes: canonical, then memlens: mappings, /proc files, manifest */

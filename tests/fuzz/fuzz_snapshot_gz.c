@@ -32,11 +32,11 @@ static void pack(int fd, const uint8_t *core, size_t len, size_t member)
 		if (noff < len && nsz < len)
 			head = ML_MIN((noff + nsz + 4095) & ~(uint64_t)4095, (uint64_t)len);
 	}
-	snap_sha256 h;
+	ml__sha256 h;
 	uint8_t d[32];
-	snap_sha256_init(&h);
-	snap_sha256_update(&h, core, (size_t)head);
-	snap_sha256_final(&h, d);
+	ml__sha256_init(&h);
+	ml__sha256_update(&h, core, (size_t)head);
+	ml__sha256_final(&h, d);
 	for (size_t pos = 0; pos < len; pos += member) {
 		size_t n = ML_MIN(member, len - pos);
 		z_stream z;

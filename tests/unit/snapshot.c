@@ -431,7 +431,7 @@ START_TEST(round_trip_synthetic)
 	ck_assert_int_eq(ml_snapshot_sha256(s, rec), 0);
 	ck_assert(!memcmp(d1, rec, 32));
 	char h[65], cmd[600];
-	snap_sha256_hex(rec, h);
+	ml__sha256_hex(rec, h);
 	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", tpath("a.core"));
 	int stt;
 	char *out = mlt_run(cmd, &stt);

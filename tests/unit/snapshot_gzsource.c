@@ -218,11 +218,11 @@ static uint64_t core_id(const uint8_t *core, size_t len)
 	uint64_t head = noff < len && nsz < len ? (noff + nsz + 4095) & ~(uint64_t)4095 : len;
 	if (head > len)
 		head = len;
-	snap_sha256 h;
+	ml__sha256 h;
 	uint8_t d[32];
-	snap_sha256_init(&h);
-	snap_sha256_update(&h, core, head);
-	snap_sha256_final(&h, d);
+	ml__sha256_init(&h);
+	ml__sha256_update(&h, core, head);
+	ml__sha256_final(&h, d);
 	return get64(d);
 }
 

@@ -1,4 +1,4 @@
-/* lib/snapshot/sha256.c: the FIPS 180-4 / NIST example vectors (empty, "abc", the 448- and
+/* lib/internal/sha256.c: the FIPS 180-4 / NIST example vectors (empty, "abc", the 448- and
  * 896-bit messages, one million 'a' in uneven pieces) and random lengths against sha256sum,
  * with SHA-NI where the CPU has it and with the portable rounds. */
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "mltest.h"
-#include "snapshot/snap.h"
+#include "internal/sha256.h"
 
 static char tmpdir[256];
 
@@ -44,7 +44,7 @@ static uint64_t rnd(uint64_t *s)
 
 static void hex(const uint8_t *d, char *out)
 {
-	snap_sha256_hex(d, out);
+	ml__sha256_hex(d, out);
 }
 
 static void sha_vectors(void)
@@ -58,32 +58,32 @@ static void sha_vectors(void)
 		  "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1" },
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		snap_sha256 c;
+		ml__sha256 c;
 		uint8_t d[32];
 		char h[65];
-		snap_sha256_init(&c);
-		snap_sha256_update(&c, v[i].msg, strlen(v[i].msg));
-		snap_sha256_final(&c, d);
+		ml__sha256_init(&c);
+		ml__sha256_update(&c, v[i].msg, strlen(v[i].msg));
+		ml__sha256_final(&c, d);
 		hex(d, h);
 		ck_assert_str_eq(h, v[i].hex);
 	}
 	/* one million 'a', fed in uneven pieces */
 	char *a = malloc(1000000);
 	memset(a, 'a', 1000000);
-	snap_sha256 c;
+	ml__sha256 c;
 	uint8_t d[32];
 	char h[65];
-	snap_sha256_init(&c);
+	ml__sha256_init(&c);
 	size_t off = 0, step = 1;
 	while (off < 1000000) {
 		size_t n = step < 1000000 - off ? step : 1000000 - off;
-		snap_sha256_update(&c, a + off, n);
+		ml__sha256_update(&c, a + off, n);
 		off += n;
 		step = step * 3 + 1;
 		if (step > 70000)
 			step = 7;
 	}
-	snap_sha256_final(&c, d);
+	ml__sha256_final(&c, d);
 	hex(d, h);
 	ck_assert_str_eq(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 	free(a);
@@ -98,9 +98,9 @@ static void sha_vectors(void)
 		int fd = open(tpath("sha.bin"), O_CREAT | O_TRUNC | O_WRONLY, 0600);
 		ck_assert_int_eq(write(fd, buf, lens[i]), (ssize_t)lens[i]);
 		close(fd);
-		snap_sha256_init(&c);
-		snap_sha256_update(&c, buf, lens[i]);
-		snap_sha256_final(&c, d);
+		ml__sha256_init(&c);
+		ml__sha256_update(&c, buf, lens[i]);
+		ml__sha256_final(&c, d);
 		hex(d, h);
 		char cmd[512];
 		snprintf(cmd, sizeof(cmd), "sha256sum '%s'", tpath("sha.bin"));

@@ -1,7 +1,8 @@
-/* SHA-256 (FIPS 180-4) for the expanded-core digest: portable rounds, and SHA-NI where the CPU has it. */
+/* SHA-256 (FIPS 180-4) for snapshot digests and ml_digest_sha256(): portable rounds, and SHA-NI where the CPU has it. */
 #include <string.h>
 
-#include "snapshot/snap.h"
+#include "internal/internal.h"
+#include "internal/sha256.h"
 
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -142,7 +143,7 @@ static blocks_fn pick(void)
 	return f;
 }
 
-void snap_sha256_init(snap_sha256 *c)
+void ml__sha256_init(ml__sha256 *c)
 {
 	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
@@ -152,7 +153,7 @@ void snap_sha256_init(snap_sha256 *c)
 	c->fn = (void *)pick();
 }
 
-void snap_sha256_update(snap_sha256 *c, const void *data, size_t n)
+void ml__sha256_update(ml__sha256 *c, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 	blocks_fn fn = (blocks_fn)c->fn;
@@ -179,14 +180,14 @@ void snap_sha256_update(snap_sha256 *c, const void *data, size_t n)
 	}
 }
 
-void snap_sha256_final(snap_sha256 *c, uint8_t out[32])
+void ml__sha256_final(ml__sha256 *c, uint8_t out[32])
 {
 	uint64_t bits = c->len * 8;
 	uint8_t pad[72] = { 0x80 };
 	size_t padlen = (c->fill < 56 ? 56 : 120) - c->fill;
 	for (int i = 0; i < 8; i++)
 		pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
-	snap_sha256_update(c, pad, padlen + 8);
+	ml__sha256_update(c, pad, padlen + 8);
 	for (int i = 0; i < 8; i++) {
 		out[4 * i] = (uint8_t)(c->h[i] >> 24);
 		out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
@@ -195,7 +196,7 @@ void snap_sha256_final(snap_sha256 *c, uint8_t out[32])
 	}
 }
 
-void snap_sha256_hex(const uint8_t d[32], char out[65])
+void ml__sha256_hex(const uint8_t d[32], char out[65])
 {
 	static const char hx[] = "0123456789abcdef";
 	for (int i = 0; i < 32; i++) {
@@ -203,24 +204,4 @@ void snap_sha256_hex(const uint8_t d[32], char out[65])
 		out[2 * i + 1] = hx[d[i] & 15];
 	}
 	out[64] = '\0';
-}
-
-void snap_seal(const uint8_t *head, size_t head_len, const uint8_t *notes, size_t notes_len, const uint8_t *idx,
-	       size_t idx_len, uint8_t out[32])
-{
-	snap_sha256 h;
-	static const uint8_t z[4];
-	snap_sha256_init(&h);
-	snap_sha256_update(&h, head, head_len);
-	snap_sha256_update(&h, notes, notes_len >= SNAP_SEAL_LEN ? notes_len - SNAP_SEAL_LEN : 0);
-	if (idx_len >= 80) {
-		snap_sha256_update(&h, idx, 52);
-		snap_sha256_update(&h, z, 4);
-		snap_sha256_update(&h, idx + 56, 20);
-		snap_sha256_update(&h, z, 4);
-		snap_sha256_update(&h, idx + 80, idx_len - 80);
-	} else {
-		snap_sha256_update(&h, idx, idx_len);
-	}
-	snap_sha256_final(&h, out);
 }
