@@ -9,7 +9,7 @@
 
 #include "internal/internal.h"
 #include "internal/page_internal.h"
-#include "wss_priv.h"
+#include "internal/wss.h"
 #include <memlens/clear_refs.h>
 #include <memlens/idle.h>
 #include <memlens/pagemap.h>

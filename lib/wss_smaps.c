@@ -10,7 +10,7 @@
 
 #include "internal/internal.h"
 #include "internal/vma_text.h"
-#include "wss_priv.h"
+#include "internal/wss.h"
 
 static bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wss_priv.h"
+#include "internal/wss.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

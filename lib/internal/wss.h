@@ -1,6 +1,6 @@
 /* Private, pure helpers of the working-set window (lib/wss*.c), shared with unit tests and the fuzzer. */
-#ifndef MEMLENS_WSS_PRIV_H
-#define MEMLENS_WSS_PRIV_H
+#ifndef MEMLENS_INTERNAL_WSS_H
+#define MEMLENS_INTERNAL_WSS_H
 
 #include <stdbool.h>
 #include <stddef.h>
