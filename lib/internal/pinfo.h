@@ -1,6 +1,6 @@
 /* Private helpers of the process-information readers (status, stat, limits, fdinfo...). */
-#ifndef MEMLENS_PINFO_H
-#define MEMLENS_PINFO_H
+#ifndef MEMLENS_INTERNAL_PINFO_H
+#define MEMLENS_INTERNAL_PINFO_H
 
 #include <memlens/bstr.h>
 

@@ -1,6 +1,6 @@
 /* How a source backend plugs into ml_source (lib/source.c dispatches through these ops). */
-#ifndef MEMLENS_SOURCE_IMPL_H
-#define MEMLENS_SOURCE_IMPL_H
+#ifndef MEMLENS_INTERNAL_SOURCE_IMPL_H
+#define MEMLENS_INTERNAL_SOURCE_IMPL_H
 
 #include <memlens/source.h>
 

@@ -1,6 +1,6 @@
 /* Private: the maps/smaps header-line parser and the naming rules shared by lib/maps.c and lib/smaps.c. */
-#ifndef MEMLENS_VMA_TEXT_H
-#define MEMLENS_VMA_TEXT_H
+#ifndef MEMLENS_INTERNAL_VMA_TEXT_H
+#define MEMLENS_INTERNAL_VMA_TEXT_H
 
 #include <memlens/maps.h>
 

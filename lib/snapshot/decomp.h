@@ -1,6 +1,6 @@
 /* Compressed cores: which codec a file's first bytes name, and decompressing one into a temporary file. */
-#ifndef MEMLENS_DECOMP_H
-#define MEMLENS_DECOMP_H
+#ifndef MEMLENS_SNAPSHOT_DECOMP_H
+#define MEMLENS_SNAPSHOT_DECOMP_H
 
 #include <stdint.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* Private side of the snapshot format: on-disk constants, the shared core model, SHA-256, publishing. */
-#ifndef MEMLENS_SNAP_H
-#define MEMLENS_SNAP_H
+#ifndef MEMLENS_SNAPSHOT_SNAP_H
+#define MEMLENS_SNAPSHOT_SNAP_H
 
 #include <stdarg.h>
 #include <stdbool.h>
