@@ -11,13 +11,7 @@ int ml_schedstat_parse(const char *buf, size_t len, ml_schedstat *ret)
 	if (end > p && end[-1] == '\n')
 		end--;
 	uint64_t v[3];
-	for (int i = 0; i < 3; i++) {
-		if (i && (p >= end || *p++ != ' '))
-			return -EBADMSG;
-		if (ml__parse_dec(&p, end, &v[i]) < 0)
-			return -EBADMSG;
-	}
-	if (p != end)
+	if (ml__tok_decs(p, end, ' ', v, 3) < 0)
 		return -EBADMSG;
 	*ret = (ml_schedstat){ v[0], v[1], v[2] };
 	return 0;

@@ -13,13 +13,7 @@ int ml_statm_parse(const char *buf, size_t len, ml_statm *ret)
 	if (end > p && end[-1] == '\n')
 		end--;
 	uint64_t v[7];
-	for (int i = 0; i < 7; i++) {
-		if (i && (p >= end || *p++ != ' '))
-			return -EBADMSG;
-		if (ml__parse_dec(&p, end, &v[i]) < 0)
-			return -EBADMSG;
-	}
-	if (p != end)
+	if (ml__tok_decs(p, end, ' ', v, 7) < 0)
 		return -EBADMSG;
 	*ret = (ml_statm){ v[0], v[1], v[2], v[3], v[4], v[5], v[6] };
 	return 0;

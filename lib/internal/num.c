@@ -77,3 +77,21 @@ int ml__tok_s32(const char *s, const char *e, int32_t *ret)
 	*ret = (int32_t)v;
 	return 0;
 }
+
+int ml__tok_decs(const char *s, const char *e, char sep, uint64_t *ret, size_t n)
+{
+	uint64_t v[16];
+	if (n > 16)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (i && (s >= e || *s++ != sep))
+			return -EBADMSG;
+		if (ml__parse_dec(&s, e, &v[i]) < 0)
+			return -EBADMSG;
+	}
+	if (s != e)
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++)
+		ret[i] = v[i];
+	return 0;
+}

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -85,5 +86,7 @@ int ml__tok_xhex(const char *s, const char *e, uint64_t *ret);
 int ml__tok_oct(const char *s, const char *e, uint64_t *ret);
 int ml__tok_u32(const char *s, const char *e, uint32_t *ret);
 int ml__tok_s32(const char *s, const char *e, int32_t *ret);
+/* [s, e) is exactly @n dec numbers, each pair separated by one @sep byte (statm, schedstat). */
+int ml__tok_decs(const char *s, const char *e, char sep, uint64_t *ret, size_t n);
 
 #endif

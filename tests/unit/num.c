@@ -101,6 +101,26 @@ START_TEST(tokens_are_whole)
 }
 END_TEST
 
+START_TEST(number_lists)
+{
+	uint64_t v[3] = { 9, 9, 9 };
+	ck_assert_int_eq(ml__tok_decs(S("1 22 333"), ' ', v, 3), 0);
+	ck_assert_uint_eq(v[0], 1);
+	ck_assert_uint_eq(v[1], 22);
+	ck_assert_uint_eq(v[2], 333);
+	uint64_t w[3] = { 9, 9, 9 };
+	ck_assert_int_eq(ml__tok_decs(S("1 22"), ' ', w, 3), -EBADMSG);
+	ck_assert_int_eq(ml__tok_decs(S("1 22 333 4"), ' ', w, 3), -EBADMSG);
+	ck_assert_int_eq(ml__tok_decs(S("1  22 333"), ' ', w, 3), -EBADMSG);
+	ck_assert_int_eq(ml__tok_decs(S("1 22 333\n"), ' ', w, 3), -EBADMSG);
+	ck_assert_int_eq(ml__tok_decs(S("1,2,3"), ',', w, 3), 0);
+	ck_assert_uint_eq(w[2], 3);
+	uint64_t u[3] = { 9, 9, 9 };
+	ck_assert_int_eq(ml__tok_decs(S("1 2 x"), ' ', u, 3), -EBADMSG);
+	ck_assert_uint_eq(u[0], 9); /* nothing written on error */
+}
+END_TEST
+
 START_TEST(hexval_digits)
 {
 	const char *digits = "0123456789abcdefABCDEF";
@@ -119,6 +139,7 @@ int main(void)
 	tcase_add_test(tc, scanners_stop_after_digits);
 	tcase_add_test(tc, overflow_is_an_error);
 	tcase_add_test(tc, tokens_are_whole);
+	tcase_add_test(tc, number_lists);
 	tcase_add_test(tc, hexval_digits);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
