@@ -324,15 +324,14 @@ static int check_manifest(vctx *v)
 	ml_snapshot *s = v->s;
 	if (snap_json_parse(s->manifest, s->manifest_len, &s->kv, &s->nkv) < 0)
 		return bad(v, "manifest is not valid JSON");
+	uint64_t u;
+	int64_t sv;
 	const snap_kv *k = snap_kv_get(s->kv, s->nkv, "format_version");
-	if (k && (k->is_str || strtoull(k->val, NULL, 10) != s->version))
+	if (k && (k->is_str || ml__tok_dec(k->val, k->val + k->val_len, &u) < 0 || u != s->version))
 		return bad(v, "manifest format version disagrees with the index");
 	k = snap_kv_get(s->kv, s->nkv, "pid");
-	if (k && !k->is_str) {
-		long long p = strtoll(k->val, NULL, 10);
-		if (p > 0 && p <= 0x3fffffff)
-			s->pid = (pid_t)p;
-	}
+	if (k && !k->is_str && ml__tok_sdec(k->val, k->val + k->val_len, &sv) == 0 && sv > 0 && sv <= 0x3fffffff)
+		s->pid = (pid_t)sv;
 	k = snap_kv_get(s->kv, s->nkv, "expanded_sha256");
 	if (k) {
 		if (!k->is_str || k->val_len != 64 || hexbytes(k->val, 32, s->sha) < 0)
@@ -340,7 +339,7 @@ static int check_manifest(vctx *v)
 		s->have_sha = true;
 	}
 	k = snap_kv_get(s->kv, s->nkv, "expanded_size");
-	if (k && (k->is_str || strtoull(k->val, NULL, 10) != snap_core_size(&s->core)))
+	if (k && (k->is_str || ml__tok_dec(k->val, k->val + k->val_len, &u) < 0 || u != snap_core_size(&s->core)))
 		return bad(v, "manifest's expanded size disagrees with the mappings");
 	return 0;
 }
