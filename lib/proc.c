@@ -49,21 +49,12 @@ static void close_fd(int *fd)
 /* Reads the state letter and pid from the handle's own stat. -ESRCH if the task is gone. */
 static int read_stat_state(const ml_proc *p, char *state, pid_t *pid)
 {
-	int fd = openat(p->dirfd, "stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ml_neg_errno();
 	char buf[512];
-	ssize_t n;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	int saved = errno;
-	close(fd);
+	ssize_t n = ml__read_small(p->dirfd, "stat", buf, sizeof(buf));
 	if (n < 0)
-		return saved ? -saved : -EIO;
+		return (int)n;
 	if (n == 0)
 		return -ESRCH;
-	buf[n] = '\0';
 	/* "PID (comm) S ...": comm may hold anything, including ") ", so take the last ')' */
 	char *rp = strrchr(buf, ')');
 	if (!rp || rp[1] != ' ' || !rp[2])
@@ -166,19 +157,10 @@ static enum proc_state proc_state(const ml_proc *p)
 #define ML_PF_EXITING 0x4u
 static int stat_exiting(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ml_neg_errno();
 	char buf[512];
-	ssize_t n;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	int saved = errno;
-	close(fd);
+	ssize_t n = ml__read_small(dirfd, name, buf, sizeof(buf));
 	if (n <= 0)
-		return n < 0 ? -saved : -ESRCH;
-	buf[n] = '\0';
+		return n < 0 ? (int)n : -ESRCH;
 	char *q = strrchr(buf, ')');
 	if (!q)
 		return -EBADMSG;

@@ -138,22 +138,13 @@ static int read_at(int dfd, const char *name, char **buf, size_t *len)
 /* Reads the real and effective UID from status. */
 static int read_uids(int dfd, uid_t *uid, uid_t *euid)
 {
-	int fd = openat(dfd, "status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : ml_neg_errno();
 	/* "Uid:" is among the first lines; one read of 1 KiB holds it after any Name */
 	char buf[1024];
-	ssize_t n;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	int saved = errno;
-	close(fd);
-	if (n < 0)
-		return saved > 0 ? -saved : -EIO;
-	if (n == 0)
+	ssize_t n = ml__read_small(dfd, "status", buf, sizeof(buf));
+	if (n == -ENOENT || n == 0)
 		return -ESRCH;
-	buf[n] = '\0';
+	if (n < 0)
+		return (int)n;
 	const char *s = strstr(buf, "\nUid:");
 	if (!s)
 		return -EBADMSG;
@@ -221,20 +212,12 @@ static int pat_match(ml_procs *it, const char *s, size_t len, char nul)
 static int examine(ml_procs *it, int dfd)
 {
 	ml_procs_entry *e = &it->e;
-	char buf[1024];
-	int fd = openat(dfd, "stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : ml_neg_errno();
-	ssize_t n;
-	do
-		n = read(fd, buf, sizeof(buf));
-	while (n < 0 && errno == EINTR);
-	int saved = errno;
-	close(fd);
-	if (n < 0)
-		return saved > 0 ? -saved : -EIO;
-	if (n == 0)
+	char buf[1025];
+	ssize_t n = ml__read_small(dfd, "stat", buf, sizeof(buf));
+	if (n == -ENOENT || n == 0)
 		return -ESRCH;
+	if (n < 0)
+		return (int)n;
 	ml_stat st;
 	int r = ml_stat_parse(buf, (size_t)n, &st);
 	if (r < 0)

@@ -1,4 +1,5 @@
-/* Growable buffers and arrays, overflow-checked. */
+/* Growable buffers and arrays, overflow-checked; reading a file whole or in one read. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,4 +84,21 @@ int ml__read_fd_all(int fd, size_t hint, char **ret, size_t *ret_len)
 fail:
 	ml_buf_free(&b);
 	return r;
+}
+
+ssize_t ml__read_small(int dirfd, const char *name, char *buf, size_t cap)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_neg_errno();
+	ssize_t n;
+	do
+		n = read(fd, buf, cap - 1);
+	while (n < 0 && errno == EINTR);
+	int r = n < 0 ? ml_neg_errno() : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	buf[n] = '\0';
+	return n;
 }

@@ -36,6 +36,12 @@ void ml__error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * NUL-terminated. @hint is the first allocation size. Returns 0 or -errno.
  */
 int ml__read_fd_all(int fd, size_t hint, char **ret, size_t *ret_len);
+/*
+ * One read(2) of at most @cap - 1 bytes of @name under @dirfd, NUL-terminated, for the
+ * small files that fit one read (stat, the head of status). Returns the byte count (0:
+ * empty) or -errno of open or read (ENOENT as is: the caller says what it means).
+ */
+ssize_t ml__read_small(int dirfd, const char *name, char *buf, size_t cap);
 
 /*
  * A growable byte buffer used by parsers and writers.
