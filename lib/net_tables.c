@@ -26,16 +26,53 @@
 		free(t);                   \
 	}
 
-static char *own_copy(const char *buf, size_t len)
+/*
+ * The loop every table parser here shares: the input is copied (records point into the
+ * copy, NUL-terminated in place), and each line [p, le) goes to @line with the next record
+ * slot, zeroed; it returns 1 to keep the record, 0 to skip the line (a header, a blank
+ * line), or -errno. On error the caller's free releases what was made.
+ */
+typedef int (*table_line_fn)(void *rec, char *p, char *le, size_t line_no);
+
+static int table_lines(const char *buf, size_t len, size_t recsz, table_line_fn line,
+		       void **v, size_t *n, size_t *cap, char **store)
 {
-	char *c = malloc(len + 1);
-	if (!c)
-		return NULL;
-	if (len)
-		memcpy(c, buf, len);
-	c[len] = '\0';
-	return c;
+	if (!(*store = ml__memdup0(buf, len)))
+		return -ENOMEM;
+	char *p = *store, *end = *store + len;
+	for (size_t i = 0; p < end; i++) {
+		char *le = (char *)ml__line_end(p, end);
+		int r = ml__grow(v, cap, *n + 1, recsz);
+		if (r < 0)
+			return r;
+		void *rec = (char *)*v + *n * recsz;
+		memset(rec, 0, recsz);
+		if ((r = line(rec, p, le, i)) < 0)
+			return r;
+		*n += (size_t)r;
+		p = le + 1;
+	}
+	return 0;
 }
+
+/* A table's parse: its records from table_lines(), the table freed on error. */
+#define TABLE_PARSE(prefix, table_t, line_fn)                                                  \
+	int prefix##_parse(const char *buf, size_t len, table_t **ret)                         \
+	{                                                                                      \
+		if ((!buf && len) || !ret)                                                     \
+			return -EINVAL;                                                        \
+		table_t *t = calloc(1, sizeof(*t));                                            \
+		if (!t)                                                                        \
+			return -ENOMEM;                                                        \
+		int r = table_lines(buf, len, sizeof(*t->v), line_fn, (void **)&t->v, &t->n,   \
+				    &t->cap, &t->store);                                       \
+		if (r < 0) {                                                                   \
+			prefix##_free(t);                                                      \
+			return r;                                                              \
+		}                                                                              \
+		*ret = t;                                                                      \
+		return 0;                                                                      \
+	}
 
 /* ---- arp ---- */
 
@@ -86,64 +123,33 @@ static int parse_hw_addr(const char *s, const char *e, uint8_t out[32], size_t *
 	return n ? 0 : -EBADMSG;
 }
 
-int ml_net_arps_parse(const char *buf, size_t len, ml_net_arps **ret)
+static int arp_line(void *rec, char *p, char *le, size_t line)
 {
-	if ((!buf && len) || !ret)
-		return -EINVAL;
-	ml_net_arps *t = calloc(1, sizeof(*t));
-	if (!t || !(t->store = own_copy(buf, len))) {
-		ml_net_arps_free(t);
-		return -ENOMEM;
-	}
-	int r = 0;
-	char *p = t->store, *end = t->store + len;
-	bool first = true;
-	while (p < end) {
-		char *le = (char *)ml__line_end(p, end);
-		const char *ts[MAXW], *te[MAXW];
-		size_t nw = ml__split_ws(p, le, ts, te, MAXW);
-		if (first && nw >= 2 && te[0] - ts[0] == 2 && !memcmp(ts[0], "IP", 2)) {
-			first = false;
-			p = le + 1;
-			continue; /* "IP address  HW type  Flags  HW address  Mask  Device" */
-		}
-		first = false;
-		if (nw == 0) {
-			p = le + 1;
-			continue;
-		}
-		if (nw != 6) {
-			r = -EBADMSG;
-			break;
-		}
-		if ((r = ml__grow(&t->v, &t->cap, t->n + 1, sizeof(*t->v))) < 0)
-			break;
-		ml_net_arp *a = &t->v[t->n];
-		memset(a, 0, sizeof(*a));
-		uint64_t ht, fl;
-		if (parse_ipv4_text(ts[0], te[0], a->addr) < 0 ||
-		    te[1] - ts[1] < 3 || memcmp(ts[1], "0x", 2) || ml__tok_hex(ts[1] + 2, te[1], &ht) < 0 || ht > UINT32_MAX ||
-		    te[2] - ts[2] < 3 || memcmp(ts[2], "0x", 2) || ml__tok_hex(ts[2] + 2, te[2], &fl) < 0 || fl > UINT32_MAX ||
-		    parse_hw_addr(ts[3], te[3], a->hw_addr, &a->hw_addr_len) < 0) {
-			r = -EBADMSG;
-			break;
-		}
-		a->hw_type = (uint32_t)ht;
-		a->flags = (uint32_t)fl;
-		*(char *)te[4] = '\0';
-		*(char *)te[5] = '\0';
-		a->mask = ts[4];
-		a->device = ts[5];
-		t->n++;
-		p = le + 1;
-	}
-	if (r < 0) {
-		ml_net_arps_free(t);
-		return r;
-	}
-	*ret = t;
-	return 0;
+	ml_net_arp *a = rec;
+	const char *ts[MAXW], *te[MAXW];
+	size_t nw = ml__split_ws(p, le, ts, te, MAXW);
+	if (line == 0 && nw >= 2 && te[0] - ts[0] == 2 && !memcmp(ts[0], "IP", 2))
+		return 0; /* "IP address  HW type  Flags  HW address  Mask  Device" */
+	if (nw == 0)
+		return 0;
+	if (nw != 6)
+		return -EBADMSG;
+	uint64_t ht, fl;
+	if (parse_ipv4_text(ts[0], te[0], a->addr) < 0 ||
+	    te[1] - ts[1] < 3 || memcmp(ts[1], "0x", 2) || ml__tok_hex(ts[1] + 2, te[1], &ht) < 0 || ht > UINT32_MAX ||
+	    te[2] - ts[2] < 3 || memcmp(ts[2], "0x", 2) || ml__tok_hex(ts[2] + 2, te[2], &fl) < 0 || fl > UINT32_MAX ||
+	    parse_hw_addr(ts[3], te[3], a->hw_addr, &a->hw_addr_len) < 0)
+		return -EBADMSG;
+	a->hw_type = (uint32_t)ht;
+	a->flags = (uint32_t)fl;
+	*(char *)te[4] = '\0';
+	*(char *)te[5] = '\0';
+	a->mask = ts[4];
+	a->device = ts[5];
+	return 1;
 }
+
+TABLE_PARSE(ml_net_arps, ml_net_arps, arp_line)
 
 ML__NET_TABLE_ACCESSORS(ml_net_arps, ml_net_arps, ml_net_arp, "net/arp")
 
@@ -167,59 +173,30 @@ static int hex_addr4(const char *s, const char *e, uint8_t out[4])
 	return 0;
 }
 
-int ml_net_routes_parse(const char *buf, size_t len, ml_net_routes **ret)
+static int route_line(void *rec, char *p, char *le, size_t line)
 {
-	if ((!buf && len) || !ret)
-		return -EINVAL;
-	ml_net_routes *t = calloc(1, sizeof(*t));
-	if (!t || !(t->store = own_copy(buf, len))) {
-		ml_net_routes_free(t);
-		return -ENOMEM;
-	}
-	int r = 0;
-	char *p = t->store, *end = t->store + len;
-	bool first = true;
-	while (p < end) {
-		char *le = (char *)ml__line_end(p, end);
-		const char *ts[MAXW], *te[MAXW];
-		size_t nw = ml__split_ws(p, le, ts, te, MAXW);
-		bool header = first && nw && te[0] - ts[0] == 5 && !memcmp(ts[0], "Iface", 5);
-		first = false;
-		if (header || nw == 0) {
-			p = le + 1;
-			continue;
-		}
-		if (nw != 11) {
-			r = -EBADMSG;
-			break;
-		}
-		if ((r = ml__grow(&t->v, &t->cap, t->n + 1, sizeof(*t->v))) < 0)
-			break;
-		ml_net_route *rt = &t->v[t->n];
-		memset(rt, 0, sizeof(*rt));
-		uint64_t fl;
-		if (hex_addr4(ts[1], te[1], rt->destination) < 0 || hex_addr4(ts[2], te[2], rt->gateway) < 0 ||
-		    ml__tok_hex(ts[3], te[3], &fl) < 0 || fl > UINT32_MAX ||
-		    ml__tok_s32(ts[4], te[4], &rt->refcnt) < 0 || ml__tok_u32(ts[5], te[5], &rt->use) < 0 ||
-		    ml__tok_s32(ts[6], te[6], &rt->metric) < 0 || hex_addr4(ts[7], te[7], rt->mask) < 0 ||
-		    ml__tok_u32(ts[8], te[8], &rt->mtu) < 0 || ml__tok_u32(ts[9], te[9], &rt->window) < 0 ||
-		    ml__tok_u32(ts[10], te[10], &rt->irtt) < 0) {
-			r = -EBADMSG;
-			break;
-		}
-		rt->flags = (uint32_t)fl;
-		*(char *)te[0] = '\0';
-		rt->iface = ts[0];
-		t->n++;
-		p = le + 1;
-	}
-	if (r < 0) {
-		ml_net_routes_free(t);
-		return r;
-	}
-	*ret = t;
-	return 0;
+	ml_net_route *rt = rec;
+	const char *ts[MAXW], *te[MAXW];
+	size_t nw = ml__split_ws(p, le, ts, te, MAXW);
+	if ((line == 0 && nw && te[0] - ts[0] == 5 && !memcmp(ts[0], "Iface", 5)) || nw == 0)
+		return 0;
+	if (nw != 11)
+		return -EBADMSG;
+	uint64_t fl;
+	if (hex_addr4(ts[1], te[1], rt->destination) < 0 || hex_addr4(ts[2], te[2], rt->gateway) < 0 ||
+	    ml__tok_hex(ts[3], te[3], &fl) < 0 || fl > UINT32_MAX ||
+	    ml__tok_s32(ts[4], te[4], &rt->refcnt) < 0 || ml__tok_u32(ts[5], te[5], &rt->use) < 0 ||
+	    ml__tok_s32(ts[6], te[6], &rt->metric) < 0 || hex_addr4(ts[7], te[7], rt->mask) < 0 ||
+	    ml__tok_u32(ts[8], te[8], &rt->mtu) < 0 || ml__tok_u32(ts[9], te[9], &rt->window) < 0 ||
+	    ml__tok_u32(ts[10], te[10], &rt->irtt) < 0)
+		return -EBADMSG;
+	rt->flags = (uint32_t)fl;
+	*(char *)te[0] = '\0';
+	rt->iface = ts[0];
+	return 1;
 }
+
+TABLE_PARSE(ml_net_routes, ml_net_routes, route_line)
 
 ML__NET_TABLE_ACCESSORS(ml_net_routes, ml_net_routes, ml_net_route, "net/route")
 
@@ -233,65 +210,38 @@ struct ml_net_devs {
 	char *store;
 };
 
-int ml_net_devs_parse(const char *buf, size_t len, ml_net_devs **ret)
+static int dev_line(void *rec, char *p, char *le, size_t line)
 {
-	if ((!buf && len) || !ret)
-		return -EINVAL;
-	ml_net_devs *t = calloc(1, sizeof(*t));
-	if (!t || !(t->store = own_copy(buf, len))) {
-		ml_net_devs_free(t);
-		return -ENOMEM;
-	}
-	int r = 0;
-	char *p = t->store, *end = t->store + len;
-	for (size_t line = 0; p < end; line++) {
-		char *le = (char *)ml__line_end(p, end);
-		char *colon = memchr(p, ':', (size_t)(le - p));
-		/* the two header lines have '|' before any ':' ("Inter-|", " face |bytes");
-		 * later lines are interfaces, whose names may hold '|' themselves */
-		char *bar = line < 2 ? memchr(p, '|', (size_t)(le - p)) : NULL;
-		if (ml__blank_line(p, le) || (bar && (!colon || bar < colon))) {
-			p = le + 1;
-			continue;
-		}
-		if (!colon) {
-			r = -EBADMSG;
-			break;
-		}
-		const char *ns = p;
-		while (ns < colon && (*ns == ' ' || *ns == '\t'))
-			ns++;
-		const char *ts[MAXW], *te[MAXW];
-		size_t nw = ml__split_ws(colon + 1, le, ts, te, MAXW);
-		if (ns == colon || nw != 16) {
-			r = -EBADMSG;
-			break;
-		}
-		if ((r = ml__grow(&t->v, &t->cap, t->n + 1, sizeof(*t->v))) < 0)
-			break;
-		ml_net_dev *d = &t->v[t->n];
-		uint64_t *f[16] = {
-			&d->rx_bytes, &d->rx_packets, &d->rx_errs, &d->rx_drop, &d->rx_fifo, &d->rx_frame,
-			&d->rx_compressed, &d->rx_multicast, &d->tx_bytes, &d->tx_packets, &d->tx_errs,
-			&d->tx_drop, &d->tx_fifo, &d->tx_colls, &d->tx_carrier, &d->tx_compressed,
-		};
-		for (size_t i = 0; i < 16 && r == 0; i++)
-			if (ml__tok_dec(ts[i], te[i], f[i]) < 0)
-				r = -EBADMSG;
-		if (r < 0)
-			break;
-		*colon = '\0';
-		d->name = ns;
-		t->n++;
-		p = le + 1;
-	}
-	if (r < 0) {
-		ml_net_devs_free(t);
-		return r;
-	}
-	*ret = t;
-	return 0;
+	ml_net_dev *d = rec;
+	char *colon = memchr(p, ':', (size_t)(le - p));
+	/* the two header lines have '|' before any ':' ("Inter-|", " face |bytes");
+	 * later lines are interfaces, whose names may hold '|' themselves */
+	char *bar = line < 2 ? memchr(p, '|', (size_t)(le - p)) : NULL;
+	if (ml__blank_line(p, le) || (bar && (!colon || bar < colon)))
+		return 0;
+	if (!colon)
+		return -EBADMSG;
+	const char *ns = p;
+	while (ns < colon && (*ns == ' ' || *ns == '\t'))
+		ns++;
+	const char *ts[MAXW], *te[MAXW];
+	size_t nw = ml__split_ws(colon + 1, le, ts, te, MAXW);
+	if (ns == colon || nw != 16)
+		return -EBADMSG;
+	uint64_t *f[16] = {
+		&d->rx_bytes, &d->rx_packets, &d->rx_errs, &d->rx_drop, &d->rx_fifo, &d->rx_frame,
+		&d->rx_compressed, &d->rx_multicast, &d->tx_bytes, &d->tx_packets, &d->tx_errs,
+		&d->tx_drop, &d->tx_fifo, &d->tx_colls, &d->tx_carrier, &d->tx_compressed,
+	};
+	for (size_t i = 0; i < 16; i++)
+		if (ml__tok_dec(ts[i], te[i], f[i]) < 0)
+			return -EBADMSG;
+	*colon = '\0';
+	d->name = ns;
+	return 1;
 }
+
+TABLE_PARSE(ml_net_devs, ml_net_devs, dev_line)
 
 ML__NET_TABLE_ACCESSORS(ml_net_devs, ml_net_devs, ml_net_dev, "net/dev")
 
@@ -354,7 +304,7 @@ int ml_net_snmp_parse(const char *buf, size_t len, ml_net_snmp **ret)
 	if ((!buf && len) || !ret)
 		return -EINVAL;
 	ml_net_snmp *s = calloc(1, sizeof(*s));
-	if (!s || !(s->store = own_copy(buf, len))) {
+	if (!s || !(s->store = ml__memdup0(buf, len))) {
 		ml_net_snmp_free(s);
 		return -ENOMEM;
 	}
@@ -409,7 +359,7 @@ int ml_net_snmp6_parse(const char *buf, size_t len, ml_net_snmp **ret)
 	if ((!buf && len) || !ret)
 		return -EINVAL;
 	ml_net_snmp *s = calloc(1, sizeof(*s));
-	if (!s || !(s->store = own_copy(buf, len))) {
+	if (!s || !(s->store = ml__memdup0(buf, len))) {
 		ml_net_snmp_free(s);
 		return -ENOMEM;
 	}
@@ -469,7 +419,7 @@ int ml_net_sockstat_parse(const char *buf, size_t len, ml_net_snmp **ret)
 	if ((!buf && len) || !ret)
 		return -EINVAL;
 	ml_net_snmp *s = calloc(1, sizeof(*s));
-	if (!s || !(s->store = own_copy(buf, len))) {
+	if (!s || !(s->store = ml__memdup0(buf, len))) {
 		ml_net_snmp_free(s);
 		return -ENOMEM;
 	}

@@ -102,3 +102,14 @@ ssize_t ml__read_small(int dirfd, const char *name, char *buf, size_t cap)
 	buf[n] = '\0';
 	return n;
 }
+
+char *ml__memdup0(const char *buf, size_t len)
+{
+	char *c = malloc(len + 1);
+	if (!c)
+		return NULL;
+	if (len)
+		memcpy(c, buf, len);
+	c[len] = '\0';
+	return c;
+}

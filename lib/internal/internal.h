@@ -60,6 +60,8 @@ void ml_buf_free(ml_buf *b);
  * makes room for at least @need elements. Returns 0 or -ENOMEM; overflow-checked.
  */
 int ml__grow(void *arrp, size_t *cap, size_t need, size_t elem);
+/* Memory of exactly @len bytes plus a NUL copied from @buf (NULL on ENOMEM). */
+char *ml__memdup0(const char *buf, size_t len);
 
 /*
  * Options structs (first member `size_t sz`, the caller's sizeof, set by ML_OPTS): loads

@@ -29,17 +29,6 @@ int ml__read_parse(const ml_proc *p, const char *name,
 	return r;
 }
 
-char *ml__memdup0(const char *buf, size_t len)
-{
-	char *c = malloc(len + 1);
-	if (!c)
-		return NULL;
-	if (len)
-		memcpy(c, buf, len);
-	c[len] = '\0';
-	return c;
-}
-
 int ml__task_open(const ml_proc *p, pid_t tid, ml_proc **ret)
 {
 	/* ml_proc_task() keeps a handle valid while the leader has exited but the group

@@ -9,8 +9,6 @@
 /* Reads file @name of @p and runs a caller-storage parser over it. */
 int ml__read_parse(const ml_proc *p, const char *name,
 		   int (*parse)(const char *buf, size_t len, void *ret), void *ret);
-/* Memory of exactly @len bytes plus a NUL copied from @buf (NULL on ENOMEM). */
-char *ml__memdup0(const char *buf, size_t len);
 
 /* Opens task/TID of @p (ml_proc_task(), which also covers a group whose leader exited). */
 int ml__task_open(const ml_proc *p, pid_t tid, ml_proc **ret);
