@@ -299,7 +299,9 @@ static int snmp_counter(ml_net_snmp *s, const char *name, int64_t value)
 	return 0;
 }
 
-int ml_net_snmp_parse(const char *buf, size_t len, ml_net_snmp **ret)
+/* The part the three snmp-like parsers share: the private copy, the free on error, the fixup. */
+static int snmp_parse(const char *buf, size_t len, int (*body)(ml_net_snmp *s, char *p, char *end),
+		      ml_net_snmp **ret)
 {
 	if ((!buf && len) || !ret)
 		return -EINVAL;
@@ -308,10 +310,21 @@ int ml_net_snmp_parse(const char *buf, size_t len, ml_net_snmp **ret)
 		ml_net_snmp_free(s);
 		return -ENOMEM;
 	}
+	int r = body(s, s->store, s->store + len);
+	if (r < 0) {
+		ml_net_snmp_free(s);
+		return r;
+	}
+	snmp_fixup(s);
+	*ret = s;
+	return 0;
+}
+
+static int snmp_body(ml_net_snmp *s, char *p, char *end)
+{
 	enum { MAXN = 512 };
 	const char **ns = malloc(2 * MAXN * sizeof(*ns)), **ne = ns ? ns + MAXN : NULL;
 	int r = ns ? 0 : -ENOMEM;
-	char *p = s->store, *end = s->store + len;
 	while (r == 0 && p < end) {
 		char *l1 = (char *)ml__line_end(p, end);
 		if (ml__blank_line(p, l1)) {
@@ -345,27 +358,18 @@ int ml_net_snmp_parse(const char *buf, size_t len, ml_net_snmp **ret)
 		p = l2 + 1;
 	}
 	free(ns);
-	if (r < 0) {
-		ml_net_snmp_free(s);
-		return r;
-	}
-	snmp_fixup(s);
-	*ret = s;
-	return 0;
+	return r;
 }
 
-int ml_net_snmp6_parse(const char *buf, size_t len, ml_net_snmp **ret)
+int ml_net_snmp_parse(const char *buf, size_t len, ml_net_snmp **ret)
 {
-	if ((!buf && len) || !ret)
-		return -EINVAL;
-	ml_net_snmp *s = calloc(1, sizeof(*s));
-	if (!s || !(s->store = ml__memdup0(buf, len))) {
-		ml_net_snmp_free(s);
-		return -ENOMEM;
-	}
+	return snmp_parse(buf, len, snmp_body, ret);
+}
+
+static int snmp6_body(ml_net_snmp *s, char *p, char *end)
+{
 	/* one name per line; the protocol is the name's prefix through its first '6' */
 	int r = 0;
-	char *p = s->store, *end = s->store + len;
 	while (p < end) {
 		char *le = (char *)ml__line_end(p, end);
 		const char *ts[3], *te[3];
@@ -405,26 +409,17 @@ int ml_net_snmp6_parse(const char *buf, size_t len, ml_net_snmp **ret)
 			break;
 		p = le + 1;
 	}
-	if (r < 0) {
-		ml_net_snmp_free(s);
-		return r;
-	}
-	snmp_fixup(s);
-	*ret = s;
-	return 0;
+	return r;
 }
 
-int ml_net_sockstat_parse(const char *buf, size_t len, ml_net_snmp **ret)
+int ml_net_snmp6_parse(const char *buf, size_t len, ml_net_snmp **ret)
 {
-	if ((!buf && len) || !ret)
-		return -EINVAL;
-	ml_net_snmp *s = calloc(1, sizeof(*s));
-	if (!s || !(s->store = ml__memdup0(buf, len))) {
-		ml_net_snmp_free(s);
-		return -ENOMEM;
-	}
+	return snmp_parse(buf, len, snmp6_body, ret);
+}
+
+static int sockstat_body(ml_net_snmp *s, char *p, char *end)
+{
 	int r = 0;
-	char *p = s->store, *end = s->store + len;
 	while (p < end && r == 0) {
 		char *le = (char *)ml__line_end(p, end);
 		const char *ts[MAXW], *te[MAXW];
@@ -453,13 +448,12 @@ int ml_net_sockstat_parse(const char *buf, size_t len, ml_net_snmp **ret)
 		}
 		p = le + 1;
 	}
-	if (r < 0) {
-		ml_net_snmp_free(s);
-		return r;
-	}
-	snmp_fixup(s);
-	*ret = s;
-	return 0;
+	return r;
+}
+
+int ml_net_sockstat_parse(const char *buf, size_t len, ml_net_snmp **ret)
+{
+	return snmp_parse(buf, len, sockstat_body, ret);
 }
 
 enum snmp_fmt { FMT_PAIRS, FMT_LINES, FMT_SOCKSTAT };
