@@ -124,14 +124,13 @@ int ml_fds_open(const ml_proc *p, ml_fds **ret)
 {
 	if (!p || !ret)
 		return -EINVAL;
-	int fd = ml_proc_openat(p, "fd", O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
 	ml_fds *it = calloc(1, sizeof(*it));
-	if (!it || !(it->dir = fdopendir(fd))) {
-		close(fd);
-		free(it);
+	if (!it)
 		return -ENOMEM;
+	int r = ml__proc_opendir(p, "fd", &it->dir);
+	if (r < 0) {
+		free(it);
+		return r;
 	}
 	it->p = p;
 	*ret = it;

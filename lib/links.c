@@ -73,14 +73,10 @@ static int read_one(const ml_proc *p, const char *name, ml_link **ret)
 /* The main thread has exited: read the link of the first live thread instead. */
 static int via_thread(const ml_proc *p, const char *name, ml_link **ret)
 {
-	int dfd = ml_proc_openat(p, "task", O_RDONLY | O_DIRECTORY);
-	if (dfd < 0)
-		return dfd;
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -ENOMEM;
-	}
+	DIR *d;
+	int r0 = ml__proc_opendir(p, "task", &d);
+	if (r0 < 0)
+		return r0;
 	int r = -ENOENT;
 	pid_t self = ml_proc_pid(p);
 	struct dirent *e;

@@ -550,6 +550,21 @@ static bool name_ok(const char *name)
 	return true;
 }
 
+int ml__proc_opendir(const ml_proc *p, const char *name, DIR **ret)
+{
+	int fd = ml_proc_openat(p, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int r = ml_neg_errno();
+		close(fd);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
 int ml_proc_openat(const ml_proc *p, const char *name, int flags)
 {
 	if (!p || !name_ok(name))

@@ -19,18 +19,11 @@ int ml_tasks_open(const ml_proc *p, ml_tasks **ret)
 {
 	if (!p || !ret)
 		return -EINVAL;
-	int fd = ml_proc_openat(p, "task", O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
 	ml_tasks *it = calloc(1, sizeof(*it));
-	if (!it) {
-		close(fd);
+	if (!it)
 		return -ENOMEM;
-	}
-	it->dir = fdopendir(fd);
-	if (!it->dir) {
-		int r = ml_neg_errno();
-		close(fd);
+	int r = ml__proc_opendir(p, "task", &it->dir);
+	if (r < 0) {
 		free(it);
 		return r;
 	}

@@ -2,6 +2,7 @@
 #ifndef MEMLENS_INTERNAL_H
 #define MEMLENS_INTERNAL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -101,6 +102,8 @@ int ml__proc_after_read(const ml_proc *p, int err, size_t nread);
  */
 int ml__proc_read_lines(const ml_proc *p, const char *file,
 			int (*fn)(void *ctx, const char *buf, size_t len, size_t off), void *ctx);
+/* Opens directory @name of @p (fd/, task/) for readdir: 0, or -errno as ml_proc_openat(). */
+int ml__proc_opendir(const ml_proc *p, const char *name, DIR **ret);
 /* True when every thread of the handle's group has PF_EXITING set (being killed). */
 bool ml__proc_group_exiting(const ml_proc *p);
 /* Gives record @i of @m the exact name @name (@len bytes), no longer uncertain. */
