@@ -62,11 +62,13 @@ void snap_fmt(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-int snap_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+/* pwrite(2) at *@off, or write(2) when @off is NULL (a pipe), until all @n bytes are out. */
+static int write_loop(int fd, const void *p, size_t n, uint64_t *off)
 {
 	const char *c = p;
 	while (n) {
-		ssize_t w = pwrite(fd, c, ML_MIN(n, (size_t)1 << 30), (off_t)off);
+		size_t t = ML_MIN(n, (size_t)1 << 30);
+		ssize_t w = off ? pwrite(fd, c, t, (off_t)*off) : write(fd, c, t);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -76,28 +78,14 @@ int snap_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 			return -EIO;
 		c += w;
 		n -= (size_t)w;
-		off += (uint64_t)w;
+		if (off)
+			*off += (uint64_t)w;
 	}
 	return 0;
 }
 
-int snap_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, ML_MIN(n, (size_t)1 << 30));
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return ml_neg_errno();
-		}
-		if (w == 0)
-			return -EIO;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
+int snap_pwrite_all(int fd, const void *p, size_t n, uint64_t off) { return write_loop(fd, p, n, &off); }
+int snap_write_all(int fd, const void *p, size_t n) { return write_loop(fd, p, n, NULL); }
 
 int snap_pread_all(int fd, void *p, size_t n, uint64_t off)
 {
