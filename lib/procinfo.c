@@ -40,18 +40,14 @@ int ml_procinfo_int_parse(const char *buf, size_t len, int64_t *ret)
 	return 0;
 }
 
+static int int_cb(const char *b, size_t l, void *r) { return ml_procinfo_int_parse(b, l, r); }
+
 static int read_int(const ml_proc *p, const char *name, int64_t lo, int64_t hi, int64_t *ret)
 {
-	if (!p || !ret)
+	if (!ret)
 		return -EINVAL;
-	char *buf;
-	size_t len;
-	int r = ml_proc_read_file(p, name, &buf, &len);
-	if (r < 0)
-		return r;
 	int64_t v;
-	r = ml_procinfo_int_parse(buf, len, &v);
-	free(buf);
+	int r = ml__read_parse(p, name, int_cb, &v);
 	if (r < 0)
 		return r;
 	if (v < lo || v > hi)
