@@ -1,6 +1,6 @@
 /* The pure parts of capture (mapping selection, core note layouts), for lib/capture.c and its unit tests. */
-#ifndef MEMLENS_CAPTURE_IMPL_H
-#define MEMLENS_CAPTURE_IMPL_H
+#ifndef MEMLENS_INTERNAL_CAPTURE_IMPL_H
+#define MEMLENS_INTERNAL_CAPTURE_IMPL_H
 
 #include <stdbool.h>
 #include <stddef.h>

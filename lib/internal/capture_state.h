@@ -1,8 +1,8 @@
 /* The state of one ml_capture(), shared by lib/capture.c (the run, reading memory),
  * lib/capture_stage.c (the staging area), lib/capture_cow.c (the copy-on-write copy) and
  * lib/capture_threads.c (the notes of the process and its threads). */
-#ifndef MEMLENS_CAPTURE_STATE_H
-#define MEMLENS_CAPTURE_STATE_H
+#ifndef MEMLENS_INTERNAL_CAPTURE_STATE_H
+#define MEMLENS_INTERNAL_CAPTURE_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* One system call run inside a ptrace-stopped thread of another process, safe against our own death at any moment. */
-#ifndef MEMLENS_INJECT_H
-#define MEMLENS_INJECT_H
+#ifndef MEMLENS_INTERNAL_INJECT_H
+#define MEMLENS_INTERNAL_INJECT_H
 
 #include <stdbool.h>
 #include <stdint.h>
