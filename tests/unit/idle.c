@@ -11,7 +11,7 @@
 #include <memlens/memlens.h>
 
 #include "mltest.h"
-#include "wss_priv.h"
+#include "internal/wss.h"
 
 #define KB 1024ull
 #define PG 4096ull

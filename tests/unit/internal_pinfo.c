@@ -1,4 +1,4 @@
-/* lib/internal/pinfo.c: whole-field numbers (ml__field_dec: blanks around the value trimmed,
+/* lib/internal/pinfo.c, text.c and num.c: whole-field numbers (ml__trim, then ml__tok_dec: blanks around the value trimmed,
  * anything else in the field refused), through the public parser of "key: value" files that
  * uses them (ml_io_parse), against a reference written here. */
 #include <errno.h>

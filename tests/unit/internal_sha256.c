@@ -133,7 +133,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("snapshot_sha256");
+	Suite *s = suite_create("internal_sha256");
 	TCase *tc = tcase_create("vectors");
 	tcase_add_test(tc, sha256_known_vectors);
 	tcase_add_test(tc, sha256_portable_rounds);

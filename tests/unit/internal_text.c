@@ -1,4 +1,5 @@
-/* lib/internal/text.c: its decimal scanners (ml__parse_dec, ml__parse_sdec), through the public
+/* lib/internal/text.c and num.c: blank scanning and the decimal scanners (ml__parse_dec,
+ * ml__parse_sdec, in num.c since the number parsers became one family), through the public
  * parser that is nothing but them (ml_procinfo_int_parse), against a reference written here on
  * random and boundary tokens: sign, leading zeros, 64-bit limits, stray bytes. */
 #include <errno.h>

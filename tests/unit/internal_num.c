@@ -1,4 +1,4 @@
-/* The library's number parsers (lib/internal/num.c): bases, whole tokens, overflow. */
+/* lib/internal/num.c: the library's number parsers: bases, whole tokens, overflow. */
 #include <errno.h>
 #include <string.h>
 
@@ -134,7 +134,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("num");
+	Suite *s = suite_create("internal_num");
 	TCase *tc = tcase_create("num");
 	tcase_add_test(tc, scanners_stop_after_digits);
 	tcase_add_test(tc, overflow_is_an_error);
