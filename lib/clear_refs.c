@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "internal/internal.h"
-#include "internal/page_internal.h"
+#include "internal/page.h"
 #include <memlens/clear_refs.h>
 #include <memlens/pagemap.h>
 

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "internal/internal.h"
-#include "internal/page_internal.h"
+#include "internal/page.h"
 #include <memlens/kpage.h>
 
 struct ml_kpage {

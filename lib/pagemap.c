@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "internal/internal.h"
-#include "internal/page_internal.h"
+#include "internal/page.h"
 #include <memlens/kpage.h>
 #include <memlens/pagemap.h>
 

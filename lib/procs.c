@@ -16,7 +16,6 @@
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
-#define ML_PF_KTHREAD 0x00200000u
 
 struct ml_procs {
 	int rootfd;

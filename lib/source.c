@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "internal/internal.h"
-#include "internal/page_internal.h"
+#include "internal/page.h"
 #include "internal/source_impl.h"
 #include <memlens/mem.h>
 #include <memlens/pagemap.h>

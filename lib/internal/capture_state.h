@@ -11,7 +11,7 @@
 
 #include "internal/internal.h"
 #include "internal/capture_impl.h"
-#include "internal/page_internal.h"
+#include "internal/page.h"
 #include "internal/inject.h"
 #include <memlens/capture.h>
 #include <memlens/freeze.h>

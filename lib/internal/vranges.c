@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "internal/internal.h"
-#include "internal/page_internal.h"
+#include "internal/page.h"
 #include <memlens/maps.h>
 
 static unsigned name_flags(const char *name, size_t len)

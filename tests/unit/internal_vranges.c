@@ -11,7 +11,7 @@
 #include <memlens/memlens.h>
 
 #include "mltest.h"
-#include "internal/page_internal.h"
+#include "internal/page.h"
 
 static char tmpdir[256];
 

@@ -9,7 +9,7 @@
 
 #include <memlens/memlens.h>
 
-#include "internal/page_internal.h"
+#include "internal/page.h"
 #include "mltest.h"
 
 #define NPFN 300000u /* entries in the fixture: ~2.3 MiB, more than one 512 KiB window */

@@ -6,7 +6,7 @@
 
 #include <memlens/memlens.h>
 
-#include "internal/page_internal.h"
+#include "internal/page.h"
 #include "mltest.h"
 
 #define PG 4096u

@@ -1,6 +1,6 @@
 /* Private helpers shared by the page-level readers (pagemap, mem, live source). */
-#ifndef MEMLENS_INTERNAL_PAGE_INTERNAL_H
-#define MEMLENS_INTERNAL_PAGE_INTERNAL_H
+#ifndef MEMLENS_INTERNAL_PAGE_H
+#define MEMLENS_INTERNAL_PAGE_H
 
 #include <stdbool.h>
 #include <stdint.h>
