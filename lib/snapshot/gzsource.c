@@ -10,6 +10,7 @@
 
 #include "internal/source_impl.h"
 #include "snapshot/snap.h"
+#include <memlens/coreinfo.h>
 
 /* a member header as the exporter writes it: 10 fixed bytes, XLEN, one "ML" subfield of 32:
  * member size, uncompressed size, its offset in the core, the core's size, the export's id */
@@ -395,6 +396,21 @@ static int scan_notes(gz_src *g)
 				g->ld[j].name = "[vdso]";
 			break;
 		}
+	/* [stack] where the main thread's stack pointer is, as for the same core unpacked
+	 * (elfcore.c); notes the register decoder cannot read just leave it unnamed */
+	ml_core_info *ci = NULL;
+	if (ml_core_info_parse(g->notes, g->notes_len, g->machine, &ci) == 0) {
+		for (size_t t = 0; t < ci->nthreads; t++) {
+			const ml_core_thread *th = &ci->threads[t];
+			if (th->tid != ci->pid || !th->have_regs)
+				continue;
+			size_t j = load_after(g, th->sp);
+			if (j < g->nld && g->ld[j].vaddr <= th->sp && !g->ld[j].name)
+				g->ld[j].name = "[stack]";
+			break;
+		}
+		ml_core_info_free(ci);
+	}
 	return 0;
 }
 
