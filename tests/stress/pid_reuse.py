@@ -5,7 +5,10 @@ memlens works on it, and its PID handed at once to an impostor (via
 
 Bad outcomes: grep finds the impostor's needle (any hit, or exit 0); wss exits 0 with a
 sample although its target died inside the window (what it measured was the impostor); a
-crash or hang. A run where another process took the PID first is not counted.
+crash or hang. The kill comes only once memlens holds a pidfd on the target (until then
+the PID is only a number to it, and an impostor that takes it first is the process it was
+asked about); a run where memlens did not get that far, or where another process took the
+PID first, is not counted.
 
 usage: pid_reuse.py [RUNS_PER_COMMAND (default 100)] [grep|wss...]
 """
@@ -17,10 +20,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stresslib import Tally, memlens_path, report, seed, start_target  # noqa: E402
+from stresslib import Tally, memlens_path, proc_status, report, seed, start_target  # noqa: E402
 
 M = memlens_path()
 # Only this driver's memory holds these bytes, so only a fork of it (the impostor) does.
+BIND_MS = []  # how long after its start each memlens held its pidfd on the target
 IMPOSTOR = b"IMPOSTOR-" + b"%x" % 0x5eed1e55 + b"-MEMORY"
 NS_LAST_PID = "/proc/sys/kernel/ns_last_pid"
 
@@ -41,6 +45,31 @@ def impostor_at(pid):
     return c
 
 
+def bound(mpid, pid, timeout=20):
+    """Waits until process @mpid holds a pidfd on @pid; False if it exits or time runs out."""
+    want = "Pid:\t%d\n" % pid
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            fds = os.listdir("/proc/%d/fd" % mpid)
+        except OSError:
+            return False
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (mpid, fd)) != "anon_inode:[pidfd]":
+                    continue
+                with open("/proc/%d/fdinfo/%s" % (mpid, fd)) as f:
+                    if want in f.read():
+                        return True
+            except OSError:
+                continue
+        st = proc_status(mpid)
+        if st is None or st[0] == "Z":
+            return False
+        time.sleep(0.001)
+    return False
+
+
 def one(name, window):
     t = start_target(64)
     pid = t.pid
@@ -49,6 +78,15 @@ def one(name, window):
     else:
         argv = [M, "wss", "-i", "%dms" % int(window * 1e3), str(pid)]
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    t0 = time.monotonic()
+    if bound(p.pid, pid):
+        BIND_MS.append((time.monotonic() - t0) * 1e3)
+    else:
+        p.kill()
+        p.communicate()
+        t.kill()
+        t.wait()
+        return "skip", "memlens did not open the target"
     time.sleep(random.uniform(0.2, 0.8) * window)
     t.kill()
     t.wait()
@@ -96,12 +134,17 @@ def main():
         window = 1.0
         if name == "grep":
             t = start_target(64)
+            p = subprocess.Popen([M, "grep", "-j1", "-c", IMPOSTOR.decode(), str(t.pid)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if not bound(p.pid, t.pid):
+                sys.exit("calibration: memlens grep never held a pidfd on its target")
             t0 = time.monotonic()
-            subprocess.run([M, "grep", "-j1", "-c", IMPOSTOR.decode(), str(t.pid)], capture_output=True)
+            p.wait()
             window = time.monotonic() - t0
             t.kill()
             t.wait()
-        print("%s: kills at 20-80 %% of %.0f ms" % (name, window * 1e3), flush=True)
+        print("%s: kills at 20-80 %% of %.0f ms after memlens holds a pidfd on the target" % (name, window * 1e3),
+              flush=True)
         tally = Tally("pid reuse: " + name)
         skipped = 0
         while tally.tried < runs:
@@ -112,7 +155,13 @@ def main():
                     break
                 continue
             tally.add(why, e)
-        print("%s (%d runs not counted: the PID went to another process first)" % (tally.line(), skipped),
+        b = sorted(BIND_MS)
+        if b:
+            print("%s: memlens held its pidfd on the target %.0f ms after its start (median), %.0f ms at most"
+                  % (name, b[len(b) // 2], b[-1]))
+        del BIND_MS[:]
+        print("%s (%d runs not counted: memlens not started on the target, or the PID went to another process first)"
+              % (tally.line(), skipped),
               flush=True)
         tallies.append(tally)
     return report(tallies)

@@ -71,6 +71,8 @@ class Tally:
         self.tried += 1
         if bad_reason:
             self.bad += 1
+            # at once, so that a long campaign that is stopped still tells what it found
+            print("  bad: %s: %s %s" % (self.name, bad_reason, detail[:300]), flush=True)
             if len(self.notes) < 20:
                 self.notes.append("%s: %s %s" % (self.name, bad_reason, detail[:300]))
         else:
