@@ -19,34 +19,30 @@ static void note_err(info *in, const char *what, int err)
 		in->errs[in->nerrs++] = (struct info_err){ what, err };
 }
 
-/* Reads a /proc text file from the source (live or snapshot) and parses it. */
-static int source_text(const ml_source *s, const char *name, char **buf, size_t *len)
-{
-	return ml_source_read_file(s, name, buf, len);
-}
+/* Sets @r to the result of reading /proc file @name from source @s (live or snapshot) and
+ * parsing it with @parse into @out (the library's ml_*_parse(buf, len, out) shape). */
+#define READ_PARSED(r, s, name, parse, out)                                          \
+	do {                                                                         \
+		char *b_;                                                            \
+		size_t n_;                                                           \
+		if (((r) = ml_source_read_file((s), (name), &b_, &n_)) == 0) {       \
+			(r) = parse(b_, n_, (out));                                  \
+			free(b_);                                                    \
+		}                                                                    \
+	} while (0)
 
 void info_read_status(info *in, const ml_source *s)
 {
-	char *b;
-	size_t n;
-	int r = source_text(s, "status", &b, &n);
-	if (r == 0) {
-		r = ml_status_parse(b, n, &in->status);
-		free(b);
-	}
+	int r;
+	READ_PARSED(r, s, "status", ml_status_parse, &in->status);
 	if (r < 0)
 		note_err(in, "status", r);
 }
 
 void info_read_stat(info *in, const ml_source *s)
 {
-	char *b;
-	size_t n;
-	int r = source_text(s, "stat", &b, &n);
-	if (r == 0) {
-		r = ml_stat_parse(b, n, &in->stat);
-		free(b);
-	}
+	int r;
+	READ_PARSED(r, s, "stat", ml_stat_parse, &in->stat);
 	if (r == 0)
 		in->have_stat = true;
 	else if (r != -ENOENT || in->live)
@@ -55,26 +51,16 @@ void info_read_stat(info *in, const ml_source *s)
 
 void info_read_cmdline(info *in, const ml_source *s)
 {
-	char *b;
-	size_t n;
-	int r = source_text(s, "cmdline", &b, &n);
-	if (r == 0) {
-		r = ml_strv_parse(b, n, &in->cmdline);
-		free(b);
-	}
+	int r;
+	READ_PARSED(r, s, "cmdline", ml_strv_parse, &in->cmdline);
 	if (r < 0)
 		note_err(in, "cmdline", r);
 }
 
 void info_read_limits(info *in, const ml_source *s)
 {
-	char *b;
-	size_t n;
-	int r = source_text(s, "limits", &b, &n);
-	if (r == 0) {
-		r = ml_limits_parse(b, n, &in->limits);
-		free(b);
-	}
+	int r;
+	READ_PARSED(r, s, "limits", ml_limits_parse, &in->limits);
 	if (r == 0)
 		in->have_limits = true;
 	else
@@ -83,13 +69,8 @@ void info_read_limits(info *in, const ml_source *s)
 
 void info_read_coredump(info *in, const ml_source *s)
 {
-	char *b;
-	size_t n;
-	int r = source_text(s, "coredump_filter", &b, &n);
-	if (r == 0) {
-		r = ml_coredump_filter_parse(b, n, &in->cdf);
-		free(b);
-	}
+	int r;
+	READ_PARSED(r, s, "coredump_filter", ml_coredump_filter_parse, &in->cdf);
 	if (r == 0)
 		in->have_cdf = true;
 	else
@@ -100,14 +81,9 @@ void info_read_oom(info *in, const ml_source *s)
 {
 	static const char *const names[2] = { "oom_score", "oom_score_adj" };
 	for (int i = 0; i < 2; i++) {
-		char *b;
-		size_t n;
 		int64_t v = 0;
-		int r = source_text(s, names[i], &b, &n);
-		if (r == 0) {
-			r = ml_procinfo_int_parse(b, n, &v);
-			free(b);
-		}
+		int r;
+		READ_PARSED(r, s, names[i], ml_procinfo_int_parse, &v);
 		if (r < 0) {
 			/* a snapshot that saved neither simply has none */
 			if (r != -ENOENT || in->live)
@@ -126,13 +102,8 @@ void info_read_oom(info *in, const ml_source *s)
 
 void info_read_ksm(info *in, const ml_source *s)
 {
-	char *b;
-	size_t n;
-	int r = source_text(s, "ksm_stat", &b, &n);
-	if (r == 0) {
-		r = ml_ksm_stat_parse(b, n, &in->ksm);
-		free(b);
-	}
+	int r;
+	READ_PARSED(r, s, "ksm_stat", ml_ksm_stat_parse, &in->ksm);
 	if (r == 0)
 		in->have_ksm = in->ksm.present != 0;
 	else if (r != -ENOENT)
@@ -192,14 +163,9 @@ void info_read_live(info *in, bool want_threads)
  * its limit and usage where the caller can see the cgroup filesystem. */
 void info_read_cgroup(info *in, const ml_source *s)
 {
-	char *b;
-	size_t n;
-	int r = source_text(s, "cgroup", &b, &n);
 	ml_cgroups *cgs = NULL;
-	if (r == 0) {
-		r = ml_cgroups_parse(b, n, &cgs);
-		free(b);
-	}
+	int r;
+	READ_PARSED(r, s, "cgroup", ml_cgroups_parse, &cgs);
 	if (r < 0) {
 		if (r != -ENOENT || in->live)
 			note_err(in, "cgroup", r);
