@@ -465,6 +465,20 @@ static int show_oom(show_ctx *c, const char *name)
 int show_oom_score(show_ctx *c) { return show_oom(c, "oom_score"); }
 int show_oom_score_adj(show_ctx *c) { return show_oom(c, "oom_score_adj"); }
 
+/* "flags": the names of the bits set in @mask from bit @from on ("bitN" where @name has none). */
+static void flag_names(em *e, uint32_t mask, unsigned from, const char *(*name)(unsigned))
+{
+	K_ARR(e, "flags");
+	for (unsigned bit = from; bit < 32; bit++)
+		if (mask & (1u << bit)) {
+			const char *nm = name(bit);
+			char other[16];
+			snprintf(other, sizeof(other), "bit%u", bit);
+			em_cstr(e, nm ? nm : other);
+		}
+	END_ARR(e);
+}
+
 int show_coredump_filter(show_ctx *c)
 {
 	ml_coredump_filter f;
@@ -476,15 +490,7 @@ int show_coredump_filter(show_ctx *c)
 	}
 	em_begin(e, false);
 	K_U64(e, "mask", f.mask);
-	K_ARR(e, "flags");
-	for (unsigned bit = 0; bit < 32; bit++)
-		if (f.mask & (1u << bit)) {
-			const char *nm = ml_coredump_filter_bit_name(bit);
-			char other[16];
-			snprintf(other, sizeof(other), "bit%u", bit);
-			em_cstr(e, nm ? nm : other);
-		}
-	END_ARR(e);
+	flag_names(e, f.mask, 0, ml_coredump_filter_bit_name);
 	END_OBJ(e);
 	return 0;
 }
@@ -497,15 +503,7 @@ int show_personality(show_ctx *c)
 	em_begin(e, false);
 	K_U64(e, "value", v);
 	K_U64(e, "domain", v & 0xffu);
-	K_ARR(e, "flags");
-	for (unsigned bit = 8; bit < 32; bit++)
-		if (v & (1u << bit)) {
-			const char *nm = ml_personality_flag_name(bit);
-			char other[16];
-			snprintf(other, sizeof(other), "bit%u", bit);
-			em_cstr(e, nm ? nm : other);
-		}
-	END_ARR(e);
+	flag_names(e, v, 8, ml_personality_flag_name);
 	END_OBJ(e);
 	return 0;
 }
