@@ -1,5 +1,7 @@
 /* lib/capture.c (ml_capture) against a real child: gdb round trip, byte equality with /proc/PID/mem, no perturbation, the kernel's own core as oracle, failures.
- * Also covers lib/capture_notes.c and lib/freeze.c as a capture uses them. */
+ * Also covers the rest of a capture, lib/capture_stage.c (the staging area) and
+ * lib/capture_threads.c (the notes), and lib/capture_notes.c and lib/freeze.c as a capture
+ * uses them. */
 #include <elf.h>
 #include <errno.h>
 #include <sched.h>

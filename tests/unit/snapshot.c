@@ -1,6 +1,8 @@
 /* snapshot.h: the manifest JSON, writer/reader round trips, expand, gzip export, refusals.
- * Covers lib/snapshot/writer.c, reader.c, core.c and util.c; lib/snapshot/publish.c and expand.c
- * also have tests of their own (snapshot_publish.c, snapshot_expand.c). */
+ * Covers the writer (lib/snapshot/writer.c, writer_layout.c; its chunk decisions also in
+ * snapshot_writer_data.c), the reader (reader.c, reader_read.c, reader_verify.c), json.c
+ * (also fuzzed alone: fuzz_manifest_json), core.c and util.c; lib/snapshot/publish.c and
+ * expand.c also have tests of their own (snapshot_publish.c, snapshot_expand.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
