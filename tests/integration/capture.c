@@ -636,7 +636,8 @@ START_TEST(threads_created_during_capture)
 	char snap[512];
 	snprintf(snap, sizeof(snap), "%s/c.mlcore", tmpdir);
 	ml_capture_result res;
-	ck_assert_int_eq(capture(c->pid, snap, false, &res), 0);
+	int r = capture(c->pid, snap, false, &res);
+	ck_assert_msg(r == 0, "capture: %s (%s)", ml_strerror(r), ml_error_detail());
 	ml_snapshot *s;
 	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
 	ck_assert_uint_eq(ml_snapshot_thread_count(s), res.threads);
