@@ -207,11 +207,15 @@ static int scan(elfcore *c, const char *stream_why)
 {
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -EIO;
-	uint8_t id[EI_NIDENT];
-	if (c->fsize < sizeof(Elf64_Ehdr) || snap_pread_all(c->fd, id, sizeof(id), 0) < 0 || memcmp(id, ELFMAG, SELFMAG)) {
+	/* The first bytes, as many as there are: a file shorter than an ELF header is told
+	 * by what it starts with, never by bytes that were not read. */
+	uint8_t id[EI_NIDENT] = { 0 };
+	size_t head = c->fsize < sizeof(id) ? (size_t)c->fsize : sizeof(id);
+	bool have = head && snap_pread_all(c->fd, id, head, 0) == 0;
+	if (c->fsize < sizeof(Elf64_Ehdr) || !have || memcmp(id, ELFMAG, SELFMAG)) {
 		if (*stream_why)
 			eerr(c, "%s, before the ELF header", stream_why);
-		else if (c->fsize >= 4 && !memcmp(id, ELFMAG, SELFMAG))
+		else if (have && head >= SELFMAG && !memcmp(id, ELFMAG, SELFMAG))
 			eerr(c, "too short for an ELF header (%llu bytes): truncated", (unsigned long long)c->fsize);
 		else
 			eerr(c, "not an ELF file, nor a compressed one: neither a memlens snapshot nor a core (plain, zstd, LZ4, xz or gzip)");
