@@ -3,7 +3,7 @@
 # every needle exactly once and nothing else (ASCII, UTF-16LE, case variants, regexes, a
 # thousand literals, hex), the region filters, the heap chunk, -c/-l/-q/-m/--redact, bounded
 # memory. Other targets: grep_sparse.sh, grep_target_exits.sh, grep_unreadable.sh.
-. "$ML_SOURCE_DIR/tests/support/grep_needles.sh"
+. "$ML_SOURCE_DIR/tests/support/grep_needles.sh" || { echo "FAIL: tests/support/grep_needles.sh cannot be read"; exit 1; }
 
 # ---------------------------------------------------------------- the needle child
 mib=${ML_GREP_FIXTURE_MIB:-256}

@@ -1,7 +1,7 @@
 #!/bin/bash
 # memlens grep on a sparse 16 GiB target (64 MiB populated): every needle, the target untouched (same RSS),
 # and what is searched follows what is populated (the untouched 16 GiB skipped, never read).
-. "$ML_SOURCE_DIR/tests/support/grep_needles.sh"
+. "$ML_SOURCE_DIR/tests/support/grep_needles.sh" || { echo "FAIL: tests/support/grep_needles.sh cannot be read"; exit 1; }
 
 start
 ask sparse $((16 << 30)) 64 "$T/sparse"

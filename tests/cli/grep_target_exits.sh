@@ -1,7 +1,7 @@
 #!/bin/bash
 # memlens grep on a target killed mid-scan: the hits found before stand (exit 0), the stderr says
 # the result is partial.
-. "$ML_SOURCE_DIR/tests/support/grep_needles.sh"
+. "$ML_SOURCE_DIR/tests/support/grep_needles.sh" || { echo "FAIL: tests/support/grep_needles.sh cannot be read"; exit 1; }
 
 start
 ask fill $((256 << 20)) "$T/exitn"

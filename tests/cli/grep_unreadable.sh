@@ -1,7 +1,7 @@
 #!/bin/bash
 # memlens grep on a target with a memfd_secret mapping: the needle there is never read (exit 1, no
 # match) and the summary accounts for the mapping as failed or unreadable.
-. "$ML_SOURCE_DIR/tests/support/grep_needles.sh"
+. "$ML_SOURCE_DIR/tests/support/grep_needles.sh" || { echo "FAIL: tests/support/grep_needles.sh cannot be read"; exit 1; }
 
 start
 ask secret
