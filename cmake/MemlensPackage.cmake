@@ -1,7 +1,6 @@
 # pkg-config file and CMake package (find_package(memlens) -> memlens::memlens).
 include(CMakePackageConfigHelpers)
 
-set(ML_PC_REQUIRES_PRIVATE "libelf zlib liblz4 libzstd liblzma")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/memlens.pc.in ${PROJECT_BINARY_DIR}/memlens.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/memlens.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 

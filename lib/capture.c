@@ -409,9 +409,11 @@ static int run(cap *c, const char *path)
 	uint64_t t0 = ml__cap_now_ns();
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
-	proc_file f[PF_N] = { [PF_STATUS] = { "status", true, true },   [PF_AUXV] = { "auxv", true, true },
-			      [PF_CMDLINE] = { "cmdline", false, true }, [PF_COMM] = { "comm", false, false },
-			      [PF_LIMITS] = { "limits", false, true },   [PF_CDF] = { "coredump_filter", false, true } };
+#define PF(n, req, sv) { .name = n, .required = req, .saved = sv, .buf = NULL, .len = 0 }
+	proc_file f[PF_N] = { [PF_STATUS] = PF("status", true, true),   [PF_AUXV] = PF("auxv", true, true),
+			      [PF_CMDLINE] = PF("cmdline", false, true), [PF_COMM] = PF("comm", false, false),
+			      [PF_LIMITS] = PF("limits", false, true),   [PF_CDF] = PF("coredump_filter", false, true) };
+#undef PF
 	char *exe = NULL, *smaps = NULL, *maps = NULL;
 	size_t exe_len = 0, smaps_len = 0;
 	ml_snapshot_vma *sv = NULL;

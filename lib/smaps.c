@@ -178,9 +178,18 @@ static bool parse_kb(const char *p, const char *end, uint64_t *ret, bool *kb)
 {
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
-	uint64_t v;
-	if (ml__parse_dec(&p, end, &v) < 0)
+	/* Up to 19 digits cannot overflow: the common case, without a call per line. */
+	const char *d = p;
+	uint64_t v = 0;
+	while (p < end && p - d < 19 && (unsigned)(*p - '0') < 10)
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	if (p == d)
 		return false;
+	if (p < end && (unsigned)(*p - '0') < 10) {
+		p = d;
+		if (ml__parse_dec(&p, end, &v) < 0)
+			return false;
+	}
 	while (p < end && *p == ' ')
 		p++;
 	*kb = false;
@@ -253,11 +262,60 @@ static bool is_key_char(unsigned char c)
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+/* [s, e) holds only blanks: eight at a time where it can. */
+static bool all_blank(const char *s, const char *e)
+{
+	for (; e - s >= 8; s += 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		if (w != 0x2020202020202020ull)
+			break;
+	}
+	for (; s < e; s++)
+		if (*s != ' ' && *s != '\t')
+			return false;
+	return true;
+}
+
+/*
+ * The kernel prints the size lines as "%-16s%8lu kB\n": the key and its colon padded to 16
+ * columns, the number to 8, 28 bytes in all. A line of that shape whose key is the one
+ * expected next is read here, without looking for its end or the number's start; anything
+ * else (and any doubt) is left to the general path, which reads the same line the same way.
+ * Returns whether the line at @p was taken.
+ */
+static bool size_line(parser *ps, const char *p, const char *end, size_t guess)
+{
+	if (end - p < 28 || p[27] != '\n' || p[24] != ' ' || p[25] != 'k' || p[26] != 'B' || guess >= NKEYS ||
+	    !ps->n)
+		return false;
+	const keydef *g = &keys[guess];
+	if (g->id >= ML_SMAPS_NFIELDS || p[g->len] != ':' || memcmp(p, g->name, g->len) != 0)
+		return false;
+	const char *s = p + g->len + 1, *q = p + 24;
+	while (q > s && (unsigned)(q[-1] - '0') < 10)
+		q--;
+	if (q == p + 24 || !all_blank(s, q))
+		return false;
+	uint64_t v = 0; /* at most 8 digits: no overflow, even in bytes */
+	for (; q < p + 24; q++)
+		v = v * 10 + (uint64_t)(*q - '0');
+	ml_smaps_vma *cur = &ps->r[ps->n - 1];
+	cur->f.v[g->id] = v * 1024;
+	cur->f.present |= 1ull << g->id;
+	return true;
+}
+
 static int parse_lines(parser *ps, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len;
 	size_t guess = 0;
 	while (p < end) {
+		if (size_line(ps, p, end, guess)) {
+			guess++;
+			p += 28;
+			continue;
+		}
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
 			eol = end;
@@ -265,13 +323,22 @@ static int parse_lines(parser *ps, const char *buf, size_t len)
 			p = eol + 1;
 			continue;
 		}
-		/* Keys start with a capital; headers with a hex digit. */
+		/* The common case: the key that follows the previous one in the kernel's order. */
+		const keydef *kd = NULL;
 		const char *k = p;
-		if (*k >= 'A' && *k <= 'Z') {
+		if (guess < NKEYS) {
+			const keydef *g = &keys[guess];
+			if ((size_t)(eol - p) > g->len && p[g->len] == ':' && memcmp(p, g->name, g->len) == 0) {
+				kd = g;
+				k = p + g->len;
+			}
+		}
+		/* Keys start with a capital; headers with a hex digit. */
+		if (!kd && *k >= 'A' && *k <= 'Z') {
 			while (k < eol && is_key_char((unsigned char)*k))
 				k++;
 		}
-		if (k == p || k >= eol || *k != ':') {
+		if (!kd && (k == p || k >= eol || *k != ':')) {
 			ml__vma_line l;
 			int r = ml__vma_line_parse(p, eol, &l);
 			if (r < 0)
@@ -290,10 +357,7 @@ static int parse_lines(parser *ps, const char *buf, size_t len)
 			return -EBADMSG;
 		size_t klen = (size_t)(k - p);
 		const char *val = k + 1;
-		const keydef *kd = NULL;
-		if (guess < NKEYS && keys[guess].len == klen && memcmp(keys[guess].name, p, klen) == 0) {
-			kd = &keys[guess];
-		} else {
+		if (!kd) {
 			for (size_t i = 0; i < NKEYS; i++)
 				if (keys[i].len == klen && memcmp(keys[i].name, p, klen) == 0) {
 					kd = &keys[i];

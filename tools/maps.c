@@ -213,13 +213,15 @@ static char *display_name(const ml_vma *v)
 	bool plain = true;
 	for (size_t i = 0; i < v->name_len && plain; i++)
 		plain = v->name[i] >= 0x20 && v->name[i] < 0x7f && v->name[i] != '\\';
-	plain = plain && !v->name_uncertain && v->name_len;
+	plain = plain && !v->name_uncertain;
 	if (plain) {
-		size_t n = v->name_len, extra = v->deleted ? 10 : 0;
+		/* an empty name is "[anon]", as every table names it */
+		const char *nm = v->name_len ? v->name : "[anon]";
+		size_t n = v->name_len ? v->name_len : 6, extra = v->deleted ? 10 : 0;
 		char *s = malloc(n + extra + 1);
 		if (!s)
 			return NULL;
-		memcpy(s, v->name, n);
+		memcpy(s, nm, n);
 		memcpy(s + n, " (deleted)", extra);
 		s[n + extra] = '\0';
 		return s;
@@ -321,7 +323,18 @@ static int print_rollup(const args *a, ml_source *src, pid_t pid, const char *sp
 	return CLI_EXIT_OK;
 }
 
-static void fmt_hex(char *b, size_t n, uint64_t v) { snprintf(b, n, "%llx", (unsigned long long)v); }
+/* "%02x:%02x" */
+static void fmt_dev(char *b, unsigned major, unsigned minor)
+{
+	size_t k = 0;
+	if (major < 16)
+		b[k++] = '0';
+	k += cli_fmt_hex(b + k, major);
+	b[k++] = ':';
+	if (minor < 16)
+		b[k++] = '0';
+	cli_fmt_hex(b + k, minor);
+}
 
 static int print_table(const args *a, row *rows, size_t n, const ml_smaps *sm)
 {
@@ -380,12 +393,13 @@ static int print_table(const args *a, row *rows, size_t n, const ml_smaps *sm)
 	for (size_t i = 0; i < n; i++) {
 		const ml_vma *v = rows[i].v;
 		const ml_smaps_vma *s = rows[i].s;
-		char pb[5];
-		snprintf(cells[0], 64, "%llx-%llx", (unsigned long long)v->start, (unsigned long long)v->end);
-		snprintf(cells[1], 64, "%s", ml_vma_perms_str(v->perms, pb));
-		fmt_hex(cells[2], 64, v->offset);
-		snprintf(cells[3], 64, "%02x:%02x", v->dev_major, v->dev_minor);
-		snprintf(cells[4], 64, "%llu", (unsigned long long)v->inode);
+		size_t k = cli_fmt_hex(cells[0], v->start);
+		cells[0][k++] = '-';
+		cli_fmt_hex(cells[0] + k, v->end);
+		ml_vma_perms_str(v->perms, cells[1]);
+		cli_fmt_hex(cells[2], v->offset);
+		fmt_dev(cells[3], v->dev_major, v->dev_minor);
+		cli_fmt_dec(cells[4], v->inode);
 		char *flags = NULL;
 		for (size_t c = 5; c < nc - 1; c++) {
 			int f = fcol[c];

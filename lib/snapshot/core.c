@@ -1,13 +1,10 @@
 /* The kernel-layout ELF core a snapshot stands for: its headers, chunk loading, and streaming it out. */
-#include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <lz4.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "snapshot/snap.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 
 /* Elf headers go through libelf's translation to file representation (byte order). */
 static int xlate_out(void *dst, const void *src, size_t n, Elf_Type t)

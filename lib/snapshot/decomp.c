@@ -1,15 +1,13 @@
 /* Compressed cores (zstd, LZ4 frame, xz, gzip): told by magic bytes, decompressed once into an unnamed sparse temporary file. */
 #include <fcntl.h>
-#include <lz4frame.h>
-#include <lzma.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "snapshot/decomp.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 
 #define IN_SZ (1u << 20)
 #define OUT_SZ (4u << 20)

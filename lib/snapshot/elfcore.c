@@ -1,9 +1,7 @@
 /* The ml_source backend for ELF core files (the kernel's, gcore's, memlens's expanded ones), plain or compressed. */
 #include <elf.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <limits.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -12,6 +10,8 @@
 #include "internal/source_impl.h"
 #include "snapshot/decomp.h"
 #include "snapshot/snap.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 #include <memlens/coreinfo.h>
 
 #define EC_MAX_PHNUM (1u << 24)   /* the kernel's own limit is 65535 + PN_XNUM extension */
@@ -629,6 +629,13 @@ static const ml_source_ops core_ops = {
 /* @max_out: the most a compressed core may decompress to (0: no limit; the fuzzer sets one) */
 int ml__core_source_open_limit(int fd, uint64_t max_out, ml_source **ret, char **err_msg)
 {
+	int lr = ml__dl_load();
+	if (lr < 0) {
+		if (err_msg)
+			*err_msg = strdup(ml_error_detail());
+		close(fd);
+		return lr;
+	}
 	elfcore *c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);

@@ -3,9 +3,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "snapshot/snap.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 
 static const uint8_t zeros64k[65536];
 

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "internal/source_impl.h"
 #include "snapshot/snap.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 #include <memlens/coreinfo.h>
 
 /* a member header as the exporter writes it: 10 fixed bytes, XLEN, one "ML" subfield of 32:
@@ -699,6 +700,13 @@ static const ml_source_ops gz_ops = {
 
 int snap_gz_source_open_fd(int fd, ml_source **ret, char **ret_msg)
 {
+	int lr = ml__dl_load();
+	if (lr < 0) {
+		if (ret_msg)
+			*ret_msg = strdup(ml_error_detail());
+		close(fd);
+		return lr;
+	}
 	gz_src *g = calloc(1, sizeof(*g));
 	if (!g) {
 		close(fd);

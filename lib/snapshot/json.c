@@ -113,6 +113,8 @@ static int jstring(jp *j, ml_buf *b)
 		return -EBADMSG;
 	j->p++;
 	int r = ml_buf_reserve(b, 16);
+	if (r == 0)
+		b->data[b->len] = '\0'; /* "" too is a NUL-terminated text */
 	while (r == 0) {
 		if (j->p >= j->end)
 			return -EBADMSG;

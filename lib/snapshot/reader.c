@@ -1,13 +1,13 @@
 /* The snapshot reader: validates every header, note and index entry at open; the accessors (reading: reader_read.c; verify: reader_verify.c). */
 #include <fcntl.h>
-#include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "snapshot/reader.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 
 void snap_reader_err(const ml_snapshot *s, const char *fmt, ...)
 {
@@ -474,6 +474,9 @@ int ml_snapshot_open(const char *path, ml_snapshot **ret)
 	ml__error_clear();
 	if (!path || !ret)
 		return -EINVAL;
+	int lr = ml__dl_load();
+	if (lr < 0)
+		return lr;
 	ml_snapshot *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

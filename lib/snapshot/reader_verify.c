@@ -1,9 +1,9 @@
 /* ml_snapshot_verify(): the layout, the seal, every chunk, and the expanded core's SHA-256. */
-#include <gelf.h>
 #include <stdlib.h>
-#include <zlib.h>
 
 #include "snapshot/reader.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 
 static int cmp_off(const void *a, const void *b)
 {

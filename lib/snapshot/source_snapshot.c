@@ -2,8 +2,11 @@
 #include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "internal/dl.h"
 #include "internal/internal.h"
 #include "internal/source_impl.h"
 #include "snapshot/snap.h"
@@ -160,6 +163,12 @@ int ml__snapshot_source_open(const char *path, ml_source **ret, char **err_msg)
 {
 	/* the format is told by the first bytes: memlens's own gzip export (a gzip member
 	 * with memlens's size field), an mlcore, or any other core, plain or compressed */
+	int lr = ml__dl_load();
+	if (lr < 0) {
+		if (err_msg)
+			*err_msg = strdup(ml_error_detail());
+		return lr;
+	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ml_neg_errno();

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <lz4hc.h>
-#include <zstd.h>
 
 #include "snapshot/writer.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 
 void snap_writer_err(ml_snapshot_writer *w, int err, const char *fmt, ...)
 {
@@ -29,6 +29,9 @@ int ml_snapshot_writer_open(const char *path, const ml_snapshot_writer_opts *opt
 	ml__error_clear();
 	if (!path || !*path || !ret)
 		return -EINVAL;
+	int lr = ml__dl_load();
+	if (lr < 0)
+		return lr;
 	ml_snapshot_writer_opts o = { .sz = sizeof(o) };
 	if (ML_OPTS_LOAD(&o, opts) < 0)
 		return -EINVAL;

@@ -3,12 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <lz4.h>
-#include <lz4hc.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "snapshot/writer.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 
 #define ML__SAMPLE (8 << 10)       /* bytes of each sample of a chunk */
 #define ML__SAMPLE_MIN (64u << 10) /* chunks this large are sampled first */

@@ -1,13 +1,13 @@
 /* The snapshot writer's finished file: entries settled, the mappings note, the manifest, the mlcore and ELF layouts. */
-#include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "snapshot/writer.h"
+#define ML__DL_REDIRECT
+#include "internal/dl.h"
 
 static uint16_t host_machine(void)
 {

@@ -1,5 +1,6 @@
 /* Unit tests of the smaps and smaps_rollup parsers: typed fields, extras, VmFlags, fixtures. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +391,97 @@ START_TEST(read_in_chunks_equals_parse)
 }
 END_TEST
 
+/* Widens every "Key: N kB" line by one blank after the colon (a tab where @tab): the shape
+ * the kernel prints (28 bytes) is read by a shortcut, any other by the general path. */
+static char *widen(const char *t, size_t len, bool tab, size_t *ret_len)
+{
+	char *w = malloc(len * 2 + 1);
+	ck_assert_ptr_nonnull(w);
+	size_t n = 0;
+	for (const char *p = t, *end = t + len; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		eol = eol ? eol + 1 : end;
+		const char *colon = memchr(p, ':', (size_t)(eol - p));
+		bool size = colon && *p >= 'A' && *p <= 'Z' && eol - p > 4 && !memcmp(eol - 4, " kB\n", 4);
+		size_t k = size ? (size_t)(colon + 1 - p) : (size_t)(eol - p);
+		memcpy(w + n, p, k);
+		n += k;
+		if (size) {
+			w[n++] = tab ? '\t' : ' ';
+			memcpy(w + n, colon + 1, (size_t)(eol - colon - 1));
+			n += (size_t)(eol - colon - 1);
+		}
+		p = eol;
+	}
+	*ret_len = n;
+	return w;
+}
+
+static void same_records(const ml_smaps *a, const ml_smaps *b)
+{
+	ck_assert_uint_eq(ml_smaps_count(a), ml_smaps_count(b));
+	for (size_t i = 0; i < ml_smaps_count(a); i++) {
+		const ml_smaps_vma *x = ml_smaps_get(a, i), *y = ml_smaps_get(b, i);
+		ck_assert_uint_eq(x->vma.start, y->vma.start);
+		ck_assert_uint_eq(x->vma.end, y->vma.end);
+		ck_assert_mem_eq(&x->f, &y->f, sizeof(x->f));
+		ck_assert_int_eq(x->thp_eligible, y->thp_eligible);
+		ck_assert_int_eq(x->protection_key, y->protection_key);
+		ck_assert_uint_eq(x->vm_flags, y->vm_flags);
+		ck_assert_uint_eq(x->n_extra, y->n_extra);
+		for (size_t e = 0; e < x->n_extra; e++)
+			ck_assert_str_eq(x->extra[e].key, y->extra[e].key);
+	}
+}
+
+START_TEST(kernel_line_shape_reads_as_any_other)
+{
+	/* the kernel's own text (fixtures), and lines the shortcut must refuse: 9 digits,
+	 * a tab, keys out of the kernel's order, an unknown key of the same shape */
+	static const char odd[] =
+		"10000-11000 rw-p 00000000 00:00 0\n"
+		"Rss:                   4 kB\n"
+		"Size:                  4 kB\n"
+		"Pss:\t                 4 kB\n"
+		"Pss_Dirty:   junk      4 kB\n"
+		"Private_Dirty: 123456789 kB\n"
+		"Xyz_Unknown_Key:       8 kB\n"
+		"Swap:                  0 kB\n"
+		"Swap:                 12 kB\n";
+	const char *const fixtures[] = { "maps-thp/smaps", "maps-names/smaps", "dumpee/smaps" };
+	for (size_t f = 0; f <= sizeof(fixtures) / sizeof(fixtures[0]); f++) {
+		size_t len;
+		char *t = f < 3 ? mlt_read_fixture(fixtures[f], &len) : strdup(odd);
+		ck_assert_ptr_nonnull(t);
+		if (f == 3)
+			len = strlen(t);
+		for (int tab = 0; tab < 2; tab++) {
+			size_t wl;
+			char *w = widen(t, len, tab, &wl);
+			ck_assert_uint_gt(wl, len); /* there were size lines to widen */
+			ml_smaps *a, *b;
+			ck_assert_int_eq(ml_smaps_parse(t, len, &a), 0);
+			ck_assert_int_eq(ml_smaps_parse(w, wl, &b), 0);
+			same_records(a, b);
+			if (f == 3) {
+				const ml_smaps_vma *v = ml_smaps_get(a, 0);
+				ck_assert_uint_eq(v->f.rss, 4096);
+				ck_assert_uint_eq(v->f.size, 4096);
+				ck_assert_uint_eq(v->f.pss, 4096);
+				ck_assert_uint_eq(v->f.private_dirty, 123456789ull * 1024);
+				ck_assert_uint_eq(v->f.swap, 12 * 1024); /* the last one counts, as before */
+				ck_assert_uint_eq(v->n_extra, 2); /* the unknown key, and the junk */
+				ck_assert(!(v->f.present & (1ull << ML_SMAPS_PSS_DIRTY)));
+			}
+			ml_smaps_free(a);
+			ml_smaps_free(b);
+			free(w);
+		}
+		free(t);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("smaps");
@@ -403,6 +495,7 @@ int main(void)
 	tcase_add_test(tc, fixture_thp_heap);
 	tcase_add_test(tc, fixture_names_and_kthread);
 	tcase_add_test(tc, read_in_chunks_equals_parse);
+	tcase_add_test(tc, kernel_line_shape_reads_as_any_other);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

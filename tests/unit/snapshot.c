@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -105,6 +106,24 @@ START_TEST(manifest_json_parser)
 	ck_assert_int_eq(snap_json_str(&b, "a\xff\"\n", 4), 0);
 	ck_assert_str_eq(b.data, "\"a\\\\xff\\\"\\u000a\"");
 	ml_buf_free(&b);
+}
+END_TEST
+
+/* An empty string is an empty C string, whatever the memory it was given held before (found
+ * by fuzz_manifest_json: {"/s":""} gave a value of length 0 without its NUL). */
+START_TEST(manifest_json_empty_strings)
+{
+	mallopt(M_PERTURB, 0x5a); /* fresh memory is not zero */
+	const char *j = "{\"comm\":\"\",\"o\":{\"e\":\"\"},\"x\":\"y\"}";
+	snap_kv *kv;
+	size_t n;
+	ck_assert_int_eq(snap_json_parse(j, strlen(j), &kv, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(snap_kv_get(kv, n, "comm")->val, "");
+	ck_assert_str_eq(snap_kv_get(kv, n, "o.e")->val, "");
+	ck_assert_str_eq(snap_kv_get(kv, n, "x")->val, "y");
+	snap_kv_free(kv, n);
+	mallopt(M_PERTURB, 0);
 }
 END_TEST
 
@@ -874,6 +893,7 @@ int main(void)
 	Suite *s = suite_create("snapshot");
 	TCase *tc = tcase_create("pieces");
 	tcase_add_test(tc, manifest_json_parser);
+	tcase_add_test(tc, manifest_json_empty_strings);
 	suite_add_tcase(s, tc);
 	TCase *rt = tcase_create("round-trip");
 	tcase_set_timeout(rt, 300);

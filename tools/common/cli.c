@@ -567,10 +567,36 @@ bool cli_parse_duration(const char *s, uint64_t *ns)
 	return true;
 }
 
+size_t cli_fmt_dec(char *buf, uint64_t v)
+{
+	char t[20];
+	size_t n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = t[n - 1 - i];
+	buf[n] = '\0';
+	return n;
+}
+
+size_t cli_fmt_hex(char *buf, uint64_t v)
+{
+	static const char dig[] = "0123456789abcdef";
+	size_t n = 1;
+	for (uint64_t x = v >> 4; x; x >>= 4)
+		n++;
+	for (size_t i = n; i-- > 0; v >>= 4)
+		buf[i] = dig[v & 15];
+	buf[n] = '\0';
+	return n;
+}
+
 const char *cli_fmt_size(char buf[32], uint64_t bytes, bool human)
 {
 	if (!human) {
-		snprintf(buf, 32, "%llu", (unsigned long long)bytes);
+		cli_fmt_dec(buf, bytes);
 		return buf;
 	}
 	static const char units[] = "BKMGTPE";

@@ -82,6 +82,10 @@ bool cli_parse_duration(const char *s, uint64_t *ns);
 
 /* Formats @bytes: exact decimal bytes, or human binary units ("1.5M") when @human. */
 const char *cli_fmt_size(char buf[32], uint64_t bytes, bool human);
+/* @v in decimal / lower-case hex (no prefix) at @buf, NUL-terminated (21 / 17 bytes are
+ * enough); returns the number of digits. printf's results, without its cost per call. */
+size_t cli_fmt_dec(char *buf, uint64_t v);
+size_t cli_fmt_hex(char *buf, uint64_t v);
 /* True when stdout is a terminal (human sizes by default). */
 bool cli_stdout_tty(void);
 /*

@@ -1,5 +1,6 @@
 /* Aligned text tables. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,15 +8,15 @@
 #include "common/table.h"
 
 /*
- * Cells are copied into one growing arena (offset and length per cell), not one
- * allocation each: a table of a few thousand mappings has tens of thousands of cells.
+ * Rows are appended to one arena as they come: per row a rule flag byte, then per cell its
+ * length (4 bytes) and its text. Printing walks the arena in order, so no cell needs an
+ * index: a table of a few thousand mappings has tens of thousands of cells, and offsets
+ * and lengths per cell would take more memory (and page faults) than their text.
  */
 struct table {
-	size_t ncols, nrows, cap;
-	size_t *off, *len; /* nrows * ncols; row 0 is the header */
+	size_t ncols, nrows;
 	char *arena;
 	size_t alen, acap;
-	bool *rule;        /* rule before row i */
 	bool *right;
 	size_t *width;
 	bool pending_rule;
@@ -40,26 +41,11 @@ table *table_new(size_t ncols, const char *const *headers, const bool *right)
 
 int table_add(table *t, const char *const *cells)
 {
-	if (t->nrows == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 64;
-		size_t *o = realloc(t->off, nc * t->ncols * sizeof(size_t));
-		if (!o)
-			return -ENOMEM;
-		t->off = o;
-		size_t *l = realloc(t->len, nc * t->ncols * sizeof(size_t));
-		if (!l)
-			return -ENOMEM;
-		t->len = l;
-		bool *r = realloc(t->rule, nc * sizeof(bool));
-		if (!r)
-			return -ENOMEM;
-		memset(r + t->cap, 0, (nc - t->cap) * sizeof(bool));
-		t->rule = r;
-		t->cap = nc;
-	}
-	size_t need = 0;
+	size_t need = 1;
 	for (size_t i = 0; i < t->ncols; i++)
-		need += cells[i] ? strlen(cells[i]) : 0;
+		need += sizeof(uint32_t) + (cells[i] ? strlen(cells[i]) : 0);
+	if (need > UINT32_MAX / 2) /* a cell's length is kept in 4 bytes */
+		return -ENOMEM;
 	if (t->alen + need > t->acap) {
 		size_t nc = t->acap ? t->acap : 16384;
 		while (nc < t->alen + need)
@@ -70,18 +56,20 @@ int table_add(table *t, const char *const *cells)
 		t->arena = a;
 		t->acap = nc;
 	}
-	t->rule[t->nrows] = t->pending_rule;
+	char *o = t->arena + t->alen;
+	*o++ = t->pending_rule;
 	t->pending_rule = false;
 	for (size_t i = 0; i < t->ncols; i++) {
-		const char *s = cells[i] ? cells[i] : "";
-		size_t w = strlen(s), k = t->nrows * t->ncols + i;
-		memcpy(t->arena + t->alen, s, w);
-		t->off[k] = t->alen;
-		t->len[k] = w;
-		t->alen += w;
+		const char *c = cells[i] ? cells[i] : "";
+		uint32_t w = (uint32_t)strlen(c);
+		memcpy(o, &w, sizeof(w));
+		o += sizeof(w);
+		memcpy(o, c, w);
+		o += w;
 		if (w > t->width[i])
 			t->width[i] = w;
 	}
+	t->alen = (size_t)(o - t->arena);
 	t->nrows++;
 	return 0;
 }
@@ -91,12 +79,42 @@ void table_rule(table *t)
 	t->pending_rule = true;
 }
 
-static void pad(FILE *f, size_t n)
+/* Output is assembled in one buffer and written in large pieces: a table of a few thousand
+ * rows would otherwise be tens of thousands of stdio calls. */
+typedef struct {
+	FILE *f;
+	char buf[65536];
+	size_t n;
+} obuf;
+
+static void ob_flush(obuf *o)
 {
-	static const char spaces[64] = "                                                                ";
+	if (o->n)
+		fwrite(o->buf, 1, o->n, o->f);
+	o->n = 0;
+}
+
+static void ob_put(obuf *o, const char *s, size_t n)
+{
 	while (n) {
-		size_t k = n < sizeof(spaces) ? n : sizeof(spaces);
-		fwrite(spaces, 1, k, f);
+		if (o->n == sizeof(o->buf))
+			ob_flush(o);
+		size_t k = sizeof(o->buf) - o->n < n ? sizeof(o->buf) - o->n : n;
+		memcpy(o->buf + o->n, s, k);
+		o->n += k;
+		s += k;
+		n -= k;
+	}
+}
+
+static void ob_fill(obuf *o, char c, size_t n)
+{
+	while (n) {
+		if (o->n == sizeof(o->buf))
+			ob_flush(o);
+		size_t k = sizeof(o->buf) - o->n < n ? sizeof(o->buf) - o->n : n;
+		memset(o->buf + o->n, c, k);
+		o->n += k;
 		n -= k;
 	}
 }
@@ -104,43 +122,46 @@ static void pad(FILE *f, size_t n)
 void table_print(const table *t, FILE *f)
 {
 	bool bold = f == stdout && cli_color();
+	obuf ob, *o = &ob;
+	o->f = f;
+	o->n = 0;
+	const unsigned char *a = (const unsigned char *)t->arena;
 	for (size_t r = 0; r < t->nrows; r++) {
 		if (bold && r == 0)
-			fputs(SGR_BOLD, f);
-		if (t->rule[r]) {
+			ob_put(o, SGR_BOLD, strlen(SGR_BOLD));
+		if (*a++) {
 			size_t total = 0;
 			for (size_t i = 0; i < t->ncols; i++)
 				total += t->width[i] + (i ? 1 : 0);
-			for (size_t i = 0; i < total && i < 160; i++)
-				fputc('-', f);
-			fputc('\n', f);
+			ob_fill(o, '-', total < 160 ? total : 160);
+			ob_put(o, "\n", 1);
 		}
 		for (size_t i = 0; i < t->ncols; i++) {
-			size_t k = r * t->ncols + i, w = t->len[k];
-			const char *s = t->arena + t->off[k];
+			uint32_t w;
+			memcpy(&w, a, sizeof(w));
+			const char *s = (const char *)a + sizeof(w);
+			a += sizeof(w) + w;
 			bool last = i + 1 == t->ncols;
 			if (i)
-				fputc(' ', f);
+				ob_put(o, " ", 1);
 			if (t->right[i])
-				pad(f, t->width[i] - w);
-			fwrite(s, 1, w, f);
+				ob_fill(o, ' ', t->width[i] - w);
+			ob_put(o, s, w);
 			if (!t->right[i] && !last)
-				pad(f, t->width[i] - w);
+				ob_fill(o, ' ', t->width[i] - w);
 		}
 		if (bold && r == 0)
-			fputs(SGR_RESET, f);
-		fputc('\n', f);
+			ob_put(o, SGR_RESET, strlen(SGR_RESET));
+		ob_put(o, "\n", 1);
 	}
+	ob_flush(o);
 }
 
 void table_free(table *t)
 {
 	if (!t)
 		return;
-	free(t->off);
-	free(t->len);
 	free(t->arena);
-	free(t->rule);
 	free(t->right);
 	free(t->width);
 	free(t);
