@@ -163,7 +163,8 @@ typedef struct ml_snapshot_progress {
  * @opts may be NULL (all defaults).
  * @return 0; -EEXIST @path exists (and !overwrite, or it is not a regular file: only those are replaced); -EISDIR a directory; -ELOOP @path is a symlink;
  *         -EINVAL bad options; -ENOENT/-EACCES/-EROFS/... from creating the file in the
- *         directory; -ENOMEM.
+ *         directory; -ELIBACC a compression library could not be loaded (detail: which,
+ *         and why; nothing is created); -ENOMEM.
  */
 ML_API int ml_snapshot_writer_open(const char *path, const ml_snapshot_writer_opts *opts,
 				   ml_snapshot_writer **ret);
@@ -339,7 +340,8 @@ typedef struct ml_snapshot_note {
  * notes (checksum, bounds), the mapping table and the manifest. Data chunks are only
  * checked when read (or by ml_snapshot_verify()).
  * @return 0; -ENOENT/-EACCES/... from open(2); -EBADMSG not a valid snapshot
- *         (detail: ml_error_detail() says what is wrong); -ENOMEM.
+ *         (detail: ml_error_detail() says what is wrong); -ELIBACC a compression or
+ *         ELF library could not be loaded (detail: which, and why); -ENOMEM.
  */
 ML_API int ml_snapshot_open(const char *path, ml_snapshot **ret);
 

@@ -72,7 +72,8 @@ ML_API int ml_source_open_proc(const ml_proc *p, ml_source **ret);
  * @return 0; -ENOENT/-EACCES from open(2); -EBADMSG not a valid snapshot or core
  *         (detail: ml_error_detail() says what is wrong, e.g. which segment runs past
  *         the end of a truncated file; "" where the errno says it all); -ENOSPC/-EIO
- *         making the temporary file.
+ *         making the temporary file; -ELIBACC a compression or ELF library could not be
+ *         loaded (detail: which, and why).
  */
 ML_API int ml_source_open_file(const char *path, ml_source **ret);
 /** Opens @spec: a PID if it is all digits, else a file as ml_source_open_file() (detail). */

@@ -7,8 +7,9 @@ Bad outcomes: grep finds the impostor's needle (any hit, or exit 0); wss exits 0
 sample although its target died inside the window (what it measured was the impostor); a
 crash or hang. The kill comes only once memlens holds a pidfd on the target (until then
 the PID is only a number to it, and an impostor that takes it first is the process it was
-asked about); a run where memlens did not get that far, or where another process took the
-PID first, is not counted.
+asked about); a run where memlens did not get that far, where it had already ended when the
+kill came (the driver was not scheduled in time, or was stopped), or where another process
+took the PID first, is not counted.
 
 usage: pid_reuse.py [RUNS_PER_COMMAND (default 100)] [grep|wss...]
 """
@@ -88,6 +89,13 @@ def one(name, window):
         t.wait()
         return "skip", "memlens did not open the target"
     time.sleep(random.uniform(0.2, 0.8) * window)
+    if p.poll() is not None:
+        # memlens finished before the kill (this driver was not scheduled, or was stopped):
+        # what it printed was the target's, and nothing was tested
+        p.communicate()
+        t.kill()
+        t.wait()
+        return "skip", "memlens ended before the kill"
     t.kill()
     t.wait()
     imp = impostor_at(pid)
@@ -160,7 +168,7 @@ def main():
             print("%s: memlens held its pidfd on the target %.0f ms after its start (median), %.0f ms at most"
                   % (name, b[len(b) // 2], b[-1]))
         del BIND_MS[:]
-        print("%s (%d runs not counted: memlens not started on the target, or the PID went to another process first)"
+        print("%s (%d runs not counted: memlens not started on the target or ended before the kill, or the PID went to another process first)"
               % (tally.line(), skipped),
               flush=True)
         tallies.append(tally)
