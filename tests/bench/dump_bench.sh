@@ -25,12 +25,15 @@ FREEZES=${FREEZES:-cow ptrace}
 want() { case " $TARGETS " in *" $1 "*) return 0;; esac; return 1; }
 
 # Samples /proc/PID/task/*/stat every 0.2 ms and prints how long any thread was stopped
-# ('t' or 'T'), i.e. the stop time the target really saw, measured the same way for both tools.
+# ('t' or 'T'), i.e. the stop time the target really saw, measured the same way for both tools:
+# the sum of the intervals between consecutive samples that both saw a stop (a cow dump stops
+# the target twice, for the fork and for reaping the copy: the time between is not a stop).
+# It creates $3 once it is sampling, and the tool is started only then.
 monitor() {
-	python3 - "$1" "$2" <<'PY'
+	python3 - "$1" "$2" "$3" <<'PY'
 import os, sys, time
-pid, stopfile = int(sys.argv[1]), sys.argv[2]
-first = last = None
+pid, stopfile, readyfile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+total, prev = 0.0, None
 while not os.path.exists(stopfile):
     now = time.monotonic()
     stopped = False
@@ -43,11 +46,14 @@ while not os.path.exists(stopfile):
                 break
     except OSError:
         pass
-    if stopped:
-        first = first or now
-        last = now
+    if stopped and prev is not None:
+        total += now - prev
+    prev = now if stopped else None
+    if readyfile:
+        open(readyfile, "w").close()
+        readyfile = None
     time.sleep(0.0002)
-print("%.1f" % ((last - first) * 1000 if first else 0.0))
+print("%.1f" % (total * 1000))
 PY
 }
 
@@ -60,9 +66,10 @@ now() { date +%s.%N; }
 run_one() {
 	local tool=$1 pid=$2 label=$3 stopf=$OUT/.stop.$$ out mon t0 t1 wall stop pte0 pte1 rss0 rss1 size disk freeze=""
 	case $tool in memlens:*) freeze=${tool#memlens:}; tool=memlens;; esac
-	rm -f "$stopf"
-	monitor "$pid" "$stopf" >"$OUT/.mon" &
+	rm -f "$stopf" "$stopf.ready"
+	monitor "$pid" "$stopf" "$stopf.ready" >"$OUT/.mon" &
 	mon=$!
+	while [ ! -e "$stopf.ready" ]; do sleep 0.01; done
 	pte0=$(pte "$pid"); rss0=$(rss "$pid")
 	t0=$(now)
 	if [ "$tool" = memlens ]; then
@@ -80,7 +87,7 @@ run_one() {
 	# made durable too (sync FILE = fsync), for the like-for-like figure
 	local durable=""
 	[ "$tool" = memlens ] || { sync "$out"; durable="(+fsync $(ms "$t0" "$(now)") ms)"; }
-	touch "$stopf"; wait $mon
+	touch "$stopf"; wait $mon; rm -f "$stopf" "$stopf.ready"
 	stop=$(cat "$OUT/.mon")
 	pte1=$(pte "$pid"); rss1=$(rss "$pid")
 	size=$(stat -c %s "$out"); disk=$(( $(stat -c %b "$out") * 512 ))
