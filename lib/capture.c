@@ -471,7 +471,8 @@ static int run(cap *c, const char *path)
 	if (reniced)
 		setpriority(PRIO_PROCESS, (id_t)self, prio);
 	if (r < 0) {
-		ml__cap_fail(r, "creating the output");
+		/* the writer's detail when it has one (a library it could not load) */
+		ml__cap_fail(r, "creating the output%s%s", *ml_error_detail() ? ": " : "", ml_error_detail());
 		goto out;
 	}
 	if ((r = ml_pagemap_open(c->p, &c->pm)) < 0) {

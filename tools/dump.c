@@ -303,6 +303,9 @@ int cmd_dump(int argc, char **argv)
 			fprintf(stderr, "memlens: pid %d: %s; --freeze=ptrace holds it for the whole read instead\n",
 				(int)pid, step);
 			break;
+		case ELIBACC: /* the step names the library and the loader's reason */
+			fprintf(stderr, "memlens: pid %d: %s; no file written\n", (int)pid, step);
+			break;
 		case ETIMEDOUT:
 			fprintf(stderr, "memlens: pid %d: a thread did not stop in time (uninterruptible sleep?); try --timeout or --freeze=none\n", (int)pid);
 			break;

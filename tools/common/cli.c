@@ -377,7 +377,9 @@ int cli_pid_error(pid_t pid, const char *what, int err)
 
 int cli_file_error(const char *file, const char *what, int err)
 {
-	fprintf(stderr, "memlens: %s: %s: %s\n", file, what, ml_strerror(err));
+	/* a library that could not be loaded: which one, and the loader's reason */
+	const char *d = err == -ELIBACC ? ml_error_detail() : "";
+	fprintf(stderr, "memlens: %s: %s: %s\n", file, what, *d ? d : ml_strerror(err));
 	return CLI_EXIT_ERROR;
 }
 
