@@ -295,9 +295,11 @@ static bool size_line(parser *ps, const char *p, const char *end, size_t guess)
 	const char *s = p + g->len + 1, *q = p + 24;
 	while (q > s && (unsigned)(q[-1] - '0') < 10)
 		q--;
-	if (q == p + 24 || !all_blank(s, q))
+	/* 1 to 8 digits (a longer number, which the kernel never prints here, is the general
+	 * path's: it may not fit in bytes) */
+	if (q == p + 24 || q < p + 16 || !all_blank(s, q))
 		return false;
-	uint64_t v = 0; /* at most 8 digits: no overflow, even in bytes */
+	uint64_t v = 0;
 	for (; q < p + 24; q++)
 		v = v * 10 + (uint64_t)(*q - '0');
 	ml_smaps_vma *cur = &ps->r[ps->n - 1];

@@ -55,6 +55,10 @@ static void load(void)
 			return;
 		}
 		for (size_t i = 0; i < L->n; i++, slot++) {
+			if (slot >= sizeof(tab) / sizeof(void *)) {
+				snprintf(err, sizeof(err), "internal error: more names than slots");
+				return;
+			}
 			void *sym = dlsym(h, L->names[i]);
 			if (!sym) {
 				snprintf(err, sizeof(err), "%s has no %s: a version this build cannot use", L->soname,

@@ -353,6 +353,11 @@ static int do_open(vctx *v, const char *path)
 		snap_fmt(v->msg, sizeof(v->msg), "%s", ml_strerror(r));
 		return r;
 	}
+	int lr = ml__dl_load(); /* after the open: a mistyped path is ENOENT first */
+	if (lr < 0) {
+		snap_fmt(v->msg, sizeof(v->msg), "%s", ml_error_detail());
+		return lr;
+	}
 	struct stat st;
 	if (fstat(s->fd, &st) < 0)
 		return ml_neg_errno();
@@ -474,9 +479,6 @@ int ml_snapshot_open(const char *path, ml_snapshot **ret)
 	ml__error_clear();
 	if (!path || !ret)
 		return -EINVAL;
-	int lr = ml__dl_load();
-	if (lr < 0)
-		return lr;
 	ml_snapshot *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

@@ -163,15 +163,16 @@ int ml__snapshot_source_open(const char *path, ml_source **ret, char **err_msg)
 {
 	/* the format is told by the first bytes: memlens's own gzip export (a gzip member
 	 * with memlens's size field), an mlcore, or any other core, plain or compressed */
-	int lr = ml__dl_load();
-	if (lr < 0) {
-		if (err_msg)
-			*err_msg = strdup(ml_error_detail());
-		return lr;
-	}
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ml_neg_errno();
+	int lr = ml__dl_load(); /* after the open: a mistyped path is ENOENT first */
+	if (lr < 0) {
+		if (err_msg)
+			*err_msg = strdup(ml_error_detail());
+		close(fd);
+		return lr;
+	}
 	uint8_t h[16];
 	ssize_t got = pread(fd, h, sizeof(h), 0);
 	if (got >= 16 && h[0] == 0x1f && h[1] == 0x8b && h[2] == 8 && h[3] == 4 && h[12] == 'M' && h[13] == 'L')

@@ -116,6 +116,11 @@ static int refused_everywhere(const char *dir, const char *denied)
 		return 16;
 	if (ml_source_open_file(core, &src) != -ELIBACC || src || !strstr(ml_error_detail(), name))
 		return 17;
+	/* a path that does not exist is that first */
+	char nowhere[256];
+	snprintf(nowhere, sizeof(nowhere), "%s/no-such-file", dir);
+	if (ml_snapshot_open(nowhere, &s) != -ENOENT || ml_source_open_file(nowhere, &src) != -ENOENT)
+		return 20;
 	/* the same answer every time */
 	if (ml__dl_load() != -ELIBACC)
 		return 18;

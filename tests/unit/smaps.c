@@ -448,12 +448,21 @@ START_TEST(kernel_line_shape_reads_as_any_other)
 		"Xyz_Unknown_Key:       8 kB\n"
 		"Swap:                  0 kB\n"
 		"Swap:                 12 kB\n";
+	/* 28 bytes, but numbers that do not fit in bytes (17 digits) or at all (20): the
+	 * general path makes them extras, and so must the shortcut */
+	static const char huge[] =
+		"10000-11000 rw-p 00000000 00:00 0\n"
+		"Size:  18014398509481984 kB\n"
+		"KernelPageSize:        4 kB\n"
+		"MMUPageSize:           4 kB\n"
+		"Rss:99999999999999999999 kB\n"
+		"Pss:                   8 kB\n";
 	const char *const fixtures[] = { "maps-thp/smaps", "maps-names/smaps", "dumpee/smaps" };
-	for (size_t f = 0; f <= sizeof(fixtures) / sizeof(fixtures[0]); f++) {
+	for (size_t f = 0; f <= sizeof(fixtures) / sizeof(fixtures[0]) + 1; f++) {
 		size_t len;
-		char *t = f < 3 ? mlt_read_fixture(fixtures[f], &len) : strdup(odd);
+		char *t = f < 3 ? mlt_read_fixture(fixtures[f], &len) : strdup(f == 3 ? odd : huge);
 		ck_assert_ptr_nonnull(t);
-		if (f == 3)
+		if (f >= 3)
 			len = strlen(t);
 		for (int tab = 0; tab < 2; tab++) {
 			size_t wl;
@@ -472,6 +481,13 @@ START_TEST(kernel_line_shape_reads_as_any_other)
 				ck_assert_uint_eq(v->f.swap, 12 * 1024); /* the last one counts, as before */
 				ck_assert_uint_eq(v->n_extra, 2); /* the unknown key, and the junk */
 				ck_assert(!(v->f.present & (1ull << ML_SMAPS_PSS_DIRTY)));
+			}
+			if (f == 4) {
+				const ml_smaps_vma *v = ml_smaps_get(a, 0);
+				ck_assert(!(v->f.present & (1ull << ML_SMAPS_SIZE)));
+				ck_assert(!(v->f.present & (1ull << ML_SMAPS_RSS)));
+				ck_assert_uint_eq(v->f.pss, 8192);
+				ck_assert_uint_eq(v->n_extra, 2);
 			}
 			ml_smaps_free(a);
 			ml_smaps_free(b);

@@ -132,6 +132,8 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 			if (!quiet_errors) {
 				if (pid || cli_parse_pid(spec, &pid))
 					cli_pid_error(pid, "cannot open", r);
+				else if (*why && r == -ELIBACC)
+					cli_warn("%s: cannot open snapshot: %s", spec, why);
 				else if (*why)
 					cli_warn("%s: not a valid snapshot or core: %s", spec, why);
 				else
