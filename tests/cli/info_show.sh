@@ -71,7 +71,11 @@ check(d["exe"]["path"] == os.readlink(P + "exe") and d["root"]["path"] == os.rea
 st = raw("stat").decode("latin-1")
 f = st[st.rindex(")") + 2:].split()
 check(d["stat"]["ppid"] == int(f[1]) and d["stat"]["starttime"] == int(f[19]), "stat")
-check(d["stat"]["state_name"] == "sleeping" and "PF_KTHREAD" not in d["stat"]["flag_names"], "stat helpers")
+# the child waits in a read, but under load memlens may find it running: the name must be
+# the one of the letter read, whichever it was
+names = {"R": "running", "S": "sleeping", "D": "disk-sleep"}
+check(d["stat"]["state"] in names and d["stat"]["state_name"] == names[d["stat"]["state"]] and
+      "PF_KTHREAD" not in d["stat"]["flag_names"], "stat helpers %r %r" % (d["stat"]["state"], d["stat"]["state_name"]))
 check(d["stat"]["tty_nr"] == int(f[4]), "tty_nr")
 status = dict(l.split(":", 1) for l in raw("status").decode("latin-1").splitlines())
 check(d["status"]["cpus_allowed_list"] == d["status"]["cpus_allowed"], "cpus sets agree")

@@ -5,8 +5,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 command -v python3 >/dev/null || { echo "SKIP: python3 needed to check the output"; exit 77; }
 
 coproc CH { exec "$ML_HELPERS/ml_pages"; }
+. "$ML_SOURCE_DIR/tests/support/cli.sh" || { echo "FAIL: tests/support/cli.sh"; exit 1; }
 tmp=$(mktemp -d)
-trap 'kill $CH_PID 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $CH_PID 2>/dev/null; rm -rf "$tmp"; ml_nobody_clean' EXIT
 read -r line <&"${CH[0]}"
 PID=${line#ready pid=}
 cmd() { echo "$*" >&"${CH[1]}"; read -r reply <&"${CH[0]}"; case $reply in ok*) return 0;; *) return 1;; esac; }
@@ -187,8 +188,11 @@ head -2 "$tmp/allt" | tail -1 | grep -q "^00000000000000 " || fail "the listing 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
   asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'sleep 60 & s=$!; until [ "$(cat /proc/$s/comm 2>/dev/null)" = sleep ]; do :; done; "$@" "$s"; r=$?; kill $s; exit $r' _ "$@"; }
   # (the wait: until the child has exec'd sleep, its address space is bash's, then goes)
-  asnobody "$MEMLENS" pagemap --emulate --json >"$tmp/u" || fail "pagemap --emulate --json as nobody"
-  asnobody "$MEMLENS" pagemap --emulate >"$tmp/ut" || fail "pagemap --emulate as nobody"
+  # the build tree may sit where nobody cannot reach (/root): a staged copy
+  ml_nobody_stage || fail "staging memlens for nobody"
+  asnobody "${NB_MEMLENS[@]}" pagemap --emulate --json >"$tmp/u" || fail "pagemap --emulate --json as nobody"
+  asnobody "${NB_MEMLENS[@]}" pagemap --emulate >"$tmp/ut" || fail "pagemap --emulate as nobody"
+  ml_nobody_clean
   python3 - "$tmp/u" <<'EOF' || fail "unknown counts"
 import json, sys
 d = json.load(open(sys.argv[1]))
