@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal/freeze.h"
 #include "internal/internal.h"
 #include "internal/inject.h"
 #include <sys/syscall.h>
@@ -90,25 +91,55 @@ static long status_field(const char *buf, const char *name)
 	return -1;
 }
 
-/* Why a PTRACE_SEIZE failed with EPERM: someone else traces it, or we may not; or it is
- * ours (attached at clone()) but already exiting, so that interrupting it failed too. */
+/*
+ * Why a PTRACE_SEIZE failed with EPERM. The kernel refuses a thread that has begun to exit
+ * (its exit_state is set: a zombie thread still listed in task/) with EPERM, not ESRCH: that
+ * one is gone. Otherwise someone else traces it, or we may not; or it is ours (attached at
+ * clone()) but already exiting, so that interrupting it failed too.
+ */
+ml__seize_eperm ml__seize_eperm_verdict(const char *status, pid_t self)
+{
+	char state = 0;
+	for (const char *s = status; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
+		if (!strncmp(s, "State:", 6)) {
+			for (s += 6; *s == ' ' || *s == '\t'; s++)
+				;
+			state = *s;
+			break;
+		}
+	long tracer = status_field(status, "TracerPid");
+	if (tracer == self) /* exiting or not: its exit is ours to wait for */
+		return ML__SEIZE_OURS;
+	if (state == 'Z' || state == 'X')
+		return ML__SEIZE_GONE;
+	if (tracer > 0)
+		return ML__SEIZE_BUSY;
+	return ML__SEIZE_DENIED;
+}
+
 static int seize_denied(ml_freeze *f, const ml_proc *p, pid_t tid)
 {
 	char name[32], *buf;
 	size_t len;
 	snprintf(name, sizeof(name), "task/%d/status", (int)tid);
 	int r = ml_proc_read_file(p, name, &buf, &len);
-	if (r == 0) {
-		long tracer = status_field(buf, "TracerPid");
-		free(buf);
-		if (tracer == getpid()) /* its exit is ours to wait for, like any held thread's */
-			return add(f, tid, ML_FREEZE_NEW_THREAD);
-		if (tracer > 0)
-			return -EBUSY;
-	} else if (r == -ENOENT || r == -ESRCH) {
+	if (r == -ENOENT || r == -ESRCH)
 		return 0; /* exited meanwhile */
+	if (r < 0)
+		return -EPERM;
+	(void)len;
+	ml__seize_eperm v = ml__seize_eperm_verdict(buf, getpid());
+	free(buf);
+	switch (v) {
+	case ML__SEIZE_GONE:
+		return 0;
+	case ML__SEIZE_OURS: /* its exit is ours to wait for, like any held thread's */
+		return add(f, tid, ML_FREEZE_NEW_THREAD);
+	case ML__SEIZE_BUSY:
+		return -EBUSY;
+	default:
+		return -EPERM;
 	}
-	return -EPERM;
 }
 
 static int seize(ml_freeze *f, const ml_proc *p, pid_t tid)
