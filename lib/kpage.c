@@ -1,5 +1,7 @@
 /* kpage: /proc/kpageflags, kpagecount and kpagecgroup, read in PFN runs. */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -7,8 +9,20 @@
 #include "internal/page.h"
 #include <memlens/kpage.h>
 
+typedef struct kp_ent {
+	uint64_t pfn;
+	size_t idx;
+} kp_ent;
+
 struct ml_kpage {
 	int fd[3]; /* flags, count, cgroup; -1 when not open */
+	/* The last sorted lookup, kept: a caller asks for flags and counts of the same PFNs
+	 * one after the other. sorted (np entries, pointing into scratch) is reused when the
+	 * PFNs are the same, which is checked entry by entry; win is the read window. */
+	kp_ent *scratch, *sorted;
+	size_t scratch_cap, np, n;
+	uint64_t *win;
+	pthread_mutex_t mu; /* over the kept lookup: the handle stays usable from several threads */
 };
 
 static const struct {
@@ -71,9 +85,10 @@ int ml_kpage_open(unsigned what, ml_kpage **ret)
 	if (!ret || !(what & (ML_KPAGE_FLAGS | ML_KPAGE_COUNT | ML_KPAGE_CGROUP)) ||
 	    (what & ~(ML_KPAGE_FLAGS | ML_KPAGE_COUNT | ML_KPAGE_CGROUP)))
 		return -EINVAL;
-	ml_kpage *k = malloc(sizeof(*k));
+	ml_kpage *k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
+	pthread_mutex_init(&k->mu, NULL);
 	for (int i = 0; i < 3; i++)
 		k->fd[i] = -1;
 	for (int i = 0; i < 3; i++) {
@@ -100,6 +115,9 @@ void ml_kpage_free(ml_kpage *k)
 	for (int i = 0; i < 3; i++)
 		if (k->fd[i] >= 0)
 			close(k->fd[i]);
+	free(k->scratch);
+	free(k->win);
+	pthread_mutex_destroy(&k->mu);
 	free(k);
 }
 
@@ -141,11 +159,6 @@ ssize_t ml_kpage_cgroup(ml_kpage *k, uint64_t pfn, uint64_t *ret, size_t n) { re
  */
 #define KP_GAP 32u          /* entries read through between two wanted PFNs */
 #define KP_WIN (64u << 10)  /* entries per pread at most (512 KiB) */
-
-typedef struct kp_ent {
-	uint64_t pfn;
-	size_t idx;
-} kp_ent;
 
 /* LSD radix sort of @a by pfn, 11 bits a pass over the bits that @max needs; @tmp as big as @a. */
 static kp_ent *kp_sort(kp_ent *a, kp_ent *tmp, size_t n, uint64_t max)
@@ -194,6 +207,18 @@ static int lookup_runs(ml_kpage *k, int w, const uint64_t *pfns, size_t n, uint6
 	return 0;
 }
 
+/* Whether k->sorted is the sorted order of these PFNs: same count, and every entry still
+ * names its PFN (np distinct indexes of non-zero PFNs, np of them in all). */
+static bool same_sorted(const ml_kpage *k, const uint64_t *pfns, size_t n, size_t np)
+{
+	if (!k->sorted || k->n != n || k->np != np)
+		return false;
+	for (size_t x = 0; x < np; x++)
+		if (k->sorted[x].idx >= n || pfns[k->sorted[x].idx] != k->sorted[x].pfn)
+			return false;
+	return true;
+}
+
 static int lookup_sorted(ml_kpage *k, int w, const uint64_t *pfns, size_t n, uint64_t *ret)
 {
 	size_t np = 0;
@@ -209,19 +234,27 @@ static int lookup_sorted(ml_kpage *k, int w, const uint64_t *pfns, size_t n, uin
 	}
 	if (!np)
 		return 0;
-	kp_ent *a = malloc(2 * np * sizeof(*a));
-	uint64_t *win = malloc(KP_WIN * sizeof(*win));
-	if (!a || !win) {
-		free(a);
-		free(win);
+	if (!k->win && !(k->win = malloc(KP_WIN * sizeof(*k->win))))
 		return lookup_runs(k, w, pfns, n, ret);
+	if (!same_sorted(k, pfns, n, np)) {
+		k->sorted = NULL;
+		if (k->scratch_cap < 2 * np) {
+			free(k->scratch);
+			k->scratch_cap = 0;
+			if (!(k->scratch = malloc(2 * np * sizeof(*k->scratch))))
+				return lookup_runs(k, w, pfns, n, ret);
+			k->scratch_cap = 2 * np;
+		}
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (pfns[i])
+				k->scratch[m++] = (kp_ent){ pfns[i], i };
+		k->sorted = kp_sort(k->scratch, k->scratch + np, np, max);
+		k->np = np;
+		k->n = n;
 	}
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++)
-		if (pfns[i])
-			a[m++] = (kp_ent){ pfns[i], i };
-	kp_ent *s = kp_sort(a, a + np, np, max);
-	int rc = 0;
+	const kp_ent *s = k->sorted;
+	uint64_t *win = k->win;
 	for (size_t i = 0; i < np;) {
 		uint64_t lo = s[i].pfn;
 		size_t j = i + 1;
@@ -229,19 +262,15 @@ static int lookup_sorted(ml_kpage *k, int w, const uint64_t *pfns, size_t n, uin
 			j++;
 		uint64_t span = s[j - 1].pfn - lo + 1;
 		ssize_t r = kread(k, w, lo, win, (size_t)span);
-		if (r < 0) {
-			rc = (int)r;
-			break;
-		}
+		if (r < 0)
+			return (int)r;
 		for (size_t x = i; x < j; x++) {
 			uint64_t off = s[x].pfn - lo;
 			ret[s[x].idx] = off < (uint64_t)r ? win[off] : 0; /* beyond the end of physical memory */
 		}
 		i = j;
 	}
-	free(a);
-	free(win);
-	return rc;
+	return 0;
 }
 
 int ml_kpage_lookup(ml_kpage *k, unsigned which, const uint64_t *pfns, size_t n, uint64_t *ret)
@@ -258,7 +287,10 @@ int ml_kpage_lookup(ml_kpage *k, unsigned which, const uint64_t *pfns, size_t n,
 			runs++;
 	if (runs <= 8)
 		return lookup_runs(k, w, pfns, n, ret);
-	return lookup_sorted(k, w, pfns, n, ret);
+	pthread_mutex_lock(&k->mu);
+	int r = lookup_sorted(k, w, pfns, n, ret);
+	pthread_mutex_unlock(&k->mu);
+	return r;
 }
 
 int ml__kpage_lookup_runs(ml_kpage *k, unsigned which, const uint64_t *pfns, size_t n, uint64_t *ret)
@@ -273,9 +305,10 @@ int ml__kpage_lookup_runs(ml_kpage *k, unsigned which, const uint64_t *pfns, siz
 
 int ml__kpage_open_files(const char *flags, const char *count, ml_kpage **ret)
 {
-	ml_kpage *k = malloc(sizeof(*k));
+	ml_kpage *k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
+	pthread_mutex_init(&k->mu, NULL);
 	const char *paths[3] = { flags, count, NULL };
 	for (int i = 0; i < 3; i++)
 		k->fd[i] = -1;
