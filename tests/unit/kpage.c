@@ -84,6 +84,15 @@ START_TEST(batched_equals_page_at_a_time)
 	for (size_t i = 0; i < N; i++)
 		p[i] = i % 17 == 0 ? 0 : i % 29 == 0 ? p[i - 1] : rnd() % NPFN;
 	check(k, p, N);
+	/* the handle keeps the last sorted order for the next lookup of the same PFNs: the
+	 * same buffer with one PFN changed, then with a zero and a PFN swapped (as many
+	 * non-zero PFNs as before), must not be read in the kept order */
+	p[100] = p[100] + 1 < NPFN ? p[100] + 1 : p[100] - 1;
+	check(k, p, N);
+	ck_assert(p[17 * 5] == 0 && p[17 * 5 + 1] != 0);
+	p[17 * 5] = p[17 * 5 + 1];
+	p[17 * 5 + 1] = 0;
+	check(k, p, N);
 	/* clustered like a heap's frames: short descending and ascending runs, small gaps */
 	uint64_t at = 1000;
 	for (size_t i = 0; i < N; i++) {
@@ -93,19 +102,6 @@ START_TEST(batched_equals_page_at_a_time)
 		if (i % 7 == 0)
 			p[i] += rnd() % 100; /* gaps around the read-through limit */
 	}
-	check(k, p, N);
-	/* the handle keeps the last sorted order for the next lookup of the same PFNs: the
-	 * same buffer with one PFN changed, then with a zero and a PFN swapped (as many
-	 * non-zero PFNs as before), must not be read in the kept order */
-	p[100] = p[100] + 1 < NPFN ? p[100] + 1 : p[100] - 1;
-	check(k, p, N);
-	size_t z = 0, nz = 0;
-	while (p[z])
-		z++;
-	while (!p[nz] || nz == z)
-		nz++;
-	p[z] = p[nz];
-	p[nz] = 0;
 	check(k, p, N);
 	/* one long run in order, longer than a window, then PFNs past the end of the file */
 	for (size_t i = 0; i < N; i++)
