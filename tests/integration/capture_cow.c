@@ -23,19 +23,8 @@
 
 static char tmpdir[256];
 
-static void make_tmpdir(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ml-dumpcow-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void rm_tmpdir(void)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	int st;
-	free(mlt_run(cmd, &st));
-}
+static void make_tmpdir(void) { mlt_mkdtemp(tmpdir, sizeof(tmpdir), "ml-dumpcow-"); }
+static void rm_tmpdir(void) { mlt_rmtree(tmpdir); }
 
 typedef struct cowee {
 	mlt_child *c;

@@ -68,19 +68,8 @@ static void hook(int action, int step, pid_t pid)
 
 static char tmpdir[256];
 
-static void make_tmpdir(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ml-cowinj-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void rm_tmpdir(void)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	int st;
-	free(mlt_run(cmd, &st));
-}
+static void make_tmpdir(void) { mlt_mkdtemp(tmpdir, sizeof(tmpdir), "ml-cowinj-"); }
+static void rm_tmpdir(void) { mlt_rmtree(tmpdir); }
 
 static int capture(pid_t pid, const char *name, bool fallback, ml_capture_result *res)
 {

@@ -87,17 +87,7 @@ typedef struct oddfile {
 
 static char tmpdir[256];
 
-static void rm_tmpdir(void)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlinkat(dirfd(d), e->d_name, 0);
-	if (d)
-		closedir(d);
-	rmdir(tmpdir);
-}
+static void rm_tmpdir(void) { mlt_rmtree(tmpdir); }
 
 START_TEST(both_paths_agree_on_odd_names)
 {
@@ -107,8 +97,7 @@ START_TEST(both_paths_agree_on_odd_names)
 		ODD("gone", true),             ODD("gone too (deleted)", true),
 		ODD("back\\012slash", false),  ODD("both\\012and\nnl", false),
 	};
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ml_maps_XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	mlt_mkdtemp(tmpdir, sizeof(tmpdir), "ml_maps_");
 	mlt_child *c = mapper();
 	size_t nfiles = sizeof(files) / sizeof(files[0]);
 	for (size_t i = 0; i < nfiles; i++) {

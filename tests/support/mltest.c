@@ -368,3 +368,31 @@ void mlt_wait_idle(pid_t pid)
 	}
 	ck_abort_msg("child %d never went back to reading its commands", (int)pid);
 }
+
+void mlt_mkdtemp(char *dir, size_t n, const char *prefix)
+{
+	const char *t = getenv("TMPDIR");
+	int k = snprintf(dir, n, "%s/%sXXXXXX", t && *t ? t : "/tmp", prefix);
+	ck_assert_msg(k > 0 && (size_t)k < n, "temporary directory name too long");
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s: %s", dir, strerror(errno));
+}
+
+void mlt_rmtree(const char *dir)
+{
+	if (!dir || !*dir)
+		return;
+	char cmd[4200];
+	if ((size_t)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) >= sizeof(cmd))
+		return;
+	int st;
+	free(mlt_run(cmd, &st));
+}
+
+char *mlt_path_in(const char *dir, const char *name)
+{
+	static char buf[8][4200];
+	static unsigned k;
+	char *b = buf[k++ & 7];
+	snprintf(b, sizeof(buf[0]), "%s/%s", dir, name);
+	return b;
+}

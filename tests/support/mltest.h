@@ -89,6 +89,14 @@ long mlt_smaps_kb(pid_t pid, uint64_t start, const char *field);
 /* Runs a command line through /bin/sh, captures stdout (malloc'd, NUL-terminated) and exit status. */
 char *mlt_run(const char *cmdline, int *status);
 
+/* A new directory $TMPDIR/PREFIXXXXXXX (else under /tmp) in @dir (@n bytes); fails the test
+ * if it cannot be made. */
+void mlt_mkdtemp(char *dir, size_t n, const char *prefix);
+/* Removes @dir and everything in it (nothing when @dir is empty). */
+void mlt_rmtree(const char *dir);
+/* "@dir/@name" in one of 8 rotating buffers: valid until 8 later calls. */
+char *mlt_path_in(const char *dir, const char *name);
+
 /* Check's suite runner: runs @s with CK_NORMAL output, returns the process exit code. */
 int mlt_run_suite(Suite *s);
 

@@ -12,27 +12,9 @@
 
 static char tmpdir[256];
 
-static void mk_tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/mlshaXXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void rm_tmpdir(void)
-{
-	char cmd[320];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	int st;
-	free(mlt_run(cmd, &st));
-}
-
-static char *tpath(const char *name)
-{
-	static char buf[400];
-	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
-	return buf;
-}
+static void mk_tmpdir(void) { mlt_mkdtemp(tmpdir, sizeof(tmpdir), "mlsha"); }
+static void rm_tmpdir(void) { mlt_rmtree(tmpdir); }
+static char *tpath(const char *name) { return mlt_path_in(tmpdir, name); }
 
 static uint64_t rnd(uint64_t *s)
 {

@@ -16,20 +16,8 @@
 
 static char tmpdir[256];
 
-static void mk_tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/mllinksXXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void rm_tmpdir(void)
-{
-	char cmd[320];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	int st;
-	free(mlt_run(cmd, &st));
-}
+static void mk_tmpdir(void) { mlt_mkdtemp(tmpdir, sizeof(tmpdir), "mllinks"); }
+static void rm_tmpdir(void) { mlt_rmtree(tmpdir); }
 
 static void link_at(const char *name, const char *target)
 {

@@ -25,20 +25,9 @@
 
 static char tmpdir[256];
 
-static void mk_tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/mlsnapXXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void rm_tmpdir(void)
-{
-	char cmd[320];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	int st;
-	free(mlt_run(cmd, &st));
-}
+static void mk_tmpdir(void) { mlt_mkdtemp(tmpdir, sizeof(tmpdir), "mlsnap"); }
+static void rm_tmpdir(void) { mlt_rmtree(tmpdir); }
+static char *tpath(const char *name) { return mlt_path_in(tmpdir, name); }
 
 /* Whether files in @dir keep holes: 1 MiB with one written page at its middle. */
 static bool fs_keeps_holes(const char *dir)
@@ -56,15 +45,6 @@ static bool fs_keeps_holes(const char *dir)
 	close(fd);
 	unlink(path);
 	return (long long)st.st_blocks * 512 < (long long)st.st_size;
-}
-
-static char *tpath(const char *name)
-{
-	static char buf[4][400];
-	static int k;
-	char *b = buf[k++ & 3];
-	snprintf(b, 400, "%s/%s", tmpdir, name);
-	return b;
 }
 
 static size_t dir_entries(void)

@@ -16,29 +16,9 @@
 
 static char tmpdir[256];
 
-static void mk_tmpdir(void)
-{
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/mlsnapgzXXXXXX", t && *t ? t : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void rm_tmpdir(void)
-{
-	char cmd[320];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	int st;
-	free(mlt_run(cmd, &st));
-}
-
-static char *tpath(const char *name)
-{
-	static char buf[4][400];
-	static int k;
-	char *b = buf[k++ & 3];
-	snprintf(b, 400, "%s/%s", tmpdir, name);
-	return b;
-}
+static void mk_tmpdir(void) { mlt_mkdtemp(tmpdir, sizeof(tmpdir), "mlsnapgz"); }
+static void rm_tmpdir(void) { mlt_rmtree(tmpdir); }
+static char *tpath(const char *name) { return mlt_path_in(tmpdir, name); }
 
 static uint8_t *slurp(const char *path, size_t *len)
 {
