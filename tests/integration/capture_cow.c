@@ -335,17 +335,7 @@ END_TEST
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
-		int scope = 0;
-		if (f) {
-			if (fscanf(f, "%d", &scope) != 1)
-				scope = 0;
-			fclose(f);
-		}
-		if (scope > 0)
-			mlt_skip("kernel.yama.ptrace_scope=%d: a parent may not trace its child's children", scope);
-	}
+	mlt_skip_unless_may_trace_grandchildren();
 	Suite *s = suite_create("capture_cow");
 	TCase *tc = tcase_create("cow");
 	tcase_set_timeout(tc, 120);

@@ -396,3 +396,18 @@ char *mlt_path_in(const char *dir, const char *name)
 	snprintf(b, sizeof(buf[0]), "%s/%s", dir, name);
 	return b;
 }
+
+void mlt_skip_unless_may_trace_grandchildren(void)
+{
+	if (geteuid() == 0)
+		return;
+	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+	int scope = 0;
+	if (f) {
+		if (fscanf(f, "%d", &scope) != 1)
+			scope = 0;
+		fclose(f);
+	}
+	if (scope > 0)
+		mlt_skip("kernel.yama.ptrace_scope=%d: a parent may not trace its child's children", scope);
+}

@@ -89,6 +89,10 @@ long mlt_smaps_kb(pid_t pid, uint64_t start, const char *field);
 /* Runs a command line through /bin/sh, captures stdout (malloc'd, NUL-terminated) and exit status. */
 char *mlt_run(const char *cmdline, int *status);
 
+/* Skips the whole test program (with the reason) when Yama keeps a non-root process from
+ * tracing its child's children, as the copy-on-write capture of a test child must. */
+void mlt_skip_unless_may_trace_grandchildren(void);
+
 /* A new directory $TMPDIR/PREFIXXXXXXX (else under /tmp) in @dir (@n bytes); fails the test
  * if it cannot be made. */
 void mlt_mkdtemp(char *dir, size_t n, const char *prefix);
