@@ -11,27 +11,22 @@
 
 static ml__dl_table tab;
 
-/* Each library and the names of its slots, in the table's order. */
+/* Each library and the names of its slots, in the table's order (the lists in dl.h). */
+#define NAME(f) #f,
+#define LIB(so, LIST) { so, (const char *const[]){ LIST(NAME) }, sizeof((const char *const[]){ LIST(NAME) }) / sizeof(char *) }
 static const struct dl_lib {
 	const char *soname;
 	const char *const *names;
 	size_t n;
 } libs[] = {
-#define LIB(so, ...) { so, (const char *const[]){ __VA_ARGS__ }, sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *) }
-	LIB(ML_SONAME_ZLIB, "crc32", "deflate", "deflateEnd", "deflateInit2_", "deflateInit_", "deflateReset",
-	    "inflate", "inflateEnd", "inflateInit2_", "inflateReset", "uncompress2"),
-	LIB(ML_SONAME_LZ4, "LZ4F_createDecompressionContext", "LZ4F_decompress", "LZ4F_freeDecompressionContext",
-	    "LZ4F_getErrorName", "LZ4F_isError", "LZ4_compress_HC_extStateHC", "LZ4_compress_default",
-	    "LZ4_decompress_safe", "LZ4_sizeofStateHC"),
-	LIB(ML_SONAME_ZSTD, "ZSTD_CCtx_setParameter", "ZSTD_compress2", "ZSTD_createCCtx", "ZSTD_createDStream",
-	    "ZSTD_decompress", "ZSTD_decompressStream", "ZSTD_findFrameCompressedSize", "ZSTD_freeCCtx",
-	    "ZSTD_freeDStream", "ZSTD_getErrorName", "ZSTD_getFrameContentSize", "ZSTD_initDStream",
-	    "ZSTD_isError", "ZSTD_maxCLevel"),
-	LIB(ML_SONAME_LZMA, "lzma_code", "lzma_end", "lzma_stream_decoder"),
-	LIB(ML_SONAME_ELF, "elf64_xlatetof", "elf_begin", "elf_end", "elf_errmsg", "elf_getdata_rawchunk",
-	    "elf_getphdrnum", "elf_kind", "elf_version", "gelf_getehdr", "gelf_getnote", "gelf_getphdr"),
-#undef LIB
+	LIB(ML_SONAME_ZLIB, ML__DL_ZLIB),
+	LIB(ML_SONAME_LZ4, ML__DL_LZ4),
+	LIB(ML_SONAME_ZSTD, ML__DL_ZSTD),
+	LIB(ML_SONAME_LZMA, ML__DL_LZMA),
+	LIB(ML_SONAME_ELF, ML__DL_ELF),
 };
+#undef LIB
+#undef NAME
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char err[320];
@@ -100,5 +95,9 @@ void ml__dl_deny_for_tests(const char *soname_prefix)
 	deny = soname_prefix;
 }
 
-/* One name per slot, all slots pointers of the same size. */
-_Static_assert(sizeof(ml__dl_table) == (11 + 9 + 14 + 3 + 11) * sizeof(void *), "one name per slot");
+/* One name per slot: the names and the slots come from the same lists. */
+#define ONE(f) +1
+_Static_assert(sizeof(ml__dl_table) ==
+		       (0 ML__DL_ZLIB(ONE) ML__DL_LZ4(ONE) ML__DL_ZSTD(ONE) ML__DL_LZMA(ONE) ML__DL_ELF(ONE)) * sizeof(void *),
+	       "every slot is a function pointer");
+#undef ONE

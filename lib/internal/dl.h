@@ -23,63 +23,30 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#define ML__DL_FN(f) __typeof__(f) *f
+/* The functions used, by library, in the order of libs[] in dl.c: one list gives the
+ * table's slots and the names looked up. */
+#define ML__DL_ZLIB(X) X(crc32) X(deflate) X(deflateEnd) X(deflateInit2_) X(deflateInit_) \
+	X(deflateReset) X(inflate) X(inflateEnd) X(inflateInit2_) X(inflateReset) X(uncompress2)
+#define ML__DL_LZ4(X) X(LZ4F_createDecompressionContext) X(LZ4F_decompress) \
+	X(LZ4F_freeDecompressionContext) X(LZ4F_getErrorName) X(LZ4F_isError) \
+	X(LZ4_compress_HC_extStateHC) X(LZ4_compress_default) X(LZ4_decompress_safe) X(LZ4_sizeofStateHC)
+#define ML__DL_ZSTD(X) X(ZSTD_CCtx_setParameter) X(ZSTD_compress2) X(ZSTD_createCCtx) \
+	X(ZSTD_createDStream) X(ZSTD_decompress) X(ZSTD_decompressStream) X(ZSTD_findFrameCompressedSize) \
+	X(ZSTD_freeCCtx) X(ZSTD_freeDStream) X(ZSTD_getErrorName) X(ZSTD_getFrameContentSize) \
+	X(ZSTD_initDStream) X(ZSTD_isError) X(ZSTD_maxCLevel)
+#define ML__DL_LZMA(X) X(lzma_code) X(lzma_end) X(lzma_stream_decoder)
+#define ML__DL_ELF(X) X(elf64_xlatetof) X(elf_begin) X(elf_end) X(elf_errmsg) X(elf_getdata_rawchunk) \
+	X(elf_getphdrnum) X(elf_kind) X(elf_version) X(gelf_getehdr) X(gelf_getnote) X(gelf_getphdr)
 
+#define ML__DL_SLOT(f) __typeof__(f) *f;
 typedef struct ml__dl_table {
-	/* zlib */
-	ML__DL_FN(crc32);
-	ML__DL_FN(deflate);
-	ML__DL_FN(deflateEnd);
-	ML__DL_FN(deflateInit2_);
-	ML__DL_FN(deflateInit_);
-	ML__DL_FN(deflateReset);
-	ML__DL_FN(inflate);
-	ML__DL_FN(inflateEnd);
-	ML__DL_FN(inflateInit2_);
-	ML__DL_FN(inflateReset);
-	ML__DL_FN(uncompress2);
-	/* LZ4 */
-	ML__DL_FN(LZ4F_createDecompressionContext);
-	ML__DL_FN(LZ4F_decompress);
-	ML__DL_FN(LZ4F_freeDecompressionContext);
-	ML__DL_FN(LZ4F_getErrorName);
-	ML__DL_FN(LZ4F_isError);
-	ML__DL_FN(LZ4_compress_HC_extStateHC);
-	ML__DL_FN(LZ4_compress_default);
-	ML__DL_FN(LZ4_decompress_safe);
-	ML__DL_FN(LZ4_sizeofStateHC);
-	/* zstd */
-	ML__DL_FN(ZSTD_CCtx_setParameter);
-	ML__DL_FN(ZSTD_compress2);
-	ML__DL_FN(ZSTD_createCCtx);
-	ML__DL_FN(ZSTD_createDStream);
-	ML__DL_FN(ZSTD_decompress);
-	ML__DL_FN(ZSTD_decompressStream);
-	ML__DL_FN(ZSTD_findFrameCompressedSize);
-	ML__DL_FN(ZSTD_freeCCtx);
-	ML__DL_FN(ZSTD_freeDStream);
-	ML__DL_FN(ZSTD_getErrorName);
-	ML__DL_FN(ZSTD_getFrameContentSize);
-	ML__DL_FN(ZSTD_initDStream);
-	ML__DL_FN(ZSTD_isError);
-	ML__DL_FN(ZSTD_maxCLevel);
-	/* liblzma */
-	ML__DL_FN(lzma_code);
-	ML__DL_FN(lzma_end);
-	ML__DL_FN(lzma_stream_decoder);
-	/* libelf */
-	ML__DL_FN(elf64_xlatetof);
-	ML__DL_FN(elf_begin);
-	ML__DL_FN(elf_end);
-	ML__DL_FN(elf_errmsg);
-	ML__DL_FN(elf_getdata_rawchunk);
-	ML__DL_FN(elf_getphdrnum);
-	ML__DL_FN(elf_kind);
-	ML__DL_FN(elf_version);
-	ML__DL_FN(gelf_getehdr);
-	ML__DL_FN(gelf_getnote);
-	ML__DL_FN(gelf_getphdr);
+	ML__DL_ZLIB(ML__DL_SLOT)
+	ML__DL_LZ4(ML__DL_SLOT)
+	ML__DL_ZSTD(ML__DL_SLOT)
+	ML__DL_LZMA(ML__DL_SLOT)
+	ML__DL_ELF(ML__DL_SLOT)
 } ml__dl_table;
+#undef ML__DL_SLOT
 
 /* Loads the five libraries once (thread-safe). 0, or -ELIBACC with ml_error_detail() naming
  * the library and the loader's reason; every later call gives the same answer. */
