@@ -24,6 +24,8 @@ struct table {
 
 table *table_new(size_t ncols, const char *const *headers, const bool *right)
 {
+	if (ncols > TABLE_MAX_COLS)
+		return NULL;
 	table *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
@@ -41,9 +43,12 @@ table *table_new(size_t ncols, const char *const *headers, const bool *right)
 
 int table_add(table *t, const char *const *cells)
 {
-	size_t need = 1;
-	for (size_t i = 0; i < t->ncols; i++)
-		need += sizeof(uint32_t) + (cells[i] ? strlen(cells[i]) : 0);
+	/* each cell's length, measured once (tables have a few dozen columns at most) */
+	size_t lens[TABLE_MAX_COLS], need = 1;
+	for (size_t i = 0; i < t->ncols; i++) {
+		lens[i] = cells[i] ? strlen(cells[i]) : 0;
+		need += sizeof(uint32_t) + lens[i];
+	}
 	if (need > UINT32_MAX / 2) /* a cell's length is kept in 4 bytes */
 		return -ENOMEM;
 	if (t->alen + need > t->acap) {
@@ -61,7 +66,7 @@ int table_add(table *t, const char *const *cells)
 	t->pending_rule = false;
 	for (size_t i = 0; i < t->ncols; i++) {
 		const char *c = cells[i] ? cells[i] : "";
-		uint32_t w = (uint32_t)strlen(c);
+		uint32_t w = (uint32_t)lens[i];
 		memcpy(o, &w, sizeof(w));
 		o += sizeof(w);
 		memcpy(o, c, w);

@@ -8,7 +8,9 @@
 
 typedef struct table table;
 
-/* @ncols columns; @right[i] right-aligns column i (numbers). The last column is never padded. */
+#define TABLE_MAX_COLS 64
+
+/* @ncols columns (at most TABLE_MAX_COLS; NULL beyond); @right[i] right-aligns column i (numbers). The last column is never padded. */
 table *table_new(size_t ncols, const char *const *headers, const bool *right);
 /* Adds a row of @ncols cells (copied; NULL prints as empty). Returns 0 or -ENOMEM. */
 int table_add(table *t, const char *const *cells);
