@@ -458,7 +458,8 @@ static int run(cap *c, const char *path)
 	}
 	ML_OPTS(ml_snapshot_writer_opts, wo, .format = c->o.elf ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE,
 		.chunk_size = c->o.chunk_size, .level = c->o.level, .threads = c->o.threads,
-		.max_buffer = wbudget, .overwrite = c->o.overwrite, .codec = (ml_snapshot_codec)c->o.codec);
+		.max_buffer = wbudget, .overwrite = c->o.overwrite, .codec = (ml_snapshot_codec)c->o.codec,
+		.compress = (ml_snapshot_compress)c->o.compress);
 	/* The writer's compression threads inherit our nice value: start them 5 lower in
 	 * priority, so that while the target is held, reading it wins the CPU over
 	 * compressing what was already read. Only where our own priority can be put back. */
@@ -657,6 +658,12 @@ static int run(cap *c, const char *path)
 	if ((r = ml_snapshot_writer_finish(c->w)) < 0) {
 		ml__cap_fail(r, "finishing the output: %s", ml_error_detail());
 		goto out;
+	}
+	ml_snapshot_progress sp;
+	if (ml_snapshot_writer_progress(c->w, &sp) == 0) {
+		c->res.chunks = sp.chunks;
+		c->res.raw_chunks = sp.raw_chunks;
+		c->res.raw_to_keep_up = sp.raw_to_keep_up;
 	}
 	struct stat st;
 	if (stat(path, &st) == 0) {

@@ -18,7 +18,7 @@
 
 enum {
 	OPT_FREEZE = 256, OPT_FORMAT, OPT_FILTER, OPT_DONTDUMP, OPT_SWAPPED, OPT_FORCE, OPT_MAXBUF,
-	OPT_CHUNK, OPT_CODEC, OPT_LEVEL, OPT_THREADS, OPT_TIMEOUT, OPT_JSON, OPT_BYTES, OPT_PROGRESS,
+	OPT_CHUNK, OPT_CODEC, OPT_LEVEL, OPT_COMPRESS, OPT_THREADS, OPT_TIMEOUT, OPT_JSON, OPT_BYTES, OPT_PROGRESS,
 };
 
 static const cli_opt opts[] = {
@@ -33,6 +33,7 @@ static const cli_opt opts[] = {
 	{ "chunk-size", OPT_CHUNK, 1, "SIZE", "compression chunk size, 64K-4M (default 256K)" },
 	{ "codec", OPT_CODEC, 1, "NAME", "chunk compression: lz4 (default, fastest), zstd (about 1.7x smaller, 2.5x the CPU) or zlib" },
 	{ "level", OPT_LEVEL, 1, "N", "compression level (default 1): lz4 1-12, zstd 1-22, zlib 1-9" },
+	{ "compress", OPT_COMPRESS, 1, "WHEN", "auto (the default unless --codec or --level is given: a chunk is stored raw while the compression threads hold the capture back and the output keeps up), always (every chunk that shrinks) or never (all raw)" },
 	{ "threads", OPT_THREADS, 1, "N", "compression threads (default: online CPUs)" },
 	{ "timeout", OPT_TIMEOUT, 1, "DURATION", "how long to wait for every thread to stop (default 5s)" },
 	{ "progress", OPT_PROGRESS, 0, NULL, "show progress on stderr even when it is not a terminal" },
@@ -56,6 +57,7 @@ typedef struct dump_args {
 	const char *output;
 	ml_capture_opts co;
 	bool json, bytes, quiet, progress;
+	bool codec_given, compress_given;
 } dump_args;
 
 static int on_opt(int key, const char *arg, void *ctx)
@@ -125,11 +127,24 @@ static int on_opt(int key, const char *arg, void *ctx)
 			a->co.codec = ML_SNAPSHOT_CODEC_ZLIB;
 		else
 			return cli_usage_error(&cmd, "--codec must be lz4, zstd or zlib, not '%s'", arg), -1;
+		a->codec_given = true;
 		break;
 	case OPT_LEVEL:
 		if (!cli_parse_size(arg, &v) || v < 1 || v > 22)
 			return cli_usage_error(&cmd, "--level must be 1-12 with lz4, 1-22 with zstd, 1-9 with zlib, not '%s'", arg), -1;
 		a->co.level = (int)v;
+		a->codec_given = true;
+		break;
+	case OPT_COMPRESS:
+		if (!strcmp(arg, "auto"))
+			a->co.compress = ML_SNAPSHOT_COMPRESS_AUTO;
+		else if (!strcmp(arg, "always"))
+			a->co.compress = ML_SNAPSHOT_COMPRESS_ALWAYS;
+		else if (!strcmp(arg, "never"))
+			a->co.compress = ML_SNAPSHOT_COMPRESS_NEVER;
+		else
+			return cli_usage_error(&cmd, "--compress must be auto, always or never, not '%s'", arg), -1;
+		a->compress_given = true;
 		break;
 	case OPT_THREADS:
 		if (!cli_parse_size(arg, &v) || v < 1 || v > 64)
@@ -219,6 +234,11 @@ int cmd_dump(int argc, char **argv)
 	pid_t pid;
 	if (!a.co.codec)
 		a.co.codec = ML_SNAPSHOT_CODEC_LZ4;
+	/* a codec or level asked for is a size asked for: compress every chunk then */
+	if (!a.compress_given)
+		a.co.compress = a.codec_given || a.co.elf ? ML_SNAPSHOT_COMPRESS_ALWAYS : ML_SNAPSHOT_COMPRESS_AUTO;
+	if (a.co.elf && a.compress_given)
+		return cli_usage_error(&cmd, "--compress applies to --format=mlcore (an ELF core is never compressed)");
 	int maxlevel = a.co.codec == ML_SNAPSHOT_CODEC_ZLIB ? 9 : a.co.codec == ML_SNAPSHOT_CODEC_LZ4 ? 12 : 22;
 	if (a.co.level > maxlevel)
 		return cli_usage_error(&cmd, "--level must be 1-%d with --codec=%s, not %d", maxlevel,
@@ -331,8 +351,10 @@ int cmd_dump(int argc, char **argv)
 		json_key(&j, "file");
 		json_str(&j, out, strlen(out));
 		JSON_KSTR(&j, "format", a.co.elf ? "elf" : "mlcore");
-		if (!a.co.elf)
+		if (!a.co.elf) {
 			JSON_KSTR(&j, "codec", ml_snapshot_codec_name(a.co.codec));
+			JSON_KSTR(&j, "compress", ml_snapshot_compress_name((ml_snapshot_compress)a.co.compress));
+		}
 		JSON_KSTR(&j, "freeze", res.freeze == ML_CAPTURE_FREEZE_NONE ? "none" :
 					   res.freeze == ML_CAPTURE_FREEZE_COW ? "cow" : "ptrace");
 		if (res.why_not_cow[0]) {
@@ -358,6 +380,11 @@ int cmd_dump(int argc, char **argv)
 		JSON_KU64(&j, "bytes_unpopulated", res.bytes_unpopulated);
 		JSON_KU64(&j, "bytes_excluded", res.bytes_excluded);
 		JSON_KU64(&j, "bytes_unreadable", res.bytes_unreadable);
+		if (!a.co.elf) {
+			JSON_KU64(&j, "chunks", res.chunks);
+			JSON_KU64(&j, "raw_chunks", res.raw_chunks);
+			JSON_KU64(&j, "raw_to_keep_up", res.raw_to_keep_up);
+		}
 		JSON_KU64(&j, "file_size", res.file_size);
 		JSON_KU64(&j, "disk_bytes", res.disk_bytes);
 		json_key(&j, "ratio");
@@ -380,6 +407,9 @@ int cmd_dump(int argc, char **argv)
 			       cli_fmt_size(s1, res.bytes_copied, human), cli_fmt_size(s2, res.bytes_held, human));
 		else if (res.why_not_cow[0])
 			printf("held for the whole read (no copy-on-write copy: %s)\n", res.why_not_cow);
+		if (res.raw_to_keep_up)
+			printf("stored raw to keep up (--compress=auto): %llu of %llu data chunks; --compress=always compresses every one\n",
+			       (unsigned long long)res.raw_to_keep_up, (unsigned long long)res.chunks);
 	}
 	return CLI_EXIT_OK;
 }

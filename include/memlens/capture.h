@@ -84,6 +84,8 @@ typedef struct ml_capture_opts {
 	/** With ML_CAPTURE_FREEZE_COW: where the fork is not possible, capture with
 	 *  ML_CAPTURE_FREEZE_PTRACE instead of failing with -EOPNOTSUPP. */
 	bool cow_fallback;
+	/** Which chunks are compressed (an ml_snapshot_compress value); 0 = every chunk. */
+	int compress;
 } ml_capture_opts;
 
 /** What a capture did. */
@@ -112,6 +114,10 @@ typedef struct ml_capture_result {
 	                            during the capture (the copy's private pages at the end) */
 	uint64_t cow_headroom; /**< cow: memory that could be copied before a limit (MemAvailable,
 	                            the cgroup's memory.max) was reached, at the start */
+	uint64_t chunks;       /**< mlcore: data chunks stored */
+	uint64_t raw_chunks;   /**< mlcore: of which stored uncompressed */
+	uint64_t raw_to_keep_up; /**< mlcore: of which ML_SNAPSHOT_COMPRESS_AUTO stored raw without
+	                              trying, because compressing held the capture back */
 } ml_capture_result;
 
 /**

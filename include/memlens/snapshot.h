@@ -87,6 +87,25 @@ typedef enum ml_snapshot_codec {
 /** The codec's name: "none", "zlib", "raw", "lz4", "zstd"; "?" for other values. */
 ML_API const char *ml_snapshot_codec_name(ml_snapshot_codec c);
 
+/** Which chunks the writer compresses (ml_snapshot_writer_opts.compress). Whatever the
+ *  policy, a chunk that does not shrink is stored raw. */
+typedef enum ml_snapshot_compress {
+	ML_SNAPSHOT_COMPRESS_ALWAYS = 0, /**< every chunk (the library's default) */
+	ML_SNAPSHOT_COMPRESS_AUTO = 1,   /**< every chunk, except that a chunk is stored raw
+					      while the compression threads are behind (more
+					      chunks wait for them, staged ones included, than
+					      half the buffer budget holds) and
+					      the output keeps up: its writeback is not
+					      behind, it is not in memory (tmpfs, ramfs) and
+					      its file system has room for the rest raw.
+					      The capture then runs at the speed of reading
+					      and writing, not of compressing. */
+	ML_SNAPSHOT_COMPRESS_NEVER = 2,  /**< no chunk: everything stored raw */
+} ml_snapshot_compress;
+
+/** The policy's name: "always", "auto", "never"; "?" for other values. */
+ML_API const char *ml_snapshot_compress_name(ml_snapshot_compress c);
+
 typedef struct ml_snapshot_writer_opts {
 	size_t sz;
 	ml_snapshot_format format;
@@ -119,6 +138,12 @@ typedef struct ml_snapshot_writer_opts {
 	 *  ML_SNAPSHOT_CODEC_ZLIB (about 80 MB/s per core). Chunks that do not shrink are
 	 *  stored raw whatever the codec. Ignored for ML_SNAPSHOT_FORMAT_ELF. */
 	ml_snapshot_codec codec;
+	/** Zero. (A field added later starts past the struct's earlier size, not in its
+	 *  padding, so that an older library sees it was set.) */
+	uint32_t reserved0;
+	/** Which chunks are compressed: ML_SNAPSHOT_COMPRESS_ALWAYS (0), _AUTO or _NEVER.
+	 *  Ignored for ML_SNAPSHOT_FORMAT_ELF. */
+	ml_snapshot_compress compress;
 } ml_snapshot_writer_opts;
 
 /** Describes the capture, for the manifest. Strings may be NULL (left out). */
@@ -153,6 +178,11 @@ typedef struct ml_snapshot_progress {
 	uint64_t bytes_stored;  /**< bytes written to the data segment so far */
 	uint64_t bytes_nodata;  /**< bytes of zero/unpopulated/excluded/unreadable runs */
 	uint64_t buffered;      /**< bytes held in buffers, waiting for a worker */
+	uint64_t chunks;        /**< data chunks stored */
+	uint64_t raw_chunks;    /**< of which stored uncompressed (they did not shrink, or
+				     the policy did not compress them) */
+	uint64_t raw_to_keep_up; /**< of which ML_SNAPSHOT_COMPRESS_AUTO did not try to
+				      compress, to keep up with the capture */
 } ml_snapshot_progress;
 
 /**
@@ -366,7 +396,7 @@ ML_API const char *ml_snapshot_manifest(const ml_snapshot *s, size_t *len);
  * Keys written by this version: schema, format_version, tool, kernel, machine, page_size,
  * pid, comm, exe, exe_build_id, capture_time_ns, capture_time, freeze, stop_ns, smeared,
  * coredump_filter, threads, mappings, codec, level, chunk_size, bytes.{data,zero,
- * unpopulated,excluded,unreadable}, stored_bytes, chunks, raw_chunks, expanded_size,
+ * unpopulated,excluded,unreadable}, stored_bytes, chunks, raw_chunks, compress, raw_to_keep_up, expanded_size,
  * expanded_sha256, extra.*. @return NULL when absent.
  */
 ML_API const char *ml_snapshot_field(const ml_snapshot *s, const char *key);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "snapshot/snap.h"
+#include "internal/crc32.h"
 #define ML__DL_REDIRECT
 #include "internal/dl.h"
 
@@ -154,7 +155,7 @@ int snap_chunk_load(const snap_core *c, size_t i, uint8_t *out, uint8_t *scratch
 		snap_fmt(err, errlen, "chunk %zu: read error at offset %llu", i, (unsigned long long)e->offset);
 		return r;
 	}
-	uint32_t crc = (uint32_t)crc32(0L, out, (uInt)e->len);
+	uint32_t crc = ml__crc32(0, out, e->len);
 	if (crc != e->crc) {
 		snap_fmt(err, errlen,
 			 "chunk %zu (0x%llx-0x%llx, file offset %llu): CRC mismatch (stored %08x, computed %08x)",

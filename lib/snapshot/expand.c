@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "snapshot/snap.h"
+#include "internal/crc32.h"
 #define ML__DL_REDIRECT
 #include "internal/dl.h"
 
@@ -193,7 +194,7 @@ static int gz_end_member(gz_sink *g)
 	g->core_off += g->member_in;
 	g->m.len = GZ_HDR;
 	g->member_in = 0;
-	g->crc = (uint32_t)crc32(0L, NULL, 0);
+	g->crc = 0;
 	g->members++;
 	return deflateReset(&g->z) == Z_OK ? 0 : -EIO;
 }
@@ -208,7 +209,7 @@ static int gz_feed(gz_sink *g, const uint8_t *p, size_t n, bool zero)
 		int r = gz_pump(g, src, t, Z_NO_FLUSH);
 		if (r < 0)
 			return r;
-		g->crc = (uint32_t)crc32(g->crc, src, (uInt)t);
+		g->crc = ml__crc32(g->crc, src, t);
 		g->member_in += t;
 		if (!zero)
 			p += t;
@@ -274,7 +275,7 @@ int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapshot_expa
 		ml__sha256_final(&hh, d);
 		g.id = get64(d);
 	}
-	g.crc = (uint32_t)crc32(0L, NULL, 0);
+	g.crc = 0;
 	if (deflateInit2(&g.z, o.level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	g.zinit = true;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "snapshot/reader.h"
+#include "internal/crc32.h"
 #define ML__DL_REDIRECT
 #include "internal/dl.h"
 
@@ -193,7 +194,7 @@ static int parse_index(vctx *v, const uint8_t *d, size_t len, uint64_t data_off,
 	ml_snapshot *s = v->s;
 	if (len < SNAP_IDX_HDR_SIZE || memcmp(d, SNAP_IDX_MAGIC, 8))
 		return bad(v, "index segment has no index header");
-	if (get32(d + 76) != (uint32_t)crc32(0L, d, 76))
+	if (get32(d + 76) != ml__crc32(0, d, 76))
 		return bad(v, "index header checksum mismatch");
 	if (get32(d + 60) != head_crc_actual)
 		return bad(v, "ELF header area checksum mismatch");
@@ -213,7 +214,7 @@ static int parse_index(vctx *v, const uint8_t *d, size_t len, uint64_t data_off,
 		return bad(v, "index claims %llu entries but its segment holds %zu bytes", (unsigned long long)n, len);
 	if (get64(d + 32) != data_off || get64(d + 40) != data_size)
 		return bad(v, "index header disagrees with the data segment's program header");
-	if (get32(d + 48) != (uint32_t)crc32(0L, d + SNAP_IDX_HDR_SIZE, (uInt)(len - SNAP_IDX_HDR_SIZE)))
+	if (get32(d + 48) != ml__crc32(0, d + SNAP_IDX_HDR_SIZE, len - SNAP_IDX_HDR_SIZE))
 		return bad(v, "index entries checksum mismatch");
 	if (get32(d + 52) != notes_crc_actual)
 		return bad(v, "note segment checksum mismatch");
@@ -428,7 +429,7 @@ static int do_open(vctx *v, const char *path)
 	if (!head)
 		return -ENOMEM;
 	int hr = snap_pread_all(s->fd, head, pd.p_offset, 0);
-	uint32_t head_crc = (uint32_t)crc32(0L, head, (uInt)pd.p_offset);
+	uint32_t head_crc = ml__crc32(0, head, pd.p_offset);
 	free(head);
 	if (hr < 0)
 		return hr == -EBADMSG ? bad(v, "file truncated") : hr;
@@ -444,7 +445,7 @@ static int do_open(vctx *v, const char *path)
 	Elf_Data *id_data = elf_getdata_rawchunk(s->elf, (int64_t)pi.p_offset, pi.p_filesz, ELF_T_BYTE);
 	if (!id_data)
 		return bad(v, "cannot read the index segment: %s", elf_errmsg(-1));
-	uint32_t ncrc = nd_data ? (uint32_t)crc32(0L, nd_data->d_buf, (uInt)nd_data->d_size) : (uint32_t)crc32(0L, NULL, 0);
+	uint32_t ncrc = nd_data ? ml__crc32(0, nd_data->d_buf, nd_data->d_size) : 0;
 	s->raw_idx = id_data->d_buf;
 	s->raw_idx_len = id_data->d_size;
 	if (nd_data) {

@@ -54,6 +54,16 @@ const char *ml_snapshot_codec_name(ml_snapshot_codec c)
 	}
 }
 
+const char *ml_snapshot_compress_name(ml_snapshot_compress c)
+{
+	switch (c) {
+	case ML_SNAPSHOT_COMPRESS_ALWAYS: return "always";
+	case ML_SNAPSHOT_COMPRESS_AUTO: return "auto";
+	case ML_SNAPSHOT_COMPRESS_NEVER: return "never";
+	default: return "?";
+	}
+}
+
 void snap_fmt(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;

@@ -49,6 +49,10 @@ int ml_snapshot_writer_open(const char *path, const ml_snapshot_writer_opts *opt
 		return -EINVAL;
 	if (o.format != ML_SNAPSHOT_FORMAT_MLCORE && o.format != ML_SNAPSHOT_FORMAT_ELF)
 		return -EINVAL;
+	if ((unsigned)o.compress > ML_SNAPSHOT_COMPRESS_NEVER || o.reserved0)
+		return -EINVAL;
+	if (o.format == ML_SNAPSHOT_FORMAT_ELF)
+		o.compress = ML_SNAPSHOT_COMPRESS_ALWAYS; /* nothing is compressed, nothing chosen */
 	if (!o.threads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		o.threads = n > 0 ? (unsigned)n : 1;
@@ -240,6 +244,22 @@ static int writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma *v, 
 		}
 		w->elf_data_end = off;
 	}
+	/* what AUTO starts from: the room for all of it raw, and the machine's unwritten memory */
+	uint64_t total = 0, avail = 0;
+	for (size_t i = 0; i < w->nvma; i++)
+		total += w->vmas[i].dump_size;
+	bool mem = false;
+	int sr = snap_out_space(w->out.fd, &mem, &avail);
+	int64_t backlog = snap_meminfo_backlog();
+	bool cs = snap_cachestat_works(w->out.fd);
+	pthread_mutex_lock(&w->mu);
+	/* neither way to judge the disk: it counts as behind from the start */
+	w->disk_behind = !cs && backlog < 0;
+	w->dump_total = total;
+	w->out_in_memory = sr == 0 && mem;
+	w->no_room_raw = sr < 0 || avail < total + (64u << 20);
+	w->backlog0 = backlog;
+	pthread_mutex_unlock(&w->mu);
 	w->have_maps = true;
 	return 0;
 }

@@ -74,9 +74,56 @@ struct ml_snapshot_writer {
 
 	ml_snapshot_progress prog;
 	uint64_t written, kicked;   /* bytes written to the file; when writeback was last started */
+	uint64_t kicked_prev;       /* ... and the time before */
 	uint64_t raw_chunks, data_chunks;
 	bool finished;
+
+	/* Write-behind and ML_SNAPSHOT_COMPRESS_AUTO (guarded by mu; writer_data.c) */
+	uint64_t dump_total;        /* bytes in the dumped parts of the mappings */
+	int64_t backlog0;           /* the machine's Dirty + Writeback when the writer began, or -1 */
+	bool out_in_memory;         /* the output is on tmpfs or ramfs */
+	bool disk_behind;           /* writeback did not keep up at the last step (snap_disk_behind) */
+	bool no_room_raw;           /* the file system lacks room for the rest stored raw */
+	uint64_t raw_keep_up;       /* chunks AUTO stored raw without trying to compress them */
 };
+
+/* What ML_SNAPSHOT_COMPRESS_AUTO decides a chunk on. */
+typedef struct snap_adapt {
+	size_t waiting;             /* chunks handed to the workers and not yet done */
+	size_t budget;              /* the writer's own chunk buffers (maxbuf) */
+	bool out_in_memory, disk_behind, no_room_raw;
+} snap_adapt;
+
+/* Whether AUTO compresses the next chunk: yes, unless more than half the budget waits for
+ * the workers (they are what holds the capture back) and the output keeps up with raw
+ * bytes (not in memory, writeback not behind, room for the rest). */
+bool snap_adapt_compress(const snap_adapt *a);
+
+/* What a writeback step (every WRITEBACK_STEP bytes stored) learns about the disk. */
+typedef enum { SNAP_DISK_UNKNOWN, SNAP_DISK_CACHESTAT, SNAP_DISK_MEMINFO } snap_disk_source;
+typedef struct snap_disk_probe {
+	snap_disk_source source;
+	uint64_t unwritten_pages;   /* CACHESTAT: pages of the step before the last still dirty
+				       or under writeback */
+	uint64_t step_pages;        /* CACHESTAT: pages in that step */
+	int64_t backlog_growth;     /* MEMINFO: growth of the machine's Dirty + Writeback, bytes */
+} snap_disk_probe;
+
+/* Whether the disk is behind: more than half of the step before the last still unwritten
+ * (CACHESTAT), the machine's unwritten memory grown by more than four steps since the
+ * writer began (MEMINFO), or not known (UNKNOWN: counted as behind, so AUTO compresses). */
+bool snap_disk_behind(const snap_disk_probe *p);
+/* /proc/meminfo's Dirty + Writeback in bytes, or -1. */
+int64_t snap_meminfo_backlog(void);
+/* Pages of [@off, @off+@len) of @fd still dirty or under writeback; -1 where cachestat()
+ * is not there (before Linux 6.5, refused by a seccomp filter, or MEMLENS_NO_CACHESTAT set). */
+int64_t snap_unwritten_pages(int fd, uint64_t off, uint64_t len);
+/* Whether cachestat() counts @fd's pages here. */
+bool snap_cachestat_works(int fd);
+
+/* The output's file system: whether it keeps its files in memory (tmpfs, ramfs), and the
+ * bytes an unprivileged writer may still add (f_bavail); -errno when fstatfs fails. */
+int snap_out_space(int fd, bool *in_memory, uint64_t *avail);
 
 /* Sets the failing call's message (when @fmt); an error other than -EINVAL also kills the
  * writer and is kept (writer.c). */

@@ -1,10 +1,14 @@
 /* The snapshot writer's chunks: bounded buffers filled by the caller, compressed and written by worker threads. */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "snapshot/writer.h"
+#include "internal/crc32.h"
 #define ML__DL_REDIRECT
 #include "internal/dl.h"
 
@@ -104,7 +108,136 @@ static int add_entry_locked(ml_snapshot_writer *w, const snap_entry *e)
 	return 0;
 }
 
-static int process(ml_snapshot_writer *w, worker_ctx *x, chunk *c, snap_entry *e)
+bool snap_adapt_compress(const snap_adapt *a)
+{
+	if (a->out_in_memory || a->disk_behind || a->no_room_raw)
+		return true;
+	return a->waiting <= a->budget / 2;
+}
+
+int snap_out_space(int fd, bool *in_memory, uint64_t *avail)
+{
+	struct statfs st;
+	if (fstatfs(fd, &st) < 0)
+		return -errno;
+	*in_memory = st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC;
+	*avail = (uint64_t)st.f_bavail * (uint64_t)st.f_bsize;
+	return 0;
+}
+
+bool snap_disk_behind(const snap_disk_probe *p)
+{
+	switch (p->source) {
+	case SNAP_DISK_CACHESTAT:
+		return p->unwritten_pages * 2 > p->step_pages;
+	case SNAP_DISK_MEMINFO:
+		return p->backlog_growth > 4 * (int64_t)WRITEBACK_STEP;
+	default:
+		return true; /* not known: do as if it were, and compress */
+	}
+}
+
+#ifndef __NR_cachestat
+#define __NR_cachestat 451 /* the common system call table's number (Linux 6.5) */
+#endif
+
+struct ml_cachestat_range { uint64_t off, len; };
+struct ml_cachestat { uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted; };
+
+int64_t snap_unwritten_pages(int fd, uint64_t off, uint64_t len)
+{
+	static int missing = -1;
+	int m = __atomic_load_n(&missing, __ATOMIC_RELAXED);
+	if (m < 0) {
+		m = getenv("MEMLENS_NO_CACHESTAT") != NULL;
+		__atomic_store_n(&missing, m, __ATOMIC_RELAXED);
+	}
+	if (m)
+		return -1;
+	struct ml_cachestat_range r = { off, len };
+	struct ml_cachestat cs;
+	if (syscall(__NR_cachestat, fd, &r, &cs, 0) != 0) {
+		if (errno == ENOSYS || errno == EPERM)
+			__atomic_store_n(&missing, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	return (int64_t)(cs.nr_dirty + cs.nr_writeback);
+}
+
+bool snap_cachestat_works(int fd)
+{
+	return snap_unwritten_pages(fd, 0, 4096) >= 0;
+}
+
+int64_t snap_meminfo_backlog(void)
+{
+	int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	int64_t total = 0;
+	int seen = 0;
+	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		unsigned long long kb;
+		if (sscanf(l, "Dirty: %llu kB", &kb) == 1 || sscanf(l, "Writeback: %llu kB", &kb) == 1) {
+			total += (int64_t)kb * 1024;
+			seen++;
+		}
+	}
+	return seen == 2 ? total : -1;
+}
+
+/* Every WRITEBACK_STEP bytes stored (mutex held on entry and return): starts writeback of
+ * what is dirty, so that the disk works while we compress and the fsync at the end finds
+ * most of the file written, and tells AUTO whether the disk keeps up (snap_disk_behind()):
+ * from the pages of the step before the last one still dirty or under writeback where
+ * the kernel counts them for a file (cachestat(), Linux 6.5), else from how much the
+ * machine's dirty and writeback memory grew since the writer began. Nothing here waits
+ * for the disk: with the ptrace freeze the target is held until all is read or buffered,
+ * and the page cache is what lets that end before the disk is done. The file system's
+ * room is checked at the same time. */
+static void writeback_step(ml_snapshot_writer *w)
+{
+	uint64_t step_lo = w->o.format == ML_SNAPSHOT_FORMAT_MLCORE ? SNAP_DATA_START + w->kicked_prev : 0;
+	uint64_t step_len = w->kicked - w->kicked_prev;
+	w->kicked_prev = w->kicked;
+	w->kicked = w->written;
+	/* what is still to come, as raw bytes (the ranges already known to hold no data
+	 * are not) */
+	uint64_t done = w->prog.bytes_in + w->prog.bytes_nodata;
+	uint64_t left = w->dump_total > done ? w->dump_total - done : 0;
+	left += w->prog.buffered;
+	int64_t base = w->backlog0;
+	pthread_mutex_unlock(&w->mu);
+	sync_file_range(w->out.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	snap_disk_probe p = { .source = SNAP_DISK_UNKNOWN };
+	int64_t u = step_lo && step_len ? snap_unwritten_pages(w->out.fd, step_lo, step_len) : -1;
+	if (u >= 0) {
+		p.source = SNAP_DISK_CACHESTAT;
+		p.unwritten_pages = (uint64_t)u;
+		p.step_pages = step_len / (uint64_t)sysconf(_SC_PAGESIZE); /* cachestat counts pages */
+	} else {
+		int64_t now = snap_meminfo_backlog();
+		if (now >= 0 && base >= 0) {
+			p.source = SNAP_DISK_MEMINFO;
+			p.backlog_growth = now - base;
+		}
+	}
+	bool mem = false;
+	uint64_t avail = 0;
+	int sr = snap_out_space(w->out.fd, &mem, &avail);
+	pthread_mutex_lock(&w->mu);
+	w->disk_behind = snap_disk_behind(&p);
+	/* unknown room: do not count on it */
+	w->no_room_raw = sr < 0 || avail < left + (64u << 20);
+}
+
+static int process(ml_snapshot_writer *w, worker_ctx *x, chunk *c, bool try_compress, snap_entry *e)
 {
 	*e = (snap_entry){ .addr = c->addr, .len = c->len, .vma = c->vma };
 	const uint8_t *data = c->ref ? c->ref : c->buf;
@@ -117,11 +250,11 @@ static int process(ml_snapshot_writer *w, worker_ctx *x, chunk *c, snap_entry *e
 		const ml_snapshot_vma *v = &w->vmas[c->vma];
 		return snap_pwrite_all(w->out.fd, data, c->len, w->vma_off[c->vma] + (c->addr - v->vma.start));
 	}
-	e->crc = (uint32_t)crc32(0L, data, (uInt)c->len);
+	e->crc = ml__crc32(0, data, c->len);
 	const uint8_t *src = data;
 	size_t n = c->len;
 	e->codec = SC_RAW;
-	size_t z = compress_chunk(w, x, data, c->len); /* stored raw unless it shrinks */
+	size_t z = try_compress ? compress_chunk(w, x, data, c->len) : 0; /* stored raw unless it shrinks */
 	if (z > 0 && z < c->len) {
 		src = x->obuf;
 		n = z;
@@ -156,8 +289,15 @@ void *snap_writer_worker(void *arg)
 		int r = w->err;
 		snap_entry e;
 		if (!r) {
+			bool try_compress = w->o.compress != ML_SNAPSHOT_COMPRESS_NEVER;
+			if (w->o.compress == ML_SNAPSHOT_COMPRESS_AUTO) {
+				snap_adapt a = { .waiting = w->busy, .budget = w->maxbuf,
+						 .out_in_memory = w->out_in_memory, .disk_behind = w->disk_behind,
+						 .no_room_raw = w->no_room_raw };
+				try_compress = snap_adapt_compress(&a);
+			}
 			pthread_mutex_unlock(&w->mu);
-			r = process(w, &x, c, &e);
+			r = process(w, &x, c, try_compress, &e);
 			pthread_mutex_lock(&w->mu);
 			if (r < 0)
 				snap_writer_err(w, r, "writing the %s failed: %s", w->out.path, ml_strerror(r));
@@ -169,12 +309,8 @@ void *snap_writer_worker(void *arg)
 				/* Start writeback as the file grows, so that the fsync at the end
 				 * finds most of it on disk already: the disk works while we compress. */
 				w->written += w->o.format == ML_SNAPSHOT_FORMAT_ELF ? c->len : e.csize;
-				if (w->written - w->kicked >= WRITEBACK_STEP) {
-					w->kicked = w->written;
-					pthread_mutex_unlock(&w->mu);
-					sync_file_range(w->out.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-					pthread_mutex_lock(&w->mu);
-				}
+				if (w->written - w->kicked >= WRITEBACK_STEP)
+					writeback_step(w);
 			}
 			if (r == 0) {
 				w->prog.bytes_done += c->len;
@@ -184,6 +320,8 @@ void *snap_writer_worker(void *arg)
 					w->prog.bytes_stored += e.csize;
 					if (e.codec == SC_RAW)
 						w->raw_chunks++;
+					if (!try_compress && w->o.compress == ML_SNAPSHOT_COMPRESS_AUTO)
+						w->raw_keep_up++;
 				}
 			}
 		}
@@ -528,6 +666,9 @@ int ml_snapshot_writer_progress(const ml_snapshot_writer *w, ml_snapshot_progres
 	ml_snapshot_writer *m = (ml_snapshot_writer *)w;
 	pthread_mutex_lock(&m->mu);
 	*ret = w->prog;
+	ret->chunks = w->data_chunks;
+	ret->raw_chunks = w->raw_chunks;
+	ret->raw_to_keep_up = w->raw_keep_up;
 	pthread_mutex_unlock(&m->mu);
 	return 0;
 }

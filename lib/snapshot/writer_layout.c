@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "snapshot/writer.h"
+#include "internal/crc32.h"
 #define ML__DL_REDIRECT
 #include "internal/dl.h"
 
@@ -299,6 +300,8 @@ static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint6
 	J(jnum(b, &f, "stored_bytes", (int64_t)(w->data_end - SNAP_DATA_START), false));
 	J(jnum(b, &f, "chunks", (int64_t)w->data_chunks, false));
 	J(jnum(b, &f, "raw_chunks", (int64_t)w->raw_chunks, false));
+	J(jstr(b, &f, "compress", ml_snapshot_compress_name(w->o.compress)));
+	J(jnum(b, &f, "raw_to_keep_up", (int64_t)w->raw_keep_up, false));
 	J(jnum(b, &f, "expanded_size", (int64_t)expanded, false));
 	if (sha) {
 		char hex[65];
@@ -398,7 +401,7 @@ int snap_writer_finish_mlcore(ml_snapshot_writer *w)
 		put64(h + 24, w->nent);
 		put64(h + 32, SNAP_DATA_START);
 		put64(h + 40, w->data_end - SNAP_DATA_START);
-		put32(h + 48, (uint32_t)crc32(0L, h + SNAP_IDX_HDR_SIZE, (uInt)(idx.len - SNAP_IDX_HDR_SIZE)));
+		put32(h + 48, ml__crc32(0, h + SNAP_IDX_HDR_SIZE, idx.len - SNAP_IDX_HDR_SIZE));
 		long ps = sysconf(_SC_PAGESIZE);
 		put32(h + 56, w->info.page_size ? w->info.page_size : (uint32_t)(ps > 0 ? ps : 4096));
 	}
@@ -444,11 +447,11 @@ int snap_writer_finish_mlcore(ml_snapshot_writer *w)
 	}
 	if (r == 0) {
 		uint8_t *h = (uint8_t *)idx.data;
-		put32(h + 60, (uint32_t)crc32(0L, head, sizeof(head)));
+		put32(h + 60, ml__crc32(0, head, sizeof(head)));
 		snap_seal(head, sizeof(head), (const uint8_t *)notes.data, notes.len, h, idx.len,
 			  (uint8_t *)notes.data + notes.len - SNAP_SEAL_LEN);
-		put32(h + 52, (uint32_t)crc32(0L, (const Bytef *)notes.data, (uInt)notes.len));
-		put32(h + 76, (uint32_t)crc32(0L, h, 76));
+		put32(h + 52, ml__crc32(0, notes.data, notes.len));
+		put32(h + 76, ml__crc32(0, h, 76));
 	}
 	if (r == 0)
 		r = snap_pwrite_all(w->out.fd, notes.data, notes.len, notes_off);

@@ -10,7 +10,8 @@
 # Usage: tests/bench/dump_bench.sh BUILD_DIR [OUTDIR]   (run as root; takes about a minute)
 # Environment: ROUNDS (default 3) captures per target; DUMP_ARGS extra options for memlens dump
 # (e.g. "--format=elf" or "--codec=zstd"); TARGETS (default "heap1g sparse4g python");
-# FREEZES (default "cow ptrace") the --freeze modes memlens runs with, one after the other.
+# FREEZES (default "cow ptrace") the --freeze modes memlens runs with, one after the other;
+# MODE/WHEN adds --compress=WHEN (e.g. "ptrace ptrace/always ptrace/never").
 set -eu
 B=$(cd "${1:?build dir}" && pwd)
 OUT=${2:-/tmp/ml-dump-bench}
@@ -64,8 +65,9 @@ now() { date +%s.%N; }
 
 # run_one TOOL PID LABEL: one capture, prints a result line
 run_one() {
-	local tool=$1 pid=$2 label=$3 stopf=$OUT/.stop.$$ out mon t0 t1 wall stop pte0 pte1 rss0 rss1 size disk freeze=""
+	local tool=$1 pid=$2 label=$3 stopf=$OUT/.stop.$$ out mon t0 t1 wall stop pte0 pte1 rss0 rss1 size disk freeze="" comp=""
 	case $tool in memlens:*) freeze=${tool#memlens:}; tool=memlens;; esac
+	case $freeze in */*) comp=${freeze#*/}; freeze=${freeze%%/*};; esac
 	rm -f "$stopf" "$stopf.ready"
 	monitor "$pid" "$stopf" "$stopf.ready" >"$OUT/.mon" &
 	mon=$!
@@ -76,7 +78,7 @@ run_one() {
 		out=$OUT/$label.mlcore
 		# shellcheck disable=SC2086
 		/usr/bin/time -f '%U %S %M' -o "$OUT/.time" "$M" dump "$pid" -o "$out" --force --json \
-			${freeze:+--freeze=$freeze} $DUMP_ARGS >"$OUT/.json" 2>/dev/null
+			${freeze:+--freeze=$freeze} ${comp:+--compress=$comp} $DUMP_ARGS >"$OUT/.json" 2>/dev/null
 	else
 		out=$OUT/$label.gcore
 		gcore -o "$OUT/$label.gcore" "$pid" >/dev/null 2>&1
@@ -91,17 +93,18 @@ run_one() {
 	stop=$(cat "$OUT/.mon")
 	pte1=$(pte "$pid"); rss1=$(rss "$pid")
 	size=$(stat -c %s "$out"); disk=$(( $(stat -c %b "$out") * 512 ))
-	local self="" cpu="" peak=""
+	local self="" cpu="" peak="" raw=""
 	if [ "$tool" = memlens ]; then
-		self=$(python3 -c "import json; d = json.load(open('$OUT/.json')); print('%.1f %s' % (d['stop_ns'] / 1e6, d['freeze']))")
+		self=$(python3 -c "import json; d = json.load(open('$OUT/.json')); print('%.1f %s/%s' % (d['stop_ns'] / 1e6, d['freeze'], d.get('compress', '-')))")
+		raw=$(python3 -c "import json; d = json.load(open('$OUT/.json')); print('%d of %d chunks raw, %d to keep up' % (d.get('raw_chunks', 0), d.get('chunks', 0), d.get('raw_to_keep_up', 0)))")
 		cpu=$(awk '{printf "%.0f", ($1 + $2) * 1000}' "$OUT/.time")
 		peak=$(awk '{printf "%.0f", $3 / 1024}' "$OUT/.time")
 		tool="memlens:${self#* }"
 		self=${self% *}
 	fi
-	printf "%-9s %-14s wall %8s ms %s%s stopped %8s ms %s size %12s  on-disk %12s  VmPTE +%s kB  VmRSS +%s kB%s\n" \
+	printf "%-9s %-21s wall %8s ms %s%s stopped %8s ms %s size %12s  on-disk %12s  VmPTE +%s kB  VmRSS +%s kB%s%s\n" \
 		"$label" "$tool" "$(ms "$t0" "$t1")" "${cpu:+(cpu $cpu ms)}" "$durable" "$stop" "${self:+(self-reported $self ms)}" "$size" "$disk" \
-		$((pte1 - pte0)) $((rss1 - rss0)) "${peak:+  memlens peak RSS $peak MiB}"
+		$((pte1 - pte0)) $((rss1 - rss0)) "${peak:+  memlens peak RSS $peak MiB}" "${raw:+  ($raw)}"
 
 	rm -f "$out"
 }

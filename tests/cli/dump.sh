@@ -78,6 +78,37 @@ for c in lz4 zstd zlib; do
 	"$M" core verify "$T/codec-$c.mlcore" >/dev/null || bad "core verify of a $c snapshot failed"
 done
 
+# --compress: auto by default, always once a codec or level is asked for; never stores every
+# chunk raw; the summary and the manifest say which, and each reads back the same memory.
+"$M" dump --compress=sometimes "$CHILD" -o "$T/cp.mlcore" 2>/dev/null; [ $? -eq 64 ] || bad "bad --compress: not a usage error"
+out=$("$M" dump --compress=never --format=elf "$CHILD" -o "$T/cp.core" 2>&1); rc=$?
+[ $rc -eq 64 ] && grep -q "applies to --format=mlcore" <<<"$out" || bad "--compress with elf: exit $rc: $out"
+[ -e "$T/cp.mlcore" ] || [ -e "$T/cp.core" ] && bad "file left after a --compress usage error"
+for w in default auto always never level; do
+	case $w in default) args=();; level) args=(--level=1);; *) args=(--compress=$w);; esac
+	"$M" dump "$CHILD" "${args[@]}" -o "$T/cp-$w.mlcore" --json >"$T/cp-$w.json" || bad "--compress $w failed"
+	"$M" core verify "$T/cp-$w.mlcore" >/dev/null || bad "core verify of --compress $w failed"
+	"$M" core info --json "$T/cp-$w.mlcore" >"$T/cp-$w.info" || bad "core info of --compress $w failed"
+	python3 - "$T/cp-$w.json" "$T/cp-$w.info" "$w" <<'PY' || bad "--compress $w: summary or manifest"
+import json, sys
+d, info, w = json.load(open(sys.argv[1])), open(sys.argv[2]).read(), sys.argv[3]
+want = {"default": "auto", "level": "always"}.get(w, w)
+assert d["compress"] == want, d
+assert d["chunks"] > 0 and 0 <= d["raw_to_keep_up"] <= d["raw_chunks"] <= d["chunks"], d
+if want == "never":
+    assert d["raw_chunks"] == d["chunks"] and d["raw_to_keep_up"] == 0, d
+if want == "always":
+    assert d["raw_to_keep_up"] == 0, d
+# the manifest keeps the policy and the same counts
+assert '"compress": "%s"' % want in info or '"compress":"%s"' % want in info, info
+PY
+done
+heap=$(awk '/\[heap\]/{print $1; exit}' "/proc/$CHILD/maps" | cut -d- -f1)
+"$M" read "$T/cp-never.mlcore" "$heap" 65536 >"$T/cp-never.hex" || bad "read of the heap from --compress=never failed"
+"$M" read "$T/cp-always.mlcore" "$heap" 65536 >"$T/cp-always.hex" || bad "read of the heap from --compress=always failed"
+[ -s "$T/cp-never.hex" ] && cmp -s "$T/cp-never.hex" "$T/cp-always.hex" ||
+	bad "--compress=never and always read back different heaps"
+
 # --freeze=auto: copy-on-write where the process can fork, the ptrace freeze with a reason elsewhere.
 "$M" dump "$CHILD" --freeze=auto --json -o "$T/auto.mlcore" >"$T/auto.json" || bad "dump --freeze=auto failed"
 python3 - "$T/auto.json" <<'PY' || bad "json summary of --freeze=auto"
