@@ -18,25 +18,30 @@ static const char *status(char *buf, size_t n, const char *state, long tracer)
 	return buf;
 }
 
-START_TEST(exiting_threads_are_gone)
+/* The verdict on a status with State @state and TracerPid @tracer, for a capture whose own
+ * PID is 42. */
+static const struct { const char *state; long tracer; ml__seize_eperm want; const char *why; } cases[] = {
+	{ "Z (zombie)", 0, ML__SEIZE_GONE, "exiting" },
+	{ "X (dead)", 0, ML__SEIZE_GONE, "dead" },
+	{ "Z (zombie)", 7, ML__SEIZE_GONE, "exiting while another traces it: gone all the same" },
+	{ "Z (zombie)", 42, ML__SEIZE_OURS, "ours (attached at clone()), exiting: its exit is ours to wait for" },
+	{ "S (sleeping)", 42, ML__SEIZE_OURS, "ours, alive" },
+	{ "t (tracing stop)", 7, ML__SEIZE_BUSY, "another tracer's" },
+	{ "R (running)", 0, ML__SEIZE_DENIED, "alive, untraced: a denial" },
+	{ "D (disk sleep)", 0, ML__SEIZE_DENIED, "in the kernel, untraced: a denial" },
+};
+
+START_TEST(verdict_by_state_and_tracer)
 {
 	char b[512];
-	ck_assert_int_eq(ml__seize_eperm_verdict(status(b, sizeof(b), "Z (zombie)", 0), 42), ML__SEIZE_GONE);
-	ck_assert_int_eq(ml__seize_eperm_verdict(status(b, sizeof(b), "X (dead)", 0), 42), ML__SEIZE_GONE);
-	/* exiting while another traces it: gone all the same */
-	ck_assert_int_eq(ml__seize_eperm_verdict(status(b, sizeof(b), "Z (zombie)", 7), 42), ML__SEIZE_GONE);
-	/* ours (attached at clone()), exiting: its exit is ours to wait for */
-	ck_assert_int_eq(ml__seize_eperm_verdict(status(b, sizeof(b), "Z (zombie)", 42), 42), ML__SEIZE_OURS);
+	ck_assert_msg(ml__seize_eperm_verdict(status(b, sizeof(b), cases[_i].state, cases[_i].tracer), 42) ==
+			      cases[_i].want,
+		      "State %s, TracerPid %ld (%s)", cases[_i].state, cases[_i].tracer, cases[_i].why);
 }
 END_TEST
 
-START_TEST(live_threads_keep_their_reason)
+START_TEST(statuses_that_say_nothing_are_denials)
 {
-	char b[512];
-	ck_assert_int_eq(ml__seize_eperm_verdict(status(b, sizeof(b), "S (sleeping)", 42), 42), ML__SEIZE_OURS);
-	ck_assert_int_eq(ml__seize_eperm_verdict(status(b, sizeof(b), "t (tracing stop)", 7), 42), ML__SEIZE_BUSY);
-	ck_assert_int_eq(ml__seize_eperm_verdict(status(b, sizeof(b), "R (running)", 0), 42), ML__SEIZE_DENIED);
-	ck_assert_int_eq(ml__seize_eperm_verdict(status(b, sizeof(b), "D (disk sleep)", 0), 42), ML__SEIZE_DENIED);
 	/* a status without the lines says nothing: denied, never "gone" */
 	ck_assert_int_eq(ml__seize_eperm_verdict("Name:\tx\n", 42), ML__SEIZE_DENIED);
 	ck_assert_int_eq(ml__seize_eperm_verdict("", 42), ML__SEIZE_DENIED);
@@ -63,8 +68,8 @@ int main(void)
 {
 	Suite *s = suite_create("freeze");
 	TCase *tc = tcase_create("seize");
-	tcase_add_test(tc, exiting_threads_are_gone);
-	tcase_add_test(tc, live_threads_keep_their_reason);
+	tcase_add_loop_test(tc, verdict_by_state_and_tracer, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, statuses_that_say_nothing_are_denials);
 	tcase_add_test(tc, a_live_status_is_not_gone);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);

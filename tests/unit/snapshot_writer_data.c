@@ -140,6 +140,16 @@ static ml_snapshot *write_text(const char *dirpath, size_t nchunks, const ml_sna
 	return snap;
 }
 
+/* AUTO with one worker, a budget of four chunks and four feeding threads: the worker is
+ * behind nearly all the time. */
+static ml_snapshot *write_auto_behind(const char *dirpath, size_t nchunks, size_t *nraw, size_t *ndata,
+				      sm_model *m)
+{
+	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = CHUNK, .threads = 1, .max_buffer = 4 * CHUNK,
+		.compress = ML_SNAPSHOT_COMPRESS_AUTO);
+	return write_text(dirpath, nchunks, &o, 4, nraw, ndata, m);
+}
+
 static uint64_t field_u64(const ml_snapshot *snap, const char *key)
 {
 	const char *f = ml_snapshot_field(snap, key);
@@ -178,12 +188,10 @@ START_TEST(policy_auto_counts_agree_with_the_index)
 	/* whatever AUTO chose on this machine, every chunk it did not try is raw and counted */
 	snprintf(dir, sizeof(dir), "/tmp/ml-wdata-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = CHUNK, .threads = 1, .max_buffer = 4 * CHUNK,
-		.compress = ML_SNAPSHOT_COMPRESS_AUTO);
 	size_t nraw, ndata;
 	sm_model m;
 	/* 69 MiB: past two writeback steps, so that the disk is judged along the way */
-	ml_snapshot *snap = write_text(dir, 1100, &o, 4, &nraw, &ndata, &m);
+	ml_snapshot *snap = write_auto_behind(dir, 1100, &nraw, &ndata, &m);
 	ck_assert_str_eq(ml_snapshot_field(snap, "compress"), "auto");
 	ck_assert_uint_eq(field_u64(snap, "raw_chunks"), nraw);
 	/* text always shrinks: every raw chunk is one AUTO did not try */
@@ -206,11 +214,9 @@ START_TEST(policy_auto_compresses_everything_in_memory)
 	}
 	snprintf(dir, sizeof(dir), "%s/ml-wdata-XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = CHUNK, .threads = 1, .max_buffer = 4 * CHUNK,
-		.compress = ML_SNAPSHOT_COMPRESS_AUTO);
 	size_t nraw, ndata;
 	sm_model m;
-	ml_snapshot *snap = write_text(dir, 256, &o, 4, &nraw, &ndata, &m);
+	ml_snapshot *snap = write_auto_behind(dir, 256, &nraw, &ndata, &m);
 	ck_assert_uint_eq(nraw, 0);
 	ck_assert_uint_eq(field_u64(snap, "raw_to_keep_up"), 0);
 	ml_snapshot_free(snap);
