@@ -459,7 +459,7 @@ static int run(cap *c, const char *path)
 	ML_OPTS(ml_snapshot_writer_opts, wo, .format = c->o.elf ? ML_SNAPSHOT_FORMAT_ELF : ML_SNAPSHOT_FORMAT_MLCORE,
 		.chunk_size = c->o.chunk_size, .level = c->o.level, .threads = c->o.threads,
 		.max_buffer = wbudget, .overwrite = c->o.overwrite, .codec = (ml_snapshot_codec)c->o.codec,
-		.compress = (ml_snapshot_compress)c->o.compress);
+		.compress = (ml_snapshot_compress)c->o.compress, .no_sha256 = c->o.no_sha256);
 	/* The writer's compression threads inherit our nice value: start them 5 lower in
 	 * priority, so that while the target is held, reading it wins the CPU over
 	 * compressing what was already read. Only where our own priority can be put back. */

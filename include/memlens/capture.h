@@ -86,6 +86,9 @@ typedef struct ml_capture_opts {
 	bool cow_fallback;
 	/** Which chunks are compressed (an ml_snapshot_compress value); 0 = every chunk. */
 	int compress;
+	/** Do not compute the SHA-256 of the expanded core (ml_snapshot_writer_opts.no_sha256):
+	 *  one pass over the data fewer at the end, after the process is released. */
+	bool no_sha256;
 } ml_capture_opts;
 
 /** What a capture did. */

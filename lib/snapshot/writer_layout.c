@@ -1,4 +1,5 @@
 /* The snapshot writer's finished file: entries settled, the mappings note, the manifest, the mlcore and ELF layouts. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/utsname.h>
@@ -322,6 +323,24 @@ static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint6
 }
 
 
+typedef struct data_sync {
+	int fd;
+	uint64_t len;
+	int r;
+} data_sync;
+
+/* Writes the data segment to disk and waits for it: the fsync at publish then has only the
+ * notes, the index and the headers left. Errors are this call's to report (waiting here
+ * consumes them: the fsync would not see them again). */
+static void *data_sync_thread(void *arg)
+{
+	data_sync *d = arg;
+	if (sync_file_range(d->fd, SNAP_DATA_START, (off64_t)d->len,
+			    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+		d->r = errno == ESPIPE || errno == EINVAL ? 0 : -errno; /* not a file that writes back */
+	return NULL;
+}
+
 int snap_writer_finish_mlcore(ml_snapshot_writer *w)
 {
 	snap_core c;
@@ -331,15 +350,25 @@ int snap_writer_finish_mlcore(ml_snapshot_writer *w)
 	int r = 0;
 	bool do_sha = !w->o.no_sha256 && expanded <= (w->o.sha256_max ? w->o.sha256_max : (uint64_t)1 << 30);
 	if (do_sha) {
+		/* the digest is a pass over the data on the CPU; the disk writes it meanwhile */
+		data_sync ds = { .fd = w->out.fd, .len = w->data_end - SNAP_DATA_START };
+		pthread_t th;
+		bool syncing = pthread_create(&th, NULL, data_sync_thread, &ds) == 0;
 		ml__sha256 h;
 		ml__sha256_init(&h);
 		snap_sink k = { .write = snap_sink_discard, .zeros = snap_sink_discard_zeros, .sha = &h };
 		char err[256] = "";
 		r = snap_expand(&c, &k, err, sizeof(err));
+		if (syncing)
+			pthread_join(th, NULL);
 		if (r < 0) {
 			snap_fmt(w->msg, sizeof(w->msg), "re-reading the data for its digest failed: %s",
 				 *err ? err : ml_strerror(r));
 			return r == -EBADMSG ? -EIO : r;
+		}
+		if (ds.r < 0) {
+			snap_fmt(w->msg, sizeof(w->msg), "writing the data to disk failed: %s", ml_strerror(ds.r));
+			return ds.r;
 		}
 		ml__sha256_final(&h, sha);
 	}

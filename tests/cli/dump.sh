@@ -103,6 +103,12 @@ if want == "always":
 assert '"compress": "%s"' % want in info or '"compress":"%s"' % want in info, info
 PY
 done
+# --no-digest: no SHA-256 of the expanded core in the manifest; without it, a small core has one
+"$M" dump "$CHILD" --no-digest -o "$T/nodigest.mlcore" -q || bad "--no-digest failed"
+"$M" core info "$T/nodigest.mlcore" | grep -q "SHA-256 not recorded" || bad "--no-digest: a digest was recorded"
+"$M" core info "$T/cp-default.mlcore" | grep -qE "SHA-256 [0-9a-f]{64}" || bad "the default dump recorded no digest"
+"$M" core verify "$T/nodigest.mlcore" >/dev/null || bad "core verify of a --no-digest snapshot failed"
+
 # the child's first writable mapping (its data; a sanitizer build has no [heap])
 rw=$(awk '$2 ~ /^rw/ {print $1; exit}' "/proc/$CHILD/maps" | cut -d- -f1)
 "$M" read "$T/cp-never.mlcore" "$rw" 4096 >"$T/cp-never.hex" || bad "read of $rw from --compress=never failed"
