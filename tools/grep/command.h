@@ -137,6 +137,8 @@ void grep_flush_units(src *s);
 void grep_spill_unit(src *s, unit *u);
 int grep_unit_add_hit(unit *u, uint32_t user);
 void grep_print_summary(src *s, double secs);
+/* Whether the process exited before any of its memory was read (exit 2, no counts). */
+bool grep_gone_unread(src *s);
 
 /* workers.c */
 int grep_run_workers(src *s, unsigned jobs);

@@ -334,6 +334,11 @@ static const char *const run_kind_name[ML_RUN_KIND_COUNT] = {
 	"data", "zero", "unpopulated", "swapped", "excluded", "unreadable", "file",
 };
 
+bool grep_gone_unread(src *s)
+{
+	return atomic_load(&s->gone) && !s->st.scanned && !s->printed;
+}
+
 void grep_print_summary(src *s, double secs)
 {
 	const gopts *o = s->o;
@@ -341,6 +346,8 @@ void grep_print_summary(src *s, double secs)
 	for (int k = 0; k < 8; k++)
 		err_total += s->st.err_bytes[k];
 	bool partial = err_total || atomic_load(&s->gone);
+	/* gone before a byte was read: there are no counts to give, not even zeros */
+	bool nothing = grep_gone_unread(s);
 	if (o->json) {
 		json_writer j;
 		json_init(&j, stdout);
@@ -384,7 +391,7 @@ void grep_print_summary(src *s, double secs)
 		json_obj_end(&j);
 		json_line_end(&j);
 	}
-	if (o->count && !o->json) { /* with --json the counts are in the summary */
+	if (o->count && !o->json && !nothing) { /* with --json the counts are in the summary */
 		for (size_t i = 0; i < gp_set_users(s->set); i++) {
 			const gp_user *u = gp_set_user(s->set, i);
 			printf("%s:", s->label);
@@ -397,7 +404,9 @@ void grep_print_summary(src *s, double secs)
 	}
 	if (o->list && s->printed && !o->json)
 		printf("%s\n", s->label);
-	if (atomic_load(&s->gone))
+	if (nothing)
+		fprintf(stderr, "memlens grep: %s: the process exited before any of its memory was read\n", s->label);
+	else if (atomic_load(&s->gone))
 		fprintf(stderr, "memlens grep: %s: the process exited during the scan: partial result\n", s->label);
 	else if (err_total && !(o->quiet && s->printed)) {
 		/* -q is silent about what it skipped only once a match has answered the question:

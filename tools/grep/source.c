@@ -179,11 +179,13 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 		rc = GREP_DAMAGED;
 	else if (s->printed)
 		rc = CLI_EXIT_OK;
+	else if (grep_gone_unread(s))
+		rc = CLI_EXIT_ERROR; /* the summary said why */
 	else if (s->first_err && !s->st.scanned && s->first_err != -ESRCH)
 		rc = CLI_EXIT_ERROR;
 	else
 		rc = CLI_EXIT_PARTIAL;
-	if (rc == CLI_EXIT_ERROR)
+	if (rc == CLI_EXIT_ERROR && !grep_gone_unread(s))
 		fprintf(stderr, "memlens grep: %s: nothing could be read: %s\n", s->label, ml_strerror(s->first_err));
 out:
 	fflush(stdout);
