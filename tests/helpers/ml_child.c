@@ -22,6 +22,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "page_grain.h"
+
 static int thr_pipe[2] = { -1, -1 };
 static pthread_t thr;
 static pid_t thr_tid;
@@ -110,7 +112,7 @@ static void *serve(void *arg)
 			printf("err exec %s\n", strerror(errno));
 		} else if (!strcmp(cmd, "map")) {
 			size_t sz = strtoull(strtok_r(NULL, " ", &save), NULL, 0);
-			void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			void *p = mmap_pages(sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED)
 				printf("err mmap %s\n", strerror(errno));
 			else

@@ -54,6 +54,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "page_grain.h"
+
 #define PAGE 4096ul
 #define LOG_SLOTS 1024
 #define GEN_PAGES 256
@@ -194,7 +196,7 @@ static void on_usr2(int sig)
 
 static void *map(size_t len, int flags)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	void *p = mmap_pages(len, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED) {
 		perror("mmap");
 		exit(2);

@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "page_grain.h"
+
 static void *idle_thread(void *arg)
 {
 	(void)arg;
@@ -23,7 +25,7 @@ int main(void)
 	char *heap = malloc(heap_sz);
 	memset(heap, 'h', heap_sz);
 	size_t sparse_sz = 256 << 20;
-	char *sparse = mmap(NULL, sparse_sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *sparse = mmap_pages(sparse_sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (size_t o = 0; sparse != MAP_FAILED && o < sparse_sz; o += 1 << 20)
 		sparse[o] = 1;
 	pthread_t t;

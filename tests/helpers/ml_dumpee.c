@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "page_grain.h"
+
 /* Written at run time, so a core that lost them cannot be rescued by the executable's .data. */
 volatile uint64_t dumpee_runtime_magic;
 char dumpee_runtime_str[64];
@@ -171,7 +173,7 @@ static void cmd_setup(void)
 	dumpee_heap_str = malloc(64);
 	snprintf(dumpee_heap_str, 64, "heap-string-%d-ok", (int)pid);
 
-	R.sparse = mmap(NULL, SPARSE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	R.sparse = mmap_pages(SPARSE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	/* three touched pages: first, one in the middle, last */
 	strcpy(R.sparse, "sparse-first");
 	strcpy(R.sparse + SPARSE_SIZE / 2, "sparse-middle");
@@ -295,7 +297,7 @@ int main(void)
 			printf("ok sum=0x%llx\n", (unsigned long long)sum());
 		} else if (!strcmp(cmd, "map_touch")) {
 			size_t sz = strtoull(a1 ? a1 : "0", NULL, 0), stride = strtoull(a2 ? a2 : "4096", NULL, 0);
-			char *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			char *p = mmap_pages(sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED) {
 				printf("err mmap %s\n", strerror(errno));
 				continue;
@@ -311,7 +313,10 @@ int main(void)
 				printf("err mmap %s\n", strerror(errno));
 				continue;
 			}
-			if (a2 && !strcmp(a2, "thp") && madvise(p, sz, MADV_HUGEPAGE) < 0) {
+			/* 4 KiB pages unless asked for huge ones, whatever the system default */
+			if (!(a2 && !strcmp(a2, "thp")))
+				page_grain(p, sz);
+			else if (madvise(p, sz, MADV_HUGEPAGE) < 0) {
 				printf("err madvise %s\n", strerror(errno));
 				continue;
 			}

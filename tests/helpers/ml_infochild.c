@@ -46,6 +46,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "page_grain.h"
+
 #define MAXT 64
 
 static struct worker {
@@ -230,7 +232,7 @@ int main(int argc, char **argv)
 			printf(prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) ? "err\n" : "ok\n");
 		} else if (!strcmp(cmd, "map") && a1) {
 			size_t sz = strtoull(a1, NULL, 0);
-			char *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			char *p = mmap_pages(sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED) {
 				printf("err mmap\n");
 				continue;
@@ -240,7 +242,7 @@ int main(int argc, char **argv)
 			printf("ok addr=%p\n", (void *)p);
 		} else if (!strcmp(cmd, "mergeable") && a1) {
 			size_t sz = strtoull(a1, NULL, 0);
-			char *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			char *p = mmap_pages(sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED || madvise(p, sz, MADV_MERGEABLE) < 0) {
 				printf("err madvise %s\n", strerror(errno));
 				continue;

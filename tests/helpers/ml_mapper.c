@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "page_grain.h"
+
 static volatile int churn_run;
 static char *fill_base;
 static long fill_n;
@@ -55,7 +57,7 @@ static int prot_of(const char *s)
 static void *map_guarded(size_t size, int prot, size_t align)
 {
 	size_t total = size + 2 * 4096 + align;
-	char *raw = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *raw = mmap_pages(total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
 		return MAP_FAILED;
 	char *p = raw + 4096;
@@ -187,7 +189,7 @@ int main(void)
 			printf("ok addr=%p ino=%llu\n", (void *)p, (unsigned long long)st.st_ino);
 		} else if (!strcmp(cmd, "shmanon") && a1) {
 			size_t sz = strtoull(a1, NULL, 0);
-			char *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+			char *p = mmap_pages(sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED) {
 				printf("err mmap %s\n", strerror(errno));
 				continue;
@@ -201,7 +203,7 @@ int main(void)
 				printf("err memfd %s\n", strerror(errno));
 				continue;
 			}
-			char *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			char *p = mmap_pages(sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 			close(fd);
 			if (p == MAP_FAILED) {
 				printf("err mmap %s\n", strerror(errno));
@@ -218,6 +220,7 @@ int main(void)
 				continue;
 			}
 			shmctl(id, IPC_RMID, NULL); /* gone when we detach or exit */
+			page_grain(p, sz);
 			touch(p, sz, 4096);
 			printf("ok addr=%p\n", (void *)p);
 		} else if (!strcmp(cmd, "thp") && a1) {

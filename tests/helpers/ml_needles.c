@@ -21,6 +21,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "page_grain.h"
+
 #define MIB (1ul << 20)
 /* The needles are kept XOR-ed with KEY and decoded only into their destinations, so no
  * other copy of them (in .rodata, or left over on the stack) is there to be found. The
@@ -118,7 +120,7 @@ static int cmd_fill(size_t size, const char *file)
 	if (!out || size < 64 * MIB)
 		return -1;
 	size_t ro = 16 * MIB, rw = size - ro;
-	uint8_t *a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *a = mmap_pages(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (a == MAP_FAILED)
 		return -1;
 	fill_random(a, size);
@@ -191,7 +193,7 @@ static int cmd_sparse(size_t size, size_t pop, const char *file)
 	out = fopen(file, "w");
 	if (!out)
 		return -1;
-	uint8_t *a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *a = mmap_pages(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (a == MAP_FAILED)
 		return -1;
 	/* POP MiB populated, 1 MiB every size/POP bytes */

@@ -33,6 +33,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "page_grain.h"
+
 #define PG 4096UL
 
 static unsigned char pattern(uintptr_t x)
@@ -55,7 +57,7 @@ static uint64_t num(char **save)
 
 static void *anon(size_t len, int prot, int flags)
 {
-	void *p = mmap(NULL, len, prot, flags | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap_pages(len, prot, flags | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 

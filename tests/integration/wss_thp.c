@@ -4,6 +4,9 @@
 /* Maps a THP region and checks the kernel backed it with huge pages. */
 static int thp_region(cal *k, uint64_t nhuge, uint64_t *addr)
 {
+	const char *why;
+	if (!mlt_thp_possible(&why))
+		mlt_skip("%s: no huge pages to measure (tests/integration/wss.c covers 4 KiB pages)", why);
 	int id = cal_map(k, nhuge * 512, "thp", addr);
 	ml_wss *w = open_window(k, ML_WSS_SCOPE_ALL, ML_WSS_FLUSH_AUTO);
 	ml_wss_sample *s = close_window(w);

@@ -46,6 +46,32 @@ char *mlt_read_fixture(const char *rel, size_t *len)
 	return buf;
 }
 
+mlt_thp_mode mlt_thp(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+	if (!f)
+		return MLT_THP_ABSENT;
+	bool got = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	ck_assert_msg(got, "transparent_hugepage/enabled is empty");
+	if (strstr(buf, "[always]"))
+		return MLT_THP_ALWAYS;
+	if (strstr(buf, "[madvise]"))
+		return MLT_THP_MADVISE;
+	ck_assert_msg(strstr(buf, "[never]") != NULL, "transparent_hugepage/enabled: unknown mode \"%s\"", buf);
+	return MLT_THP_NEVER;
+}
+
+bool mlt_thp_possible(const char **why)
+{
+	mlt_thp_mode m = mlt_thp();
+	if (why)
+		*why = m == MLT_THP_ABSENT ? "kernel without transparent huge pages" :
+		       m == MLT_THP_NEVER  ? "transparent_hugepage/enabled is never" : NULL;
+	return m == MLT_THP_MADVISE || m == MLT_THP_ALWAYS;
+}
+
 void mlt_skip(const char *fmt, ...)
 {
 	va_list ap;

@@ -23,6 +23,14 @@ char *mlt_read_fixture(const char *rel, size_t *len);
 /* Path of the memlens binary under test. */
 const char *mlt_memlens_bin(void);
 
+/* The system's transparent huge page mode for anonymous memory, from
+ * /sys/kernel/mm/transparent_hugepage/enabled: a region with MADV_HUGEPAGE can get huge
+ * pages under "always" and "madvise", never under "never" or without THP in the kernel. */
+typedef enum { MLT_THP_ABSENT, MLT_THP_NEVER, MLT_THP_MADVISE, MLT_THP_ALWAYS } mlt_thp_mode;
+mlt_thp_mode mlt_thp(void);
+/* Whether MADV_HUGEPAGE memory can be given huge pages on this system (and why not). */
+bool mlt_thp_possible(const char **why);
+
 /* Prints "SKIP: <reason>" and exits the whole test binary with MLT_SKIP_CODE. */
 void mlt_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
