@@ -19,6 +19,8 @@
  *                                loop, and flips page protections inside the last fill region
  *                                -> ok
  *   stop                         stops it -> ok rounds=N
+ *   name ADDR LEN HEXNAME        names the anonymous range (prctl PR_SET_VMA_ANON_NAME, Linux
+ *                                5.17 with CONFIG_ANON_VMA_NAME) -> ok, or err errno=E
  *   exit N                       exits */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -159,6 +162,17 @@ int main(void)
 		} else if (!strcmp(cmd, "unmap") && a2) {
 			printf(munmap((void *)(uintptr_t)strtoull(a1, NULL, 0), strtoull(a2, NULL, 0)) ? "err munmap\n"
 													: "ok\n");
+		} else if (!strcmp(cmd, "name") && a3) {
+			char name[256];
+			if (unhex(a3, name, sizeof(name)) < 0) {
+				printf("err bad name\n");
+				continue;
+			}
+			if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, strtoull(a1, NULL, 0), strtoull(a2, NULL, 0),
+				  (unsigned long)name) < 0)
+				printf("err errno=%d\n", errno);
+			else
+				printf("ok\n");
 		} else if (!strcmp(cmd, "mapfile") && a3) {
 			char name[1024], path[4096];
 			if (unhex(a2, name, sizeof(name)) < 0) {

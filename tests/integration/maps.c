@@ -260,6 +260,64 @@ START_TEST(torn_reads_keep_invariants)
 }
 END_TEST
 
+/* Checks one listing's view of the named (or unnamed) range at @a. */
+static void check_named(const ml_vma *v, const ml_vma *rest, uint64_t a, bool named)
+{
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_eq(v->start, a);
+	if (named) {
+		ck_assert_uint_eq(v->end, a + 0x8000);
+		ck_assert_str_eq(v->name, "[anon:ml arena 1]");
+		ck_assert_int_eq(v->kind, ML_VMA_ANON_NAMED);
+		/* the unnamed rest of the mapping is a mapping of its own, without a name */
+		ck_assert_ptr_nonnull(rest);
+		ck_assert_uint_eq(rest->start, a + 0x8000);
+		ck_assert_uint_eq(rest->end, a + 0x10000);
+		ck_assert_uint_eq(rest->name_len, 0);
+		ck_assert_int_eq(rest->kind, ML_VMA_ANON);
+	} else {
+		ck_assert_uint_eq(v->end, a + 0x10000);
+		ck_assert_uint_eq(v->name_len, 0);
+		ck_assert_int_eq(v->kind, ML_VMA_ANON);
+	}
+}
+
+/* A named anonymous range (prctl PR_SET_VMA_ANON_NAME, CONFIG_ANON_VMA_NAME, Linux 5.17):
+ * "[anon:NAME]" in maps, smaps and PROCMAP_QUERY alike, of kind anon-named. Where the kernel
+ * refuses the name (EINVAL) the range stays one plain anonymous mapping, and nothing makes
+ * a name up. */
+START_TEST(anon_vma_names_as_the_kernel_has_them)
+{
+	mlt_child *c = mapper();
+	uint64_t a = mlt_kv(mlt_cmd_ok(c, "map 0x10000 rw"), "addr");
+	char *h = hex("ml arena 1", 10);
+	const char *ans = mlt_cmd(c, "name 0x%llx 0x8000 %s", (unsigned long long)a, h);
+	free(h);
+	bool named = !strncmp(ans, "ok", 2);
+	ck_assert_msg(named || !strcmp(ans, "err errno=22"), "PR_SET_VMA_ANON_NAME: %s", ans);
+	printf("anonymous mapping names: %s\n",
+	       named ? "the kernel keeps them" : "refused (EINVAL: kernel without CONFIG_ANON_VMA_NAME)");
+	ml_proc *p = open_child(c);
+	ml_maps *t;
+	ck_assert_int_eq(ml_maps_read(p, ML_MAPS_TEXT, &t), 0);
+	check_named(ml_maps_find(t, a), ml_maps_find(t, a + 0x8000), a, named);
+	ml_smaps *s;
+	ck_assert_int_eq(ml_smaps_read(p, &s), 0);
+	const ml_smaps_vma *sv = ml_smaps_find(s, a), *sr = ml_smaps_find(s, a + 0x8000);
+	check_named(&sv->vma, sr ? &sr->vma : NULL, a, named);
+	if (have_query(p)) {
+		ml_maps *q;
+		ck_assert_int_eq(ml_maps_read(p, ML_MAPS_PROCMAP_QUERY, &q), 0);
+		check_named(ml_maps_find(q, a), ml_maps_find(q, a + 0x8000), a, named);
+		ml_maps_free(q);
+	}
+	ml_smaps_free(s);
+	ml_maps_free(t);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
 START_TEST(smaps_accounts_what_the_child_did)
 {
 	mlt_child *c = mapper();
@@ -476,6 +534,7 @@ int main(void)
 	tcase_add_test(tc, both_paths_agree_on_odd_names);
 	tcase_add_test(tc, torn_reads_keep_invariants);
 	tcase_add_test(tc, smaps_accounts_what_the_child_did);
+	tcase_add_test(tc, anon_vma_names_as_the_kernel_has_them);
 	tcase_add_test(tc, gone_processes_give_esrch);
 	tcase_add_test(tc, kernel_thread_has_empty_maps);
 	tcase_add_test(tc, source_gives_the_same_maps);
