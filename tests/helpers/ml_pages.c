@@ -18,6 +18,8 @@
  *   mapfile PATH MODE N maps N pages of the existing file PATH, MODE shared (read-only) or
  *                       private (read-write), never touching them -> ok addr=A
  *   dontneed A N        madvise(MADV_DONTNEED) on N pages -> ok
+ *   pageout A N         madvise(MADV_PAGEOUT, Linux 5.4) on N pages: written-out to swap where
+ *                       there is swap space -> ok, or err errno=E
  *   dlopen NAME         dlopen(NAME, RTLD_NOW), calling nothing in it -> ok
  *   pid                 -> ok pid=P
  * The pattern byte of address x is (x >> 12) * 31 + (x & 0xfff) truncated to 8 bits, never 0. */
@@ -212,6 +214,13 @@ int main(void)
 				printf("ok addr=%p\n", m);
 			if (fd >= 0)
 				close(fd);
+		} else if (!strcmp(cmd, "pageout")) {
+			void *a = (void *)(uintptr_t)num(&save);
+			size_t n = num(&save);
+			if (madvise(a, n * PG, MADV_PAGEOUT) < 0)
+				printf("err errno=%d\n", errno);
+			else
+				printf("ok\n");
 		} else if (!strcmp(cmd, "dontneed")) {
 			void *a = (void *)(uintptr_t)num(&save);
 			size_t n = num(&save);
