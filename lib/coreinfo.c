@@ -103,6 +103,13 @@ static int parse_file(info_impl *x, const uint8_t *d, size_t len)
 	return 0;
 }
 
+/* The owner of the note whose name field (@nsz bytes, padding excluded) is at @name, when it
+ * is NUL-terminated within its size; "" otherwise. Both passes below must agree on it. */
+static const char *note_owner(const char *name, uint32_t nsz)
+{
+	return nsz && name[nsz - 1] == 0 ? name : "";
+}
+
 int ml_core_info_parse(const void *notes, size_t len, uint16_t machine, ml_core_info **ret)
 {
 	if ((!notes && len) || !ret)
@@ -132,7 +139,8 @@ int ml_core_info_parse(const void *notes, size_t len, uint16_t machine, ml_core_
 			r = -EBADMSG;
 			break;
 		}
-		if (rd32(p + off) == 5 && !memcmp(p + off + 12, "CORE", 5) && rd32(p + off + 8) == NT_PRSTATUS)
+		if (!strcmp(note_owner((const char *)p + off + 12, rd32(p + off)), "CORE") &&
+		    rd32(p + off + 8) == NT_PRSTATUS)
 			nth++;
 		n++;
 		off += 12 + na + da;
@@ -150,11 +158,15 @@ int ml_core_info_parse(const void *notes, size_t len, uint16_t machine, ml_core_
 		char *name = (char *)x->data + off + 12;
 		const uint8_t *desc = p + off + 12 + na;
 		/* an owner is NUL-terminated within its size; one that is not is shown empty */
-		bool named = nsz && name[nsz - 1] == 0;
-		x->notes[x->pub.nnotes++] = (ml_core_note){ named ? name : "", type, desc, dsz };
-		bool core = named && !strcmp(name, "CORE");
+		const char *owner = note_owner(name, nsz);
+		x->notes[x->pub.nnotes++] = (ml_core_note){ owner, type, desc, dsz };
+		bool core = !strcmp(owner, "CORE");
 		if (core && type == NT_PRSTATUS) {
 			if (dsz < PRS_REG) {
+				r = -EBADMSG;
+				break;
+			}
+			if (x->pub.nthreads >= nth) { /* the count above disagrees: never write past it */
 				r = -EBADMSG;
 				break;
 			}

@@ -260,6 +260,33 @@ START_TEST(short_or_malformed_core_notes)
 }
 END_TEST
 
+/* An owner whose size counts its padding ("CORE" and three more NULs, namesz 8) is still
+ * "CORE": the pass that counts the threads must agree with the one that decodes them (it
+ * did not, and the second wrote past the first's count: found by fuzz_elfcore). */
+START_TEST(owner_size_with_padding_counts_the_same)
+{
+	nbuf nb = { 0 };
+	prstatus(&nb, 101, 0, 0, 0, 0x1000, 0x2000, false);
+	prstatus(&nb, 102, 0, 0, 0, 0x3000, 0x4000, false);
+	size_t start = 0;
+	for (size_t i = 0; i < nb.nends; i++) {
+		uint32_t nsz = 8;
+		memcpy(nb.b + start, &nsz, 4);
+		start = nb.ends[i];
+	}
+	ml_core_info *ci = NULL;
+	ck_assert_int_eq(ml_core_info_parse(nb.b, nb.n, EM_X86_64, &ci), 0);
+	ck_assert_uint_eq(ci->nnotes, 2);
+	ck_assert_str_eq(ci->notes[0].name, "CORE");
+	ck_assert_uint_eq(ci->nthreads, 2);
+	ck_assert_int_eq(ci->threads[0].tid, 101);
+	ck_assert_int_eq(ci->threads[1].tid, 102);
+	ck_assert_uint_eq(ci->threads[1].pc, 0x3000);
+	ml_core_info_free(ci);
+	free(nb.b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("coreinfo");
@@ -268,6 +295,7 @@ int main(void)
 	tcase_add_test(tc, registers_only_for_known_machines);
 	tcase_add_test(tc, cut_anywhere);
 	tcase_add_test(tc, short_or_malformed_core_notes);
+	tcase_add_test(tc, owner_size_with_padding_counts_the_same);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
