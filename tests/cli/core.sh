@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # memlens core: info, verify, expand, export on a fixture snapshot; refusals; exit codes.
 set -u
+. "$ML_SOURCE_DIR/tests/support/cli.sh"
 F="$ML_FIXTURES/snapshot/synthetic.mlcore"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -97,7 +98,7 @@ if command -v eu-readelf >/dev/null; then
 	eu-readelf -l "$T/a.core" | grep '^  LOAD' | awk '{print $5}' | grep -qx 0x000000 \
 		|| fail "an excluded mapping has p_filesz 0"
 else
-	echo "note: eu-readelf not installed, elfutils checks skipped"
+	ml_not_run "eu-readelf not installed, elfutils checks skipped"
 fi
 
 # ---- export: zcat gives the core
@@ -170,3 +171,4 @@ expect_rc 0 "$MEMLENS" core --help
 expect_rc 0 "$MEMLENS" core expand --help
 grep -q 'usage: memlens core expand' "$T/out" || fail "help text"
 echo "ok"
+ml_done

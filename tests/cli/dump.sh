@@ -1,6 +1,7 @@
 #!/bin/bash
 # memlens dump from the command line: output rules, error messages and exit codes, a killed dumper, a full disk.
 set -u
+. "$ML_SOURCE_DIR/tests/support/cli.sh"
 M=${MEMLENS:?}
 H=${ML_HELPERS:?}
 T=$(mktemp -d)
@@ -156,17 +157,19 @@ grep -q "smeared" "$T/smear.txt" || bad "--freeze=none summary does not say smea
 
 # Permission: an unprivileged user may not capture root's process, and is told why.
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-	. "$ML_SOURCE_DIR/tests/support/cli.sh"
 	ml_nobody_stage || bad "cannot stage memlens for an unprivileged user"
-	chmod 755 "$T" && mkdir "$T/pub" && chmod 1777 "$T/pub" # reachable: only ptrace is denied
+	# an output directory the other user can reach and write (under /tmp, as the staged
+	# binaries: TMPDIR may be private to us): only ptrace is denied
+	mkdir "$NB_DIR/pub" && chmod 1777 "$NB_DIR/pub"
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-		"${NB_MEMLENS[@]}" dump "$CHILD" -o "$T/pub/x.mlcore" 2>&1); rc=$?
+		"${NB_MEMLENS[@]}" dump "$CHILD" -o "$NB_DIR/pub/x.mlcore" 2>&1); rc=$?
+	left=$(ls -A "$NB_DIR/pub")
 	ml_nobody_clean
 	[ $rc -eq 2 ] || bad "unprivileged dump: exit $rc ($out)"
 	grep -q "CAP_SYS_PTRACE" <<<"$out" || bad "permission message does not name the privilege: $out"
-	[ -z "$(ls -A "$T/pub")" ] || bad "unprivileged dump left a file"
+	[ -z "$left" ] || bad "unprivileged dump left a file: $left"
 else
-	echo "note: not root or no setpriv: permission case not run"
+	ml_not_run "not root or no setpriv: permission case not run"
 fi
 
 # memlens killed while it holds the target: the child runs on; nothing that looks complete is left.
@@ -201,11 +204,11 @@ if mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null; then
 	[ "$REPLY" = "ok pid=$CHILD" ] || bad "child did not survive the full-disk dump"
 	umount "$T/small"
 else
-	echo "note: cannot mount a small tmpfs here: full-disk case not run"
+	ml_not_run "cannot mount a small tmpfs here: full-disk case not run"
 fi
 
 send "exit 0"
 wait "$CHILD" 2>/dev/null
 CHILD=
 [ $fail -eq 0 ] && echo "dump CLI: all checks passed"
-exit $fail
+ml_done $fail

@@ -1,6 +1,7 @@
 #!/bin/bash
 # memlens grep golden tests on raw memory images: output formats, options, exit codes.
 set -u
+. "$ML_SOURCE_DIR/tests/support/cli.sh"
 M=${MEMLENS:?}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -51,7 +52,7 @@ check() {
 for eng in portable vectorscan; do
 	"$M" grep --engine $eng -q x --raw /dev/null 2>/dev/null
 	if [ $? = 2 ]; then
-		echo "note: built without Vectorscan: the vectorscan runs are not done"
+		ml_not_run "built without Vectorscan: the vectorscan runs are not done"
 		continue
 	fi
 	E="--engine $eng --raw --base 0x10000"
@@ -135,4 +136,4 @@ if [ $rc = 2 ]; then echo "ok   missing raw file"; else echo "FAIL missing raw f
 if [ $rc = 2 ]; then echo "ok   error wins over match"; else echo "FAIL error+match: $rc"; fail=1; fi
 "$M" grep --help | grep -q -- '--encoding' && echo "ok   help" || { echo "FAIL help"; fail=1; }
 
-exit $fail
+ml_done $fail

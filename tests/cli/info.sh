@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # memlens info: exit codes, messages, and the JSON fields against a child with known values.
 set -uo pipefail
+. "$ML_SOURCE_DIR/tests/support/cli.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 py=/usr/bin/python3
 [ -x "$py" ] || { echo "SKIP: /usr/bin/python3 is needed to check the JSON"; exit 77; }
@@ -70,10 +71,10 @@ PY
 
 # A snapshot of the same child: what it saved reads back the same as live.
 if ! "$MEMLENS" help | grep -q '^  dump '; then
-	echo "note: no dump command in this build; the snapshot check was not run"
+	ml_not_run "no dump command in this build; the snapshot check was not run"
 elif ! "$MEMLENS" dump "$pid" -o "$TMPDIR/c.mlcore" 2> "$TMPDIR/dump.err" >/dev/null; then
 	grep -q 'no snapshot writer' "$TMPDIR/dump.err" || fail "dump: $(cat "$TMPDIR/dump.err")"
-	echo "note: this build has no snapshot writer; the snapshot check was not run"
+	ml_not_run "this build has no snapshot writer; the snapshot check was not run"
 else
 	"$MEMLENS" info --json "$TMPDIR/c.mlcore" > "$TMPDIR/snap.json" || fail "info on a snapshot exit $?"
 	"$py" - "$TMPDIR/info.json" "$TMPDIR/snap.json" <<'PY' || fail "snapshot json"
@@ -124,7 +125,7 @@ PY
 	rmdir "$cg"
 else
 	[ -n "$cg" ] && rmdir "$cg"
-	echo "note: no writable memory cgroup here; the cgroup limit check was not run"
+	ml_not_run "no writable memory cgroup here; the cgroup limit check was not run"
 fi
 
 # A zombie: what it still shows, exit 1 for what it no longer has.
@@ -136,3 +137,4 @@ grep -q 'state Z' "$TMPDIR/z.txt" || fail "zombie state: $(cat "$TMPDIR/z.txt")"
 grep -q "pid $zpid: a zombie (exited; parent $pid has not reaped it)" "$TMPDIR/z.err" || fail "zombie message: $(cat "$TMPDIR/z.err")"
 [ "$(wc -l < "$TMPDIR/z.err")" -eq 1 ] || fail "one line for a zombie: $(cat "$TMPDIR/z.err")"
 echo "ok"
+ml_done

@@ -3,6 +3,7 @@
 # files themselves (read here with python), live and on a snapshot, with what cannot be read
 # named in "errors".
 set -uo pipefail
+. "$ML_SOURCE_DIR/tests/support/cli.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 py=/usr/bin/python3
 [ -x "$py" ] || { echo "SKIP: /usr/bin/python3 is needed to check the JSON"; exit 77; }
@@ -144,7 +145,6 @@ grep -q '^  - local_address: ' "$TMPDIR/t.txt" || fail "text tcp"
 [ "$(grep -n '^[a-z]' "$TMPDIR/t.txt" | cut -d: -f2 | tr '\n' ' ')" = "environ cwd tcp " ] || fail "text order"
 
 # Another user: what the ptrace check refuses is named with its reason, the rest still reads.
-. "$ML_SOURCE_DIR/tests/support/cli.sh"
 if [ "$(id -u)" -eq 0 ] && ml_nobody_stage; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" info "$pid" --json \
 		--show environ,status,namespaces,fd,limits > "$TMPDIR/nb.json" 2> "$TMPDIR/nb.err"; rc=$?
@@ -166,7 +166,7 @@ PY
 	grep -q "pid $pid: cannot read environ: permission denied" "$TMPDIR/nb.err" || fail "stderr names it: $(cat "$TMPDIR/nb.err")"
 	ml_nobody_clean
 else
-	echo "note: not root; the other-user errors check was not run"
+	ml_not_run "not root; the other-user errors check was not run"
 fi
 
 # A snapshot: what it saved reads as live did; what it did not is named.
@@ -191,7 +191,7 @@ check(e == {"smaps_rollup": "not saved in the snapshot", "environ": "not saved i
 PY
 else
 	grep -q 'no snapshot writer' "$TMPDIR/dump.err" || fail "dump: $(cat "$TMPDIR/dump.err")"
-	echo "note: this build has no snapshot writer; the snapshot check was not run"
+	ml_not_run "this build has no snapshot writer; the snapshot check was not run"
 fi
 
 # A task in the default group (its file reads empty): an answer, not an error. Kernel
@@ -210,7 +210,7 @@ if [ -n "$dpid" ]; then
 			|| fail "default group (pid $dpid): $out"
 	fi
 else
-	echo "note: no task of the default autogroup is visible here; only tasks with a group were checked"
+	ml_not_run "no task of the default autogroup is visible here; only tasks with a group were checked"
 fi
 
 # A zombie: its status still reads; its command line is gone with its address space.
@@ -226,3 +226,4 @@ if not (d["status"]["state"]["letter"] == "Z" and d["cmdline"] is None and
     print("zombie:", d["errors"]); sys.exit(1)
 PY
 echo "ok"
+ml_done

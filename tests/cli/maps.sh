@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # memlens maps: totals against pmap -X and psutil, filters, sorting, JSON, rollup, exit codes.
 set -uo pipefail
+. "$ML_SOURCE_DIR/tests/support/cli.sh"
 : "${MEMLENS:?}" "${ML_HELPERS:?}"
 PY=/usr/bin/python3
 fail() { echo "FAIL: $*"; exit 1; }
@@ -116,7 +117,7 @@ PY
   esac
 done
 [ $ok = 0 ] && fail "totals differ from pmap -X"
-[ $ok = 2 ] && echo "note: shared-library Pss kept moving; Pss compared over unshared mappings"
+[ $ok = 2 ] && echo "Pss compared over the unshared mappings (shared-library Pss moved between the reads)"
 
 # totals equal psutil memory_maps()'s
 if $PY -c 'import psutil' 2>/dev/null; then
@@ -133,7 +134,7 @@ print(sum(x.size for x in m), sum(x.rss for x in m), sum(x.private_dirty for x i
   done
   [ $ok = 1 ] || fail "totals differ from psutil memory_maps()"
 else
-  echo "note: python3-psutil not installed, psutil comparison not run"
+  ml_not_run "python3-psutil not installed, psutil comparison not run"
 fi
 
 # JSON: schema, exact odd name, kinds, rows equal the table's
@@ -199,9 +200,9 @@ m=$(awk '$1=="Rss" {print $2}' "$tmp/r")
 
 # human sizes on a terminal, exact bytes with --bytes (script(1) provides the terminal)
 if ! command -v script >/dev/null; then
-  echo "note: no script(1): terminal output check not run"
+  ml_not_run "no script(1): terminal output check not run"
 elif ! script -qc true /dev/null >/dev/null 2>&1; then
-  echo "note: no pseudo-terminal can be made here ($(script -qc true /dev/null 2>&1 | head -n1)): terminal output check not run"
+  ml_not_run "no pseudo-terminal can be made here ($(script -qc true /dev/null 2>&1 | head -n1)): terminal output check not run"
 else
   script -qc "$MEMLENS maps $pid --addr $anon-$(printf %x $((0x$anon + 1)))" /dev/null | tr -d '\r' >"$tmp/tty"
   grep -q "^$anon-.* 8.0M .* 3.0M " "$tmp/tty" || fail "no human sizes on a terminal: $(cat "$tmp/tty")"
@@ -242,12 +243,11 @@ if "$MEMLENS" dump -q -o "$tmp/snap.mlcore" "$pid" 2>"$tmp/err"; then
   "$MEMLENS" maps "$tmp/snap.mlcore" --rollup --json | $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["source"] == "snapshot" and d["rollup"]["rss"] > 0' \
     || fail "snapshot --rollup"
 else
-  echo "note: memlens dump failed ($(head -1 "$tmp/err")): snapshot comparison not run"
+  fail "memlens dump of the child failed: $(head -1 "$tmp/err")"
 fi
 
 # --- permission denied: an unprivileged user against a root-owned child ---
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-  . "$ML_SOURCE_DIR/tests/support/cli.sh"
   ml_nobody_stage || fail "cannot stage memlens for an unprivileged user"
   setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" maps "$pid" >"$tmp/out" 2>"$tmp/err"; rc=$?
   ml_nobody_clean
@@ -256,7 +256,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     || fail "unclear permission error: $(cat "$tmp/err")"
   [ ! -s "$tmp/out" ] || fail "data printed despite the error"
 else
-  echo "note: not root or no setpriv: permission test not run"
+  ml_not_run "not root or no setpriv: permission test not run"
 fi
 
 # --- a process that exited before its mappings could be read (a zombie: /proc/PID is
@@ -283,3 +283,4 @@ grep -q "pid $zombie" "$tmp/err" && grep -qi "exited" "$tmp/err" || fail "unclea
 [ $rc -eq 2 ] && grep -qi "exited" "$tmp/err" || fail "zombie --rollup: $rc $(cat "$tmp/err")"
 kill "$Z_HOLDER"; Z_HOLDER=
 echo "ok"
+ml_done

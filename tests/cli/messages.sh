@@ -37,7 +37,7 @@ if [ -n "$KT" ]; then
 	expect 2 "pid $KT: .*kernel thread" "$M" dump -q -o "$T/kt.mlcore" "$KT"
 	[ -e "$T/kt.mlcore" ] && fail "dump of a kernel thread left a file"
 else
-	echo "note: no kernel thread visible: that case not run"
+	ml_not_run "no kernel thread visible: that case not run"
 fi
 
 # Digits that are no PID: a usage error that says so, not "cannot open snapshot"
@@ -105,7 +105,7 @@ time.sleep(1000)')
 	expect 2 "no process could be searched" setpriv --reuid=61234 --regid=61234 --clear-groups \
 		"${NB_MEMLENS[@]}" grep --all -c needle
 else
-	echo "note: setpriv unavailable: privilege cases not run"
+	ml_not_run "setpriv unavailable: privilege cases not run"
 fi
 
 # Denied although CAP_SYS_PTRACE is held: the hint must not ask for it
@@ -118,3 +118,4 @@ if grep -q '^CapEff:' /proc/self/status &&
 	}
 fi
 echo ok
+ml_done

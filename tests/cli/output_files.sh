@@ -33,7 +33,7 @@ if mknod "$T/mynull" c 1 3 2>/dev/null; then
 	[ -c "$T/mynull" ] || fail "core expand -f replaced a device node"
 	grep -q -- "--force" <<<"$LAST_ERR" && fail "suggests --force for a device: $LAST_ERR"
 else
-	echo "note: mknod not permitted here; device case left to /dev/null below"
+	ml_not_run "mknod not permitted here; device case left to /dev/null below"
 fi
 mkfifo "$T/fifo"
 expect 2 "fifo: is a FIFO" "$M" dump -q --force -o "$T/fifo" "$SP"
@@ -80,12 +80,16 @@ if command -v setpriv >/dev/null && ml_nobody_stage; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 &
 	NP=$!
 	ml_exec_done $NP sleep || fail "setup: sleep as nobody"
-	mkdir "$T/ro" && chmod 555 "$T/ro"
-	expect 2 "cannot create a file in $T/ro: permission denied" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" dump -q -o "$T/ro/x" "$NP"
+	# under /tmp with the staged binaries, where the other user can reach it (TMPDIR may be
+	# private to us)
+	mkdir "$NB_DIR/ro" && chmod 555 "$NB_DIR/ro"
+	expect 2 "cannot create a file in $NB_DIR/ro: permission denied" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" dump -q -o "$NB_DIR/ro/x" "$NP"
 	grep -q "PTRACE" <<<"$LAST_ERR" && fail "unwritable directory reported as ptrace: $LAST_ERR"
 	kill $NP
+	ml_nobody_clean
 else
-	echo "note: setpriv unavailable: unwritable-directory case not run"
+	ml_not_run "setpriv unavailable: unwritable-directory case not run"
 fi
 echo ok
+ml_done

@@ -21,7 +21,8 @@ cmd shared 8 || fail shared
 cmd protnone 3 || fail protnone
 cmd file "$tmp/f" 64 || fail file
 cmd alt 200 || fail alt
-cmd guard 2 || echo "note: no MADV_GUARD_INSTALL here"
+# guard pages where the kernel has them (6.13): the counts below must agree with or without
+cmd guard 2 || true
 
 "$MEMLENS" pagemap --json "$PID" >"$tmp/j" || fail "pagemap exit $?"
 python3 - "$tmp/j" "/proc/$PID/smaps" <<'EOF' || fail "counts disagree with smaps"
@@ -94,7 +95,7 @@ huge=$(python3 -c '
 import sys
 print(sum(1 for l in open(sys.argv[1]) if (lambda a, b: b - a)(*(int(x, 16) for x in l.split()[0].split("-"))) > 4 << 30))' /proc/$PID/maps)
 if [ "$huge" -gt 0 ]; then
-  echo "note: $huge reservation(s) over 4 GiB in the helper (sanitizer build): --emulate comparison left to integration_pagemap"
+  ml_not_run "$huge reservation(s) over 4 GiB in the helper (sanitizer build): the --emulate comparison is left to integration_pagemap"
   cp "$tmp/j" "$tmp/e"
   sed -i 's/"method":"PAGEMAP_SCAN"/"method":"pagemap"/' "$tmp/e"
 else
@@ -214,3 +215,4 @@ fi
 "$MEMLENS" pagemap 999999999 2>"$tmp/err"; [ $? = 2 ] || fail "no such process"
 grep -q "pid 999999999" "$tmp/err" || fail "error names the pid"
 echo ok
+ml_done

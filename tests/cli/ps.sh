@@ -2,6 +2,7 @@
 # memlens ps: selection, columns, JSON, --by groups, unreadable processes, and smem's PSS/USS
 # of children whose memory the test controls (private anonymous memory and a file two share).
 set -uo pipefail
+. "$ML_SOURCE_DIR/tests/support/cli.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 PY=/usr/bin/python3
 [ -x "$PY" ] || { echo "SKIP: /usr/bin/python3 is needed to check the JSON"; exit 77; }
@@ -124,7 +125,6 @@ grep -q 'pid 1073741800' "$tmp/e" || fail "missing pid not named: $(cat "$tmp/e"
 
 # --- unreadable processes: an unprivileged user against root's children ---
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-  . "$ML_SOURCE_DIR/tests/support/cli.sh"
   ml_nobody_stage || fail "cannot stage memlens for an unprivileged user"
   nb() { setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" "$@"; }
   nb ps --pgrep "$tag" -f --bytes >"$tmp/o" 2>"$tmp/e"; rc=$?
@@ -145,7 +145,7 @@ assert sorted(u["pid"] for u in d["unreadable"]) == sorted(map(int, sys.argv[1:]
 assert all(u["error"] == "permission denied" for u in d["unreadable"]), d' "$p1" "$p2" || fail "JSON unreadable list"
   ml_nobody_clean
 else
-  echo "note: not root or no setpriv: the unreadable-process test did not run"
+  ml_not_run "not root or no setpriv: the unreadable-process test did not run"
 fi
 
 # --- smem on the same processes: the same PSS and USS within the noise of a live system ---
@@ -190,3 +190,4 @@ else
   exit 77
 fi
 echo "ps: ok"
+ml_done

@@ -119,10 +119,9 @@ for l in sys.stdin:
     warned=any('shorter than the measurement walk' in w for w in d['warnings'])
     assert warned == (walk > d['window']['effective_min_ns']), d
 " <"$OUT/out" || fail "short-window warning rule"
+# (the text run only has to succeed: whether a 1 ms window came out shorter than the walk
+# is up to the scheduler, and the rule itself is checked on the JSON above)
 expect_rc 0 "short window text" "$M" wss -n 3 -i 1ms "$CP"
-if ! grep -q "shorter than the measurement walk" "$OUT/err"; then
-	echo "note: no window of 1 ms came out shorter than the walk this time" >&2
-fi
 
 # without the flush the output says so
 expect_rc 0 "no flush" "$M" wss --json --no-flush -i 20ms "$CP"

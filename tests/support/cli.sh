@@ -1,4 +1,7 @@
-# Shared pieces of the CLI tests (sourced by tests/cli/*.sh).
+# Shared pieces of the CLI tests (sourced by tests/cli/*.sh, once: a second time would
+# forget what ml_not_run recorded).
+[ -n "${ML_CLI_SH:-}" ] && return 0
+ML_CLI_SH=1
 
 # ml_nobody_stage [HELPER...]: copies the memlens binary, its library and the named helper
 # programs into a new directory that uid 65534 can reach, since the build tree may sit
@@ -28,4 +31,25 @@ ml_exec_done() {
 		[ "$c" = "$2" ] && return 0
 	done
 	return 1
+}
+
+# ml_not_run REASON: a part of this test that cannot run on this machine or build. The test
+# then ends as skipped (ml_done: "SKIP: ..." with every reason, exit 77), never as passed:
+# a pass means that every check ran.
+ML_NOT_RUN=()
+ml_not_run() {
+	ML_NOT_RUN+=("$*")
+	echo "not run: $*"
+}
+
+# ml_done [STATUS]: the end of a test. A failure (STATUS != 0) stands; otherwise exit 77 if
+# a part was not run, else 0.
+ml_done() {
+	local st=${1:-0}
+	[ "$st" -ne 0 ] && exit "$st"
+	if [ ${#ML_NOT_RUN[@]} -gt 0 ]; then
+		printf 'SKIP: %s\n' "${ML_NOT_RUN[@]}"
+		exit 77
+	fi
+	exit 0
 }
