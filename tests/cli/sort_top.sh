@@ -2,6 +2,7 @@
 # Ordering rows: maps --top N (the N largest by RSS, or by --sort), --reverse; pagemap
 # --sort COLUMN and --reverse, live and from a snapshot; unknown keys are usage errors.
 set -uo pipefail
+. "$ML_SOURCE_DIR/tests/support/cli.sh"
 : "${MEMLENS:?}" "${ML_HELPERS:?}"
 ML=$MEMLENS
 PY=/usr/bin/python3
@@ -41,8 +42,7 @@ for try in 1 2 3 4 5; do
   "$ML" maps --bytes "$pid" >"$T/all" || fail "maps exit $?"
   "$ML" maps --bytes --top 2 "$pid" >"$T/o" || fail "maps --top 2 exit $?"
   "$ML" maps --bytes "$pid" >"$T/all2" || fail "maps exit $?"
-  [ "$(awk '/^[0-9a-f]+-/ {print $1, $7}' "$T/all")" = "$(awk '/^[0-9a-f]+-/ {print $1, $7}' "$T/all2")" ] ||
-    continue # (Pss changes whenever another process maps libc: only rows and Rss count)
+  [ "$(ml_rows_rss "$T/all")" = "$(ml_rows_rss "$T/all2")" ] || continue
   [ "$(col 7 | wc -l)" -eq 2 ] || fail "--top 2 printed $(col 7 | wc -l) rows"
   [ "$(col 7 | tr '\n' ' ')" = "$(top2 "$T/all")" ] ||
     fail "--top 2 is not the two largest RSS: $(col 7 | tr '\n' ' '), the listing's: $(top2 "$T/all")"

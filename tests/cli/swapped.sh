@@ -24,8 +24,9 @@ echo "pageout $A $N" >&"${CH[1]}"; read -r reply <&"${CH[0]}"
 case $reply in ok*) ;; *) echo "SKIP: MADV_PAGEOUT refused ($reply): a kernel before 5.4"; exit 77;; esac
 END=$(printf '%x' $((A + N * 4096)))
 
-# the truth: pagemap entries that are swap entries
-swapped() { python3 - "$PID" "$A" "$N" <<'EOF'
+# the truth: how many pagemap entries of [ADDR, ADDR + COUNT pages) are swap entries
+# (default: the whole region)
+swapped() { python3 - "$PID" "${1:-$A}" "${2:-$N}" <<'EOF'
 import sys, struct
 pid, a, n = int(sys.argv[1]), int(sys.argv[2], 16), int(sys.argv[3])
 with open(f"/proc/{pid}/pagemap", "rb") as f:
@@ -73,17 +74,9 @@ EOF
 
 # grep: without --swapped a swapped page is not searched (so the needle across the last two
 # pages is not found if either is swapped), and stays swapped
-last_sw=$(python3 - "$PID" "$A" "$N" <<'EOF'
-import sys, struct
-pid, a, n = int(sys.argv[1]), int(sys.argv[2], 16), int(sys.argv[3])
-with open(f"/proc/{pid}/pagemap", "rb") as f:
-    f.seek((a // 4096 + n - 2) * 8)
-    es = struct.unpack("<2Q", f.read(16))
-print(1 if any((e >> 62) & 1 and not (e >> 63) & 1 for e in es) else 0)
-EOF
-)
+last_sw=$(swapped "$(printf '0x%x' $((A + (N - 2) * 4096)))" 2)
 got=$("$MEMLENS" grep -c --addr="$A-$END" -x "$needle" "$PID" 2>/dev/null)
-if [ "$last_sw" = 1 ]; then
+if [ "$last_sw" != 0 ]; then
   [ "${got##*:}" = 0 ] || fail "grep found a swapped page's bytes without --swapped: $got"
   [ "$(swapped)" = "$sw" ] || fail "grep swapped pages in"
 else

@@ -94,32 +94,45 @@ static unsigned char *slurp(const char *path, size_t *len)
 	return b;
 }
 
+/* The PT_LOAD segments of an ELF core in memory, and its PT_NOTE. */
+typedef struct load { uint64_t va, filesz, memsz, off; } load;
+
+static size_t loads_of(const unsigned char *d, load *out, size_t max, const unsigned char **notes, size_t *nlen)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)d;
+	size_t n = 0;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(d + eh->e_phoff + (size_t)i * eh->e_phentsize);
+		if (ph->p_type == PT_LOAD && n < max)
+			out[n++] = (load){ ph->p_vaddr, ph->p_filesz, ph->p_memsz, ph->p_offset };
+		if (ph->p_type == PT_NOTE) {
+			*notes = d + ph->p_offset;
+			*nlen = ph->p_filesz;
+		}
+	}
+	return n;
+}
+
 /* Zeroes the four CPU times of every NT_PRSTATUS note of an ELF core in memory: a thread
  * can be charged a clock tick between two captures (the freeze itself runs a little kernel
  * code in each thread), and nothing else in the core may differ. Returns how many notes. */
 static size_t mask_prstatus_times(unsigned char *b, size_t len)
 {
-	Elf64_Ehdr eh;
-	ck_assert_uint_ge(len, sizeof(eh));
-	memcpy(&eh, b, sizeof(eh));
-	size_t n = 0;
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		ck_assert_uint_le(eh.e_phoff + (i + 1) * sizeof(ph), len);
-		memcpy(&ph, b + eh.e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_NOTE)
-			continue;
-		ck_assert_uint_le(ph.p_offset + ph.p_filesz, len);
-		for (uint64_t o = ph.p_offset; o + 12 <= ph.p_offset + ph.p_filesz;) {
-			uint32_t h[3];
-			memcpy(h, b + o, 12);
-			uint64_t na = (h[0] + 3u) & ~3u, da = (h[1] + 3u) & ~3u, desc = o + 12 + na;
-			if (h[2] == NT_PRSTATUS && h[0] == 5 && !memcmp(b + o + 12, "CORE", 5) && h[1] >= 112) {
-				memset(b + desc + 48, 0, 64); /* pr_utime, pr_stime, pr_cutime, pr_cstime */
-				n++;
-			}
-			o = desc + da;
+	const unsigned char *notes = NULL;
+	size_t nlen = 0, n = 0;
+	loads_of(b, NULL, 0, &notes, &nlen);
+	ck_assert_ptr_nonnull(notes);
+	size_t base = (size_t)(notes - b);
+	ck_assert_uint_le(base + nlen, len);
+	for (size_t o = base; o + 12 <= base + nlen;) {
+		uint32_t h[3];
+		memcpy(h, b + o, 12);
+		size_t desc = o + 12 + ((h[0] + 3u) & ~3u);
+		if (h[2] == NT_PRSTATUS && h[0] == 5 && !memcmp(b + o + 12, "CORE", 5) && h[1] >= 112) {
+			memset(b + desc + 48, 0, 64); /* pr_utime, pr_stime, pr_cutime, pr_cstime */
+			n++;
 		}
+		o = desc + ((h[1] + 3u) & ~3u);
 	}
 	return n;
 }
@@ -146,15 +159,13 @@ static size_t rseq_areas(const ml_snapshot *s, uint64_t *out, size_t max)
  * them in the file. */
 static void mask_va(unsigned char *b, size_t len, uint64_t va, size_t n)
 {
-	Elf64_Ehdr eh;
-	memcpy(&eh, b, sizeof(eh));
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		memcpy(&ph, b + eh.e_phoff + i * sizeof(ph), sizeof(ph));
-		if (ph.p_type == PT_LOAD && va >= ph.p_vaddr && va + n <= ph.p_vaddr + ph.p_filesz &&
-		    ph.p_offset + (va - ph.p_vaddr) + n <= len)
-			memset(b + ph.p_offset + (va - ph.p_vaddr), 0, n);
-	}
+	static load l[4096];
+	const unsigned char *notes;
+	size_t nlen, k = loads_of(b, l, 4096, &notes, &nlen);
+	ck_assert_uint_lt(k, 4096);
+	for (size_t i = 0; i < k; i++)
+		if (va >= l[i].va && va + n <= l[i].va + l[i].filesz && l[i].off + (va - l[i].va) + n <= len)
+			memset(b + l[i].off + (va - l[i].va), 0, n);
 }
 
 static char *run(int *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -492,23 +503,7 @@ END_TEST
 
 /* ---- the kernel's core of the same child as an independent oracle ---- */
 
-typedef struct load { uint64_t va, filesz, memsz, off; } load;
 
-static size_t loads_of(const unsigned char *d, load *out, size_t max, const unsigned char **notes, size_t *nlen)
-{
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)d;
-	size_t n = 0;
-	for (int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = (const Elf64_Phdr *)(d + eh->e_phoff + (size_t)i * eh->e_phentsize);
-		if (ph->p_type == PT_LOAD && n < max)
-			out[n++] = (load){ ph->p_vaddr, ph->p_filesz, ph->p_memsz, ph->p_offset };
-		if (ph->p_type == PT_NOTE) {
-			*notes = d + ph->p_offset;
-			*nlen = ph->p_filesz;
-		}
-	}
-	return n;
-}
 
 /* The general registers of every NT_PRSTATUS, in order. */
 static size_t prstatus_regs(const unsigned char *n, size_t len, struct user_regs_struct *out, pid_t *tids, size_t max)

@@ -4,7 +4,6 @@
  * CI runs this suite once more with a swap file (scripts/swap-pass.sh), so both sides are
  * tested wherever it may add one. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,28 +16,8 @@
 #define PG 4096u
 #define N 64u
 
-/* ml_pages's byte at address x */
-static unsigned char pattern(uint64_t x)
-{
-	unsigned char b = (unsigned char)((x >> 12) * 31 + (x & 0xfff));
-	return b ? b : 1;
-}
-
-/* Pages of [a, a + N pages) whose pagemap entry is a swap entry (bit 62, not present). */
-static size_t swapped_pages(pid_t pid, uint64_t a)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ck_assert_int_ge(fd, 0);
-	uint64_t e[N];
-	ck_assert_int_eq(pread(fd, e, sizeof(e), (off_t)(a / PG * 8)), (ssize_t)sizeof(e));
-	close(fd);
-	size_t n = 0;
-	for (unsigned i = 0; i < N; i++)
-		n += (e[i] >> 62 & 1) && !(e[i] >> 63 & 1);
-	return n;
-}
+/* Pages of [a, a + N pages) that are swapped out. */
+static size_t swapped_pages(pid_t pid, uint64_t a) { return mlt_swapped_pages(pid, a, N); }
 
 /* Whether /proc/swaps lists any swap area. */
 static bool swap_active(void)
@@ -61,7 +40,7 @@ static uint64_t check_runs(const unsigned char *buf, uint64_t a, const ml_run *r
 	for (size_t i = 0; i < nr; i++) {
 		ck_assert_uint_eq(runs[i].start, at);
 		for (uint64_t x = runs[i].start; x < runs[i].end; x++) {
-			unsigned char want = runs[i].kind == ML_RUN_DATA ? pattern(x) : 0;
+			unsigned char want = runs[i].kind == ML_RUN_DATA ? mlt_page_pattern(x) : 0;
 			ck_assert_msg(buf[x - a] == want, "byte at %#llx (%s run) is %#x, want %#x",
 				      (unsigned long long)x, runs[i].kind == ML_RUN_DATA ? "data" : "swapped",
 				      buf[x - a], want);
@@ -145,7 +124,7 @@ START_TEST(swapped_pages_stay_swapped_unless_asked)
 	memset(buf, 0, N * PG);
 	ck_assert_int_eq(ml_snapshot_read(s, a, buf, N * PG), (ssize_t)(N * PG));
 	for (uint64_t x = a; x < a + N * PG; x++)
-		ck_assert_msg(buf[x - a] == pattern(x), "dump --read-swapped: byte at %#llx is %#x",
+		ck_assert_msg(buf[x - a] == mlt_page_pattern(x), "dump --read-swapped: byte at %#llx is %#x",
 			      (unsigned long long)x, buf[x - a]);
 	ml_snapshot_free(s);
 	ck_assert_uint_eq(swapped_pages(c->pid, a), 0);

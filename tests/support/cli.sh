@@ -33,6 +33,10 @@ ml_exec_done() {
 	return 1
 }
 
+# ml_rows_rss FILE: the rows of a maps listing as "RANGE RSS" lines, to tell whether two
+# listings agree (Pss is left out: it moves whenever another process maps a shared library)
+ml_rows_rss() { awk '/^[0-9a-f]+-/ {print $1, $7}' "$1"; }
+
 # ml_not_run REASON: a part of this test that cannot run on this machine or build. The test
 # then ends as skipped (ml_done: "SKIP: ..." with every reason, exit 77), never as passed:
 # a pass means that every check ran.

@@ -181,7 +181,9 @@ uint64_t mlt_cmd_u64(mlt_child *c, const char *key, const char *fmt, ...)
 	return v;
 }
 
-size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages)
+/* Pages of [addr, addr + npages pages) whose pagemap entry is present, or (@swapped) a
+ * swap entry that is not present. */
+static size_t count_pages(pid_t pid, uint64_t addr, size_t npages, bool swapped)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
@@ -193,12 +195,15 @@ size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages)
 		size_t k = npages - i < chunk ? npages - i : chunk;
 		ck_assert_int_eq(pread(fd, e, k * 8, (off_t)((addr / 4096 + i) * 8)), (ssize_t)(k * 8));
 		for (size_t j = 0; j < k; j++)
-			count += (e[j] >> 63) & 1;
+			count += swapped ? ((e[j] >> 62) & 1) && !((e[j] >> 63) & 1) : (e[j] >> 63) & 1;
 	}
 	free(e);
 	close(fd);
 	return count;
 }
+
+size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages) { return count_pages(pid, addr, npages, false); }
+size_t mlt_swapped_pages(pid_t pid, uint64_t addr, size_t npages) { return count_pages(pid, addr, npages, true); }
 
 bool mlt_zero_page_mapped(pid_t pid, uint64_t addr)
 {

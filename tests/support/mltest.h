@@ -61,6 +61,8 @@ uint64_t mlt_cmd_u64(mlt_child *c, const char *key, const char *fmt, ...) __attr
 /* Present pages of [addr, addr + npages pages) of @pid, counted with plain pagemap reads
  * (an oracle independent of the library). */
 size_t mlt_present_pages(pid_t pid, uint64_t addr, size_t npages);
+/* ... and those that are swapped out (a swap entry, not present). */
+size_t mlt_swapped_pages(pid_t pid, uint64_t addr, size_t npages);
 /*
  * Waits until the child's main thread is back in read() on its command pipe (fd 0), so
  * that none of its code runs while its memory is compared: its answer line reaches the
