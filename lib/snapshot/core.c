@@ -34,11 +34,14 @@ static void compute_layout(const snap_core *c, layout *l)
 	l->notes_off = sizeof(Elf64_Ehdr) + l->nph * sizeof(Elf64_Phdr);
 	l->data_off = align_up(l->notes_off + c->notes_len, SNAP_CORE_ALIGN);
 	uint64_t off = l->data_off;
+	bool wrapped = false;
 	for (size_t i = 0; i < c->nvma; i++)
-		off += c->vmas[i].dump_size;
+		wrapped |= __builtin_add_overflow(off, c->vmas[i].dump_size, &off);
 	l->data_end = off;
 	l->extnum = l->nph > PN_XNUM;
-	l->size = off + (l->extnum ? sizeof(Elf64_Shdr) : 0);
+	wrapped |= __builtin_add_overflow(off, l->extnum ? sizeof(Elf64_Shdr) : 0, &l->size);
+	if (wrapped)
+		l->size = UINT64_MAX; /* past what any core can hold: readers refuse it */
 }
 
 uint64_t snap_core_size(const snap_core *c)

@@ -44,8 +44,23 @@ const char *decomp_name(int codec)
 typedef struct sink {
 	int fd;
 	uint64_t pos, max;
+	uint64_t good; /* output up to the end of the last frame (member, stream) that ended whole */
 	int err;
 } sink;
+
+/* A stream found corrupt: its codec's check (CRC-32, xxHash, CRC-64) may be what caught it,
+ * after every byte of its frame was decoded, so nothing since the last whole frame is
+ * trusted. A stream cut short keeps what it decoded: nothing says those bytes are wrong. */
+static int corrupt(sink *k, char *why, size_t wl)
+{
+	if (k->pos > k->good) {
+		size_t n = strlen(why);
+		snap_fmt(why + n, wl - n, "; the %llu bytes decoded since the last whole frame are not used",
+			 (unsigned long long)(k->pos - k->good));
+		k->pos = k->good;
+	}
+	return 1;
+}
 
 static int sink_put(sink *k, const uint8_t *p, size_t n)
 {
@@ -146,13 +161,15 @@ static int run_zstd(int in, sink *k, uint8_t *ib, uint8_t *ob, char *why, size_t
 			if (ZSTD_isError(last)) {
 				snap_fmt(why, wl, "the zstd stream is corrupt near byte %llu: %s",
 					 (unsigned long long)(off - (uint64_t)n + zi.pos), ZSTD_getErrorName(last));
-				r = 1;
+				r = corrupt(k, why, wl);
 				goto out;
 			}
 			if (zo.pos && sink_put(k, ob, zo.pos) < 0) {
 				r = k->err;
 				goto out;
 			}
+			if (last == 0)
+				k->good = k->pos; /* a frame ended, its checksum (if it has one) matched */
 			if (zi.pos == before && zo.pos < OUT_SZ)
 				break; /* needs more input */
 		}
@@ -190,7 +207,7 @@ static int run_lz4(int in, sink *k, uint8_t *ib, uint8_t *ob, char *why, size_t 
 			if (LZ4F_isError(hint)) {
 				snap_fmt(why, wl, "the LZ4 frame is corrupt near byte %llu: %s",
 					 (unsigned long long)(off - (uint64_t)n + pos), LZ4F_getErrorName(hint));
-				r = 1;
+				r = corrupt(k, why, wl);
 				goto out;
 			}
 			pos += isz;
@@ -198,6 +215,8 @@ static int run_lz4(int in, sink *k, uint8_t *ib, uint8_t *ob, char *why, size_t 
 				r = k->err;
 				goto out;
 			}
+			if (hint == 0)
+				k->good = k->pos; /* the frame ended, its content checksum (if any) matched */
 			if (!isz && !osz)
 				break;
 		}
@@ -235,19 +254,22 @@ static int run_xz(int in, sink *k, uint8_t *ib, uint8_t *ob, char *why, size_t w
 			r = k->err;
 			break;
 		}
-		if (lr == LZMA_STREAM_END)
+		if (lr == LZMA_STREAM_END) {
+			k->good = k->pos; /* concatenated streams end together: the only boundary seen */
 			break;
+		}
 		if (lr == LZMA_OK)
 			continue;
-		if (lr == LZMA_BUF_ERROR && eof)
+		if (lr == LZMA_BUF_ERROR && eof) {
 			snap_fmt(why, wl, "the xz stream is cut short at byte %llu (truncated)", (unsigned long long)off);
-		else if (lr == LZMA_MEM_ERROR)
+			r = 1;
+		} else if (lr == LZMA_MEM_ERROR) {
 			r = -ENOMEM;
-		else
+		} else {
 			snap_fmt(why, wl, "the xz stream is corrupt near byte %llu (liblzma error %d)",
 				 (unsigned long long)z.total_in, (int)lr);
-		if (r == 0)
-			r = 1;
+			r = corrupt(k, why, wl);
+		}
 		break;
 	}
 	lzma_end(&z);
@@ -293,6 +315,7 @@ static int run_gzip(int in, sink *k, uint8_t *ib, uint8_t *ob, char *why, size_t
 			break;
 		}
 		if (zr == Z_STREAM_END) {
+			k->good = k->pos; /* the member's CRC-32 and length matched */
 			in_member = false;
 			continue;
 		}
@@ -304,7 +327,7 @@ static int run_gzip(int in, sink *k, uint8_t *ib, uint8_t *ob, char *why, size_t
 		}
 		snap_fmt(why, wl, "the gzip stream is corrupt near byte %llu: %s", (unsigned long long)z.total_in,
 			 z.msg ? z.msg : "invalid deflate data");
-		r = 1;
+		r = corrupt(k, why, wl);
 		break;
 	}
 	if (r == 0 && eof && in_member) {

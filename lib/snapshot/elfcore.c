@@ -319,7 +319,8 @@ static int scan(elfcore *c, const char *stream_why)
 		const Elf64_Phdr *p = &ph[i];
 		if (p->p_type == PT_NOTE) {
 			if ((r = snap_pread_all(c->fd, c->notes + c->notes_len, p->p_filesz, p->p_offset)) < 0) {
-				eerr(c, "reading its notes: %s", ml_strerror(r == -ENODATA ? -EIO : r));
+				/* snap_pread_all() says -EBADMSG for the end of the file: it shrank */
+				eerr(c, "reading its notes: %s", r == -EBADMSG ? "the file ends before them (it shrank)" : ml_strerror(r));
 				goto out;
 			}
 			c->notes_len += p->p_filesz;
@@ -576,11 +577,22 @@ static ssize_t ec_read(const void *impl, uint64_t addr, void *buf, size_t len, u
 		}
 		t = (size_t)ML_MIN((uint64_t)(len - done), l->avail - in);
 		int r = snap_pread_all(c->fd, out + done, t, l->offset + in);
+		if (r == -EBADMSG) {
+			/* the end of the file: it shrank under us; what it still holds is read */
+			struct stat st;
+			uint64_t at = l->offset + in;
+			size_t have = fstat(c->fd, &st) == 0 && (uint64_t)st.st_size > at ?
+				      (size_t)ML_MIN((uint64_t)t, (uint64_t)st.st_size - at) : 0;
+			if (have && snap_pread_all(c->fd, out + done, have, at) == 0) {
+				done += have;
+				cur += have;
+			}
+			eerr(c, "0x%llx: the core file ends before this part of the mapping (it shrank while open)",
+			     (unsigned long long)cur);
+			break;
+		}
 		if (r < 0) {
-			eerr(c, "0x%llx: reading the core file: %s", (unsigned long long)cur,
-			     ml_strerror(r == -ENODATA ? -EIO : r));
-			if (r == -ENODATA)
-				break; /* the file shrank under us */
+			eerr(c, "0x%llx: reading the core file: %s", (unsigned long long)cur, ml_strerror(r));
 			return done ? (ssize_t)done : r;
 		}
 	advance:

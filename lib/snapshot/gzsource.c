@@ -93,8 +93,6 @@ static int member_inflate(const gz_src *g, size_t k, uint64_t skip, uint8_t *out
 		if (z.avail_in == 0 && rd < m->csize) {
 			size_t t = (size_t)ML_MIN((uint64_t)GZ_IO, m->csize - rd);
 			if ((r = snap_pread_all(g->fd, in, t, m->off + rd)) < 0) {
-				if (r == -ENODATA)
-					r = -EBADMSG;
 				gerr(g, "gzip member %zu at offset %llu: %s", k, (unsigned long long)m->off,
 				     r == -EBADMSG ? "the file is truncated" : ml_strerror(r));
 				break;
@@ -236,8 +234,11 @@ static int scan_members(gz_src *g, uint64_t fsize)
 			return -EBADMSG;
 		}
 		int r = snap_pread_all(g->fd, h, sizeof(h), pos);
-		if (r < 0)
-			return r == -ENODATA ? -EBADMSG : r;
+		if (r < 0) {
+			if (r == -EBADMSG) /* the end of the file */
+				gerr(g, "truncated gzip member %zu at offset %llu (the file shrank)", k, (unsigned long long)pos);
+			return r;
+		}
 		if (h[0] != 0x1f || h[1] != 0x8b || h[2] != 8) {
 			gerr(g, "no gzip member at offset %llu (member %zu)", (unsigned long long)pos, k);
 			return -EBADMSG;
@@ -280,8 +281,11 @@ static int scan_members(gz_src *g, uint64_t fsize)
 			     (unsigned long long)pos, uz);
 			return -EBADMSG;
 		}
-		if ((r = snap_pread_all(g->fd, tr, sizeof(tr), pos + cs - GZ_TRAILER)) < 0)
-			return r == -ENODATA ? -EBADMSG : r;
+		if ((r = snap_pread_all(g->fd, tr, sizeof(tr), pos + cs - GZ_TRAILER)) < 0) {
+			if (r == -EBADMSG)
+				gerr(g, "truncated gzip member %zu at offset %llu (the file shrank)", k, (unsigned long long)pos);
+			return r;
+		}
 		if (get32(tr + 4) != uz) {
 			gerr(g, "gzip member %zu at offset %llu: its trailer's length %u differs from its header's %u",
 			     k, (unsigned long long)pos, get32(tr + 4), uz);

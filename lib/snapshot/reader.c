@@ -74,7 +74,7 @@ static int parse_mappings(vctx *v, const uint8_t *d, size_t len)
 		uint32_t kind = get32(r + 56);
 		uint32_t nlen = get32(r + 60);
 		m->vma.build_id_len = r[64];
-		m->vma.deleted = r[65] != 0;
+		m->vma.deleted = r[65] == 1;
 		memcpy(m->vma.build_id, r + 72, 32);
 		off += SNAP_MAP_REC_SIZE;
 		uint64_t size = m->vma.end - m->vma.start;
@@ -87,7 +87,7 @@ static int parse_mappings(vctx *v, const uint8_t *d, size_t len)
 		if (m->dump_size > size || m->dump_size % s->page_size)
 			return bad(v, "mapping %llu: bad dumped size %llu", (unsigned long long)i,
 				   (unsigned long long)m->dump_size);
-		if (kind >= ML_VMA_KIND_COUNT || m->vma.build_id_len > 32 || r[66] || r[67] ||
+		if (kind >= ML_VMA_KIND_COUNT || m->vma.build_id_len > 32 || r[65] > 1 || r[66] || r[67] ||
 		    (m->flags & ~(ML_SNAPSHOT_VMA_EXCLUDED | ML_SNAPSHOT_VMA_DUMP_SIZE)) ||
 		    (m->vma.perms & ~(ML_PERM_READ | ML_PERM_WRITE | ML_PERM_EXEC | ML_PERM_SHARED)) ||
 		    ((m->flags & ML_SNAPSHOT_VMA_EXCLUDED) && m->dump_size))
@@ -411,7 +411,8 @@ static int do_open(vctx *v, const char *path)
 	uint64_t hdr_end = eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
 	GElf_Phdr segs[3] = { pn, pd, pi };
 	for (int a = 0; a < 3; a++) {
-		if (segs[a].p_filesz && segs[a].p_offset < hdr_end)
+		/* an empty segment too: its offset places the ones after it (and ends the header area) */
+		if (segs[a].p_offset < hdr_end)
 			return bad(v, "a segment overlaps the ELF headers");
 		for (int b = a + 1; b < 3; b++)
 			if (segs[a].p_filesz && segs[b].p_filesz && segs[a].p_offset < segs[b].p_offset + segs[b].p_filesz &&
@@ -472,6 +473,10 @@ static int do_open(vctx *v, const char *path)
 		.vmas = s->vmas, .nvma = s->nvma, .ent = s->ent, .nent = s->nent,
 		.chunk_size = s->chunk_size, .machine = s->machine, .osabi = s->osabi,
 	};
+	/* no process's mappings come near it: a larger sum is made up (or wraps past 2^64, which
+	 * would make the expanded core look empty) */
+	if (snap_core_size(&s->core) > (uint64_t)INT64_MAX)
+		return bad(v, "the mappings' dumped sizes add up to more than an ELF core can hold (2^63 bytes)");
 	return check_manifest(v);
 }
 

@@ -23,6 +23,11 @@ static int verify_layout(const ml_snapshot *s, const uint8_t *head)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[3];
+	if (s->data_off < sizeof(eh) + sizeof(ph)) { /* readers take any header table the segments follow */
+		snap_reader_err(s, "the data segment starts at byte %llu, inside the ELF headers",
+				(unsigned long long)s->data_off);
+		return -EBADMSG;
+	}
 	memcpy(&eh, head, sizeof(eh));
 	memcpy(ph, head + sizeof(eh), sizeof(ph));
 	if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_ident[EI_OSABI] != ELFOSABI_NONE ||
@@ -36,7 +41,7 @@ static int verify_layout(const ml_snapshot *s, const uint8_t *head)
 	static const uint64_t al[3] = { 4, 8, 8 };
 	for (int i = 0; i < 3; i++)
 		if (ph[i].p_type != ptype[i] || ph[i].p_flags != fl[i] || ph[i].p_align != al[i] || ph[i].p_vaddr ||
-		    ph[i].p_paddr || ph[i].p_memsz) {
+		    ph[i].p_paddr || ph[i].p_memsz || (i == 1 && ph[i].p_offset != SNAP_DATA_START)) {
 			snap_reader_err(s, "program header %d: a field differs from the one value the format allows", i);
 			return -EBADMSG;
 		}
@@ -94,7 +99,9 @@ int ml_snapshot_verify(const ml_snapshot *s, unsigned flags, size_t *bad_ret)
 		int r = snap_pread_all(s->fd, head, s->data_off, 0);
 		if (r < 0) {
 			free(head);
-			return r == -ENODATA ? -EIO : r;
+			if (r == -EBADMSG) /* the end of the file */
+				snap_reader_err(s, "the file is shorter than when it was opened: it ends inside its headers");
+			return r;
 		}
 		r = verify_layout(s, head);
 		if (r == 0 && s->seal) {

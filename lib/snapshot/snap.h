@@ -177,6 +177,7 @@ void snap_out_discard(snap_out *o);
 /* Writes all of @n bytes at @off (EINTR and short writes retried; ENOSPC reported). */
 int snap_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
 int snap_write_all(int fd, const void *p, size_t n);
+/* Reads all of @n bytes at @off: 0, -errno, or -EBADMSG where the file ends first. */
 int snap_pread_all(int fd, void *p, size_t n, uint64_t off);
 
 /* True when all @n bytes are zero. */

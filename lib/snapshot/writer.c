@@ -142,6 +142,16 @@ static int writer_set_info(ml_snapshot_writer *w, const ml_snapshot_info *info)
 	ml_snapshot_info i = { .sz = sizeof(i) };
 	if (!w || !info || ML_OPTS_LOAD(&i, info) < 0 || i.exe_build_id_len > 32)
 		return -EINVAL;
+	/* the page size the file records: readers take a power of two from 4 KiB to 1 MiB, and
+	 * the mappings must be aligned to it */
+	if (i.page_size && (i.page_size < 4096 || i.page_size > (1u << 20) || (i.page_size & (i.page_size - 1)))) {
+		snap_fmt(w->msg, sizeof(w->msg), "page size %u is not a power of two from 4 KiB to 1 MiB", i.page_size);
+		return -EINVAL;
+	}
+	if (w->have_maps && i.page_size != w->info.page_size) {
+		snap_fmt(w->msg, sizeof(w->msg), "the page size must be set before the mappings");
+		return -EINVAL;
+	}
 	if (dupstr(&w->s_comm, i.comm) < 0 || dupstr(&w->s_exe, i.exe) < 0 ||
 	    dupstr(&w->s_freeze, i.freeze) < 0 || dupstr(&w->s_kernel, i.kernel) < 0 ||
 	    dupstr(&w->s_tool, i.tool) < 0 || dupstr(&w->s_machine, i.machine) < 0)
@@ -190,7 +200,9 @@ static int writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma *v, 
 	if (w->err)
 		return w->err;
 	long ps = sysconf(_SC_PAGESIZE);
-	uint64_t page = ps > 0 ? (uint64_t)ps : 4096;
+	/* the page size the file will record (set_info's, else this machine's) */
+	uint64_t page = w->info.page_size ? w->info.page_size : ps > 0 ? (uint64_t)ps : 4096;
+	uint64_t dumped = 0;
 	for (size_t i = 0; i < n; i++) {
 		const ml_vma *m = &v[i].vma;
 		uint64_t size = m->end - m->start;
@@ -203,6 +215,15 @@ static int writer_set_mappings(ml_snapshot_writer *w, const ml_snapshot_vma *v, 
 		if (bad) {
 			snap_fmt(w->msg, sizeof(w->msg), "mapping %zu (0x%llx-0x%llx) is invalid or out of order", i,
 				 (unsigned long long)m->start, (unsigned long long)m->end);
+			return -EINVAL;
+		}
+		/* no process has that much (its address space is below 2^57): a made-up table,
+		 * whose expanded core could not be written */
+		uint64_t d = (v[i].flags & ML_SNAPSHOT_VMA_EXCLUDED) ? 0 :
+			     (v[i].flags & ML_SNAPSHOT_VMA_DUMP_SIZE) ? v[i].dump_size : size;
+		if (__builtin_add_overflow(dumped, d, &dumped) || dumped > (1ull << 62)) {
+			snap_fmt(w->msg, sizeof(w->msg), "the mappings dump more than 2^62 bytes (mapping %zu at 0x%llx)", i,
+				 (unsigned long long)m->start);
 			return -EINVAL;
 		}
 	}

@@ -808,6 +808,44 @@ START_TEST(writer_refuses_and_leaves_nothing)
 }
 END_TEST
 
+/* The page size a file records is one its reader takes, and the mappings are aligned to it
+ * (core import records the core's AT_PAGESZ: 8192 with 4 KiB mappings, or 3, made files
+ * the reader refused as "bad range" or "absurd page size"). */
+START_TEST(writer_page_size_is_one_readers_take)
+{
+	mk_tmpdir();
+	ml_snapshot_writer *w;
+	ml_snapshot_vma v4 = { .vma = { .start = 0x1000, .end = 0x3000 } };
+	ml_snapshot_vma v16 = { .vma = { .start = 0x10000, .end = 0x18000 } };
+	static const uint32_t bad[] = { 3, 2048, 4097, 3 << 12, 2u << 20 };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(ml_snapshot_writer_open(tpath("p.mlcore"), NULL, &w), 0);
+		ML_OPTS(ml_snapshot_info, info, .pid = 1, .page_size = bad[i]);
+		ck_assert_int_eq(ml_snapshot_writer_set_info(w, &info), -EINVAL);
+		ck_assert_msg(strstr(ml_error_detail(), "power of two"), "%u: %s", bad[i], ml_error_detail());
+		ml_snapshot_writer_free(w);
+	}
+	/* 16 KiB pages: 4 KiB-aligned mappings are refused, 16 KiB-aligned ones round-trip */
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("p.mlcore"), NULL, &w), 0);
+	ML_OPTS(ml_snapshot_info, i16, .pid = 1, .page_size = 16384);
+	ck_assert_int_eq(ml_snapshot_writer_set_info(w, &i16), 0);
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, &v4, 1), -EINVAL);
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, &v16, 1), 0);
+	/* and cannot change under mappings already set */
+	ML_OPTS(ml_snapshot_info, i4, .pid = 1, .page_size = 4096);
+	ck_assert_int_eq(ml_snapshot_writer_set_info(w, &i4), -EINVAL);
+	ck_assert_int_eq(ml_snapshot_writer_add_run(w, 0x10000, 0x8000, ML_RUN_ZERO), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("p.mlcore"), &s), 0);
+	ck_assert_uint_eq(ml_snapshot_page_size(s), 16384);
+	ml_snapshot_free(s);
+	ck_assert_int_eq(unlink(tpath("p.mlcore")), 0);
+	rm_tmpdir();
+}
+END_TEST
+
 /* More mappings than e_phnum can count: PN_XNUM and a section header, as the kernel writes. */
 START_TEST(many_mappings_use_pn_xnum)
 {
@@ -884,6 +922,7 @@ int main(void)
 	tcase_add_test(rt, reads_from_several_threads);
 	tcase_add_test(rt, writer_refuses_and_leaves_nothing);
 	tcase_add_test(rt, many_mappings_use_pn_xnum);
+	tcase_add_test(rt, writer_page_size_is_one_readers_take);
 	suite_add_tcase(s, rt);
 	return mlt_run_suite(s);
 }

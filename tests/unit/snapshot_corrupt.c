@@ -735,6 +735,165 @@ START_TEST(damaged_headers_are_not_an_empty_core)
 }
 END_TEST
 
+/* Overwrites the number after "key": in the manifest note with @val, padded with spaces (JSON
+ * whitespace) to the same length, so that no offset moves. */
+static void set_manifest_number(uint8_t *p, const segs *sg, const char *key, const char *val)
+{
+	uint32_t len;
+	size_t m = find_note(p, sg, SNAP_NT_MANIFEST, &len);
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	uint8_t *at = memmem(p + m, len, pat, strlen(pat));
+	ck_assert_msg(at, "no %s in the manifest", key);
+	at += strlen(pat);
+	size_t n = 0;
+	while (at[n] >= '0' && at[n] <= '9')
+		n++;
+	ck_assert_uint_ge(n, strlen(val));
+	memset(at, ' ', n);
+	memcpy(at, val, strlen(val));
+}
+
+/* One mapping of @size bytes at @start, all of it one zero run, written by the writer. */
+static size_t write_zero_mapping(uint64_t start, uint64_t size, uint8_t **ret)
+{
+	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 64 << 10, .threads = 1);
+	ml_snapshot_writer *w;
+	ck_assert_int_eq(ml_snapshot_writer_open(path("zero.mlcore"), &o, &w), 0);
+	ml_snapshot_vma v = { .vma = { .start = start, .end = start + size, .perms = ML_PERM_READ | ML_PERM_WRITE } };
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, &v, 1), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_run(w, start, size, ML_RUN_ZERO), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	int fd = open(path("zero.mlcore"), O_RDONLY);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	*ret = malloc((size_t)st.st_size);
+	ck_assert_int_eq(read(fd, *ret, (size_t)st.st_size), st.st_size);
+	close(fd);
+	return (size_t)st.st_size;
+}
+
+/* Dumped sizes that add up past 2^64 made the expanded core's size wrap to 0: the file
+ * opened as an empty core (core expand wrote a 0-byte "complete" core, exit 0). No
+ * process's mappings come near 2^63 bytes: the reader refuses such a sum, and the writer
+ * never writes one. */
+START_TEST(made_up_sizes_are_refused)
+{
+	uint8_t *p;
+	size_t n = write_zero_mapping(0x1000, 1ull << 40, &p);
+	segs sg = find_segs(p);
+	uint32_t len;
+	size_t t = find_note(p, &sg, SNAP_NT_MAPPINGS, &len), rec = t + SNAP_MAP_HDR_SIZE;
+	ck_assert_uint_eq(get64(p + t + 8), 1);
+	ck_assert_uint_eq(get64(p + sg.idx_off + 24), 1); /* one index entry: the zero run */
+	const uint64_t top = 0xfffffffffffff000ull; /* with the 4096-byte head: exactly 2^64 */
+	put64(p + rec, 0);
+	put64(p + rec + 8, top);
+	put64(p + rec + 32, top);
+	size_t ent = (size_t)sg.idx_off + SNAP_IDX_HDR_SIZE;
+	put64(p + ent, 0);
+	put64(p + ent + 8, top);
+	set_manifest_number(p, &sg, "expanded_size", "0");
+	fix_crcs(p, &sg);
+	put_file("wrap.mlcore", p, n);
+	ml_snapshot *s = NULL;
+	int r = ml_snapshot_open(path("wrap.mlcore"), &s);
+	ck_assert_msg(r == -EBADMSG, "opened (%d), expanded size %llu", r,
+		      (unsigned long long)(s ? ml_snapshot_expanded_size(s) : 0));
+	ck_assert_msg(strstr(ml_error_detail(), "more than an ELF core can hold"), "%s", ml_error_detail());
+	ml_snapshot_free(s);
+	free(p);
+	/* the writer refuses such mappings before it writes anything */
+	ML_OPTS(ml_snapshot_writer_opts, o, .chunk_size = 64 << 10, .threads = 1);
+	ml_snapshot_writer *w;
+	ck_assert_int_eq(ml_snapshot_writer_open(path("wrap2.mlcore"), &o, &w), 0);
+	ml_snapshot_vma v[2] = {
+		{ .vma = { .start = 0x1000, .end = 1ull << 63, .perms = ML_PERM_READ } },
+		{ .vma = { .start = 1ull << 63, .end = top, .perms = ML_PERM_READ } },
+	};
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, v, 2), -EINVAL);
+	ck_assert_msg(strstr(ml_error_detail(), "2^62"), "%s", ml_error_detail());
+	ml_snapshot_writer_free(w);
+	ck_assert_int_ne(access(path("wrap2.mlcore"), F_OK), 0);
+}
+END_TEST
+
+/* An empty data segment placed inside the program header table (its offset was checked only
+ * for a non-empty segment): verify copied the headers out of a shorter buffer. */
+START_TEST(empty_data_segment_inside_the_headers)
+{
+	uint8_t *p;
+	write_zero_mapping(0x10000, 1 << 20, &p);
+	segs sg = find_segs(p);
+	ck_assert_uint_eq(sg.data_len, 0); /* nothing stored: the mapping is one zero run */
+	/* the notes moved up to the end of the program headers, the index after them */
+	const size_t hdr = 64 + 3 * 56, idx = (hdr + sg.note_len + 7) & ~(size_t)7;
+	size_t m = idx + sg.idx_len;
+	for (uint64_t off = hdr - 7; off < hdr; off++) {
+		uint8_t *q = calloc(1, m);
+		memcpy(q, p, hdr);
+		memcpy(q + hdr, p + sg.note_off, sg.note_len);
+		memcpy(q + idx, p + sg.idx_off, sg.idx_len);
+		put64(q + 64 + 8, hdr);       /* the notes' p_offset */
+		put64(q + 64 + 56 + 8, off);  /* the empty data segment's, 1-7 bytes inside the headers */
+		put64(q + 64 + 112 + 8, idx); /* the index's */
+		segs q_sg = { hdr, sg.note_len, off, 0, idx, sg.idx_len };
+		put64(q + idx + 32, off);
+		fix_crcs(q, &q_sg);
+		put32(q + idx + 60, (uint32_t)crc32(0L, q, (uInt)off));
+		put32(q + idx + 76, (uint32_t)crc32(0L, q + idx, 76));
+		char *msg = NULL;
+		int r = try_bytes(q, m, &msg);
+		ck_assert_msg(r == -EBADMSG, "data at %llu: %d (%s)", (unsigned long long)off, r, msg ? msg : "");
+		ck_assert_msg(strstr(msg, "overlaps the ELF headers"), "data at %llu: %s", (unsigned long long)off, msg);
+		free(msg);
+		free(q);
+	}
+	free(p);
+}
+END_TEST
+
+/* The mapping record's "deleted" byte is 0 or 1: any other value is not a file the writer
+ * wrote, so a file that differs there must not verify (nor be read as "deleted"). */
+START_TEST(deleted_flag_is_0_or_1)
+{
+	segs sg = find_segs(good);
+	uint32_t len;
+	uint8_t *p = malloc(good_len);
+	memcpy(p, good, good_len);
+	size_t t = find_note(p, &sg, SNAP_NT_MAPPINGS, &len);
+	ck_assert_uint_eq(p[t + SNAP_MAP_HDR_SIZE + 65], 0);
+	p[t + SNAP_MAP_HDR_SIZE + 65] = 2;
+	fix_crcs(p, &sg);
+	char *msg = NULL;
+	ck_assert_int_eq(try_bytes(p, good_len, &msg), -EBADMSG);
+	ck_assert_msg(strstr(msg, "mapping 0"), "%s", msg);
+	free(msg);
+	p[t + SNAP_MAP_HDR_SIZE + 65] = 1;
+	fix_crcs(p, &sg);
+	ml_snapshot *s;
+	put_file("del.mlcore", p, good_len);
+	ck_assert_int_eq(ml_snapshot_open(path("del.mlcore"), &s), 0);
+	ck_assert(ml_snapshot_vma_get(s, 0)->vma.deleted);
+	ml_snapshot_free(s);
+	free(p);
+}
+END_TEST
+
+/* A snapshot cut short after it was opened: verify says so (it gave a bare "Bad message"). */
+START_TEST(verify_after_the_file_shrank)
+{
+	put_file("shrink.mlcore", good, good_len);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(path("shrink.mlcore"), &s), 0);
+	ck_assert_int_eq(truncate(path("shrink.mlcore"), 100), 0);
+	ck_assert_int_eq(ml_snapshot_verify(s, 0, NULL), -EBADMSG);
+	ck_assert_msg(strstr(ml_error_detail(), "shorter than when it was opened"), "'%s'", ml_error_detail());
+	ml_snapshot_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_corrupt");
@@ -754,6 +913,10 @@ int main(void)
 	tcase_add_test(tc, source_open_says_why);
 	tcase_add_test(tc, detail_is_per_thread);
 	tcase_add_test(tc, damaged_headers_are_not_an_empty_core);
+	tcase_add_test(tc, made_up_sizes_are_refused);
+	tcase_add_test(tc, empty_data_segment_inside_the_headers);
+	tcase_add_test(tc, deleted_flag_is_0_or_1);
+	tcase_add_test(tc, verify_after_the_file_shrank);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

@@ -1,8 +1,12 @@
 /* The ELF core source (lib/snapshot/elfcore.c) on small cores kept in the fuzz corpus:
  * a PT_LOAD whose p_filesz is smaller than p_memsz, and a core cut short inside a load. */
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <memlens/memlens.h>
 
@@ -67,12 +71,54 @@ START_TEST(truncated_core_stops_where_the_file_ends)
 }
 END_TEST
 
+/* A core that shrinks while it is open (another process truncates it): a read gives what the
+ * file still holds and then stops, saying so; it never says "Bad message" for the end of
+ * the file nor loses the bytes before it. */
+START_TEST(core_shrinking_while_open)
+{
+	char dir[64], path[128];
+	mlt_mkdtemp(dir, sizeof(dir), "mlcoreshrink");
+	snprintf(path, sizeof(path), "%s/c.core", dir);
+	size_t n;
+	char *bytes = mlt_read_fixture("../../fuzz/corpus/elfcore/tiny.core", &n);
+	ck_assert_ptr_nonnull(bytes);
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	ck_assert_int_eq(write(fd, bytes, n), (ssize_t)n);
+	close(fd);
+	/* the file offset of the load at 0x7ff000000000 */
+	Elf64_Ehdr eh;
+	memcpy(&eh, bytes, sizeof(eh));
+	uint64_t off = 0;
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, bytes + eh.e_phoff + (size_t)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_LOAD && ph.p_vaddr == 0x7ff000000000ull)
+			off = ph.p_offset;
+	}
+	ck_assert_uint_gt(off, 0);
+	ml_source *s;
+	ck_assert_int_eq(ml_source_open(path, &s), 0);
+	ck_assert_ptr_null(ml_source_partial(s));
+	ck_assert_int_eq(truncate(path, (off_t)(off + 0x800)), 0);
+	const uint64_t a = 0x7ff000000000ull;
+	static unsigned char b[0x1000];
+	ck_assert_int_eq(ml_source_read(s, a, b, 0x1000, 0), 0x800);
+	ck_assert(!memcmp(b, bytes + off, 0x800));
+	ck_assert_int_eq(ml_source_read(s, a + 0x800, b, 0x10, 0), -EIO);
+	ck_assert_msg(strstr(ml_error_detail(), "shrank"), "%s", ml_error_detail());
+	ml_source_free(s);
+	free(bytes);
+	mlt_rmtree(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_elfcore");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, uncaptured_tail_is_marked_not_read);
 	tcase_add_test(tc, truncated_core_stops_where_the_file_ends);
+	tcase_add_test(tc, core_shrinking_while_open);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
