@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,11 @@ static double since(const struct timespec *t)
 static int on_progress(void *ctx, const ml_capture_progress *p)
 {
 	prog_ctx *pc = ctx;
+	/* While the target is held, a line is written only if stderr takes it now: a paused
+	 * terminal (^S) or an unread pipe must never keep the target stopped. */
+	struct pollfd pf = { .fd = STDERR_FILENO, .events = POLLOUT };
+	if (!p->released && (poll(&pf, 1, 0) != 1 || !(pf.revents & POLLOUT)))
+		return 0;
 	char a[32], b[32], d[32], e[32];
 	double el = since(&pc->start), frac = p->bytes_total ? (double)p->bytes_scanned / (double)p->bytes_total : 1;
 	double ratio = p->bytes_stored ? (double)p->bytes_done / (double)p->bytes_stored : 0;

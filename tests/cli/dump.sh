@@ -191,6 +191,61 @@ state=$(awk '{print $3}' "/proc/$CHILD/stat")
 send stats
 grep -q "eintr=0 cont=0" <<<"$REPLY" || bad "child saw EINTR or SIGCONT: $REPLY"
 
+# stderr that takes no more (a paused terminal, a pipe nobody reads) while the target is held:
+# the progress line is dropped, never waited for with the target stopped. The pipe is filled
+# before memlens starts; memlens then blocks in its first write after the release, and the
+# child must be running at that moment. Then the pipe is drained and the dump completes.
+send "map_fill 0x4000000"
+/usr/bin/python3 - "$M" "$CHILD" "$T/blocked.mlcore" <<'PY' || bad "a full stderr kept the target stopped"
+import fcntl, os, subprocess, sys, time
+ml, child, out = sys.argv[1], sys.argv[2], sys.argv[3]
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ: one page
+fill = os.open("/proc/self/fd/%d" % w, os.O_WRONLY | os.O_NONBLOCK)  # a description of its own
+try:
+    while True:
+        os.write(fill, b"x" * 512)
+except BlockingIOError:
+    pass
+os.close(fill)
+p = subprocess.Popen([ml, "dump", "--progress", "--freeze=ptrace", "-o", out, child],
+                     stdout=subprocess.DEVNULL, stderr=w)
+os.close(w)
+def states():
+    st = {}
+    for t in os.listdir("/proc/%s/task" % child):
+        try:
+            st[t] = open("/proc/%s/task/%s/stat" % (child, t)).read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            pass
+    return st
+blocked = False
+for _ in range(6000):  # up to 60 s for memlens to block or finish
+    if p.poll() is not None:
+        break
+    try:
+        wchan = open("/proc/%d/wchan" % p.pid).read()
+    except OSError:
+        wchan = ""
+    if "pipe_write" in wchan:
+        blocked = True
+        st = states()
+        if any(s in ("t", "T") for s in st.values()):
+            print("memlens is blocked writing stderr with the target stopped: %s" % st)
+            p.kill(); sys.exit(1)
+        break
+    time.sleep(0.01)
+if not blocked and p.poll() is None:
+    print("memlens neither blocked nor finished"); p.kill(); sys.exit(1)
+while os.read(r, 65536):  # drain until memlens exits and closes its end
+    pass
+rc = p.wait()
+if rc != 0:
+    print("dump exit %d after the pipe was drained" % rc); sys.exit(1)
+PY
+"$M" core verify "$T/blocked.mlcore" >/dev/null || bad "the dump with a blocked stderr does not verify"
+rm -f "$T/blocked.mlcore"
+
 # A full disk: a clean error, nothing left behind (needs a private mount).
 mkdir "$T/small"
 if mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null; then
