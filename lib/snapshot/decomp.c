@@ -44,9 +44,55 @@ const char *decomp_name(int codec)
 typedef struct sink {
 	int fd;
 	uint64_t pos, max;
-	uint64_t good; /* output up to the end of the last frame (member, stream) that ended whole */
+	uint64_t good;  /* output up to the end of the last frame (member, stream) that ended whole */
+	uint64_t limit; /* where the core's ELF headers say it ends, once they are in (else ~0) */
+	bool sized;     /* the headers were looked at */
+	bool past;      /* the stream went on past @limit: decoding stopped there */
 	int err;
 } sink;
+
+/* Room after the last byte the headers describe (a tool may pad the file to a page or so). */
+#define SLACK (64u << 10)
+
+/* Once the ELF header and program headers are decoded: the end of the core they describe
+ * (the furthest segment, section header table or program header table), plus SLACK. A
+ * stream that goes on past it is not a core's, or a decompression bomb (zstd turns 1 MB
+ * into 32 GB): decoding stops there instead of filling the temporary directory. */
+static void sink_size(sink *k)
+{
+	Elf64_Ehdr e;
+	if (k->pos < sizeof(e) || pread(k->fd, &e, sizeof(e), 0) != (ssize_t)sizeof(e))
+		return;
+	if (!snap_ehdr_is_core64(&e) || e.e_phentsize != sizeof(Elf64_Phdr) || e.e_phnum == PN_XNUM) {
+		/* not a core (refused once opened), or its count is in a section header that
+		 * may come last: no bound from the headers */
+		k->sized = true;
+		return;
+	}
+	uint64_t tab = (uint64_t)e.e_phnum * sizeof(Elf64_Phdr);
+	if (e.e_phoff > UINT64_MAX - tab) {
+		k->sized = true;
+		return;
+	}
+	if (k->pos < e.e_phoff + tab)
+		return; /* not all in yet */
+	k->sized = true;
+	Elf64_Phdr *ph = malloc(tab ? tab : 1);
+	if (!ph || (tab && snap_pread_all(k->fd, ph, tab, e.e_phoff) < 0)) {
+		free(ph);
+		return;
+	}
+	uint64_t end = e.e_phoff + tab;
+	if (e.e_shnum && e.e_shoff <= UINT64_MAX / 2 && (uint64_t)e.e_shnum * e.e_shentsize <= UINT64_MAX / 4)
+		end = ML_MAX(end, e.e_shoff + (uint64_t)e.e_shnum * e.e_shentsize);
+	for (unsigned i = 0; i < e.e_phnum; i++)
+		if (ph[i].p_offset <= UINT64_MAX / 2 && ph[i].p_filesz <= UINT64_MAX / 4)
+			end = ML_MAX(end, ph[i].p_offset + ph[i].p_filesz);
+		else
+			end = UINT64_MAX - SLACK; /* beyond any file: no bound */
+	free(ph);
+	k->limit = end + SLACK;
+}
 
 /* A stream found corrupt: its codec's check (CRC-32, xxHash, CRC-64) may be what caught it,
  * after every byte of its frame was decoded, so nothing since the last whole frame is
@@ -68,6 +114,9 @@ static int sink_put(sink *k, const uint8_t *p, size_t n)
 		k->err = -EFBIG;
 		return -EFBIG;
 	}
+	bool past = n > k->limit - ML_MIN(k->pos, k->limit);
+	if (past)
+		n = (size_t)(k->limit - ML_MIN(k->pos, k->limit));
 	size_t i = 0, w = 0; /* [w, i) is waiting to be written */
 	while (i < n) {
 		size_t t = ML_MIN((size_t)(BLK - (k->pos + i) % BLK), n - i);
@@ -88,6 +137,16 @@ static int sink_put(sink *k, const uint8_t *p, size_t n)
 			return k->err = r;
 	}
 	k->pos += n;
+	if (!k->sized)
+		sink_size(k);
+	if (k->pos > k->limit) { /* the headers came in this piece */
+		k->pos = k->limit;
+		past = true;
+	}
+	if (past) {
+		k->past = true;
+		return k->err = -ECANCELED;
+	}
 	return 0;
 }
 
@@ -353,7 +412,7 @@ int decomp_to_tmp(int in, int codec, uint64_t max_out, int *ret_fd, uint64_t *re
 			 getenv("TMPDIR") && *getenv("TMPDIR") ? "$TMPDIR" : "/var/tmp", ml_strerror(r));
 		goto out;
 	}
-	sink k = { .fd = fd, .max = max_out ? max_out : UINT64_MAX };
+	sink k = { .fd = fd, .max = max_out ? max_out : UINT64_MAX, .limit = UINT64_MAX };
 	why[0] = 0;
 	switch (codec) {
 	case DC_ZSTD: r = run_zstd(in, &k, ib, ob, why, wl); break;
@@ -362,7 +421,12 @@ int decomp_to_tmp(int in, int codec, uint64_t max_out, int *ret_fd, uint64_t *re
 	case DC_GZIP: r = run_gzip(in, &k, ib, ob, why, wl); break;
 	default: r = -EINVAL; break;
 	}
-	if (r == -EFBIG)
+	if (r == -ECANCELED && k.past) {
+		/* what the core needs is all in: the rest is not decoded (nor its check read) */
+		snap_fmt(why, wl, "the stream goes on past the %llu bytes its ELF headers describe; the rest is not decoded",
+			 (unsigned long long)(k.limit - SLACK));
+		r = 1;
+	} else if (r == -EFBIG)
 		snap_fmt(why, wl, "it decompresses to more than %llu bytes", (unsigned long long)k.max);
 	else if (r == -ENOSPC)
 		snap_fmt(why, wl, "no space left for the decompressed core (%llu bytes so far) in %s",
