@@ -178,9 +178,16 @@ static int scan(ml_freeze *f, const ml_proc *p, int taskfd)
 	}
 	rewinddir(d);
 	int fresh = 0, r = 0;
-	struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d))) {
+	for (;;) {
+		/* readdir() leaves errno alone at the end: it must be 0 before each call, since a
+		 * seize that succeeded may have left ESRCH or EPERM in it. */
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno)
+				r = ml_neg_errno();
+			break;
+		}
 		char *end;
 		long tid = strtol(de->d_name, &end, 10);
 		if (*end || tid <= 0 || find(f, (pid_t)tid))
@@ -191,8 +198,6 @@ static int scan(ml_freeze *f, const ml_proc *p, int taskfd)
 			break;
 		fresh += f->n > before;
 	}
-	if (!de && errno && r == 0)
-		r = ml_neg_errno();
 	closedir(d);
 	if (r == 0 && fresh == 0 && f->n == 0)
 		return -ESRCH; /* no thread at all: the process is gone */

@@ -10,10 +10,17 @@
  *   thread_exit              ends the last started thread and joins it -> ok
  *   write ADDR STRING        copies STRING (no spaces) to ADDR -> ok
  *   leader_exit              a new thread takes over this loop, the main thread exits
- *                            -> ok tid=N (from the new thread) */
+ *                            -> ok tid=N (from the new thread)
+ *   churn                    starts a thread that keeps creating threads that end at once
+ *                            (pthread_create, then pthread_join) -> ok tid=N
+ *   leader_churn             a new thread takes over this loop, the main thread churns as
+ *                            above -> ok tid=N (from the new thread, once the main thread
+ *                            has made a thread)
+ *   churned                  -> ok made=N (threads the churners have made and joined so far) */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +53,43 @@ static void *thread_main(void *arg)
 static void *serve(void *arg);
 
 static pthread_t leader;
+
+static atomic_ulong churned;
+static atomic_int churn_tid;
+
+static void *churn_child(void *arg) { return arg; }
+
+/* Threads that live for an instant, one after another, for ever. */
+static void churn(void)
+{
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 64 << 10);
+	for (;;) {
+		pthread_t t;
+		if (pthread_create(&t, &at, churn_child, NULL) == 0 && pthread_join(t, NULL) == 0)
+			atomic_fetch_add(&churned, 1);
+		else
+			sched_yield();
+	}
+}
+
+static void *churn_main(void *arg)
+{
+	(void)arg;
+	atomic_store(&churn_tid, (int)syscall(SYS_gettid));
+	churn();
+	return NULL;
+}
+
+static void *serve_beside_churning_leader(void *arg)
+{
+	unsigned long m0 = atomic_load(&churned);
+	while (atomic_load(&churned) == m0)
+		sched_yield();
+	printf("ok tid=%d\n", (int)syscall(SYS_gettid));
+	return serve(arg);
+}
 
 /* True once the exited leader's task shows state Z (it stays so while others run). */
 static int leader_is_zombie(void)
@@ -150,6 +194,26 @@ static void *serve(void *arg)
 			leader = pthread_self();
 			pthread_create(&t, NULL, serve_thread, NULL);
 			pthread_exit(NULL);
+		} else if (!strcmp(cmd, "churn")) {
+			pthread_t t;
+			atomic_store(&churn_tid, 0);
+			if (pthread_create(&t, NULL, churn_main, NULL) != 0) {
+				printf("err pthread_create\n");
+				continue;
+			}
+			pthread_detach(t);
+			while (!atomic_load(&churn_tid))
+				sched_yield();
+			printf("ok tid=%d\n", atomic_load(&churn_tid));
+		} else if (!strcmp(cmd, "leader_churn")) {
+			pthread_t t;
+			if (pthread_create(&t, NULL, serve_beside_churning_leader, NULL) != 0) {
+				printf("err pthread_create\n");
+				continue;
+			}
+			churn();
+		} else if (!strcmp(cmd, "churned")) {
+			printf("ok made=%lu\n", atomic_load(&churned));
 		} else if (!strcmp(cmd, "thread_exit")) {
 			close(thr_pipe[1]);
 			pthread_join(thr, NULL);

@@ -47,6 +47,37 @@ static size_t list_tasks(pid_t pid, pid_t *out, size_t max)
 	return n;
 }
 
+/* TracerPid of /proc/PID/task/TID/status: 0 untraced, -1 if it cannot be read. */
+static long tracer_of(pid_t pid, pid_t tid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	FILE *f = fopen(path, "r");
+	long t = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "TracerPid:", 10))
+			t = strtol(line + 10, NULL, 10);
+	if (f)
+		fclose(f);
+	return t;
+}
+
+/* No thread of @pid is traced by us or stopped in a ptrace stop (@except: one traced by
+ * a process of the test's on purpose, left out). */
+static void assert_none_left_held(pid_t pid, pid_t except, const char *when)
+{
+	pid_t tids[1024];
+	size_t n = list_tasks(pid, tids, 1024);
+	for (size_t i = 0; i < n; i++) {
+		if (tids[i] == except)
+			continue;
+		long tr = tracer_of(pid, tids[i]);
+		ck_assert_msg(tr != getpid(), "%s: thread %d is still traced by us", when, (int)tids[i]);
+		ck_assert_msg(task_state(pid, tids[i]) != 't', "%s: thread %d is in a ptrace stop (tracer %ld)", when,
+			      (int)tids[i], tr);
+	}
+}
+
 static bool held(const ml_freeze *f, pid_t tid)
 {
 	for (size_t i = 0; i < ml_freeze_count(f); i++)
@@ -191,6 +222,61 @@ START_TEST(killed_holder_leaves_target_running)
 }
 END_TEST
 
+/* The leader thread has exited (a zombie listed first in task/, which PTRACE_SEIZE refuses
+ * with EPERM) while the others run: it is passed over as gone, and the scan that met it
+ * does not fail with what errno was left holding. */
+START_TEST(exited_leader_is_passed_over)
+{
+	mlt_child *c = mlt_spawn("ml_child", NULL);
+	pid_t t1 = (pid_t)mlt_kv(mlt_cmd_ok(c, "thread"), "tid");
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	pid_t t2 = (pid_t)mlt_kv(mlt_cmd_ok(c, "leader_exit"), "tid");
+	ck_assert_int_eq(task_state(c->pid, c->pid), 'Z');
+	for (int round = 0; round < 3; round++) {
+		ml_freeze *f = NULL;
+		int r = ml_freeze_start(p, NULL, &f);
+		ck_assert_msg(r == 0, "round %d: freeze failed: %s", round, ml_strerror(r));
+		ck_assert_uint_eq(ml_freeze_count(f), 2);
+		ck_assert(held(f, t1) && held(f, t2) && !held(f, c->pid));
+		ck_assert_int_eq(task_state(c->pid, t2), 't');
+		ml_freeze_free(f);
+		assert_none_left_held(c->pid, 0, "after release");
+		mlt_cmd_ok(c, "pid");
+	}
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+/* Threads that live for an instant: the scan lists some that are gone when it seizes them
+ * (ESRCH) and meets some already attached at clone(); neither may fail the freeze. */
+START_TEST(threads_that_come_and_go_never_fail_it)
+{
+	mlt_child *c = mlt_spawn("ml_child", NULL);
+	for (int i = 0; i < 3; i++)
+		mlt_cmd_ok(c, "churn");
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	uint64_t m0 = mlt_kv(mlt_cmd_ok(c, "churned"), "made");
+	for (int round = 0; round < 60; round++) {
+		ml_freeze *f = NULL;
+		int r = ml_freeze_start(p, NULL, &f);
+		ck_assert_msg(r == 0, "round %d: freeze failed: %s", round, ml_strerror(r));
+		pid_t tids[1024];
+		size_t n = list_tasks(c->pid, tids, 1024);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg(held(f, tids[i]), "round %d: thread %d not held", round, (int)tids[i]);
+		ml_freeze_free(f);
+	}
+	assert_none_left_held(c->pid, 0, "after release");
+	/* It ran on between the freezes. */
+	ck_assert_uint_gt(mlt_kv(mlt_cmd_ok(c, "churned"), "made"), m0);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
 START_TEST(gone_process_is_esrch)
 {
 	mlt_child *c = mlt_spawn("ml_dumpee", NULL);
@@ -244,6 +330,8 @@ int main(void)
 	tcase_add_test(tc, holds_every_thread_and_reads_registers);
 	tcase_add_test(tc, catches_threads_created_during_freeze);
 	tcase_add_test(tc, killed_holder_leaves_target_running);
+	tcase_add_test(tc, exited_leader_is_passed_over);
+	tcase_add_test(tc, threads_that_come_and_go_never_fail_it);
 	tcase_add_test(tc, gone_process_is_esrch);
 	tcase_add_test(tc, group_stopped_target_stays_stopped);
 	suite_add_tcase(s, tc);
