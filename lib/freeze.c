@@ -69,16 +69,21 @@ static thr *find(ml_freeze *f, pid_t tid)
 	return NULL;
 }
 
-static int add(ml_freeze *f, pid_t tid, ml_freeze_stop kind)
+/* Room for one more thread in the table, made before a thread can become ours (a seize, a
+ * stop that may be a clone event): a thread attached but not recorded could not be let go. */
+static int room(ml_freeze *f)
 {
-	if (ml__grow(&f->t, &f->cap, f->n + 1, sizeof(*f->t)) < 0)
-		return -ENOMEM;
+	return ml__grow(&f->t, &f->cap, f->n + 1, sizeof(*f->t)) < 0 ? -ENOMEM : 0;
+}
+
+/* Records a thread now ours, in the room made by room(). */
+static void add(ml_freeze *f, pid_t tid, ml_freeze_stop kind)
+{
 	memset(&f->t[f->n], 0, sizeof(f->t[0]));
 	f->t[f->n].tid = tid;
 	f->t[f->n].state = T_WAITING;
 	f->t[f->n].kind = kind;
 	f->n++;
-	return 0;
 }
 
 /* A field "Name:\tvalue" of a status text as a number; -1 if absent. */
@@ -134,7 +139,8 @@ static int seize_denied(ml_freeze *f, const ml_proc *p, pid_t tid)
 	case ML__SEIZE_GONE:
 		return 0;
 	case ML__SEIZE_OURS: /* its exit is ours to wait for, like any held thread's */
-		return add(f, tid, ML_FREEZE_NEW_THREAD);
+		add(f, tid, ML_FREEZE_NEW_THREAD);
+		return 0;
 	case ML__SEIZE_BUSY:
 		return -EBUSY;
 	default:
@@ -144,20 +150,21 @@ static int seize_denied(ml_freeze *f, const ml_proc *p, pid_t tid)
 
 static int seize(ml_freeze *f, const ml_proc *p, pid_t tid)
 {
+	/* Room first: a seized thread cannot be detached until it has stopped. */
+	if (room(f) < 0)
+		return -ENOMEM;
 	if (pt(ML_PTRACE_SEIZE, tid, NULL, (void *)(uintptr_t)ML_PTRACE_O_TRACECLONE) < 0) {
 		int e = errno;
 		if (e == ESRCH)
 			return 0; /* exited between the scan and now */
 		/* A thread auto-attached at clone() is already ours: interrupting it works. */
-		if (e == EPERM && pt(ML_PTRACE_INTERRUPT, tid, NULL, NULL) == 0)
-			return add(f, tid, ML_FREEZE_NEW_THREAD);
+		if (e == EPERM && pt(ML_PTRACE_INTERRUPT, tid, NULL, NULL) == 0) {
+			add(f, tid, ML_FREEZE_NEW_THREAD);
+			return 0;
+		}
 		return e == EPERM ? seize_denied(f, p, tid) : -e;
 	}
-	int r = add(f, tid, ML_FREEZE_INTERRUPTED);
-	if (r < 0) {
-		pt(ML_PTRACE_DETACH, tid, NULL, NULL);
-		return r;
-	}
+	add(f, tid, ML_FREEZE_INTERRUPTED);
 	if (pt(ML_PTRACE_INTERRUPT, tid, NULL, NULL) < 0 && errno != ESRCH)
 		return ml_neg_errno();
 	return 0;
@@ -204,8 +211,10 @@ static int scan(ml_freeze *f, const ml_proc *p, int taskfd)
 	return r < 0 ? r : fresh;
 }
 
-/* Takes one stop or exit of @t if there is one. Returns 1 if @t changed state, 0 if not yet, -errno. */
-static int poll_one(ml_freeze *f, thr *t)
+/* Takes one stop or exit of @t if there is one. Returns 1 if @t changed state, 0 if not yet,
+ * -errno. At a clone event *born is the new thread (attached at birth) if it is not in the
+ * table yet: the caller records it or lets it go. */
+static int poll_one(ml_freeze *f, thr *t, pid_t *born)
 {
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
@@ -245,13 +254,8 @@ static int poll_one(ml_freeze *f, thr *t)
 	} else if (event == ML_PTRACE_EVENT_CLONE) {
 		unsigned long msg = 0;
 		t->kind = ML_FREEZE_CLONING;
-		if (pt(ML_PTRACE_GETEVENTMSG, t->tid, NULL, &msg) == 0 && msg && !find(f, (pid_t)msg)) {
-			ptrdiff_t idx = t - f->t;
-			if (add(f, (pid_t)msg, ML_FREEZE_NEW_THREAD) < 0)
-				return -ENOMEM;
-			t = &f->t[idx];
-			(void)t;
-		}
+		if (pt(ML_PTRACE_GETEVENTMSG, t->tid, NULL, &msg) == 0 && msg && !find(f, (pid_t)msg))
+			*born = (pid_t)msg;
 	} else if (event == 0) {
 		t->kind = ML_FREEZE_SIGNAL;
 		t->sig = sig;
@@ -259,6 +263,18 @@ static int poll_one(ml_freeze *f, thr *t)
 			t->have_siginfo = true;
 	}
 	return 1;
+}
+
+/* Between two polls of threads that have not stopped yet. */
+static void backoff(unsigned *idle)
+{
+	/* Stopping takes a few microseconds unless the thread has to be scheduled first. */
+	if (++*idle < 64) {
+		sched_yield();
+	} else {
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Waits until no held thread is still on its way to a stop. */
@@ -270,7 +286,13 @@ static int wait_all(ml_freeze *f, uint64_t deadline)
 		for (size_t i = 0; i < f->n; i++) {
 			if (f->t[i].state != T_WAITING)
 				continue;
-			int r = poll_one(f, &f->t[i]);
+			/* A clone event has attached its new thread by the time we see it. */
+			if (room(f) < 0)
+				return -ENOMEM;
+			pid_t born = 0;
+			int r = poll_one(f, &f->t[i], &born);
+			if (born)
+				add(f, born, ML_FREEZE_NEW_THREAD);
 			if (r < 0)
 				return r;
 			if (r > 0)
@@ -286,13 +308,7 @@ static int wait_all(ml_freeze *f, uint64_t deadline)
 		}
 		if (now_ns() > deadline)
 			return -ETIMEDOUT;
-		/* Stopping takes a few microseconds unless the thread has to be scheduled first. */
-		if (++idle < 64) {
-			sched_yield();
-		} else {
-			struct timespec ts = { 0, 50000 };
-			nanosleep(&ts, NULL);
-		}
+		backoff(&idle);
 	}
 }
 
@@ -307,6 +323,68 @@ static void reap_dead(ml_freeze *f, pid_t tid)
 		pid_t w = waitpid(tid, &status, __WALL);
 		if (w < 0 ? errno != EINTR : (WIFEXITED(status) || WIFSIGNALED(status)))
 			break;
+	}
+}
+
+/* A thread attached at its birth whose creator's clone event came while settling (so it is
+ * not in the table): waits until @deadline for its first stop, before its first
+ * instruction, and detaches it (or reaps it if it died). */
+static void let_go(ml_freeze *f, pid_t tid, uint64_t deadline)
+{
+	thr t = { .tid = tid, .state = T_WAITING, .kind = ML_FREEZE_NEW_THREAD };
+	unsigned idle = 0;
+	for (;;) {
+		pid_t born = 0; /* none: it stops before it runs */
+		int r = poll_one(f, &t, &born);
+		if (r < 0)
+			return;
+		if (r > 0)
+			break;
+		if (now_ns() > deadline)
+			return;
+		backoff(&idle);
+	}
+	int sig = t.kind == ML_FREEZE_SIGNAL ? t.sig : 0;
+	if (t.state == T_STOPPED && pt(ML_PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig) < 0 && errno == ESRCH)
+		reap_dead(f, tid);
+}
+
+/*
+ * After a failed start: threads that were seized and interrupted, or attached at clone(),
+ * and have not stopped yet would stop later and stay stopped, traced, until the calling
+ * thread exits. Each is waited for until @deadline (its stop or its death, reaped), so that
+ * release_all() can detach it. A thread that does not stop by then (in uninterruptible
+ * sleep all along) stays attached: ptrace detaches only a stopped thread (freeze.h).
+ */
+static void settle(ml_freeze *f, uint64_t deadline)
+{
+	unsigned idle = 0;
+	for (;;) {
+		bool pending = false, progress = false;
+		for (size_t i = 0; i < f->n; i++) {
+			thr *t = &f->t[i];
+			if (t->state != T_WAITING)
+				continue;
+			pid_t born = 0;
+			int r = poll_one(f, t, &born);
+			if (born)
+				let_go(f, born, deadline);
+			if (r < 0)
+				t->state = T_GONE; /* its stops cannot be waited for: given up */
+			if (r != 0)
+				progress = true;
+			else
+				pending = true;
+		}
+		if (!pending)
+			return;
+		if (progress) {
+			idle = 0;
+			continue;
+		}
+		if (now_ns() > deadline)
+			return;
+		backoff(&idle);
 	}
 }
 
@@ -331,7 +409,7 @@ static bool release_all(ml_freeze *f)
 	}
 	if (leader_dead)
 		reap_dead(f, f->tgid);
-	/* Threads that never reached their stop stay attached until they do (or we exit). */
+	/* A thread still on its way to a stop here is one settle() gave up on. */
 	f->released = true;
 	return died;
 }
@@ -409,6 +487,9 @@ int ml_freeze_start(const ml_proc *p, const ml_freeze_opts *o, ml_freeze **ret)
 			r = -ESRCH;
 	}
 	if (r < 0) {
+		/* Threads seized but not stopped yet are waited for, for as long again, then let go
+		 * with the others: a failure leaves none stopped or traced. */
+		settle(f, now_ns() + timeout);
 		release_all(f);
 		free(f->t);
 		free(f);

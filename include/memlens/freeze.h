@@ -31,7 +31,9 @@ typedef struct ml_freeze ml_freeze;
 typedef struct ml_freeze_opts {
 	size_t sz;
 	/** How long to wait for all threads to stop (a thread in uninterruptible sleep stops
-	 *  only when it leaves the kernel), in nanoseconds. Default 5 s. */
+	 *  only when it leaves the kernel), in nanoseconds. Default 5 s. When the freeze fails,
+	 *  the threads already asked to stop are waited for as long again before they are let
+	 *  go (ml_freeze_start()). */
 	uint64_t timeout_ns;
 	/** Re-scans of task/ before giving up on a process that keeps creating threads. Default 1000. */
 	unsigned max_rounds;
@@ -47,16 +49,30 @@ typedef enum ml_freeze_stop {
 } ml_freeze_stop;
 
 /**
- * Freezes every thread of the live process @p.
+ * Freezes every thread of the live process @p. A thread that has exited while the others
+ * run (a leader that called pthread_exit(), a zombie still listed in task/) is not held.
  * @param o options or NULL.
  * @return 0 and *ret once every thread is stopped;
  *         -ESRCH the process is gone (or exec'd);
  *         -EPERM/-EACCES not allowed to trace it (needs ptrace access: same user and
  *          kernel.yama.ptrace_scope permitting, or CAP_SYS_PTRACE);
- *         -EBUSY it is already traced by another tracer (a debugger);
- *         -ETIMEDOUT a thread did not stop within the timeout (everything is released);
- *         -EAGAIN threads kept appearing for max_rounds scans (everything is released);
+ *         -EBUSY it, or one of its threads, is already traced by another tracer (a debugger);
+ *         -ETIMEDOUT a thread did not stop within the timeout;
+ *         -EAGAIN threads kept appearing for max_rounds scans;
  *         -EINVAL @p is not a live handle; -ENOMEM.
+ *
+ * On every failure everything is released: the threads already stopped are let go as by
+ * ml_freeze_release(), and those asked to stop that have not stopped yet (threads born
+ * meanwhile included) are first waited for, up to timeout_ns again, so a failure can take
+ * twice timeout_ns. No thread is left stopped or traced, with one exception that ptrace
+ * leaves no way around, since it can detach only a stopped thread: a thread that stays in
+ * uninterruptible sleep through both waits (state D: a vfork() parent until its child execs
+ * or exits, a read from an unresponsive NFS server...) stays attached to the calling thread.
+ * When it leaves the kernel it enters a ptrace stop (state t) and stays there until the
+ * calling thread exits (the kernel then detaches it) or freezes the process again (which
+ * takes it back, and lets it go with the others). Such a thread is what -ETIMEDOUT
+ * reports; after another failure it takes a thread that was interrupted in such a sleep
+ * and stays in it for timeout_ns more.
  */
 ML_API int ml_freeze_start(const ml_proc *p, const ml_freeze_opts *o, ml_freeze **ret);
 

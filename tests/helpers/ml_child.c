@@ -16,10 +16,15 @@
  *   leader_churn             a new thread takes over this loop, the main thread churns as
  *                            above -> ok tid=N (from the new thread, once the main thread
  *                            has made a thread)
- *   churned                  -> ok made=N (threads the churners have made and joined so far) */
+ *   churned                  -> ok made=N (threads the churners have made and joined so far)
+ *   vfork_wait               a thread starts a child with clone(CLONE_VM | CLONE_VFORK) on a
+ *                            stack of its own, which pauses until killed; the thread waits
+ *                            for it in uninterruptible sleep (state D), then reaps it and
+ *                            ends -> ok child=N tid=T (once T is in that sleep) */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "page_grain.h"
@@ -80,6 +86,44 @@ static void *churn_main(void *arg)
 	atomic_store(&churn_tid, (int)syscall(SYS_gettid));
 	churn();
 	return NULL;
+}
+
+static atomic_int vf_child, vf_tid;
+
+static int vf_child_main(void *arg)
+{
+	(void)arg;
+	atomic_store(&vf_child, (int)syscall(SYS_getpid));
+	for (;;)
+		pause();
+	return 0;
+}
+
+static void *vf_main(void *arg)
+{
+	(void)arg;
+	/* The child runs on a stack of its own: nothing of ours is overwritten meanwhile. */
+	static char stack[64 << 10] __attribute__((aligned(16)));
+	atomic_store(&vf_tid, (int)syscall(SYS_gettid));
+	pid_t ch = clone(vf_child_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+	if (ch > 0)
+		waitpid(ch, NULL, 0);
+	return NULL;
+}
+
+/* The state letter of our thread @tid. */
+static char task_state(pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return '?';
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' ? rp[2] : '?';
 }
 
 static void *serve_beside_churning_leader(void *arg)
@@ -212,6 +256,18 @@ static void *serve(void *arg)
 				continue;
 			}
 			churn();
+		} else if (!strcmp(cmd, "vfork_wait")) {
+			pthread_t t;
+			atomic_store(&vf_child, 0);
+			atomic_store(&vf_tid, 0);
+			if (pthread_create(&t, NULL, vf_main, NULL) != 0) {
+				printf("err pthread_create\n");
+				continue;
+			}
+			pthread_detach(t);
+			while (!atomic_load(&vf_child) || task_state((pid_t)atomic_load(&vf_tid)) != 'D')
+				sched_yield();
+			printf("ok child=%d tid=%d\n", atomic_load(&vf_child), atomic_load(&vf_tid));
 		} else if (!strcmp(cmd, "churned")) {
 			printf("ok made=%lu\n", atomic_load(&churned));
 		} else if (!strcmp(cmd, "thread_exit")) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -277,6 +278,117 @@ START_TEST(threads_that_come_and_go_never_fail_it)
 }
 END_TEST
 
+/* A process that PTRACE_SEIZEs @tid, reports, waits for a byte (or EOF) on its stdin
+ * pipe, then interrupts, waits for and detaches it: exit 0 if all of that worked. */
+static pid_t fork_tracer(pid_t tid, int *go)
+{
+	int rep[2], cmd[2];
+	ck_assert_int_eq(pipe(rep), 0);
+	ck_assert_int_eq(pipe(cmd), 0);
+	pid_t t = fork();
+	ck_assert_int_ge(t, 0);
+	if (t == 0) {
+		close(rep[0]);
+		close(cmd[1]);
+		char c = ptrace(PTRACE_SEIZE, tid, NULL, NULL) == 0 ? 'y' : 'n';
+		if (write(rep[1], &c, 1) != 1 || c != 'y')
+			_exit(2);
+		if (read(cmd[0], &c, 1) < 0)
+			_exit(3);
+		int st;
+		if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 || waitpid(tid, &st, __WALL) != tid ||
+		    !WIFSTOPPED(st) || ptrace(PTRACE_DETACH, tid, NULL, NULL) < 0)
+			_exit(4);
+		_exit(0);
+	}
+	close(rep[1]);
+	close(cmd[0]);
+	char c = 0;
+	ck_assert_int_eq(read(rep[0], &c, 1), 1);
+	close(rep[0]);
+	ck_assert_int_eq(c, 'y');
+	*go = cmd[1];
+	return t;
+}
+
+/* A thread another process traces, met after others were seized and interrupted: -EBUSY,
+ * and those others are let go at once (not left to stop, traced, until we exit). */
+START_TEST(busy_thread_releases_the_threads_seized_before_it)
+{
+	mlt_child *c = mlt_spawn("ml_dumpee", NULL);
+	mlt_cmd_ok(c, "threads 3");
+	pid_t tids[64];
+	size_t n = list_tasks(c->pid, tids, 64);
+	ck_assert_uint_eq(n, 4);
+	/* The scan seizes in task/'s order (the leader, then by creation): the last one is met
+	 * after the other three. */
+	pid_t busy = tids[n - 1];
+	ck_assert_int_ne(busy, c->pid);
+	int go;
+	pid_t tracer = fork_tracer(busy, &go);
+	ck_assert_int_eq(tracer_of(c->pid, busy), tracer);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ml_freeze *f = NULL;
+	ck_assert_int_eq(ml_freeze_start(p, NULL, &f), -EBUSY);
+	ck_assert_ptr_null(f);
+	/* While we live: none of the others is traced by us or stopped. */
+	for (size_t i = 0; i < n; i++) {
+		if (tids[i] == busy)
+			continue;
+		ck_assert_msg(tracer_of(c->pid, tids[i]) == 0, "thread %d (%zu of %zu in task/) is traced by %ld", (int)tids[i],
+			      i + 1, n, tracer_of(c->pid, tids[i]));
+	}
+	assert_none_left_held(c->pid, busy, "after -EBUSY");
+	/* The tracer lets its thread go; everything runs, untouched. */
+	ck_assert_int_eq(write(go, "x", 1), 1);
+	close(go);
+	int st;
+	ck_assert_int_eq(waitpid(tracer, &st, 0), tracer);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "tracer status %#x", st);
+	ck_assert_int_eq(tracer_of(c->pid, busy), 0);
+	mlt_cmd_ok(c, "pid");
+	assert_quiet(c);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
+/* What freeze.h says of the one thread a failed freeze cannot let go: one in uninterruptible
+ * sleep all along (a vfork() parent waits for its child so). The others are let go; it
+ * stays attached, stops when it leaves the kernel, and the next freeze takes it back. */
+START_TEST(thread_in_uninterruptible_sleep_stays_attached_until_refrozen)
+{
+	mlt_child *c = mlt_spawn("ml_child", NULL);
+	const char *a = mlt_cmd_ok(c, "vfork_wait");
+	pid_t vch = (pid_t)mlt_kv(a, "child"), vparent = (pid_t)mlt_kv(a, "tid");
+	ck_assert_int_eq(task_state(c->pid, vparent), 'D');
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ML_OPTS(ml_freeze_opts, o, .timeout_ns = 100000000);
+	ml_freeze *f = NULL;
+	ck_assert_int_eq(ml_freeze_start(p, &o, &f), -ETIMEDOUT);
+	ck_assert_int_eq(tracer_of(c->pid, vparent), getpid());
+	ck_assert_int_eq(task_state(c->pid, vparent), 'D');
+	assert_none_left_held(c->pid, vparent, "after -ETIMEDOUT");
+	mlt_cmd_ok(c, "pid");
+	/* Its child gone, it leaves the kernel into the stop it was asked for, and stays. */
+	ck_assert_int_eq(kill(vch, SIGKILL), 0);
+	char st = 0;
+	for (int t = 0; t < 100000 && (st = task_state(c->pid, vparent)) != 't'; t++)
+		sched_yield();
+	ck_assert_int_eq(st, 't');
+	ck_assert_int_eq(tracer_of(c->pid, vparent), getpid());
+	ck_assert_int_eq(ml_freeze_start(p, NULL, &f), 0);
+	ck_assert(held(f, vparent));
+	ml_freeze_free(f);
+	assert_none_left_held(c->pid, 0, "after the second freeze");
+	mlt_cmd_ok(c, "pid");
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
 START_TEST(gone_process_is_esrch)
 {
 	mlt_child *c = mlt_spawn("ml_dumpee", NULL);
@@ -332,6 +444,8 @@ int main(void)
 	tcase_add_test(tc, killed_holder_leaves_target_running);
 	tcase_add_test(tc, exited_leader_is_passed_over);
 	tcase_add_test(tc, threads_that_come_and_go_never_fail_it);
+	tcase_add_test(tc, busy_thread_releases_the_threads_seized_before_it);
+	tcase_add_test(tc, thread_in_uninterruptible_sleep_stays_attached_until_refrozen);
 	tcase_add_test(tc, gone_process_is_esrch);
 	tcase_add_test(tc, group_stopped_target_stays_stopped);
 	suite_add_tcase(s, tc);
