@@ -503,18 +503,25 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 	uint64_t b = rq->fork ? (a - FRAME_SIZE - 8) & ~15ull : a;
 	uint64_t low = b;
 	size_t span = (size_t)(top - low);
+	/* The address space as the thread sees it (task/TID): the same one, but still there
+	 * when the leader has exited (a zombie's maps are empty). */
+	ml_proc *tp = NULL;
 	ml_maps *m = NULL;
-	r = ml_maps_read(p, ML_MAPS_TEXT, &m);
+	r = ml_proc_task(p, tid, &tp);
+	if (r == 0)
+		r = ml_maps_read(tp, ML_MAPS_TEXT, &m);
 	if (r < 0) {
+		ml_proc_free(tp);
 		free(xs);
 		return r;
 	}
 	const ml_vma *sv = ml_maps_find(m, c.rsp), *gv = ml_maps_find(m, g->sigreturn), *vv = ml_maps_find(m, g->sys_ret);
 	/* At least a page of the stack stays below the frame. */
-	bool ok_stack = sv && low >= sv->start + 4096 && low < c.rsp && is_thread_stack(p, m, sv);
+	bool ok_stack = sv && low >= sv->start + 4096 && low < c.rsp && is_thread_stack(tp, m, sv);
 	bool ok_gadgets = gv && (gv->perms & ML_PERM_EXEC) && gv->inode == g->sigreturn_inode && vv &&
 			  vv->kind == ML_VMA_VDSO && vv->start == g->vdso_start;
 	ml_maps_free(m);
+	ml_proc_free(tp);
 	if (!ok_stack || !ok_gadgets) {
 		free(xs);
 		*why = !ok_stack ? "no thread's stack pointer is on a thread stack with room below it ([stack], or a "
@@ -687,7 +694,10 @@ static int reap_with(const ml_proc *p, pid_t tid, pid_t child, const ml__gadgets
 {
 	*refused = false;
 	for (int attempt = 0; attempt < 3; attempt++) {
-		if (pt(IJ_SEIZE, tid, 0, IJ_O_TRACECLONE) < 0)
+		/* No options: with PTRACE_O_TRACECLONE a thread inside clone() would stop at the
+		 * clone event with its new thread attached to us from birth. ml__inject() sets the
+		 * options it needs itself. */
+		if (pt(IJ_SEIZE, tid, 0, 0) < 0)
 			return ml_neg_errno();
 		ml__inject_step(20, tid);
 		if (pt(IJ_INTERRUPT, tid, 0, 0) < 0) {
@@ -745,8 +755,10 @@ int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g)
 	for (size_t i = 0; i < n; i++) {
 		bool refused;
 		r = reap_with(p, tids[i], child, g, &refused);
-		if (r == -ESRCH || refused)
-			continue; /* that thread has exited, or cannot be used: the next */
+		/* That thread has exited (PTRACE_SEIZE refuses an exited leader, a zombie while the
+		 * others run, with EPERM), or cannot be used: the next. */
+		if (r == -ESRCH || r == -EPERM || refused)
+			continue;
 		return r;
 	}
 	return r;

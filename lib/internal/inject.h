@@ -66,7 +66,8 @@ int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inje
 
 /*
  * Reaps @child, a process a thread of @p created for us and that has exited: one thread of
- * @p is seized and interrupted briefly to run wait4(child, WNOHANG|__WALL) in it, so that
+ * @p (the leader first; the next one if it has exited or cannot be used) is seized, with no
+ * ptrace options, and interrupted briefly to run wait4(child, WNOHANG|__WALL) in it, so that
  * the process is left with no zombie. @return 0; -errno (the zombie stays).
  */
 int ml__reap_in(const ml_proc *p, pid_t child, const ml__gadgets *g);

@@ -31,6 +31,8 @@
  *                until killed -> ok child=N
  *   zombie0      a child made with exit signal 0 that exits at once with status 3 and is
  *                never waited for (a zombie that is not a dump's copy) -> ok child=N
+ *   leader_exit  a new thread takes over this loop and the main thread exits (a zombie
+ *                listed in task/ while the others run) -> ok tid=N (from the new thread)
  *   exit N       _exit(N) */
 #include <errno.h>
 #include <linux/filter.h>
@@ -185,6 +187,31 @@ static void *vforker(void *arg)
 }
 
 static void serve(void);
+
+static pthread_t leader;
+
+/* Answers once the exited leader shows state Z (it stays so while other threads run). */
+static void *serve_after_leader(void *arg)
+{
+	(void)arg;
+	pthread_join(leader, NULL);
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
+	for (;;) {
+		FILE *f = fopen(path, "re");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[n] = '\0';
+		char *rp = strrchr(buf, ')');
+		if (rp && rp[1] == ' ' && rp[2] == 'Z')
+			break;
+		sched_yield();
+	}
+	printf("ok tid=%d\n", (int)syscall(SYS_gettid));
+	serve();
+	exit(0);
+}
 
 static void on_usr2(int sig)
 {
@@ -401,6 +428,14 @@ static void serve(void)
 			while (!vfork_child)
 				sched_yield();
 			printf("ok child=%d\n", (int)vfork_child);
+		} else if (!strncmp(line, "leader_exit", 11)) {
+			pthread_t t;
+			leader = pthread_self();
+			if (pthread_create(&t, NULL, serve_after_leader, NULL) != 0) {
+				printf("err pthread_create\n");
+				continue;
+			}
+			pthread_exit(NULL);
 		} else if (!strncmp(line, "exit", 4)) {
 			_exit(atoi(line + 5));
 		} else {
