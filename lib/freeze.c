@@ -573,19 +573,8 @@ int ml__freeze_fork(ml_freeze *f, const ml_proc *p, const ml__gadgets *g, pid_t 
 		thr *t = &f->t[i];
 		if (t->state != T_STOPPED || (t->kind != ML_FREEZE_INTERRUPTED && t->kind != ML_FREEZE_NEW_THREAD))
 			continue;
-		/* A filter of its own (not synchronised across the process) is passed over too. */
-		char name[48], *st;
-		size_t sl;
-		snprintf(name, sizeof(name), "task/%d/status", (int)t->tid);
-		if (ml_proc_read_file(p, name, &st, &sl) == 0) {
-			long sc = status_field(st, "Seccomp");
-			free(st);
-			if (sc > 0) {
-				r = -EOPNOTSUPP;
-				*why = "a thread runs under a seccomp filter (an injected clone could be refused, or kill it)";
-				continue;
-			}
-		}
+		/* A thread with a filter of its own (not synchronised across the process), or with
+		 * syscall user dispatch, is passed over by ml__inject()'s gate. */
 		/* exit signal 0: no SIGCHLD; CLONE_FILES: the copy holds no file of its own, so
 		 * closing one in the target still closes it (sockets, pipes see EOF). */
 		ml__inject_req rq = { .nr = SYS_clone, .args = { CLONE_FILES, 0, 0, 0, 0, 0 }, .fork = true };

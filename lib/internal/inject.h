@@ -61,6 +61,10 @@ typedef struct ml__inject_res {
  *   -EFAULT its stack could not be written, or the call faulted; other -errno from ptrace.
  *   res->child is set whenever a process was created, on failure too.
  */
+/* Why stopped thread @tid of @p must take no injected call (a seccomp filter, syscall user
+ * dispatch), or NULL. ml__inject() checks it first. */
+const char *ml__inject_gate(const ml_proc *p, pid_t tid);
+
 int ml__inject(const ml_proc *p, pid_t tid, const ml__gadgets *g, const ml__inject_req *rq,
 	       ml__inject_res *res, const char **why);
 

@@ -5,6 +5,8 @@
  *                the turn number into the first 8 bytes of each gen page, in order -> ok (after the first full turn)
  *   stats        -> ok sigchld=N otherpid=N turns=N (otherpid: log entries not our pid)
  *   seccomp      denies clone, clone3, fork and vfork with EPERM in every thread -> ok
+ *   sud          turns on syscall user dispatch in the main thread (the one thread unless
+ *                run), every call allowed by its selector -> ok, or err sud ERROR
  *   pid          -> ok pid=N
  *   sig R        SIGUSR1 handler with SA_SIGINFO (and SA_RESTART if R is 1) that records
  *                what it was sent; the count is reset -> ok
@@ -304,6 +306,14 @@ static void serve(void)
 			}
 			printf("ok sigchld=%u otherpid=%u turns=%lu\n", atomic_load(&S->sigchld), other,
 			       (unsigned long)atomic_load(&turns));
+		} else if (!strncmp(line, "sud", 3)) {
+			/* PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, no region: each call is
+			 * checked against the selector, which allows it */
+			static volatile char selector = 0; /* SYSCALL_DISPATCH_FILTER_ALLOW */
+			if (prctl(59, 1, 0, 0, (unsigned long)(uintptr_t)&selector) < 0)
+				printf("err sud %s\n", strerror(errno));
+			else
+				printf("ok\n");
 		} else if (!strncmp(line, "seccomp", 7)) {
 			if (deny_fork() < 0)
 				printf("err seccomp %s\n", strerror(errno));

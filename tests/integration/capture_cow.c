@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -441,6 +443,88 @@ START_TEST(reap_passes_over_an_exited_leader)
 }
 END_TEST
 
+/* A filter installed after the copy was made (a sandbox that locks down once it has started)
+ * is seen at the reaping: no call is injected into a thread it could kill or trap. The
+ * copy's zombie then stays, and the error says why. */
+START_TEST(reap_refuses_a_filter_installed_after_the_fork)
+{
+	cowee w;
+	cowee_start(&w, false);
+	pid_t z = (pid_t)mlt_cmd_u64(w.c, "child", "zombie0");
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(w.c->pid, &p), 0);
+	ml__gadgets g;
+	const char *why = NULL;
+	ck_assert_msg(ml__gadgets_find(p, &g, &why) == 0, "%s", why);
+	const char *a = mlt_cmd(w.c, "seccomp");
+	if (strncmp(a, "ok", 2))
+		mlt_skip("cannot install a seccomp filter here: %s", a);
+	unsigned live;
+	ck_assert_uint_eq(children_of(w.c->pid, &live), 1);
+	int r = ml__reap_in(p, z, &g);
+	ck_assert_msg(r == -EOPNOTSUPP, "reaping under a filter: %d (%s)", r, ml_strerror(r));
+	ck_assert_uint_eq(children_of(w.c->pid, &live), 1);
+	assert_none_left_held(w.c->pid, "after the refused reaping");
+	mlt_cmd_ok(w.c, "pid");
+	ml_proc_free(p);
+	mlt_child_free(w.c);
+}
+END_TEST
+
+/* Syscall user dispatch's mode in @pid's main thread, read as its tracer for a moment. */
+static uint64_t sud_mode(pid_t pid)
+{
+	struct { uint64_t mode, selector, offset, len; } sud = { 99, 0, 0, 0 };
+	ck_assert_int_eq(ptrace((enum __ptrace_request)0x4206, pid, NULL, NULL), 0); /* SEIZE */
+	ck_assert_int_eq(ptrace((enum __ptrace_request)0x4207, pid, NULL, NULL), 0); /* INTERRUPT */
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, __WALL), pid);
+	/* PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG */
+	ck_assert_int_eq(ptrace((enum __ptrace_request)0x4211, pid, (void *)sizeof(sud), &sud), 0);
+	ck_assert_int_eq(ptrace(PTRACE_DETACH, pid, NULL, NULL), 0);
+	return sud.mode;
+}
+
+/* Syscall user dispatch (Wine): an injected call from outside its region would raise SIGSYS,
+ * forced while every signal is blocked, which resets the target's handler for good. A
+ * thread with it on takes no injection: cow is refused (or falls back to ptrace). Only a
+ * kernel with PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG (6.4) can tell. */
+START_TEST(syscall_user_dispatch_refuses_or_falls_back)
+{
+	struct utsname u;
+	unsigned maj = 0, min = 0;
+	ck_assert_int_eq(uname(&u), 0);
+	sscanf(u.release, "%u.%u", &maj, &min);
+	if (maj < 6 || (maj == 6 && min < 4))
+		mlt_skip("kernel %s cannot tell a tracer about syscall user dispatch (6.4 can)", u.release);
+	cowee w;
+	cowee_start(&w, false);
+	const char *a = mlt_cmd(w.c, "sud");
+	if (strncmp(a, "ok", 2))
+		mlt_skip("cannot turn on syscall user dispatch here: %s", a);
+	ck_assert_uint_eq(sud_mode(w.c->pid), 1); /* PR_SYS_DISPATCH_ON */
+	make_tmpdir();
+	char snap[400];
+	snprintf(snap, sizeof(snap), "%s/c.mlcore", tmpdir);
+	ml_capture_result res;
+	memset(&res, 0, sizeof(res));
+	int r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, false, false, &res);
+	ck_assert_msg(r == -EOPNOTSUPP, "cow with syscall user dispatch: %d", r);
+	ck_assert_msg(strstr(ml_error_detail(), "syscall user dispatch"), "error does not say why: %s", ml_error_detail());
+	ck_assert_int_eq(access(snap, F_OK), -1);
+	r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, true, false, &res);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_PTRACE);
+	ck_assert_msg(strstr(res.why_not_cow, "syscall user dispatch"), "why_not_cow: %s", res.why_not_cow);
+	ck_assert_uint_eq(sud_mode(w.c->pid), 1); /* the target's setting as it was */
+	unsigned live;
+	ck_assert_uint_eq(children_of(w.c->pid, &live), 0);
+	mlt_cmd_ok(w.c, "pid");
+	rm_tmpdir();
+	mlt_child_free(w.c);
+}
+END_TEST
+
 /* Every thread's frames as gdb shows them ("#N ..." lines, thread headers dropped). */
 static char *frames(const char *exe, const char *core)
 {
@@ -506,6 +590,8 @@ int main(void)
 	tcase_add_test(tc, reap_leaves_no_thread_born_meanwhile_attached);
 	tcase_add_test(tc, threads_that_come_and_go_are_left_untraced);
 	tcase_add_test(tc, reap_passes_over_an_exited_leader);
+	tcase_add_test(tc, reap_refuses_a_filter_installed_after_the_fork);
+	tcase_add_test(tc, syscall_user_dispatch_refuses_or_falls_back);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
