@@ -110,6 +110,46 @@ static int parse_mappings(vctx *v, const uint8_t *d, size_t len)
 	return 0;
 }
 
+typedef struct file_key {
+	const char *name;
+	size_t i;
+} file_key;
+
+static int cmp_file_key(const void *a, const void *b)
+{
+	const file_key *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * Saved files must have unique names. Comparing each with every earlier one let a crafted
+ * file of a million tiny notes hold ml_snapshot_open() for hours; sorted by name, then by
+ * position, a repeat lies next to its first occurrence. Of the repeats, the one named is
+ * the earliest in the notes, the one a note-by-note check stops at. s->files keeps the
+ * file's order (ml_snapshot_file_name() shows it).
+ */
+static int check_file_names(vctx *v)
+{
+	ml_snapshot *s = v->s;
+	if (s->nfiles < 2)
+		return 0;
+	file_key *k = malloc(s->nfiles * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nfiles; i++)
+		k[i] = (file_key){ s->files[i].name, i };
+	qsort(k, s->nfiles, sizeof(*k), cmp_file_key);
+	size_t dup = SIZE_MAX;
+	for (size_t i = 1; i < s->nfiles; i++)
+		if (k[i].i < dup && !strcmp(k[i].name, k[i - 1].name))
+			dup = k[i].i;
+	free(k);
+	if (dup != SIZE_MAX)
+		return bad(v, "saved /proc file \"%s\" appears twice", s->files[dup].name);
+	return 0;
+}
+
 static int parse_notes(vctx *v, Elf_Data *data, uint64_t seg_off)
 {
 	ml_snapshot *s = v->s;
@@ -153,9 +193,6 @@ static int parse_notes(vctx *v, Elf_Data *data, uint64_t seg_off)
 			const uint8_t *z = memchr(desc, 0, ML_MIN(dlen, (size_t)256));
 			if (!z || z == desc)
 				return bad(v, "saved /proc file note at offset %zu has no name", off);
-			for (size_t i = 0; i < s->nfiles; i++)
-				if (!strcmp(s->files[i].name, (const char *)desc))
-					return bad(v, "saved /proc file \"%s\" appears twice", (const char *)desc);
 			int r = ml__grow(&s->files, &fcap, s->nfiles + 1, sizeof(*s->files));
 			if (r < 0)
 				return r;
@@ -181,6 +218,9 @@ static int parse_notes(vctx *v, Elf_Data *data, uint64_t seg_off)
 		/* other memlens note types are from a later minor version: skipped */
 		off = next;
 	}
+	int r = check_file_names(v);
+	if (r < 0)
+		return r;
 	if (!have_maps)
 		return bad(v, "no mapping table note");
 	if (!s->manifest)
