@@ -1,5 +1,4 @@
 /* The snapshot backend of ml_source: mappings, saved /proc files, page runs and memory from an mlcore file. */
-#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +52,67 @@ static int synth_maps(const ml_snapshot *s, ml_buf *b)
 	return 0;
 }
 
+typedef struct exact_range {
+	uint64_t start, end;
+} exact_range;
+
+static int cmp_range(const void *a, const void *b)
+{
+	const exact_range *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->end > y->end) - (x->end < y->end);
+}
+
+/* A number as "%" PRIx64 prints it (lowercase, no leading zeros) ending at @stop; else NULL. */
+static const char *hex_exact(const char *p, const char *end, char stop, uint64_t *ret)
+{
+	uint64_t v = 0;
+	const char *q = p;
+	for (; q < end && *q != stop; q++) {
+		int d = *q >= '0' && *q <= '9' ? *q - '0' : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10 : -1;
+		if (d < 0 || q - p == 16 || (q > p && v == 0))
+			return NULL;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (q == p || q == end)
+		return NULL;
+	*ret = v;
+	return q;
+}
+
+/*
+ * The START-END lines of names_exact, sorted, for a binary search per mapping (a text
+ * search of the whole file per mapping cost mappings x file size, minutes for a crafted
+ * snapshot). Only a line exactly as the capture writes it ("%" PRIx64 "-%" PRIx64 "\n")
+ * counts, as only such a line matched the text search; other lines are ignored.
+ */
+static size_t exact_ranges(const char *t, size_t len, exact_range **ret)
+{
+	exact_range *v = NULL;
+	size_t n = 0, cap = 0;
+	const char *end = t + len;
+	for (const char *p = t; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		uint64_t a, b;
+		const char *q = hex_exact(p, nl, '-', &a);
+		if (q && hex_exact(q + 1, nl + 1, '\n', &b) == nl) {
+			if (ml__grow(&v, &cap, n + 1, sizeof(*v)) < 0) {
+				n = 0; /* as without the file: no name counts as resolved */
+				break;
+			}
+			v[n++] = (exact_range){ a, b };
+		}
+		p = nl + 1;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_range);
+	*ret = v;
+	return n;
+}
+
 /*
  * The saved maps text cannot tell a newline from the four bytes "\012" in a name; the
  * mapping table holds the name the capture resolved exactly (PROCMAP_QUERY, map_files/).
@@ -63,8 +123,12 @@ static void exact_names(const ml_snapshot *s, ml_maps *m)
 {
 	char *resolved = NULL;
 	size_t rl = 0;
-	if (ml_snapshot_read_file(s, "names_exact", &resolved, &rl) < 0)
-		resolved = NULL;
+	exact_range *ex = NULL;
+	size_t nex = 0;
+	if (ml_snapshot_read_file(s, "names_exact", &resolved, &rl) == 0) {
+		nex = exact_ranges(resolved, rl, &ex);
+		free(resolved);
+	}
 	for (size_t i = 0; i < ml_maps_count(m); i++) {
 		const ml_vma *v = ml_maps_get(m, i);
 		if (!v->name_uncertain)
@@ -73,22 +137,14 @@ static void exact_names(const ml_snapshot *s, ml_maps *m)
 		if (!t || t->vma.start != v->start || t->vma.end != v->end)
 			continue;
 		/* listed in names_exact: the capture resolved this name (the table has it) */
-		char key[48];
-		int kl = snprintf(key, sizeof(key), "%" PRIx64 "-%" PRIx64 "\n", v->start, v->end);
-		bool listed = false;
-		for (const char *q = resolved; q && !listed && q + kl <= resolved + rl; q++) {
-			const char *hit = memmem(q, (size_t)(resolved + rl - q), key, (size_t)kl);
-			if (!hit)
-				break;
-			listed = hit == resolved || hit[-1] == '\n';
-			q = hit;
-		}
+		exact_range key = { v->start, v->end };
+		bool listed = nex && bsearch(&key, ex, nex, sizeof(*ex), cmp_range);
 		if (!listed && t->vma.name_len == v->name_len && !memcmp(t->vma.name, v->name, v->name_len))
 			continue;
 		if (ml__maps_set_name(m, i, t->vma.name, t->vma.name_len, t->vma.deleted) < 0)
 			break;
 	}
-	free(resolved);
+	free(ex);
 }
 
 static int ss_maps(const void *impl, ml_maps **ret)
