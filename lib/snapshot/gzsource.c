@@ -22,6 +22,7 @@
 #define GZ_MAX_RATIO 1032u                        /* deflate cannot do better than ~1032:1 */
 #define GZ_CACHE_MAX (64u << 20)                  /* members up to this size are kept inflated */
 #define GZ_MAX_PHNUM (1u << 24)
+#define GZ_PH_PIECE 4096u                         /* program headers read at a time */
 #define GZ_IO 65536u
 
 typedef struct gz_member {
@@ -436,7 +437,27 @@ static int build_maps(gz_src *g)
 	return 0;
 }
 
-/* The ELF core inside: header, program headers, notes; the loads become the mappings. */
+/* Why PT_LOAD @p cannot be a mapping of the core, or NULL; @prev_end: where the load
+ * before it ends (NULL for the first). */
+static const char *load_fault(const gz_src *g, const Elf64_Phdr *p, const uint64_t *prev_end)
+{
+	if (p->p_memsz == 0 || (p->p_vaddr & (SNAP_CORE_ALIGN - 1)) || (p->p_memsz & (SNAP_CORE_ALIGN - 1)))
+		return "is empty or not page-aligned";
+	if (p->p_vaddr + p->p_memsz < p->p_vaddr)
+		return "wraps around the address space";
+	if (p->p_filesz > p->p_memsz)
+		return "has more file bytes than memory";
+	if (p->p_offset > g->usize || p->p_filesz > g->usize - p->p_offset)
+		return "has data past the end of the core";
+	if (prev_end && p->p_vaddr < *prev_end)
+		return "is out of order or overlaps the previous one";
+	return NULL;
+}
+
+/* The ELF core inside: header, program headers, notes; the loads become the mappings.
+ * A core may have 2^24 program headers: they are read GZ_PH_PIECE at a time (a small
+ * export must not make its reader allocate for every header it claims), once to hash them
+ * for the export id and check and count the PT_LOADs, once to keep the loads. */
 static int scan_core(gz_src *g)
 {
 	uint8_t eh[sizeof(Elf64_Ehdr)];
@@ -473,81 +494,112 @@ static int scan_core(gz_src *g)
 		gerr(g, "the expanded core has an impossible program header count %llu", (unsigned long long)phnum);
 		return -EBADMSG;
 	}
-	Elf64_Phdr *ph = malloc(phnum * sizeof(*ph));
-	g->ld = calloc(phnum, sizeof(*g->ld));
-	if (!ph || !g->ld) {
-		free(ph);
-		return -ENOMEM;
-	}
-	if ((r = core_read(g, e.e_phoff, ph, phnum * sizeof(*ph))) < 0) {
-		free(ph);
+	/* the notes follow the program headers (the kernel's layout, which the export id's
+	 * hash covers as one run of bytes) */
+	uint64_t notes_off = e.e_phoff + phnum * sizeof(Elf64_Phdr);
+	Elf64_Phdr nh;
+	if ((r = core_read(g, e.e_phoff, &nh, sizeof(nh))) < 0)
 		return r;
-	}
-	if (ph[0].p_type != PT_NOTE || ph[0].p_offset > g->usize || ph[0].p_filesz > g->usize - ph[0].p_offset ||
-	    ph[0].p_filesz > SNAP_MAX_NOTE) {
-		free(ph);
+	if (nh.p_type != PT_NOTE || nh.p_offset > g->usize || nh.p_filesz > g->usize - nh.p_offset ||
+	    nh.p_filesz > SNAP_MAX_NOTE) {
 		gerr(g, "the expanded core's first program header is not an in-bounds PT_NOTE");
 		return -EBADMSG;
 	}
-	g->notes_len = ph[0].p_filesz;
-	g->notes = malloc(g->notes_len ? g->notes_len : 1);
-	if (!g->notes) {
-		free(ph);
-		return -ENOMEM;
-	}
-	if ((r = core_read(g, ph[0].p_offset, g->notes, g->notes_len)) < 0) {
-		free(ph);
-		return r;
-	}
-	/* the export's id is the start of the SHA-256 of everything before the core's data */
-	uint64_t head = align_up(ph[0].p_offset + ph[0].p_filesz, SNAP_CORE_ALIGN);
-	if (head > g->usize)
-		head = g->usize;
-	uint8_t *hb = malloc(head ? head : 1);
-	if (!hb) {
-		free(ph);
-		return -ENOMEM;
-	}
-	if ((r = core_read(g, 0, hb, head)) < 0) {
-		free(hb);
-		free(ph);
-		return r;
-	}
-	ml__sha256 hh;
-	uint8_t d[32];
-	ml__sha256_init(&hh);
-	ml__sha256_update(&hh, hb, head);
-	ml__sha256_final(&hh, d);
-	free(hb);
-	if (get64(d) != g->id) {
-		free(ph);
-		gerr(g, "the members' export id does not match the core's headers and notes: members of another export");
+	if (nh.p_offset != notes_off) {
+		gerr(g, "the expanded core's PT_NOTE is at offset %llu, not right after its %llu program headers "
+			"(offset %llu) where a core has its notes",
+		     (unsigned long long)nh.p_offset, (unsigned long long)phnum, (unsigned long long)notes_off);
 		return -EBADMSG;
 	}
-	for (uint64_t i = 1; i < phnum; i++) {
-		const Elf64_Phdr *p = &ph[i];
-		if (p->p_type != PT_LOAD)
-			continue;
-		const char *why = NULL;
-		if (p->p_memsz == 0 || (p->p_vaddr & (SNAP_CORE_ALIGN - 1)) || (p->p_memsz & (SNAP_CORE_ALIGN - 1)))
-			why = "is empty or not page-aligned";
-		else if (p->p_vaddr + p->p_memsz < p->p_vaddr)
-			why = "wraps around the address space";
-		else if (p->p_filesz > p->p_memsz)
-			why = "has more file bytes than memory";
-		else if (p->p_offset > g->usize || p->p_filesz > g->usize - p->p_offset)
-			why = "has data past the end of the core";
-		else if (g->nld && p->p_vaddr < g->ld[g->nld - 1].vaddr + g->ld[g->nld - 1].memsz)
-			why = "is out of order or overlaps the previous one";
-		if (why) {
-			gerr(g, "PT_LOAD %llu at 0x%llx %s", (unsigned long long)i, (unsigned long long)p->p_vaddr, why);
-			free(ph);
-			return -EBADMSG;
+	Elf64_Phdr *ph = malloc(GZ_PH_PIECE * sizeof(*ph));
+	if (!ph)
+		return -ENOMEM;
+	/* the export's id is the start of the SHA-256 of everything before the core's data:
+	 * ELF header, program headers, notes, padding */
+	ml__sha256 hh;
+	ml__sha256_init(&hh);
+	ml__sha256_update(&hh, eh, sizeof(eh));
+	/* Only valid loads are counted: identical PT_LOADs, which compress to almost
+	 * nothing, must not size the array either. The first bad one is reported once the
+	 * id says these members belong together. */
+	uint64_t nload = 0, last_end = 0, bad_at = 0, bad_vaddr = 0;
+	const char *bad_why = NULL;
+	for (uint64_t i = 0; i < phnum; i += GZ_PH_PIECE) {
+		size_t n = (size_t)ML_MIN((uint64_t)GZ_PH_PIECE, phnum - i);
+		if ((r = core_read(g, e.e_phoff + i * sizeof(*ph), ph, n * sizeof(*ph))) < 0)
+			goto out;
+		ml__sha256_update(&hh, ph, n * sizeof(*ph));
+		for (size_t k = i ? 0 : 1; k < n && !bad_why; k++) {
+			if (ph[k].p_type != PT_LOAD)
+				continue;
+			if ((bad_why = load_fault(g, &ph[k], nload ? &last_end : NULL))) {
+				bad_at = i + k;
+				bad_vaddr = ph[k].p_vaddr;
+			}
+			nload++;
+			last_end = ph[k].p_vaddr + ph[k].p_memsz;
 		}
-		g->ld[g->nld++] = (gz_load){ .vaddr = p->p_vaddr, .memsz = p->p_memsz, .filesz = p->p_filesz,
-					     .offset = p->p_offset, .flags = p->p_flags };
 	}
+	g->notes_len = nh.p_filesz;
+	g->notes = malloc(g->notes_len ? g->notes_len : 1);
+	if (!g->notes) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = core_read(g, notes_off, g->notes, g->notes_len)) < 0)
+		goto out;
+	ml__sha256_update(&hh, g->notes, g->notes_len);
+	uint64_t notes_end = notes_off + g->notes_len, head = align_up(notes_end, SNAP_CORE_ALIGN);
+	if (head > g->usize)
+		head = g->usize;
+	uint8_t pad[SNAP_CORE_ALIGN];
+	if ((r = core_read(g, notes_end, pad, (size_t)(head - notes_end))) < 0)
+		goto out;
+	ml__sha256_update(&hh, pad, (size_t)(head - notes_end));
+	uint8_t d[32];
+	ml__sha256_final(&hh, d);
+	if (get64(d) != g->id) {
+		gerr(g, "the members' export id does not match the core's headers and notes: members of another export");
+		r = -EBADMSG;
+		goto out;
+	}
+	if (bad_why) {
+		gerr(g, "PT_LOAD %llu at 0x%llx %s", (unsigned long long)bad_at, (unsigned long long)bad_vaddr, bad_why);
+		r = -EBADMSG;
+		goto out;
+	}
+	g->ld = calloc(nload ? nload : 1, sizeof(*g->ld));
+	if (!g->ld) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (uint64_t i = 0; i < phnum; i += GZ_PH_PIECE) {
+		size_t n = (size_t)ML_MIN((uint64_t)GZ_PH_PIECE, phnum - i);
+		if ((r = core_read(g, e.e_phoff + i * sizeof(*ph), ph, n * sizeof(*ph))) < 0)
+			goto out;
+		for (size_t k = i ? 0 : 1; k < n; k++) {
+			const Elf64_Phdr *p = &ph[k];
+			if (p->p_type != PT_LOAD)
+				continue;
+			/* checked again: the members are read again, and must not have changed */
+			uint64_t prev = g->nld ? g->ld[g->nld - 1].vaddr + g->ld[g->nld - 1].memsz : 0;
+			const char *why = g->nld == nload ? "was not there when the program headers were counted"
+							  : load_fault(g, p, g->nld ? &prev : NULL);
+			if (why) {
+				gerr(g, "PT_LOAD %llu at 0x%llx %s", (unsigned long long)(i + k),
+				     (unsigned long long)p->p_vaddr, why);
+				r = -EBADMSG;
+				goto out;
+			}
+			g->ld[g->nld++] = (gz_load){ .vaddr = p->p_vaddr, .memsz = p->p_memsz, .filesz = p->p_filesz,
+						     .offset = p->p_offset, .flags = p->p_flags };
+		}
+	}
+	r = 0;
+out:
 	free(ph);
+	if (r < 0)
+		return r;
 	if ((r = scan_notes(g)) < 0)
 		return r;
 	return build_maps(g);

@@ -517,6 +517,179 @@ START_TEST(gz_source_names_from_core_notes)
 }
 END_TEST
 
+/*
+ * An expanded core with @nph program headers: the PT_NOTE (one NT_PRSTATUS, pid 777), a
+ * one-page PT_LOAD at each of the @nload places @at (in increasing order; the page at
+ * 0x400000 + k * 0x10000 holds 'A' + k), PT_NULL everywhere else; from 65535 on, the count
+ * is in a section header at the end (PN_XNUM), as the kernel writes it. @gap: zero bytes put
+ * between the program headers and the notes (the loads' data moves with them); @note: a
+ * whole note (@note_len bytes, a multiple of 4) after the NT_PRSTATUS.
+ */
+static uint8_t *build_core_with(size_t nph, const size_t *at, size_t nload, size_t gap, const uint8_t *note,
+			       size_t note_len, size_t *len)
+{
+	size_t notes_off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr) + gap, notes_len = 12 + 8 + 336 + note_len;
+	size_t data_off = (size_t)align_up(notes_off + notes_len, 4096), data_end = data_off + nload * 4096;
+	bool xnum = nph >= PN_XNUM;
+	*len = data_end + (xnum ? sizeof(Elf64_Shdr) : 0);
+	uint8_t *b = calloc(1, *len);
+	ck_assert_ptr_nonnull(b);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_CORE;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof(Elf64_Ehdr);
+	eh->e_ehsize = sizeof(Elf64_Ehdr);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = xnum ? PN_XNUM : (Elf64_Half)nph;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(b + sizeof(Elf64_Ehdr));
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes_len, .p_align = 4 };
+	for (size_t k = 0; k < nload; k++) {
+		ck_assert(at[k] > 0 && at[k] < nph && (k == 0 || at[k] > at[k - 1]));
+		ph[at[k]] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_offset = data_off + k * 4096,
+					  .p_vaddr = 0x400000 + k * 0x10000, .p_filesz = 4096, .p_memsz = 4096,
+					  .p_align = 4096 };
+		memset(b + data_off + k * 4096, 'A' + (int)k, 4096);
+	}
+	uint8_t *n = b + notes_off;
+	put32(n, 5);
+	put32(n + 4, 336);
+	put32(n + 8, NT_PRSTATUS);
+	memcpy(n + 12, "CORE", 5);
+	put32(n + 20 + 32, 777); /* pr_pid */
+	if (note_len)
+		memcpy(n + 12 + 8 + 336, note, note_len);
+	if (xnum) {
+		eh->e_shoff = data_end;
+		eh->e_shentsize = sizeof(Elf64_Shdr);
+		eh->e_shnum = 1;
+		Elf64_Shdr sh = { .sh_type = SHT_NULL, .sh_size = 1, .sh_info = (Elf64_Word)nph };
+		memcpy(b + data_end, &sh, sizeof(sh));
+	}
+	return b;
+}
+
+static uint8_t *build_core(size_t nph, const size_t *at, size_t nload, size_t gap, size_t *len)
+{
+	return build_core_with(nph, at, nload, gap, NULL, 0, len);
+}
+
+/*
+ * The notes must follow the program headers, as in every core: the id check hashes the
+ * bytes before the data, and a PT_NOTE placed far into a small export's core made its
+ * reader allocate a buffer for all of them. Notes anywhere else are refused, saying so.
+ */
+START_TEST(gz_source_notes_where_a_core_has_them)
+{
+	mk_tmpdir();
+	const size_t at[] = { 1, 2 };
+	size_t len;
+	uint8_t *core = build_core(3, at, 2, 0, &len);
+	pack(core, len, tpath("ok.gz"));
+	free(core);
+	ml_source *src;
+	char *msg;
+	ck_assert_msg(open_msg(tpath("ok.gz"), &src, &msg) == 0, "%s", msg ? msg : "");
+	free(msg);
+	ck_assert_int_eq(ml_source_pid(src), 777);
+	uint8_t b[16];
+	ck_assert_int_eq(ml_source_read(src, 0x410000, b, sizeof(b), 0), 16);
+	ck_assert_uint_eq(b[0], 'B');
+	ml_source_free(src);
+	/* a page of zeros between the program headers and the notes, every offset after
+	 * them moved to match: a consistent core, but not laid out as a core */
+	core = build_core(3, at, 2, 4096, &len);
+	pack(core, len, tpath("gap.gz"));
+	free(core);
+	ck_assert_int_eq(open_msg(tpath("gap.gz"), &src, &msg), -EBADMSG);
+	ck_assert_str_eq(msg, "the expanded core's PT_NOTE is at offset 4328, not right after its 3 program headers "
+			      "(offset 232) where a core has its notes");
+	free(msg);
+	rm_tmpdir();
+}
+END_TEST
+
+/*
+ * 300,000 program headers, 3 of them PT_LOADs: the loads are kept (the headers are read
+ * a piece at a time, the loads allocated for what there are) and read back. Also an
+ * export of more mappings than e_phnum counts (PN_XNUM) opens: its notes are where the
+ * check wants them.
+ */
+START_TEST(gz_source_many_program_headers)
+{
+	mk_tmpdir();
+	const size_t nph = 300000, at[] = { 1, 150000, nph - 1 };
+	size_t len;
+	uint8_t *core = build_core(nph, at, 3, 0, &len);
+	pack(core, len, tpath("many.gz"));
+	free(core);
+	ml_source *src;
+	char *msg;
+	ck_assert_msg(open_msg(tpath("many.gz"), &src, &msg) == 0, "%s", msg ? msg : "");
+	free(msg);
+	ml_maps *m;
+	ck_assert_int_eq(ml_source_maps(src, &m), 0);
+	ck_assert_uint_eq(ml_maps_count(m), 3);
+	for (size_t k = 0; k < 3; k++) {
+		const ml_vma *v = ml_maps_get(m, k);
+		ck_assert_uint_eq(v->start, 0x400000 + k * 0x10000);
+		ck_assert_uint_eq(v->end, 0x401000 + k * 0x10000);
+		uint8_t b[4096];
+		ck_assert_int_eq(ml_source_read(src, v->start, b, sizeof(b), 0), 4096);
+		ck_assert_uint_eq(b[0], 'A' + k);
+		ck_assert_uint_eq(b[4095], 'A' + k);
+	}
+	ml_maps_free(m);
+	ml_source_free(src);
+
+	/* the same PT_LOAD 299,999 times: refused at the second (counting only valid loads,
+	 * the reader allocates nothing for the rest) */
+	const size_t two[] = { 1, 2 };
+	core = build_core(nph, two, 2, 0, &len);
+	Elf64_Phdr *ph = (Elf64_Phdr *)(core + sizeof(Elf64_Ehdr));
+	for (size_t i = 2; i < nph; i++)
+		ph[i] = ph[1];
+	pack(core, len, tpath("same.gz"));
+	free(core);
+	ck_assert_int_eq(open_msg(tpath("same.gz"), &src, &msg), -EBADMSG);
+	ck_assert_str_eq(msg, "PT_LOAD 2 at 0x400000 is out of order or overlaps the previous one");
+	free(msg);
+
+	/* exported by memlens: 70,000 mappings (nothing dumped) */
+	const size_t nv = 70000;
+	ml_snapshot_writer *w;
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("x.mlcore"), NULL, &w), 0);
+	ml_snapshot_vma *v = calloc(nv, sizeof(*v));
+	for (size_t i = 0; i < nv; i++) {
+		v[i].vma.start = 0x10000000ull + i * 0x2000;
+		v[i].vma.end = v[i].vma.start + 0x1000;
+		v[i].vma.perms = ML_PERM_READ;
+		v[i].flags = ML_SNAPSHOT_VMA_EXCLUDED;
+	}
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, v, nv), 0);
+	free(v);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	ml_snapshot *sn;
+	ck_assert_int_eq(ml_snapshot_open(tpath("x.mlcore"), &sn), 0);
+	ML_OPTS(ml_snapshot_expand_opts, gzo, .gzip = true, .level = 1);
+	ck_assert_int_eq(ml_snapshot_expand_path(sn, tpath("x.gz"), &gzo, NULL), 0);
+	ml_snapshot_free(sn);
+	ck_assert_msg(open_msg(tpath("x.gz"), &src, &msg) == 0, "%s", msg ? msg : "");
+	free(msg);
+	ck_assert_int_eq(ml_source_maps(src, &m), 0);
+	ck_assert_uint_eq(ml_maps_count(m), nv);
+	ck_assert_uint_eq(ml_maps_get(m, nv - 1)->start, 0x10000000ull + (nv - 1) * 0x2000);
+	ml_maps_free(m);
+	ml_source_free(src);
+	rm_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_gzsource");
@@ -525,6 +698,8 @@ int main(void)
 	tcase_add_test(tc, gz_source_reads_like_the_snapshot);
 	tcase_add_test(tc, gz_source_corruption);
 	tcase_add_test(tc, gz_source_names_from_core_notes);
+	tcase_add_test(tc, gz_source_notes_where_a_core_has_them);
+	tcase_add_test(tc, gz_source_many_program_headers);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
