@@ -110,13 +110,27 @@ static int cmp_load(const void *a, const void *b)
 	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
 }
 
-/* names from NT_FILE (each load inside a listed mapping), [vdso] from AT_SYSINFO_EHDR,
- * [stack] where the main thread's stack pointer is */
+/*
+ * Names from NT_FILE (each load inside a listed mapping), [vdso] from AT_SYSINFO_EHDR,
+ * [stack] where the main thread's stack pointer is.
+ *
+ * The kernel (and gdb's gcore) write NT_FILE in address order, one entry per file-backed
+ * mapping, so entries never overlap. An entry that starts before the end of the last one
+ * used is ignored (an empty or inverted one names nothing): crafted entries each covering
+ * the whole address space would otherwise walk every load each (entries x loads). Each
+ * entry used visits the loads inside it, which no other entry used contains, and at most
+ * two it shares with a neighbour: O(entries log loads + loads) in all. gzsource.c skips
+ * the same entries, so an export and the core it expands to use the same ones.
+ */
 static void name_loads(elfcore *c)
 {
 	const ml_core_info *ci = c->ci;
+	uint64_t used_end = 0;
 	for (size_t i = 0; i < ci->nfiles; i++) {
 		const ml_core_file *f = &ci->files[i];
+		if (f->start < used_end || f->end <= f->start)
+			continue;
+		used_end = f->end;
 		for (size_t j = load_after(c, f->start); j < c->nld && c->ld[j].vaddr < f->end; j++) {
 			ec_load *l = &c->ld[j];
 			if (l->vaddr < f->start || l->vaddr + l->memsz > f->end)

@@ -378,6 +378,7 @@ static int scan_notes(gz_src *g)
 			return -EBADMSG;
 		}
 		const char *nm = (const char *)nt_file + 16 + cnt * 24, *nend = (const char *)nt_file + nt_file_len;
+		uint64_t used_end = 0;
 		for (uint64_t i = 0; i < cnt; i++) {
 			const char *z = memchr(nm, 0, (size_t)(nend - nm));
 			if (!z) {
@@ -386,7 +387,12 @@ static int scan_notes(gz_src *g)
 			}
 			const uint8_t *e = nt_file + 16 + i * 24;
 			uint64_t s = get64(e), en = get64(e + 8), pg = get64(e + 16);
-			size_t j = load_after(g, s);
+			/* entries overlapping an earlier one are skipped, as elfcore.c's name_loads()
+			 * explains: an export and the core it expands to use the same ones */
+			bool use = s >= used_end && en > s;
+			if (use)
+				used_end = en;
+			size_t j = use ? load_after(g, s) : g->nld;
 			if (j < g->nld && g->ld[j].vaddr == s && g->ld[j].vaddr + g->ld[j].memsz == en) {
 				g->ld[j].name = nm;
 				g->ld[j].pgoff = pg <= UINT64_MAX / psz ? pg * psz : 0;

@@ -614,6 +614,68 @@ START_TEST(gz_source_notes_where_a_core_has_them)
 END_TEST
 
 /*
+ * NT_FILE entries overlapping an earlier one are skipped, by the export's reader as by the
+ * core's (elfcore.c, where crafted overlapping entries made the naming quadratic): an
+ * export and the core it expands to take their names from the same entries.
+ */
+START_TEST(gz_source_skips_overlapping_nt_file_entries)
+{
+	mk_tmpdir();
+	/* loads at 0x400000, 0x410000, 0x420000; entries: the first load, the first load
+	 * again, a range from the second load over the third, the third load */
+	static const char names[] = "/a\0/again\0/wide\0/c";
+	const uint64_t ent[4][3] = { { 0x400000, 0x401000, 0 }, { 0x400000, 0x401000, 5 },
+				     { 0x410000, 0x421000, 0 }, { 0x420000, 0x421000, 1 } };
+	uint8_t note[12 + 8 + 16 + 4 * 24 + 20] = {0};
+	put32(note, 5);
+	put32(note + 4, 16 + 4 * 24 + sizeof(names));
+	put32(note + 8, NT_FILE);
+	memcpy(note + 12, "CORE", 5);
+	put64(note + 20, 4);
+	put64(note + 28, 4096);
+	for (int i = 0; i < 4; i++)
+		for (int f = 0; f < 3; f++)
+			put64(note + 36 + i * 24 + f * 8, ent[i][f]);
+	memcpy(note + 36 + 4 * 24, names, sizeof(names));
+	const size_t at[] = { 1, 2, 3 };
+	size_t len;
+	uint8_t *core = build_core_with(4, at, 3, 0, note, sizeof(note), &len);
+	pack(core, len, tpath("f.gz"));
+	spill(tpath("f.core"), core, len);
+	free(core);
+	ml_source *z, *c;
+	char *msg;
+	ck_assert_msg(open_msg(tpath("f.gz"), &z, &msg) == 0, "%s", msg ? msg : "");
+	free(msg);
+	ck_assert_int_eq(ml_source_open(tpath("f.core"), &c), 0);
+	ck_assert_int_eq(ml_source_get_type(c), ML_SOURCE_CORE);
+	ml_maps *mz, *mc;
+	ck_assert_int_eq(ml_source_maps(z, &mz), 0);
+	ck_assert_int_eq(ml_source_maps(c, &mc), 0);
+	ck_assert_uint_eq(ml_maps_count(mz), 3);
+	ck_assert_uint_eq(ml_maps_count(mc), 3);
+	/* the second load lies in "/wide" but is not all of it: only the core's reader, which
+	 * names a load inside an entry, names it; the third is in "/wide" too, so its own
+	 * entry, overlapping, is skipped by both */
+	const char *wz[3] = { "/a", "", "" }, *wc[3] = { "/a", "/wide", "/wide" };
+	for (size_t i = 0; i < 3; i++) {
+		const ml_vma *x = ml_maps_get(mz, i), *y = ml_maps_get(mc, i);
+		ck_assert_msg(x->name_len == strlen(wz[i]) && !memcmp(x->name, wz[i], x->name_len),
+			      "export, load %zu: '%.*s'", i, (int)x->name_len, x->name);
+		ck_assert_msg(y->name_len == strlen(wc[i]) && !memcmp(y->name, wc[i], y->name_len),
+			      "core, load %zu: '%.*s'", i, (int)y->name_len, y->name);
+	}
+	ck_assert_uint_eq(ml_maps_get(mz, 0)->offset, 0);
+	ck_assert_uint_eq(ml_maps_get(mc, 0)->offset, 0);
+	ml_maps_free(mz);
+	ml_maps_free(mc);
+	ml_source_free(z);
+	ml_source_free(c);
+	rm_tmpdir();
+}
+END_TEST
+
+/*
  * 300,000 program headers, 3 of them PT_LOADs: the loads are kept (the headers are read
  * a piece at a time, the loads allocated for what there are) and read back. Also an
  * export of more mappings than e_phnum counts (PN_XNUM) opens: its notes are where the
@@ -699,6 +761,7 @@ int main(void)
 	tcase_add_test(tc, gz_source_corruption);
 	tcase_add_test(tc, gz_source_names_from_core_notes);
 	tcase_add_test(tc, gz_source_notes_where_a_core_has_them);
+	tcase_add_test(tc, gz_source_skips_overlapping_nt_file_entries);
 	tcase_add_test(tc, gz_source_many_program_headers);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
