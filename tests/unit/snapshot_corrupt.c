@@ -876,6 +876,11 @@ START_TEST(deleted_flag_is_0_or_1)
 	put_file("del.mlcore", p, good_len);
 	ck_assert_int_eq(ml_snapshot_open(path("del.mlcore"), &s), 0);
 	ck_assert(ml_snapshot_vma_get(s, 0)->vma.deleted);
+	ml_snapshot_free(s);
+	free(p);
+}
+END_TEST
+
 /*
  * @good with its seal dropped and @n saved /proc file notes appended, named as @name_of
  * says, each 12 bytes of name, NUL and zeros: laid out and checksummed as a writer would,

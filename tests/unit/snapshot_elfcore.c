@@ -110,6 +110,10 @@ START_TEST(core_shrinking_while_open)
 	ck_assert_msg(strstr(ml_error_detail(), "shrank"), "%s", ml_error_detail());
 	ml_source_free(s);
 	free(bytes);
+	mlt_rmtree(dir);
+}
+END_TEST
+
 typedef struct nt_entry {
 	uint64_t start, end, page;
 	const char *name;
