@@ -38,7 +38,7 @@ static void compute_layout(const snap_core *c, layout *l)
 	for (size_t i = 0; i < c->nvma; i++)
 		wrapped |= __builtin_add_overflow(off, c->vmas[i].dump_size, &off);
 	l->data_end = off;
-	l->extnum = l->nph > PN_XNUM;
+	l->extnum = l->nph >= PN_XNUM; /* 0xffff itself means "in the section header", as the kernel writes it */
 	wrapped |= __builtin_add_overflow(off, l->extnum ? sizeof(Elf64_Shdr) : 0, &l->size);
 	if (wrapped)
 		l->size = UINT64_MAX; /* past what any core can hold: readers refuse it */
