@@ -124,9 +124,14 @@ static int read_live(cap *c, uint64_t a, uint64_t b)
 		/* From the copy through its mem file: process_vm_readv pins pages, and pinning an
 		 * anonymous page that the copy shares with the target makes the kernel copy it
 		 * (unshare), which would double the memory a copy-on-write capture costs. */
-		ssize_t n = c->rp == c->child && c->child_mem >= 0 ? pread(c->child_mem, buf, got, (off_t)a)
-								  : process_vm_readv(c->rpid, &l, 1, &rv, 1, 0);
-		if (n < 0 && errno == ESRCH) {
+		ssize_t n;
+		if (c->rp == c->child && c->child_mem >= 0) {
+			n = pread(c->child_mem, buf, got, (off_t)a);
+			if (n < 0)
+				n = ml_neg_errno();
+		} else
+			n = ml__proc_vm_readv(c->rp, &l, &rv, 1);
+		if (n == -ESRCH) {
 			if (!staged)
 				ml_snapshot_writer_commit(c->w, a, 0);
 			return gone(c);
@@ -488,7 +493,6 @@ static int run(cap *c, const char *path)
 					       ml_pagemap_scan_categories(c->pm, emul) };
 
 	c->rp = c->p;
-	c->rpid = c->pid;
 	c->rpm = c->pm;
 	if (held) {
 		ML_OPTS(ml_freeze_opts, fo, .timeout_ns = c->o.freeze_timeout_ns);
@@ -630,7 +634,6 @@ static int run(cap *c, const char *path)
 	if (cow) {
 		/* The rest from the copy, which shows the target's memory as it was at the fork. */
 		c->rp = c->child;
-		c->rpid = c->child_pid;
 		c->rpm = c->child_pm;
 		for (size_t i = 0; i < c->nv && r == 0; i++) {
 			c->cur_vma = i;

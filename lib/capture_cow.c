@@ -281,6 +281,5 @@ void ml__cap_cow_end(cap *c)
 		ml__reap_in(c->p, left[i], &c->gad);
 	c->res.stop_ns += ml__cap_now_ns() - t;
 	c->rp = c->p;
-	c->rpid = c->pid;
 	c->rpm = c->pm;
 }

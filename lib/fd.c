@@ -90,23 +90,34 @@ ssize_t ml_fd_count(const ml_proc *p)
 {
 	if (!p)
 		return -EINVAL;
-	int fd = ml_proc_openat(p, "fd", O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
 	char buf[32768] __attribute__((aligned(8)));
-	ssize_t count = 0, n;
-	int r = 0;
-	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off < n;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(void *)(buf + off);
-			if (d->d_name[0] >= '0' && d->d_name[0] <= '9')
-				count++;
-			off += d->d_reclen;
+	ssize_t count;
+	int r;
+	for (int tries = 0;; tries++) {
+		pid_t via;
+		int fd = ml__proc_openat_via(p, "fd", O_RDONLY | O_DIRECTORY, &via);
+		if (fd < 0)
+			return fd;
+		ssize_t n;
+		count = 0;
+		r = 0;
+		while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+			for (ssize_t off = 0; off < n;) {
+				struct linux_dirent64 *d = (struct linux_dirent64 *)(void *)(buf + off);
+				if (d->d_name[0] >= '0' && d->d_name[0] <= '9')
+					count++;
+				off += d->d_reclen;
+			}
 		}
+		if (n < 0)
+			r = ml_neg_errno();
+		close(fd);
+		/* listed through a thread that has begun to exit, or through a leader that has
+		 * exited meanwhile (fd/ is listed as the call goes, and stops short) */
+		if ((via || count == 0 || r < 0) && tries < 8 && ml__proc_reread(p, "fd", via))
+			continue;
+		break;
 	}
-	if (n < 0)
-		r = ml_neg_errno();
-	close(fd);
 	/* a zombie's fd/ lists nothing: that is gone, not "no descriptors" */
 	r = ml__proc_after_read(p, r, (size_t)count);
 	return r < 0 ? r : count;
@@ -115,10 +126,25 @@ ssize_t ml_fd_count(const ml_proc *p)
 struct ml_fds {
 	const ml_proc *p;
 	DIR *dir;
+	pid_t via;  /* the thread fd/ was listed through (ml__proc_openat_via()) */
+	int tries;  /* listings that came back empty through what lost the descriptors since */
 	size_t seen;
 	char *link;
 	size_t cap;
 };
+
+static int fds_opendir(ml_fds *it)
+{
+	int fd = ml__proc_openat_via(it->p, "fd", O_RDONLY | O_DIRECTORY, &it->via);
+	if (fd < 0)
+		return fd;
+	if (!(it->dir = fdopendir(fd))) {
+		int r = ml_neg_errno();
+		close(fd);
+		return r;
+	}
+	return 0;
+}
 
 int ml_fds_open(const ml_proc *p, ml_fds **ret)
 {
@@ -127,12 +153,12 @@ int ml_fds_open(const ml_proc *p, ml_fds **ret)
 	ml_fds *it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
-	int r = ml__proc_opendir(p, "fd", &it->dir);
+	it->p = p;
+	int r = fds_opendir(it);
 	if (r < 0) {
 		free(it);
 		return r;
 	}
-	it->p = p;
 	*ret = it;
 	return 0;
 }
@@ -183,8 +209,17 @@ int ml_fds_next(ml_fds *it, ml_fd *ret)
 		errno = 0;
 		struct dirent *e = readdir(it->dir);
 		if (!e) {
-			/* a zombie's fd/ lists nothing: gone, not "no descriptors" */
 			int r = errno ? -errno : 0;
+			/* listed through a leader (or thread) that has just exited: list again */
+			if (r == 0 && !it->seen && it->tries < 8 && ml__proc_reread(it->p, "fd", it->via)) {
+				it->tries++;
+				closedir(it->dir);
+				it->dir = NULL;
+				if ((r = fds_opendir(it)) < 0)
+					return r;
+				continue;
+			}
+			/* a zombie's fd/ lists nothing: gone, not "no descriptors" */
 			int c = ml__proc_after_read(it->p, r, it->seen);
 			return c == -ESRCH ? -ESRCH : r;
 		}
@@ -210,7 +245,8 @@ void ml_fds_free(ml_fds *it)
 {
 	if (!it)
 		return;
-	closedir(it->dir);
+	if (it->dir)
+		closedir(it->dir);
 	free(it->link);
 	free(it);
 }
@@ -338,7 +374,10 @@ int ml_fd_from_fd(const ml_proc *p, int fd, ml_fdinfo **ret)
 	}
 	fi->fd.fd = fd;
 	ml_fd_parse_target(im->link, llen, &fi->fd);
-	fi->fd.mode = link_mode(p, ml_proc_dirfd(p), name);
+	struct stat lsb; /* as link_mode(), through the directory the handle reads fd/ through */
+	if (ml_proc_is_live(p) && ml__proc_fstatat(p, name, &lsb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(lsb.st_mode))
+		fi->fd.mode = (uint16_t)(lsb.st_mode & 0700);
 	if (fi->fd.type == ML_FD_PATH && fi->fd.deleted && ml_proc_is_live(p)) {
 		/* The suffix is only a hint; a link count of 0 is proof. */
 		int f = ml_proc_openat(p, name, O_PATH);

@@ -1,5 +1,4 @@
-/* exe, cwd and root: readlink, deletion decided on the file itself, dead-leader fallback. */
-#include <dirent.h>
+/* exe, cwd and root: readlink, deletion decided on the file itself. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,7 +30,8 @@ static int read_one(const ml_proc *p, const char *name, ml_link **ret)
 {
 	char *buf;
 	size_t len;
-	int r = ml_proc_readlink(p, name, &buf, &len);
+	pid_t via; /* after the main thread has exited, a running thread's link (proc_leader.c) */
+	int r = ml__proc_readlink_via(p, name, &buf, &len, &via);
 	if (r < 0)
 		return r;
 	bool suffix = len >= DELETED_LEN && !memcmp(buf + len - DELETED_LEN, DELETED, DELETED_LEN);
@@ -65,40 +65,9 @@ static int read_one(const ml_proc *p, const char *name, ml_link **ret)
 		free(buf);
 		return -ENOMEM;
 	}
-	*l = (ml_link){ .path = buf, .len = len, .deleted = deleted };
+	*l = (ml_link){ .path = buf, .len = len, .deleted = deleted, .via_tid = via };
 	*ret = l;
 	return 0;
-}
-
-/* The main thread has exited: read the link of the first live thread instead. */
-static int via_thread(const ml_proc *p, const char *name, ml_link **ret)
-{
-	DIR *d;
-	int r0 = ml__proc_opendir(p, "task", &d);
-	if (r0 < 0)
-		return r0;
-	int r = -ENOENT;
-	pid_t self = ml_proc_pid(p);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		char *endp;
-		long tid = strtol(e->d_name, &endp, 10);
-		if (tid <= 0 || *endp || tid == self)
-			continue;
-		ml_proc *t;
-		if (ml__task_open(p, (pid_t)tid, &t) < 0)
-			continue;
-		r = read_one(t, name, ret);
-		ml_proc_free(t);
-		if (r == 0) {
-			((ml_link *)*ret)->via_tid = (pid_t)tid;
-			break;
-		}
-		if (r == -EACCES || r == -EPERM)
-			break;
-	}
-	closedir(d);
-	return r;
 }
 
 int ml_link_read(const ml_proc *p, const char *name, ml_link **ret)
@@ -106,12 +75,8 @@ int ml_link_read(const ml_proc *p, const char *name, ml_link **ret)
 	if (!p || !name || !ret)
 		return -EINVAL;
 	int r = read_one(p, name, ret);
-	if (r != -ENOENT || !ml_proc_is_live(p))
-		return r;
-	/* ENOENT on a live handle: a kernel thread (no exe), a zombie, or a leader that
-	 * exited before its threads (which reads as a zombie too): ask the other threads. */
-	r = via_thread(p, name, ret);
-	if (r == -ENOENT && ml_proc_alive(p) == 0)
+	/* ENOENT on a live handle: a kernel thread (no exe), or a zombie */
+	if (r == -ENOENT && ml_proc_is_live(p) && ml_proc_alive(p) == 0)
 		r = -ESRCH;
 	return r;
 }

@@ -467,7 +467,6 @@ static int grow_tmp(char **tmp, size_t *tcap, size_t want)
  */
 static int refine_names(const ml_proc *p, builder *b, bool text)
 {
-	int dirfd = ml_proc_dirfd(p);
 	char path[64];
 	char *tmp = NULL;
 	size_t tcap = 0;
@@ -479,19 +478,13 @@ static int refine_names(const ml_proc *p, builder *b, bool text)
 		if (text && x->name_uncertain) {
 			snprintf(path, sizeof(path), "map_files/%llx-%llx", (unsigned long long)x->start,
 				 (unsigned long long)x->end);
-			size_t want = x->name_len + 64;
-			for (;;) {
-				if ((r = grow_tmp(&tmp, &tcap, want)) < 0)
-					break;
-				ssize_t n = readlinkat(dirfd, path, tmp, tcap);
-				if (n < 0)
-					break; /* no privilege: keep the decoded name, still uncertain */
-				if ((size_t)n < tcap) {
-					r = rename_rec(b, x, tmp, (size_t)n);
-					x->name_uncertain = false;
-					break;
-				}
-				want = tcap * 2;
+			char *link;
+			size_t ll;
+			/* no privilege (or the mapping is gone): keep the decoded name, still uncertain */
+			if (ml_proc_readlink(p, path, &link, &ll) == 0) {
+				r = rename_rec(b, x, link, ll);
+				free(link);
+				x->name_uncertain = false;
 			}
 			if (r < 0)
 				break;
@@ -507,7 +500,8 @@ static int refine_names(const ml_proc *p, builder *b, bool text)
 			memcpy(tmp + 4, name, x->name_len);
 			memcpy(tmp + 4 + x->name_len, ML__DELETED_SUFFIX, ML__DELETED_SUFFIX_LEN + 1);
 			struct stat st;
-			if (fstatat(dirfd, tmp, &st, 0) == 0) {
+			int sr = ml__proc_fstatat(p, tmp, &st, 0);
+			if (sr == 0) {
 				if (st.st_ino == x->inode) {
 					/* copy out first: the arena may move while the name is re-added */
 					size_t l = x->name_len + ML__DELETED_SUFFIX_LEN;
@@ -515,7 +509,7 @@ static int refine_names(const ml_proc *p, builder *b, bool text)
 					x->deleted = false;
 					r = set_exact_name(b, x, tmp, l);
 				}
-			} else if (errno == EACCES || errno == EPERM) {
+			} else if (sr == -EACCES || sr == -EPERM) {
 				x->name_uncertain = true;
 			}
 		}
@@ -530,17 +524,10 @@ static int read_text_raw(const ml_proc *p, builder *b)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int fd = ml_proc_openat(p, "maps", O_RDONLY);
-	if (fd < 0)
-		return fd;
 	/* a line is ~75 bytes: start big enough for a few thousand mappings */
-	int r = ml__read_fd_all(fd, 256 << 10, &buf, &len);
-	close(fd);
-	r = ml__proc_after_read(p, r, len);
-	if (r < 0) {
-		free(buf);
+	int r = ml__proc_read_all(p, "maps", 256 << 10, &buf, &len);
+	if (r < 0)
 		return r;
-	}
 	r = parse_into(b, buf, len);
 	free(buf);
 	return r;
@@ -566,7 +553,10 @@ static int read_hybrid(const ml_proc *p, builder *b, bool *used_query)
 		r = builder_normalize(b);
 	if (r < 0)
 		return r;
-	int fd = ml_proc_openat(p, "maps", O_RDONLY);
+	/* read_text_raw() has asked whether the leader exited: a maps without an address space
+	 * fails the ioctl (ESRCH), and the text's names are kept */
+	pid_t via;
+	int fd = ml__proc_openat_via(p, "maps", O_RDONLY, &via);
 	if (fd >= 0) {
 		int jr = query_join(fd, b);
 		close(fd);
@@ -579,11 +569,20 @@ static int read_hybrid(const ml_proc *p, builder *b, bool *used_query)
 
 static int read_query(const ml_proc *p, builder *b)
 {
-	int fd = ml_proc_openat(p, "maps", O_RDONLY);
-	if (fd < 0)
-		return fd;
-	int r = query_walk(fd, b);
-	close(fd);
+	int r;
+	for (int tries = 0;; tries++) {
+		pid_t via;
+		int fd = ml__proc_openat_via(p, "maps", O_RDONLY, &via);
+		if (fd < 0)
+			return fd;
+		r = query_walk(fd, b);
+		close(fd);
+		/* opened without an address space (ESRCH before the first record): through a
+		 * leader that has exited, or a thread that has begun to exit */
+		if (r == -ESRCH && b->n == 0 && tries < 8 && ml__proc_reread(p, "maps", via))
+			continue;
+		break;
+	}
 	if (r == -EOPNOTSUPP)
 		return r;
 	r = ml__proc_after_read(p, r, b->n);

@@ -47,16 +47,6 @@ static int first_byte_error(const ml_proc *p, uint64_t addr, int err)
 	return -EIO;
 }
 
-/* process_vm_readv of many pieces; bytes read, or -errno when nothing could be read. */
-static ssize_t vm_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n)
-{
-	ssize_t r;
-	do
-		r = process_vm_readv(pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? ml_neg_errno() : r;
-}
-
 /* pread of /proc/PID/mem until done or the first failure; bytes, or -errno if none. */
 static ssize_t procfs_read(int fd, uint64_t addr, void *buf, size_t len)
 {
@@ -91,7 +81,7 @@ ssize_t ml_mem_read_ex(const ml_proc *p, uint64_t addr, void *buf, size_t len, m
 	int err = 0;
 	if (how != ML_MEM_PROCFS && live) {
 		struct iovec l = { buf, len }, rm = { (void *)(uintptr_t)addr, len };
-		ssize_t r = vm_readv(ml_proc_pid(p), &l, &rm, 1);
+		ssize_t r = ml__proc_vm_readv(p, &l, &rm, 1);
 		if (r >= 0) {
 			done = (size_t)r;
 		} else {
@@ -110,16 +100,26 @@ ssize_t ml_mem_read_ex(const ml_proc *p, uint64_t addr, void *buf, size_t len, m
 	}
 	/* /proc/PID/mem reads what process_vm_readv cannot: PROT_NONE memory, or all of it
 	 * where the syscall is refused. Its fd is bound to the address space, not the PID. */
-	int fd = ml_proc_openat(p, "mem", O_RDONLY);
-	if (fd < 0) {
-		if (done) {
-			int c = ml_proc_check(p);
-			return c < 0 ? c : (ssize_t)done;
+	ssize_t r;
+	for (int tries = 0;; tries++) {
+		pid_t via;
+		int fd = ml__proc_openat_via(p, "mem", O_RDONLY, &via);
+		if (fd < 0) {
+			if (done) {
+				int c = ml_proc_check(p);
+				return c < 0 ? c : (ssize_t)done;
+			}
+			return fd == -ENOENT || fd == -ESRCH ? ml__proc_after_read(p, fd, 0) : fd;
 		}
-		return fd == -ENOENT || fd == -ESRCH ? ml__proc_after_read(p, fd, 0) : fd;
+		r = procfs_read(fd, addr + done, (char *)buf + done, len - done);
+		close(fd);
+		/* EOF (an address that is not there is EIO): opened without an address space, where
+		 * the kernel opens mem so (before 6.x): a leader that has exited, or a thread that
+		 * has begun to exit */
+		if (r == 0 && tries < 8 && ml__proc_reread(p, "mem", via))
+			continue;
+		break;
 	}
-	ssize_t r = procfs_read(fd, addr + done, (char *)buf + done, len - done);
-	close(fd);
 	if (r > 0)
 		done += (size_t)r;
 	if (live) {
@@ -266,7 +266,7 @@ ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *
 			it->riov[i] = (struct iovec){ (void *)(uintptr_t)spans[i].addr, (size_t)spans[i].len };
 			off += (size_t)spans[i].len;
 		}
-		ssize_t got = ml_proc_is_live(it->proc) ? vm_readv(ml_proc_pid(it->proc), it->liov, it->riov, ns) : 0;
+		ssize_t got = ml_proc_is_live(it->proc) ? ml__proc_vm_readv(it->proc, it->liov, it->riov, ns) : 0;
 		if (got == -ESRCH)
 			return -ESRCH;
 		if (got < 0)

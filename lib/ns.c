@@ -101,7 +101,7 @@ static int read_one(const ml_proc *p, ml_namespaces *ns, ml_ns *e)
 	/* The link text carries the inode; the device needs the namespace file itself. A
 	 * fixture tree holds plain symlinks with the same text, which do not resolve. */
 	struct stat sb;
-	if (fstatat(ml_proc_dirfd(p), rel, &sb, 0) == 0 && (uint64_t)sb.st_ino == ino) {
+	if (ml__proc_fstatat(p, rel, &sb, 0) == 0 && (uint64_t)sb.st_ino == ino) {
 		e->dev = (uint64_t)sb.st_dev;
 		e->dev_known = true;
 	}

@@ -2,30 +2,21 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "internal/internal.h"
+#include "internal/proc_impl.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
-
-struct ml_proc {
-	int dirfd;      /* /proc/PID, /proc/PID/task/TID, or a fixture directory */
-	int pidfd;      /* thread-group pidfd, -1 if none */
-	int sentinel;   /* maps fd opened with the handle, -1 if none */
-	pid_t pid;      /* PID or TID; 0 if unknown */
-	bool live;      /* on procfs */
-	bool task;      /* a task/TID handle */
-	bool lazy;      /* holds only the pidfd until a file is read (ml_proc_open_lazy) */
-	bool sentinel_had_data;
-};
 
 enum proc_state { ST_RUNNING, ST_ZOMBIE, ST_GONE, ST_EXECED };
 
@@ -39,15 +30,8 @@ static int sys_pidfd_open(pid_t pid)
 #endif
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* Reads the state letter and pid from the handle's own stat. -ESRCH if the task is gone. */
-static int read_stat_state(const ml_proc *p, char *state, pid_t *pid)
+int ml__proc_stat_state(const ml_proc *p, char *state, pid_t *pid)
 {
 	char buf[512];
 	ssize_t n = ml__read_small(p->dirfd, "stat", buf, sizeof(buf));
@@ -89,7 +73,7 @@ static enum proc_state exec_state(const ml_proc *p)
 
 /* "Threads:" of the handle's status: the group's thread count (a zombie leader whose
  * other threads still run counts them). 0 if unreadable. */
-static unsigned long status_threads(const ml_proc *p)
+unsigned long ml__proc_status_threads(const ml_proc *p)
 {
 	int fd = openat(p->dirfd, "status", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -107,7 +91,22 @@ static unsigned long status_threads(const ml_proc *p)
 	return n;
 }
 
-static int materialize(const ml_proc *p);
+/*
+ * The state of a group whose leader was seen exited, while the group runs. An exec by one
+ * of its threads gives that thread the leader's PID and the group a new address space;
+ * nothing else brings the leader's /proc/PID back from Z. (Its sentinel, opened on the
+ * exited leader's empty maps or held on the address space, says nothing more.)
+ */
+static enum proc_state exited_leader_state(const ml_proc *p)
+{
+	char st = 0;
+	int r = ml__proc_stat_state(p, &st, NULL);
+	if (r == -ESRCH || r == -ENOENT)
+		return ST_GONE;
+	if (r == 0 && st != 'Z' && st != 'X' && st != 'x')
+		return ST_EXECED;
+	return exec_state(p);
+}
 
 static enum proc_state proc_state(const ml_proc *p)
 {
@@ -120,7 +119,7 @@ static enum proc_state proc_state(const ml_proc *p)
 		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
 		if (!(poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP))))
 			return ST_RUNNING;
-		if (materialize(p) < 0)
+		if (ml__proc_materialize(p) < 0)
 			return ST_GONE;
 	}
 
@@ -133,29 +132,33 @@ static enum proc_state proc_state(const ml_proc *p)
 		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
 		bool exited = poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP));
 		if (!exited) {
+			if (ml__proc_leader_gone(p))
+				return exited_leader_state(p);
 			/* a sentinel opened on an empty maps: the leader has exited while others
 			 * run, or the whole group is being torn down (SIGKILL) */
 			if (p->sentinel >= 0 && !p->sentinel_had_data && ml__proc_group_exiting(p))
 				return ST_GONE;
 			return exec_state(p);
 		}
-		r = read_stat_state(p, &st, NULL);
+		r = ml__proc_stat_state(p, &st, NULL);
 		return r == -ESRCH || r == -ENOENT ? ST_GONE : ST_ZOMBIE;
 	}
-	r = read_stat_state(p, &st, NULL);
+	r = ml__proc_stat_state(p, &st, NULL);
 	if (r == -ESRCH || r == -ENOENT)
 		return p->live ? ST_GONE : ST_RUNNING;
 	if (r == 0 && (st == 'Z' || st == 'X' || st == 'x')) {
 		/* Without a pidfd, a zombie leader with live threads shows in the count. */
-		if (!p->live || p->task || status_threads(p) <= 1)
+		if (!p->live || p->task || ml__proc_status_threads(p) <= 1)
 			return ST_ZOMBIE;
+	} else if (r == 0 && p->live && !p->task && ml__proc_leader_gone(p)) {
+		return ST_EXECED; /* the exited leader's PID now runs: an exec (see above) */
 	}
 	return exec_state(p);
 }
 
 /* PF_EXITING in the flags (field 9) of stat under @dirfd: 1 set, 0 clear, -errno. */
 #define ML_PF_EXITING 0x4u
-static int stat_exiting(int dirfd, const char *name)
+int ml__stat_exiting(int dirfd, const char *name)
 {
 	char buf[512];
 	ssize_t n = ml__read_small(dirfd, name, buf, sizeof(buf));
@@ -188,7 +191,7 @@ bool ml__proc_group_exiting(const ml_proc *p)
 	if (tfd < 0)
 		return errno == ESRCH || errno == ENOENT;
 	if (p->task) {
-		int e = stat_exiting(tfd, "stat");
+		int e = ml__stat_exiting(tfd, "stat");
 		close(tfd);
 		return e != 0;
 	}
@@ -204,7 +207,7 @@ bool ml__proc_group_exiting(const ml_proc *p)
 			continue;
 		char name[300];
 		snprintf(name, sizeof(name), "%s/stat", de->d_name);
-		if (stat_exiting(dirfd(d), name) == 0)
+		if (ml__stat_exiting(dirfd(d), name) == 0)
 			all = false; /* a thread that runs on: the group is alive */
 	}
 	closedir(d);
@@ -212,49 +215,69 @@ bool ml__proc_group_exiting(const ml_proc *p)
 }
 
 int ml__proc_read_lines(const ml_proc *p, const char *file,
-			int (*fn)(void *ctx, const char *buf, size_t len, size_t off), void *ctx)
+			int (*fn)(void *ctx, const char *buf, size_t len, size_t off),
+			void (*reset)(void *ctx), void *ctx)
 {
-	int fd = ml_proc_openat(p, file, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	size_t cap = 256 << 10, have = 0, total = 0;
+	size_t cap = 256 << 10;
 	char *buf = malloc(cap);
-	int r = buf ? 0 : -ENOMEM;
-	while (r == 0) {
-		if (have == cap) {
-			/* one line longer than the buffer (a name of kilobytes): grow */
-			char *nb = cap > (SIZE_MAX >> 2) ? NULL : realloc(buf, cap * 2);
-			if (!nb) {
-				r = -ENOMEM;
+	if (!buf)
+		return -ENOMEM;
+	int r;
+	size_t total;
+	for (int tries = 0;; tries++) {
+		pid_t via;
+		int fd = ml__proc_openat_via(p, file, O_RDONLY, &via);
+		if (fd < 0) {
+			free(buf);
+			return fd;
+		}
+		size_t have = 0;
+		total = 0;
+		r = 0;
+		while (r == 0) {
+			if (have == cap) {
+				/* one line longer than the buffer (a name of kilobytes): grow */
+				char *nb = cap > (SIZE_MAX >> 2) ? NULL : realloc(buf, cap * 2);
+				if (!nb) {
+					r = -ENOMEM;
+					break;
+				}
+				buf = nb;
+				cap *= 2;
+			}
+			ssize_t n = read(fd, buf + have, cap - have);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				r = ml_neg_errno();
 				break;
 			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + have, cap - have);
-		if (n < 0) {
-			if (errno == EINTR)
+			if (n == 0) {
+				if (have)
+					r = fn(ctx, buf, have, total - have);
+				break;
+			}
+			have += (size_t)n;
+			total += (size_t)n;
+			const char *nl = memrchr(buf, '\n', have);
+			if (!nl)
 				continue;
-			r = ml_neg_errno();
-			break;
+			size_t used = (size_t)(nl - buf) + 1;
+			r = fn(ctx, buf, used, total - have);
+			memmove(buf, buf + used, have - used);
+			have -= used;
 		}
-		if (n == 0) {
-			if (have)
-				r = fn(ctx, buf, have, total - have);
-			break;
-		}
-		have += (size_t)n;
-		total += (size_t)n;
-		const char *nl = memrchr(buf, '\n', have);
-		if (!nl)
+		close(fd);
+		/* what it was read through lost the address space meanwhile: read it again */
+		if ((via || r == -ESRCH || (r == 0 && total == 0)) && tries < 8 && (total == 0 || reset) &&
+		    ml__proc_reread(p, file, via)) {
+			if (total)
+				reset(ctx);
 			continue;
-		size_t used = (size_t)(nl - buf) + 1;
-		r = fn(ctx, buf, used, total - have);
-		memmove(buf, buf + used, have - used);
-		have -= used;
+		}
+		break;
 	}
 	free(buf);
-	close(fd);
 	return ml__proc_after_read(p, r, total);
 }
 
@@ -279,7 +302,8 @@ static int proc_new(ml_proc **ret)
 	ml_proc *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->dirfd = p->pidfd = p->sentinel = -1;
+	p->dirfd = p->pidfd = p->sentinel = p->via_fd = -1;
+	pthread_mutex_init(&p->mu, NULL);
 	*ret = p;
 	return 0;
 }
@@ -289,6 +313,13 @@ static void open_sentinel(ml_proc *p)
 	p->sentinel = openat(p->dirfd, "maps", O_RDONLY | O_CLOEXEC);
 	if (p->sentinel >= 0) {
 		p->sentinel_had_data = !sentinel_read_eof(p);
+	}
+	/* An empty maps: a kernel thread, a process exiting, or one whose leader has exited.
+	 * The last is known from now on, so that an exec is noticed before anything is read. */
+	if (!p->sentinel_had_data && ml__proc_leader_resource(p, "maps") != ML__RES_NONE) {
+		pthread_mutex_lock(&p->mu);
+		ml__proc_leader_exited_locked(p);
+		pthread_mutex_unlock(&p->mu);
 	}
 }
 
@@ -358,7 +389,7 @@ fail:
 /* Opens the directory and the sentinel of a lazy handle, proving with the pidfd that the
  * directory is the process the handle was opened on. Internal state of a const handle:
  * a lazy handle is not for concurrent use until it has read once (see proc.h). */
-static int materialize(const ml_proc *cp)
+int ml__proc_materialize(const ml_proc *cp)
 {
 	ml_proc *p = (ml_proc *)cp;
 	if (p->dirfd >= 0)
@@ -417,9 +448,10 @@ int ml_proc_release(ml_proc *p)
 	if (p->task || !p->live || p->pidfd < 0)
 		return -EOPNOTSUPP;
 	p->lazy = true;
-	close_fd(&p->dirfd);
-	close_fd(&p->sentinel);
+	ml__close_fd(&p->dirfd);
+	ml__close_fd(&p->sentinel);
 	p->sentinel_had_data = false;
+	ml__proc_drop_thread_locked(p); /* not shared while it is released (see proc.h) */
 	return 0;
 }
 
@@ -447,14 +479,14 @@ int ml_proc_open_at(int dirfd, ml_proc **ret)
 		ml_proc_free(p);
 		return r;
 	}
+	pid_t pid = 0;
+	if (ml__proc_stat_state(p, NULL, &pid) == 0)
+		p->pid = pid;
 	struct statfs fs;
 	if (fstatfs(p->dirfd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC) {
 		p->live = true;
 		open_sentinel(p);
 	}
-	pid_t pid = 0;
-	if (read_stat_state(p, NULL, &pid) == 0)
-		p->pid = pid;
 	*ret = p;
 	return 0;
 }
@@ -476,7 +508,7 @@ int ml_proc_task(const ml_proc *p, pid_t tid, ml_proc **ret)
 	if (!p || tid <= 0 || !ret)
 		return -EINVAL;
 	ml_proc *t;
-	int r = materialize(p);
+	int r = ml__proc_materialize(p);
 	if (r < 0)
 		return r;
 	if ((r = proc_new(&t)) < 0)
@@ -533,7 +565,7 @@ int ml_proc_check(const ml_proc *p)
 
 pid_t ml_proc_pid(const ml_proc *p) { return p ? p->pid : 0; }
 bool ml_proc_is_live(const ml_proc *p) { return p && p->live; }
-int ml_proc_dirfd(const ml_proc *p) { return p && materialize(p) == 0 ? p->dirfd : -1; }
+int ml_proc_dirfd(const ml_proc *p) { return p && ml__proc_materialize(p) == 0 ? p->dirfd : -1; }
 int ml_proc_pidfd(const ml_proc *p) { return p ? p->pidfd : -1; }
 
 static bool name_ok(const char *name)
@@ -565,48 +597,91 @@ int ml__proc_opendir(const ml_proc *p, const char *name, DIR **ret)
 	return 0;
 }
 
-int ml_proc_openat(const ml_proc *p, const char *name, int flags)
+static int op_open(int dfd, const char *name, void *arg)
 {
-	if (!p || !name_ok(name))
+	int fd = openat(dfd, name, *(const int *)arg | O_CLOEXEC);
+	return fd >= 0 ? fd : ml_neg_errno();
+}
+
+static int openat_at(const ml_proc *p, const char *name, int flags, bool checked, pid_t *via)
+{
+	if (!p || !name_ok(name) || !via)
 		return -EINVAL;
-	int r0 = materialize(p);
+	int r0 = ml__proc_materialize(p);
 	if (r0 < 0)
 		return r0;
-	int fd = openat(p->dirfd, name, flags | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	int r = ml_neg_errno();
+	int r = ml__proc_at(p, name, op_open, &flags, checked, via);
+	if (r >= 0)
+		return r;
 	if (p->live && (r == -ENOENT || r == -ESRCH) && proc_state(p) == ST_GONE)
 		r = -ESRCH;
 	return r;
 }
 
-int ml_proc_read_file(const ml_proc *p, const char *name, char **ret, size_t *ret_len)
+int ml__proc_openat_via(const ml_proc *p, const char *name, int flags, pid_t *via)
+{
+	return openat_at(p, name, flags, true, via);
+}
+
+int ml_proc_openat(const ml_proc *p, const char *name, int flags)
+{
+	pid_t via;
+	return openat_at(p, name, flags, false, &via);
+}
+
+int ml__proc_read_all(const ml_proc *p, const char *name, size_t hint, char **ret, size_t *ret_len)
 {
 	if (!p || !ret || !ret_len)
 		return -EINVAL;
-	int fd = ml_proc_openat(p, name, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	char *buf = NULL;
-	size_t len = 0;
-	int r = ml__read_fd_all(fd, 4096, &buf, &len);
-	close(fd);
-	r = ml__proc_after_read(p, r, len);
-	if (r < 0) {
-		free(buf);
-		return r;
+	for (int tries = 0;; tries++) {
+		pid_t via;
+		int fd = ml__proc_openat_via(p, name, O_RDONLY, &via);
+		if (fd < 0)
+			return fd;
+		char *buf = NULL;
+		size_t len = 0;
+		int r = ml__read_fd_all(fd, hint, &buf, &len);
+		close(fd);
+		/* what it was read through lost the address space meanwhile: read it again */
+		bool suspect = via || r == -ESRCH || (r == 0 && len == 0);
+		if (suspect && tries < 8 && ml__proc_reread(p, name, via)) {
+			free(buf);
+			continue;
+		}
+		r = ml__proc_after_read(p, r, len);
+		if (r < 0) {
+			free(buf);
+			return r;
+		}
+		*ret = buf;
+		*ret_len = len;
+		return 0;
 	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
 }
 
-int ml_proc_readlink(const ml_proc *p, const char *name, char **ret, size_t *ret_len)
+int ml_proc_read_file(const ml_proc *p, const char *name, char **ret, size_t *ret_len)
 {
-	if (!p || !ret || !ret_len || !name_ok(name))
+	return ml__proc_read_all(p, name, 4096, ret, ret_len);
+}
+
+struct readlink_arg {
+	char *buf;
+	size_t cap;
+};
+
+static int op_readlink(int dfd, const char *name, void *arg)
+{
+	struct readlink_arg *a = arg;
+	ssize_t n = readlinkat(dfd, name, a->buf, a->cap);
+	return n < 0 ? ml_neg_errno() : (int)n;
+}
+
+int ml__proc_readlink_via(const ml_proc *p, const char *name, char **ret, size_t *ret_len,
+			  pid_t *via)
+{
+	if (!p || !ret || !ret_len || !via || !name_ok(name))
 		return -EINVAL;
-	int r0 = materialize(p);
+	int r0 = ml__proc_materialize(p);
 	if (r0 < 0)
 		return r0;
 	size_t cap = 256;
@@ -614,13 +689,13 @@ int ml_proc_readlink(const ml_proc *p, const char *name, char **ret, size_t *ret
 		char *buf = malloc(cap);
 		if (!buf)
 			return -ENOMEM;
-		ssize_t n = readlinkat(p->dirfd, name, buf, cap);
+		struct readlink_arg a = { buf, cap };
+		int n = ml__proc_at(p, name, op_readlink, &a, false, via);
 		if (n < 0) {
-			int r = ml_neg_errno();
 			free(buf);
-			if (p->live && (r == -ENOENT || r == -ESRCH) && proc_state(p) == ST_GONE)
-				r = -ESRCH;
-			return r;
+			if (p->live && (n == -ENOENT || n == -ESRCH) && proc_state(p) == ST_GONE)
+				n = -ESRCH;
+			return n;
 		}
 		if ((size_t)n < cap) {
 			buf[n] = '\0';
@@ -640,12 +715,43 @@ int ml_proc_readlink(const ml_proc *p, const char *name, char **ret, size_t *ret
 	}
 }
 
+int ml_proc_readlink(const ml_proc *p, const char *name, char **ret, size_t *ret_len)
+{
+	pid_t via;
+	return ml__proc_readlink_via(p, name, ret, ret_len, &via);
+}
+
+struct fstatat_arg {
+	struct stat *st;
+	int flags;
+};
+
+static int op_fstatat(int dfd, const char *name, void *arg)
+{
+	struct fstatat_arg *a = arg;
+	return fstatat(dfd, name, a->st, a->flags) == 0 ? 0 : ml_neg_errno();
+}
+
+int ml__proc_fstatat(const ml_proc *p, const char *name, struct stat *st, int flags)
+{
+	if (!p || !st || !name_ok(name))
+		return -EINVAL;
+	int r = ml__proc_materialize(p);
+	if (r < 0)
+		return r;
+	struct fstatat_arg a = { st, flags };
+	pid_t via;
+	return ml__proc_at(p, name, op_fstatat, &a, false, &via);
+}
+
 void ml_proc_free(ml_proc *p)
 {
 	if (!p)
 		return;
-	close_fd(&p->dirfd);
-	close_fd(&p->pidfd);
-	close_fd(&p->sentinel);
+	ml__close_fd(&p->dirfd);
+	ml__close_fd(&p->pidfd);
+	ml__close_fd(&p->sentinel);
+	ml__close_fd(&p->via_fd);
+	pthread_mutex_destroy(&p->mu);
 	free(p);
 }

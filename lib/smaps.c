@@ -550,12 +550,20 @@ static int smaps_lines(void *ctx, const char *buf, size_t len, size_t off)
 	return parse_lines(ps, buf, len);
 }
 
+/* The thread smaps was read through exited midway: start again (ml__proc_read_lines()). */
+static void smaps_reset(void *ctx)
+{
+	parser *ps = ctx;
+	parser_free(ps);
+	*ps = (parser){ 0 };
+}
+
 int ml_smaps_read(const ml_proc *p, ml_smaps **ret)
 {
 	if (!p || !ret)
 		return -EINVAL;
 	parser ps = { 0 };
-	int r = ml__proc_read_lines(p, "smaps", smaps_lines, &ps);
+	int r = ml__proc_read_lines(p, "smaps", smaps_lines, smaps_reset, &ps);
 	if (r < 0) {
 		parser_free(&ps);
 		return r;

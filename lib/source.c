@@ -502,11 +502,8 @@ static int flush_reads(const live *l, const struct iovec *liov, const struct iov
 	*niov = 0;
 	if (!n)
 		return 0;
-	ssize_t got;
-	do
-		got = process_vm_readv(ml_proc_pid(l->proc), liov, n, riov, n, 0);
-	while (got < 0 && errno == EINTR);
-	if (got < 0 && errno == ESRCH)
+	ssize_t got = ml__proc_vm_readv(l->proc, liov, riov, n);
+	if (got == -ESRCH)
 		return -ESRCH;
 	size_t g = got > 0 ? (size_t)got : 0, off = 0, i = 0;
 	while (i < n && g >= off + riov[i].iov_len)
@@ -540,11 +537,8 @@ static ssize_t read_populated(live *l, uint64_t addr, void *buf, size_t len)
 	if (r < 0)
 		return r;
 	struct iovec liov = { buf, len }, riov = { (void *)(uintptr_t)addr, len };
-	ssize_t got;
-	do
-		got = process_vm_readv(ml_proc_pid(l->proc), &liov, 1, &riov, 1, 0);
-	while (got < 0 && errno == EINTR);
-	if (got < 0 && errno == ESRCH)
+	ssize_t got = ml__proc_vm_readv(l->proc, &liov, &riov, 1);
+	if (got == -ESRCH)
 		return -ESRCH;
 	size_t g = got > 0 ? (size_t)got : 0;
 	if (g == len) {

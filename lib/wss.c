@@ -353,10 +353,12 @@ static int vmas_lines(void *ctx, const char *buf, size_t len, size_t off)
 	return ml__wss_smaps_parse(buf, len, ctx);
 }
 
+static void vmas_reset(void *ctx) { ml__wss_vmas_free(ctx); }
+
 /* Reads @file (maps or smaps) of @p as it arrives (ml__proc_read_lines). */
 static int read_vmas(const ml_proc *p, const char *file, ml__wss_vmas *out)
 {
-	int r = ml__proc_read_lines(p, file, vmas_lines, out);
+	int r = ml__proc_read_lines(p, file, vmas_lines, vmas_reset, out);
 	if (r == 0)
 		ml__wss_vmas_normalize(out);
 	return r;

@@ -23,8 +23,8 @@ typedef struct ml_link {
 	 *  name really ends in " (deleted)" is not mistaken for a deleted one. On a directory
 	 *  tree (fixture) only the suffix is available. */
 	bool deleted;
-	/** 0, or the TID whose task/TID/ link was read because the main thread has exited
-	 *  (the process's own link is then unreadable). */
+	/** 0, or the TID whose link (/proc/TID/) was read because the main thread has exited
+	 *  (the process's own link is then unreadable; proc.h). */
 	pid_t via_tid;
 } ml_link;
 
@@ -32,7 +32,7 @@ typedef struct ml_link {
  * Reads /proc/PID/exe, /proc/PID/cwd or /proc/PID/root. Caveats the kernel imposes:
  * - reading needs ptrace read access (PTRACE_MODE_READ_FSCREDS): -EACCES otherwise;
  * - after the main thread of a multithreaded process has exited (pthread_exit), the
- *   process's own links are unreadable; these readers then read the link of another live
+ *   process's own links are unreadable; the handle then reads the link of another live
  *   thread (via_tid says which); cwd and root are per-thread attributes (a thread can
  *   unshare(CLONE_FS)), so that thread's value is what is reported;
  * - a zombie or a kernel thread has no exe: -ESRCH for a zombie, -ENOENT for a kernel

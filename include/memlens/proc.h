@@ -22,6 +22,15 @@ extern "C" {
  * -ESRCH. A read that returns 0 bytes is checked against liveness before it is reported
  * as empty (a zombie's maps read 0 bytes).
  *
+ * A process whose main thread has exited (pthread_exit()) while other threads run is
+ * alive: /proc/PID then shows that thread as a zombie and none of what it gave up at its
+ * exit (the address space: maps, smaps, pagemap, mem, map_files/, cmdline, environ, auxv,
+ * statm...; fd/, fdinfo/; exe, cwd, root; ns/, net/, the mount files). The handle reads
+ * those through /proc/TID of a thread that runs, checked to be one of the process's
+ * threads, and moves to another when that one exits; its stat and status stay the main
+ * thread's (state Z). An exec by one of the threads ends the handle as any exec does.
+ * This needs one more file descriptor while it lasts (docs/architecture.md).
+ *
  * A handle is not safe for concurrent use from several threads unless each thread only
  * calls functions that take a `const ml_proc *` (all readers do).
  */
@@ -49,8 +58,8 @@ ML_API int ml_proc_open(pid_t pid, ml_proc **ret);
 ML_API int ml_proc_open_lazy(pid_t pid, ml_proc **ret);
 
 /**
- * Closes the directory and sentinel fds of a live process handle, keeping only its
- * pidfd; the next read reopens them (see ml_proc_open_lazy()), so an exec while released
+ * Closes the directory and sentinel fds of a live process handle (and the directory of the
+ * thread it reads through, where the main thread has exited), keeping only its pidfd; the next read reopens them (see ml_proc_open_lazy()), so an exec while released
  * goes unnoticed. For tools that keep thousands of handles between reads.
  * @return 0; -EOPNOTSUPP the handle has no pidfd (a task handle, a directory tree, an
  *         old kernel): releasing would lose its identity; -EINVAL.
@@ -98,14 +107,18 @@ ML_API pid_t ml_proc_pid(const ml_proc *p);
 ML_API bool ml_proc_is_live(const ml_proc *p);
 
 /** The directory fd the handle reads through (borrowed; do not close); a lazy or released
- *  handle opens it now (-1 if the process is gone). */
+ *  handle opens it now (-1 if the process is gone). It is the process's own directory:
+ *  where its main thread has exited, what that thread gave up reads empty there, and
+ *  ml_proc_openat() goes through a thread instead (see the handle above). */
 ML_API int ml_proc_dirfd(const ml_proc *p);
 
 /** The pidfd, or -1 when the kernel has none or the handle is not on a live process (borrowed). */
 ML_API int ml_proc_pidfd(const ml_proc *p);
 
 /**
- * The escape hatch: opens @name relative to the process directory (procfs's open_relative).
+ * The escape hatch: opens @name relative to the process directory (procfs's open_relative),
+ * or for a process whose main thread has exited, what that thread gave up relative to the
+ * directory of a thread that runs (see the handle above).
  * O_CLOEXEC is always added. @name must be relative and must not contain "..".
  * @return an fd the caller closes, or -errno (-ESRCH when the process is gone).
  */

@@ -27,7 +27,6 @@ typedef struct cap {
 	pid_t pid;
 	/* What memory is read from: the target, or (--freeze=cow, once it runs again) its copy. */
 	const ml_proc *rp;
-	pid_t rpid;
 	ml_pagemap *rpm;
 	ml_proc *child;       /* the copy-on-write copy, held by us */
 	ml_pagemap *child_pm;

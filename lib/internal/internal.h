@@ -98,10 +98,54 @@ int ml__proc_after_read(const ml_proc *p, int err, size_t nread);
  * Reads @file of @p in 256 KiB chunks and hands @fn each run of whole lines as it arrives
  * (what follows the last newline at the end), with its offset in the text, so a file of
  * megabytes (smaps of thousands of mappings) is never held at once and never grown page by
- * page. @return 0; @fn's error; otherwise as ml__proc_after_read().
+ * page. Where the thread it was read through exits midway (a process whose leader has
+ * exited: see ml__proc_reread()), @reset (if not NULL) is called to forget the lines
+ * handed over and the file is read again from the start; without @reset that is -ESRCH.
+ * @return 0; @fn's error; otherwise as ml__proc_after_read().
  */
 int ml__proc_read_lines(const ml_proc *p, const char *file,
-			int (*fn)(void *ctx, const char *buf, size_t len, size_t off), void *ctx);
+			int (*fn)(void *ctx, const char *buf, size_t len, size_t off),
+			void (*reset)(void *ctx), void *ctx);
+/*
+ * The readers' way to the handle's files. For a process whose leader thread has exited
+ * while others run, what the leader gave up at its exit (its address space: maps, smaps,
+ * pagemap, mem, map_files/, cmdline...; fd/, fdinfo/; cwd, root; ns/, net/, mounts) is read
+ * through /proc/TID of a thread that runs, chosen and changed by the handle
+ * (docs/architecture.md, "The process handle"). *via is that TID, or 0 when the file was
+ * opened through the process's own directory. Unlike ml_proc_openat(), ml__proc_openat_via()
+ * leaves it to the caller to ask ml__proc_reread() when what it read came back empty (it
+ * then saves asking first, for the files whose emptiness says enough: see proc_leader.c).
+ */
+int ml__proc_openat_via(const ml_proc *p, const char *name, int flags, pid_t *via);
+int ml__proc_readlink_via(const ml_proc *p, const char *name, char **ret, size_t *ret_len, pid_t *via);
+/* fstatat(2) of @name of @p, through the directory it is read through. 0 or -errno. */
+struct stat;
+int ml__proc_fstatat(const ml_proc *p, const char *name, struct stat *st, int flags);
+/* ml_proc_read_file() with the first allocation of @hint bytes. */
+int ml__proc_read_all(const ml_proc *p, const char *name, size_t hint, char **ret, size_t *ret_len);
+/*
+ * Whether a read of @name opened through @via must be done again, because what it went
+ * through lost what the file shows while it was read (the next open then goes through
+ * another thread). Through a thread (@via a TID) ask after every read: a thread that has
+ * begun to exit shows its part empty, or stops a listing short, without an error. Through
+ * the process's own directory (@via 0) ask after a read that came back empty or -ESRCH:
+ * the leader may have exited since it was asked.
+ */
+bool ml__proc_reread(const ml_proc *p, const char *name, pid_t via);
+/*
+ * process_vm_readv(2) of @p's memory, @n iovecs on each side: through the PID, or, once
+ * its leader has exited, through the TID of a thread that runs, checked to be alive after
+ * the call (a TID names its thread only while it lives). Bytes read, or -errno.
+ */
+struct iovec;
+/*
+ * The ID through which system calls that take one reach @p's address space (kcmp): the
+ * PID, or once the leader has exited, the TID of the thread read through (0 if none runs).
+ * Unlike ml__proc_vm_readv() nothing checks that a TID still names that thread afterwards.
+ */
+pid_t ml__proc_mm_pid(const ml_proc *p);
+ssize_t ml__proc_vm_readv(const ml_proc *p, const struct iovec *local, const struct iovec *remote,
+			  size_t n);
 /* Opens directory @name of @p (fd/, task/) for readdir: 0, or -errno as ml_proc_openat(). */
 int ml__proc_opendir(const ml_proc *p, const char *name, DIR **ret);
 /* True when every thread of the handle's group has PF_EXITING set (being killed). */

@@ -1,0 +1,296 @@
+/* The process handle once its main thread has exited while other threads run: what that
+ * thread gave up is read through /proc/TID of a thread that runs (docs/architecture.md). */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal/proc_impl.h"
+
+/*
+ * A thread that exits while its group runs on gives up its address space (exit_mm), its
+ * descriptor table (exit_files), its fs (exit_fs) and its namespaces (exit_task_namespaces).
+ * A process whose leader has exited (pthread_exit() in main) therefore shows none of them
+ * under /proc/PID, although its other threads run that very address space: maps reads
+ * empty, pagemap and mem do not open, fd/ lists nothing. /proc/TID of any other thread (the
+ * tgid-style directory procfs has for every thread, which unlike task/TID also has
+ * map_files/) shows them all: threads share them (one that unshare()d its fs or descriptor
+ * table shows its own, as the leader's would have shown the leader's).
+ *
+ * These are the names that this applies to, by their first component, and when the handle
+ * asks whether the leader has exited (a leader that runs should cost nothing):
+ * - ASK: the leader's file opens and shows nothing in a way its reader cannot tell
+ *   (pagemap reads EOF where the kernel opens it without an address space, before 6.x
+ *   made that ESRCH, and is held open; clear_refs takes a write and does nothing; statm
+ *   reads zeros): asked before opening it.
+ * - EMPTY: the leader's file or directory opens and reads empty (mem: EOF, where an
+ *   address that is not mapped is EIO): asked before opening it for a caller of
+ *   ml_proc_openat(), which could not tell; the library's own readers
+ *   (ml__proc_openat_via()) ask after a read that came back empty, for free before it.
+ * - ON_FAILURE: the rest, and anything below a directory (fd/3, map_files/..., ns/mnt,
+ *   net/unix), fail to open there (ENOENT, ESRCH, EINVAL): asked then.
+ */
+int ml__proc_leader_resource(const ml_proc *p, const char *name)
+{
+#define R(n, k) { n, ML__RES_##k }
+	static const struct {
+		const char *name;
+		int kind; /* as the whole name; anything below it is ON_FAILURE */
+	} res[] = {
+		R("pagemap", ASK), R("clear_refs", ASK), R("statm", ASK),
+		R("maps", EMPTY), R("smaps", EMPTY), R("smaps_rollup", EMPTY), R("numa_maps", EMPTY),
+		R("mem", EMPTY), R("environ", EMPTY), R("auxv", EMPTY), R("cmdline", EMPTY),
+		R("ksm_stat", EMPTY), R("ksm_merging_pages", EMPTY), R("coredump_filter", EMPTY),
+		R("map_files", EMPTY), R("fd", EMPTY), R("fdinfo", EMPTY),
+		R("exe", ON_FAILURE), R("cwd", ON_FAILURE), R("root", ON_FAILURE),
+		R("ns", ON_FAILURE), R("net", ON_FAILURE),
+		R("mounts", ON_FAILURE), R("mountinfo", ON_FAILURE), R("mountstats", ON_FAILURE),
+	};
+#undef R
+	/* a task handle reads its own thread; a directory tree has no threads to ask */
+	if (!p->live || p->task || p->pid <= 0)
+		return ML__RES_NONE;
+	size_t n = strcspn(name, "/");
+	for (size_t i = 0; i < ML_ARRAY_SIZE(res); i++)
+		if (strlen(res[i].name) == n && !memcmp(res[i].name, name, n))
+			return name[n] ? ML__RES_ON_FAILURE : res[i].kind;
+	return ML__RES_NONE;
+}
+
+/* The group has exited (zombie or reaped): its pidfd polls readable; without one, the
+ * leader's status counts no other thread. */
+static bool group_exited(const ml_proc *p)
+{
+	if (p->pidfd >= 0) {
+		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+		return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP));
+	}
+	return ml__proc_status_threads(p) <= 1;
+}
+
+/*
+ * Whether the leader has exited while its group runs (state Z in its own stat; the group
+ * not exited); if so, leader_gone is set for good. First the cheap test: the leader's exe
+ * resolves while it has its address space, and it gives that up first (exit_mm() comes
+ * before exit_files(), exit_fs() and exit_task_namespaces()), so a resolving exe also means
+ * that whatever was just read through the leader was there. Called with mu held.
+ */
+bool ml__proc_leader_exited_locked(ml_proc *p)
+{
+	if (p->leader_gone)
+		return true;
+	char c, st = 0;
+	if (readlinkat(p->dirfd, "exe", &c, 1) >= 0)
+		return false;
+	if (ml__proc_stat_state(p, &st, NULL) < 0 || (st != 'Z' && st != 'X' && st != 'x') ||
+	    group_exited(p))
+		return false;
+	__atomic_store_n(&p->leader_gone, true, __ATOMIC_RELEASE);
+	return true;
+}
+
+void ml__proc_drop_thread_locked(ml_proc *p)
+{
+	ml__close_fd(&p->via_fd);
+	p->via_tid = 0;
+}
+
+/* Whether the thread whose /proc/TID is @fd belongs to group @tgid and is not exiting. */
+static bool thread_usable(int fd, pid_t tgid)
+{
+	if (ml__stat_exiting(fd, "stat") != 0)
+		return false;
+	char buf[1024];
+	if (ml__read_small(fd, "status", buf, sizeof(buf)) <= 0)
+		return false;
+	const char *t = strstr(buf, "\nTgid:");
+	return t && strtol(t + 6, NULL, 10) == (long)tgid;
+}
+
+/* A thread's directory names it only while it lives: then its "stat" still resolves (and
+ * its TID is still its own: a TID is freed only when the thread is released). */
+static bool thread_alive(int fd)
+{
+	struct stat sb;
+	return fd >= 0 && fstatat(fd, "stat", &sb, 0) == 0;
+}
+
+/* ... and has not begun to exit: one that has may have given up the address space already,
+ * while its directory still opens (and shows it empty). */
+static bool thread_runs(int fd)
+{
+	return fd >= 0 && ml__stat_exiting(fd, "stat") == 0;
+}
+
+/*
+ * Chooses a thread of the group that runs and opens its /proc/TID (through the procfs the
+ * handle's directory is on, so in its PID namespace). Called with mu held.
+ * @return 0; -ESRCH when every other thread is exiting too, or the process exec'd or is gone.
+ */
+static int pick_thread_locked(ml_proc *p)
+{
+	ml__proc_drop_thread_locked(p);
+	int tfd = openat(p->dirfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : ml_neg_errno();
+	DIR *d = fdopendir(tfd);
+	if (!d) {
+		int r = ml_neg_errno();
+		close(tfd);
+		return r;
+	}
+	int fd = -1;
+	pid_t tid = 0;
+	struct dirent *de;
+	while (fd < 0 && (de = readdir(d))) {
+		char *end, name[32];
+		long t = strtol(de->d_name, &end, 10);
+		if (t <= 0 || *end || t == (long)p->pid)
+			continue;
+		snprintf(name, sizeof(name), "../%ld", t);
+		fd = openat(p->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && !thread_usable(fd, p->pid))
+			ml__close_fd(&fd);
+		tid = (pid_t)t;
+	}
+	closedir(d);
+	if (fd < 0)
+		return -ESRCH;
+	/* The leader still shows the exit: no thread exec'd (which would have taken its PID)
+	 * and the group was not reaped (it is only once every thread has gone), so PID still
+	 * names the handle's process and a thread whose Tgid is PID is one of its threads. */
+	char st = 0;
+	if (ml__proc_stat_state(p, &st, NULL) < 0 || (st != 'Z' && st != 'X' && st != 'x')) {
+		close(fd);
+		return -ESRCH;
+	}
+	p->via_fd = fd;
+	p->via_tid = tid;
+	return 0;
+}
+
+/*
+ * Runs @op on @name relative to the directory it is to be read through: the process's own,
+ * or for what an exited leader gave up, a running thread's /proc/TID (another one if that
+ * thread exits meanwhile). *via: 0, or the TID read through. @checked: the caller checks
+ * an empty read with ml__proc_reread(). The thread directory is used under mu: another
+ * reader may close it when its thread exits.
+ */
+int ml__proc_at(const ml_proc *cp, const char *name, ml__dir_op op, void *arg, bool checked,
+		pid_t *via)
+{
+	ml_proc *p = (ml_proc *)cp;
+	*via = 0;
+	int kind = ml__proc_leader_resource(p, name);
+	if (kind == ML__RES_NONE)
+		return op(p->dirfd, name, arg);
+	int r = -ESRCH;
+	pthread_mutex_lock(&p->mu);
+	for (int tries = 0; tries < 64; tries++) {
+		if (!p->leader_gone) {
+			bool ask = kind == ML__RES_ASK || (kind == ML__RES_EMPTY && !checked);
+			if (ask && ml__proc_leader_exited_locked(p))
+				continue;
+			r = op(p->dirfd, name, arg);
+			if (r >= 0 || (r != -ENOENT && r != -ESRCH && r != -EINVAL) ||
+			    !ml__proc_leader_exited_locked(p))
+				break;
+			continue;
+		}
+		if (p->via_fd < 0 && (r = pick_thread_locked(p)) < 0)
+			break;
+		r = op(p->via_fd, name, arg);
+		if (r >= 0 || (r != -ENOENT && r != -ESRCH) || thread_runs(p->via_fd)) {
+			*via = p->via_tid;
+			break;
+		}
+		ml__proc_drop_thread_locked(p); /* that thread has exited since it was chosen */
+	}
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+bool ml__proc_reread(const ml_proc *cp, const char *name, pid_t via)
+{
+	ml_proc *p = (ml_proc *)cp;
+	if (ml__proc_leader_resource(p, name) == ML__RES_NONE || ml__proc_materialize(p) < 0)
+		return false;
+	pthread_mutex_lock(&p->mu);
+	bool again;
+	if (!via)
+		again = ml__proc_leader_exited_locked(p);
+	else if (p->via_tid != via)
+		again = true; /* another reader has moved on from that thread already */
+	else if ((again = !thread_runs(p->via_fd)))
+		ml__proc_drop_thread_locked(p);
+	pthread_mutex_unlock(&p->mu);
+	return again;
+}
+
+/* After a read through thread @via's TID: whether that TID named it all along. */
+static bool tid_held(ml_proc *p, pid_t via)
+{
+	pthread_mutex_lock(&p->mu);
+	bool held = p->via_tid == via && thread_alive(p->via_fd);
+	if (!held && p->via_tid == via)
+		ml__proc_drop_thread_locked(p);
+	pthread_mutex_unlock(&p->mu);
+	return held;
+}
+
+ssize_t ml__proc_vm_readv(const ml_proc *cp, const struct iovec *local, const struct iovec *remote,
+			  size_t n)
+{
+	ml_proc *p = (ml_proc *)cp;
+	bool may_route = ml__proc_leader_resource(p, "mem") != ML__RES_NONE;
+	if (may_route) {
+		int r = ml__proc_materialize(p);
+		if (r < 0)
+			return r;
+	}
+	for (int tries = 0; tries < 64; tries++) {
+		pid_t pid = p->pid, via = 0;
+		if (may_route && ml__proc_leader_gone(p)) {
+			pthread_mutex_lock(&p->mu);
+			int r = p->via_fd >= 0 ? 0 : pick_thread_locked(p);
+			pid = via = p->via_tid;
+			pthread_mutex_unlock(&p->mu);
+			if (r < 0)
+				return r;
+		}
+		ssize_t got;
+		do
+			got = process_vm_readv(pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
+		while (got < 0 && errno == EINTR);
+		ssize_t ret = got < 0 ? ml_neg_errno() : got;
+		if (!may_route)
+			return ret;
+		/* Through the leader, ESRCH means it has no address space: the group may have. A
+		 * TID names its thread only while it lives: if that one is gone now, the number
+		 * may have named another process during the call, so the bytes are not used; an
+		 * error through a thread that has begun to exit is tried through another. */
+		if (!via ? ret != -ESRCH || !ml__proc_reread(p, "mem", 0)
+			 : ret >= 0 ? tid_held(p, via) : !ml__proc_reread(p, "mem", via))
+			return ret;
+	}
+	return -ESRCH;
+}
+
+pid_t ml__proc_mm_pid(const ml_proc *cp)
+{
+	ml_proc *p = (ml_proc *)cp;
+	if (ml__proc_leader_resource(p, "mem") == ML__RES_NONE || ml__proc_materialize(p) < 0)
+		return p->pid;
+	pthread_mutex_lock(&p->mu);
+	pid_t pid = p->pid;
+	if (ml__proc_leader_exited_locked(p))
+		pid = p->via_fd >= 0 || pick_thread_locked(p) == 0 ? p->via_tid : 0;
+	pthread_mutex_unlock(&p->mu);
+	return pid;
+}

@@ -1,0 +1,377 @@
+/* lib/proc_leader.c (with lib/proc.c): a process whose main thread has exited (pthread_exit)
+ * while other threads run. /proc/PID then shows no address space, descriptors or links; the
+ * handle reads them through a running thread's /proc/TID, moves to another thread when that
+ * one exits, and still ends on exec. Exercises on the way what reads through it:
+ * lib/maps.c, smaps.c, pagemap.c, mem.c, source.c, fd.c, links.c, cmdline.c. The child is
+ * tests/helpers/ml_leaderless.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memlens/memlens.h>
+
+#include "mltest.h"
+
+#define LL_LEN (16 * 4096)
+
+typedef struct leaderless {
+	mlt_child *c;
+	uint64_t addr, needle;
+	char needle_text[40];
+} leaderless;
+
+static leaderless start(const char *threads)
+{
+	const char *args[] = { threads, NULL };
+	leaderless l = { .c = mlt_spawn("ml_leaderless", args) };
+	/* mlt_spawn leaves the "ready ..." line in c->line */
+	l.addr = mlt_kv(l.c->line, "addr");
+	l.needle = mlt_kv(l.c->line, "needle");
+	ck_assert_uint_eq(mlt_kv(l.c->line, "len"), LL_LEN);
+	ck_assert_uint_ne(l.addr, 0);
+	snprintf(l.needle_text, sizeof(l.needle_text), "mlleaderless%x", (unsigned)l.c->pid);
+	return l;
+}
+
+static void main_exit(leaderless *l) { ck_assert_uint_ne(mlt_cmd_u64(l->c, "tid", "main_exit"), 0); }
+
+/* The main thread's state letter, read without the library. */
+static char leader_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	char *rp = strrchr(buf, ')');
+	return rp ? rp[2] : 0;
+}
+
+/* What the library reads of the address space is the child's: its region, mapped and
+ * filled as it says, and the needle in it. */
+static void check_address_space(const ml_proc *p, const leaderless *l)
+{
+	static const ml_maps_source how[] = { ML_MAPS_AUTO, ML_MAPS_TEXT, ML_MAPS_PROCMAP_QUERY };
+	for (size_t k = 0; k < sizeof(how) / sizeof(how[0]); k++) {
+		ml_maps *m;
+		int r = ml_maps_read(p, how[k], &m);
+		if (r == -EOPNOTSUPP && how[k] == ML_MAPS_PROCMAP_QUERY)
+			continue; /* a kernel without PROCMAP_QUERY: the other two have been read */
+		ck_assert_msg(r == 0, "maps (%d): %d", (int)how[k], r);
+		ck_assert_uint_gt(ml_maps_count(m), 5);
+		const ml_vma *v = ml_maps_find(m, l->addr);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq(v->start, l->addr);
+		ck_assert_uint_eq(v->end, l->addr + LL_LEN);
+		ck_assert_uint_eq(v->perms & (ML_PERM_READ | ML_PERM_WRITE | ML_PERM_SHARED), ML_PERM_READ | ML_PERM_WRITE);
+		ml_maps_free(m);
+	}
+
+	ml_smaps *s;
+	ck_assert_int_eq(ml_smaps_read(p, &s), 0);
+	const ml_smaps_vma *sv = ml_smaps_find(s, l->addr);
+	ck_assert_ptr_nonnull(sv);
+	ck_assert_uint_eq(sv->vma.start, l->addr);
+	ck_assert_uint_eq(sv->f.rss, LL_LEN); /* every page was written */
+	ml_smaps_free(s);
+	ml_smaps_rollup *ro;
+	ck_assert_int_eq(ml_smaps_rollup_read(p, &ro), 0);
+	ck_assert_uint_ge(ro->f.rss, LL_LEN);
+	ml_smaps_rollup_free(ro);
+
+	ml_pagemap *pm;
+	ck_assert_int_eq(ml_pagemap_open(p, &pm), 0);
+	uint64_t e[LL_LEN / 4096];
+	ck_assert_int_eq(ml_pagemap_read(pm, l->addr, e, LL_LEN / 4096), LL_LEN / 4096);
+	for (size_t i = 0; i < LL_LEN / 4096; i++)
+		ck_assert_msg(ml_pme_present(e[i]), "page %zu of the region not present in pagemap", i);
+	ML_OPTS(ml_scan_opts, so, .start = l->addr, .end = l->addr + LL_LEN, .category_anyof_mask = ML_PAGE_PRESENT,
+		.return_mask = ML_PAGE_PRESENT);
+	ml_page_region runs[4];
+	uint64_t next;
+	ck_assert_int_eq(ml_pagemap_scan(pm, &so, runs, 4, &next), 1);
+	ck_assert_uint_eq(runs[0].start, l->addr);
+	ck_assert_uint_eq(runs[0].end, l->addr + LL_LEN);
+	ml_pagemap_free(pm);
+
+	/* the bytes the child wrote: the pattern, and the needle over it */
+	unsigned char *want = malloc(LL_LEN), *buf = malloc(LL_LEN);
+	for (size_t i = 0; i < LL_LEN; i++)
+		want[i] = mlt_page_pattern(l->addr + i);
+	memcpy(want + (l->needle - l->addr), l->needle_text, strlen(l->needle_text));
+	static const ml_mem_method mm[] = { ML_MEM_AUTO, ML_MEM_VM_READV, ML_MEM_PROCFS };
+	for (size_t k = 0; k < sizeof(mm) / sizeof(mm[0]); k++) {
+		memset(buf, 0, LL_LEN);
+		ck_assert_int_eq(ml_mem_read_ex(p, l->addr, buf, LL_LEN, mm[k]), LL_LEN);
+		ck_assert_msg(!memcmp(buf, want, LL_LEN), "method %d: not the bytes the child wrote", (int)mm[k]);
+	}
+
+	/* what memlens read and grep use: the source says the bytes are memory */
+	ml_source *src;
+	ck_assert_int_eq(ml_source_open_proc(p, &src), 0);
+	ml_run rr[8];
+	size_t nr;
+	memset(buf, 0, LL_LEN);
+	ck_assert_int_eq(ml_source_read_runs(src, l->addr, buf, LL_LEN, 0, rr, 8, &nr), LL_LEN);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_int_eq(rr[0].kind, ML_RUN_DATA);
+	ck_assert(!memcmp(buf, want, LL_LEN));
+	ml_source_free(src);
+	free(want);
+	free(buf);
+}
+
+/* What else the main thread gave up: command line, descriptors, links. */
+static void check_the_rest(const ml_proc *p)
+{
+	ml_strv *cl;
+	ck_assert_int_eq(ml_cmdline_read(p, &cl), 0);
+	ck_assert_uint_ge(cl->n, 1);
+	ck_assert_ptr_nonnull(strstr(cl->v[0].ptr, "ml_leaderless"));
+	ml_strv_free(cl);
+	ck_assert_int_ge(ml_fd_count(p), 3); /* stdin, stdout, stderr at least */
+	ml_link *exe;
+	ck_assert_int_eq(ml_exe_read(p, &exe), 0);
+	ck_assert_ptr_nonnull(strstr(exe->path, "ml_leaderless"));
+	ck_assert_int_gt(exe->via_tid, 0);
+	ck_assert_int_ne(exe->via_tid, ml_proc_pid(p));
+	ml_link_free(exe);
+}
+
+/* The TID the handle reads through now (the exe link says). */
+static pid_t via_tid(const ml_proc *p)
+{
+	ml_link *exe;
+	ck_assert_int_eq(ml_exe_read(p, &exe), 0);
+	pid_t t = exe->via_tid;
+	ml_link_free(exe);
+	return t;
+}
+
+START_TEST(opened_after_the_main_thread_exited)
+{
+	leaderless l = start("3");
+	main_exit(&l);
+	ck_assert_int_eq(leader_state(l.c->pid), 'Z');
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	ck_assert_int_eq(ml_proc_check(p), 0);
+	ck_assert_int_eq(ml_proc_alive(p), 1);
+	check_address_space(p, &l);
+	check_the_rest(p);
+	ml_proc_free(p);
+	/* a lazy handle, and a handle on the directory, read the same way */
+	ck_assert_int_eq(ml_proc_open_lazy(l.c->pid, &p), 0);
+	check_address_space(p, &l);
+	ml_proc_free(p);
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d", (int)l.c->pid);
+	ck_assert_int_eq(ml_proc_open_path(path, &p), 0);
+	check_address_space(p, &l);
+	ml_proc_free(p);
+	mlt_child_free(l.c);
+}
+END_TEST
+
+START_TEST(opened_before_the_main_thread_exited)
+{
+	leaderless l = start("2");
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	check_address_space(p, &l); /* through its own directory */
+	main_exit(&l);
+	ck_assert_int_eq(ml_proc_check(p), 0);
+	check_address_space(p, &l); /* now through a thread */
+	check_the_rest(p);
+	ml_proc_free(p);
+	mlt_child_free(l.c);
+}
+END_TEST
+
+/* The thread read through exits: the next reads go through another one. */
+START_TEST(moves_on_when_its_thread_exits)
+{
+	leaderless l = start("3");
+	main_exit(&l);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	ml_pagemap *held;
+	ck_assert_int_eq(ml_pagemap_open(p, &held), 0); /* opened through the first thread */
+	for (int round = 0; round < 2; round++) {
+		pid_t t = via_tid(p);
+		ck_assert_int_gt(t, 0);
+		mlt_cmd_ok(l.c, "end %d", (int)t);
+		check_address_space(p, &l);
+		pid_t t2 = via_tid(p);
+		ck_assert_int_gt(t2, 0);
+		ck_assert_int_ne(t2, t);
+	}
+	/* a pagemap opened through a thread that has exited still reads the address space */
+	uint64_t e;
+	ck_assert_int_eq(ml_pagemap_read(held, l.addr, &e, 1), 1);
+	ck_assert(ml_pme_present(e));
+	ml_pagemap_free(held);
+	ml_proc_free(p);
+	mlt_child_free(l.c);
+}
+END_TEST
+
+/* Readers on several threads share one handle (the readers take it const) while the
+ * threads it reads through exit one after another: every read is whole. */
+struct reader_arg {
+	const ml_proc *p;
+	const leaderless *l;
+	volatile int *stop;
+	int bad, reads; /* reads: rounds done, read by the test thread while they run */
+};
+
+/* One round of reads that is not whole: counted, the first one said. */
+static void bad_round(struct reader_arg *a, const char *what, long v)
+{
+	if (!a->bad++)
+		fprintf(stderr, "%s: %ld\n", what, v);
+}
+
+static void *reader(void *arg)
+{
+	struct reader_arg *a = arg;
+	unsigned char b[64];
+	while (!*a->stop) {
+		int before = a->bad;
+		ml_maps *m;
+		int r = ml_maps_read(a->p, ML_MAPS_AUTO, &m);
+		if (r != 0 || !ml_maps_find(m, a->l->addr))
+			bad_round(a, "maps (error, or mappings without the region)", r ? r : (long)ml_maps_count(m));
+		if (r == 0)
+			ml_maps_free(m);
+		bool procfs = __atomic_load_n(&a->reads, __ATOMIC_RELAXED) % 2;
+		ssize_t n = ml_mem_read_ex(a->p, a->l->needle, b, 12, procfs ? ML_MEM_PROCFS : ML_MEM_VM_READV);
+		if (n != 12 || memcmp(b, a->l->needle_text, 12))
+			bad_round(a, procfs ? "mem through /proc/PID/mem" : "mem through process_vm_readv", n);
+		ssize_t f = ml_fd_count(a->p);
+		if (f < 3)
+			bad_round(a, "fd count", f);
+		if (a->bad > before)
+			a->bad = before + 1; /* rounds, not reads */
+		__atomic_add_fetch(&a->reads, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+START_TEST(shared_by_reader_threads_while_threads_exit)
+{
+	leaderless l = start("8");
+	main_exit(&l);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	volatile int stop = 0;
+	struct reader_arg ra[3];
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++) {
+		ra[i] = (struct reader_arg){ .p = p, .l = &l, .stop = &stop };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, reader, &ra[i]), 0);
+	}
+	/* end the threads but the one answering, the one read through first when known, each
+	 * once every reader has done a round of reads since the last */
+	for (int n = 0; n < 8; n++) {
+		int seen[3];
+		for (int i = 0; i < 3; i++)
+			seen[i] = __atomic_load_n(&ra[i].reads, __ATOMIC_ACQUIRE);
+		for (int i = 0; i < 3; i++)
+			while (__atomic_load_n(&ra[i].reads, __ATOMIC_ACQUIRE) < seen[i] + 1)
+				sched_yield();
+		pid_t via = via_tid(p);
+		const char *tids = strchr(mlt_cmd_ok(l.c, "tids"), ',');
+		ck_assert_ptr_nonnull(tids);
+		pid_t victim = (pid_t)atoi(tids + 1);
+		for (const char *q = tids; q; q = strchr(q + 1, ','))
+			if ((pid_t)atoi(q + 1) == via)
+				victim = via;
+		mlt_cmd_ok(l.c, "end %d", (int)victim);
+	}
+	stop = 1;
+	int bad = 0, reads = 0;
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		bad += ra[i].bad;
+		reads += ra[i].reads;
+	}
+	ck_assert_msg(bad == 0, "%d of %d rounds of reads were not whole", bad, reads);
+	ck_assert_int_gt(reads, 0);
+	/* only the thread that answers is left: it is read through now */
+	check_address_space(p, &l);
+	ml_proc_free(p);
+	mlt_child_free(l.c);
+}
+END_TEST
+
+/* An exec by a thread gives it the main thread's PID and a new address space: that ends
+ * the handle, whose threads are gone, like any exec. */
+START_TEST(exec_by_a_thread_ends_the_handle)
+{
+	leaderless l = start("2");
+	main_exit(&l);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	check_address_space(p, &l);
+	char *self = mlt_helper_path("ml_leaderless");
+	const char *ans = mlt_cmd(l.c, "exec %s", self);
+	free(self);
+	ck_assert_ptr_nonnull(ans);
+	ck_assert_msg(!strncmp(ans, "ready", 5), "exec: %s", ans);
+	ck_assert_int_eq(ml_proc_check(p), -ESRCH);
+	ml_maps *m;
+	ck_assert_int_eq(ml_maps_read(p, ML_MAPS_AUTO, &m), -ESRCH);
+	unsigned char b;
+	ck_assert_int_eq(ml_mem_read(p, l.addr, &b, 1), -ESRCH);
+	ml_proc_free(p);
+	mlt_child_free(l.c);
+}
+END_TEST
+
+/* Once every thread has gone the process is a zombie: nothing is read as empty. */
+START_TEST(then_a_zombie_is_gone)
+{
+	leaderless l = start("1");
+	main_exit(&l);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	check_address_space(p, &l);
+	mlt_cmd(l.c, "exit 0");
+	/* until it has exited, left a zombie (WNOWAIT: not reaped) */
+	siginfo_t si;
+	ck_assert_int_eq(waitid(P_PID, (id_t)l.c->pid, &si, WEXITED | WNOWAIT), 0);
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ml_maps *m;
+	ck_assert_int_eq(ml_maps_read(p, ML_MAPS_AUTO, &m), -ESRCH);
+	ml_pagemap *pm;
+	ck_assert_int_eq(ml_pagemap_open(p, &pm), -ESRCH);
+	ml_proc_free(p);
+	mlt_wait(l.c);
+	mlt_child_free(l.c);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("proc_leader_exited");
+	TCase *tc = tcase_create("leader-exited");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, opened_after_the_main_thread_exited);
+	tcase_add_test(tc, opened_before_the_main_thread_exited);
+	tcase_add_test(tc, moves_on_when_its_thread_exits);
+	tcase_add_test(tc, shared_by_reader_threads_while_threads_exit);
+	tcase_add_test(tc, exec_by_a_thread_ends_the_handle);
+	tcase_add_test(tc, then_a_zombie_is_gone);
+	suite_add_tcase(s, tc);
+	return mlt_run_suite(s);
+}
