@@ -122,13 +122,18 @@ static size_t children_of(cap *c, pid_t *out, size_t max)
  * thread waiting for its vfork child does not stop. 0 if none (or kcmp is missing). */
 static pid_t mm_sharer(cap *c, const char *status, size_t status_len)
 {
+	/* kcmp() compares a task's own mm: a leader that has exited has none (nor has a zombie
+	 * child), so the question goes to a thread that runs */
+	pid_t self = ml__proc_mm_pid(c->p);
 	uint64_t ppid = 0;
-	if (ml__status_num(status, status_len, "PPid", false, &ppid) == 0 && same_mm(c->pid, (pid_t)ppid))
+	if (self <= 0)
+		return 0;
+	if (ml__status_num(status, status_len, "PPid", false, &ppid) == 0 && same_mm(self, (pid_t)ppid))
 		return (pid_t)ppid;
 	pid_t ch[256];
 	size_t n = children_of(c, ch, 256);
 	for (size_t i = 0; i < n; i++)
-		if (same_mm(c->pid, ch[i]))
+		if (same_mm(self, ch[i]))
 			return ch[i];
 	return 0;
 }
@@ -212,8 +217,16 @@ const char *ml__cap_cow_precheck(cap *c, const char *status, size_t status_len)
 	/* Every private page it writes during the capture is copied: the worst case is all of
 	 * its anonymous memory. */
 	uint64_t anon = 0;
-	if (ml__status_num(status, status_len, "RssAnon", false, &anon) == 0)
+	ml_smaps_rollup *ro;
+	if (ml__status_num(status, status_len, "RssAnon", false, &anon) == 0) {
 		anon *= 1024;
+	} else if (ml_smaps_rollup_read(c->p, &ro) == 0) {
+		/* an exited leader's status has no memory lines: the address space's own count */
+		anon = ro->f.anonymous;
+		ml_smaps_rollup_free(ro);
+	} else {
+		return "its anonymous memory could not be measured";
+	}
 	c->res.cow_headroom = cow_headroom(c);
 	if (anon > c->res.cow_headroom) {
 		static __thread char msg[160];

@@ -110,8 +110,14 @@ static uint64_t own_headroom(void)
 void ml__cap_stage_alloc(cap *c, const char *status, size_t status_len, uint64_t budget)
 {
 	uint64_t rss_kb;
-	if (ml__status_num(status, status_len, "VmRSS", false, &rss_kb) < 0)
-		return;
+	ml_smaps_rollup *ro;
+	if (ml__status_num(status, status_len, "VmRSS", false, &rss_kb) < 0) {
+		/* an exited leader's status has no memory lines: the address space's own count */
+		if (ml_smaps_rollup_read(c->p, &ro) < 0)
+			return;
+		rss_kb = ro->f.rss / 1024;
+		ml_smaps_rollup_free(ro);
+	}
 	budget = ML_MIN(budget, own_headroom());
 	/* A little more than the resident set, for what it touches while being stopped. */
 	uint64_t rss = rss_kb * 1024, want = ML_MIN(rss + ML_MIN(rss / 8, (uint64_t)STAGE_SLACK) + STAGE_BLOCK, budget);
