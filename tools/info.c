@@ -131,8 +131,10 @@ static int info_one(args a, const char *spec)
 	info_read_cgroup(&in, s);
 	if (in.live)
 		info_read_namespaces(&in);
+	/* state Z with other threads running is a process whose main thread has exited */
+	bool zombie = in.status->state == 'Z' && !info_main_exited(in.status);
 	/* The process may have exited while we read: then nothing above can be trusted. */
-	if (in.live && ml_proc_check(in.proc) == -ESRCH && in.status->state != 'Z') {
+	if (in.live && ml_proc_check(in.proc) == -ESRCH && !zombie) {
 		info_free(&in);
 		ml_source_free(s);
 		return cli_pid_error(in.pid, "process exited while being read", -ESRCH);
@@ -142,7 +144,6 @@ static int info_one(args a, const char *spec)
 	else
 		info_print_text(&in, a.human);
 	int rc = CLI_EXIT_OK;
-	bool zombie = in.status->state == 'Z';
 	if (zombie) {
 		/* Everything tied to the address space is gone: one line says why, not five. */
 		fprintf(stderr, "memlens: pid %d: a zombie (exited; parent %d has not reaped it): "

@@ -257,6 +257,10 @@ const char *cli_gone_reason(pid_t pid)
 	if (ml_stat_read(p, &st) == 0) {
 		if (st.flags & ML_PF_KTHREAD)
 			why = "it is a kernel thread, which has no user memory";
+		else if ((st.state == 'Z' || st.state == 'X') && st.num_threads > 1)
+			/* the main thread shows Z while the others run: the library reads through
+			 * them, so this is the rest of the group exiting (or an exec) */
+			why = "its main thread has exited and its other threads are exiting";
 		else if (st.state == 'Z' || st.state == 'X')
 			why = "it is a zombie: it has exited and its memory is gone (its parent has not reaped it yet)";
 	}

@@ -57,6 +57,16 @@ typedef struct info {
 	size_t nerrs;
 } info;
 
+/*
+ * The main thread has exited (pthread_exit()) while other threads run: its status shows
+ * state Z, but unlike a zombie's (which counts 1) its thread count includes the threads
+ * that still run. Told from the status alone, so a snapshot answers the same.
+ */
+static inline bool info_main_exited(const ml_status *s)
+{
+	return s && (s->state == 'Z' || s->state == 'X') && s->threads > 1;
+}
+
 /* read.c: each reads one part of what info shows into @in, noting what it could not read. */
 void info_read_status(info *in, const ml_source *s);
 void info_read_stat(info *in, const ml_source *s);

@@ -164,6 +164,7 @@ void info_print_json(const info *in, bool threads)
 	JSON_KSTR(j, "schema", "memlens.info/1");
 	JSON_KI64(j, "pid", in->pid);
 	JSON_KSTR(j, "source", in->live ? "live" : "snapshot");
+	JSON_KBOOL(j, "main_thread_exited", info_main_exited(in->status));
 	json_key(j, "cmdline");
 	if (in->cmdline) {
 		json_arr_begin(j);

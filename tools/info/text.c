@@ -52,7 +52,9 @@ void info_print_text(const info *in, bool human_sizes)
 		printf("  ");
 		cli_put_escaped(stdout, s->name, s->name_len);
 		printf("  state %c", s->state);
-		if (s->state_desc.len)
+		if (info_main_exited(s))
+			printf(" (main thread exited; %llu other threads run)", (unsigned long long)s->threads - 1);
+		else if (s->state_desc.len)
 			printf(" (%.*s)", (int)s->state_desc.len, s->state_desc.ptr);
 		if (s->kthread)
 			printf("  kernel thread");
@@ -92,7 +94,8 @@ void info_print_text(const info *in, bool human_sizes)
 		if (s->uid[1] != s->uid[0])
 			printf(", euid %u", (unsigned)s->uid[1]);
 		printf(", gid %u)  parent %d\n", (unsigned)s->gid[0], (int)s->ppid);
-		printf("threads      %llu\n", (unsigned long long)s->threads);
+		printf("threads      %llu%s\n", (unsigned long long)s->threads,
+		       info_main_exited(s) ? " (with the main thread, which has exited)" : "");
 	}
 	if (in->live && in->nfds >= 0) {
 		printf("descriptors  %zd open", in->nfds);
@@ -106,6 +109,11 @@ void info_print_text(const info *in, bool human_sizes)
 		printf("             virtual %s (peak %s)  swap %s  locked %s  page tables %s\n",
 		       sz(b1, s->vm_size), sz(b2, s->vm_peak), sz(b3, s->vm_swap), sz(b4, s->vm_lck),
 		       sz(b5, s->vm_pte));
+	} else if (info_main_exited(s) && in->have_rollup) {
+		/* an exited main thread's status has no memory lines; the address space is the
+		 * other threads', whose totals smaps_rollup gives */
+		printf("memory       RSS %s  swap %s  (from smaps: the exited main thread's status has none)\n",
+		       sz(b1, in->rollup_rss), sz(b2, in->rollup_swap));
 	}
 	if (in->have_rollup && in->have_pss_split)
 		printf("             PSS %s (anon %s, file %s, shmem %s)  USS %s  swap PSS %s\n", sz(b1, in->pss),
