@@ -200,6 +200,31 @@ START_TEST(one_instant_and_unseen)
 }
 END_TEST
 
+/* --freeze=cow on @w is refused, saying @why, and leaves no file; with the fallback the
+ * snapshot is taken under the ptrace freeze, and says so; no copy is left. */
+static void cow_refused_then_ptrace(const cowee *w, const char *why)
+{
+	make_tmpdir();
+	char snap[400];
+	snprintf(snap, sizeof(snap), "%s/c.mlcore", tmpdir);
+	ml_capture_result res;
+	memset(&res, 0, sizeof(res));
+	int r = capture(w->c->pid, snap, ML_CAPTURE_FREEZE_COW, false, false, &res);
+	ck_assert_msg(r == -EOPNOTSUPP, "cow (%s): %d", why, r);
+	ck_assert_msg(strstr(ml_error_detail(), why), "error does not say why: %s", ml_error_detail());
+	ck_assert_int_eq(access(snap, F_OK), -1);
+	r = capture(w->c->pid, snap, ML_CAPTURE_FREEZE_COW, true, false, &res);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_PTRACE);
+	ck_assert_msg(strstr(res.why_not_cow, why), "why_not_cow: %s", res.why_not_cow);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
+	ck_assert_str_eq(ml_snapshot_field(s, "freeze"), "ptrace");
+	ml_snapshot_free(s);
+	unsigned live;
+	ck_assert_uint_eq(children_of(w->c->pid, &live), 0);
+}
+
 START_TEST(seccomp_refuses_or_falls_back)
 {
 	cowee w;
@@ -207,26 +232,8 @@ START_TEST(seccomp_refuses_or_falls_back)
 	const char *a = mlt_cmd(w.c, "seccomp");
 	if (strncmp(a, "ok", 2))
 		mlt_skip("cannot install a seccomp filter here: %s", a);
-	make_tmpdir();
-	char snap[400];
-	snprintf(snap, sizeof(snap), "%s/c.mlcore", tmpdir);
-	ml_capture_result res;
-	memset(&res, 0, sizeof(res));
-	int r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, false, false, &res);
-	ck_assert_int_eq(r, -EOPNOTSUPP);
-	ck_assert_msg(strstr(ml_error_detail(), "seccomp"), "error does not say why: %s", ml_error_detail());
-	ck_assert_int_eq(access(snap, F_OK), -1);
-	r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, true, false, &res);
-	ck_assert_int_eq(r, 0);
-	ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_PTRACE);
-	ck_assert_msg(strstr(res.why_not_cow, "seccomp"), "why_not_cow: %s", res.why_not_cow);
-	ml_snapshot *s;
-	ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
-	ck_assert_str_eq(ml_snapshot_field(s, "freeze"), "ptrace");
-	ml_snapshot_free(s);
+	cow_refused_then_ptrace(&w, "seccomp");
 	/* what the command says: tests/cli/dump_cow.sh */
-	unsigned live;
-	ck_assert_uint_eq(children_of(w.c->pid, &live), 0);
 	rm_tmpdir();
 	mlt_child_free(w.c);
 }
@@ -415,6 +422,17 @@ START_TEST(threads_that_come_and_go_are_left_untraced)
 }
 END_TEST
 
+/* A cowee with a zombie child of its own making (*z), a handle on it and its gadgets: what
+ * ml__reap_in() takes, without a capture. */
+static void reap_setup(cowee *w, pid_t *z, ml_proc **p, ml__gadgets *g)
+{
+	cowee_start(w, false);
+	*z = (pid_t)mlt_cmd_u64(w->c, "child", "zombie0");
+	ck_assert_int_eq(ml_proc_open(w->c->pid, p), 0);
+	const char *why = NULL;
+	ck_assert_msg(ml__gadgets_find(*p, g, &why) == 0, "%s", why);
+}
+
 /* The copy's zombie is reaped by a thread of the target; an exited leader (a zombie that
  * PTRACE_SEIZE refuses with EPERM, listed first) is passed over for the next thread. The
  * leader can only exit between the fork and the reaping, so the reaping is called here
@@ -422,13 +440,10 @@ END_TEST
 START_TEST(reap_passes_over_an_exited_leader)
 {
 	cowee w;
-	cowee_start(&w, false);
-	pid_t z = (pid_t)mlt_cmd_u64(w.c, "child", "zombie0");
+	pid_t z;
 	ml_proc *p;
-	ck_assert_int_eq(ml_proc_open(w.c->pid, &p), 0);
 	ml__gadgets g;
-	const char *why = NULL;
-	ck_assert_msg(ml__gadgets_find(p, &g, &why) == 0, "%s", why);
+	reap_setup(&w, &z, &p, &g);
 	mlt_cmd_ok(w.c, "leader_exit");
 	unsigned live;
 	ck_assert_uint_eq(children_of(w.c->pid, &live), 1);
@@ -449,13 +464,10 @@ END_TEST
 START_TEST(reap_refuses_a_filter_installed_after_the_fork)
 {
 	cowee w;
-	cowee_start(&w, false);
-	pid_t z = (pid_t)mlt_cmd_u64(w.c, "child", "zombie0");
+	pid_t z;
 	ml_proc *p;
-	ck_assert_int_eq(ml_proc_open(w.c->pid, &p), 0);
 	ml__gadgets g;
-	const char *why = NULL;
-	ck_assert_msg(ml__gadgets_find(p, &g, &why) == 0, "%s", why);
+	reap_setup(&w, &z, &p, &g);
 	const char *a = mlt_cmd(w.c, "seccomp");
 	if (strncmp(a, "ok", 2))
 		mlt_skip("cannot install a seccomp filter here: %s", a);
@@ -503,22 +515,8 @@ START_TEST(syscall_user_dispatch_refuses_or_falls_back)
 	if (strncmp(a, "ok", 2))
 		mlt_skip("cannot turn on syscall user dispatch here: %s", a);
 	ck_assert_uint_eq(sud_mode(w.c->pid), 1); /* PR_SYS_DISPATCH_ON */
-	make_tmpdir();
-	char snap[400];
-	snprintf(snap, sizeof(snap), "%s/c.mlcore", tmpdir);
-	ml_capture_result res;
-	memset(&res, 0, sizeof(res));
-	int r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, false, false, &res);
-	ck_assert_msg(r == -EOPNOTSUPP, "cow with syscall user dispatch: %d", r);
-	ck_assert_msg(strstr(ml_error_detail(), "syscall user dispatch"), "error does not say why: %s", ml_error_detail());
-	ck_assert_int_eq(access(snap, F_OK), -1);
-	r = capture(w.c->pid, snap, ML_CAPTURE_FREEZE_COW, true, false, &res);
-	ck_assert_int_eq(r, 0);
-	ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_PTRACE);
-	ck_assert_msg(strstr(res.why_not_cow, "syscall user dispatch"), "why_not_cow: %s", res.why_not_cow);
+	cow_refused_then_ptrace(&w, "syscall user dispatch");
 	ck_assert_uint_eq(sud_mode(w.c->pid), 1); /* the target's setting as it was */
-	unsigned live;
-	ck_assert_uint_eq(children_of(w.c->pid, &live), 0);
 	mlt_cmd_ok(w.c, "pid");
 	rm_tmpdir();
 	mlt_child_free(w.c);

@@ -12,6 +12,7 @@
 #include <memlens/memlens.h>
 
 #include "mltest.h"
+#include "snapshot_model.h"
 #include "snapshot/snap.h"
 
 static ml_source *open_core(const char *name)
@@ -137,18 +138,7 @@ static void write_core(const char *path, size_t nload, const uint64_t *load, con
 	uint8_t *b = calloc(1, len);
 	ck_assert_ptr_nonnull(b);
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_CORE;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_phoff = sizeof(Elf64_Ehdr);
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = xnum ? PN_XNUM : (Elf64_Half)nph;
-	Elf64_Phdr *ph = (Elf64_Phdr *)(b + sizeof(Elf64_Ehdr));
+	Elf64_Phdr *ph = sm_core_head(b, nph);
 	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes_len, .p_align = 4 };
 	for (size_t i = 0; i < nload; i++)
 		ph[1 + i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R, .p_offset = len, .p_vaddr = load[i],

@@ -535,18 +535,7 @@ static uint8_t *build_core_with(size_t nph, const size_t *at, size_t nload, size
 	uint8_t *b = calloc(1, *len);
 	ck_assert_ptr_nonnull(b);
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_CORE;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_phoff = sizeof(Elf64_Ehdr);
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
-	eh->e_phnum = xnum ? PN_XNUM : (Elf64_Half)nph;
-	Elf64_Phdr *ph = (Elf64_Phdr *)(b + sizeof(Elf64_Ehdr));
+	Elf64_Phdr *ph = sm_core_head(b, nph);
 	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes_len, .p_align = 4 };
 	for (size_t k = 0; k < nload; k++) {
 		ck_assert(at[k] > 0 && at[k] < nph && (k == 0 || at[k] > at[k - 1]));

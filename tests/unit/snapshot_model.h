@@ -286,4 +286,24 @@ static inline int sm_write(const sm_model *m, const char *path, const ml_snapsho
 	return r;
 }
 
+/* Fills in the ELF header of an x86-64 core at @b for @nph program headers (PN_XNUM from
+ * 65535 on: the caller writes the section header), the table right after it; returns the
+ * table. */
+static inline Elf64_Phdr *sm_core_head(uint8_t *b, size_t nph)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_CORE;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof(Elf64_Ehdr);
+	eh->e_ehsize = sizeof(Elf64_Ehdr);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = nph >= PN_XNUM ? PN_XNUM : (Elf64_Half)nph;
+	return (Elf64_Phdr *)(b + sizeof(Elf64_Ehdr));
+}
+
 #endif
