@@ -628,33 +628,43 @@ int ml_maps_read(const ml_proc *p, ml_maps_source how, ml_maps **ret)
 	return r;
 }
 
-int ml__maps_set_name(ml_maps *m, size_t i, const char *name, size_t len, bool deleted)
+int ml__maps_set_names(ml_maps *m, const ml__vma_name *set, size_t n)
 {
-	if (!m || i >= m->n)
+	if (!m)
 		return -EINVAL;
+	for (size_t j = 0; j < n; j++)
+		if (set[j].i >= m->n || (j && set[j].i <= set[j - 1].i))
+			return -EINVAL;
+	if (!n)
+		return 0;
 	size_t total = 1;
-	for (size_t k = 0; k < m->n; k++)
-		total += (k == i ? len : m->v[k].name_len) + 1;
+	for (size_t k = 0, j = 0; k < m->n; k++) {
+		bool mine = j < n && set[j].i == k;
+		total += (mine ? set[j++].len : m->v[k].name_len) + 1;
+	}
 	char *a = malloc(total);
 	if (!a)
 		return -ENOMEM;
 	size_t off = 0;
-	for (size_t k = 0; k < m->n; k++) {
-		const char *src = k == i ? name : m->v[k].name;
-		size_t l = k == i ? len : m->v[k].name_len;
+	for (size_t k = 0, j = 0; k < m->n; k++) {
+		ml_vma *x = &m->v[k];
+		const ml__vma_name *s = j < n && set[j].i == k ? &set[j++] : NULL;
+		const char *src = s ? s->name : x->name;
+		size_t l = s ? s->len : x->name_len;
 		memcpy(a + off, src, l);
 		a[off + l] = '\0';
-		m->v[k].name = a + off;
-		m->v[k].name_len = l;
+		x->name = a + off;
+		x->name_len = l;
 		off += l + 1;
+		if (s) {
+			x->deleted = s->deleted;
+			x->name_uncertain = false;
+			x->kind = ml__vma_classify(x->name, x->name_len, x->deleted, x->inode);
+		}
 	}
 	a[off] = '\0';
 	free(m->names);
 	m->names = a;
-	ml_vma *x = &m->v[i];
-	x->deleted = deleted;
-	x->name_uncertain = false;
-	x->kind = ml__vma_classify(x->name, x->name_len, x->deleted, x->inode);
 	return 0;
 }
 

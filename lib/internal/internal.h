@@ -150,8 +150,16 @@ ssize_t ml__proc_vm_readv(const ml_proc *p, const struct iovec *local, const str
 int ml__proc_opendir(const ml_proc *p, const char *name, DIR **ret);
 /* True when every thread of the handle's group has PF_EXITING set (being killed). */
 bool ml__proc_group_exiting(const ml_proc *p);
-/* Gives record @i of @m the exact name @name (@len bytes), no longer uncertain. */
+/* Exact names for records of @m, no longer uncertain: @set holds @n of them, in increasing
+ * record order. The names are copied into one new block (all at once: one call per name
+ * cost the whole table each time). */
 struct ml_maps;
-int ml__maps_set_name(struct ml_maps *m, size_t i, const char *name, size_t len, bool deleted);
+typedef struct ml__vma_name {
+	size_t i;
+	const char *name;
+	size_t len;
+	bool deleted;
+} ml__vma_name;
+int ml__maps_set_names(struct ml_maps *m, const ml__vma_name *set, size_t n);
 
 #endif

@@ -129,6 +129,8 @@ static void exact_names(const ml_snapshot *s, ml_maps *m)
 		nex = exact_ranges(resolved, rl, &ex);
 		free(resolved);
 	}
+	ml__vma_name *set = NULL;
+	size_t nset = 0, cap = 0;
 	for (size_t i = 0; i < ml_maps_count(m); i++) {
 		const ml_vma *v = ml_maps_get(m, i);
 		if (!v->name_uncertain)
@@ -141,9 +143,12 @@ static void exact_names(const ml_snapshot *s, ml_maps *m)
 		bool listed = nex && bsearch(&key, ex, nex, sizeof(*ex), cmp_range);
 		if (!listed && t->vma.name_len == v->name_len && !memcmp(t->vma.name, v->name, v->name_len))
 			continue;
-		if (ml__maps_set_name(m, i, t->vma.name, t->vma.name_len, t->vma.deleted) < 0)
-			break;
+		if (ml__grow(&set, &cap, nset + 1, sizeof(*set)) < 0)
+			break; /* the names then stay as the text has them, uncertain */
+		set[nset++] = (ml__vma_name){ i, t->vma.name, t->vma.name_len, t->vma.deleted };
 	}
+	ml__maps_set_names(m, set, nset);
+	free(set);
 	free(ex);
 }
 
