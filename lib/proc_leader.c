@@ -175,12 +175,27 @@ static int pick_thread_locked(ml_proc *p)
 	return 0;
 }
 
+/* Whether the leader has exited, asked under mu (it may set leader_gone and read the leader's
+ * own files; nothing there waits on anything but procfs). */
+static bool leader_exited(ml_proc *p)
+{
+	pthread_mutex_lock(&p->mu);
+	bool gone = ml__proc_leader_exited_locked(p);
+	pthread_mutex_unlock(&p->mu);
+	return gone;
+}
+
 /*
  * Runs @op on @name relative to the directory it is to be read through: the process's own,
  * or for what an exited leader gave up, a running thread's /proc/TID (another one if that
  * thread exits meanwhile). *via: 0, or the TID read through. @checked: the caller checks
- * an empty read with ml__proc_reread(). The thread directory is used under mu: another
- * reader may close it when its thread exits.
+ * an empty read with ml__proc_reread().
+ *
+ * @op itself never runs under mu: it may wait without bound (a path through root/ on a hung
+ * NFS or FUSE mount, map_files/ on FUSE, fd/N of a FIFO without a writer, mem while the
+ * target execs), and every other reader of the handle would wait with it. mu only guards
+ * the choice of thread: the thread's directory is dup()ed under it (another reader may
+ * close it when its thread exits) and @op runs on the copy.
  */
 int ml__proc_at(const ml_proc *cp, const char *name, ml__dir_op op, void *arg, bool checked,
 		pid_t *via)
@@ -191,28 +206,41 @@ int ml__proc_at(const ml_proc *cp, const char *name, ml__dir_op op, void *arg, b
 	if (kind == ML__RES_NONE)
 		return op(p->dirfd, name, arg);
 	int r = -ESRCH;
-	pthread_mutex_lock(&p->mu);
 	for (int tries = 0; tries < 64; tries++) {
-		if (!p->leader_gone) {
+		if (!ml__proc_leader_gone(p)) {
 			bool ask = kind == ML__RES_ASK || (kind == ML__RES_EMPTY && !checked);
-			if (ask && ml__proc_leader_exited_locked(p))
+			if (ask && leader_exited(p))
 				continue;
 			r = op(p->dirfd, name, arg);
-			if (r >= 0 || (r != -ENOENT && r != -ESRCH && r != -EINVAL) ||
-			    !ml__proc_leader_exited_locked(p))
+			if (r >= 0 || (r != -ENOENT && r != -ESRCH && r != -EINVAL) || !leader_exited(p))
 				break;
 			continue;
 		}
-		if (p->via_fd < 0 && (r = pick_thread_locked(p)) < 0)
-			break;
-		r = op(p->via_fd, name, arg);
-		if (r >= 0 || (r != -ENOENT && r != -ESRCH) || thread_runs(p->via_fd)) {
-			*via = p->via_tid;
+		pthread_mutex_lock(&p->mu);
+		if (p->via_fd < 0 && (r = pick_thread_locked(p)) < 0) {
+			pthread_mutex_unlock(&p->mu);
 			break;
 		}
-		ml__proc_drop_thread_locked(p); /* that thread has exited since it was chosen */
+		pid_t tid = p->via_tid;
+		int vfd = fcntl(p->via_fd, F_DUPFD_CLOEXEC, 3);
+		pthread_mutex_unlock(&p->mu);
+		if (vfd < 0) {
+			r = ml_neg_errno();
+			break;
+		}
+		r = op(vfd, name, arg);
+		bool done = r >= 0 || (r != -ENOENT && r != -ESRCH) || thread_runs(vfd);
+		close(vfd);
+		if (done) {
+			*via = tid;
+			break;
+		}
+		/* that thread has exited since it was chosen (unless another reader moved on) */
+		pthread_mutex_lock(&p->mu);
+		if (p->via_tid == tid)
+			ml__proc_drop_thread_locked(p);
+		pthread_mutex_unlock(&p->mu);
 	}
-	pthread_mutex_unlock(&p->mu);
 	return r;
 }
 

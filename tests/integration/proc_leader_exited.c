@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -361,6 +363,116 @@ START_TEST(then_a_zombie_is_gone)
 }
 END_TEST
 
+/* A handle on a process whose main thread runs reads straight through /proc/PID, and what
+ * one reader does there does not hold up another sharing the handle: opening fd/N of a
+ * FIFO waits for a writer (as a path through root/ on a hung mount, or map_files/ on
+ * FUSE, may wait for ever), while another thread lists maps. Our own process is the target,
+ * so the FIFO is in its table and the writer is ours to bring. */
+struct fifo_open {
+	const ml_proc *p;
+	char name[32];
+	int fd, done;
+	pid_t tid;
+};
+
+static void *fifo_opener(void *arg)
+{
+	struct fifo_open *o = arg;
+	__atomic_store_n(&o->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	o->fd = ml_proc_openat(o->p, o->name, O_RDONLY);
+	__atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+struct maps_lister {
+	const ml_proc *p;
+	int r, done;
+};
+
+static void *maps_lister(void *arg)
+{
+	struct maps_lister *m = arg;
+	ml_maps *maps;
+	m->r = ml_maps_read(m->p, ML_MAPS_AUTO, &maps);
+	if (m->r == 0)
+		ml_maps_free(maps);
+	__atomic_store_n(&m->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Polls @flag for up to @ms milliseconds. */
+static bool wait_flag(const int *flag, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		if (__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+			return true;
+		usleep(1000);
+	}
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Whether thread @tid of this process sleeps (state S), read without the library. */
+static bool thread_sleeps(pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *rp = strrchr(buf, ')');
+	return rp && rp[1] && rp[2] == 'S';
+}
+
+START_TEST(a_blocked_open_does_not_hold_up_other_readers)
+{
+	char dir[] = "/tmp/ml_fifo_XXXXXX", path[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	int rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* no writer: fd/N will wait for one */
+	ck_assert_int_ge(rd, 0);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_self(&p), 0);
+	struct fifo_open o = { .p = p, .fd = -1 };
+	snprintf(o.name, sizeof(o.name), "fd/%d", rd);
+	pthread_t to, tm;
+	ck_assert_int_eq(pthread_create(&to, NULL, fifo_opener, &o), 0);
+	/* until the opener waits in the open (bounded) */
+	pid_t tid = 0;
+	for (int i = 0; i < 10000 && !(tid = __atomic_load_n(&o.tid, __ATOMIC_ACQUIRE)); i++)
+		usleep(1000);
+	ck_assert_int_ne(tid, 0);
+	bool asleep = false;
+	for (int i = 0; i < 10000 && !(asleep = thread_sleeps(tid) && !__atomic_load_n(&o.done, __ATOMIC_ACQUIRE)); i++)
+		usleep(1000);
+	ck_assert_msg(asleep, "the open of %s did not wait for a writer", o.name);
+
+	struct maps_lister m = { .p = p };
+	ck_assert_int_eq(pthread_create(&tm, NULL, maps_lister, &m), 0);
+	bool listed = wait_flag(&m.done, 10000);
+	/* the writer lets the open finish either way, so that both threads can be joined */
+	int wr = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	ck_assert_int_ge(wr, 0);
+	ck_assert_msg(wait_flag(&o.done, 10000), "the open of %s did not finish once a writer came", o.name);
+	pthread_join(to, NULL);
+	pthread_join(tm, NULL);
+	ck_assert_msg(listed, "maps was not read while another reader of the handle waited in an open");
+	ck_assert_int_eq(m.r, 0);
+	ck_assert_int_ge(o.fd, 0);
+	close(o.fd);
+	close(wr);
+	close(rd);
+	ml_proc_free(p);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proc_leader_exited");
@@ -372,6 +484,7 @@ int main(void)
 	tcase_add_test(tc, shared_by_reader_threads_while_threads_exit);
 	tcase_add_test(tc, exec_by_a_thread_ends_the_handle);
 	tcase_add_test(tc, then_a_zombie_is_gone);
+	tcase_add_test(tc, a_blocked_open_does_not_hold_up_other_readers);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
