@@ -272,12 +272,29 @@ static bool tid_held(ml_proc *p, pid_t via)
 	return held;
 }
 
+/* process_vm_readv(2) of @pid: bytes, or -errno. */
+static ssize_t vm_readv(pid_t pid, const struct iovec *local, const struct iovec *remote, size_t n)
+{
+	ssize_t got;
+	do
+		got = process_vm_readv(pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
+	while (got < 0 && errno == EINTR);
+	return got < 0 ? ml_neg_errno() : got;
+}
+
 ssize_t ml__proc_vm_readv(const ml_proc *cp, const struct iovec *local, const struct iovec *remote,
 			  size_t n)
 {
 	ml_proc *p = (ml_proc *)cp;
 	bool may_route = ml__proc_leader_resource(p, "mem") != ML__RES_NONE;
-	if (may_route) {
+	if (may_route && p->dirfd < 0) {
+		/* A lazy or released handle reads through the PID, as it always has, and stays
+		 * lazy: only a leader without an address space (ESRCH; its group may run on) needs
+		 * the directory, to find a thread. Materialising first would open descriptors for
+		 * every read, and two threads reading at once would both do it. */
+		ssize_t got = vm_readv(p->pid, local, remote, n);
+		if (got != -ESRCH)
+			return got;
 		int r = ml__proc_materialize(p);
 		if (r < 0)
 			return r;
@@ -292,11 +309,7 @@ ssize_t ml__proc_vm_readv(const ml_proc *cp, const struct iovec *local, const st
 			if (r < 0)
 				return r;
 		}
-		ssize_t got;
-		do
-			got = process_vm_readv(pid, local, (unsigned long)n, remote, (unsigned long)n, 0);
-		while (got < 0 && errno == EINTR);
-		ssize_t ret = got < 0 ? ml_neg_errno() : got;
+		ssize_t ret = vm_readv(pid, local, remote, n);
 		if (!may_route)
 			return ret;
 		/* Through the leader, ESRCH means it has no address space: the group may have. A

@@ -50,9 +50,12 @@ ML_API int ml_proc_open(pid_t pid, ml_proc **ret);
  * can be closed again with ml_proc_release(). PID reuse is caught exactly as with
  * ml_proc_open(): the pidfd pins the process. What is given up is exec detection before
  * the first read: the sentinel is opened then, so an exec between this call and the
- * first read goes unnoticed (procfs never detects exec at all). A lazy handle changes
- * its own state on first use, so it is not for concurrent use from several threads until
- * it has read once. Without pidfds (or for a thread ID) this is ml_proc_open().
+ * first read goes unnoticed (procfs never detects exec at all). Reading memory with
+ * process_vm_readv(2) (ml_mem_read(), a source's reads) opens nothing: it goes by the PID,
+ * checked with the pidfd, and the handle stays lazy; only a process whose main thread has
+ * exited, which has to be read through another thread, needs the directory then. Any
+ * other read opens them, and as a lazy handle changes its own state on that first use,
+ * it is not for concurrent use from several threads until it has read once. Without pidfds (or for a thread ID) this is ml_proc_open().
  * @return as ml_proc_open().
  */
 ML_API int ml_proc_open_lazy(pid_t pid, ml_proc **ret);

@@ -4,6 +4,7 @@
  * one exits, and still ends on exec. Exercises on the way what reads through it:
  * lib/maps.c, smaps.c, pagemap.c, mem.c, source.c, fd.c, links.c, cmdline.c. The child is
  * tests/helpers/ml_leaderless.c. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -473,6 +474,69 @@ START_TEST(a_blocked_open_does_not_hold_up_other_readers)
 }
 END_TEST
 
+/* Descriptors open in this process. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* opendir's own */
+}
+
+struct vm_reader {
+	const ml_proc *p;
+	const leaderless *l;
+	int bad;
+};
+
+static void *vm_reader(void *arg)
+{
+	struct vm_reader *v = arg;
+	unsigned char b[64];
+	for (int i = 0; i < 200; i++) {
+		ssize_t r = ml_mem_read_ex(v->p, v->l->addr, b, sizeof(b), ML_MEM_VM_READV);
+		if (r != (ssize_t)sizeof(b) || b[0] != mlt_page_pattern(v->l->addr))
+			v->bad++;
+	}
+	return NULL;
+}
+
+/* A lazy (or released) handle on a process whose main thread runs reads memory by its PID
+ * and stays lazy: no descriptor is opened, so none is opened twice by two threads reading
+ * at once (which would leak one and swap the directory under the other). (A source is not
+ * tried: it opens pagemap, which opens the handle's directory as any file read does.) */
+START_TEST(memory_reads_leave_a_lazy_handle_lazy)
+{
+	leaderless l = start("1"); /* main thread running: an ordinary process */
+	for (int released = 0; released < 2; released++) {
+		ml_proc *p;
+		ck_assert_int_eq(ml_proc_open_lazy(l.c->pid, &p), 0);
+		if (released) {
+			ml_maps *m; /* read once, then released */
+			ck_assert_int_eq(ml_maps_read(p, ML_MAPS_AUTO, &m), 0);
+			ml_maps_free(m);
+			ck_assert_int_eq(ml_proc_release(p), 0);
+		}
+		int before = open_fds();
+		struct vm_reader v[2] = { { p, &l, 0 }, { p, &l, 0 } };
+		pthread_t t[2];
+		for (int i = 0; i < 2; i++)
+			ck_assert_int_eq(pthread_create(&t[i], NULL, vm_reader, &v[i]), 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		ck_assert_int_eq(v[0].bad + v[1].bad, 0);
+		ck_assert_msg(open_fds() == before, "%s handle: %d descriptors open after ml_mem_read from 2 threads, %d before",
+			      released ? "released" : "lazy", open_fds(), before);
+		ml_proc_free(p);
+	}
+	mlt_child_free(l.c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proc_leader_exited");
@@ -485,6 +549,7 @@ int main(void)
 	tcase_add_test(tc, exec_by_a_thread_ends_the_handle);
 	tcase_add_test(tc, then_a_zombie_is_gone);
 	tcase_add_test(tc, a_blocked_open_does_not_hold_up_other_readers);
+	tcase_add_test(tc, memory_reads_leave_a_lazy_handle_lazy);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
