@@ -206,12 +206,17 @@ int ml_fds_next(ml_fds *it, ml_fd *ret)
 	if (!it || !ret)
 		return -EINVAL;
 	for (;;) {
+		/* the listing could not be opened again (below): the iterator has ended */
+		if (!it->dir)
+			return -ESRCH;
 		errno = 0;
 		struct dirent *e = readdir(it->dir);
 		if (!e) {
 			int r = errno ? -errno : 0;
-			/* listed through a leader (or thread) that has just exited: list again */
-			if (r == 0 && !it->seen && it->tries < 8 && ml__proc_reread(it->p, "fd", it->via)) {
+			/* listed through a leader (or thread) that has just exited (a thread that is
+			 * exiting lists nothing; one that is gone, ENOENT): list again */
+			bool lost = r == 0 || r == -ENOENT || r == -ESRCH;
+			if (lost && !it->seen && it->tries < 8 && ml__proc_reread(it->p, "fd", it->via)) {
 				it->tries++;
 				closedir(it->dir);
 				it->dir = NULL;
@@ -219,6 +224,11 @@ int ml_fds_next(ml_fds *it, ml_fd *ret)
 					return r;
 				continue;
 			}
+			/* The thread listed through exited after some entries were given: the rest
+			 * stopped short (their links no longer resolve) without an error. Those
+			 * given cannot be taken back, so the caller is told to list again. */
+			if (lost && it->seen && it->via && ml__proc_reread(it->p, "fd", it->via))
+				return ml_proc_check(it->p) == -ESRCH ? -ESRCH : -EAGAIN;
 			/* a zombie's fd/ lists nothing: gone, not "no descriptors" */
 			int c = ml__proc_after_read(it->p, r, it->seen);
 			return c == -ESRCH ? -ESRCH : r;

@@ -78,7 +78,12 @@ ML_API int ml_fds_open(const ml_proc *p, ml_fds **ret);
 /**
  * The next descriptor with its link decoded. ret->target and ret->name are borrowed from
  * the iterator and valid until the next call.
- * @return 1; 0 at the end; -ESRCH the process is gone; -EACCES; -ENOMEM.
+ * Where the main thread has exited, fd/ is listed through another thread; if that one
+ * exits once some entries have been given, the rest of the listing is lost with it, and
+ * the list is reported incomplete (-EAGAIN) rather than ended: list again with a new
+ * iterator (which reads through a thread that runs).
+ * @return 1; 0 at the end; -ESRCH the process is gone (and after an error that ended the
+ *         iterator); -EAGAIN the listing stopped short (above); -EACCES; -ENOMEM.
  */
 ML_API int ml_fds_next(ml_fds *it, ml_fd *ret);
 

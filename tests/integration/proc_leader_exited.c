@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -537,6 +539,113 @@ START_TEST(memory_reads_leave_a_lazy_handle_lazy)
 }
 END_TEST
 
+/* Lists fd/ to the end: the entries given, and what ended it in *r (0, or -errno). */
+static int list_fds(ml_fds *it, int *r)
+{
+	int n = 0;
+	ml_fd f;
+	while ((*r = ml_fds_next(it, &f)) == 1)
+		n++;
+	return n;
+}
+
+/* fd/ of a process whose main thread has exited is listed through another thread. If that
+ * one exits once some entries have been given, the rest is lost with it (their links no
+ * longer resolve): the listing is incomplete, not at its end. */
+START_TEST(fds_listing_cut_short_by_its_thread_says_so)
+{
+	leaderless l = start("2");
+	main_exit(&l);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	ml_fds *it;
+	ck_assert_int_eq(ml_fds_open(p, &it), 0);
+	int r, all = list_fds(it, &r);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_gt(all, 3);
+	ml_fds_free(it);
+
+	pid_t via = via_tid(p);
+	ck_assert_int_eq(ml_fds_open(p, &it), 0);
+	ml_fd f;
+	ck_assert_int_eq(ml_fds_next(it, &f), 1); /* the listing is read: one entry given */
+	mlt_cmd_ok(l.c, "end %d", (int)via);
+	int rest = list_fds(it, &r);
+	ck_assert_msg(r == -EAGAIN, "after 1 + %d of %d descriptors the listing ended with %d, not -EAGAIN", rest, all, r);
+	ml_fds_free(it);
+	/* a new iterator lists them all through a thread that runs */
+	ck_assert_int_eq(ml_fds_open(p, &it), 0);
+	ck_assert_int_eq(list_fds(it, &r), all - 1); /* "end" closed the write end of that thread's pipe */
+	ck_assert_int_eq(r, 0);
+	ml_fds_free(it);
+	ml_proc_free(p);
+	mlt_child_free(l.c);
+}
+END_TEST
+
+/* The thread fd/ was opened through has exited before the first entry, and opening it again
+ * fails (here: no descriptor is left, RLIMIT_NOFILE): that error ends the iterator, and
+ * the next call says so instead of listing a directory it no longer has. The thread is
+ * held as a zombie (ptrace: its tracer has not waited for it) so that its fd/ lists nothing
+ * without an error, as while a thread exits. */
+START_TEST(fds_iterator_whose_reopen_failed_has_ended)
+{
+	leaderless l = start("2");
+	main_exit(&l);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	pid_t via = via_tid(p);
+	if (ptrace(PTRACE_SEIZE, via, NULL, NULL) < 0) {
+		int e = errno;
+		ml_proc_free(p);
+		mlt_child_free(l.c);
+		mlt_skip("cannot ptrace thread %d of our child: %s", (int)via, strerror(e));
+	}
+	ml_fds *it;
+	ck_assert_int_eq(ml_fds_open(p, &it), 0);
+	/* the helper answers once the thread is reaped, which is ours to do: no answer yet */
+	char cmd[32];
+	int cl = snprintf(cmd, sizeof(cmd), "end %d\n", (int)via);
+	ck_assert_int_eq(write(l.c->to_child, cmd, (size_t)cl), cl);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)l.c->pid, (int)via);
+	bool zombie = false;
+	for (int i = 0; i < 10000 && !zombie; i++) {
+		char buf[512];
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		char *rp = strrchr(buf, ')');
+		if (!(zombie = rp && rp[1] && rp[2] == 'Z'))
+			usleep(1000);
+	}
+	ck_assert_msg(zombie, "thread %d did not exit", (int)via);
+
+	struct rlimit old, lim;
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int lowest = dup(0); /* every descriptor below it is open */
+	ck_assert_int_ge(lowest, 0);
+	close(lowest);
+	lim = old;
+	lim.rlim_cur = (rlim_t)lowest;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	ml_fd f;
+	int r1 = ml_fds_next(it, &f), r2 = ml_fds_next(it, &f);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_msg(r1 < 0, "listing again through another thread with no descriptor left: %d", r1);
+	ck_assert_int_eq(r2, -ESRCH);
+	ml_fds_free(it);
+
+	int st;
+	ck_assert_int_eq(waitpid(via, &st, __WALL), via);
+	ck_assert_ptr_nonnull(mlt_read_line(l.c)); /* "ok" to the end command */
+	ml_proc_free(p);
+	mlt_child_free(l.c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proc_leader_exited");
@@ -550,6 +659,8 @@ int main(void)
 	tcase_add_test(tc, then_a_zombie_is_gone);
 	tcase_add_test(tc, a_blocked_open_does_not_hold_up_other_readers);
 	tcase_add_test(tc, memory_reads_leave_a_lazy_handle_lazy);
+	tcase_add_test(tc, fds_listing_cut_short_by_its_thread_says_so);
+	tcase_add_test(tc, fds_iterator_whose_reopen_failed_has_ended);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
