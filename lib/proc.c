@@ -603,6 +603,12 @@ static int op_open(int dfd, const char *name, void *arg)
 	return fd >= 0 ? fd : ml_neg_errno();
 }
 
+static void undo_open(int fd, void *arg)
+{
+	(void)arg;
+	close(fd);
+}
+
 static int openat_at(const ml_proc *p, const char *name, int flags, bool checked, pid_t *via)
 {
 	if (!p || !name_ok(name) || !via)
@@ -610,7 +616,7 @@ static int openat_at(const ml_proc *p, const char *name, int flags, bool checked
 	int r0 = ml__proc_materialize(p);
 	if (r0 < 0)
 		return r0;
-	int r = ml__proc_at(p, name, op_open, &flags, checked, via);
+	int r = ml__proc_at(p, name, op_open, undo_open, &flags, checked, via);
 	if (r >= 0)
 		return r;
 	if (p->live && (r == -ENOENT || r == -ESRCH) && proc_state(p) == ST_GONE)
@@ -690,7 +696,7 @@ int ml__proc_readlink_via(const ml_proc *p, const char *name, char **ret, size_t
 		if (!buf)
 			return -ENOMEM;
 		struct readlink_arg a = { buf, cap };
-		int n = ml__proc_at(p, name, op_readlink, &a, false, via);
+		int n = ml__proc_at(p, name, op_readlink, NULL, &a, false, via);
 		if (n < 0) {
 			free(buf);
 			if (p->live && (n == -ENOENT || n == -ESRCH) && proc_state(p) == ST_GONE)
@@ -741,7 +747,7 @@ int ml__proc_fstatat(const ml_proc *p, const char *name, struct stat *st, int fl
 		return r;
 	struct fstatat_arg a = { st, flags };
 	pid_t via;
-	return ml__proc_at(p, name, op_fstatat, &a, false, &via);
+	return ml__proc_at(p, name, op_fstatat, NULL, &a, false, &via);
 }
 
 void ml_proc_free(ml_proc *p)

@@ -189,7 +189,8 @@ static bool leader_exited(ml_proc *p)
  * Runs @op on @name relative to the directory it is to be read through: the process's own,
  * or for what an exited leader gave up, a running thread's /proc/TID (another one if that
  * thread exits meanwhile). *via: 0, or the TID read through. @checked: the caller checks
- * an empty read with ml__proc_reread().
+ * an empty read with ml__proc_reread(); where it does not, a result of @op through a thread
+ * that has begun to exit is released with @undo (NULL: nothing to release) and not used.
  *
  * @op itself never runs under mu: it may wait without bound (a path through root/ on a hung
  * NFS or FUSE mount, map_files/ on FUSE, fd/N of a FIFO without a writer, mem while the
@@ -197,8 +198,8 @@ static bool leader_exited(ml_proc *p)
  * the choice of thread: the thread's directory is dup()ed under it (another reader may
  * close it when its thread exits) and @op runs on the copy.
  */
-int ml__proc_at(const ml_proc *cp, const char *name, ml__dir_op op, void *arg, bool checked,
-		pid_t *via)
+int ml__proc_at(const ml_proc *cp, const char *name, ml__dir_op op, ml__dir_undo undo, void *arg,
+		bool checked, pid_t *via)
 {
 	ml_proc *p = (ml_proc *)cp;
 	*via = 0;
@@ -230,6 +231,17 @@ int ml__proc_at(const ml_proc *cp, const char *name, ml__dir_op op, void *arg, b
 		}
 		r = op(vfd, name, arg);
 		bool done = r >= 0 || (r != -ENOENT && r != -ESRCH) || thread_runs(vfd);
+		/* Opened, but the thread may have begun to exit between its choice and the open:
+		 * then it may have had no address space left, and the file opens on none and reads
+		 * empty (maps) or EOF (mem, pagemap before 6.x). A caller that checks an empty read
+		 * asks ml__proc_reread(); for the others it is asked now, and what op made of it
+		 * (an fd) is undone before another thread is tried. */
+		if (r >= 0 && !checked && kind != ML__RES_ON_FAILURE && !thread_runs(vfd)) {
+			if (undo)
+				undo(r, arg);
+			r = -ESRCH;
+			done = false;
+		}
 		close(vfd);
 		if (done) {
 			*via = tid;

@@ -63,11 +63,16 @@ void ml__proc_drop_thread_locked(ml_proc *p);
 
 /* One operation on a name relative to a directory fd: >= 0, or -errno. */
 typedef int (*ml__dir_op)(int dfd, const char *name, void *arg);
+/* Releases what an op returned (@r >= 0: an fd it opened) when it is not used. */
+typedef void (*ml__dir_undo)(int r, void *arg);
 /*
  * Runs @op on @name relative to the directory it is read through: the process's own, or for
  * what an exited leader gave up, a running thread's /proc/TID. *via: 0 or that TID.
- * @checked: the caller asks ml__proc_reread() when what it read came back empty.
+ * @checked: the caller asks ml__proc_reread() when what it read came back empty; otherwise
+ * a result through a thread that began to exit is released with @undo (may be NULL) and
+ * @op is run again through another thread.
  */
-int ml__proc_at(const ml_proc *p, const char *name, ml__dir_op op, void *arg, bool checked, pid_t *via);
+int ml__proc_at(const ml_proc *p, const char *name, ml__dir_op op, ml__dir_undo undo, void *arg,
+		bool checked, pid_t *via);
 
 #endif

@@ -583,32 +583,23 @@ START_TEST(fds_listing_cut_short_by_its_thread_says_so)
 }
 END_TEST
 
-/* The thread fd/ was opened through has exited before the first entry, and opening it again
- * fails (here: no descriptor is left, RLIMIT_NOFILE): that error ends the iterator, and
- * the next call says so instead of listing a directory it no longer has. The thread is
- * held as a zombie (ptrace: its tracer has not waited for it) so that its fd/ lists nothing
- * without an error, as while a thread exits. */
-START_TEST(fds_iterator_whose_reopen_failed_has_ended)
+/* Ends thread @tid of @l's child while holding it as a zombie: traced by us (ptrace), it
+ * is not released until we wait for it, so its /proc/TID stays while it has exited, as it
+ * does for a moment while any thread exits. The helper answers "end" only once we have
+ * (release_held()). Skips the test if we may not trace it. */
+static void end_held(leaderless *l, ml_proc *p, pid_t tid)
 {
-	leaderless l = start("2");
-	main_exit(&l);
-	ml_proc *p;
-	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
-	pid_t via = via_tid(p);
-	if (ptrace(PTRACE_SEIZE, via, NULL, NULL) < 0) {
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
 		int e = errno;
 		ml_proc_free(p);
-		mlt_child_free(l.c);
-		mlt_skip("cannot ptrace thread %d of our child: %s", (int)via, strerror(e));
+		mlt_child_free(l->c);
+		mlt_skip("cannot ptrace thread %d of our child: %s", (int)tid, strerror(e));
 	}
-	ml_fds *it;
-	ck_assert_int_eq(ml_fds_open(p, &it), 0);
-	/* the helper answers once the thread is reaped, which is ours to do: no answer yet */
 	char cmd[32];
-	int cl = snprintf(cmd, sizeof(cmd), "end %d\n", (int)via);
-	ck_assert_int_eq(write(l.c->to_child, cmd, (size_t)cl), cl);
+	int cl = snprintf(cmd, sizeof(cmd), "end %d\n", (int)tid);
+	ck_assert_int_eq(write(l->c->to_child, cmd, (size_t)cl), cl);
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)l.c->pid, (int)via);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)l->c->pid, (int)tid);
 	bool zombie = false;
 	for (int i = 0; i < 10000 && !zombie; i++) {
 		char buf[512];
@@ -621,7 +612,31 @@ START_TEST(fds_iterator_whose_reopen_failed_has_ended)
 		if (!(zombie = rp && rp[1] && rp[2] == 'Z'))
 			usleep(1000);
 	}
-	ck_assert_msg(zombie, "thread %d did not exit", (int)via);
+	ck_assert_msg(zombie, "thread %d did not exit", (int)tid);
+}
+
+static void release_held(leaderless *l, pid_t tid)
+{
+	int st;
+	ck_assert_int_eq(waitpid(tid, &st, __WALL), tid);
+	ck_assert_ptr_nonnull(mlt_read_line(l->c)); /* "ok" to the end command */
+}
+
+/* The thread fd/ was opened through has exited before the first entry, and opening it again
+ * fails (here: no descriptor is left, RLIMIT_NOFILE): that error ends the iterator, and
+ * the next call says so instead of listing a directory it no longer has. The thread is
+ * held as a zombie (ptrace: its tracer has not waited for it) so that its fd/ lists nothing
+ * without an error, as while a thread exits. */
+START_TEST(fds_iterator_whose_reopen_failed_has_ended)
+{
+	leaderless l = start("2");
+	main_exit(&l);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	pid_t via = via_tid(p);
+	ml_fds *it;
+	ck_assert_int_eq(ml_fds_open(p, &it), 0);
+	end_held(&l, p, via);
 
 	struct rlimit old, lim;
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -638,9 +653,40 @@ START_TEST(fds_iterator_whose_reopen_failed_has_ended)
 	ck_assert_int_eq(r2, -ESRCH);
 	ml_fds_free(it);
 
-	int st;
-	ck_assert_int_eq(waitpid(via, &st, __WALL), via);
-	ck_assert_ptr_nonnull(mlt_read_line(l.c)); /* "ok" to the end command */
+	release_held(&l, via);
+	ml_proc_free(p);
+	mlt_child_free(l.c);
+}
+END_TEST
+
+/* ml_proc_openat() of what the main thread gave up, through a thread that was chosen while
+ * it ran and has exited since (held as a zombie: its directory still opens its files, on no
+ * address space): the file is opened again through a thread that runs, not handed over
+ * reading nothing. (The library's own readers check an empty read; this caller cannot.) */
+START_TEST(openat_through_a_thread_that_has_exited_since)
+{
+	leaderless l = start("2");
+	main_exit(&l);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p), 0);
+	pid_t via = via_tid(p); /* chosen now, and kept */
+	end_held(&l, p, via);
+	static const char *const names[] = { "maps", "mem", "pagemap", "auxv" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int fd = ml_proc_openat(p, names[i], O_RDONLY);
+		ck_assert_msg(fd >= 0, "%s: %d", names[i], fd);
+		unsigned char buf[64];
+		off_t at = !strcmp(names[i], "mem") ? (off_t)l.addr
+			   : !strcmp(names[i], "pagemap") ? (off_t)(l.addr / 4096 * 8) : 0;
+		ssize_t n = pread(fd, buf, sizeof(buf), at);
+		close(fd);
+		ck_assert_msg(n == (ssize_t)sizeof(buf), "%s opened through exited thread %d: read %zd (%s)", names[i],
+			      (int)via, n, n < 0 ? strerror(errno) : "EOF");
+		if (!strcmp(names[i], "mem"))
+			ck_assert_int_eq(buf[0], mlt_page_pattern(l.addr));
+	}
+	ck_assert_int_ne(via_tid(p), via);
+	release_held(&l, via);
 	ml_proc_free(p);
 	mlt_child_free(l.c);
 }
@@ -661,6 +707,7 @@ int main(void)
 	tcase_add_test(tc, memory_reads_leave_a_lazy_handle_lazy);
 	tcase_add_test(tc, fds_listing_cut_short_by_its_thread_says_so);
 	tcase_add_test(tc, fds_iterator_whose_reopen_failed_has_ended);
+	tcase_add_test(tc, openat_through_a_thread_that_has_exited_since);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
