@@ -68,6 +68,10 @@ static enum proc_state exec_state(const ml_proc *p)
 		 * either it exec'd, or it is exiting right now. Both end the handle. */
 		return ST_EXECED;
 	}
+	/* the same, on maps bound through a thread once the leader had exited (proc_leader.c) */
+	int vs = __atomic_load_n(&p->via_sentinel, __ATOMIC_ACQUIRE);
+	if (vs >= 0 && ml__proc_via_sentinel_gone(vs))
+		return ST_EXECED;
 	return ST_RUNNING;
 }
 
@@ -302,7 +306,7 @@ static int proc_new(ml_proc **ret)
 	ml_proc *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->dirfd = p->pidfd = p->sentinel = p->via_fd = -1;
+	p->dirfd = p->pidfd = p->sentinel = p->via_fd = p->via_sentinel = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	*ret = p;
 	return 0;
@@ -318,7 +322,8 @@ static void open_sentinel(ml_proc *p)
 	 * The last is known from now on, so that an exec is noticed before anything is read. */
 	if (!p->sentinel_had_data && ml__proc_leader_resource(p, "maps") != ML__RES_NONE) {
 		pthread_mutex_lock(&p->mu);
-		ml__proc_leader_exited_locked(p);
+		if (ml__proc_leader_exited_locked(p))
+			ml__proc_bind_sentinel_locked(p); /* known before: opened again after a release */
 		pthread_mutex_unlock(&p->mu);
 	}
 }
@@ -450,6 +455,7 @@ int ml_proc_release(ml_proc *p)
 	p->lazy = true;
 	ml__close_fd(&p->dirfd);
 	ml__close_fd(&p->sentinel);
+	ml__close_fd(&p->via_sentinel);
 	p->sentinel_had_data = false;
 	ml__proc_drop_thread_locked(p); /* not shared while it is released (see proc.h) */
 	return 0;
@@ -758,6 +764,7 @@ void ml_proc_free(ml_proc *p)
 	ml__close_fd(&p->pidfd);
 	ml__close_fd(&p->sentinel);
 	ml__close_fd(&p->via_fd);
+	ml__close_fd(&p->via_sentinel);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }

@@ -92,6 +92,7 @@ bool ml__proc_leader_exited_locked(ml_proc *p)
 	    group_exited(p))
 		return false;
 	__atomic_store_n(&p->leader_gone, true, __ATOMIC_RELEASE);
+	ml__proc_bind_sentinel_locked(p);
 	return true;
 }
 
@@ -183,6 +184,47 @@ static bool leader_exited(ml_proc *p)
 	bool gone = ml__proc_leader_exited_locked(p);
 	pthread_mutex_unlock(&p->mu);
 	return gone;
+}
+
+/*
+ * A handle opened (or materialised) after its leader exited has its sentinel on the
+ * leader's empty maps, which can tell no exec: a thread that execs makes the leader run
+ * again (state R), but if the new image's main thread exits in turn the leader is Z once
+ * more, and the new image would be read as the old. pagemap opened through a thread that
+ * runs is bound to the address space the group runs and, unlike maps (whose reads look
+ * the thread up: ESRCH once it has gone), only to that: it reads EOF once an exec (or the
+ * group's exit) has dropped it, which exec_state() takes as the end of the handle. Opened
+ * when the leader is first seen exited, and again after a release; the leader's stat is
+ * asked after the open, as after choosing the thread, so that it is the handle's address
+ * space. Where pagemap cannot be opened (no ptrace read access) there is none, and an exec
+ * is told by the leader's state alone.
+ */
+void ml__proc_bind_sentinel_locked(ml_proc *p)
+{
+	if (p->sentinel_had_data || p->via_sentinel >= 0 || !p->leader_gone)
+		return;
+	if (p->via_fd < 0 && pick_thread_locked(p) < 0)
+		return;
+	int fd = openat(p->via_fd, "pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char st = 0;
+	if (ml__proc_via_sentinel_gone(fd) || !thread_runs(p->via_fd) || ml__proc_stat_state(p, &st, NULL) < 0 ||
+	    (st != 'Z' && st != 'X' && st != 'x')) {
+		close(fd); /* opened through a thread that was exiting, or after an exec: not bound */
+		return;
+	}
+	__atomic_store_n(&p->via_sentinel, fd, __ATOMIC_RELEASE);
+}
+
+bool ml__proc_via_sentinel_gone(int fd)
+{
+	uint64_t e; /* pagemap reads whole entries: one, of page 0 */
+	ssize_t n;
+	do
+		n = pread(fd, &e, sizeof(e), 0);
+	while (n < 0 && errno == EINTR);
+	return n <= 0;
 }
 
 /*

@@ -28,8 +28,11 @@ extern "C" {
  * statm...; fd/, fdinfo/; exe, cwd, root; ns/, net/, the mount files). The handle reads
  * those through /proc/TID of a thread that runs, checked to be one of the process's
  * threads, and moves to another when that one exits; its stat and status stay the main
- * thread's (state Z). An exec by one of the threads ends the handle as any exec does.
- * This needs one more file descriptor while it lasts (docs/architecture.md).
+ * thread's (state Z). An exec by one of the threads ends the handle as any exec does,
+ * also when the new image's main thread has exited in turn (for a handle opened after the
+ * first exit, that needs ptrace read access: the address space is held through the
+ * thread's pagemap). This needs one more file descriptor while it lasts, two for a handle
+ * opened after the exit (docs/architecture.md).
  *
  * A handle is not safe for concurrent use from several threads unless each thread only
  * calls functions that take a `const ml_proc *` (all readers do).

@@ -26,6 +26,11 @@ struct ml_proc {
 	bool leader_gone; /* seen exited while the group ran; for good (an exec ends the handle) */
 	int via_fd;       /* /proc/TID of the thread read through, -1 while none is chosen */
 	pid_t via_tid;
+	/* pagemap opened through a thread once the leader was seen exited, where the handle's
+	 * own sentinel was opened on the leader's empty maps: bound to the address space the
+	 * group runs, so that an exec is seen even once the new image's leader has exited too.
+	 * Set once under mu, read atomically; -1 if none (closed by release and free only). */
+	int via_sentinel;
 };
 
 static inline void ml__close_fd(int *fd)
@@ -58,6 +63,10 @@ enum { ML__RES_NONE, ML__RES_ASK, ML__RES_EMPTY, ML__RES_ON_FAILURE };
 int ml__proc_leader_resource(const ml_proc *p, const char *name);
 /* Whether the leader has exited while its group runs; sets leader_gone. With mu held. */
 bool ml__proc_leader_exited_locked(ml_proc *p);
+/* Opens via_sentinel if the handle has no sentinel on the address space. With mu held. */
+void ml__proc_bind_sentinel_locked(ml_proc *p);
+/* Whether the address space via_sentinel @fd is bound to has gone (EOF). */
+bool ml__proc_via_sentinel_gone(int fd);
 /* Forgets the thread read through. With mu held (or on a handle not shared). */
 void ml__proc_drop_thread_locked(ml_proc *p);
 

@@ -692,6 +692,47 @@ START_TEST(openat_through_a_thread_that_has_exited_since)
 }
 END_TEST
 
+/* A handle opened once the main thread had exited has its sentinel on that thread's empty
+ * maps. A thread then execs (the main thread's PID runs again), and the new image's main
+ * thread exits in turn (state Z again, other threads running): the handle must still end,
+ * not read the new image as the old. */
+START_TEST(exec_then_main_exit_again_ends_a_handle_opened_after_the_exit)
+{
+	leaderless l = start("2");
+	main_exit(&l);
+	/* one opened, one lazy and then released and read again: both after the exit */
+	ml_proc *p[2];
+	ck_assert_int_eq(ml_proc_open(l.c->pid, &p[0]), 0);
+	ck_assert_int_eq(ml_proc_open_lazy(l.c->pid, &p[1]), 0);
+	for (int i = 0; i < 2; i++) {
+		check_address_space(p[i], &l);
+		ck_assert_int_eq(ml_proc_check(p[i]), 0);
+	}
+	ck_assert_int_eq(ml_proc_release(p[1]), 0);
+	ml_maps *m;
+	ck_assert_int_eq(ml_maps_read(p[1], ML_MAPS_AUTO, &m), 0); /* materialised again */
+	ml_maps_free(m);
+
+	char *self = mlt_helper_path("ml_leaderless");
+	const char *ans = mlt_cmd(l.c, "exec %s", self);
+	free(self);
+	ck_assert_ptr_nonnull(ans);
+	ck_assert_msg(!strncmp(ans, "ready", 5), "exec: %s", ans);
+	uint64_t new_addr = mlt_kv(ans, "addr");
+	ck_assert_uint_ne(mlt_cmd_u64(l.c, "tid", "main_exit"), 0);
+	ck_assert_int_eq(leader_state(l.c->pid), 'Z');
+	for (int i = 0; i < 2; i++) {
+		ck_assert_msg(ml_proc_check(p[i]) == -ESRCH, "%s handle: the new image's leader exited and it reads on",
+			      i ? "released" : "open");
+		ck_assert_int_eq(ml_maps_read(p[i], ML_MAPS_AUTO, &m), -ESRCH);
+		unsigned char b;
+		ck_assert_int_eq(ml_mem_read(p[i], new_addr, &b, 1), -ESRCH);
+		ml_proc_free(p[i]);
+	}
+	mlt_child_free(l.c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proc_leader_exited");
@@ -708,6 +749,7 @@ int main(void)
 	tcase_add_test(tc, fds_listing_cut_short_by_its_thread_says_so);
 	tcase_add_test(tc, fds_iterator_whose_reopen_failed_has_ended);
 	tcase_add_test(tc, openat_through_a_thread_that_has_exited_since);
+	tcase_add_test(tc, exec_then_main_exit_again_ends_a_handle_opened_after_the_exit);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
