@@ -925,8 +925,13 @@ int main(void)
 	tcase_add_test(rt, data_by_reference);
 	tcase_add_test(rt, reads_from_several_threads);
 	tcase_add_test(rt, writer_refuses_and_leaves_nothing);
-	tcase_add_loop_test(rt, many_mappings_use_pn_xnum, 0, 2);
 	tcase_add_test(rt, writer_page_size_is_one_readers_take);
 	suite_add_tcase(s, rt);
+	/* 70,000 mappings: left out under valgrind (scripts/valgrind.sh) */
+	TCase *tq = tcase_create("scale");
+	tcase_set_tags(tq, "scale");
+	tcase_set_timeout(tq, 300);
+	tcase_add_loop_test(tq, many_mappings_use_pn_xnum, 0, 2);
+	suite_add_tcase(s, tq);
 	return mlt_run_suite(s);
 }

@@ -358,7 +358,13 @@ int main(void)
 	tcase_add_loop_test(tc, each_codec_damaged_is_never_complete, 0, n);
 	tcase_add_loop_test(tc, junk_inside_a_valid_stream_is_not_a_core, 0, n);
 	tcase_add_loop_test(tc, each_codec_checksum_failure_is_never_data, 0, n);
-	tcase_add_loop_test(tc, each_codec_stops_past_the_core, 0, n);
 	suite_add_tcase(s, tc);
+	/* 64 MiB decoded per codec: left out under valgrind (scripts/valgrind.sh) */
+	TCase *tq = tcase_create("scale");
+	tcase_set_tags(tq, "scale");
+	tcase_add_checked_fixture(tq, setup, teardown);
+	tcase_set_timeout(tq, 300);
+	tcase_add_loop_test(tq, each_codec_stops_past_the_core, 0, n);
+	suite_add_tcase(s, tq);
 	return mlt_run_suite(s);
 }

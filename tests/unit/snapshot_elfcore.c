@@ -264,7 +264,12 @@ int main(void)
 	tcase_add_test(tc, truncated_core_stops_where_the_file_ends);
 	tcase_add_test(tc, core_shrinking_while_open);
 	tcase_add_test(tc, nt_file_names_the_loads_inside_its_entries);
-	tcase_add_test(tc, many_overlapping_nt_file_entries);
 	suite_add_tcase(s, tc);
+	/* sizes whose cost grew as their square: left out under valgrind (scripts/valgrind.sh) */
+	TCase *tq = tcase_create("scale");
+	tcase_set_tags(tq, "scale");
+	tcase_set_timeout(tq, 300);
+	tcase_add_test(tq, many_overlapping_nt_file_entries);
+	suite_add_tcase(s, tq);
 	return mlt_run_suite(s);
 }

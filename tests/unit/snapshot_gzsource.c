@@ -751,7 +751,12 @@ int main(void)
 	tcase_add_test(tc, gz_source_names_from_core_notes);
 	tcase_add_test(tc, gz_source_notes_where_a_core_has_them);
 	tcase_add_test(tc, gz_source_skips_overlapping_nt_file_entries);
-	tcase_add_test(tc, gz_source_many_program_headers);
 	suite_add_tcase(s, tc);
+	/* sizes whose cost grew as their square: left out under valgrind (scripts/valgrind.sh) */
+	TCase *tq = tcase_create("scale");
+	tcase_set_tags(tq, "scale");
+	tcase_set_timeout(tq, 300);
+	tcase_add_test(tq, gz_source_many_program_headers);
+	suite_add_tcase(s, tq);
 	return mlt_run_suite(s);
 }

@@ -268,8 +268,13 @@ int main(void)
 	TCase *tc = tcase_create("source");
 	tcase_add_test(tc, source_over_snapshot);
 	tcase_add_test(tc, maps_without_a_saved_maps_file);
-	tcase_add_test(tc, many_uncertain_names);
-	tcase_add_test(tc, many_names_taken_from_the_table);
 	suite_add_tcase(s, tc);
+	/* sizes whose cost grew as their square: left out under valgrind (scripts/valgrind.sh) */
+	TCase *tq = tcase_create("scale");
+	tcase_set_tags(tq, "scale");
+	tcase_set_timeout(tq, 300);
+	tcase_add_test(tq, many_uncertain_names);
+	tcase_add_test(tq, many_names_taken_from_the_table);
+	suite_add_tcase(s, tq);
 	return mlt_run_suite(s);
 }
