@@ -223,11 +223,18 @@ blocked = False
 for _ in range(6000):  # up to 60 s for memlens to block or finish
     if p.poll() is not None:
         break
+    # a thread of memlens blocked in write(2, ...): its syscall file says "1 0x2 ..." only
+    # while it sleeps in the call (wchan names need kallsyms, which a kernel may lack)
+    writing = False
     try:
-        wchan = open("/proc/%d/wchan" % p.pid).read()
+        for t in os.listdir("/proc/%d/task" % p.pid):
+            try:
+                writing |= open("/proc/%d/task/%s/syscall" % (p.pid, t)).read().split()[:2] == ["1", "0x2"]
+            except OSError:
+                pass
     except OSError:
-        wchan = ""
-    if "pipe_write" in wchan:
+        pass
+    if writing:
         blocked = True
         st = states()
         if any(s in ("t", "T") for s in st.values()):
