@@ -46,6 +46,36 @@ static bool has(const pid_t *v, size_t n, pid_t p)
 	return false;
 }
 
+/* Clock ticks since boot now (the unit of a process's start time in /proc/PID/stat). */
+static uint64_t ticks_now(void)
+{
+	double up = 0;
+	FILE *fp = fopen("/proc/uptime", "re");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(fscanf(fp, "%lf", &up), 1);
+	fclose(fp);
+	return (uint64_t)(up * (double)sysconf(_SC_CLK_TCK));
+}
+
+/* Start time of @pid in clock ticks since boot; UINT64_MAX if it is gone. */
+static uint64_t start_ticks(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *fp = fopen(path, "re");
+	if (!fp)
+		return UINT64_MAX;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	const char *q = strrchr(buf, ')');
+	unsigned long long st = 0;
+	/* ") S" then fields 4-21, then 22: starttime */
+	if (!q || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &st) != 1)
+		return UINT64_MAX;
+	return st;
+}
+
 START_TEST(finds_children_by_command_line)
 {
 	make_tag();
@@ -63,6 +93,7 @@ START_TEST(finds_children_by_command_line)
 
 	/* exact comm: our three children among whatever else runs ml_child now */
 	ML_OPTS(ml_procs_opts, c, .comm = "ml_child");
+	uint64_t listed_at = ticks_now();
 	n = collect(&c, got, 4096);
 	ck_assert(has(got, n, a->pid) && has(got, n, b->pid) && has(got, n, other->pid));
 	for (size_t i = 0; i < n && i < 4096; i++) {
@@ -71,9 +102,14 @@ START_TEST(finds_children_by_command_line)
 		FILE *fp = fopen(path, "re");
 		if (!fp)
 			continue; /* exited since */
-		if (fgets(comm, sizeof(comm), fp))
-			ck_assert_str_eq(comm, "ml_child\n");
+		bool read = fgets(comm, sizeof(comm), fp) != NULL;
 		fclose(fp);
+		/* An ml_child of a test running beside this one may have exited since, its PID gone
+		 * to a new process (a fork not yet exec'd has its parent's comm). The start time is
+		 * read after the comm: a process that started after the listing is not the one
+		 * listed, whichever the comm was read from. */
+		if (read && strcmp(comm, "ml_child\n") && start_ticks(got[i]) < listed_at)
+			ck_abort_msg("pid %d, listed by comm ml_child, has comm %s", (int)got[i], comm);
 	}
 	/* a regex over the comm (pgrep without -f) never sees the arguments */
 	ML_OPTS(ml_procs_opts, r, .pattern = tag + 2);
