@@ -32,7 +32,8 @@
  *   fork         fork(); the child (its own address space, the same open files) pauses
  *                until killed -> ok child=N
  *   zombie0      a child made with exit signal 0 that exits at once with status 3 and is
- *                never waited for (a zombie that is not a dump's copy) -> ok child=N
+ *                never reaped (a zombie that is not a dump's copy) -> ok child=N, once it
+ *                is a zombie
  *   leader_exit  a new thread takes over this loop and the main thread exits (a zombie
  *                listed in task/ while the others run) -> ok tid=N (from the new thread)
  *   exit N       _exit(N) */
@@ -51,6 +52,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/rseq.h>
@@ -425,6 +427,10 @@ static void serve(void)
 			long ch = syscall(SYS_clone, 0L, NULL, NULL, NULL, NULL);
 			if (ch == 0)
 				syscall(SYS_exit_group, 3);
+			/* answered once it is a zombie (WNOWAIT: it stays one) */
+			siginfo_t si;
+			if (ch > 0)
+				waitid(P_PID, (id_t)ch, &si, WEXITED | WNOWAIT | __WALL);
 			printf("ok child=%ld\n", ch);
 		} else if (!strncmp(line, "fork", 4)) {
 			pid_t ch = fork();
