@@ -109,6 +109,8 @@ static enum proc_state exited_leader_state(const ml_proc *p)
 		return ST_GONE;
 	if (r == 0 && st != 'Z' && st != 'X' && st != 'x')
 		return ST_EXECED;
+	if (ml__proc_group_exiting(p))
+		return ST_GONE; /* every thread left is exiting: the whole group was killed */
 	return exec_state(p);
 }
 

@@ -88,8 +88,10 @@ bool ml__proc_leader_exited_locked(ml_proc *p)
 	char c, st = 0;
 	if (readlinkat(p->dirfd, "exe", &c, 1) >= 0)
 		return false;
+	/* a leader that is Z while the others are being killed too (SIGKILL tears the group
+	 * down thread by thread) is a process exiting, not one whose main thread left */
 	if (ml__proc_stat_state(p, &st, NULL) < 0 || (st != 'Z' && st != 'X' && st != 'x') ||
-	    group_exited(p))
+	    group_exited(p) || ml__proc_group_exiting(p))
 		return false;
 	__atomic_store_n(&p->leader_gone, true, __ATOMIC_RELEASE);
 	ml__proc_bind_sentinel_locked(p);
