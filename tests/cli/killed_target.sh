@@ -26,6 +26,11 @@ print(os.getpid(), flush=True)
 time.sleep(1000)')
 	read -r P <&$F || fail "setup: no target"
 	kill -9 "$P"
+	# until the kill has taken effect (PF_EXITING in the flags, field 9 of stat, or gone): on a
+	# busy machine the target may not run for a while, and memlens would then read a process
+	# that is still alive, which it rightly reports as such
+	timeout 20 bash -c 'while f=$(awk "{print \$9}" /proc/'"$P"'/stat 2>/dev/null) && [ $((f & 4)) -eq 0 ]; do :; done' ||
+		fail "setup: the killed target did not begin to exit"
 	$reap && wait "$P" 2>/dev/null
 	"$M" "$@" "$P" >"$T/out" 2>"$T/err"
 	RC=$?
