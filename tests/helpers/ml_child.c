@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "page_grain.h"
+#include "task_state.h"
 
 static int thr_pipe[2] = { -1, -1 };
 static pthread_t thr;
@@ -111,20 +112,6 @@ static void *vf_main(void *arg)
 	return NULL;
 }
 
-/* The state letter of our thread @tid. */
-static char task_state(pid_t tid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return '?';
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' ? rp[2] : '?';
-}
 
 static void *serve_beside_churning_leader(void *arg)
 {
@@ -136,19 +123,7 @@ static void *serve_beside_churning_leader(void *arg)
 }
 
 /* True once the exited leader's task shows state Z (it stays so while others run). */
-static int leader_is_zombie(void)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' && rp[2] == 'Z';
-}
+static int leader_is_zombie(void) { return task_state(getpid()) == 'Z'; }
 
 static void *serve_thread(void *arg)
 {

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "page_grain.h"
+#include "task_state.h"
 
 #define LEN (16 * 4096)
 #define NEEDLE_OFF (5 * 4096 + 123)
@@ -57,20 +58,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* The state letter of thread @tid of this process, or 0 once it has left /proc. */
-static char task_state(pid_t tid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' ? rp[2] : 0;
-}
 
 static void print_tids(void)
 {
