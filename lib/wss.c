@@ -12,6 +12,7 @@
 #include "internal/wss.h"
 #include <memlens/clear_refs.h>
 #include <memlens/idle.h>
+#include <memlens/kpage.h>
 #include <memlens/pagemap.h>
 #include <memlens/wss.h>
 
@@ -25,6 +26,7 @@ struct ml_wss {
 	uint64_t clear_start, clear_end;
 	int64_t clear_rt;
 	ml_idle *idle;
+	ml_kpage *kpf; /* IDLE: a folio's head frame carries its idle bit */
 	uint64_t zero_pfn;
 	uint64_t pages_scanned;
 };
@@ -183,6 +185,11 @@ int ml_wss_probe(ml_wss_backend b, const ml_proc *p, ml_wss_probe_info *ret)
 		if (!ml__pfns_visible()) {
 			r.status = -EACCES;
 			r.reason = "pagemap shows no PFNs: needs CAP_SYS_ADMIN";
+		} else if (access("/proc/kpageflags", R_OK) < 0) {
+			/* a huge page's idle bit is its head frame's, which kpageflags tells */
+			r.status = errno == ENOENT ? -EOPNOTSUPP : -EACCES;
+			r.reason = errno == ENOENT ? "no /proc/kpageflags (CONFIG_PROC_PAGE_MONITOR)"
+						   : "cannot read /proc/kpageflags: needs root";
 		} else if (pr < 0 && pr != -EOPNOTSUPP) {
 			/* the zero page must be left out of the marks, so it must be known */
 			r.status = pr;
@@ -227,10 +234,15 @@ static bool pm_skip(ml_vma_kind k)
 
 /*
  * Walks the pagemap of every mapping in @m that the scope covers, calling @fn on each
- * batch of entries; @fn's result (a page count) is added to that mapping's referenced.
+ * batch of entries; @fn's result (a page count) is that mapping's referenced. Mappings the
+ * page backends cannot track are marked so and not walked.
  */
-typedef int (*pm_fn)(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, uint8_t *flags,
-		     size_t *count);
+typedef int (*pm_fn)(ml_wss *w, const uint64_t *e, size_t n, ml__idle_scratch *sc, size_t *count);
+
+static ssize_t kpf_read(void *ctx, uint64_t pfn, uint64_t *buf, size_t n)
+{
+	return ml_kpage_flags(ctx, pfn, buf, n);
+}
 
 static int pm_walk(ml_wss *w, ml__wss_vmas *m, pm_fn fn)
 {
@@ -239,12 +251,20 @@ static int pm_walk(ml_wss *w, ml__wss_vmas *m, pm_fn fn)
 	if (r < 0)
 		return r;
 	uint64_t *e = malloc(PM_BATCH * sizeof(*e));
-	uint64_t *scratch = malloc(PM_BATCH * sizeof(*scratch));
-	uint8_t *flags = malloc(PM_BATCH);
-	r = (e && scratch && flags) ? 0 : -ENOMEM;
+	ml__idle_scratch sc = { .kpf = kpf_read, .kpf_ctx = w->kpf, .cap = PM_BATCH };
+	sc.pfns = malloc(PM_BATCH * sizeof(*sc.pfns));
+	sc.heads = malloc(PM_BATCH * sizeof(*sc.heads));
+	sc.kbuf = malloc(ML__KPF_BLOCK * sizeof(*sc.kbuf));
+	sc.flags = malloc(PM_BATCH);
+	r = (e && sc.pfns && sc.heads && sc.kbuf && sc.flags) ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < m->n; i++) {
 		ml__wss_vma *v = &m->v[i];
-		if (pm_skip(v->kind) || !ml__wss_scope_covers(w->scope, ml__wss_kind_file_backed(v->kind)))
+		if (pm_skip(v->kind)) {
+			v->untracked = true;
+			v->referenced = 0;
+			continue;
+		}
+		if (!ml__wss_scope_covers(w->scope, ml__wss_kind_file_backed(v->kind)))
 			continue;
 		uint64_t pages = 0;
 		for (uint64_t a = v->start; r == 0 && a < v->end;) {
@@ -258,7 +278,7 @@ static int pm_walk(ml_wss *w, ml__wss_vmas *m, pm_fn fn)
 				break;
 			size_t c = 0;
 			w->pages_scanned += (size_t)n;
-			r = fn(w, e, (size_t)n, scratch, flags, &c);
+			r = fn(w, e, (size_t)n, &sc, &c);
 			pages += c;
 			a += (uint64_t)n * PAGE_SZ;
 		}
@@ -266,40 +286,175 @@ static int pm_walk(ml_wss *w, ml__wss_vmas *m, pm_fn fn)
 	}
 	ml_pagemap_free(pm);
 	free(e);
-	free(scratch);
-	free(flags);
+	free(sc.pfns);
+	free(sc.heads);
+	free(sc.kbuf);
+	free(sc.flags);
 	return r;
 }
 
-ssize_t ml__wss_idle_mark_entries(ml_idle *b, const uint64_t *e, size_t n, uint64_t zero_pfn,
-				  uint64_t *scratch)
+static int cmp_u64(const void *a, const void *b)
 {
-	size_t k = ml__wss_present_pfns(e, n, zero_pfn, scratch);
-	ssize_t r = ml_idle_mark_pfns(b, scratch, k);
-	return r < 0 ? r : (ssize_t)k;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+#define KPF_HEAD (UINT64_C(1) << ML_KPF_COMPOUND_HEAD)
+#define KPF_TAIL (UINT64_C(1) << ML_KPF_COMPOUND_TAIL)
+/* frames the idle bitmap never tracks */
+#define KPF_UNTRACKED ((UINT64_C(1) << ML_KPF_ZERO_PAGE) | (UINT64_C(1) << ML_KPF_NOPAGE) | \
+		       (UINT64_C(1) << ML_KPF_OFFLINE))
+/* no head found for a tail frame (the folio split while it was read) */
+#define HEAD_NONE UINT64_MAX
+
+/*
+ * The head of the folio that tail frame @pfn belongs to, into *head (HEAD_NONE if none) and
+ * its flags into *hflags. Folios are naturally aligned: the head is @pfn rounded down to
+ * the folio's size, a power of two; up to 2^20 frames (4 GiB) are looked through.
+ */
+static int find_head(ml__kpf_fn fn, void *ctx, uint64_t pfn, uint64_t *head, uint64_t *hflags)
+{
+	uint64_t prev = pfn;
+	*head = HEAD_NONE;
+	for (unsigned o = 1; o <= 20; o++) {
+		uint64_t c = pfn & ~((UINT64_C(1) << o) - 1), f;
+		if (c == prev)
+			continue;
+		prev = c;
+		ssize_t r = fn(ctx, c, &f, 1);
+		if (r < 0)
+			return (int)r;
+		if (r == 0)
+			return 0;
+		if (f & KPF_HEAD) {
+			*head = c;
+			*hflags = f;
+			return 0;
+		}
+		if (!(f & KPF_TAIL))
+			return 0;
+	}
+	return 0;
+}
+
+int ml__wss_idle_heads(ml__kpf_fn fn, void *ctx, const uint64_t *pfns, size_t k, uint64_t *heads,
+		       uint64_t *kbuf)
+{
+	/* the folio of the frame walked last: its head (0 none yet) and the head's flags */
+	uint64_t head = 0, hflags = 0, next = 0;
+	size_t i = 0;
+	while (i < k) {
+		uint64_t b = pfns[i];
+		size_t j = i + 1;
+		while (j < k && pfns[j] - b < ML__KPF_BLOCK)
+			j++;
+		size_t len = (size_t)(pfns[j - 1] - b + 1);
+		ssize_t got = fn(ctx, b, kbuf, len);
+		if (got < 0)
+			return (int)got;
+		if (b != next)
+			head = 0; /* a gap: the folio walked last may have ended in it */
+		size_t q = i;
+		for (size_t f = 0; f < (size_t)got && q < j; f++) {
+			uint64_t fl = kbuf[f], pfn = b + f;
+			if (fl & KPF_HEAD) {
+				head = pfn;
+				hflags = fl;
+			} else if (fl & KPF_TAIL) {
+				int r = head ? 0 : find_head(fn, ctx, pfn, &head, &hflags);
+				if (r < 0)
+					return r;
+			} else {
+				head = 0;
+			}
+			if (pfns[q] != pfn)
+				continue;
+			uint64_t h = pfn;
+			if (fl & KPF_TAIL)
+				h = head == HEAD_NONE || (hflags & KPF_UNTRACKED) ? 0 : head;
+			else if (fl & KPF_UNTRACKED)
+				h = 0;
+			while (q < j && pfns[q] == pfn)
+				heads[q++] = h;
+		}
+		/* past the end of memory: not tracked */
+		for (; q < j; q++)
+			heads[q] = 0;
+		next = (size_t)got == len ? b + len : 0;
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * Sorts the present frames of @n entries into sc->pfns, finds their heads (sc->heads) and
+ * leaves the distinct heads, ascending, at the front of sc->pfns. Returns how many, or
+ * -errno; *tracked = frames with a head.
+ */
+static ssize_t idle_heads(const uint64_t *e, size_t n, uint64_t zero_pfn, ml__idle_scratch *sc,
+			  size_t *ret_k, size_t *tracked)
+{
+	if (n > sc->cap)
+		return -EINVAL;
+	size_t k = ml__wss_present_pfns(e, n, zero_pfn, sc->pfns);
+	qsort(sc->pfns, k, sizeof(*sc->pfns), cmp_u64);
+	int r = ml__wss_idle_heads(sc->kpf, sc->kpf_ctx, sc->pfns, k, sc->heads, sc->kbuf);
+	if (r < 0)
+		return r;
+	/* the frames are no longer needed: their distinct heads go where they were (u <= i) */
+	size_t u = 0, t = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (!sc->heads[i])
+			continue;
+		t++;
+		if (!u || sc->pfns[u - 1] != sc->heads[i])
+			sc->pfns[u++] = sc->heads[i];
+	}
+	/* ascending unless a folio changed between two kpageflags reads */
+	bool sorted = true;
+	for (size_t i = 1; i < u && sorted; i++)
+		sorted = sc->pfns[i] > sc->pfns[i - 1];
+	if (!sorted) {
+		qsort(sc->pfns, u, sizeof(*sc->pfns), cmp_u64);
+		size_t d = 0;
+		for (size_t i = 0; i < u; i++)
+			if (!d || sc->pfns[d - 1] != sc->pfns[i])
+				sc->pfns[d++] = sc->pfns[i];
+		u = d;
+	}
+	*ret_k = k;
+	*tracked = t;
+	return (ssize_t)u;
+}
+
+ssize_t ml__wss_idle_mark_entries(ml_idle *b, const uint64_t *e, size_t n, uint64_t zero_pfn,
+				  ml__idle_scratch *sc)
+{
+	size_t k, t;
+	ssize_t u = idle_heads(e, n, zero_pfn, sc, &k, &t);
+	if (u < 0)
+		return u;
+	ssize_t r = ml_idle_mark_pfns(b, sc->pfns, (size_t)u);
+	return r < 0 ? r : (ssize_t)t;
 }
 
 int ml__wss_idle_count(const ml_idle *b, const uint64_t *e, size_t n, uint64_t zero_pfn,
-		       uint64_t *scratch, uint8_t *flags, size_t *ret)
+		       ml__idle_scratch *sc, size_t *ret)
 {
-	size_t k = ml__wss_present_pfns(e, n, zero_pfn, scratch);
-	/* sorting loses which entry a frame came from; only the count matters */
-	for (size_t i = 1; i < k; i++)
-		if (scratch[i] < scratch[i - 1]) {
-			size_t j = i;
-			uint64_t x = scratch[i];
-			while (j > 0 && scratch[j - 1] > x) {
-				scratch[j] = scratch[j - 1];
-				j--;
-			}
-			scratch[j] = x;
-		}
-	int r = ml_idle_test_pfns(b, scratch, k, flags);
+	size_t k, t;
+	ssize_t u = idle_heads(e, n, zero_pfn, sc, &k, &t);
+	if (u < 0)
+		return (int)u;
+	int r = ml_idle_test_pfns(b, sc->pfns, (size_t)u, sc->flags);
 	if (r < 0)
 		return r;
 	size_t c = 0;
-	for (size_t i = 0; i < k; i++)
-		c += !flags[i];
+	for (size_t i = 0; i < k; i++) {
+		if (!sc->heads[i])
+			continue;
+		const uint64_t *h = bsearch(&sc->heads[i], sc->pfns, (size_t)u, sizeof(*sc->pfns), cmp_u64);
+		c += h && !sc->flags[h - sc->pfns];
+	}
 	*ret = c;
 	return 0;
 }
@@ -323,26 +478,24 @@ size_t ml__wss_present_pfns(const uint64_t *e, size_t n, uint64_t zero_pfn, uint
 	return k;
 }
 
-static int mark_fn(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, uint8_t *flags, size_t *count)
+static int mark_fn(ml_wss *w, const uint64_t *e, size_t n, ml__idle_scratch *sc, size_t *count)
 {
-	(void)flags;
-	ssize_t r = ml__wss_idle_mark_entries(w->idle, e, n, w->zero_pfn, scratch);
+	ssize_t r = ml__wss_idle_mark_entries(w->idle, e, n, w->zero_pfn, sc);
 	if (r < 0)
 		return (int)r;
 	*count = (size_t)r;
 	return 0;
 }
 
-static int idle_fn(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, uint8_t *flags, size_t *count)
+static int idle_fn(ml_wss *w, const uint64_t *e, size_t n, ml__idle_scratch *sc, size_t *count)
 {
-	return ml__wss_idle_count(w->idle, e, n, w->zero_pfn, scratch, flags, count);
+	return ml__wss_idle_count(w->idle, e, n, w->zero_pfn, sc, count);
 }
 
-static int sd_fn(ml_wss *w, const uint64_t *e, size_t n, uint64_t *scratch, uint8_t *flags, size_t *count)
+static int sd_fn(ml_wss *w, const uint64_t *e, size_t n, ml__idle_scratch *sc, size_t *count)
 {
 	(void)w;
-	(void)scratch;
-	(void)flags;
+	(void)sc;
 	*count = ml__wss_count_soft_dirty(e, n);
 	return 0;
 }
@@ -441,6 +594,9 @@ int ml_wss_start(const ml_proc *p, const ml_wss_opts *o, ml_wss **ret)
 	if (b == ML_WSS_IDLE) {
 		r = opt.idle_bitmap_path ? ml_idle_open_path(opt.idle_bitmap_path, &w->idle)
 					 : ml_idle_open(&w->idle);
+		/* which frame carries a page's idle bit (its folio's head) is in kpageflags */
+		if (r == 0)
+			r = ml_kpage_open(ML_KPAGE_FLAGS, &w->kpf);
 		/* without PFNs there is nothing to mark */
 		int z = r == 0 ? ml_pagemap_zero_pfn(&w->zero_pfn) : 0;
 		if (r == 0 && !ml__pfns_visible())
@@ -517,5 +673,6 @@ void ml_wss_free(ml_wss *w)
 		return;
 	ml__wss_vmas_free(&w->before);
 	ml_idle_free(w->idle);
+	ml_kpage_free(w->kpf);
 	free(w);
 }

@@ -227,7 +227,7 @@ int ml__wss_build(ml_wss_sample *s, const ml__wss_vmas *before, const ml__wss_vm
 		r->name_len = v->name_len;
 		r->deleted = v->deleted;
 		r->file_backed = ml__wss_kind_file_backed(v->kind);
-		r->measured = ml__wss_scope_covers(s->scope, r->file_backed);
+		r->measured = ml__wss_scope_covers(s->scope, r->file_backed) && !v->untracked;
 		r->appeared = diff && uncovered(before, v->start, v->end) > 0;
 		r->rss = v->rss;
 		r->pss = v->pss;

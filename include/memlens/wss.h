@@ -103,7 +103,7 @@ typedef struct ml_wss_region {
 	size_t name_len;
 	bool deleted;             /**< the backing file was unlinked (" (deleted)" removed from name) */
 	bool file_backed;         /**< has a backing file (shmem counts): clear_refs 3 covers it */
-	bool measured;            /**< false when the window's scope did not clear it (no WSS) */
+	bool measured;            /**< false when the window's scope did not clear it, or the page backends cannot see its accesses ([vdso]): no WSS */
 	bool appeared;            /**< some of its range was not mapped when the window opened */
 	uint64_t rss, pss;
 	uint64_t anonymous;       /**< smaps Anonymous */

@@ -21,6 +21,7 @@ typedef struct ml__wss_vma {
 	bool deleted;              /* " (deleted)" was stripped from the name */
 	size_t name_off, name_len; /* into the parse's name storage */
 	uint64_t rss, pss, referenced, anonymous, huge;
+	bool untracked; /* the page backends cannot see its accesses ([vdso], [vvar]): no WSS */
 	size_t order; /* position in the text, for ml__wss_vmas_normalize() */
 } ml__wss_vma;
 
@@ -80,18 +81,49 @@ size_t ml__wss_count_soft_dirty(const uint64_t *e, size_t n);
  * returns how many.
  */
 size_t ml__wss_present_pfns(const uint64_t *e, size_t n, uint64_t zero_pfn, uint64_t *pfns);
+/* Reads the kpageflags of the @n frames from @pfn into @buf: how many (fewer past the end of
+ * memory) or -errno. */
+typedef ssize_t (*ml__kpf_fn)(void *ctx, uint64_t pfn, uint64_t *buf, size_t n);
+
+/* Frames of kpageflags read at once by ml__wss_idle_heads() (@kbuf's size in words). */
+#define ML__KPF_BLOCK 512u
+
 /*
- * Marks idle the frames of the present pages among @n entries (@scratch holds @n PFNs).
- * Returns the number of frames marked or -errno.
+ * The frames whose idle bits stand for @k PFNs sorted ascending. The kernel tracks a folio
+ * by its head frame: a bit written for a tail frame is ignored and one read for it is
+ * always 0 (so a huge page's 511 tail frames would read "accessed" in every window). It
+ * never tracks a zero page, a frame without a struct page (ZONE_DEVICE, offline) or one
+ * past the end of memory (where a write even fails with ENXIO). heads[i] is the head frame
+ * of pfns[i]'s folio, pfns[i] itself for an ordinary page, or 0 for a frame the bitmap
+ * cannot track; nonzero heads ascend with i. @fn reads kpageflags into @kbuf
+ * (ML__KPF_BLOCK words). @return 0, or -errno from @fn.
+ */
+int ml__wss_idle_heads(ml__kpf_fn fn, void *ctx, const uint64_t *pfns, size_t k, uint64_t *heads,
+		       uint64_t *kbuf);
+
+/* What the idle backend's walk needs besides the bitmap: kpageflags and room for a batch. */
+typedef struct ml__idle_scratch {
+	ml__kpf_fn kpf;
+	void *kpf_ctx;
+	uint64_t *pfns, *heads, *kbuf; /* @cap, @cap, ML__KPF_BLOCK words */
+	uint8_t *flags;                /* @cap bytes */
+	size_t cap;
+} ml__idle_scratch;
+
+/*
+ * Marks idle the folios of the present pages among @n entries (n <= sc->cap), each once by
+ * its head frame (ml__wss_idle_heads). Returns the number of frames that can be tracked
+ * (marked directly or through their head) or -errno.
  */
 ssize_t ml__wss_idle_mark_entries(ml_idle *b, const uint64_t *e, size_t n, uint64_t zero_pfn,
-				  uint64_t *scratch);
+				  ml__idle_scratch *sc);
 /*
- * Counts the present pages among @n entries whose frame is no longer idle (accessed, or
- * new since the marking: a frame never marked reads 0). @scratch holds @n PFNs, @flags @n
- * bytes. Returns 0 and *ret, or -errno.
+ * Counts the present pages among @n entries (n <= sc->cap) whose folio is no longer idle
+ * (accessed, or new since the marking: a frame never marked reads 0). A page of a huge or
+ * large folio counts with its folio, as smaps's Referenced counts a PMD-mapped page; frames
+ * the bitmap cannot track are not counted. Returns 0 and *ret, or -errno.
  */
 int ml__wss_idle_count(const ml_idle *b, const uint64_t *e, size_t n, uint64_t zero_pfn,
-		       uint64_t *scratch, uint8_t *flags, size_t *ret);
+		       ml__idle_scratch *sc, size_t *ret);
 
 #endif
