@@ -216,7 +216,7 @@ static int pop_refill(ml_populated *it)
 		it->nruns = (size_t)r;
 		it->ri = 0;
 		it->rpos = r ? it->runs[0].start : 0;
-		uint64_t end = so.end ? so.end : ML_USER_VA_END;
+		uint64_t end = so.end ? so.end : ml__pagemap_va_end(it->pm);
 		if (next >= end || (r == 0 && next <= it->scan_pos))
 			it->scan_done = true;
 		it->scan_pos = next;

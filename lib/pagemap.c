@@ -51,6 +51,7 @@ struct ml_pagemap {
 	uint64_t *ebuf, *cbuf;
 	ml_kpage *kpf;       /* kpageflags for the emulation's HUGE check */
 	uint64_t *kbuf;
+	uint64_t va_end;     /* end of the process's address space (0: not looked up yet) */
 };
 
 /* ---- capabilities and the zero page ---- */
@@ -400,6 +401,36 @@ ssize_t ml_pagemap_read(ml_pagemap *pm, uint64_t vaddr, uint64_t *entries, size_
 	return (ssize_t)got;
 }
 
+uint64_t ml__pagemap_va_end(ml_pagemap *pm)
+{
+	if (pm->va_end)
+		return pm->va_end;
+	/* pagemap ends at the task's TASK_SIZE: bisect in pages between a page that has an
+	 * entry and one that does not */
+	uint64_t lo = 0, hi = UINT64_C(1) << (64 - ML_PAGE_SHIFT - 3), e;
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		ssize_t r = pread(pm->fd, &e, 8, (off_t)(mid * 8));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ML_USER_VA_END; /* not cached: the next call tries again */
+		if (r == 8)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* an address space that went away (exit, exec) reads as empty anywhere: never taken
+	 * for a small one; the reads that follow find it gone */
+	ssize_t r;
+	while ((r = pread(pm->fd, &e, 8, 0)) < 0 && errno == EINTR)
+		;
+	if (r != 8)
+		return ML_USER_VA_END;
+	pm->va_end = hi << ML_PAGE_SHIFT;
+	return pm->va_end;
+}
+
 int ml__pagemap_same_mm(ml_pagemap *pm, uint64_t addr)
 {
 	uint64_t e;
@@ -686,8 +717,9 @@ ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *v
 		r.return_mask = ML_PAGE_STATE_MASK & avail;
 	if ((any | r.return_mask) & ~avail)
 		return -EOPNOTSUPP;
+	uint64_t top = ml__pagemap_va_end(pm);
 	r.start = ML_PAGE_DOWN(o->start);
-	r.end = o->end ? ML_PAGE_UP(o->end) : ML_USER_VA_END;
+	r.end = o->end ? ML_PAGE_UP(o->end) : top;
 	if (o->end && r.end < o->end)
 		r.end = ML_PAGE_DOWN(o->end); /* the last page of the 64-bit space */
 	if (r.start > r.end)
@@ -695,8 +727,8 @@ ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_region *v
 	/* Nothing above the user address space is walked (the [vsyscall] gate page is not
 	 * a VMA): such a range is complete at once. */
 	uint64_t req_end = r.end;
-	if (r.end > ML_USER_VA_END)
-		r.end = ML_USER_VA_END;
+	if (r.end > top)
+		r.end = top;
 	if (r.start >= r.end) {
 		*next = req_end;
 		return 0;

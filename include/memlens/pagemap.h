@@ -156,7 +156,7 @@ typedef struct ml_page_region {
  */
 typedef struct ml_scan_opts {
 	size_t sz;                    /**< sizeof(ml_scan_opts): set by ML_OPTS */
-	uint64_t start, end;          /**< [start, end); page-aligned outward; end 0 = whole address space */
+	uint64_t start, end;          /**< [start, end); page-aligned outward; end 0 = the whole address space (to the TASK_SIZE of the process, where its pagemap ends) */
 	uint64_t category_inverted;   /**< categories to test inverted */
 	uint64_t category_mask;       /**< all of these must be set (after inversion) */
 	uint64_t category_anyof_mask; /**< at least one of these must be set (0 = no test) */

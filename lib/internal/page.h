@@ -18,7 +18,8 @@
 #define ML_HPAGE_PAGES 512u /* pages per PMD (2 MiB) */
 #define ML_PAGE_DOWN(a) ((a) & ~(ML_PAGE_SZ - 1))
 #define ML_PAGE_UP(a) (((a) + ML_PAGE_SZ - 1) & ~(ML_PAGE_SZ - 1))
-/* Top of the user address space with 4-level paging (x86-64 TASK_SIZE). */
+/* Top of the user address space with 4-level paging (x86-64 TASK_SIZE); a process's own is
+ * ml__pagemap_va_end(). */
 #define ML_USER_VA_END UINT64_C(0x7ffffffff000)
 
 /* A mapping as the page readers need it: bounds and how pages in it can be read. */
@@ -74,6 +75,9 @@ size_t ml__vranges_find(const ml_vrange *v, size_t n, uint64_t addr);
  * ml_proc_check() opens and parses files. 0 same, -ESRCH gone.
  */
 int ml__pagemap_same_mm(ml_pagemap *pm, uint64_t addr);
+/* The end of the address space of @pm's process (its TASK_SIZE: 2^47 - 4 KiB with 4-level
+ * paging, 2^56 - 4 KiB with 5-level), where its pagemap ends; looked up once. */
+uint64_t ml__pagemap_va_end(ml_pagemap *pm);
 
 /* Whether this process sees PFNs in pagemap (CAP_SYS_ADMIN). */
 bool ml__pfns_visible(void);

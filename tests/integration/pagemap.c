@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
@@ -717,6 +718,57 @@ START_TEST(emulation_needs_a_compound_page_for_huge)
 }
 END_TEST
 
+/*
+ * A scan to the end (end 0) goes up to the end of the process's address space, where its
+ * pagemap ends (TASK_SIZE: 2^47 - 4 KiB with 4-level paging, 2^56 - 4 KiB with 5-level),
+ * not to an assumed 2^47: with 5-level paging a mapping placed above 2^47 is found.
+ */
+START_TEST(scan_reaches_the_end_of_the_address_space)
+{
+	/* with 5-level paging the kernel honours a hint above 2^47; with 4-level it cannot */
+	char *high = mmap((void *)(UINT64_C(1) << 50), PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(high != MAP_FAILED);
+	high[0] = 1;
+	ml_proc *self;
+	ml_pagemap *pm;
+	ck_assert_int_eq(ml_proc_self(&self), 0);
+	ck_assert_int_eq(ml_pagemap_open(self, &pm), 0);
+	ML_OPTS(ml_scan_opts, o, .category_mask = ML_PAGE_PRESENT, .return_mask = ML_PAGE_PRESENT);
+	for (int emul = 0; emul < 2; emul++) {
+		o.force_emulation = emul;
+		if (!emul && !ml_pagemap_has_scan(pm))
+			continue;
+		ml_page_region v[64];
+		uint64_t next = 0, start = 0;
+		bool found_high = false;
+		for (;;) {
+			o.start = start;
+			ssize_t n = ml_pagemap_scan(pm, &o, v, 64, &next);
+			ck_assert_int_ge(n, 0);
+			for (ssize_t i = 0; i < n; i++)
+				found_high |= v[i].start <= (uint64_t)(uintptr_t)high && (uint64_t)(uintptr_t)high < v[i].end;
+			if (n < 64)
+				break;
+			ck_assert_uint_gt(next, start);
+			start = next;
+		}
+		/* next is the end of the address space: the last page has an entry, past it none */
+		int fd = open("/proc/self/pagemap", O_RDONLY);
+		uint64_t e;
+		ck_assert_int_eq(pread(fd, &e, 8, (off_t)(next / PG * 8 - 8)), 8);
+		ck_assert_int_eq(pread(fd, &e, 8, (off_t)(next / PG * 8)), 0);
+		close(fd);
+		ck_assert_msg(found_high, "the page at %p was not found by a scan to %#llx", (void *)high,
+			      (unsigned long long)next);
+		if ((uintptr_t)high < (UINT64_C(1) << 47))
+			ck_assert_uint_eq(next, UINT64_C(0x7ffffffff000)); /* 4-level paging */
+	}
+	ml_pagemap_free(pm);
+	ml_proc_free(self);
+	munmap(high, PG);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pagemap");
@@ -732,6 +784,7 @@ int main(void)
 	tcase_add_test(tc, kpageflags_of_known_pages);
 	tcase_add_test(tc, pfns_hidden_without_cap_sys_admin);
 	tcase_add_test(tc, emulation_needs_a_compound_page_for_huge);
+	tcase_add_test(tc, scan_reaches_the_end_of_the_address_space);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
