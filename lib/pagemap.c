@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@ struct ml_pagemap {
 	const ml_proc *proc;
 	int fd;
 	bool pfn_visible;
+	bool kpf_readable; /* /proc/kpageflags, when the pagemap was opened */
 	bool has_scan;
 	uint64_t scan_cats;  /* categories the kernel accepts */
 	/* emulation state: the mappings, kept while a walk proceeds upwards */
@@ -54,21 +56,75 @@ struct ml_pagemap {
 	uint64_t va_end;     /* end of the process's address space (0: not looked up yet) */
 };
 
-/* ---- capabilities and the zero page ---- */
+/* ---- PFN visibility and the zero page ---- */
 
-static bool have_cap_sys_admin(void)
+int ml__pfn_visible_decide(uint64_t own_entry)
 {
+	if (!ml_pme_present(own_entry))
+		return -ENODATA;
+	return ml_pme_pfn(own_entry) != 0;
+}
+
+/*
+ * Whether pagemap files this process opens now show PFNs. The kernel decides by the
+ * opener's credentials (CAP_SYS_ADMIN in the initial user namespace, checked against the
+ * file's f_cred), which a capability test in our own namespace cannot tell: a process in
+ * a user namespace has CAP_SYS_ADMIN there and still reads PFN 0. So ask the kernel: open
+ * /proc/self/pagemap and read the entry of a page of ours that was just written. Probed
+ * on every call, never cached: credentials change (capset, setuid, unshare) and a forked
+ * child does not have its parent's.
+ */
+static int pfn_probe(void)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_neg_errno();
+	volatile char page[1];
+	int r = -ENODATA;
+	/* a page swapped out between the write and the read is not present: try again */
+	for (int tries = 0; tries < 3 && r == -ENODATA; tries++) {
+		page[0] = (char)tries;
+		uint64_t e = 0;
+		if (pread(fd, &e, sizeof(e), (off_t)((uintptr_t)page >> ML_PAGE_SHIFT) * 8) != (ssize_t)sizeof(e)) {
+			r = -EIO;
+			break;
+		}
+		r = ml__pfn_visible_decide(e);
+	}
+	close(fd);
+	return r;
+}
+
+/* The initial user namespace's inode number (PROC_USER_INIT_INO, fixed since Linux 3.8). */
+#define ML_INIT_USER_NS_INO 0xEFFFFFFDu
+
+/*
+ * The kernel's rule, for when our own pagemap cannot be opened (a non-dumpable process,
+ * e.g. one given capabilities by a file, finds /proc/self owned by root): CAP_SYS_ADMIN
+ * effective, and held in the initial user namespace, the only one whose capabilities count.
+ */
+static bool cap_sys_admin_in_init_ns(void)
+{
+	struct stat st;
+	if (stat("/proc/self/ns/user", &st) < 0 || st.st_ino != ML_INIT_USER_NS_INO)
+		return false;
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[2];
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capget, &h, d) < 0)
-		return geteuid() == 0;
+		return false;
 	return (d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1u;
 }
 
 bool ml__pfns_visible(void)
 {
-	return have_cap_sys_admin();
+	int r = pfn_probe();
+	if (r >= 0)
+		return r == 1;
+	/* unknown is "not visible": PFN 0 must never be taken for a frame number */
+	if (r == -ENODATA)
+		return false;
+	return cap_sys_admin_in_init_ns();
 }
 
 /*
@@ -267,25 +323,20 @@ uint64_t ml__zero_categories(bool pfn_visible)
 	return c;
 }
 
-/* Whether /proc/kpageflags can be read by this process (CAP_SYS_ADMIN): probed once. */
-static struct {
-	pthread_once_t once;
-	bool ok;
-} kp = { .once = PTHREAD_ONCE_INIT };
-
-static void kpf_probe(void)
+/*
+ * Whether /proc/kpageflags can be read by this process now. Its mode is 0400 root and the
+ * kernel checks nothing else, so it depends on the UID and CAP_DAC_OVERRIDE /
+ * CAP_DAC_READ_SEARCH of the moment, not on CAP_SYS_ADMIN: probed on each
+ * ml_pagemap_open(), like the PFNs, never once per process.
+ */
+static bool kpf_probe(void)
 {
 	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	uint64_t f;
-	kp.ok = fd >= 0 && pread(fd, &f, sizeof(f), 0) == (ssize_t)sizeof(f);
+	bool ok = fd >= 0 && pread(fd, &f, sizeof(f), 0) == (ssize_t)sizeof(f);
 	if (fd >= 0)
 		close(fd);
-}
-
-static bool kpf_readable(void)
-{
-	pthread_once(&kp.once, kpf_probe);
-	return kp.ok;
+	return ok;
 }
 
 /* ---- open, read ---- */
@@ -343,8 +394,10 @@ int ml_pagemap_open(const ml_proc *p, ml_pagemap **ret)
 		free(pm);
 		return r;
 	}
-	pm->pfn_visible = ml_proc_is_live(p) && have_cap_sys_admin();
+	/* the kernel decides by the opener's credentials: ours, now, as for pm->fd */
+	pm->pfn_visible = ml_proc_is_live(p) && ml__pfns_visible();
 	if (ml_proc_is_live(p)) {
+		pm->kpf_readable = kpf_probe();
 		pthread_once(&sp.once, probe_scan);
 		pm->has_scan = sp.has_scan;
 		pm->scan_cats = sp.cats;
@@ -492,6 +545,13 @@ void ml_pagemap_categories(const uint64_t *entries, size_t n, uint64_t base, boo
 	}
 }
 
+void ml__pagemap_zerofill_cats(uint64_t *cats, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((cats[i] & (ML_PAGE_PRESENT | ML_PAGE_FILE)) == (ML_PAGE_PRESENT | ML_PAGE_FILE))
+			cats[i] = (cats[i] & ~ML_PAGE_FILE) | ML_PAGE_PFNZERO;
+}
+
 size_t ml_pagemap_build_runs(const ml_scan_opts *o, uint64_t base, const uint64_t *cats, size_t n,
 			     ml_page_region *vec, size_t vec_n, size_t *vec_used, uint64_t *pages_done)
 {
@@ -550,7 +610,7 @@ uint64_t ml_pagemap_scan_categories(const ml_pagemap *pm, bool emulated)
 		return pm->has_scan ? pm->scan_cats & ML_PAGE_ALL_KNOWN : 0;
 	uint64_t z = ml__zero_categories(pm->pfn_visible);
 	/* HUGE needs the frames' kpageflags: contiguous frames alone may be ordinary pages */
-	if (!kpf_readable())
+	if (!pm->kpf_readable)
 		z &= ~ML_PAGE_HUGE;
 	return ML_PAGE_FILE | ML_PAGE_PRESENT | ML_PAGE_SWAPPED | ML_PAGE_SOFT_DIRTY | ML_PAGE_GUARD | z;
 }
@@ -667,6 +727,9 @@ static ssize_t scan_emulated(ml_pagemap *pm, const ml_scan_opts *o, ml_page_regi
 			if ((size_t)got < cnt)
 				memset(pm->ebuf + got, 0, (cnt - (size_t)got) * 8);
 			ml_pagemap_categories(pm->ebuf, cnt, cs, pm->pfn_visible, zero, hzero, pm->cbuf);
+			/* without the huge zero page's PFN, only the mapping tells it from a file page */
+			if (v->flags & ML_VR_ZEROFILL)
+				ml__pagemap_zerofill_cats(pm->cbuf, cnt);
 			if ((o->return_mask | o->category_mask | o->category_anyof_mask | o->category_inverted) & ML_PAGE_HUGE) {
 				int r = 0;
 				if (!pm->kpf)

@@ -36,6 +36,8 @@ struct ml_procs {
 	char *cmdline, *cgline; /* storage behind e.cmdline / e.cgroup */
 	size_t cmdline_cap;
 	ml_procs_stats st;
+	ml_procs_denied *denied; /* st.denied of them; each comm malloc'd (or "") */
+	size_t denied_cap;
 	char commbuf[ML_STAT_COMM_MAX + 1];
 };
 
@@ -120,7 +122,31 @@ void ml_procs_free(ml_procs *it)
 	free(it->cgroup);
 	free(it->cmdline);
 	free(it->cgline);
+	for (size_t i = 0; i < it->st.denied; i++)
+		if (it->denied[i].comm.len)
+			free((char *)it->denied[i].comm.ptr);
+	free(it->denied);
 	free(it);
+}
+
+/* Counts and names a process that could not be examined; -ENOMEM. */
+static int add_denied(ml_procs *it, pid_t pid, int err, bool dir_denied, const ml_bstr *comm)
+{
+	int r = ml__grow(&it->denied, &it->denied_cap, it->st.denied + 1, sizeof(*it->denied));
+	if (r < 0)
+		return r;
+	ml_procs_denied *d = &it->denied[it->st.denied];
+	*d = (ml_procs_denied){ .pid = pid, .err = err, .dir_denied = dir_denied, .comm = { "", 0 } };
+	if (comm && comm->len) {
+		char *c = malloc(comm->len + 1);
+		if (!c)
+			return -ENOMEM;
+		memcpy(c, comm->ptr, comm->len);
+		c[comm->len] = '\0';
+		d->comm = (ml_bstr){ c, comm->len };
+	}
+	it->st.denied++;
+	return 0;
 }
 
 /* Reads file @name of the directory @dfd whole: 0, or -errno (-ESRCH for a process gone). */
@@ -297,12 +323,18 @@ int ml_procs_next(ml_procs *it, const ml_procs_entry **ret)
 		it->st.visited++;
 		int dfd = openat(it->rootfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0) {
-			if (errno == ENOENT || errno == ESRCH)
+			int err = ml_neg_errno();
+			if (err == -ENOENT || err == -ESRCH) {
 				it->st.gone++;
-			else if (errno == EACCES || errno == EPERM)
-				it->st.denied++;
+			} else if (err == -EACCES || err == -EPERM) {
+				int r = add_denied(it, (pid_t)pid, err, true, NULL);
+				if (r < 0)
+					return r;
+			}
 			continue;
 		}
+		/* examine() fills the comm first: empty when stat itself was denied */
+		it->e.comm = (ml_bstr){ "", 0 };
 		int r = examine(it, dfd);
 		if (r == 1) {
 			it->cur_dirfd = dfd;
@@ -313,9 +345,11 @@ int ml_procs_next(ml_procs *it, const ml_procs_entry **ret)
 		close(dfd);
 		if (r == -ESRCH || r == -ENOENT)
 			it->st.gone++;
-		else if (r == -EACCES || r == -EPERM)
-			it->st.denied++;
-		else if (r == -ENOMEM)
+		else if (r == -EACCES || r == -EPERM) {
+			r = add_denied(it, (pid_t)pid, r, false, &it->e.comm);
+			if (r < 0)
+				return r;
+		} else if (r == -ENOMEM)
 			return r;
 		/* a malformed tree entry (-EBADMSG) is not a process: passed over */
 	}
@@ -341,6 +375,11 @@ int ml_procs_same(const ml_procs *it, const ml_proc *p)
 		return 0;
 	close(fd);
 	return 1;
+}
+
+const ml_procs_denied *ml_procs_get_denied(const ml_procs *it, size_t i)
+{
+	return it && i < it->st.denied ? &it->denied[i] : NULL;
 }
 
 ml_procs_stats ml_procs_get_stats(const ml_procs *it)

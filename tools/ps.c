@@ -78,8 +78,10 @@ typedef struct row {
 
 typedef struct bad {
 	pid_t pid;
-	char *comm;
+	char *comm; /* NULL when not known (its /proc directory was denied) */
 	int err;
+	bool examined; /* false: denied before the filters were decided (hidepid) */
+	bool dir_denied;
 } bad;
 
 typedef struct args {
@@ -418,8 +420,12 @@ static void print_json(const args *a, const row *rows, size_t n, const row *tot,
 		json_obj_begin(&j);
 		JSON_KI64(&j, "pid", bads[i].pid);
 		json_key(&j, "comm");
-		json_cstr(&j, bads[i].comm);
+		if (bads[i].comm)
+			json_cstr(&j, bads[i].comm);
+		else
+			json_null(&j);
 		JSON_KSTR(&j, "error", ml_strerror(bads[i].err));
+		JSON_KBOOL(&j, "examined", bads[i].examined);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -438,7 +444,7 @@ static const char *const prom_help[NSIZES] = {
 	"PSS of shared memory (smaps_rollup Pss_Shmem).",
 };
 
-static void print_prom(FILE *f, const row *rows, size_t n, size_t nbad, size_t gone)
+static void print_prom(FILE *f, const row *rows, size_t n, size_t nbad, size_t nunexamined, size_t gone)
 {
 	for (int k = 0; k < NSIZES; k++) {
 		char name[64];
@@ -464,19 +470,23 @@ static void print_prom(FILE *f, const row *rows, size_t n, size_t nbad, size_t g
 	prom_family(f, "memlens_ps_unreadable_processes",
 		    "Processes that could not be read (permission denied or another error), not exited ones.", "gauge");
 	prom_sample(f, "memlens_ps_unreadable_processes", NULL, 0, nbad);
+	prom_family(f, "memlens_ps_unexamined_processes",
+		    "Of the unreadable processes, those denied before the filters could be applied (/proc mounted "
+		    "with hidepid): whether they are in the selection is unknown.", "gauge");
+	prom_sample(f, "memlens_ps_unexamined_processes", NULL, 0, nunexamined);
 	prom_family(f, "memlens_ps_exited_processes", "Processes that exited between the listing and the read.", "gauge");
 	prom_sample(f, "memlens_ps_exited_processes", NULL, 0, gone);
 }
 
 typedef struct prom_ctx {
 	const row *rows;
-	size_t n, nbad, gone;
+	size_t n, nbad, nunexamined, gone;
 } prom_ctx;
 
 static void prom_cb(FILE *f, void *ctx)
 {
 	const prom_ctx *c = ctx;
-	print_prom(f, c->rows, c->n, c->nbad, c->gone);
+	print_prom(f, c->rows, c->n, c->nbad, c->nunexamined, c->gone);
 }
 
 static bool wanted_pid(const args *a, pid_t pid)
@@ -489,14 +499,85 @@ static bool wanted_pid(const args *a, pid_t pid)
 	return false;
 }
 
-static bool wanted_name(const ml_procs_entry *e, char **names, size_t nnames)
+static bool wanted_name(const ml_bstr *comm, char **names, size_t nnames)
 {
 	if (!nnames)
 		return true;
 	for (size_t i = 0; i < nnames; i++)
-		if (strlen(names[i]) == e->comm.len && !memcmp(names[i], e->comm.ptr, e->comm.len))
+		if (strlen(names[i]) == comm->len && !memcmp(names[i], comm->ptr, comm->len))
 			return true;
 	return false;
+}
+
+/* Appends a process not read to @bads (comm escaped, or NULL when @comm is empty and not
+ * known); -1 out of memory. */
+static int bad_add(bad **bads, size_t *nbad, size_t *cap, pid_t pid, const ml_bstr *comm, int err, bool examined,
+		   bool dir_denied)
+{
+	if (*nbad == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		bad *nb = realloc(*bads, *cap * sizeof(*nb));
+		if (!nb)
+			return -1;
+		*bads = nb;
+	}
+	bad *b = &(*bads)[*nbad];
+	b->pid = pid;
+	b->comm = examined || comm->len ? escaped(comm->ptr, comm->len) : NULL;
+	b->err = err;
+	b->examined = examined;
+	b->dir_denied = dir_denied;
+	if ((examined || comm->len) && !b->comm)
+		return -1;
+	(*nbad)++;
+	return 0;
+}
+
+/*
+ * The summary on stderr of the processes not read: those read as far as their memory
+ * (@examined), or those denied before that, whose selection is unknown. One line each.
+ */
+static void print_bads(const args *a, const bad *bads, size_t nbad, bool examined, bool filtered)
+{
+	size_t k = 0;
+	bool dir = false;
+	int err0 = 0;
+	for (size_t i = 0; i < nbad; i++)
+		if (bads[i].examined == examined) {
+			if (!k++)
+				err0 = bads[i].err;
+			dir |= bads[i].dir_denied;
+		}
+	if (!k)
+		return;
+	fprintf(stderr, "memlens ps: %zu process%s not %s:", k, k == 1 ? "" : "es", examined ? "read" : "examined");
+	size_t j = 0;
+	for (size_t i = 0; i < nbad; i++) {
+		const bad *b = &bads[i];
+		if (b->examined != examined)
+			continue;
+		if (examined)
+			fprintf(stderr, "%s %d (%s: %s)", j++ ? "," : "", (int)b->pid, b->comm ? b->comm : "?",
+				ml_strerror(b->err));
+		else if (b->comm && b->err != err0)
+			fprintf(stderr, "%s %d (%s: %s)", j++ ? "," : "", (int)b->pid, b->comm, ml_strerror(b->err));
+		else if (b->comm)
+			fprintf(stderr, "%s %d (%s)", j++ ? "," : "", (int)b->pid, b->comm);
+		else if (b->err != err0)
+			fprintf(stderr, "%s %d (%s)", j++ ? "," : "", (int)b->pid, ml_strerror(b->err));
+		else
+			fprintf(stderr, "%s %d", j++ ? "," : "", (int)b->pid);
+	}
+	if (!examined) {
+		fprintf(stderr, ": %s", ml_strerror(err0));
+		if (dir)
+			fputs(" (/proc is mounted with hidepid: /proc/PID is denied)", stderr);
+		if (filtered)
+			fputs("; whether they match the selection is unknown", stderr);
+		else if (!a->npids)
+			fputs("; kernel threads among them cannot be told apart", stderr);
+	}
+	fprintf(stderr, "%s\n", geteuid() ? "; run as root to read every process" : "");
 }
 
 int cmd_ps(int argc, char **argv)
@@ -548,7 +629,7 @@ int cmd_ps(int argc, char **argv)
 	const ml_procs_entry *e;
 	progress_init(&pg, "ps", false);
 	while ((r = ml_procs_next(it, &e)) == 1) {
-		if (!wanted_pid(&a, e->pid) || !wanted_name(e, argv + first, (size_t)(argc - first)))
+		if (!wanted_pid(&a, e->pid) || !wanted_name(&e->comm, argv + first, (size_t)(argc - first)))
 			continue;
 		progress_count(&pg, "processes", n + nbad + gone);
 		ml_proc *p = NULL;
@@ -562,16 +643,8 @@ int cmd_ps(int argc, char **argv)
 			continue;
 		}
 		if (r < 0) {
-			if (nbad == bcap) {
-				bcap = bcap ? 2 * bcap : 16;
-				bad *nb = realloc(bads, bcap * sizeof(*nb));
-				if (!nb)
-					goto oom;
-				bads = nb;
-			}
-			bads[nbad].pid = e->pid;
-			bads[nbad].comm = escaped(e->comm.ptr, e->comm.len);
-			bads[nbad++].err = r;
+			if (bad_add(&bads, &nbad, &bcap, e->pid, &e->comm, r, true, false) < 0)
+				goto oom;
 			if (a.npids)
 				named_failed = true;
 			if (r != -EACCES && r != -EPERM)
@@ -628,6 +701,23 @@ int cmd_ps(int argc, char **argv)
 	}
 	ml_procs_stats st = ml_procs_get_stats(it);
 	gone += st.gone;
+	/*
+	 * Processes denied before they could be examined (another user's under hidepid=1):
+	 * their PIDs are known, so -p applies; a name or filter may not have been decided.
+	 */
+	size_t nunexamined = 0;
+	for (size_t i = 0; i < st.denied; i++) {
+		const ml_procs_denied *d = ml_procs_get_denied(it, i);
+		if (!d || !wanted_pid(&a, d->pid))
+			continue;
+		if (d->comm.len && !wanted_name(&d->comm, argv + first, (size_t)(argc - first)))
+			continue;
+		if (bad_add(&bads, &nbad, &bcap, d->pid, &d->comm, d->err, false, d->dir_denied) < 0)
+			goto oom;
+		nunexamined++;
+		if (a.npids)
+			named_failed = true;
+	}
 	/* -p PIDs that were never listed: they do not exist (or are kernel threads) */
 	for (size_t i = 0; i < a.npids; i++) {
 		bool found = false;
@@ -672,25 +762,22 @@ int cmd_ps(int argc, char **argv)
 
 	bool human = !a.bytes && cli_stdout_tty();
 	if (a.textfile) {
-		prom_ctx pc = { rows, n, nbad, gone };
+		prom_ctx pc = { rows, n, nbad, nunexamined, gone };
 		if (prom_textfile_write(a.textfile, prom_cb, &pc) != 0)
 			goto out;
 	}
 	if (a.json)
 		print_json(&a, out_rows, nout, &tot, bads, nbad, gone);
 	else if (a.prom && !a.textfile)
-		print_prom(stdout, rows, n, nbad, gone);
+		print_prom(stdout, rows, n, nbad, nunexamined, gone);
 	else if (!a.prom)
 		print_table(&a, out_rows, nout, &tot, human);
 
-	if (nbad) {
-		/* one line, every unreadable process named, so nothing is dropped silently */
-		fprintf(stderr, "memlens ps: %zu process%s not read:", nbad, nbad == 1 ? "" : "es");
-		for (size_t i = 0; i < nbad; i++)
-			fprintf(stderr, "%s %d (%s: %s)", i ? "," : "", (int)bads[i].pid, bads[i].comm ? bads[i].comm : "?",
-				ml_strerror(bads[i].err));
-		fprintf(stderr, "%s\n", geteuid() ? "; run as root to read every process" : "");
-	}
+	/* every unreadable process named, so nothing is dropped silently: one line for those
+	 * whose memory was denied, one for those denied before they could be examined */
+	bool filtered = a.name || a.pgrep || a.have_uid || a.cgroup || argc > first;
+	print_bads(&a, bads, nbad, true, filtered);
+	print_bads(&a, bads, nbad, false, filtered);
 	rc = named_failed || other_failed || (a.strict && nbad) ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	goto out;
 oom:

@@ -85,7 +85,10 @@ ML_API ssize_t ml_pagemap_read(ml_pagemap *pm, uint64_t vaddr, uint64_t *entries
 
 /**
  * Whether PFNs (bits 0-54 of present pages) are real: the kernel zeroes them unless the
- * opener has CAP_SYS_ADMIN. When false, a present page's PFN 0 means "hidden", never
+ * opener has CAP_SYS_ADMIN in the initial user namespace (root in a user namespace, or
+ * in a container that has one, does not see them). Asked of the kernel when @pm was
+ * opened, by reading the entry of a page of the caller's own that is known present, with
+ * the same credentials. When false, a present page's PFN 0 means "hidden", never
  * physical frame 0, and PFN-based facts (zero page, kpageflags) are unavailable.
  */
 ML_API bool ml_pagemap_pfn_visible(const ml_pagemap *pm);
@@ -209,6 +212,10 @@ ML_API ssize_t ml_pagemap_scan(ml_pagemap *pm, const ml_scan_opts *o, ml_page_re
  * shows one compound page; a fully PTE-mapped THP is indistinguishable).
  * WRITTEN and WPALLOWED are never set (plain entries cannot tell them). Writes one
  * category mask per page into @cats.
+ * Entries alone cannot tell the huge zero page without its PFN: pagemap marks it as a
+ * file page, and with @pfn_visible false or @huge_zero_pfn 0 it is classified FILE here.
+ * ml_pagemap_scan() knows the mappings: in a private anonymous one such a page is the
+ * huge zero page, never FILE (and PFNZERO where that category is offered).
  */
 ML_API void ml_pagemap_categories(const uint64_t *entries, size_t n, uint64_t base,
 				  bool pfn_visible, uint64_t zero_pfn, uint64_t huge_zero_pfn,

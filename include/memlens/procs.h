@@ -75,8 +75,26 @@ typedef struct ml_procs_stats {
 	size_t matched;   /**< entries returned */
 	size_t kthreads;  /**< kernel threads skipped */
 	size_t gone;      /**< exited between the directory listing and reading them */
-	size_t denied;    /**< a file a filter needed could not be read (-EACCES/-EPERM) */
+	/** Not examined: its directory, or a file a filter or ML_PROCS_* needed, could not be
+	 *  read (-EACCES/-EPERM). Each is named by ml_procs_get_denied(). */
+	size_t denied;
 } ml_procs_stats;
+
+/**
+ * A process the iterator listed but could not examine (counted in stats.denied): its PID
+ * is known, not whether it matches the filters that were not decided yet, nor, when its
+ * directory was denied, whether it is a kernel thread.
+ */
+typedef struct ml_procs_denied {
+	pid_t pid;
+	int err; /**< -EACCES or -EPERM */
+	/** Its PID directory itself could not be opened, so nothing of it was read: on procfs,
+	 *  what /proc mounted with hidepid=1 ("noaccess") does to another user's process. */
+	bool dir_denied;
+	/** stat's comm when stat was read (it then matched the comm filter and, without
+	 *  @full, the pattern), else empty. */
+	ml_bstr comm;
+} ml_procs_denied;
 
 typedef struct ml_procs ml_procs;
 
@@ -91,7 +109,8 @@ ML_API int ml_procs_open(const ml_procs_opts *o, ml_procs **ret);
  * The next process that matches, in the directory's order (ascending PIDs on procfs).
  * A process that exits while it is read is skipped and counted in stats.gone: each entry
  * was read through one open directory of that process, so its fields never mix two
- * processes that had the same PID.
+ * processes that had the same PID. One that cannot be examined (permission) is skipped,
+ * counted in stats.denied and named by ml_procs_get_denied().
  * @return 1 and *ret (borrowed until the next call); 0 at the end; -errno when the
  *         directory itself cannot be read.
  */
@@ -115,6 +134,15 @@ ML_API int ml_procs_same(const ml_procs *it, const ml_proc *p);
 
 /** What the iteration has passed over so far. */
 ML_API ml_procs_stats ml_procs_get_stats(const ml_procs *it);
+
+/**
+ * The @i-th process counted in stats.denied, in the order they were met (0 <= @i <
+ * stats.denied), so that none is dropped without its PID: a caller can name it, or tell
+ * whether a PID it was asked for was denied rather than absent.
+ * @return borrowed until the next ml_procs_next() or ml_procs_free(); NULL when @i is out
+ *         of range or @it is NULL.
+ */
+ML_API const ml_procs_denied *ml_procs_get_denied(const ml_procs *it, size_t i);
 
 ML_API void ml_procs_free(ml_procs *it);
 

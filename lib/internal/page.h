@@ -79,8 +79,27 @@ int ml__pagemap_same_mm(ml_pagemap *pm, uint64_t addr);
  * paging, 2^56 - 4 KiB with 5-level), where its pagemap ends; looked up once. */
 uint64_t ml__pagemap_va_end(ml_pagemap *pm);
 
-/* Whether this process sees PFNs in pagemap (CAP_SYS_ADMIN). */
+/*
+ * Whether pagemap files this process opens now show PFNs (CAP_SYS_ADMIN in the initial
+ * user namespace): asked of the kernel on each call, by reading a page of our own.
+ */
 bool ml__pfns_visible(void);
+/*
+ * The decision on that probe (pure): @own_entry is the pagemap entry of a page of the
+ * caller's that it has just written. 1 PFNs shown (the entry holds one); 0 hidden (present
+ * with PFN 0, what the kernel gives an opener without the privilege); -ENODATA unknown
+ * (the page is not present, so its PFN field says nothing).
+ */
+int ml__pfn_visible_decide(uint64_t own_entry);
+
+/*
+ * Categories of present pages of a private anonymous mapping (ML_VR_ZEROFILL), fixed after
+ * ml_pagemap_categories(): such a mapping holds anonymous pages and zero pages only, and
+ * pagemap sets PM_FILE on the huge zero page (any PMD-mapped folio that is not anonymous),
+ * not on the 4 KiB one. So a present page marked FILE there is the huge zero page: FILE is
+ * replaced by PFNZERO (which callers report only where that category is offered).
+ */
+void ml__pagemap_zerofill_cats(uint64_t *cats, size_t n);
 
 /*
  * What a zero-page probe saw: two untouched pages of separate private anonymous mappings

@@ -142,7 +142,51 @@ import json, sys
 d = json.load(sys.stdin)
 assert d["processes"] == [], d
 assert sorted(u["pid"] for u in d["unreadable"]) == sorted(map(int, sys.argv[1:])), d
-assert all(u["error"] == "permission denied" for u in d["unreadable"]), d' "$p1" "$p2" || fail "JSON unreadable list"
+assert all(u["error"] == "permission denied" and u["examined"] for u in d["unreadable"]), d' "$p1" "$p2" || fail "JSON unreadable list"
+
+  # --- /proc mounted with hidepid=1: another user's /proc/PID cannot even be opened. Such
+  # processes are still counted and named (their PIDs are known), never dropped ---
+  if ! unshare -m --propagation private sh -c 'mount -t proc -o hidepid=1 proc /proc' 2>"$tmp/e"; then
+    ml_not_run "no private mount namespace with a hidepid=1 /proc here: $(head -1 "$tmp/e")"
+  else
+    hp() { # memlens as uid 65534 with /proc mounted hidepid=1 in a private mount namespace
+      unshare -m --propagation private bash -c \
+        'mount -t proc -o hidepid=1 proc /proc || exit 90; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' \
+        hp "${NB_MEMLENS[@]}" "$@"
+    }
+    hp ps --pgrep "$tag" -f --json >"$tmp/j" 2>"$tmp/e"; rc=$?
+    [ $rc -eq 0 ] || fail "hidepid: filtered view exit $rc, expected 0 (denied only): $(cat "$tmp/e")"
+    "$PY" - "$tmp/j" "$p1" "$p2" <<'PY' || fail "hidepid: JSON unreadable list"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["processes"] == [], d
+u = {x["pid"]: x for x in d["unreadable"]}
+for pid in map(int, sys.argv[2:]):
+    # listed but not examined: neither its comm nor whether it matches is known
+    assert pid in u, ("not named", pid, d["unreadable"][:5])
+    assert u[pid]["examined"] is False and u[pid]["comm"] is None, u[pid]
+    assert u[pid]["error"] == "operation not permitted", u[pid]
+PY
+    [ "$(wc -l <"$tmp/e")" -eq 1 ] || fail "hidepid: one summary line expected: $(cat "$tmp/e")"
+    grep -Eq "^memlens ps: [0-9]+ processes not examined: .*\b$p1\b.*hidepid.*whether they match the selection is unknown" "$tmp/e" \
+      && grep -Eq "\b$p2\b" "$tmp/e" || fail "hidepid: denied processes not named: $(cat "$tmp/e")"
+    hp ps --pgrep "$tag" -f --strict >/dev/null 2>&1; rc=$?
+    [ $rc -eq 1 ] || fail "hidepid: --strict exit $rc, expected 1"
+    # -p names the real cause, not "no such process"
+    hp ps -p "$p1" >/dev/null 2>"$tmp/e"; rc=$?
+    [ $rc -eq 1 ] || fail "hidepid: -p of a denied process exit $rc, expected 1"
+    grep -q "not listed\|no such process" "$tmp/e" && fail "hidepid: -p calls a denied process absent: $(cat "$tmp/e")"
+    grep -Eq "^memlens ps: 1 process not examined: $p1: operation not permitted \(/proc is mounted with hidepid" "$tmp/e" \
+      || fail "hidepid: -p cause: $(cat "$tmp/e")"
+    hp ps -p "$p1" --prometheus 2>/dev/null >"$tmp/m"
+    grep -qx 'memlens_ps_unreadable_processes 1' "$tmp/m" && grep -qx 'memlens_ps_unexamined_processes 1' "$tmp/m" \
+      || fail "hidepid: prometheus counts: $(grep '^memlens_ps' "$tmp/m")"
+    # the whole machine: named, exit 0 as for any process denied to a non-root view
+    hp ps --bytes >/dev/null 2>"$tmp/e"; rc=$?
+    [ $rc -eq 0 ] || fail "hidepid: whole-machine view exit $rc: $(cat "$tmp/e")"
+    grep -Eq "not examined: .*\b$p1\b.*kernel threads among them cannot be told apart" "$tmp/e" \
+      || fail "hidepid: whole-machine summary: $(cat "$tmp/e")"
+  fi
   ml_nobody_clean
 else
   ml_not_run "not root or no setpriv: the unreadable-process test did not run"

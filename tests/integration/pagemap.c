@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -613,6 +614,251 @@ START_TEST(pfns_hidden_without_cap_sys_admin)
 }
 END_TEST
 
+/* Keeps only the capabilities in @keep (bit numbers < 64) in the effective and permitted sets. */
+static bool caps_keep_only(uint64_t keep)
+{
+	struct { uint32_t version; int pid; } h = { 0x20080522, 0 };
+	struct { uint32_t eff, perm, inh; } d[2];
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	for (int i = 0; i < 2; i++) {
+		uint32_t k = (uint32_t)(keep >> (32 * i));
+		d[i].eff = d[i].perm & k;
+		d[i].perm &= k;
+		d[i].inh = 0;
+	}
+	return syscall(SYS_capset, &h, d) == 0;
+}
+
+#define CAP_SYS_ADMIN_BIT 21
+
+/* Whether this process's own pagemap shows PFNs right now, read by hand: the kernel's answer. */
+static int own_pfns_shown(void)
+{
+	static char page[2 * 4096];
+	volatile char *pg = (char *)(((uintptr_t)page + PG - 1) & ~(uintptr_t)(PG - 1));
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	pg[0] = 1;
+	uint64_t e = 0;
+	ssize_t n = pread(fd, &e, 8, (off_t)((uintptr_t)pg / PG * 8));
+	close(fd);
+	if (n != 8 || !ml_pme_present(e))
+		return -1;
+	return ml_pme_pfn(e) != 0;
+}
+
+/* In a forked child: whether ml_pagemap_pfn_visible() on its own pagemap agrees with the
+ * kernel, which must hide PFNs there. Exit 0 agrees and hidden, 1 the library says visible,
+ * 2 the kernel shows them (the setup did not hide them), 3 open failed. */
+_Noreturn static void pfn_view_exit(void)
+{
+	int truth = own_pfns_shown();
+	ml_proc *p;
+	ml_pagemap *pm;
+	if (ml_proc_open(getpid(), &p) || ml_pagemap_open(p, &pm))
+		_exit(3);
+	bool vis = ml_pagemap_pfn_visible(pm);
+	/* without PFNs the emulation offers no zero-page or PMD categories */
+	uint64_t cats = ml_pagemap_scan_categories(pm, true);
+	if (truth != 0)
+		_exit(2);
+	_exit(vis || (cats & (ML_PAGE_PFNZERO | ML_PAGE_HUGE)) ? 1 : 0);
+}
+
+static int wait_exit(pid_t pid)
+{
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st), "child killed by signal %d", WTERMSIG(st));
+	return WEXITSTATUS(st);
+}
+
+/*
+ * The kernel shows PFNs only to an opener with CAP_SYS_ADMIN in the initial user namespace.
+ * Root there sees them; a child that dropped CAP_SYS_ADMIN does not, and neither does a
+ * child in a new user namespace, although it holds every capability in that namespace.
+ * Each child is asked after the parent opened pagemaps of its own: no answer is inherited.
+ */
+START_TEST(pfns_visible_as_the_kernel_shows_them)
+{
+	if (geteuid() != 0)
+		mlt_skip("needs root: the case is root's PFNs against a child's without them");
+	ml_proc *p;
+	ml_pagemap *pm;
+	ck_assert_int_eq(ml_proc_open(getpid(), &p), 0);
+	ck_assert_int_eq(ml_pagemap_open(p, &pm), 0);
+	ck_assert_int_eq(own_pfns_shown(), 1);
+	ck_assert(ml_pagemap_pfn_visible(pm));
+	(void)ml_pagemap_scan_categories(pm, true);
+	ml_pagemap_free(pm);
+	ml_proc_free(p);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (!caps_keep_only(~(UINT64_C(1) << CAP_SYS_ADMIN_BIT)))
+			_exit(100);
+		pfn_view_exit();
+	}
+	int rc = wait_exit(pid);
+	ck_assert_msg(rc == 0, "without CAP_SYS_ADMIN: child exit %d", rc);
+
+	int pfd[2];
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		int e = unshare(CLONE_NEWUSER) == 0 ? 0 : errno;
+		ck_assert_int_eq(write(pfd[1], &e, sizeof(e)), (ssize_t)sizeof(e));
+		if (e)
+			_exit(0);
+		pfn_view_exit();
+	}
+	close(pfd[1]);
+	int e = -1;
+	ck_assert_int_eq(read(pfd[0], &e, sizeof(e)), (ssize_t)sizeof(e));
+	close(pfd[0]);
+	rc = wait_exit(pid);
+	if (e)
+		mlt_skip("no user namespace for the second case: unshare(CLONE_NEWUSER): %s", strerror(e));
+	ck_assert_msg(rc == 0, "in a new user namespace: child exit %d", rc);
+}
+END_TEST
+
+/*
+ * /proc/kpageflags is readable by its mode (0400 root) alone: a child that keeps
+ * CAP_SYS_ADMIN (PFNs shown) but runs as another user without CAP_DAC_* cannot read it,
+ * so the emulation must not offer HUGE there, even after its parent found it readable.
+ */
+START_TEST(kpageflags_readability_is_asked_per_open)
+{
+	if (geteuid() != 0)
+		mlt_skip("needs root: the case is root's kpageflags against a child's without them");
+	ml_proc *p;
+	ml_pagemap *pm;
+	ck_assert_int_eq(ml_proc_open(getpid(), &p), 0);
+	ck_assert_int_eq(ml_pagemap_open(p, &pm), 0);
+	uint64_t cats = ml_pagemap_scan_categories(pm, true);
+	ml_pagemap_free(pm);
+	ml_proc_free(p);
+	if (!(cats & ML_PAGE_HUGE))
+		mlt_skip("the emulation offers no HUGE even to root here (no huge zero page known)");
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (prctl(PR_SET_KEEPCAPS, 1) || setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ||
+		    !caps_keep_only(UINT64_C(1) << CAP_SYS_ADMIN_BIT))
+			_exit(100);
+		/* the uid change made us non-dumpable: /proc/self would be root's, unreadable */
+		if (prctl(PR_SET_DUMPABLE, 1))
+			_exit(105);
+		int fd = open("/proc/kpageflags", O_RDONLY);
+		if (fd >= 0)
+			_exit(101); /* readable after all: the case cannot be made */
+		if (own_pfns_shown() != 1)
+			_exit(102);
+		ml_proc *cp;
+		ml_pagemap *cpm;
+		if (ml_proc_open(getpid(), &cp) || ml_pagemap_open(cp, &cpm))
+			_exit(103);
+		if (!ml_pagemap_pfn_visible(cpm))
+			_exit(104);
+		_exit(ml_pagemap_scan_categories(cpm, true) & ML_PAGE_HUGE ? 1 : 0);
+	}
+	int rc = wait_exit(pid);
+	ck_assert_msg(rc == 0, "child exit %d", rc);
+}
+END_TEST
+
+/* /sys/kernel/mm/transparent_hugepage/use_zero_page: 1, 0, or -1 when there is none. */
+static int thp_use_zero_page(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/use_zero_page", "r");
+	int v = -1;
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Pages of [s, e) whose runs carry @cat, and those present, over as many calls as needed. */
+static void count_cat(ml_pagemap *pm, uint64_t s, uint64_t e, bool emul, uint64_t cat, uint64_t *with,
+		      uint64_t *present)
+{
+	ML_OPTS(ml_scan_opts, o, .start = s, .end = e, .force_emulation = emul,
+		.category_anyof_mask = ML_PAGE_PRESENT, .return_mask = ML_PAGE_PRESENT | cat);
+	ml_page_region v[16];
+	*with = *present = 0;
+	while (o.start < e) {
+		uint64_t next;
+		ssize_t n = ml_pagemap_scan(pm, &o, v, 16, &next);
+		ck_assert_int_ge(n, 0);
+		for (ssize_t i = 0; i < n; i++) {
+			uint64_t np = (v[i].end - v[i].start) / PG;
+			*present += np;
+			if (v[i].categories & cat)
+				*with += np;
+		}
+		ck_assert_uint_gt(next, o.start);
+		o.start = next;
+	}
+}
+
+/*
+ * The huge zero page read-faulted into private anonymous memory: pagemap marks it as a file
+ * page, and a reader that sees no PFNs cannot tell it by its frame. The plain-read path must
+ * still not count it as FILE, as the ioctl does not.
+ */
+START_TEST(huge_zero_page_is_not_file_without_pfns)
+{
+	const char *why;
+	if (!mlt_thp_possible(&why))
+		mlt_skip("no huge zero page without THP: %s", why);
+	if (thp_use_zero_page() != 1)
+		mlt_skip("transparent_hugepage/use_zero_page is not 1: read faults map no huge zero page");
+	mlt_child *c = pages_child();
+	uint64_t t = mlt_cmd_u64(c, "addr", "thp");
+	uint64_t e;
+	raw_entries(c->pid, t + (2u << 20), &e, 1);
+	if (!ml_pme_present(e) || ml_pme_exclusive(e) || !ml_pme_file(e)) {
+		mlt_child_free(c);
+		mlt_skip("the kernel did not map the huge zero page on this child's read fault (entry 0x%llx)",
+			 (unsigned long long)e);
+	}
+	/* root reads as a child without CAP_SYS_ADMIN; anyone else reads as itself */
+	pid_t pid = geteuid() == 0 ? fork() : 0;
+	if (pid == 0) {
+		if (geteuid() == 0 && !caps_keep_only(~(UINT64_C(1) << CAP_SYS_ADMIN_BIT)))
+			_exit(100);
+		ml_proc *p;
+		ml_pagemap *pm;
+		ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+		ck_assert_int_eq(ml_pagemap_open(p, &pm), 0);
+		ck_assert(!ml_pagemap_pfn_visible(pm));
+		uint64_t file, present;
+		count_cat(pm, t, t + (4u << 20), true, ML_PAGE_FILE, &file, &present);
+		/* 2 MiB written, 2 MiB on the huge zero page: all present, none a file page */
+		ck_assert_uint_eq(present, 1024);
+		ck_assert_uint_eq(file, 0);
+		if (ml_pagemap_has_scan(pm)) {
+			count_cat(pm, t, t + (4u << 20), false, ML_PAGE_FILE, &file, &present);
+			ck_assert_uint_eq(present, 1024);
+			ck_assert_uint_eq(file, 0);
+		}
+		ml_pagemap_free(pm);
+		ml_proc_free(p);
+		if (geteuid() == 0)
+			_exit(0);
+	} else {
+		int rc = wait_exit(pid);
+		ck_assert_msg(rc == 0, "reader child exit %d", rc);
+	}
+	mlt_child_free(c);
+}
+END_TEST
+
 /*
  * Splits the THPs of [a, a + len) of @pid into ordinary pages that keep their frames
  * (debugfs split_huge_pages, mounted in a private mount namespace of a forked child).
@@ -783,6 +1029,9 @@ int main(void)
 	tcase_add_test(tc, gone_process_gives_esrch);
 	tcase_add_test(tc, kpageflags_of_known_pages);
 	tcase_add_test(tc, pfns_hidden_without_cap_sys_admin);
+	tcase_add_test(tc, pfns_visible_as_the_kernel_shows_them);
+	tcase_add_test(tc, kpageflags_readability_is_asked_per_open);
+	tcase_add_test(tc, huge_zero_page_is_not_file_without_pfns);
 	tcase_add_test(tc, emulation_needs_a_compound_page_for_huge);
 	tcase_add_test(tc, scan_reaches_the_end_of_the_address_space);
 	suite_add_tcase(s, tc);

@@ -5,6 +5,7 @@
 
 #include <memlens/memlens.h>
 
+#include "internal/page.h"
 #include "mltest.h"
 
 #define PG 4096u
@@ -123,6 +124,54 @@ START_TEST(huge_needs_an_aligned_contiguous_block)
 }
 END_TEST
 
+/* In a private anonymous mapping, a present page pagemap marks as a file page is the huge
+ * zero page (PM_FILE on a PMD-mapped folio that is not anonymous): not FILE. */
+START_TEST(huge_zero_page_in_anonymous_memory_is_not_file)
+{
+	uint64_t e[] = {
+		PRESENT | ML_PME_FILE,                          /* huge zero page, PFN hidden */
+		PRESENT | ML_PME_FILE | ML_PME_SOFT_DIRTY,      /* the same, soft-dirty PMD */
+		PRESENT | ML_PME_EXCLUSIVE,                     /* an anonymous page */
+		PRESENT,                                        /* the 4 KiB zero page: no PM_FILE */
+		ML_PME_SWAPPED | ML_PME_FILE | 0x40,            /* not present: left alone */
+		ML_PME_SWAPPED | ML_PME_GUARD,
+		0,
+	};
+	size_t n = sizeof(e) / sizeof(e[0]);
+	uint64_t c[sizeof(e) / sizeof(e[0])];
+	/* PFNs hidden: the entries alone say FILE (the public contract of the pure function) */
+	ml_pagemap_categories(e, n, 0x40000000, false, 0, 0, c);
+	ck_assert_uint_eq(c[0], ML_PAGE_PRESENT | ML_PAGE_FILE);
+	ml__pagemap_zerofill_cats(c, n);
+	ck_assert_uint_eq(c[0], ML_PAGE_PRESENT | ML_PAGE_PFNZERO);
+	ck_assert_uint_eq(c[1], ML_PAGE_PRESENT | ML_PAGE_PFNZERO | ML_PAGE_SOFT_DIRTY);
+	ck_assert_uint_eq(c[2], ML_PAGE_PRESENT);
+	ck_assert_uint_eq(c[3], ML_PAGE_PRESENT);
+	ck_assert_uint_eq(c[4], ML_PAGE_SWAPPED | ML_PAGE_FILE);
+	ck_assert_uint_eq(c[5], ML_PAGE_SWAPPED | ML_PAGE_GUARD);
+	ck_assert_uint_eq(c[6], 0);
+	/* PFNs visible and the huge zero page known: the same answer either way */
+	e[0] |= HZ;
+	ml_pagemap_categories(e, 1, 0x40000000, true, Z, HZ, c);
+	ck_assert_uint_eq(c[0], ML_PAGE_PRESENT | ML_PAGE_PFNZERO);
+	ml__pagemap_zerofill_cats(c, 1);
+	ck_assert_uint_eq(c[0], ML_PAGE_PRESENT | ML_PAGE_PFNZERO);
+}
+END_TEST
+
+/* PFN visibility is what the kernel shows in an entry of our own present page. */
+START_TEST(pfn_visibility_decided_from_an_own_page)
+{
+	ck_assert_int_eq(ml__pfn_visible_decide(PRESENT | ML_PME_EXCLUSIVE | 0x12345), 1);
+	ck_assert_int_eq(ml__pfn_visible_decide(PRESENT | ML_PME_EXCLUSIVE), 0);
+	ck_assert_int_eq(ml__pfn_visible_decide(PRESENT | ML_PME_SOFT_DIRTY), 0);
+	/* not present: the PFN field is empty or a swap entry, and says nothing */
+	ck_assert_int_eq(ml__pfn_visible_decide(0), -ENODATA);
+	ck_assert_int_eq(ml__pfn_visible_decide(ML_PME_SWAPPED | (UINT64_C(0x777) << 5) | 1), -ENODATA);
+	ck_assert_int_eq(ml__pfn_visible_decide(ML_PME_SWAPPED | ML_PME_GUARD), -ENODATA);
+}
+END_TEST
+
 START_TEST(runs_merge_filter_and_stop)
 {
 	/* P P . P S . P */
@@ -232,6 +281,8 @@ int main(void)
 	tcase_add_test(tc, decoders_cover_every_bit);
 	tcase_add_test(tc, categories_per_page);
 	tcase_add_test(tc, huge_needs_an_aligned_contiguous_block);
+	tcase_add_test(tc, huge_zero_page_in_anonymous_memory_is_not_file);
+	tcase_add_test(tc, pfn_visibility_decided_from_an_own_page);
 	tcase_add_test(tc, runs_merge_filter_and_stop);
 	tcase_add_test(tc, category_names);
 	tcase_add_test(tc, kpf_names_include_internal_bits);

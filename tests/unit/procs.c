@@ -3,6 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <memlens/memlens.h>
 
@@ -189,6 +193,84 @@ START_TEST(entry_fields)
 }
 END_TEST
 
+/* Copies file @name of fixture PID directory @from into @dir/@to/. */
+static void copy_file(const char *dir, const char *from, const char *to, const char *name)
+{
+	char src[9000], dst[9000], buf[4096];
+	snprintf(src, sizeof(src), "%s/%s/%s", tree(), from, name);
+	snprintf(dst, sizeof(dst), "%s/%s/%s", dir, to, name);
+	FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+	ck_assert(in && out);
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+}
+
+/*
+ * A process whose directory cannot be opened (hidepid=1 does that to another user's) or
+ * whose status cannot be read is counted in stats.denied and named with its PID (and its
+ * comm when stat was read): never dropped without a trace.
+ */
+START_TEST(denied_processes_are_named)
+{
+	char dir[1024];
+	mlt_mkdtemp(dir, sizeof(dir), "ml_procs_denied");
+	const char *pids[] = { "100", "200", "300" };
+	for (int i = 0; i < 3; i++) {
+		char d[1100];
+		snprintf(d, sizeof(d), "%s/%s", dir, pids[i]);
+		ck_assert_int_eq(mkdir(d, 0755), 0);
+		copy_file(dir, "100", pids[i], "stat");
+		copy_file(dir, "100", pids[i], "status");
+	}
+	char p[1100];
+	snprintf(p, sizeof(p), "%s/300/status", dir);
+	ck_assert_int_eq(chmod(p, 0), 0);
+	snprintf(p, sizeof(p), "%s/200", dir);
+	ck_assert_int_eq(chmod(p, 0), 0);
+	/* in a child without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, as root would be */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct { uint32_t version; int pid; } h = { 0x20080522, 0 };
+		struct { uint32_t eff, perm, inh; } d[2];
+		if (syscall(SYS_capget, &h, d) == 0) {
+			d[0].eff &= ~6u, d[0].perm &= ~6u, d[0].inh = d[1].inh = 0;
+			if (syscall(SYS_capset, &h, d))
+				_exit(100);
+		}
+		ML_OPTS(ml_procs_opts, o, .root = dir);
+		ml_procs *it;
+		const ml_procs_entry *e;
+		if (ml_procs_open(&o, &it) || ml_procs_next(it, &e) != 1 || ml_procs_next(it, &e) != 0)
+			_exit(101);
+		ml_procs_stats st = ml_procs_get_stats(it);
+		if (st.denied != 2 || st.matched != 1 || ml_procs_get_denied(it, 2))
+			_exit(102);
+		for (size_t i = 0; i < 2; i++) {
+			const ml_procs_denied *x = ml_procs_get_denied(it, i);
+			if (!x || x->err != -EACCES)
+				_exit(103);
+			/* 200: the directory itself; 300: stat read (comm known), status not */
+			if (x->pid == 200 && !(x->dir_denied && x->comm.len == 0))
+				_exit(104);
+			if (x->pid == 300 && !(!x->dir_denied && x->comm.len == 7 && !memcmp(x->comm.ptr, "python3", 7)))
+				_exit(105);
+			if (x->pid != 200 && x->pid != 300)
+				_exit(106);
+		}
+		ml_procs_free(it);
+		_exit(0);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	snprintf(p, sizeof(p), "%s/200", dir);
+	chmod(p, 0755);
+	mlt_rmtree(dir);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
+}
+END_TEST
+
 START_TEST(misuse)
 {
 	ml_procs *it = NULL;
@@ -199,6 +281,7 @@ START_TEST(misuse)
 	ck_assert_int_eq(ml_procs_next(NULL, NULL), -EINVAL);
 	ml_procs_stats st = ml_procs_get_stats(NULL);
 	ck_assert_uint_eq(st.visited, 0);
+	ck_assert_ptr_null(ml_procs_get_denied(NULL, 0));
 	ml_procs_free(NULL);
 }
 END_TEST
@@ -212,6 +295,7 @@ int main(void)
 	tcase_add_test(tc, pattern_like_pgrep);
 	tcase_add_test(tc, by_user_and_cgroup);
 	tcase_add_test(tc, entry_fields);
+	tcase_add_test(tc, denied_processes_are_named);
 	tcase_add_test(tc, misuse);
 	suite_add_tcase(su, tc);
 	return mlt_run_suite(su);
