@@ -78,7 +78,9 @@ typedef struct row {
 
 typedef struct bad {
 	pid_t pid;
-	char *comm;
+	char *comm;          /* as the tables show it (escaped) */
+	char raw[64];        /* as it is, for JSON (which escapes it in its own way) */
+	size_t raw_len;
 	int err;
 } bad;
 
@@ -418,7 +420,7 @@ static void print_json(const args *a, const row *rows, size_t n, const row *tot,
 		json_obj_begin(&j);
 		JSON_KI64(&j, "pid", bads[i].pid);
 		json_key(&j, "comm");
-		json_cstr(&j, bads[i].comm);
+		json_str(&j, bads[i].raw, bads[i].raw_len);
 		JSON_KSTR(&j, "error", ml_strerror(bads[i].err));
 		json_obj_end(&j);
 	}
@@ -571,6 +573,9 @@ int cmd_ps(int argc, char **argv)
 			}
 			bads[nbad].pid = e->pid;
 			bads[nbad].comm = escaped(e->comm.ptr, e->comm.len);
+			bads[nbad].raw_len = e->comm.len < sizeof(bads[nbad].raw) ? e->comm.len : sizeof(bads[nbad].raw);
+			if (bads[nbad].raw_len)
+				memcpy(bads[nbad].raw, e->comm.ptr, bads[nbad].raw_len);
 			bads[nbad++].err = r;
 			if (a.npids)
 				named_failed = true;

@@ -128,6 +128,17 @@ out=$("$M" grep --raw -l hunter2 "$forged" 2>&1); rc=$?
 	|| { echo "FAIL escaped file name with -l: exit $rc: $out"; fail=1; }
 rm -f "$T/$forged"
 
+# JSON strings are lossless: a byte that is not UTF-8 is the text \xNN, so a backslash is \\
+# (the byte 0x80 and the four characters \x80 in memory gave the same "text")
+printf 'AB\x80CD AB\\x80CD AB\\CD' >"$T/esc.bin"
+"$M" grep --raw -o --json -E 'AB.{1,4}CD' "$T/esc.bin" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc = 0 ] && python3 - "$T/out" <<'PY'
+import json, sys
+t = [d["text"] for d in map(json.loads, open(sys.argv[1])) if d["type"] == "match"]
+assert t == ['AB\\x80CD', 'AB\\\\x80CD', 'AB\\\\CD'], t
+PY
+then echo "ok   JSON text: \\xNN and a backslash told apart"; else echo "FAIL JSON text escaping: exit $rc"; cat "$T/out" "$T/err"; fail=1; fi
+
 # --raw reads a regular file or a block device; a pipe has no size to search up to, and was
 # searched as empty ("0 regions", exit 1: no match) where nothing had been looked at
 out=$(cat "$IMG" | "$M" grep --raw --stats hunter2 /dev/stdin 2>&1); rc=$?
