@@ -150,6 +150,7 @@ struct ml_populated {
 	ml_page_region runs[POP_RUNS];
 	size_t nruns, ri;
 	uint64_t rpos;       /* next address to read within runs[ri] */
+	uint64_t floor;      /* nothing below this was left to read (set when going back) */
 	uint64_t skipped;
 	struct iovec liov[ML_IOV_MAX], riov[ML_IOV_MAX];
 };
@@ -215,13 +216,37 @@ static int pop_refill(ml_populated *it)
 			return (int)r;
 		it->nruns = (size_t)r;
 		it->ri = 0;
-		it->rpos = r ? it->runs[0].start : 0;
+		it->rpos = r ? ML_MAX(it->runs[0].start, it->floor) : 0;
 		uint64_t end = so.end ? so.end : ml__pagemap_va_end(it->pm);
 		if (next >= end || (r == 0 && next <= it->scan_pos))
 			it->scan_done = true;
 		it->scan_pos = next;
 	}
 	return 1;
+}
+
+/* Appends [a, a+n) to spans[0..*out), merged with the last span when they touch; false
+ * when a new span is needed and all @nspans are taken. */
+static bool span_push(ml_mem_span *spans, size_t nspans, size_t *out, uint64_t a, uint64_t n)
+{
+	if (*out && spans[*out - 1].addr + spans[*out - 1].len == a) {
+		spans[*out - 1].len += n;
+		return true;
+	}
+	if (*out == nspans)
+		return false;
+	spans[(*out)++] = (ml_mem_span){ a, n };
+	return true;
+}
+
+/* The next read starts again at @pos, which this call did not return: the page runs are
+ * found afresh from its page on (what lies before @pos was returned). */
+static void pop_rewind(ml_populated *it, uint64_t pos)
+{
+	it->scan_pos = ML_PAGE_DOWN(pos);
+	it->floor = pos;
+	it->nruns = it->ri = 0;
+	it->scan_done = false;
 }
 
 ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *spans, size_t nspans,
@@ -273,17 +298,26 @@ ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *
 			got = 0;
 		if ((size_t)got < bytes) {
 			/* Some page failed: keep what was read, read the rest piecewise (through
-			 * /proc/PID/mem where needed), drop pages that stay unreadable. */
+			 * /proc/PID/mem where needed), drop pages that stay unreadable. A span split
+			 * by such a page gives several: the batch's spans are read from riov (spans[]
+			 * is written over as they are), and when @nspans are full the iterator goes
+			 * back to where the rest starts. */
 			size_t w = 0, out = 0;
+			uint64_t resume = 0;
+			bool full = false;
 			off = 0;
-			for (size_t i = 0; i < ns; i++) {
-				uint64_t a = spans[i].addr, l = spans[i].len;
+			for (size_t i = 0; i < ns && !full; i++) {
+				uint64_t a = (uint64_t)(uintptr_t)it->riov[i].iov_base, l = it->riov[i].iov_len;
 				size_t have = (size_t)got > off ? ML_MIN((size_t)got - off, (size_t)l) : 0;
 				off += (size_t)l;
 				if (have) {
+					if (!span_push(spans, nspans, &out, a, have)) {
+						resume = a;
+						full = true;
+						break;
+					}
 					if (w != off - l)
 						memmove((char *)buf + w, (char *)buf + off - l, have);
-					spans[out++] = (ml_mem_span){ a, have };
 					w += have;
 				}
 				uint64_t pos = a + have, e = a + l;
@@ -293,10 +327,11 @@ ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *
 						return rr;
 					size_t g = rr > 0 ? (size_t)rr : 0;
 					if (g) {
-						if (out && spans[out - 1].addr + spans[out - 1].len == pos)
-							spans[out - 1].len += g;
-						else
-							spans[out++] = (ml_mem_span){ pos, g };
+						if (!span_push(spans, nspans, &out, pos, g)) {
+							resume = pos;
+							full = true;
+							break;
+						}
 						w += g;
 						pos += g;
 					}
@@ -307,6 +342,8 @@ ssize_t ml_populated_next(ml_populated *it, void *buf, size_t cap, ml_mem_span *
 					}
 				}
 			}
+			if (full)
+				pop_rewind(it, resume);
 			ns = out;
 			bytes = w;
 			if (!ns)

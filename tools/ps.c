@@ -78,7 +78,9 @@ typedef struct row {
 
 typedef struct bad {
 	pid_t pid;
-	char *comm; /* NULL when not known (its /proc directory was denied) */
+	char *comm;   /* as the tables show it (escaped); NULL when not known (its /proc directory was denied) */
+	char raw[64]; /* as it is, for JSON (which escapes it in its own way) */
+	size_t raw_len;
 	int err;
 	bool examined; /* false: denied before the filters were decided (hidepid) */
 	bool dir_denied;
@@ -421,7 +423,7 @@ static void print_json(const args *a, const row *rows, size_t n, const row *tot,
 		JSON_KI64(&j, "pid", bads[i].pid);
 		json_key(&j, "comm");
 		if (bads[i].comm)
-			json_cstr(&j, bads[i].comm);
+			json_str(&j, bads[i].raw, bads[i].raw_len);
 		else
 			json_null(&j);
 		JSON_KSTR(&j, "error", ml_strerror(bads[i].err));
@@ -524,6 +526,9 @@ static int bad_add(bad **bads, size_t *nbad, size_t *cap, pid_t pid, const ml_bs
 	bad *b = &(*bads)[*nbad];
 	b->pid = pid;
 	b->comm = examined || comm->len ? escaped(comm->ptr, comm->len) : NULL;
+	b->raw_len = comm->len < sizeof(b->raw) ? comm->len : sizeof(b->raw);
+	if (b->raw_len)
+		memcpy(b->raw, comm->ptr, b->raw_len);
 	b->err = err;
 	b->examined = examined;
 	b->dir_denied = dir_denied;

@@ -214,10 +214,11 @@ int cmd_read(int argc, char **argv)
 		return r;
 	unsigned char *buf = malloc(CHUNK), *src = malloc(CHUNK);
 	if (!buf || !src) {
+		pid_t spid = ml_source_pid(s);
 		free(buf);
 		free(src);
 		ml_source_free(s);
-		return cli_pid_error(ml_source_pid(s), "read", -ENOMEM);
+		return cli_pid_error(spid, "read", -ENOMEM);
 	}
 	json_writer j;
 	if (a.json) {

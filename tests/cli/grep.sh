@@ -50,7 +50,8 @@ check() {
 }
 
 for eng in portable vectorscan; do
-	"$M" grep --engine $eng -q x --raw /dev/null 2>/dev/null
+	: >"$T/empty" # an empty image: exit 1 (no match) with Vectorscan, 2 without it
+	"$M" grep --engine $eng -q x --raw "$T/empty" 2>/dev/null
 	if [ $? = 2 ]; then
 		ml_not_run "built without Vectorscan: the vectorscan runs are not done"
 		continue
@@ -110,6 +111,74 @@ for b in fffffffffffff000 ffffffffffffeff6; do
 	[ $rc = 64 ] && grep -q 'would pass the top of the address space' "$T/err" && echo "ok   --base $b wraps: usage error" \
 		|| { echo "FAIL --base $b: exit $rc: $(cat "$T/err")"; fail=1; }
 done
+
+# a file name is printed escaped, as a region's name is: a name holding a newline and a
+# colon-separated line cannot forge a match line in the text, -c or -l output
+forged=$'f\n0xdead:fake+0x0:SECRET: forged'
+cp "$IMG" "$T/$forged"
+want_name='f\n0xdead:fake+0x0:SECRET: forged'
+out=$("$M" grep --raw -o hunter2 "$forged" 2>&1); rc=$?
+[ $rc = 0 ] && [ "$out" = "$want_name:0x10a:$want_name+0x10a:hunter2: hunter2" ] && echo "ok   escaped file name in a match line" \
+	|| { echo "FAIL escaped file name in a match line: exit $rc: $out"; fail=1; }
+out=$("$M" grep --raw -c hunter2 "$forged" 2>&1); rc=$?
+[ $rc = 0 ] && [ "$out" = "$want_name:hunter2:1" ] && echo "ok   escaped file name with -c" \
+	|| { echo "FAIL escaped file name with -c: exit $rc: $out"; fail=1; }
+out=$("$M" grep --raw -l hunter2 "$forged" 2>&1); rc=$?
+[ $rc = 0 ] && [ "$out" = "$want_name" ] && echo "ok   escaped file name with -l" \
+	|| { echo "FAIL escaped file name with -l: exit $rc: $out"; fail=1; }
+rm -f "$T/$forged"
+
+# JSON strings are lossless: a byte that is not UTF-8 is the text \xNN, so a backslash is \\
+# (the byte 0x80 and the four characters \x80 in memory gave the same "text")
+printf 'AB\x80CD AB\\x80CD AB\\CD' >"$T/esc.bin"
+"$M" grep --raw -o --json -E 'AB.{1,4}CD' "$T/esc.bin" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc = 0 ] && python3 - "$T/out" <<'PY'
+import json, sys
+t = [d["text"] for d in map(json.loads, open(sys.argv[1])) if d["type"] == "match"]
+assert t == ['AB\\x80CD', 'AB\\\\x80CD', 'AB\\\\CD'], t
+PY
+then echo "ok   JSON text: \\xNN and a backslash told apart"; else echo "FAIL JSON text escaping: exit $rc"; cat "$T/out" "$T/err"; fail=1; fi
+
+# --raw reads a regular file or a block device; a pipe has no size to search up to, and was
+# searched as empty ("0 regions", exit 1: no match) where nothing had been looked at
+out=$(cat "$IMG" | "$M" grep --raw --stats hunter2 /dev/stdin 2>&1); rc=$?
+[ $rc = 2 ] && grep -q '^memlens: /dev/stdin: cannot search: --raw reads a regular file or a block device' <<<"$out" \
+	&& echo "ok   --raw on a pipe: error" || { echo "FAIL --raw on a pipe: exit $rc: $out"; fail=1; }
+if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null && loop=$(losetup -f --show -r "$IMG" 2>/dev/null); then
+	out=$("$M" grep --raw -c hunter2 "$loop" 2>&1); rc=$?
+	losetup -d "$loop"
+	[ $rc = 0 ] && [ "$out" = "$loop:hunter2:1" ] && echo "ok   --raw on a block device" \
+		|| { echo "FAIL --raw on a block device: exit $rc: $out"; fail=1; }
+else
+	ml_not_run "--raw on a block device: needs root and a free loop device"
+fi
+
+# pattern files: an error while reading one is not its end
+printf 'hunter2\n' >"$T/p1"
+"$M" grep --raw -c -f "$T" "$IMG" >/dev/null 2>"$T/err"; rc=$?
+[ $rc = 2 ] && grep -q "^memlens: $T: cannot read patterns: Is a directory" "$T/err" && echo "ok   -f DIRECTORY" \
+	|| { echo "FAIL -f DIRECTORY: exit $rc: $(cat "$T/err")"; fail=1; }
+out=$("$M" grep --raw -c -f "$T/p1" -f "$T" "$IMG" 2>"$T/err"); rc=$?
+[ $rc = 2 ] && [ -z "$out" ] && grep -q "^memlens: $T: cannot read patterns" "$T/err" && echo "ok   -f FILE -f DIRECTORY" \
+	|| { echo "FAIL -f FILE -f DIRECTORY: exit $rc: $out $(cat "$T/err")"; fail=1; }
+
+# a search that fails (Vectorscan refusing a scan) is not memory that cannot be read: its bytes
+# count as failed for another reason, and the message says what failed
+shim=$ML_BINARY_DIR/tests/hs_fail
+if compgen -G "$shim/lib*" >/dev/null; then
+	LD_LIBRARY_PATH="$shim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$M" grep --engine vectorscan --raw --json hunter2 "$IMG" \
+		>"$T/out" 2>"$T/err"; rc=$?
+	if [ $rc = 2 ] && grep -q ': nothing could be searched: the search engine failed$' "$T/err" &&
+		python3 - "$T/out" $((3 << 20)) <<'PY'
+import json, sys
+s = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert s["partial"] and s["bytes_failed"]["other"] == int(sys.argv[2]) and s["bytes_failed"]["unreadable"] == 0, s
+PY
+	then echo "ok   a failed scan: other, not unreadable"
+	else echo "FAIL a failed scan: exit $rc: $(cat "$T/err")"; tail -1 "$T/out"; fail=1; fi
+else
+	ml_not_run "a failed Vectorscan scan: this build has no Vectorscan (no $shim)"
+fi
 
 # usage errors: one line on stderr, exit 64
 for args in "--raw" "-x 4 --raw $IMG" "-x '[2] 41' --raw $IMG" "-x '41 [2-1] 42' --raw $IMG" "-x '41 [0-]' --raw $IMG" \

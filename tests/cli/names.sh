@@ -24,9 +24,12 @@ read -r CP <&$F || fail "setup: no child"
 for src in "$CP" "$T/s.mlcore"; do
 	"$M" maps --json "$src" >"$T/m.json" || fail "maps --json $src: exit $?"
 	python3 - "$T" "$T/m.json" "$src" <<'EOF' || fail "names of $src"
-import json, sys
+import json, re, sys
+def exact(s):  # a JSON string's bytes (memlens(1), JSON strings): \\ is a backslash, \xNN a byte
+    return re.sub(rb'\\(\\|x([0-9a-f]{2}))',
+                  lambda m: b'\\' if m.group(1) == b'\\' else bytes([int(m.group(2), 16)]), s.encode())
 t, f, src = sys.argv[1], sys.argv[2], sys.argv[3]
-names = {m["name"]: m for m in json.load(open(f))["mappings"]}
+names = {exact(m["name"]).decode(errors="surrogateescape"): m for m in json.load(open(f))["mappings"]}
 lit, nl = t + "/lit\\012eral", t + "/new\nline"
 if lit not in names:
     sys.exit("%s: the name with a literal \\012 did not round-trip: %r" % (src, [n for n in names if "lit" in n]))

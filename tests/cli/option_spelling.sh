@@ -50,4 +50,13 @@ done
 "$ML" dump -q -f -o "$T/s.mlcore" "$SP" || fail "dump -f exit $?"
 "$ML" dump -q --force -o "$T/s.mlcore" "$SP" || fail "dump --force exit $?"
 "$ML" core verify "$T/s.mlcore" >/dev/null || fail "the replaced snapshot does not verify"
+
+# "--" ends the options, in every command (one parser); an option's argument "--" does not
+printf 'x--y' >"$T/dd.bin"
+out=$("$ML" grep --raw -e -- "$T/dd.bin" -c 2>&1)
+[ $? = 0 ] && [ "$out" = "$T/dd.bin:--:1" ] || fail "grep -e -- FILE -c: $out"
+out=$("$ML" grep --raw -c -- -e "$T/dd.bin" 2>&1)
+[ $? = 1 ] && [ "$out" = "$T/dd.bin:-e:0" ] || fail "grep -c -- -e FILE: $out"
+"$ML" maps --name -- "$SP" --json >"$T/m.json" 2>"$T/err"
+[ $? = 1 ] && grep -q '"mappings":\[\]' "$T/m.json" || fail "maps --name -- PID --json: $(cat "$T/err" "$T/m.json")"
 echo ok

@@ -12,6 +12,7 @@
  *   protnone N          N pages written, then PROT_NONE -> ok addr=A
  *   guard N             N pages with MADV_GUARD_INSTALL -> ok addr=A, or err
  *   secret              one written page of memfd_secret memory -> ok addr=A, or err
+ *   secretat A          the same, mapped over the page at A (MAP_FIXED) -> ok addr=A, or err
  *   alt N               N pages, every other one written (many small runs) -> ok addr=A
  *   many N              N one-page mappings with alternating protections, each written -> ok first=A
  *   unmap A N           unmaps N pages -> ok
@@ -164,11 +165,12 @@ int main(void)
 				printf("err guard %s\n", strerror(errno));
 			else
 				printf("ok addr=%p\n", p);
-		} else if (!strcmp(cmd, "secret")) {
+		} else if (!strcmp(cmd, "secret") || !strcmp(cmd, "secretat")) {
+			void *at = !strcmp(cmd, "secretat") ? (void *)(uintptr_t)num(&save) : NULL;
 			int fd = (int)syscall(447 /* memfd_secret */, 0);
 			unsigned char *p = MAP_FAILED;
 			if (fd >= 0 && ftruncate(fd, PG) == 0)
-				p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+				p = mmap(at, PG, PROT_READ | PROT_WRITE, MAP_SHARED | (at ? MAP_FIXED : 0), fd, 0);
 			if (p == MAP_FAILED) {
 				printf("err secret %s\n", strerror(errno));
 			} else {

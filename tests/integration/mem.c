@@ -253,6 +253,62 @@ START_TEST(exec_in_the_target_ends_reading)
 }
 END_TEST
 
+/*
+ * A page neither process_vm_readv nor /proc/PID/mem can read (memfd_secret) in the middle of
+ * a run of present pages: [A][secret][B], a hole, [C]. The batch's first span (A, secret, B)
+ * splits into two around the dropped page, with as many spans as the caller has (two, so C
+ * comes next). The split was written over the batch's next span before it was read (C
+ * read at B's address: B twice, C lost) and could write past the caller's array.
+ */
+START_TEST(populated_reader_splits_a_span_at_an_unreadable_page)
+{
+	mlt_child *c = mlt_spawn("ml_pages", NULL);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	uint64_t a = mlt_cmd_u64(c, "addr", "anon 5");
+	mlt_cmd_ok(c, "write 0x%llx 5", (unsigned long long)a);
+	const char *r = mlt_cmd(c, "secretat 0x%llx", (unsigned long long)(a + PG));
+	if (!r || strncmp(r, "ok", 2)) {
+		ml_proc_free(p);
+		mlt_child_free(c);
+		mlt_skip("memfd_secret is not available here (%s)", r ? r : "EOF");
+	}
+	mlt_cmd_ok(c, "dontneed 0x%llx 1", (unsigned long long)(a + 3 * PG));
+	for (int emul = 0; emul < 2; emul++) {
+		ML_OPTS(ml_populated_opts, o, .force_emulation = emul);
+		ml_populated *it;
+		ck_assert_int_eq(ml_populated_open(p, a, a + 5 * PG, &o, &it), 0);
+		unsigned char *buf = malloc(16 * PG);
+		ml_mem_span *sp = malloc(2 * sizeof(*sp)); /* exactly two: a write past them is caught */
+		uint64_t want[] = { a, a + 2 * PG, a + 4 * PG }, seen = 0;
+		size_t ns;
+		ssize_t n;
+		while ((n = ml_populated_next(it, buf, 16 * PG, sp, 2, &ns)) > 0) {
+			ck_assert_uint_le(ns, 2);
+			size_t off = 0;
+			for (size_t i = 0; i < ns; i++) {
+				ck_assert_uint_lt(seen, 3);
+				ck_assert_uint_eq(sp[i].addr, want[seen]);
+				ck_assert_uint_eq(sp[i].len, PG);
+				for (uint64_t x = 0; x < PG; x += 512)
+					ck_assert_uint_eq(buf[off + x], mlt_page_pattern(sp[i].addr + x));
+				off += sp[i].len;
+				seen++;
+			}
+			ck_assert_uint_eq(off, (size_t)n);
+		}
+		ck_assert_int_eq(n, 0);
+		ck_assert_uint_eq(seen, 3);
+		ck_assert_uint_eq(ml_populated_skipped(it), PG);
+		free(sp);
+		free(buf);
+		ml_populated_free(it);
+	}
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mem");
@@ -264,6 +320,7 @@ int main(void)
 	tcase_add_test(tc, exec_in_the_target_ends_reading);
 	tcase_add_test(tc, populated_reader_never_faults_pages_in);
 	tcase_add_test(tc, populated_reader_zero_pages_and_prot_none);
+	tcase_add_test(tc, populated_reader_splits_a_span_at_an_unreadable_page);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

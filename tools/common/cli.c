@@ -179,11 +179,13 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv,
 	}
 	memcpy(av, argv, (size_t)argc * sizeof(char *));
 	for (;;) {
-		int lidx = -1;
+		int lidx = -1, at = optind;
 		c = getopt_long(argc, av, so, lo, &lidx);
 		if (c == -1) {
 			if (optind < argc) {
-				if (!strcmp(av[optind - 1], "--")) {
+				/* getopt steps over a "--" that ends the options; one before optind may
+				 * instead be an option's argument (-e --), which ends nothing */
+				if (optind > at && !strcmp(av[optind - 1], "--")) {
 					while (optind < argc)
 						pos[npos++] = av[optind++];
 					break;

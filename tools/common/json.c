@@ -46,6 +46,13 @@ void json_obj_end(json_writer *j) { close_(j, '}'); }
 void json_arr_begin(json_writer *j) { open_(j, '['); }
 void json_arr_end(json_writer *j) { close_(j, ']'); }
 
+/*
+ * A string of bytes as a JSON string, losslessly: valid UTF-8 as it is (control characters
+ * as JSON escapes), a byte that is not part of valid UTF-8 as the text \xNN, and so a
+ * backslash as the text \\ (as the tables show it). Decoded, the string reads back as the
+ * bytes by replacing \\ with a backslash and \xNN with its byte; without the doubled
+ * backslash the text \x80 in memory would decode like the byte 0x80.
+ */
 static void put_str(FILE *f, const char *s, size_t len)
 {
 	fputc('"', f);
@@ -54,7 +61,7 @@ static void put_str(FILE *f, const char *s, size_t len)
 		size_t u;
 		switch (c) {
 		case '"': fputs("\\\"", f); continue;
-		case '\\': fputs("\\\\", f); continue;
+		case '\\': fputs("\\\\\\\\", f); continue;
 		case '\n': fputs("\\n", f); continue;
 		case '\t': fputs("\\t", f); continue;
 		case '\r': fputs("\\r", f); continue;

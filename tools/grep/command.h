@@ -55,7 +55,12 @@ typedef struct stats {
 } stats;
 
 #define ERR_REASONS 5
+#define ERR_UNREADABLE 0
+#define ERR_OTHER 3
 #define ERR_DAMAGED 4
+/* What workers record when the search itself failed (gp_scan()'s -EIO: Vectorscan refused a
+ * scan), so that it is neither counted nor described as memory that could not be read. */
+#define GREP_ERR_SCAN (-ENOTRECOVERABLE)
 
 typedef struct unit {
 	size_t idx;             /* order of the unit among all units of the source */
@@ -134,11 +139,18 @@ extern progress_line grep_progress;
 void grep_format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const uint8_t *buf, size_t len,
 		     uint64_t base, const char *from);
 void grep_flush_units(src *s);
-void grep_spill_unit(src *s, unit *u);
+/* Prints the pending hits of @u once it is the next unit to print (see output.c); 1 when
+ * nothing more is to be printed, so its search can stop. */
+int grep_spill_unit(src *s, unit *u);
+/* The stream @u's text goes to, opened on first use; NULL on ENOMEM. The text written to it
+ * before each grep_unit_add_hit() is that hit's. */
+FILE *grep_unit_stream(unit *u);
 int grep_unit_add_hit(unit *u, uint32_t user);
 void grep_print_summary(src *s, double secs);
 /* Whether the process exited before any of its memory was read (exit 2, no counts). */
 bool grep_gone_unread(src *s);
+/* The source's first error in words. */
+const char *grep_strerror(const src *s);
 
 /* workers.c */
 int grep_run_workers(src *s, unsigned jobs);

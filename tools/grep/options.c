@@ -234,6 +234,7 @@ int grep_read_pattern_file(gopts *o, const char *path)
 	size_t cap = 0;
 	ssize_t n;
 	int rc = 0;
+	errno = 0;
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			n--;
@@ -243,6 +244,14 @@ int grep_read_pattern_file(gopts *o, const char *path)
 			rc = -1;
 			break;
 		}
+	}
+	/* getline() ends the same way at the end of the file and on an error (a directory,
+	 * an I/O error): a pattern file that was not read whole is not searched for in part */
+	if (rc == 0 && ferror(f)) {
+		int e = errno ? errno : EIO;
+		fprintf(stderr, "memlens: %s: cannot read patterns: %s\n", strcmp(path, "-") ? path : "standard input",
+			strerror(e));
+		rc = -1;
 	}
 	free(line);
 	if (f != stdin)

@@ -196,7 +196,10 @@ void grep_format_hit(src *s, FILE *f, const region *r, const gp_hit *h, const ui
 		return;
 	}
 	bool color = cli_color();
-	fprintf(f, "%s%s%s:0x%" PRIx64 ":", color ? SGR_LABEL : "", s->label, color ? SGR_RESET : "", addr);
+	/* the label is a file name: escaped as a region's name is, so no name forges a line */
+	fputs(color ? SGR_LABEL : "", f);
+	cli_put_escaped(f, s->label, strlen(s->label));
+	fprintf(f, "%s:0x%" PRIx64 ":", color ? SGR_RESET : "", addr);
 	region_label(f, v);
 	fprintf(f, "+0x%" PRIx64 ":", addr - v->start);
 	if (o->redact) {
@@ -293,20 +296,44 @@ void grep_flush_units(src *s)
 /*
  * A unit whose pending output grows large (a pattern matching everywhere) waits until it is
  * the next to print, then prints what it has and goes on: memory stays bounded whatever the
- * number of hits.
+ * number of hits. The wait also ends when the process is gone (then the unit keeps its hits
+ * and its open stream, and adds to them until it is printed in turn) and when nothing more is
+ * to be printed (-m reached: what it holds is dropped). Returns 1 when its search may stop.
  */
-void grep_spill_unit(src *s, unit *u)
+int grep_spill_unit(src *s, unit *u)
 {
-	if (u->f) {
-		fclose(u->f);
-		u->f = NULL;
-	}
 	pthread_mutex_lock(&s->mu);
 	while (s->next_print != u->idx && !atomic_load(&s->stop) && !atomic_load(&s->gone))
 		pthread_cond_wait(&s->cv, &s->mu);
-	if (s->next_print == u->idx)
-		print_unit_hits(s, u);
+	if (s->next_print == u->idx || atomic_load(&s->stop)) {
+		/* the stream's buffer and the hits' ends in it go together: both are emptied
+		 * here, or neither is */
+		if (u->f) {
+			fclose(u->f);
+			u->f = NULL;
+		}
+		if (s->next_print == u->idx) {
+			print_unit_hits(s, u);
+		} else {
+			free(u->out);
+			free(u->hits);
+			u->out = NULL;
+			u->hits = NULL;
+			u->outlen = u->nhits = u->caphits = 0;
+		}
+	}
+	int rc = atomic_load(&s->stop) ? 1 : 0;
 	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+FILE *grep_unit_stream(unit *u)
+{
+	/* without a stream the unit holds no text (grep_spill_unit() empties both at once),
+	 * so the hits' ends start again from 0 in the new one */
+	if (!u->f)
+		u->f = open_memstream(&u->out, &u->outlen);
+	return u->f;
 }
 
 int grep_unit_add_hit(unit *u, uint32_t user)
@@ -334,6 +361,11 @@ static const char *const run_kind_name[ML_RUN_KIND_COUNT] = {
 	"data", "zero", "unpopulated", "swapped", "excluded", "unreadable", "file",
 };
 
+const char *grep_strerror(const src *s)
+{
+	return s->first_err == GREP_ERR_SCAN ? "the search engine failed" : ml_strerror(s->first_err);
+}
+
 bool grep_gone_unread(src *s)
 {
 	return atomic_load(&s->gone) && !s->st.scanned && !s->printed;
@@ -345,7 +377,7 @@ void grep_print_summary(src *s, double secs)
 	uint64_t err_total = 0;
 	for (int k = 0; k < 8; k++)
 		err_total += s->st.err_bytes[k];
-	bool partial = err_total || atomic_load(&s->gone);
+	bool partial = err_total || atomic_load(&s->gone) || (s->s && ml_source_partial(s->s));
 	/* gone before a byte was read: there are no counts to give, not even zeros */
 	bool nothing = grep_gone_unread(s);
 	if (o->json) {
@@ -394,7 +426,8 @@ void grep_print_summary(src *s, double secs)
 	if (o->count && !o->json && !nothing) { /* with --json the counts are in the summary */
 		for (size_t i = 0; i < gp_set_users(s->set); i++) {
 			const gp_user *u = gp_set_user(s->set, i);
-			printf("%s:", s->label);
+			cli_put_escaped(stdout, s->label, strlen(s->label));
+			putchar(':');
 			if (o->redact)
 				printf("#%zu", i + 1);
 			else
@@ -402,8 +435,10 @@ void grep_print_summary(src *s, double secs)
 			printf(":%" PRIu64 "\n", s->counts[i]);
 		}
 	}
-	if (o->list && s->printed && !o->json)
-		printf("%s\n", s->label);
+	if (o->list && s->printed && !o->json) {
+		cli_put_escaped(stdout, s->label, strlen(s->label));
+		putchar('\n');
+	}
 	if (nothing)
 		fprintf(stderr, "memlens grep: %s: the process exited before any of its memory was read\n", s->label);
 	else if (atomic_load(&s->gone))
@@ -418,7 +453,9 @@ void grep_print_summary(src *s, double secs)
 				fprintf(stderr, "%s%" PRIu64 " %s", sep, s->st.err_bytes[k], grep_err_reason[k]);
 				sep = ", ";
 			}
-		fprintf(stderr, "; first error: %s)\n", ml_strerror(s->first_err));
+		if (s->first_err)
+			fprintf(stderr, "; first error: %s", grep_strerror(s));
+		fputs(")\n", stderr);
 	}
 	if (o->stats) {
 		char b1[32];

@@ -1,9 +1,11 @@
 /* memlens grep: one source (a process, a snapshot or a raw image): its regions, its reads, its search from start to exit code. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,28 @@ long grep_heap_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
 	const src *s = ctx;
 	return (long)grep_read(s, s->s, addr, buf, len, false);
+}
+
+/* The size of a --raw image: a regular file's, or a block device's. Anything else (a pipe,
+ * a terminal, a character device) has no size to search up to and cannot be read at an
+ * offset: -ESPIPE. */
+static int raw_size(int fd, uint64_t *ret)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*ret = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t n;
+		if (ioctl(fd, BLKGETSIZE64, &n) < 0)
+			return -errno;
+		*ret = n;
+		return 0;
+	}
+	return -ESPIPE;
 }
 
 static bool region_selected(const gopts *o, const ml_vma *v)
@@ -60,16 +84,16 @@ static int build_units(src *s)
 	if (!s->regions)
 		return -ENOMEM;
 	if (!s->maps) {
-		struct stat stt;
-		if (fstat(s->raw_fd, &stt) < 0)
-			return -errno;
-		uint64_t end;
-		if (!gp_image_end(o->base, (uint64_t)stt.st_size, &end))
+		uint64_t size, end;
+		int r = raw_size(s->raw_fd, &size);
+		if (r < 0)
+			return r;
+		if (!gp_image_end(o->base, size, &end))
 			return -ERANGE;
 		ml_vma v = { .start = o->base, .end = end,
 			     .perms = ML_PERM_READ, .kind = ML_VMA_ANON, .name = s->label,
 			     .name_len = strlen(s->label) };
-		if (stt.st_size > 0 && region_selected(o, &v))
+		if (size > 0 && region_selected(o, &v))
 			s->regions[s->nregions++] = (region){ v, v.start, v.end };
 		nm = s->nregions;
 	} else {
@@ -114,11 +138,21 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 			cli_file_error(spec, "cannot open", -errno);
 			goto out;
 		}
-		struct stat st;
-		uint64_t end;
-		if (fstat(s->raw_fd, &st) == 0 && !gp_image_end(o->base, (uint64_t)st.st_size, &end)) {
+		uint64_t size, end;
+		r = raw_size(s->raw_fd, &size);
+		if (r == -ESPIPE) {
+			/* a pipe would be searched as empty: "no match" where nothing was looked at */
+			cli_warn("%s: cannot search: --raw reads a regular file or a block device (save a stream "
+				 "to a file first)", spec);
+			goto out;
+		}
+		if (r < 0) {
+			cli_file_error(spec, "cannot read", r);
+			goto out;
+		}
+		if (!gp_image_end(o->base, size, &end)) {
 			rc = cli_usage_error(&grep_cmd, "%s: %llu bytes at --base 0x%llx would pass the top of the address space",
-					     spec, (unsigned long long)st.st_size, (unsigned long long)o->base);
+					     spec, (unsigned long long)size, (unsigned long long)o->base);
 			goto out;
 		}
 	} else {
@@ -169,13 +203,21 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 		fprintf(stderr, "memlens grep: %s: %s\n", s->label, ml_strerror(r));
 		goto out;
 	}
+	/* a source that says it is incomplete (a core file cut short) reads what is missing as
+	 * unreadable runs: bytes it should hold and does not, a failure like damaged data, not
+	 * memory the process itself could not have read */
+	bool incomplete = s->s && ml_source_partial(s->s);
+	if (incomplete) {
+		s->st.err_bytes[ERR_UNREADABLE] += s->st.skipped[ML_RUN_UNREADABLE];
+		s->st.skipped[ML_RUN_UNREADABLE] = 0;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	grep_print_summary(s, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (s->printed && o->quiet)
 		atomic_store(global_stop, true);
-	/* a scan that read nothing because of an error is an error, not "no match"; damaged
-	 * stored data makes the result partial even where something matched */
-	if (s->st.err_bytes[ERR_DAMAGED] && !(s->printed && o->quiet))
+	/* a scan that read nothing because of an error is an error, not "no match"; damaged or
+	 * missing stored data makes the result partial even where something matched */
+	if ((s->st.err_bytes[ERR_DAMAGED] || incomplete) && !(s->printed && o->quiet))
 		rc = GREP_DAMAGED;
 	else if (s->printed)
 		rc = CLI_EXIT_OK;
@@ -186,7 +228,8 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 	else
 		rc = CLI_EXIT_PARTIAL;
 	if (rc == CLI_EXIT_ERROR && !grep_gone_unread(s))
-		fprintf(stderr, "memlens grep: %s: nothing could be read: %s\n", s->label, ml_strerror(s->first_err));
+		fprintf(stderr, "memlens grep: %s: nothing could be %s: %s\n", s->label,
+			s->first_err == GREP_ERR_SCAN ? "searched" : "read", grep_strerror(s));
 out:
 	fflush(stdout);
 	for (size_t i = 0; i < s->nheaps; i++)

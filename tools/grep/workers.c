@@ -10,11 +10,11 @@ const char *const grep_err_reason[8] = { "unreadable", "vanished", "denied", "ot
 static int err_slot(int err)
 {
 	switch (-err) {
-	case EIO: return 0;
+	case EIO: return ERR_UNREADABLE;
 	case EFAULT: case ESRCH: case ENOENT: return 1;
 	case EACCES: case EPERM: return 2;
 	case EBADMSG: return ERR_DAMAGED;
-	default: return 3;
+	default: return ERR_OTHER; /* GREP_ERR_SCAN too */
 	}
 }
 
@@ -30,6 +30,7 @@ typedef struct worker {
 	stats st;
 	int err;
 	uint64_t fail_addr;     /* where the last failed read of fill() started */
+	int read_err;           /* and its error */
 } worker;
 
 static void note_err(worker *w, int err, uint64_t bytes)
@@ -97,7 +98,8 @@ static int fill(worker *w, size_t r0, size_t r1, uint64_t x, uint64_t y, uint8_t
 						     r->kind == ML_RUN_DATA);
 				if (n <= 0) {
 					w->fail_addr = x + got;
-					return n < 0 ? (int)n : -EIO;
+					w->read_err = n < 0 ? (int)n : -EIO;
+					return w->read_err;
 				}
 				got += (size_t)n;
 			}
@@ -133,18 +135,17 @@ static int emit_hits(worker *w, unit *u, const region *r, const gp_hit *hits, si
 	const gopts *o = s->o;
 	bool text = !o->count && !o->list && !o->quiet;
 	for (size_t i = 0; i < n; i++) {
-		if (text && !u->f) {
-			u->f = open_memstream(&u->out, &u->outlen);
-			if (!u->f)
+		if (text) {
+			FILE *f = grep_unit_stream(u);
+			if (!f)
 				return -ENOMEM;
+			grep_format_hit(s, f, r, &hits[i], buf, len, base,
+					hit_from(w, r0, r1, base + hits[i].start, base + hits[i].end));
 		}
-		if (text)
-			grep_format_hit(s, u->f, r, &hits[i], buf, len, base,
-				   hit_from(w, r0, r1, base + hits[i].start, base + hits[i].end));
 		if (grep_unit_add_hit(u, (uint32_t)gp_set_pat(s->set, hits[i].pat)->user) < 0)
 			return -ENOMEM;
-		if (u->outlen > SPILL_BYTES || u->nhits > SPILL_HITS)
-			grep_spill_unit(s, u);
+		if ((u->outlen > SPILL_BYTES || u->nhits > SPILL_HITS) && grep_spill_unit(s, u) > 0)
+			return 1; /* nothing more is printed */
 		if (o->max && u->nhits >= o->max)
 			return 1; /* no unit prints more than -m hits */
 		if (o->quiet || o->list)
@@ -290,9 +291,14 @@ static void scan_unit(worker *w, unit *u)
 		size_t j = i + 1;
 		while (j < w->nruns && readable(s, w->runs[j].kind) && w->runs[j].start == w->runs[j - 1].end)
 			j++;
+		w->read_err = 0;
 		e = scan_range(w, u, r, i, j, w->runs[i].start, w->runs[j - 1].end, 0);
 		if (e > 0)
 			break;
+		/* an error that no read returned is the search's own: gp_scan()'s -EIO is not
+		 * memory that cannot be read */
+		if (e == -EIO && w->read_err != -EIO)
+			e = GREP_ERR_SCAN;
 		if (e < 0) {
 			uint64_t a = w->runs[i].start > u->a ? w->runs[i].start : u->a;
 			uint64_t b = w->runs[j - 1].end < u->b ? w->runs[j - 1].end : u->b;
