@@ -132,6 +132,13 @@ int cmd_grep(int argc, char **argv)
 		if (r < 0 && it)
 			fprintf(stderr, "memlens grep: --all: cannot list /proc: %s\n", ml_strerror(r));
 		ml_procs_stats ps = ml_procs_get_stats(it);
+		/* those the listing could not even examine (another user's under hidepid=1) */
+		for (size_t i = 0; it && i < ps.denied; i++) {
+			const ml_procs_denied *d = ml_procs_get_denied(it, i);
+			fprintf(stderr, "memlens grep: pid %d: skipped: %s%s\n", (int)d->pid, ml_strerror(d->err),
+				d->dir_denied ? " (/proc is mounted with hidepid)" : "");
+			denied++;
+		}
 		ml_procs_free(it);
 		size_t kthreads = ps.kthreads;
 		gone += ps.gone;

@@ -3,6 +3,7 @@
 # --all; several processes for maps, info, pagemap and wss, each named in text and JSON; an
 # ambiguous name for read and dump is an error listing the candidates; a file wins over a name.
 set -uo pipefail
+. "$ML_SOURCE_DIR/tests/support/cli.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 PY=/usr/bin/python3
 [ -x "$PY" ] || { echo "SKIP: /usr/bin/python3 is needed to check the JSON"; exit 77; }
@@ -111,4 +112,30 @@ assert len(pids) == len(set(pids)), "a process twice"
 for p in map(int, sys.argv[2:]):
     assert p in pids, (p, pids)
 PY
+# --- /proc mounted with hidepid=1: another user's processes cannot be examined. A selection
+# says so instead of dropping them: a NAME or --pgrep names them (whether they match is
+# unknown), --all takes them in (each then fails by name), grep --all names them skipped ---
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && command -v unshare >/dev/null &&
+   unshare -m --propagation private sh -c 'mount -t proc -o hidepid=1 proc /proc' 2>"$tmp/e"; then
+  ml_nobody_stage || fail "cannot stage memlens for an unprivileged user"
+  hp() { # memlens as uid 65534 with /proc mounted hidepid=1 in a private mount namespace
+    unshare -m --propagation private bash -c \
+      'mount -t proc -o hidepid=1 proc /proc || exit 90; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' \
+      hp "${NB_MEMLENS[@]}" "$@"
+  }
+  hp wss --pgrep "^$name\$" >/dev/null 2>"$tmp/e"; rc=$?
+  [ $rc -eq 2 ] || fail "hidepid: wss --pgrep exit $rc, expected 2 (no process examined matches): $(cat "$tmp/e")"
+  grep -Eq "^memlens wss: [0-9]+ processes not examined: .*\b$a\b.*: operation not permitted \(/proc is mounted with hidepid\); whether they match is unknown" "$tmp/e" \
+    || fail "hidepid: wss --pgrep does not name the processes it could not examine: $(cat "$tmp/e")"
+  hp wss "$name" >/dev/null 2>"$tmp/e"
+  grep -Eq "not examined: .*\b$b\b" "$tmp/e" || fail "hidepid: wss NAME: $(cat "$tmp/e")"
+  hp grep --all -c mlsel_no_such_needle >/dev/null 2>"$tmp/e"; rc=$?
+  grep -Eq "^memlens grep: pid $a: skipped: operation not permitted \(/proc is mounted with hidepid\)" "$tmp/e" \
+    || fail "hidepid: grep --all does not name a process it could not examine: $(head -5 "$tmp/e")"
+  [ $rc -eq 2 ] || fail "hidepid: grep --all exit $rc, expected 2 (nothing could be searched)"
+  ml_nobody_clean
+else
+  ml_not_run "not root, or no setpriv/unshare, or no private mount namespace with a hidepid=1 /proc: $(head -1 "$tmp/e" 2>/dev/null)"
+fi
 echo "select: ok"
+ml_done

@@ -92,8 +92,13 @@ static int add(sel_list *l, pid_t pid, const char *comm, size_t len)
 	return 0;
 }
 
-/* Adds every process matching @o; returns how many, or -errno. */
-static long collect(sel_list *l, ml_procs_opts *o)
+/*
+ * Adds every process matching @o; returns how many, or -errno. Those the iterator could
+ * not examine (permission: another user's process under /proc mounted with hidepid=1) are
+ * never dropped unsaid: with @add_denied (--all) they are added, so that the command names
+ * each as it fails on it; otherwise whether they match is unknown, and stderr says so.
+ */
+static long collect(sel_list *l, ml_procs_opts *o, const cli_cmd *cmd, bool add_denied)
 {
 	ml_procs *it;
 	int r = ml_procs_open(o, &it);
@@ -107,6 +112,26 @@ static long collect(sel_list *l, ml_procs_opts *o)
 			break;
 		}
 		n++;
+	}
+	ml_procs_stats st = ml_procs_get_stats(it);
+	for (size_t i = 0; r == 0 && add_denied && i < st.denied; i++) {
+		const ml_procs_denied *d = ml_procs_get_denied(it, i);
+		if (add(l, d->pid, d->comm.len ? d->comm.ptr : NULL, d->comm.len) < 0)
+			r = -ENOMEM;
+		n++;
+	}
+	if (r == 0 && !add_denied && st.denied) {
+		/* all denied (EACCES or EPERM): the PIDs, then why */
+		bool hidepid = false;
+		fprintf(stderr, "memlens %s: %zu process%s not examined:", cmd->name, st.denied,
+			st.denied == 1 ? "" : "es");
+		for (size_t i = 0; i < st.denied; i++) {
+			const ml_procs_denied *d = ml_procs_get_denied(it, i);
+			fprintf(stderr, "%s %d", i ? "," : "", (int)d->pid);
+			hidepid |= d->dir_denied;
+		}
+		fprintf(stderr, ": %s%s; whether they match is unknown\n", ml_strerror(ml_procs_get_denied(it, 0)->err),
+			hidepid ? " (/proc is mounted with hidepid)" : "");
 	}
 	ml_procs_free(it);
 	return r < 0 ? r : n;
@@ -155,7 +180,7 @@ static int resolve(const selection *s, const cli_cmd *cmd, const char *spec, boo
 			return 0;
 		}
 		ML_OPTS(ml_procs_opts, o, .comm = spec);
-		r = collect(ret, &o);
+		r = collect(ret, &o, cmd, false);
 		if (r == 0) {
 			fprintf(stderr, "memlens %s: '%s': no such file, and no process has that name (comm)%s\n", cmd->name,
 				spec, strlen(spec) > 15 ? "; a comm holds at most 15 bytes: try --pgrep -f" : "");
@@ -168,7 +193,7 @@ static int resolve(const selection *s, const cli_cmd *cmd, const char *spec, boo
 		}
 	} else if (s->pgrep) {
 		ML_OPTS(ml_procs_opts, o, .pattern = s->pgrep, .full = s->full);
-		r = collect(ret, &o);
+		r = collect(ret, &o, cmd, false);
 		if (r == -EINVAL)
 			return cli_usage_error(cmd, "--pgrep: '%s' is not a valid extended regular expression", s->pgrep);
 		if (r == 0) {
@@ -183,7 +208,7 @@ static int resolve(const selection *s, const cli_cmd *cmd, const char *spec, boo
 		}
 	} else if (s->all) {
 		ML_OPTS(ml_procs_opts, o);
-		r = collect(ret, &o);
+		r = collect(ret, &o, cmd, true);
 	} else {
 		for (size_t i = 0; i < s->npids; i++)
 			comm_of(s->pids[i], ret);
