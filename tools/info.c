@@ -76,6 +76,20 @@ static int on_opt(int key, const char *arg, void *ctx)
 	return 0;
 }
 
+/* How many errors from @i on name parts of one file ("stat.start_code", "stat.end_code")
+ * refused for the same cause. */
+static size_t same_cause(const info *in, size_t i)
+{
+	const char *w = in->errs[i].what, *dot = strchr(w, '.');
+	size_t n = 1;
+	if (!dot)
+		return n;
+	while (i + n < in->nerrs && in->errs[i + n].err == in->errs[i].err &&
+	       !strncmp(in->errs[i + n].what, w, (size_t)(dot - w) + 1))
+		n++;
+	return n;
+}
+
 static int info_one(args a, const char *spec)
 {
 	ml_source *s;
@@ -150,11 +164,17 @@ static int info_one(args a, const char *spec)
 				"only what the kernel keeps is shown\n", (int)in.pid, (int)in.status->ppid);
 		rc = CLI_EXIT_PARTIAL;
 	}
-	for (size_t i = 0; i < in.nerrs; i++) {
+	for (size_t i = 0, n; i < in.nerrs; i += n) {
+		n = same_cause(&in, i);
 		if (zombie && in.errs[i].err == -ESRCH)
 			continue;
-		char what[256];
-		snprintf(what, sizeof(what), "cannot read %s", in.errs[i].what);
+		/* parts of one file refused alike share a line: "stat.start_code, end_code" */
+		char what[512];
+		const char *dot = strchr(in.errs[i].what, '.');
+		size_t pl = dot ? (size_t)(dot - in.errs[i].what) + 1 : 0;
+		int k = snprintf(what, sizeof(what), "cannot read %s", in.errs[i].what);
+		for (size_t m = 1; m < n && k > 0 && (size_t)k < sizeof(what); m++)
+			k += snprintf(what + k, sizeof(what) - (size_t)k, ", %s", in.errs[i + m].what + pl);
 		if (in.live)
 			cli_pid_error(in.pid, what, in.errs[i].err);
 		else

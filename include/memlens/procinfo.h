@@ -60,7 +60,8 @@ ML_API int ml_autogroup_read(const ml_proc *p, ml_autogroup *ret);
 /**
  * Reads /proc/PID/wchan: the kernel function the task sleeps in, NUL-terminated into @buf
  * of @cap bytes (64 is plenty; longer names are cut). An empty string means running, or
- * the name is hidden from the caller (the kernel writes "0" for both).
+ * the name is hidden from the caller (the kernel writes "0" for both): a caller that may not
+ * ptrace-read the process finds the mark described in stat.h in its ml_stat.
  * @return the length; -ESRCH; -ENOENT (no CONFIG_KALLSYMS); -EINVAL.
  */
 ML_API ssize_t ml_wchan_read(const ml_proc *p, char *buf, size_t cap);

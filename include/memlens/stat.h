@@ -19,8 +19,12 @@ extern "C" {
  * Times are in clock ticks (sysconf(_SC_CLK_TCK)), except starttime which is ticks since
  * boot; vsize is bytes; rss is pages. Fields a kernel did not write are 0: nfields says
  * how many numbers followed the comm (52 fields in all since Linux 3.5).
- * kstkesp, kstkeip and wchan are 0 unless the reader may ptrace the target (and
- * kstkesp/kstkeip also for running tasks); start_code..env_end are 0 without that access.
+ * Fields 26-30, 35 and 45-52 are written only for a reader that may ptrace-read the target
+ * (PTRACE_MODE_READ); for another, the kernel writes 1 in start_code and end_code of a process
+ * with an address space, and 0 in the others: start_code == end_code == 1 marks such a record.
+ * A task without an address space (a kernel thread, a zombie) has 0 in both for any reader.
+ * kstkesp and kstkeip are 0 also for the reader that may, unless the task is exiting or
+ * dumping core.
  */
 typedef struct ml_stat {
 	pid_t pid;                /**< (1) */

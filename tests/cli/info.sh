@@ -94,6 +94,36 @@ check(r is not None and 0 < r["uss"] <= r["pss"] <= r["rss"], "rollup from saved
 PY
 fi
 
+# Another user: what the kernel hides in stat from a reader that may not ptrace the process
+# (it writes 1 for start_code and end_code, 0 for the other addresses and the exit code) is
+# null and named in errors, never shown as those 0s and 1s.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && ml_nobody_stage; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" info --json "$pid" \
+		> "$TMPDIR/nb.json" 2> "$TMPDIR/nb.err"; rc=$?
+	ml_nobody_clean
+	[ $rc -eq 1 ] || fail "another user's process: exit $rc (want 1): $(cat "$TMPDIR/nb.err")"
+	"$py" - "$TMPDIR/nb.json" "$pid" <<'PY' || fail "hidden stat fields: $(cat "$TMPDIR/nb.err")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+st, e = d["stat"], d["errors"]
+raw = open("/proc/%s/stat" % sys.argv[2]).read()
+f = raw[raw.rindex(")") + 2:].split()
+hidden = ["start_code", "end_code", "start_stack", "kstkesp", "kstkeip", "wchan", "start_data", "end_data",
+          "start_brk", "arg_start", "arg_end", "env_start", "env_end", "exit_code"]
+for k in hidden:
+    if st[k] is not None or e.get("stat." + k) != "permission denied":
+        print("stat.%s: %r, error %r" % (k, st[k], e.get("stat." + k))); sys.exit(1)
+# what every reader is given stays, as root reads it
+if st["vsize"] != int(f[20]) or st["exit_signal"] != int(f[35]) or st["ppid"] != int(f[1]):
+    print("stat", st); sys.exit(1)
+PY
+	[ "$(grep -c 'cannot read stat\.' "$TMPDIR/nb.err")" -eq 1 ] &&
+		grep -q "pid $pid: cannot read stat.start_code, end_code, start_stack, kstkesp, kstkeip, wchan, start_data, .*, exit_code: permission denied" "$TMPDIR/nb.err" ||
+		fail "one line names the hidden stat fields: $(cat "$TMPDIR/nb.err")"
+else
+	ml_not_run "not root (or no setpriv); the check of what the kernel hides from another user was not run"
+fi
+
 # A kernel thread: no command line, no executable, no address space; still exit 0.
 if grep -q '^Kthread:.1' /proc/2/status 2>/dev/null; then
 	"$MEMLENS" info 2 > "$TMPDIR/k.txt" 2>&1 || fail "kernel thread exit $? ($(cat "$TMPDIR/k.txt"))"

@@ -147,7 +147,7 @@ grep -q '^  - local_address: ' "$TMPDIR/t.txt" || fail "text tcp"
 # Another user: what the ptrace check refuses is named with its reason, the rest still reads.
 if [ "$(id -u)" -eq 0 ] && ml_nobody_stage; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" info "$pid" --json \
-		--show environ,status,namespaces,fd,limits > "$TMPDIR/nb.json" 2> "$TMPDIR/nb.err"; rc=$?
+		--show environ,status,namespaces,fd,limits,stat,wchan > "$TMPDIR/nb.json" 2> "$TMPDIR/nb.err"; rc=$?
 	[ $rc -eq 1 ] || fail "another user's process: exit $rc (want 1, partial)"
 	"$py" - "$TMPDIR/nb.json" <<'PY' || fail "errors object: $(cat "$TMPDIR/nb.err")"
 import json, sys
@@ -162,6 +162,13 @@ check(d["status"] is not None and d["limits"] is not None, "readable ones read")
 # namespaces: every one named, none left out silently
 check(all(("namespaces." + n) in e for n in ("mnt", "net", "pid", "user", "uts", "ipc", "cgroup")), "namespaces")
 check(d["namespaces"] == {}, "no namespace shown")
+# stat: what the kernel hides from this reader (start_code and end_code written as 1, the rest
+# as 0) is null and named; wchan, which it writes as "0", is unknown, not "waits nowhere"
+for k in ("startcode", "endcode", "startstack", "kstkesp", "kstkeip", "wchan", "start_data", "end_data",
+          "start_brk", "arg_start", "arg_end", "env_start", "env_end", "exit_code"):
+    check(d["stat"][k] is None and e["stat." + k] == "permission denied", "stat." + k)
+check(d["stat"]["ppid"] > 0 and d["stat"]["exit_signal"] == 17, "stat: the rest is read")
+check(d["wchan"] is None and e["wchan"] == "permission denied", "wchan")
 PY
 	grep -q "pid $pid: cannot read environ: permission denied" "$TMPDIR/nb.err" || fail "stderr names it: $(cat "$TMPDIR/nb.err")"
 	ml_nobody_clean

@@ -9,7 +9,7 @@
 #include <memlens/memlens.h>
 
 #define INFO_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX_ERRS 32
+#define MAX_ERRS 48
 #define MAX_NS 10
 
 typedef struct thread_info {
@@ -65,6 +65,37 @@ typedef struct info {
 static inline bool info_main_exited(const ml_status *s)
 {
 	return s && (s->state == 'Z' || s->state == 'X') && s->threads > 1;
+}
+
+/*
+ * Fields of /proc/PID/stat, by their proc(5) numbers, that the kernel writes only for a
+ * reader allowed to ptrace-read the process (PTRACE_MODE_READ_FSCREDS): the code, stack,
+ * data, argument and environment addresses, the kernel stack and instruction pointers,
+ * the wchan flag and the exit code. For another reader it writes 0 in their place, except
+ * start_code and end_code of a process with an address space, which read 1: the mark
+ * info_stat_hidden() looks for.
+ */
+static inline bool info_stat_guarded(unsigned n)
+{
+	return (n >= 26 && n <= 30) || n == 35 || (n >= 45 && n <= 52);
+}
+
+/*
+ * Whether the kernel hid the guarded fields of @st: start_code == end_code == 1, which no
+ * real address space has. A process without one (a kernel thread, a zombie) has both 0
+ * whoever reads, so its record carries no such mark. Told from the record alone, so a
+ * saved copy answers the same.
+ */
+static inline bool info_stat_hidden(const ml_stat *st)
+{
+	return st->nfields >= 27 && st->start_code == 1 && st->end_code == 1;
+}
+
+/* Whether stat field @n of @st holds what the kernel knows: it was written (older kernels
+ * write fewer fields) and not hidden from the reader. */
+static inline bool info_stat_known(const ml_stat *st, unsigned n)
+{
+	return n <= st->nfields && !(info_stat_guarded(n) && info_stat_hidden(st));
 }
 
 /* read.c: each reads one part of what info shows into @in, noting what it could not read. */

@@ -156,6 +156,19 @@ static void json_status(json_writer *j, const ml_status *s)
 	json_obj_end(j);
 }
 
+/* Writes key @k of stat field @n unless the kernel did not write the field; true when its
+ * value is to follow, false after writing null for a value hidden from the reader. */
+static bool stat_key(json_writer *j, const ml_stat *st, unsigned n, const char *k)
+{
+	if (n > st->nfields)
+		return false;
+	json_key(j, k);
+	if (info_stat_known(st, n))
+		return true;
+	json_null(j);
+	return false;
+}
+
 void info_print_json(const info *in, bool threads)
 {
 	json_writer jj, *j = &jj;
@@ -190,48 +203,59 @@ void info_print_json(const info *in, bool threads)
 		json_str(j, st->comm, st->comm_len);
 		char sc[2] = { st->state, 0 };
 		JSON_KSTR(j, "state", sc);
-		JSON_KI64(j, "ppid", st->ppid);
-		JSON_KI64(j, "pgrp", st->pgrp);
-		JSON_KI64(j, "session", st->session);
-		JSON_KI64(j, "tty_nr", st->tty_nr);
-		JSON_KI64(j, "tpgid", st->tpgid);
-		JSON_KU64(j, "flags", st->flags);
-		JSON_KU64(j, "minflt", st->minflt);
-		JSON_KU64(j, "cminflt", st->cminflt);
-		JSON_KU64(j, "majflt", st->majflt);
-		JSON_KU64(j, "cmajflt", st->cmajflt);
-		JSON_KU64(j, "utime_ticks", st->utime);
-		JSON_KU64(j, "stime_ticks", st->stime);
-		JSON_KI64(j, "cutime_ticks", st->cutime);
-		JSON_KI64(j, "cstime_ticks", st->cstime);
-		JSON_KI64(j, "priority", st->priority);
-		JSON_KI64(j, "nice", st->nice);
-		JSON_KI64(j, "num_threads", st->num_threads);
-		JSON_KU64(j, "starttime_ticks", st->starttime);
-		JSON_KU64(j, "vsize", st->vsize);
-		JSON_KI64(j, "rss_pages", st->rss);
-		JSON_KU64(j, "rsslim", st->rsslim);
-		JSON_KADDR(j, "start_code", st->start_code);
-		JSON_KADDR(j, "end_code", st->end_code);
-		JSON_KADDR(j, "start_stack", st->start_stack);
-		JSON_KADDR(j, "kstkesp", st->kstkesp);
-		JSON_KADDR(j, "kstkeip", st->kstkeip);
-		JSON_KU64(j, "wchan", st->wchan);
-		JSON_KI64(j, "exit_signal", st->exit_signal);
-		JSON_KI64(j, "processor", st->processor);
-		JSON_KU64(j, "rt_priority", st->rt_priority);
-		JSON_KU64(j, "policy", st->policy);
-		JSON_KU64(j, "delayacct_blkio_ticks", st->delayacct_blkio_ticks);
-		JSON_KU64(j, "guest_time_ticks", st->guest_time);
-		JSON_KI64(j, "cguest_time_ticks", st->cguest_time);
-		JSON_KADDR(j, "start_data", st->start_data);
-		JSON_KADDR(j, "end_data", st->end_data);
-		JSON_KADDR(j, "start_brk", st->start_brk);
-		JSON_KADDR(j, "arg_start", st->arg_start);
-		JSON_KADDR(j, "arg_end", st->arg_end);
-		JSON_KADDR(j, "env_start", st->env_start);
-		JSON_KADDR(j, "env_end", st->env_end);
-		JSON_KI64(j, "exit_code", st->exit_code);
+		/* each by its proc(5) number: left out when this kernel wrote fewer fields, as
+		 * status leaves out lines it did not write; null when hidden from this reader
+		 * (named in errors) */
+#define S_(n, k) stat_key(j, st, n, k)
+#define S_I64(n, k, v) (S_(n, k) ? json_i64(j, v) : (void)0)
+#define S_U64(n, k, v) (S_(n, k) ? json_u64(j, v) : (void)0)
+#define S_ADDR(n, k, v) (S_(n, k) ? json_addr(j, v) : (void)0)
+		S_I64(4, "ppid", st->ppid);
+		S_I64(5, "pgrp", st->pgrp);
+		S_I64(6, "session", st->session);
+		S_I64(7, "tty_nr", st->tty_nr);
+		S_I64(8, "tpgid", st->tpgid);
+		S_U64(9, "flags", st->flags);
+		S_U64(10, "minflt", st->minflt);
+		S_U64(11, "cminflt", st->cminflt);
+		S_U64(12, "majflt", st->majflt);
+		S_U64(13, "cmajflt", st->cmajflt);
+		S_U64(14, "utime_ticks", st->utime);
+		S_U64(15, "stime_ticks", st->stime);
+		S_I64(16, "cutime_ticks", st->cutime);
+		S_I64(17, "cstime_ticks", st->cstime);
+		S_I64(18, "priority", st->priority);
+		S_I64(19, "nice", st->nice);
+		S_I64(20, "num_threads", st->num_threads);
+		S_U64(22, "starttime_ticks", st->starttime);
+		S_U64(23, "vsize", st->vsize);
+		S_I64(24, "rss_pages", st->rss);
+		S_U64(25, "rsslim", st->rsslim);
+		S_ADDR(26, "start_code", st->start_code);
+		S_ADDR(27, "end_code", st->end_code);
+		S_ADDR(28, "start_stack", st->start_stack);
+		S_ADDR(29, "kstkesp", st->kstkesp);
+		S_ADDR(30, "kstkeip", st->kstkeip);
+		S_U64(35, "wchan", st->wchan);
+		S_I64(38, "exit_signal", st->exit_signal);
+		S_I64(39, "processor", st->processor);
+		S_U64(40, "rt_priority", st->rt_priority);
+		S_U64(41, "policy", st->policy);
+		S_U64(42, "delayacct_blkio_ticks", st->delayacct_blkio_ticks);
+		S_U64(43, "guest_time_ticks", st->guest_time);
+		S_I64(44, "cguest_time_ticks", st->cguest_time);
+		S_ADDR(45, "start_data", st->start_data);
+		S_ADDR(46, "end_data", st->end_data);
+		S_ADDR(47, "start_brk", st->start_brk);
+		S_ADDR(48, "arg_start", st->arg_start);
+		S_ADDR(49, "arg_end", st->arg_end);
+		S_ADDR(50, "env_start", st->env_start);
+		S_ADDR(51, "env_end", st->env_end);
+		S_I64(52, "exit_code", st->exit_code);
+#undef S_ADDR
+#undef S_U64
+#undef S_I64
+#undef S_
 		json_obj_end(j);
 	} else {
 		json_null(j);
@@ -309,12 +333,21 @@ void info_print_json(const info *in, bool threads)
 	if (in->have_ksm) {
 		uint64_t ps = ml_statm_page_size();
 		json_obj_begin(j);
-		JSON_KU64(j, "rmap_items", in->ksm.rmap_items);
-		JSON_KU64(j, "merging_bytes", in->ksm.merging_pages * ps);
-		JSON_KU64(j, "zero_page_bytes", in->ksm.zero_pages * ps);
-		JSON_KI64(j, "process_profit", in->ksm.process_profit);
-		JSON_KBOOL(j, "merge_any", in->ksm.merge_any);
-		JSON_KBOOL(j, "mergeable", in->ksm.mergeable);
+		/* the lines of ksm_stat came one by one with kernel versions: those this
+		 * kernel did not write are left out */
+		const ml_ksm_stat *k = &in->ksm;
+		if (k->present & (1u << 0))
+			JSON_KU64(j, "rmap_items", k->rmap_items);
+		if (k->present & (1u << 2))
+			JSON_KU64(j, "merging_bytes", k->merging_pages * ps);
+		if (k->present & (1u << 1))
+			JSON_KU64(j, "zero_page_bytes", k->zero_pages * ps);
+		if (k->present & (1u << 3))
+			JSON_KI64(j, "process_profit", k->process_profit);
+		if (k->present & (1u << 4))
+			JSON_KBOOL(j, "merge_any", k->merge_any);
+		if (k->present & (1u << 5))
+			JSON_KBOOL(j, "mergeable", k->mergeable);
 		json_obj_end(j);
 	} else {
 		json_null(j);

@@ -47,6 +47,19 @@ void info_read_stat(info *in, const ml_source *s)
 		in->have_stat = true;
 	else if (r != -ENOENT || in->live)
 		note_err(in, "stat", r);
+	if (r < 0 || !info_stat_hidden(&in->stat))
+		return;
+	/* what the kernel hid from this reader: written as 0 or 1, shown as unknown */
+	static const struct { unsigned n; const char *what; } guarded[] = {
+		{ 26, "stat.start_code" }, { 27, "stat.end_code" }, { 28, "stat.start_stack" },
+		{ 29, "stat.kstkesp" }, { 30, "stat.kstkeip" }, { 35, "stat.wchan" },
+		{ 45, "stat.start_data" }, { 46, "stat.end_data" }, { 47, "stat.start_brk" },
+		{ 48, "stat.arg_start" }, { 49, "stat.arg_end" }, { 50, "stat.env_start" },
+		{ 51, "stat.env_end" }, { 52, "stat.exit_code" },
+	};
+	for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++)
+		if (guarded[i].n <= in->stat.nfields)
+			note_err(in, guarded[i].what, -EACCES);
 }
 
 void info_read_cmdline(info *in, const ml_source *s)

@@ -220,9 +220,17 @@ int info_show(const char *spec, ml_source *s, const char *list, bool json, bool 
 			printf("  %s: %s\n", c->errs[i].what, reason(c, c->errs[i].what, c->errs[i].err, c->errs[i].why));
 	}
 	int rc = CLI_EXIT_OK;
-	for (size_t i = 0; i < c->nerrs; i++) {
-		char what[96];
-		snprintf(what, sizeof(what), "cannot read %s", c->errs[i].what);
+	for (size_t i = 0, n; i < c->nerrs; i += n) {
+		/* parts of one method refused alike share a line: "stat.startcode, endcode" */
+		const char *w = c->errs[i].what, *dot = strchr(w, '.');
+		size_t pl = dot ? (size_t)(dot - w) + 1 : 0;
+		for (n = 1; pl && i + n < c->nerrs && c->errs[i + n].err == c->errs[i].err &&
+			    c->errs[i + n].why == c->errs[i].why && !strncmp(c->errs[i + n].what, w, pl);)
+			n++;
+		char what[1024];
+		int k = snprintf(what, sizeof(what), "cannot read %s", w);
+		for (size_t m = 1; m < n && k > 0 && (size_t)k < sizeof(what); m++)
+			k += snprintf(what + k, sizeof(what) - (size_t)k, ", %s", c->errs[i + m].what + pl);
 		if (reason(c, c->errs[i].what, c->errs[i].err, c->errs[i].why) != ml_strerror(c->errs[i].err))
 			c->live ? fprintf(stderr, "memlens: pid %d: %s: %s\n", (int)pid, what,
 					  reason(c, c->errs[i].what, c->errs[i].err, c->errs[i].why))

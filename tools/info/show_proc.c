@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "info/info.h"
 #include "info/show.h"
 
 int show_cmdline(show_ctx *c)
@@ -205,6 +206,20 @@ int show_status(show_ctx *c)
 	return 0;
 }
 
+/* Key @k of stat field @n, unless the kernel did not write the field; true when its value
+ * is to follow, false after null for a value hidden from the reader (named in errors). */
+static bool stat_key(show_ctx *c, const ml_stat *st, unsigned n, const char *k)
+{
+	if (n > st->nfields)
+		return false;
+	em_key(c->e, k);
+	if (info_stat_known(st, n))
+		return true;
+	em_null(c->e);
+	show_err_note(c, k, -EACCES, NULL);
+	return false;
+}
+
 int show_stat(show_ctx *c)
 {
 	ml_stat st;
@@ -218,76 +233,85 @@ int show_stat(show_ctx *c)
 	char sc[2] = { st.state, 0 };
 	K_CSTR(e, "state", sc);
 	K_CSTR(e, "state_name", ml_proc_state_name(ml_proc_state_from_char(st.state)));
-	K_I64(e, "ppid", st.ppid);
-	K_I64(e, "pgrp", st.pgrp);
-	K_I64(e, "session", st.session);
-	K_I64(e, "tty_nr", st.tty_nr);
-	K_U64(e, "tty_major", ml_stat_tty_major(&st));
-	K_U64(e, "tty_minor", ml_stat_tty_minor(&st));
-	K_I64(e, "tpgid", st.tpgid);
-	K_U64(e, "flags", st.flags);
-	K_ARR(e, "flag_names");
-	for (unsigned bit = 0; bit < 32; bit++)
-		if (st.flags & (1u << bit)) {
-			const char *nm = ml_stat_flag_name(bit);
-			char other[16];
-			snprintf(other, sizeof(other), "bit%u", bit);
-			em_cstr(e, nm ? nm : other);
-		}
-	END_ARR(e);
-	static const struct { const char *k; size_t off; } u64s[] = {
-#define U(f) { #f, offsetof(ml_stat, f) }
-		U(minflt), U(cminflt), U(majflt), U(cmajflt), U(utime), U(stime),
-#undef U
-	};
-	for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++) {
-		uint64_t v;
-		memcpy(&v, (const char *)&st + u64s[i].off, sizeof(v));
-		K_U64(e, u64s[i].k, v);
+	/* each by its proc(5) number: left out when this kernel wrote fewer fields; null when
+	 * hidden from this reader, and named in errors */
+#define S_(n, k) stat_key(c, &st, n, k)
+#define S_I64(n, k, v) (S_(n, k) ? em_i64(e, v) : (void)0)
+#define S_U64(n, k, v) (S_(n, k) ? em_u64(e, v) : (void)0)
+#define S_ADDR(n, k, v) (S_(n, k) ? em_addr(e, v) : (void)0)
+	S_I64(4, "ppid", st.ppid);
+	S_I64(5, "pgrp", st.pgrp);
+	S_I64(6, "session", st.session);
+	S_I64(7, "tty_nr", st.tty_nr);
+	S_U64(7, "tty_major", ml_stat_tty_major(&st));
+	S_U64(7, "tty_minor", ml_stat_tty_minor(&st));
+	S_I64(8, "tpgid", st.tpgid);
+	S_U64(9, "flags", st.flags);
+	if (S_(9, "flag_names")) {
+		em_begin(e, true);
+		for (unsigned bit = 0; bit < 32; bit++)
+			if (st.flags & (1u << bit)) {
+				const char *nm = ml_stat_flag_name(bit);
+				char other[16];
+				snprintf(other, sizeof(other), "bit%u", bit);
+				em_cstr(e, nm ? nm : other);
+			}
+		END_ARR(e);
 	}
-	K_I64(e, "cutime", st.cutime);
-	K_I64(e, "cstime", st.cstime);
-	K_I64(e, "priority", st.priority);
-	K_I64(e, "nice", st.nice);
-	K_I64(e, "num_threads", st.num_threads);
-	K_I64(e, "itrealvalue", st.itrealvalue);
-	K_U64(e, "starttime", st.starttime);
+	S_U64(10, "minflt", st.minflt);
+	S_U64(11, "cminflt", st.cminflt);
+	S_U64(12, "majflt", st.majflt);
+	S_U64(13, "cmajflt", st.cmajflt);
+	S_U64(14, "utime", st.utime);
+	S_U64(15, "stime", st.stime);
+	S_I64(16, "cutime", st.cutime);
+	S_I64(17, "cstime", st.cstime);
+	S_I64(18, "priority", st.priority);
+	S_I64(19, "nice", st.nice);
+	S_I64(20, "num_threads", st.num_threads);
+	S_I64(21, "itrealvalue", st.itrealvalue);
+	S_U64(22, "starttime", st.starttime);
 	int64_t t;
 	if (have_si && ml_stat_start_time(&st, &si, &t) == 0)
 		K_I64(e, "start_time_ns", t);
-	K_SIZE(e, "vsize", st.vsize);
-	K_I64(e, "rss", st.rss);
+	if (S_(23, "vsize"))
+		em_size(e, st.vsize);
+	S_I64(24, "rss", st.rss);
 	uint64_t rb;
 	if (have_si && ml_stat_rss_bytes(&st, &si, &rb) == 0)
 		K_SIZE(e, "rss_bytes", rb);
-	K_U64(e, "rsslim", st.rsslim);
-	K_ADDR(e, "startcode", st.start_code);
-	K_ADDR(e, "endcode", st.end_code);
-	K_ADDR(e, "startstack", st.start_stack);
-	K_ADDR(e, "kstkesp", st.kstkesp);
-	K_ADDR(e, "kstkeip", st.kstkeip);
-	K_ADDR(e, "signal", st.signal);
-	K_ADDR(e, "blocked", st.blocked);
-	K_ADDR(e, "sigignore", st.sigignore);
-	K_ADDR(e, "sigcatch", st.sigcatch);
-	K_U64(e, "wchan", st.wchan);
-	K_U64(e, "nswap", st.nswap);
-	K_U64(e, "cnswap", st.cnswap);
-	K_I64(e, "exit_signal", st.exit_signal);
-	K_I64(e, "processor", st.processor);
-	K_U64(e, "rt_priority", st.rt_priority);
-	K_U64(e, "policy", st.policy);
-	K_U64(e, "delayacct_blkio_ticks", st.delayacct_blkio_ticks);
-	K_U64(e, "guest_time", st.guest_time);
-	K_I64(e, "cguest_time", st.cguest_time);
-	K_ADDR(e, "start_data", st.start_data);
-	K_ADDR(e, "end_data", st.end_data);
-	K_ADDR(e, "start_brk", st.start_brk);
-	K_ADDR(e, "arg_start", st.arg_start);
-	K_ADDR(e, "arg_end", st.arg_end);
-	K_ADDR(e, "env_start", st.env_start);
-	K_ADDR(e, "env_end", st.env_end);
-	K_I64(e, "exit_code", st.exit_code);
+	S_U64(25, "rsslim", st.rsslim);
+	S_ADDR(26, "startcode", st.start_code);
+	S_ADDR(27, "endcode", st.end_code);
+	S_ADDR(28, "startstack", st.start_stack);
+	S_ADDR(29, "kstkesp", st.kstkesp);
+	S_ADDR(30, "kstkeip", st.kstkeip);
+	S_ADDR(31, "signal", st.signal);
+	S_ADDR(32, "blocked", st.blocked);
+	S_ADDR(33, "sigignore", st.sigignore);
+	S_ADDR(34, "sigcatch", st.sigcatch);
+	S_U64(35, "wchan", st.wchan);
+	S_U64(36, "nswap", st.nswap);
+	S_U64(37, "cnswap", st.cnswap);
+	S_I64(38, "exit_signal", st.exit_signal);
+	S_I64(39, "processor", st.processor);
+	S_U64(40, "rt_priority", st.rt_priority);
+	S_U64(41, "policy", st.policy);
+	S_U64(42, "delayacct_blkio_ticks", st.delayacct_blkio_ticks);
+	S_U64(43, "guest_time", st.guest_time);
+	S_I64(44, "cguest_time", st.cguest_time);
+	S_ADDR(45, "start_data", st.start_data);
+	S_ADDR(46, "end_data", st.end_data);
+	S_ADDR(47, "start_brk", st.start_brk);
+	S_ADDR(48, "arg_start", st.arg_start);
+	S_ADDR(49, "arg_end", st.arg_end);
+	S_ADDR(50, "env_start", st.env_start);
+	S_ADDR(51, "env_end", st.env_end);
+	S_I64(52, "exit_code", st.exit_code);
+#undef S_ADDR
+#undef S_U64
+#undef S_I64
+#undef S_
 	END_OBJ(e);
 	return 0;
 }
@@ -348,25 +372,50 @@ int show_auxv(show_ctx *c)
 	return 0;
 }
 
+/* Whether the stat of the source carries the kernel's mark of fields hidden from this
+ * reader (info_stat_hidden()): 1, 0, or -errno when no stat could be read. */
+static int stat_hidden(show_ctx *c)
+{
+	ml_stat st;
+	int r = 0;
+	if (c->live)
+		r = ml_stat_read(c->p, &st);
+	else
+		PARSE_TEXT(c, "stat", (r = ml_stat_parse(b, n, &st)));
+	return r < 0 ? r : info_stat_hidden(&st);
+}
+
 int show_wchan(show_ctx *c)
 {
+	/* The kernel writes "0" both for a task that waits in no function and for a reader
+	 * that may not ptrace it: stat's mark tells the second. It is read on both sides
+	 * of wchan, so that an access that changed in between counts as hidden. */
+	int before = stat_hidden(c);
+	char w[256], *buf = NULL;
+	size_t len;
 	if (c->live) {
-		char w[256];
 		ssize_t wl = ml_wchan_read(c->p, w, sizeof(w));
 		if (wl < 0)
 			return (int)wl;
-		em_str(c->e, w, (size_t)wl);
-		return 0;
+		len = (size_t)wl;
+	} else {
+		int r = show_text(c, "wchan", &buf, &len);
+		if (r < 0)
+			return r;
+		if (len && buf[len - 1] == '\n')
+			len--;
+		if (len == 1 && buf[0] == '0')
+			len = 0;
 	}
-	char *buf;
-	size_t len;
-	int r = show_text(c, "wchan", &buf, &len);
-	if (r < 0)
-		return r;
-	/* "0" means running, or hidden from the caller */
-	if (len == 1 && buf[0] == '0')
-		len = 0;
-	em_str(c->e, buf, len);
+	if (len == 0) {
+		int after = stat_hidden(c);
+		/* a snapshot without a saved stat has no mark to read: its "0" stands */
+		if (before == 1 || after == 1 || (c->live && (before < 0 || after < 0))) {
+			free(buf);
+			return before == 1 || after == 1 ? -EACCES : before < 0 ? before : after;
+		}
+	}
+	em_str(c->e, c->live ? w : buf, len);
 	free(buf);
 	return 0;
 }

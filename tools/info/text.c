@@ -15,6 +15,12 @@ static bool human;
 
 static const char *sz(char buf[32], uint64_t v) { return cli_fmt_size(buf, v, human); }
 
+/* A size from status, or "-" for a line the kernel did not write. */
+static const char *ssz(char buf[32], const ml_status *s, ml_status_key k, uint64_t v)
+{
+	return ml_status_has(s, k) ? sz(buf, v) : "-";
+}
+
 static const char *lim(char buf[32], uint64_t v, bool bytes)
 {
 	if (v == ML_LIMIT_UNLIMITED)
@@ -104,11 +110,18 @@ void info_print_text(const info *in, bool human_sizes)
 		putchar('\n');
 	}
 	if (s && ml_status_has(s, ML_STATUS_VMRSS)) {
-		printf("memory       RSS %s (anon %s, file %s, shmem %s)  peak RSS %s\n", sz(b1, s->vm_rss),
-		       sz(b2, s->rss_anon), sz(b3, s->rss_file), sz(b4, s->rss_shmem), sz(b5, s->vm_hwm));
+		/* each line of status by its own presence: RssAnon, RssFile and RssShmem came
+		 * in Linux 4.5, and a line the kernel did not write is "-", not 0 */
+		printf("memory       RSS %s", sz(b1, s->vm_rss));
+		if (ml_status_has(s, ML_STATUS_RSSANON) || ml_status_has(s, ML_STATUS_RSSFILE) ||
+		    ml_status_has(s, ML_STATUS_RSSSHMEM))
+			printf(" (anon %s, file %s, shmem %s)", ssz(b2, s, ML_STATUS_RSSANON, s->rss_anon),
+			       ssz(b3, s, ML_STATUS_RSSFILE, s->rss_file), ssz(b4, s, ML_STATUS_RSSSHMEM, s->rss_shmem));
+		printf("  peak RSS %s\n", ssz(b5, s, ML_STATUS_VMHWM, s->vm_hwm));
 		printf("             virtual %s (peak %s)  swap %s  locked %s  page tables %s\n",
-		       sz(b1, s->vm_size), sz(b2, s->vm_peak), sz(b3, s->vm_swap), sz(b4, s->vm_lck),
-		       sz(b5, s->vm_pte));
+		       ssz(b1, s, ML_STATUS_VMSIZE, s->vm_size), ssz(b2, s, ML_STATUS_VMPEAK, s->vm_peak),
+		       ssz(b3, s, ML_STATUS_VMSWAP, s->vm_swap), ssz(b4, s, ML_STATUS_VMLCK, s->vm_lck),
+		       ssz(b5, s, ML_STATUS_VMPTE, s->vm_pte));
 	} else if (info_main_exited(s) && in->have_rollup) {
 		/* an exited main thread's status has no memory lines; the address space is the
 		 * other threads', whose totals smaps_rollup gives */
@@ -122,12 +135,18 @@ void info_print_text(const info *in, bool human_sizes)
 	else if (in->have_rollup)
 		printf("             PSS %s  USS %s  swap PSS %s\n", sz(b1, in->pss), sz(b5, in->uss),
 		       sz(b6, in->swap_pss));
-	if (in->have_ksm && (in->ksm.merging_pages || in->ksm.zero_pages || in->ksm.mergeable || in->ksm.merge_any))
-		printf("             KSM %s merged, %s to the zero page, profit %s%s\n",
-		       sz(b1, in->ksm.merging_pages * ml_statm_page_size()),
-		       sz(b2, in->ksm.zero_pages * ml_statm_page_size()),
-		       in->ksm.process_profit < 0 ? "-" : "",
-		       sz(b3, (uint64_t)(in->ksm.process_profit < 0 ? -in->ksm.process_profit : in->ksm.process_profit)));
+	const ml_ksm_stat *k = &in->ksm;
+	if (in->have_ksm && (k->merging_pages || k->zero_pages || k->mergeable || k->merge_any)) {
+		/* a line of ksm_stat this kernel did not write is "-" */
+		uint64_t ps = ml_statm_page_size();
+		printf("             KSM %s merged", k->present & (1u << 2) ? sz(b1, k->merging_pages * ps) : "-");
+		printf(", %s to the zero page", k->present & (1u << 1) ? sz(b2, k->zero_pages * ps) : "-");
+		if (k->present & (1u << 3))
+			printf(", profit %s%s\n", k->process_profit < 0 ? "-" : "",
+			       sz(b3, k->process_profit < 0 ? 0 - (uint64_t)k->process_profit : (uint64_t)k->process_profit));
+		else
+			printf(", profit -\n");
+	}
 	if (s && ml_status_has(s, ML_STATUS_THP_ENABLED))
 		printf("             THP %s\n", s->thp_enabled ? "allowed" : "disabled for this process (prctl)");
 	if (in->have_limits) {
