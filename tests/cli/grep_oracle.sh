@@ -119,4 +119,80 @@ while IFS=$'\t' read -r name args; do
 		fi
 	done
 done < cases
+
+# Edges of work units (64 MiB, at absolute addresses) and windows: the same image at bases
+# that put a unit boundary inside long runs, searched with 1 and 2 threads, must give the
+# same matches (offsets from the image's start) as the oracle: regex chains go on across a
+# unit's start (a{10}, a{2000} over a run straddling it), anchors and lookahead hold only
+# where memory really ends or changes (c+\z, c+\b, c+$ over a 2 MiB run that goes on with
+# 'd'), a regex with a NUL byte from -f is searched whole by both engines, [0] jumps.
+python3 - <<'PY'
+import random, re
+random.seed(7)
+n = 0x400000
+buf = bytearray(random.randbytes(n))
+buf[0xfe000:0x102400] = b'a' * 0x4400           # across 0x100000 and 0x100123
+buf[0x103000:0x1a0000] = b'e' * 0x9d000         # across 0x180000 and 0x180123
+buf[0x1a0000] = ord('f')
+buf[0x1c0000:0x3c0000] = b'c' * 0x200000        # 2 MiB, goes on with 'd'
+buf[0x3c0000] = ord('d')
+buf[n - 4:] = b' ccc'
+for off in (0x7fff0, 0x17fffe, 0x3fff00):
+    buf[off:off + 4] = b'xyzw'
+buf[0x80001:0x80004] = b'QJ\x00'
+for off in (0x7ffff, 0x17ffff, 0x180122):
+    buf[off:off + 2] = b'AB'
+open('edge.bin', 'wb').write(buf)
+open('nul.pat', 'wb').write(b'QJ\x00|xyzw\n')
+mem = bytes(buf)
+def rx(p, show=None):
+    return {(m.start(), show or p.decode()) for m in re.finditer(p, mem)}
+def word(c):
+    return chr(c).isalnum() and c < 128 or c == ord('_')
+# c+\b: a run of c is one match when what follows it is not a word character
+cb = {(m.start(), r'c+\b') for m in re.finditer(rb'c+', mem) if m.end() == n or not word(mem[m.end()])}
+cases = [
+    ('chain10', ['-E', 'a{10}'], rx(rb'a{10}')),
+    ('chain2000', ['-E', 'a{2000}'], rx(rb'a{2000}')),
+    ('end_z', ['-E', r'c+\z'], {(n - 3, r'c+\z')}),
+    ('end_dollar', ['-E', 'c+$'], {(n - 3, 'c+$')}),
+    # the a run goes on past where a unit's context ends: no end of memory there
+    ('dollar_unit', ['-E', '-e', 'a+$', '-e', 'c+$'], {(n - 3, 'c+$')}),
+    ('boundary', ['-E', r'c+\b'], cb),
+    ('lookahead', ['-E', '-e', 'e{5}(?=f)', '-e', 'e+(?=g)'], rx(rb'e{5}(?=f)') |
+     {(m.start(), 'e+(?=g)') for m in re.finditer(rb'e+', mem) if m.end() < n and mem[m.end()] == ord('g')}),
+    ('nul_file', ['-E', '-f', 'nul.pat'], rx(rb'QJ\x00|xyzw', r'QJ\x00|xyzw')),
+    ('jump0', ['-x', '41 [0] 42'], rx(rb'AB', '41 [0] 42')),
+]
+with open('edge.cases', 'w') as f:
+    for name, args, hits in cases:
+        f.write(name + '\t' + '\x1f'.join(args) + '\n')
+        with open('want.' + name, 'w') as w:
+            for off, p in sorted(hits):
+                w.write('0x%x %s\n' % (off, p))
+PY
+while IFS=$'\t' read -r name args; do
+	IFS=$'\x1f' read -r -a A <<<"$args"
+	sort -u "want.$name" > want
+	nw=$(wc -l < want)
+	for eng in portable vectorscan; do
+		"$M" grep --engine $eng -q x --raw /dev/null 2>/dev/null
+		[ $? = 2 ] && continue
+		for base in 0 0x3f00000 0x3effedd; do
+			for j in 1 2; do
+				"$M" grep --engine $eng -j $j --raw --base $base -o "${A[@]}" edge.bin 2>err |
+					sed -E 's/^edge\.bin:(0x[0-9a-f]+):edge\.bin\+(0x[0-9a-f]+):(.*): .*$/\2 \3/' |
+					sed 's/\\\\/\\/g' | sort -u > got
+				if cmp -s got want && [ "$nw" -gt 0 ] && [ ! -s err ]; then
+					echo "ok   $eng base $base -j$j $name: $nw hits"
+				else
+					echo "FAIL $eng base $base -j$j $name: $(wc -l < got) hits, oracle $nw"
+					diff want got | head -6
+					cat err
+					fail=1
+				fi
+			done
+		done
+	done
+done < edge.cases
 exit $fail

@@ -75,6 +75,17 @@ typedef struct unit {
 	bool done;
 } unit;
 
+/* Where the regexes' chains of matches stand at the end of a unit, for the unit after it
+ * (workers.c): the patterns whose last match crosses @at, and where those matches end. */
+typedef struct handoff {
+	size_t idx;             /* the unit it is for */
+	uint64_t at;            /* that unit's start */
+	bool ready, known;
+	uint32_t *pat;
+	uint64_t *next;
+	size_t n, cap;
+} handoff;
+
 typedef struct src {
 	const gopts *o;
 	const gp_set *set;
@@ -93,7 +104,8 @@ typedef struct src {
 	size_t produced;        /* units handed out so far */
 	size_t prod_region;
 	uint64_t prod_pos;
-	pthread_cond_t cv;      /* a ring slot was freed */
+	pthread_cond_t cv;      /* a ring slot was freed, a unit finished */
+	handoff *hand;          /* 2 * nring: the one for unit i is hand[i % (2 * nring)] */
 	/* Each worker and the unit maker read a live process through their own ml_source on
 	 * the shared handle: each then walks addresses forward only, which keeps the source's
 	 * cached view of the mappings valid instead of making it re-read them at every call. */

@@ -63,6 +63,8 @@ static const char *const pcre2_names[] = {
 	"pcre2_compile_8", "pcre2_code_free_8", "pcre2_get_error_message_8",
 	"pcre2_get_ovector_pointer_8", "pcre2_jit_compile_8", "pcre2_match_8",
 	"pcre2_match_data_create_8", "pcre2_match_data_free_8", "pcre2_pattern_info_8",
+	"pcre2_match_context_create_8", "pcre2_match_context_free_8", "pcre2_jit_stack_create_8",
+	"pcre2_jit_stack_free_8", "pcre2_jit_stack_assign_8", "pcre2_set_callout_8",
 };
 _Static_assert(sizeof(pcre2_names) / sizeof(pcre2_names[0]) == sizeof(gp_pcre2_fns) / sizeof(void *),
 	       "one name per PCRE2 slot");

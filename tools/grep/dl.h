@@ -20,6 +20,12 @@ typedef struct gp_pcre2_fns {
 	__typeof__(pcre2_match_data_create_8) *match_data_create;
 	__typeof__(pcre2_match_data_free_8) *match_data_free;
 	__typeof__(pcre2_pattern_info_8) *pattern_info;
+	__typeof__(pcre2_match_context_create_8) *match_context_create;
+	__typeof__(pcre2_match_context_free_8) *match_context_free;
+	__typeof__(pcre2_jit_stack_create_8) *jit_stack_create;
+	__typeof__(pcre2_jit_stack_free_8) *jit_stack_free;
+	__typeof__(pcre2_jit_stack_assign_8) *jit_stack_assign;
+	__typeof__(pcre2_set_callout_8) *set_callout;
 } gp_pcre2_fns;
 extern gp_pcre2_fns gp_pcre2;
 
@@ -57,6 +63,12 @@ int gp_dl_hs(char **err);
 #define pcre2_match_data_create_8 (*gp_pcre2.match_data_create)
 #define pcre2_match_data_free_8 (*gp_pcre2.match_data_free)
 #define pcre2_pattern_info_8 (*gp_pcre2.pattern_info)
+#define pcre2_match_context_create_8 (*gp_pcre2.match_context_create)
+#define pcre2_match_context_free_8 (*gp_pcre2.match_context_free)
+#define pcre2_jit_stack_create_8 (*gp_pcre2.jit_stack_create)
+#define pcre2_jit_stack_free_8 (*gp_pcre2.jit_stack_free)
+#define pcre2_jit_stack_assign_8 (*gp_pcre2.jit_stack_assign)
+#define pcre2_set_callout_8 (*gp_pcre2.set_callout)
 #ifdef MEMLENS_HAVE_VECTORSCAN
 #define hs_alloc_scratch (*gp_hs.alloc_scratch)
 #define hs_close_stream (*gp_hs.close_stream)

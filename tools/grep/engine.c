@@ -39,7 +39,10 @@ const gp_user *gp_set_user(const gp_set *s, size_t i) { return &s->users[i]; }
 const gp_pat *gp_set_pat(const gp_set *s, size_t i) { return &s->pats[i]; }
 size_t gp_set_pats(const gp_set *s) { return s->npats; }
 size_t gp_set_overlap(const gp_set *s) { return s->overlap; }
-size_t gp_set_margin(const gp_set *s) { return s->use_vs ? GP_VS_MARGIN : 0; }
+/* Vectorscan reads ahead; a regex match that reaches the end of a buffer where memory goes on
+ * is settled with the bytes that follow (scan.c, re_settle()) */
+size_t gp_set_margin(const gp_set *s) { return s->use_vs || s->nregex ? GP_VS_MARGIN : 0; }
+bool gp_set_has_regex(const gp_set *s) { return s->nregex > 0; }
 const char *gp_set_engine_name(const gp_set *s) { return s->use_vs ? "vectorscan" : "portable"; }
 
 static int push_pat(gp_set *s, gp_pat p)
@@ -297,6 +300,10 @@ static int vs_compile(gp_set *s, char **err)
 				f = s->o.icase ? HS_FLAG_CASELESS : 0;
 			} else if (p->kind == GP_HEX) {
 				e = gp_hexpat_to_regex(p->hex);
+			} else if (memchr(s->users[p->user].text, '\0', s->users[p->user].len)) {
+				/* Vectorscan takes a NUL-terminated expression: PCRE2 alone searches
+				 * for one holding a NUL byte (from a pattern file), whole */
+				continue;
 			} else {
 				e = strdup(s->users[p->user].text);
 				f = s->o.icase ? HS_FLAG_CASELESS : 0;
@@ -343,6 +350,7 @@ int gp_set_compile(gp_set *s, char **err)
 		if (s->pats[i].maxlen > ov)
 			ov = s->pats[i].maxlen;
 		any_re |= s->pats[i].kind == GP_REGEX;
+		s->nregex += s->pats[i].kind == GP_REGEX;
 		nlit += s->pats[i].kind == GP_LITERAL;
 		nhex += s->pats[i].kind == GP_HEX;
 	}
@@ -379,7 +387,9 @@ int gp_set_compile(gp_set *s, char **err)
 	 * several KiB per regex (hundreds of MB for 100,000), so only the scanned ones get it */
 	for (size_t i = 0; i < s->npats; i++)
 		if (s->pats[i].kind == GP_REGEX && !s->pats[i].vs)
-			pcre2_jit_compile(s->pats[i].re, PCRE2_JIT_COMPLETE); /* without JIT it still works, slower */
+			/* without JIT it still works, slower; partial matching settles matches that
+			 * reach the end of a buffer (scan.c) */
+			pcre2_jit_compile(s->pats[i].re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
 	/* portable structures for everything Vectorscan does not handle */
 	s->lit_ids = calloc(nlit ? nlit : 1, sizeof(size_t));
 	s->hex_anchor = calloc(s->npats ? s->npats : 1, sizeof(gp_lit1));

@@ -22,6 +22,7 @@ struct gp_set {
 	gp_pat *pats;
 	size_t npats;
 	size_t overlap;
+	size_t nregex;
 	bool use_vs;
 	/* portable engine */
 	gp_lit1 *lit1;          /* one per literal variant when few */
@@ -45,7 +46,18 @@ struct gp_scratch {
 	uint32_t *re_run;       /* if set in the current run (so a reset costs nothing per pattern) */
 	uint32_t run;
 	size_t *hex_next;       /* per pattern: next start to test (Vectorscan hex confirm) */
+	uint64_t re_floor;      /* no regex resumes before this in run floor_run (a unit's start) */
+	uint32_t floor_run;
 	pcre2_match_data *md;
+	pcre2_match_context *mctx; /* a larger JIT stack and the callout of re_settle(), made when needed */
+	pcre2_jit_stack *jstack;
+	pcre2_code **settle;    /* per pattern: the regex followed by a callout (re_settle()), when needed */
+	size_t settle_limit;    /* the callout's bound: the end of the buffer */
+	size_t avail;           /* bytes of the buffer there (>= len) */
+	bool eod;               /* the run ends where those bytes end */
+	uint64_t base;          /* absolute address of the buffer */
+	gp_fail *fails;         /* starts PCRE2 could not try, in the current scan */
+	size_t nfails, capfails;
 	/* current scan, for callbacks */
 	const uint8_t *buf;
 	size_t len, report_lo, hi;

@@ -131,6 +131,17 @@ typedef struct gp_hit {
 	uint32_t pat;
 } gp_hit;
 
+/* Whether the set has regexes (whose matches chain: see gp_scan()). */
+bool gp_set_has_regex(const gp_set *s);
+
+/* Starts [lo, hi) (absolute) where PCRE2 could not try regex @pat (error @err, a PCRE2 code:
+ * a resource limit), so neither a match nor its absence is known there. */
+typedef struct gp_fail {
+	uint32_t pat;
+	int err;
+	uint64_t lo, hi;
+} gp_fail;
+
 /* Per-thread scanning state. */
 typedef struct gp_scratch gp_scratch;
 gp_scratch *gp_scratch_new(const gp_set *s);
@@ -138,6 +149,21 @@ void gp_scratch_free(gp_scratch *sc);
 /* Forget the regex continuation state (a new stream: after a hole or at a new range);
  * @run_start is where the run of memory starts (^ holds there, and $ only at its end). */
 void gp_scratch_reset(gp_scratch *sc, uint64_t run_start);
+
+/* Where each regex resumes after @at in the current run: the patterns whose last match
+ * (starting before @at) ends after it, and those ends; *@pats and *@next (capacity *@cap) are
+ * grown as needed. 0 or -ENOMEM. */
+int gp_scratch_chains(const gp_scratch *sc, uint64_t at, uint32_t **pats, uint64_t **next, size_t *n,
+		      size_t *cap);
+/* After gp_scratch_reset(): no regex resumes before @at, and @pats[i] resumes at @next[i]
+ * (as gp_scratch_chains() gave them), as if the run had been searched up to @at. */
+void gp_scratch_seed(gp_scratch *sc, uint64_t at, const uint32_t *pats, const uint64_t *next, size_t n);
+/* Restarts the Vectorscan stream, keeping where each regex resumes (after data skipped). */
+void gp_scratch_restream(gp_scratch *sc);
+/* The starts the last gp_scan() could not try (see gp_fail), merged; owned by @sc. */
+const gp_fail *gp_scan_fails(const gp_scratch *sc, size_t *n);
+/* PCRE2's message for error @err, in @buf. */
+void gp_regex_error(int err, char *buf, size_t size);
 
 /*
  * Scans @buf (@len bytes, at absolute address @base). Matches are searched starting at

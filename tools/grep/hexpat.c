@@ -295,7 +295,8 @@ char *gp_hexpat_to_regex(const gp_hexpat *h)
 	for (size_t k = 0; k < h->n; k++) {
 		const gp_hexel *e = &h->el[k];
 		if (e->jump) {
-			p += sprintf(p, "[\\x00-\\xff]{%u,%u}", e->min, e->max);
+			if (e->max) /* [0] skips nothing; Vectorscan refuses {0,0} */
+				p += sprintf(p, "[\\x00-\\xff]{%u,%u}", e->min, e->max);
 		} else if (e->mask == 0xff) {
 			p += sprintf(p, "\\x%02x", e->val);
 		} else if (e->mask == 0) {

@@ -53,6 +53,15 @@ void gp_scratch_free(gp_scratch *sc)
 	free(sc->hex_next);
 	if (sc->md)
 		pcre2_match_data_free(sc->md);
+	if (sc->mctx)
+		pcre2_match_context_free(sc->mctx);
+	if (sc->jstack)
+		pcre2_jit_stack_free(sc->jstack);
+	for (size_t i = 0; sc->settle && i < sc->set->npats; i++)
+		if (sc->settle[i])
+			pcre2_code_free(sc->settle[i]);
+	free(sc->settle);
+	free(sc->fails);
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	for (size_t i = 0; i < sc->set->ndb; i++) {
 		if (sc->stream && sc->stream[i])
@@ -151,25 +160,217 @@ static int scan_hex(gp_scratch *sc, uint32_t pi)
 	return sc->oom ? -ENOMEM : 0;
 }
 
-/* The leftmost match of regex @pi starting at or after @pos: true with [*ms, *me). */
-static bool re_find(gp_scratch *sc, const gp_pat *p, size_t pos, size_t *ms, size_t *me)
+void gp_scratch_seed(gp_scratch *sc, uint64_t at, const uint32_t *pats, const uint64_t *next, size_t n)
 {
-	if (pos >= sc->len)
+	sc->re_floor = at;
+	sc->floor_run = sc->run;
+	for (size_t i = 0; i < n; i++) {
+		sc->re_next[pats[i]] = next[i];
+		sc->re_run[pats[i]] = sc->run;
+	}
+}
+
+int gp_scratch_chains(const gp_scratch *sc, uint64_t at, uint32_t **pats, uint64_t **next, size_t *n,
+		      size_t *cap)
+{
+	*n = 0;
+	for (uint32_t i = 0; i < sc->set->npats; i++) {
+		if (sc->set->pats[i].kind != GP_REGEX || sc->re_run[i] != sc->run || sc->re_next[i] <= at)
+			continue;
+		if (*n == *cap) {
+			size_t c = *cap ? 2 * *cap : 16;
+			uint32_t *p = realloc(*pats, c * sizeof(*p));
+			if (p)
+				*pats = p;
+			uint64_t *x = realloc(*next, c * sizeof(*x));
+			if (x)
+				*next = x;
+			if (!p || !x)
+				return -ENOMEM;
+			*cap = c;
+		}
+		(*pats)[*n] = i;
+		(*next)[(*n)++] = sc->re_next[i];
+	}
+	return 0;
+}
+
+void gp_scratch_restream(gp_scratch *sc)
+{
+#ifdef MEMLENS_HAVE_VECTORSCAN
+	sc->vs_open = false;
+#else
+	(void)sc;
+#endif
+}
+
+const gp_fail *gp_scan_fails(const gp_scratch *sc, size_t *n)
+{
+	*n = sc->nfails;
+	return sc->fails;
+}
+
+void gp_regex_error(int err, char *buf, size_t size)
+{
+	if (pcre2_get_error_message(err, (PCRE2_UCHAR *)buf, size) < 0)
+		snprintf(buf, size, "PCRE2 error %d", err);
+}
+
+/* Start @at of regex @pi (absolute @base + at) could not be tried. */
+static int fail_add(gp_scratch *sc, uint32_t pi, uint64_t at, int err)
+{
+	gp_fail *f = sc->nfails ? &sc->fails[sc->nfails - 1] : NULL;
+	if (f && f->pat == pi && f->err == err && f->hi == at) {
+		f->hi = at + 1;
+		return 0;
+	}
+	if (sc->nfails == sc->capfails) {
+		size_t cap = sc->capfails ? 2 * sc->capfails : 8;
+		gp_fail *n = realloc(sc->fails, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		sc->fails = n;
+		sc->capfails = cap;
+	}
+	sc->fails[sc->nfails++] = (gp_fail){ pi, err, at, at + 1 };
+	return 0;
+}
+
+/* A match context with a JIT stack larger than PCRE2's default 32 KiB (which a backtracking
+ * regex exhausts on a few thousand bytes) and re_settle()'s callout; NULL without memory. */
+static int settle_callout(pcre2_callout_block *cb, void *ctx)
+{
+	const gp_scratch *sc = ctx;
+	return cb->current_position <= sc->settle_limit ? 0 : 1; /* no end past the buffer */
+}
+
+static pcre2_match_context *mctx(gp_scratch *sc)
+{
+	if (sc->mctx)
+		return sc->mctx;
+	sc->mctx = pcre2_match_context_create(NULL);
+	if (!sc->mctx)
+		return NULL;
+	sc->jstack = pcre2_jit_stack_create(32 << 10, 1 << 20, NULL);
+	if (sc->jstack)
+		pcre2_jit_stack_assign(sc->mctx, NULL, sc->jstack);
+	pcre2_set_callout(sc->mctx, settle_callout, sc);
+	return sc->mctx;
+}
+
+/* Regex @pi followed by a callout (see re_settle()); NULL if it cannot be made. */
+static pcre2_code *settle_re(gp_scratch *sc, uint32_t pi)
+{
+	const gp_set *s = sc->set;
+	if (!sc->settle && !(sc->settle = calloc(s->npats, sizeof(*sc->settle))))
+		return NULL;
+	if (sc->settle[pi])
+		return sc->settle[pi];
+	const gp_user *u = &s->users[s->pats[pi].user];
+	/* "\E" ends a \Q the regex leaves open; a "#" comment under (?x) would swallow the
+	 * callout, so such a regex is left without one */
+	if (memchr(u->text, '#', u->len) && memmem(u->text, u->len, "(?", 2))
+		return NULL;
+	size_t n = u->len + 16;
+	char *t = malloc(n);
+	if (!t)
+		return NULL;
+	memcpy(t, "(?:", 3);
+	memcpy(t + 3, u->text, u->len);
+	memcpy(t + 3 + u->len, "\\E)(?C1)", 8);
+	int ec;
+	PCRE2_SIZE eo;
+	/* no auto-possessive repeats: the callout must be able to make a repeat give back */
+	sc->settle[pi] = pcre2_compile((PCRE2_SPTR)t, u->len + 11, PCRE2_NO_AUTO_POSSESS | (s->o.icase ? PCRE2_CASELESS : 0),
+				      &ec, &eo, NULL);
+	free(t);
+	return sc->settle[pi];
+}
+
+/* pcre2_match() from @pos; an error (a resource limit) is tried again with a larger JIT stack. */
+static int re_exec(gp_scratch *sc, const gp_pat *p, size_t pos, uint32_t opts, bool retry)
+{
+	int r = pcre2_match(p->re, sc->buf, sc->len, pos, opts, sc->md, NULL);
+	if (r < 0 && r != PCRE2_ERROR_NOMATCH && r != PCRE2_ERROR_PARTIAL && retry && mctx(sc))
+		r = pcre2_match(p->re, sc->buf, sc->len, pos, opts, sc->md, sc->mctx);
+	return r;
+}
+
+/*
+ * The match of regex @pi at @at, whose search reached the end of the buffer where memory goes
+ * on: what PCRE2 finds there depends on the bytes that follow (\z, \b, a lookahead, a repeat
+ * running on). It is settled with the bytes the buffer has after its end (gp_set_margin()):
+ * the first match at @at on those, as PCRE2 orders them, that ends by the end of the buffer
+ * (a callout refuses later ends). A repeat running past the end is so cut there (the
+ * --max-len rule), while a+\z or a+\b, which need the memory to end or change there, do not
+ * match. False when nothing matches at @at.
+ */
+static bool re_settle(gp_scratch *sc, uint32_t pi, size_t at, size_t *ms, size_t *me)
+{
+	const gp_pat *p = &sc->set->pats[pi];
+	pcre2_code *re = mctx(sc) ? settle_re(sc, pi) : NULL;
+	int r;
+	if (re) {
+		sc->settle_limit = sc->len;
+		/* $ holds at the end of the bytes there only where the run ends */
+		uint32_t o = (sc->re_opts & PCRE2_NOTBOL) | (sc->eod ? 0 : PCRE2_NOTEOL);
+		r = pcre2_match(re, sc->buf, sc->avail, at, o | PCRE2_ANCHORED, sc->md, sc->mctx);
+	} else {
+		r = re_exec(sc, p, at, sc->re_opts | PCRE2_ANCHORED, true);
+	}
+	if (r < 0) {
+		if (r != PCRE2_ERROR_NOMATCH)
+			fail_add(sc, pi, sc->base + at, r);
 		return false;
-	/* ^ and $ hold at the ends of the run of memory, not at the ends of a buffer in it */
-	int r = pcre2_match(p->re, sc->buf, sc->len, pos, sc->re_opts, sc->md, NULL);
-	if (r < 0)
-		return false;
+	}
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
 	*ms = ov[0];
 	*me = ov[1];
 	return *me > *ms;
 }
 
+/*
+ * The leftmost match of regex @pi starting at or after @pos: true with [*ms, *me). Where PCRE2
+ * fails (a resource limit: the JIT stack, the match or heap limit), the search goes on from
+ * the next start and the start it was tried from is recorded as not searched (gp_fail), so a
+ * failure never reads as "no match" and costs only the starts it hits. Where memory goes on
+ * past the buffer, partial matching finds a start whose match depends on what follows: from
+ * the window that reports it, it is settled (re_settle()); past that window, a later one,
+ * which holds more, finds it.
+ */
+static bool re_find(gp_scratch *sc, uint32_t pi, size_t pos, size_t *ms, size_t *me)
+{
+	const gp_pat *p = &sc->set->pats[pi];
+	bool open = sc->re_opts & PCRE2_NOTEOL;
+	uint32_t opts = sc->re_opts | (open ? PCRE2_PARTIAL_HARD : 0);
+	while (pos < sc->len) {
+		int r = re_exec(sc, p, pos, opts, false);
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+		if (r >= 0) {
+			*ms = ov[0];
+			*me = ov[1];
+			return *me > *ms;
+		}
+		if (r == PCRE2_ERROR_PARTIAL) {
+			size_t at = ov[0] > pos ? ov[0] : pos;
+			return at < sc->hi && re_settle(sc, pi, at, ms, me);
+		}
+		if (r == PCRE2_ERROR_NOMATCH)
+			return false;
+		if (fail_add(sc, pi, sc->base + pos, r) < 0)
+			sc->oom = true;
+		if (++pos >= sc->hi)
+			return false;
+	}
+	return false;
+}
+
 /* The first position a regex may start at: its previous match's end, or @scan_lo. */
 static size_t re_from(gp_scratch *sc, uint32_t pi, uint64_t base, size_t scan_lo)
 {
 	uint64_t nx = sc->re_run[pi] == sc->run ? sc->re_next[pi] : 0;
+	if (sc->floor_run == sc->run && sc->re_floor > nx)
+		nx = sc->re_floor;
 	if (nx > base + scan_lo)
 		return nx - base < sc->len ? (size_t)(nx - base) : sc->len;
 	return scan_lo;
@@ -186,9 +387,8 @@ static int re_report(gp_scratch *sc, uint32_t pi, uint64_t base, size_t ms, size
 
 static int scan_regex(gp_scratch *sc, uint32_t pi, uint64_t base, size_t scan_lo)
 {
-	const gp_pat *p = &sc->set->pats[pi];
 	size_t pos = re_from(sc, pi, base, scan_lo), ms, me;
-	while (pos < sc->hi && re_find(sc, p, pos, &ms, &me)) {
+	while (pos < sc->hi && re_find(sc, pi, pos, &ms, &me)) {
 		if (ms >= sc->hi)
 			break;
 		if (re_report(sc, pi, base, ms, me) < 0)
@@ -442,13 +642,13 @@ static int vs_scan(gp_scratch *sc, uint64_t base, size_t scan_lo, size_t avail, 
 						break;
 					if (e > win && e - win > pos)
 						pos = e - win;
-					bool found = re_find(sc, p, pos, &ms, &me) && ms < e;
+					bool found = re_find(sc, pi, pos, &ms, &me) && ms < e;
 					/* A match longer than --max-len ending at e starts before pos: none
 					 * there, or one that starts right at pos, may be its tail. Search again
 					 * from where the portable engine searches, so both report the same
 					 * match; this costs a second search only for such long matches. */
 					if (pos > rfrom && (!found || ms == pos))
-						found = re_find(sc, p, rfrom, &ms, &me) && ms < e;
+						found = re_find(sc, pi, rfrom, &ms, &me) && ms < e;
 					if (!found)
 						break;
 					if (ms >= sc->hi) { /* a later window reports it */
@@ -487,7 +687,11 @@ int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, siz
 	    size_t scan_lo, size_t report_lo, size_t hi, bool eod, const gp_hit **hits, size_t *nhits)
 {
 	sc->nhits = 0;
+	sc->nfails = 0;
 	sc->oom = false;
+	sc->avail = avail;
+	sc->eod = eod;
+	sc->base = base;
 	sc->buf = buf;
 	sc->len = len;
 	sc->report_lo = report_lo;
@@ -522,6 +726,8 @@ int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, siz
 		if (r < 0)
 			return r;
 	}
+	if (sc->oom)
+		return -ENOMEM;
 	if (sc->nhits > 1)
 		qsort(sc->hits, sc->nhits, sizeof(*sc->hits), cmp_hit);
 	*hits = sc->hits;

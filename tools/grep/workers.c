@@ -1,6 +1,8 @@
 /* memlens grep: the worker pool: units of work made in address order, each read in windows and searched. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +33,18 @@ typedef struct worker {
 	int err;
 	uint64_t fail_addr;     /* where the last failed read of fill() started */
 	int read_err;           /* and its error */
+	/* The regexes' chains at the unit's start, when a run crosses it: guessed by searching
+	 * from the context before it (spec), then checked against where the previous unit left
+	 * them; if they differ the unit is searched again from there (seeded). */
+	bool spec, seeded, crossed;
+	uint32_t *gpat;         /* the guess, then the seeds */
+	uint64_t *gnext;
+	size_t gn, gcap;
+	uint64_t damage_said;   /* damaged ranges starting below this were named already */
 } worker;
+
+/* scan_segment(): the unit must be searched again (its chains at its start were wrong) */
+#define RESCAN 2
 
 static void note_err(worker *w, int err, uint64_t bytes)
 {
@@ -154,62 +167,181 @@ static int emit_hits(worker *w, unit *u, const region *r, const gp_hit *hits, si
 	return 0;
 }
 
-/* Searches [ss, se) of one segment (readable runs r0..r1, contiguous) of unit u, reporting
- * hits from @from on. *@resume gets the first address whose hits were not reported yet. */
-static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r1, uint64_t ss, uint64_t se,
-			uint64_t from, uint64_t *resume)
+/* Bytes read around each window beyond what the search needs, so that the text and the
+ * -C context printed around a match are whole wherever the match lies. */
+static size_t ctx_bytes(const src *s)
+{
+	return (size_t)s->o->ctx + 96; /* 48 characters of text each side, UTF-16 ones too */
+}
+
+/* Whether the regex chains of the unit, guessed at its start, are those the previous unit
+ * left there: 0 (or not known yet, unless @wait), RESCAN if not. */
+static int check_guess(worker *w, unit *u, bool wait)
 {
 	src *s = w->s;
-	size_t O = gp_set_overlap(s->set), M = gp_set_margin(s->set);
+	handoff *h = &s->hand[u->idx % (2 * s->nring)];
+	if (!u->idx) { /* no unit before it */
+		w->spec = false;
+		return 0;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (wait && !(h->idx == u->idx && h->ready) && !atomic_load(&s->stop) && !atomic_load(&s->gone))
+		pthread_cond_wait(&s->cv, &s->mu);
+	int r = 0;
+	if (h->idx == u->idx && h->ready) {
+		w->spec = false;
+		if (h->known && h->at == u->a &&
+		    (h->n != w->gn || memcmp(h->pat, w->gpat, h->n * sizeof(*h->pat)) ||
+		     memcmp(h->next, w->gnext, h->n * sizeof(*h->next)))) {
+			/* the seeds: where the previous unit left them */
+			if (w->gcap < h->n) {
+				uint32_t *p = realloc(w->gpat, h->n * sizeof(*p));
+				if (p)
+					w->gpat = p;
+				uint64_t *x = realloc(w->gnext, h->n * sizeof(*x));
+				if (x)
+					w->gnext = x;
+				if (p && x)
+					w->gcap = h->n;
+			}
+			if (w->gcap >= h->n) {
+				memcpy(w->gpat, h->pat, h->n * sizeof(*h->pat));
+				memcpy(w->gnext, h->next, h->n * sizeof(*h->next));
+				w->gn = h->n;
+				r = RESCAN;
+			} else {
+				r = -ENOMEM;
+			}
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+/* Whether emitting @nh more hits could make unit u print some (grep_spill_unit()): conservative,
+ * from the most a hit's output takes. */
+static bool may_spill(const worker *w, const unit *u, size_t nh)
+{
+	size_t per = 16 * (2 * (size_t)w->s->o->ctx + gp_set_overlap(w->s->set) + 256) + (64u << 10);
+	return u->nhits + nh > SPILL_HITS / 2 || u->outlen + nh * per > SPILL_BYTES / 2;
+}
+
+/* Names the starts PCRE2 could not try (a resource limit): those bytes were not searched for
+ * that regex. */
+static void note_fails(worker *w)
+{
+	size_t n;
+	const gp_fail *f = gp_scan_fails(w->sc, &n);
+	src *s = w->s;
+	for (size_t i = 0; i < n; i++) {
+		const gp_user *usr = gp_set_user(s->set, gp_set_pat(s->set, f[i].pat)->user);
+		char why[128];
+		gp_regex_error(f[i].err, why, sizeof(why));
+		w->st.err_bytes[3] += f[i].hi - f[i].lo;
+		if (!w->err)
+			w->err = -ECANCELED; /* a search abandoned there */
+		pthread_mutex_lock(&s->mu);
+		fprintf(stderr, "memlens grep: %s: 0x%" PRIx64 "-0x%" PRIx64 " not searched for regex ", s->label,
+			f[i].lo, f[i].hi);
+		if (s->o->redact)
+			fprintf(stderr, "#%zu", gp_set_pat(s->set, f[i].pat)->user + 1);
+		else
+			cli_put_escaped(stderr, usr->text, usr->len);
+		fprintf(stderr, ": %s\n", why);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* Searches [ss, se) of one segment (readable runs r0..r1, contiguous) of unit u, reporting
+ * hits from @from on. *@resume gets the first address whose hits were not reported yet.
+ * @open: the run goes on past @se. @keep: the regexes go on from where the scratch has them
+ * (the segment was searched up to @from before). */
+static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r1, uint64_t ss, uint64_t se,
+			bool open, uint64_t from, bool keep, uint64_t *resume)
+{
+	src *s = w->s;
+	size_t O = gp_set_overlap(s->set), M = gp_set_margin(s->set), X = ctx_bytes(s);
 	uint64_t rlo = ss > u->a ? ss : u->a, rend = se < u->b ? se : u->b;
 	if (rlo < from)
 		rlo = from;
 	*resume = rlo;
 	if (rlo >= rend)
 		return 0;
-	gp_scratch_reset(w->sc, ss);
 	/* a regex match may begin before the unit: start scanning (not reporting) earlier */
 	uint64_t scan_lo = rlo - ss > O ? rlo - O : ss;
+	/* the run crosses the unit's start: the regexes' chains there are those the previous
+	 * unit leaves; searched again with them (seeded), or guessed from the context before */
+	bool guess = false;
+	if (keep) {
+		gp_scratch_restream(w->sc);
+		scan_lo = rlo;
+	} else {
+		gp_scratch_reset(w->sc, ss);
+		if (ss < u->a && rlo == u->a && gp_set_has_regex(s->set)) {
+			if (w->seeded)
+				gp_scratch_seed(w->sc, u->a, w->gpat, w->gnext, w->gn);
+			else
+				guess = true;
+		}
+	}
 	uint64_t bs = scan_lo - ss > O ? scan_lo - O : ss;
 	uint64_t have_lo = 0, have_hi = 0; /* bytes in w->buf now */
 	while (rlo < rend && !atomic_load(&s->stop)) {
 		*resume = rlo;
 		uint64_t hi = rend - rlo > WINDOW ? rlo + WINDOW : rend;
-		uint64_t be = se - hi > O + M ? hi + O + M : se;
+		uint64_t be = se - hi > O + M + X ? hi + O + M + X : se;
+		uint64_t rs = bs - ss > X ? bs - X : ss; /* read from here: the text before a match */
 		/* keep what overlaps, read the rest */
-		if (have_hi > bs && have_lo <= bs) {
-			memmove(w->buf, w->buf + (bs - have_lo), (size_t)(have_hi - bs));
-			int e = fill(w, r0, r1, have_hi, be, w->buf + (have_hi - bs));
+		if (have_hi > rs && have_lo <= rs) {
+			memmove(w->buf, w->buf + (rs - have_lo), (size_t)(have_hi - rs));
+			int e = fill(w, r0, r1, have_hi, be, w->buf + (have_hi - rs));
 			if (e < 0)
 				return e;
 		} else {
-			int e = fill(w, r0, r1, bs, be, w->buf);
+			int e = fill(w, r0, r1, rs, be, w->buf);
 			if (e < 0)
 				return e;
 		}
-		have_lo = bs;
+		have_lo = rs;
 		have_hi = be;
+		bs = rs;
 		/* searched in sub-windows, so that the hits held at once stay few even when a
 		 * pattern matches at every byte */
 		for (uint64_t slo = rlo, sscan = scan_lo; slo < hi;) {
 			uint64_t shi = hi - slo > SUBWINDOW ? slo + SUBWINDOW : hi;
 			uint64_t send = se - shi > O ? shi + O : se;
-			uint64_t savail = be - shi > O + M ? shi + O + M : be;
+			uint64_t savail = se - shi > O + M ? shi + O + M : se;
+			bool eod = savail == se && !open;
 			const gp_hit *hits;
 			size_t nh;
-			int e = gp_scan(s->set, w->sc, w->buf, (size_t)(send - bs), (size_t)(savail - bs), bs,
-					(size_t)(sscan - bs), (size_t)(slo - bs), (size_t)(shi - bs), savail == se,
-					&hits, &nh);
+			int e;
+			if (guess) {
+				/* the chains up to the unit's start, nothing reported: the guess */
+				e = gp_scan(s->set, w->sc, w->buf, (size_t)(send - bs), (size_t)(savail - bs), bs,
+					    (size_t)(sscan - bs), (size_t)(slo - bs), (size_t)(slo - bs), eod, &hits, &nh);
+				if (e < 0 || (e = gp_scratch_chains(w->sc, u->a, &w->gpat, &w->gnext, &w->gn, &w->gcap)) < 0)
+					return e;
+				guess = false;
+				w->spec = true;
+				sscan = slo;
+			}
+			e = gp_scan(s->set, w->sc, w->buf, (size_t)(send - bs), (size_t)(savail - bs), bs,
+				    (size_t)(sscan - bs), (size_t)(slo - bs), (size_t)(shi - bs), eod, &hits, &nh);
 			if (e < 0)
 				return e;
+			note_fails(w);
 			w->st.scanned += shi - slo;
-			if (nh && emit_hits(w, u, r, hits, nh, w->buf, (size_t)(send - bs), bs, r0, r1) > 0)
+			if (nh && w->spec && (e = check_guess(w, u, may_spill(w, u, nh))) != 0)
+				return e;
+			if (nh && emit_hits(w, u, r, hits, nh, w->buf, (size_t)(be - bs), bs, r0, r1) > 0)
 				return 1;
 			slo = sscan = shi;
 		}
 		rlo = scan_lo = hi;
 		bs = rlo - ss > O ? rlo - O : ss;
 	}
+	if (rlo >= rend && rend == u->b && se > u->b)
+		w->crossed = true; /* the chains at the unit's end are known */
 	return 0;
 }
 
@@ -224,7 +356,8 @@ static void note_damage(worker *w, unit *u, const region *r, uint64_t bl, uint64
 	if (!w->err)
 		w->err = -EBADMSG;
 	uint64_t first = bl > r->lo ? bl : r->lo;
-	if (first >= u->a && first < u->b) {
+	if (first >= u->a && first < u->b && first >= w->damage_said) { /* once, a unit searched again too */
+		w->damage_said = first + 1;
 		const char *why = ml_error_detail(); /* of the failed read */
 		pthread_mutex_lock(&s->mu);
 		fprintf(stderr, "memlens grep: %s: 0x%" PRIx64 "-0x%" PRIx64 " not searched: damaged data%s%s\n",
@@ -239,25 +372,63 @@ static void note_damage(worker *w, unit *u, const region *r, uint64_t bl, uint64
  * is searched up to it, what lies after it from its end, as if it were a hole.
  */
 static int scan_range(worker *w, unit *u, const region *r, size_t r0, size_t r1, uint64_t ss, uint64_t se,
-		      uint64_t from)
+		      bool open, uint64_t from, bool keep)
 {
 	while (ss < se) {
 		uint64_t resume = from, bl, bh, at;
-		int e = scan_segment(w, u, r, r0, r1, ss, se, from, &resume);
+		int e = scan_segment(w, u, r, r0, r1, ss, se, open, from, keep, &resume);
 		if (e != -EBADMSG || !w->s->s)
 			return e;
 		at = w->fail_addr;
 		if (at < ss || at >= se || ml_source_damage(w->via, at, &bl, &bh) < 0 || bl > at || bh <= at)
 			return e; /* no known extent: the rest of the segment is lost */
 		note_damage(w, u, r, bl, bh);
+		/* up to the damage, the search goes on where it stopped, its regexes' chains too */
 		if (bl > ss && resume < bl) {
-			e = scan_range(w, u, r, r0, r1, ss, bl, resume);
+			e = scan_range(w, u, r, r0, r1, ss, bl, false, resume, true);
 			if (e)
 				return e;
 		}
 		if (bh <= ss)
 			return e;
 		ss = from = bh;
+		keep = false;
+	}
+	return 0;
+}
+
+/* Searches the readable segments of the unit's runs; >0 when the unit stops (RESCAN: to be
+ * searched again). @ce: where the runs collected end; @open: the region goes on past it. */
+static int scan_runs(worker *w, unit *u, const region *r, uint64_t ce, bool open)
+{
+	src *s = w->s;
+	size_t i = 0;
+	w->crossed = false;
+	while (i < w->nruns && !atomic_load(&s->stop)) {
+		if (!readable(s, w->runs[i].kind)) {
+			i++;
+			continue;
+		}
+		size_t j = i + 1;
+		while (j < w->nruns && readable(s, w->runs[j].kind) && w->runs[j].start == w->runs[j - 1].end)
+			j++;
+		uint64_t se = w->runs[j - 1].end;
+		w->read_err = 0;
+		int e = scan_range(w, u, r, i, j, w->runs[i].start, se, open && se == ce, 0, false);
+		if (e > 0)
+			return e;
+		/* an error that no read returned is the search's own: gp_scan()'s -EIO is not
+		 * memory that cannot be read */
+		if (e == -EIO && w->read_err != -EIO)
+			e = GREP_ERR_SCAN;
+		if (e < 0) {
+			uint64_t a = w->runs[i].start > u->a ? w->runs[i].start : u->a;
+			uint64_t b = se < u->b ? se : u->b;
+			note_err(w, e, b > a ? b - a : 0);
+			if (e == -ESRCH)
+				return 1;
+		}
+		i = j;
 	}
 	return 0;
 }
@@ -267,14 +438,17 @@ static void scan_unit(worker *w, unit *u)
 	src *s = w->s;
 	const region *r = &s->regions[u->region];
 	size_t O = gp_set_overlap(s->set), M = gp_set_margin(s->set);
-	/* page-aligned (mappings are), so the pagemap walk takes the range as it is */
+	/* page-aligned (mappings are), so the pagemap walk takes the range as it is; a page
+	 * more, to know whether the run ends where the context does ($ holds at its end only) */
 	uint64_t cs, ce;
 	gp_unit_span(u->a, u->b, r->v.start, r->v.end, 2 * O, O + M, &cs, &ce);
+	ce = r->v.end - ce > 4096 ? ce + 4096 : r->v.end;
 	int e = collect_runs(w, cs, ce);
 	if (e < 0) {
 		note_err(w, e, u->b - u->a);
 		return;
 	}
+	bool open = ce < r->v.end;
 	/* account for what is not read, inside the unit only (units overlap through context) */
 	for (size_t i = 0; i < w->nruns; i++) {
 		const ml_run *rn = &w->runs[i];
@@ -282,32 +456,46 @@ static void scan_unit(worker *w, unit *u)
 		if (a < b && !readable(s, rn->kind))
 			w->st.skipped[rn->kind] += b - a;
 	}
-	size_t i = 0;
-	while (i < w->nruns && !atomic_load(&s->stop)) {
-		if (!readable(s, w->runs[i].kind)) {
-			i++;
-			continue;
-		}
-		size_t j = i + 1;
-		while (j < w->nruns && readable(s, w->runs[j].kind) && w->runs[j].start == w->runs[j - 1].end)
-			j++;
-		w->read_err = 0;
-		e = scan_range(w, u, r, i, j, w->runs[i].start, w->runs[j - 1].end, 0);
-		if (e > 0)
+	stats st = w->st;
+	int err = w->err;
+	w->spec = w->seeded = false;
+	w->damage_said = 0;
+	for (;;) {
+		e = scan_runs(w, u, r, ce, open);
+		if (e != RESCAN && w->spec)
+			e = check_guess(w, u, true) == RESCAN ? RESCAN : e;
+		if (e != RESCAN)
 			break;
-		/* an error that no read returned is the search's own: gp_scan()'s -EIO is not
-		 * memory that cannot be read */
-		if (e == -EIO && w->read_err != -EIO)
-			e = GREP_ERR_SCAN;
-		if (e < 0) {
-			uint64_t a = w->runs[i].start > u->a ? w->runs[i].start : u->a;
-			uint64_t b = w->runs[j - 1].end < u->b ? w->runs[j - 1].end : u->b;
-			note_err(w, e, b > a ? b - a : 0);
-			if (e == -ESRCH)
-				break;
+		/* nothing of the unit was printed yet: search it again from the right chains */
+		if (u->f) {
+			fclose(u->f);
+			u->f = NULL;
 		}
-		i = j;
+		free(u->out);
+		u->out = NULL;
+		u->outlen = u->nhits = 0;
+		w->st = st;
+		w->err = err;
+		w->seeded = true;
+		w->spec = false;
 	}
+}
+
+/* Hands the regexes' chains at the end of unit u to the unit after it. */
+static void hand_over(worker *w, unit *u, bool searched)
+{
+	src *s = w->s;
+	handoff *h = &s->hand[(u->idx + 1) % (2 * s->nring)];
+	pthread_mutex_lock(&s->mu);
+	h->idx = u->idx + 1;
+	h->at = u->b;
+	h->known = searched && !atomic_load(&s->stop);
+	h->n = 0;
+	if (h->known && w->crossed && gp_set_has_regex(s->set) &&
+	    gp_scratch_chains(w->sc, u->b, &h->pat, &h->next, &h->n, &h->cap) < 0)
+		h->known = false;
+	h->ready = true;
+	pthread_mutex_unlock(&s->mu);
 }
 
 /* The next unit: the next 64 MiB slice (at absolute multiples) holding a readable run. Called
@@ -406,8 +594,10 @@ static void *worker_main(void *arg)
 	src *s = w->s;
 	unit *u;
 	while ((u = claim_unit(s))) {
-		if (!atomic_load(&s->stop) && !atomic_load(&s->gone))
+		bool searched = !atomic_load(&s->stop) && !atomic_load(&s->gone);
+		if (searched)
 			scan_unit(w, u);
+		hand_over(w, u, searched);
 		if (u->f) {
 			fclose(u->f);
 			u->f = NULL;
@@ -435,8 +625,14 @@ int grep_run_workers(src *s, unsigned jobs)
 		s->prod_via = s->prod_own;
 	s->nring = 4 * (size_t)jobs + 4;
 	s->ring = calloc(s->nring, sizeof(unit));
-	if (!s->ring)
+	s->hand = calloc(2 * s->nring, sizeof(handoff));
+	if (!s->ring || !s->hand) {
+		free(s->hand);
+		s->hand = NULL;
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < 2 * s->nring; i++)
+		s->hand[i].idx = SIZE_MAX; /* for no unit yet */
 	worker *ws = calloc(jobs, sizeof(*ws));
 	pthread_t *th = calloc(jobs, sizeof(*th));
 	int rc = 0;
@@ -449,7 +645,7 @@ int grep_run_workers(src *s, unsigned jobs)
 	for (unsigned i = 0; i < jobs; i++) {
 		worker *w = &ws[i];
 		w->s = s;
-		w->cap = WINDOW + 4 * O + gp_set_margin(s->set) + 64;
+		w->cap = WINDOW + 4 * O + gp_set_margin(s->set) + 2 * ctx_bytes(s) + 64;
 		w->buf = malloc(w->cap);
 		w->capruns = 4 * RUNS_BATCH;
 		w->runs = malloc(w->capruns * sizeof(ml_run));
@@ -486,7 +682,15 @@ int grep_run_workers(src *s, unsigned jobs)
 		free(w->runs);
 		gp_scratch_free(w->sc);
 		ml_source_free(w->own);
+		free(w->gpat);
+		free(w->gnext);
 	}
+	for (size_t i = 0; i < 2 * s->nring; i++) {
+		free(s->hand[i].pat);
+		free(s->hand[i].next);
+	}
+	free(s->hand);
+	s->hand = NULL;
 	free(ws);
 	free(th);
 	return rc;
