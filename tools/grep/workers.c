@@ -333,8 +333,9 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 			w->st.scanned += shi - slo;
 			if (nh && w->spec && (e = check_guess(w, u, may_spill(w, u, nh))) != 0)
 				return e;
-			if (nh && emit_hits(w, u, r, hits, nh, w->buf, (size_t)(be - bs), bs, r0, r1) > 0)
-				return 1;
+			/* hits that could not be kept (-ENOMEM) are a failed search, never "no match" */
+			if (nh && (e = emit_hits(w, u, r, hits, nh, w->buf, (size_t)(be - bs), bs, r0, r1)) != 0)
+				return e > 0 ? 1 : e;
 			slo = sscan = shi;
 		}
 		rlo = scan_lo = hi;
