@@ -706,10 +706,15 @@ static int capture(const ml_proc *p, const char *path, const ml_capture_opts *o,
 	long pg = sysconf(_SC_PAGESIZE);
 	c->page = pg > 0 ? (uint64_t)pg : 4096;
 	int r = run(c, path);
-	if (r == -ENOENT && ml_proc_check(p) < 0)
-		r = -ESRCH;
-	if (r < 0 && r != -ESRCH && ml_proc_check(p) < 0)
-		r = ml__cap_fail(-ESRCH, "the process exited during the capture");
+	/* A failure while the process was read may be its exit showing through. Once it was
+	 * released (everything read, or in the copy) its exit no longer matters: a failure
+	 * then (the disk filled, the output could not be published) is its own. */
+	if (!c->prog.released) {
+		if (r == -ENOENT && ml_proc_check(p) < 0)
+			r = -ESRCH;
+		if (r < 0 && r != -ESRCH && ml_proc_check(p) < 0)
+			r = ml__cap_fail(-ESRCH, "the process exited during the capture");
+	}
 	ml_snapshot_writer_free(c->w); /* after a failure this removes the unfinished file */
 	ml_pagemap_free(c->pm);
 	ml_smaps_free(c->sm);
