@@ -521,6 +521,9 @@ static int core_write(int argc, char **argv, bool gzip)
 		else
 			fprintf(stderr, "memlens: %s: cannot write: %s\n", to_stdout ? "stdout" : a.out, ml_strerror(r));
 		rc = CLI_EXIT_ERROR;
+	} else if (r > 0) {
+		fprintf(stderr, "memlens: warning: %s; it may not survive a system crash\n", ml_error_detail());
+		rc = CLI_EXIT_PARTIAL;
 	} else if (!to_stdout && isatty(STDERR_FILENO)) {
 		fprintf(stderr, "memlens: wrote %s%s\n", a.out,
 			have_sha ? " (its SHA-256 matches the manifest)" : "");
@@ -683,7 +686,9 @@ static int core_import(int argc, char **argv)
 		fprintf(stderr, "memlens: %s: %s: %s\n", a.out, stage, *e ? e : ml_strerror(r));
 		goto out;
 	}
-	rc = ml_source_partial(src) ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	if (r > 0)
+		fprintf(stderr, "memlens: warning: %s; it may not survive a system crash\n", ml_error_detail());
+	rc = ml_source_partial(src) || r > 0 ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "memlens: wrote %s: %zu mappings, %zu notes%s\n", a.out, n, ci->nnotes,
 			rc ? " (the core is incomplete: what it lacks is marked unreadable)" : "");
