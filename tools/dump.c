@@ -415,11 +415,15 @@ int cmd_dump(int argc, char **argv)
 	} else if (!a.quiet) {
 		bool human = !a.bytes && cli_stdout_tty();
 		char s1[32], s2[32], s3[32], s4[32];
-		printf("%s: pid %d, %zu threads, %zu mappings; %s captured (%s data, %s zero/unpopulated), "
+		char s5[32], unreadable[48] = "";
+		if (res.bytes_unreadable)
+			snprintf(unreadable, sizeof(unreadable), ", %s unreadable",
+				 cli_fmt_size(s5, res.bytes_unreadable, human));
+		printf("%s: pid %d, %zu threads, %zu mappings; %s captured (%s data, %s zero/unpopulated%s), "
 		       "%s on disk (%.1fx); target stopped %.1f ms%s, total %.1f ms\n",
 		       out, (int)pid, res.threads, res.mappings, cli_fmt_size(s1, dumped, human),
 		       cli_fmt_size(s2, res.bytes_data, human),
-		       cli_fmt_size(s3, res.bytes_zero + res.bytes_unpopulated, human),
+		       cli_fmt_size(s3, res.bytes_zero + res.bytes_unpopulated, human), unreadable,
 		       cli_fmt_size(s4, res.file_size, human), ratio, ms(res.stop_ns),
 		       res.smeared ? " (not stopped: smeared)" : res.freeze == ML_CAPTURE_FREEZE_COW ? " to fork a copy" : "",
 		       ms(res.total_ns));
