@@ -156,7 +156,8 @@ typedef struct ml_snapshot_info {
 	size_t exe_build_id_len;       /**< 0..32 */
 	int64_t capture_time_ns;       /**< CLOCK_REALTIME when capture started, ns since the epoch */
 	const char *freeze;            /**< "ptrace", "none", ... */
-	uint64_t stop_ns;              /**< how long the target was stopped */
+	uint64_t stop_ns;              /**< how long the target was stopped; 0 with a freeze
+					    other than "none": not known (no "stop_ns" in the manifest) */
 	bool smeared;                  /**< memory was read while the target ran */
 	const char *kernel;            /**< NULL: uname -r of this machine */
 	const char *tool;              /**< NULL: "memlens <version>" */
