@@ -662,6 +662,8 @@ static int run(cap *c, const char *path)
 		ml__cap_fail(r, "finishing the output: %s", ml_error_detail());
 		goto out;
 	}
+	if (r > 0) /* published; the warning is the detail */
+		ml__cap_fail(r, "%s", ml_error_detail());
 	ml_snapshot_progress sp;
 	if (ml_snapshot_writer_progress(c->w, &sp) == 0) {
 		c->res.chunks = sp.chunks;
@@ -706,10 +708,15 @@ static int capture(const ml_proc *p, const char *path, const ml_capture_opts *o,
 	long pg = sysconf(_SC_PAGESIZE);
 	c->page = pg > 0 ? (uint64_t)pg : 4096;
 	int r = run(c, path);
-	if (r == -ENOENT && ml_proc_check(p) < 0)
-		r = -ESRCH;
-	if (r < 0 && r != -ESRCH && ml_proc_check(p) < 0)
-		r = ml__cap_fail(-ESRCH, "the process exited during the capture");
+	/* A failure while the process was read may be its exit showing through. Once it was
+	 * released (everything read, or in the copy) its exit no longer matters: a failure
+	 * then (the disk filled, the output could not be published) is its own. */
+	if (!c->prog.released) {
+		if (r == -ENOENT && ml_proc_check(p) < 0)
+			r = -ESRCH;
+		if (r < 0 && r != -ESRCH && ml_proc_check(p) < 0)
+			r = ml__cap_fail(-ESRCH, "the process exited during the capture");
+	}
 	ml_snapshot_writer_free(c->w); /* after a failure this removes the unfinished file */
 	ml_pagemap_free(c->pm);
 	ml_smaps_free(c->sm);
@@ -719,7 +726,7 @@ static int capture(const ml_proc *p, const char *path, const ml_capture_opts *o,
 		munmap(c->stage, c->stage_cap); /* the writer is gone: nothing refers to it */
 	free(c->blk);
 	free(c->seg);
-	if (r == 0 && ret)
+	if (r >= 0 && ret)
 		*ret = c->res;
 	free(c);
 	return r;
@@ -730,7 +737,7 @@ int ml_capture(const ml_proc *p, const char *path, const ml_capture_opts *o, ml_
 	cap_err[0] = '\0';
 	ml__error_clear();
 	int r = capture(p, path, o, ret);
-	if (r < 0)
+	if (r != 0)
 		ml__error_set("%s", cap_err);
 	else
 		ml__error_clear();

@@ -116,7 +116,6 @@ int ml__cap_build_notes(cap *c, const char *cmdline, size_t cmdline_len, const c
 	} else if ((r = list_tids(c->p, &tids, &nt)) < 0) {
 		return ml__cap_fail(r, "listing threads");
 	}
-	c->res.threads = nt;
 	unsigned char *xs = malloc(65536), *nfile = NULL;
 	if (!xs) {
 		free(tids);
@@ -125,12 +124,23 @@ int ml__cap_build_notes(cap *c, const char *cmdline, size_t cmdline_len, const c
 	size_t nfile_len = 0;
 	uint64_t xmask = 0;
 	bool have_xmask = false;
+	size_t written = 0;
 	r = ml__note_file(c->sm, c->page, &nfile, &nfile_len);
 	for (size_t i = 0; i < nt && r == 0; i++) {
 		ml__thread_info ti;
-		r = thread_info(c, tids[i], i == 0, &ti);
+		r = thread_info(c, tids[i], written == 0, &ti);
+		if (r == -ENOENT || r == -ESRCH) {
+			/* Unheld (no freeze), a thread listed in task/ may have exited since: like
+			 * one that exits just before the listing, it is not in the core. Only the
+			 * process leaving (or its leader, which stays listed until then) ends it. */
+			if (!c->fz && tids[i] != c->pid && ml_proc_check(c->p) == 0) {
+				r = 0;
+				continue;
+			}
+			r = -ESRCH;
+		}
 		if (r < 0) {
-			r = ml__cap_fail(r == -ENOENT ? -ESRCH : r, "reading thread %d", (int)tids[i]);
+			r = ml__cap_fail(r, "reading thread %d", (int)tids[i]);
 			break;
 		}
 		unsigned char regs[216], fp[512], ps[ML__PRSTATUS_SIZE];
@@ -147,7 +157,7 @@ int ml__cap_build_notes(cap *c, const char *cmdline, size_t cmdline_len, const c
 		}
 		ml__note_prstatus(&ti, regs, sizeof(regs), fpl == 512, ps);
 		r = add_note(c, "CORE", ML__NT_PRSTATUS, ps, sizeof(ps));
-		if (r == 0 && i == 0) {
+		if (r == 0 && written++ == 0) {
 			ml__proc_info pi;
 			memset(&pi, 0, sizeof(pi));
 			pi.pid = c->pid;
@@ -195,6 +205,7 @@ int ml__cap_build_notes(cap *c, const char *cmdline, size_t cmdline_len, const c
 			have_xmask = true;
 		}
 	}
+	c->res.threads = written;
 	/* After the threads, like the kernel (6.12+): where each XSAVE feature lies in
 	 * NT_X86_XSTATE. Sizes and offsets are the CPU's (CPUID leaf 0xD), as the kernel's are. */
 	uint64_t cpu_mask;

@@ -229,7 +229,8 @@ static void info_text(const ml_snapshot *s, const char *path, const args *a)
 		printf("build id   %s\n", field(s, "exe_build_id"));
 	printf("captured   %s by %s, kernel %s %s\n", *field(s, "capture_time") ? field(s, "capture_time") : "(time unknown)",
 	       field(s, "tool"), field(s, "kernel"), field(s, "machine"));
-	if (*field(s, "freeze")) {
+	/* an imported core's stop was never measured (older files say 0 for it) */
+	if (*field(s, "freeze") && *field(s, "stop_ns") && strcmp(field(s, "freeze"), "core")) {
 		double ms = strtod(field(s, "stop_ns"), NULL) / 1e6;
 		printf("freeze     %s, target stopped %.3f ms%s\n", field(s, "freeze"), ms,
 		       !strcmp(field(s, "smeared"), "true") ? " (smeared: memory read while it ran)" : "");
@@ -521,6 +522,9 @@ static int core_write(int argc, char **argv, bool gzip)
 		else
 			fprintf(stderr, "memlens: %s: cannot write: %s\n", to_stdout ? "stdout" : a.out, ml_strerror(r));
 		rc = CLI_EXIT_ERROR;
+	} else if (r > 0) {
+		fprintf(stderr, "memlens: warning: %s; it may not survive a system crash\n", ml_error_detail());
+		rc = CLI_EXIT_PARTIAL;
 	} else if (!to_stdout && isatty(STDERR_FILENO)) {
 		fprintf(stderr, "memlens: wrote %s%s\n", a.out,
 			have_sha ? " (its SHA-256 matches the manifest)" : "");
@@ -578,6 +582,11 @@ static int core_import(int argc, char **argv)
 		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	if (!a.out)
 		return cli_usage_error(&import_cmd, "no output given (-o FILE.mlcore)");
+	if (!*a.out)
+		return cli_usage_error(&import_cmd, "-o needs a file name, not an empty string");
+	/* refused before the core is read, as dump and expand do */
+	if ((r = cli_output_check(a.out, a.force)))
+		return r;
 	const char *path = argv[first];
 	ml_snapshot *already;
 	if (ml_snapshot_open(path, &already) == 0) {
@@ -637,7 +646,9 @@ static int core_import(int argc, char **argv)
 	stage = "creating the snapshot";
 	if ((r = ml_snapshot_writer_open(a.out, &wo, &w)) < 0) {
 		if (r == -EEXIST)
-			fprintf(stderr, "memlens: %s: exists (use --force to replace it)\n", a.out);
+			fprintf(stderr, "memlens: %s: %s\n", a.out, a.force ?
+				"appeared as something other than a regular file; not replaced" :
+				"exists (use --force to replace it)");
 		else if (r == -ELOOP)
 			fprintf(stderr, "memlens: %s: is a symbolic link: refusing to write through it\n", a.out);
 		else
@@ -683,7 +694,9 @@ static int core_import(int argc, char **argv)
 		fprintf(stderr, "memlens: %s: %s: %s\n", a.out, stage, *e ? e : ml_strerror(r));
 		goto out;
 	}
-	rc = ml_source_partial(src) ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	if (r > 0)
+		fprintf(stderr, "memlens: warning: %s; it may not survive a system crash\n", ml_error_detail());
+	rc = ml_source_partial(src) || r > 0 ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "memlens: wrote %s: %zu mappings, %zu notes%s\n", a.out, n, ci->nnotes,
 			rc ? " (the core is incomplete: what it lacks is marked unreadable)" : "");

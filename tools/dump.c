@@ -315,6 +315,8 @@ int cmd_dump(int argc, char **argv)
 		case EISDIR:
 			if (!strncmp(step, "creating the output", 19))
 				fprintf(stderr, "memlens: %s: cannot create it: %s\n", out, strerror(-r));
+			else if (!strncmp(step, "finishing the output", 20))
+				fprintf(stderr, "memlens: %s: %s; no file written\n", out, step);
 			else
 				return cli_pid_error(pid, *step ? step : "cannot capture", r);
 			break;
@@ -344,10 +346,19 @@ int cmd_dump(int argc, char **argv)
 			fprintf(stderr, "memlens: %s: %s: no space left on the device; nothing was written\n", out, step);
 			break;
 		default:
-			fprintf(stderr, "memlens: pid %d: %s: %s\n", (int)pid, *step ? step : "capture", ml_strerror(r));
+			if (!strncmp(step, "finishing the output", 20))
+				fprintf(stderr, "memlens: %s: %s; no file written\n", out, step);
+			else
+				fprintf(stderr, "memlens: pid %d: %s: %s\n", (int)pid, *step ? step : "capture", ml_strerror(r));
 			break;
 		}
 		return CLI_EXIT_ERROR;
+	}
+	/* Published, but it may not survive a crash: said before the summary, which stands. */
+	int rc = CLI_EXIT_OK;
+	if (r > 0) {
+		fprintf(stderr, "memlens: warning: %s; it may not survive a system crash\n", ml_error_detail());
+		rc = CLI_EXIT_PARTIAL;
 	}
 
 	uint64_t dumped = res.bytes_data + res.bytes_zero + res.bytes_unpopulated + res.bytes_unreadable;
@@ -404,11 +415,15 @@ int cmd_dump(int argc, char **argv)
 	} else if (!a.quiet) {
 		bool human = !a.bytes && cli_stdout_tty();
 		char s1[32], s2[32], s3[32], s4[32];
-		printf("%s: pid %d, %zu threads, %zu mappings; %s captured (%s data, %s zero/unpopulated), "
+		char s5[32], unreadable[48] = "";
+		if (res.bytes_unreadable)
+			snprintf(unreadable, sizeof(unreadable), ", %s unreadable",
+				 cli_fmt_size(s5, res.bytes_unreadable, human));
+		printf("%s: pid %d, %zu threads, %zu mappings; %s captured (%s data, %s zero/unpopulated%s), "
 		       "%s on disk (%.1fx); target stopped %.1f ms%s, total %.1f ms\n",
 		       out, (int)pid, res.threads, res.mappings, cli_fmt_size(s1, dumped, human),
 		       cli_fmt_size(s2, res.bytes_data, human),
-		       cli_fmt_size(s3, res.bytes_zero + res.bytes_unpopulated, human),
+		       cli_fmt_size(s3, res.bytes_zero + res.bytes_unpopulated, human), unreadable,
 		       cli_fmt_size(s4, res.file_size, human), ratio, ms(res.stop_ns),
 		       res.smeared ? " (not stopped: smeared)" : res.freeze == ML_CAPTURE_FREEZE_COW ? " to fork a copy" : "",
 		       ms(res.total_ns));
@@ -421,5 +436,5 @@ int cmd_dump(int argc, char **argv)
 			printf("stored raw to keep up (--compress=auto): %llu of %llu data chunks; --compress=always compresses every one\n",
 			       (unsigned long long)res.raw_to_keep_up, (unsigned long long)res.chunks);
 	}
-	return CLI_EXIT_OK;
+	return rc;
 }

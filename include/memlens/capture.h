@@ -135,7 +135,11 @@ typedef struct ml_capture_result {
  * @param o options or NULL; @param ret result or NULL.
  * On failure ml_error_detail() names the step that failed and why ("reading smaps: ...").
  * @return 0;
- *   -ESRCH the process does not exist or exited during the capture;
+ *   1 the file is complete and in place (and *ret filled), but syncing its directory
+ *    (or closing it) failed afterwards, so it may not survive a system crash:
+ *    ml_error_detail() says what failed;
+ *   -ESRCH the process does not exist or exited during the capture (before it was
+ *    released: a failure after that, such as a full disk, is returned as itself);
  *   -EPERM/-EACCES not allowed (ptrace access: same uid and kernel.yama.ptrace_scope,
  *    or CAP_SYS_PTRACE);
  *   -EBUSY already traced (a debugger is attached);

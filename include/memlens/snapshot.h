@@ -156,7 +156,8 @@ typedef struct ml_snapshot_info {
 	size_t exe_build_id_len;       /**< 0..32 */
 	int64_t capture_time_ns;       /**< CLOCK_REALTIME when capture started, ns since the epoch */
 	const char *freeze;            /**< "ptrace", "none", ... */
-	uint64_t stop_ns;              /**< how long the target was stopped */
+	uint64_t stop_ns;              /**< how long the target was stopped; 0 with a freeze
+					    other than "none": not known (no "stop_ns" in the manifest) */
 	bool smeared;                  /**< memory was read while the target ran */
 	const char *kernel;            /**< NULL: uname -r of this machine */
 	const char *tool;              /**< NULL: "memlens <version>" */
@@ -318,7 +319,9 @@ ML_API int ml_snapshot_writer_progress(const ml_snapshot_writer *w, ml_snapshot_
  * of the expanded core (unless opts.no_sha256), fsyncs the file, publishes it at the
  * path (link, or rename when overwriting), and fsyncs the directory. Call once, then
  * ml_snapshot_writer_free(). On failure nothing is left at the path.
- * @return 0; -EINVAL ranges not covered (ml_error_detail() names the first),
+ * @return 0; 1 the file is complete and in place, but syncing its directory (or closing
+ *         it) failed afterwards, so it may not survive a system crash (ml_error_detail()
+ *         says what failed); -EINVAL ranges not covered (ml_error_detail() names the first),
  *         or no mappings set; -ENOSPC disk full; -EIO; -EEXIST the path appeared
  *         meanwhile; the first worker error.
  */
@@ -534,7 +537,8 @@ ML_API int ml_snapshot_export_gzip(const ml_snapshot *s, int fd, const ml_snapsh
  * O_NOFOLLOW; -EEXIST unless opts.overwrite and it is a regular file; -ELOOP for a
  * symlink) and fills it with ml_snapshot_expand(), or ml_snapshot_export_gzip() with
  * opts.gzip. On failure nothing is left at @path. @opts may be NULL.
- * @return as those (detail), plus open/link errors.
+ * @return as those (detail), plus open/link errors; or 1 as ml_snapshot_writer_finish():
+ *         complete and in place, but the directory could not be synced (detail).
  */
 ML_API int ml_snapshot_expand_path(const ml_snapshot *s, const char *path, const ml_snapshot_expand_opts *opts,
 				   uint8_t ret_sha256[32]);

@@ -314,6 +314,9 @@ int ml_snapshot_expand_path(const ml_snapshot *s, const char *path, const ml_sna
 		r = snap_out_publish(&o);
 		if (r < 0)
 			snap_reader_set_error(s, ml_strerror(r));
+		else if (r > 0)
+			ml__error_set("%s is complete and in place, but %s failed: %s", path, o.unsynced_what,
+				      ml_strerror(o.unsynced));
 	}
 	snap_out_discard(&o);
 	return r;

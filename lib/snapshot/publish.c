@@ -193,6 +193,68 @@ static int link_tmpfile(snap_out *o, const char *name)
 	return ml_neg_errno();
 }
 
+int (*snap_out_fsync_dir)(int fd) = fsync;
+
+/* Puts the hidden temporary in place where nothing is: a name taken meanwhile is -EEXIST.
+ * A rename, as file systems without hard links (vfat, exfat, many FUSE and SMB mounts)
+ * allow; link() where the file system refuses the flag. */
+static int place_new(snap_out *o)
+{
+	if (renameat2(o->dirfd, o->tmpname, o->dirfd, o->base, RENAME_NOREPLACE) < 0) {
+		if (errno != EINVAL && errno != ENOSYS)
+			return ml_neg_errno();
+		if (linkat(o->dirfd, o->tmpname, o->dirfd, o->base, 0) < 0)
+			return ml_neg_errno();
+		unlinkat(o->dirfd, o->tmpname, 0);
+	}
+	ML_FREE(o->tmpname);
+	return 0;
+}
+
+/*
+ * Puts the hidden temporary in place of a regular file (or of nothing). The two names are
+ * exchanged atomically and what came out is looked at: anything but a regular file is put
+ * back and refused, so a FIFO, device or symlink that appears after the check is never
+ * replaced. Where the file system cannot exchange, a check then a rename.
+ */
+static int place_over(snap_out *o)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		if (renameat2(o->dirfd, o->tmpname, o->dirfd, o->base, RENAME_EXCHANGE) < 0) {
+			if (errno == ENOENT) { /* nothing to replace */
+				int r = place_new(o);
+				if (r == -EEXIST)
+					continue; /* it appeared meanwhile */
+				return r;
+			}
+			if (errno == EINVAL || errno == ENOSYS)
+				break;
+			return ml_neg_errno();
+		}
+		/* the temporary's name now holds what was at the path */
+		int r = check_target(o->dirfd, o->tmpname, true);
+		if (r == 0) {
+			unlinkat(o->dirfd, o->tmpname, 0);
+			ML_FREE(o->tmpname);
+			return 0;
+		}
+		if (renameat2(o->dirfd, o->tmpname, o->dirfd, o->base, RENAME_EXCHANGE) < 0) {
+			/* ours stays at the path; what is under the hidden name is not ours to remove */
+			r = ml_neg_errno();
+			ML_FREE(o->tmpname);
+			o->published = true;
+		}
+		return r;
+	}
+	int r = check_target(o->dirfd, o->base, true);
+	if (r < 0)
+		return r;
+	if (renameat(o->dirfd, o->tmpname, o->dirfd, o->base) < 0)
+		return ml_neg_errno();
+	ML_FREE(o->tmpname);
+	return 0;
+}
+
 int snap_out_publish(snap_out *o)
 {
 	if (fsync(o->fd) < 0)
@@ -200,47 +262,41 @@ int snap_out_publish(snap_out *o)
 	int r = check_target(o->dirfd, o->base, o->overwrite);
 	if (r < 0)
 		return r;
-	if (!o->tmpname) {
-		if (!o->overwrite) {
-			r = link_tmpfile(o, o->base);
-			if (r < 0)
+	if (!o->tmpname && !o->overwrite) {
+		r = link_tmpfile(o, o->base);
+	} else {
+		/* without a name yet (O_TMPFILE): link under a hidden one first */
+		for (int tries = 0; !o->tmpname && tries < 100; tries++) {
+			o->tmpname = temp_name(o->base);
+			if (!o->tmpname)
+				return -ENOMEM;
+			r = link_tmpfile(o, o->tmpname);
+			if (r == 0)
+				break;
+			ML_FREE(o->tmpname);
+			if (r != -EEXIST)
 				return r;
-		} else {
-			/* link under a hidden name, then rename over the target atomically */
-			for (int tries = 0; tries < 100; tries++) {
-				o->tmpname = temp_name(o->base);
-				if (!o->tmpname)
-					return -ENOMEM;
-				r = link_tmpfile(o, o->tmpname);
-				if (r != -EEXIST)
-					break;
-				ML_FREE(o->tmpname);
-			}
-			if (r < 0) {
-				ML_FREE(o->tmpname);
-				return r;
-			}
 		}
+		if (!o->tmpname)
+			return r < 0 ? r : -EEXIST;
+		r = o->overwrite ? place_over(o) : place_new(o);
 	}
-	if (o->tmpname) {
-		if (o->overwrite) {
-			if (renameat(o->dirfd, o->tmpname, o->dirfd, o->base) < 0)
-				return ml_neg_errno();
-		} else {
-			if (linkat(o->dirfd, o->tmpname, o->dirfd, o->base, 0) < 0)
-				return ml_neg_errno();
-			unlinkat(o->dirfd, o->tmpname, 0);
-		}
-		ML_FREE(o->tmpname);
-	}
+	if (r < 0)
+		return r;
 	o->published = true;
-	if (fsync(o->dirfd) < 0)
-		return ml_neg_errno();
+	/* In place and complete (its data was synced above); what can still fail is whether
+	 * the directory entry survives a crash. */
+	if (snap_out_fsync_dir(o->dirfd) < 0) {
+		o->unsynced = ml_neg_errno();
+		o->unsynced_what = "syncing its directory";
+	}
 	int fd = o->fd;
 	o->fd = -1;
-	if (close(fd) < 0 && errno != EINTR)
-		return ml_neg_errno();
-	return 0;
+	if (close(fd) < 0 && errno != EINTR && !o->unsynced) {
+		o->unsynced = ml_neg_errno();
+		o->unsynced_what = "closing it";
+	}
+	return o->unsynced ? 1 : 0;
 }
 
 void snap_out_discard(snap_out *o)

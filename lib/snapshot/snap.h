@@ -164,13 +164,22 @@ typedef struct snap_out {
 	char *base;       /* final name within dirfd */
 	char *tmpname;    /* named temporary (fallback), or NULL with O_TMPFILE */
 	bool overwrite;
-	bool published;
+	bool published;     /* in place at @path: never removed from here on */
+	int unsynced;       /* published, but this -errno came after (see snap_out_publish) */
+	const char *unsynced_what; /* what failed then: "syncing its directory", "closing it" */
 } snap_out;
 
 /* Creates the unnamed (or hidden temporary) file for @path. -EEXIST, -ELOOP, open errors. */
 int snap_out_open(snap_out *o, const char *path, bool overwrite);
-/* fsyncs, links or renames into place, fsyncs the directory. */
+/*
+ * fsyncs, links or renames into place (never over anything but a regular file, and over
+ * that only with overwrite), fsyncs the directory. 0; 1 when the file is in place and
+ * complete but syncing the directory (or closing the file) failed afterwards: o->unsynced
+ * and o->unsynced_what say how; -errno when nothing was published.
+ */
 int snap_out_publish(snap_out *o);
+/* The directory fsync of snap_out_publish(); tests replace it to make it fail. */
+extern int (*snap_out_fsync_dir)(int fd);
 /* Closes and removes whatever is not published. */
 void snap_out_discard(snap_out *o);
 

@@ -325,6 +325,9 @@ static int writer_finish(ml_snapshot_writer *w)
 		r = snap_out_publish(&w->out);
 		if (r < 0)
 			snap_fmt(w->msg, sizeof(w->msg), "publishing %s failed: %s", w->out.path, ml_strerror(r));
+		else if (r > 0)
+			snap_fmt(w->msg, sizeof(w->msg), "%s is complete and in place, but %s failed: %s",
+				 w->out.path, w->out.unsynced_what, ml_strerror(w->out.unsynced));
 	}
 	if (r < 0 && !w->err)
 		w->err = r;
@@ -411,7 +414,7 @@ static void call_begin(ml_snapshot_writer *w)
 
 static int call_end(ml_snapshot_writer *w, int r)
 {
-	if (r < 0 && w) {
+	if (r != 0 && w) { /* > 0: finish() published, with a warning */
 		pthread_mutex_lock(&w->mu);
 		/* a call refused because the writer died earlier says what killed it */
 		ml__error_set("%s", w->msg[0] ? w->msg : r == w->err ? w->sticky : "");

@@ -275,7 +275,10 @@ static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint6
 		}
 		if (w->s_freeze)
 			J(jstr(b, &f, "freeze", w->s_freeze));
-		J(jnum(b, &f, "stop_ns", (int64_t)in->stop_ns, false));
+		/* 0 is measured only where nothing was stopped; elsewhere (an imported core) it is
+		 * not known, and left out rather than claimed */
+		if (in->stop_ns || (w->s_freeze && !strcmp(w->s_freeze, "none")))
+			J(jnum(b, &f, "stop_ns", (int64_t)in->stop_ns, false));
 		J(jkey(b, &f, "smeared"));
 		J(ml_buf_append(b, in->smeared ? "true" : "false", in->smeared ? 4 : 5));
 		if (in->has_coredump_filter) {

@@ -116,6 +116,23 @@ python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["manifest"]; sys.exi
 	|| bad "imported manifest: $(cat "$T/arm.json")"
 "$M" core expand "$T/arm.mlcore" -o "$T/arm2.core" 2>/dev/null || bad "expand of the AArch64 import"
 [ "$(od -An -tu2 -j18 -N2 "$T/arm2.core" | tr -d ' ')" = 183 ] || bad "expanded AArch64 import is not EM_AARCH64"
+# a core says nothing of how long its process was stopped: no stop time, none printed
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["manifest"]; sys.exit(0 if m["freeze"] == "core" and "stop_ns" not in m else 1)' "$T/arm.json" \
+	|| bad "imported manifest has a stop time: $(cat "$T/arm.json")"
+"$M" core info "$T/arm.mlcore" >"$T/arm.txt" 2>&1 || bad "core info (text) of the AArch64 import"
+grep -q "stopped" "$T/arm.txt" && bad "core info of an import prints a stop time: $(grep stopped "$T/arm.txt")"
+# the output is checked before the core is read, with dump's and expand's messages
+mkfifo "$T/imp.fifo"
+for f in "" -f; do
+	"$M" core import "$T/arm.core" -o "$T/imp.fifo" $f >/dev/null 2>"$T/err"; rc=$?
+	[ $rc -eq 2 ] && grep -q "imp.fifo: is a FIFO" "$T/err" && ! grep -q -- "--force" "$T/err" \
+		|| bad "import $f onto a FIFO: exit $rc: $(cat "$T/err")"
+	[ -p "$T/imp.fifo" ] || bad "import $f replaced a FIFO"
+done
+"$M" core import "$T/arm.core" -o "$T/arm.mlcore" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "arm.mlcore: already exists (use --force" "$T/err" || bad "import onto a file: exit $rc: $(cat "$T/err")"
+"$M" core import "$T/nonexistent.core" -o "$T/arm.mlcore" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "arm.mlcore: already exists" "$T/err" || bad "import onto a file is refused before the core is read: exit $rc: $(cat "$T/err")"
 "$M" core import "$T/s.mlcore" -o "$T/again.mlcore" >/dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "already a memlens snapshot" "$T/err" || bad "import of an mlcore: exit $rc: $(cat "$T/err")"
 

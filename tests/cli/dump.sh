@@ -155,6 +155,20 @@ grep -q "auto, cow, ptrace or none" "$T/bogus.err" || bad "--freeze=bogus: $(cat
 "$M" dump "$CHILD" --freeze=none -o "$T/smear.mlcore" >"$T/smear.txt" || bad "--freeze=none failed"
 grep -q "smeared" "$T/smear.txt" || bad "--freeze=none summary does not say smeared"
 
+# The summary's captured bytes add up, unreadable ones (such as [vvar]'s pages) included and named.
+out=$("$M" dump "$CHILD" --bytes -o "$T/unr.mlcore" 2>&1) || bad "dump for the byte counts failed: $out"
+unr=$(python3 - "$out" <<'PY'
+import re, sys
+m = re.search(r"; (\d+) captured \((\d+) data, (\d+) zero/unpopulated(?:, (\d+) unreadable)?\)", sys.argv[1])
+cap, data, zero, unr = (int(x or 0) for x in m.groups()) if m else (0, 0, 0, -1)
+print(unr if m and cap == data + zero + unr else "bad")
+PY
+)
+case $unr in
+bad) bad "summary: the captured bytes do not add up: $out" ;;
+0) ml_not_run "no unreadable bytes in the child (no [vvar] pages that cannot be read): unreadable count not seen" ;;
+esac
+
 # Permission: an unprivileged user may not capture root's process, and is told why.
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	ml_nobody_stage || bad "cannot stage memlens for an unprivileged user"

@@ -86,6 +86,15 @@ if command -v setpriv >/dev/null && ml_nobody_stage; then
 	expect 2 "cannot create a file in $NB_DIR/ro: permission denied" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" dump -q -o "$NB_DIR/ro/x" "$NP"
 	grep -q "PTRACE" <<<"$LAST_ERR" && fail "unwritable directory reported as ptrace: $LAST_ERR"
+	# A failure of the publishing step itself (a sticky directory: another user's file may
+	# not be replaced there, which is found only when the finished file is renamed over it)
+	# names the file, not ptrace.
+	mkdir "$NB_DIR/sticky" && chmod 1777 "$NB_DIR/sticky" && echo precious >"$NB_DIR/sticky/x"
+	expect 2 "^memlens: $NB_DIR/sticky/x: .*publishing .*: operation not permitted; no file written" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" dump -q --force -o "$NB_DIR/sticky/x" "$NP"
+	grep -q "PTRACE" <<<"$LAST_ERR" && fail "publishing failure reported as ptrace: $LAST_ERR"
+	[ "$(cat "$NB_DIR/sticky/x")" = precious ] || fail "the other user's file was replaced"
+	[ "$(ls -A "$NB_DIR/sticky")" = x ] || fail "a failed publish left: $(ls -A "$NB_DIR/sticky")"
 	kill $NP
 	ml_nobody_clean
 else

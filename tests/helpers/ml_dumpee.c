@@ -4,6 +4,9 @@
  *   threads N              starts N threads parked in dumpee_park_{read,futex,sleep} -> ok tids=a,b,..
  *   spawn_start            a thread that keeps creating parked threads -> ok
  *   spawn_stop             stops it -> ok made=N
+ *   churn_start N          N threads that each keep starting and joining a thread that
+ *                          exits at once, so task/ always lists threads about to vanish -> ok
+ *   churn_stop             stops them -> ok made=N (threads started and joined)
  *   stats                  -> ok eintr=N cont=N threads=N
  *   sum                    FNV-1a of every populated test byte -> ok sum=HEX
  *   map_touch SIZE STRIDE  private anon mapping, one byte written every STRIDE bytes -> ok addr=A
@@ -158,6 +161,32 @@ static void *spawn_main(void *arg)
 	return NULL;
 }
 
+#define CHURN_MAX 64
+static atomic_int churn_run;
+static atomic_long churn_made;
+static pthread_t churners[CHURN_MAX];
+static int nchurners;
+
+static void *churn_quick(void *arg)
+{
+	return arg;
+}
+
+static void *churn_main(void *arg)
+{
+	(void)arg;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 64 << 10);
+	while (atomic_load(&churn_run)) {
+		pthread_t t;
+		if (pthread_create(&t, &at, churn_quick, NULL) == 0 && pthread_join(t, NULL) == 0)
+			churn_made++;
+	}
+	pthread_attr_destroy(&at);
+	return NULL;
+}
+
 static void fill(char *p, size_t len, const char *tag)
 {
 	size_t tl = strlen(tag);
@@ -290,6 +319,26 @@ int main(void)
 			atomic_store(&spawn_run, 0);
 			pthread_join(spawner, NULL);
 			printf("ok made=%d\n", atomic_load(&spawn_made));
+		} else if (!strcmp(cmd, "churn_start")) {
+			int n = a1 ? atoi(a1) : 4;
+			atomic_store(&churn_run, 1);
+			for (nchurners = 0; nchurners < n && nchurners < CHURN_MAX; nchurners++)
+				if (pthread_create(&churners[nchurners], NULL, churn_main, NULL) != 0)
+					break;
+			if (nchurners == 0) {
+				printf("err pthread_create\n");
+				continue;
+			}
+			long want = atomic_load(&churn_made) + 100;
+			while (atomic_load(&churn_made) < want)
+				sched_yield();
+			printf("ok\n");
+		} else if (!strcmp(cmd, "churn_stop")) {
+			atomic_store(&churn_run, 0);
+			for (int i = 0; i < nchurners; i++)
+				pthread_join(churners[i], NULL);
+			nchurners = 0;
+			printf("ok made=%ld\n", atomic_load(&churn_made));
 		} else if (!strcmp(cmd, "stats")) {
 			printf("ok eintr=%d cont=%d threads=%d\n", atomic_load(&eintr_count),
 			       atomic_load(&cont_count), atomic_load(&nthreads));

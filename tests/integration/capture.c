@@ -676,6 +676,50 @@ START_TEST(target_exits_mid_dump)
 }
 END_TEST
 
+/* Once released, the target's exit no longer decides what a failure is: here it is killed
+ * (and seen dead) after the release and the output path is taken before publishing, so
+ * the capture fails with -EEXIST, not as if the process had exited during the capture. */
+typedef struct late_killer { pid_t pid; const char *path; int calls; } late_killer;
+
+static int kill_after_release(void *ctx, const ml_capture_progress *p)
+{
+	late_killer *k = ctx;
+	if (p->released && k->calls++ == 0) {
+		kill(k->pid, SIGKILL);
+		siginfo_t si;
+		waitid(P_PID, (id_t)k->pid, &si, WEXITED | WNOWAIT);
+		int fd = open(k->path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	return 0;
+}
+
+START_TEST(failure_after_release_is_its_own)
+{
+	regions R;
+	mlt_child *c = dumpee(&R, 0);
+	make_tmpdir();
+	char snap[512];
+	snprintf(snap, sizeof(snap), "%s/c.mlcore", tmpdir);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	late_killer k = { c->pid, snap, 0 };
+	ML_OPTS(ml_capture_opts, o, .progress = kill_after_release, .progress_ctx = &k);
+	ml_capture_result res;
+	int r = ml_capture(p, snap, &o, &res);
+	ck_assert_msg(r == -EEXIST, "capture: %s (%s)", ml_strerror(r), ml_error_detail());
+	ck_assert_int_eq(k.calls >= 1, 1);
+	struct stat st;
+	ck_assert_int_eq(stat(snap, &st), 0);
+	ck_assert_int_eq(st.st_size, 0); /* the file made meanwhile, untouched */
+	ck_assert_uint_eq(dir_entries(tmpdir), 1);
+	ml_proc_free(p);
+	rm_tmpdir();
+	mlt_child_free(c);
+}
+END_TEST
+
 START_TEST(threads_created_during_capture)
 {
 	regions R;
@@ -694,6 +738,38 @@ START_TEST(threads_created_during_capture)
 	ml_snapshot_free(s);
 	ck_assert_uint_gt(mlt_kv(mlt_cmd_ok(c, "spawn_stop"), "made"), 0);
 	ck_assert_uint_eq(mlt_kv(mlt_cmd_ok(c, "stats"), "eintr"), 0);
+	rm_tmpdir();
+	mlt_child_free(c);
+}
+END_TEST
+
+/* Without a freeze, threads that exit between the listing of task/ and the reading of
+ * their state are left out; the process is alive, so each capture succeeds. The churn
+ * keeps several threads about to vanish in every listing. */
+START_TEST(threads_exiting_during_unfrozen_capture)
+{
+	regions R;
+	mlt_child *c = dumpee(&R, 0);
+	mlt_cmd_ok(c, "churn_start 16");
+	make_tmpdir();
+	char snap[512];
+	snprintf(snap, sizeof(snap), "%s/c.mlcore", tmpdir);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(c->pid, &p), 0);
+	ML_OPTS(ml_capture_opts, o, .freeze = ML_CAPTURE_FREEZE_NONE, .overwrite = true, .threads = 1,
+		.no_sha256 = true);
+	for (int i = 0; i < 40; i++) {
+		ml_capture_result res;
+		int r = ml_capture(p, snap, &o, &res);
+		ck_assert_msg(r == 0, "capture %d: %s (%s)", i, ml_strerror(r), ml_error_detail());
+		ml_snapshot *s;
+		ck_assert_int_eq(ml_snapshot_open(snap, &s), 0);
+		ck_assert_uint_eq(ml_snapshot_thread_count(s), res.threads);
+		ck_assert_uint_ge(res.threads, 1);
+		ml_snapshot_free(s);
+	}
+	ml_proc_free(p);
+	ck_assert_uint_gt(mlt_kv(mlt_cmd_ok(c, "churn_stop"), "made"), 0);
 	rm_tmpdir();
 	mlt_child_free(c);
 }
@@ -741,7 +817,9 @@ int main(void)
 	tcase_add_loop_test(tc, bytes_equal_and_nothing_disturbed, 0, (int)(sizeof(codecs) / sizeof(codecs[0])));
 	tcase_add_test(tc, kernel_core_agrees);
 	tcase_add_loop_test(tc, target_exits_mid_dump, 0, 2);
+	tcase_add_test(tc, failure_after_release_is_its_own);
 	tcase_add_test(tc, threads_created_during_capture);
+	tcase_add_test(tc, threads_exiting_during_unfrozen_capture);
 	tcase_add_test(tc, output_rules);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);

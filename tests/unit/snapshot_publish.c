@@ -1,23 +1,34 @@
 /* lib/snapshot/publish.c through ml_snapshot_writer_open()/finish(): what an output path may
  * replace (a regular file, only with overwrite), what it never replaces (symlink, directory,
- * FIFO, socket, device node), a target that appears while writing, leftovers of a killed
- * writer, and that a refused or abandoned output leaves nothing behind. */
+ * FIFO, socket, device node), a target that appears while writing or while publishing,
+ * leftovers of a killed writer, that a refused or abandoned output leaves nothing behind,
+ * file systems without hard links or rename flags (emulated with a seccomp filter), and a
+ * published file whose directory could not be synced. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <memlens/memlens.h>
 
 #include "mltest.h"
+#include "snapshot/snap.h"
 
 static char tmpdir[256];
 
@@ -303,6 +314,220 @@ START_TEST(missing_or_unwritable_directory)
 }
 END_TEST
 
+/* ---- publishing on file systems that lack something, and failures after publishing ---- */
+
+/* One rule of a seccomp filter: system call @nr, when argument @arg (its low 32 bits)
+ * masked with @mask equals @value (@arg < 0: always), gets @action. */
+typedef struct sc_rule { int nr; int arg; uint32_t mask, value; uint32_t action; } sc_rule;
+
+/* Installs the rules in this (forked) test process; skips where seccomp filters cannot be
+ * set or the rules are not written for this machine. */
+static void install_rules(const sc_rule *rules, size_t n)
+{
+#if defined(__x86_64__)
+	const uint32_t arch = AUDIT_ARCH_X86_64;
+#else
+	(void)rules;
+	(void)n;
+	mlt_skip("the seccomp rules of this test are written for x86-64 only");
+	const uint32_t arch = 0;
+#endif
+	struct sock_filter f[3 + 6 * 8 + 1];
+	size_t k = 0;
+	ck_assert_uint_le(n, 8);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	for (size_t i = 0; i < n; i++) {
+		const sc_rule *r = &rules[i];
+		f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+		if (r->arg < 0) {
+			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, 1);
+		} else {
+			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, 4);
+			f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+							      offsetof(struct seccomp_data, args) + 8 * (size_t)r->arg);
+			f[k++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, r->mask);
+			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r->value, 0, 1);
+		}
+		f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, r->action);
+	}
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = (unsigned short)k, .filter = f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		mlt_skip("cannot install a seccomp filter: %s", strerror(errno));
+}
+
+#define TMPFILE_UNSUPPORTED { __NR_openat, 2, __O_TMPFILE, __O_TMPFILE, SECCOMP_RET_ERRNO | EOPNOTSUPP }
+
+/* vfat, exfat and many FUSE and SMB mounts: no O_TMPFILE, no hard links (EPERM), but
+ * rename with RENAME_NOREPLACE. A dump without --force failed at the very end there. */
+START_TEST(no_hard_links)
+{
+	mk_tmpdir();
+	sc_rule rules[] = {
+		TMPFILE_UNSUPPORTED,
+		{ __NR_linkat, -1, 0, 0, SECCOMP_RET_ERRNO | EPERM },
+		{ __NR_link, -1, 0, 0, SECCOMP_RET_ERRNO | EPERM },
+	};
+	install_rules(rules, sizeof(rules) / sizeof(rules[0]));
+	int err;
+	ml_snapshot_writer *w = open_writer(tpath("a.mlcore"), false, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(finish(w, 0x21), 0);
+	ck_assert_int_eq(snapshot_byte(tpath("a.mlcore")), 0x21);
+	/* a name taken meanwhile is still refused, and left alone */
+	w = open_writer(tpath("b.mlcore"), false, &err);
+	ck_assert_int_eq(err, 0);
+	write_file(tpath("b.mlcore"), "someone else's\n");
+	ck_assert_int_eq(finish(w, 0x22), -EEXIST);
+	assert_file(tpath("b.mlcore"), "someone else's\n");
+	/* and with overwrite */
+	w = open_writer(tpath("b.mlcore"), true, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(finish(w, 0x23), 0);
+	ck_assert_int_eq(snapshot_byte(tpath("b.mlcore")), 0x23);
+	assert_listing("a.mlcore\nb.mlcore\n");
+	rm_tmpdir();
+}
+END_TEST
+
+/* A file system that refuses rename flags (EINVAL) but has hard links: link() publishes
+ * without overwrite, a check and a rename with it; what must not be replaced still is not. */
+START_TEST(no_rename_flags)
+{
+	mk_tmpdir();
+	sc_rule rules[] = {
+		TMPFILE_UNSUPPORTED,
+		{ __NR_renameat2, 4, 0xffffffffu, RENAME_NOREPLACE, SECCOMP_RET_ERRNO | EINVAL },
+		{ __NR_renameat2, 4, 0xffffffffu, RENAME_EXCHANGE, SECCOMP_RET_ERRNO | EINVAL },
+	};
+	install_rules(rules, sizeof(rules) / sizeof(rules[0]));
+	int err;
+	ml_snapshot_writer *w = open_writer(tpath("a.mlcore"), false, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(finish(w, 0x31), 0);
+	ck_assert_int_eq(snapshot_byte(tpath("a.mlcore")), 0x31);
+	w = open_writer(tpath("a.mlcore"), true, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(finish(w, 0x32), 0);
+	ck_assert_int_eq(snapshot_byte(tpath("a.mlcore")), 0x32);
+	w = open_writer(tpath("b.mlcore"), false, &err);
+	ck_assert_int_eq(err, 0);
+	write_file(tpath("b.mlcore"), "someone else's\n");
+	ck_assert_int_eq(finish(w, 0x33), -EEXIST);
+	assert_file(tpath("b.mlcore"), "someone else's\n");
+	w = open_writer(tpath("c.mlcore"), true, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(mkfifo(tpath("c.mlcore"), 0600), 0);
+	ck_assert_int_eq(finish(w, 0x34), -EEXIST);
+	struct stat st;
+	ck_assert_int_eq(lstat(tpath("c.mlcore"), &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	assert_listing("a.mlcore\nb.mlcore\nc.mlcore\n");
+	rm_tmpdir();
+}
+END_TEST
+
+/*
+ * A FIFO that appears at the path after the publishing step checked it, and before the
+ * file is put in place, is not replaced. The filter traps the first link of the unnamed
+ * file (linkat with AT_EMPTY_PATH, done between the check and the rename); the handler
+ * makes the FIFO and fails that call, and the publisher links through /proc/self/fd.
+ */
+static char fifo_path[512];
+static volatile sig_atomic_t trapped;
+
+static void make_fifo_on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+#if defined(__x86_64__)
+	ucontext_t *u = uc;
+	if (!trapped++)
+		mkfifo(fifo_path, 0600);
+	u->uc_mcontext.gregs[REG_RAX] = -ENOENT;
+#else
+	(void)uc;
+#endif
+}
+
+START_TEST(target_appearing_while_publishing)
+{
+	mk_tmpdir();
+	snprintf(fifo_path, sizeof(fifo_path), "%s", tpath("x.mlcore"));
+	int probe = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (probe < 0) {
+		int e = errno;
+		rm_tmpdir();
+		mlt_skip("O_TMPFILE is not supported in %s (%s): the publishing step this test traps is not taken", tmpdir, strerror(e));
+	}
+	close(probe);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = make_fifo_on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	ck_assert_int_eq(sigaction(SIGSYS, &sa, NULL), 0);
+	int err;
+	ml_snapshot_writer *w = open_writer(fifo_path, true, &err);
+	ck_assert_int_eq(err, 0);
+	sc_rule rules[] = { { __NR_linkat, 4, 0xffffffffu, AT_EMPTY_PATH, SECCOMP_RET_TRAP } };
+	install_rules(rules, 1);
+	ck_assert_int_eq(finish(w, 0x41), -EEXIST);
+	ck_assert_int_eq(trapped, 1);
+	struct stat st;
+	ck_assert_int_eq(lstat(fifo_path, &st), 0);
+	ck_assert_msg(S_ISFIFO(st.st_mode), "the FIFO was replaced (mode %o)", st.st_mode);
+	assert_listing("x.mlcore\n");
+	rm_tmpdir();
+}
+END_TEST
+
+static int fsync_fails(int fd)
+{
+	(void)fd;
+	errno = EIO;
+	return -1;
+}
+
+/* Published, then the directory's fsync fails: the file is there, whole, and the call says
+ * so (1, and the detail), instead of an error that claims nothing is left. */
+START_TEST(directory_sync_failure_after_publishing)
+{
+	mk_tmpdir();
+	snap_out_fsync_dir = fsync_fails;
+	int err;
+	ml_snapshot_writer *w = open_writer(tpath("a.mlcore"), false, &err);
+	ck_assert_int_eq(err, 0);
+	uint8_t page[4096];
+	memset(page, 0x51, sizeof(page));
+	ck_assert_int_eq(ml_snapshot_writer_add_data(w, 0x10000, page, sizeof(page)), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 1);
+	ck_assert_ptr_nonnull(strstr(ml_error_detail(), "is complete and in place, but syncing its directory failed: "));
+	ml_snapshot_writer_free(w);
+	ck_assert_int_eq(snapshot_byte(tpath("a.mlcore")), 0x51);
+
+	/* replacing a file */
+	w = open_writer(tpath("a.mlcore"), true, &err);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(finish(w, 0x52), 1);
+	ck_assert_int_eq(snapshot_byte(tpath("a.mlcore")), 0x52);
+
+	/* expanding to a file */
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("a.mlcore"), &s), 0);
+	ck_assert_int_eq(ml_snapshot_expand_path(s, tpath("a.core"), NULL, NULL), 1);
+	ck_assert_ptr_nonnull(strstr(ml_error_detail(), "a.core is complete and in place, but syncing its directory failed: "));
+	ml_snapshot_free(s);
+	struct stat st;
+	ck_assert_int_eq(stat(tpath("a.core"), &st), 0);
+	ck_assert_uint_gt(st.st_size, 0x1000);
+	assert_listing("a.core\na.mlcore\n");
+	snap_out_fsync_dir = fsync;
+	rm_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot_publish");
@@ -315,6 +540,10 @@ int main(void)
 	tcase_add_test(tc, target_appearing_meanwhile);
 	tcase_add_test(tc, killed_writers_temporaries_removed);
 	tcase_add_test(tc, missing_or_unwritable_directory);
+	tcase_add_test(tc, no_hard_links);
+	tcase_add_test(tc, no_rename_flags);
+	tcase_add_test(tc, target_appearing_while_publishing);
+	tcase_add_test(tc, directory_sync_failure_after_publishing);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
