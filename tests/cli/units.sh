@@ -14,8 +14,8 @@ ml_exec_done "$SP" sleep || fail "sleep did not start"
 trap 'kill $SP 2>/dev/null; rm -rf "$T"' EXIT
 HUMAN='[0-9](\.[0-9])?[KMGT]\b'
 
-# dump's summary: "N captured (N data, N zero/unpopulated), N on disk"
-SUM='captured \([0-9]+ data, [0-9]+ zero/unpopulated\), [0-9]+ on disk'
+# dump's summary: "N captured (N data, N zero/unpopulated[, N unreadable]), N on disk"
+SUM='captured \([0-9]+ data, [0-9]+ zero/unpopulated(, [0-9]+ unreadable)?\), [0-9]+ on disk'
 "$ML" dump -o "$T/a.mlcore" "$SP" >"$T/o" || fail "dump exit $?"
 grep -qE "; [0-9]+ $SUM" "$T/o" || fail "dump summary on a pipe is not in bytes: $(cat "$T/o")"
 $PTY stdout "$T/o" "$T/e" "$ML" dump -o "$T/b.mlcore" "$SP" || fail "dump on a terminal exit $?"
