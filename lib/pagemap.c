@@ -460,7 +460,9 @@ uint64_t ml__pagemap_va_end(ml_pagemap *pm)
 		return pm->va_end;
 	/* pagemap ends at the task's TASK_SIZE: bisect in pages between a page that has an
 	 * entry and one that does not */
-	uint64_t lo = 0, hi = UINT64_C(1) << (64 - ML_PAGE_SHIFT - 3), e;
+	/* below 2^56: where the kernel ignores the top byte of an address (arm64, x86 LAM),
+	 * higher offsets would alias low ones */
+	uint64_t lo = 0, hi = UINT64_C(1) << (56 - ML_PAGE_SHIFT), e;
 	while (hi - lo > 1) {
 		uint64_t mid = lo + (hi - lo) / 2;
 		ssize_t r = pread(pm->fd, &e, 8, (off_t)(mid * 8));

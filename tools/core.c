@@ -699,7 +699,7 @@ static int core_import(int argc, char **argv)
 	rc = ml_source_partial(src) || r > 0 ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "memlens: wrote %s: %zu mappings, %zu notes%s\n", a.out, n, ci->nnotes,
-			rc ? " (the core is incomplete: what it lacks is marked unreadable)" : "");
+			ml_source_partial(src) ? " (the core is incomplete: what it lacks is marked unreadable)" : "");
 	goto out;
 fail:
 	if (*ml_error_detail())

@@ -303,20 +303,21 @@ static int re_exec(gp_scratch *sc, const gp_pat *p, size_t pos, uint32_t opts, b
  * the first match at @at on those, as PCRE2 orders them, that ends by the end of the buffer
  * (a callout refuses later ends). A repeat running past the end is so cut there (the
  * --max-len rule), while a+\z or a+\b, which need the memory to end or change there, do not
- * match. False when nothing matches at @at.
+ * match. False when nothing matches at @at (unanchored: at or after @at, the leftmost).
  */
-static bool re_settle(gp_scratch *sc, uint32_t pi, size_t at, size_t *ms, size_t *me)
+static bool re_settle(gp_scratch *sc, uint32_t pi, size_t at, bool anchored, size_t *ms, size_t *me)
 {
 	const gp_pat *p = &sc->set->pats[pi];
 	pcre2_code *re = mctx(sc) ? settle_re(sc, pi) : NULL;
+	uint32_t anchor = anchored ? PCRE2_ANCHORED : 0;
 	int r;
 	if (re) {
 		sc->settle_limit = sc->len;
 		/* $ holds at the end of the bytes there only where the run ends */
 		uint32_t o = (sc->re_opts & PCRE2_NOTBOL) | (sc->eod ? 0 : PCRE2_NOTEOL);
-		r = pcre2_match(re, sc->buf, sc->avail, at, o | PCRE2_ANCHORED, sc->md, sc->mctx);
+		r = pcre2_match(re, sc->buf, sc->avail, at, o | anchor, sc->md, sc->mctx);
 	} else {
-		r = re_exec(sc, p, at, sc->re_opts | PCRE2_ANCHORED, true);
+		r = re_exec(sc, p, at, sc->re_opts | anchor, true);
 	}
 	if (r < 0) {
 		if (r != PCRE2_ERROR_NOMATCH)
@@ -349,11 +350,25 @@ static bool re_find(gp_scratch *sc, uint32_t pi, size_t pos, size_t *ms, size_t 
 		if (r >= 0) {
 			*ms = ov[0];
 			*me = ov[1];
+			/* found without partial matching (below): one that reaches the buffer's end
+			 * may depend on what follows, and is settled */
+			if (open && !(opts & PCRE2_PARTIAL_HARD) && *me >= sc->len)
+				return *ms < sc->hi && re_settle(sc, pi, *ms, true, ms, me);
 			return *me > *ms;
 		}
 		if (r == PCRE2_ERROR_PARTIAL) {
 			size_t at = ov[0] > pos ? ov[0] : pos;
-			return at < sc->hi && re_settle(sc, pi, at, ms, me);
+			if (at >= sc->hi)
+				return false;
+			if (re_settle(sc, pi, at, true, ms, me))
+				return true;
+			/* Nothing at @at. PCRE2 stopped at that first partial start and tried none
+			 * after it: search on without partial matching. A match that ends before the
+			 * buffer's end does not depend on what follows (and no start before it has
+			 * one that ends by then) */
+			opts = sc->re_opts;
+			pos = at + 1;
+			continue;
 		}
 		if (r == PCRE2_ERROR_NOMATCH)
 			return false;

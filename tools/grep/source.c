@@ -84,7 +84,7 @@ static int build_units(src *s)
 	if (!s->regions)
 		return -ENOMEM;
 	if (!s->maps) {
-		uint64_t size, end;
+		uint64_t size = 0, end; /* set by raw_size() on success */
 		int r = raw_size(s->raw_fd, &size);
 		if (r < 0)
 			return r;
@@ -138,7 +138,7 @@ int grep_source(const gopts *o, const gp_set *set, const char *spec, pid_t pid, 
 			cli_file_error(spec, "cannot open", -errno);
 			goto out;
 		}
-		uint64_t size, end;
+		uint64_t size = 0, end; /* set by raw_size() on success */
 		r = raw_size(s->raw_fd, &size);
 		if (r == -ESPIPE) {
 			/* a pipe would be searched as empty: "no match" where nothing was looked at */
