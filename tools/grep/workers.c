@@ -191,8 +191,8 @@ static int check_guess(worker *w, unit *u, bool wait)
 	if (h->idx == u->idx && h->ready) {
 		w->spec = false;
 		if (h->known && h->at == u->a &&
-		    (h->n != w->gn || memcmp(h->pat, w->gpat, h->n * sizeof(*h->pat)) ||
-		     memcmp(h->next, w->gnext, h->n * sizeof(*h->next)))) {
+		    (h->n != w->gn || (h->n && (memcmp(h->pat, w->gpat, h->n * sizeof(*h->pat)) ||
+						memcmp(h->next, w->gnext, h->n * sizeof(*h->next)))))) {
 			/* the seeds: where the previous unit left them */
 			if (w->gcap < h->n) {
 				uint32_t *p = realloc(w->gpat, h->n * sizeof(*p));
@@ -205,8 +205,10 @@ static int check_guess(worker *w, unit *u, bool wait)
 					w->gcap = h->n;
 			}
 			if (w->gcap >= h->n) {
-				memcpy(w->gpat, h->pat, h->n * sizeof(*h->pat));
-				memcpy(w->gnext, h->next, h->n * sizeof(*h->next));
+				if (h->n) {
+					memcpy(w->gpat, h->pat, h->n * sizeof(*h->pat));
+					memcpy(w->gnext, h->next, h->n * sizeof(*h->next));
+				}
 				w->gn = h->n;
 				r = RESCAN;
 			} else {
