@@ -92,17 +92,26 @@ void gp_scratch_reset(gp_scratch *sc, uint64_t run_start)
 #endif
 }
 
+/* Room for one more element in the growing array *@arr of *@cap (doubling, from @first). */
+static int room(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? 2 * *cap : first;
+	void *old, *p;
+	memcpy(&old, arr, sizeof(old)); /* any object pointer, read as the void * it converts to */
+	if (!(p = realloc(old, c * elem)))
+		return -ENOMEM;
+	memcpy(arr, &p, sizeof(p));
+	*cap = c;
+	return 0;
+}
+
 static int add_hit(gp_scratch *sc, size_t start, size_t end, uint32_t pat)
 {
-	if (sc->nhits == sc->cap) {
-		size_t cap = sc->cap ? 2 * sc->cap : 256;
-		gp_hit *n = realloc(sc->hits, cap * sizeof(*n));
-		if (!n) {
-			sc->oom = true;
-			return -ENOMEM;
-		}
-		sc->hits = n;
-		sc->cap = cap;
+	if (room(&sc->hits, &sc->cap, sc->nhits, sizeof(*sc->hits), 256) < 0) {
+		sc->oom = true;
+		return -ENOMEM;
 	}
 	sc->hits[sc->nhits++] = (gp_hit){ start, end, pat };
 	return 0;
@@ -224,14 +233,8 @@ static int fail_add(gp_scratch *sc, uint32_t pi, uint64_t at, int err)
 		f->hi = at + 1;
 		return 0;
 	}
-	if (sc->nfails == sc->capfails) {
-		size_t cap = sc->capfails ? 2 * sc->capfails : 8;
-		gp_fail *n = realloc(sc->fails, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		sc->fails = n;
-		sc->capfails = cap;
-	}
+	if (room(&sc->fails, &sc->capfails, sc->nfails, sizeof(*sc->fails), 8) < 0)
+		return -ENOMEM;
 	sc->fails[sc->nfails++] = (gp_fail){ pi, err, at, at + 1 };
 	return 0;
 }
@@ -419,15 +422,9 @@ static int on_vs(unsigned id, unsigned long long from, unsigned long long to, un
 	(void)from;
 	(void)flags;
 	gp_scratch *sc = ctx;
-	if (sc->nraw == sc->rawcap) {
-		size_t cap = sc->rawcap ? 2 * sc->rawcap : 1024;
-		struct gp_end *n = realloc(sc->raw, cap * sizeof(*n));
-		if (!n) {
-			sc->oom = true;
-			return 1;
-		}
-		sc->raw = n;
-		sc->rawcap = cap;
+	if (room(&sc->raw, &sc->rawcap, sc->nraw, sizeof(*sc->raw), 1024) < 0) {
+		sc->oom = true;
+		return 1;
 	}
 	if (sc->cb_base + to > sc->cb_limit)
 		return 0; /* in the padding */
@@ -477,14 +474,8 @@ static int vs_once(gp_scratch *sc, const uint8_t *p, size_t n, uint64_t at, uint
 
 static int seam_push(gp_scratch *sc, uint64_t x)
 {
-	if (sc->nseams == sc->capseams) {
-		size_t cap = sc->capseams ? 2 * sc->capseams : 8;
-		uint64_t *n = realloc(sc->seams, cap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		sc->seams = n;
-		sc->capseams = cap;
-	}
+	if (room(&sc->seams, &sc->capseams, sc->nseams, sizeof(*sc->seams), 8) < 0)
+		return -ENOMEM;
 	sc->seams[sc->nseams++] = x;
 	return 0;
 }

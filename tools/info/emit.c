@@ -162,6 +162,17 @@ void em_str(em *e, const char *s, size_t len)
 
 void em_cstr(em *e, const char *s) { em_str(e, s, s ? strlen(s) : 0); }
 
+void em_bit_names(em *e, uint32_t mask, unsigned from, const char *(*name)(unsigned))
+{
+	for (unsigned bit = from; bit < 32; bit++)
+		if (mask & (1u << bit)) {
+			const char *nm = name(bit);
+			char other[16];
+			snprintf(other, sizeof(other), "bit%u", bit);
+			em_cstr(e, nm ? nm : other);
+		}
+}
+
 void lower_key(char *out, size_t cap, const char *k)
 {
 	size_t i = 0;

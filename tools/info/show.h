@@ -47,6 +47,8 @@ void em_bool(em *e, bool v);
 void em_null(em *e);
 void em_str(em *e, const char *s, size_t len);
 void em_cstr(em *e, const char *s);
+/* The names of the bits set in @mask from bit @from on (name() NULL: "bitN"), as strings. */
+void em_bit_names(em *e, uint32_t mask, unsigned from, const char *(*name)(unsigned));
 /* @k, then the bytes @s (@n long), or null when @s is NULL. */
 void put_bytes_key(em *e, const char *k, const char *s, size_t n);
 /* @k in lower case, for the JSON keys of kernel field names. */

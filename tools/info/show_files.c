@@ -219,13 +219,7 @@ int show_mountstats(show_ctx *c)
 					K_U64(e, "age", ns.age_s);
 				if (ns.has_caps) {
 					K_ARR(e, "server_caps");
-					for (unsigned bit = 0; bit < 32; bit++)
-						if (ns.caps & (1u << bit)) {
-							const char *nm = ml_nfs_cap_name(bit);
-							char other[16];
-							snprintf(other, sizeof(other), "bit%u", bit);
-							em_cstr(e, nm ? nm : other);
-						}
+					em_bit_names(e, ns.caps, 0, ml_nfs_cap_name);
 					END_ARR(e);
 				}
 				if (ns.has_events) {

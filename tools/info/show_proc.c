@@ -249,13 +249,7 @@ int show_stat(show_ctx *c)
 	S_U64(9, "flags", st.flags);
 	if (S_(9, "flag_names")) {
 		em_begin(e, true);
-		for (unsigned bit = 0; bit < 32; bit++)
-			if (st.flags & (1u << bit)) {
-				const char *nm = ml_stat_flag_name(bit);
-				char other[16];
-				snprintf(other, sizeof(other), "bit%u", bit);
-				em_cstr(e, nm ? nm : other);
-			}
+		em_bit_names(e, st.flags, 0, ml_stat_flag_name);
 		END_ARR(e);
 	}
 	S_U64(10, "minflt", st.minflt);
@@ -518,13 +512,7 @@ int show_oom_score_adj(show_ctx *c) { return show_oom(c, "oom_score_adj"); }
 static void flag_names(em *e, uint32_t mask, unsigned from, const char *(*name)(unsigned))
 {
 	K_ARR(e, "flags");
-	for (unsigned bit = from; bit < 32; bit++)
-		if (mask & (1u << bit)) {
-			const char *nm = name(bit);
-			char other[16];
-			snprintf(other, sizeof(other), "bit%u", bit);
-			em_cstr(e, nm ? nm : other);
-		}
+	em_bit_names(e, mask, from, name);
 	END_ARR(e);
 }
 
