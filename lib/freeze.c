@@ -96,6 +96,18 @@ static long status_field(const char *buf, const char *name)
 	return -1;
 }
 
+/* The state letter of a status text ("State:\tZ (zombie)": 'Z'); 0 if absent. */
+static char status_state(const char *buf)
+{
+	for (const char *s = buf; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
+		if (!strncmp(s, "State:", 6)) {
+			for (s += 6; *s == ' ' || *s == '\t'; s++)
+				;
+			return *s;
+		}
+	return 0;
+}
+
 /*
  * Why a PTRACE_SEIZE failed with EPERM. The kernel refuses a thread that has begun to exit
  * (its exit_state is set: a zombie thread still listed in task/) with EPERM, not ESRCH: that
@@ -104,14 +116,7 @@ static long status_field(const char *buf, const char *name)
  */
 ml__seize_eperm ml__seize_eperm_verdict(const char *status, pid_t self)
 {
-	char state = 0;
-	for (const char *s = status; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL)
-		if (!strncmp(s, "State:", 6)) {
-			for (s += 6; *s == ' ' || *s == '\t'; s++)
-				;
-			state = *s;
-			break;
-		}
+	char state = status_state(status);
 	long tracer = status_field(status, "TracerPid");
 	if (tracer == self) /* exiting or not: its exit is ours to wait for */
 		return ML__SEIZE_OURS;
@@ -120,6 +125,51 @@ ml__seize_eperm ml__seize_eperm_verdict(const char *status, pid_t self)
 	if (tracer > 0)
 		return ML__SEIZE_BUSY;
 	return ML__SEIZE_DENIED;
+}
+
+/*
+ * Whether the kernel counts no thread that is not held. A listing of task/ is not a
+ * snapshot: when a thread is unlinked while the listing stands on it, the listing ends
+ * there, and a resumed one counts its place by position, so a thread unlinked before it
+ * shifts the threads after it out of view. The newest threads are listed last, so the one
+ * a scan misses can be the only one still running. The process's own count (Threads:,
+ * unlinked threads are no longer in it) catches that: every thread it counts must be held,
+ * or be the leader that exited while the others run (a zombie until they end, which can
+ * never be held). A thread that is still exiting is counted until the kernel unlinks it:
+ * "not yet" again, for an instant.
+ */
+int ml__freeze_all_counted(const char *status, size_t held, bool leader_held)
+{
+	long threads = status_field(status, "Threads");
+	if (threads < 0)
+		return -1;
+	char state = status_state(status);
+	size_t unholdable = !leader_held && (state == 'Z' || state == 'X');
+	/* Fewer than held: a held thread died, which only a process that is going can do
+	 * (the check after the scans tells). */
+	return (size_t)threads <= held + unholdable;
+}
+
+/* ml__freeze_all_counted() on the process now: 1, 0, or -errno (-ESRCH: gone). A status
+ * without the count leaves the scans to decide alone (1). */
+static int all_counted(ml_freeze *f, const ml_proc *p)
+{
+	char *buf;
+	size_t len;
+	int r = ml_proc_read_file(p, "status", &buf, &len);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	(void)len;
+	size_t held = 0;
+	bool leader_held = false;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->t[i].state == T_STOPPED) {
+			held++;
+			leader_held |= f->t[i].tid == f->tgid;
+		}
+	int v = ml__freeze_all_counted(buf, held, leader_held);
+	free(buf);
+	return v < 0 ? 1 : v;
 }
 
 static int seize_denied(ml_freeze *f, const ml_proc *p, pid_t tid)
@@ -199,6 +249,8 @@ static int scan(ml_freeze *f, const ml_proc *p, int taskfd)
 		long tid = strtol(de->d_name, &end, 10);
 		if (*end || tid <= 0 || find(f, (pid_t)tid))
 			continue;
+		if (ml__test_freeze_unlisted && ml__test_freeze_unlisted((pid_t)tid))
+			continue; /* a test's stand-in for a listing that stopped short */
 		size_t before = f->n;
 		r = seize(f, p, (pid_t)tid);
 		if (r < 0)
@@ -460,7 +512,7 @@ int ml_freeze_start(const ml_proc *p, const ml_freeze_opts *o, ml_freeze **ret)
 
 	f->started_ns = now_ns();
 	uint64_t deadline = f->started_ns + timeout;
-	unsigned round = 0;
+	unsigned round = 0, idle = 0;
 	for (;;) {
 		r = scan(f, p, taskfd);
 		if (r < 0)
@@ -471,14 +523,27 @@ int ml_freeze_start(const ml_proc *p, const ml_freeze_opts *o, ml_freeze **ret)
 		if (r < 0)
 			break;
 		/* A clone seen while waiting may be the only trace of a thread the scan missed. */
-		if (!fresh && f->n == before)
-			break;
+		if (!fresh && f->n == before) {
+			/* A scan that found nothing new may have stopped short: the count says. */
+			r = all_counted(f, p);
+			if (r != 0)
+				break;
+			if (now_ns() > deadline) {
+				r = -ETIMEDOUT; /* a counted thread no scan shows */
+				break;
+			}
+			backoff(&idle); /* not a round: no thread appeared */
+			continue;
+		}
+		idle = 0;
 		if (++round >= max_rounds) {
 			r = -EAGAIN;
 			break;
 		}
 	}
 	close(taskfd);
+	if (r > 0)
+		r = 0;
 	if (r >= 0) {
 		size_t live = 0;
 		for (size_t i = 0; i < f->n; i++)

@@ -14,8 +14,9 @@ extern "C" {
 
 /**
  * A frozen process. Every thread is attached with PTRACE_SEIZE and stopped with
- * PTRACE_INTERRUPT; `task/` is re-scanned until a scan finds no thread that is not held,
- * and threads created meanwhile are caught (PTRACE_O_TRACECLONE attaches them at birth).
+ * PTRACE_INTERRUPT; `task/` is re-scanned until a scan finds no thread that is not held
+ * and the process's own thread count (Threads: in status) agrees, and threads created
+ * meanwhile are caught (PTRACE_O_TRACECLONE attaches them at birth).
  * No signal is sent to the process, so it sees no SIGSTOP/SIGCONT and job control is
  * untouched; system calls interrupted by the stop are restarted by the kernel when the
  * thread resumes. If the holder dies, the kernel detaches every thread and the process
@@ -57,7 +58,8 @@ typedef enum ml_freeze_stop {
  *         -EPERM/-EACCES not allowed to trace it (needs ptrace access: same user and
  *          kernel.yama.ptrace_scope permitting, or CAP_SYS_PTRACE);
  *         -EBUSY it, or one of its threads, is already traced by another tracer (a debugger);
- *         -ETIMEDOUT a thread did not stop within the timeout;
+ *         -ETIMEDOUT a thread did not stop within the timeout, or the process counted
+ *          a thread that no scan of task/ showed until then;
  *         -EAGAIN threads kept appearing for max_rounds scans;
  *         -EINVAL @p is not a live handle; -ENOMEM.
  *

@@ -1,4 +1,5 @@
-/* lib/freeze.c: what a PTRACE_SEIZE refused with EPERM means, from the thread's status. The
+/* lib/freeze.c: what a PTRACE_SEIZE refused with EPERM means, from the thread's status, and
+ * whether the process's own thread count says every thread is held. The
  * kernel refuses a thread that has begun to exit with EPERM; a capture of a process whose
  * threads come and go met one ("threads_created_during_capture" failed once with -EPERM). */
 #include <errno.h>
@@ -64,6 +65,50 @@ START_TEST(a_live_status_is_not_gone)
 }
 END_TEST
 
+/* ml__freeze_all_counted(): the process's own thread count against the threads held. */
+static const struct {
+	const char *status;
+	size_t held;
+	bool leader_held;
+	int want;
+	const char *why;
+} counts[] = {
+	{ "State:\tt (tracing stop)\nThreads:\t4\n", 4, true, 1, "every counted thread held" },
+	{ "State:\tt (tracing stop)\nThreads:\t5\n", 4, true, 0, "one counted, not held: a listing missed it" },
+	{ "State:\tZ (zombie)\nThreads:\t3\n", 2, false, 1, "the exited leader is counted, never held" },
+	{ "State:\tZ (zombie)\nThreads:\t4\n", 2, false, 0, "the exited leader and one more not held" },
+	{ "State:\tX (dead)\nThreads:\t3\n", 2, false, 1, "a dead leader the same" },
+	{ "State:\tZ (zombie)\nThreads:\t3\n", 2, true, 0, "a held leader is one of the held: no allowance" },
+	{ "State:\tS (sleeping)\nThreads:\t3\n", 2, false, 0, "a leader alive and not held is a thread not held" },
+	{ "State:\tt (tracing stop)\nThreads:\t3\n", 4, true, 1, "fewer than held: one died (the process is going)" },
+	{ "Name:\tx\nState:\tt (tracing stop)\n", 4, true, -1, "no count: the scans decide" },
+	{ "", 1, true, -1, "empty" },
+	{ "Name:\tThreads: 9\nState:\tt\nThreads:\t2\n", 2, true, 1, "\"Threads:\" must start a line" },
+};
+
+START_TEST(count_against_held)
+{
+	ck_assert_msg(ml__freeze_all_counted(counts[_i].status, counts[_i].held, counts[_i].leader_held) ==
+			      counts[_i].want,
+		      "%s", counts[_i].why);
+}
+END_TEST
+
+START_TEST(own_status_counts_own_threads)
+{
+	/* our own status: one thread, counted as held it is all; as none held it is not */
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)getpid());
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	ck_assert_int_eq(ml__freeze_all_counted(buf, 1, true), 1);
+	ck_assert_int_eq(ml__freeze_all_counted(buf, 0, false), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("freeze");
@@ -72,5 +117,9 @@ int main(void)
 	tcase_add_test(tc, statuses_that_say_nothing_are_denials);
 	tcase_add_test(tc, a_live_status_is_not_gone);
 	suite_add_tcase(s, tc);
+	TCase *tc2 = tcase_create("count");
+	tcase_add_loop_test(tc2, count_against_held, 0, (int)(sizeof(counts) / sizeof(counts[0])));
+	tcase_add_test(tc2, own_status_counts_own_threads);
+	suite_add_tcase(s, tc2);
 	return mlt_run_suite(s);
 }
