@@ -394,8 +394,9 @@ ML_API uint64_t ml_snapshot_expanded_size(const ml_snapshot *s);
 /** The JSON manifest (borrowed, NUL-terminated; *len set when @len is not NULL). */
 ML_API const char *ml_snapshot_manifest(const ml_snapshot *s, size_t *len);
 /**
- * A field of the manifest as text (borrowed): a string's bytes, or a number / true / false
- * / null as written. Nested objects are reached with dots: "bytes.data", "extra.KEY".
+ * A field of the manifest as text (borrowed): a string's bytes (exactly, also where the
+ * JSON holds them only as "\xNN" text: docs/snapshot-format.md), or a number / true /
+ * false / null as written. Nested objects are reached with dots: "bytes.data", "extra.KEY".
  * Keys written by this version: schema, format_version, tool, kernel, machine, page_size,
  * pid, comm, exe, exe_build_id, capture_time_ns, capture_time, freeze, stop_ns, smeared,
  * coredump_filter, threads, mappings, codec, level, chunk_size, bytes.{data,zero,

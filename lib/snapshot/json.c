@@ -1,4 +1,5 @@
 /* The manifest's JSON: writing exact-byte strings, and the parser readers use (fuzzed alone: fuzz_manifest_json). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,37 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return need;
+}
+
+bool snap_text_lossy(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t n = u[i] < 0x80 ? 1 : utf8_seq(u + i, len - i);
+		if (!n)
+			return true;
+		i += n;
+	}
+	return false;
+}
+
+int snap_text_of(ml_buf *b, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	int r = 0;
+	for (size_t i = 0; i < len && r == 0;) {
+		size_t n = u[i] < 0x80 ? 1 : utf8_seq(u + i, len - i);
+		if (n) {
+			r = ml_buf_append(b, &u[i], n);
+			i += n;
+		} else {
+			char tmp[8];
+			snprintf(tmp, sizeof(tmp), "\\x%02x", u[i]);
+			r = ml_buf_append(b, tmp, 4);
+			i++;
+		}
+	}
+	return r;
 }
 
 int snap_json_str(ml_buf *b, const char *s, size_t len)

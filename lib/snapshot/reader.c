@@ -360,11 +360,54 @@ static int hexbytes(const char *h, size_t n, uint8_t *out)
 	return 0;
 }
 
+/*
+ * Member "exact.K" of the manifest: the bytes of string K in hex, where K's text is lossy
+ * (section 3.2). K takes them, once they are shown to be what its text says: hex of bytes
+ * other than NUL whose text is K's.
+ */
+static int apply_exact(vctx *v, const snap_kv *x)
+{
+	ml_snapshot *s = v->s;
+	const char *name = x->key + 6;
+	snap_kv *k = NULL;
+	for (size_t i = 0; i < s->nkv && !k; i++)
+		if (!strcmp(s->kv[i].key, name))
+			k = &s->kv[i];
+	if (!x->is_str || !k || !k->is_str || !strncmp(name, "exact.", 6))
+		return bad(v, "manifest's exact form of \"%.64s\" is not of a string", name);
+	size_t n = x->val_len / 2;
+	char *bytes = malloc(n + 1);
+	if (!bytes)
+		return -ENOMEM;
+	ml_buf text = { 0 };
+	int r = x->val_len % 2 || hexbytes(x->val, n, (uint8_t *)bytes) < 0 || memchr(bytes, 0, n) ? -EBADMSG : 0;
+	if (r == 0)
+		r = snap_text_of(&text, bytes, n);
+	if (r == 0 && (text.len != k->val_len || memcmp(text.data, k->val, text.len)))
+		r = -EBADMSG;
+	ml_buf_free(&text);
+	if (r < 0) {
+		free(bytes);
+		return r == -EBADMSG ? bad(v, "manifest's exact form of \"%.64s\" disagrees with its text", name) : r;
+	}
+	bytes[n] = '\0';
+	free(k->val);
+	k->val = bytes;
+	k->val_len = n;
+	return 0;
+}
+
 static int check_manifest(vctx *v)
 {
 	ml_snapshot *s = v->s;
 	if (snap_json_parse(s->manifest, s->manifest_len, &s->kv, &s->nkv) < 0)
 		return bad(v, "manifest is not valid JSON");
+	for (size_t i = 0; i < s->nkv; i++)
+		if (!strncmp(s->kv[i].key, "exact.", 6)) {
+			int r = apply_exact(v, &s->kv[i]);
+			if (r < 0)
+				return r;
+		}
 	uint64_t u;
 	int64_t sv;
 	const snap_kv *k = snap_kv_get(s->kv, s->nkv, "format_version");

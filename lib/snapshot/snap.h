@@ -154,6 +154,13 @@ const snap_kv *snap_kv_get(const snap_kv *kv, size_t n, const char *key);
 
 /* Appends @s as a JSON string of exact bytes (invalid UTF-8 as "\\xNN" text). */
 int snap_json_str(ml_buf *b, const char *s, size_t len);
+/* Whether a manifest string of @s loses bytes: a byte that is not part of valid UTF-8 is
+ * kept only as the text "\\xNN", which a name may also hold as it is (the manifest's
+ * "exact" object then has its bytes). */
+bool snap_text_lossy(const char *s, size_t len);
+/* Appends the text a manifest string of @s reads back as (valid UTF-8 as it is, other bytes
+ * as "\\xNN"). */
+int snap_text_of(ml_buf *b, const char *s, size_t len);
 
 /* ---- creating output files ---- */
 

@@ -231,6 +231,29 @@ static int jstr(ml_buf *b, bool *first, const char *k, const char *v)
 	return r ? r : snap_json_str(b, v, strlen(v));
 }
 
+/* Member @k of the manifest's "exact" object, if string @v's text is lossy: its bytes in
+ * hex. The object is opened (*opened) with its first member. */
+static int jexact(ml_buf *b, bool *first, bool *opened, const char *k, const char *v)
+{
+	if (!v || !snap_text_lossy(v, strlen(v)))
+		return 0;
+	int r = 0;
+	if (!*opened) {
+		r = ml_buf_append(b, ",\"exact\":{", 10);
+		*opened = true;
+	}
+	if (r == 0)
+		r = jkey(b, first, k);
+	if (r == 0)
+		r = ml_buf_append(b, "\"", 1);
+	for (const unsigned char *u = (const unsigned char *)v; *u && r == 0; u++) {
+		char h[3];
+		snprintf(h, sizeof(h), "%02x", *u);
+		r = ml_buf_append(b, h, 2);
+	}
+	return r ? r : ml_buf_append(b, "\"", 1);
+}
+
 static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint64_t expanded, ml_buf *b)
 {
 	const ml_snapshot_info *in = &w->info;
@@ -244,10 +267,13 @@ static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint6
 #define J(x) do { if (r == 0) r = (x); } while (0)
 	J(jstr(b, &f, "schema", "memlens.snapshot/1"));
 	J(jnum(b, &f, "format_version", ML_SNAPSHOT_FORMAT_VERSION, false));
-	snprintf(t, sizeof(t), "memlens %s", ml_version());
-	J(jstr(b, &f, "tool", w->s_tool ? w->s_tool : t));
-	J(jstr(b, &f, "kernel", w->s_kernel ? w->s_kernel : u.release));
-	J(jstr(b, &f, "machine", w->s_machine ? w->s_machine : manifest_machine(in->e_machine, u.machine)));
+	char own[64];
+	snprintf(own, sizeof(own), "memlens %s", ml_version());
+	const char *tool = w->s_tool ? w->s_tool : own, *kernel = w->s_kernel ? w->s_kernel : u.release;
+	const char *machine = w->s_machine ? w->s_machine : manifest_machine(in->e_machine, u.machine);
+	J(jstr(b, &f, "tool", tool));
+	J(jstr(b, &f, "kernel", kernel));
+	J(jstr(b, &f, "machine", machine));
 	J(jnum(b, &f, "page_size", in->page_size ? in->page_size : (ps > 0 ? ps : 4096), false));
 	if (w->have_info) {
 		J(jnum(b, &f, "pid", in->pid, true));
@@ -320,6 +346,20 @@ static int build_manifest(const ml_snapshot_writer *w, const uint8_t *sha, uint6
 			J(jstr(b, &f2, w->extra[i].key, w->extra[i].val));
 		J(ml_buf_append(b, "}", 1));
 	}
+	/* The strings whose text above is lossy, exactly (section 3.2 of the format). */
+	bool opened = false;
+	f2 = true;
+	const char *const sk[] = { "tool", "kernel", "machine", "comm", "exe", "freeze" };
+	const char *const sv[] = { tool, kernel, machine, w->s_comm, w->s_exe, w->s_freeze };
+	for (size_t i = 0; i < sizeof(sk) / sizeof(sk[0]); i++)
+		if (w->have_info || i < 3)
+			J(jexact(b, &f2, &opened, sk[i], sv[i]));
+	for (size_t i = 0; i < w->nextra; i++) {
+		snprintf(t, sizeof(t), "extra.%s", w->extra[i].key);
+		J(jexact(b, &f2, &opened, t, w->extra[i].val));
+	}
+	if (opened)
+		J(ml_buf_append(b, "}", 1));
 	J(ml_buf_append(b, "}", 1));
 #undef J
 	return r;

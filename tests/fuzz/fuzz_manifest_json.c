@@ -1,4 +1,4 @@
-/* Fuzz target: the manifest's JSON parser (snap_json_parse) alone, and snap_json_str's output read back. */
+/* Fuzz target: the manifest's JSON parser (snap_json_parse) alone, and snap_json_str's output read back as snap_text_of() says. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,16 +7,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool ascii(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return false;
-	return true;
-}
-
-/* What snap_json_str() writes must parse, and give the same bytes back when they are ASCII
- * (other bytes are kept only as valid UTF-8; invalid ones become "\xNN" text). */
+/* What snap_json_str() writes must parse, and give back exactly snap_text_of() of the bytes
+ * (valid UTF-8 as it is, other bytes as "\xNN" text): the bytes themselves unless
+ * snap_text_lossy() says otherwise. */
 static void round_trip(const char *s, size_t n)
 {
 	ml_buf b = { 0 };
@@ -34,8 +27,18 @@ static void round_trip(const char *s, size_t n)
 	}
 	if (r < 0 || nkv != 1 || strcmp(kv[0].key, "k") || !kv[0].is_str)
 		abort();
-	if (ascii(s, n) && (kv[0].val_len != n || memcmp(kv[0].val, s, n)))
+	ml_buf t = { 0 };
+	if (snap_text_of(&t, s, n) < 0) {
+		ml_buf_free(&t);
+		snap_kv_free(kv, nkv);
+		ml_buf_free(&b);
+		return;
+	}
+	if (kv[0].val_len != t.len || (t.len && memcmp(kv[0].val, t.data, t.len)))
 		abort();
+	if (!snap_text_lossy(s, n) && (t.len != n || (n && memcmp(t.data, s, n))))
+		abort();
+	ml_buf_free(&t);
 	snap_kv_free(kv, nkv);
 	ml_buf_free(&b);
 }

@@ -86,6 +86,15 @@ START_TEST(manifest_json_parser)
 	ck_assert_int_eq(snap_json_str(&b, "a\xff\"\n", 4), 0);
 	ck_assert_str_eq(b.data, "\"a\\\\xff\\\"\\u000a\"");
 	ml_buf_free(&b);
+	/* what such a string reads back as, and whether it lost bytes */
+	ck_assert_int_eq(snap_text_of(&b, "a\xff\xc3\xa9\\", 5), 0);
+	ck_assert_uint_eq(b.len, 8);
+	ck_assert_int_eq(memcmp(b.data, "a\\xff\xc3\xa9\\", 8), 0);
+	ml_buf_free(&b);
+	ck_assert(snap_text_lossy("a\xff", 2));
+	ck_assert(snap_text_lossy("\xc3", 1)); /* a sequence cut short */
+	ck_assert(snap_text_lossy("\xed\xa0\x80", 3)); /* a surrogate */
+	ck_assert(!snap_text_lossy("caf\xc3\xa9 \\xff", 10));
 }
 END_TEST
 
@@ -851,6 +860,45 @@ END_TEST
  * cannot hold either (0xffff is PN_XNUM: the kernel then writes the section header). */
 static const size_t pn_xnum_counts[] = { 70000, 65534 };
 
+/* Names that are not UTF-8 come back byte for byte: the manifest's text of a byte 0xff is
+ * "\xff", which a name may hold as it is, so the bytes are also written exactly. */
+START_TEST(manifest_names_round_trip_exactly)
+{
+	mk_tmpdir();
+	ml_snapshot_writer *w;
+	ck_assert_int_eq(ml_snapshot_writer_open(tpath("n.mlcore"), NULL, &w), 0);
+	ML_OPTS(ml_snapshot_info, info, .pid = 7, .comm = "a\xff" "b", .exe = "/opt/x\\xffy\xc3\xa9",
+		.kernel = "6.1-\xfe", .freeze = "none");
+	ck_assert_int_eq(ml_snapshot_writer_set_info(w, &info), 0);
+	ck_assert_int_eq(ml_snapshot_writer_set_field(w, "note", "\x80\\x80"), 0);
+	ck_assert_int_eq(ml_snapshot_writer_set_field(w, "plain", "caf\xc3\xa9"), 0);
+	ml_snapshot_vma v = { .vma = { .start = 0x1000, .end = 0x2000 } };
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, &v, 1), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_run(w, 0x1000, 0x1000, ML_RUN_ZERO), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	ml_snapshot *s;
+	ck_assert_int_eq(ml_snapshot_open(tpath("n.mlcore"), &s), 0);
+	ck_assert_str_eq(ml_snapshot_field(s, "comm"), "a\xff" "b");
+	ck_assert_str_eq(ml_snapshot_field(s, "exe"), "/opt/x\\xffy\xc3\xa9"); /* a backslash as it is */
+	ck_assert_str_eq(ml_snapshot_field(s, "kernel"), "6.1-\xfe");
+	ck_assert_str_eq(ml_snapshot_field(s, "extra.note"), "\x80\\x80");
+	ck_assert_str_eq(ml_snapshot_field(s, "extra.plain"), "caf\xc3\xa9");
+	/* exact forms only where the text loses bytes */
+	ck_assert_str_eq(ml_snapshot_field(s, "exact.comm"), "61ff62");
+	ck_assert_str_eq(ml_snapshot_field(s, "exact.extra.note"), "805c783830");
+	ck_assert_ptr_nonnull(ml_snapshot_field(s, "exact.kernel"));
+	ck_assert_ptr_null(ml_snapshot_field(s, "exact.exe"));
+	ck_assert_ptr_null(ml_snapshot_field(s, "exact.extra.plain"));
+	ck_assert_ptr_null(ml_snapshot_field(s, "exact.tool"));
+	/* a reader of the text alone (an earlier version) still reads the text */
+	const char *m = ml_snapshot_manifest(s, NULL);
+	ck_assert_ptr_nonnull(strstr(m, "\"comm\":\"a\\\\xffb\""));
+	ml_snapshot_free(s);
+	rm_tmpdir();
+}
+END_TEST
+
 START_TEST(many_mappings_use_pn_xnum)
 {
 	mk_tmpdir();
@@ -926,6 +974,7 @@ int main(void)
 	tcase_add_test(rt, reads_from_several_threads);
 	tcase_add_test(rt, writer_refuses_and_leaves_nothing);
 	tcase_add_test(rt, writer_page_size_is_one_readers_take);
+	tcase_add_test(rt, manifest_names_round_trip_exactly);
 	suite_add_tcase(s, rt);
 	/* 70,000 mappings: left out under valgrind (scripts/valgrind.sh) */
 	TCase *tq = tcase_create("scale");

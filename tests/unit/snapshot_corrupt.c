@@ -619,6 +619,61 @@ START_TEST(crafted_notes)
 }
 END_TEST
 
+/* A minimal snapshot whose comm "a\xffb" is not UTF-8 (so its manifest has "exact"). */
+static uint8_t *lossy_comm_file(size_t *len)
+{
+	ml_snapshot_writer *w;
+	ck_assert_int_eq(ml_snapshot_writer_open(path("x.mlcore"), NULL, &w), 0);
+	ML_OPTS(ml_snapshot_info, info, .pid = 7, .comm = "a\xff" "b", .exe = "/bin/x");
+	ck_assert_int_eq(ml_snapshot_writer_set_info(w, &info), 0);
+	ml_snapshot_vma v = { .vma = { .start = 0x1000, .end = 0x2000 } };
+	ck_assert_int_eq(ml_snapshot_writer_set_mappings(w, &v, 1), 0);
+	ck_assert_int_eq(ml_snapshot_writer_add_run(w, 0x1000, 0x1000, ML_RUN_ZERO), 0);
+	ck_assert_int_eq(ml_snapshot_writer_finish(w), 0);
+	ml_snapshot_writer_free(w);
+	int fd = open(path("x.mlcore"), O_RDONLY);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	uint8_t *p = malloc((size_t)st.st_size);
+	ck_assert_int_eq(read(fd, p, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return p;
+}
+
+/* The manifest's exact bytes of a name must be what its text says, and be bytes a C string
+ * holds: an edit there (checksums recomputed) is refused at open, never taken as the name. */
+START_TEST(exact_names_agree_with_their_text)
+{
+	size_t n;
+	uint8_t *orig = lossy_comm_file(&n), *p = malloc(n);
+	segs sg = find_segs(orig);
+	char *msg;
+	ck_assert_int_eq(try_bytes(orig, n, &msg), 0);
+	free(msg);
+	static const struct { const char *from, *to, *why; } edits[] = {
+		{ "\"comm\":\"61ff62\"", "\"comm\":\"61fe62\"", "disagrees" },  /* another byte */
+		{ "\"comm\":\"61ff62\"", "\"comm\":\"610062\"", "disagrees" },  /* a NUL */
+		{ "\"comm\":\"61ff62\"", "\"comm\":\"61fg62\"", "disagrees" },  /* not hex */
+		{ "\"comm\":\"61ff62\"", "\"comm\":\"61ff6\" ", "disagrees" },  /* odd length */
+		{ "\"comm\":\"61ff62\"", "\"pid\" :\"61ff62\"", "not of a string" }, /* of a number */
+		{ "\"comm\":\"61ff62\"", "\"mm\":  \"61ff62\"", "not of a string" }, /* of nothing */
+	};
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		memcpy(p, orig, n);
+		size_t at = find_bytes(p, (size_t)sg.note_off, (size_t)sg.note_len, edits[i].from);
+		ck_assert_uint_eq(strlen(edits[i].to), strlen(edits[i].from));
+		memcpy(p + at, edits[i].to, strlen(edits[i].to));
+		fix_crcs(p, &sg);
+		ck_assert_msg(try_bytes(p, n, &msg) == -EBADMSG, "%s opened", edits[i].to);
+		ck_assert_msg(strstr(msg, edits[i].why) && strstr(msg, "exact"), "%s: %s", edits[i].to, msg);
+		free(msg);
+	}
+	free(p);
+	free(orig);
+}
+END_TEST
+
 START_TEST(crafted_headers)
 {
 	segs sg = find_segs(good);
@@ -1028,6 +1083,7 @@ int main(void)
 	tcase_add_test(tc, crafted_index_entries);
 	tcase_add_test(tc, crafted_notes);
 	tcase_add_test(tc, crafted_headers);
+	tcase_add_test(tc, exact_names_agree_with_their_text);
 	tcase_add_test(tc, source_open_says_why);
 	tcase_add_test(tc, detail_is_per_thread);
 	tcase_add_test(tc, damaged_headers_are_not_an_empty_core);
