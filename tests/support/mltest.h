@@ -111,6 +111,19 @@ void mlt_rmtree(const char *dir);
 /* "@dir/@name" in one of 8 rotating buffers: valid until 8 later calls. */
 char *mlt_path_in(const char *dir, const char *name);
 
+/* One rule of a seccomp filter: system call @nr, when argument @arg (its low 32 bits)
+ * masked with @mask equals @value (@arg < 0: always), gets @action. */
+typedef struct mlt_sc_rule {
+	int nr;
+	int arg;
+	uint32_t mask, value;
+	uint32_t action;
+} mlt_sc_rule;
+/* Installs @n (at most 8) rules in this (forked) test process, to emulate a file system
+ * that lacks something; skips where seccomp filters cannot be set or the rules are not
+ * written for this machine (x86-64 only). */
+void mlt_seccomp(const mlt_sc_rule *rules, size_t n);
+
 /* Check's suite runner: runs @s with CK_NORMAL output, returns the process exit code. */
 int mlt_run_suite(Suite *s);
 

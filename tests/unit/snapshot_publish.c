@@ -7,8 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
@@ -16,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -316,48 +313,6 @@ END_TEST
 
 /* ---- publishing on file systems that lack something, and failures after publishing ---- */
 
-/* One rule of a seccomp filter: system call @nr, when argument @arg (its low 32 bits)
- * masked with @mask equals @value (@arg < 0: always), gets @action. */
-typedef struct sc_rule { int nr; int arg; uint32_t mask, value; uint32_t action; } sc_rule;
-
-/* Installs the rules in this (forked) test process; skips where seccomp filters cannot be
- * set or the rules are not written for this machine. */
-static void install_rules(const sc_rule *rules, size_t n)
-{
-#if defined(__x86_64__)
-	const uint32_t arch = AUDIT_ARCH_X86_64;
-#else
-	(void)rules;
-	(void)n;
-	mlt_skip("the seccomp rules of this test are written for x86-64 only");
-	const uint32_t arch = 0;
-#endif
-	struct sock_filter f[3 + 6 * 8 + 1];
-	size_t k = 0;
-	ck_assert_uint_le(n, 8);
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
-	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0);
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	for (size_t i = 0; i < n; i++) {
-		const sc_rule *r = &rules[i];
-		f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
-		if (r->arg < 0) {
-			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, 1);
-		} else {
-			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, 4);
-			f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-							      offsetof(struct seccomp_data, args) + 8 * (size_t)r->arg);
-			f[k++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, r->mask);
-			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, r->value, 0, 1);
-		}
-		f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, r->action);
-	}
-	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	struct sock_fprog prog = { .len = (unsigned short)k, .filter = f };
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
-		mlt_skip("cannot install a seccomp filter: %s", strerror(errno));
-}
-
 #define TMPFILE_UNSUPPORTED { __NR_openat, 2, __O_TMPFILE, __O_TMPFILE, SECCOMP_RET_ERRNO | EOPNOTSUPP }
 
 /* vfat, exfat and many FUSE and SMB mounts: no O_TMPFILE, no hard links (EPERM), but
@@ -365,12 +320,12 @@ static void install_rules(const sc_rule *rules, size_t n)
 START_TEST(no_hard_links)
 {
 	mk_tmpdir();
-	sc_rule rules[] = {
+	mlt_sc_rule rules[] = {
 		TMPFILE_UNSUPPORTED,
 		{ __NR_linkat, -1, 0, 0, SECCOMP_RET_ERRNO | EPERM },
 		{ __NR_link, -1, 0, 0, SECCOMP_RET_ERRNO | EPERM },
 	};
-	install_rules(rules, sizeof(rules) / sizeof(rules[0]));
+	mlt_seccomp(rules, sizeof(rules) / sizeof(rules[0]));
 	int err;
 	ml_snapshot_writer *w = open_writer(tpath("a.mlcore"), false, &err);
 	ck_assert_int_eq(err, 0);
@@ -397,12 +352,12 @@ END_TEST
 START_TEST(no_rename_flags)
 {
 	mk_tmpdir();
-	sc_rule rules[] = {
+	mlt_sc_rule rules[] = {
 		TMPFILE_UNSUPPORTED,
 		{ __NR_renameat2, 4, 0xffffffffu, RENAME_NOREPLACE, SECCOMP_RET_ERRNO | EINVAL },
 		{ __NR_renameat2, 4, 0xffffffffu, RENAME_EXCHANGE, SECCOMP_RET_ERRNO | EINVAL },
 	};
-	install_rules(rules, sizeof(rules) / sizeof(rules[0]));
+	mlt_seccomp(rules, sizeof(rules) / sizeof(rules[0]));
 	int err;
 	ml_snapshot_writer *w = open_writer(tpath("a.mlcore"), false, &err);
 	ck_assert_int_eq(err, 0);
@@ -471,8 +426,8 @@ START_TEST(target_appearing_while_publishing)
 	int err;
 	ml_snapshot_writer *w = open_writer(fifo_path, true, &err);
 	ck_assert_int_eq(err, 0);
-	sc_rule rules[] = { { __NR_linkat, 4, 0xffffffffu, AT_EMPTY_PATH, SECCOMP_RET_TRAP } };
-	install_rules(rules, 1);
+	mlt_sc_rule rules[] = { { __NR_linkat, 4, 0xffffffffu, AT_EMPTY_PATH, SECCOMP_RET_TRAP } };
+	mlt_seccomp(rules, 1);
 	ck_assert_int_eq(finish(w, 0x41), -EEXIST);
 	ck_assert_int_eq(trapped, 1);
 	struct stat st;

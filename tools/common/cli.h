@@ -139,6 +139,16 @@ int cli_stdout_finish(int rc);
  * CLI_EXIT_ERROR; 0 when the output can be created.
  */
 int cli_output_check(const char *path, bool force);
+/*
+ * Puts @tmp, a finished file (written and fsync'ed) beside @path, in its place, and syncs
+ * the directory. Without @replace a name taken meanwhile is left alone; with it only a
+ * regular file is replaced: a symlink, directory, device, FIFO or socket that appeared at
+ * @path after cli_output_check() stays there and is refused. Works on file systems without
+ * hard links or rename flags. On failure @tmp is removed, @path is as it was (but for
+ * something swapped out that could not be put back: the message says where it is), and
+ * why is printed, naming @path. Returns 0 or CLI_EXIT_ERROR.
+ */
+int cli_publish(const char *tmp, const char *path, bool replace);
 /* True when @path starts with the gzip magic (a 'memlens core export' file). */
 bool cli_is_gzip(const char *path);
 

@@ -1,5 +1,6 @@
 /* Standard output through one stream that remembers its first write error, so that every
- * command's output is checked in one place (at exit) instead of after each printf. */
+ * command's output is checked in one place (at exit) instead of after each printf; and the
+ * rules of every output file, checked before any work and again as it is put in place. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -131,6 +132,100 @@ int cli_output_check(const char *path, bool force)
 	}
 	free(dir);
 	return rc;
+}
+
+/* @tmp where nothing is. A rename, which file systems without hard links (vfat, exfat, many
+ * FUSE and SMB mounts) allow; link() where the file system refuses the flag. -EEXIST when
+ * the name is taken: what is there is left alone. */
+static int put_new(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	if (link(tmp, path) < 0)
+		return -errno;
+	unlink(tmp);
+	return 0;
+}
+
+/*
+ * @tmp in place of a regular file, or of nothing. The two names are swapped in one step,
+ * then what came out is looked at: anything else goes back, so that a FIFO, device node or
+ * symlink put at @path after the early check is never replaced. Where the file system
+ * cannot swap names, a check and a rename are all it allows.
+ * 0: in place. Else -errno, and *found is 0 (nothing changed), or the mode of what is at
+ * @path: -EEXIST when it was put back, another error when it could not be (it is under
+ * @tmp's name then, and the new file at @path).
+ */
+static int put_over(const char *tmp, const char *path, mode_t *found)
+{
+	struct stat st;
+	*found = 0;
+	for (int tries = 0;; tries++) {
+		if (tries == 16)
+			return -EEXIST; /* each time there was nothing, then something */
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+			if (lstat(tmp, &st) < 0)
+				return 0; /* what was there is gone already */
+			if (S_ISREG(st.st_mode)) {
+				unlink(tmp);
+				return 0;
+			}
+			*found = st.st_mode;
+			if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) < 0)
+				return -errno;
+			return -EEXIST;
+		}
+		if (errno == EINVAL || errno == ENOSYS)
+			break;
+		if (errno != ENOENT)
+			return -errno;
+		/* nothing to replace: a new file, unless something takes the name first */
+		int r = put_new(tmp, path);
+		if (r != -EEXIST)
+			return r;
+	}
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		*found = st.st_mode;
+		return -EEXIST;
+	}
+	return rename(tmp, path) < 0 ? -errno : 0;
+}
+
+int cli_publish(const char *tmp, const char *path, bool replace)
+{
+	mode_t found = 0;
+	int err = replace ? put_over(tmp, path, &found) : put_new(tmp, path);
+	if (err == 0) {
+		/* the new name survives a crash too */
+		const char *slash = strrchr(path, '/');
+		char *dir = slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+		int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(dir);
+		return 0;
+	}
+	if (found && err != -EEXIST) {
+		fprintf(stderr, "memlens: %s: %s appeared there, was swapped out and could not be put back: %s; "
+				"it is now %s\n", path, file_kind(found), strerror(-err), tmp);
+		return CLI_EXIT_ERROR;
+	}
+	unlink(tmp);
+	if (found)
+		fprintf(stderr, "memlens: %s: is %s; only a regular file is ever replaced, name a new file\n", path,
+			file_kind(found));
+	else if (err == -EEXIST)
+		fprintf(stderr, "memlens: %s: cannot create it: it appeared meanwhile (not replaced)\n", path);
+	else if (replace)
+		fprintf(stderr, "memlens: %s: cannot replace it: %s; the previous file, if any, is unchanged\n",
+			path, strerror(-err));
+	else
+		fprintf(stderr, "memlens: %s: cannot create it: %s\n", path, strerror(-err));
+	return CLI_EXIT_ERROR;
 }
 
 bool cli_is_gzip(const char *path)

@@ -86,10 +86,8 @@ int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx)
 	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
 	const char *base = slash ? slash + 1 : path;
 	size_t tlen = dlen + strlen(base) + 16;
-	char *tmp = malloc(tlen), *dir = strndup(path, dlen ? dlen : 0);
-	if (!tmp || !dir) {
-		free(tmp);
-		free(dir);
+	char *tmp = malloc(tlen);
+	if (!tmp) {
 		fprintf(stderr, "memlens: out of memory\n");
 		return CLI_EXIT_ERROR;
 	}
@@ -98,7 +96,6 @@ int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx)
 	if (fd < 0) {
 		fprintf(stderr, "memlens: %s: cannot create a temporary file beside it: %s\n", path, strerror(errno));
 		free(tmp);
-		free(dir);
 		return CLI_EXIT_ERROR;
 	}
 	FILE *f = fdopen(fd, "w");
@@ -118,20 +115,16 @@ int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx)
 		if (fclose(f) != 0 && !err)
 			err = errno;
 	}
-	if (!err && rename(tmp, path) < 0)
-		err = errno;
+	int rc;
 	if (err) {
 		unlink(tmp);
 		fprintf(stderr, "memlens: %s: cannot write: %s; the previous file, if any, is unchanged\n", path,
 			strerror(err));
+		rc = CLI_EXIT_ERROR;
 	} else {
-		int dfd = open(dlen ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd); /* the rename itself survives a crash */
-			close(dfd);
-		}
+		/* only ever over a regular file, even one that something else replaced meanwhile */
+		rc = cli_publish(tmp, path, true);
 	}
 	free(tmp);
-	free(dir);
-	return err ? CLI_EXIT_ERROR : 0;
+	return rc;
 }

@@ -26,9 +26,10 @@ void prom_sample_double(FILE *f, const char *name, const prom_label *labels, siz
 int prom_textfile_check(const char *path);
 /*
  * Writes what @fn writes into @path atomically: a temporary file in the same directory
- * (a name starting with '.', which the textfile collector ignores), fsync, rename over
- * @path, fsync of the directory. A failure leaves @path as it was. Prints why on failure;
- * 0 or CLI_EXIT_ERROR.
+ * (a name starting with '.', which the textfile collector ignores), fsync, then
+ * cli_publish() in place of @path (a regular file or nothing: what else appeared there
+ * since prom_textfile_check() is left alone and refused), fsync of the directory. A failure
+ * leaves @path as it was. Prints why on failure; 0 or CLI_EXIT_ERROR.
  */
 int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx);
 

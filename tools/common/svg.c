@@ -1,4 +1,4 @@
-/* Static SVG pictures: built in memory, escaped for XML, published whole by rename. */
+/* Static SVG pictures: built in memory, escaped for XML, published whole (cli_publish()). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -96,7 +96,7 @@ int svg_finish(svg_doc *s, const char *path, bool force)
 		return CLI_EXIT_ERROR;
 	}
 	sprintf(tmp, "%.*s.%s.XXXXXX", (int)dlen, path, path + dlen);
-	int fd = mkstemp(tmp);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	int err = 0;
 	const char *what = "cannot create a temporary file beside it";
 	if (fd < 0) {
@@ -112,36 +112,19 @@ int svg_finish(svg_doc *s, const char *path, bool force)
 			err = -errno;
 		if (close(fd) < 0 && !err)
 			err = -errno;
-		if (!err) {
-			if (force) {
-				what = "cannot replace it";
-				/* never over what is not a regular file, even one that appeared meanwhile */
-				struct stat st;
-				if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-					err = -EEXIST;
-				else if (rename(tmp, path) < 0)
-					err = -errno;
-			} else {
-				what = "cannot create it";
-				if (link(tmp, path) < 0)
-					err = -errno;
-				unlink(tmp);
-			}
-		}
 		if (err)
 			unlink(tmp);
 	}
-	free(tmp);
 	svg_discard(s);
+	int rc = 0;
 	if (err) {
-		if (err == -EEXIST)
-			fprintf(stderr, "memlens: %s: %s: it appeared while the picture was made (not replaced)\n",
-				path, what);
-		else
-			fprintf(stderr, "memlens: %s: %s: %s\n", path, what, strerror(-err));
-		return CLI_EXIT_ERROR;
+		fprintf(stderr, "memlens: %s: %s: %s\n", path, what, strerror(-err));
+		rc = CLI_EXIT_ERROR;
+	} else {
+		rc = cli_publish(tmp, path, force);
 	}
-	return 0;
+	free(tmp);
+	return rc;
 }
 
 const char *svg_fmt_bytes(char buf[32], double v)

@@ -1,4 +1,4 @@
-/* Static SVG pictures: built in memory, escaped for XML, published whole by rename. */
+/* Static SVG pictures: built in memory, escaped for XML, published whole (cli_publish()). */
 #ifndef MEMLENS_TOOLS_SVG_H
 #define MEMLENS_TOOLS_SVG_H
 
@@ -23,9 +23,10 @@ void svg_text(FILE *f, const char *s, size_t len);
 static inline void svg_ctext(FILE *f, const char *s) { svg_text(f, s, __builtin_strlen(s)); }
 /*
  * Ends the picture and publishes it at @path: written to a temporary file in the same
- * directory, fsync'ed, then renamed over @path (with @force) or linked to it (a file that
- * appeared meanwhile is never replaced). Nothing is left behind on failure. Prints why on
- * failure, naming the file; returns 0 or CLI_EXIT_ERROR.
+ * directory, fsync'ed, then put in place by cli_publish(): over a regular file only with
+ * @force, never over anything else, nor over a file that appeared meanwhile without @force.
+ * Nothing is left behind on failure. Prints why on failure, naming the file; returns 0 or
+ * CLI_EXIT_ERROR.
  */
 int svg_finish(svg_doc *s, const char *path, bool force);
 /* Frees a picture that is not published. */
