@@ -148,6 +148,12 @@ int cli_output_check(const char *path, bool force);
  * something swapped out that could not be put back: the message says where it is), and
  * why is printed, naming @path. Returns 0 or CLI_EXIT_ERROR.
  */
+/*
+ * Creates the temporary for cli_publish() beside @path (same directory, so that publishing
+ * is a rename): ".NAME.XXXXXX", mode 0600, close-on-exec; *tmp is its malloc'd name.
+ * Returns its descriptor, or -1 having said why (naming @path).
+ */
+int cli_tmp_beside(const char *path, char **tmp);
 int cli_publish(const char *tmp, const char *path, bool replace);
 /* True when @path starts with the gzip magic (a 'memlens core export' file). */
 bool cli_is_gzip(const char *path);

@@ -193,6 +193,25 @@ static int put_over(const char *tmp, const char *path, mode_t *found)
 	return rename(tmp, path) < 0 ? -errno : 0;
 }
 
+int cli_tmp_beside(const char *path, char **tmp)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0, len = strlen(path) + 9;
+	*tmp = malloc(len);
+	if (!*tmp) {
+		fprintf(stderr, "memlens: %s: out of memory\n", path);
+		return -1;
+	}
+	snprintf(*tmp, len, "%.*s.%s.XXXXXX", (int)dlen, path, path + dlen);
+	int fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "memlens: %s: cannot create a temporary file beside it: %s\n", path, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
 int cli_publish(const char *tmp, const char *path, bool replace)
 {
 	mode_t found = 0;

@@ -82,22 +82,10 @@ int prom_textfile_check(const char *path)
 
 int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx)
 {
-	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
-	const char *base = slash ? slash + 1 : path;
-	size_t tlen = dlen + strlen(base) + 16;
-	char *tmp = malloc(tlen);
-	if (!tmp) {
-		fprintf(stderr, "memlens: out of memory\n");
+	char *tmp;
+	int fd = cli_tmp_beside(path, &tmp);
+	if (fd < 0)
 		return CLI_EXIT_ERROR;
-	}
-	snprintf(tmp, tlen, "%.*s.%s.XXXXXX", (int)dlen, path, base);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "memlens: %s: cannot create a temporary file beside it: %s\n", path, strerror(errno));
-		free(tmp);
-		return CLI_EXIT_ERROR;
-	}
 	FILE *f = fdopen(fd, "w");
 	int err = 0;
 	if (!f) {

@@ -86,39 +86,27 @@ int svg_finish(svg_doc *s, const char *path, bool force)
 		return CLI_EXIT_ERROR;
 	}
 	s->f = NULL;
-	/* the temporary name is in the target's directory, so that rename() is atomic */
-	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
-	char *tmp = malloc(strlen(path) + 16);
-	if (!tmp) {
+	char *tmp;
+	int fd = cli_tmp_beside(path, &tmp);
+	if (fd < 0) {
 		svg_discard(s);
-		fprintf(stderr, "memlens: %s: out of memory\n", path);
 		return CLI_EXIT_ERROR;
 	}
-	sprintf(tmp, "%.*s.%s.XXXXXX", (int)dlen, path, path + dlen);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	int err = 0;
-	const char *what = "cannot create a temporary file beside it";
-	if (fd < 0) {
+	mode_t um = umask(0);
+	umask(um);
+	int err = write_all(fd, s->buf, s->len);
+	if (!err && fchmod(fd, 0666 & ~um) < 0)
 		err = -errno;
-	} else {
-		mode_t um = umask(0);
-		umask(um);
-		what = "cannot write";
-		err = write_all(fd, s->buf, s->len);
-		if (!err && fchmod(fd, 0666 & ~um) < 0)
-			err = -errno;
-		if (!err && fsync(fd) < 0)
-			err = -errno;
-		if (close(fd) < 0 && !err)
-			err = -errno;
-		if (err)
-			unlink(tmp);
-	}
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (err)
+		unlink(tmp);
 	svg_discard(s);
 	int rc = 0;
 	if (err) {
-		fprintf(stderr, "memlens: %s: %s: %s\n", path, what, strerror(-err));
+		fprintf(stderr, "memlens: %s: cannot write: %s\n", path, strerror(-err));
 		rc = CLI_EXIT_ERROR;
 	} else {
 		rc = cli_publish(tmp, path, force);
