@@ -392,7 +392,7 @@ int ml_fd_from_fd(const ml_proc *p, int fd, ml_fdinfo **ret)
 		/* The suffix is only a hint; a link count of 0 is proof. */
 		int f = ml_proc_openat(p, name, O_PATH);
 		struct stat sb;
-		if (f >= 0 && fstat(f, &sb) == 0 && sb.st_nlink > 0) {
+		if (f >= 0 && ml__stat_cached(f, "", AT_EMPTY_PATH, &sb) == 0 && sb.st_nlink > 0) {
 			fi->fd.deleted = false;
 			fi->fd.target.len = llen;
 		}

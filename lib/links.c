@@ -20,7 +20,7 @@ static bool path_is(const ml_proc *p, const char *path, const struct stat *sb)
 	if (root < 0)
 		return false;
 	struct stat at;
-	bool same = fstatat(root, path + 1, &at, path[1] ? 0 : AT_EMPTY_PATH) == 0 &&
+	bool same = ml__stat_cached(root, path + 1, path[1] ? 0 : AT_EMPTY_PATH, &at) == 0 &&
 		    at.st_dev == sb->st_dev && at.st_ino == sb->st_ino;
 	close(root);
 	return same;
@@ -39,7 +39,7 @@ static int read_one(const ml_proc *p, const char *name, ml_link **ret)
 	if (ml_proc_is_live(p)) {
 		int fd = ml_proc_openat(p, name, O_PATH);
 		struct stat sb;
-		if (fd >= 0 && fstat(fd, &sb) == 0) {
+		if (fd >= 0 && ml__stat_cached(fd, "", AT_EMPTY_PATH, &sb) == 0) {
 			if (sb.st_nlink == 0)
 				deleted = true;
 			else if (suffix) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/vfs.h>
@@ -740,10 +741,30 @@ struct fstatat_arg {
 	int flags;
 };
 
+int ml__stat_cached(int dfd, const char *name, int flags, struct stat *st)
+{
+	struct statx x;
+	unsigned want = STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID | STATX_INO;
+	if (statx(dfd, name, flags | AT_STATX_DONT_SYNC, want, &x) == 0) {
+		memset(st, 0, sizeof(*st));
+		st->st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+		st->st_rdev = makedev(x.stx_rdev_major, x.stx_rdev_minor);
+		st->st_ino = x.stx_ino;
+		st->st_mode = x.stx_mode;
+		st->st_nlink = x.stx_nlink;
+		st->st_uid = x.stx_uid;
+		st->st_gid = x.stx_gid;
+		return 0;
+	}
+	if (errno != ENOSYS && errno != EPERM)
+		return ml_neg_errno();
+	return fstatat(dfd, name, st, flags) == 0 ? 0 : ml_neg_errno();
+}
+
 static int op_fstatat(int dfd, const char *name, void *arg)
 {
 	struct fstatat_arg *a = arg;
-	return fstatat(dfd, name, a->st, a->flags) == 0 ? 0 : ml_neg_errno();
+	return ml__stat_cached(dfd, name, a->flags, a->st);
 }
 
 int ml__proc_fstatat(const ml_proc *p, const char *name, struct stat *st, int flags)

@@ -118,9 +118,18 @@ int ml__proc_read_lines(const ml_proc *p, const char *file,
  */
 int ml__proc_openat_via(const ml_proc *p, const char *name, int flags, pid_t *via);
 int ml__proc_readlink_via(const ml_proc *p, const char *name, char **ret, size_t *ret_len, pid_t *via);
-/* fstatat(2) of @name of @p, through the directory it is read through. 0 or -errno. */
+/* ml__stat_cached() of @name of @p, through the directory it is read through. 0 or -errno. */
 struct stat;
 int ml__proc_fstatat(const ml_proc *p, const char *name, struct stat *st, int flags);
+/*
+ * fstatat(2) answered from the attributes the kernel holds (statx(2) with
+ * AT_STATX_DONT_SYNC): a network file system answers from its cache instead of asking its
+ * server, which on a dead hard mount never answers, so looking at a target's cwd, exe or
+ * open file cannot hang. For identity, type and link count only: a cached size may be
+ * stale. Where statx is missing or refused (Linux before 4.11, old container filters),
+ * plain fstatat(). 0 or -errno.
+ */
+int ml__stat_cached(int dfd, const char *name, int flags, struct stat *st);
 /* ml_proc_read_file() with the first allocation of @hint bytes. */
 int ml__proc_read_all(const ml_proc *p, const char *name, size_t hint, char **ret, size_t *ret_len);
 /*

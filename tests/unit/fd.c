@@ -1,6 +1,10 @@
 /* Descriptor counting, iteration, link decoding and fdinfo, against the fixture. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "info_fixture.h"
 
@@ -85,6 +89,45 @@ START_TEST(fdinfo_of_file_and_eventfd)
 }
 END_TEST
 
+/* Of a live process, an open file really named "... (deleted)" that is there is not deleted,
+ * decided from the attributes the kernel holds (statx with AT_STATX_DONT_SYNC), without
+ * asking its file system, which a dead network mount would never answer: any other stat
+ * fails here. */
+START_TEST(live_deleted_suffix_decided_without_asking_the_file_system)
+{
+	char dir[256];
+	mlt_mkdtemp(dir, sizeof(dir), "mlfd");
+	char *name = mlt_path_in(dir, "f (deleted)");
+	int fd = open(name, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(getpid(), &p), 0);
+	const mlt_sc_rule rules[] = {
+		{ __NR_newfstatat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_fstat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_stat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_lstat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_statx, 2, AT_STATX_DONT_SYNC, 0, SECCOMP_RET_ERRNO | EIO },
+	};
+	mlt_seccomp(rules, sizeof(rules) / sizeof(rules[0]));
+	ml_fdinfo *fi;
+	ck_assert_int_eq(ml_fd_from_fd(p, fd, &fi), 0);
+	ck_assert_int_eq(fi->fd.type, ML_FD_PATH);
+	ck_assert(!fi->fd.deleted);
+	ck_assert(ml_bstr_eq(fi->fd.target, name));
+	ml_fdinfo_free(fi);
+	/* removed: deleted, and the suffix the kernel added is not part of the name */
+	ck_assert_int_eq(unlink(name), 0);
+	ck_assert_int_eq(ml_fd_from_fd(p, fd, &fi), 0);
+	ck_assert(fi->fd.deleted);
+	ck_assert(ml_bstr_eq(fi->fd.target, name));
+	ml_fdinfo_free(fi);
+	ml_proc_free(p);
+	close(fd);
+	ck_assert_int_eq(rmdir(dir), 0); /* no shell under the filter: it is empty now */
+}
+END_TEST
+
 static ml_fd target(const char *s)
 {
 	ml_fd f = { .fd = 3 };
@@ -151,6 +194,7 @@ int main(void)
 	tcase_add_test(tc, fdinfo_of_file_and_eventfd);
 	tcase_add_test(tc, link_decoding);
 	tcase_add_test(tc, fdinfo_parse_edges);
+	tcase_add_test(tc, live_deleted_suffix_decided_without_asking_the_file_system);
 	suite_add_tcase(su, tc);
 	return mlt_run_suite(su);
 }

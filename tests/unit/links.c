@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <memlens/memlens.h>
@@ -137,6 +139,46 @@ START_TEST(live_deletion_decided_on_the_directory)
 }
 END_TEST
 
+/* Deletion is decided from the attributes the kernel holds, never by asking a file system
+ * (statx with AT_STATX_DONT_SYNC): a dead network mount would never answer. Any other stat
+ * fails here, so a decision that needed one would fall back to the suffix. */
+START_TEST(live_deletion_decided_without_asking_the_file_system)
+{
+	mk_tmpdir();
+	char old[PATH_MAX], real[PATH_MAX], d[PATH_MAX + 32];
+	ck_assert_ptr_nonnull(getcwd(old, sizeof(old)));
+	ck_assert_ptr_nonnull(realpath(tmpdir, real));
+	snprintf(d, sizeof(d), "%s/d (deleted)", real);
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	ck_assert_int_eq(chdir(d), 0);
+	ml_proc *p;
+	ck_assert_int_eq(ml_proc_open(getpid(), &p), 0);
+	const mlt_sc_rule rules[] = {
+		{ __NR_newfstatat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_fstat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_stat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_lstat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_statx, 2, AT_STATX_DONT_SYNC, 0, SECCOMP_RET_ERRNO | EIO },
+	};
+	mlt_seccomp(rules, sizeof(rules) / sizeof(rules[0]));
+	struct stat st;
+	ck_assert_int_eq(fstatat(AT_FDCWD, ".", &st, 0), -1); /* the filter is on */
+	ml_link *l = NULL;
+	ck_assert_int_eq(ml_cwd_read(p, &l), 0);
+	ck_assert_str_eq(l->path, d);
+	ck_assert(!l->deleted); /* really named so, and there */
+	ml_link_free(l);
+	ck_assert_int_eq(rmdir(d), 0);
+	ck_assert_int_eq(ml_cwd_read(p, &l), 0);
+	ck_assert_str_eq(l->path, d);
+	ck_assert(l->deleted);
+	ml_link_free(l);
+	ml_proc_free(p);
+	ck_assert_int_eq(chdir(old), 0);
+	ck_assert_int_eq(rmdir(tmpdir), 0); /* no shell under the filter: it is empty now */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("links");
@@ -144,6 +186,7 @@ int main(void)
 	tcase_add_test(tc, tree_links_exact_bytes);
 	tcase_add_test(tc, tree_missing_and_misuse);
 	tcase_add_test(tc, live_deletion_decided_on_the_directory);
+	tcase_add_test(tc, live_deletion_decided_without_asking_the_file_system);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }
