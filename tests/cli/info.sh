@@ -131,6 +131,44 @@ if grep -q '^Kthread:.1' /proc/2/status 2>/dev/null; then
 	grep -q 'no filter (no address space)' "$TMPDIR/k.txt" || fail "kernel thread coredump_filter"
 fi
 
+# A kernel thread as another user: it has no address space, so stat carries no mark of what
+# the kernel hid; the refused cwd link tells it. Its addresses are 0 for every reader (shown);
+# kstkesp, kstkeip, the wchan flag and the exit code were written as 0 for this reader (null,
+# named). Root, who may read them, gets numbers.
+if grep -q '^Kthread:.1' /proc/2/status 2>/dev/null && [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
+	ml_nobody_stage; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" info --json 2 \
+		> "$TMPDIR/knb.json" 2> "$TMPDIR/knb.err"; rc=$?
+	setpriv --reuid=65534 --regid=65534 --clear-groups "${NB_MEMLENS[@]}" info --json --show stat,wchan 2 \
+		> "$TMPDIR/knbs.json" 2> "$TMPDIR/knbs.err"; rcs=$?
+	ml_nobody_clean
+	"$MEMLENS" info --json 2 > "$TMPDIR/kroot.json" 2> "$TMPDIR/kroot.err" || fail "kernel thread as root: exit $?"
+	[ $rc -eq 1 ] && [ $rcs -eq 1 ] || fail "kernel thread as another user: exit $rc/$rcs (want 1): $(cat "$TMPDIR/knb.err")"
+	"$py" - "$TMPDIR/knb.json" "$TMPDIR/knbs.json" "$TMPDIR/kroot.json" <<'PY' || fail "kernel thread's hidden stat fields: $(cat "$TMPDIR/knb.err" "$TMPDIR/knbs.err")"
+import json, sys
+d, s, root = (json.load(open(f)) for f in sys.argv[1:4])
+hid = ("kstkesp", "kstkeip", "wchan", "exit_code")
+for k in hid:
+    if d["stat"][k] is not None or d["errors"].get("stat." + k) != "permission denied":
+        print("info: stat.%s %r, error %r" % (k, d["stat"][k], d["errors"].get("stat." + k))); sys.exit(1)
+    if root["stat"][k] is None:
+        print("root: stat.%s null" % k); sys.exit(1)
+for k in ("start_code", "end_code", "start_stack", "arg_start", "env_end"):
+    if d["stat"][k] != "0x0" or ("stat." + k) in d["errors"]:
+        print("info: stat.%s %r (no address space: 0 for everyone)" % (k, d["stat"][k])); sys.exit(1)
+st = s["stat"]
+show = ("kstkesp", "kstkeip", "wchan", "exit_code")
+if any(st[k] is not None or s["errors"].get("stat." + k) != "permission denied" for k in show):
+    print("--show stat", st, s["errors"]); sys.exit(1)
+if s["wchan"] is not None or s["errors"].get("wchan") != "permission denied":
+    print("--show wchan", s["wchan"], s["errors"]); sys.exit(1)
+if st["startcode"] != "0x0":
+    print("--show stat startcode", st["startcode"]); sys.exit(1)
+PY
+elif grep -q '^Kthread:.1' /proc/2/status 2>/dev/null; then
+	ml_not_run "not root (or no setpriv); a kernel thread read as another user was not checked"
+fi
+
 # The memory cgroup and its limit, where a v1 memory or v2 cgroup can be made here.
 cg=""
 own1=$(awk -F: '$2=="memory"{print $3}' /proc/self/cgroup)

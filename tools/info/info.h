@@ -18,6 +18,9 @@ typedef struct thread_info {
 	char state;
 } thread_info;
 
+/* What of a stat record the kernel hid from this reader: info_stat_hid(). */
+typedef enum info_hid { INFO_HID_NONE, INFO_HID_ALL, INFO_HID_TASK } info_hid;
+
 typedef struct info {
 	pid_t pid;
 	bool live;
@@ -25,6 +28,7 @@ typedef struct info {
 	ml_status *status;
 	ml_stat stat;
 	bool have_stat;
+	info_hid stat_hid; /* what of stat the kernel hid from this reader */
 	ml_strv *cmdline;
 	ml_link *exe, *cwd;
 	bool have_owner;
@@ -81,21 +85,40 @@ static inline bool info_stat_guarded(unsigned n)
 }
 
 /*
- * Whether the kernel hid the guarded fields of @st: start_code == end_code == 1, which no
- * real address space has. A process without one (a kernel thread, a zombie) has both 0
- * whoever reads, so its record carries no such mark. Told from the record alone, so a
- * saved copy answers the same.
+ * What of a stat record the kernel hid from this reader. With an address space it marks
+ * the record: start_code == end_code == 1, which no real address space has, and every
+ * guarded field is hidden (INFO_HID_ALL), told from the record alone, so a saved copy
+ * answers the same. A task without one (a kernel thread, a zombie) has its addresses 0
+ * whoever reads, truly, and no mark; only what the kernel writes about the task itself
+ * (kstkesp, kstkeip, the wchan flag, the exit code) reads 0 for a reader that may not
+ * ptrace it (INFO_HID_TASK). @permitted says whether this reader may (info_may_ptrace_read():
+ * 1, 0, or -1 not known: a saved copy, whose reader could ptrace it).
  */
-static inline bool info_stat_hidden(const ml_stat *st)
+static inline info_hid info_stat_hid(const ml_stat *st, int permitted)
 {
-	return st->nfields >= 27 && st->start_code == 1 && st->end_code == 1;
+	if (st->nfields < 27)
+		return INFO_HID_NONE;
+	if (st->start_code == 1 && st->end_code == 1)
+		return INFO_HID_ALL;
+	if (st->start_code == 0 && st->end_code == 0 && permitted == 0)
+		return INFO_HID_TASK;
+	return INFO_HID_NONE;
 }
 
+/*
+ * Whether this reader may ptrace-read the live process @p, as the kernel decides for the
+ * guarded stat fields (PTRACE_MODE_READ_FSCREDS): the cwd link, which the same check
+ * guards, is refused (EACCES) when not. 1 yes, 0 no.
+ */
+int info_may_ptrace_read(const ml_proc *p);
+
 /* Whether stat field @n of @st holds what the kernel knows: it was written (older kernels
- * write fewer fields) and not hidden from the reader. */
-static inline bool info_stat_known(const ml_stat *st, unsigned n)
+ * write fewer fields) and not hidden from the reader (@hid: info_stat_hid()). */
+static inline bool info_stat_known(const ml_stat *st, unsigned n, info_hid hid)
 {
-	return n <= st->nfields && !(info_stat_guarded(n) && info_stat_hidden(st));
+	if (n > st->nfields || !info_stat_guarded(n))
+		return n <= st->nfields;
+	return hid == INFO_HID_NONE || (hid == INFO_HID_TASK && n != 29 && n != 30 && n != 35 && n != 52);
 }
 
 /* read.c: each reads one part of what info shows into @in, noting what it could not read. */

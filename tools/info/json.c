@@ -158,12 +158,12 @@ static void json_status(json_writer *j, const ml_status *s)
 
 /* Writes key @k of stat field @n unless the kernel did not write the field; true when its
  * value is to follow, false after writing null for a value hidden from the reader. */
-static bool stat_key(json_writer *j, const ml_stat *st, unsigned n, const char *k)
+static bool stat_key(json_writer *j, const ml_stat *st, info_hid hid, unsigned n, const char *k)
 {
 	if (n > st->nfields)
 		return false;
 	json_key(j, k);
-	if (info_stat_known(st, n))
+	if (info_stat_known(st, n, hid))
 		return true;
 	json_null(j);
 	return false;
@@ -206,7 +206,7 @@ void info_print_json(const info *in, bool threads)
 		/* each by its proc(5) number: left out when this kernel wrote fewer fields, as
 		 * status leaves out lines it did not write; null when hidden from this reader
 		 * (named in errors) */
-#define S_(n, k) stat_key(j, st, n, k)
+#define S_(n, k) stat_key(j, st, in->stat_hid, n, k)
 #define S_I64(n, k, v) (S_(n, k) ? json_i64(j, v) : (void)0)
 #define S_U64(n, k, v) (S_(n, k) ? json_u64(j, v) : (void)0)
 #define S_ADDR(n, k, v) (S_(n, k) ? json_addr(j, v) : (void)0)

@@ -47,7 +47,10 @@ void info_read_stat(info *in, const ml_source *s)
 		in->have_stat = true;
 	else if (r != -ENOENT || in->live)
 		note_err(in, "stat", r);
-	if (r < 0 || !info_stat_hidden(&in->stat))
+	if (r < 0)
+		return;
+	in->stat_hid = info_stat_hid(&in->stat, in->live ? info_may_ptrace_read(in->proc) : -1);
+	if (in->stat_hid == INFO_HID_NONE)
 		return;
 	/* what the kernel hid from this reader: written as 0 or 1, shown as unknown */
 	static const struct { unsigned n; const char *what; } guarded[] = {
@@ -58,8 +61,16 @@ void info_read_stat(info *in, const ml_source *s)
 		{ 51, "stat.env_end" }, { 52, "stat.exit_code" },
 	};
 	for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++)
-		if (guarded[i].n <= in->stat.nfields)
+		if (!info_stat_known(&in->stat, guarded[i].n, in->stat_hid) && guarded[i].n <= in->stat.nfields)
 			note_err(in, guarded[i].what, -EACCES);
+}
+
+int info_may_ptrace_read(const ml_proc *p)
+{
+	ml_link *l = NULL;
+	int r = ml_cwd_read(p, &l);
+	ml_link_free(l);
+	return r == -EACCES || r == -EPERM ? 0 : 1;
 }
 
 void info_read_cmdline(info *in, const ml_source *s)

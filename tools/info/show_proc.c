@@ -208,12 +208,12 @@ int show_status(show_ctx *c)
 
 /* Key @k of stat field @n, unless the kernel did not write the field; true when its value
  * is to follow, false after null for a value hidden from the reader (named in errors). */
-static bool stat_key(show_ctx *c, const ml_stat *st, unsigned n, const char *k)
+static bool stat_key(show_ctx *c, const ml_stat *st, info_hid hid, unsigned n, const char *k)
 {
 	if (n > st->nfields)
 		return false;
 	em_key(c->e, k);
-	if (info_stat_known(st, n))
+	if (info_stat_known(st, n, hid))
 		return true;
 	em_null(c->e);
 	show_err_note(c, k, -EACCES, NULL);
@@ -224,6 +224,7 @@ int show_stat(show_ctx *c)
 {
 	ml_stat st;
 	READ_OR_PARSE(c, ml_stat_read(c->p, &st), "stat", ml_stat_parse(b, n, &st));
+	info_hid hid = info_stat_hid(&st, c->live ? info_may_ptrace_read(c->p) : -1);
 	em *e = c->e;
 	ml_sysinfo si;
 	bool have_si = c->live && ml_sysinfo_read(&si) == 0;
@@ -235,7 +236,7 @@ int show_stat(show_ctx *c)
 	K_CSTR(e, "state_name", ml_proc_state_name(ml_proc_state_from_char(st.state)));
 	/* each by its proc(5) number: left out when this kernel wrote fewer fields; null when
 	 * hidden from this reader, and named in errors */
-#define S_(n, k) stat_key(c, &st, n, k)
+#define S_(n, k) stat_key(c, &st, hid, n, k)
 #define S_I64(n, k, v) (S_(n, k) ? em_i64(e, v) : (void)0)
 #define S_U64(n, k, v) (S_(n, k) ? em_u64(e, v) : (void)0)
 #define S_ADDR(n, k, v) (S_(n, k) ? em_addr(e, v) : (void)0)
@@ -366,8 +367,8 @@ int show_auxv(show_ctx *c)
 	return 0;
 }
 
-/* Whether the stat of the source carries the kernel's mark of fields hidden from this
- * reader (info_stat_hidden()): 1, 0, or -errno when no stat could be read. */
+/* Whether the kernel hid the wchan flag of the source's stat from this reader
+ * (info_stat_hid()): 1, 0, or -errno when no stat could be read. */
 static int stat_hidden(show_ctx *c)
 {
 	ml_stat st;
@@ -376,13 +377,14 @@ static int stat_hidden(show_ctx *c)
 		r = ml_stat_read(c->p, &st);
 	else
 		PARSE_TEXT(c, "stat", (r = ml_stat_parse(b, n, &st)));
-	return r < 0 ? r : info_stat_hidden(&st);
+	return r < 0 ? r : !info_stat_known(&st, 35, info_stat_hid(&st, c->live ? info_may_ptrace_read(c->p) : -1));
 }
 
 int show_wchan(show_ctx *c)
 {
 	/* The kernel writes "0" both for a task that waits in no function and for a reader
-	 * that may not ptrace it: stat's mark tells the second. It is read on both sides
+	 * that may not ptrace it: stat's mark (or, for a task without an address space, the
+	 * refused cwd link) tells the second. It is read on both sides
 	 * of wchan, so that an access that changed in between counts as hidden. */
 	int before = stat_hidden(c);
 	char w[256], *buf = NULL;
