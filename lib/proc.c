@@ -1,11 +1,14 @@
 /* The process handle: binds a pidfd, a /proc/PID directory fd and an exec sentinel together. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <linux/kcmp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -31,11 +34,13 @@ static int sys_pidfd_open(pid_t pid)
 #endif
 }
 
-/* Reads the state letter and pid from the handle's own stat. -ESRCH if the task is gone. */
-int ml__proc_stat_state(const ml_proc *p, char *state, pid_t *pid)
+#define ML_STAT_MAX 512
+
+/* Reads the handle's own stat into @buf (ML_STAT_MAX bytes), and from it the state letter
+ * and pid. -ESRCH if the task is gone. */
+static int stat_state_read(const ml_proc *p, char *buf, char *state, pid_t *pid)
 {
-	char buf[512];
-	ssize_t n = ml__read_small(p->dirfd, "stat", buf, sizeof(buf));
+	ssize_t n = ml__read_small(p->dirfd, "stat", buf, ML_STAT_MAX);
 	if (n < 0)
 		return (int)n;
 	if (n == 0)
@@ -51,6 +56,47 @@ int ml__proc_stat_state(const ml_proc *p, char *state, pid_t *pid)
 	return 0;
 }
 
+/* Reads the state letter and pid from the handle's own stat. -ESRCH if the task is gone. */
+int ml__proc_stat_state(const ml_proc *p, char *state, pid_t *pid)
+{
+	char buf[ML_STAT_MAX];
+	return stat_state_read(p, buf, state, pid);
+}
+
+/* Task flags (field 9 of stat): PF_EXITING, and PF_FORKNOEXEC, which clone() sets on every
+ * new task and only exec clears. */
+#define ML_PF_EXITING 0x4u
+#define ML_PF_FORKNOEXEC 0x40u
+
+/* The flags field of the stat text @buf (and the parent's PID, if @ppid); -EBADMSG. */
+static int stat_flags_parse(const char *buf, unsigned long *ret, pid_t *ppid)
+{
+	const char *q = strrchr(buf, ')');
+	if (!q)
+		return -EBADMSG;
+	/* ") S ppid pgrp session tty_nr tpgid flags": q ends on the blank before field 9 */
+	q++;
+	for (int field = 3; field < 9; field++) {
+		q = strchr(q + 1, ' ');
+		if (!q)
+			return -EBADMSG;
+		if (field == 3 && ppid)
+			*ppid = (pid_t)strtol(q + 1, NULL, 10);
+	}
+	*ret = strtoul(q + 1, NULL, 10);
+	return 0;
+}
+
+/* The flags of stat under @dirfd (and the parent's PID); -errno (-ESRCH when it reads empty). */
+static int stat_flags(int dirfd, const char *name, unsigned long *ret, pid_t *ppid)
+{
+	char buf[512];
+	ssize_t n = ml__read_small(dirfd, name, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 ? (int)n : -ESRCH;
+	return stat_flags_parse(buf, ret, ppid);
+}
+
 static int sentinel_read_eof(const ml_proc *p)
 {
 	char c;
@@ -62,13 +108,37 @@ static int sentinel_read_eof(const ml_proc *p)
 	return n <= 0;
 }
 
-static enum proc_state exec_state(const ml_proc *p)
+/*
+ * Whether a process watched for its exec in stat (fork_noexec) has exec'd: @stat is its
+ * stat text if already read (NULL: read it now).
+ *
+ * The sentinel holds an address space, not the process: it reads EOF once nothing uses
+ * that address space any more. A process created with CLONE_VM but not CLONE_THREAD (a
+ * vfork() or posix_spawn() child before its exec, a clone(CLONE_VM) child) shares its
+ * parent's, which lives on in the parent after the child's exec: the sentinel goes on
+ * reading, and every read would be of the new program. Such a process has PF_FORKNOEXEC
+ * (every task has it from its clone until it execs, and nothing else clears it), so when
+ * the sentinel is opened on one (watch_forknoexec()), its exec is watched in that flag:
+ * one stat read per check while the handle lasts. A process that has exec'd (nearly every
+ * one), or a fork() child, pays nothing more. One that shares its own address space with
+ * a CLONE_VM child of its own is left to the sentinel (docs/architecture.md).
+ */
+static bool forknoexec_cleared(const ml_proc *p, const char *stat)
+{
+	unsigned long flags;
+	int r = stat ? stat_flags_parse(stat, &flags, NULL) : stat_flags(p->dirfd, "stat", &flags, NULL);
+	return r == 0 && !(flags & ML_PF_FORKNOEXEC);
+}
+
+static enum proc_state exec_state(const ml_proc *p, const char *stat)
 {
 	if (p->sentinel >= 0 && p->sentinel_had_data && sentinel_read_eof(p)) {
 		/* The address space the handle was opened on is gone, but the task lives:
 		 * either it exec'd, or it is exiting right now. Both end the handle. */
 		return ST_EXECED;
 	}
+	if (p->fork_noexec && p->sentinel >= 0 && forknoexec_cleared(p, stat))
+		return ST_EXECED;
 	/* the same, on maps bound through a thread once the leader had exited (proc_leader.c) */
 	int vs = __atomic_load_n(&p->via_sentinel, __ATOMIC_ACQUIRE);
 	if (vs >= 0 && ml__proc_via_sentinel_gone(vs))
@@ -104,15 +174,15 @@ unsigned long ml__proc_status_threads(const ml_proc *p)
  */
 static enum proc_state exited_leader_state(const ml_proc *p)
 {
-	char st = 0;
-	int r = ml__proc_stat_state(p, &st, NULL);
+	char st = 0, stat[ML_STAT_MAX];
+	int r = stat_state_read(p, stat, &st, NULL);
 	if (r == -ESRCH || r == -ENOENT)
 		return ST_GONE;
 	if (r == 0 && st != 'Z' && st != 'X' && st != 'x')
 		return ST_EXECED;
 	if (ml__proc_group_exiting(p))
 		return ST_GONE; /* every thread left is exiting: the whole group was killed */
-	return exec_state(p);
+	return exec_state(p, r == 0 ? stat : NULL);
 }
 
 static enum proc_state proc_state(const ml_proc *p)
@@ -145,12 +215,13 @@ static enum proc_state proc_state(const ml_proc *p)
 			 * run, or the whole group is being torn down (SIGKILL) */
 			if (p->sentinel >= 0 && !p->sentinel_had_data && ml__proc_group_exiting(p))
 				return ST_GONE;
-			return exec_state(p);
+			return exec_state(p, NULL);
 		}
 		r = ml__proc_stat_state(p, &st, NULL);
 		return r == -ESRCH || r == -ENOENT ? ST_GONE : ST_ZOMBIE;
 	}
-	r = ml__proc_stat_state(p, &st, NULL);
+	char stat[ML_STAT_MAX];
+	r = stat_state_read(p, stat, &st, NULL);
 	if (r == -ESRCH || r == -ENOENT)
 		return p->live ? ST_GONE : ST_RUNNING;
 	if (r == 0 && (st == 'Z' || st == 'X' || st == 'x')) {
@@ -160,28 +231,15 @@ static enum proc_state proc_state(const ml_proc *p)
 	} else if (r == 0 && p->live && !p->task && ml__proc_leader_gone(p)) {
 		return ST_EXECED; /* the exited leader's PID now runs: an exec (see above) */
 	}
-	return exec_state(p);
+	return exec_state(p, r == 0 ? stat : NULL);
 }
 
 /* PF_EXITING in the flags (field 9) of stat under @dirfd: 1 set, 0 clear, -errno. */
-#define ML_PF_EXITING 0x4u
 int ml__stat_exiting(int dirfd, const char *name)
 {
-	char buf[512];
-	ssize_t n = ml__read_small(dirfd, name, buf, sizeof(buf));
-	if (n <= 0)
-		return n < 0 ? (int)n : -ESRCH;
-	char *q = strrchr(buf, ')');
-	if (!q)
-		return -EBADMSG;
-	/* ") S ppid pgrp session tty_nr tpgid flags" */
-	q++;
-	for (int field = 3; field < 9; field++) {
-		q = strchr(q + 1, ' ');
-		if (!q)
-			return -EBADMSG;
-	}
-	return (strtoul(q + 1, NULL, 10) & ML_PF_EXITING) != 0;
+	unsigned long flags;
+	int r = stat_flags(dirfd, name, &flags, NULL);
+	return r < 0 ? r : (flags & ML_PF_EXITING) != 0;
 }
 
 /*
@@ -315,11 +373,84 @@ static int proc_new(ml_proc **ret)
 	return 0;
 }
 
+/* PIDFD_GET_INFO (Linux 6.13): its first version, which every later kernel accepts (the
+ * ioctl is extensible: the size is taken from the request). */
+struct ml_pidfd_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+};
+#define ML_PIDFD_GET_INFO _IOWR(0xFF, 11, struct ml_pidfd_info)
+#define ML_PIDFD_INFO_PID 1u
+
+/* The parent's PID (in our namespace; 0 if outside it) from a pidfd; -errno where the
+ * kernel cannot tell (before 6.13). */
+static int pidfd_ppid(int pidfd, pid_t *ret)
+{
+	struct ml_pidfd_info info = { .mask = ML_PIDFD_INFO_PID };
+	if (ioctl(pidfd, ML_PIDFD_GET_INFO, &info) < 0)
+		return ml_neg_errno();
+	if (!(info.mask & ML_PIDFD_INFO_PID))
+		return -EOPNOTSUPP;
+	*ret = (pid_t)info.ppid;
+	return 0;
+}
+
+/* kcmp(KCMP_VM): 0 when @pid and @other run the same address space, 1 when not, -1 when
+ * that cannot be asked (no kcmp, refused, no such process). */
+static int kcmp_mm(pid_t pid, pid_t other)
+{
+#ifdef SYS_kcmp
+	if (pid > 0 && other > 0) {
+		long r = syscall(SYS_kcmp, pid, other, KCMP_VM, 0, 0);
+		if (r >= 0)
+			return r != 0;
+	}
+#else
+	(void)pid;
+	(void)other;
+#endif
+	return -1;
+}
+
+/*
+ * Whether the exec of @p's process is to be watched in its stat flags (see
+ * forknoexec_cleared()): whether it may run an address space that another process, not
+ * one of its threads, keeps after its exec. A process that runs its parent's was created
+ * with CLONE_VM and has not exec'd since, so kcmp() against the parent says so in one
+ * call, with the parent's PID from the pidfd; a fork() child or a process that has exec'd
+ * has an address space of its own. Where that cannot be asked, the flag itself is read:
+ * watched if set (a fork() child is then watched too, where kcmp() is refused). kcmp()
+ * takes PIDs of our namespace, which only a handle with a pidfd is known to have; a handle
+ * without one reads its stat on every check anyway.
+ */
+static bool watch_forknoexec(const ml_proc *p)
+{
+	pid_t ppid = 0;
+	bool asked = false;
+	if (p->pidfd >= 0 && pidfd_ppid(p->pidfd, &ppid) == 0) {
+		int same = kcmp_mm(p->pid, ppid);
+		if (same >= 0)
+			return same == 0;
+		asked = true;
+	}
+	unsigned long flags;
+	if (stat_flags(p->dirfd, "stat", &flags, &ppid) < 0 || !(flags & ML_PF_FORKNOEXEC))
+		return false;
+	return p->pidfd < 0 || asked || kcmp_mm(p->pid, ppid) != 1;
+}
+
 static void open_sentinel(ml_proc *p)
 {
+	/* Asked before the sentinel is opened: an exec between the two then ends the handle
+	 * (the flag is seen cleared) rather than going unnoticed. */
+	bool fork_noexec = watch_forknoexec(p);
 	p->sentinel = openat(p->dirfd, "maps", O_RDONLY | O_CLOEXEC);
 	if (p->sentinel >= 0) {
 		p->sentinel_had_data = !sentinel_read_eof(p);
+		/* an empty one (a kernel thread, an exited leader) is not watched this way */
+		p->fork_noexec = fork_noexec && p->sentinel_had_data;
 	}
 	/* An empty maps: a kernel thread, a process exiting, or one whose leader has exited.
 	 * The last is known from now on, so that an exec is noticed before anything is read. */
@@ -460,6 +591,7 @@ int ml_proc_release(ml_proc *p)
 	ml__close_fd(&p->sentinel);
 	ml__close_fd(&p->via_sentinel);
 	p->sentinel_had_data = false;
+	p->fork_noexec = false;
 	ml__proc_drop_thread_locked(p); /* not shared while it is released (see proc.h) */
 	return 0;
 }
@@ -535,6 +667,10 @@ int ml_proc_task(const ml_proc *p, pid_t tid, ml_proc **ret)
 	t->live = p->live;
 	t->task = true;
 	t->sentinel_had_data = p->sentinel_had_data;
+	/* the thread's own flags: set on every thread since its clone, cleared only if it is
+	 * the one that execs (it then has the PID, and task/TID is the new leader's only
+	 * when TID is the PID; any other thread is gone after an exec) */
+	t->fork_noexec = p->fork_noexec;
 	if (p->pidfd >= 0 && (t->pidfd = fcntl(p->pidfd, F_DUPFD_CLOEXEC, 3)) < 0) {
 		r = ml_neg_errno();
 		goto fail;

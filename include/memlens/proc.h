@@ -16,7 +16,11 @@ extern "C" {
  * handle can never read another process after PID reuse. A handle on a live process also
  * keeps a sentinel fd on the process's `maps`, opened with the handle, which reads EOF
  * once the address space it was opened on is gone: that is how an exec in the target is
- * told apart from a process that still runs the image the handle was opened on.
+ * told apart from a process that still runs the image the handle was opened on. A process
+ * that runs its parent's address space (a vfork() or posix_spawn() child before its exec,
+ * a clone(CLONE_VM) child) leaves it to the parent when it execs, so the sentinel reads on:
+ * for such a process the handle also watches, in stat, the flag that only an exec clears
+ * (one stat read per check; docs/architecture.md).
  *
  * After the process exits, is reaped, exec's, or its PID is reused, every reader returns
  * -ESRCH. A read that returns 0 bytes is checked against liveness before it is reported

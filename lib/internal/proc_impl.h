@@ -19,6 +19,10 @@ struct ml_proc {
 	bool task;      /* a task/TID handle */
 	bool lazy;      /* holds only the pidfd until a file is read (ml_proc_open_lazy) */
 	bool sentinel_had_data;
+	/* The process had not exec'd since it was created (PF_FORKNOEXEC) when the sentinel
+	 * was opened: it may share that address space with another process, which keeps the
+	 * sentinel reading after an exec, so its exec is watched in stat's flags (proc.c). */
+	bool fork_noexec;
 	/* Once the leader thread has exited while other threads run, what it gave up at its
 	 * exit is read through /proc/TID of a thread that runs (lib/proc_leader.c). The
 	 * readers take a const handle and may share it across threads: mu guards these. */

@@ -20,17 +20,29 @@
  *   vfork_wait               a thread starts a child with clone(CLONE_VM | CLONE_VFORK) on a
  *                            stack of its own, which pauses until killed; the thread waits
  *                            for it in uninterruptible sleep (state D), then reaps it and
- *                            ends -> ok child=N tid=T (once T is in that sleep) */
+ *                            ends -> ok child=N tid=T (once T is in that sleep)
+ *   vm_clone [vfork]         starts a child with clone(CLONE_VM | SIGCHLD) on a stack of its
+ *                            own: a process of its own that shares this address space and
+ *                            waits for "vm_exec" (killed when its parent dies). With
+ *                            "vfork", a thread starts it with CLONE_VM | CLONE_VFORK and
+ *                            waits until it execs, then for its exit, which it reaps
+ *                            -> ok child=N
+ *   vm_exec PATH [ARG...]    the vm_clone child execs PATH -> ok (once the exec has
+ *                            succeeded), or err exec ...
+ * "ml_child pause" only sleeps until killed: an image to exec that reads and prints nothing. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,6 +124,50 @@ static void *vf_main(void *arg)
 	return NULL;
 }
 
+/* vm_clone: the child's pipes (go: told to exec; done: close-on-exec, EOF once it has) and
+ * what it execs, written by us before the byte on go (the memory is shared). */
+static int vm_go[2] = { -1, -1 }, vm_done[2] = { -1, -1 };
+static char vm_args[4096];
+static char *vm_argv[64];
+static atomic_int vm_child;
+
+static int vm_child_main(void *arg)
+{
+	(void)arg;
+	/* Its parent is the thread that cloned it: it dies with it, an exec of the parent's
+	 * leader does not end it. It keeps its copy of go's write end (its descriptor table is
+	 * a copy): no EOF while it waits, even once the parent has exec'd. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	atomic_store(&vm_child, (int)syscall(SYS_getpid));
+	char c;
+	ssize_t n;
+	while ((n = read(vm_go[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1) {
+		execv(vm_argv[0], vm_argv);
+		int e = errno;
+		ssize_t w = write(vm_done[1], &e, sizeof(e));
+		(void)w;
+	}
+	syscall(SYS_exit, 127); /* not exit_group: nothing of the shared libc state is touched */
+	return 0;
+}
+
+static char vm_stack[64 << 10] __attribute__((aligned(16)));
+
+static pid_t vm_start(int flags)
+{
+	return clone(vm_child_main, vm_stack + sizeof(vm_stack), flags, NULL);
+}
+
+static void *vm_vfork_main(void *arg)
+{
+	(void)arg;
+	pid_t ch = vm_start(CLONE_VM | CLONE_VFORK | SIGCHLD);
+	if (ch > 0)
+		waitpid(ch, NULL, 0);
+	return NULL;
+}
 
 static void *serve_beside_churning_leader(void *arg)
 {
@@ -137,8 +193,10 @@ static void *serve_thread(void *arg)
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1 && !strcmp(argv[1], "pause")) {
+		for (;;)
+			pause();
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("ready pid=%d\n", (int)getpid());
 	serve(NULL);
@@ -243,6 +301,56 @@ static void *serve(void *arg)
 			while (!atomic_load(&vf_child) || task_state((pid_t)atomic_load(&vf_tid)) != 'D')
 				sched_yield();
 			printf("ok child=%d tid=%d\n", atomic_load(&vf_child), atomic_load(&vf_tid));
+		} else if (!strcmp(cmd, "vm_clone")) {
+			char *mode = strtok_r(NULL, " ", &save);
+			bool vfork_mode = mode && !strcmp(mode, "vfork");
+			if (pipe2(vm_go, O_CLOEXEC) < 0 || pipe2(vm_done, O_CLOEXEC) < 0) {
+				printf("err pipe %s\n", strerror(errno));
+				continue;
+			}
+			atomic_store(&vm_child, 0);
+			pthread_t t;
+			if (vfork_mode) {
+				if (pthread_create(&t, NULL, vm_vfork_main, NULL) != 0) {
+					printf("err pthread_create\n");
+					continue;
+				}
+				pthread_detach(t);
+			} else if (vm_start(CLONE_VM | SIGCHLD) < 0) {
+				printf("err clone %s\n", strerror(errno));
+				continue;
+			}
+			while (!atomic_load(&vm_child))
+				sched_yield();
+			close(vm_go[0]);
+			close(vm_done[1]);
+			printf("ok child=%d\n", atomic_load(&vm_child));
+		} else if (!strcmp(cmd, "vm_exec")) {
+			size_t used = 0;
+			int n = 0;
+			char *a;
+			while (n < 63 && (a = strtok_r(NULL, " ", &save))) {
+				size_t l = strlen(a) + 1;
+				if (used + l > sizeof(vm_args))
+					break;
+				vm_argv[n++] = memcpy(vm_args + used, a, l);
+				used += l;
+			}
+			vm_argv[n] = NULL;
+			int e = 0;
+			ssize_t r;
+			if (n == 0 || write(vm_go[1], "x", 1) != 1) {
+				printf("err no path or no child\n");
+				continue;
+			}
+			while ((r = read(vm_done[0], &e, sizeof(e))) < 0 && errno == EINTR)
+				;
+			close(vm_go[1]);
+			close(vm_done[0]);
+			if (r == 0)
+				printf("ok\n");
+			else
+				printf("err exec %s\n", strerror(e));
 		} else if (!strcmp(cmd, "churned")) {
 			printf("ok made=%lu\n", atomic_load(&churned));
 		} else if (!strcmp(cmd, "thread_exit")) {

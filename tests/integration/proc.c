@@ -1,4 +1,5 @@
-/* ml_proc against real children: identity for life, -ESRCH after exit, reaping, PID reuse, exec. */
+/* ml_proc against real children: identity for life, -ESRCH after exit, reaping, PID reuse, exec
+ * (also by a process that shares its address space with another). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -205,6 +206,83 @@ START_TEST(exec_ends_the_handle)
 }
 END_TEST
 
+/* Every way of reading through @p ends with -ESRCH; @addr was mapped before the exec. */
+static void assert_ended(ml_proc *p, uint64_t addr)
+{
+	char *buf;
+	size_t len;
+	char mem[16];
+	ml_maps *m;
+	ck_assert_int_eq(ml_proc_check(p), -ESRCH);
+	ck_assert_int_eq(ml_proc_alive(p), 0);
+	ck_assert_int_eq(ml_proc_read_file(p, "status", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_proc_read_file(p, "maps", &buf, &len), -ESRCH);
+	ck_assert_int_eq(ml_maps_read(p, ML_MAPS_AUTO, &m), -ESRCH);
+	ck_assert_int_eq(ml_proc_readlink(p, "exe", &buf, &len), -ESRCH);
+	if (addr)
+		ck_assert_int_eq(ml_mem_read(p, addr, mem, sizeof(mem)), -ESRCH);
+}
+
+/*
+ * A process that shares its address space with another one without being its thread (a
+ * vfork() child before its exec, a clone(CLONE_VM) child) leaves that address space alive
+ * when it execs: whatever the handle holds on it goes on reading, so that is not how the
+ * handle may tell the exec.
+ */
+static void exec_of_a_vm_sharing_child(const char *mode)
+{
+	mlt_child *c = child();
+	uint64_t addr = mlt_cmd_u64(c, "addr", "map 4096");
+	mlt_cmd_ok(c, "write 0x%llx shared-before-exec", (unsigned long long)addr);
+	pid_t vc = (pid_t)mlt_cmd_u64(c, "child", "vm_clone%s", mode);
+	ml_proc *p, *lazy, *t;
+	ck_assert_int_eq(ml_proc_open(vc, &p), 0);
+	ck_assert_int_eq(ml_proc_open_lazy(vc, &lazy), 0);
+	ck_assert_int_eq(ml_proc_task(p, vc, &t), 0);
+	char *buf;
+	size_t len;
+	ck_assert_int_eq(ml_proc_read_file(lazy, "status", &buf, &len), 0); /* opens its sentinel */
+	free(buf);
+	char mem[16];
+	ck_assert_int_eq(ml_mem_read(p, addr, mem, sizeof(mem)), sizeof(mem));
+	ck_assert(!memcmp(mem, "shared-before-ex", sizeof(mem)));
+	ck_assert_int_eq(ml_proc_check(t), 0);
+
+	char *path = mlt_helper_path("ml_child");
+	mlt_cmd_ok(c, "vm_exec %s pause", path);
+	/* the child runs the new image; its old address space lives on in c */
+	assert_ended(p, addr);
+	assert_ended(lazy, addr);
+	assert_ended(t, 0);
+	ck_assert_int_eq(mlt_cmd_u64(c, "pid", "pid"), c->pid); /* c still runs */
+
+	ml_proc *q;
+	ck_assert_int_eq(ml_proc_open(vc, &q), 0);
+	ck_assert_int_eq(ml_proc_check(q), 0);
+	ck_assert_int_eq(ml_proc_readlink(q, "exe", &buf, &len), 0);
+	free(buf);
+	ck_assert_int_eq(ml_proc_check(q), 0);
+	ml_proc_free(q);
+	kill(vc, SIGKILL);
+	free(path);
+	ml_proc_free(t);
+	ml_proc_free(lazy);
+	ml_proc_free(p);
+	mlt_child_free(c);
+}
+
+START_TEST(exec_of_a_clone_vm_child_ends_the_handle)
+{
+	exec_of_a_vm_sharing_child("");
+}
+END_TEST
+
+START_TEST(exec_of_a_vfork_child_ends_the_handle)
+{
+	exec_of_a_vm_sharing_child(" vfork");
+}
+END_TEST
+
 START_TEST(task_handles)
 {
 	mlt_child *c = child();
@@ -341,6 +419,8 @@ int main(void)
 	tcase_add_test(tc, zombie_reads_empty_as_gone);
 	tcase_add_test(tc, reaped_gives_esrch_everywhere);
 	tcase_add_test(tc, exec_ends_the_handle);
+	tcase_add_test(tc, exec_of_a_clone_vm_child_ends_the_handle);
+	tcase_add_test(tc, exec_of_a_vfork_child_ends_the_handle);
 	tcase_add_test(tc, task_handles);
 	tcase_add_test(tc, leader_exit_keeps_the_process_alive);
 	tcase_add_test(tc, directory_handles_read_fixtures);
