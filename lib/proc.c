@@ -384,16 +384,18 @@ struct ml_pidfd_info {
 #define ML_PIDFD_GET_INFO _IOWR(0xFF, 11, struct ml_pidfd_info)
 #define ML_PIDFD_INFO_PID 1u
 
-/* The parent's PID (in our namespace; 0 if outside it) from a pidfd; -errno where the
- * kernel cannot tell (before 6.13). */
-static int pidfd_ppid(int pidfd, pid_t *ret)
+/* The PID and the parent's PID (in our namespace) of a pidfd's process; -errno where the
+ * kernel cannot tell (before 6.13), and -ESRCH both for a reaped process and for one whose
+ * parent is outside our namespace (ask fdinfo then: pidfd_pid()). */
+static int pidfd_ids(int pidfd, pid_t *pid, pid_t *ppid)
 {
 	struct ml_pidfd_info info = { .mask = ML_PIDFD_INFO_PID };
 	if (ioctl(pidfd, ML_PIDFD_GET_INFO, &info) < 0)
 		return ml_neg_errno();
 	if (!(info.mask & ML_PIDFD_INFO_PID))
 		return -EOPNOTSUPP;
-	*ret = (pid_t)info.ppid;
+	*pid = (pid_t)info.pid;
+	*ppid = (pid_t)info.ppid;
 	return 0;
 }
 
@@ -425,11 +427,13 @@ static int kcmp_mm(pid_t pid, pid_t other)
  * takes PIDs of our namespace, which only a handle with a pidfd is known to have; a handle
  * without one reads its stat on every check anyway.
  */
-static bool watch_forknoexec(const ml_proc *p)
+static bool watch_forknoexec(const ml_proc *p, pid_t ppid)
 {
-	pid_t ppid = 0;
 	bool asked = false;
-	if (p->pidfd >= 0 && pidfd_ppid(p->pidfd, &ppid) == 0) {
+	pid_t pid;
+	if (ppid <= 0 && p->pidfd >= 0 && pidfd_ids(p->pidfd, &pid, &ppid) < 0)
+		ppid = 0;
+	if (ppid > 0) {
 		int same = kcmp_mm(p->pid, ppid);
 		if (same >= 0)
 			return same == 0;
@@ -441,11 +445,12 @@ static bool watch_forknoexec(const ml_proc *p)
 	return p->pidfd < 0 || asked || kcmp_mm(p->pid, ppid) != 1;
 }
 
-static void open_sentinel(ml_proc *p)
+/* @ppid: the parent's PID if already asked of the pidfd, else 0. */
+static void open_sentinel(ml_proc *p, pid_t ppid)
 {
 	/* Asked before the sentinel is opened: an exec between the two then ends the handle
 	 * (the flag is seen cleared) rather than going unnoticed. */
-	bool fork_noexec = watch_forknoexec(p);
+	bool fork_noexec = watch_forknoexec(p, ppid);
 	p->sentinel = openat(p->dirfd, "maps", O_RDONLY | O_CLOEXEC);
 	if (p->sentinel >= 0) {
 		p->sentinel_had_data = !sentinel_read_eof(p);
@@ -507,17 +512,22 @@ int ml_proc_open(pid_t pid, ml_proc **ret)
 		r = errno == ENOENT ? -ESRCH : ml_neg_errno();
 		goto fail;
 	}
+	pid_t ppid = 0;
 	if (p->pidfd >= 0) {
 		/* The pidfd was bound before the directory was opened. If the process it names
 		 * still holds @pid now, it held it when the directory was opened, so both
-		 * designate the same process: no PID reuse could have slipped in between. */
-		pid_t now;
-		if (pidfd_pid(p->pidfd, &now) == 0 && now != pid) {
+		 * designate the same process: no PID reuse could have slipped in between. One
+		 * ioctl tells the PID, and the parent's for open_sentinel(), where the kernel
+		 * has it; fdinfo tells the PID everywhere. */
+		pid_t now = pid;
+		if (pidfd_ids(p->pidfd, &now, &ppid) < 0 && pidfd_pid(p->pidfd, &now) < 0)
+			now = pid; /* not known: the directory alone, as without a pidfd */
+		if (now != pid) {
 			r = -ESRCH;
 			goto fail;
 		}
 	}
-	open_sentinel(p);
+	open_sentinel(p, ppid);
 	*ret = p;
 	return 0;
 fail:
@@ -551,7 +561,7 @@ int ml__proc_materialize(const ml_proc *cp)
 		return -ESRCH;
 	}
 	p->dirfd = fd;
-	open_sentinel(p);
+	open_sentinel(p, 0);
 	return 0;
 }
 
@@ -626,7 +636,7 @@ int ml_proc_open_at(int dirfd, ml_proc **ret)
 	struct statfs fs;
 	if (fstatfs(p->dirfd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC) {
 		p->live = true;
-		open_sentinel(p);
+		open_sentinel(p, 0);
 	}
 	*ret = p;
 	return 0;
