@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -283,6 +285,34 @@ START_TEST(exec_of_a_vfork_child_ends_the_handle)
 }
 END_TEST
 
+/* PIDFD_GET_INFO (Linux 6.13) whatever its size: type 0xFF, number 11, read and write. */
+#define PIDFD_GET_INFO_ANY_SIZE 0xc000ff0bu
+
+/* A kernel without PIDFD_GET_INFO (before 6.13): the parent's PID comes from stat, and the
+ * PID check at open from the pidfd's fdinfo. */
+START_TEST(exec_of_a_clone_vm_child_ends_the_handle_without_pidfd_info)
+{
+	const mlt_sc_rule rules[] = {
+		{ __NR_ioctl, 1, 0xc000ffffu, PIDFD_GET_INFO_ANY_SIZE, SECCOMP_RET_ERRNO | ENOTTY },
+	};
+	mlt_seccomp(rules, 1);
+	exec_of_a_vm_sharing_child("");
+}
+END_TEST
+
+/* Nor kcmp() (refused by a container's filter, or a kernel without CONFIG_KCMP): the flag
+ * itself decides, and every process that has not exec'd is watched. */
+START_TEST(exec_of_a_vfork_child_ends_the_handle_without_kcmp)
+{
+	const mlt_sc_rule rules[] = {
+		{ __NR_ioctl, 1, 0xc000ffffu, PIDFD_GET_INFO_ANY_SIZE, SECCOMP_RET_ERRNO | ENOTTY },
+		{ __NR_kcmp, -1, 0, 0, SECCOMP_RET_ERRNO | EPERM },
+	};
+	mlt_seccomp(rules, 2);
+	exec_of_a_vm_sharing_child(" vfork");
+}
+END_TEST
+
 START_TEST(task_handles)
 {
 	mlt_child *c = child();
@@ -421,6 +451,8 @@ int main(void)
 	tcase_add_test(tc, exec_ends_the_handle);
 	tcase_add_test(tc, exec_of_a_clone_vm_child_ends_the_handle);
 	tcase_add_test(tc, exec_of_a_vfork_child_ends_the_handle);
+	tcase_add_test(tc, exec_of_a_clone_vm_child_ends_the_handle_without_pidfd_info);
+	tcase_add_test(tc, exec_of_a_vfork_child_ends_the_handle_without_kcmp);
 	tcase_add_test(tc, task_handles);
 	tcase_add_test(tc, leader_exit_keeps_the_process_alive);
 	tcase_add_test(tc, directory_handles_read_fixtures);
