@@ -416,6 +416,9 @@ static int scan_range(worker *w, unit *u, const region *r, size_t r0, size_t r1,
 {
 	while (ss < se) {
 		uint64_t resume = from, bl, bh, at;
+		uint64_t first = ss > u->a ? ss : u->a; /* where scan_segment() starts reporting */
+		if (first < from)
+			first = from;
 		int e = scan_segment(w, u, r, r0, r1, ss, se, open, from, keep, &resume);
 		if (e != -EBADMSG || !w->s->s)
 			return e;
@@ -423,9 +426,11 @@ static int scan_range(worker *w, unit *u, const region *r, size_t r0, size_t r1,
 		if (at < ss || at >= se || ml_source_damage(w->via, at, &bl, &bh) < 0 || bl > at || bh <= at)
 			return e; /* no known extent: the rest of the segment is lost */
 		note_damage(w, u, r, bl, bh);
-		/* up to the damage, the search goes on where it stopped, its regexes' chains too */
+		/* up to the damage, the search goes on where it stopped, its regexes' chains too;
+		 * where it stopped before its first window, it starts as it would have (the chains
+		 * at the unit's start guessed and checked, or seeded) */
 		if (bl > ss && resume < bl) {
-			e = scan_range(w, u, r, r0, r1, ss, bl, false, resume, true);
+			e = scan_range(w, u, r, r0, r1, ss, bl, false, resume, keep || resume > first);
 			if (e)
 				return e;
 		}
