@@ -194,6 +194,32 @@ for re in '--engine portable -E (?:x|xy)+z|SECRET' '-E (?<=\.)SECRET|(?:x|xy)+z'
 		echo "FAIL regex over a resource limit: $re: exit $rc: $out"; cat "$T/err"; fail=1
 	fi
 done
+# the same in a unit searched again (a{10} over a run across the 64 MiB unit boundary at
+# 0x4000000, which the unit after it guesses wrong from its context): the starts are named
+# once and counted once
+python3 -c "
+b = bytearray(b'.' * (2 << 20))
+b[0xfe003:0x102400] = b'a' * (0x102400 - 0xfe003)
+b[0x110000:0x1286aa] = b'x' * 100000 + b'..SECRET..'
+open('limit2.bin', 'wb').write(b)"
+for re in '--engine portable -E -e (?:x|xy)+z|SECRET' '-E -e (?<=\.)SECRET|(?:x|xy)+z'; do
+	for j in 1 2; do
+		"$M" grep -j $j --raw --base 0x3f00000 --json -c -e 'a{10}' $re limit2.bin >"$T/out" 2>"$T/err"; rc=$?
+		if [ $rc = 0 ] && [ "$(grep -c 'not searched for regex' "$T/err")" = 1 ] &&
+		   python3 - "$T/out" "$T/err" <<'PY'
+import json, re, sys
+s = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+lo, hi = (int(x, 16) for x in re.search(r': (0x[0-9a-f]+)-(0x[0-9a-f]+) not searched for regex', open(sys.argv[2]).read()).groups())
+assert lo == 0x4000000 and [c["count"] for c in s["counts"]] == [1740, 1], s
+assert s["bytes_failed"]["other"] == hi - lo, s
+PY
+		then
+			echo "ok   regex over a resource limit in a unit searched again, -j$j: $re"
+		else
+			echo "FAIL regex over a resource limit in a unit searched again, -j$j: $re: exit $rc"; cat "$T/err"; tail -1 "$T/out"; fail=1
+		fi
+	done
+done
 
 # -C and the text around a match are whole where the match lies at the end of a search window
 # (256 KiB) or at the start of one (512 KiB)

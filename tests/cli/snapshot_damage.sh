@@ -107,4 +107,47 @@ for f in swap.gz; do
 			&& ok "${c%% *} refuses reordered members" || { bad "${c%% *} over reordered members: exit $rc"; cat "$T/err"; }
 	done
 done
+
+# ---- damage in the first window of a 64 MiB unit that a regex's chain of matches crosses:
+# a{10} over a run of a across 0x4000000, a damaged chunk (member) 256 KiB after it. The
+# unit after the boundary goes on with the chain the unit before it leaves (it started
+# afresh at 0x4000000: a match overlapping the one before and every later one shifted)
+python3 - "$T/chain.core" <<'PY'
+import struct, sys
+img = bytearray(b'.' * (2 << 20))  # at 0x3f00000
+img[0xfe003:0x102400] = b'a' * (0x102400 - 0xfe003)
+note = 0x40 + 2 * 56
+eh = b'\x7fELF\x02\x01\x01' + bytes(9) + struct.pack('<HHIQQQIHHHHHH', 4, 62, 1, 0, 0x40, 0, 0, 0x40, 56, 2, 64, 0, 0)
+ph = struct.pack('<IIQQQQQQ', 4, 0, note, 0, 0, 0, 0, 4)
+ph += struct.pack('<IIQQQQQQ', 1, 6, 0x1000, 0x3f00000, 0, len(img), len(img), 0x1000)
+open(sys.argv[1], 'wb').write(eh + ph + bytes(0x1000 - note) + img)
+PY
+"$M" core import "$T/chain.core" -o "$T/chain.mlcore" 2>"$T/err" || bad "import of the chain core: $(cat "$T/err")"
+"$M" core export --member-size 64K "$T/chain.mlcore" -o "$T/chain.gz" 2>"$T/err" || bad "export of the chain snapshot: $(cat "$T/err")"
+cp "$T/chain.mlcore" "$T/chainbad.mlcore"
+cp "$T/chain.gz" "$T/chainbad.gz"
+read -r clo chi < <(python3 "$ST" corrupt "$T/chainbad.mlcore" 0x4040000)
+read -r glo ghi < <(python3 "$ST" gz-corrupt "$T/chainbad.gz" 0x4040000)
+python3 -c 'print("\n".join(hex(0x3ffe003 + 10 * k) for k in range(1740)))' >"$T/chain.want"
+: >"$T/empty" # an empty image: exit 1 (no match) with Vectorscan, 2 without it
+engines=portable
+"$M" grep --engine vectorscan -q x --raw "$T/empty" 2>/dev/null
+[ $? = 2 ] || engines="portable vectorscan"
+for f in "chainbad.mlcore $clo $chi" "chainbad.gz $glo $ghi"; do
+	read -r f lo hi <<<"$f"
+	for eng in $engines; do
+		for j in 1 2; do
+			timeout 60 "$M" grep --engine $eng -j $j -o -E 'a{10}' "$T/$f" >"$T/out" 2>"$T/err"; rc=$?
+			cut -d: -f2 "$T/out" >"$T/got"
+			if [ $rc = 1 ] && cmp -s "$T/got" "$T/chain.want" &&
+				[ "$(grep -c "^memlens grep: $T/$f: $lo-$hi not searched: damaged data" "$T/err")" = 1 ] &&
+				grep -q "partial scan: $((hi - lo)) bytes not searched ($((hi - lo)) damaged" "$T/err"; then
+				ok "$f $eng -j$j: a{10} goes on across the unit boundary before the damage, named once"
+			else
+				bad "$f $eng -j$j: exit $rc, $(wc -l <"$T/got") hits, $(diff "$T/chain.want" "$T/got" | grep -c '^>') not the chain's"
+				diff "$T/chain.want" "$T/got" | head -4; cat "$T/err"
+			fi
+		done
+	done
+done
 exit $fail

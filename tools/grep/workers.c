@@ -41,10 +41,17 @@ typedef struct worker {
 	uint64_t *gnext;
 	size_t gn, gcap;
 	uint64_t damage_said;   /* damaged ranges starting below this were named already */
+	/* Starts PCRE2 could not try, found while the chains at the unit's start are a guess:
+	 * named and counted once the guess holds, dropped when the unit is searched again (which
+	 * finds them again), so that each range is named once */
+	gp_fail *held;
+	size_t nheld, capheld;
 } worker;
 
 /* scan_segment(): the unit must be searched again (its chains at its start were wrong) */
 #define RESCAN 2
+/* Ranges of failed starts held at most before the search waits for the check of its guess. */
+#define HELD_MAX 1024
 
 static void note_err(worker *w, int err, uint64_t bytes)
 {
@@ -228,30 +235,58 @@ static bool may_spill(const worker *w, const unit *u, size_t nh)
 	return u->nhits + nh > SPILL_HITS / 2 || u->outlen + nh * per > SPILL_BYTES / 2;
 }
 
-/* Names the starts PCRE2 could not try (a resource limit): those bytes were not searched for
- * that regex. */
-static void note_fails(worker *w)
+/* Names the starts [f->lo, f->hi) where PCRE2 could not try its regex (a resource limit):
+ * those bytes were not searched for that regex. */
+static void say_fail(worker *w, const gp_fail *f)
+{
+	src *s = w->s;
+	const gp_user *usr = gp_set_user(s->set, gp_set_pat(s->set, f->pat)->user);
+	char why[128];
+	gp_regex_error(f->err, why, sizeof(why));
+	w->st.err_bytes[3] += f->hi - f->lo;
+	if (!w->err)
+		w->err = -ECANCELED; /* a search abandoned there */
+	pthread_mutex_lock(&s->mu);
+	fprintf(stderr, "memlens grep: %s: 0x%" PRIx64 "-0x%" PRIx64 " not searched for regex ", s->label,
+		f->lo, f->hi);
+	if (s->o->redact)
+		fprintf(stderr, "#%zu", gp_set_pat(s->set, f->pat)->user + 1);
+	else
+		cli_put_escaped(stderr, usr->text, usr->len);
+	fprintf(stderr, ": %s\n", why);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* The starts the last search could not try: named now, or held while the unit's chains are a
+ * guess (a unit searched again would name them again). -ENOMEM when they cannot be held. */
+static int note_fails(worker *w)
 {
 	size_t n;
 	const gp_fail *f = gp_scan_fails(w->sc, &n);
-	src *s = w->s;
 	for (size_t i = 0; i < n; i++) {
-		const gp_user *usr = gp_set_user(s->set, gp_set_pat(s->set, f[i].pat)->user);
-		char why[128];
-		gp_regex_error(f[i].err, why, sizeof(why));
-		w->st.err_bytes[3] += f[i].hi - f[i].lo;
-		if (!w->err)
-			w->err = -ECANCELED; /* a search abandoned there */
-		pthread_mutex_lock(&s->mu);
-		fprintf(stderr, "memlens grep: %s: 0x%" PRIx64 "-0x%" PRIx64 " not searched for regex ", s->label,
-			f[i].lo, f[i].hi);
-		if (s->o->redact)
-			fprintf(stderr, "#%zu", gp_set_pat(s->set, f[i].pat)->user + 1);
-		else
-			cli_put_escaped(stderr, usr->text, usr->len);
-		fprintf(stderr, ": %s\n", why);
-		pthread_mutex_unlock(&s->mu);
+		if (!w->spec) {
+			say_fail(w, &f[i]);
+			continue;
+		}
+		if (w->nheld == w->capheld) {
+			size_t c = w->capheld ? 2 * w->capheld : 16;
+			gp_fail *p = realloc(w->held, c * sizeof(*p));
+			if (!p)
+				return -ENOMEM;
+			w->held = p;
+			w->capheld = c;
+		}
+		w->held[w->nheld++] = f[i];
 	}
+	return 0;
+}
+
+/* Names the failed starts held (the guess they were found with held). */
+static void say_held(worker *w)
+{
+	for (size_t i = 0; i < w->nheld; i++)
+		say_fail(w, &w->held[i]);
+	w->nheld = 0;
 }
 
 /* Searches [ss, se) of one segment (readable runs r0..r1, contiguous) of unit u, reporting
@@ -329,12 +364,14 @@ static int scan_segment(worker *w, unit *u, const region *r, size_t r0, size_t r
 			}
 			e = gp_scan(s->set, w->sc, w->buf, (size_t)(send - bs), (size_t)(savail - bs), bs,
 				    (size_t)(sscan - bs), (size_t)(slo - bs), (size_t)(shi - bs), eod, &hits, &nh);
-			if (e < 0)
+			if (e < 0 || (e = note_fails(w)) < 0)
 				return e;
-			note_fails(w);
 			w->st.scanned += shi - slo;
-			if (nh && w->spec && (e = check_guess(w, u, may_spill(w, u, nh))) != 0)
+			if (w->spec && (nh || w->nheld > HELD_MAX) &&
+			    (e = check_guess(w, u, may_spill(w, u, nh) || w->nheld > HELD_MAX)) != 0)
 				return e;
+			if (!w->spec)
+				say_held(w);
 			/* hits that could not be kept (-ENOMEM) are a failed search, never "no match" */
 			if (nh && (e = emit_hits(w, u, r, hits, nh, w->buf, (size_t)(be - bs), bs, r0, r1)) != 0)
 				return e > 0 ? 1 : e;
@@ -379,6 +416,9 @@ static int scan_range(worker *w, unit *u, const region *r, size_t r0, size_t r1,
 {
 	while (ss < se) {
 		uint64_t resume = from, bl, bh, at;
+		uint64_t first = ss > u->a ? ss : u->a; /* where scan_segment() starts reporting */
+		if (first < from)
+			first = from;
 		int e = scan_segment(w, u, r, r0, r1, ss, se, open, from, keep, &resume);
 		if (e != -EBADMSG || !w->s->s)
 			return e;
@@ -386,9 +426,11 @@ static int scan_range(worker *w, unit *u, const region *r, size_t r0, size_t r1,
 		if (at < ss || at >= se || ml_source_damage(w->via, at, &bl, &bh) < 0 || bl > at || bh <= at)
 			return e; /* no known extent: the rest of the segment is lost */
 		note_damage(w, u, r, bl, bh);
-		/* up to the damage, the search goes on where it stopped, its regexes' chains too */
+		/* up to the damage, the search goes on where it stopped, its regexes' chains too;
+		 * where it stopped before its first window, it starts as it would have (the chains
+		 * at the unit's start guessed and checked, or seeded) */
 		if (bl > ss && resume < bl) {
-			e = scan_range(w, u, r, r0, r1, ss, bl, false, resume, true);
+			e = scan_range(w, u, r, r0, r1, ss, bl, false, resume, keep || resume > first);
 			if (e)
 				return e;
 		}
@@ -463,12 +505,14 @@ static void scan_unit(worker *w, unit *u)
 	int err = w->err;
 	w->spec = w->seeded = false;
 	w->damage_said = 0;
+	w->nheld = 0;
 	for (;;) {
 		e = scan_runs(w, u, r, ce, open);
 		if (e != RESCAN && w->spec)
 			e = check_guess(w, u, true) == RESCAN ? RESCAN : e;
 		if (e != RESCAN)
 			break;
+		w->nheld = 0; /* found again by the search from the right chains */
 		/* nothing of the unit was printed yet: search it again from the right chains */
 		if (u->f) {
 			fclose(u->f);
@@ -482,6 +526,8 @@ static void scan_unit(worker *w, unit *u)
 		w->seeded = true;
 		w->spec = false;
 	}
+	/* the guess held (or could not be checked: the search stopped) */
+	say_held(w);
 }
 
 /* Hands the regexes' chains at the end of unit u to the unit after it. */
@@ -687,6 +733,7 @@ int grep_run_workers(src *s, unsigned jobs)
 		ml_source_free(w->own);
 		free(w->gpat);
 		free(w->gnext);
+		free(w->held);
 	}
 	for (size_t i = 0; i < 2 * s->nring; i++) {
 		free(s->hand[i].pat);
