@@ -196,7 +196,8 @@ for re in '--engine portable -E (?:x|xy)+z|SECRET' '-E (?<=\.)SECRET|(?:x|xy)+z'
 done
 # the same in a unit searched again (a{10} over a run across the 64 MiB unit boundary at
 # 0x4000000, which the unit after it guesses wrong from its context): the starts are named
-# once and counted once
+# once and counted once, from the first that failed (the run of x at 0x4010000), not from
+# where the search that met it began
 python3 -c "
 b = bytearray(b'.' * (2 << 20))
 b[0xfe003:0x102400] = b'a' * (0x102400 - 0xfe003)
@@ -210,7 +211,7 @@ for re in '--engine portable -E -e (?:x|xy)+z|SECRET' '-E -e (?<=\.)SECRET|(?:x|
 import json, re, sys
 s = json.loads(open(sys.argv[1]).read().splitlines()[-1])
 lo, hi = (int(x, 16) for x in re.search(r': (0x[0-9a-f]+)-(0x[0-9a-f]+) not searched for regex', open(sys.argv[2]).read()).groups())
-assert lo == 0x4000000 and [c["count"] for c in s["counts"]] == [1740, 1], s
+assert lo == 0x4010000 and [c["count"] for c in s["counts"]] == [1740, 1], s  # where the x run starts
 assert s["bytes_failed"]["other"] == hi - lo, s
 PY
 		then
@@ -220,6 +221,34 @@ PY
 		fi
 	done
 done
+
+# runs of starts that fail, one after another (300 runs of 20,000 x, 7,000 bytes apart, over
+# 8 MiB): each run is named from its first x, the dots between runs are searched (a match
+# there is found), and the search does not start again from the window's start after each
+# failed start (that took minutes: every start's search crossed all the bytes before it)
+python3 -c "
+b = bytearray(b'.' * (8 << 20))
+for i in range(300):
+    b[i * 27000 + 500:i * 27000 + 20500] = b'x' * 20000
+b[150 * 27000 + 23000:150 * 27000 + 23004] = b'xyz!'
+open('runs.bin', 'wb').write(b)"
+"$M" grep --engine portable --raw -o -E '(?:x|xy)+z' runs.bin >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc = 0 ] && python3 - "$T/out" "$T/err" <<'PY'
+import re, sys
+out = open(sys.argv[1]).read().split()
+want = "runs.bin:0x%x:runs.bin+0x%x:(?:x|xy)+z:" % ((150 * 27000 + 23000,) * 2)
+assert out == [want, "xyz"], out
+ranges = [(int(a, 16), int(b, 16)) for a, b in re.findall(r': (0x[0-9a-f]+)-(0x[0-9a-f]+) not searched for regex', open(sys.argv[2]).read())]
+assert len(ranges) >= 300, len(ranges)
+starts = sorted({i * 27000 + 500 for i in range(300)})
+for lo, hi in ranges:
+    run = (lo - 500) // 27000
+    # a range lies in one run of x (or starts a window inside one), never over the dots
+    assert 0 <= run < 300 and run * 27000 + 500 <= lo < hi <= run * 27000 + 20500, (hex(lo), hex(hi))
+assert starts == sorted({lo for lo, _ in ranges if lo in starts}), "a run not named from its first x"
+PY
+then echo "ok   runs of failing starts: named from each run's first x, the rest searched"
+else echo "FAIL runs of failing starts: exit $rc"; head -3 "$T/err"; head -3 "$T/out"; fail=1; fi
 
 # -C and the text around a match are whole where the match lies at the end of a search window
 # (256 KiB) or at the start of one (512 KiB)

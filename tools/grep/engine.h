@@ -52,6 +52,7 @@ struct gp_scratch {
 	pcre2_match_context *mctx; /* a larger JIT stack and the callout of re_settle(), made when needed */
 	pcre2_jit_stack *jstack;
 	pcre2_code **settle;    /* per pattern: the regex followed by a callout (re_settle()), when needed */
+	pcre2_code **anchored;  /* per pattern: the regex compiled anchored (re_failed()), when needed */
 	size_t settle_limit;    /* the callout's bound: the end of the buffer */
 	size_t avail;           /* bytes of the buffer there (>= len) */
 	bool eod;               /* the run ends where those bytes end */

@@ -61,6 +61,10 @@ void gp_scratch_free(gp_scratch *sc)
 		if (sc->settle[i])
 			pcre2_code_free(sc->settle[i]);
 	free(sc->settle);
+	for (size_t i = 0; sc->anchored && i < sc->set->npats; i++)
+		if (sc->anchored[i])
+			pcre2_code_free(sc->anchored[i]);
+	free(sc->anchored);
 	free(sc->fails);
 #ifdef MEMLENS_HAVE_VECTORSCAN
 	for (size_t i = 0; i < sc->set->ndb; i++) {
@@ -333,14 +337,114 @@ static bool re_settle(gp_scratch *sc, uint32_t pi, size_t at, bool anchored, siz
 	return *me > *ms;
 }
 
+/* Whether pcre2_match() returned @r for want of a resource, not with an answer. */
+static bool limit_hit(int r)
+{
+	return r < 0 && r != PCRE2_ERROR_NOMATCH && r != PCRE2_ERROR_PARTIAL;
+}
+
+/* Regex @pi compiled anchored, JIT-compiled as the regex is: PCRE2_ANCHORED given at match
+ * time makes pcre2_match() leave JIT code for the interpreter, whose limits are others (a
+ * start that fails in the one may take long in the other). NULL if it cannot be made. */
+static pcre2_code *anchored_re(gp_scratch *sc, uint32_t pi)
+{
+	const gp_set *s = sc->set;
+	if (!sc->anchored && !(sc->anchored = calloc(s->npats, sizeof(*sc->anchored))))
+		return NULL;
+	if (sc->anchored[pi])
+		return sc->anchored[pi];
+	const gp_user *u = &s->users[s->pats[pi].user];
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)u->text, u->len, PCRE2_ANCHORED | (s->o.icase ? PCRE2_CASELESS : 0),
+				       &ec, &eo, NULL);
+	if (re && !s->pats[pi].vs)
+		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
+	return sc->anchored[pi] = re;
+}
+
+/* pcre2_match() of regex @pi at @pos only (see anchored_re()). */
+static int re_exec_at(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
+{
+	pcre2_code *re = anchored_re(sc, pi);
+	if (!re)
+		return re_exec(sc, &sc->set->pats[pi], pos, opts | PCRE2_ANCHORED, false);
+	return pcre2_match(re, sc->buf, sc->len, pos, opts, sc->md, NULL);
+}
+
+/* Failed starts in a row tried one by one before the tries spread out (re_failed()), and how
+ * far apart they may get: starts between two failed ones are named as not searched, so a
+ * pocket of starts that would not fail, narrower than that, between failing ones is too. */
+#define GP_FAIL_STREAK 8
+#define GP_FAIL_STEP_MAX 256
+
+/*
+ * After a search of regex @pi from @pos failed (a resource limit: the JIT stack, the match or
+ * heap limit): PCRE2 does not say at which start. No start before that one has a match (it
+ * would have been returned), so the starts from @pos are tried one at a time, anchored (a
+ * start that cannot begin a match costs one call), up to the one that fails again, which is
+ * recorded as not searched (gp_fail). A repeat that runs on for thousands of bytes fails at
+ * every start until what is left of the run is short enough, each failure costing what the
+ * limit allows: after GP_FAIL_STREAK failed starts in a row the tries double their spacing
+ * up to GP_FAIL_STEP_MAX, the starts skipped between two that failed are recorded as not
+ * searched with them, and the first start that does not fail is then found by halving the
+ * last gap. So a run of failing starts costs a try per GP_FAIL_STEP_MAX bytes, not one per
+ * byte, nor (as a search from @pos again would) its every start's search from @pos. Returns where the search goes on: the
+ * first start after the failed ones that does not fail (it may match), or sc->hi.
+ */
+static size_t re_failed(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
+{
+	int r = 0;
+	for (; pos < sc->hi; pos++) {
+		r = re_exec_at(sc, pi, pos, opts);
+		if (limit_hit(r))
+			break;
+		if (r != PCRE2_ERROR_NOMATCH)
+			return pos; /* a match (or one that depends on what follows) */
+	}
+	if (pos >= sc->hi)
+		return sc->hi;
+	if (fail_add(sc, pi, sc->base + pos, r) < 0) {
+		sc->oom = true;
+		return sc->hi;
+	}
+	gp_fail *f = &sc->fails[sc->nfails - 1]; /* the range of failed starts, grown below */
+	size_t last = pos, step = 1;
+	for (unsigned streak = 1;; streak++) {
+		size_t t = last + step;
+		if (t >= sc->hi) {
+			f->hi = sc->base + sc->hi;
+			return sc->hi;
+		}
+		if (!limit_hit(re_exec_at(sc, pi, t, opts)))
+			break;
+		f->hi = sc->base + t + 1;
+		last = t;
+		if (streak >= GP_FAIL_STREAK && step < GP_FAIL_STEP_MAX)
+			step *= 2;
+	}
+	/* last failed, last + step did not: the first start between them that does not fail */
+	size_t ok = last + step;
+	while (ok - last > 1) {
+		size_t mid = last + (ok - last) / 2;
+		if (limit_hit(re_exec_at(sc, pi, mid, opts))) {
+			f->hi = sc->base + mid + 1;
+			last = mid;
+		} else {
+			ok = mid;
+		}
+	}
+	return ok;
+}
+
 /*
  * The leftmost match of regex @pi starting at or after @pos: true with [*ms, *me). Where PCRE2
- * fails (a resource limit: the JIT stack, the match or heap limit), the search goes on from
- * the next start and the start it was tried from is recorded as not searched (gp_fail), so a
- * failure never reads as "no match" and costs only the starts it hits. Where memory goes on
- * past the buffer, partial matching finds a start whose match depends on what follows: from
- * the window that reports it, it is settled (re_settle()); past that window, a later one,
- * which holds more, finds it.
+ * fails (a resource limit: the JIT stack, the match or heap limit), the start that failed is
+ * recorded as not searched (gp_fail, re_failed()) and the search goes on from the next, so a
+ * failure never reads as "no match"; a window where a regex fails at many starts is given up
+ * for it after GP_FAIL_STARTS, its rest named. Where memory goes on past the buffer, partial
+ * matching finds a start whose match depends on what follows: from the window that reports
+ * it, it is settled (re_settle()); past that window, a later one, which holds more, finds it.
  */
 static bool re_find(gp_scratch *sc, uint32_t pi, size_t pos, size_t *ms, size_t *me)
 {
@@ -375,10 +479,25 @@ static bool re_find(gp_scratch *sc, uint32_t pi, size_t pos, size_t *ms, size_t 
 		}
 		if (r == PCRE2_ERROR_NOMATCH)
 			return false;
-		if (fail_add(sc, pi, sc->base + pos, r) < 0)
-			sc->oom = true;
-		if (++pos >= sc->hi)
+		size_t at = re_failed(sc, pi, pos, opts);
+		if (at >= sc->hi)
 			return false;
+		if (at > pos) {
+			pos = at;
+			continue;
+		}
+		/* a start from which the search fails that matches alone: taken as it is */
+		r = re_exec_at(sc, pi, at, opts);
+		if (r >= 0) {
+			*ms = ov[0];
+			*me = ov[1];
+			if (open && *me >= sc->len)
+				return *ms < sc->hi && re_settle(sc, pi, *ms, true, ms, me);
+			return *me > *ms;
+		}
+		if (r == PCRE2_ERROR_PARTIAL)
+			return at < sc->hi && re_settle(sc, pi, at, true, ms, me);
+		return false;
 	}
 	return false;
 }
