@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -481,4 +483,16 @@ void mlt_seccomp(const mlt_sc_rule *rules, size_t n)
 	struct sock_fprog prog = { .len = (unsigned short)k, .filter = f };
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
 		mlt_skip("cannot install a seccomp filter: %s", strerror(errno));
+}
+
+void mlt_seccomp_cached_stat_only(void)
+{
+	const mlt_sc_rule rules[] = {
+		{ __NR_newfstatat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_fstat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_stat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_lstat, -1, 0, 0, SECCOMP_RET_ERRNO | EIO },
+		{ __NR_statx, 2, AT_STATX_DONT_SYNC, 0, SECCOMP_RET_ERRNO | EIO },
+	};
+	mlt_seccomp(rules, sizeof(rules) / sizeof(rules[0]));
 }

@@ -32,6 +32,18 @@ static const struct { const char *state; long tracer; ml__seize_eperm want; cons
 	{ "D (disk sleep)", 0, ML__SEIZE_DENIED, "in the kernel, untraced: a denial" },
 };
 
+/* This process's own status text, into @buf (@n bytes). */
+static void own_status(char *buf, size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)getpid());
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t got = fread(buf, 1, n - 1, f);
+	fclose(f);
+	buf[got] = '\0';
+}
+
 START_TEST(verdict_by_state_and_tracer)
 {
 	char b[512];
@@ -54,13 +66,8 @@ END_TEST
 START_TEST(a_live_status_is_not_gone)
 {
 	/* our own status, running: not gone, and not ours to wait for */
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)getpid());
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	char buf[4096];
+	own_status(buf, sizeof(buf));
 	ck_assert_int_eq(ml__seize_eperm_verdict(buf, getpid()), ML__SEIZE_DENIED);
 }
 END_TEST
@@ -97,13 +104,8 @@ END_TEST
 START_TEST(own_status_counts_own_threads)
 {
 	/* our own status: one thread, counted as held it is all; as none held it is not */
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)getpid());
-	FILE *f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	char buf[4096];
+	own_status(buf, sizeof(buf));
 	ck_assert_int_eq(ml__freeze_all_counted(buf, 1, true), 1);
 	ck_assert_int_eq(ml__freeze_all_counted(buf, 0, false), 0);
 }
