@@ -496,3 +496,22 @@ void mlt_seccomp_cached_stat_only(void)
 	};
 	mlt_seccomp(rules, sizeof(rules) / sizeof(rules[0]));
 }
+
+void mlt_assert_listing(const char *dir, const char *want)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | sort", dir);
+	int st;
+	char *l = mlt_run(cmd, &st);
+	ck_assert_int_eq(st, 0);
+	ck_assert_str_eq(l, want);
+	free(l);
+}
+
+void mlt_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}

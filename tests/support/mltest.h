@@ -110,6 +110,11 @@ void mlt_mkdtemp(char *dir, size_t n, const char *prefix);
 void mlt_rmtree(const char *dir);
 /* "@dir/@name" in one of 8 rotating buffers: valid until 8 later calls. */
 char *mlt_path_in(const char *dir, const char *name);
+/* Fails the test unless the names in @dir (hidden ones too), sorted, one per line, are
+ * @want ("" for an empty directory). */
+void mlt_assert_listing(const char *dir, const char *want);
+/* Writes @text to @path (created or truncated, mode 0644); fails the test if it cannot. */
+void mlt_write_file(const char *path, const char *text);
 
 /* One rule of a seccomp filter: system call @nr, when argument @arg (its low 32 bits)
  * masked with @mask equals @value (@arg < 0: always), gets @action. */

@@ -31,25 +31,8 @@ static void mk_tmpdir(void)
 static void rm_tmpdir(void) { mlt_rmtree(tmpdir); }
 static char *tpath(const char *name) { return mlt_path_in(tmpdir, name); }
 
-/* Names in the directory, sorted, one per line ("" when empty). */
-static void assert_listing(const char *want)
-{
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "ls -A '%s' | sort", tmpdir);
-	int st;
-	char *l = mlt_run(cmd, &st);
-	ck_assert_int_eq(st, 0);
-	ck_assert_str_eq(l, want);
-	free(l);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-}
+static void assert_listing(const char *want) { mlt_assert_listing(tmpdir, want); }
+static void write_file(const char *path, const char *text) { mlt_write_file(path, text); }
 
 /* The first @n bytes of @path (NUL-terminated, static). */
 static const char *head(const char *path, size_t n)
