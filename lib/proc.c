@@ -416,6 +416,52 @@ static int kcmp_mm(pid_t pid, pid_t other)
 	return -1;
 }
 
+/* What an opener already knows, that watch_forknoexec() would otherwise ask again: the
+ * parent's PID (@asked: the pidfd was asked, 0 if it could not tell) and the stat text. */
+struct sentinel_hint {
+	bool asked;
+	pid_t ppid;
+	const char *stat;
+};
+
+/* Whether /proc is the procfs of our own PID namespace: its PIDs are then ours. Told by
+ * the NSpid line of our own status, which lists our PID in the namespace of the /proc it is
+ * read through and in each below it down to ours: one entry, our PID, when they are the
+ * same. Kept per process (a child forked into another PID namespace asks again). */
+static bool proc_pids_ours_read(pid_t me)
+{
+	char buf[4096];
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *l = strstr(buf, "\nNSpid:");
+	if (!l)
+		return false;
+	l += 8;
+	unsigned fields = 0;
+	for (const char *q = l; *q && *q != '\n'; q++)
+		if ((*q == ' ' || *q == '\t') && q[1] >= '0' && q[1] <= '9')
+			fields++;
+	return fields == 1 && strtol(l, NULL, 10) == me;
+}
+
+static bool proc_pids_ours(void)
+{
+	static pid_t asked_by;
+	static bool ours;
+	pid_t me = getpid();
+	if (__atomic_load_n(&asked_by, __ATOMIC_ACQUIRE) == me)
+		return __atomic_load_n(&ours, __ATOMIC_RELAXED);
+	bool v = proc_pids_ours_read(me);
+	__atomic_store_n(&ours, v, __ATOMIC_RELAXED);
+	__atomic_store_n(&asked_by, me, __ATOMIC_RELEASE);
+	return v;
+}
+
 /*
  * Whether the exec of @p's process is to be watched in its stat flags (see
  * forknoexec_cleared()): whether it may run an address space that another process, not
@@ -427,11 +473,11 @@ static int kcmp_mm(pid_t pid, pid_t other)
  * takes PIDs of our namespace, which only a handle with a pidfd is known to have; a handle
  * without one reads its stat on every check anyway.
  */
-static bool watch_forknoexec(const ml_proc *p, pid_t ppid)
+static bool watch_forknoexec(const ml_proc *p, const struct sentinel_hint *h)
 {
 	bool asked = false;
-	pid_t pid;
-	if (ppid <= 0 && p->pidfd >= 0 && pidfd_ids(p->pidfd, &pid, &ppid) < 0)
+	pid_t pid, ppid = h ? h->ppid : 0;
+	if (!(h && h->asked) && p->pidfd >= 0 && pidfd_ids(p->pidfd, &pid, &ppid) < 0)
 		ppid = 0;
 	if (ppid > 0) {
 		int same = kcmp_mm(p->pid, ppid);
@@ -440,17 +486,18 @@ static bool watch_forknoexec(const ml_proc *p, pid_t ppid)
 		asked = true;
 	}
 	unsigned long flags;
-	if (stat_flags(p->dirfd, "stat", &flags, &ppid) < 0 || !(flags & ML_PF_FORKNOEXEC))
+	int r = h && h->stat ? stat_flags_parse(h->stat, &flags, &ppid) : stat_flags(p->dirfd, "stat", &flags, &ppid);
+	if (r < 0 || !(flags & ML_PF_FORKNOEXEC))
 		return false;
 	return p->pidfd < 0 || asked || kcmp_mm(p->pid, ppid) != 1;
 }
 
-/* @ppid: the parent's PID if already asked of the pidfd, else 0. */
-static void open_sentinel(ml_proc *p, pid_t ppid)
+/* What the opener already knows for watch_forknoexec(), or NULL. */
+static void open_sentinel(ml_proc *p, const struct sentinel_hint *h)
 {
 	/* Asked before the sentinel is opened: an exec between the two then ends the handle
 	 * (the flag is seen cleared) rather than going unnoticed. */
-	bool fork_noexec = watch_forknoexec(p, ppid);
+	bool fork_noexec = watch_forknoexec(p, h);
 	p->sentinel = openat(p->dirfd, "maps", O_RDONLY | O_CLOEXEC);
 	if (p->sentinel >= 0) {
 		p->sentinel_had_data = !sentinel_read_eof(p);
@@ -512,22 +559,30 @@ int ml_proc_open(pid_t pid, ml_proc **ret)
 		r = errno == ENOENT ? -ESRCH : ml_neg_errno();
 		goto fail;
 	}
-	pid_t ppid = 0;
+	struct sentinel_hint h = { 0 };
 	if (p->pidfd >= 0) {
 		/* The pidfd was bound before the directory was opened. If the process it names
-		 * still holds @pid now, it held it when the directory was opened, so both
-		 * designate the same process: no PID reuse could have slipped in between. One
-		 * ioctl tells the PID, and the parent's for open_sentinel(), where the kernel
-		 * has it; fdinfo tells the PID everywhere. */
-		pid_t now = pid;
-		if (pidfd_ids(p->pidfd, &now, &ppid) < 0 && pidfd_pid(p->pidfd, &now) < 0)
+		 * still holds @pid in the /proc the directory is of, it held it when the
+		 * directory was opened, so both designate the same process: no PID reuse could
+		 * have slipped in between. fdinfo gives the PID as that /proc numbers it; the
+		 * ioctl (which also gives the parent's PID, for open_sentinel()) as our own PID
+		 * namespace does, the same where /proc is our namespace's (a /proc of another,
+		 * unshare -p without mounting one, numbers other processes alike). */
+		pid_t now = pid, ipid;
+		h.asked = true;
+		bool got = pidfd_ids(p->pidfd, &ipid, &h.ppid) == 0;
+		if (!got)
+			h.ppid = 0;
+		if (got && proc_pids_ours())
+			now = ipid;
+		else if (pidfd_pid(p->pidfd, &now) < 0)
 			now = pid; /* not known: the directory alone, as without a pidfd */
 		if (now != pid) {
 			r = -ESRCH;
 			goto fail;
 		}
 	}
-	open_sentinel(p, ppid);
+	open_sentinel(p, &h);
 	*ret = p;
 	return 0;
 fail:
@@ -561,7 +616,7 @@ int ml__proc_materialize(const ml_proc *cp)
 		return -ESRCH;
 	}
 	p->dirfd = fd;
-	open_sentinel(p, 0);
+	open_sentinel(p, NULL);
 	return 0;
 }
 
@@ -631,12 +686,15 @@ int ml_proc_open_at(int dirfd, ml_proc **ret)
 		return r;
 	}
 	pid_t pid = 0;
-	if (ml__proc_stat_state(p, NULL, &pid) == 0)
+	char stat[ML_STAT_MAX];
+	bool have_stat = stat_state_read(p, stat, NULL, &pid) == 0;
+	if (have_stat)
 		p->pid = pid;
 	struct statfs fs;
 	if (fstatfs(p->dirfd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC) {
 		p->live = true;
-		open_sentinel(p, 0);
+		struct sentinel_hint h = { .stat = have_stat ? stat : NULL };
+		open_sentinel(p, &h); /* no pidfd: the stat just read decides */
 	}
 	*ret = p;
 	return 0;

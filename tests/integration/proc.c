@@ -2,6 +2,7 @@
  * (also by a process that shares its address space with another). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,58 @@ START_TEST(exec_of_a_vfork_child_ends_the_handle_without_kcmp)
 }
 END_TEST
 
+/*
+ * A /proc of another PID namespace (unshare -p without mounting one) numbers other
+ * processes with the PIDs this process knows: a handle on our own child, PID 2 here, must
+ * not read /proc/2 there, another process (kthreadd): -ESRCH. Run in a child made PID 1
+ * of a new namespace; exit 0 when refused, 10 when it opened.
+ */
+static int open_in_a_pid_namespace_without_its_proc(void)
+{
+	pid_t c = fork();
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	ml_proc *p;
+	int r = ml_proc_open(c, &p);
+	int code = r == -ESRCH ? 0 : r == 0 ? 10 : 20;
+	if (r == 0)
+		ml_proc_free(p);
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+	return code;
+}
+
+START_TEST(proc_of_another_pid_namespace_is_never_read_as_ours)
+{
+	/* the decision is kept per process: ask it here first, as a program would */
+	ml_proc *self;
+	ck_assert_int_eq(ml_proc_open(getpid(), &self), 0);
+	ml_proc_free(self);
+	pid_t a = fork();
+	ck_assert_int_ge(a, 0);
+	if (a == 0) {
+		if (unshare(CLONE_NEWPID) < 0)
+			_exit(77);
+		pid_t b = fork();
+		if (b == 0)
+			_exit(open_in_a_pid_namespace_without_its_proc());
+		int st;
+		if (waitpid(b, &st, 0) != b)
+			_exit(30);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 31);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(a, &st, 0), a);
+	ck_assert(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77)
+		mlt_skip("cannot make a PID namespace (unshare(CLONE_NEWPID) needs CAP_SYS_ADMIN)");
+	ck_assert_msg(WEXITSTATUS(st) == 0, "ml_proc_open of PID 2 through another namespace's /proc: exit %d",
+		      WEXITSTATUS(st));
+}
+END_TEST
+
 START_TEST(task_handles)
 {
 	mlt_child *c = child();
@@ -460,6 +513,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	TCase *reuse = tcase_create("pid-reuse");
 	tcase_add_test(reuse, pid_reuse_never_reads_the_new_process);
+	tcase_add_test(reuse, proc_of_another_pid_namespace_is_never_read_as_ours);
 	suite_add_tcase(s, reuse);
 	return mlt_run_suite(s);
 }
