@@ -222,6 +222,28 @@ PY
 	done
 done
 
+# where the regex cannot be compiled anchored (a PCRE2 that refuses it, as out of memory
+# would), the starts of a failed search are tried alone by the interpreter, whose limits
+# are others: what it answers is taken, and the search goes on after it (SECRET, after the
+# run of x and within the same window, is found; it was lost, nothing named)
+noanchor=$ML_BINARY_DIR/tests/pcre2_noanchor
+python3 -c "
+hi = 0x40000
+b = bytearray(b'.' * (hi + 0x10000))
+b[hi - 2000:hi - 600] = b'x' * 1400
+b[hi - 95:hi - 89] = b'SECRET'
+open('solo.bin', 'wb').write(b)"
+for lib in "" "$noanchor"; do
+	[ -z "$lib" ] || [ -d "$lib" ] || { ml_not_run "no PCRE2 stand-in ($lib)"; continue; }
+	out=$(LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$M" grep --max-len 16384 --engine portable \
+		--raw -o -E '(?:x|xy)+z|x[^!]{0,30000}!|SECRET' solo.bin 2>"$T/err"); rc=$?
+	if [ $rc = 0 ] && [ "$out" = "solo.bin:0x3ffa1:solo.bin+0x3ffa1:(?:x|xy)+z|x[^!]{0,30000}!|SECRET: SECRET" ]; then
+		echo "ok   failing starts tried alone${lib:+ (no anchored regex)}"
+	else
+		echo "FAIL failing starts tried alone${lib:+ (no anchored regex)}: exit $rc: $out"; cat "$T/err"; fail=1
+	fi
+done
+
 # runs of starts that fail, one after another (300 runs of 20,000 x, 7,000 bytes apart, over
 # 8 MiB): each run is named from its first x, the dots between runs are searched (a match
 # there is found), and the search does not start again from the window's start after each

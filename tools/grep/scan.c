@@ -5,6 +5,11 @@
 #include <string.h>
 
 #include "grep/engine.h"
+
+/* anchored[] of a regex whose anchored form could not be made */
+static char no_code;
+#define NO_CODE ((pcre2_code *)(void *)&no_code)
+
 gp_scratch *gp_scratch_new(const gp_set *s)
 {
 	gp_scratch *sc = calloc(1, sizeof(*sc));
@@ -62,7 +67,7 @@ void gp_scratch_free(gp_scratch *sc)
 			pcre2_code_free(sc->settle[i]);
 	free(sc->settle);
 	for (size_t i = 0; sc->anchored && i < sc->set->npats; i++)
-		if (sc->anchored[i])
+		if (sc->anchored[i] && sc->anchored[i] != NO_CODE)
 			pcre2_code_free(sc->anchored[i]);
 	free(sc->anchored);
 	free(sc->fails);
@@ -352,7 +357,7 @@ static pcre2_code *anchored_re(gp_scratch *sc, uint32_t pi)
 	if (!sc->anchored && !(sc->anchored = calloc(s->npats, sizeof(*sc->anchored))))
 		return NULL;
 	if (sc->anchored[pi])
-		return sc->anchored[pi];
+		return sc->anchored[pi] == NO_CODE ? NULL : sc->anchored[pi];
 	const gp_user *u = &s->users[s->pats[pi].user];
 	int ec;
 	PCRE2_SIZE eo;
@@ -360,7 +365,8 @@ static pcre2_code *anchored_re(gp_scratch *sc, uint32_t pi)
 				       &ec, &eo, NULL);
 	if (re && !s->pats[pi].vs)
 		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
-	return sc->anchored[pi] = re;
+	sc->anchored[pi] = re ? re : NO_CODE; /* not made: not tried again */
+	return re;
 }
 
 /* pcre2_match() of regex @pi at @pos only (see anchored_re()). */
@@ -441,8 +447,8 @@ static size_t re_failed(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
  * The leftmost match of regex @pi starting at or after @pos: true with [*ms, *me). Where PCRE2
  * fails (a resource limit: the JIT stack, the match or heap limit), the start that failed is
  * recorded as not searched (gp_fail, re_failed()) and the search goes on from the next, so a
- * failure never reads as "no match"; a window where a regex fails at many starts is given up
- * for it after GP_FAIL_STARTS, its rest named. Where memory goes on past the buffer, partial
+ * failure never reads as "no match"; a run of failing starts is crossed as re_failed() says,
+ * and named. Where memory goes on past the buffer, partial
  * matching finds a start whose match depends on what follows: from the window that reports
  * it, it is settled (re_settle()); past that window, a later one, which holds more, finds it.
  */
@@ -486,18 +492,22 @@ static bool re_find(gp_scratch *sc, uint32_t pi, size_t pos, size_t *ms, size_t 
 			pos = at;
 			continue;
 		}
-		/* a start from which the search fails that matches alone: taken as it is */
+		/* The search from @at fails, a try of @at alone does not (they disagree where the
+		 * anchored regex could not be made and the interpreter tried it): its answer is
+		 * taken, and the search goes on after it */
 		r = re_exec_at(sc, pi, at, opts);
-		if (r >= 0) {
+		if (r >= 0 && !(open && ov[1] >= sc->len)) {
 			*ms = ov[0];
 			*me = ov[1];
-			if (open && *me >= sc->len)
-				return *ms < sc->hi && re_settle(sc, pi, *ms, true, ms, me);
 			return *me > *ms;
 		}
-		if (r == PCRE2_ERROR_PARTIAL)
-			return at < sc->hi && re_settle(sc, pi, at, true, ms, me);
-		return false;
+		if ((r >= 0 || r == PCRE2_ERROR_PARTIAL) && re_settle(sc, pi, at, true, ms, me))
+			return true;
+		if (limit_hit(r) && fail_add(sc, pi, sc->base + at, r) < 0)
+			sc->oom = true;
+		if (r == PCRE2_ERROR_PARTIAL || r >= 0)
+			opts = sc->re_opts; /* as after a partial start above */
+		pos = at + 1;
 	}
 	return false;
 }

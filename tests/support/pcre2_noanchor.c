@@ -1,0 +1,63 @@
+/* A stand-in for PCRE2's library that cannot compile a regex anchored (PCRE2_ANCHORED at
+ * compile time: out of memory, say): every call goes to the real library (ML_REAL_PCRE2,
+ * loaded by its path) except that one. memlens grep loads it by the SONAME through
+ * LD_LIBRARY_PATH, to show how it crosses a regex's failing starts without its anchored
+ * copy (tests/cli/grep.sh). */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#define VIS __attribute__((visibility("default")))
+
+static void *real(const char *name)
+{
+	static void *h;
+	if (!h && !(h = dlopen(ML_REAL_PCRE2, RTLD_NOW | RTLD_LOCAL))) {
+		fprintf(stderr, "pcre2_noanchor: %s\n", dlerror());
+		abort();
+	}
+	void *f = dlsym(h, name);
+	if (!f) {
+		fprintf(stderr, "pcre2_noanchor: %s has no %s\n", ML_REAL_PCRE2, name);
+		abort();
+	}
+	return f;
+}
+
+#define FWD(ret, name, params, args)                                     \
+	VIS ret name params                                               \
+	{                                                                 \
+		return ((__typeof__(name) *)real(#name)) args;            \
+	}
+
+FWD(void, pcre2_code_free_8, (pcre2_code_8 *c), (c))
+FWD(int, pcre2_get_error_message_8, (int e, PCRE2_UCHAR8 *b, PCRE2_SIZE n), (e, b, n))
+FWD(PCRE2_SIZE *, pcre2_get_ovector_pointer_8, (pcre2_match_data_8 *md), (md))
+FWD(int, pcre2_jit_compile_8, (pcre2_code_8 *c, uint32_t o), (c, o))
+FWD(int, pcre2_match_8, (const pcre2_code_8 *c, PCRE2_SPTR8 s, PCRE2_SIZE l, PCRE2_SIZE off, uint32_t o,
+			 pcre2_match_data_8 *md, pcre2_match_context_8 *mc),
+    (c, s, l, off, o, md, mc))
+FWD(pcre2_match_data_8 *, pcre2_match_data_create_8, (uint32_t n, pcre2_general_context_8 *g), (n, g))
+FWD(void, pcre2_match_data_free_8, (pcre2_match_data_8 *md), (md))
+FWD(int, pcre2_pattern_info_8, (const pcre2_code_8 *c, uint32_t w, void *r), (c, w, r))
+FWD(pcre2_match_context_8 *, pcre2_match_context_create_8, (pcre2_general_context_8 *g), (g))
+FWD(void, pcre2_match_context_free_8, (pcre2_match_context_8 *mc), (mc))
+FWD(pcre2_jit_stack_8 *, pcre2_jit_stack_create_8, (PCRE2_SIZE a, PCRE2_SIZE b, pcre2_general_context_8 *g), (a, b, g))
+FWD(void, pcre2_jit_stack_free_8, (pcre2_jit_stack_8 *j), (j))
+FWD(void, pcre2_jit_stack_assign_8, (pcre2_match_context_8 *mc, pcre2_jit_callback_8 cb, void *d), (mc, cb, d))
+FWD(int, pcre2_set_callout_8, (pcre2_match_context_8 *mc, int (*cb)(pcre2_callout_block_8 *, void *), void *d),
+    (mc, cb, d))
+
+VIS pcre2_code_8 *pcre2_compile_8(PCRE2_SPTR8 p, PCRE2_SIZE n, uint32_t o, int *ec, PCRE2_SIZE *eo,
+				  pcre2_compile_context_8 *cc)
+{
+	if (o & PCRE2_ANCHORED) {
+		*ec = PCRE2_ERROR_HEAPLIMIT;
+		*eo = 0;
+		return NULL;
+	}
+	return ((__typeof__(pcre2_compile_8) *)real("pcre2_compile_8"))(p, n, o, ec, eo, cc);
+}
