@@ -125,7 +125,7 @@ static int sentinel_read_eof(const ml_proc *p)
  */
 static bool forknoexec_cleared(const ml_proc *p, const char *stat)
 {
-	unsigned long flags;
+	unsigned long flags = 0;
 	int r = stat ? stat_flags_parse(stat, &flags, NULL) : stat_flags(p->dirfd, "stat", &flags, NULL);
 	return r == 0 && !(flags & ML_PF_FORKNOEXEC);
 }
@@ -237,7 +237,7 @@ static enum proc_state proc_state(const ml_proc *p)
 /* PF_EXITING in the flags (field 9) of stat under @dirfd: 1 set, 0 clear, -errno. */
 int ml__stat_exiting(int dirfd, const char *name)
 {
-	unsigned long flags;
+	unsigned long flags = 0;
 	int r = stat_flags(dirfd, name, &flags, NULL);
 	return r < 0 ? r : (flags & ML_PF_EXITING) != 0;
 }
@@ -485,7 +485,7 @@ static bool watch_forknoexec(const ml_proc *p, const struct sentinel_hint *h)
 			return same == 0;
 		asked = true;
 	}
-	unsigned long flags;
+	unsigned long flags = 0;
 	int r = h && h->stat ? stat_flags_parse(h->stat, &flags, &ppid) : stat_flags(p->dirfd, "stat", &flags, &ppid);
 	if (r < 0 || !(flags & ML_PF_FORKNOEXEC))
 		return false;
