@@ -2,34 +2,11 @@
  * (ML_REAL_HS, loaded by its path) except hs_scan_stream(), which returns HS_UNKNOWN_ERROR.
  * memlens grep loads it by the SONAME through LD_LIBRARY_PATH, to show what it makes of a
  * search that fails (tests/cli/grep.sh). */
-#include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
-
 #include <hs/hs.h>
 
-#define VIS __attribute__((visibility("default")))
+#include "shim_real.h"
 
-static void *real(const char *name)
-{
-	static void *h;
-	if (!h && !(h = dlopen(ML_REAL_HS, RTLD_NOW | RTLD_LOCAL))) {
-		fprintf(stderr, "hs_fail: %s\n", dlerror());
-		abort();
-	}
-	void *f = dlsym(h, name);
-	if (!f) {
-		fprintf(stderr, "hs_fail: %s has no %s\n", ML_REAL_HS, name);
-		abort();
-	}
-	return f;
-}
-
-#define FWD(ret, name, params, args)                                   \
-	VIS ret name params                                             \
-	{                                                               \
-		return ((__typeof__(name) *)real(#name)) args;          \
-	}
+static void *real(const char *name) { return shim_real(ML_REAL_HS, "hs_fail", name); }
 
 FWD(hs_error_t, hs_alloc_scratch, (const hs_database_t *db, hs_scratch_t **scratch), (db, scratch))
 FWD(hs_error_t, hs_close_stream, (hs_stream_t *id, hs_scratch_t *scratch, match_event_handler onEvent, void *ctxt),

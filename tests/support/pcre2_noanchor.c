@@ -3,35 +3,13 @@
  * loaded by its path) except that one. memlens grep loads it by the SONAME through
  * LD_LIBRARY_PATH, to show how it crosses a regex's failing starts without its anchored
  * copy (tests/cli/grep.sh). */
-#include <dlfcn.h>
-#include <stdio.h>
-#include <stdlib.h>
+
+#include "shim_real.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#define VIS __attribute__((visibility("default")))
-
-static void *real(const char *name)
-{
-	static void *h;
-	if (!h && !(h = dlopen(ML_REAL_PCRE2, RTLD_NOW | RTLD_LOCAL))) {
-		fprintf(stderr, "pcre2_noanchor: %s\n", dlerror());
-		abort();
-	}
-	void *f = dlsym(h, name);
-	if (!f) {
-		fprintf(stderr, "pcre2_noanchor: %s has no %s\n", ML_REAL_PCRE2, name);
-		abort();
-	}
-	return f;
-}
-
-#define FWD(ret, name, params, args)                                     \
-	VIS ret name params                                               \
-	{                                                                 \
-		return ((__typeof__(name) *)real(#name)) args;            \
-	}
+static void *real(const char *name) { return shim_real(ML_REAL_PCRE2, "pcre2_noanchor", name); }
 
 FWD(void, pcre2_code_free_8, (pcre2_code_8 *c), (c))
 FWD(int, pcre2_get_error_message_8, (int e, PCRE2_UCHAR8 *b, PCRE2_SIZE n), (e, b, n))
