@@ -594,7 +594,7 @@ int cmd_ps(int argc, char **argv)
 		free(a.pids);
 		return r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	}
-	int rc = CLI_EXIT_ERROR;
+	int rc = CLI_EXIT_ERROR, textfile_rc = 0;
 	row *rows = NULL, *groups = NULL;
 	bad *bads = NULL;
 	size_t n = 0, nbad = 0, ngroups = 0, gone = 0;
@@ -768,7 +768,8 @@ int cmd_ps(int argc, char **argv)
 	bool human = !a.bytes && cli_stdout_tty();
 	if (a.textfile) {
 		prom_ctx pc = { rows, n, nbad, nunexamined, gone };
-		if (prom_textfile_write(a.textfile, prom_cb, &pc) != 0)
+		textfile_rc = prom_textfile_write(a.textfile, prom_cb, &pc);
+		if (textfile_rc == CLI_EXIT_ERROR)
 			goto out;
 	}
 	if (a.json)
@@ -783,7 +784,7 @@ int cmd_ps(int argc, char **argv)
 	bool filtered = a.name || a.pgrep || a.have_uid || a.cgroup || argc > first;
 	print_bads(&a, bads, nbad, true, filtered);
 	print_bads(&a, bads, nbad, false, filtered);
-	rc = named_failed || other_failed || (a.strict && nbad) ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	rc = named_failed || other_failed || (a.strict && nbad) || textfile_rc ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	goto out;
 oom:
 	progress_clear(&pg);

@@ -100,6 +100,33 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
   cmp -s "$tmp/before" "$tmp/tf/memlens.prom" || fail "a failed write changed the file"
 fi
 [ "$(ls -A "$tmp/tf" | sort | tr '\n' ' ')" = "link.prom memlens.prom " ] || fail "left behind: $(ls -A "$tmp/tf")"
+# --- a directory that cannot be synced: the file is whole and in place, said, exit 1 ---
+# (fsync_dir_fail.so, preloaded, fails fsync on directories and logs each refusal)
+nosync() {
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" ML_FSYNC_DIR_FAIL_LOG="$tmp/synclog" \
+    LD_PRELOAD="$ML_BINARY_DIR/tests/fsync_dir_fail.so" "$MEMLENS" "$@"
+}
+rm -f "$tmp/synclog"
+nosync ps --pgrep "$tag" -f --textfile "$tmp/tf/memlens.prom" >"$tmp/o" 2>"$tmp/e"; rc=$?
+[ -s "$tmp/synclog" ] || fail "ps: the preloaded fsync refused nothing (exit $rc: $(cat "$tmp/e"))"
+[ $rc -eq 1 ] || fail "ps, directory not synced: exit $rc, want 1: $(cat "$tmp/e")"
+grep -qF "$tmp/tf/memlens.prom: warning: complete and in place, but syncing its directory failed: Input/output error" \
+  "$tmp/e" || fail "ps, directory not synced: $(cat "$tmp/e")"
+grep -q "^memlens_process_uss_bytes{pid=\"$pid\"" "$tmp/tf/memlens.prom" || fail "ps, not synced: textfile content"
+rm -f "$tmp/synclog"
+nosync wss -i 100ms --prometheus --textfile "$tmp/tf/memlens.prom" "$pid" >"$tmp/o" 2>"$tmp/e"; rc=$?
+[ -s "$tmp/synclog" ] && [ $rc -eq 1 ] || fail "wss, directory not synced: exit $rc, want 1: $(cat "$tmp/e")"
+grep -qF "$tmp/tf/memlens.prom: warning: complete and in place, but syncing its directory failed" "$tmp/e" ||
+  fail "wss, directory not synced: $(cat "$tmp/e")"
+grep -q "^memlens_wss_bytes{pid=\"$pid\"" "$tmp/tf/memlens.prom" || fail "wss, not synced: textfile content"
+nosync pagemap --svg "$tmp/tf/map.svg" "$pid" >"$tmp/o" 2>"$tmp/e"; rc=$?
+[ $rc -eq 1 ] || fail "pagemap --svg, directory not synced: exit $rc, want 1: $(cat "$tmp/e")"
+grep -qF "$tmp/tf/map.svg: warning: complete and in place, but syncing its directory failed" "$tmp/e" ||
+  fail "pagemap --svg, directory not synced: $(cat "$tmp/e")"
+grep -q "</svg>" "$tmp/tf/map.svg" || fail "pagemap --svg, not synced: the picture is not whole"
+rm "$tmp/tf/map.svg"
+[ "$(ls -A "$tmp/tf" | sort | tr '\n' ' ')" = "link.prom memlens.prom " ] || fail "left behind: $(ls -A "$tmp/tf")"
+
 # --- wss --prometheus: one window per process, the same labels, checked by promtool ---
 "$MEMLENS" wss -i 100ms --prometheus --textfile "$tmp/tf/wss.prom" "$pid" >"$tmp/o" 2>"$tmp/e" || fail "wss --textfile exit $?: $(cat "$tmp/e")"
 promtool check metrics <"$tmp/tf/wss.prom" >"$tmp/pt" 2>&1 || fail "promtool on wss: $(cat "$tmp/pt")"

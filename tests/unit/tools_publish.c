@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -375,6 +376,76 @@ START_TEST(replace_when_the_name_is_taken_meanwhile)
 }
 END_TEST
 
+/* ---- what happens after the file is in place ---- */
+
+static int fsync_eio(int fd)
+{
+	(void)fd;
+	errno = EIO;
+	return -1;
+}
+
+/* The name of a published file may not survive a crash when its directory cannot be
+ * synced: the file is whole and in place, and that is said, with exit status 1. */
+START_TEST(directory_not_synced_is_said)
+{
+	mk_tmpdir();
+	cli_fsync_dir = fsync_eio;
+	stderr_begin();
+	int rc = svg_to(tpath("a.svg"), false);
+	char *err = stderr_end();
+	ck_assert_msg(rc == CLI_EXIT_PARTIAL, "svg: %d: %s", rc, err);
+	ck_assert_msg(strstr(err, tpath("a.svg")) &&
+			      strstr(err, ": warning: complete and in place, but syncing its directory failed: "
+					  "Input/output error"),
+		      "%s", err);
+	ck_assert_str_eq(head(tpath("a.svg"), strlen(SVG_HEAD)), SVG_HEAD);
+	stderr_begin();
+	rc = prom_textfile_write(tpath("m.prom"), prom_body, NULL);
+	err = stderr_end();
+	ck_assert_msg(rc == CLI_EXIT_PARTIAL, "textfile: %d: %s", rc, err);
+	ck_assert_msg(strstr(err, tpath("m.prom")) && strstr(err, "syncing its directory failed"), "%s", err);
+	ck_assert_str_eq(head(tpath("m.prom"), strlen(PROM_HEAD)), PROM_HEAD);
+	cli_fsync_dir = fsync;
+	stderr_begin();
+	rc = svg_to(tpath("a.svg"), true);
+	err = stderr_end();
+	ck_assert_msg(rc == 0 && !err[0], "synced: %d: %s", rc, err);
+	assert_listing("a.svg\nm.prom\n");
+	rm_tmpdir();
+}
+END_TEST
+
+/* What a killed run left beside the file, its temporary, is removed by the next run; the
+ * temporary of a run in progress (locked), of another file, or anything not named as ours
+ * or not a regular file, is not. */
+START_TEST(a_killed_runs_temporary_is_removed)
+{
+	mk_tmpdir();
+	write_file(tpath(".a.svg.Ab12Cd"), "killed\n");
+	write_file(tpath(".a.svg.Zz99Yy"), "in progress\n");
+	write_file(tpath(".a.svg.Ab12C"), "not ours\n");
+	write_file(tpath(".a.svg.Ab-2Cd"), "not ours\n");
+	write_file(tpath(".b.svg.Ab12Cd"), "another file's\n");
+	ck_assert_int_eq(mkfifo(tpath(".a.svg.Fifo00"), 0600), 0);
+	ck_assert_int_eq(symlink("a.svg", tpath(".a.svg.Link00")), 0);
+	int busy = open(tpath(".a.svg.Zz99Yy"), O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(busy, 0);
+	ck_assert_int_eq(flock(busy, LOCK_EX | LOCK_NB), 0);
+	ck_assert_int_eq(svg_to(tpath("a.svg"), false), 0);
+	assert_listing(".a.svg.Ab-2Cd\n.a.svg.Ab12C\n.a.svg.Fifo00\n.a.svg.Link00\n.a.svg.Zz99Yy\n.b.svg.Ab12Cd\na.svg\n");
+	/* once its run is over, a textfile's too */
+	close(busy);
+	write_file(tpath(".m.prom.Q1w2E3"), "killed\n");
+	ck_assert_int_eq(prom_textfile_write(tpath("m.prom"), prom_body, NULL), 0);
+	assert_listing(".a.svg.Ab-2Cd\n.a.svg.Ab12C\n.a.svg.Fifo00\n.a.svg.Link00\n.a.svg.Zz99Yy\n.b.svg.Ab12Cd\n"
+		       "a.svg\nm.prom\n");
+	ck_assert_int_eq(svg_to(tpath("a.svg"), true), 0);
+	assert_listing(".a.svg.Ab-2Cd\n.a.svg.Ab12C\n.a.svg.Fifo00\n.a.svg.Link00\n.b.svg.Ab12Cd\na.svg\nm.prom\n");
+	rm_tmpdir();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tools_publish");
@@ -388,6 +459,10 @@ int main(void)
 	tcase_add_test(tc, replace_never_over_a_device_that_appears);
 	tcase_add_test(tc, new_file_never_over_what_appears);
 	tcase_add_test(tc, replace_when_the_name_is_taken_meanwhile);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("after");
+	tcase_add_test(tc, directory_not_synced_is_said);
+	tcase_add_test(tc, a_killed_runs_temporary_is_removed);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

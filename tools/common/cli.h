@@ -140,21 +140,28 @@ int cli_stdout_finish(int rc);
  */
 int cli_output_check(const char *path, bool force);
 /*
- * Puts @tmp, a finished file (written and fsync'ed) beside @path, in its place, and syncs
- * the directory. Without @replace a name taken meanwhile is left alone; with it only a
- * regular file is replaced: a symlink, directory, device, FIFO or socket that appeared at
- * @path after cli_output_check() stays there and is refused. Works on file systems without
- * hard links or rename flags. On failure @tmp is removed, @path is as it was (but for
- * something swapped out that could not be put back: the message says where it is), and
- * why is printed, naming @path. Returns 0 or CLI_EXIT_ERROR.
- */
-/*
  * Creates the temporary for cli_publish() beside @path (same directory, so that publishing
- * is a rename): ".NAME.XXXXXX", mode 0600, close-on-exec; *tmp is its malloc'd name.
- * Returns its descriptor, or -1 having said why (naming @path).
+ * is a rename): ".NAME.XXXXXX", mode 0600, close-on-exec, with an exclusive flock held on
+ * it until cli_publish() closes it; *tmp is its malloc'd name. Temporaries of the same @path
+ * that a killed run left (ones nobody holds locked) are removed. Returns the descriptor, or
+ * -1 having said why (naming @path).
  */
 int cli_tmp_beside(const char *path, char **tmp);
-int cli_publish(const char *tmp, const char *path, bool replace);
+/*
+ * Puts @tmp, a finished file (written and fsync'ed, open as @fd from cli_tmp_beside()),
+ * beside @path, in its place, syncs the directory and closes @fd. Without @replace a name
+ * taken meanwhile is left alone; with it only a regular file is replaced: a symlink,
+ * directory, device, FIFO or socket that appeared at @path after cli_output_check() stays
+ * there and is refused. Works on file systems without hard links or rename flags. On
+ * failure @tmp is removed, @path is as it was (but for something swapped out that could not
+ * be put back: the message says where it is), and why is printed, naming @path. Returns 0;
+ * CLI_EXIT_PARTIAL when the file is whole and in place but syncing its directory (or closing
+ * it) failed, so that its name may not survive a crash (a warning says so); or
+ * CLI_EXIT_ERROR.
+ */
+int cli_publish(int fd, const char *tmp, const char *path, bool replace);
+/* The directory sync of cli_publish(); tests replace it to make it fail. */
+extern int (*cli_fsync_dir)(int fd);
 /* True when @path starts with the gzip magic (a 'memlens core export' file). */
 bool cli_is_gzip(const char *path);
 

@@ -1,11 +1,13 @@
 /* Standard output through one stream that remembers its first write error, so that every
  * command's output is checked in one place (at exit) instead of after each printf; and the
  * rules of every output file, checked before any work and again as it is put in place. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -193,47 +195,141 @@ static int put_over(const char *tmp, const char *path, mode_t *found)
 	return rename(tmp, path) < 0 ? -errno : 0;
 }
 
-int cli_tmp_beside(const char *path, char **tmp)
+/* The directory @path goes in (malloc'd), and where its last component starts. */
+static char *dir_of(const char *path, const char **base)
 {
 	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0, len = strlen(path) + 9;
-	*tmp = malloc(len);
+	*base = slash ? slash + 1 : path;
+	return slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+}
+
+/* True for ".BASE.XXXXXX", the name mkostemp() gives cli_tmp_beside()'s temporaries. */
+static bool is_temp_of(const char *name, const char *base)
+{
+	size_t bl = strlen(base);
+	if (strlen(name) != bl + 8 || name[0] != '.' || strncmp(name + 1, base, bl) || name[bl + 1] != '.')
+		return false;
+	for (size_t i = bl + 2; i < bl + 8; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9')))
+			return false;
+	return true;
+}
+
+/*
+ * Removes the temporaries of @base that a killed run left in @dir. Every run holds an
+ * exclusive flock on its temporary from before the name counts as its own until it is
+ * published or removed (cli_tmp_beside()), so one that can be locked has no writer left;
+ * one that cannot is another run's, in progress, and stays. Only regular files are touched.
+ */
+static void remove_stale_temps(const char *dir, const char *base)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	int lfd = dup(dfd);
+	DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (!d) {
+		if (lfd >= 0)
+			close(lfd);
+		close(dfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!is_temp_of(de->d_name, base))
+			continue;
+		int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dfd, de->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+	close(dfd);
+}
+
+int cli_tmp_beside(const char *path, char **tmp)
+{
+	const char *base;
+	char *dir = dir_of(path, &base);
+	size_t len = strlen(path) + 9;
+	*tmp = dir ? malloc(len) : NULL;
 	if (!*tmp) {
+		free(dir);
 		fprintf(stderr, "memlens: %s: out of memory\n", path);
 		return -1;
 	}
-	snprintf(*tmp, len, "%.*s.%s.XXXXXX", (int)dlen, path, path + dlen);
-	int fd = mkostemp(*tmp, O_CLOEXEC);
+	int fd = -1;
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		snprintf(*tmp, len, "%.*s.%s.XXXXXX", (int)(base - path), path, base);
+		fd = mkostemp(*tmp, O_CLOEXEC);
+		if (fd < 0)
+			break;
+		/* Held until published or removed. Another run may have taken the name for a
+		 * killed one's in the instant before the lock: it is ours only if it is still there. */
+		struct stat a, b;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno != EOPNOTSUPP && errno != ENOLCK) {
+			close(fd);
+			fd = -1;
+			errno = EAGAIN;
+			continue;
+		}
+		if (fstat(fd, &a) < 0 || lstat(*tmp, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+			close(fd);
+			fd = -1;
+			errno = EAGAIN;
+		}
+	}
 	if (fd < 0) {
 		fprintf(stderr, "memlens: %s: cannot create a temporary file beside it: %s\n", path, strerror(errno));
 		free(*tmp);
 		*tmp = NULL;
+	} else {
+		remove_stale_temps(dir, base);
 	}
+	free(dir);
 	return fd;
 }
 
-int cli_publish(const char *tmp, const char *path, bool replace)
+int (*cli_fsync_dir)(int fd) = fsync;
+
+int cli_publish(int fd, const char *tmp, const char *path, bool replace)
 {
 	mode_t found = 0;
 	int err = replace ? put_over(tmp, path, &found) : put_new(tmp, path);
 	if (err == 0) {
-		/* the new name survives a crash too */
-		const char *slash = strrchr(path, '/');
-		char *dir = slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+		/* In place and whole (the caller synced it); what can still fail is whether the
+		 * new name survives a crash. */
+		const char *base, *what = NULL;
+		char *dir = dir_of(path, &base);
 		int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		if (dfd >= 0) {
-			fsync(dfd);
+		int serr = dfd < 0 ? (dir ? errno : ENOMEM) : cli_fsync_dir(dfd) < 0 ? errno : 0;
+		if (serr)
+			what = "syncing its directory";
+		if (dfd >= 0)
 			close(dfd);
-		}
 		free(dir);
-		return 0;
+		if (close(fd) < 0 && errno != EINTR && !serr) {
+			serr = errno;
+			what = "closing it";
+		}
+		if (!serr)
+			return 0;
+		fprintf(stderr, "memlens: %s: warning: complete and in place, but %s failed: %s\n", path, what,
+			strerror(serr));
+		return CLI_EXIT_PARTIAL;
 	}
 	if (found && err != -EEXIST) {
+		close(fd);
 		fprintf(stderr, "memlens: %s: %s appeared there, was swapped out and could not be put back: %s; "
 				"it is now %s\n", path, file_kind(found), strerror(-err), tmp);
 		return CLI_EXIT_ERROR;
 	}
 	unlink(tmp);
+	close(fd);
 	if (found)
 		fprintf(stderr, "memlens: %s: is %s; only a regular file is ever replaced, name a new file\n", path,
 			file_kind(found));

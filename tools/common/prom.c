@@ -86,11 +86,14 @@ int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx)
 	int fd = cli_tmp_beside(path, &tmp);
 	if (fd < 0)
 		return CLI_EXIT_ERROR;
-	FILE *f = fdopen(fd, "w");
+	/* the stream gets its own descriptor: @fd, and the lock on it, stay until published */
+	int sfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	FILE *f = sfd >= 0 ? fdopen(sfd, "w") : NULL;
 	int err = 0;
 	if (!f) {
 		err = errno;
-		close(fd);
+		if (sfd >= 0)
+			close(sfd);
 	} else {
 		fn(f, ctx);
 		/* the collector reads it as whoever runs node_exporter */
@@ -106,12 +109,13 @@ int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx)
 	int rc;
 	if (err) {
 		unlink(tmp);
+		close(fd);
 		fprintf(stderr, "memlens: %s: cannot write: %s; the previous file, if any, is unchanged\n", path,
 			strerror(err));
 		rc = CLI_EXIT_ERROR;
 	} else {
 		/* only ever over a regular file, even one that something else replaced meanwhile */
-		rc = cli_publish(tmp, path, true);
+		rc = cli_publish(fd, tmp, path, true);
 	}
 	free(tmp);
 	return rc;

@@ -29,7 +29,8 @@ int prom_textfile_check(const char *path);
  * (a name starting with '.', which the textfile collector ignores), fsync, then
  * cli_publish() in place of @path (a regular file or nothing: what else appeared there
  * since prom_textfile_check() is left alone and refused), fsync of the directory. A failure
- * leaves @path as it was. Prints why on failure; 0 or CLI_EXIT_ERROR.
+ * leaves @path as it was. Prints why on failure; 0, CLI_EXIT_PARTIAL (in place, but its
+ * directory could not be synced: a warning says so) or CLI_EXIT_ERROR.
  */
 int prom_textfile_write(const char *path, void (*fn)(FILE *, void *), void *ctx);
 

@@ -99,17 +99,15 @@ int svg_finish(svg_doc *s, const char *path, bool force)
 		err = -errno;
 	if (!err && fsync(fd) < 0)
 		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (err)
-		unlink(tmp);
 	svg_discard(s);
 	int rc = 0;
 	if (err) {
+		unlink(tmp);
+		close(fd);
 		fprintf(stderr, "memlens: %s: cannot write: %s\n", path, strerror(-err));
 		rc = CLI_EXIT_ERROR;
 	} else {
-		rc = cli_publish(tmp, path, force);
+		rc = cli_publish(fd, tmp, path, force);
 	}
 	free(tmp);
 	return rc;

@@ -25,7 +25,8 @@ static inline void svg_ctext(FILE *f, const char *s) { svg_text(f, s, __builtin_
  * Ends the picture and publishes it at @path: written to a temporary file in the same
  * directory, fsync'ed, then put in place by cli_publish(): over a regular file only with
  * @force, never over anything else, nor over a file that appeared meanwhile without @force.
- * Nothing is left behind on failure. Prints why on failure, naming the file; returns 0 or
+ * Nothing is left behind on failure. Prints why on failure, naming the file; returns 0,
+ * CLI_EXIT_PARTIAL (in place, but its directory could not be synced: a warning says so) or
  * CLI_EXIT_ERROR.
  */
 int svg_finish(svg_doc *s, const char *path, bool force);

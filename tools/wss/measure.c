@@ -127,6 +127,7 @@ int wss_measure(opts *o)
 		wss_print_csv_header();
 	long count = o->count_set ? o->count : o->mode == MODE_PROFILE ? 8 : o->mode == MODE_CUMULATIVE ? 0 : 1;
 	int rc = CLI_EXIT_OK;
+	bool unsynced = false;
 	e.t0 = mono_ns();
 	if (start_all(o) < 0) {
 		rc = CLI_EXIT_ERROR;
@@ -150,8 +151,11 @@ int wss_measure(opts *o)
 		/* interrupted mid-window: still report it (its real length is in the record) */
 		if (!read_all(o, &e, i, nominal) || wss_interrupted)
 			break;
-		if (o->prom && wss_prom_flush(o))
+		int pr = o->prom ? wss_prom_flush(o) : 0;
+		if (pr == CLI_EXIT_ERROR)
 			rc = CLI_EXIT_ERROR;
+		else if (pr)
+			unsynced = true; /* in place, but its name may not survive a crash (said) */
 		if (cli_stdout_failed())
 			break; /* nobody gets the samples: stop (reported at exit) */
 	}
@@ -161,5 +165,7 @@ out:;
 		dead += o->t[i].dead;
 	if (rc == CLI_EXIT_OK && dead)
 		rc = dead == o->nt ? CLI_EXIT_ERROR : CLI_EXIT_PARTIAL;
+	if (rc == CLI_EXIT_OK && unsynced)
+		rc = CLI_EXIT_PARTIAL;
 	return rc;
 }

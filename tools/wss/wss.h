@@ -73,7 +73,8 @@ static inline double ms(uint64_t ns) { return (double)ns / 1e6; }
 void wss_emit(opts *o, emitter *e, target *t, long idx, const ml_wss_sample *s, uint64_t nominal);
 void wss_print_csv_header(void);
 const char *wss_scope_name(ml_wss_scope s);
-/* --prometheus: writes the window's rows (stdout or the textfile); 0, or nonzero on failure. */
+/* --prometheus: writes the window's rows (stdout or the textfile); 0, CLI_EXIT_PARTIAL (the
+ * textfile is in place but its directory could not be synced) or CLI_EXIT_ERROR. */
 int wss_prom_flush(const opts *o);
 void wss_prom_free(void);
 
