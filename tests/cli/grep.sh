@@ -272,6 +272,28 @@ PY
 then echo "ok   runs of failing starts: named from each run's first x, the rest searched"
 else echo "FAIL runs of failing starts: exit $rc"; head -3 "$T/err"; head -3 "$T/out"; fail=1; fi
 
+# a regex that begins with .* is tried where PCRE2 starts it, at line starts: before a start
+# that fails, a line of 20,000 bytes costs one try, not one per byte (each crossed the rest
+# of the line: seconds, growing as the line's length squared); the failing run is named from
+# its first x and the match on the next line is found (pcre2_count/ counts the calls)
+counter=$ML_BINARY_DIR/tests/pcre2_count
+python3 -c "open('lines.bin', 'wb').write(b'.' * 20000 + b'\\n' + b'x' * 20000 + b'\\nxyz\\n')"
+if [ -d "$counter" ]; then
+	rm -f "$T/count"
+	out=$(ML_PCRE2_MATCH_COUNT="$T/count" LD_LIBRARY_PATH="$counter${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+		"$M" grep -j1 --engine portable --raw -o -E '.*(?:x|xy)+z' lines.bin 2>"$T/err"); rc=$?
+	n=$(cat "$T/count" 2>/dev/null)
+	if [ $rc = 0 ] && [ "$out" = "lines.bin:0x9c42:lines.bin+0x9c42:.*(?:x|xy)+z: xyz" ] &&
+	   grep -q ": 0x4e21-0x[0-9a-f]* not searched for regex " "$T/err" && [ -n "$n" ] && [ "$n" -lt 2000 ]; then
+		echo "ok   a regex starting with .* tried at line starts ($n calls)"
+	else
+		echo "FAIL a regex starting with .* tried at line starts: exit $rc, ${n:-no count} calls: $out"
+		cat "$T/err"; fail=1
+	fi
+else
+	ml_not_run "no counting PCRE2 stand-in ($counter)"
+fi
+
 # -C and the text around a match are whole where the match lies at the end of a search window
 # (256 KiB) or at the start of one (512 KiB)
 python3 -c "

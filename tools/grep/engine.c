@@ -187,8 +187,15 @@ int gp_set_add(gp_set *s, gp_kind kind, const char *text, size_t len, char **err
 		*err = msgf("regex '%s' can match the empty string", copy);
 		return -EINVAL;
 	}
+	/* PCRE2 starts such a regex (.* first, without (?s)) at the start offset and after
+	 * each newline only; the other starts cannot begin a leftmost match */
+	uint32_t first = 0, nl = 0, all = 0;
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &first);
+	pcre2_pattern_info(re, PCRE2_INFO_NEWLINE, &nl);
+	pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &all);
 	gp_pat p = { .kind = GP_REGEX, .enc = GP_ENC_ASCII, .user = ui, .re = re,
-		     .minlen = minlen, .maxlen = s->o.max_regex_len };
+		     .minlen = minlen, .maxlen = s->o.max_regex_len,
+		     .line_starts = first == 2 && nl == PCRE2_NEWLINE_LF && !(all & PCRE2_NO_START_OPTIMIZE) };
 	if (push_pat(s, p) < 0) {
 		pcre2_code_free(re);
 		return -ENOMEM;

@@ -90,6 +90,7 @@ typedef struct gp_pat {
 	void *re;              /* pcre2_code_8 * */
 	size_t minlen, maxlen; /* match length bounds (regex: maxlen = window) */
 	bool vs;               /* handled by Vectorscan in this set */
+	bool line_starts;      /* regex: PCRE2 tries it at the start offset and after a '\n' only */
 } gp_pat;
 
 typedef struct gp_user {

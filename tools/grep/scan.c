@@ -387,26 +387,37 @@ static int re_exec_at(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
 /*
  * After a search of regex @pi from @pos failed (a resource limit: the JIT stack, the match or
  * heap limit): PCRE2 does not say at which start. No start before that one has a match (it
- * would have been returned), so the starts from @pos are tried one at a time, anchored (a
- * start that cannot begin a match costs one call), up to the one that fails again, which is
- * recorded as not searched (gp_fail). A repeat that runs on for thousands of bytes fails at
- * every start until what is left of the run is short enough, each failure costing what the
- * limit allows: after GP_FAIL_STREAK failed starts in a row the tries double their spacing
- * up to GP_FAIL_STEP_MAX, the starts skipped between two that failed are recorded as not
- * searched with them, and the first start that does not fail is then found by halving the
- * last gap. So a run of failing starts costs a try per GP_FAIL_STEP_MAX bytes, not one per
- * byte, nor (as a search from @pos again would) its every start's search from @pos. Returns where the search goes on: the
- * first start after the failed ones that does not fail (it may match), or sc->hi.
+ * would have been returned), so the starts from @pos that the search tried are tried one at
+ * a time, anchored (a start that cannot begin a match costs one call), up to the one that
+ * fails again, which is recorded as not searched (gp_fail): every start, or, for a regex
+ * that PCRE2 starts at line starts only (gp_pat.line_starts), @pos and each line's start. A
+ * repeat that runs on for thousands of bytes fails at every start until what is left of the
+ * run is short enough, each failure costing what the limit allows: after GP_FAIL_STREAK
+ * failed starts in a row the tries double their spacing up to GP_FAIL_STEP_MAX, the starts
+ * skipped between two that failed are recorded as not searched with them, and the first
+ * start that does not fail is then found by halving the last gap. So a run of failing
+ * starts costs a try per GP_FAIL_STEP_MAX bytes, not one per byte, nor (as a search from
+ * @pos again would) its every start's search from @pos. Returns where the search goes on:
+ * the first start after the failed ones that does not fail (it may match), or sc->hi.
  */
 static size_t re_failed(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
 {
 	int r = 0;
-	for (; pos < sc->hi; pos++) {
+	while (pos < sc->hi) {
 		r = re_exec_at(sc, pi, pos, opts);
 		if (limit_hit(r))
 			break;
 		if (r != PCRE2_ERROR_NOMATCH)
 			return pos; /* a match (or one that depends on what follows) */
+		if (sc->set->pats[pi].line_starts) {
+			/* the search tried no start up to the next line's (a regex that begins
+			 * with .* costs the rest of the line at each: tried at every byte, a
+			 * long line took time growing as its length squared) */
+			const uint8_t *nl = memchr(sc->buf + pos, '\n', sc->hi - pos);
+			pos = nl ? (size_t)(nl - sc->buf) + 1 : sc->hi;
+		} else {
+			pos++;
+		}
 	}
 	if (pos >= sc->hi)
 		return sc->hi;
