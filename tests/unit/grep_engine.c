@@ -4,6 +4,7 @@
  * patterns with wildcards, and regexes through POSIX regexec (non-overlapping, ^ only at the
  * run's start and $ only at its end), in the portable engine and in Vectorscan's. */
 #include <errno.h>
+#include <inttypes.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +330,47 @@ START_TEST(regexes_anchors_and_classes)
 }
 END_TEST
 
+/* Starts PCRE2 gives up on (its JIT stack, on (?:x|xy)+z over a long run of x) are named by
+ * the scan whose [report_lo, hi) holds them, once: not those searched on the way from an
+ * earlier scan_lo (the scan before names them), as a new unit's first window starts its
+ * regexes there. */
+START_TEST(failed_starts_named_by_their_scan_only)
+{
+	static const spec p[] = { { .kind = GP_REGEX, .text = "(?:x|xy)+z" } };
+	gp_set *s = make_set(GP_ENGINE_PORTABLE, false, GP_ENC_ASCII, p, 1);
+	size_t n = 30000;
+	uint8_t *b = malloc(n);
+	ck_assert_ptr_nonnull(b);
+	memset(b, '.', n);
+	memset(b + 1000, 'x', 20000);
+	gp_scratch *sc = gp_scratch_new(s);
+	ck_assert_ptr_nonnull(sc);
+	const uint64_t base = 0x7ffd12345000ull;
+	/* scanned from 1000 (the run's first x), reported from 1100 on, to 5196 */
+	size_t scan_lo = 1000, report_lo = 1100, hi = report_lo + 4096;
+	gp_scratch_reset(sc, base);
+	const gp_hit *h;
+	size_t nh, nf;
+	/* memory goes on past the buffer (partial matching: no shortcut finds the z missing) */
+	ck_assert_int_eq(gp_scan(s, sc, b, n, n, base, scan_lo, report_lo, hi, false, &h, &nh), 0);
+	ck_assert_uint_eq(nh, 0);
+	const gp_fail *f = gp_scan_fails(sc, &nf);
+	ck_assert_msg(nf == 1, "%zu ranges named", nf);
+	ck_assert_msg(f[0].lo == base + report_lo && f[0].hi == base + hi, "named 0x%" PRIx64 "-0x%" PRIx64
+		      ", want the scan's whole range 0x%" PRIx64 "-0x%" PRIx64, f[0].lo, f[0].hi, base + report_lo,
+		      base + hi);
+	/* the scan before, [0, 1100), names its own part of the run */
+	gp_scratch_reset(sc, base);
+	ck_assert_int_eq(gp_scan(s, sc, b, n, n, base, 0, 0, report_lo, false, &h, &nh), 0);
+	f = gp_scan_fails(sc, &nf);
+	ck_assert_msg(nf == 1 && f[0].lo == base + 1000 && f[0].hi == base + report_lo, "%zu ranges, the first 0x%"
+		      PRIx64 "-0x%" PRIx64, nf, nf ? f[0].lo : 0, nf ? f[0].hi : 0);
+	gp_scratch_free(sc);
+	gp_set_free(s);
+	free(b);
+}
+END_TEST
+
 START_TEST(refusals)
 {
 	gp_set_opts o = { .enc = GP_ENC_ASCII, .engine = GP_ENGINE_PORTABLE, .max_regex_len = 64 };
@@ -362,6 +404,7 @@ int main(void)
 	tcase_add_loop_test(tc, hex_patterns_with_wildcards, 0, ne);
 	tcase_add_loop_test(tc, regexes_anchors_and_classes, 0, ne);
 	tcase_add_test(tc, refusals);
+	tcase_add_test(tc, failed_starts_named_by_their_scan_only);
 	suite_add_tcase(s, tc);
 	return mlt_run_suite(s);
 }

@@ -161,7 +161,8 @@ int gp_scratch_chains(const gp_scratch *sc, uint64_t at, uint32_t **pats, uint64
 void gp_scratch_seed(gp_scratch *sc, uint64_t at, const uint32_t *pats, const uint64_t *next, size_t n);
 /* Restarts the Vectorscan stream, keeping where each regex resumes (after data skipped). */
 void gp_scratch_restream(gp_scratch *sc);
-/* The starts the last gp_scan() could not try (see gp_fail), merged; owned by @sc. */
+/* The starts the last gp_scan() could not try (see gp_fail): within its [report_lo, hi), per
+ * regex in address order, none twice; owned by @sc. */
 const gp_fail *gp_scan_fails(const gp_scratch *sc, size_t *n);
 /* PCRE2's message for error @err, in @buf. */
 void gp_regex_error(int err, char *buf, size_t size);

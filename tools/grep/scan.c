@@ -829,6 +829,48 @@ static int cmp_hit(const void *a, const void *b)
 	return x->end < y->end ? -1 : x->end > y->end;
 }
 
+static int cmp_fail(const void *a, const void *b)
+{
+	const gp_fail *x = a, *y = b;
+	if (x->pat != y->pat)
+		return x->pat < y->pat ? -1 : 1;
+	return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/*
+ * The failed starts as gp_scan_fails() gives them: within the scan's [report_lo, hi) (a
+ * start before it, searched on the way from scan_lo, is named by the scan whose range holds
+ * it), and per regex sorted and merged, so that no start is named twice (a start that
+ * re_failed() passed over can fail again as re_settle() tries it).
+ */
+static void fails_settle(gp_scratch *sc)
+{
+	uint64_t lo = sc->base + sc->report_lo, hi = sc->base + sc->hi;
+	size_t n = 0;
+	for (size_t i = 0; i < sc->nfails; i++) {
+		gp_fail f = sc->fails[i];
+		if (f.lo < lo)
+			f.lo = lo;
+		if (f.hi > hi)
+			f.hi = hi;
+		if (f.lo < f.hi)
+			sc->fails[n++] = f;
+	}
+	if (n > 1)
+		qsort(sc->fails, n, sizeof(*sc->fails), cmp_fail);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		gp_fail *p = m ? &sc->fails[m - 1] : NULL;
+		if (p && p->pat == sc->fails[i].pat && sc->fails[i].lo <= p->hi) {
+			if (sc->fails[i].hi > p->hi)
+				p->hi = sc->fails[i].hi;
+		} else {
+			sc->fails[m++] = sc->fails[i];
+		}
+	}
+	sc->nfails = m;
+}
+
 int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, size_t avail, uint64_t base,
 	    size_t scan_lo, size_t report_lo, size_t hi, bool eod, const gp_hit **hits, size_t *nhits)
 {
@@ -876,6 +918,7 @@ int gp_scan(const gp_set *s, gp_scratch *sc, const uint8_t *buf, size_t len, siz
 		return -ENOMEM;
 	if (sc->nhits > 1)
 		qsort(sc->hits, sc->nhits, sizeof(*sc->hits), cmp_hit);
+	fails_settle(sc);
 	*hits = sc->hits;
 	*nhits = sc->nhits;
 	return 0;
