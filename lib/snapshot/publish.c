@@ -92,6 +92,7 @@ static bool is_temp_of(const char *name, const char *base)
  * Removes what a killed writer of the same output left: its hidden temporary name. A
  * writer holds an exclusive flock on its file for as long as it lives, so a temporary that
  * can be locked has no writer any more; one that cannot is another run's, in progress.
+ * Only regular files of the caller's own are touched.
  */
 static void remove_stale_temps(int dirfd, const char *base)
 {
@@ -107,15 +108,31 @@ static void remove_stale_temps(int dirfd, const char *base)
 	while ((de = readdir(d))) {
 		if (!is_temp_of(de->d_name, base))
 			continue;
-		int fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		/* for writing: NFS locks no file opened only to read */
+		int fd = openat(dirfd, de->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0)
 			unlinkat(dirfd, de->d_name, 0);
 		close(fd);
 	}
 	closedir(d);
+}
+
+/*
+ * Locks the named temporary just made (o->fd, o->tmpname) and says whether it is still ours:
+ * another writer's remove_stale_temps() may have locked and removed it in the instant before
+ * (it is then made again under another name).
+ */
+static bool own_temp(snap_out *o)
+{
+	if (flock(o->fd, LOCK_EX | LOCK_NB) < 0 && errno != EOPNOTSUPP && errno != ENOLCK)
+		return false;
+	struct stat a, b;
+	return fstat(o->fd, &a) == 0 && fstatat(o->dirfd, o->tmpname, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 int snap_out_open(snap_out *o, const char *path, bool overwrite)
@@ -153,6 +170,11 @@ int snap_out_open(snap_out *o, const char *path, bool overwrite)
 				       O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
 			if (o->fd < 0 && errno != EEXIST)
 				break;
+			if (o->fd >= 0 && !own_temp(o)) {
+				/* another writer took it for a dead one's before it was locked */
+				close(o->fd);
+				o->fd = -1;
+			}
 		}
 		if (o->fd < 0) {
 			ML_FREE(o->tmpname);
@@ -166,8 +188,9 @@ int snap_out_open(snap_out *o, const char *path, bool overwrite)
 		r = ml_neg_errno();
 		goto fail;
 	}
-	/* held until the fd closes (or the process dies): marks the temporary as in use */
-	if (flock(o->fd, LOCK_EX | LOCK_NB) < 0 && errno != EOPNOTSUPP && errno != ENOLCK) {
+	/* held until the fd closes (or the process dies): marks the temporary as in use (a
+	 * named one is locked as it is made, by own_temp()) */
+	if (!o->tmpname && flock(o->fd, LOCK_EX | LOCK_NB) < 0 && errno != EOPNOTSUPP && errno != ENOLCK) {
 		r = ml_neg_errno();
 		goto fail;
 	}
@@ -286,7 +309,8 @@ int snap_out_publish(snap_out *o)
 	o->published = true;
 	/* In place and complete (its data was synced above); what can still fail is whether
 	 * the directory entry survives a crash. */
-	if (snap_out_fsync_dir(o->dirfd) < 0) {
+	if (snap_out_fsync_dir(o->dirfd) < 0 && errno != EINVAL && errno != EOPNOTSUPP) {
+		/* (EINVAL, EOPNOTSUPP: a file system that syncs no directory; nothing more to do) */
 		o->unsynced = ml_neg_errno();
 		o->unsynced_what = "syncing its directory";
 	}

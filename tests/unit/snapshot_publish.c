@@ -253,7 +253,8 @@ START_TEST(target_appearing_meanwhile)
 END_TEST
 
 /* A hidden temporary of a writer that died (no lock held) is removed by the next writer
- * of the same output; one still locked (a writer at work) and other names are kept. */
+ * of the same output; one still locked (a writer at work), another user's and other names
+ * are kept. */
 START_TEST(killed_writers_temporaries_removed)
 {
 	mk_tmpdir();
@@ -261,6 +262,12 @@ START_TEST(killed_writers_temporaries_removed)
 	write_file(tpath(".x.mlcore.Live5678.tmp"), "alive\n");
 	write_file(tpath(".y.mlcore.AbCd1234.tmp"), "another output's\n");
 	write_file(tpath(".x.mlcore.short.tmp"), "not the pattern\n");
+	/* another user's (only root can make one) */
+	bool root = geteuid() == 0;
+	if (root) {
+		write_file(tpath(".x.mlcore.Other123.tmp"), "another user's\n");
+		ck_assert_int_eq(chown(tpath(".x.mlcore.Other123.tmp"), 65534, 65534), 0);
+	}
 	int live = open(tpath(".x.mlcore.Live5678.tmp"), O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(live, 0);
 	ck_assert_int_eq(flock(live, LOCK_EX | LOCK_NB), 0);
@@ -268,7 +275,9 @@ START_TEST(killed_writers_temporaries_removed)
 	ml_snapshot_writer *w = open_writer(tpath("x.mlcore"), false, &err);
 	ck_assert_int_eq(err, 0);
 	ck_assert_int_eq(finish(w, 9), 0);
-	assert_listing(".x.mlcore.Live5678.tmp\n.x.mlcore.short.tmp\n.y.mlcore.AbCd1234.tmp\nx.mlcore\n");
+	assert_listing(root ? ".x.mlcore.Live5678.tmp\n.x.mlcore.Other123.tmp\n.x.mlcore.short.tmp\n"
+			      ".y.mlcore.AbCd1234.tmp\nx.mlcore\n"
+			    : ".x.mlcore.Live5678.tmp\n.x.mlcore.short.tmp\n.y.mlcore.AbCd1234.tmp\nx.mlcore\n");
 	close(live);
 	rm_tmpdir();
 }
@@ -415,10 +424,12 @@ START_TEST(target_appearing_while_publishing)
 }
 END_TEST
 
+static int fsync_errno = EIO;
+
 static int fsync_fails(int fd)
 {
 	(void)fd;
-	errno = EIO;
+	errno = fsync_errno;
 	return -1;
 }
 
@@ -455,6 +466,16 @@ START_TEST(directory_sync_failure_after_publishing)
 	ck_assert_int_eq(stat(tpath("a.core"), &st), 0);
 	ck_assert_uint_gt(st.st_size, 0x1000);
 	assert_listing("a.core\na.mlcore\n");
+
+	/* a file system that syncs no directory: nothing more can be done, and it is no failure */
+	for (int i = 0; i < 2; i++) {
+		fsync_errno = i ? EOPNOTSUPP : EINVAL;
+		w = open_writer(tpath("a.mlcore"), true, &err);
+		ck_assert_int_eq(err, 0);
+		ck_assert_int_eq(finish(w, 0x53 + i), 0);
+		ck_assert_int_eq(snapshot_byte(tpath("a.mlcore")), 0x53 + i);
+	}
+	fsync_errno = EIO;
 	snap_out_fsync_dir = fsync;
 	rm_tmpdir();
 }

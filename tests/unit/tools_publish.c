@@ -378,10 +378,12 @@ END_TEST
 
 /* ---- what happens after the file is in place ---- */
 
-static int fsync_eio(int fd)
+static int fsync_errno;
+
+static int fsync_fails(int fd)
 {
 	(void)fd;
-	errno = EIO;
+	errno = fsync_errno;
 	return -1;
 }
 
@@ -390,7 +392,8 @@ static int fsync_eio(int fd)
 START_TEST(directory_not_synced_is_said)
 {
 	mk_tmpdir();
-	cli_fsync_dir = fsync_eio;
+	fsync_errno = EIO;
+	cli_fsync_dir = fsync_fails;
 	stderr_begin();
 	int rc = svg_to(tpath("a.svg"), false);
 	char *err = stderr_end();
@@ -406,6 +409,18 @@ START_TEST(directory_not_synced_is_said)
 	ck_assert_msg(rc == CLI_EXIT_PARTIAL, "textfile: %d: %s", rc, err);
 	ck_assert_msg(strstr(err, tpath("m.prom")) && strstr(err, "syncing its directory failed"), "%s", err);
 	ck_assert_str_eq(head(tpath("m.prom"), strlen(PROM_HEAD)), PROM_HEAD);
+	/* a file system that syncs no directory: nothing more can be done, and nothing is said */
+	for (int i = 0; i < 2; i++) {
+		fsync_errno = i ? EOPNOTSUPP : EINVAL;
+		stderr_begin();
+		rc = svg_to(tpath("a.svg"), true);
+		err = stderr_end();
+		ck_assert_msg(rc == 0 && !err[0], "%s: %d: %s", strerror(fsync_errno), rc, err);
+		stderr_begin();
+		rc = prom_textfile_write(tpath("m.prom"), prom_body, NULL);
+		err = stderr_end();
+		ck_assert_msg(rc == 0 && !err[0], "%s: %d: %s", strerror(fsync_errno), rc, err);
+	}
 	cli_fsync_dir = fsync;
 	stderr_begin();
 	rc = svg_to(tpath("a.svg"), true);
@@ -417,31 +432,44 @@ START_TEST(directory_not_synced_is_said)
 END_TEST
 
 /* What a killed run left beside the file, its temporary, is removed by the next run; the
- * temporary of a run in progress (locked), of another file, or anything not named as ours
- * or not a regular file, is not. */
+ * temporary of a run in progress (locked), of another file or of another user, and anything
+ * not named as memlens's (rsync's .NAME.XXXXXX) or not a regular file, is not. */
 START_TEST(a_killed_runs_temporary_is_removed)
 {
 	mk_tmpdir();
-	write_file(tpath(".a.svg.Ab12Cd"), "killed\n");
-	write_file(tpath(".a.svg.Zz99Yy"), "in progress\n");
-	write_file(tpath(".a.svg.Ab12C"), "not ours\n");
-	write_file(tpath(".a.svg.Ab-2Cd"), "not ours\n");
-	write_file(tpath(".b.svg.Ab12Cd"), "another file's\n");
-	ck_assert_int_eq(mkfifo(tpath(".a.svg.Fifo00"), 0600), 0);
-	ck_assert_int_eq(symlink("a.svg", tpath(".a.svg.Link00")), 0);
-	int busy = open(tpath(".a.svg.Zz99Yy"), O_RDONLY | O_CLOEXEC);
+	write_file(tpath(".a.svg.memlens-Ab12Cd"), "killed\n");
+	write_file(tpath(".a.svg.memlens-Zz99Yy"), "in progress\n");
+	write_file(tpath(".a.svg.memlens-Ab12C"), "not ours\n");
+	write_file(tpath(".a.svg.memlens-Ab-2Cd"), "not ours\n");
+	write_file(tpath(".a.svg.Ab12Cd"), "rsync's\n");
+	write_file(tpath(".b.svg.memlens-Ab12Cd"), "another file's\n");
+	ck_assert_int_eq(mkfifo(tpath(".a.svg.memlens-Fifo00"), 0600), 0);
+	ck_assert_int_eq(symlink("a.svg", tpath(".a.svg.memlens-Link00")), 0);
+	const char *kept = ".a.svg.Ab12Cd\n.a.svg.memlens-Ab-2Cd\n.a.svg.memlens-Ab12C\n.a.svg.memlens-Fifo00\n"
+			   ".a.svg.memlens-Link00\n";
+	/* another user's (only root can make one) */
+	if (geteuid() == 0) {
+		write_file(tpath(".a.svg.memlens-Other0"), "another user's\n");
+		ck_assert_int_eq(chown(tpath(".a.svg.memlens-Other0"), 65534, 65534), 0);
+		kept = ".a.svg.Ab12Cd\n.a.svg.memlens-Ab-2Cd\n.a.svg.memlens-Ab12C\n.a.svg.memlens-Fifo00\n"
+		       ".a.svg.memlens-Link00\n.a.svg.memlens-Other0\n";
+	}
+	int busy = open(tpath(".a.svg.memlens-Zz99Yy"), O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(busy, 0);
 	ck_assert_int_eq(flock(busy, LOCK_EX | LOCK_NB), 0);
 	ck_assert_int_eq(svg_to(tpath("a.svg"), false), 0);
-	assert_listing(".a.svg.Ab-2Cd\n.a.svg.Ab12C\n.a.svg.Fifo00\n.a.svg.Link00\n.a.svg.Zz99Yy\n.b.svg.Ab12Cd\na.svg\n");
+	char want[512];
+	snprintf(want, sizeof(want), "%s.a.svg.memlens-Zz99Yy\n.b.svg.memlens-Ab12Cd\na.svg\n", kept);
+	assert_listing(want);
 	/* once its run is over, a textfile's too */
 	close(busy);
-	write_file(tpath(".m.prom.Q1w2E3"), "killed\n");
+	write_file(tpath(".m.prom.memlens-Q1w2E3"), "killed\n");
 	ck_assert_int_eq(prom_textfile_write(tpath("m.prom"), prom_body, NULL), 0);
-	assert_listing(".a.svg.Ab-2Cd\n.a.svg.Ab12C\n.a.svg.Fifo00\n.a.svg.Link00\n.a.svg.Zz99Yy\n.b.svg.Ab12Cd\n"
-		       "a.svg\nm.prom\n");
+	snprintf(want, sizeof(want), "%s.a.svg.memlens-Zz99Yy\n.b.svg.memlens-Ab12Cd\na.svg\nm.prom\n", kept);
+	assert_listing(want);
 	ck_assert_int_eq(svg_to(tpath("a.svg"), true), 0);
-	assert_listing(".a.svg.Ab-2Cd\n.a.svg.Ab12C\n.a.svg.Fifo00\n.a.svg.Link00\n.b.svg.Ab12Cd\na.svg\nm.prom\n");
+	snprintf(want, sizeof(want), "%s.b.svg.memlens-Ab12Cd\na.svg\nm.prom\n", kept);
+	assert_listing(want);
 	rm_tmpdir();
 }
 END_TEST

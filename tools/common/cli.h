@@ -141,10 +141,10 @@ int cli_stdout_finish(int rc);
 int cli_output_check(const char *path, bool force);
 /*
  * Creates the temporary for cli_publish() beside @path (same directory, so that publishing
- * is a rename): ".NAME.XXXXXX", mode 0600, close-on-exec, with an exclusive flock held on
- * it until cli_publish() closes it; *tmp is its malloc'd name. Temporaries of the same @path
- * that a killed run left (ones nobody holds locked) are removed. Returns the descriptor, or
- * -1 having said why (naming @path).
+ * is a rename): ".NAME.memlens-XXXXXX", mode 0600, close-on-exec, with an exclusive flock
+ * held on it until cli_publish() closes it; *tmp is its malloc'd name. Temporaries of the
+ * same @path that a killed run of the same user left (ones nobody holds locked) are
+ * removed. Returns the descriptor, or -1 having said why (naming @path).
  */
 int cli_tmp_beside(const char *path, char **tmp);
 /*
@@ -157,7 +157,8 @@ int cli_tmp_beside(const char *path, char **tmp);
  * be put back: the message says where it is), and why is printed, naming @path. Returns 0;
  * CLI_EXIT_PARTIAL when the file is whole and in place but syncing its directory (or closing
  * it) failed, so that its name may not survive a crash (a warning says so); or
- * CLI_EXIT_ERROR.
+ * CLI_EXIT_ERROR. A directory that cannot be synced at all (written but not read, or on a
+ * file system that syncs no directory: EACCES, EINVAL, EOPNOTSUPP) is not a failure.
  */
 int cli_publish(int fd, const char *tmp, const char *path, bool replace);
 /* The directory sync of cli_publish(); tests replace it to make it fail. */

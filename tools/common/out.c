@@ -203,13 +203,17 @@ static char *dir_of(const char *path, const char **base)
 	return slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 }
 
-/* True for ".BASE.XXXXXX", the name mkostemp() gives cli_tmp_beside()'s temporaries. */
+#define TEMP_MARK ".memlens-"
+
+/* True for ".BASE.memlens-XXXXXX", the name mkostemp() gives cli_tmp_beside()'s temporaries
+ * (marked as memlens's: ".NAME.XXXXXX" alone is what rsync and others name theirs). */
 static bool is_temp_of(const char *name, const char *base)
 {
-	size_t bl = strlen(base);
-	if (strlen(name) != bl + 8 || name[0] != '.' || strncmp(name + 1, base, bl) || name[bl + 1] != '.')
+	size_t bl = strlen(base), ml = strlen(TEMP_MARK);
+	if (strlen(name) != bl + ml + 7 || name[0] != '.' || strncmp(name + 1, base, bl) ||
+	    strncmp(name + bl + 1, TEMP_MARK, ml))
 		return false;
-	for (size_t i = bl + 2; i < bl + 8; i++)
+	for (size_t i = bl + 1 + ml; i < bl + ml + 7; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
 		      (name[i] >= '0' && name[i] <= '9')))
 			return false;
@@ -220,14 +224,15 @@ static bool is_temp_of(const char *name, const char *base)
  * Removes the temporaries of @base that a killed run left in @dir. Every run holds an
  * exclusive flock on its temporary from before the name counts as its own until it is
  * published or removed (cli_tmp_beside()), so one that can be locked has no writer left;
- * one that cannot is another run's, in progress, and stays. Only regular files are touched.
+ * one that cannot is another run's, in progress, and stays. Only regular files of the
+ * caller's own are touched (opened for writing: NFS locks no file opened only to read).
  */
 static void remove_stale_temps(const char *dir, const char *base)
 {
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return;
-	int lfd = dup(dfd);
+	int lfd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
 	if (!d) {
 		if (lfd >= 0)
@@ -239,11 +244,12 @@ static void remove_stale_temps(const char *dir, const char *base)
 	while ((de = readdir(d))) {
 		if (!is_temp_of(de->d_name, base))
 			continue;
-		int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		int fd = openat(dfd, de->d_name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0)
 			unlinkat(dfd, de->d_name, 0);
 		close(fd);
 	}
@@ -255,7 +261,7 @@ int cli_tmp_beside(const char *path, char **tmp)
 {
 	const char *base;
 	char *dir = dir_of(path, &base);
-	size_t len = strlen(path) + 9;
+	size_t len = strlen(path) + strlen(TEMP_MARK) + 9;
 	*tmp = dir ? malloc(len) : NULL;
 	if (!*tmp) {
 		free(dir);
@@ -264,7 +270,7 @@ int cli_tmp_beside(const char *path, char **tmp)
 	}
 	int fd = -1;
 	for (int tries = 0; fd < 0 && tries < 16; tries++) {
-		snprintf(*tmp, len, "%.*s.%s.XXXXXX", (int)(base - path), path, base);
+		snprintf(*tmp, len, "%.*s.%s" TEMP_MARK "XXXXXX", (int)(base - path), path, base);
 		fd = mkostemp(*tmp, O_CLOEXEC);
 		if (fd < 0)
 			break;
@@ -307,6 +313,11 @@ int cli_publish(int fd, const char *tmp, const char *path, bool replace)
 		char *dir = dir_of(path, &base);
 		int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		int serr = dfd < 0 ? (dir ? errno : ENOMEM) : cli_fsync_dir(dfd) < 0 ? errno : 0;
+		/* Where a directory cannot be synced at all, there is nothing more to do: one that
+		 * may be written but not read (EACCES) or a file system that syncs no directory
+		 * (EINVAL, EOPNOTSUPP) */
+		if (serr == EACCES || serr == EINVAL || serr == EOPNOTSUPP)
+			serr = 0;
 		if (serr)
 			what = "syncing its directory";
 		if (dfd >= 0)

@@ -390,15 +390,17 @@ static int re_exec_at(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
  * would have been returned), so the starts from @pos that the search tried are tried one at
  * a time, anchored (a start that cannot begin a match costs one call), up to the one that
  * fails again, which is recorded as not searched (gp_fail): every start, or, for a regex
- * that PCRE2 starts at line starts only (gp_pat.line_starts), @pos and each line's start. A
- * repeat that runs on for thousands of bytes fails at every start until what is left of the
- * run is short enough, each failure costing what the limit allows: after GP_FAIL_STREAK
- * failed starts in a row the tries double their spacing up to GP_FAIL_STEP_MAX, the starts
- * skipped between two that failed are recorded as not searched with them, and the first
- * start that does not fail is then found by halving the last gap. So a run of failing
- * starts costs a try per GP_FAIL_STEP_MAX bytes, not one per byte, nor (as a search from
- * @pos again would) its every start's search from @pos. Returns where the search goes on:
- * the first start after the failed ones that does not fail (it may match), or sc->hi.
+ * that PCRE2 starts at line starts only (gp_pat.line_starts), @pos and each line's start.
+ * For such a regex, the rest of the failing start's line is not searched, nor are the lines
+ * after it whose starts fail too: one try a line. For any other regex, a repeat that runs
+ * on for thousands of bytes fails at every start until what is left of the run is short
+ * enough, each failure costing what the limit allows: after GP_FAIL_STREAK failed starts in
+ * a row the tries double their spacing up to GP_FAIL_STEP_MAX, the starts skipped between
+ * two that failed are recorded as not searched with them, and the first start that does
+ * not fail is then found by halving the last gap. So a run of failing starts costs a try
+ * per GP_FAIL_STEP_MAX bytes, not one per byte, nor (as a search from @pos again would) its
+ * every start's search from @pos. Returns where the search goes on: the first start after
+ * the failed ones that does not fail (it may match), or sc->hi.
  */
 static size_t re_failed(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
 {
@@ -426,6 +428,19 @@ static size_t re_failed(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
 		return sc->hi;
 	}
 	gp_fail *f = &sc->fails[sc->nfails - 1]; /* the range of failed starts, grown below */
+	if (sc->set->pats[pi].line_starts) {
+		/* PCRE2 starts it at no other byte of the line: the rest of the line is not
+		 * searched with it, and the search goes on at the first line start that does
+		 * not fail (one try a line) */
+		for (;;) {
+			const uint8_t *nl = memchr(sc->buf + pos, '\n', sc->hi - pos);
+			size_t next = nl ? (size_t)(nl - sc->buf) + 1 : sc->hi;
+			f->hi = sc->base + next;
+			if (next >= sc->hi || !limit_hit(re_exec_at(sc, pi, next, opts)))
+				return next;
+			pos = next;
+		}
+	}
 	size_t last = pos, step = 1;
 	for (unsigned streak = 1;; streak++) {
 		size_t t = last + step;
@@ -834,14 +849,18 @@ static int cmp_fail(const void *a, const void *b)
 	const gp_fail *x = a, *y = b;
 	if (x->pat != y->pat)
 		return x->pat < y->pat ? -1 : 1;
-	return (x->lo > y->lo) - (x->lo < y->lo);
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return (x->err > y->err) - (x->err < y->err);
 }
 
 /*
  * The failed starts as gp_scan_fails() gives them: within the scan's [report_lo, hi) (a
  * start before it, searched on the way from scan_lo, is named by the scan whose range holds
  * it), and per regex sorted and merged, so that no start is named twice (a start that
- * re_failed() passed over can fail again as re_settle() tries it).
+ * re_failed() passed over can fail again as re_settle() tries it, and Vectorscan's ends
+ * each search again from the same start): overlapping ranges become one (the first's
+ * reason stays), adjacent ones only for the same reason.
  */
 static void fails_settle(gp_scratch *sc)
 {
@@ -861,7 +880,8 @@ static void fails_settle(gp_scratch *sc)
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		gp_fail *p = m ? &sc->fails[m - 1] : NULL;
-		if (p && p->pat == sc->fails[i].pat && sc->fails[i].lo <= p->hi) {
+		if (p && p->pat == sc->fails[i].pat &&
+		    (sc->fails[i].lo < p->hi || (sc->fails[i].lo == p->hi && sc->fails[i].err == p->err))) {
 			if (sc->fails[i].hi > p->hi)
 				p->hi = sc->fails[i].hi;
 		} else {
