@@ -41,6 +41,9 @@ static mlt_child *busy_child(void)
 	mlt_cmd_ok(c, "rlimit 7 512 1024"); /* RLIMIT_NOFILE */
 	mlt_cmd_ok(c, "cwd /usr/lib");
 	mlt_cmd_ok(c, "oom_adj 250");
+	/* its answer reaches us before it is back in read(): until then ps may see it running
+	 * (state R, where the library then reads S) */
+	mlt_wait_idle(c->pid);
 	return c;
 }
 
