@@ -208,7 +208,7 @@ START_TEST(gdb_round_trip)
 	ck_assert_int_eq(ml_freeze_start(p0, NULL, &f0), 0);
 	ml_freeze_free(f0);
 	ml_proc_free(p0);
-	mlt_wait_idle(c->pid);
+	mlt_wait_parked(c->pid);
 	make_tmpdir();
 	char core[400], snap[400], exp[400];
 	snprintf(core, sizeof(core), "%s/direct.core", tmpdir);
@@ -217,6 +217,7 @@ START_TEST(gdb_round_trip)
 	ml_capture_result res;
 	ck_assert_int_eq(capture(c->pid, core, true, &res), 0);
 	ck_assert_uint_eq(res.threads, 4);
+	mlt_wait_parked(c->pid);
 	ck_assert_int_eq(capture(c->pid, snap, false, &res), 0);
 	struct stat st;
 	ck_assert_int_eq(stat(snap, &st), 0);

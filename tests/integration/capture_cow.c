@@ -550,7 +550,7 @@ START_TEST(gdb_backtraces_as_ptrace)
 	ck_assert_int_eq(ml_freeze_start(p0, NULL, &f0), 0);
 	ml_freeze_free(f0);
 	ml_proc_free(p0);
-	mlt_wait_idle(c->pid);
+	mlt_wait_parked(c->pid);
 	make_tmpdir();
 	char a[400], b[400];
 	snprintf(a, sizeof(a), "%s/cow.core", tmpdir);
@@ -559,7 +559,7 @@ START_TEST(gdb_backtraces_as_ptrace)
 	ck_assert_int_eq(capture(c->pid, a, ML_CAPTURE_FREEZE_COW, false, true, &res), 0);
 	ck_assert_int_eq(res.freeze, ML_CAPTURE_FREEZE_COW);
 	ck_assert_uint_eq(res.threads, 4);
-	mlt_wait_idle(c->pid);
+	mlt_wait_parked(c->pid);
 	ck_assert_int_eq(capture(c->pid, b, ML_CAPTURE_FREEZE_PTRACE, false, true, &res), 0);
 	char *exe = mlt_helper_path("ml_dumpee");
 	char *fa = frames(exe, a), *fb = frames(exe, b);

@@ -1,5 +1,6 @@
 /* Test support implementation. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -404,6 +405,42 @@ void mlt_wait_idle(pid_t pid)
 		sched_yield();
 	}
 	ck_abort_msg("child %d never went back to reading its commands", (int)pid);
+}
+
+/* Whether every thread of @pid is blocked in a system call ("NR args..." in its syscall
+ * file, not "running" nor "-1 ..."). */
+static bool all_in_syscalls(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
+	bool all = true;
+	struct dirent *de;
+	while (all && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		char sp[320], buf[128];
+		snprintf(sp, sizeof(sp), "/proc/%d/task/%s/syscall", (int)pid, de->d_name);
+		FILE *f = fopen(sp, "r");
+		if (!f)
+			continue; /* gone */
+		all = fgets(buf, sizeof(buf), f) && buf[0] >= '0' && buf[0] <= '9';
+		fclose(f);
+	}
+	closedir(d);
+	return all;
+}
+
+void mlt_wait_parked(pid_t pid)
+{
+	mlt_wait_idle(pid);
+	for (long i = 0; i < 10000000; i++) {
+		if (all_in_syscalls(pid))
+			return;
+		sched_yield();
+	}
+	ck_abort_msg("a thread of %d never went back into its blocking call", (int)pid);
 }
 
 void mlt_mkdtemp(char *dir, size_t n, const char *prefix)

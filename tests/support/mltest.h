@@ -69,6 +69,12 @@ size_t mlt_swapped_pages(pid_t pid, uint64_t addr, size_t npages);
  * test before it has finished with stdio and its stack.
  */
 void mlt_wait_idle(pid_t pid);
+/*
+ * mlt_wait_idle(), and every other thread of @pid blocked in a system call too: after a
+ * freeze ends, each thread leaves its interrupted call and enters it again, and until it
+ * has, its registers (orig_rax, rip) are not those a capture a moment later sees.
+ */
+void mlt_wait_parked(pid_t pid);
 /* The byte the ml_pages child writes at address @x (its "write" command): never 0. */
 unsigned char mlt_page_pattern(uint64_t x);
 /*
