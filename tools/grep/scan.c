@@ -384,6 +384,13 @@ static int re_exec_at(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
 #define GP_FAIL_STREAK 8
 #define GP_FAIL_STEP_MAX 256
 
+/* The start of the line after the one @pos is in, or sc->hi. */
+static size_t next_line(const gp_scratch *sc, size_t pos)
+{
+	const uint8_t *nl = memchr(sc->buf + pos, '\n', sc->hi - pos);
+	return nl ? (size_t)(nl - sc->buf) + 1 : sc->hi;
+}
+
 /*
  * After a search of regex @pi from @pos failed (a resource limit: the JIT stack, the match or
  * heap limit): PCRE2 does not say at which start. No start before that one has a match (it
@@ -415,8 +422,7 @@ static size_t re_failed(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
 			/* the search tried no start up to the next line's (a regex that begins
 			 * with .* costs the rest of the line at each: tried at every byte, a
 			 * long line took time growing as its length squared) */
-			const uint8_t *nl = memchr(sc->buf + pos, '\n', sc->hi - pos);
-			pos = nl ? (size_t)(nl - sc->buf) + 1 : sc->hi;
+			pos = next_line(sc, pos);
 		} else {
 			pos++;
 		}
@@ -433,8 +439,7 @@ static size_t re_failed(gp_scratch *sc, uint32_t pi, size_t pos, uint32_t opts)
 		 * searched with it, and the search goes on at the first line start that does
 		 * not fail (one try a line) */
 		for (;;) {
-			const uint8_t *nl = memchr(sc->buf + pos, '\n', sc->hi - pos);
-			size_t next = nl ? (size_t)(nl - sc->buf) + 1 : sc->hi;
+			size_t next = next_line(sc, pos);
 			f->hi = sc->base + next;
 			if (next >= sc->hi || !limit_hit(re_exec_at(sc, pi, next, opts)))
 				return next;
