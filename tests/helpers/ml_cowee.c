@@ -22,12 +22,15 @@
  *                only, then -> ok ret=N usr2blocked=0|1 (whether SIGUSR2 is still blocked after it)
  *   altstack     runs the rest of the command loop in a SIGUSR2 handler on a sigaltstack
  *                that is a plain buffer (no guard page below it) -> ok
- *   rseqinfo     -> ok lo=A hi=A (the critical section below), or err norseq (glibc did not
- *                register rseq)
+ *   rseqinfo     -> ok lo=A hi=A seq=A (the critical section below, and the word that holds
+ *                the number of the section being run), or err norseq (glibc did not register
+ *                rseq)
  *   rseq MS      runs that critical section on the main thread for MS ms: each spins about
- *                a millisecond in glibc's registered rseq area, then commits; one that commits
- *                more than 100 ms after it began was stopped inside and not aborted
- *                -> ok done=N aborts=N late=N
+ *                a millisecond in glibc's registered rseq area, then commits; the sections are
+ *                numbered from 0 and the number of each is in the seq word before it begins
+ *                -> ok done=N aborts=N
+ *   rseqout N    how section N of the last run ended -> ok committed | ok aborted, or
+ *                err none (not run, or past the first 2^20)
  *   vfork        a thread calls vfork(); the child pauses (until killed) -> ok child=N
  *   fork         fork(); the child (its own address space, the same open files) pauses
  *                until killed -> ok child=N
@@ -138,11 +141,12 @@ static uint64_t now_ms(void)
 /* One critical section in glibc's rseq area: about a millisecond of spinning, then the
  * commit (its last instruction). Returns 1 committed, 0 aborted. */
 extern const char ml_cs_lo[], ml_cs_hi[];
-__attribute__((noinline)) static int rseq_section(uint64_t *start_tsc)
+static volatile uint64_t rseq_seq;    /* the number of the section being run */
+static char rseq_out[1 << 20];        /* how each ended: 'c' committed, 'a' aborted */
+__attribute__((noinline)) static int rseq_section(void)
 {
 	uint64_t *rseq_cs = (uint64_t *)((char *)__builtin_thread_pointer() + __rseq_offset + 8);
 	int done;
-	uint64_t start = 0;
 	__asm__ __volatile__(".pushsection __rseq_cs, \"aw\"\n"
 			     ".balign 32\n"
 			     "3:\n"
@@ -153,10 +157,6 @@ __attribute__((noinline)) static int rseq_section(uint64_t *start_tsc)
 			     "movq %%rax, (%[cs])\n"
 			     ".globl ml_cs_lo\n"
 			     "ml_cs_lo:\n"
-			     "rdtsc\n"
-			     "shlq $32, %%rdx\n"
-			     "orq %%rdx, %%rax\n"
-			     "movq %%rax, %[start]\n"
 			     "movq $3000000, %%rcx\n"
 			     "5: decq %%rcx\n"
 			     "jnz 5b\n"
@@ -169,10 +169,9 @@ __attribute__((noinline)) static int rseq_section(uint64_t *start_tsc)
 			     "movl $0, %[done]\n"
 			     "jmp ml_cs_hi\n"
 			     ".popsection\n"
-			     : [done] "=&r"(done), [start] "=&r"(start)
+			     : [done] "=&r"(done)
 			     : [cs] "r"(rseq_cs)
-			     : "rax", "rcx", "rdx", "memory", "cc");
-	*start_tsc = start;
+			     : "rax", "rcx", "memory", "cc");
 	return done;
 }
 
@@ -404,25 +403,24 @@ static void serve(void)
 			if (__rseq_size == 0)
 				printf("err norseq\n");
 			else
-				printf("ok lo=%p hi=%p\n", (void *)ml_cs_lo, (void *)ml_cs_hi);
+				printf("ok lo=%p hi=%p seq=%p\n", (void *)ml_cs_lo, (void *)ml_cs_hi, (void *)&rseq_seq);
 		} else if (!strncmp(line, "rseq ", 5)) {
-			/* Time inside a section is counted from its first instruction, in TSC ticks. */
-			uint64_t c0 = __builtin_ia32_rdtsc(), m0 = now_ms();
-			while (now_ms() < m0 + 20)
-				;
-			uint64_t per_ms = (__builtin_ia32_rdtsc() - c0) / (now_ms() - m0);
 			uint64_t end = now_ms() + (uint64_t)atol(line + 5);
-			unsigned long done = 0, aborts = 0, late = 0;
-			while (now_ms() < end) {
-				uint64_t t0;
-				if (rseq_section(&t0)) {
-					done++;
-					late += __builtin_ia32_rdtsc() - t0 > 100 * per_ms;
-				} else {
-					aborts++;
-				}
+			unsigned long done = 0, aborts = 0;
+			memset(rseq_out, 0, sizeof(rseq_out));
+			for (unsigned long n = 0; now_ms() < end; n++) {
+				rseq_seq = n; /* before the section, where a tracer that stops it can read it */
+				int ok = rseq_section();
+				done += ok;
+				aborts += !ok;
+				if (n < sizeof(rseq_out))
+					rseq_out[n] = ok ? 'c' : 'a';
 			}
-			printf("ok done=%lu aborts=%lu late=%lu\n", done, aborts, late);
+			printf("ok done=%lu aborts=%lu\n", done, aborts);
+		} else if (!strncmp(line, "rseqout ", 8)) {
+			unsigned long n = strtoul(line + 8, NULL, 10);
+			char o = n < sizeof(rseq_out) ? rseq_out[n] : 0;
+			printf(o == 'c' ? "ok committed\n" : o == 'a' ? "ok aborted\n" : "err none\n");
 		} else if (!strncmp(line, "zombie0", 7)) {
 			long ch = syscall(SYS_clone, 0L, NULL, NULL, NULL, NULL);
 			if (ch == 0)
