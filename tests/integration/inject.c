@@ -232,7 +232,7 @@ START_TEST(nanosleep_restart_block)
 	a = mlt_read_line(c);
 	ck_assert_ptr_nonnull(a);
 	printf("signal: %s\n", a);
-	ck_assert_msg(!strncmp(a, "ok ret=-1 errno=4 ", 18) && mlt_kv(a, "sigs") == 1 && mlt_kv(a, "ms") < 6000,
+	ck_assert_msg(!strncmp(a, "ok ret=-1 errno=4 ", 18) && mlt_kv(a, "sigs") == 1,
 		      "the sleep was not ended by the signal: %s", a);
 	mlt_child_free(c);
 	rm_tmpdir();
