@@ -41,7 +41,7 @@ void ml__test_hook(int step, pid_t tid)
 			hk_in_cs++;
 			errno = 0;
 			long n = ptrace(PTRACE_PEEKDATA, tid, (void *)(uintptr_t)hk_seq_addr, NULL);
-			if (errno) /* named by the test: section numbers do not go this high */
+			if (errno) /* -1: not read (the test fails on it, naming why) */
 				n = -1;
 			if (hk_nheld < sizeof(hk_held) / sizeof(hk_held[0]))
 				hk_held[hk_nheld++] = (uint64_t)n;
