@@ -391,24 +391,44 @@ unsigned char mlt_page_pattern(uint64_t x)
 	return b ? b : 1;
 }
 
-void mlt_wait_idle(pid_t pid)
+/* The first line of a syscall file ("NR args...", "running", "-1 ..."), or "" if it is gone. */
+static void syscall_line(const char *path, char *buf, size_t n)
 {
-	char path[64], buf[128];
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	for (long i = 0; i < 10000000; i++) {
-		FILE *f = fopen(path, "r");
-		ck_assert_ptr_nonnull(f);
-		bool in_read = fgets(buf, sizeof(buf), f) && !strncmp(buf, "0 0x0 ", 6);
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(buf, (int)n, f))
+		buf[0] = 0;
+	if (f)
 		fclose(f);
-		if (in_read)
+}
+
+/* Polls @done(@pid) until it holds (a yield between tries; no sleeping), else fails with @what. */
+static void wait_until(bool (*done)(pid_t), pid_t pid, const char *what)
+{
+	for (long i = 0; i < 10000000; i++) {
+		if (done(pid))
 			return;
 		sched_yield();
 	}
-	ck_abort_msg("child %d never went back to reading its commands", (int)pid);
+	ck_abort_msg("%s (pid %d)", what, (int)pid);
+}
+
+/* Whether the main thread of @pid is in read(0, ...). */
+static bool in_read(pid_t pid)
+{
+	char path[64], buf[128];
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	ck_assert_msg(access(path, F_OK) == 0, "%s: %s", path, strerror(errno));
+	syscall_line(path, buf, sizeof(buf));
+	return !strncmp(buf, "0 0x0 ", 6);
+}
+
+void mlt_wait_idle(pid_t pid)
+{
+	wait_until(in_read, pid, "the child never went back to reading its commands");
 }
 
 /* Whether every thread of @pid is blocked in a system call ("NR args..." in its syscall
- * file, not "running" nor "-1 ..."). */
+ * file, not "running" nor "-1 ..."); a thread that is gone is not waited for. */
 static bool all_in_syscalls(pid_t pid)
 {
 	char path[64];
@@ -422,11 +442,8 @@ static bool all_in_syscalls(pid_t pid)
 			continue;
 		char sp[320], buf[128];
 		snprintf(sp, sizeof(sp), "/proc/%d/task/%s/syscall", (int)pid, de->d_name);
-		FILE *f = fopen(sp, "r");
-		if (!f)
-			continue; /* gone */
-		all = fgets(buf, sizeof(buf), f) && buf[0] >= '0' && buf[0] <= '9';
-		fclose(f);
+		syscall_line(sp, buf, sizeof(buf));
+		all = !buf[0] || (buf[0] >= '0' && buf[0] <= '9');
 	}
 	closedir(d);
 	return all;
@@ -435,12 +452,7 @@ static bool all_in_syscalls(pid_t pid)
 void mlt_wait_parked(pid_t pid)
 {
 	mlt_wait_idle(pid);
-	for (long i = 0; i < 10000000; i++) {
-		if (all_in_syscalls(pid))
-			return;
-		sched_yield();
-	}
-	ck_abort_msg("a thread of %d never went back into its blocking call", (int)pid);
+	wait_until(all_in_syscalls, pid, "a thread of the child never went back into its blocking call");
 }
 
 void mlt_mkdtemp(char *dir, size_t n, const char *prefix)
